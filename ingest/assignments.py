@@ -1,0 +1,133 @@
+"""Import experiment assignments (experiment, customer_id, variant, assigned_at, strategy, cost).
+
+One row per customer and experiment. Rows are rejected for a missing experiment, customer or
+variant, an unreadable date, or a customer listed in two variants of one experiment; an
+experiment without a control arm and customers unknown to the store are reported as warnings.
+"""
+
+from pathlib import Path
+
+import duckdb
+
+from ingest.mapping import normalise_header
+from ingest.normalise import ISO_FORMATS, MACROS, MONTH_FIRST, ISSUES_COLUMNS, _ident
+from ingest.readers import ImportRefused, load_raw
+from store import Store, schema, sql_path
+
+SYNONYMS = {
+    "experiment": ["experiment", "experiment name", "test", "campaign", "实验", "实验名称", "活动"],
+    "customer_id": ["customer id", "customer_id", "customerid", "customer", "member id", "客户id", "会员id", "会员编号"],
+    "variant": ["variant", "arm", "group", "variation", "分组", "组别"],
+    "assigned_at": ["assigned at", "assigned_at", "assignment date", "start date", "date", "分组时间", "开始时间"],
+    "strategy": ["strategy", "strategy tag", "tag", "策略"],
+    "cost_per_customer": ["cost per customer", "cost_per_customer", "cost", "单客成本", "成本"],
+}
+REQUIRED = ("experiment", "customer_id", "variant", "assigned_at")
+CONTROL_NAMES = ("control", "ctrl", "baseline", "a", "对照", "对照组")
+
+
+def import_assignments(path: Path | str, store: Store) -> dict:
+    """Import an assignments file as a store batch; return the report as a dict."""
+    path = Path(path)
+    with store.staging() as staging:
+        con = duckdb.connect()
+        try:
+            con.execute(MACROS)
+            raw = load_raw(con, path, staging.path)
+            by_normal = {normalise_header(h): h for h in raw.headers}
+            columns = {}
+            for field, names in SYNONYMS.items():
+                found = next((by_normal[normalise_header(n)] for n in names if normalise_header(n) in by_normal), None)
+                if found:
+                    columns[field] = found
+            missing = [f for f in REQUIRED if f not in columns]
+            if missing:
+                raise ImportRefused(
+                    f"{path.name}: no column found for {', '.join(missing)}; an assignments file needs "
+                    "experiment, customer_id, variant and assigned_at columns."
+                )
+
+            def col(field: str) -> str:
+                return f"clean_text(cast({_ident(columns[field])} as varchar))" if field in columns else "null"
+
+            con.execute(
+                f"""
+                create table parsed as select
+                    rowid + $first as _row,
+                    {col('experiment')} as experiment,
+                    clean_customer(cast({_ident(columns['customer_id'])} as varchar)) as customer_id,
+                    {col('variant')} as variant,
+                    {col('assigned_at')} as assigned_text,
+                    try_strptime(date_text({col('assigned_at')}), $formats) as assigned_at,
+                    {col('strategy')} as strategy,
+                    parse_number({col('cost_per_customer')}) as cost_per_customer,
+                from raw
+                """,
+                {"first": raw.first_data_row, "formats": ISO_FORMATS + MONTH_FIRST},
+            )
+            con.execute(f"create table issues ({ISSUES_COLUMNS})")
+            checks = [
+                ("missing_value", "experiment is null or customer_id is null or variant is null",
+                 "missing experiment, customer or variant"),
+                ("bad_date", "assigned_at is null", "unparseable or missing assignment date"),
+            ]
+            for code, condition, reason in checks:
+                con.execute(
+                    f"insert into issues select _row, $code, '', '', coalesce(assigned_text, ''), $reason, 'rejected' "
+                    f"from parsed where {condition}",
+                    {"code": code, "reason": reason},
+                )
+            con.execute(
+                """
+                insert into issues
+                select _row, 'two_variants', 'variant', $column, customer_id,
+                    'customer is in more than one variant of ' || experiment, 'rejected'
+                from parsed
+                where (experiment, customer_id) in (
+                    select (experiment, customer_id) from parsed
+                    group by experiment, customer_id having count(distinct variant) > 1
+                )
+                """,
+                {"column": columns["variant"]},
+            )
+            con.execute(
+                f"""
+                create table accepted as
+                select {', '.join(f'cast({c} as {t}) as {c}' for c, t in schema.ASSIGNMENTS.items())}
+                from parsed
+                where _row not in (select row from issues)
+                qualify row_number() over (partition by experiment, customer_id order by _row) = 1
+                """
+            )
+            accepted = con.execute("select count(*) from accepted").fetchone()[0]
+            if accepted == 0:
+                raise ImportRefused(f"{path.name}: no assignment row could be imported; check the columns and dates.")
+            warnings = _warnings(con, store)
+            con.execute(f"copy accepted to {sql_path(staging.table_path('assignments'))} (format parquet)")
+            con.execute(f"copy issues to {sql_path(staging.table_path('issues'))} (format parquet)")
+            rejected = con.execute("select count(distinct row) from issues").fetchone()[0]
+        finally:
+            con.close()
+        record = {"kind": "assignments", "file": path.name, "mapping": columns, "rows_read": raw.rows,
+                  "rows_accepted": accepted, "rows_rejected": rejected, "warnings": warnings}
+        batch = store.commit_batch(staging, path, record)
+    return {**record, "batch_id": batch["id"]}
+
+
+def _warnings(con: duckdb.DuckDBPyConnection, store: Store) -> list[str]:
+    out = []
+    arms = con.execute(
+        "select experiment, list(distinct lower(variant)) from accepted group by experiment order by experiment"
+    ).fetchall()
+    for experiment, variants in arms:
+        if not any(v in CONTROL_NAMES for v in variants):
+            out.append(f"experiment {experiment!r} has no control arm (variants: {', '.join(sorted(variants))})")
+    version_dir = store.version_dir()
+    if version_dir and (version_dir / "customers.parquet").exists():
+        unknown = con.execute(
+            f"""select count(*) from accepted where customer_id not in
+                (select customer_id from read_parquet({sql_path(version_dir / 'customers.parquet')}))"""
+        ).fetchone()[0]
+        if unknown:
+            out.append(f"{unknown} assigned customers have no valid order in the store")
+    return out

@@ -1,0 +1,194 @@
+"""Column mapping: which header of an export feeds which canonical field.
+
+A mapping is a `Preset`: for each canonical field, the headers that may carry it (the first one
+present in the file wins, so one preset covers several versions of a vendor's export), plus
+status words and a few vendor rules. Headers are compared after normalising case, spaces,
+underscores and a BOM, never by position.
+"""
+
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+# Canonical fields an export can map to, with the headers recognised automatically.
+FIELD_SYNONYMS: dict[str, list[str]] = {
+    "order_id": [
+        "order id", "order_id", "orderid", "order no", "order number", "order #", "invoice",
+        "invoice no", "invoiceno", "invoice number", "transaction id",
+        "订单编号", "订单号", "订单id", "主订单编号", "单号", "订单编码", "交易号",
+    ],
+    "customer_id": [
+        "customer id", "customer_id", "customerid", "customer", "client id", "member id",
+        "buyer id", "user id", "customer email", "email", "customer_user",
+        "客户id", "客户编号", "会员id", "会员编号", "会员号", "买家会员名", "买家昵称", "顾客id",
+        "用户id", "买家id", "客户",
+    ],
+    "order_ts": [
+        "order date", "order_date", "order time", "order datetime", "created at", "created_at",
+        "invoicedate", "invoice date", "purchase date", "date", "timestamp",
+        "订单创建时间", "下单时间", "创建时间", "订单时间", "订单日期", "付款时间", "支付时间", "日期",
+    ],
+    "amount": [
+        "amount", "order amount", "total", "order total", "order_total", "total amount",
+        "paid amount", "amount paid", "net amount", "revenue", "sales", "grand total",
+        "买家实际支付金额", "实付金额", "实收金额", "实际支付金额", "支付金额", "订单金额", "金额",
+        "总金额", "销售额", "订单总金额",
+    ],
+    "status": [
+        "status", "order status", "financial status", "payment status",
+        "订单状态", "交易状态", "状态",
+    ],
+    "line_amount": ["line total", "line amount", "item total", "小计", "商品金额"],
+    "quantity": ["quantity", "qty", "lineitem quantity", "数量", "购买数量", "商品数量"],
+    "unit_price": ["unit price", "unitprice", "price", "lineitem price", "单价", "商品单价", "价格"],
+    "sku": ["sku", "stockcode", "stock code", "product id", "item id", "lineitem sku",
+            "商品编码", "商家编码", "商品id", "货号"],
+    "category": ["category", "product category", "product type", "类目", "品类", "商品类目", "商品分类"],
+    "channel": ["channel", "sales channel", "source", "渠道", "销售渠道", "订单来源", "来源"],
+    "region": ["region", "country", "province", "state", "area", "地区", "区域", "省份", "收货省份"],
+    "store": ["store", "shop", "location", "门店", "店铺", "店铺名称", "门店名称"],
+    "member_tier": ["member tier", "tier", "membership", "member level", "vip level",
+                    "会员等级", "会员级别", "等级"],
+    "coupon_code": ["coupon", "coupon code", "discount code", "promo code", "优惠券", "优惠码"],
+    "currency": ["currency", "currency code", "币种", "货币"],
+    "refunded_amount": ["refunded amount", "refund amount", "退款金额"],
+    "cancelled_at": ["cancelled at", "canceled at", "取消时间"],
+}
+
+FIELDS = tuple(FIELD_SYNONYMS)
+REQUIRED = ("order_id", "order_ts")
+AMOUNT_SOURCES = (("amount",), ("line_amount",), ("quantity", "unit_price"))
+LINE_FIELDS = ("sku", "quantity", "unit_price", "line_amount")
+
+FIELD_LABELS = {
+    "order_id": "order id", "customer_id": "customer id", "order_ts": "order date",
+    "amount": "order amount", "line_amount": "line amount", "unit_price": "unit price",
+}
+
+# Status words (normalised) and what they mean; anything else counts as valid with a warning.
+STATUS_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        ["valid", "paid", "completed", "complete", "processing", "shipped", "delivered",
+         "fulfilled", "authorized", "partially_refunded", "partially refunded", "partially_paid",
+         "success", "succeeded", "closed", "wc-completed", "wc-processing",
+         "交易成功", "已完成", "已付款", "买家已付款", "等待卖家发货", "买家已付款,等待卖家发货",
+         "卖家已发货", "卖家已发货,等待买家确认", "等待买家确认收货", "已发货", "已签收", "已支付", "成功"],
+        "valid",
+    ),
+    **dict.fromkeys(
+        ["cancelled", "canceled", "voided", "void", "failed", "pending", "on-hold", "unpaid",
+         "wc-cancelled", "wc-failed", "wc-pending", "wc-on-hold",
+         "交易关闭", "已取消", "取消", "已关闭", "等待买家付款", "未付款", "待付款"],
+        "cancelled",
+    ),
+    **dict.fromkeys(
+        ["refunded", "wc-refunded", "已退款", "退款成功", "全额退款"],
+        "refunded",
+    ),
+}
+
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+
+
+def normalise_header(header: str) -> str:
+    """Header as compared: NFKC, no BOM, lower case, runs of space/underscore/hyphen as one space."""
+    text = unicodedata.normalize("NFKC", str(header)).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s_\-]+", " ", text)
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named column mapping plus vendor rules, stored as JSON."""
+
+    name: str
+    label: str = ""
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    signature: list[str] = field(default_factory=list)  # headers that identify the format
+    status_words: dict[str, str] = field(default_factory=dict)
+    cancelled_order_id_prefix: str | None = None  # UCI: invoice numbers starting "C"
+
+    @classmethod
+    def load(cls, path: Path) -> "Preset":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(**data)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The resolved mapping for one file: canonical field -> the file's header."""
+
+    columns: dict[str, str]
+    preset: Preset | None = None
+
+    @property
+    def is_line_level(self) -> bool:
+        return any(f in self.columns for f in LINE_FIELDS)
+
+    def missing_required(self) -> list[str]:
+        """Canonical fields a usable mapping still lacks, in words for a person."""
+        missing = [FIELD_LABELS.get(f, f) for f in REQUIRED if f not in self.columns]
+        if not any(all(f in self.columns for f in source) for source in AMOUNT_SOURCES):
+            missing.append("order amount (or quantity and unit price)")
+        return missing
+
+    def status_words(self) -> dict[str, str]:
+        extra = self.preset.status_words if self.preset else {}
+        return {**STATUS_WORDS, **{normalise_header(k): v for k, v in extra.items()}}
+
+
+def builtin_presets() -> dict[str, Preset]:
+    return {p.stem: Preset.load(p) for p in sorted(PRESETS_DIR.glob("*.json"))}
+
+
+def saved_presets(store_root: Path) -> dict[str, Preset]:
+    return {p.stem: Preset.load(p) for p in sorted((Path(store_root) / "presets").glob("*.json"))}
+
+
+def find_preset(name: str, store_root: Path) -> Preset:
+    presets = {**builtin_presets(), **saved_presets(store_root)}
+    if name not in presets:
+        raise KeyError(f"No preset named {name!r}. Known presets: {', '.join(sorted(presets))}.")
+    return presets[name]
+
+
+def detect_preset(headers: list[str], store_root: Path) -> Preset | None:
+    """The built-in or saved preset whose signature headers all appear in the file, if any."""
+    present = {normalise_header(h) for h in headers}
+    for preset in [*saved_presets(store_root).values(), *builtin_presets().values()]:
+        if preset.signature and all(normalise_header(s) in present for s in preset.signature):
+            return preset
+    return None
+
+
+def resolve(headers: list[str], preset: Preset | None = None) -> Mapping:
+    """Map the file's headers to canonical fields: the preset's choices first, then synonyms."""
+    by_normal: dict[str, str] = {}
+    for header in headers:
+        by_normal.setdefault(normalise_header(header), header)
+    columns: dict[str, str] = {}
+    used: set[str] = set()
+
+    def take(field_name: str, candidates: list[str]) -> None:
+        if field_name in columns:
+            return
+        for candidate in candidates:
+            header = by_normal.get(normalise_header(candidate))
+            if header is not None and header not in used:
+                columns[field_name] = header
+                used.add(header)
+                return
+
+    if preset:
+        for field_name, candidates in preset.columns.items():
+            take(field_name, candidates)
+    if not preset or not preset.signature:
+        # custom or no preset: fill the gaps from the canonical names, then the synonyms
+        for field_name, synonyms in FIELD_SYNONYMS.items():
+            take(field_name, [field_name, *synonyms])
+    return Mapping(columns=columns, preset=preset)

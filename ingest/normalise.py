@@ -1,0 +1,392 @@
+"""Turn the text table `raw` into canonical orders, order lines and an issue list, in DuckDB.
+
+Steps, each one table: `parsed` (one row per file row, typed values), `issues` (one row per
+problem: row, column, value, reason), `accepted` (rows of orders with no rejected row),
+`orders_out` and `lines_out` (one row per order / per line, canonical columns).
+Every value from the file is read as data; only our own SQL text is ever formatted in.
+"""
+
+from dataclasses import dataclass
+
+import duckdb
+
+from ingest.mapping import Mapping, normalise_header
+from store import schema
+
+# DuckDB macros for messy export values. Taobao wraps ids as ="123"; Excel users prefix '.
+MACROS = r"""
+create or replace temp macro clean_text(v) as
+    nullif(trim(regexp_replace(regexp_replace(v, '^\s*=?"(.*)"\s*$', '\1'), '^[\t'']+', '')), '');
+
+create or replace temp macro clean_customer(v) as
+    case
+        when regexp_full_match(clean_text(v), '\d+\.0+') then regexp_replace(clean_text(v), '\.0+$', '')
+        when contains(clean_text(v), '@') then lower(clean_text(v))
+        else clean_text(v)
+    end;
+
+create or replace temp macro money_text(v) as
+    regexp_replace(upper(clean_text(v)), '(CNY|RMB|USD|EUR|GBP|JPY|HKD|元|¥|￥|\$|€|£|\s)', '', 'g');
+
+create or replace temp macro parse_number(v) as
+    case
+        when regexp_full_match(money_text(v), '[-+]?\d{1,3}(,\d{3})+(\.\d+)?')
+            then try_cast(replace(money_text(v), ',', '') as decimal(18, 4))
+        when regexp_full_match(money_text(v), '[-+]?\d{1,3}(\.\d{3})+,\d{1,2}')
+            then try_cast(replace(replace(money_text(v), '.', ''), ',', '.') as decimal(18, 4))
+        when regexp_full_match(money_text(v), '[-+]?\d+,\d{1,2}')
+            then try_cast(replace(money_text(v), ',', '.') as decimal(18, 4))
+        else try_cast(money_text(v) as decimal(18, 4))
+    end;
+
+create or replace temp macro currency_marker(v) as
+    case
+        when regexp_matches(upper(v), '(CNY|RMB|元|¥|￥)') then 'CNY'
+        when regexp_matches(upper(v), '(EUR|€)') then 'EUR'
+        when regexp_matches(upper(v), '(GBP|£)') then 'GBP'
+        when regexp_matches(upper(v), '(JPY)') then 'JPY'
+        when regexp_matches(upper(v), '(HKD)') then 'HKD'
+        when regexp_matches(upper(v), '(USD|\$)') then 'USD'
+    end;
+
+create or replace temp macro date_text(v) as
+    regexp_replace(
+        regexp_replace(
+            replace(replace(replace(clean_text(v), '年', '-'), '月', '-'), '日', ''),
+            '(\d)T(\d)', '\1 \2'),
+        '\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '');
+
+create or replace temp macro status_word(v) as
+    lower(regexp_replace(clean_text(v), '[\s_\-]+', ' ', 'g'));
+"""
+
+ISO_FORMATS = [
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+    "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d",
+]
+_TIMES = [" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", ""]
+MONTH_FIRST = [f"%m{sep}%d{sep}%Y{t}" for sep in "/-" for t in _TIMES]
+DAY_FIRST = [f"%d{sep}%m{sep}%Y{t}" for sep in "/.-" for t in _TIMES]
+
+# One check per kind of problem: (code, canonical field, condition on `parsed`, value, reason, severity).
+ROW_CHECKS = [
+    ("missing_order_id", "order_id", "order_id is null", "null", "missing order id", "rejected"),
+    ("missing_date", "order_ts", "ts_text is null and not $line_level", "null", "missing order date", "rejected"),
+    ("bad_date", "order_ts", "ts_text is not null and order_ts is null", "ts_text",
+     "unparseable date (expected e.g. 2024-03-31 14:05)", "rejected"),
+    ("future_date", "order_ts", "order_ts > $latest_allowed", "ts_text", "date is in the future", "rejected"),
+    ("bad_amount", "amount", "amount_text is not null and amount is null", "amount_text",
+     "amount is not a number", "rejected"),
+    ("negative_amount", "amount", "amount - coalesce(refunded_amount, 0) < 0 and coalesce(status, 'valid') = 'valid'",
+     "amount_text", "negative amount on a valid order", "rejected"),
+    ("bad_refund", "refunded_amount", "refunded_text is not null and refunded_amount is null",
+     "refunded_text", "refunded amount is not a number", "rejected"),
+    ("bad_quantity", "quantity", "quantity_text is not null and quantity is null", "quantity_text",
+     "quantity is not a number", "rejected"),
+    ("bad_unit_price", "unit_price", "unit_price_text is not null and unit_price is null",
+     "unit_price_text", "unit price is not a number", "rejected"),
+    ("bad_line_amount", "line_amount", "line_amount_text is not null and line_amount is null",
+     "line_amount_text", "line amount is not a number", "rejected"),
+    ("currency_mismatch", "currency", "currency <> $main_currency", "currency",
+     "currency differs from the file's main currency; upload each currency separately", "rejected"),
+    ("unknown_status", "status", "status_text is not null and status_known = false", "status_text",
+     "unknown status word, counted as a valid order", "warning"),
+    ("zero_amount", "amount", "amount = 0 and coalesce(status, 'valid') = 'valid' and not $line_level",
+     "amount_text", "order amount is zero", "warning"),
+]
+ISSUES_COLUMNS = "row bigint, code varchar, field varchar, column_name varchar, value varchar, reason varchar, severity varchar"
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    date_formats: list[str]
+    date_order: str  # "month/day/year" or "day/month/year"
+    main_currency: str | None
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _field(mapping: Mapping, name: str) -> str:
+    header = mapping.columns.get(name)
+    return f"cast({_ident(header)} as varchar)" if header else "null::varchar"
+
+
+def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple[list[str], str]:
+    """Month-first unless some date's first number is above 12 and none's second is."""
+    day_first, month_first = con.execute(
+        f"""
+        with parts as (
+            select regexp_extract(date_text({_field(mapping, 'order_ts')}),
+                '^(\\d{{1,2}})[/.\\-](\\d{{1,2}})[/.\\-]\\d{{4}}', ['a', 'b']) as p
+            from raw
+        )
+        select
+            count(*) filter (where try_cast(p.a as int) > 12),
+            count(*) filter (where try_cast(p.b as int) > 12),
+        from parts
+        """
+    ).fetchone()
+    if day_first > month_first:
+        return ISO_FORMATS + DAY_FIRST, "day/month/year"
+    return ISO_FORMATS + MONTH_FIRST, "month/day/year"
+
+
+def main_currency(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
+    """The currency most rows are in, from a currency column or symbols in the amounts."""
+    amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
+    marker = f"currency_marker({_ident(amount_column)})" if amount_column else "null"
+    row = con.execute(
+        f"""
+        select currency from (
+            select coalesce(upper(clean_text({_field(mapping, 'currency')})), {marker}) as currency
+            from raw
+        )
+        where currency is not null
+        group by currency order by count(*) desc, currency limit 1
+        """
+    ).fetchone()
+    return row[0] if row else None
+
+
+def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, settings: ParseSettings) -> None:
+    """Create table `parsed`: one row per file row with typed canonical values."""
+    words = mapping.status_words()
+    con.execute("create or replace temp table status_words (word varchar, status varchar)")
+    con.executemany("insert into status_words values (?, ?)", list(words.items()))
+    amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
+    marker = f"currency_marker({_ident(amount_column)})" if amount_column else "null"
+    prefix = mapping.preset.cancelled_order_id_prefix if mapping.preset else None
+    dims = ",\n".join(f"clean_text({_field(mapping, d)}) as {d}" for d in schema.DIMENSIONS)
+    con.execute(
+        f"""
+        create table parsed as
+        with typed as (
+            select
+                rowid + $first_data_row as _row,
+                clean_text({_field(mapping, 'order_id')}) as order_id,
+                clean_customer({_field(mapping, 'customer_id')}) as customer_id,
+                clean_text({_field(mapping, 'order_ts')}) as ts_text,
+                try_strptime(date_text({_field(mapping, 'order_ts')}), $formats) as order_ts,
+                clean_text({_field(mapping, 'amount')}) as amount_text,
+                parse_number({_field(mapping, 'amount')}) as amount,
+                clean_text({_field(mapping, 'refunded_amount')}) as refunded_text,
+                parse_number({_field(mapping, 'refunded_amount')}) as refunded_amount,
+                clean_text({_field(mapping, 'line_amount')}) as line_amount_text,
+                parse_number({_field(mapping, 'line_amount')}) as line_amount,
+                clean_text({_field(mapping, 'quantity')}) as quantity_text,
+                parse_number({_field(mapping, 'quantity')}) as quantity,
+                clean_text({_field(mapping, 'unit_price')}) as unit_price_text,
+                parse_number({_field(mapping, 'unit_price')}) as unit_price,
+                clean_text({_field(mapping, 'sku')}) as sku,
+                clean_text({_field(mapping, 'status')}) as status_text,
+                status_word({_field(mapping, 'status')}) as status_key,
+                clean_text({_field(mapping, 'cancelled_at')}) as cancelled_at,
+                coalesce(upper(clean_text({_field(mapping, 'currency')})), {marker}) as currency,
+                {dims},
+            from raw
+        )
+        select
+            typed.* exclude (status_key),
+            status_words.status is not null as status_known,
+            case
+                when typed.cancelled_at is not null then 'cancelled'
+                when $prefix is not null and starts_with(typed.order_id, $prefix) then 'cancelled'
+                when typed.status_text is null then null
+                else coalesce(status_words.status, 'valid')
+            end as status,
+        from typed
+        left join status_words on status_words.word = typed.status_key
+        """,
+        {"first_data_row": first_data_row, "formats": settings.date_formats, "prefix": prefix},
+    )
+
+
+def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: ParseSettings, latest_allowed) -> None:
+    """Create table `issues` (every problem found) and `accepted` (rows of clean orders)."""
+    con.execute(f"create table issues ({ISSUES_COLUMNS})")
+    params_all = {
+        "latest_allowed": latest_allowed,
+        "main_currency": settings.main_currency,
+        "line_level": mapping.is_line_level,
+    }
+    for code, field, condition, value, reason, severity in ROW_CHECKS:
+        if field not in mapping.columns and code != "currency_mismatch":
+            continue
+        used = {k: v for k, v in params_all.items() if f"${k}" in condition}
+        con.execute(
+            f"""
+            insert into issues
+            select _row, $code, $field, $column_name, {value}, $reason, $severity
+            from parsed where {condition}
+            """,
+            {"code": code, "field": field, "column_name": mapping.columns.get(field, ""),
+             "reason": reason, "severity": severity, **used},
+        )
+    _order_checks(con, mapping)
+    con.execute(
+        """
+        create table accepted as
+        select parsed.* from parsed
+        where order_id not in (
+            select p.order_id from parsed p join issues i on i.row = p._row
+            where i.severity = 'rejected' and p.order_id is not null
+        )
+        and order_id is not null
+        and _row not in (select row from issues where code = 'duplicate_row')
+        """
+    )
+
+
+def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+    """Problems visible only across rows of one order id: conflicts, duplicates, rejected siblings."""
+    column = mapping.columns.get("order_id", "")
+    con.execute(
+        """
+        insert into issues
+        with rejected as (
+            select p.order_id, min(p._row) as first_bad_row
+            from parsed p join issues i on i.row = p._row
+            where i.severity = 'rejected' and p.order_id is not null
+            group by p.order_id
+        )
+        select p._row, 'sibling_rejected', 'order_id', $column, p.order_id,
+            'another row of this order was rejected (row ' || r.first_bad_row || '), so the order is left out',
+            'rejected'
+        from parsed p join rejected r using (order_id)
+        where p._row not in (select row from issues where severity = 'rejected')
+        """,
+        {"column": column},
+    )
+    compared = "customer_id" if mapping.is_line_level else "customer_id, order_ts, amount, refunded_amount, status"
+    con.execute(
+        f"""
+        insert into issues
+        with clean as (
+            select * from parsed
+            where order_id is not null
+            and _row not in (select row from issues where severity = 'rejected')
+        ),
+        per_order as (
+            select
+                order_id,
+                count(*) as row_count,
+                count(distinct ({compared})) as versions,
+                count(distinct amount) as amounts,
+                string_agg(_row::varchar, ', ' order by _row) as rows,
+                min(_row) as first_row,
+            from clean
+            group by order_id
+            having count(*) > 1
+        )
+        select clean._row,
+            case when versions > 1 or amounts > 1 then 'duplicate_conflict' else 'duplicate_row' end,
+            'order_id', $column, clean.order_id,
+            case when versions > 1 or amounts > 1
+                then 'order id appears in rows ' || rows || ' with different values; fix the export'
+                else 'same order as row ' || first_row || '; counted once' end,
+            case when versions > 1 or amounts > 1 then 'rejected' else 'warning' end,
+        from clean join per_order using (order_id)
+        where versions > 1 or amounts > 1 or (not $line_level and clean._row <> first_row)
+        """,
+        {"column": column, "line_level": mapping.is_line_level},
+    )
+    amount_column = next((mapping.columns[f] for f in ("amount", "line_amount", "unit_price") if f in mapping.columns), "")
+    con.execute(
+        f"""
+        insert into issues
+        with clean as (
+            select * from parsed
+            where order_id is not null
+            and _row not in (select row from issues where severity = 'rejected')
+        ),
+        per_order as (
+            select
+                order_id,
+                min(order_ts) as order_ts,
+                {_order_amount(mapping)} as order_amount,
+                coalesce({_first('status')}, 'valid') as order_status,
+            from clean
+            group by order_id
+        ),
+        problems as (
+            select
+                order_id,
+                case
+                    when order_ts is null then 'missing_date'
+                    when order_amount is null then 'missing_amount'
+                    when order_amount < 0 and order_status = 'valid' then 'negative_amount'
+                end as code,
+            from per_order
+        )
+        select clean._row, problems.code,
+            case when code = 'missing_date' then 'order_ts' else 'amount' end,
+            case when code = 'missing_date' then $date_column else $amount_column end,
+            null,
+            case code
+                when 'missing_date' then 'no row of this order has a date'
+                when 'missing_amount' then 'missing amount'
+                else 'negative amount on a valid order'
+            end,
+            'rejected',
+        from clean join problems using (order_id)
+        where problems.code is not null
+        """,
+        {"amount_column": amount_column, "date_column": mapping.columns["order_ts"]},
+    )
+
+
+def _order_amount(mapping: Mapping) -> str:
+    """Aggregate expression for an order's net amount: the order total, else the sum of its lines."""
+    if "amount" in mapping.columns:
+        amount = "max(amount) - coalesce(max(refunded_amount), 0)"
+        if "line_amount" in mapping.columns:
+            amount = f"coalesce({amount}, sum(line_amount))"
+        elif "quantity" in mapping.columns and "unit_price" in mapping.columns:
+            amount = f"coalesce({amount}, sum(quantity * unit_price))"
+    elif "line_amount" in mapping.columns:
+        amount = "sum(line_amount) - coalesce(max(refunded_amount), 0)"
+    else:
+        amount = "sum(quantity * unit_price) - coalesce(max(refunded_amount), 0)"
+    return amount
+
+
+def _first(column: str) -> str:
+    """Aggregate: the column's value on the order's first row that has one."""
+    return f"arg_min({column}, _row) filter (where {column} is not null)"
+
+
+def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+    """Create `orders_out` (one row per accepted order) and `lines_out` (its lines, if any)."""
+    amount = _order_amount(mapping)
+    dims = ",\n".join(f"{_first(d)} as {d}" for d in schema.DIMENSIONS)
+    con.execute(
+        f"""
+        create table orders_out as
+        with rolled as (
+            select
+                order_id,
+                {_first('customer_id')} as customer_id,
+                min(order_ts) as order_ts,
+                {amount} as amount,
+                coalesce({_first('status')}, 'valid') as status,
+                {dims},
+                {_first('currency')} as currency,
+                min(_row) as source_row,
+            from accepted
+            group by order_id
+        )
+        select {', '.join(f'cast({c} as {t}) as {c}' for c, t in schema.ORDERS.items())}
+        from rolled
+        """
+    )
+    con.execute(
+        f"""
+        create table lines_out as
+        select {', '.join(f'cast({c} as {t}) as {c}' for c, t in schema.ORDER_LINES.items())}
+        from (select *, _row as source_row from accepted)
+        where $keep_lines
+        """,
+        {"keep_lines": "sku" in mapping.columns or "category" in mapping.columns},
+    )

@@ -1,0 +1,223 @@
+"""One upload, end to end: read, map, validate, write a batch, rebuild derived tables.
+
+Everything is staged inside the store's staging folder and published in one step
+(`Store.commit_batch`), so a refused or failed upload leaves the store exactly as it was.
+"""
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from ingest import mapping as mapping_module
+from ingest.mapping import Mapping, Preset
+from ingest.normalise import (
+    MACROS,
+    ParseSettings,
+    build_issues,
+    build_orders,
+    build_parsed,
+    choose_date_order,
+    main_currency,
+)
+from ingest.readers import ImportRefused, RawTable, load_raw
+from store import Store, sql_path
+
+Progress = Callable[[float, str], None]
+ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
+
+
+@dataclass
+class ImportReport:
+    """What happened to one file; `to_dict()` is the CLI's JSON."""
+
+    file: str
+    preset: str | None
+    mapping: dict[str, str]
+    rows_read: int = 0
+    rows_rejected: int = 0
+    orders_accepted: int = 0
+    lines_accepted: int = 0
+    guest_orders: int = 0
+    warnings: int = 0
+    orders_replacing_earlier: int = 0
+    currency: str | None = None
+    date_order: str | None = None
+    encoding: str | None = None
+    first_order: str | None = None
+    last_order: str | None = None
+    issue_counts: dict[str, int] = field(default_factory=dict)
+    issues: list[dict] = field(default_factory=list)
+    batch_id: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    pass
+
+
+def preview(path: Path, store: Store, preset_name: str | None = None, rows: int = 20):
+    """The file's first rows and the mapping that would be used, without importing anything."""
+    with store.staging() as staging:
+        con = duckdb.connect()
+        raw = load_raw(con, Path(path), staging.path)
+        mapping = _mapping_for(raw, store, preset_name, None)
+        frame = con.execute(f"select * from raw limit {int(rows)}").df()
+        con.close()
+    return frame, mapping
+
+
+def import_file(
+    path: Path | str,
+    store: Store,
+    preset_name: str | None = None,
+    columns: dict[str, str] | None = None,
+    progress: Progress = _no_progress,
+    now: datetime | None = None,
+) -> ImportReport:
+    """Import one export file into the store and return its report; raise ImportRefused if refused.
+
+    `columns` (canonical field -> header) overrides the preset or automatic mapping.
+    """
+    path = Path(path)
+    started = datetime.now()
+    now = now or started
+    with store.staging() as staging:
+        con = duckdb.connect(str(staging.path / "work.duckdb"))
+        try:
+            con.execute("set memory_limit = '1GB'")
+            con.execute("set preserve_insertion_order = true")
+            con.execute(MACROS)
+            progress(0.05, "reading file")
+            raw = load_raw(con, path, staging.path)
+            if raw.rows == 0:
+                raise ImportRefused(f"{path.name}: the file has a header but no rows; export it again with data.")
+            mapping = _mapping_for(raw, store, preset_name, columns)
+            missing = mapping.missing_required()
+            if missing:
+                raise ImportRefused(
+                    f"{path.name}: no column found for {', '.join(missing)}; choose a preset or map "
+                    "the columns (Data page, or --preset on the command line) and upload it again."
+                )
+            progress(0.25, "checking values")
+            formats, date_order = choose_date_order(con, mapping)
+            settings = ParseSettings(formats, date_order, main_currency(con, mapping))
+            _refuse_other_currency(path, store, settings.main_currency)
+            build_parsed(con, mapping, raw.first_data_row, settings)
+            build_issues(con, mapping, settings, now + timedelta(days=1))
+            progress(0.5, "building orders")
+            build_orders(con, mapping)
+            report = _report(con, path, raw, mapping, settings)
+            if report.orders_accepted == 0:
+                top = max(report.issue_counts, key=report.issue_counts.get, default="no usable rows")
+                raise ImportRefused(
+                    f"{path.name}: none of the {raw.rows} rows could be imported (most common problem: "
+                    f"{top}); fix the export or the column mapping and upload it again."
+                )
+            progress(0.6, "writing batch")
+            _write_batch_tables(con, staging.table_path, raw.first_data_row)
+        finally:
+            con.close()
+        progress(0.7, "rebuilding derived tables")
+        record = {
+            "kind": "orders",
+            "file": path.name,
+            "preset": report.preset,
+            "mapping": report.mapping,
+            "rows_read": report.rows_read,
+            "rows_rejected": report.rows_rejected,
+            "orders_accepted": report.orders_accepted,
+            "lines_accepted": report.lines_accepted,
+            "guest_orders": report.guest_orders,
+            "warnings": report.warnings,
+            "currency": report.currency,
+            "first_order": report.first_order,
+            "last_order": report.last_order,
+        }
+        batch = store.commit_batch(staging, path, record)
+    report.batch_id = batch["id"]
+    report.orders_replacing_earlier = batch["orders_replacing_earlier"]
+    report.seconds = round((datetime.now() - started).total_seconds(), 3)
+    progress(1.0, "done")
+    return report
+
+
+def _mapping_for(raw: RawTable, store: Store, preset_name: str | None, columns: dict[str, str] | None) -> Mapping:
+    preset: Preset | None = None
+    if preset_name:
+        try:
+            preset = mapping_module.find_preset(preset_name, store.root)
+        except KeyError as error:
+            raise ImportRefused(str(error.args[0])) from error
+    elif not columns:
+        preset = mapping_module.detect_preset(raw.headers, store.root)
+    if columns:
+        unknown = [h for h in columns.values() if h not in raw.headers]
+        if unknown:
+            raise ImportRefused(f"The mapping names columns the file does not have: {', '.join(unknown)}.")
+        return Mapping(columns=dict(columns), preset=preset)
+    return mapping_module.resolve(raw.headers, preset)
+
+
+def _refuse_other_currency(path: Path, store: Store, currency: str | None) -> None:
+    stored = {b.get("currency") for b in store.batches() if b.get("currency")}
+    if currency and stored and currency not in stored:
+        raise ImportRefused(
+            f"{path.name}: amounts are in {currency} but the store holds {', '.join(sorted(stored))} orders; "
+            "use a separate store (--store) for each currency."
+        )
+
+
+def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSettings) -> ImportReport:
+    counts = dict(con.execute("select code, count(*) from issues group by code order by count(*) desc").fetchall())
+    rejected_rows = con.execute("select count(distinct row) from issues where severity = 'rejected'").fetchone()[0]
+    warnings = con.execute("select count(*) from issues where severity = 'warning'").fetchone()[0]
+    orders, guests, first, last = con.execute(
+        "select count(*), count(*) filter (where customer_id is null), min(order_ts), max(order_ts) from orders_out"
+    ).fetchone()
+    examples = con.execute(
+        f"select * from issues order by severity, row limit {ISSUE_EXAMPLES}"
+    ).df()
+    return ImportReport(
+        file=path.name,
+        preset=mapping.preset.name if mapping.preset else None,
+        mapping=mapping.columns,
+        rows_read=raw.rows,
+        rows_rejected=rejected_rows,
+        orders_accepted=orders,
+        lines_accepted=con.execute("select count(*) from lines_out").fetchone()[0],
+        guest_orders=guests,
+        warnings=warnings,
+        currency=settings.main_currency,
+        date_order=settings.date_order,
+        encoding=raw.encoding,
+        first_order=str(first) if first else None,
+        last_order=str(last) if last else None,
+        issue_counts=counts,
+        issues=[{"file": path.name, **row} for row in examples.astype(object).where(examples.notna(), None).to_dict("records")],
+    )
+
+
+def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[str], Path], first_data_row: int) -> None:
+    con.execute(f"copy (select * from orders_out order by order_ts) to {sql_path(table_path('orders'))} (format parquet)")
+    if con.execute("select count(*) from lines_out").fetchone()[0]:
+        con.execute(f"copy lines_out to {sql_path(table_path('order_lines'))} (format parquet)")
+    con.execute(f"copy (select * from issues order by row) to {sql_path(table_path('issues'))} (format parquet)")
+    con.execute(
+        f"""
+        copy (
+            select reasons.reasons, raw.*
+            from (select rowid + {int(first_data_row)} as _row, * from raw) raw
+            join (
+                select row, string_agg(reason, '; ') as reasons from issues
+                where severity = 'rejected' group by row
+            ) reasons on reasons.row = raw._row
+            order by raw._row
+        ) to {sql_path(table_path('rejected_rows'))} (format parquet)
+        """
+    )

@@ -1,0 +1,206 @@
+"""Every importer and preset on small fixture files whose right answer is worked out by hand."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from conftest import fixture, stored_orders
+from ingest import import_file
+
+
+def test_generic_csv_reports_every_problem_with_row_and_column(store):
+    report = import_file(fixture("generic_orders.csv"), store)
+    issues = {(i["row"], i["code"]): i for i in report.issues}
+    assert issues[(5, "bad_date")]["column_name"] == "Order Date"
+    assert issues[(5, "bad_date")]["value"] == "not a date"
+    assert issues[(6, "negative_amount")]["column_name"] == "Amount"
+    assert (9, "duplicate_conflict") in issues and (10, "duplicate_conflict") in issues
+    assert issues[(8, "duplicate_row")]["severity"] == "warning"  # A6 twice, identical: counted once
+    assert issues[(11, "missing_order_id")]["severity"] == "rejected"
+    assert issues[(12, "future_date")]["value"] == "2999-01-01"
+    assert issues[(13, "bad_amount")]["value"] == "abc"
+    assert issues[(13, "unknown_status")]["severity"] == "warning"
+    assert issues[(15, "currency_mismatch")]["value"] == "EUR"
+    assert all(i["file"] == "generic_orders.csv" for i in report.issues)
+
+    orders = stored_orders(store)
+    assert sorted(orders) == ["A1", "A10", "A2", "A3", "A6"]
+    assert orders["A2"]["amount"] == Decimal("1200.50")  # thousands separator
+    assert orders["A10"]["amount"] == Decimal("20.00")  # currency symbol stripped
+    assert orders["A6"]["status"] == "cancelled"
+    assert orders["A3"]["customer_id"] is None  # guest order kept
+    assert report.guest_orders == 1
+    assert report.rows_read == 14
+    assert report.rows_rejected == 8  # rows 5, 6, 9, 10, 11, 12, 13, 15
+    assert report.currency == "CNY"
+
+
+def test_gb18030_taobao_export_is_detected_and_cleaned(store):
+    report = import_file(fixture("taobao_orders_gbk.csv"), store)
+    assert report.encoding == "gb18030"
+    assert report.preset == "taobao"
+    assert report.rows_rejected == 0
+    orders = stored_orders(store)
+    assert sorted(orders) == ["3001", "3002", "3003", "3004", "3005"]  # ="..." unwrapped
+    assert orders["3002"]["amount"] == Decimal("1024.50")  # "1,024.50元"
+    assert orders["3005"]["amount"] == Decimal("30.00")  # 50元 paid, 20元 refunded
+    assert orders["3003"]["status"] == "cancelled"  # 交易关闭
+    assert orders["3004"]["status"] == "valid"  # 买家已付款，等待卖家发货
+    assert orders["3001"]["customer_id"] == "张三"
+    assert orders["3002"]["order_ts"] == pd.Timestamp("2024-01-06 11:00")  # 2024/01/06 11:00
+    assert report.currency == "CNY"
+
+
+def test_shopify_line_items_roll_up_to_orders(store):
+    report = import_file(fixture("shopify_orders.csv"), store)
+    assert report.preset == "shopify"
+    assert report.rows_read == 7 and report.rows_rejected == 0, report.issues
+    orders = stored_orders(store)
+    assert len(orders) == 6
+    assert orders["#1001"]["amount"] == Decimal("110.00")  # order Total (tax included), not the lines
+    assert orders["#1001"]["order_ts"] == pd.Timestamp("2024-01-15 10:20:30")  # wall time as exported
+    assert orders["#1001"]["region"] == "New York"
+    assert orders["#1002"]["customer_id"] is None  # no email: guest
+    assert orders["#1003"]["customer_id"] == "alice@example.com"  # same customer, any case
+    assert orders["#1003"]["amount"] == Decimal("150.00")  # Total 200 - refunded 50
+    assert orders["#1004"]["status"] == "cancelled"  # Cancelled at is set
+    assert orders["#1005"]["status"] == "cancelled"  # pending payment never counted
+    assert orders["#1006"]["amount"] == Decimal("1250.00")
+    con = store.connect()
+    lines = con.sql("select order_id, sku, quantity from order_lines order by source_row").fetchall()
+    assert len(lines) == 7
+    assert lines[1] == ("#1001", "SKU-B", Decimal("2.000"))
+    customers = con.sql("select customer_id, valid_orders from customers order by 1").fetchall()
+    assert customers == [("alice@example.com", 2), ("carol@example.com", 1)]
+
+
+def test_shopify_header_versions_match_by_name_not_position(store, tmp_path):
+    rows = list(csv.reader(open(fixture("shopify_orders.csv"), newline="", encoding="utf-8")))
+    header = rows[0]
+    dropped = {"Payment ID", "Payment Terms Name", "Next Payment Due At", "Payment References", "Duties", "Receipt Number"}
+    keep = [i for i, h in enumerate(header) if h not in dropped][::-1]  # 73 columns, reversed order
+    out = io.StringIO()
+    csv.writer(out).writerows([[row[i] for i in keep] for row in rows])
+    older = tmp_path / "shopify_older_version.csv"
+    older.write_text(out.getvalue(), encoding="utf-8")
+    assert len(keep) == 73
+
+    report = import_file(older, store)
+    assert report.preset == "shopify"
+    orders = stored_orders(store)
+    assert orders["#1003"]["amount"] == Decimal("150.00")
+    assert len(orders) == 6
+
+
+def test_uci_online_retail_lines_and_cancellations(store):
+    report = import_file(fixture("uci_online_retail.csv"), store)
+    assert report.preset == "uci_online_retail"
+    assert report.date_order == "month/day/year"
+    orders = stored_orders(store)
+    assert orders["536365"]["amount"] == Decimal("35.64")  # 6 x 2.55 + 6 x 3.39
+    assert orders["536365"]["customer_id"] == "17850"
+    assert orders["536367"]["amount"] == Decimal("54.08")
+    assert orders["C536379"]["status"] == "cancelled"
+    assert orders["C536379"]["amount"] == Decimal("-27.50")
+    assert orders["536380"]["customer_id"] is None
+    assert orders["536380"]["order_ts"] == pd.Timestamp("2010-12-13 09:41")
+    assert orders["536380"]["region"] == "France"
+    assert report.lines_accepted == 6
+
+
+def test_woocommerce_analytics_export(store):
+    report = import_file(fixture("woocommerce_orders.csv"), store)
+    assert report.preset == "woocommerce"
+    orders = stored_orders(store)
+    assert {k: v["status"] for k, v in orders.items()} == {
+        "1201": "valid", "1202": "valid", "1203": "refunded", "1204": "cancelled"
+    }
+    assert orders["1201"]["amount"] == Decimal("40.00")
+    assert orders["1202"]["coupon_code"] == "save10"
+    assert report.currency == "USD"
+
+
+def test_xlsx_with_real_dates_and_numeric_ids(store, tmp_path):
+    import datetime
+
+    import xlsxwriter
+
+    path = tmp_path / "orders.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    date_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    sheet.write_row(0, 0, ["订单号", "客户ID", "下单时间", "实付金额", "会员等级"])
+    rows = [
+        (1001, 501, datetime.datetime(2024, 5, 1, 9, 30), 88.8, "gold"),
+        (1002, 502, datetime.datetime(2024, 5, 2, 10, 0), 120, None),
+        (1003, 501, datetime.datetime(2024, 6, 3, 11, 15), 42.5, "gold"),
+    ]
+    for r, (oid, cid, ts, amount, tier) in enumerate(rows, start=1):
+        sheet.write_number(r, 0, oid)
+        sheet.write_number(r, 1, cid)
+        sheet.write_datetime(r, 2, ts, date_format)
+        sheet.write_number(r, 3, amount)
+        if tier:
+            sheet.write_string(r, 4, tier)
+    book.close()
+
+    report = import_file(path, store)
+    assert report.rows_rejected == 0
+    orders = stored_orders(store)
+    assert sorted(orders) == ["1001", "1002", "1003"]  # not "1001.0"
+    assert orders["1001"]["customer_id"] == "501"
+    assert orders["1003"]["order_ts"] == pd.Timestamp("2024-06-03 11:15")
+    assert orders["1001"]["amount"] == Decimal("88.80")
+    assert orders["1001"]["member_tier"] == "gold"
+
+
+def test_parquet_with_typed_columns(store, tmp_path):
+    frame = pd.DataFrame({
+        "order_id": ["P1", "P2"],
+        "customer_id": ["x", None],
+        "order_ts": pd.to_datetime(["2024-07-01 08:00", "2024-07-02 09:00"]),
+        "amount": [10.5, 20.0],
+    })
+    path = tmp_path / "orders.parquet"
+    frame.to_parquet(path)
+    report = import_file(path, store)
+    assert report.orders_accepted == 2 and report.guest_orders == 1
+    assert stored_orders(store)["P1"]["amount"] == Decimal("10.50")
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding", "line_end"),
+    [(";", "utf-8-sig", "\r\n"), ("\t", "utf-8", "\n"), ("|", "utf-8", "\r\n"), (",", "gb18030", "\r\n")],
+)
+def test_csv_dialects_and_encodings(store, tmp_path, delimiter, encoding, line_end):
+    lines = [["订单编号 ", " 客户ID", "订单日期", "金额"], ["1", "甲", "2011-12-09 12:50", "\"1,234.50\""], ["2", "乙", "2011/12/09", "9"]]
+    path = tmp_path / "export.csv"
+    path.write_bytes(line_end.join(delimiter.join(row) for row in lines).encode(encoding) + line_end.encode())
+    report = import_file(path, store)
+    assert report.rows_rejected == 0, report.issues
+    orders = stored_orders(store)
+    assert orders["1"]["amount"] == Decimal("1234.50")
+    assert orders["1"]["customer_id"] == "甲"
+    assert orders["2"]["order_ts"] == pd.Timestamp("2011-12-09")
+
+
+@pytest.mark.parametrize(
+    ("dates", "order", "expected"),
+    [
+        (["12/9/2011 12:50", "1/31/2012 08:00"], "month/day/year", "2011-12-09 12:50"),
+        (["12/9/2011 12:50", "31/1/2012 08:00"], "day/month/year", "2011-09-12 12:50"),
+        (["09.12.2011 12:50", "31.01.2012 08:00"], "day/month/year", "2011-12-09 12:50"),
+        (["2011-12-09T12:50:00Z", "2012-01-31T08:00:00+08:00"], "month/day/year", "2011-12-09 12:50"),
+        (["2011年12月9日 12:50", "2012年1月31日"], "month/day/year", "2011-12-09 12:50"),
+    ],
+)
+def test_date_layouts(store, tmp_path, dates, order, expected):
+    path = tmp_path / "dates.csv"
+    path.write_text("order_id,order_date,amount\n" + "".join(f"o{i},{d},1\n" for i, d in enumerate(dates)))
+    report = import_file(path, store)
+    assert report.rows_rejected == 0, report.issues
+    assert report.date_order == order
+    assert stored_orders(store)["o0"]["order_ts"] == pd.Timestamp(expected)

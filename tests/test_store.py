@@ -1,0 +1,161 @@
+"""The store: overlapping uploads, removal, derived tables, and failures that change nothing."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from conftest import fixture, stored_orders, tree_digest
+from ingest import ImportRefused, import_file
+from store import store as store_module
+
+JANUARY = """order_id,customer_id,order_date,amount,member_tier
+1,alice,2024-01-03 10:00,100,gold
+2,bob,2024-01-10 11:00,50,
+3,alice,2024-01-20 12:00,70,gold
+"""
+# next month's export repeats order 3 with a corrected amount, and adds two orders
+FEBRUARY = """order_id,customer_id,order_date,amount,member_tier
+3,alice,2024-01-20 12:00,75,gold
+4,bob,2024-02-02 09:00,20,
+5,carol,2024-02-14 18:30,60,silver
+"""
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_overlapping_reupload_does_not_double_count_and_newer_row_wins(store, tmp_path):
+    first = import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    second = import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    orders = stored_orders(store)
+    assert sorted(orders) == ["1", "2", "3", "4", "5"]
+    assert orders["3"]["amount"] == Decimal("75.00")
+    assert second.orders_replacing_earlier == 1
+
+    batches = {b["id"]: b for b in store.manifest()["batches"]}
+    assert batches[first.batch_id]["orders_superseded_by_newer"] == 1
+    assert batches[first.batch_id]["orders_live"] == 2
+    assert batches[second.batch_id]["orders_replacing_earlier"] == 1
+    assert store.manifest()["tables"]["orders"] == 5
+
+
+def test_removing_a_batch_brings_back_what_it_replaced(store, tmp_path):
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    second = import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    store.remove_batch(second.batch_id)
+    orders = stored_orders(store)
+    assert sorted(orders) == ["1", "2", "3"]
+    assert orders["3"]["amount"] == Decimal("70.00")
+    assert [b["id"] for b in store.manifest()["removed"]] == [second.batch_id]
+    assert not (store.root / "batches" / second.batch_id).exists()
+
+
+def test_original_file_is_kept_byte_for_byte(store):
+    report = import_file(fixture("taobao_orders_gbk.csv"), store)
+    kept = store.root / "batches" / report.batch_id / "original" / "taobao_orders_gbk.csv"
+    assert kept.read_bytes() == fixture("taobao_orders_gbk.csv").read_bytes()
+
+
+def test_derived_tables_sequence_and_cohort(store, tmp_path):
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    con = store.connect()
+    seq = con.sql(
+        "select order_id, customer_order_seq, days_since_previous, cohort_month::varchar from orders order by order_id"
+    ).fetchall()
+    assert seq == [
+        ("1", 1, None, "2024-01-01"),
+        ("2", 1, None, "2024-01-01"),
+        ("3", 2, 17, "2024-01-01"),
+        ("4", 2, 23, "2024-01-01"),
+        ("5", 1, None, "2024-02-01"),
+    ]
+    months = con.sql(
+        "select customer_id, month::varchar, months_since_first, orders, customer_months.revenue "
+        "from customer_months join customers using (customer_key) order by 1, 2"
+    ).fetchall()
+    assert months == [
+        ("alice", "2024-01-01", 0, 2, Decimal("175.00")),
+        ("bob", "2024-01-01", 0, 1, Decimal("50.00")),
+        ("bob", "2024-02-01", 1, 1, Decimal("20.00")),
+        ("carol", "2024-02-01", 0, 1, Decimal("60.00")),
+    ]
+    tiers = dict(con.sql("select customer_id, member_tier from customers").fetchall())
+    assert tiers == {"alice": "gold", "bob": None, "carol": "silver"}
+
+
+REFUSED = [
+    ("garbage.xlsx", b"\x00\x01\x02 this is not a workbook" * 10, "is named .xlsx but its content is not"),
+    ("truncated.xlsx", b"PK\x03\x04" + b"\x00" * 100, "could not be opened as an Excel workbook"),
+    ("fake.parquet", b"PAR1 broken", "could not be read as Parquet"),
+    ("empty.csv", b"", "the file is empty"),
+    ("header_only.csv", b"order_id,order_date,amount\n", "has a header but no rows"),
+    ("no_columns.csv", b"foo,bar\n1,2\n", "no column found for order id, order date, order amount"),
+    ("all_bad.csv", b"order_id,order_date,amount\n1,never,abc\n", "none of the 1 rows could be imported"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_refused_file_gets_one_sentence_and_changes_nothing(store, tmp_path, name, content, message):
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    before = tree_digest(store.root)
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ImportRefused) as refused:
+        import_file(path, store)
+    assert message in str(refused.value)
+    assert str(refused.value).startswith(name)
+    assert tree_digest(store.root) == before
+
+
+def test_failure_while_publishing_leaves_store_byte_for_byte(store, tmp_path, monkeypatch):
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    before = tree_digest(store.root)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store_module, "build_derived_tables", crash)
+    with pytest.raises(OSError):
+        import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    assert tree_digest(store.root) == before
+    assert sorted(stored_orders(store)) == ["1", "2", "3"]
+
+
+def test_crash_before_manifest_swap_keeps_previous_version(store, tmp_path, monkeypatch):
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    manifest_before = (store.root / "manifest.json").read_bytes()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the process died just before publishing
+
+    monkeypatch.setattr(store_module.Store, "_publish", killed)
+    with pytest.raises(KeyboardInterrupt):
+        import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    monkeypatch.undo()
+    assert (store.root / "manifest.json").read_bytes() == manifest_before
+    assert sorted(stored_orders(store)) == ["1", "2", "3"]
+    # the next change sweeps what the crash left and works normally
+    import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    live = {b["id"] for b in store.batches()}
+    assert {p.name for p in (store.root / "batches").iterdir()} == live
+
+
+def test_empty_store_answers_queries_with_no_rows(store):
+    con = store.connect()
+    assert con.sql("select count(*) from orders").fetchall() == [(0,)]
+    assert con.sql("select count(*) from customer_months").fetchall() == [(0,)]
+    assert "customer_order_seq" in con.sql("select * from orders").columns
+
+
+def test_manifest_records_file_and_counts(store):
+    import_file(fixture("generic_orders.csv"), store)
+    manifest = json.loads((store.root / "manifest.json").read_text())
+    batch = manifest["batches"][0]
+    assert batch["file"] == "generic_orders.csv"
+    assert (batch["rows_read"], batch["orders_accepted"], batch["rows_rejected"]) == (14, 5, 8)
+    assert batch["imported_at"]
