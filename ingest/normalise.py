@@ -16,7 +16,13 @@ from store import schema
 # DuckDB macros for messy export values. Taobao wraps ids as ="123"; Excel users prefix '.
 MACROS = r"""
 create or replace temp macro clean_text(v) as
-    nullif(trim(regexp_replace(regexp_replace(v, '^\s*=?"(.*)"\s*$', '\1'), '^[\t'']+', '')), '');
+    nullif(trim(
+        case
+            when contains(v, '"') or contains(v, '=') or contains(v, '''') or contains(v, chr(9))
+                then regexp_replace(regexp_replace(v, '^\s*=?"(.*)"\s*$', '\1'), '^[\t'']+', '')
+            else v
+        end
+    ), '');
 
 create or replace temp macro clean_customer(v) as
     case
@@ -28,7 +34,8 @@ create or replace temp macro clean_customer(v) as
 create or replace temp macro money_text(v) as
     regexp_replace(upper(clean_text(v)), '(CNY|RMB|USD|EUR|GBP|JPY|HKD|元|¥|￥|\$|€|£|\s)', '', 'g');
 
-create or replace temp macro parse_number(v) as
+create or replace temp macro parse_number(v) as coalesce(
+    try_cast(clean_text(v) as decimal(18, 4)),
     case
         when regexp_full_match(money_text(v), '[-+]?\d{1,3}(,\d{3})+(\.\d+)?')
             then try_cast(replace(money_text(v), ',', '') as decimal(18, 4))
@@ -37,7 +44,7 @@ create or replace temp macro parse_number(v) as
         when regexp_full_match(money_text(v), '[-+]?\d+,\d{1,2}')
             then try_cast(replace(money_text(v), ',', '.') as decimal(18, 4))
         else try_cast(money_text(v) as decimal(18, 4))
-    end;
+    end);
 
 create or replace temp macro currency_marker(v) as
     case
@@ -75,6 +82,7 @@ ROW_CHECKS = [
     ("bad_date", "order_ts", "ts_text is not null and order_ts is null", "ts_text",
      "unparseable date (expected e.g. 2024-03-31 14:05)", "rejected"),
     ("future_date", "order_ts", "order_ts > $latest_allowed", "ts_text", "date is in the future", "rejected"),
+    ("missing_amount", "amount", "amount_text is null and not $line_level", "null", "missing amount", "rejected"),
     ("bad_amount", "amount", "amount_text is not null and amount is null", "amount_text",
      "amount is not a number", "rejected"),
     ("negative_amount", "amount", "amount - coalesce(refunded_amount, 0) < 0 and coalesce(status, 'valid') = 'valid'",
@@ -227,35 +235,38 @@ def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Par
     _order_checks(con, mapping)
     con.execute(
         """
-        create table accepted as
-        select parsed.* from parsed
-        where order_id not in (
-            select p.order_id from parsed p join issues i on i.row = p._row
-            where i.severity = 'rejected' and p.order_id is not null
-        )
-        and order_id is not null
-        and _row not in (select row from issues where code = 'duplicate_row')
+        create or replace temp view accepted as
+        select * from clean
+        where not exists (select 1 from issues i where i.row = clean._row and i.code = 'duplicate_row')
         """
     )
 
 
 def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
-    """Problems visible only across rows of one order id: conflicts, duplicates, rejected siblings."""
+    """Problems visible only across rows of one order id: rejected siblings, duplicates, totals."""
     column = mapping.columns.get("order_id", "")
+    # `clean` = rows with an order id and no rejection so far; re-evaluated after each insert
+    con.execute(
+        """
+        create or replace temp view clean as
+        select * from parsed
+        where order_id is not null
+        and not exists (select 1 from issues i where i.row = parsed._row and i.severity = 'rejected')
+        """
+    )
     con.execute(
         """
         insert into issues
         with rejected as (
             select p.order_id, min(p._row) as first_bad_row
-            from parsed p join issues i on i.row = p._row
+            from issues i join parsed p on i.row = p._row
             where i.severity = 'rejected' and p.order_id is not null
             group by p.order_id
         )
-        select p._row, 'sibling_rejected', 'order_id', $column, p.order_id,
+        select clean._row, 'sibling_rejected', 'order_id', $column, clean.order_id,
             'another row of this order was rejected (row ' || r.first_bad_row || '), so the order is left out',
             'rejected'
-        from parsed p join rejected r using (order_id)
-        where p._row not in (select row from issues where severity = 'rejected')
+        from clean join rejected r using (order_id)
         """,
         {"column": column},
     )
@@ -263,22 +274,19 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
     con.execute(
         f"""
         insert into issues
-        with clean as (
-            select * from parsed
-            where order_id is not null
-            and _row not in (select row from issues where severity = 'rejected')
+        with repeated as (
+            select order_id from clean group by order_id having count(*) > 1
         ),
         per_order as (
             select
                 order_id,
-                count(*) as row_count,
                 count(distinct ({compared})) as versions,
                 count(distinct amount) as amounts,
                 string_agg(_row::varchar, ', ' order by _row) as rows,
                 min(_row) as first_row,
             from clean
+            where order_id in (select order_id from repeated)
             group by order_id
-            having count(*) > 1
         )
         select clean._row,
             case when versions > 1 or amounts > 1 then 'duplicate_conflict' else 'duplicate_row' end,
@@ -292,16 +300,13 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
         """,
         {"column": column, "line_level": mapping.is_line_level},
     )
+    if not mapping.is_line_level:
+        return  # order-level files: dates and amounts were checked row by row
     amount_column = next((mapping.columns[f] for f in ("amount", "line_amount", "unit_price") if f in mapping.columns), "")
     con.execute(
         f"""
         insert into issues
-        with clean as (
-            select * from parsed
-            where order_id is not null
-            and _row not in (select row from issues where severity = 'rejected')
-        ),
-        per_order as (
+        with per_order as (
             select
                 order_id,
                 min(order_ts) as order_ts,
@@ -359,28 +364,31 @@ def _first(column: str) -> str:
 
 def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
     """Create `orders_out` (one row per accepted order) and `lines_out` (its lines, if any)."""
-    amount = _order_amount(mapping)
-    dims = ",\n".join(f"{_first(d)} as {d}" for d in schema.DIMENSIONS)
-    con.execute(
-        f"""
-        create table orders_out as
-        with rolled as (
+    columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in schema.ORDERS.items())
+    if mapping.is_line_level:
+        dims = ",\n".join(f"{_first(d)} as {d}" for d in schema.DIMENSIONS)
+        rows = f"""
             select
                 order_id,
                 {_first('customer_id')} as customer_id,
                 min(order_ts) as order_ts,
-                {amount} as amount,
+                {_order_amount(mapping)} as amount,
                 coalesce({_first('status')}, 'valid') as status,
                 {dims},
                 {_first('currency')} as currency,
                 min(_row) as source_row,
             from accepted
             group by order_id
-        )
-        select {', '.join(f'cast({c} as {t}) as {c}' for c, t in schema.ORDERS.items())}
-        from rolled
         """
-    )
+    else:  # one row per order already: duplicates were dropped or rejected
+        rows = """
+            select * replace (
+                amount - coalesce(refunded_amount, 0) as amount,
+                coalesce(status, 'valid') as status
+            ), _row as source_row
+            from accepted
+        """
+    con.execute(f"create table orders_out as select {columns} from ({rows})")
     con.execute(
         f"""
         create table lines_out as

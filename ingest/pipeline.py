@@ -88,9 +88,10 @@ def import_file(
     started = datetime.now()
     now = now or started
     with store.staging() as staging:
-        con = duckdb.connect(str(staging.path / "work.duckdb"))
+        con = duckdb.connect()  # in memory; spills to the staging folder past the limit
         try:
             con.execute("set memory_limit = '1GB'")
+            con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
             con.execute("set preserve_insertion_order = true")
             con.execute(MACROS)
             progress(0.05, "reading file")

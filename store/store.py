@@ -177,7 +177,9 @@ class Store:
 
     def _build_version(self, staging: Staging, batches: list[dict], pending: dict[str, Path]) -> "_Built":
         """Build derived tables for `batches` in staging and move them into versions/."""
-        con = duckdb.connect(str(staging.path / "build.duckdb"))
+        con = duckdb.connect()  # in memory; spills to the staging folder past the limit
+        con.execute("set memory_limit = '1GB'")
+        con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
         con.execute("set preserve_insertion_order = false")
         try:
             for table, columns in BATCH_TABLES.items():

@@ -204,3 +204,68 @@ def test_date_layouts(store, tmp_path, dates, order, expected):
     assert report.rows_rejected == 0, report.issues
     assert report.date_order == order
     assert stored_orders(store)["o0"]["order_ts"] == pd.Timestamp(expected)
+
+
+def test_line_level_problems_reject_the_whole_order(store, tmp_path):
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,sku,quantity,unit_price,refunded_amount\n"
+        "L1,c1,2024-01-01,A,2,5.00,\n"        # row 2: fine, order L1 = 10
+        "L1,c1,2024-01-01,B,1,2.50,\n"        # row 3: fine, order L1 = 12.50
+        "L2,c2,2024-01-02,A,two,5.00,\n"      # row 4: bad quantity
+        "L2,c2,2024-01-02,B,1,3.00,\n"        # row 5: sibling of a rejected row
+        "L3,c3,2024-01-03,A,1,cheap,\n"       # row 6: bad unit price
+        "L4,c4,2024-01-04,A,1,4.00,lots\n"    # row 7: bad refund
+        "L5,c5,,A,1,4.00,\n"                  # row 8: no row of L5 has a date
+        "L6,c6,2024-01-06,A,-3,4.00,\n"       # row 9: negative total on a valid order
+        "L7,c7,2024-01-07,A,1,0,\n"           # row 10: zero is allowed for lines
+    )
+    report = import_file(path, store)
+    codes = {(i["row"], i["code"]) for i in report.issues}
+    assert {(4, "bad_quantity"), (5, "sibling_rejected"), (6, "bad_unit_price"), (7, "bad_refund"),
+            (8, "missing_date"), (9, "negative_amount")} <= codes
+    orders = stored_orders(store)
+    assert sorted(orders) == ["L1", "L7"]
+    assert orders["L1"]["amount"] == Decimal("12.50")
+    con = store.connect()
+    assert con.sql("select count(*) from order_lines where order_id = 'L1'").fetchall() == [(2,)]
+
+
+def test_order_level_missing_values_and_zero_amount(store, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,amount\n"
+        "O1,c1,,10\n"            # row 2: missing date
+        "O2,c1,2024-01-02,\n"    # row 3: missing amount
+        "O3,c1,2024-01-03,0\n"   # row 4: zero amount, kept with a warning
+    )
+    report = import_file(path, store)
+    issues = {(i["row"], i["code"]): i["severity"] for i in report.issues}
+    assert issues == {(2, "missing_date"): "rejected", (3, "missing_amount"): "rejected", (4, "zero_amount"): "warning"}
+    assert sorted(stored_orders(store)) == ["O3"]
+
+
+def test_assignments_import_and_errors(store, tmp_path):
+    from ingest.assignments import import_assignments
+
+    import_file(fixture("generic_orders.csv"), store)
+    path = tmp_path / "assignments.csv"
+    path.write_text(
+        "experiment,customer_id,variant,assigned_at,strategy\n"
+        "exp1,c1,control,2024-02-01,points_tiers\n"
+        "exp1,c2,treatment,2024-02-01,points_tiers\n"
+        "exp1,c7,control,2024-02-01,points_tiers\n"
+        "exp1,c7,treatment,2024-02-01,points_tiers\n"   # c7 in two variants: both rows rejected
+        "exp1,c9,treatment,someday,points_tiers\n"       # bad date
+        "exp2,c1,A,2024-03-01,offers\n"
+        "exp2,c2,B,2024-03-01,offers\n"
+        "exp3,c1,x,2024-03-01,offers\n"
+        "exp3,c2,y,2024-03-01,offers\n"                  # exp3 has no control arm
+    )
+    report = import_assignments(path, store)
+    assert report["rows_accepted"] == 6
+    assert report["rows_rejected"] == 3
+    assert any("exp3" in w and "no control" in w for w in report["warnings"])
+    assert any("have no valid order" in w for w in report["warnings"])  # c2 has only a cancelled order
+    con = store.connect()
+    assert con.sql("select count(*) from assignments where customer_id = 'c7'").fetchall() == [(0,)]
