@@ -109,6 +109,10 @@ class Store:
     def batches(self) -> list[dict]:
         return self.manifest()["batches"]
 
+    def currency(self) -> str | None:
+        """The currency of the stored orders (one per store), if the exports said."""
+        return next((b["currency"] for b in self.batches() if b.get("currency")), None)
+
     # ---- writing -------------------------------------------------------------------------
 
     @contextlib.contextmanager

@@ -1,0 +1,46 @@
+"""Numbers for people: thousands separators, currency symbols, percentages, in English or Chinese.
+
+Formats follow the metric's `kind` (see metrics.definitions); Babel supplies the locale rules.
+"""
+
+import math
+
+from babel.numbers import format_compact_currency, format_compact_decimal, format_currency, format_decimal
+
+LOCALES = {"en": "en_US", "zh": "zh_CN"}
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value, kind: str, language: str = "en", currency: str = "CNY", compact: bool = False) -> str:
+    """A KPI value as text: 12,104 / ¥313.29 / 80.4% / 1.47 / 44 days; '–' when missing."""
+    if _missing(value):
+        return "–"
+    locale = LOCALES.get(language, "en_US")
+    if kind == "rate":
+        return format_decimal(value * 100, format="#,##0.0", locale=locale) + "%"
+    if kind == "money":
+        if compact and abs(value) >= 10_000:
+            return format_compact_currency(value, currency, locale=locale, fraction_digits=1)
+        return format_currency(value, currency, locale=locale)
+    if kind == "count":
+        if compact and abs(value) >= 10_000:
+            return format_compact_decimal(value, locale=locale, fraction_digits=1)
+        return format_decimal(round(value), format="#,##0", locale=locale)
+    if kind == "days":
+        number = format_decimal(value, format="#,##0.#", locale=locale)
+        return f"{number} 天" if language == "zh" else f"{number} days"
+    return format_decimal(value, format="#,##0.00", locale=locale)
+
+
+def format_change(change, kind: str, language: str = "en") -> str:
+    """A change: rates in percentage points (+2.1 pt / +2.1 个百分点), the rest relative (+5.3%)."""
+    if _missing(change):
+        return "–"
+    locale = LOCALES.get(language, "en_US")
+    if kind == "rate":
+        number = format_decimal(change * 100, format="+#,##0.0;-#,##0.0", locale=locale)
+        return f"{number} 个百分点" if language == "zh" else f"{number} pt"
+    return format_decimal(change * 100, format="+#,##0.0;-#,##0.0", locale=locale) + "%"

@@ -1,0 +1,117 @@
+"""The repeat funnel: how many customers reach order 2, 3, 4, 5+, and how long they take.
+
+Orders are numbered per customer among the valid orders inside the filters, so with a date
+range the funnel describes purchases within that range.
+"""
+
+import duckdb
+import pandas as pd
+
+from metrics import dialect
+from metrics.filters import Filters
+
+TIME_TO_SECOND_BUCKETS = (7, 14, 30, 60, 90, 180, 365)
+
+
+def _numbered_orders(filters: Filters) -> tuple[str, dict]:
+    where, params = filters.where("orders")
+    sql = f"""
+        numbered_orders as (
+            select
+                customer_key,
+                order_ts,
+                row_number() over (partition by customer_key order by order_ts, order_id) as order_number,
+                {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by order_ts, order_id)")}
+                    as days_since_previous,
+            from orders
+            where {where} and customer_key is not null
+        )
+    """
+    return sql, params
+
+
+def repeat_funnel(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """One row per order number n = 1..5 (5 = 5 or more): customers reaching it and their share."""
+    numbered, params = _numbered_orders(filters)
+    sql = f"""
+        with {numbered},
+
+        reached as (
+            select least(order_number, 5) as order_number, count(distinct customer_key) as customers,
+            from numbered_orders
+            group by least(order_number, 5)
+        ),
+
+        final as (
+            select
+                order_number,
+                customers,
+                customers / max(customers) over () as share_of_customers,
+                customers / lag(customers) over (order by order_number) as share_of_previous_step,
+            from reached
+        )
+
+        select * from final order by order_number
+    """
+    return con.execute(sql, params).df()
+
+
+def days_between_orders(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """Days from order n to n+1, for n = 1..4 (4 = 4 or later): median, quartiles and count."""
+    numbered, params = _numbered_orders(filters)
+    sql = f"""
+        with {numbered},
+
+        gaps as (
+            select least(order_number - 1, 4) as from_order, days_since_previous as days,
+            from numbered_orders
+            where order_number >= 2
+        ),
+
+        final as (
+            select
+                from_order,
+                count(*) as repeat_orders,
+                {dialect.quantile("days", 0.25)} as days_p25,
+                {dialect.quantile("days", 0.5)} as days_median,
+                {dialect.quantile("days", 0.75)} as days_p75,
+            from gaps
+            group by from_order
+        )
+
+        select * from final order by from_order
+    """
+    return con.execute(sql, params).df()
+
+
+def time_to_second_order(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """Customers by days from first to second order, in buckets, with the cumulative share of repeaters."""
+    numbered, params = _numbered_orders(filters)
+    bounds = " ".join(f"when days_since_previous <= {b} then {b}" for b in TIME_TO_SECOND_BUCKETS)
+    sql = f"""
+        with {numbered},
+
+        second_orders as (
+            select case {bounds} else null end as within_days,
+            from numbered_orders
+            where order_number = 2
+        ),
+
+        buckets as (
+            select within_days, count(*) as customers,
+            from second_orders
+            group by within_days
+        ),
+
+        final as (
+            select
+                within_days,
+                customers,
+                customers / sum(customers) over () as share,
+                sum(customers) over (order by within_days nulls last) / sum(customers) over () as cumulative_share,
+            from buckets
+        )
+
+        select * from final order by within_days nulls last
+    """
+    return con.execute(sql, params).df()

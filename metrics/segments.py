@@ -1,0 +1,157 @@
+"""Segments: KPIs by dimension, members vs non-members, and RFM segments.
+
+Breakdowns reuse the KPI table (each KPI is defined once, in `metrics.kpis`), one row per segment.
+"""
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from metrics import dialect
+from metrics.filters import Filters
+from metrics.kpis import SEGMENTS, kpi_table, latest_full_month
+
+# RFM segment by R score and F score (1-5), the common ten-segment map; English and Chinese.
+RFM_SEGMENTS = {
+    "champions": ("Champions", "重要价值客户"),
+    "loyal": ("Loyal", "忠诚客户"),
+    "potential_loyalist": ("Potential loyalists", "潜力客户"),
+    "new": ("New", "新客户"),
+    "promising": ("Promising", "有望客户"),
+    "need_attention": ("Need attention", "需关注客户"),
+    "about_to_sleep": ("About to sleep", "即将沉睡客户"),
+    "at_risk": ("At risk", "流失风险客户"),
+    "cant_lose": ("Can't lose them", "不能流失的客户"),
+    "hibernating": ("Hibernating", "沉睡客户"),
+}
+RFM_SEGMENT_SQL = """
+    case
+        when r_score >= 5 and f_score >= 4 then 'champions'
+        when r_score >= 3 and f_score >= 4 then 'loyal'
+        when r_score >= 4 and f_score between 2 and 3 then 'potential_loyalist'
+        when r_score = 5 and f_score = 1 then 'new'
+        when r_score = 4 and f_score = 1 then 'promising'
+        when r_score = 3 and f_score = 3 then 'need_attention'
+        when r_score = 3 and f_score <= 2 then 'about_to_sleep'
+        when r_score <= 2 and f_score = 5 then 'cant_lose'
+        when r_score <= 2 and f_score between 3 and 4 then 'at_risk'
+        else 'hibernating'
+    end
+"""
+
+
+def segment_kpis(con: duckdb.DuckDBPyConnection, by: str, month: date | None = None,
+                 filters: Filters = Filters()) -> pd.DataFrame:
+    """Every KPI of one month by segment (member_tier, channel, region, category or membership)."""
+    month = (month or latest_full_month(con))
+    if month is None:
+        return pd.DataFrame(columns=["segment"])
+    month = month.replace(day=1)
+    end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
+    scoped = Filters(month, end, filters.member_tier, filters.channel, filters.region, filters.category)
+    frame = kpi_table(con, scoped, "month", by=by)
+    return frame[(frame["period"] == pd.Timestamp(month)) & (frame["orders"] > 0)].reset_index(drop=True)
+
+
+def members_vs_non_members(con: duckdb.DuckDBPyConnection, month: date | None = None,
+                           filters: Filters = Filters()) -> dict:
+    """Member and non-member KPI rows for a month, and how many times as often members buy (trailing year)."""
+    frame = segment_kpis(con, "membership", month, filters).set_index("segment")
+    if not {"member", "non-member"} <= set(frame.index):
+        return {"table": frame.reset_index(), "frequency_multiple": None}
+    multiple = frame.loc["member", "annual_frequency"] / frame.loc["non-member", "annual_frequency"]
+    return {"table": frame.reset_index(), "frequency_multiple": float(multiple)}
+
+
+def _rfm_scored(filters: Filters) -> tuple[str, dict]:
+    where, params = filters.where("orders")
+    sql = f"""
+        filtered_orders as (
+            select customer_key, customer_id, order_date, amount, member_tier,
+            from orders
+            where {where} and customer_key is not null
+        ),
+
+        reference as (
+            select coalesce(cast($reference_date as date), max(order_date)) as reference_date,
+            from filtered_orders
+        ),
+
+        per_customer as (
+            select
+                customer_key,
+                any_value(customer_id) as customer_id,
+                arg_max(member_tier, order_date) as member_tier,
+                max(order_date) as last_order_date,
+                {dialect.day_diff("any_value(reference.reference_date)", "max(order_date)")} as recency_days,
+                count(*) as frequency,
+                sum(amount) as monetary,
+            from filtered_orders, reference
+            group by customer_key
+        ),
+
+        scored as (
+            select
+                *,
+                ntile(5) over (order by recency_days desc) as r_score,
+                case when frequency >= 6 then 5 when frequency >= 4 then 4 else frequency end as f_score,
+                ntile(5) over (order by monetary) as m_score,
+            from per_customer
+        ),
+
+        segmented as (
+            select *, {RFM_SEGMENT_SQL} as segment,
+            from scored
+        )
+    """
+    params["reference_date"] = filters.end
+    return sql, params
+
+
+def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """One row per RFM segment: customers, revenue, their shares, and average R, F, M."""
+    scored, params = _rfm_scored(filters)
+    sql = f"""
+        with {scored},
+
+        final as (
+            select
+                segment,
+                count(*) as customers,
+                count(*) / sum(count(*)) over () as customer_share,
+                sum(monetary) as revenue,
+                sum(monetary) / sum(sum(monetary)) over () as revenue_share,
+                avg(recency_days) as avg_recency_days,
+                avg(frequency) as avg_frequency,
+                avg(monetary) as avg_monetary,
+            from segmented
+            group by segment
+        )
+
+        select * from final order by revenue desc
+    """
+    return con.execute(sql, params).df()
+
+
+def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
+                  segment: str | None = None) -> pd.DataFrame:
+    """One row per customer with R, F, M values, scores and segment (optionally one segment)."""
+    scored, params = _rfm_scored(filters)
+    params["segment"] = segment
+    sql = f"""
+        with {scored}
+        select customer_id, member_tier, last_order_date, recency_days, frequency, monetary,
+            r_score, f_score, m_score, segment,
+        from segmented
+        where $segment is null or segment = $segment
+        order by monetary desc
+    """
+    return con.execute(sql, params).df()
+
+
+def segment_names(language: str = "en") -> dict[str, str]:
+    return {key: names[1] if language == "zh" else names[0] for key, names in RFM_SEGMENTS.items()}
+
+
+__all__ = ["SEGMENTS", "members_vs_non_members", "rfm_customers", "rfm_segments", "segment_kpis", "segment_names"]
