@@ -20,11 +20,11 @@ demo: install
 run: demo
 	$(PY) -m streamlit run dashboard.py
 
-# Browser tests use Debian's Chromium; install it when missing (root, or sudo).
+# Browser tests use Debian's Chromium and a CJK font (Chinese screenshots); installed when missing.
 browser:
-	@test -x $(CHROMIUM) || { \
+	@{ test -x $(CHROMIUM) && fc-list 2>/dev/null | grep -qi wqy; } || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-wqy-zenhei; }
 
 test: install browser
 	$(PY) -m pytest

@@ -222,3 +222,13 @@ def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[st
         ) to {sql_path(table_path('rejected_rows'))} (format parquet)
         """
     )
+
+
+def batch_problems(store: Store, batch_id: str) -> tuple["pd.DataFrame", "pd.DataFrame"]:
+    """The stored issue list and the rejected rows (as they were in the file) of one batch."""
+    import pandas as pd
+
+    folder = store.root / "batches" / batch_id
+    issues = pd.read_parquet(folder / "issues.parquet") if (folder / "issues.parquet").exists() else pd.DataFrame()
+    rejected = pd.read_parquet(folder / "rejected_rows.parquet") if (folder / "rejected_rows.parquet").exists() else pd.DataFrame()
+    return issues, rejected

@@ -5,9 +5,15 @@ Formats follow the metric's `kind` (see metrics.definitions); Babel supplies the
 
 import math
 
-from babel.numbers import format_compact_currency, format_compact_decimal, format_currency, format_decimal
+from babel.numbers import format_compact_decimal, format_decimal, get_currency_symbol
 
 LOCALES = {"en": "en_US", "zh": "zh_CN"}
+# The symbol people of the currency's home market write (¥ for yuan, not CN¥), in any language.
+HOME_LOCALES = {"CNY": "zh_CN", "JPY": "ja_JP", "HKD": "zh_HK", "TWD": "zh_TW", "USD": "en_US", "GBP": "en_GB"}
+
+
+def currency_symbol(currency: str, language: str = "en") -> str:
+    return get_currency_symbol(currency, HOME_LOCALES.get(currency, LOCALES.get(language, "en_US")))
 
 
 def _missing(value) -> bool:
@@ -22,9 +28,10 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
     if kind == "rate":
         return format_decimal(value * 100, format="#,##0.0", locale=locale) + "%"
     if kind == "money":
+        sign, symbol = ("-" if value < 0 else ""), currency_symbol(currency, language)
         if compact and abs(value) >= 10_000:
-            return format_compact_currency(value, currency, locale=locale, fraction_digits=1)
-        return format_currency(value, currency, locale=locale)
+            return sign + symbol + format_compact_decimal(abs(value), locale=locale, fraction_digits=1)
+        return sign + symbol + format_decimal(abs(value), format="#,##0.00", locale=locale)
     if kind == "count":
         if compact and abs(value) >= 10_000:
             return format_compact_decimal(value, locale=locale, fraction_digits=1)
@@ -44,3 +51,8 @@ def format_change(change, kind: str, language: str = "en") -> str:
         number = format_decimal(change * 100, format="+#,##0.0;-#,##0.0", locale=locale)
         return f"{number} 个百分点" if language == "zh" else f"{number} pt"
     return format_decimal(change * 100, format="+#,##0.0;-#,##0.0", locale=locale) + "%"
+
+
+def format_decimal_text(value: float, language: str = "en", digits: int = 1) -> str:
+    """A plain number with a fixed number of decimals, e.g. 2.1."""
+    return format_decimal(value, format="#,##0." + "0" * digits, locale=LOCALES.get(language, "en_US"))

@@ -30,3 +30,14 @@ def store_inventory(con: duckdb.DuckDBPyConnection) -> dict:
         "first_order": pd.Timestamp(first) if first else None,
         "last_order": pd.Timestamp(last) if last else None,
     }
+
+
+def dimension_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The distinct values of each filter dimension among valid orders, for filter pickers."""
+    values = {}
+    for dimension in ("member_tier", "channel", "region", "category"):
+        rows = con.execute(
+            f"select distinct {dimension} from orders where is_valid and {dimension} is not null order by 1"
+        ).fetchall()
+        values[dimension] = [row[0] for row in rows]
+    return values

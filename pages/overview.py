@@ -1,39 +1,89 @@
-"""Overview: what the store holds (the KPI tiles arrive with the metric layer)."""
+"""Overview: the month's headline KPIs with changes, what moved most, trends, the report."""
 
+import pandas as pd
 import streamlit as st
 
-from ui.data import current_store, inventory, store_version
+from metrics.definitions import ALL, help_text
+from metrics.definitions import label as metric_label
+from metrics.formatting import format_change, format_value
+from ui import charts, data
+from ui.context import page_context
+from ui.report import month_report_html
+from ui.tables import show_table
+from ui.texts import move_sentence
 
-st.title("Repurchase KPIs")
-store = current_store()
-version = store_version(store)
-facts = inventory(str(store.root), version)
-
-if not facts["orders"]:
-    st.info(
-        "The store is empty. Load the demo data with `make demo`, or import an export with "
-        "`python -m ingest FILE`."
-    )
+ctx = page_context()
+st.title(ctx.t("app_title"))
+if not ctx.facts["orders"]:
+    st.info(ctx.t("empty_store"))
     st.stop()
 
-st.caption(
-    f"Store version {version} · orders from {facts['first_order']:%Y-%m-%d} "
-    f"to {facts['last_order']:%Y-%m-%d}"
-)
-tiles = st.columns(4)
-tiles[0].metric("Orders", f"{facts['orders']:,}", help="All stored orders, any status.")
-tiles[1].metric("Valid orders", f"{facts['valid_orders']:,}", help="Orders with status valid; only these count in metrics.")
-tiles[2].metric("Customers", f"{facts['customers']:,}", help="Distinct identified customers with a valid order.")
-tiles[3].metric("Guest orders", f"{facts['guest_orders']:,}", help="Orders without a customer id.")
+table = data.kpi_table(ctx.root, ctx.version, ctx.filters)
+if table.empty or not table["orders"].sum():
+    st.warning(ctx.t("no_match"))
+    st.stop()
 
-st.subheader("Stored batches")
-st.dataframe(
-    [
-        {"file": b["file"], "kind": b["kind"], "imported": b["imported_at"],
-         "accepted": b.get("orders_accepted", b.get("rows_accepted")), "rejected": b["rows_rejected"],
-         "live orders": b.get("orders_live")}
-        for b in store.batches()
-    ],
-    hide_index=True,
-    key="batches_table",
+months = [p.strftime("%Y-%m") for p in table["period"]][::-1]
+latest_full = data.latest_full_month(ctx.root, ctx.version)
+default = latest_full.strftime("%Y-%m") if latest_full and latest_full.strftime("%Y-%m") in months else months[0]
+month_text = st.selectbox(ctx.t("month"), months, index=months.index(default), key="month", bind="query-params",
+                          width=220)
+month = pd.Timestamp(month_text)
+row = table[table["period"] == month].iloc[0]
+st.caption(ctx.t("store_version", version=ctx.version, first=f"{ctx.facts['first_order']:%Y-%m-%d}",
+                 last=f"{ctx.facts['last_order']:%Y-%m-%d}"))
+if not row["is_complete"]:
+    st.warning(ctx.t("partial_month", month=month_text))
+
+st.subheader(ctx.t("headline", month=month_text))
+TILE_ROWS = [["repurchase_rate", "frequency", "aov", "revenue_per_customer"],
+             ["new_customers", "returning_customers", "revenue"]]
+if ctx.presentation:  # one KPI set per screen: the four retention KPIs, two by two
+    TILE_ROWS = [["repurchase_rate", "frequency"], ["aov", "revenue_per_customer"]]
+for tiles in TILE_ROWS:
+    columns = st.columns(len(tiles), border=True)
+    for column, kpi in zip(columns, tiles):
+        kind = ALL[kpi].kind
+        yoy = row[f"{kpi}_yoy"]
+        colour = "gray" if pd.isna(yoy) else "green" if yoy > 0 else "red" if yoy < 0 else "gray"
+        with column:
+            st.metric(
+                metric_label(kpi, ctx.language),
+                format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
+                delta=f"{format_change(row[f'{kpi}_mom'], kind, ctx.language)} {ctx.t('vs_last_month')}"
+                if pd.notna(row[f"{kpi}_mom"]) else None,
+                help=help_text(kpi, ctx.language),
+            )
+            st.markdown(f":{colour}[{format_change(yoy, kind, ctx.language)} {ctx.t('vs_last_year')}]")
+
+st.markdown(f"**{move_sentence(ctx, month.date())}**")
+
+if ctx.presentation:
+    st.stop()
+
+st.subheader(ctx.t("trends"))
+shown = st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months")
+window = table[table["period"] <= month].tail(shown)
+span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
+left, right = st.columns(2)
+for index, kpi in enumerate(["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"]):
+    title = ctx.t("trend_title", metric=metric_label(kpi, ctx.language), **span)
+    (left if index % 2 == 0 else right).plotly_chart(
+        charts.trend(window, kpi, title, ctx.language, ctx.currency), key=f"trend_{kpi}")
+right.plotly_chart(
+    charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
+                            (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language))),
+    key="trend_new_returning")
+
+with st.expander(ctx.t("kpi_table")):
+    columns = ["period", *[k for k in ALL if k in table.columns]]
+    show_table(table[columns], "kpi_table", "kpi_table", ctx.language, ctx.currency)
+
+st.download_button(
+    ctx.t("download_report"),
+    lambda: month_report_html(ctx, month.date(), table),
+    file_name=f"repurchase-report-{month_text}.html",
+    mime="text/html",
+    key="download_report",
+    on_click="ignore",
 )

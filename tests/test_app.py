@@ -1,40 +1,81 @@
-"""Pages through Streamlit's AppTest, on the demo store and on an empty store."""
+"""Every page through Streamlit's AppTest: demo store, empty store, filters from the URL, both languages."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from metrics.filters import Filters
+from metrics.formatting import format_value
+from metrics.kpis import kpi_row
 from store import STORE_ENV
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/data.py"]
+LANGUAGE_PARAM = {"en": "English", "zh": "中文"}
 
 
 @pytest.fixture
-def app_on(monkeypatch):
-    def make(store_root) -> AppTest:
+def open_page(monkeypatch):
+    def make(store_root, page="pages/overview.py", **params) -> AppTest:
         monkeypatch.setenv(STORE_ENV, str(store_root))
-        app = AppTest.from_file(APP, default_timeout=30)
+        app = AppTest.from_file(APP, default_timeout=60)
+        for key, value in params.items():
+            app.query_params[key] = value
         app.run()
-        assert not app.exception, app.exception
+        if page != "pages/overview.py":
+            app.switch_page(page).run()
+        assert not app.exception, [e.value for e in app.exception]
         return app
 
     return make
 
 
-def test_overview_shows_store_counts(app_on, demo_store):
-    app = app_on(demo_store.root)
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_page_renders_on_demo_store(open_page, demo_store, page, language):
+    app = open_page(demo_store.root, page, lang=LANGUAGE_PARAM[language])
+    title = app.title[0].value
+    assert title and (any("\u4e00" <= ch <= "\u9fff" for ch in title) == (language == "zh"))
+    if page != "pages/data.py":
+        assert not app.warning and not app.info
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_explains_an_empty_store(open_page, tmp_path, page):
+    app = open_page(tmp_path / "empty", page)
+    if page == "pages/data.py":
+        assert app.get("file_uploader")  # the way to fill it
+    else:
+        assert "No orders yet" in app.info[0].value
+
+
+@pytest.mark.parametrize("page", PAGES[:3])
+def test_a_filter_that_selects_nothing_says_so(open_page, demo_store, page):
+    app = open_page(demo_store.root, page, **{"from": "2023-01-01", "to": "2023-01-01", "member_tier": "diamond",
+                                              "channel": "store", "region": "Northwest"})
+    assert app.warning and "No orders match" in app.warning[0].value
+
+
+def test_overview_tiles_match_the_metric_layer_and_follow_url_filters(open_page, demo_store):
     con = demo_store.connect()
-    orders, customers = con.sql(
-        "select count(*), count(distinct customer_id) filter (where is_valid) from orders"
-    ).fetchall()[0]
+    month = date(2025, 12, 1)
+    overall = kpi_row(con, month)
+    gold = kpi_row(con, month, Filters(member_tier=("gold",)))
+    app = open_page(demo_store.root, month="2025-12")
     tiles = {m.label: m.value for m in app.metric}
-    assert tiles["Orders"] == f"{orders:,}"
-    assert tiles["Customers"] == f"{customers:,}"
-    assert "2023-01" in app.caption[0].value and "2025-12" in app.caption[0].value
+    assert tiles["Repurchase rate"] == format_value(overall["repurchase_rate"], "rate")
+    assert tiles["AOV"] == format_value(overall["aov"], "money")
+    filtered = open_page(demo_store.root, month="2025-12", member_tier="gold")
+    tiles = {m.label: m.value for m in filtered.metric}
+    assert tiles["Purchase frequency"] == format_value(gold["frequency"], "ratio")
+    assert gold["frequency"] != overall["frequency"]
+    sentence = [m.value for m in filtered.markdown if m.value.startswith("**")][0]
+    assert " to " in sentence or "No headline KPI" in sentence
 
 
-def test_overview_on_empty_store_explains_what_to_do(app_on, tmp_path):
-    app = app_on(tmp_path / "empty")
-    assert "The store is empty" in app.info[0].value
-    assert not app.metric
+def test_presentation_mode_shows_one_kpi_set(open_page, demo_store):
+    app = open_page(demo_store.root, present="true")
+    assert [m.label for m in app.metric] == ["Repurchase rate", "Purchase frequency", "AOV", "Revenue per customer"]
+    assert not app.get("plotly_chart")

@@ -1,7 +1,8 @@
 """The real app in headless Chromium (Debian's /usr/bin/chromium), driven by Playwright.
 
 These tests fail, never skip, when the browser is missing: `make test` installs it.
-Screenshots are written to tests/artifacts/ for a person to look at.
+Screenshots of every page in both languages go to tests/artifacts/ for a person to look at,
+with the page load times measured in the browser (tests/artifacts/page_times.txt).
 """
 
 import os
@@ -26,6 +27,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+PAGES = {"overview": "", "cohorts": "cohorts", "customers": "customers", "data": "data"}
+LANGUAGES = {"en": "English", "zh": "中文"}
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +39,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A Streamlit server on a store holding the Shopify fixture; yields its base URL."""
-    store = Store(tmp_path_factory.mktemp("browser") / "store")
-    import_file(fixture("shopify_orders.csv"), store)
+def start_server(store_root: Path):
+    """A Streamlit server on the given store; returns (url, process)."""
     port = _free_port()
-    env = {**os.environ, STORE_ENV: str(store.root)}
+    env = {**os.environ, STORE_ENV: str(store_root)}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -53,12 +53,24 @@ def server(tmp_path_factory):
     while time.monotonic() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return url, process
         except OSError:
             time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"Streamlit did not start: {process.stdout.read().decode()[-2000:]}")
+    process.kill()
+    pytest.fail(f"Streamlit did not start: {process.stdout.read().decode()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_store):
+    url, process = start_server(demo_store.root)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def empty_server(tmp_path):
+    url, process = start_server(tmp_path / "store")
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -73,24 +85,107 @@ def browser():
         browser.close()
 
 
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 def wait_for_app(page) -> None:
     """Wait until Streamlit has finished running the script and drawn everything."""
     page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)  # every page has a title
+    page.wait_for_timeout(200)
     page.wait_for_function(
-        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+        """() => document.querySelector('[data-test-script-state="notRunning"]')
+               && document.querySelectorAll('[data-stale="true"]').length === 0
                && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0""",
-        timeout=30_000,
+        timeout=60_000,
     )
+    page.wait_for_timeout(300)  # plotly draws after the script has finished
+    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
 
 
-def test_overview_shows_the_stored_orders(server, browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    page.goto(server)
-    wait_for_app(page)
-    orders_tile = page.get_by_test_id("stMetric").filter(has_text="Valid orders")
-    expect(orders_tile).to_contain_text("4")  # #1001, #1002, #1003, #1006
-    expect(page.get_by_test_id("stMetric").filter(has_text="Customers")).to_contain_text("2")
-    expect(page.get_by_text("orders from 2024-01-15 to 2024-03-10")).to_be_visible()
+def tile(page, label: str):
+    label_element = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stMetric").filter(has=label_element).get_by_test_id("stMetricValue")
+
+
+def test_every_page_in_both_languages(demo_server, page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "overview_en.png", full_page=True)
-    page.close()
+    page.set_viewport_size({"width": 1400, "height": 2400})  # Streamlit scrolls inside: show it all
+    times = []
+    for name, path in PAGES.items():
+        for code, language in LANGUAGES.items():
+            started = time.monotonic()
+            page.goto(f"{demo_server}/{path}?lang={language}")
+            wait_for_app(page)
+            times.append(f"{name:10} {code}  {time.monotonic() - started:5.2f} s")
+            page.screenshot(path=ARTIFACTS / f"{name}_{code}.png", full_page=True)
+    (ARTIFACTS / "page_times.txt").write_text("\n".join(times) + "\n")
+    page.goto(f"{demo_server}/?lang=中文")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="复购指标看板")).to_be_visible()
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{demo_server}/?present=true")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    page.screenshot(path=ARTIFACTS / "overview_presentation_en.png")
+
+
+def test_filter_changes_the_tiles_and_lands_in_the_url(demo_server, page):
+    page.goto(demo_server)
+    wait_for_app(page)
+    before = tile(page, "Purchase frequency").inner_text()
+    page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Member tier").click()
+    page.get_by_role("option", name="diamond").click()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    expect(tile(page, "Purchase frequency")).not_to_have_text(before)
+    assert "member_tier=diamond" in page.url
+    # the shared link reopens the same view
+    page.goto(page.url)
+    wait_for_app(page)
+    expect(tile(page, "Purchase frequency")).not_to_have_text(before)
+
+
+def test_switch_language(demo_server, page):
+    page.goto(demo_server)
+    wait_for_app(page)
+    page.get_by_test_id("stButtonGroup").get_by_text("中文").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="复购指标看板")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="客单价")).to_be_visible()
+
+
+def test_download_kpi_table_csv(demo_server, page):
+    page.goto(demo_server)
+    wait_for_app(page)
+    page.get_by_text("Monthly KPI table").click()
+    wait_for_app(page)
+    with page.expect_download() as download_info:
+        page.get_by_test_id("stExpander").get_by_role("button", name="⬇ CSV").click()
+    download = download_info.value
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("period,orders,revenue,customers")
+    assert len(text.splitlines()) > 12
+
+
+def test_upload_on_data_page_shows_on_overview(empty_server, page):
+    page.goto(f"{empty_server}/data")
+    wait_for_app(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(fixture("shopify_orders.csv")))
+    wait_for_app(page)
+    expect(page.get_by_text("Recognised format")).to_be_visible()
+    page.get_by_role("button", name="Import").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Imported 6 orders from 7 rows of shopify_orders.csv")).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    page.screenshot(path=ARTIFACTS / "data_after_upload_en.png", full_page=True)
+    page.goto(f"{empty_server}/?month=2024-03")
+    wait_for_app(page)
+    # March 2024: #1006 by carol is the only valid order (bob's two are cancelled)
+    expect(tile(page, "Revenue")).to_have_text("$1,250.00")
+    expect(tile(page, "New customers")).to_have_text("1")

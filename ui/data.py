@@ -1,13 +1,22 @@
-"""Cached access to the store for the pages.
+"""Cached access to the store for the pages: the seam between Streamlit and `metrics`.
 
-Every cached result is keyed by the store folder and its manifest version, so an upload or a
-removed batch invalidates exactly the results computed on the previous version, and nothing else.
+Every cached result is keyed by the store folder and its manifest version (plus the filters), so
+an upload or a removed batch invalidates exactly the results of the previous version. A store
+version is immutable, so a cached result can never go stale.
 """
 
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
-from metrics.inventory import store_inventory
+from metrics import cohorts, due, funnel, kpis, narrative, segments
+from metrics import inventory as inventory_metrics
+from metrics.filters import Filters
 from store import Store, default_store_dir
+
+CACHE = {"show_spinner": False, "max_entries": 64}
 
 
 def current_store() -> Store:
@@ -19,11 +28,75 @@ def store_version(store: Store) -> int:
     return store.manifest()["version"]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def inventory(root: str, version: int) -> dict:
-    """Row counts and date range of the store at `root`, version `version`."""
+def _run(root: str, metric: Callable, *args, **kwargs):
     con = Store(root).connect()
     try:
-        return store_inventory(con)
+        return metric(con, *args, **kwargs)
     finally:
         con.close()
+
+
+@st.cache_data(**CACHE)
+def inventory(root: str, version: int) -> dict:
+    """Row counts and date range of the store at `root`, version `version`."""
+    return _run(root, inventory_metrics.store_inventory)
+
+
+@st.cache_data(**CACHE)
+def dimension_values(root: str, version: int) -> dict[str, list[str]]:
+    return _run(root, inventory_metrics.dimension_values)
+
+
+@st.cache_data(**CACHE)
+def latest_full_month(root: str, version: int) -> date | None:
+    return _run(root, kpis.latest_full_month)
+
+
+@st.cache_data(**CACHE)
+def kpi_table(root: str, version: int, filters: Filters, grain: str = "month", by: str | None = None) -> pd.DataFrame:
+    return _run(root, kpis.kpi_table, filters, grain, by)
+
+
+@st.cache_data(**CACHE)
+def segment_kpis(root: str, version: int, by: str, month: date, filters: Filters) -> pd.DataFrame:
+    return _run(root, segments.segment_kpis, by, month, filters)
+
+
+@st.cache_data(**CACHE)
+def cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    return _run(root, cohorts.cohort_matrix, filters)
+
+
+@st.cache_data(**CACHE)
+def repeat_funnel(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    return _run(root, funnel.repeat_funnel, filters)
+
+
+@st.cache_data(**CACHE)
+def days_between_orders(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    return _run(root, funnel.days_between_orders, filters)
+
+
+@st.cache_data(**CACHE)
+def time_to_second_order(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    return _run(root, funnel.time_to_second_order, filters)
+
+
+@st.cache_data(**CACHE)
+def members_vs_non_members(root: str, version: int, month: date, filters: Filters) -> dict:
+    return _run(root, segments.members_vs_non_members, month, filters)
+
+
+@st.cache_data(**CACHE)
+def rfm_segments(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    return _run(root, segments.rfm_segments, filters)
+
+
+@st.cache_data(**CACHE)
+def due_for_repurchase(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    return _run(root, due.due_for_repurchase, filters)
+
+
+@st.cache_data(**CACHE)
+def biggest_move(root: str, version: int, month: date, filters: Filters) -> dict | None:
+    return _run(root, narrative.biggest_move, month, filters)

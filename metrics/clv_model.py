@@ -1,0 +1,394 @@
+"""BG/NBD and Gamma-Gamma: maximum-likelihood fits and per-customer predictions (numpy/scipy only).
+
+Notation (one row per customer, or per group of identical customers with a weight):
+- x: repeat purchases in the calibration period (purchase days after the first one);
+- t_x: time of the last purchase, measured from the first purchase (0 when x = 0);
+- T: time from the first purchase to the end of the calibration period;
+- m: average spend per repeat purchase (only used when x > 0).
+
+Time is in whatever unit the caller uses (days, weeks); `alpha` is in that unit.
+References: Fader, Hardie and Lee (2005) "Counting your customers the easy way" (BG/NBD);
+Fader and Hardie (2013) "The Gamma-Gamma model of monetary value" (brucehardie.com note 025).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+
+MIN_REPEAT_CUSTOMERS = 20
+BGNBD_PARAMS = ("r", "alpha", "a", "b")
+GAMMA_GAMMA_PARAMS = ("p", "q", "gamma")
+_LOG_BOUND = 25.0  # the optimiser keeps log-parameters in [-25, 25]
+_RUNAWAY = 12.0  # a parameter below e^-12 (6e-6) or above e^12 (1.6e5) means the likelihood has no interior optimum
+
+
+class ClvFitError(ValueError):
+    """The data cannot support the model, or the fit did not converge; the message says why in plain English."""
+
+
+@dataclass
+class Fit:
+    """A fitted model: parameters, standard errors (NaN when the Hessian is not invertible), log-likelihood."""
+
+    model: str
+    params: dict[str, float]
+    se: dict[str, float]
+    log_likelihood: float
+    customers: int
+    iterations: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """JSON-serialisable: the parameters at top level, plus se, log_likelihood and customers."""
+        return {
+            **{k: float(v) for k, v in self.params.items()},
+            "se": {k: _finite_or_none(v) for k, v in self.se.items()},
+            "log_likelihood": float(self.log_likelihood),
+            "customers": int(self.customers),
+            "iterations": int(self.iterations),
+        }
+
+
+def _finite_or_none(value: float):
+    return float(value) if np.isfinite(value) else None
+
+
+def group_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique rows of the given equal-length columns and how many times each occurs."""
+    unique, inverse = _unique_rows(*columns)
+    return unique, np.bincount(inverse, minlength=len(unique[0])).astype(float)
+
+
+def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unique rows (sorted) and, for each input row, the index of its unique row."""
+    columns = [np.asarray(c, dtype=float) for c in columns]
+    n = len(columns[0])
+    order = np.lexsort(columns[::-1])
+    ordered = [c[order] for c in columns]
+    starts = np.ones(n, dtype=bool)
+    if n:
+        starts[1:] = np.logical_or.reduce([c[1:] != c[:-1] for c in ordered])
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return [c[starts] for c in ordered], inverse
+
+
+# ---------------------------------------------------------------------------------------------
+# BG/NBD
+# ---------------------------------------------------------------------------------------------
+
+
+def bgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
+    """Log-likelihood of each row: FHL (2005) eq. 6, with log-sum-exp for the two-term mixture."""
+    r, alpha, a, b = params
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = betaln(a, b + x) - betaln(a, b)
+    a3 = -(r + x) * np.log(alpha + T)
+    repeat = x > 0
+    a4 = np.where(
+        repeat,
+        np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
+        -np.inf,
+    )
+    return a1 + a2 + np.logaddexp(a3, a4)
+
+
+class _Rows:
+    """Rows prepared for repeated likelihood evaluations: terms that depend on x alone are computed per distinct x."""
+
+    def __init__(self, x, w, **columns):
+        self.x, self.w = x, w
+        self.xu, inverse = np.unique(x, return_inverse=True)
+        self.inv = inverse.ravel()
+        self.wx = np.bincount(self.inv, weights=w, minlength=len(self.xu))  # total weight per distinct x
+        self.repeat = x > 0
+        for name, values in columns.items():
+            setattr(self, name, values)
+
+
+def _bgnbd_objective(params, rows: _Rows) -> tuple[float, np.ndarray]:
+    """Weighted total log-likelihood and its gradient in (r, alpha, a, b)."""
+    r, alpha, a, b = params
+    x, xu, w, wx = rows.x, rows.xu, rows.w, rows.wx
+    log_b_x_1 = np.log(np.where(xu > 0, b + xu - 1, 1.0))
+    per_x = gammaln(r + xu) - gammaln(r) + r * np.log(alpha) + betaln(a, b + xu) - betaln(a, b)
+    log_alpha_T, log_alpha_t_x = np.log(alpha + rows.T), np.log(alpha + rows.t_x)
+    a3 = -(r + x) * log_alpha_T
+    a4 = np.where(rows.repeat, np.log(a) - log_b_x_1[rows.inv] - (r + x) * log_alpha_t_x, -np.inf)
+    total = wx @ per_x + w @ np.logaddexp(a3, a4)
+
+    w4 = expit(a4 - a3)  # share of the likelihood from "dropped out after the last purchase"
+    w3 = 1.0 - w4
+    ww4 = w * w4
+    common = digamma(a + b) - digamma(a + b + xu)
+    gradient = np.array([
+        wx @ (digamma(r + xu) - digamma(r) + np.log(alpha)) - w @ (w3 * log_alpha_T) - ww4 @ log_alpha_t_x,
+        wx.sum() * r / alpha - w @ ((r + x) * (w3 / (alpha + rows.T) + w4 / (alpha + rows.t_x))),
+        wx @ common + ww4.sum() / a,
+        wx @ (common + digamma(b + xu) - digamma(b)) - ww4 @ np.exp(-log_b_x_1[rows.inv]),
+    ])
+    return float(total), gradient
+
+
+def fit_bgnbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> Fit:
+    """Maximum-likelihood BG/NBD fit (optimised in log-parameters); SEs from the Hessian in (r, alpha, a, b)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    customers = int(round(w.sum()))
+    repeaters = int(round(w[x > 0].sum()))
+    if repeaters < min_repeat_customers:
+        raise ClvFitError(
+            f"Too few repeat customers to fit the purchase model: {repeaters} of {customers} customers "
+            f"bought again before the cut-off, and at least {min_repeat_customers} are needed. "
+            "Use a later cut-off date or load a longer order history."
+        )
+    if not np.any(T > 0):
+        raise ClvFitError(
+            "The order history is too short to fit the purchase model: every customer made their "
+            "first purchase on the cut-off date. Use a later cut-off date or load more history."
+        )
+    if np.any(t_x > T) or np.any(t_x < 0) or np.any((x == 0) & (t_x != 0)):
+        raise ValueError("inconsistent summary: need 0 <= t_x <= T, and t_x = 0 when x = 0")
+
+    rows = _Rows(x, w, t_x=t_x, T=T)
+    total = w.sum()
+
+    def objective(log_params):
+        params = np.exp(log_params)
+        ll, grad = _bgnbd_objective(params, rows)
+        return -ll / total, -(grad * params) / total  # chain rule for log-parameters
+
+    # a scale-aware start: mean purchase rate r/alpha close to the observed repeat rate
+    rate = max((x @ w) / max(T @ w, 1e-12), 1e-6)
+    start = np.log([1.0, 1.0 / rate, 1.0, 1.0])
+    params, iterations = _optimise(objective, start, "purchase model (BG/NBD)", BGNBD_PARAMS)
+
+    se, hessian_warning = _standard_errors(lambda theta: _bgnbd_objective(theta, rows)[1], params, "BG/NBD")
+    log_likelihood = _bgnbd_objective(params, rows)[0]
+    return Fit("bgnbd", dict(zip(BGNBD_PARAMS, map(float, params))), dict(zip(BGNBD_PARAMS, se)),
+               log_likelihood, customers, iterations, hessian_warning)
+
+
+def p_alive(params, x, t_x, T) -> np.ndarray:
+    """P(alive): probability the customer has not dropped out by T (1 for customers with no repeat purchase)."""
+    r, alpha, a, b = _params(params, BGNBD_PARAMS)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    repeat = x > 0
+    log_odds_dead = np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) + (r + x) * (
+        np.log(alpha + T) - np.log(alpha + t_x)
+    )
+    return np.where(repeat, expit(-log_odds_dead), 1.0)
+
+
+def _purchases_if_alive(params, t, x, T) -> np.ndarray:
+    """Expected purchases in (T, T + t] for a customer known to be alive at T (depends on x and T only).
+
+    FHL (2005) eq. 10 with the hypergeometric term in its Euler-transformed form
+    (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), z = t/(alpha+T+t), which stays finite for large x.
+    """
+    r, alpha, a, b = params
+    if abs(a - 1.0) < 1e-7:  # the expression is 0/0 at a = 1; its limit is continuous there
+        a = 1.0 + 1e-7
+    z = t / (alpha + T + t)
+    c = a + b + x - 1
+    tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+    return c / (a - 1) * (1.0 - tail)
+
+
+def expected_purchases(params, t, x, t_x, T) -> np.ndarray:
+    """Conditional expected purchases in (T, T + t] given (x, t_x, T): P(alive) x purchases-if-alive."""
+    params = _params(params, BGNBD_PARAMS)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    t = np.asarray(t, dtype=float)
+    return p_alive(params, x, t_x, T) * _purchases_if_alive(params, t, x, T)
+
+
+def expected_purchases_grid(params, ts, x, t_x, T) -> np.ndarray:
+    """Conditional expected purchases at each horizon in ts for every customer; shape (n, len(ts)).
+
+    The hypergeometric part depends on (x, T) only, so it is evaluated once per distinct (x, T).
+    """
+    params = _params(params, BGNBD_PARAMS)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    ts = np.asarray(ts, dtype=float)
+    (x_u, T_u), inverse = _unique_rows(x, T)
+    per_pair = _purchases_if_alive(params, ts[None, :], x_u[:, None], T_u[:, None])
+    return p_alive(params, x, t_x, T)[:, None] * per_pair[inverse]
+
+
+def time_to_expected_purchases(params, x, t_x, T, horizon: float, target: float = 1.0,
+                               step: float | None = None) -> np.ndarray:
+    """First time at which conditional expected purchases reach `target`; NaN when not within `horizon`.
+
+    With `step` (e.g. one day in the model's unit) the answer is the first multiple of step that
+    reaches the target; without it, the time to within horizon / 2^20.
+    """
+    params = _params(params, BGNBD_PARAMS)
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    result = np.full(x.shape, np.nan)
+    reaches = expected_purchases(params, horizon, x, t_x, T) >= target
+    if not reaches.any():
+        return result
+    x, t_x, T = x[reaches], t_x[reaches], T[reaches]
+    # bisection on an integer grid of times k * dt, k = 0..n (expected purchases increase with time)
+    n = int(np.ceil(horizon / step)) if step else 2**20
+    dt = step if step else horizon / n
+    lo, hi = np.zeros(x.shape, dtype=np.int64), np.full(x.shape, n, dtype=np.int64)
+    while np.any(hi - lo > 1):
+        mid = (lo + hi) // 2
+        above = expected_purchases(params, np.minimum(mid * dt, horizon), x, t_x, T) >= target
+        hi, lo = np.where(above, mid, hi), np.where(above, lo, mid)
+    result[reaches] = np.minimum(hi * dt, horizon)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Gamma-Gamma
+# ---------------------------------------------------------------------------------------------
+
+
+def gamma_gamma_log_likelihood(params, x, m) -> np.ndarray:
+    """Log-likelihood of each repeat customer's average spend m over x purchases (Fader-Hardie 2013, eq. 1a)."""
+    p, q, gamma = params
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    return (
+        gammaln(p * x + q) - gammaln(p * x) - gammaln(q) + q * np.log(gamma)
+        + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(gamma + m * x)
+    )
+
+
+def _gamma_gamma_objective(params, rows: _Rows) -> tuple[float, np.ndarray]:
+    """Weighted total log-likelihood and its gradient in (p, q, gamma)."""
+    p, q, gamma = params
+    xu, wx, w = rows.xu, rows.wx, rows.w
+    psi = digamma(p * xu + q)
+    log_gamma_mx = np.log(gamma + rows.mx)
+    per_x = gammaln(p * xu + q) - gammaln(p * xu) - gammaln(q) + q * np.log(gamma) + p * xu * np.log(xu)
+    total = wx @ per_x + p * rows.sum_x_log_m - rows.sum_log_m - w @ ((p * rows.x + q) * log_gamma_mx)
+    gradient = np.array([
+        wx @ (xu * (psi - digamma(p * xu) + np.log(xu))) + rows.sum_x_log_m - w @ (rows.x * log_gamma_mx),
+        wx @ (psi - digamma(q) + np.log(gamma)) - w @ log_gamma_mx,
+        wx.sum() * q / gamma - w @ ((p * rows.x + q) / (gamma + rows.mx)),
+    ])
+    return float(total), gradient
+
+
+def fit_gamma_gamma(x, m, weights=None, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> Fit:
+    """Maximum-likelihood Gamma-Gamma fit on repeat customers (x > 0, m > 0); SEs from the Hessian."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    keep = (x > 0) & np.isfinite(m) & (m > 0)
+    x, m, w = x[keep], m[keep], w[keep]
+    customers = int(round(w.sum()))
+    if customers < min_repeat_customers:
+        raise ClvFitError(
+            f"Too few repeat customers to fit the spend model: {customers} customers bought again with "
+            f"a positive amount before the cut-off, and at least {min_repeat_customers} are needed."
+        )
+    if np.ptp(m) == 0:
+        raise ClvFitError("The spend model needs variation in spend, but every repeat customer spent the same.")
+    log_m = np.log(m)
+    rows = _Rows(x, w, mx=m * x, sum_log_m=w @ log_m, sum_x_log_m=w @ (x * log_m))
+    total = w.sum()
+
+    def objective(log_params):
+        params = np.exp(log_params)
+        ll, grad = _gamma_gamma_objective(params, rows)
+        return -ll / total, -(grad * params) / total
+
+    mean = (m * w).sum() / total
+    start = np.log([1.0, 2.0, mean])  # population mean p*gamma/(q-1) matches the observed mean
+    params, iterations = _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS)
+    warnings = []
+    if params[1] <= 1:
+        raise ClvFitError(
+            f"The spend model found q = {params[1]:.2f} <= 1, so average spend has no finite expected "
+            "value (a few very large orders dominate). Check for outliers or wholesale orders."
+        )
+
+    se, hessian_warning = _standard_errors(lambda theta: _gamma_gamma_objective(theta, rows)[1], params, "Gamma-Gamma")
+    warnings += hessian_warning
+    log_likelihood = _gamma_gamma_objective(params, rows)[0]
+    return Fit("gamma_gamma", dict(zip(GAMMA_GAMMA_PARAMS, map(float, params))),
+               dict(zip(GAMMA_GAMMA_PARAMS, se)), log_likelihood, customers, iterations, warnings)
+
+
+def expected_spend(params, x, m) -> np.ndarray:
+    """Expected average order value: E[M | x, m] = p (gamma + m x) / (p x + q - 1); the population mean when x = 0."""
+    p, q, gamma = _params(params, GAMMA_GAMMA_PARAMS)
+    x = np.asarray(x, dtype=float)
+    m = np.where(x > 0, np.nan_to_num(np.asarray(m, dtype=float)), 0.0)
+    return p * (gamma + m * x) / (p * x + q - 1)
+
+
+def spend_frequency_correlation(x, m, weights=None) -> float:
+    """Pearson correlation of repeat purchases x and average spend m among repeat customers (NaN if undefined)."""
+    x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    keep = (x > 0) & np.isfinite(m)
+    x, m, w = x[keep], m[keep], w[keep]
+    if w.sum() < 3 or np.ptp(x) == 0 or np.ptp(m) == 0:
+        return float("nan")
+    cov = np.cov(x, m, aweights=w)
+    return float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
+
+
+# ---------------------------------------------------------------------------------------------
+# shared
+# ---------------------------------------------------------------------------------------------
+
+
+def _params(params, names) -> tuple:
+    if isinstance(params, Fit):
+        params = params.params
+    if isinstance(params, dict):
+        return tuple(float(params[n]) for n in names)
+    return tuple(float(v) for v in params)
+
+
+def _optimise(objective, start, label: str, names) -> tuple[np.ndarray, int]:
+    """Minimise the mean negative log-likelihood in log-parameters; raise ClvFitError if it does not converge."""
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
+    with np.errstate(all="ignore"):
+        result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
+                          options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9})
+    if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+        raise ClvFitError(f"The {label} did not converge: the likelihood became undefined.")
+    runaway = [f"{n} = {v:.3g}" for n, v in zip(names, np.exp(result.x)) if abs(np.log(v)) > _RUNAWAY]
+    if runaway:
+        raise ClvFitError(
+            f"The {label} did not converge: {', '.join(runaway)} ran off towards 0 or infinity, so the data "
+            "do not pin the model down. This usually means too short a history or too few repeat customers "
+            "(or, for the purchase model, no sign yet of customers dropping out). Try an earlier cut-off "
+            "with a longer holdout, or load more history."
+        )
+    if not result.success and np.max(np.abs(result.jac)) > 1e-4:
+        raise ClvFitError(f"The {label} did not converge after {result.nit} iterations ({result.message}).")
+    return np.exp(result.x), int(result.nit)
+
+
+def _standard_errors(gradient, params: np.ndarray, label: str) -> tuple[list[float], list[str]]:
+    """Standard errors from the inverse Hessian of the negative log-likelihood in the original parameters.
+
+    The Hessian is the central finite difference of the analytic gradient (relative step 1e-5).
+    """
+    k = len(params)
+    hessian = np.empty((k, k))
+    for i in range(k):
+        h = 1e-5 * params[i]
+        up, down = params.copy(), params.copy()
+        up[i] += h
+        down[i] -= h
+        hessian[:, i] = -(gradient(up) - gradient(down)) / (2 * h)
+    hessian = (hessian + hessian.T) / 2
+    try:
+        covariance = np.linalg.inv(hessian)
+        variances = np.diag(covariance)
+    except np.linalg.LinAlgError:
+        variances = np.full(k, np.nan)
+    if not np.all(variances > 0):
+        return [float("nan")] * k, [f"{label} standard errors are unavailable: the Hessian is not positive definite."]
+    return [float(v) for v in np.sqrt(variances)], []

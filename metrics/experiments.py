@@ -1,0 +1,975 @@
+"""Strategy tests: per-arm totals in DuckDB, statistics in metrics.experiment_stats.
+
+Each assigned customer is measured on valid orders in [assigned_at, assigned_at + window_days);
+only customers whose window has fully elapsed by the data's end (max order_ts) are counted.
+Definitions, formulas and decisions: docs/experiments.md.
+"""
+
+import math
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from metrics import experiment_stats as st
+
+CONTROL_NAMES = ("control", "ctrl", "baseline", "对照", "对照组", "a")
+METRICS = {  # name -> (kind, English label, Chinese label)
+    "repurchased": ("proportion", "Repurchased", "复购率"),
+    "orders": ("mean", "Orders per customer", "人均订单数"),
+    "revenue": ("mean", "Revenue per customer", "人均消费额"),
+    "aov": ("ratio", "AOV", "客单价"),
+    "margin": ("mean", "Margin per customer after cost", "扣除成本后人均毛利"),
+}
+STRATEGIES = {  # tag -> (English, Chinese)
+    "points_tiers": ("Points and tiers", "积分与会员等级"),
+    "personalised_offers": ("Personalised offers", "个性化优惠"),
+    "personalized_offers": ("Personalised offers", "个性化优惠"),
+    "new_products": ("New or seasonal products", "新品或季节性商品"),
+    "seasonal_products": ("New or seasonal products", "新品或季节性商品"),
+    "service_followup": ("Service follow-ups", "服务回访"),
+    "community": ("Member community", "会员社群"),
+    "bundles": ("Cross-category bundles", "跨品类组合"),
+    "cross_category_bundles": ("Cross-category bundles", "跨品类组合"),
+    "subscription": ("Subscriptions", "订阅"),
+    "subscriptions": ("Subscriptions", "订阅"),
+}
+TOTAL_KEYS = ("n", "sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy", "sum_d", "sum_d2", "sum_yd")
+SRM_ALPHA = 0.001
+BALANCE_ALPHA = 0.001
+DEFAULT_BALANCE_DAYS = 90
+
+
+class ExperimentError(ValueError):
+    """A strategy test that cannot be analysed; the message says why in plain words."""
+
+
+# ---- SQL -----------------------------------------------------------------------------------
+
+# Per matured customer: window metrics and the same metrics over the pre-assignment period.
+CUSTOMER_CTES = """
+with data_end as (
+    select max(order_ts) as data_end from orders
+),
+
+arm_customers as (
+    select
+        customer_id,
+        any_value(variant) as variant,
+        min(assigned_at) as assigned_at,
+        coalesce(max(cost_per_customer), 0) as cost,
+    from assignments
+    where experiment = $experiment
+    group by customer_id
+    having count(distinct variant) = 1
+),
+
+matured as (
+    select arm_customers.*
+    from arm_customers, data_end
+    where assigned_at + to_days(cast($window_days as integer)) <= data_end
+),
+
+valid_orders as (
+    select customer_id, order_ts, cast(amount as double) as amount
+    from orders
+    where is_valid and customer_id is not null
+),
+
+windowed as (
+    select
+        matured.customer_id,
+        count(*) filter (where order_ts >= assigned_at) as orders,
+        sum(amount) filter (where order_ts >= assigned_at) as revenue,
+        count(*) filter (where order_ts < assigned_at) as pre_orders,
+        sum(amount) filter (where order_ts < assigned_at) as pre_revenue,
+    from matured
+    join valid_orders
+        on valid_orders.customer_id = matured.customer_id
+        and valid_orders.order_ts >= matured.assigned_at - to_days(cast($pre_days as integer))
+        and valid_orders.order_ts < matured.assigned_at + to_days(cast($window_days as integer))
+    group by matured.customer_id
+),
+
+per_customer as (
+    select
+        matured.customer_id,
+        matured.variant,
+        cast(matured.assigned_at + to_days(cast($window_days as integer)) as date) as matured_on,
+        cast(matured.cost as double) as cost,
+        coalesce(windowed.orders, 0) as orders,
+        coalesce(windowed.revenue, 0) as revenue,
+        coalesce(windowed.pre_orders, 0) as pre_orders,
+        coalesce(windowed.pre_revenue, 0) as pre_revenue,
+    from matured
+    left join windowed using (customer_id)
+),
+
+caps as (
+    select
+        case when $cap is null then null else quantile_cont(revenue, coalesce($cap, 0.5)) end as revenue_cap,
+        case when $cap is null then null else quantile_cont(pre_revenue, coalesce($cap, 0.5)) end as pre_revenue_cap,
+    from per_customer
+),
+
+customer_metrics as (
+    select
+        per_customer.*,
+        cast(orders > 0 as integer) as repurchased,
+        cast(pre_orders > 0 as integer) as pre_repurchased,
+        least(revenue, coalesce(revenue_cap, revenue)) as revenue_capped,
+        least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) as pre_revenue_capped,
+        least(revenue, coalesce(revenue_cap, revenue)) * $margin - cost as margin,
+        least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) * $margin as pre_margin,
+        caps.revenue_cap,
+    from per_customer, caps
+)
+"""
+
+# From customer_metrics (variant, matured_on, metrics): one row per arm and metric with totals.
+# y = the metric, x = its pre-period covariate (CUPED), d = the denominator of a ratio metric.
+TOTALS_CTES = """
+cap as (
+    select max(revenue_cap) as revenue_cap from customer_metrics
+),
+
+long as (
+    select variant, matured_on, 'repurchased' as metric,
+        cast(repurchased as double) as y, cast(pre_repurchased as double) as x, null::double as d,
+    from customer_metrics
+    union all
+    select variant, matured_on, 'orders', orders, pre_orders, null from customer_metrics
+    union all
+    select variant, matured_on, 'revenue', revenue_capped, pre_revenue_capped, null from customer_metrics
+    union all
+    select variant, matured_on, 'aov', revenue, null, orders from customer_metrics
+    union all
+    select variant, matured_on, 'margin', margin, pre_margin, null from customer_metrics
+),
+
+final as (
+    select
+        variant,
+        {date_column} as matured_on,
+        metric,
+        count(*) as n,
+        sum(y) as sum_y,
+        sum(y * y) as sum_y2,
+        coalesce(sum(x), 0) as sum_x,
+        coalesce(sum(x * x), 0) as sum_x2,
+        coalesce(sum(x * y), 0) as sum_xy,
+        coalesce(sum(d), 0) as sum_d,
+        coalesce(sum(d * d), 0) as sum_d2,
+        coalesce(sum(y * d), 0) as sum_yd,
+        any_value(cap.revenue_cap) as revenue_cap,
+    from long
+    cross join cap
+    group by all
+)
+
+select * from final order by variant, matured_on, metric
+"""
+
+EXPERIMENT_INFO_SQL = """
+with data_end as (
+    select max(order_ts) as data_end from orders
+),
+
+arms as (
+    select
+        customer_id,
+        min(variant) as variant,
+        min(assigned_at) as assigned_at,
+        count(distinct variant) as variants,
+    from assignments
+    where experiment = $experiment
+    group by customer_id
+),
+
+final as (
+    select
+        variant,
+        count(*) filter (where variants = 1) as assigned,
+        count(*) filter (
+            where variants = 1 and assigned_at + to_days(cast($window_days as integer)) <= data_end
+        ) as matured,
+        count(*) filter (where variants > 1) as multi_arm,
+        min(assigned_at) as first_assigned,
+        max(assigned_at) as last_assigned,
+        any_value(data_end) as data_end,
+    from arms, data_end
+    group by variant
+)
+
+select * from final order by variant
+"""
+
+NOVELTY_SQL = CUSTOMER_CTES + """,
+
+bucketed as (
+    select
+        customer_metrics.variant,
+        cast(floor(
+            (epoch(valid_orders.order_ts) - epoch(matured.assigned_at)) / 86400 / $bucket_days
+        ) as integer) as bucket,
+        customer_metrics.customer_id,
+        count(*) as orders,
+    from customer_metrics
+    join matured using (customer_id)
+    join valid_orders
+        on valid_orders.customer_id = matured.customer_id
+        and valid_orders.order_ts >= matured.assigned_at
+        and valid_orders.order_ts < matured.assigned_at + to_days(cast($window_days as integer))
+    group by all
+),
+
+final as (
+    select
+        variant,
+        bucket,
+        sum(orders) as sum_y,
+        sum(orders * orders) as sum_y2,
+    from bucketed
+    group by all
+)
+
+select * from final order by variant, bucket
+"""
+
+SURVIVAL_SQL = """
+with data_end as (
+    select max(order_ts) as data_end from orders
+),
+
+arm_customers as (
+    select customer_id, any_value(variant) as variant, min(assigned_at) as assigned_at,
+    from assignments
+    where experiment = $experiment
+    group by customer_id
+    having count(distinct variant) = 1
+),
+
+first_orders as (
+    select arm_customers.customer_id, min(orders.order_ts) as first_ts,
+    from arm_customers
+    join orders
+        on orders.customer_id = arm_customers.customer_id
+        and orders.is_valid
+        and orders.order_ts >= arm_customers.assigned_at
+    group by arm_customers.customer_id
+),
+
+observed as (
+    select
+        arm_customers.variant,
+        first_orders.first_ts is not null as event,
+        cast(floor(
+            (epoch(coalesce(first_orders.first_ts, data_end)) - epoch(arm_customers.assigned_at)) / 86400
+        ) as integer) as day,
+    from arm_customers
+    left join first_orders using (customer_id)
+    join data_end on arm_customers.assigned_at <= data_end.data_end
+),
+
+final as (
+    select
+        variant,
+        day,
+        count(*) filter (where event) as events,
+        count(*) filter (where not event) as censored,
+    from observed
+    group by all
+)
+
+select * from final order by variant, day
+"""
+
+# Lift "to date": every customer assigned so far, orders from assignment up to each date (or
+# the window's end, whichever is first). Per arm and day, the increments of the running sums;
+# a square's increment is after^2 - before^2, computed per customer with a running sum.
+TO_DATE_SQL = """
+with arm_customers as (
+    select
+        customer_id,
+        any_value(variant) as variant,
+        min(assigned_at) as assigned_at,
+        cast(coalesce(max(cost_per_customer), 0) as double) as cost,
+    from assignments
+    where experiment = $experiment
+    group by customer_id
+    having count(distinct variant) = 1
+),
+
+in_window as (
+    select
+        arm_customers.customer_id,
+        arm_customers.variant,
+        arm_customers.cost,
+        cast(orders.order_ts as date) as day,
+        count(*) as orders,
+        sum(cast(orders.amount as double)) as revenue,
+    from arm_customers
+    join orders
+        on orders.customer_id = arm_customers.customer_id
+        and orders.is_valid
+        and orders.order_ts >= arm_customers.assigned_at
+        and orders.order_ts < arm_customers.assigned_at + to_days(cast($window_days as integer))
+    group by all
+),
+
+running as (
+    select
+        *,
+        sum(orders) over customer_days as orders_after,
+        sum(revenue) over customer_days as revenue_after,
+        row_number() over customer_days as day_seq,
+    from in_window
+    window customer_days as (partition by customer_id order by day rows between unbounded preceding and current row)
+),
+
+order_days as (
+    select
+        variant,
+        day,
+        count(*) filter (where day_seq = 1) as repurchased,
+        sum(orders) as orders,
+        sum(orders_after * orders_after - (orders_after - orders) * (orders_after - orders)) as orders2,
+        sum(revenue) as revenue,
+        sum(revenue_after * revenue_after - (revenue_after - revenue) * (revenue_after - revenue)) as revenue2,
+        sum(revenue_after * orders_after - (revenue_after - revenue) * (orders_after - orders)) as revenue_orders,
+        sum(cost * revenue) as revenue_cost,
+    from running
+    group by all
+),
+
+arrival_days as (
+    select
+        variant,
+        cast(assigned_at as date) as day,
+        count(*) as n,
+        sum(cost) as cost,
+        sum(cost * cost) as cost2,
+    from arm_customers
+    group by all
+),
+
+final as (
+    select
+        variant,
+        day,
+        coalesce(sum(n), 0) as n,
+        coalesce(sum(cost), 0) as cost,
+        coalesce(sum(cost2), 0) as cost2,
+        coalesce(sum(repurchased), 0) as repurchased,
+        coalesce(sum(orders), 0) as orders,
+        coalesce(sum(orders2), 0) as orders2,
+        coalesce(sum(revenue), 0) as revenue,
+        coalesce(sum(revenue2), 0) as revenue2,
+        coalesce(sum(revenue_orders), 0) as revenue_orders,
+        coalesce(sum(revenue_cost), 0) as revenue_cost,
+    from (select * from order_days union all by name select * from arrival_days)
+    group by all
+)
+
+select * from final order by variant, day
+"""
+
+# Planner: customers with a valid order in the lookback before t0 = data end - window,
+# measured over [t0, t0 + window), as if they had all been assigned to control at t0.
+PLANNER_CTES = """
+with reference as (
+    select max(order_ts) - to_days(cast($window_days as integer)) as t0 from orders
+),
+
+valid_orders as (
+    select customer_id, order_ts, cast(amount as double) as amount
+    from orders
+    where is_valid and customer_id is not null
+),
+
+pool as (
+    select
+        customer_id,
+        'all' as variant,
+        date_diff('day', max(order_ts), any_value(t0)) as days_before,
+    from valid_orders
+    cross join reference
+    where order_ts < t0 and order_ts >= t0 - to_days(cast($lookback_days as integer))
+    group by customer_id
+),
+
+windowed as (
+    select
+        pool.customer_id,
+        count(*) as orders,
+        sum(amount) as revenue,
+    from pool
+    cross join reference
+    join valid_orders
+        on valid_orders.customer_id = pool.customer_id
+        and valid_orders.order_ts >= t0
+        and valid_orders.order_ts < t0 + to_days(cast($window_days as integer))
+    group by pool.customer_id
+),
+
+customer_metrics as (
+    select
+        pool.customer_id,
+        pool.variant,
+        pool.days_before,
+        null::date as matured_on,
+        coalesce(windowed.orders, 0) as orders,
+        coalesce(windowed.revenue, 0) as revenue,
+        cast(coalesce(windowed.orders, 0) > 0 as integer) as repurchased,
+        0 as pre_orders,
+        0 as pre_repurchased,
+        coalesce(windowed.revenue, 0) as revenue_capped,
+        0.0 as pre_revenue_capped,
+        coalesce(windowed.revenue, 0) * $margin - $cost as margin,
+        0.0 as pre_margin,
+        null::double as revenue_cap,
+    from pool
+    left join windowed using (customer_id)
+)
+"""
+
+PLANNER_POOL_SQL = PLANNER_CTES + """,
+
+final as (
+    select days_before, count(*) as customers,
+    from customer_metrics
+    group by days_before
+)
+
+select * from final order by days_before
+"""
+
+EXPERIMENTS_SQL = """
+with final as (
+    select
+        experiment,
+        any_value(strategy) as strategy,
+        list(distinct variant order by variant) as variants,
+        count(distinct customer_id) as customers,
+        min(assigned_at) as first_assigned,
+        max(assigned_at) as last_assigned,
+    from assignments
+    group by experiment
+)
+
+select * from final order by first_assigned, experiment
+"""
+
+
+def _totals_sql(by_date: bool) -> str:
+    return TOTALS_CTES.format(date_column="matured_on" if by_date else "null::date")
+
+
+def _params(experiment: str, window_days: int, pre_days: int, cap_percentile, margin: float) -> dict:
+    cap = None
+    if cap_percentile is not None:
+        if not 50 < cap_percentile <= 100:
+            raise ExperimentError(f"cap_percentile must be a percentile between 50 and 100 (e.g. 99), not {cap_percentile}.")
+        cap = cap_percentile / 100
+    if window_days <= 0:
+        raise ExperimentError(f"window_days must be a positive number of days, not {window_days}.")
+    return {"experiment": experiment, "window_days": int(window_days), "pre_days": int(pre_days),
+            "cap": cap, "margin": float(margin)}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
+    relation = con.execute(sql, params)
+    columns = [c[0] for c in relation.description]
+    return [dict(zip(columns, row)) for row in relation.fetchall()]
+
+
+# ---- experiments, arms and control ---------------------------------------------------------
+
+
+def list_experiments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per experiment: strategy, variants, customers, first and last assignment."""
+    rows = _rows(con, EXPERIMENTS_SQL, {})
+    return pd.DataFrame(rows, columns=["experiment", "strategy", "variants", "customers", "first_assigned", "last_assigned"])
+
+
+def find_control(variants: list[str], control: str | None = None, experiment: str = "") -> str:
+    """The control arm: `control` if given, else the one variant named like control/ctrl/baseline/对照."""
+    if control is not None:
+        if control not in variants:
+            raise ExperimentError(
+                f"Experiment {experiment!r} has no variant {control!r}; its variants are {', '.join(variants)}."
+            )
+        return control
+    found = [v for v in variants if v.strip().casefold() in CONTROL_NAMES]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ExperimentError(
+            f"Experiment {experiment!r} has no control arm (variants: {', '.join(variants)}). Name one variant "
+            "control, ctrl, baseline or 对照组, or say which variant is the control."
+        )
+    raise ExperimentError(
+        f"Experiment {experiment!r} has several arms named like a control ({', '.join(found)}); say which one is the control."
+    )
+
+
+def _require_experiment(con, experiment: str) -> None:
+    known = list_experiments(con)["experiment"].tolist()
+    if experiment not in known:
+        hint = f" Known experiments: {', '.join(known)}." if known else " The store has no experiment assignments."
+        raise ExperimentError(f"Unknown experiment {experiment!r}.{hint}")
+
+
+def _arm_info(con, experiment: str, window_days: int, control: str | None) -> tuple[list[dict], str]:
+    info = _rows(con, EXPERIMENT_INFO_SQL, {"experiment": experiment, "window_days": int(window_days)})
+    if not info:
+        _require_experiment(con, experiment)
+    control = find_control([r["variant"] for r in info], control, experiment)
+    if sum(r["matured"] for r in info) == 0:
+        first = min(r["first_assigned"] for r in info)
+        ready = pd.Timestamp(first) + pd.Timedelta(days=window_days)
+        raise ExperimentError(
+            f"Experiment {experiment!r} has no matured customers yet: the first {window_days}-day window ends on "
+            f"{ready:%Y-%m-%d} and the data ends on {pd.Timestamp(info[0]['data_end']):%Y-%m-%d}. "
+            "Load newer orders or choose a shorter window."
+        )
+    return info, control
+
+
+# ---- from totals to statistics -------------------------------------------------------------
+
+
+def _arm_totals(row: dict, metric: str):
+    kind = METRICS[metric][0]
+    n = row["n"]
+    if kind == "proportion":
+        return st.ProportionTotals(n, row["sum_y"])
+    if kind == "ratio":
+        return st.RatioTotals(n, st.MeanTotals(n, row["sum_y"], row["sum_y2"]),
+                              st.MeanTotals(n, row["sum_d"], row["sum_d2"]), row["sum_yd"])
+    return st.MeanTotals(n, row["sum_y"], row["sum_y2"])
+
+
+def _cuped_pair(control_row: dict, variant_row: dict):
+    """CUPED-adjusted totals of both arms, theta pooled over the pair (as gbstats)."""
+    pairs = [
+        (st.MeanTotals(r["n"], r["sum_y"], r["sum_y2"]), st.MeanTotals(r["n"], r["sum_x"], r["sum_x2"]), r["sum_xy"])
+        for r in (control_row, variant_row)
+    ]
+    theta = st.cuped_theta(pairs)
+    return theta, pairs, [st.AdjustedTotals(post, pre, s, theta) for post, pre, s in pairs]
+
+
+def _clean(value):
+    """JSON-safe scalars: NaN/inf -> None, numpy -> Python, timestamps -> ISO text."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (datetime, pd.Timestamp)):
+        return pd.Timestamp(value).isoformat()
+    return value
+
+
+def _comparison_dict(c: st.Comparison) -> dict:
+    return {
+        "control_mean": c.control_mean, "variant_mean": c.variant_mean,
+        "abs_lift": c.abs_lift, "abs_ci_low": c.abs_ci_low, "abs_ci_high": c.abs_ci_high, "abs_p_value": c.abs_p_value,
+        "rel_lift": c.rel_lift, "ci_low": c.ci_low, "ci_high": c.ci_high, "p_value": c.p_value,
+        "chance_to_win": c.chance_to_win,
+    }
+
+
+def experiment_report(
+    con: duckdb.DuckDBPyConnection,
+    experiment: str,
+    window_days: int = 60,
+    cuped_days: int | None = None,
+    cap_percentile: float | None = None,
+    margin: float = 0.3,
+    control: str | None = None,
+    weights: dict[str, float] | None = None,
+    alpha: float = 0.05,
+    decision_metric: str = "margin",
+) -> dict:
+    """Every variant vs control on every metric, with health checks and a bilingual summary (JSON-safe)."""
+    info, control = _arm_info(con, experiment, window_days, control)
+    pre_days = int(cuped_days or DEFAULT_BALANCE_DAYS)
+    params = _params(experiment, window_days, pre_days, cap_percentile, margin)
+    totals = _rows(con, CUSTOMER_CTES + "," + _totals_sql(by_date=False), params)
+    by_arm = {(r["variant"], r["metric"]): r for r in totals}
+    strategy = con.execute(
+        "select any_value(strategy) from assignments where experiment = $experiment", {"experiment": experiment}
+    ).fetchall()[0][0]
+    variants = [r["variant"] for r in info if r["variant"] != control]
+    if weights and any(weights.get(r["variant"], 0) <= 0 for r in info):
+        names = ", ".join(r["variant"] for r in info)
+        raise ExperimentError(f"weights must give every variant a positive share; variants: {names}.")
+
+    results, balance = [], []
+    for variant in variants:
+        if (variant, "orders") not in by_arm or (control, "orders") not in by_arm:
+            continue
+        for metric in METRICS:
+            a, b = by_arm[(control, metric)], by_arm[(variant, metric)]
+            comparison = st.compare(_arm_totals(a, metric), _arm_totals(b, metric), alpha)
+            result = {"metric": metric, "variant": variant, "n_control": a["n"], "n_variant": b["n"],
+                      **_comparison_dict(comparison), "cuped": None}
+            if cuped_days and METRICS[metric][0] != "ratio":
+                theta, raw, adjusted = _cuped_pair(a, b)
+                unadjusted = st.compare(raw[0][0], raw[1][0], alpha)
+                cuped = st.compare(adjusted[0], adjusted[1], alpha)
+                reduction = 1 - cuped.abs_se**2 / unadjusted.abs_se**2 if unadjusted.abs_se else math.nan
+                result["cuped"] = {"pre_days": pre_days, "theta": theta, "variance_reduction": reduction,
+                                   **_comparison_dict(cuped)}
+            results.append(result)
+        pre = [st.MeanTotals(r["n"], r["sum_x"], r["sum_x2"])
+               for r in (by_arm[(control, "orders")], by_arm[(variant, "orders")])]
+        check = st.compare(pre[0], pre[1], alpha)  # balance: pre-period orders per customer
+        balance.append({"variant": variant, "metric": "orders", "pre_days": pre_days,
+                        "control_mean": check.control_mean, "variant_mean": check.variant_mean,
+                        "p_value": check.abs_p_value})
+
+    # two families: unadjusted results, and CUPED results when asked for
+    for family in (results, [r["cuped"] for r in results if r["cuped"]]):
+        p = [r["p_value"] for r in family]
+        for r, ph, pb in zip(family, st.holm(p), st.benjamini_hochberg(p)):
+            r["p_holm"], r["p_bh"] = ph, pb
+
+    # SRM on the analysed (matured) customers; an arm with none still counts, as 0
+    counts = [r["matured"] for r in info]
+    srm_weights = [weights[r["variant"]] for r in info] if weights else None
+    srm_stat, srm_p = st.srm_test(counts, srm_weights)
+    balance_p = min((b["p_value"] for b in balance if not _nan(b["p_value"])), default=math.nan)
+    cap_value = next((r["revenue_cap"] for r in totals), None)
+    arms = []
+    for r in info:
+        metrics = {m: {k: by_arm[(r["variant"], m)][k] for k in TOTAL_KEYS} for m in METRICS if (r["variant"], m) in by_arm}
+        arms.append({"variant": r["variant"], "is_control": r["variant"] == control, "assigned": r["assigned"],
+                     "matured": r["matured"], "first_assigned": r["first_assigned"], "totals": metrics})
+    report = {
+        "experiment": experiment,
+        "strategy": strategy,
+        "window_days": int(window_days),
+        "control": control,
+        "data_end": info[0]["data_end"],
+        "margin": margin,
+        "revenue_cap": {"percentile": cap_percentile, "value": cap_value} if cap_percentile else None,
+        "cuped_days": cuped_days,
+        "arms": arms,
+        "results": results,
+        "health": {
+            "srm_p": srm_p, "srm_chi2": srm_stat, "srm_flag": bool(srm_p < SRM_ALPHA) if not _nan(srm_p) else False,
+            "balance_p": balance_p, "balance_flag": bool(balance_p < BALANCE_ALPHA) if not _nan(balance_p) else False,
+            "balance": balance,
+            "multi_arm_customers": int(sum(r["multi_arm"] for r in info)),
+        },
+    }
+    report["summary"] = summarise(report, alpha=alpha, decision_metric=decision_metric)
+    return _clean(report)
+
+
+def _nan(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+# ---- bilingual summary -----------------------------------------------------------------------
+
+
+def strategy_label(tag: str | None) -> tuple[str, str]:
+    """English and Chinese names of a strategy tag (the tag itself when unknown)."""
+    if not tag:
+        return "Unlabelled strategy", "未标注策略"
+    return STRATEGIES.get(tag.strip().lower().replace(" ", "_").replace("-", "_"), (tag, tag))
+
+
+def _p_text(p: float) -> str:
+    if _nan(p):
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+
+
+def _money(x: float) -> str:
+    return f"{abs(x):,.2f}"
+
+
+def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin") -> dict:
+    """One sentence per experiment of what was learned, in English and Chinese (zh-CN).
+
+    Significance is read on the Holm-adjusted p, which is the p quoted.
+    """
+    en_label, zh_label = strategy_label(report["strategy"])
+    days = report["window_days"]
+    en, zh = [], []
+    for variant in dict.fromkeys(r["variant"] for r in report["results"]):
+        by_metric = {r["metric"]: r for r in report["results"] if r["variant"] == variant}
+        who_en = f"{variant} customers"
+        who_zh = "实验组" if variant.lower() in ("treatment", "test", "variant", "b", "实验组") else f"{variant} 组"
+        rep = by_metric["repurchased"]
+        p = rep["p_holm"]
+        points = rep["abs_lift"] * 100
+        if not _nan(p) and p < alpha:
+            more_en, more_zh = ("more", "高") if points > 0 else ("less", "低")
+            en.append(f"{who_en} repurchased {abs(points):.1f} points {more_en} often within {days} days ({_p_text(p)})")
+            zh.append(f"{who_zh} {days} 天内复购率{more_zh} {abs(points):.1f} 个百分点（{_p_text(p)}）")
+        else:
+            en.append(f"no measurable difference in repurchase within {days} days ({variant} "
+                      f"{rep['variant_mean']:.1%} vs control {rep['control_mean']:.1%}, {_p_text(p)})")
+            zh.append(f"{days} 天内复购率无可测差异（{who_zh} {rep['variant_mean']:.1%}，对照组 "
+                      f"{rep['control_mean']:.1%}，{_p_text(p)}）")
+        dec = by_metric.get(decision_metric)
+        if dec and decision_metric != "repurchased" and not _nan(dec["p_holm"]) and dec["p_holm"] < alpha:
+            sign = "+" if dec["abs_lift"] > 0 else "-"
+            label_en, label_zh = METRICS[decision_metric][1].lower(), METRICS[decision_metric][2]
+            en[-1] += f"; {label_en} {sign}{_money(dec['abs_lift'])} ({_p_text(dec['p_holm'])})"
+            zh[-1] += f"；{label_zh}{'高' if dec['abs_lift'] > 0 else '低'} {_money(dec['abs_lift'])}（{_p_text(dec['p_holm'])}）"
+    health = report["health"]
+    warn_en = warn_zh = ""
+    if health["srm_flag"]:
+        warn_en = f" Warning: sample ratio mismatch ({_p_text(health['srm_p'])}); do not trust these results."
+        warn_zh = f"警告：样本比例不匹配（{_p_text(health['srm_p'])}），结果不可信。"
+    text_en = f"{en_label}: " + "; ".join(en) + "." + warn_en
+    text_zh = f"{zh_label}：" + "；".join(zh) + "。" + warn_zh
+    return {"en": text_en, "zh": text_zh}
+
+
+# ---- all experiments -------------------------------------------------------------------------
+
+SCORECARD_COLUMNS = [
+    "experiment", "strategy", "variant", "metric", "decision_metric", "n_control", "n_variant",
+    "control_mean", "variant_mean", "abs_lift", "abs_ci_low", "abs_ci_high", "rel_lift", "ci_low", "ci_high",
+    "p_value", "p_holm", "p_bh",
+    "chance_to_win", "srm_flag", "status",
+]
+
+
+def _all_reports(con, window_days: int, **kwargs) -> list[tuple[dict, dict | None, str]]:
+    out = []
+    for row in list_experiments(con).itertuples():
+        try:
+            out.append(({"experiment": row.experiment, "strategy": row.strategy},
+                        experiment_report(con, row.experiment, window_days=window_days, **kwargs), "ok"))
+        except ExperimentError as error:
+            out.append(({"experiment": row.experiment, "strategy": row.strategy}, None, str(error)))
+    return out
+
+
+def scorecard(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_metric: str = "margin",
+              **kwargs) -> pd.DataFrame:
+    """Every experiment's variants vs control, decision metric first; experiments not ready keep one row with why."""
+    if decision_metric not in ("margin", "revenue"):
+        raise ExperimentError("decision_metric must be 'margin' or 'revenue'.")
+    order = [decision_metric] + [m for m in METRICS if m != decision_metric]
+    rows = []
+    for meta, report, status in _all_reports(con, window_days, decision_metric=decision_metric, **kwargs):
+        if report is None:
+            rows.append({**meta, "status": status})
+            continue
+        for result in sorted(report["results"], key=lambda r: (r["variant"], order.index(r["metric"]))):
+            rows.append({
+                **meta, **{k: result[k] for k in SCORECARD_COLUMNS if k in result},
+                "decision_metric": result["metric"] == decision_metric,
+                "srm_flag": report["health"]["srm_flag"], "status": status,
+            })
+    return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+
+
+def strategy_summary(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_metric: str = "margin",
+                     **kwargs) -> pd.DataFrame:
+    """Per experiment: strategy tag, its English and Chinese name, and what was learned in both languages."""
+    rows = []
+    for meta, report, status in _all_reports(con, window_days, decision_metric=decision_metric, **kwargs):
+        label_en, label_zh = strategy_label(meta["strategy"])
+        summary = report["summary"] if report else {
+            "en": f"{label_en}: {status}", "zh": f"{label_zh}：暂无可分析数据（{status}）"}
+        rows.append({**meta, "strategy_en": label_en, "strategy_zh": label_zh,
+                     "summary_en": summary["en"], "summary_zh": summary["zh"]})
+    return pd.DataFrame(rows, columns=["experiment", "strategy", "strategy_en", "strategy_zh", "summary_en", "summary_zh"])
+
+
+# ---- time views -----------------------------------------------------------------------------
+
+
+def cumulative_lift(con, experiment: str, metric: str = "orders", window_days: int = 60, control: str | None = None,
+                    cap_percentile: float | None = None, margin: float = 0.3, alpha: float = 0.05,
+                    view: str = "matured") -> pd.DataFrame:
+    """Lift by calendar date, one row per date and variant.
+
+    view="matured": on each date, the customers whose whole window had elapsed by then (the
+    report's population as it grew). view="to_date": every customer assigned by that date, with
+    orders counted from assignment up to that date (windows still open; no capping).
+    """
+    if metric not in METRICS:
+        raise ExperimentError(f"Unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
+    if view == "to_date":
+        return _lift_to_date(con, experiment, metric, window_days, control, margin, alpha)
+    if view != "matured":
+        raise ExperimentError("view must be 'matured' or 'to_date'.")
+    info, control = _arm_info(con, experiment, window_days, control)
+    params = _params(experiment, window_days, 0, cap_percentile, margin)
+    totals = pd.DataFrame(_rows(con, CUSTOMER_CTES + "," + _totals_sql(by_date=True), params))
+    totals = totals[totals["metric"] == metric]
+    sums = ["n", "sum_y", "sum_y2", "sum_d", "sum_d2", "sum_yd"]
+    wide = totals.pivot_table(index="matured_on", columns="variant", values=sums, aggfunc="sum").fillna(0).cumsum()
+    return _lift_rows(wide, [r["variant"] for r in info], control, metric, alpha)
+
+
+def _lift_rows(wide: pd.DataFrame, variants: list[str], control: str, metric: str, alpha: float) -> pd.DataFrame:
+    """Compare each variant with control on every row of a date x (total, variant) frame of running totals."""
+    rows = []
+    keys = wide.columns.get_level_values(0).unique()
+    for variant in (v for v in variants if v != control):
+        if ("n", variant) not in wide.columns or ("n", control) not in wide.columns:
+            continue
+        for date, line in wide.iterrows():
+            a = {k: float(line[(k, control)]) for k in keys}
+            b = {k: float(line[(k, variant)]) for k in keys}
+            a["n"], b["n"] = int(a["n"]), int(b["n"])
+            if min(a["n"], b["n"]) < 2:
+                continue
+            c = st.compare(_arm_totals(a, metric), _arm_totals(b, metric), alpha)
+            rows.append({"date": pd.Timestamp(date), "variant": variant, "n_control": a["n"], "n_variant": b["n"],
+                         **_comparison_dict(c)})
+    return pd.DataFrame(rows)
+
+
+def _lift_to_date(con, experiment, metric, window_days, control, margin, alpha) -> pd.DataFrame:
+    info = _rows(con, EXPERIMENT_INFO_SQL, {"experiment": experiment, "window_days": int(window_days)})
+    if not info:
+        _require_experiment(con, experiment)
+    control = find_control([r["variant"] for r in info], control, experiment)
+    daily = pd.DataFrame(_rows(con, TO_DATE_SQL, {"experiment": experiment, "window_days": int(window_days)}))
+    first = pd.Timestamp(min(r["first_assigned"] for r in info)).normalize()
+    last = min(pd.Timestamp(info[0]["data_end"]),
+               pd.Timestamp(max(r["last_assigned"] for r in info)) + pd.Timedelta(days=window_days)
+               - pd.Timedelta(microseconds=1))  # the window's end is exclusive
+    dates = pd.date_range(first, last.normalize(), freq="D")
+    daily["day"] = pd.to_datetime(daily["day"])
+    wide = (daily.pivot_table(index="day", columns="variant", aggfunc="sum").reindex(dates).fillna(0).cumsum())
+    m = float(margin)
+    y, y2, d, d2, yd = {
+        "repurchased": ("repurchased", "repurchased", None, None, None),
+        "orders": ("orders", "orders2", None, None, None),
+        "revenue": ("revenue", "revenue2", None, None, None),
+        "aov": ("revenue", "revenue2", "orders", "orders2", "revenue_orders"),
+        "margin": (None, None, None, None, None),
+    }[metric]
+    parts = {"n": wide["n"]}
+    if metric == "margin":  # sum (m r - c) and sum (m r - c)^2 from the running sums
+        parts["sum_y"] = m * wide["revenue"] - wide["cost"]
+        parts["sum_y2"] = m * m * wide["revenue2"] - 2 * m * wide["revenue_cost"] + wide["cost2"]
+    else:
+        parts["sum_y"], parts["sum_y2"] = wide[y], wide[y2]
+    for key, column in (("sum_d", d), ("sum_d2", d2), ("sum_yd", yd)):
+        parts[key] = wide[column] if column else wide["n"] * 0
+    return _lift_rows(pd.concat(parts, axis=1), [r["variant"] for r in info], control, metric, alpha)
+
+
+def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, bucket_days: int = 7,
+                                  control: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Novelty view: orders per matured customer in day buckets after assignment (days 1-7, 8-14, ...)."""
+    info, control = _arm_info(con, experiment, window_days, control)
+    params = {**_params(experiment, window_days, 0, None, 0.0), "bucket_days": int(bucket_days)}
+    sums = pd.DataFrame(_rows(con, NOVELTY_SQL, params), columns=["variant", "bucket", "sum_y", "sum_y2"])
+    matured = {r["variant"]: r["matured"] for r in info}
+    buckets = range(math.ceil(window_days / bucket_days))
+    rows = []
+    for variant in (v for v in matured if v != control):
+        for bucket in buckets:
+            arms = []
+            for v in (control, variant):
+                hit = sums[(sums["variant"] == v) & (sums["bucket"] == bucket)]
+                arms.append(st.MeanTotals(matured[v], float(hit["sum_y"].sum()), float(hit["sum_y2"].sum())))
+            c = st.compare(arms[0], arms[1], alpha)
+            rows.append({"bucket": bucket, "day_from": bucket * bucket_days + 1,
+                         "day_to": min((bucket + 1) * bucket_days, window_days), "variant": variant,
+                         "n_control": arms[0].n, "n_variant": arms[1].n, **_comparison_dict(c)})
+    return pd.DataFrame(rows)
+
+
+def time_to_repurchase(con, experiment: str, max_days: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Kaplan-Meier per arm: share with a valid order within `day` days of assignment, censored at data end."""
+    counts = pd.DataFrame(_rows(con, SURVIVAL_SQL, {"experiment": experiment}),
+                          columns=["variant", "day", "events", "censored"])
+    if counts.empty:
+        _require_experiment(con, experiment)
+        raise ExperimentError(f"Experiment {experiment!r} has no customer assigned before the data's end.")
+    frames = []
+    for variant, part in counts.groupby("variant", sort=True):
+        km = st.kaplan_meier(part["day"], part["events"], part["censored"], alpha)
+        frame = pd.DataFrame(km).rename(columns={"time": "day_index"})
+        frame.insert(0, "variant", variant)
+        frame["day"] = frame["day_index"].astype(int) + 1  # events in [k, k+1) days -> "within k+1 days"
+        frame["repurchased_share"] = 1 - frame["survival"]
+        frames.append(frame.drop(columns="day_index"))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    # truncate after the estimate: the at-risk counts need every later time
+    return out[out["day"] <= max_days].reset_index(drop=True) if max_days is not None and not out.empty else out
+
+
+# ---- planner --------------------------------------------------------------------------------
+
+
+def planner_baseline(con, window_days: int = 60, lookback_days: int = 365, margin: float = 0.3,
+                     cost: float = 0.0) -> dict:
+    """Baseline mean and per-customer variance of each metric among recently active customers."""
+    params = {"window_days": int(window_days), "lookback_days": int(lookback_days), "margin": float(margin),
+              "cost": float(cost)}
+    totals = _rows(con, PLANNER_CTES + "," + _totals_sql(by_date=False), params)
+    pool = _rows(con, PLANNER_POOL_SQL, params)
+    if not totals:
+        raise ExperimentError(f"No customer had a valid order in the {lookback_days} days before the last "
+                              f"{window_days} days of data; the planner needs history.")
+    metrics = {}
+    for row in totals:
+        t = _arm_totals(row, row["metric"])
+        metrics[row["metric"]] = {"n": row["n"], "mean": t.mean, "variance": t.variance}
+    reach = np.cumsum([p["customers"] for p in pool])
+    return {"window_days": window_days, "lookback_days": lookback_days, "metrics": metrics,
+            # customers with a valid order in the last d days, d = 1 .. lookback
+            "reach_by_days": _reach(pool, lookback_days), "pool": int(reach[-1]) if reach.size else 0}
+
+
+def _reach(pool: list[dict], lookback_days: int) -> list[int]:
+    per_day = np.zeros(lookback_days + 1, dtype=np.int64)
+    for p in pool:
+        per_day[min(max(int(p["days_before"]), 0), lookback_days)] += p["customers"]
+    return np.cumsum(per_day)[:lookback_days].tolist()
+
+
+def plan_test(con, metric: str = "repurchased", window_days: int = 60, n_per_arm: int | None = None,
+              mde: float | None = None, alpha: float = 0.05, power: float = 0.8, arms: int = 2,
+              lookback_days: int = 365, margin: float = 0.3, cost: float = 0.0) -> dict:
+    """Minimum detectable effect for n_per_arm, or customers and days needed for a relative `mde`.
+
+    Days needed assume customers are enrolled as they buy: enrolling for d days reaches the
+    customers who bought in d days of the history (reach_by_days), split over `arms`, and the
+    last enrolled customer then needs `window_days` to mature.
+    """
+    if metric not in METRICS:
+        raise ExperimentError(f"Unknown metric {metric!r}; choose one of {', '.join(METRICS)}.")
+    if arms < 2:
+        raise ExperimentError("A test needs at least two arms.")
+    base = planner_baseline(con, window_days, lookback_days, margin, cost)
+    m = base["metrics"][metric]
+    mean, variance = m["mean"], m["variance"]
+    out = {"metric": metric, "window_days": window_days, "alpha": alpha, "power": power, "arms": arms,
+           "baseline_mean": mean, "baseline_variance": variance, "baseline_customers": m["n"],
+           "lookback_days": lookback_days}
+    if n_per_arm:
+        absolute = st.minimum_detectable_effect(variance, n_per_arm, alpha, power)
+        out.update(n_per_arm=n_per_arm, mde_abs=absolute, mde_rel=absolute / mean if mean else math.nan)
+    if mde:
+        needed = math.ceil(st.sample_size(mde * mean, variance, alpha, power))
+        reach = base["reach_by_days"]
+        enrol = next((d + 1 for d, r in enumerate(reach) if r / arms >= needed), None)
+        out.update(mde_rel=mde, mde_abs=mde * mean, n_per_arm=needed, enrol_days=enrol,
+                   days_needed=enrol + window_days if enrol else None,
+                   reach_in_lookback=reach[-1] if reach else 0)  # None days: not reachable in the lookback
+    return _clean(out)

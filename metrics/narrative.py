@@ -1,0 +1,64 @@
+"""What moved most: the headline KPI with the largest month-over-month change, and which segment drove it.
+
+A rate's change is measured in percentage points, anything else relatively; one point and one
+percent weigh the same. The driver is the member tier or channel whose own change, weighted by
+its share of the month, contributed most in the same direction.
+"""
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from metrics.definitions import ALL, RATES
+from metrics.filters import Filters
+from metrics.kpis import kpi_row
+from metrics.segments import segment_kpis
+
+HEADLINE = ("repurchase_rate", "frequency", "aov", "revenue_per_customer")  # the retention story, not seasonality
+DRIVER_DIMENSIONS = ("member_tier", "channel")
+NOTICEABLE = 0.005  # half a point, or half a percent
+WEIGHTS = {"aov": "orders"}  # share of the month each segment carries for a KPI; default customers
+ADDITIVE = ("customers", "revenue")
+
+
+def biggest_move(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filters()) -> dict | None:
+    """{kpi, kind, value, change, driver_dimension, driver_segment} for the month, or None if nothing moved."""
+    row = kpi_row(con, month, filters)
+    changes = {k: row.get(f"{k}_mom") for k in HEADLINE if row.get(f"{k}_mom") is not None}
+    if not changes:
+        return None
+    kpi = max(changes, key=lambda k: abs(changes[k]))
+    if abs(changes[kpi]) < NOTICEABLE:
+        return None
+    previous = (pd.Timestamp(month) - pd.DateOffset(months=1)).date()
+    driver = _driver(con, kpi, month, previous, filters, changes[kpi])
+    return {
+        "kpi": kpi,
+        "kind": ALL[kpi].kind,
+        "value": row[kpi],
+        "change": changes[kpi],
+        "driver_dimension": driver[0] if driver else None,
+        "driver_segment": driver[1] if driver else None,
+    }
+
+
+def _driver(con, kpi: str, month: date, previous: date, filters: Filters, change: float):
+    best = None
+    for dimension in DRIVER_DIMENSIONS:
+        now = segment_kpis(con, dimension, month, filters).set_index("segment")
+        before = segment_kpis(con, dimension, previous, filters).set_index("segment")
+        if now.empty or before.empty:
+            continue
+        weight_column = WEIGHTS.get(kpi, "customers")
+        weights = now[weight_column] / now[weight_column].sum()
+        for segment in now.index.intersection(before.index):
+            delta = now.loc[segment, kpi] - before.loc[segment, kpi]
+            if pd.isna(delta):
+                continue
+            contribution = delta if kpi in ADDITIVE else weights[segment] * delta
+            if kpi not in RATES and kpi not in ADDITIVE and before.loc[segment, kpi]:
+                contribution = weights[segment] * delta / before.loc[segment, kpi]
+            if contribution * change > 0 and (best is None or abs(contribution) > abs(best[2])):
+                best = (dimension, segment, contribution)
+    return best[:2] if best else None

@@ -1,0 +1,50 @@
+"""Cohorts: retention heatmap (customers, revenue, cumulative revenue per customer) and curves."""
+
+import streamlit as st
+
+from metrics.cohorts import MIN_COHORT_SIZE, average_retention_curve, cohort_pivot
+from metrics.definitions import ALL, help_text
+from metrics.definitions import label as metric_label
+from ui import charts, data
+from ui.context import page_context
+from ui.tables import show_table
+
+ctx = page_context()
+st.title(ctx.t("cohorts"))
+if not ctx.facts["orders"]:
+    st.info(ctx.t("empty_store"))
+    st.stop()
+
+matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
+if matrix.empty:
+    st.warning(ctx.t("no_match"))
+    st.stop()
+
+VALUES = ["retention", "revenue_retention", "cumulative_revenue_per_customer"]
+value = st.segmented_control(ctx.t("cohort_value"), VALUES, default="retention", required=True,
+                             format_func=lambda v: metric_label(v, ctx.language), key="cohort_value")
+st.caption(help_text(value, ctx.language))
+pivot = cohort_pivot(matrix, value)
+sizes = matrix[matrix["age"] == 0].set_index("cohort_month")["cohort_customers"]
+span = {"start": f"{pivot.index.min():%Y-%m}", "end": f"{pivot.index.max():%Y-%m}"}
+st.plotly_chart(
+    charts.cohort_heatmap(pivot, sizes, ctx.t("heatmap_title", metric=metric_label(value, ctx.language), **span),
+                          ALL[value].kind, ctx.language, ctx.currency,
+                          (ctx.t("months_since_first"), ctx.t("acquisition_month")), ctx.t("cohort_size")),
+    key="cohort_heatmap",
+)
+small = int((sizes < MIN_COHORT_SIZE).sum())
+if small:
+    st.caption(ctx.t("small_cohorts", count=small, size=MIN_COHORT_SIZE))
+
+cohort_months = list(sizes.index)
+chosen = st.multiselect(ctx.t("choose_cohorts"), cohort_months, default=cohort_months[-13:-12] + cohort_months[-7:-6],
+                        format_func=lambda m: f"{m:%Y-%m}", key="cohort_pick")
+st.plotly_chart(
+    charts.retention_curves(matrix, chosen, average_retention_curve(matrix), ctx.t("curves_title"),
+                            ctx.t("average"), ctx.t("months_since_first")),
+    key="cohort_curves",
+)
+show_table(matrix, "cohorts", "cohort_table", ctx.language, ctx.currency,
+           labels={"cohort_month": ctx.t("acquisition_month"), "age": ctx.t("months_since_first"),
+                   "cohort_customers": ctx.t("cohort_size")}, height=300)

@@ -1,0 +1,83 @@
+"""Customers: repeat funnel, time between orders, members vs non-members and tiers, RFM, due list."""
+
+import pandas as pd
+import streamlit as st
+
+from metrics.definitions import help_text
+from metrics.formatting import format_decimal_text
+from metrics.segments import segment_names
+from ui import charts, data
+from ui.context import page_context
+from ui.tables import show_table
+from ui.texts import segment_name
+
+ctx = page_context()
+st.title(ctx.t("customers"))
+if not ctx.facts["orders"]:
+    st.info(ctx.t("empty_store"))
+    st.stop()
+
+funnel = data.repeat_funnel(ctx.root, ctx.version, ctx.filters)
+if funnel.empty:
+    st.warning(ctx.t("no_match"))
+    st.stop()
+
+first = ctx.filters.start or ctx.facts["first_order"].date()
+last = ctx.filters.end or ctx.facts["last_order"].date()
+span = {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
+
+left, right = st.columns(2)
+steps = [ctx.t("order_5_plus") if n == 5 else ctx.t("order_n", n=n) for n in funnel["order_number"]]
+left.plotly_chart(charts.bars(steps, funnel["share_of_customers"].tolist(), ctx.t("funnel_title", **span),
+                              "rate", ctx.language, ctx.currency), key="funnel_chart")
+left.caption(help_text("reach_order_n", ctx.language))
+gaps = data.days_between_orders(ctx.root, ctx.version, ctx.filters)
+if not gaps.empty:
+    labels = [f"{n}→{n + 1}" if n < 4 else "4→5+" for n in gaps["from_order"]]
+    right.plotly_chart(charts.interval_ranges(labels, gaps["days_p25"].tolist(), gaps["days_median"].tolist(),
+                                              gaps["days_p75"].tolist(), ctx.t("gaps_title"), ctx.t("days")),
+                       key="gaps_chart")
+    right.caption(help_text("days_between_orders", ctx.language))
+
+second = data.time_to_second_order(ctx.root, ctx.version, ctx.filters)
+if not second.empty:
+    buckets = [ctx.t("over_year") if pd.isna(d) else ctx.t("within_days", days=int(d)) for d in second["within_days"]]
+    st.plotly_chart(charts.bars(buckets, second["share"].tolist(), ctx.t("second_title"), "rate",
+                                ctx.language, ctx.currency), key="second_chart")
+
+month = data.latest_full_month(ctx.root, ctx.version)
+if ctx.filters.end and month and ctx.filters.end < month:
+    month = ctx.filters.end.replace(day=1)
+members = data.members_vs_non_members(ctx.root, ctx.version, month, ctx.filters)
+st.subheader(ctx.t("members_title", month=f"{month:%Y-%m}"))
+if members["frequency_multiple"]:
+    st.markdown(f"**{ctx.t('members_multiple', multiple=format_decimal_text(members['frequency_multiple'], ctx.language))}**")
+    st.caption(help_text("frequency_multiple", ctx.language))
+KPI_COLUMNS = ["segment", "customers", "repurchase_rate", "frequency", "annual_frequency", "aov", "revenue_per_customer"]
+member_table = members["table"][KPI_COLUMNS].assign(segment=lambda f: f["segment"].map(lambda s: ctx.t(s)))
+show_table(member_table, "members", "members_table", ctx.language, ctx.currency, labels={"segment": ctx.t("membership")})
+
+tiers = data.segment_kpis(ctx.root, ctx.version, "member_tier", month, ctx.filters)
+if not tiers.empty:
+    tiers = tiers.sort_values("annual_frequency")
+    tier_names = [segment_name(s, ctx.language) for s in tiers["segment"]]
+    st.plotly_chart(charts.bars(tier_names, tiers["annual_frequency"].tolist(),
+                                ctx.t("tiers_title", month=f"{month:%Y-%m}"), "ratio", ctx.language, ctx.currency),
+                    key="tiers_chart")
+    st.caption(ctx.t("tiers_table", month=f"{month:%Y-%m}"))
+    show_table(tiers[KPI_COLUMNS], "tiers", "tiers_table", ctx.language, ctx.currency,
+               labels={"segment": ctx.t("member_tier")})
+
+rfm = data.rfm_segments(ctx.root, ctx.version, ctx.filters)
+if not rfm.empty:
+    names = segment_names(ctx.language)
+    rfm_named = rfm.assign(segment=rfm["segment"].map(names))
+    st.plotly_chart(charts.treemap(rfm_named["segment"].tolist(), rfm_named["customers"].tolist(),
+                                   rfm_named["revenue_share"].tolist(), ctx.t("rfm_title", **span)), key="rfm_chart")
+    st.caption(help_text("rfm", ctx.language))
+    show_table(rfm_named, "rfm_segments", "rfm_table", ctx.language, ctx.currency, labels={"segment": ctx.t("segment")})
+
+due = data.due_for_repurchase(ctx.root, ctx.version, ctx.filters)
+st.subheader(ctx.t("due_title", count=f"{len(due):,}"))
+st.caption(ctx.t("due_caption") + " " + help_text("due_for_repurchase", ctx.language))
+show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360)

@@ -1,0 +1,117 @@
+"""Data: upload an export (preview, mapping, progress, validation report), stored batches.
+
+The only page that changes data. An import is staged and published atomically by the store, so
+other pages keep showing the previous version until it is complete.
+"""
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from ingest import ImportRefused, batch_problems, import_file, preview
+from ingest.assignments import import_assignments
+from ingest.mapping import FIELDS, Preset
+from ui.context import page_context
+from ui.tables import show_table
+
+ctx = page_context()
+st.title(ctx.t("data"))
+
+st.subheader(ctx.t("upload_title"))
+kind = st.radio(ctx.t("upload_kind"), ["orders", "assignments"], horizontal=True, key="upload_kind",
+                format_func=lambda k: ctx.t(f"kind_{k}"))
+uploaded = st.file_uploader(ctx.t("upload_help"), type=["csv", "txt", "tsv", "xlsx", "xls", "parquet"], key="upload")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def saved_upload(name: str, content: bytes) -> str:
+    """Write the upload to a private temp folder once per file content; return its path."""
+    folder = Path(tempfile.gettempdir()) / "repurchase-uploads" / hashlib.sha256(content).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / Path(name).name
+    path.write_bytes(content)
+    return str(path)
+
+
+if uploaded is not None:
+    path = Path(saved_upload(uploaded.name, uploaded.getvalue()))
+    columns = None
+    if kind == "orders":
+        try:
+            frame, mapping = preview(path, ctx.store)
+        except ImportRefused as refused:
+            st.error(ctx.t("refused", reason=refused))
+            st.stop()
+        st.caption(ctx.t("preview"))
+        st.dataframe(frame, hide_index=True, key="preview_table", height=220)
+        if mapping.preset:
+            st.success(ctx.t("preset_detected", preset=mapping.preset.label or mapping.preset.name))
+        st.markdown(f"**{ctx.t('mapping')}** · {ctx.t('mapping_help')}")
+        headers = [None, *frame.columns]
+        grid = st.columns(4)
+        columns = {}
+        for index, field in enumerate(FIELDS):
+            current = mapping.columns.get(field)
+            choice = grid[index % 4].selectbox(
+                field, headers, index=headers.index(current) if current in headers else 0,
+                format_func=lambda h: ctx.t("not_mapped") if h is None else h, key=f"map_{field}",
+            )
+            if choice:
+                columns[field] = choice
+        with st.expander(ctx.t("save_preset")):
+            name = st.text_input(ctx.t("preset_name"), key="preset_name")
+            if st.button(ctx.t("save_preset"), key="save_preset", disabled=not name):
+                safe_name = "".join(ch for ch in name if ch.isalnum() or ch in "-_")[:40]
+                Preset(name=safe_name, label=f"saved from {uploaded.name}",
+                       columns={f: [h] for f, h in columns.items()}).save(ctx.store.root / "presets" / f"{safe_name}.json")
+                st.success(ctx.t("saved_preset", name=safe_name))
+
+    if st.button(ctx.t("import"), type="primary", key="import_button"):
+        progress = st.progress(0.0, text=ctx.t("importing", file=uploaded.name))
+        try:
+            if kind == "orders":
+                report = import_file(path, ctx.store, columns=columns,
+                                     progress=lambda fraction, message: progress.progress(fraction, text=message))
+                st.success(ctx.t("imported", orders=f"{report.orders_accepted:,}", rows=f"{report.rows_read:,}",
+                                 file=report.file, rejected=f"{report.rows_rejected:,}", warnings=f"{report.warnings:,}"))
+            else:
+                result = import_assignments(path, ctx.store)
+                progress.progress(1.0)
+                st.success(ctx.t("imported", orders=f"{result['rows_accepted']:,}", rows=f"{result['rows_read']:,}",
+                                 file=result["file"], rejected=f"{result['rows_rejected']:,}",
+                                 warnings=f"{len(result['warnings']):,}"))
+                for warning in result["warnings"]:
+                    st.warning(warning)
+        except ImportRefused as refused:
+            progress.empty()
+            st.error(ctx.t("refused", reason=refused))
+
+st.subheader(ctx.t("batches"))
+batches = ctx.store.batches()
+for batch in reversed(batches):
+    with st.container(border=True):
+        info, action = st.columns([8, 1], vertical_alignment="center")
+        accepted = batch.get("orders_accepted", batch.get("rows_accepted"))
+        info.markdown(
+            f"**{batch['file']}** · {ctx.t('kind_' + batch['kind'])} · {batch['imported_at'][:16].replace('T', ' ')} · "
+            f"{accepted:,} ✓ · {batch['rows_rejected']:,} ✗"
+            + (f" · {batch['orders_superseded_by_newer']:,} replaced by newer uploads" if batch.get("orders_superseded_by_newer") else "")
+        )
+        if action.button(ctx.t("remove"), key=f"remove_{batch['id']}"):
+            st.session_state["confirm_remove"] = batch["id"]
+        if st.session_state.get("confirm_remove") == batch["id"]:
+            st.warning(ctx.t("confirm_remove", file=batch["file"]))
+            if st.button(ctx.t("remove") + " ✓", key=f"confirm_{batch['id']}", type="primary"):
+                ctx.store.remove_batch(batch["id"])
+                st.session_state.pop("confirm_remove", None)
+                st.rerun()
+        issues, rejected = batch_problems(ctx.store, batch["id"])
+        if len(issues):
+            with st.expander(f"{ctx.t('issues')} ({len(issues):,})"):
+                show_table(issues, f"issues_{batch['file']}", f"issues_{batch['id']}", ctx.language, ctx.currency, height=240)
+                if len(rejected):
+                    st.caption(ctx.t("rejected_rows"))
+                    show_table(rejected, f"rejected_{batch['file']}", f"rejected_{batch['id']}", ctx.language,
+                               ctx.currency, height=240)

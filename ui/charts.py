@@ -1,0 +1,135 @@
+"""Plotly figures shared by the pages and the HTML report. Every figure's title states its metric
+and period; fonts list CJK faces so Chinese renders in charts.
+"""
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from metrics.definitions import ALL
+from metrics.formatting import format_value
+
+FONT = "Source Sans Pro, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"
+BLUE, GREEN, GREY = "#1f6feb", "#2da44e", "#8c959f"
+
+
+def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "font": {"size": 15}},
+        font={"family": FONT},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.15},
+        template="plotly_white",
+    )
+    return figure
+
+
+def _axis_format(kind: str) -> dict:
+    return {"tickformat": ".0%"} if kind == "rate" else {"tickformat": ",.2f"} if kind in ("ratio",) else {"tickformat": ",.0f"}
+
+
+def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: str) -> go.Figure:
+    """One KPI by period as a line; the latest incomplete period dotted."""
+    kind = ALL[kpi].kind
+    figure = go.Figure()
+    complete = frame[frame["is_complete"]]
+    figure.add_scatter(
+        x=complete["period"], y=complete[kpi], mode="lines+markers", line={"color": BLUE}, name=ALL[kpi].en,
+        hovertemplate=[f"{format_value(v, kind, language, currency)}<extra></extra>" for v in complete[kpi]],
+    )
+    partial = frame[~frame["is_complete"]]
+    if not partial.empty and not complete.empty:
+        bridge = pd.concat([complete.tail(1), partial])
+        figure.add_scatter(x=bridge["period"], y=bridge[kpi], mode="lines+markers", showlegend=False,
+                           line={"color": BLUE, "dash": "dot"}, hoverinfo="skip")
+    figure.update_yaxes(**_axis_format(kind), rangemode="tozero")
+    figure.update_layout(showlegend=False)
+    return _layout(figure, title, height=300)
+
+
+def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str]) -> go.Figure:
+    figure = go.Figure()
+    figure.add_bar(x=frame["period"], y=frame["returning_customers"], name=labels[1], marker_color=BLUE)
+    figure.add_bar(x=frame["period"], y=frame["new_customers"], name=labels[0], marker_color=GREEN)
+    figure.update_layout(barmode="stack")
+    figure.update_yaxes(tickformat=",.0f")
+    return _layout(figure, title, height=300)
+
+
+def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str, language: str,
+                   currency: str, axis_titles: tuple[str, str], size_label: str) -> go.Figure:
+    """Cohorts down, months since first order across; hover shows the cohort size."""
+    labels = [f"{month:%Y-%m}{' *' if sizes[month] < 30 else ''}" for month in pivot.index]
+    text = [[format_value(v, kind, language, currency) if pd.notna(v) else "" for v in row] for row in pivot.to_numpy()]
+    hover = [[f"{labels[i]} · {size_label}: {sizes[month]:,}" for _ in pivot.columns] for i, month in enumerate(pivot.index)]
+    figure = go.Figure(go.Heatmap(
+        z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns], y=labels,
+        text=text, texttemplate="%{text}" if pivot.shape[1] <= 24 else None,
+        customdata=hover, hovertemplate="%{customdata}<br>k=%{x}: %{text}<extra></extra>",
+        colorscale="Blues", zmin=0, zmax=_colour_ceiling(pivot, kind), showscale=False,
+    ))
+    figure.update_yaxes(autorange="reversed", title=axis_titles[1], type="category")
+    figure.update_xaxes(title=axis_titles[0], side="top")
+    return _layout(figure, title, height=max(360, 22 * len(pivot) + 120))
+
+
+def _colour_ceiling(pivot: pd.DataFrame, kind: str) -> float | None:
+    """Top of the colour scale: for rates, the 95th percentile after month 0 (which is 100% by definition)."""
+    if kind != "rate" or pivot.shape[1] < 2:
+        return None
+    later = pivot.iloc[:, 1:].stack()
+    return float(later.quantile(0.95)) if len(later) else None
+
+
+def retention_curves(matrix: pd.DataFrame, cohorts: list, average: pd.DataFrame, title: str,
+                     average_label: str, x_title: str) -> go.Figure:
+    figure = go.Figure()
+    for cohort in cohorts:
+        rows = matrix[matrix["cohort_month"] == cohort]
+        figure.add_scatter(x=rows["age"], y=rows["retention"], mode="lines", name=f"{cohort:%Y-%m}",
+                           hovertemplate="%{y:.1%}")
+    figure.add_scatter(x=average["age"], y=average["retention"], mode="lines", name=average_label,
+                       line={"color": "black", "width": 3, "dash": "dash"}, hovertemplate="%{y:.1%}")
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    figure.update_xaxes(title=x_title)
+    return _layout(figure, title)
+
+
+def bars(categories: list[str], values: list[float], title: str, kind: str, language: str, currency: str,
+         horizontal: bool = False) -> go.Figure:
+    text = [format_value(v, kind, language, currency) for v in values]
+    bar = go.Bar(x=values, y=categories, orientation="h", text=text, marker_color=BLUE) if horizontal else \
+        go.Bar(x=categories, y=values, text=text, marker_color=BLUE)
+    figure = go.Figure(bar)
+    figure.update_traces(textposition="outside", cliponaxis=False, hovertemplate="%{text}<extra></extra>")
+    axis = figure.update_xaxes if horizontal else figure.update_yaxes
+    axis(**_axis_format(kind), rangemode="tozero")
+    if horizontal:
+        figure.update_yaxes(autorange="reversed")
+    return _layout(figure, title, height=320)
+
+
+def interval_ranges(labels: list[str], p25: list, median: list, p75: list, title: str, days_label: str) -> go.Figure:
+    """Median days between orders with the interquartile range as error bars."""
+    figure = go.Figure(go.Bar(
+        x=labels, y=median, marker_color=BLUE, text=[f"{m:.0f}" for m in median],
+        error_y={"type": "data", "symmetric": False,
+                 "array": [b - m for b, m in zip(p75, median)], "arrayminus": [m - a for a, m in zip(p25, median)]},
+        hovertemplate="%{x}: %{y:.0f} (%{customdata})<extra></extra>",
+        customdata=[f"{a:.0f}–{b:.0f}" for a, b in zip(p25, p75)],
+    ))
+    figure.update_traces(textposition="inside")
+    figure.update_yaxes(title=days_label, rangemode="tozero")
+    return _layout(figure, title, height=320)
+
+
+def treemap(labels: list[str], customers: list[int], revenue_share: list[float], title: str) -> go.Figure:
+    figure = go.Figure(go.Treemap(
+        labels=labels, parents=[""] * len(labels), values=customers,
+        customdata=revenue_share, texttemplate="%{label}<br>%{value:,}<br>%{customdata:.0%}",
+        hovertemplate="%{label}: %{value:,} · %{customdata:.1%}<extra></extra>",
+        marker={"colors": revenue_share, "colorscale": "Blues", "line": {"color": "white", "width": 2}},
+        root_color="white", pathbar_visible=False,
+    ))
+    return _layout(figure, title, height=380)

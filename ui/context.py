@@ -1,0 +1,126 @@
+"""What every page needs to know: language, filters, presentation mode, the store and its version.
+
+`dashboard.py` draws the controls (all bound to the URL, so a shared link reopens the same
+view); pages call `page_context()` to read them.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import streamlit as st
+
+from metrics.filters import Filters
+from store import Store
+from ui import data
+from ui.i18n import LANGUAGES, t
+
+FILTER_KEYS = ("member_tier", "channel", "region", "category")
+
+
+@dataclass(frozen=True)
+class PageContext:
+    language: str
+    filters: Filters
+    presentation: bool
+    store: Store
+    version: int
+    currency: str
+    facts: dict  # row counts and date range of the store
+
+    @property
+    def root(self) -> str:
+        return str(self.store.root)
+
+    def t(self, key: str, **values) -> str:
+        return t(key, self.language, **values)
+
+
+LANGUAGE_CHOICES = {name: code for code, name in LANGUAGES.items()}  # the URL shows ?lang=中文
+
+
+def language() -> str:
+    return LANGUAGE_CHOICES.get(st.session_state.get("lang"), "en")
+
+
+def draw_top_controls() -> None:
+    """Language and presentation toggles at the top right of every page."""
+    _, language_column, presentation_column = st.columns([5, 1.4, 2], vertical_alignment="center")
+    language_column.segmented_control(
+        "Language / 语言", options=list(LANGUAGE_CHOICES), default=LANGUAGES["en"],
+        key="lang", bind="query-params", label_visibility="collapsed", required=True,
+    )
+    lang = language()
+    presentation_column.toggle(
+        t("presentation", lang), key="present", bind="query-params", help=t("presentation_help", lang),
+    )
+
+
+def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
+    """Date range and dimension filters in the sidebar, each bound to a URL parameter."""
+    lang = language()
+    options = data.dimension_values(str(store.root), version)
+    with st.sidebar:
+        st.header(t("filters", lang))
+        first = facts["first_order"].date() if facts["first_order"] is not None else None
+        last = facts["last_order"].date() if facts["last_order"] is not None else None
+        st.date_input(t("date_from", lang), value=first, min_value=first, max_value=last,
+                      key="from", bind="query-params")
+        st.date_input(t("date_to", lang), value=last, min_value=first, max_value=last,
+                      key="to", bind="query-params")
+        for key in FILTER_KEYS:
+            st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
+                           placeholder=t("all", lang))
+
+
+def apply_presentation_style() -> None:
+    """Big type and no sidebar for screen-sharing."""
+    st.html(
+        """
+        <style>
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+        [data-testid="stMetricValue"] { font-size: 3.4rem; }
+        [data-testid="stMetricLabel"] p { font-size: 1.4rem; }
+        [data-testid="stMetricDelta"] { font-size: 1.3rem; }
+        .stMainBlockContainer p, .stMainBlockContainer li { font-size: 1.3rem; }
+        </style>
+        """
+    )
+
+
+def _ensure_entry_point_ran() -> None:
+    """Rerun through dashboard.py when Streamlit ran a page file on its own.
+
+    A folder named pages/ beside the entry point makes Streamlit start in its old multipage
+    mode, which runs pages/NAME.py directly for a first visit to /NAME, until some session has
+    called st.navigation. Switching that mode off and rerunning gives the real app.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def page_context() -> PageContext:
+    """The current language, filters and store, as the widgets and URL say."""
+    _ensure_entry_point_ran()
+    store = data.current_store()
+    version = data.store_version(store)
+    facts = data.inventory(str(store.root), version)
+    start, end = st.session_state.get("from"), st.session_state.get("to")
+    if isinstance(start, date) and isinstance(end, date) and start > end:
+        start, end = end, start
+    filters = Filters(
+        start=start if isinstance(start, date) else None,
+        end=end if isinstance(end, date) else None,
+        **{key: tuple(st.session_state.get(key) or ()) for key in FILTER_KEYS},
+    )
+    return PageContext(
+        language=language(),
+        filters=filters,
+        presentation=bool(st.session_state.get("present")),
+        store=store,
+        version=version,
+        currency=store.currency() or "CNY",
+        facts=facts,
+    )

@@ -1,0 +1,52 @@
+"""CSV and Excel downloads of any table, with spreadsheet formulas neutralised.
+
+A cell that starts with = + - @ (or a tab / carriage return) would run as a formula when the
+file is opened in Excel; such text cells get a leading apostrophe (OWASP's advice).
+"""
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells can no longer be read as formulas by a spreadsheet."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+            )
+    safe.columns = [("'" + c if isinstance(c, str) and c.startswith(FORMULA_STARTS) else c) for c in safe.columns]
+    return safe
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")  # BOM: Excel reads UTF-8
+
+
+def to_excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
+    buffer = io.BytesIO()
+    safe = neutralise_formulas(frame)
+    for column in safe.columns:  # Excel has no time zones
+        if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
+            safe[column] = safe[column].dt.tz_localize(None)
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+        safe.to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buffer.getvalue()
+
+
+def download_buttons(frame: pd.DataFrame, name: str, key: str, language: str = "en") -> None:
+    """Two small buttons under a table: CSV and Excel."""
+    csv_column, excel_column, _ = st.columns([1, 1, 6])
+    csv_column.download_button(
+        "⬇ CSV", lambda: to_csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+        on_click="ignore",
+    )
+    excel_column.download_button(
+        "⬇ Excel", lambda: to_excel_bytes(frame, name), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+    )

@@ -1,0 +1,77 @@
+"""A standalone HTML report of one month: headline KPIs, trends and the cohort heatmap.
+
+plotly.js is embedded once, inline, so the file opens offline with working charts.
+"""
+
+import html
+from datetime import date
+
+import pandas as pd
+
+from metrics.cohorts import cohort_pivot
+from metrics.definitions import KPIS, help_text
+from metrics.definitions import label as metric_label
+from metrics.formatting import format_change, format_value
+from ui import charts, data
+
+STYLE = """
+body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Segoe UI", sans-serif;
+       margin: 2rem auto; max-width: 1100px; color: #1f2328; }
+table { border-collapse: collapse; width: 100%; margin: 1rem 0 2rem; }
+th, td { border-bottom: 1px solid #d0d7de; padding: .45rem .6rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+td.up { color: #1a7f37; } td.down { color: #cf222e; }
+.note { color: #57606a; font-size: .9rem; }
+"""
+
+
+def _change_cell(change, kind: str, language: str) -> str:
+    css = "" if change is None or pd.isna(change) or change == 0 else ("up" if change > 0 else "down")
+    return f'<td class="{css}">{html.escape(format_change(change, kind, language))}</td>'
+
+
+def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
+    """The report as one HTML document (str)."""
+    lang, currency = ctx.language, ctx.currency
+    row = table[table["period"] == pd.Timestamp(month)].iloc[0]
+    month_text = f"{month:%Y-%m}"
+    rows = "".join(
+        f"<tr><td title='{html.escape(help_text(k.key, lang))}'>{html.escape(metric_label(k.key, lang))}</td>"
+        f"<td>{html.escape(format_value(row[k.key], k.kind, lang, currency))}</td>"
+        f"{_change_cell(row[k.key + '_mom'], k.kind, lang)}{_change_cell(row[k.key + '_yoy'], k.kind, lang)}</tr>"
+        for k in KPIS
+    )
+    window = table[table["period"] <= pd.Timestamp(month)].tail(24)
+    span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
+    figures = [
+        charts.trend(window, kpi, ctx.t("trend_title", metric=metric_label(kpi, lang), **span), lang, currency)
+        for kpi in ("repurchase_rate", "frequency", "aov", "revenue_per_customer")
+    ]
+    figures.append(charts.new_vs_returning(
+        window, ctx.t("new_vs_returning_title", **span),
+        (metric_label("new_customers", lang), metric_label("returning_customers", lang))))
+    matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
+    if not matrix.empty:
+        recent = matrix[matrix["cohort_month"] >= pd.Timestamp(month) - pd.DateOffset(months=17)]
+        recent = recent[recent["cohort_month"] <= pd.Timestamp(month)]
+        pivot = cohort_pivot(recent, "retention")
+        sizes = recent[recent["age"] == 0].set_index("cohort_month")["cohort_customers"]
+        figures.append(charts.cohort_heatmap(
+            pivot, sizes, ctx.t("heatmap_title", metric=metric_label("retention", lang),
+                                start=f"{pivot.index.min():%Y-%m}", end=f"{pivot.index.max():%Y-%m}"),
+            "rate", lang, currency, (ctx.t("months_since_first"), ctx.t("acquisition_month")), ctx.t("cohort_size")))
+    charts_html = "".join(
+        figure.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
+        for i, figure in enumerate(figures)
+    )
+    title = html.escape(ctx.t("report_title", month=month_text))
+    return f"""<!doctype html>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{title}</title>
+<style>{STYLE}</style></head><body>
+<h1>{title}</h1>
+<p class="note">{html.escape(ctx.t("store_version", version=ctx.version,
+    first=f"{ctx.facts['first_order']:%Y-%m-%d}", last=f"{ctx.facts['last_order']:%Y-%m-%d}"))}</p>
+<table><tr><th></th><th>{html.escape(month_text)}</th><th>{html.escape(ctx.t("vs_last_month"))}</th>
+<th>{html.escape(ctx.t("vs_last_year"))}</th></tr>{rows}</table>
+{charts_html}
+</body></html>"""

@@ -1,0 +1,45 @@
+"""Tables for people: localised column names and number formats by metric kind."""
+
+import pandas as pd
+import streamlit as st
+
+from metrics.definitions import ALL
+from metrics.definitions import label as metric_label
+from ui.downloads import download_buttons
+from ui.i18n import column_name
+
+MONTH_COLUMNS = ("period", "cohort_month", "month")
+
+CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "CNY": "yen", "JPY": "yen"}
+
+
+def column_config(columns, language: str, currency: str, labels: dict[str, str] | None = None) -> dict:
+    """st.dataframe column settings: names in the user's language, numbers formatted by kind."""
+    config = {}
+    for column in columns:
+        name = ((labels or {}).get(column) or (metric_label(column, language) if column in ALL else None)
+                or column_name(column, language) or column)
+        kind = ALL[column].kind if column in ALL else None
+        if column in MONTH_COLUMNS:
+            config[column] = st.column_config.DateColumn(name, format="YYYY-MM")
+        elif column.endswith("_date"):
+            config[column] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
+        elif kind == "rate" or column.endswith(("_share", "retention")):
+            config[column] = st.column_config.NumberColumn(name, format="percent")
+        elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary"):
+            config[column] = st.column_config.NumberColumn(name, format=CURRENCY_FORMATS.get(currency, "localized"))
+        elif kind == "ratio" or column.startswith("avg_"):
+            config[column] = st.column_config.NumberColumn(name, format="%.2f")
+        elif kind in ("count", "days"):
+            config[column] = st.column_config.NumberColumn(name, format="localized")
+        else:
+            config[column] = st.column_config.Column(name)
+    return config
+
+
+def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency: str,
+               labels: dict[str, str] | None = None, height: int | None = None) -> None:
+    """A formatted table with CSV and Excel downloads beneath it."""
+    st.dataframe(frame, hide_index=True, column_config=column_config(frame.columns, language, currency, labels),
+                 key=key, height=height or "auto")
+    download_buttons(frame, name, key, language)

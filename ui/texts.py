@@ -1,0 +1,40 @@
+"""Generated sentences in the user's language."""
+
+from datetime import date
+
+from metrics.definitions import label as metric_label
+from metrics.formatting import format_decimal_text, format_value
+from ui import data
+from ui.i18n import t
+
+TIER_NAMES = {"none": ("non-members", "非会员"), "silver": ("silver members", "银卡会员"),
+              "gold": ("gold members", "金卡会员"), "diamond": ("diamond members", "钻石会员")}
+
+
+def segment_name(value: str, language: str) -> str:
+    """A segment value as words: 'gold' -> 'gold members' / '金卡会员'; other values as they are."""
+    names = TIER_NAMES.get(str(value).lower())
+    if names:
+        return names[1] if language == "zh" else names[0]
+    return str(value)
+
+
+def move_sentence(ctx, month: date) -> str:
+    """'Repurchase rate rose 2.1 points to 34.5%, driven by gold members.'"""
+    move = data.biggest_move(ctx.root, ctx.version, month, ctx.filters)
+    if move is None:
+        return t("summary_flat", ctx.language)
+    change = move["change"]
+    driver = ""
+    if move["driver_segment"] is not None:
+        driver = t("summary_driver", ctx.language, segment=segment_name(move["driver_segment"], ctx.language))
+    values = {
+        "metric": metric_label(move["kpi"], ctx.language),
+        "direction": t("rose" if change > 0 else "fell", ctx.language),
+        "change": format_decimal_text(abs(change) * 100, ctx.language),
+        "value": format_value(move["value"], move["kind"], ctx.language, ctx.currency),
+        "driver": driver,
+    }
+    key = "summary_rate" if move["kind"] == "rate" else "summary_other"
+    sentence = t(key, ctx.language, **values)
+    return sentence[0].upper() + sentence[1:]
