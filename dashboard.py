@@ -22,6 +22,8 @@ navigation = st.navigation(
         st.Page("pages/overview.py", title=t("overview", language), icon=":material/monitoring:", default=True),
         st.Page("pages/cohorts.py", title=t("cohorts", language), icon=":material/grid_on:"),
         st.Page("pages/customers.py", title=t("customers", language), icon=":material/group:"),
+        st.Page("pages/value.py", title=t("value", language), icon=":material/savings:"),
+        st.Page("pages/strategy.py", title=t("strategy", language), icon=":material/science:"),
         st.Page("pages/data.py", title=t("data", language), icon=":material/upload_file:"),
     ],
     position="top",

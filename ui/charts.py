@@ -133,3 +133,72 @@ def treemap(labels: list[str], customers: list[int], revenue_share: list[float],
         root_color="white", pathbar_visible=False,
     ))
     return _layout(figure, title, height=380)
+
+
+def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str) -> go.Figure:
+    """Relative lift with its 95% interval as a band, one line per variant."""
+    figure = go.Figure()
+    for variant, rows in frame.groupby("variant"):
+        figure.add_scatter(x=rows[x], y=rows["ci_high"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        figure.add_scatter(x=rows[x], y=rows["ci_low"], mode="lines", line={"width": 0}, fill="tonexty",
+                           fillcolor="rgba(31,111,235,0.15)", showlegend=False, hoverinfo="skip")
+        figure.add_scatter(x=rows[x], y=rows["rel_lift"], mode="lines", name=str(variant), line={"color": BLUE},
+                           hovertemplate="%{y:+.1%}")
+    figure.add_hline(y=0, line={"color": GREY, "dash": "dash"})
+    figure.update_yaxes(tickformat="+.0%")
+    figure.update_xaxes(title=x_title)
+    return _layout(figure, title, height=320)
+
+
+def lift_bars(frame: pd.DataFrame, labels: list[str], title: str) -> go.Figure:
+    """Relative lift per bucket with 95% intervals as error bars."""
+    figure = go.Figure(go.Bar(
+        x=labels, y=frame["rel_lift"], marker_color=BLUE,
+        error_y={"type": "data", "symmetric": False, "array": frame["ci_high"] - frame["rel_lift"],
+                 "arrayminus": frame["rel_lift"] - frame["ci_low"]},
+        hovertemplate="%{x}: %{y:+.1%}<extra></extra>",
+    ))
+    figure.add_hline(y=0, line={"color": GREY})
+    figure.update_yaxes(tickformat="+.0%")
+    return _layout(figure, title, height=320)
+
+
+def survival_curves(frame: pd.DataFrame, title: str, x_title: str) -> go.Figure:
+    figure = go.Figure()
+    for variant, rows in frame.groupby("variant"):
+        figure.add_scatter(x=rows["day"], y=rows["repurchased_share"], mode="lines", line={"shape": "hv"},
+                           name=str(variant), hovertemplate="%{y:.1%}")
+    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    figure.update_xaxes(title=x_title)
+    return _layout(figure, title, height=320)
+
+
+def histogram(values: pd.Series, title: str, x_title: str) -> go.Figure:
+    clipped = values.clip(upper=values.quantile(0.99))  # one whale should not squash the picture
+    figure = go.Figure(go.Histogram(x=clipped, nbinsx=50, marker_color=BLUE))
+    figure.update_xaxes(title=x_title, tickformat=",.0f")
+    figure.update_layout(bargap=0.05)
+    return _layout(figure, title, height=300)
+
+
+def matrix_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: str) -> go.Figure:
+    figure = go.Figure(go.Heatmap(
+        z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns], y=[str(i) for i in pivot.index],
+        text=[[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in pivot.to_numpy(dtype=float)],
+        texttemplate="%{text}", colorscale="RdYlGn", zmin=0, zmax=1, showscale=False,
+        hovertemplate=f"{y_title} %{{y}} · {x_title} %{{x}}: %{{text}}<extra></extra>",
+    ))
+    figure.update_xaxes(title=x_title, type="category")
+    figure.update_yaxes(title=y_title, type="category")
+    return _layout(figure, title, height=360)
+
+
+def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[str, str], cumulative: bool) -> go.Figure:
+    figure = go.Figure()
+    if cumulative:
+        figure.add_scatter(x=frame[x], y=frame["actual"], mode="lines", name=labels[1], line={"color": "black"})
+        figure.add_scatter(x=frame[x], y=frame["predicted"], mode="lines", name=labels[0], line={"color": BLUE, "dash": "dash"})
+    else:
+        figure.add_bar(x=frame[x], y=frame["actual_per_customer"], name=labels[1], marker_color=GREY)
+        figure.add_bar(x=frame[x], y=frame["predicted_per_customer"], name=labels[0], marker_color=BLUE)
+    return _layout(figure, title, height=320)

@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from metrics import cohorts, due, funnel, kpis, narrative, segments
+from metrics import clv, cohorts, due, experiments, funnel, kpis, narrative, segments
 from metrics import inventory as inventory_metrics
 from metrics.filters import Filters
 from store import Store, default_store_dir
@@ -28,10 +28,10 @@ def store_version(store: Store) -> int:
     return store.manifest()["version"]
 
 
-def _run(root: str, metric: Callable, *args, **kwargs):
+def _run(root: str, compute: Callable, *args, **kwargs):
     con = Store(root).connect()
     try:
-        return metric(con, *args, **kwargs)
+        return compute(con, *args, **kwargs)
     finally:
         con.close()
 
@@ -100,3 +100,54 @@ def due_for_repurchase(root: str, version: int, filters: Filters) -> pd.DataFram
 @st.cache_data(**CACHE)
 def biggest_move(root: str, version: int, month: date, filters: Filters) -> dict | None:
     return _run(root, narrative.biggest_move, month, filters)
+
+
+# ---- strategy tests and customer value ---------------------------------------------------------
+
+
+@st.cache_data(**CACHE)
+def experiment_names(root: str, version: int) -> pd.DataFrame:
+    return _run(root, experiments.list_experiments)
+
+
+@st.cache_data(**CACHE)
+def scorecard(root: str, version: int, window_days: int, **options) -> pd.DataFrame:
+    return _run(root, experiments.scorecard, window_days=window_days, **options)
+
+
+@st.cache_data(**CACHE)
+def strategy_summary(root: str, version: int, window_days: int, **options) -> pd.DataFrame:
+    return _run(root, experiments.strategy_summary, window_days=window_days, **options)
+
+
+@st.cache_data(**CACHE)
+def experiment_report(root: str, version: int, experiment: str, window_days: int, **options) -> dict:
+    return _run(root, experiments.experiment_report, experiment, window_days=window_days, **options)
+
+
+@st.cache_data(**CACHE)
+def experiment_time_views(root: str, version: int, experiment: str, window_days: int) -> dict:
+    def views(con):
+        return {
+            "cumulative": experiments.cumulative_lift(con, experiment, "repurchased", window_days, view="to_date"),
+            "novelty": experiments.lift_by_days_since_assignment(con, experiment, window_days),
+            "survival": experiments.time_to_repurchase(con, experiment, max_days=window_days),
+        }
+    return _run(root, views)
+
+
+@st.cache_data(**CACHE)
+def plan_test(root: str, version: int, metric: str, window_days: int, n_per_arm: int) -> dict:
+    return _run(root, experiments.plan_test, metric=metric, window_days=window_days, n_per_arm=n_per_arm)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def value_model(root: str, version: int, horizon_months: int, monthly_discount: float, margin: float) -> dict:
+    """The fitted CLV report plus per-customer predictions (as of the data's last day)."""
+    def fit(con):
+        report = clv.ltv_report(con, horizon_months=horizon_months, monthly_discount=monthly_discount,
+                                margin=margin, predictions=False)
+        predictions = clv.customer_predictions(con, horizon_months=horizon_months,
+                                               monthly_discount=monthly_discount, margin=margin)
+        return {"report": report, "predictions": predictions}
+    return _run(root, fit)

@@ -22,13 +22,14 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
         kind = ALL[column].kind if column in ALL else None
         if column in MONTH_COLUMNS:
             config[column] = st.column_config.DateColumn(name, format="YYYY-MM")
-        elif column.endswith("_date"):
+        elif column.endswith(("_date", "_purchase", "_next_order")):
             config[column] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
-        elif kind == "rate" or column.endswith(("_share", "retention")):
+        elif kind == "rate" or column.endswith(("_share", "retention")) or column in ("p_alive", "chance_to_win", "rel_lift"):
             config[column] = st.column_config.NumberColumn(name, format="percent")
-        elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary"):
+        elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary", "historical_revenue",
+                                           "predicted_clv", "total_clv", "expected_aov", "historical_value"):
             config[column] = st.column_config.NumberColumn(name, format=CURRENCY_FORMATS.get(currency, "localized"))
-        elif kind == "ratio" or column.startswith("avg_"):
+        elif kind == "ratio" or column.startswith(("avg_", "expected_orders")):
             config[column] = st.column_config.NumberColumn(name, format="%.2f")
         elif kind in ("count", "days"):
             config[column] = st.column_config.NumberColumn(name, format="localized")

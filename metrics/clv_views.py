@@ -1,0 +1,63 @@
+"""Small tables the Customer value page draws from the per-customer predictions (metrics.clv)."""
+
+import numpy as np
+import pandas as pd
+
+HIGH_VALUE_QUANTILE = 0.8  # "valuable": top 20% by total value
+SLIPPING_P_ALIVE = 0.5
+RECENCY_EDGES = [0, 30, 60, 90, 180, 365, 730, np.inf]
+FREQUENCY_EDGES = [0, 1, 2, 3, 5, 8, 13, np.inf]
+
+
+def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Customers, mean P(alive), mean predicted and total value per value of `column`."""
+    keys = predictions[column].astype("string").fillna("(none)")
+    return (
+        predictions.groupby(keys)
+        .agg(customers=("customer_key", "size"), p_alive=("p_alive", "mean"),
+             predicted_clv=("predicted_clv", "mean"), total_clv=("total_clv", "mean"))
+        .reset_index()
+        .rename(columns={column: "segment"} if column in ("member_tier", "first_channel") else {})
+        .rename(columns={keys.name or column: "segment"})
+    )
+
+
+def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Mean P(alive) by repeat-order band (rows) and days-since-last-order band (columns)."""
+    recency = (predictions["T"] - predictions["t_x"]).to_numpy(dtype=float)  # days since last order
+    frequency = predictions["x"].to_numpy(dtype=float)
+    recency_band = pd.cut(recency, RECENCY_EDGES, right=False, labels=_labels(RECENCY_EDGES))
+    frequency_band = pd.cut(frequency, FREQUENCY_EDGES, right=False, labels=_labels(FREQUENCY_EDGES))
+    table = pd.DataFrame({"repeat_orders": frequency_band, "days_since_last": recency_band,
+                          "p_alive": predictions["p_alive"].to_numpy()})
+    return table.pivot_table(index="repeat_orders", columns="days_since_last", values="p_alive",
+                             aggfunc="mean", observed=False)
+
+
+def top_customers(predictions: pd.DataFrame, limit: int = 500) -> pd.DataFrame:
+    """The customers with the highest predicted value."""
+    return predictions.nlargest(limit, "predicted_clv")[_EXPORT_COLUMNS]
+
+
+def slipping_valuable(predictions: pd.DataFrame, limit: int = 500) -> pd.DataFrame:
+    """Customers in the top 20% by total value whose P(alive) has fallen below one half."""
+    threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
+    slipping = predictions[(predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)]
+    return slipping.nlargest(limit, "historical_revenue")[_EXPORT_COLUMNS]
+
+
+def _labels(edges) -> list[str]:
+    out = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        if np.isinf(high):
+            out.append(f"{low:g}+")
+        elif high - low == 1:
+            out.append(f"{low:g}")
+        else:
+            out.append(f"{low:g}–{high - 1:g}")
+    return out
+
+
+_EXPORT_COLUMNS = ["customer_id", "member_tier", "first_channel", "last_purchase", "x", "historical_revenue",
+                   "p_alive", "risk_band", "expected_orders_90", "expected_orders_365", "expected_next_order",
+                   "expected_aov", "predicted_clv", "total_clv"]

@@ -1,0 +1,93 @@
+"""Strategy tests: which retention strategies made customers come back, how much, how sure we are."""
+
+import pandas as pd
+import streamlit as st
+
+from metrics.experiments import ExperimentError
+from metrics.formatting import format_change, format_value
+from ui import charts, data
+from ui.context import page_context
+from ui.tables import show_table
+
+ctx = page_context()
+st.title(ctx.t("strategy"))
+if not ctx.facts["orders"]:
+    st.info(ctx.t("empty_store"))
+    st.stop()
+experiments = data.experiment_names(ctx.root, ctx.version)
+if experiments.empty:
+    st.info(ctx.t("no_experiments"))
+    st.stop()
+
+controls = st.columns([2, 2, 2, 1.2, 1.6], vertical_alignment="bottom")
+window = controls[0].segmented_control(ctx.t("window"), [30, 60, 90], default=60, required=True,
+                                       format_func=lambda d: ctx.t("window_days", days=d), key="window",
+                                       bind="query-params")
+cuped = controls[1].toggle(ctx.t("cuped"), key="cuped", bind="query-params")
+cap = controls[2].toggle(ctx.t("cap"), key="cap", bind="query-params")
+margin = controls[3].number_input(ctx.t("margin_input"), 0.0, 1.0, 0.3, step=0.05, key="margin")
+decision = controls[4].segmented_control(ctx.t("decision_metric"), ["margin", "revenue"], default="margin",
+                                         required=True, key="decision", format_func=lambda m: ctx.t(f"decide_{m}"))
+options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else None, "margin": margin}
+
+st.subheader(ctx.t("what_worked"))
+summary = data.strategy_summary(ctx.root, ctx.version, window, decision_metric=decision, **options)
+for row in summary.itertuples():
+    st.markdown(f"- **{row.experiment}** · {row.summary_zh if ctx.language == 'zh' else row.summary_en}")
+
+scores = data.scorecard(ctx.root, ctx.version, window, decision_metric=decision, **options)
+st.subheader(ctx.t("scorecard", days=window))
+st.caption(ctx.t("chance_note"))
+show_table(scores, "scorecard", "scorecard_table", ctx.language, ctx.currency)
+
+experiment = st.selectbox(ctx.t("experiment"), experiments["experiment"].tolist(), key="experiment",
+                          bind="query-params")
+try:
+    report = data.experiment_report(ctx.root, ctx.version, experiment, window, **options)
+except ExperimentError as problem:
+    st.warning(str(problem))
+    st.stop()
+
+st.subheader(ctx.t("health"))
+health = report["health"]
+srm_p = f"{health['srm_p']:.3g}" if health.get("srm_p") is not None else "–"
+(st.error if health.get("srm_flag") else st.success)(ctx.t("srm_bad" if health.get("srm_flag") else "srm_ok", p=srm_p))
+if health.get("balance_p") is not None:
+    st.caption(ctx.t("balance", p=f"{health['balance_p']:.3g}"))
+for arm in report["arms"]:
+    st.caption(ctx.t("matured", variant=arm["variant"], matured=arm["matured"], assigned=arm["assigned"]))
+
+st.subheader(ctx.t("results"))
+results = pd.DataFrame([{k: v for k, v in r.items() if k != "cuped"} for r in report["results"]])
+if report.get("cuped_days"):
+    adjusted = pd.DataFrame([{"metric": r["metric"], "variant": r["variant"], **{f"cuped_{k}": v for k, v in r["cuped"].items()
+                             if k in ("rel_lift", "ci_low", "ci_high", "p_value", "variance_reduction")}}
+                             for r in report["results"] if r.get("cuped")])
+    results = results.merge(adjusted, on=["metric", "variant"], how="left")
+show_table(results, f"results_{experiment}", "results_table", ctx.language, ctx.currency)
+
+views = data.experiment_time_views(ctx.root, ctx.version, experiment, window)
+left, right = st.columns(2)
+if not views["cumulative"].empty:
+    left.plotly_chart(charts.lift_over_time(views["cumulative"], "date",
+                                            ctx.t("cumulative_title", metric=ctx.t("repurchased")), ""),
+                      key="cumulative_chart")
+if not views["novelty"].empty:
+    labels = [f"{a}–{b}" for a, b in zip(views["novelty"]["day_from"], views["novelty"]["day_to"])]
+    right.plotly_chart(charts.lift_bars(views["novelty"], labels, ctx.t("novelty_title")), key="novelty_chart")
+if not views["survival"].empty:
+    st.plotly_chart(charts.survival_curves(views["survival"], ctx.t("km_title"), ctx.t("days")), key="km_chart")
+
+arm_totals = pd.DataFrame([{"variant": a["variant"], "assigned": a["assigned"], "matured": a["matured"],
+                            "metric": metric, **totals} for a in report["arms"] for metric, totals in a["totals"].items()])
+with st.expander(ctx.t("arm_totals")):
+    show_table(arm_totals, f"arm_totals_{experiment}", "arm_totals_table", ctx.language, ctx.currency)
+
+st.subheader(ctx.t("planner"))
+n_per_arm = st.number_input(ctx.t("planner_n"), 100, 10_000_000, 5_000, step=500, key="planner_n")
+plan = data.plan_test(ctx.root, ctx.version, "repurchased", window, int(n_per_arm))
+if plan.get("mde_abs") is not None:
+    st.markdown(ctx.t("planner_result", n=int(n_per_arm), days=window, metric=ctx.t("repurchased"),
+                      mde=format_change(plan["mde_abs"], "rate", ctx.language),
+                      rel=format_value(plan["mde_rel"], "rate", ctx.language),
+                      base=format_value(plan["baseline_mean"], "rate", ctx.language)))
