@@ -1,9 +1,13 @@
 """Command line for scripted reports.
 
     python -m metrics summary [--store DIR] [--month YYYY-MM] [--json]
+    python -m metrics ltv [--store DIR] [--cutoff YYYY-MM-DD] [--json]
+    python -m metrics experiment [--store DIR] --experiment NAME [--window DAYS] [--cuped DAYS] [--json]
 
 `summary` prints one month's KPI row (default: the latest full month), the same numbers the
-Overview page shows.
+Overview page shows; `ltv` fits BG/NBD and Gamma-Gamma and checks them on a holdout; `experiment`
+prints one strategy test's per-arm totals and every variant's lift, CI and p-values.
+Exit code 2 when the data cannot answer (no such experiment, too little data for the model).
 """
 
 import argparse
@@ -64,8 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     summary_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
     summary_parser.add_argument("--month", type=_month, help="YYYY-MM (default: latest full month)")
     summary_parser.add_argument("--json", action="store_true")
+    ltv_parser = commands.add_parser("ltv", help="predicted customer lifetime value: model fit and holdout check")
+    ltv_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
+    ltv_parser.add_argument("--cutoff", type=date.fromisoformat, help="calibration cut-off YYYY-MM-DD (default: 6 months before the end)")
+    ltv_parser.add_argument("--json", action="store_true")
+    experiment_parser = commands.add_parser("experiment", help="one strategy test: per-arm totals, lifts, CIs, p-values")
+    experiment_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
+    experiment_parser.add_argument("--experiment", required=True)
+    experiment_parser.add_argument("--window", type=int, default=60, help="days after assignment (default 60)")
+    experiment_parser.add_argument("--cuped", type=int, metavar="DAYS", help="CUPED with this many pre-assignment days")
+    experiment_parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
+    if args.command == "ltv":
+        return _ltv(args)
+    if args.command == "experiment":
+        return _experiment(args)
     if args.command == "summary":
         result = summary(Store(args.store), args.month)
         if args.json:
@@ -83,6 +101,63 @@ def main(argv: list[str] | None = None) -> int:
                     f"   MoM {format_change(kpis.get(kpi.key + '_mom'), kpi.kind):>9}"
                     f"   YoY {format_change(kpis.get(kpi.key + '_yoy'), kpi.kind):>9}"
                 )
+    return 0
+
+
+def _ltv(args) -> int:
+    from metrics.clv import ltv_report
+    from metrics.clv_model import ClvFitError
+
+    con = Store(args.store).connect()
+    try:
+        report = ltv_report(con, cutoff=args.cutoff)
+    except ClvFitError as problem:
+        print(json.dumps({"error": str(problem)}) if args.json else f"Cannot fit: {problem}", file=sys.stdout if args.json else sys.stderr)
+        return 2
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+        return 0
+    bgnbd, gamma = report["bgnbd"], report["gamma_gamma"]
+    print(f"Fitted on {report['customers']:,} customers up to {report['cutoff']} in {report['fit_seconds']:.2f} s")
+    print("  BG/NBD      " + "  ".join(f"{k}={bgnbd[k]:.4g} (se {bgnbd['se'][k]:.2g})" for k in ("r", "alpha", "a", "b"))
+          + f"  LL={bgnbd['log_likelihood']:,.1f}")
+    print("  Gamma-Gamma " + "  ".join(f"{k}={gamma[k]:.4g} (se {gamma['se'][k]:.2g})" for k in ("p", "q", "gamma"))
+          + f"  LL={gamma['log_likelihood']:,.1f}")
+    holdout = report.get("holdout")
+    if holdout:
+        print(f"  Holdout {holdout['cutoff']} to {holdout['end']}: predicted {holdout['predicted_repeat_orders']:,.0f} "
+              f"repeat orders, actual {holdout['actual_repeat_orders']:,} ({holdout['error_pct']:+.1f}%)")
+    for warning in report["warnings"]:
+        print(f"  warning: {warning}")
+    return 0
+
+
+def _experiment(args) -> int:
+    from metrics.experiments import ExperimentError, experiment_report
+
+    con = Store(args.store).connect()
+    try:
+        report = experiment_report(con, args.experiment, window_days=args.window, cuped_days=args.cuped)
+    except ExperimentError as problem:
+        print(json.dumps({"error": str(problem)}) if args.json else f"Cannot analyse: {problem}",
+              file=sys.stdout if args.json else sys.stderr)
+        return 2
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+        return 0
+    print(f"{report['experiment']} ({report['strategy']}), {report['window_days']}-day window, control {report['control']!r}")
+    for arm in report["arms"]:
+        print(f"  {arm['variant']:12} assigned {arm['assigned']:,}, matured {arm['matured']:,}")
+    print(f"  SRM p = {report['health']['srm_p']:.3g}{'  MISMATCH' if report['health']['srm_flag'] else ''}")
+    for r in report["results"]:
+        print(f"  {r['variant']:12} {r['metric']:12} {r['control_mean']:10.4g} -> {r['variant_mean']:10.4g}  "
+              f"lift {r['rel_lift']:+.1%} [{r['ci_low']:+.1%}, {r['ci_high']:+.1%}]  p={r['p_value']:.3g}  "
+              f"p_holm={r['p_holm']:.3g}")
+    print("  " + report["summary"]["en"])
     return 0
 
 
