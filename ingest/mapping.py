@@ -98,6 +98,11 @@ def normalise_header(header: str) -> str:
     return re.sub(r"[\s_\-]+", " ", text)
 
 
+def status_key(word: str) -> str:
+    """A status word as compared; the same rule as the SQL macro status_word in ingest.normalise."""
+    return re.sub(r"[\s_\-]+", " ", str(word).strip()).lower()
+
+
 @dataclass(frozen=True)
 class Preset:
     """A named column mapping plus vendor rules, stored as JSON."""
@@ -139,7 +144,7 @@ class Mapping:
 
     def status_words(self) -> dict[str, str]:
         extra = self.preset.status_words if self.preset else {}
-        return {**STATUS_WORDS, **{normalise_header(k): v for k, v in extra.items()}}
+        return {status_key(k): v for k, v in {**STATUS_WORDS, **extra}.items()}
 
 
 def builtin_presets() -> dict[str, Preset]:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.experiments import ExperimentError
+from metrics.experiments import METRICS, STRATEGIES, ExperimentError
 from metrics.formatting import format_change, format_value
 from ui import charts, data
 from ui.context import page_context
@@ -38,7 +38,13 @@ for row in summary.itertuples():
 scores = data.scorecard(ctx.root, ctx.version, window, decision_metric=decision, **options)
 st.subheader(ctx.t("scorecard", days=window))
 st.caption(ctx.t("chance_note"))
-show_table(scores, "scorecard", "scorecard_table", ctx.language, ctx.currency)
+language_index = 2 if ctx.language == "zh" else 1
+readable = scores.assign(
+    strategy=scores["strategy"].map(lambda tag: STRATEGIES.get(tag, (tag, tag))[language_index - 1]),
+    metric=scores["metric"].map(lambda m: METRICS[m][language_index]),
+)[["experiment", "strategy", "variant", "metric", "n_control", "n_variant", "control_mean", "variant_mean",
+   "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win", "status"]]
+show_table(readable, "scorecard", "scorecard_table", ctx.language, ctx.currency)
 
 experiment = st.selectbox(ctx.t("experiment"), experiments["experiment"].tolist(), key="experiment",
                           bind="query-params")

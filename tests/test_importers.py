@@ -42,7 +42,7 @@ def test_gb18030_taobao_export_is_detected_and_cleaned(store):
     report = import_file(fixture("taobao_orders_gbk.csv"), store)
     assert report.encoding == "gb18030"
     assert report.preset == "taobao"
-    assert report.rows_rejected == 0
+    assert report.rows_rejected == 0 and report.warnings == 0  # every status word known
     orders = stored_orders(store)
     assert sorted(orders) == ["3001", "3002", "3003", "3004", "3005"]  # ="..." unwrapped
     assert orders["3002"]["amount"] == Decimal("1024.50")  # "1,024.50元"
@@ -269,3 +269,28 @@ def test_assignments_import_and_errors(store, tmp_path):
     assert any("have no valid order" in w for w in report["warnings"])  # c2 has only a cancelled order
     con = store.connect()
     assert con.sql("select count(*) from assignments where customer_id = 'c7'").fetchall() == [(0,)]
+
+
+def test_woocommerce_plugin_export_and_bad_line_amount(store, tmp_path):
+    path = tmp_path / "woo_plugin.csv"
+    path.write_text(
+        "order_id,order_number,order_date,status,order_total,order_currency,customer_email,billing_state,line_total\n"
+        "11,W-11,2024-05-01 09:00:00,wc-completed,45.00,EUR,Ann@Shop.example,Bavaria,45.00\n"
+        "12,W-12,2024-05-02 10:00:00,wc-refunded,30.00,EUR,bo@shop.example,Berlin,30.00\n"
+        "13,W-13,2024-05-03 11:00:00,wc-processing,99.90,EUR,,Hesse,99.90\n"
+    )
+    report = import_file(path, store)
+    assert report.preset == "woocommerce_plugin"
+    orders = stored_orders(store)
+    assert sorted(orders) == ["W-11", "W-12", "W-13"]
+    assert orders["W-11"]["customer_id"] == "ann@shop.example"
+    assert orders["W-12"]["status"] == "refunded"
+    assert orders["W-13"]["customer_id"] is None and orders["W-13"]["region"] == "Hesse"
+    assert report.currency == "EUR"
+
+    lines = tmp_path / "lines.csv"
+    lines.write_text("order_id,order_date,line_amount\nX1,2024-05-01,12.50\nX1,2024-05-01,n/a\nX2,2024-05-02,3\n")
+    report = import_file(lines, store.__class__(tmp_path / "other"))
+    codes = {(i["row"], i["code"]) for i in report.issues}
+    assert (3, "bad_line_amount") in codes and (2, "sibling_rejected") in codes
+    assert report.orders_accepted == 1
