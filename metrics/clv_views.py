@@ -11,14 +11,12 @@ FREQUENCY_EDGES = [0, 1, 2, 3, 5, 8, 13, np.inf]
 
 def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
     """Customers, mean P(alive), mean predicted and total value per value of `column`."""
-    keys = predictions[column].astype("string").fillna("(none)")
+    keys = predictions[column].astype("string").fillna("(none)").rename("segment")
     return (
         predictions.groupby(keys)
         .agg(customers=("customer_key", "size"), p_alive=("p_alive", "mean"),
              predicted_clv=("predicted_clv", "mean"), total_clv=("total_clv", "mean"))
         .reset_index()
-        .rename(columns={column: "segment"} if column in ("member_tier", "first_channel") else {})
-        .rename(columns={keys.name or column: "segment"})
     )
 
 
@@ -61,3 +59,9 @@ def _labels(edges) -> list[str]:
 _EXPORT_COLUMNS = ["customer_id", "member_tier", "first_channel", "last_purchase", "x", "historical_revenue",
                    "p_alive", "risk_band", "expected_orders_90", "expected_orders_365", "expected_next_order",
                    "expected_aov", "predicted_clv", "total_clv"]
+
+
+def with_rfm_segment(predictions: pd.DataFrame, rfm: pd.DataFrame) -> pd.DataFrame:
+    """The predictions with each customer's RFM segment (metrics.segments.rfm_customers) added."""
+    return predictions.merge(rfm[["customer_id", "segment"]].rename(columns={"segment": "rfm_segment"}),
+                             on="customer_id", how="left")

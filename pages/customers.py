@@ -35,14 +35,14 @@ gaps = data.days_between_orders(ctx.root, ctx.version, ctx.filters)
 if not gaps.empty:
     labels = [f"{n}→{n + 1}" if n < 4 else "4→5+" for n in gaps["from_order"]]
     right.plotly_chart(charts.interval_ranges(labels, gaps["days_p25"].tolist(), gaps["days_median"].tolist(),
-                                              gaps["days_p75"].tolist(), ctx.t("gaps_title"), ctx.t("days")),
+                                              gaps["days_p75"].tolist(), ctx.t("gaps_title", **span), ctx.t("days")),
                        key="gaps_chart")
     right.caption(help_text("days_between_orders", ctx.language))
 
 second = data.time_to_second_order(ctx.root, ctx.version, ctx.filters)
 if not second.empty:
     buckets = [ctx.t("over_year") if pd.isna(d) else ctx.t("within_days", days=int(d)) for d in second["within_days"]]
-    st.plotly_chart(charts.bars(buckets, second["share"].tolist(), ctx.t("second_title"), "rate",
+    st.plotly_chart(charts.bars(buckets, second["share"].tolist(), ctx.t("second_title", **span), "rate",
                                 ctx.language, ctx.currency), key="second_chart")
 
 month = data.latest_full_month(ctx.root, ctx.version)

@@ -75,14 +75,16 @@ show_table(results, f"results_{experiment}", "results_table", ctx.language, ctx.
 views = data.experiment_time_views(ctx.root, ctx.version, experiment, window)
 left, right = st.columns(2)
 if not views["cumulative"].empty:
+    dates = views["cumulative"]["date"]
     left.plotly_chart(charts.lift_over_time(views["cumulative"], "date",
-                                            ctx.t("cumulative_title", metric=ctx.t("repurchased")), ""),
+                                            ctx.t("cumulative_title", metric=ctx.t("repurchased"),
+                                                  start=f"{dates.min():%Y-%m-%d}", end=f"{dates.max():%Y-%m-%d}"), ""),
                       key="cumulative_chart")
 if not views["novelty"].empty:
     labels = [f"{a}–{b}" for a, b in zip(views["novelty"]["day_from"], views["novelty"]["day_to"])]
-    right.plotly_chart(charts.lift_bars(views["novelty"], labels, ctx.t("novelty_title")), key="novelty_chart")
+    right.plotly_chart(charts.lift_bars(views["novelty"], labels, ctx.t("novelty_title", days=window)), key="novelty_chart")
 if not views["survival"].empty:
-    st.plotly_chart(charts.survival_curves(views["survival"], ctx.t("km_title"), ctx.t("days")), key="km_chart")
+    st.plotly_chart(charts.survival_curves(views["survival"], ctx.t("km_title", days=window), ctx.t("days")), key="km_chart")
 
 arm_totals = pd.DataFrame([{"variant": a["variant"], "assigned": a["assigned"], "matured": a["matured"],
                             "metric": metric, **totals} for a in report["arms"] for metric, totals in a["totals"].items()])

@@ -6,6 +6,7 @@ import streamlit as st
 from metrics.clv_model import ClvFitError
 from metrics.clv_views import clv_by, p_alive_matrix, slipping_valuable, top_customers
 from metrics.formatting import format_value
+from metrics.segments import segment_names
 from ui import charts, data
 from ui.context import page_context
 from ui.tables import show_table
@@ -42,16 +43,23 @@ for warning in report["warnings"]:
 
 st.plotly_chart(charts.histogram(predictions["predicted_clv"], ctx.t("clv_distribution", months=horizon),
                                  ctx.t("predicted_clv_axis")), key="clv_histogram")
-columns = st.columns(3)
-for column, (field, name) in zip(columns, [("member_tier", "member_tier"), ("first_channel", "channel"),
-                                           ("cohort_month", "cohort")]):
+rfm_names = segment_names(ctx.language)
+columns = st.columns(2)
+for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_channel", "channel"),
+                                       ("rfm_segment", "segment"), ("cohort_month", "cohort")]):
+    column = columns[index % 2]
     table = clv_by(predictions, field)
-    labels = [segment_name(s, ctx.language) if field == "member_tier" else str(s)[:7] for s in table["segment"]]
+    if field == "member_tier":
+        labels = [segment_name(s, ctx.language) for s in table["segment"]]
+    elif field == "rfm_segment":
+        labels = [rfm_names.get(s, s) for s in table["segment"]]
+    else:
+        labels = [str(s)[:7] for s in table["segment"]]
     column.plotly_chart(charts.bars(labels, table["predicted_clv"].tolist(),
-                                    ctx.t("clv_by", dimension=ctx.t(name)), "money", ctx.language, ctx.currency,
+                                    ctx.t("clv_by", dimension=ctx.t(name), months=horizon), "money", ctx.language, ctx.currency,
                                     horizontal=field != "cohort_month"), key=f"clv_by_{field}")
 
-st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_alive_title"),
+st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")
 
 st.subheader(ctx.t("at_risk_valuable"))

@@ -190,3 +190,22 @@ def test_upload_on_data_page_shows_on_overview(empty_server, page):
     # March 2024: #1006 by carol is the only valid order (bob's two are cancelled)
     expect(tile(page, "Revenue")).to_have_text("$1,250.00")
     expect(tile(page, "New customers")).to_have_text("1")
+
+
+def test_html_report_opens_offline_with_working_charts(demo_server, browser, page, tmp_path):
+    page.goto(f"{demo_server}/?month=2025-11")
+    wait_for_app(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download report (HTML)").click()
+    report = tmp_path / "report.html"
+    download_info.value.save_as(report)
+    html = report.read_text(encoding="utf-8")
+    assert "<script src=\"http" not in html  # plotly.js is inline
+    offline = browser.new_context(offline=True)
+    viewer = offline.new_page()
+    viewer.goto(report.as_uri())
+    expect(viewer.get_by_role("heading", name="Repurchase report 2025-11")).to_be_visible()
+    viewer.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6", timeout=30_000)
+    assert viewer.locator(".js-plotly-plot").count() == 6  # four trends, new vs returning, cohort heatmap
+    viewer.screenshot(path=ARTIFACTS / "report_offline_en.png", full_page=True)
+    offline.close()

@@ -71,7 +71,9 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
     ))
     figure.update_yaxes(autorange="reversed", title=axis_titles[1], type="category")
     figure.update_xaxes(title=axis_titles[0], side="top")
-    return _layout(figure, title, height=max(360, 22 * len(pivot) + 120))
+    figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 140))
+    figure.update_layout(margin={"t": 100})  # room for the title above the top axis
+    return figure
 
 
 def _colour_ceiling(pivot: pd.DataFrame, kind: str) -> float | None:

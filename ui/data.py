@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from metrics import clv, cohorts, due, experiments, funnel, kpis, narrative, segments
+from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, narrative, segments
 from metrics import inventory as inventory_metrics
 from metrics.filters import Filters
 from store import Store, default_store_dir
@@ -149,5 +149,6 @@ def value_model(root: str, version: int, horizon_months: int, monthly_discount: 
                                 margin=margin, predictions=False)
         predictions = clv.customer_predictions(con, horizon_months=horizon_months,
                                                monthly_discount=monthly_discount, margin=margin)
+        predictions = clv_views.with_rfm_segment(predictions, segments.rfm_customers(con))
         return {"report": report, "predictions": predictions}
     return _run(root, fit)
