@@ -128,27 +128,75 @@ def kpi_table(
             group by month, segment, customer_key
         ),
 
+        segments as (
+            select distinct segment from filtered_orders
+        ),
+
+        month_spine as (
+            select months.month, segments.segment,
+            from {dialect.month_spine("$history_start_month", "$range_end_month")} as months
+            cross join segments
+        ),
+
         spine as (
             select distinct
-                date_trunc('{grain}', months.month) as period,
-                {dialect.add_months("date_trunc('" + grain + "', months.month)", str(months - 1))} as last_month,
-                segments.segment,
-            from {dialect.month_spine("$history_start_month", "$range_end_month")} as months
-            cross join (select distinct segment from filtered_orders) as segments
+                date_trunc('{grain}', month) as period,
+                {dialect.add_months("date_trunc('" + grain + "', month)", str(months - 1))} as last_month,
+                segment,
+            from month_spine
+        ),
+
+        -- A customer active in month m counts in the trailing year of every month from m until
+        -- just before their next active month, at most 12 months: one interval per active month,
+        -- so the distinct count becomes a running sum of +1/-1 changes (no 12-fold range join).
+        coverage as (
+            select
+                segment,
+                month as starts,
+                least(
+                    coalesce(lead(month) over (partition by segment, customer_key order by month),
+                             {dialect.add_months("month", "12")}),
+                    {dialect.add_months("month", "12")}
+                ) as ends,
+            from customer_months
+        ),
+
+        coverage_changes as (
+            select segment, month, sum(change) as change,
+            from (
+                select segment, starts as month, 1 as change from coverage
+                union all
+                select segment, ends as month, -1 as change from coverage
+            )
+            group by segment, month
+        ),
+
+        month_orders as (
+            select segment, month, sum(orders) as orders,
+            from customer_months
+            group by segment, month
+        ),
+
+        trailing_months as (
+            select
+                month_spine.month,
+                month_spine.segment,
+                sum(coalesce(coverage_changes.change, 0)) over (
+                    partition by month_spine.segment order by month_spine.month rows unbounded preceding
+                ) as customers_12m,
+                sum(coalesce(month_orders.orders, 0)) over (
+                    partition by month_spine.segment order by month_spine.month rows between 11 preceding and current row
+                ) as orders_12m,
+            from month_spine
+            left join coverage_changes using (segment, month)
+            left join month_orders using (segment, month)
         ),
 
         trailing_year as (
-            select
-                spine.period,
-                spine.segment,
-                count(distinct customer_months.customer_key) as customers_12m,
-                sum(customer_months.orders) as orders_12m,
+            select spine.period, spine.segment, customers_12m, orders_12m,
             from spine
-            join customer_months
-                on customer_months.segment = spine.segment
-                and customer_months.month <= spine.last_month
-                and customer_months.month > {dialect.add_months("spine.last_month", "-12")}
-            group by spine.period, spine.segment
+            join trailing_months
+                on trailing_months.segment = spine.segment and trailing_months.month = spine.last_month
         ),
 
         joined as (
