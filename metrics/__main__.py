@@ -86,10 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         return _experiment(args)
     if args.command == "summary":
         result = summary(Store(args.store), args.month)
+        if not result["kpis"] or not result["kpis"].get("orders"):
+            print(json.dumps(result) if args.json else "No data for that month.", file=sys.stdout if args.json else sys.stderr)
+            return 2
         if args.json:
             print(json.dumps(result, ensure_ascii=False, indent=1))
         elif not result["kpis"]:
-            print("No data for that month.")
+            print("No data for that month.", file=sys.stderr)
         else:
             store = Store(args.store)
             currency = store.currency() or "CNY"
@@ -152,7 +155,9 @@ def _experiment(args) -> int:
     print(f"{report['experiment']} ({report['strategy']}), {report['window_days']}-day window, control {report['control']!r}")
     for arm in report["arms"]:
         print(f"  {arm['variant']:12} assigned {arm['assigned']:,}, matured {arm['matured']:,}")
-    print(f"  SRM p = {report['health']['srm_p']:.3g}{'  MISMATCH' if report['health']['srm_flag'] else ''}")
+    srm_p = report["health"].get("srm_p")
+    print(f"  SRM p = {srm_p:.3g}{'  MISMATCH' if report['health']['srm_flag'] else ''}" if srm_p is not None
+          else "  SRM check needs two or more arms")
     for r in report["results"]:
         print(f"  {r['variant']:12} {r['metric']:12} {r['control_mean']:10.4g} -> {r['variant_mean']:10.4g}  "
               f"lift {r['rel_lift']:+.1%} [{r['ci_low']:+.1%}, {r['ci_high']:+.1%}]  p={r['p_value']:.3g}  "

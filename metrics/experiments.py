@@ -684,7 +684,7 @@ def _nan(x) -> bool:
 
 def strategy_label(tag: str | None) -> tuple[str, str]:
     """English and Chinese names of a strategy tag (the tag itself when unknown)."""
-    if not tag:
+    if not isinstance(tag, str) or not tag.strip():  # missing tags arrive as None or NaN
         return "Unlabelled strategy", "未标注策略"
     return STRATEGIES.get(tag.strip().lower().replace(" ", "_").replace("-", "_"), (tag, tag))
 

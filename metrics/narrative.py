@@ -5,6 +5,7 @@ percent weigh the same. The driver is the member tier or channel whose own chang
 its share of the month, contributed most in the same direction.
 """
 
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -12,8 +13,7 @@ import pandas as pd
 
 from metrics.definitions import ALL, RATES
 from metrics.filters import Filters
-from metrics.kpis import kpi_row
-from metrics.segments import segment_kpis
+from metrics.kpis import kpi_row, kpi_table
 
 HEADLINE = ("repurchase_rate", "frequency", "aov", "revenue_per_customer")  # the retention story, not seasonality
 DRIVER_DIMENSIONS = ("member_tier", "channel")
@@ -45,9 +45,12 @@ def biggest_move(con: duckdb.DuckDBPyConnection, month: date, filters: Filters =
 
 def _driver(con, kpi: str, month: date, previous: date, filters: Filters, change: float):
     best = None
+    month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     for dimension in DRIVER_DIMENSIONS:
-        now = segment_kpis(con, dimension, month, filters).set_index("segment")
-        before = segment_kpis(con, dimension, previous, filters).set_index("segment")
+        both = kpi_table(con, replace(filters, start=previous, end=month_end), "month", by=dimension)
+        both = both[both["orders"] > 0]
+        now = both[both["period"] == pd.Timestamp(month)].set_index("segment")
+        before = both[both["period"] == pd.Timestamp(previous)].set_index("segment")
         if now.empty or before.empty:
             continue
         weight_column = WEIGHTS.get(kpi, "customers")

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.definitions import help_text
+from metrics.funnel import TIME_TO_SECOND_BUCKETS
 from metrics.formatting import format_decimal_text
 from metrics.segments import segment_names
 from ui import charts, data
@@ -41,7 +42,10 @@ if not gaps.empty:
 
 second = data.time_to_second_order(ctx.root, ctx.version, ctx.filters)
 if not second.empty:
-    buckets = [ctx.t("over_year") if pd.isna(d) else ctx.t("within_days", days=int(d)) for d in second["within_days"]]
+    bounds = [0, *TIME_TO_SECOND_BUCKETS]
+    buckets = [ctx.t("over_year") if pd.isna(d) else
+               ctx.t("within_range", low=bounds[bounds.index(int(d)) - 1] + (1 if int(d) > 7 else 0), high=int(d))
+               for d in second["within_days"]]
     st.plotly_chart(charts.bars(buckets, second["share"].tolist(), ctx.t("second_title", **span), "rate",
                                 ctx.language, ctx.currency), key="second_chart")
 

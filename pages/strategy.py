@@ -19,15 +19,16 @@ if experiments.empty:
     st.info(ctx.t("no_experiments"))
     st.stop()
 
-controls = st.columns([2, 2, 2, 1.2, 1.6], vertical_alignment="bottom")
-window = controls[0].segmented_control(ctx.t("window"), [30, 60, 90], default=60, required=True,
-                                       format_func=lambda d: ctx.t("window_days", days=d), key="window",
-                                       bind="query-params")
-cuped = controls[1].toggle(ctx.t("cuped"), key="cuped", bind="query-params")
-cap = controls[2].toggle(ctx.t("cap"), key="cap", bind="query-params")
-margin = controls[3].number_input(ctx.t("margin_input"), 0.0, 1.0, 0.3, step=0.05, key="margin")
-decision = controls[4].segmented_control(ctx.t("decision_metric"), ["margin", "revenue"], default="margin",
+controls = st.columns([1.4, 1, 1.4], vertical_alignment="bottom")
+window = controls[0].segmented_control(ctx.t("window_days_label"), [30, 60, 90], default=60, required=True,
+                                       key="window", bind="query-params")
+margin = controls[1].number_input(ctx.t("margin_input"), 0.0, 1.0, 0.3, step=0.05, key="margin")
+decision = controls[2].segmented_control(ctx.t("decision_metric"), ["margin", "revenue"], default="margin",
                                          required=True, key="decision", format_func=lambda m: ctx.t(f"decide_{m}"))
+toggles = st.columns(2)
+cuped = toggles[0].toggle(ctx.t("cuped"), key="cuped", bind="query-params")
+cap = toggles[1].toggle(ctx.t("cap"), key="cap", bind="query-params")
+st.caption(ctx.t("filters_not_applied"))
 options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else None, "margin": margin}
 
 st.subheader(ctx.t("what_worked"))
@@ -70,7 +71,11 @@ if report.get("cuped_days"):
                              if k in ("rel_lift", "ci_low", "ci_high", "p_value", "variance_reduction")}}
                              for r in report["results"] if r.get("cuped")])
     results = results.merge(adjusted, on=["metric", "variant"], how="left")
-show_table(results, f"results_{experiment}", "results_table", ctx.language, ctx.currency)
+results["metric"] = results["metric"].map(lambda m: METRICS[m][language_index])
+shown = [c for c in ["metric", "variant", "n_control", "n_variant", "control_mean", "variant_mean", "abs_lift",
+                     "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win",
+                     "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
+show_table(results[shown], f"results_{experiment}", "results_table", ctx.language, ctx.currency)
 
 views = data.experiment_time_views(ctx.root, ctx.version, experiment, window)
 left, right = st.columns(2)

@@ -30,7 +30,8 @@ except ClvFitError as problem:
     st.warning(ctx.t("model_failed", reason=problem))
     st.stop()
 report, predictions = model["report"], model["predictions"]
-st.caption(ctx.t("value_caption", months=horizon, discount=f"{discount:.1%}", margin=f"{margin:.0%}"))
+st.caption(ctx.t("value_caption", months=horizon, discount=f"{discount:.1%}", margin=f"{margin:.0%}") + " "
+           + ctx.t("value_filters_not_applied"))
 
 tiles = st.columns(4, border=True)
 tiles[0].metric(ctx.t("clv_total", months=horizon),
@@ -61,6 +62,7 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
 
 st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")
+st.caption(ctx.t("p_alive_note"))
 
 st.subheader(ctx.t("at_risk_valuable"))
 show_table(slipping_valuable(predictions), "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency, height=300)

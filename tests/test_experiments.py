@@ -380,3 +380,30 @@ def test_demo_aa_test_is_quiet(demo_con):
     assert all(r["p_holm"] > 0.05 for r in report["results"])
     assert not report["health"]["srm_flag"] and report["health"]["srm_p"] > 0.001
     assert "no measurable difference" in report["summary"]["en"]
+
+
+def test_assignments_without_strategy_column_are_summarised(tmp_path):
+    """The importer only requires experiment, customer_id, variant, assigned_at: no strategy tag is fine."""
+    from ingest import import_file
+    from ingest.assignments import import_assignments
+    from metrics.experiments import strategy_label, strategy_summary
+    from store import Store
+
+    store = Store(tmp_path / "store")
+    orders = ["order_id,customer_id,order_date,amount"]
+    assignments = ["experiment,customer_id,variant,assigned_at"]
+    for i in range(40):
+        orders.append(f"o{i},c{i},2024-01-0{1 + i % 5},10")
+        if i % 2:
+            orders.append(f"r{i},c{i},2024-02-1{i % 9},12")
+        assignments.append(f"x1,c{i},{'control' if i < 20 else 'treatment'},2024-02-01")
+    orders.append("last,c0,2024-06-30,5")
+    (tmp_path / "orders.csv").write_text("\n".join(orders) + "\n")
+    (tmp_path / "assignments.csv").write_text("\n".join(assignments) + "\n")
+    import_file(tmp_path / "orders.csv", store)
+    import_assignments(tmp_path / "assignments.csv", store)
+    con = store.connect()
+    summary = strategy_summary(con, window_days=30)
+    assert summary.loc[0, "strategy_en"] == "Unlabelled strategy"
+    assert summary.loc[0, "summary_en"].startswith("Unlabelled strategy")
+    assert strategy_label(float("nan")) == ("Unlabelled strategy", "未标注策略")
