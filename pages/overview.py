@@ -5,12 +5,12 @@ import streamlit as st
 
 from metrics.definitions import ALL, help_text
 from metrics.definitions import label as metric_label
-from metrics.formatting import format_change, format_value
+from metrics.formatting import format_value
 from ui import charts, data
 from ui.context import page_context
 from ui.report import month_report_html
 from ui.tables import show_table
-from ui.texts import move_sentence
+from ui.texts import change_text, move_sentence
 
 ctx = page_context()
 st.title(ctx.t("app_title"))
@@ -50,13 +50,14 @@ for tiles in TILE_ROWS:
             st.metric(
                 metric_label(kpi, ctx.language),
                 format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
-                delta=f"{format_change(row[f'{kpi}_mom'], kind, ctx.language)} {ctx.t('vs_last_month')}"
-                if pd.notna(row[f"{kpi}_mom"]) else None,
+                delta=change_text(row[f"{kpi}_mom"], kind, ctx, "vs_last_month") if pd.notna(row[f"{kpi}_mom"]) else None,
                 help=help_text(kpi, ctx.language),
             )
-            st.markdown(f":{colour}[{format_change(yoy, kind, ctx.language)} {ctx.t('vs_last_year')}]")
+            st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
 st.markdown(f"**{move_sentence(ctx, month.date())}**")
+if month < ctx.facts["first_order"] + pd.DateOffset(months=12):
+    st.caption(ctx.t("early_months"))
 
 if ctx.presentation:
     st.stop()

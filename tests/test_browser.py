@@ -205,7 +205,7 @@ def test_html_report_opens_offline_with_working_charts(demo_server, browser, pag
     viewer = offline.new_page()
     viewer.goto(report.as_uri())
     expect(viewer.get_by_role("heading", name="Repurchase report 2025-11")).to_be_visible()
-    viewer.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6", timeout=30_000)
-    assert viewer.locator(".js-plotly-plot").count() == 6  # four trends, new vs returning, cohort heatmap
+    viewer.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7", timeout=30_000)
+    assert viewer.locator(".js-plotly-plot").count() == 7  # five trends, new vs returning, cohort heatmap
     viewer.screenshot(path=ARTIFACTS / "report_offline_en.png", full_page=True)
     offline.close()

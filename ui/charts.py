@@ -67,7 +67,8 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
         z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns], y=labels,
         text=text, texttemplate="%{text}" if pivot.shape[1] <= 24 else None,
         customdata=hover, hovertemplate="%{customdata}<br>k=%{x}: %{text}<extra></extra>",
-        colorscale="Blues", zmin=0, zmax=_colour_ceiling(pivot, kind), showscale=False,
+        colorscale="Blues", zmin=0, zmax=_colour_ceiling(pivot, kind), showscale=True,
+        colorbar={"tickformat": ".0%" if kind == "rate" else ",.0f", "thickness": 12},
     ))
     figure.update_yaxes(autorange="reversed", title=axis_titles[1], type="category")
     figure.update_xaxes(title=axis_titles[0], side="top")
@@ -104,7 +105,7 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
     bar = go.Bar(x=values, y=categories, orientation="h", text=text, marker_color=BLUE) if horizontal else \
         go.Bar(x=categories, y=values, text=text, marker_color=BLUE)
     figure = go.Figure(bar)
-    figure.update_traces(textposition="outside", cliponaxis=False, hovertemplate="%{text}<extra></extra>")
+    figure.update_traces(textposition="auto", cliponaxis=False, hovertemplate="%{text}<extra></extra>")
     axis = figure.update_xaxes if horizontal else figure.update_yaxes
     axis(**_axis_format(kind), rangemode="tozero")
     if horizontal:

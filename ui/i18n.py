@@ -56,8 +56,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_table": ("Monthly KPI table", "月度指标表"),
     "rose": ("rose", "上升"),
     "fell": ("fell", "下降"),
-    "summary_rate": ("{metric} {direction} {change} points to {value}{driver}.", "{metric}{direction} {change} 个百分点，至 {value}{driver}。"),
-    "summary_other": ("{metric} {direction} {change}% to {value}{driver}.", "{metric}{direction} {change}%，至 {value}{driver}。"),
+    "summary_rate": ("{metric} {direction} {change} points to {value}{driver}.", "{metric}{direction} {change} 个百分点，为 {value}{driver}。"),
+    "summary_other": ("{metric} {direction} {change}% to {value}{driver}.", "{metric}{direction} {change}%，为 {value}{driver}。"),
+    "early_months": ("In the data's first year repurchase looks low: orders before the first upload are not in the store, so every customer looks new at first.",
+                     "数据第一年的复购率偏低：首次上传之前的订单不在库中，因此起初所有客户都显示为新客。"),
+    "active_filters": ("Filters: {filters}", "筛选：{filters}"),
     "summary_driver": (", driven by {segment}", "，主要来自{segment}"),
     "summary_flat": ("No headline KPI moved noticeably since last month.", "与上月相比，核心指标无明显变化。"),
     # cohorts

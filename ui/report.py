@@ -30,6 +30,17 @@ def _change_cell(change, kind: str, language: str) -> str:
     return f'<td class="{css}">{html.escape(format_change(change, kind, language))}</td>'
 
 
+def _filters_line(ctx) -> str:
+    """The active filters as one line, or nothing when the report covers all orders."""
+    active = {key: ", ".join(values) for key, values in ctx.filters.dimension_values().items()}
+    if ctx.filters.start or ctx.filters.end:
+        active["dates"] = f"{ctx.filters.start or '…'} – {ctx.filters.end or '…'}"
+    if not active:
+        return ""
+    text = "; ".join(f"{ctx.t(key) if key != 'dates' else ctx.t('date_from')}: {value}" for key, value in active.items())
+    return f'<p class="note">{html.escape(ctx.t("active_filters", filters=text))}</p>'
+
+
 def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
     """The report as one HTML document (str)."""
     lang, currency = ctx.language, ctx.currency
@@ -45,7 +56,7 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
     span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
     figures = [
         charts.trend(window, kpi, ctx.t("trend_title", metric=metric_label(kpi, lang), **span), lang, currency)
-        for kpi in ("repurchase_rate", "frequency", "aov", "revenue_per_customer")
+        for kpi in ("repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue")
     ]
     figures.append(charts.new_vs_returning(
         window, ctx.t("new_vs_returning_title", **span),
@@ -65,12 +76,14 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
         for i, figure in enumerate(figures)
     )
     title = html.escape(ctx.t("report_title", month=month_text))
+    filters_line = _filters_line(ctx)
     return f"""<!doctype html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{title}</title>
 <style>{STYLE}</style></head><body>
 <h1>{title}</h1>
 <p class="note">{html.escape(ctx.t("store_version", version=ctx.version,
     first=f"{ctx.facts['first_order']:%Y-%m-%d}", last=f"{ctx.facts['last_order']:%Y-%m-%d}"))}</p>
+{filters_line}
 <table><tr><th></th><th>{html.escape(month_text)}</th><th>{html.escape(ctx.t("vs_last_month"))}</th>
 <th>{html.escape(ctx.t("vs_last_year"))}</th></tr>{rows}</table>
 {charts_html}

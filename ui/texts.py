@@ -3,7 +3,7 @@
 from datetime import date
 
 from metrics.definitions import label as metric_label
-from metrics.formatting import format_decimal_text, format_value
+from metrics.formatting import format_change, format_decimal_text, format_value
 from ui import data
 from ui.i18n import t
 
@@ -17,6 +17,12 @@ def segment_name(value: str, language: str) -> str:
     if names:
         return names[1] if language == "zh" else names[0]
     return str(value)
+
+
+def change_text(change, kind: str, ctx, versus: str) -> str:
+    """'+2.1 pt vs last month' / '环比 +2.1 个百分点'."""
+    number = format_change(change, kind, ctx.language)
+    return f"{t(versus, ctx.language)} {number}" if ctx.language == "zh" else f"{number} {t(versus, ctx.language)}"
 
 
 def move_sentence(ctx, month: date) -> str:
