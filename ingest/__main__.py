@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError as error:
             print(error.args[0], file=sys.stderr)
             return 2
-        print(f"Removed batch {record['id']} ({record['file']}, {record['orders_accepted']} orders).")
+        rows = record.get("orders_accepted", record.get("rows_accepted"))
+        print(f"Removed batch {record['id']} ({record['file']}, {rows} rows).")
         return 0
     if not args.file:
         parser.error("give a FILE to import")
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             label=f"saved from {report.file}",
             columns={field: [header] for field, header in report.mapping.items()},
         ).save(store.root / "presets" / f"{args.save_preset}.json")
+        store.record_event("save_preset", preset=args.save_preset, file=report.file)
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=str) if args.json else summary(report))
     return 0
 

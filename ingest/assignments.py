@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingest import privacy
 from ingest.mapping import normalise_header
 from ingest.normalise import ISO_FORMATS, MACROS, MONTH_FIRST, ISSUES_COLUMNS, _ident
 from ingest.readers import ImportRefused, load_raw
@@ -26,10 +27,16 @@ REQUIRED = ("experiment", "customer_id", "variant", "assigned_at")
 CONTROL_NAMES = ("control", "ctrl", "baseline", "a", "对照", "对照组")
 
 
-def import_assignments(path: Path | str, store: Store) -> dict:
-    """Import an assignments file as a store batch; return the report as a dict."""
+def import_assignments(path: Path | str, store: Store, user: str | None = None, via: str = "cli",
+                       pseudonym_key: str | None = None) -> dict:
+    """Import an assignments file as a store batch; return the report as a dict.
+
+    Customer ids are pseudonymised with the same key as the orders (see ingest.privacy).
+    """
     path = Path(path)
+    key = pseudonym_key or privacy.key_from_env()
     with store.staging() as staging:
+        key_id = privacy.check_store(path.name, store.batches(), key)
         con = duckdb.connect()
         try:
             con.execute(MACROS)
@@ -65,11 +72,15 @@ def import_assignments(path: Path | str, store: Store) -> dict:
                 """,
                 {"first": raw.first_data_row, "formats": ISO_FORMATS + MONTH_FIRST},
             )
+            if key:
+                privacy.pseudonymise_column(con, "parsed", "customer_id", key)
             con.execute(f"create table issues ({ISSUES_COLUMNS})")
             checks = [
                 ("missing_value", "experiment is null or customer_id is null or variant is null",
                  "missing experiment, customer or variant"),
-                ("bad_date", "assigned_at is null", "unparseable or missing assignment date"),
+                ("bad_date", "assigned_at is null or assigned_at < timestamp '1970-01-01' "
+                 "or assigned_at > current_timestamp::timestamp + interval 1 day",
+                 "unparseable, missing or implausible assignment date"),
             ]
             for code, condition, reason in checks:
                 con.execute(
@@ -109,8 +120,9 @@ def import_assignments(path: Path | str, store: Store) -> dict:
         finally:
             con.close()
         record = {"kind": "assignments", "file": path.name, "mapping": columns, "rows_read": raw.rows,
-                  "rows_accepted": accepted, "rows_rejected": rejected, "warnings": warnings}
-        batch = store.commit_batch(staging, path, record)
+                  "rows_accepted": accepted, "rows_rejected": rejected, "warnings": warnings,
+                  "pseudonym_key_id": key_id}
+        batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
     return {**record, "batch_id": batch["id"]}
 
 

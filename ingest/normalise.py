@@ -7,6 +7,7 @@ Every value from the file is read as data; only our own SQL text is ever formatt
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 
@@ -82,6 +83,8 @@ ROW_CHECKS = [
     ("bad_date", "order_ts", "ts_text is not null and order_ts is null", "ts_text",
      "unparseable date (expected e.g. 2024-03-31 14:05)", "rejected"),
     ("future_date", "order_ts", "order_ts > $latest_allowed", "ts_text", "date is in the future", "rejected"),
+    ("too_old_date", "order_ts", "order_ts < $earliest_allowed", "ts_text",
+     "date before 1970, which no order export has; check the date format", "rejected"),
     ("missing_amount", "amount", "amount_text is null and not $line_level", "null", "missing amount", "rejected"),
     ("bad_amount", "amount", "amount_text is not null and amount is null", "amount_text",
      "amount is not a number", "rejected"),
@@ -102,6 +105,9 @@ ROW_CHECKS = [
     ("zero_amount", "amount", "amount = 0 and coalesce(status, 'valid') = 'valid' and not $line_level",
      "amount_text", "order amount is zero", "warning"),
 ]
+EARLIEST_ORDER = datetime(1970, 1, 1)  # an earlier order date is a misread date (or year 1 from a broken export)
+MAX_VALUE_CHARS = 1_000  # a longer value in a mapped column rejects its row (no real id or name is that long)
+ISSUE_VALUE_CHARS = 200  # values quoted in the issue list are cut to this length
 ISSUES_COLUMNS = "row bigint, code varchar, field varchar, column_name varchar, value varchar, reason varchar, severity varchar"
 
 
@@ -167,6 +173,12 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
     marker = f"currency_marker({_ident(amount_column)})" if amount_column else "null"
     prefix = mapping.preset.cancelled_order_id_prefix if mapping.preset else None
     dims = ",\n".join(f"clean_text({_field(mapping, d)}) as {d}" for d in schema.DIMENSIONS)
+    long_params = {}
+    long_cases = []
+    for index, (field, header) in enumerate(mapping.columns.items()):
+        long_params[f"long_{index}"] = [field, header]
+        long_cases.append(f"when length(cast({_ident(header)} as varchar)) > {MAX_VALUE_CHARS} then $long_{index}")
+    long_field = f"case {' '.join(long_cases)} end" if long_cases else "null::varchar[]"
     con.execute(
         f"""
         create table parsed as
@@ -193,6 +205,7 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 clean_text({_field(mapping, 'cancelled_at')}) as cancelled_at,
                 coalesce(upper(clean_text({_field(mapping, 'currency')})), {marker}) as currency,
                 {dims},
+                {long_field} as _long,  -- [field, header] of a mapped value too long to be real
             from raw
         )
         select
@@ -207,7 +220,7 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
         from typed
         left join status_words on status_words.word = typed.status_key
         """,
-        {"first_data_row": first_data_row, "formats": settings.date_formats, "prefix": prefix},
+        {"first_data_row": first_data_row, "formats": settings.date_formats, "prefix": prefix, **long_params},
     )
 
 
@@ -216,9 +229,19 @@ def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Par
     con.execute(f"create table issues ({ISSUES_COLUMNS})")
     params_all = {
         "latest_allowed": latest_allowed,
+        "earliest_allowed": EARLIEST_ORDER,
         "main_currency": settings.main_currency,
         "line_level": mapping.is_line_level,
     }
+    if mapping.columns:
+        con.execute(
+            f"""
+            insert into issues
+            select _row, 'value_too_long', _long[1], _long[2], null,
+                'value longer than {MAX_VALUE_CHARS:,} characters; check the column mapping', 'rejected'
+            from parsed where _long is not null
+            """
+        )
     for code, field, condition, value, reason, severity in ROW_CHECKS:
         if field not in mapping.columns and code != "currency_mismatch":
             continue
@@ -233,6 +256,8 @@ def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Par
              "reason": reason, "severity": severity, **used},
         )
     _order_checks(con, mapping)
+    con.execute(f"update issues set value = left(value, {ISSUE_VALUE_CHARS}) || '…' "
+                f"where length(value) > {ISSUE_VALUE_CHARS}")
     con.execute(
         """
         create or replace temp view accepted as
@@ -396,5 +421,6 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
         from (select *, _row as source_row from accepted)
         where $keep_lines
         """,
-        {"keep_lines": "sku" in mapping.columns or "category" in mapping.columns},
+        # an order-level file with a category column has no lines to keep
+        {"keep_lines": mapping.is_line_level and ("sku" in mapping.columns or "category" in mapping.columns)},
     )

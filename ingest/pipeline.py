@@ -4,6 +4,7 @@ Everything is staged inside the store's staging folder and published in one step
 (`Store.commit_batch`), so a refused or failed upload leaves the store exactly as it was.
 """
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -12,9 +13,12 @@ from pathlib import Path
 import duckdb
 
 from ingest import mapping as mapping_module
+from ingest import privacy
 from ingest.mapping import Mapping, Preset
 from ingest.normalise import (
     MACROS,
+    MAX_VALUE_CHARS,
+    _ident,
     ParseSettings,
     build_issues,
     build_orders,
@@ -27,6 +31,7 @@ from store import Store, sql_path
 
 Progress = Callable[[float, str], None]
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
+MEMORY_LIMIT = "1GB"  # DuckDB's, per import; past it, work spills to disk
 
 
 @dataclass
@@ -52,6 +57,7 @@ class ImportReport:
     issues: list[dict] = field(default_factory=list)
     batch_id: str | None = None
     seconds: float = 0.0
+    pseudonymised: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,13 +68,20 @@ def _no_progress(fraction: float, message: str) -> None:
 
 
 def preview(path: Path, store: Store, preset_name: str | None = None, rows: int = 20):
-    """The file's first rows and the mapping that would be used, without importing anything."""
-    with store.staging() as staging:
+    """The file's first rows and the mapping that would be used, without importing anything.
+
+    Works in a private temporary folder: it neither waits for nor touches the store.
+    """
+    with tempfile.TemporaryDirectory(prefix="repurchase-preview-") as work:
         con = duckdb.connect()
-        raw = load_raw(con, Path(path), staging.path)
-        mapping = _mapping_for(raw, store, preset_name, None)
-        frame = con.execute(f"select * from raw limit {int(rows)}").df()
-        con.close()
+        try:
+            con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+            con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
+            raw = load_raw(con, Path(path), Path(work))
+            mapping = _mapping_for(raw, store, preset_name, None)
+            frame = con.execute(f"select * from raw limit {int(rows)}").df()
+        finally:
+            con.close()
     return frame, mapping
 
 
@@ -79,18 +92,29 @@ def import_file(
     columns: dict[str, str] | None = None,
     progress: Progress = _no_progress,
     now: datetime | None = None,
+    user: str | None = None,
+    via: str = "cli",
+    pseudonym_key: str | None = None,
 ) -> ImportReport:
     """Import one export file into the store and return its report; raise ImportRefused if refused.
 
-    `columns` (canonical field -> header) overrides the preset or automatic mapping.
+    `columns` (canonical field -> header) overrides the preset or automatic mapping. `user` and
+    `via` go to the audit log (default: the operating-system user). `pseudonym_key` (default:
+    $REPURCHASE_PSEUDONYM_KEY) replaces customer ids by keyed hashes before anything is written.
     """
     path = Path(path)
     started = datetime.now()
     now = now or started
-    with store.staging() as staging:
+    key = pseudonym_key or privacy.key_from_env()
+
+    def waiting() -> None:
+        progress(0.0, "waiting for another upload or removal to finish")
+
+    with store.staging(on_wait=waiting) as staging:
+        key_id = privacy.check_store(path.name, store.batches(), key)
         con = duckdb.connect()  # in memory; spills to the staging folder past the limit
         try:
-            con.execute("set memory_limit = '1GB'")
+            con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
             con.execute("set preserve_insertion_order = true")
             con.execute(MACROS)
@@ -110,10 +134,13 @@ def import_file(
             settings = ParseSettings(formats, date_order, main_currency(con, mapping))
             _refuse_other_currency(path, store, settings.main_currency)
             build_parsed(con, mapping, raw.first_data_row, settings)
+            if key:
+                privacy.pseudonymise_column(con, "parsed", "customer_id", key)
             build_issues(con, mapping, settings, now + timedelta(days=1))
             progress(0.5, "building orders")
             build_orders(con, mapping)
             report = _report(con, path, raw, mapping, settings)
+            report.pseudonymised = bool(key)
             if report.orders_accepted == 0:
                 top = max(report.issue_counts, key=report.issue_counts.get, default="no usable rows")
                 raise ImportRefused(
@@ -121,7 +148,7 @@ def import_file(
                     f"{top}); fix the export or the column mapping and upload it again."
                 )
             progress(0.6, "writing batch")
-            _write_batch_tables(con, staging.table_path, raw.first_data_row)
+            _write_batch_tables(con, staging.table_path, raw, mapping if key else None)
         finally:
             con.close()
         progress(0.7, "rebuilding derived tables")
@@ -139,8 +166,9 @@ def import_file(
             "currency": report.currency,
             "first_order": report.first_order,
             "last_order": report.last_order,
+            "pseudonym_key_id": key_id,
         }
-        batch = store.commit_batch(staging, path, record)
+        batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
     report.batch_id = batch["id"]
     report.orders_replacing_earlier = batch["orders_replacing_earlier"]
     report.seconds = round((datetime.now() - started).total_seconds(), 3)
@@ -204,21 +232,41 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
     )
 
 
-def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[str], Path], first_data_row: int) -> None:
+def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[str], Path], raw_table: RawTable,
+                        pseudonymised: Mapping | None) -> None:
+    """Write the batch's tables. Rejected rows keep the file's columns, each value cut to
+    MAX_VALUE_CHARS; when ids are pseudonymised, only the mapped columns, with the pseudonym in
+    the customer column, so no raw id (nor a name or phone in another column) is stored."""
     con.execute(f"copy (select * from orders_out order by order_ts) to {sql_path(table_path('orders'))} (format parquet)")
     if con.execute("select count(*) from lines_out").fetchone()[0]:
         con.execute(f"copy lines_out to {sql_path(table_path('order_lines'))} (format parquet)")
     con.execute(f"copy (select * from issues order by row) to {sql_path(table_path('issues'))} (format parquet)")
+
+    def cut(expression: str) -> str:
+        return (f"case when length({expression}) > {MAX_VALUE_CHARS} "
+                f"then left({expression}, {MAX_VALUE_CHARS}) || '…' else {expression} end")
+
+    row = f"(raw.rowid + {int(raw_table.first_data_row)})"
+    if pseudonymised is None:
+        kept = [(header, f"raw.{_ident(header)}") for header in raw_table.headers]
+    else:
+        customer_header = pseudonymised.columns.get("customer_id")
+        pseudonym = f"(select customer_id from parsed where parsed._row = {row})"
+        kept = [(header, pseudonym if header == customer_header else f"raw.{_ident(header)}")
+                for header in dict.fromkeys(pseudonymised.columns.values())]
+    columns = ", ".join(f"{cut(f'cast({expression} as varchar)')} as {_ident(header if header != 'reasons' else 'reasons (file)')}"
+                        for header, expression in kept)
+    # file columns are only ever selected by their quoted names, so any header is just a name
     con.execute(
         f"""
         copy (
-            select reasons.reasons, raw.*
-            from (select rowid + {int(first_data_row)} as _row, * from raw) raw
-            join (
-                select row, string_agg(reason, '; ') as reasons from issues
-                where severity = 'rejected' group by row
-            ) reasons on reasons.row = raw._row
-            order by raw._row
+            select
+                (select string_agg(reason, '; ') from issues
+                 where issues.row = {row} and severity = 'rejected') as reasons,
+                {columns}
+            from raw
+            where {row} in (select row from issues where severity = 'rejected')
+            order by raw.rowid
         ) to {sql_path(table_path('rejected_rows'))} (format parquet)
         """
     )
@@ -229,6 +277,11 @@ def batch_problems(store: Store, batch_id: str) -> tuple["pd.DataFrame", "pd.Dat
     import pandas as pd
 
     folder = store.root / "batches" / batch_id
-    issues = pd.read_parquet(folder / "issues.parquet") if (folder / "issues.parquet").exists() else pd.DataFrame()
-    rejected = pd.read_parquet(folder / "rejected_rows.parquet") if (folder / "rejected_rows.parquet").exists() else pd.DataFrame()
-    return issues, rejected
+
+    def read(name: str) -> pd.DataFrame:
+        try:
+            return pd.read_parquet(folder / name)
+        except (FileNotFoundError, OSError):  # none, or the batch was removed meanwhile
+            return pd.DataFrame()
+
+    return read("issues.parquet"), read("rejected_rows.parquet")

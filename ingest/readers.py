@@ -6,6 +6,7 @@ bad value becomes a reported issue instead of a failed read. The table keeps fil
 """
 
 import codecs
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,27 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SAMPLE_BYTES = 1 << 20
+MAX_LINE_BYTES = 20_000_000  # one CSV line (record); a 10 MB field still fits
+MAX_COLUMNS = 1_000
+# Hostile-file limits: a workbook is a zip file, and a zip bomb unpacks a small upload into
+# gigabytes. Its declared sizes are checked before the reader opens it (calamine refuses a
+# member larger than declared, so the declared sizes bound the work).
+MAX_UNPACKED_BYTES = 2 << 30  # about 4 million rows of a typical export
+MAX_ZIP_RATIO = 100  # real workbooks compress 5-20x; a bomb 1000x
+MAX_ZIP_MEMBERS = 10_000
+MAX_PARQUET_BYTES = 8 << 30  # uncompressed, as the file's metadata says
+MAGIC_REFUSALS = {  # content that is never an order export, whatever the file is named
+    b"\x1f\x8b": "is compressed with gzip; unpack it and upload the file inside",
+    b"BZh91AY&": "is compressed with bzip2; unpack it and upload the file inside",
+    b"\xfd7zXZ": "is compressed with xz; unpack it and upload the file inside",
+    b"7z\xbc\xaf": "is a 7-Zip archive; unpack it and upload the file inside",
+    b"Rar!\x1a": "is a RAR archive; unpack it and upload the file inside",
+    b"%PDF-": "is a PDF document, not an export; export the orders as CSV or Excel",
+    b"\x7fELF": "is a program, not an export; export the orders as CSV or Excel",
+    b"MZ\x90\x00": "is a program, not an export; export the orders as CSV or Excel",
+    b"\x89PNG": "is an image, not an export; export the orders as CSV or Excel",
+    b"\xff\xd8\xff": "is an image, not an export; export the orders as CSV or Excel",
+}
 # The GB family is read as GB18030, its superset; short Chinese samples are often
 # reported as a Korean code page, which GB18030 text never is in our users' exports.
 GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "hz", "cp949", "euc_kr"}
@@ -56,11 +78,19 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawT
 
 def _file_kind(path: Path) -> str:
     with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head == b"PAR1":
+        head = handle.read(8)
+    if head.startswith(b"PAR1"):
         return "parquet"
-    if head.startswith(b"PK\x03\x04") or head == b"\xd0\xcf\x11\xe0":
+    if head.startswith(b"PK\x03\x04"):
+        _check_zip(path)
         return "excel"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "excel"
+    if head.startswith(b"PK"):  # an empty or split zip archive
+        raise ImportRefused(f"{path.name}: is an empty or split zip archive, not a workbook; save it again as .xlsx.")
+    for magic, reason in MAGIC_REFUSALS.items():
+        if head.startswith(magic):
+            raise ImportRefused(f"{path.name}: the file {reason}.")
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES or suffix in EXCEL_SUFFIXES:
         raise ImportRefused(
@@ -68,6 +98,28 @@ def _file_kind(path: Path) -> str:
             "export it again from the source system."
         )
     return "csv"
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse a workbook that would unpack to far more than any export (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportRefused(
+            f"{path.name}: could not be opened as an Excel workbook ({error}); "
+            "open it in Excel, save it as .xlsx and upload it again."
+        ) from error
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ImportRefused(f"{path.name}: the workbook holds {len(members):,} parts, which no export has; "
+                            "save it again as .xlsx or export the orders as CSV.")
+    unpacked = sum(m.file_size for m in members)
+    ratio = max((m.file_size / max(m.compress_size, 1) for m in members if m.file_size > (8 << 20)), default=0)
+    if unpacked > MAX_UNPACKED_BYTES or ratio > MAX_ZIP_RATIO:
+        raise ImportRefused(
+            f"{path.name}: the workbook would unpack to {unpacked / 1e6:,.0f} MB ({ratio:,.0f} times its packed size), "
+            "which is a zip bomb rather than an export; export the orders as CSV instead."
+        )
 
 
 # ---- CSV -----------------------------------------------------------------------------------
@@ -81,9 +133,21 @@ def detect_encoding(path: Path) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    if b"\x00" in sample:  # text exports have no NUL bytes, except UTF-16 without a BOM
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if odd > 0.3 * len(sample) / 2 and even == 0:
+            return "utf-16-le"
+        if even > 0.3 * len(sample) / 2 and odd == 0:
+            return "utf-16-be"
+        raise ImportRefused(
+            f"{path.name}: the file contains binary data, not text; export the orders as CSV or Excel "
+            "and upload that file."
+        )
     if _decodes(path, "utf-8"):
         return "utf-8"
     best = charset_normalizer.from_bytes(sample).best()
+    if best is None and _decodes(path, "gb18030"):  # our users' usual other encoding; short samples elude detection
+        return "gb18030"
     if best is None:
         raise ImportRefused(
             f"{path.name}: the text encoding could not be recognised; "
@@ -121,28 +185,55 @@ def _to_utf8(path: Path, encoding: str, target: Path) -> Path:
     return target
 
 
+def _check_line_length(path: Path, readable: Path) -> None:
+    """Refuse a file with a line longer than MAX_LINE_BYTES, quickly and with a clear reason."""
+    since_newline = 0
+    line = 1
+    with open(readable, "rb") as handle:
+        while chunk := handle.read(SAMPLE_BYTES * 8):
+            first = chunk.find(b"\n")
+            if first < 0:
+                since_newline += len(chunk)
+            else:
+                since_newline += first
+                if since_newline <= MAX_LINE_BYTES:
+                    line += chunk.count(b"\n")
+                    since_newline = len(chunk) - chunk.rfind(b"\n") - 1
+                    continue
+            if since_newline > MAX_LINE_BYTES:
+                raise ImportRefused(
+                    f"{path.name}: line {line:,} is longer than {MAX_LINE_BYTES // 1_000_000} MB, which no "
+                    "order export has; check that the file is a CSV export and upload it again."
+                )
+
+
 def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
     encoding = detect_encoding(path)
     readable = path if encoding == "utf-8" else _to_utf8(path, encoding, work_dir / "utf8.csv")
+    _check_line_length(path, readable)
+    options = (f"header = true, sample_size = 20480, max_line_size = {MAX_LINE_BYTES + 1_000_000}, "
+               "compression = 'none'")
     try:
-        con.execute(
-            f"""
-            create table raw as select * from read_csv(
-                {sql_path(readable)}, header = true, all_varchar = true, null_padding = true,
-                max_line_size = 20000000, sample_size = 20480
-            )
-            """
-        )
-        dialect = con.execute(
-            f"select delimiter from sniff_csv({sql_path(readable)}, header = true, sample_size = 20480)"
-        ).fetchone()[0]
+        try:
+            con.execute(f"create table raw as select * from read_csv({sql_path(readable)}, {options}, "
+                        "all_varchar = true, null_padding = true)")
+        except duckdb.Error as error:
+            if "parallel=false" not in str(error):
+                raise
+            # quoted line breaks (notes, addresses) across the parallel reader's buffers: read in one go
+            con.execute(f"create table raw as select * from read_csv({sql_path(readable)}, {options}, "
+                        "all_varchar = true, null_padding = true, parallel = false)")
     except duckdb.Error as error:
         first_line = str(error).strip().splitlines()[0][:200]
         raise ImportRefused(
             f"{path.name}: could not be read as CSV ({first_line}); check that it is a "
             "comma, semicolon or tab separated export and upload it again."
         ) from error
-    return _describe(con, first_data_row=2, encoding=encoding, delimiter=dialect)
+    try:
+        dialect = con.execute(f"select delimiter from sniff_csv({sql_path(readable)}, {options})").fetchone()[0]
+    except duckdb.Error:  # only for the report
+        dialect = None
+    return _describe(con, path, first_data_row=2, encoding=encoding, delimiter=dialect)
 
 
 # ---- Excel and Parquet ---------------------------------------------------------------------
@@ -179,10 +270,30 @@ def _load_excel(con: duckdb.DuckDBPyConnection, path: Path) -> RawTable:
     con.register("excel_rows", table)
     con.execute("create table raw as select * from excel_rows")
     con.unregister("excel_rows")
-    return _describe(con, first_data_row=2)
+    return _describe(con, path, first_data_row=2)
+
+
+def _check_parquet(path: Path) -> None:
+    """Refuse a Parquet file whose metadata says it unpacks to far more than any export."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.ParquetFile(path).metadata
+        unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    except Exception as error:  # pyarrow raises several error types for broken files
+        raise ImportRefused(
+            f"{path.name}: could not be read as Parquet ({str(error).splitlines()[0][:200]}); "
+            "write the file again and upload it."
+        ) from error
+    if unpacked > MAX_PARQUET_BYTES or metadata.num_columns > MAX_COLUMNS:
+        raise ImportRefused(
+            f"{path.name}: the file would unpack to {unpacked / 1e6:,.0f} MB in {metadata.num_columns:,} columns, "
+            "far more than an order export; split it or import it with `python -m ingest` per month."
+        )
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> RawTable:
+    _check_parquet(path)
     try:
         con.execute(f"create view parquet_file as select * from read_parquet({sql_path(path)})")
         names = [row[0] for row in con.execute("select column_name from (describe parquet_file)").fetchall()]
@@ -193,7 +304,7 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> RawTable:
             f"{path.name}: could not be read as Parquet ({str(error).splitlines()[0][:200]}); "
             "write the file again and upload it."
         ) from error
-    return _describe(con, first_data_row=2)
+    return _describe(con, path, first_data_row=2)
 
 
 def _unique(headers: list[str]) -> list[str]:
@@ -206,7 +317,16 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
-def _describe(con, first_data_row: int, encoding=None, delimiter=None) -> RawTable:
+def _describe(con, path: Path, first_data_row: int, encoding=None, delimiter=None) -> RawTable:
     headers = [row[0] for row in con.execute("select column_name from (describe raw)").fetchall()]
+    for header in headers:  # a column named rowid would hide DuckDB's row number, which gives row numbers
+        if header.lower() == "rowid":
+            new_name = next(f"{header}_{n}" for n in range(1, 1000) if f"{header}_{n}".lower() not in
+                            {h.lower() for h in headers})
+            con.execute(f'alter table raw rename column "{header}" to "{new_name}"')
+            headers = [new_name if h == header else h for h in headers]
+    if len(headers) > MAX_COLUMNS:
+        raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order export; "
+                            "check that it is the right file and upload it again.")
     rows = con.execute("select count(*) from raw").fetchone()[0]
     return RawTable(headers, first_data_row, rows, encoding, delimiter)

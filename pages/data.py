@@ -1,10 +1,14 @@
 """Data: upload an export (preview, mapping, progress, validation report), stored batches.
 
-The only page that changes data. An import is staged and published atomically by the store, so
-other pages keep showing the previous version until it is complete.
+The only page that changes data, for analysts and admins (viewers are refused here, and the page
+is not listed for them). An import is staged and published atomically by the store, so other
+pages keep showing the previous version until it is complete. Every change is written to the
+store's audit log with the signed-in user's name.
 """
 
 import hashlib
+import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,11 +17,16 @@ import streamlit as st
 from ingest import ImportRefused, batch_problems, import_file, preview
 from ingest.assignments import import_assignments
 from ingest.mapping import FIELDS, Preset
+from ui import auth
 from ui.context import page_context
 from ui.tables import show_table
 
 ctx = page_context()
+user = auth.require("upload", ctx.language)  # a viewer who types /data gets a refusal, nothing else
+pseudonym_key = auth.pseudonym_key()
 st.title(ctx.t("data"))
+if pseudonym_key:
+    st.caption(auth.t("pseudonymised", ctx.language))
 
 st.subheader(ctx.t("upload_title"))
 kind = st.radio(ctx.t("upload_kind"), ["orders", "assignments"], horizontal=True, key="upload_kind",
@@ -25,13 +34,25 @@ kind = st.radio(ctx.t("upload_kind"), ["orders", "assignments"], horizontal=True
 uploaded = st.file_uploader(ctx.t("upload_help"), type=["csv", "txt", "tsv", "xlsx", "xls", "parquet"], key="upload")
 
 
+def safe_file_name(name: str) -> str:
+    """The upload's name as a plain file name: no folders, control characters or leading dots."""
+    name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    stem, dot, suffix = name.rpartition(".")
+    if len(name) > 120:
+        name = (stem[: 110] + "." + suffix[:8]) if dot else name[:120]
+    return name or "upload"
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def saved_upload(name: str, content: bytes) -> str:
-    """Write the upload to a private temp folder once per file content; return its path."""
-    folder = Path(tempfile.gettempdir()) / "repurchase-uploads" / hashlib.sha256(content).hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / Path(name).name
-    path.write_bytes(content)
+    """Write the upload to a private temp folder once per file content and name; return its path."""
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"repurchase-uploads-{os.getuid()}" / digest
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / safe_file_name(name)
+    tmp = folder / f".{path.name}.{os.getpid()}.part"
+    tmp.write_bytes(content)
+    tmp.replace(path)  # two sessions uploading the same file never read a half-written one
     return str(path)
 
 
@@ -61,23 +82,29 @@ if uploaded is not None:
             if choice:
                 columns[field] = choice
         with st.expander(ctx.t("save_preset")):
-            name = st.text_input(ctx.t("preset_name"), key="preset_name")
-            if st.button(ctx.t("save_preset"), key="save_preset", disabled=not name):
-                safe_name = "".join(ch for ch in name if ch.isalnum() or ch in "-_")[:40]
-                Preset(name=safe_name, label=f"saved from {uploaded.name}",
-                       columns={f: [h] for f, h in columns.items()}).save(ctx.store.root / "presets" / f"{safe_name}.json")
-                st.success(ctx.t("saved_preset", name=safe_name))
+            name = st.text_input(ctx.t("preset_name"), key="preset_name", max_chars=40)
+            safe_name = "".join(ch for ch in (name or "") if ch.isalnum() or ch in "-_")[:40]
+            if st.button(ctx.t("save_preset"), key="save_preset", disabled=not safe_name):
+                target = ctx.store.root / "presets" / f"{safe_name}.json"
+                if target.exists() and not user.can("manage_presets"):
+                    st.error(auth.t("preset_exists", ctx.language, name=safe_name))
+                else:
+                    Preset(name=safe_name, label=f"saved from {safe_file_name(uploaded.name)}",
+                           columns={f: [h] for f, h in columns.items()}).save(target)
+                    ctx.store.record_event("save_preset", user=user.name, via="app", preset=safe_name,
+                                           file=safe_file_name(uploaded.name))
+                    st.success(ctx.t("saved_preset", name=safe_name))
 
     if st.button(ctx.t("import"), type="primary", key="import_button"):
         progress = st.progress(0.0, text=ctx.t("importing", file=uploaded.name))
         try:
             if kind == "orders":
-                report = import_file(path, ctx.store, columns=columns,
+                report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
                                      progress=lambda fraction, message: progress.progress(fraction, text=message))
                 st.success(ctx.t("imported", orders=f"{report.orders_accepted:,}", rows=f"{report.rows_read:,}",
                                  file=report.file, rejected=f"{report.rows_rejected:,}", warnings=f"{report.warnings:,}"))
             else:
-                result = import_assignments(path, ctx.store)
+                result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)
                 st.success(ctx.t("imported", orders=f"{result['rows_accepted']:,}", rows=f"{result['rows_read']:,}",
                                  file=result["file"], rejected=f"{result['rows_rejected']:,}",
@@ -99,19 +126,30 @@ for batch in reversed(batches):
             f"{accepted:,} ✓ · {batch['rows_rejected']:,} ✗"
             + (f" · {batch['orders_superseded_by_newer']:,} replaced by newer uploads" if batch.get("orders_superseded_by_newer") else "")
         )
-        if action.button(ctx.t("remove"), key=f"remove_{batch['id']}"):
+        if user.can("remove") and action.button(ctx.t("remove"), key=f"remove_{batch['id']}"):
             st.session_state["confirm_remove"] = batch["id"]
-        if st.session_state.get("confirm_remove") == batch["id"]:
+        if st.session_state.get("confirm_remove") == batch["id"] and user.can("remove"):
             st.warning(ctx.t("confirm_remove", file=batch["file"]))
             if st.button(ctx.t("remove") + " ✓", key=f"confirm_{batch['id']}", type="primary"):
-                ctx.store.remove_batch(batch["id"])
+                try:
+                    ctx.store.remove_batch(batch["id"], user=user.name, via="app")
+                except KeyError:  # someone else removed it meanwhile
+                    pass
                 st.session_state.pop("confirm_remove", None)
                 st.rerun()
         issues, rejected = batch_problems(ctx.store, batch["id"])
         if len(issues):
             with st.expander(f"{ctx.t('issues')} ({len(issues):,})"):
-                show_table(issues, f"issues_{batch['file']}", f"issues_{batch['id']}", ctx.language, ctx.currency, height=240)
+                show_table(issues, f"issues_{batch['file']}", f"issues_{batch['id']}", ctx.language, ctx.currency, height=240,
+                           customer_list=True)
                 if len(rejected):
                     st.caption(ctx.t("rejected_rows"))
                     show_table(rejected, f"rejected_{batch['file']}", f"rejected_{batch['id']}", ctx.language,
-                               ctx.currency, height=240)
+                               ctx.currency, height=240, customer_list=True)
+
+if user.mode == "off":
+    st.caption(auth.t("auth_off", ctx.language))
+    with st.expander(auth.t("presets", ctx.language)):
+        auth.draw_presets(ctx.store, user, ctx.language)
+with st.expander(auth.t("activity", ctx.language)):
+    auth.draw_activity(ctx.store, ctx.language)

@@ -16,6 +16,11 @@ from pathlib import Path
 
 import duckdb
 
+
+def sql_path(path: Path) -> str:
+    """A path as a quoted SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
+
 ORDERS_SQL = """
 with ranked as (
     select
@@ -157,6 +162,6 @@ def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[
     for name, sql in DERIVED_TABLES.items():
         con.execute(f"create or replace temp table {name} as {sql}")
         target = out_dir / f"{name}.parquet"
-        con.execute(f"copy {name} to '{target}' (format parquet, compression zstd)")
+        con.execute(f"copy {name} to {sql_path(target)} (format parquet, compression zstd)")
         counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
     return counts

@@ -12,19 +12,29 @@ Layout under the store root:
         rejected_rows.parquet       the rejected rows as they were in the file
     versions/<version>/             derived tables built from all live batches
     presets/<name>.json             column mappings saved by users
+    audit.jsonl                     append-only log of every change: who, when, which file, rows
     .staging/                       work in progress; removed on failure
 
-A change is staged completely, moved into place, and published by atomically replacing
-manifest.json, under an exclusive lock. A crash before that replace leaves the previous
+A change is staged completely, flushed to disk, moved into place, and published by atomically
+replacing manifest.json, under an exclusive lock. A crash before that replace leaves the previous
 manifest, and so the previous state, in force; leftovers are swept by the next change.
+
+Readers pin the version they read: `connect()` holds a shared lock on `versions/<v>/.lock` for
+as long as the connection object lives, and the sweep never deletes a version someone holds.
+`connect(version=n)` opens exactly version n (what a page started with), or raises
+`StoreChanged` when that version is gone, so a page never mixes two versions.
 """
 
 import contextlib
 import fcntl
+import getpass
+import hashlib
 import json
 import os
 import shutil
 import uuid
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,7 +46,9 @@ from store.derived import DERIVED_TABLES, build_derived_tables
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
 STORE_ENV = "REPURCHASE_STORE"
-VERSIONS_KEPT = 3  # older versions are deleted; readers holding one for longer re-open
+VERSIONS_KEPT = 3  # older versions are deleted unless a reader still holds them
+HISTORY_KEPT = 20  # published versions remembered in the manifest (number -> folder)
+AUDIT_FILE = "audit.jsonl"
 BATCH_TABLES = {
     "orders": schema.ORDERS,
     "order_lines": schema.ORDER_LINES,
@@ -56,6 +68,45 @@ def sql_path(path: Path) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def default_user() -> str:
+    """Who runs this process (the audit log's user for command-line changes)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a container user without a passwd entry
+        return f"uid{os.getuid()}"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class StoreChanged(Exception):
+    """The store version a reader asked for has been replaced and cleaned up; read the current one."""
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush every file under root, and the folders, to disk (a published version must survive a power cut)."""
+    for path in [root, *root.rglob("*")]:
+        flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+        fd = os.open(path, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -94,17 +145,60 @@ class Store:
         current = self.manifest()["current"]
         return self.root / "versions" / current if current else None
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """An in-memory DuckDB connection with one view per derived table of the published version."""
-        con = duckdb.connect()
-        version_dir = self.version_dir()
-        for name in DERIVED_TABLES:
-            path = version_dir / f"{name}.parquet" if version_dir else None
-            if path and path.exists():
-                con.execute(f"create view {name} as select * from read_parquet({sql_path(path)})")
-        if version_dir is None:
-            _create_empty_tables(con)
-        return con
+    def connect(self, version: int | None = None) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with one view per derived table of one store version.
+
+        `version=None`: the published version. `version=n`: exactly version n, or StoreChanged
+        if it has been cleaned up since. The version stays on disk while the connection lives.
+        """
+        for _ in range(5):
+            manifest = self.manifest()
+            if version is None or version == manifest["version"]:
+                folder = manifest["current"]
+            elif version == 0:
+                folder = None  # version 0 is the empty store
+            else:
+                folder = _history(manifest).get(version)
+                if folder is None:
+                    raise StoreChanged(f"Store version {version} at {self.root} has been replaced.")
+            con = duckdb.connect()
+            if folder is None:
+                _create_empty_tables(con)
+                return con
+            pin = self._pin(self.root / "versions" / folder)
+            if pin is None:
+                con.close()
+                if version is not None:
+                    raise StoreChanged(f"Store version {version} at {self.root} has been replaced.")
+                continue  # replaced while we were opening it: read the manifest again
+            weakref.finalize(con, pin.close)
+            version_dir = self.root / "versions" / folder
+            for name in DERIVED_TABLES:
+                path = version_dir / f"{name}.parquet"
+                if path.exists():
+                    con.execute(f"create view {name} as select * from read_parquet({sql_path(path)})")
+            return con
+        raise StoreChanged(f"The store at {self.root} kept changing while being opened.")
+
+    @staticmethod
+    def _pin(version_dir: Path):
+        """A shared lock on a version folder (kept from the sweep while held), or None if it is gone."""
+        try:
+            handle = open(version_dir / ".lock", "r")
+        except FileNotFoundError:  # a version written before readers locked: add the lock file
+            try:
+                handle = open(version_dir / ".lock", "a+")
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:  # being deleted right now
+            handle.close()
+            return None
+        if not (version_dir / "orders.parquet").exists():  # deleted before we got the lock
+            handle.close()
+            return None
+        return handle
 
     def batches(self) -> list[dict]:
         return self.manifest()["batches"]
@@ -116,20 +210,28 @@ class Store:
     # ---- writing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def lock(self):
+    def lock(self, on_wait: Callable[[], None] | None = None):
+        """The store's writer lock (one change at a time, across processes); on_wait: called if busy."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / ".lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait:
+                    on_wait()
+                fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
-    def staging(self):
+    def staging(self, on_wait: Callable[[], None] | None = None):
         """Lock the store and give a fresh staging folder, removed again whatever happens."""
-        with self.lock():
-            self._sweep()
+        with self.lock(on_wait):
+            shutil.rmtree(self.root / ".staging", ignore_errors=True)  # what a killed writer left
+            for tmp in self.root.glob("manifest.json.*.tmp"):
+                tmp.unlink(missing_ok=True)
             path = self.root / ".staging" / uuid.uuid4().hex
             path.mkdir(parents=True)
             try:
@@ -139,11 +241,14 @@ class Store:
                 with contextlib.suppress(OSError):
                     (self.root / ".staging").rmdir()
 
-    def commit_batch(self, staging: Staging, original_file: Path, record: dict) -> dict:
+    def commit_batch(self, staging: Staging, original_file: Path, record: dict, user: str | None = None,
+                     via: str = "cli", keep_original: bool = True) -> dict:
         """Publish the staged batch tables plus a copy of the original file; return the batch record.
 
         Must be called inside `staging()`. `record` holds what the importer wants in the
-        manifest (file, preset, row counts...); the store adds id, seq, time and dedup counts.
+        manifest (file, preset, row counts...); the store adds id, seq, time, who and dedup counts,
+        and appends the change to the audit log. `keep_original=False` (pseudonymised imports)
+        keeps only the file's SHA-256, not its bytes.
         """
         manifest = self.manifest()
         seq = max([b["seq"] for b in manifest["batches"]] + [b["seq"] for b in manifest["removed"]] + [0]) + 1
@@ -153,17 +258,26 @@ class Store:
         for path in staging.path.glob("*.parquet"):
             path.rename(batch_dir / path.name)
         (batch_dir / "original").mkdir()
-        shutil.copy2(original_file, batch_dir / "original" / Path(original_file).name)
-        record = {**record, "id": batch_id, "seq": seq, "imported_at": _now()}
+        if keep_original:
+            shutil.copy2(original_file, batch_dir / "original" / Path(original_file).name)
+        user = user or default_user()
+        record = {**record, "id": batch_id, "seq": seq, "imported_at": _now(), "imported_by": user,
+                  "sha256": file_sha256(original_file), "original_kept": keep_original}
         new_batches = manifest["batches"] + [record]
         built = self._build_version(staging, new_batches, {record["id"]: batch_dir})
+        _fsync_tree(batch_dir)
         (self.root / "batches").mkdir(parents=True, exist_ok=True)
         batch_dir.rename(self.root / "batches" / batch_id)
-        self._publish(manifest, new_batches, built, manifest["removed"])
+        accepted = record.get("orders_accepted", record.get("rows_accepted"))
+        change = {"action": "import", "user": user, "via": via, "file": record.get("file"), "kind": record.get("kind"),
+                  "batch_id": batch_id, "sha256": record["sha256"], "rows_read": record.get("rows_read"),
+                  "rows_accepted": accepted, "rows_rejected": record.get("rows_rejected"), "rows_removed": 0}
+        self._publish(manifest, new_batches, built, manifest["removed"], change)
         return next(b for b in self.manifest()["batches"] if b["id"] == batch_id)
 
-    def remove_batch(self, batch_id: str) -> dict:
+    def remove_batch(self, batch_id: str, user: str | None = None, via: str = "cli") -> dict:
         """Take a batch out of the store and rebuild the derived tables; return its record."""
+        user = user or default_user()
         with self.staging() as staging:
             manifest = self.manifest()
             removed = [b for b in manifest["batches"] if b["id"] == batch_id]
@@ -171,10 +285,55 @@ class Store:
                 raise KeyError(f"No batch {batch_id!r} in the store at {self.root}.")
             kept = [b for b in manifest["batches"] if b["id"] != batch_id]
             built = self._build_version(staging, kept, {})
-            record = {**removed[0], "removed_at": _now()}
-            self._publish(manifest, kept, built, manifest["removed"] + [record])
-        shutil.rmtree(self.root / "batches" / batch_id, ignore_errors=True)
+            record = {**removed[0], "removed_at": _now(), "removed_by": user}
+            accepted = record.get("orders_accepted", record.get("rows_accepted"))
+            change = {"action": "remove", "user": user, "via": via, "file": record.get("file"),
+                      "kind": record.get("kind"), "batch_id": batch_id, "sha256": record.get("sha256"),
+                      "rows_read": record.get("rows_read"), "rows_accepted": accepted,
+                      "rows_rejected": record.get("rows_rejected"),
+                      "rows_removed": record.get("orders_live", accepted)}
+            self._publish(manifest, kept, built, manifest["removed"] + [record], change)
+            shutil.rmtree(self.root / "batches" / batch_id, ignore_errors=True)
         return record
+
+    # ---- audit log -----------------------------------------------------------------------
+
+    def audit_log(self, limit: int | None = None) -> list[dict]:
+        """The audit log's entries, oldest first (the last `limit` ones if given)."""
+        try:
+            lines = (self.root / AUDIT_FILE).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in lines[-limit:] if limit else lines:
+            with contextlib.suppress(ValueError):
+                entries.append(json.loads(line))
+        return entries
+
+    def record_event(self, action: str, user: str | None = None, via: str = "cli", **details) -> None:
+        """Log a change that is not a batch (a saved or deleted preset, a user added...)."""
+        with self.lock():
+            self._append_audit({"at": _now(), "action": action, "user": user or default_user(), "via": via,
+                                "version": None, **details})
+
+    def _append_audit(self, entry: dict) -> None:
+        """Append one JSON line and flush it to disk. Call with the lock held."""
+        line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        fd = os.open(self.root / AUDIT_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def _recover_audit(self, manifest: dict) -> None:
+        """Log the last published change if the process died between publishing and logging it."""
+        change = manifest.get("change")
+        if not change:
+            return
+        logged = [e.get("version") for e in self.audit_log() if e.get("version") is not None]
+        if not logged or max(logged) < change["version"]:
+            self._append_audit({**change, "recovered": True})
 
     def _batch_dir(self, batch: dict, pending: dict[str, Path]) -> Path:
         return pending.get(batch["id"]) or self.root / "batches" / batch["id"]
@@ -220,24 +379,32 @@ class Store:
             ).fetchall()
         finally:
             con.close()
+        shutil.rmtree(staging.path / "spill", ignore_errors=True)
+        (build_dir / ".lock").touch()  # readers hold a shared lock on it (see connect)
+        _fsync_tree(build_dir)
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
         build_dir.rename(self.root / "versions" / version)
         return _Built(version, counts, {b: (n, s, r) for b, n, s, r in dedup})
 
-    def _publish(self, old: dict, batches: list[dict], built: "_Built", removed: list[dict]) -> None:
+    def _publish(self, old: dict, batches: list[dict], built: "_Built", removed: list[dict], change: dict) -> None:
         for batch in batches:
             total, superseded, replacing = built.dedup.get(batch["id"], (0, 0, 0))
             batch["orders_live"] = total - superseded
             batch["orders_superseded_by_newer"] = superseded
             batch["orders_replacing_earlier"] = replacing
+        version = old["version"] + 1
+        history = old.get("history") or ([{"version": old["version"], "dir": old["current"]}] if old["current"] else [])
+        change = {"at": _now(), **change, "version": version}
         manifest = {
             "format": 1,
-            "version": old["version"] + 1,
+            "version": version,
             "current": built.version,
-            "updated_at": _now(),
+            "updated_at": change["at"],
             "tables": built.table_rows,
             "batches": batches,
             "removed": removed,
+            "history": (history + [{"version": version, "dir": built.version}])[-HISTORY_KEPT:],
+            "change": change,
         }
         tmp = self.root / f"manifest.json.{uuid.uuid4().hex}.tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
@@ -245,22 +412,58 @@ class Store:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, self.root / "manifest.json")
+        _fsync_dir(self.root)
+        try:
+            self._recover_audit(old)
+            self._append_audit(change)
+        except OSError:  # published all the same: the next change writes the line (marked recovered)
+            pass
+        self._sweep()
 
     def _sweep(self) -> None:
-        """Delete what no published manifest refers to: crashed stagings, old versions."""
+        """Delete what the published manifest does not refer to: batch folders of crashed or removed
+        uploads, and versions older than the last few that no reader holds.
+
+        Runs under the writer lock right after a change is published (never on a refused one,
+        so a refusal leaves every file as it was).
+        """
         manifest = self.manifest()
-        shutil.rmtree(self.root / ".staging", ignore_errors=True)
-        for tmp in self.root.glob("manifest.json.*.tmp"):
-            tmp.unlink(missing_ok=True)
         live_batches = {b["id"] for b in manifest["batches"]}
         for path in (self.root / "batches").glob("*"):
             if path.name not in live_batches:
                 shutil.rmtree(path, ignore_errors=True)
-        versions = sorted((self.root / "versions").glob("v*"))
-        keep = {manifest["current"]} | {p.name for p in versions[-VERSIONS_KEPT:]}
-        for path in versions:
+        published = [h["dir"] for h in manifest.get("history", [])]
+        if not published:  # a store written before version history was kept
+            published = sorted(p.name for p in (self.root / "versions").glob("v*"))
+        keep = {manifest["current"]} | set(published[-VERSIONS_KEPT:])
+        for path in sorted((self.root / "versions").glob("v*")):
             if path.name not in keep:
-                shutil.rmtree(path, ignore_errors=True)
+                _delete_unless_read(path)
+
+
+def _history(manifest: dict) -> dict[int, str]:
+    """Published version number -> version folder, for the versions the manifest remembers."""
+    history = {h["version"]: h["dir"] for h in manifest.get("history", [])}
+    if manifest.get("current"):
+        history[manifest["version"]] = manifest["current"]
+    return history
+
+
+def _delete_unless_read(version_dir: Path) -> None:
+    """Delete a version folder unless a reader holds its lock (then a later sweep will)."""
+    lock = version_dir / ".lock"
+    if not lock.exists():  # never published (a crashed build), or written before readers locked
+        shutil.rmtree(version_dir, ignore_errors=True)
+        return
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        for path in version_dir.iterdir():  # data first, the lock file last
+            if path.name != ".lock":
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        shutil.rmtree(version_dir, ignore_errors=True)
 
 
 def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from metrics.filters import Filters
 from store import Store
-from ui import data
+from ui import auth, data
 from ui.i18n import LANGUAGES, t
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
@@ -26,6 +26,7 @@ class PageContext:
     version: int
     currency: str
     facts: dict  # row counts and date range of the store
+    user: object = None  # ui.auth.User: who is signed in, and their role
 
     @property
     def root(self) -> str:
@@ -123,4 +124,5 @@ def page_context() -> PageContext:
         version=version,
         currency=store.currency() or "CNY",
         facts=facts,
+        user=auth.session_user(),
     )

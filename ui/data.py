@@ -28,8 +28,10 @@ def store_version(store: Store) -> int:
     return store.manifest()["version"]
 
 
-def _run(root: str, compute: Callable, *args, **kwargs):
-    con = Store(root).connect()
+def _run(root: str, version: int, compute: Callable, *args, **kwargs):
+    """compute(con, ...) on exactly store version `version` (StoreChanged if it is gone), so a
+    cached result keyed by version always holds that version's numbers."""
+    con = Store(root).connect(version)
     try:
         return compute(con, *args, **kwargs)
     finally:
@@ -39,67 +41,67 @@ def _run(root: str, compute: Callable, *args, **kwargs):
 @st.cache_data(**CACHE)
 def inventory(root: str, version: int) -> dict:
     """Row counts and date range of the store at `root`, version `version`."""
-    return _run(root, inventory_metrics.store_inventory)
+    return _run(root, version, inventory_metrics.store_inventory)
 
 
 @st.cache_data(**CACHE)
 def dimension_values(root: str, version: int) -> dict[str, list[str]]:
-    return _run(root, inventory_metrics.dimension_values)
+    return _run(root, version, inventory_metrics.dimension_values)
 
 
 @st.cache_data(**CACHE)
 def latest_full_month(root: str, version: int) -> date | None:
-    return _run(root, kpis.latest_full_month)
+    return _run(root, version, kpis.latest_full_month)
 
 
 @st.cache_data(**CACHE)
 def kpi_table(root: str, version: int, filters: Filters, grain: str = "month", by: str | None = None) -> pd.DataFrame:
-    return _run(root, kpis.kpi_table, filters, grain, by)
+    return _run(root, version, kpis.kpi_table, filters, grain, by)
 
 
 @st.cache_data(**CACHE)
 def segment_kpis(root: str, version: int, by: str, month: date, filters: Filters) -> pd.DataFrame:
-    return _run(root, segments.segment_kpis, by, month, filters)
+    return _run(root, version, segments.segment_kpis, by, month, filters)
 
 
 @st.cache_data(**CACHE)
 def cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, cohorts.cohort_matrix, filters)
+    return _run(root, version, cohorts.cohort_matrix, filters)
 
 
 @st.cache_data(**CACHE)
 def repeat_funnel(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, funnel.repeat_funnel, filters)
+    return _run(root, version, funnel.repeat_funnel, filters)
 
 
 @st.cache_data(**CACHE)
 def days_between_orders(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, funnel.days_between_orders, filters)
+    return _run(root, version, funnel.days_between_orders, filters)
 
 
 @st.cache_data(**CACHE)
 def time_to_second_order(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, funnel.time_to_second_order, filters)
+    return _run(root, version, funnel.time_to_second_order, filters)
 
 
 @st.cache_data(**CACHE)
 def members_vs_non_members(root: str, version: int, month: date, filters: Filters) -> dict:
-    return _run(root, segments.members_vs_non_members, month, filters)
+    return _run(root, version, segments.members_vs_non_members, month, filters)
 
 
 @st.cache_data(**CACHE)
 def rfm_segments(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, segments.rfm_segments, filters)
+    return _run(root, version, segments.rfm_segments, filters)
 
 
 @st.cache_data(**CACHE)
 def due_for_repurchase(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, due.due_for_repurchase, filters)
+    return _run(root, version, due.due_for_repurchase, filters)
 
 
 @st.cache_data(**CACHE)
 def biggest_move(root: str, version: int, month: date, filters: Filters) -> dict | None:
-    return _run(root, narrative.biggest_move, month, filters)
+    return _run(root, version, narrative.biggest_move, month, filters)
 
 
 # ---- strategy tests and customer value ---------------------------------------------------------
@@ -107,22 +109,22 @@ def biggest_move(root: str, version: int, month: date, filters: Filters) -> dict
 
 @st.cache_data(**CACHE)
 def experiment_names(root: str, version: int) -> pd.DataFrame:
-    return _run(root, experiments.list_experiments)
+    return _run(root, version, experiments.list_experiments)
 
 
 @st.cache_data(**CACHE)
 def scorecard(root: str, version: int, window_days: int, **options) -> pd.DataFrame:
-    return _run(root, experiments.scorecard, window_days=window_days, **options)
+    return _run(root, version, experiments.scorecard, window_days=window_days, **options)
 
 
 @st.cache_data(**CACHE)
 def strategy_summary(root: str, version: int, window_days: int, **options) -> pd.DataFrame:
-    return _run(root, experiments.strategy_summary, window_days=window_days, **options)
+    return _run(root, version, experiments.strategy_summary, window_days=window_days, **options)
 
 
 @st.cache_data(**CACHE)
 def experiment_report(root: str, version: int, experiment: str, window_days: int, **options) -> dict:
-    return _run(root, experiments.experiment_report, experiment, window_days=window_days, **options)
+    return _run(root, version, experiments.experiment_report, experiment, window_days=window_days, **options)
 
 
 @st.cache_data(**CACHE)
@@ -133,12 +135,12 @@ def experiment_time_views(root: str, version: int, experiment: str, window_days:
             "novelty": experiments.lift_by_days_since_assignment(con, experiment, window_days),
             "survival": experiments.time_to_repurchase(con, experiment, max_days=window_days),
         }
-    return _run(root, views)
+    return _run(root, version, views)
 
 
 @st.cache_data(**CACHE)
 def plan_test(root: str, version: int, metric: str, window_days: int, n_per_arm: int) -> dict:
-    return _run(root, experiments.plan_test, metric=metric, window_days=window_days, n_per_arm=n_per_arm)
+    return _run(root, version, experiments.plan_test, metric=metric, window_days=window_days, n_per_arm=n_per_arm)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -151,4 +153,4 @@ def value_model(root: str, version: int, horizon_months: int, monthly_discount: 
                                                monthly_discount=monthly_discount, margin=margin)
         predictions = clv_views.with_rfm_segment(predictions, segments.rfm_customers(con))
         return {"report": report, "predictions": predictions}
-    return _run(root, fit)
+    return _run(root, version, fit)

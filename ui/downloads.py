@@ -1,7 +1,9 @@
 """CSV and Excel downloads of any table, with spreadsheet formulas neutralised.
 
-A cell that starts with = + - @ (or a tab / carriage return) would run as a formula when the
-file is opened in Excel; such text cells get a leading apostrophe (OWASP's advice).
+A cell that starts with = + - @ (or a tab / carriage return / line feed) would run as a formula
+when the file is opened in a spreadsheet; such text cells get a leading apostrophe (OWASP's
+advice), in CSV and Excel alike. Excel files are also written with every string as text, never
+as a formula or a link.
 """
 
 import io
@@ -9,13 +11,15 @@ import io
 import pandas as pd
 import streamlit as st
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")  # and full-width forms
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells can no longer be read as formulas by a spreadsheet."""
     safe = frame.copy()
     for column in safe.columns:
+        if isinstance(safe[column].dtype, pd.CategoricalDtype):
+            safe[column] = safe[column].astype(object)
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(
                 lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
@@ -25,7 +29,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")  # BOM: Excel reads UTF-8
+    """UTF-8 with BOM (Excel reads it as UTF-8) and CRLF line ends, so that a value holding a carriage
+    return is quoted: unquoted, a spreadsheet would start a new row, and maybe a formula, there."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
@@ -34,7 +40,8 @@ def to_excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     for column in safe.columns:  # Excel has no time zones
         if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
             safe[column] = safe[column].dt.tz_localize(None)
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         safe.to_excel(writer, index=False, sheet_name=sheet[:31])
     return buffer.getvalue()
 

@@ -9,6 +9,7 @@ from ui.downloads import download_buttons
 from ui.i18n import column_name
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
+CUSTOMER_COLUMNS = frozenset({"customer_id", "customer", "email", "phone"})  # a table with one is a customer list
 
 CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "CNY": "yen", "JPY": "yen"}
 
@@ -39,8 +40,19 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
 
 
 def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency: str,
-               labels: dict[str, str] | None = None, height: int | None = None) -> None:
-    """A formatted table with CSV and Excel downloads beneath it."""
+               labels: dict[str, str] | None = None, height: int | None = None, customer_list: bool = False) -> None:
+    """A formatted table with CSV and Excel downloads beneath it.
+
+    `customer_list=True` marks a table of individual customers (ids, e-mails): its downloads are
+    offered only to analysts and admins (see ui.auth); viewers see the table without them. Any
+    table with a customer id column counts as one, flag or not.
+    """
+    from ui import auth
+
+    customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
     st.dataframe(frame, hide_index=True, column_config=column_config(frame.columns, language, currency, labels),
                  key=key, height=height or "auto")
+    if customer_list and not auth.may_download_customer_lists():
+        st.caption(auth.t("customer_list_note", language))
+        return
     download_buttons(frame, name, key, language)

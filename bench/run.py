@@ -1,0 +1,845 @@
+"""Benchmark: ingest, every page's queries (warm, cold, truly cold) and a pandas baseline, at 1M and 10M orders.
+
+Usage (from the project folder):
+
+    .venv/bin/python bench/run.py                    # 1M and 10M orders (about an hour)
+    .venv/bin/python bench/run.py --sizes 1m         # one size
+    .venv/bin/python bench/run.py --quick            # ~200k orders, under a minute
+    .venv/bin/python bench/run.py --out bench/results/latest.md
+
+For each size the project's generator (`python -m ingest.demo`) writes the same orders as Parquet
+and as CSV into a scratch folder; each is imported into its own temporary store in a child process
+(end to end, until the store answers a query; peak resident memory is the child's own), then the
+experiment assignments. The page queries run on the Parquet-built store:
+
+- warm: one DuckDB connection in this process, every query already run once; median of --runs.
+- cold: a new Python process (imports done before the clock starts) that runs the page's queries
+  in page order, each on a fresh connection as `ui/data.py` does on a cache miss; the OS page
+  cache may hold the store's files. Median of --cold-runs.
+- truly cold: the same, after the store's Parquet files were evicted from the OS page cache
+  (fsync + posix_fadvise DONTNEED, checked with `fincore` when present).
+
+The pandas baseline (`bench/pandas_baseline.py`) runs in this process on the same generated
+Parquet file; its numbers are checked against ours before any ratio is printed. Results go to
+bench/results/<time>-<sizes>.md (one table plus the per-query detail) and a .json beside it.
+"""
+
+import argparse
+import ctypes
+import gc
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+ORDERS_PER_CUSTOMER = 5.83  # what ingest.demo produces on average (checked: 203,948 orders / 35,000 customers)
+SIZES = {"200k": 200_000, "1m": 1_000_000, "10m": 10_000_000}
+TARGET_ROWS = 10_000_000
+TARGETS = {"page_warm": 0.5, "page_cold": 2.0, "ratio": 20.0, "ingest_seconds": 60.0, "peak_mib": 2048.0}
+EXPERIMENT = "points_double_2025"
+FILTERED = {"channel": ("app",), "start": date(2025, 1, 1), "end": date(2025, 12, 31)}
+MIB = 1024 * 1024
+
+
+# ---- memory ------------------------------------------------------------------------------------
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_mib() -> float:
+    return _status_kib("VmRSS") / 1024
+
+
+def peak_mib() -> float:
+    """Peak resident memory of this process since the last reset_peak() (VmHWM)."""
+    return _status_kib("VmHWM") / 1024
+
+
+def reset_peak() -> None:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
+def release_memory() -> None:
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+
+
+class PeakMemory:
+    """Peak resident memory added by a block of code: peak RSS during the block minus RSS before it."""
+
+    def __enter__(self):
+        release_memory()
+        self.before = rss_mib()
+        reset_peak()
+        return self
+
+    def __exit__(self, *exc):
+        self.peak = peak_mib()
+        self.extra = max(self.peak - self.before, 0.0)
+        return False
+
+
+# ---- pages: what each page runs, in page order ---------------------------------------------------
+
+
+STRATEGY_PAGE = "Strategy tests"
+WINDOW_DAYS = 60  # the Strategy tests page's default window
+STRATEGY_OPTIONS = {"decision_metric": "margin", "cuped_days": None, "cap_percentile": None, "margin": 0.3}
+
+
+def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]:
+    """Page name -> [(query name, fn(con, ctx))], in the order the page (via ui/data.py) runs them.
+
+    ctx carries what a page picks from an earlier result (the month, the experiment). Inventory and
+    filter values are drawn by dashboard.py on every page; they are counted once, with Overview.
+    With `only`, the modules of the other pages are not imported (scipy takes a second to import).
+    """
+    from metrics import cohorts, due, funnel, inventory, kpis, narrative, segments
+    from metrics.filters import Filters
+
+    experiments = None
+    if only is None or only == STRATEGY_PAGE:
+        from metrics import experiments
+
+    everything, filtered = Filters(), Filters(**FILTERED)
+
+    def latest(con, ctx):
+        ctx["month"] = kpis.latest_full_month(con)
+        return ctx["month"]
+
+    def experiment_names(con, ctx):
+        names = experiments.list_experiments(con)
+        ctx["experiment"] = names["experiment"].iloc[0]  # the page's select box starts on the first
+        return names
+
+    def time_views(con, ctx):
+        return {
+            "cumulative": experiments.cumulative_lift(con, ctx["experiment"], "repurchased", WINDOW_DAYS, view="to_date"),
+            "novelty": experiments.lift_by_days_since_assignment(con, ctx["experiment"], WINDOW_DAYS),
+            "survival": experiments.time_to_repurchase(con, ctx["experiment"], max_days=WINDOW_DAYS),
+        }
+
+    options = {k: v for k, v in STRATEGY_OPTIONS.items() if k != "decision_metric"}
+    pages = {
+        "Overview": [
+            ("store_inventory", lambda con, ctx: inventory.store_inventory(con)),
+            ("dimension_values", lambda con, ctx: inventory.dimension_values(con)),
+            ("kpi_table", lambda con, ctx: kpis.kpi_table(con, everything)),
+            ("latest_full_month", latest),
+            ("biggest_move", lambda con, ctx: narrative.biggest_move(con, ctx["month"], everything)),
+        ],
+        "Overview filtered (app, 2025)": [
+            ("kpi_table", lambda con, ctx: kpis.kpi_table(con, filtered)),
+            ("latest_full_month", latest),
+            ("biggest_move", lambda con, ctx: narrative.biggest_move(con, ctx["month"], filtered)),
+        ],
+        "Cohorts": [
+            ("cohort_matrix", lambda con, ctx: cohorts.cohort_matrix(con, everything)),
+        ],
+        "Customers": [
+            ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, everything)),
+            ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, everything)),
+            ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, everything)),
+            ("latest_full_month", latest),
+            ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], everything)),
+            ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], everything)),
+            ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, everything)),
+            ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, everything)),
+        ],
+        STRATEGY_PAGE: [
+            ("list_experiments", experiment_names),
+            ("strategy_summary", lambda con, ctx: experiments.strategy_summary(con, WINDOW_DAYS, **STRATEGY_OPTIONS)),
+            ("scorecard", lambda con, ctx: experiments.scorecard(con, WINDOW_DAYS, **STRATEGY_OPTIONS)),
+            ("experiment_report", lambda con, ctx: experiments.experiment_report(con, ctx["experiment"], WINDOW_DAYS, **options)),
+            ("experiment_time_views", time_views),
+            ("plan_test", lambda con, ctx: experiments.plan_test(con, metric="repurchased", window_days=WINDOW_DAYS, n_per_arm=5000)),
+        ],
+    }
+    return {only: pages[only]} if only else pages
+
+
+def value_model(con) -> dict:
+    """What the Customer value page computes (ui/data.value_model): fit, holdout check, predictions, RFM."""
+    from metrics import clv, clv_views, segments
+
+    report = clv.ltv_report(con, predictions=False)
+    predictions = clv.customer_predictions(con)
+    predictions = clv_views.with_rfm_segment(predictions, segments.rfm_customers(con))
+    return {"report": report, "predictions": predictions}
+
+
+# ---- child processes ------------------------------------------------------------------------------
+
+
+def _child_ingest(kind: str, file: str, root: str) -> dict:
+    started = time.perf_counter()
+    from ingest import import_file
+    from ingest.assignments import import_assignments
+    from store import Store
+
+    imports = time.perf_counter() - started
+    phases: list[dict] = []
+    current = {"phase": "start", "at": time.perf_counter()}
+    reset_peak()
+
+    def progress(fraction: float, message: str) -> None:
+        now = time.perf_counter()
+        phases.append({"phase": current["phase"], "seconds": round(now - current["at"], 3), "peak_mib": round(peak_mib(), 1)})
+        reset_peak()
+        current.update(phase=message, at=now)
+
+    start = time.perf_counter()
+    store = Store(root)
+    if kind == "orders":
+        report = import_file(file, store, progress=progress)
+        info = {"orders_accepted": report.orders_accepted, "rows_rejected": report.rows_rejected,
+                "rows_read": report.rows_read, "lines_accepted": report.lines_accepted}
+    else:
+        progress(0.0, "importing assignments")
+        result = import_assignments(file, store)
+        info = {"rows_accepted": result["rows_accepted"], "rows_rejected": result["rows_rejected"]}
+    progress(1.0, "first query")
+    con = store.connect()
+    orders = con.execute("select count(*) from orders").fetchone()[0]
+    con.close()
+    seconds = time.perf_counter() - start
+    progress(1.0, "end")
+    peak = max([p["peak_mib"] for p in phases] + [resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024])
+    return {"seconds": round(seconds, 3), "imports_seconds": round(imports, 3), "peak_mib": round(peak, 1),
+            "phases": [p for p in phases if p["phase"] not in ("start",)], "orders_in_store": orders, **info}
+
+
+def _child_page(root: str, page: str) -> dict:
+    started = time.perf_counter()
+    from store import Store
+
+    queries = page_queries(page)[page]
+    imports = time.perf_counter() - started
+    rss_before = rss_mib()
+    reset_peak()
+    ctx: dict = {}
+    times = {}
+    start = time.perf_counter()
+    for name, fn in queries:
+        began = time.perf_counter()
+        con = Store(root).connect()  # what ui/data._run does for every cached function
+        try:
+            fn(con, ctx)
+        finally:
+            con.close()
+        times[name] = time.perf_counter() - began
+    total = time.perf_counter() - start
+    return {"total": total, "queries": times, "imports_seconds": round(imports, 3),
+            "rss_before_mib": round(rss_before, 1), "peak_mib": round(peak_mib(), 1)}
+
+
+def _child_ltv(root: str) -> dict:
+    from metrics import clv, clv_views, segments  # noqa: F401  (imported before the clock starts)
+    from store import Store
+
+    rss_before = rss_mib()
+    reset_peak()
+    start = time.perf_counter()
+    con = Store(root).connect()
+    model = value_model(con)
+    con.close()
+    return {"total": time.perf_counter() - start, "rss_before_mib": round(rss_before, 1),
+            "peak_mib": round(peak_mib(), 1), "customers": model["report"]["customers"]}
+
+
+CHILDREN = {"_ingest": _child_ingest, "_page": _child_page, "_ltv": _child_ltv}
+
+
+def run_child(*args: str, timeout: float = 3600) -> dict:
+    result = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(f"child {args} failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# ---- OS page cache ---------------------------------------------------------------------------------
+
+
+def store_files(root: Path) -> list[Path]:
+    from store import Store
+
+    version_dir = Store(root).version_dir()
+    return sorted(p for p in version_dir.glob("*.parquet")) if version_dir else []
+
+
+def evict(paths: list[Path]) -> None:
+    """Drop the files' pages from the OS page cache (they must be clean: fsync first)."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def resident_bytes(paths: list[Path]) -> int | None:
+    """Bytes of the files held in the page cache, per `fincore`; None when fincore is not installed."""
+    if not shutil.which("fincore") or not paths:
+        return None
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES", *map(str, paths)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return None
+    return sum(int(x) for x in out.stdout.split())
+
+
+# ---- steps ------------------------------------------------------------------------------------------
+
+
+LOADS: list[float] = []  # 1-minute load average at each step: other work on the machine skews timings
+
+
+def log(message: str) -> None:
+    LOADS.append(os.getloadavg()[0])
+    print(f"[{datetime.now():%H:%M:%S}] (load {LOADS[-1]:.1f}) {message}", file=sys.stderr, flush=True)
+
+
+def _cpu_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used since boot (from /proc/stat)."""
+    with open("/proc/stat") as handle:
+        fields = [int(x) for x in handle.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+QUIET = {"max_busy": None, "max_wait": 900.0, "waited": 0.0}
+CONTENTION: list[float] = []  # per measured unit: share of the machine's CPUs other processes used meanwhile
+
+
+def wait_for_quiet() -> None:
+    """With --quiet, wait (at most max_wait seconds) until other processes use under max_busy of the CPUs."""
+    if QUIET["max_busy"] is None:
+        return
+    started = time.perf_counter()
+    while time.perf_counter() - started < QUIET["max_wait"]:
+        before, wall = _cpu_busy_seconds(), time.perf_counter()
+        time.sleep(1.0)
+        busy = (_cpu_busy_seconds() - before) / ((time.perf_counter() - wall) * os.cpu_count())
+        if busy <= QUIET["max_busy"]:
+            break
+        time.sleep(4.0)
+    QUIET["waited"] += time.perf_counter() - started
+
+
+class Measured:
+    """A timed unit of the benchmark: waits for a quiet machine first, records how busy others kept it."""
+
+    def __enter__(self):
+        wait_for_quiet()
+        self.busy, self.own, self.wall = _cpu_busy_seconds(), _own_cpu_seconds(), time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.perf_counter() - self.wall
+        others = (_cpu_busy_seconds() - self.busy) - (_own_cpu_seconds() - self.own)
+        if wall > 0.05:
+            CONTENTION.append(max(others, 0.0) / (wall * os.cpu_count()))
+        return False
+
+
+def parse_size(text: str) -> tuple[str, int]:
+    text = text.strip().lower()
+    if text in SIZES:
+        return text, SIZES[text]
+    multiplier = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
+    number = int(float(text.rstrip("km")) * multiplier)
+    return text, number
+
+
+def generate(folder: Path, orders: int) -> dict:
+    """Orders as Parquet and as CSV (same rows) plus assignments.csv, with ingest.demo; reused when present."""
+    customers = round(orders / ORDERS_PER_CUSTOMER)
+    marker = folder / "generated.json"
+    if marker.exists() and json.loads(marker.read_text()).get("customers") == customers:
+        log(f"reusing generated files in {folder}")
+        return json.loads(marker.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    info = {"customers": customers}
+    for fmt in ("parquet", "csv"):
+        log(f"generating {customers:,} customers as {fmt} in {folder}")
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "ingest.demo", "--customers", str(customers), "--no-load", "--out", str(folder)]
+        subprocess.run(command + (["--csv"] if fmt == "csv" else []), cwd=ROOT, check=True, capture_output=True)
+        info[f"{fmt}_generate_seconds"] = round(time.perf_counter() - started, 1)
+        info[f"{fmt}_bytes"] = (folder / f"orders.{fmt}").stat().st_size
+    import pyarrow.parquet as pq
+
+    info["orders"] = pq.ParquetFile(folder / "orders.parquet").metadata.num_rows
+    marker.write_text(json.dumps(info))
+    return info
+
+
+def ingest(folder: Path, scratch: Path) -> tuple[dict, Path]:
+    """Import the CSV and the Parquet file into fresh stores (children); assignments into the Parquet one."""
+    out = {}
+    for fmt in ("csv", "parquet"):
+        root = scratch / f"store-{fmt}"
+        shutil.rmtree(root, ignore_errors=True)
+        log(f"ingesting orders.{fmt}")
+        with Measured():
+            out[fmt] = run_child("_ingest", "orders", str(folder / f"orders.{fmt}"), str(root))
+        log(f"  {out[fmt]['seconds']:.1f} s, peak {out[fmt]['peak_mib']:.0f} MiB")
+    log("ingesting assignments.csv")
+    root = scratch / "store-parquet"
+    with Measured():
+        out["assignments"] = run_child("_ingest", "assignments", str(folder / "assignments.csv"), str(root))
+    log(f"  {out['assignments']['seconds']:.1f} s, peak {out['assignments']['peak_mib']:.0f} MiB")
+    if out["csv"]["orders_in_store"] != out["parquet"]["orders_in_store"]:
+        raise RuntimeError(f"CSV and Parquet imports differ: {out['csv']['orders_in_store']} vs {out['parquet']['orders_in_store']}")
+    shutil.rmtree(scratch / "store-csv", ignore_errors=True)  # 10M rows: ~1 GB with the original kept
+    return out, root
+
+
+def cold_pages(root: Path, runs: int) -> dict:
+    """Each page in new processes: truly cold (store files evicted first), then cold (page cache as left)."""
+    files = store_files(root)
+    out: dict = {"evicted_check": []}
+    for page in page_queries():
+        samples = {"truly_cold": [], "cold": []}
+        for _ in range(runs):
+            wait_for_quiet()
+            evict(files)
+            out["evicted_check"].append(resident_bytes(files))
+            with Measured():
+                samples["truly_cold"].append(run_child("_page", str(root), page))
+            with Measured():
+                samples["cold"].append(run_child("_page", str(root), page))
+        out[page] = {mode: summarise(runs_) for mode, runs_ in samples.items()}
+        log(f"  {page}: cold {out[page]['cold']['total']:.3f} s, truly cold {out[page]['truly_cold']['total']:.3f} s")
+    return out
+
+
+def summarise(samples: list[dict]) -> dict:
+    """Median of the page totals and of each query, and the largest peak memory over the runs."""
+    return {
+        "total": statistics.median(s["total"] for s in samples),
+        "total_min": min(s["total"] for s in samples),
+        "queries": {q: statistics.median(s["queries"][q] for s in samples) for q in samples[0]["queries"]},
+        "peak_mib": max(s.get("peak_mib", 0.0) for s in samples),
+        "rss_before_mib": max(s.get("rss_before_mib", 0.0) for s in samples),
+        "runs": len(samples),
+    }
+
+
+def warm_pages(root: Path, runs: int) -> dict:
+    """Every page on one connection in this process: a first pass, then `runs` timed passes."""
+    from store import Store
+
+    pages = page_queries()
+    con = Store(root).connect()
+    out = {}
+    try:
+        for page, queries in pages.items():
+            samples = []
+            for attempt in range(runs + 1):
+                ctx: dict = {}
+                times = {}
+                with Measured():
+                    start = time.perf_counter()
+                    for name, fn in queries:
+                        began = time.perf_counter()
+                        fn(con, ctx)
+                        times[name] = time.perf_counter() - began
+                    sample = {"total": time.perf_counter() - start, "queries": times}
+                if attempt == 0:
+                    first = sample
+                else:
+                    samples.append(sample)
+            out[page] = {"warm": summarise(samples), "first_pass": first}
+            log(f"  {page}: warm {out[page]['warm']['total']:.3f} s (first pass {first['total']:.3f} s)")
+    finally:
+        con.close()
+    return out
+
+
+def ltv(root: Path, runs: int) -> dict:
+    from store import Store
+
+    with Measured():
+        cold = run_child("_ltv", str(root))
+    con = Store(root).connect()
+    times = []
+    for _ in range(runs):
+        with Measured():
+            start = time.perf_counter()
+            value_model(con)
+            times.append(time.perf_counter() - start)
+    con.close()
+    return {"cold": cold, "warm": statistics.median(times), "customers": cold["customers"]}
+
+
+def compare(ours, theirs, keys: list[str]) -> dict:
+    """Largest relative difference per numeric column between our frame and the baseline's."""
+    import numpy as np
+    import pandas as pd
+
+    ours = ours.copy()
+    theirs = theirs.copy()
+    for frame in (ours, theirs):
+        for key in keys:
+            frame[key] = pd.to_datetime(frame[key]) if "month" in key or key == "period" else frame[key].astype("int64")
+    merged = ours.merge(theirs, on=keys, how="outer", suffixes=("_ours", "_pandas"), indicator=True)
+    unmatched = int((merged["_merge"] != "both").sum())
+    worst, bad = 0.0, []
+    for column in [c for c in theirs.columns if c not in keys and c in ours.columns]:
+        a = pd.to_numeric(merged[f"{column}_ours"].astype(float), errors="coerce").to_numpy()
+        b = pd.to_numeric(merged[f"{column}_pandas"].astype(float), errors="coerce").to_numpy()
+        if not np.array_equal(np.isnan(a), np.isnan(b)):
+            bad.append(f"{column} (nulls differ)")
+            continue
+        both = ~np.isnan(a)
+        diff = np.abs(a[both] - b[both]) / np.maximum(np.abs(b[both]), 1e-9)
+        worst_here = float(diff.max()) if diff.size else 0.0
+        worst = max(worst, worst_here)
+        if worst_here > 1e-6:
+            bad.append(f"{column} (rel diff {worst_here:.2e})")
+    return {"match": unmatched == 0 and not bad, "rows": len(merged), "unmatched_rows": unmatched,
+            "max_rel_diff": worst, "mismatched": bad}
+
+
+def against_pandas(root: Path, parquet: Path, runs: int) -> dict:
+    """KPI table and cohort matrix: ours (fresh connection, then warm) vs the pandas baseline, same process."""
+    import pandas_baseline as baseline
+    from metrics import cohorts, kpis
+    from store import Store
+
+    ours_fns = {"kpi_table": kpis.kpi_table, "cohort_matrix": cohorts.cohort_matrix}
+    theirs_fns = {"kpi_table": baseline.kpi_table, "cohort_matrix": baseline.cohort_matrix}
+    keys = {"kpi_table": ["period"], "cohort_matrix": ["cohort_month", "age"]}
+    out = {}
+    for name in ours_fns:
+        wait_for_quiet()
+        with PeakMemory() as memory, Measured():
+            start = time.perf_counter()
+            con = Store(root).connect()
+            ours = ours_fns[name](con)
+            cold = time.perf_counter() - start
+            con.close()
+        ours_memory = memory.extra
+        con = Store(root).connect()
+        warm = []
+        for _ in range(runs):
+            with Measured():
+                start = time.perf_counter()
+                ours_fns[name](con)
+                warm.append(time.perf_counter() - start)
+        con.close()
+        del con
+        wait_for_quiet()
+        with PeakMemory() as memory, Measured():
+            start = time.perf_counter()
+            frame = baseline.read_orders(parquet)
+            read = time.perf_counter() - start
+            start = time.perf_counter()
+            theirs = theirs_fns[name](frame)
+            first_compute = time.perf_counter() - start
+        theirs_memory = memory.extra
+        computes = [first_compute]
+        for _ in range(runs - 1):
+            with Measured():
+                start = time.perf_counter()
+                theirs_fns[name](frame)
+                computes.append(time.perf_counter() - start)
+        del frame
+        release_memory()
+        check = compare(ours, theirs, keys[name])
+        out[name] = {
+            "ours_cold": cold, "ours_warm": statistics.median(warm),
+            "pandas_read": read, "pandas_compute": statistics.median(computes),
+            "pandas_read_compute": read + first_compute,
+            "ours_peak_extra_mib": round(ours_memory, 1), "pandas_peak_extra_mib": round(theirs_memory, 1),
+            "check": check,
+        }
+        log(f"  {name}: ours warm {out[name]['ours_warm']:.3f} s vs pandas {out[name]['pandas_compute']:.3f} s; "
+            f"match={check['match']} (max rel diff {check['max_rel_diff']:.1e})")
+    return out
+
+
+# ---- report -----------------------------------------------------------------------------------------
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+def mib(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value / 1024:.2f} GiB" if value >= 1024 else f"{value:.0f} MiB"
+
+
+def table_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for label, r in results["sizes"].items():
+        n = f"{r['orders']:,}"
+        ing = r["ingest"]
+        gen = r["generated"]
+        rows.append([f"Ingest CSV ({gen['csv_bytes'] / MIB:,.0f} MiB) → queryable", n, seconds(ing["csv"]["seconds"]), "", "", mib(ing["csv"]["peak_mib"])])
+        rows.append([f"Ingest Parquet ({gen['parquet_bytes'] / MIB:,.0f} MiB) → queryable", n, seconds(ing["parquet"]["seconds"]), "", "", mib(ing["parquet"]["peak_mib"])])
+        rows.append(["Ingest assignments CSV (rebuilds derived tables)", n, seconds(ing["assignments"]["seconds"]), "", "", mib(ing["assignments"]["peak_mib"])])
+        totals = {"warm": 0.0, "cold": 0.0, "truly_cold": 0.0}
+        peak_all = 0.0
+        for page in r["warm"]:
+            warm = r["warm"][page]["warm"]
+            cold = r["cold"][page]["cold"]
+            truly = r["cold"][page]["truly_cold"]
+            rows.append([f"{page} page, warm", n, seconds(warm["total"]), "", "", ""])
+            rows.append([f"{page} page, cold (new process)", n, seconds(cold["total"]), "", "", mib(cold["peak_mib"])])
+            rows.append([f"{page} page, truly cold (files evicted)", n, seconds(truly["total"]), "", "", mib(truly["peak_mib"])])
+            totals["warm"] += warm["total"]
+            totals["cold"] += cold["total"]
+            totals["truly_cold"] += truly["total"]
+            peak_all = max(peak_all, cold["peak_mib"], truly["peak_mib"])
+        rows.append(["All pages together, warm", n, seconds(totals["warm"]), "", "", ""])
+        rows.append(["All pages together, cold", n, seconds(totals["cold"]), "", "", mib(peak_all)])
+        rows.append(["All pages together, truly cold", n, seconds(totals["truly_cold"]), "", "", mib(peak_all)])
+        for name, title in (("kpi_table", "KPI table"), ("cohort_matrix", "Cohort matrix")):
+            p = r["pandas"][name]
+            memory = (f"ours +{mib(p['ours_peak_extra_mib'])}, pandas +{mib(p['pandas_peak_extra_mib'])} "
+                      f"({p['pandas_peak_extra_mib'] / max(p['ours_peak_extra_mib'], 1):.1f}x)")
+            match = "" if p["check"]["match"] else " NUMBERS DIFFER"
+            rows.append([f"{title}, warm vs pandas compute{match}", n, seconds(p["ours_warm"]), seconds(p["pandas_compute"]),
+                         f"{p['pandas_compute'] / p['ours_warm']:.1f}x", ""])
+            rows.append([f"{title}, cold vs pandas read+compute{match}", n, seconds(p["ours_cold"]),
+                         seconds(p["pandas_read_compute"]), f"{p['pandas_read_compute'] / p['ours_cold']:.1f}x", memory])
+        if r.get("ltv"):
+            lt = r["ltv"]
+            rows.append([f"Customer value page: model fit + predictions ({lt['customers']:,} customers), warm", n, seconds(lt["warm"]), "", "", ""])
+            rows.append(["Customer value page: model fit + predictions, cold (new process)", n, seconds(lt["cold"]["total"]), "", "", mib(lt["cold"]["peak_mib"])])
+    return rows
+
+
+def detail_rows(results: dict) -> list[list[str]]:
+    rows = []
+    for label, r in results["sizes"].items():
+        n = f"{r['orders']:,}"
+        for page in r["warm"]:
+            for query in r["warm"][page]["warm"]["queries"]:
+                rows.append([f"{page} · {query}", n,
+                             seconds(r["warm"][page]["warm"]["queries"][query]),
+                             seconds(r["cold"][page]["cold"]["queries"][query]),
+                             seconds(r["cold"][page]["truly_cold"]["queries"][query])])
+    return rows
+
+
+def markdown(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def target_checks(results: dict) -> list[str]:
+    out = []
+    for label, r in results["sizes"].items():
+        if r["orders"] < 0.9 * TARGET_ROWS:
+            continue
+        tag = f"{r['orders']:,} orders"
+
+        def check(ok: bool, text: str) -> None:
+            out.append(f"- {'MET ' if ok else 'MISSED'} {text} ({tag})")
+
+        for page in r["warm"]:
+            w, c = r["warm"][page]["warm"]["total"], r["cold"][page]["cold"]["total"]
+            t = r["cold"][page]["truly_cold"]["total"]
+            check(w < TARGETS["page_warm"], f"{page}: warm {w:.3f} s < {TARGETS['page_warm']} s")
+            check(c < TARGETS["page_cold"], f"{page}: cold {c:.3f} s < {TARGETS['page_cold']} s (truly cold {t:.3f} s)")
+        for name in ("kpi_table", "cohort_matrix"):
+            p = r["pandas"][name]
+            ratio = p["pandas_compute"] / p["ours_warm"]
+            check(ratio >= TARGETS["ratio"] and p["check"]["match"],
+                  f"{name}: {ratio:.1f}x faster than pandas (warm vs compute) >= {TARGETS['ratio']:.0f}x; numbers match: {p['check']['match']}")
+        for fmt in ("csv", "parquet"):
+            i = r["ingest"][fmt]
+            check(i["seconds"] < TARGETS["ingest_seconds"], f"ingest {fmt}: {i['seconds']:.1f} s < {TARGETS['ingest_seconds']:.0f} s")
+            check(i["peak_mib"] < TARGETS["peak_mib"], f"ingest {fmt}: peak {mib(i['peak_mib'])} < 2 GiB")
+        i = r["ingest"]["assignments"]
+        check(i["peak_mib"] < TARGETS["peak_mib"], f"ingest assignments: peak {mib(i['peak_mib'])} < 2 GiB ({i['seconds']:.1f} s)")
+        pages_peak = max(max(x["cold"]["peak_mib"], x["truly_cold"]["peak_mib"]) for x in r["cold"].values() if isinstance(x, dict) and "cold" in x)
+        check(pages_peak < TARGETS["peak_mib"], f"page queries: peak {mib(pages_peak)} < 2 GiB")
+    return out or ["- (targets apply at 10M orders; this run is smaller, so nothing is checked)"]
+
+
+def render(results: dict) -> str:
+    main = markdown(["metric", "orders", "ours", "pandas", "ratio", "peak memory"], table_rows(results))
+    detail = markdown(["page · query", "orders", "warm", "cold", "truly cold"], detail_rows(results))
+    m = results["machine"]
+    lines = [
+        f"# Benchmark {results['started']}",
+        "",
+        f"Machine: {m['cpus']} CPUs, {m['memory_gib']:.0f} GiB RAM, {m['platform']}; Python {m['python']}, "
+        f"DuckDB {m['duckdb']}, pandas {m['pandas']}, pyarrow {m['pyarrow']}. Runs: warm median of {results['runs']}, "
+        f"cold and truly cold median of {results['cold_runs']} new processes, pandas median of {results['runs']}.",
+        f"Code: {results['source']['root']}, git {results['source']['git_head'] or 'n/a'}"
+        + (f" plus {len(results['source']['uncommitted'])} uncommitted files" if results["source"]["uncommitted"] else "")
+        + f", sources {results['source']['sources_sha256']}"
+        + ("" if all(r.get("sources_sha256_after") == results["source"]["sources_sha256"] for r in results["sizes"].values())
+           else " (WARNING: the sources changed during the run; numbers mix versions)") + ".",
+        f"1-minute load average while measuring ({m['cpus']} CPUs; above {m['cpus']} means other work competed for them): "
+        + "; ".join(f"{r['orders']:,} orders: median {r['load_average']['median']:.1f}, max {r['load_average']['max']:.1f}"
+                    for r in results["sizes"].values()) + ".",
+        "",
+        main,
+        "",
+        "Targets:",
+        *target_checks(results),
+        "",
+        "Per query (medians; cold = new process with a fresh connection per query, truly cold = store files evicted):",
+        "",
+        detail,
+        "",
+    ]
+    for label, r in results["sizes"].items():
+        lines.append(f"Ingest phases at {r['orders']:,} orders (seconds, peak MiB of the phase):")
+        for fmt in ("csv", "parquet", "assignments"):
+            phases = ", ".join(f"{p['phase']} {p['seconds']:.1f} s / {p['peak_mib']:.0f} MiB" for p in r["ingest"][fmt]["phases"])
+            lines.append(f"- {fmt}: {phases}")
+        checks = [c for c in r["cold"]["evicted_check"] if c is not None]
+        lines.append(f"- page cache after eviction (fincore): at most {max(checks) if checks else 'n/a'} bytes of the store's files resident")
+        for name in ("kpi_table", "cohort_matrix"):
+            c = r["pandas"][name]["check"]
+            lines.append(f"- pandas check {name}: match={c['match']}, {c['rows']} rows, max relative difference {c['max_rel_diff']:.1e}"
+                         + (f", mismatched: {', '.join(c['mismatched'])}" if c["mismatched"] else ""))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def source_state() -> dict:
+    """Which code is measured: git HEAD, uncommitted files, and a hash of the project's Python sources."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/*.py")):
+        if path.parts[-2] in ("metrics", "store", "ingest", "ui", "pages", "bench"):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+
+    def git(*args: str) -> str | None:
+        try:
+            out = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=30)
+        except OSError:
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return {"root": str(ROOT), "git_head": git("rev-parse", "--short", "HEAD"),
+            "uncommitted": dirty.splitlines() if dirty else [], "sources_sha256": digest.hexdigest()[:16]}
+
+
+def machine() -> dict:
+    import duckdb
+    import pandas as pd
+    import pyarrow
+
+    return {"cpus": os.cpu_count(), "memory_gib": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3,
+            "platform": platform.platform(), "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "pandas": pd.__version__, "pyarrow": pyarrow.__version__}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in CHILDREN:
+        print(json.dumps(CHILDREN[argv[0]](*argv[1:]), default=str))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1m,10m", help="comma-separated order counts: 200k, 1m, 10m, 2.5m ...")
+    parser.add_argument("--quick", action="store_true", help="~200k orders, 2 warm runs, 1 cold run, no model fit: about a minute")
+    parser.add_argument("--runs", type=int, default=5, help="warm and pandas runs (median)")
+    parser.add_argument("--cold-runs", type=int, default=3, help="new processes per page for cold and truly cold")
+    parser.add_argument("--no-ltv", action="store_true", help="skip the customer-value model fit")
+    parser.add_argument("--scratch", type=Path, help="folder for generated files and stores (default: a new temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary scratch folder (a --scratch folder is always kept)")
+    parser.add_argument("--out", type=Path, help="results file (.md; a .json is written beside it)")
+    parser.add_argument("--quiet", type=float, metavar="SHARE", nargs="?", const=0.15,
+                        help="before each measurement wait until other processes use under SHARE of the CPUs "
+                             "(default 0.15; at most 15 minutes per wait)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.runs, args.cold_runs, args.no_ltv = "200k", 2, 1, True
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    QUIET["max_busy"] = args.quiet
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="repurchase-bench-"))
+    scratch.mkdir(parents=True, exist_ok=True)
+    started = datetime.now()
+    results = {"started": started.isoformat(timespec="seconds"), "runs": args.runs, "cold_runs": args.cold_runs,
+               "machine": machine(), "source": source_state(), "sizes": {}}
+    out = args.out or ROOT / "bench" / "results" / f"{started:%Y%m%d-%H%M%S}-{'-'.join(label for label, _ in sizes)}.md"
+    try:
+        for label, orders in sizes:
+            log(f"== {label}: about {orders:,} orders")
+            folder = scratch / label
+            generated = generate(folder / "files", orders)
+            size = {"orders": generated["orders"], "generated": generated}
+            size["ingest"], root = ingest(folder / "files", folder)
+            log("pages: cold and truly cold (new processes)")
+            size["cold"] = cold_pages(root, args.cold_runs)
+            log("pages: warm (this process)")
+            size["warm"] = warm_pages(root, args.runs)
+            log("pandas baseline")
+            size["pandas"] = against_pandas(root, folder / "files" / "orders.parquet", args.runs)
+            if not args.no_ltv:
+                log("customer value page (model fit and predictions)")
+                size["ltv"] = ltv(root, 1 if args.quick else min(args.runs, 3))
+            size["sources_sha256_after"] = source_state()["sources_sha256"]
+            size["load_average"] = {"min": min(LOADS), "median": statistics.median(LOADS), "max": max(LOADS)}
+            size["contention"] = {"units": len(CONTENTION), "median": statistics.median(CONTENTION or [0.0]),
+                                  "p90": sorted(CONTENTION or [0.0])[int(0.9 * (len(CONTENTION) - 1))] if CONTENTION else 0.0,
+                                  "max": max(CONTENTION or [0.0]), "waited_seconds": round(QUIET["waited"], 1)}
+            LOADS.clear()
+            CONTENTION.clear()
+            QUIET["waited"] = 0.0
+            results["sizes"][label] = size
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
+    finally:
+        if not args.keep and args.scratch is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    text = render(results)
+    out.write_text(text, encoding="utf-8")
+    out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
+    print(text)
+    log(f"results written to {out} and {out.with_suffix('.json')} in {(datetime.now() - started).total_seconds():.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
