@@ -50,7 +50,8 @@ for tiles in TILE_ROWS:
             st.metric(
                 metric_label(kpi, ctx.language),
                 format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
-                delta=change_text(row[f"{kpi}_mom"], kind, ctx, "vs_last_month") if pd.notna(row[f"{kpi}_mom"]) else None,
+                delta=change_text(row[f"{kpi}_mom"], kind, ctx, "vs_last_month", number_first=True)
+                if pd.notna(row[f"{kpi}_mom"]) else None,
                 help=help_text(kpi, ctx.language),
             )
             st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")

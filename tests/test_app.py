@@ -80,3 +80,11 @@ def test_presentation_mode_shows_one_kpi_set(open_page, demo_store):
     app = open_page(demo_store.root, present="true")
     assert [m.label for m in app.metric] == ["Repurchase rate", "Purchase frequency", "AOV", "Revenue per customer"]
     assert not app.get("plotly_chart")
+
+
+def test_tile_deltas_carry_their_sign_in_both_languages(open_page, demo_store):
+    """st.metric colours a delta by its leading sign, so the number must come first in Chinese too."""
+    for language in ("English", "中文"):
+        app = open_page(demo_store.root, month="2025-12", lang=language)
+        deltas = [m.proto.delta for m in app.metric if m.proto.delta]
+        assert deltas and all(d[0] in "+-" for d in deltas), deltas

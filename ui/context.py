@@ -79,10 +79,10 @@ def apply_presentation_style() -> None:
         """
         <style>
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-        [data-testid="stMetricValue"] { font-size: 3.4rem; }
-        [data-testid="stMetricLabel"] p { font-size: 1.4rem; }
-        [data-testid="stMetricDelta"] { font-size: 1.3rem; }
         .stMainBlockContainer p, .stMainBlockContainer li { font-size: 1.3rem; }
+        [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.6rem !important; }
+        [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.5rem !important; }
+        [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.3rem !important; }
         </style>
         """
     )

@@ -50,8 +50,13 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     from ui import auth
 
     customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
-    st.dataframe(frame, hide_index=True, column_config=column_config(frame.columns, language, currency, labels),
-                 key=key, height=height or "auto")
+    config = column_config(frame.columns, language, currency, labels)
+    for column in frame.columns:  # date formats only for real dates: rejected rows keep the file's text
+        if isinstance(config.get(column), dict) and config[column].get("type_config", {}).get("type") == "date" \
+                and not pd.api.types.is_datetime64_any_dtype(frame[column]) \
+                and frame[column].map(lambda v: isinstance(v, str)).any():
+            config[column] = st.column_config.Column(config[column].get("label"))
+    st.dataframe(frame, hide_index=True, column_config=config, key=key, height=height or "auto")
     if customer_list and not auth.may_download_customer_lists():
         st.caption(auth.t("customer_list_note", language))
         return

@@ -19,10 +19,12 @@ def segment_name(value: str, language: str) -> str:
     return str(value)
 
 
-def change_text(change, kind: str, ctx, versus: str) -> str:
-    """'+2.1 pt vs last month' / '环比 +2.1 个百分点'."""
+def change_text(change, kind: str, ctx, versus: str, number_first: bool = False) -> str:
+    """'+2.1 pt vs last month' / '环比 +2.1 个百分点' (st.metric needs the sign first: number_first)."""
     number = format_change(change, kind, ctx.language)
-    return f"{t(versus, ctx.language)} {number}" if ctx.language == "zh" else f"{number} {t(versus, ctx.language)}"
+    if ctx.language == "zh" and not number_first:
+        return f"{t(versus, ctx.language)} {number}"
+    return f"{number} {t(versus, ctx.language)}"
 
 
 def move_sentence(ctx, month: date) -> str:
