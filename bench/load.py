@@ -1,19 +1,27 @@
-"""Load test: 20 browser sessions read the dashboard while an analyst uploads an export.
+"""Load test: 20 sessions read the dashboard while an analyst uploads an export.
 
 Bounded and local: the app runs on 127.0.0.1 only, the sessions and rounds are capped, and the
 whole run stops by itself after --max-seconds. Not part of `make test` (it takes a few minutes).
 
-    .venv/bin/python bench/load.py                      # 20 viewers x 3 rounds of 5 pages, one upload
+    .venv/bin/python bench/load.py                      # 20 websocket viewers x 3 rounds of 5 pages, one upload
+    .venv/bin/python bench/load.py --clients browser    # the same with 20 Chromium tabs
     .venv/bin/python bench/load.py --sessions 10 --rounds 2 --customers 20000
+
+Two kinds of viewer:
+- `websocket` (default): a client speaking Streamlit's own protocol, as the browser does, one
+  connection per session; each page is a rerun of that session on the page (as a click in the
+  navigation is) and lasts until the server reports the script finished. It measures the server,
+  without 20 browsers competing with it for the same two cores;
+- `browser`: headless Chromium tabs (Playwright, Debian's /usr/bin/chromium) that open each page's
+  address and wait until it is drawn: end to end, including drawing the charts, on the same cores.
 
 What it does:
 1. builds a demo store (`ingest.demo`, --customers customers, as `make run` does) in a temp folder,
    and a second export to upload (another seed: new orders, some overlapping);
 2. starts `streamlit run dashboard.py` on 127.0.0.1 (a free port) on that store;
-3. opens --sessions browser tabs (Debian's /usr/bin/chromium via Playwright, one browser), each
-   visiting the viewer pages (Overview, Cohorts, Customers, Customer value, Strategy tests) in turn,
-   starting at a different page, for --rounds rounds;
-4. meanwhile one more tab (the analyst) uploads the export on the Data page and imports it;
+3. starts --sessions viewers, each visiting the viewer pages (Overview, Cohorts, Customers,
+   Customer value, Strategy tests) in turn, starting at a different page, for --rounds rounds;
+4. meanwhile a Chromium tab (the analyst) uploads the export on the Data page and imports it;
 5. reports per page the load times (median, 90th percentile, max), every error (an exception box
    in a page, a page error in the browser, an HTTP 5xx, a timeout), the upload's time, which store
    versions the viewers saw, and checks the store afterwards (consistent, both batches there).
@@ -132,6 +140,51 @@ async def viewer(index: int, browser, base: str, rounds: int, deadline: float, t
         await context.close()
 
 
+async def ws_viewer(index: int, port: int, rounds: int, deadline: float, timeout: float,
+                    times: dict, errors: list, versions: set) -> None:
+    """A viewer speaking Streamlit's websocket protocol: one session, one rerun per page."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    names = list(PAGES)
+    async with websockets.connect(f"ws://{HOST}:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                  origin=f"http://{HOST}:{port}", max_size=None, open_timeout=timeout) as ws:
+        for round_ in range(rounds):
+            for step in range(len(names)):
+                if time.monotonic() > deadline:
+                    return
+                name = names[(index + step) % len(names)]
+                message = BackMsg()
+                message.rerun_script.query_string = ""
+                message.rerun_script.page_name = PAGES[name]
+                started = time.monotonic()
+                try:
+                    await ws.send(message.SerializeToString())
+                    while True:
+                        forward = ForwardMsg()
+                        forward.ParseFromString(await asyncio.wait_for(ws.recv(), timeout))
+                        kind = forward.WhichOneof("type")
+                        if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                            element = forward.delta.new_element
+                            if element.WhichOneof("type") == "exception":
+                                raise RuntimeError(f"exception box: {element.exception.message[:300]}")
+                            if element.WhichOneof("type") == "markdown" and "Store version" in element.markdown.body:
+                                found = re.search(r"Store version \d+", element.markdown.body)
+                                versions.add(found.group(0) if found else "?")
+                        if kind == "script_finished":
+                            if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                                continue
+                            if forward.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
+                                raise RuntimeError(f"script finished with {forward.script_finished}")
+                            break
+                    times.setdefault(name, []).append(time.monotonic() - started)
+                except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+                    errors.append(f"viewer {index} {name} round {round_ + 1}: {str(error).splitlines()[0][:300]}")
+                    if isinstance(error, (asyncio.TimeoutError, websockets.ConnectionClosed)):
+                        return
+
+
 async def analyst(browser, base: str, upload: Path, delay: float, timeout_ms: int, result: dict, errors: list) -> None:
     await asyncio.sleep(delay)
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
@@ -152,7 +205,8 @@ async def analyst(browser, base: str, upload: Path, delay: float, timeout_ms: in
         await context.close()
 
 
-async def run_load(base: str, upload: Path, sessions: int, rounds: int, max_seconds: float, timeout_ms: int) -> dict:
+async def run_load(base: str, upload: Path, sessions: int, rounds: int, max_seconds: float, timeout_ms: int,
+                   clients: str = "websocket") -> dict:
     from playwright.async_api import async_playwright
 
     times: dict[str, list[float]] = {}
@@ -166,7 +220,11 @@ async def run_load(base: str, upload: Path, sessions: int, rounds: int, max_seco
         await load_page(warm, base, timeout_ms)
         await warm.close()
         started = time.monotonic()
-        tasks = [viewer(i, browser, base, rounds, deadline, timeout_ms, times, errors, versions) for i in range(sessions)]
+        if clients == "browser":
+            tasks = [viewer(i, browser, base, rounds, deadline, timeout_ms, times, errors, versions) for i in range(sessions)]
+        else:
+            port = int(base.rsplit(":", 1)[1])
+            tasks = [ws_viewer(i, port, rounds, deadline, timeout_ms / 1000, times, errors, versions) for i in range(sessions)]
         tasks.append(analyst(browser, base, upload, 5.0, timeout_ms, upload_result, errors))
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=max_seconds + 60)
         elapsed = time.monotonic() - started
@@ -202,6 +260,7 @@ def percentile(values: list[float], q: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20, help=f"viewer sessions (at most {MAX_SESSIONS})")
+    parser.add_argument("--clients", choices=["websocket", "browser"], default="websocket", help="kind of viewer")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the five viewer pages per session")
     parser.add_argument("--customers", type=int, default=50_000, help="demo store size (make run: 50,000)")
     parser.add_argument("--max-seconds", type=float, default=600, help="stop the sessions after this long")
@@ -221,9 +280,10 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         server = start_server(store_root, port)
         base = f"http://{HOST}:{port}"
-        print(f"{sessions} viewer sessions x {rounds} rounds of {len(PAGES)} pages on {base}, "
+        print(f"{sessions} {args.clients} viewer sessions x {rounds} rounds of {len(PAGES)} pages on {base}, "
               f"uploading {upload.name} ({upload.stat().st_size / 1e6:.1f} MB) meanwhile …", flush=True)
-        result = asyncio.run(run_load(base, upload, sessions, rounds, max_seconds, int(args.page_timeout * 1000)))
+        result = asyncio.run(run_load(base, upload, sessions, rounds, max_seconds, int(args.page_timeout * 1000),
+                                      args.clients))
         healthy = urllib.request.urlopen(f"{base}/_stcore/health", timeout=5).read() == b"ok"
     finally:
         if server:
@@ -240,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"# Load test {datetime.now():%Y-%m-%d %H:%M}",
         "",
-        f"- {sessions} concurrent viewer sessions (headless Chromium, one browser) x {rounds} rounds of "
-        f"{len(PAGES)} pages, plus one analyst uploading on the Data page; demo store of {args.customers:,} customers",
+        f"- {sessions} concurrent viewer sessions ({'headless Chromium tabs, each page opened by its address' if args.clients == 'browser' else 'websocket clients speaking Streamlit protocol, each page a rerun of the session as a click in the navigation'}) "
+        f"x {rounds} rounds of {len(PAGES)} pages, plus one analyst (Chromium) uploading on the Data page; "
+        f"demo store of {args.customers:,} customers",
         f"- machine: {os.cpu_count()} cores; server and browser on the same machine (127.0.0.1)",
         f"- page loads: {len(all_times)} in {result['elapsed']:.0f} s; errors: {len(errors)}",
         f"- upload: {upload.name} imported in {result['upload'].get('upload_seconds', float('nan')):.1f} s "
@@ -264,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", "## Errors", *[f"- {e}" for e in errors[:100]]]
     report = "\n".join(lines) + "\n"
     print(report)
-    out = ROOT / "bench" / "results" / f"load-{datetime.now():%Y%m%d-%H%M%S}.md"
+    out = ROOT / "bench" / "results" / f"load-{args.clients}-{datetime.now():%Y%m%d-%H%M%S}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report, encoding="utf-8")
     print(f"written to {out.relative_to(ROOT)}")

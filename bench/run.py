@@ -715,6 +715,11 @@ def render(results: dict) -> str:
         + f", sources {results['source']['sources_sha256']}"
         + ("" if all(r.get("sources_sha256_after") == results["source"]["sources_sha256"] for r in results["sizes"].values())
            else " (WARNING: the sources changed during the run; numbers mix versions)") + ".",
+        "Other processes' share of the CPUs during the measurements (0 = machine otherwise idle): "
+        + "; ".join(f"{r['orders']:,} orders: median {r['contention']['median']:.0%}, 90th percentile {r['contention']['p90']:.0%}, "
+                    f"max {r['contention']['max']:.0%} over {r['contention']['units']} units"
+                    + (f", {r['contention']['waited_seconds']:.0f} s spent waiting for quiet" if r["contention"]["waited_seconds"] else "")
+                    for r in results["sizes"].values()) + ".",
         f"1-minute load average while measuring ({m['cpus']} CPUs; above {m['cpus']} means other work competed for them): "
         + "; ".join(f"{r['orders']:,} orders: median {r['load_average']['median']:.1f}, max {r['load_average']['max']:.1f}"
                     for r in results["sizes"].values()) + ".",

@@ -20,7 +20,6 @@ import hmac
 import os
 import re
 import sys
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa

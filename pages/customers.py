@@ -84,4 +84,4 @@ if not rfm.empty:
 due = data.due_for_repurchase(ctx.root, ctx.version, ctx.filters)
 st.subheader(ctx.t("due_title", count=f"{len(due):,}"))
 st.caption(ctx.t("due_caption") + " " + help_text("due_for_repurchase", ctx.language))
-show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360)
+show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360, customer_list=True)

@@ -65,9 +65,11 @@ st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_aliv
 st.caption(ctx.t("p_alive_note"))
 
 st.subheader(ctx.t("at_risk_valuable"))
-show_table(slipping_valuable(predictions), "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency, height=300)
+show_table(slipping_valuable(predictions), "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency,
+           height=300, customer_list=True)
 st.subheader(ctx.t("top_customers"))
-show_table(top_customers(predictions), "top_customers", "top_table", ctx.language, ctx.currency, height=300)
+show_table(top_customers(predictions), "top_customers", "top_table", ctx.language, ctx.currency, height=300,
+           customer_list=True)
 
 with st.expander(ctx.t("model_details")):
     holdout = report.get("holdout")

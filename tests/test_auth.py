@@ -4,7 +4,6 @@ A viewer (manager) reads pages; an analyst also uploads, removes and downloads c
 an admin also manages users and presets. Tested through the real app (AppTest and Chromium).
 """
 
-import json
 import os
 import stat
 import subprocess

@@ -5,7 +5,6 @@ is never deleted under it; no accepted batch is ever lost; a killed writer leave
 version in force and the next change cleans up after it.
 """
 
-import os
 import signal
 import subprocess
 import sys

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st_
 from python_calamine import CalamineWorkbook
 
-from conftest import fixture, tree_digest
+from conftest import tree_digest
 from ingest import ImportRefused, batch_problems, import_file, preview
 from metrics.due import due_for_repurchase
 from store import Store
