@@ -88,3 +88,10 @@ def test_tile_deltas_carry_their_sign_in_both_languages(open_page, demo_store):
         app = open_page(demo_store.root, month="2025-12", lang=language)
         deltas = [m.proto.delta for m in app.metric if m.proto.delta]
         assert deltas and all(d[0] in "+-" for d in deltas), deltas
+
+
+def test_currency_symbol_can_be_chosen_in_the_url(open_page, demo_store):
+    tiles = {m.label: m.value for m in open_page(demo_store.root, month="2025-12").metric}
+    assert tiles["AOV"].startswith("¥")  # the demo store's own currency (CNY)
+    tiles = {m.label: m.value for m in open_page(demo_store.root, month="2025-12", currency="USD").metric}
+    assert tiles["AOV"].startswith("$")

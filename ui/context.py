@@ -15,6 +15,7 @@ from ui import auth, data
 from ui.i18n import LANGUAGES, t
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
+CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
         for key in FILTER_KEYS:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
                            placeholder=t("all", lang))
+        st.selectbox(t("currency", lang), [None, *CURRENCIES], key="currency", bind="query-params",
+                     format_func=lambda code: code or f"{store.currency() or 'CNY'} ({t('from_data', lang)})",
+                     help=t("currency_help", lang))
 
 
 def apply_presentation_style() -> None:
@@ -122,7 +126,7 @@ def page_context() -> PageContext:
         presentation=bool(st.session_state.get("present")),
         store=store,
         version=version,
-        currency=store.currency() or "CNY",
+        currency=st.session_state.get("currency") or store.currency() or "CNY",
         facts=facts,
         user=auth.session_user(),
     )

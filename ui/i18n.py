@@ -27,6 +27,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "non-member": ("Non-members", "非会员"),
     "all": ("All", "全部"),
     "currency": ("Currency", "币种"),
+    "from_data": ("from the data", "按数据"),
+    "currency_help": ("The symbol amounts are shown with; the stored amounts are not converted.",
+                      "金额显示所用的货币符号；已存金额不做换算。"),
     "store_version": ("Store version {version} · orders {first} to {last}", "数据版本 {version} · 订单 {first} 至 {last}"),
     # messages
     "empty_store": (
