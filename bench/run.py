@@ -2,7 +2,7 @@
 
 Usage (from the project folder):
 
-    .venv/bin/python bench/run.py                    # 1M and 10M orders (about an hour)
+    .venv/bin/python bench/run.py --quiet            # 1M and 10M orders (about an hour; waits while others use the CPUs)
     .venv/bin/python bench/run.py --sizes 1m         # one size
     .venv/bin/python bench/run.py --quick            # ~200k orders, under a minute
     .venv/bin/python bench/run.py --out bench/results/latest.md
@@ -371,8 +371,9 @@ class Measured:
     def __exit__(self, *exc):
         wall = time.perf_counter() - self.wall
         others = (_cpu_busy_seconds() - self.busy) - (_own_cpu_seconds() - self.own)
+        self.share = max(others, 0.0) / (wall * os.cpu_count()) if wall > 0.05 else 0.0
         if wall > 0.05:
-            CONTENTION.append(max(others, 0.0) / (wall * os.cpu_count()))
+            CONTENTION.append(self.share)
         return False
 
 
@@ -415,13 +416,15 @@ def ingest(folder: Path, scratch: Path) -> tuple[dict, Path]:
         root = scratch / f"store-{fmt}"
         shutil.rmtree(root, ignore_errors=True)
         log(f"ingesting orders.{fmt}")
-        with Measured():
+        with Measured() as measured:
             out[fmt] = run_child("_ingest", "orders", str(folder / f"orders.{fmt}"), str(root))
+        out[fmt]["contention"] = round(measured.share, 3)
         log(f"  {out[fmt]['seconds']:.1f} s, peak {out[fmt]['peak_mib']:.0f} MiB")
     log("ingesting assignments.csv")
     root = scratch / "store-parquet"
-    with Measured():
+    with Measured() as measured:
         out["assignments"] = run_child("_ingest", "assignments", str(folder / "assignments.csv"), str(root))
+    out["assignments"]["contention"] = round(measured.share, 3)
     log(f"  {out['assignments']['seconds']:.1f} s, peak {out['assignments']['peak_mib']:.0f} MiB")
     if out["csv"]["orders_in_store"] != out["parquet"]["orders_in_store"]:
         raise RuntimeError(f"CSV and Parquet imports differ: {out['csv']['orders_in_store']} vs {out['parquet']['orders_in_store']}")
@@ -439,10 +442,12 @@ def cold_pages(root: Path, runs: int) -> dict:
             wait_for_quiet()
             evict(files)
             out["evicted_check"].append(resident_bytes(files))
-            with Measured():
+            with Measured() as measured:
                 samples["truly_cold"].append(run_child("_page", str(root), page))
-            with Measured():
+            samples["truly_cold"][-1]["contention"] = measured.share
+            with Measured() as measured:
                 samples["cold"].append(run_child("_page", str(root), page))
+            samples["cold"][-1]["contention"] = measured.share
         out[page] = {mode: summarise(runs_) for mode, runs_ in samples.items()}
         log(f"  {page}: cold {out[page]['cold']['total']:.3f} s, truly cold {out[page]['truly_cold']['total']:.3f} s")
     return out
@@ -456,6 +461,7 @@ def summarise(samples: list[dict]) -> dict:
         "queries": {q: statistics.median(s["queries"][q] for s in samples) for q in samples[0]["queries"]},
         "peak_mib": max(s.get("peak_mib", 0.0) for s in samples),
         "rss_before_mib": max(s.get("rss_before_mib", 0.0) for s in samples),
+        "contention_max": max(s.get("contention", 0.0) for s in samples),
         "runs": len(samples),
     }
 
@@ -473,13 +479,14 @@ def warm_pages(root: Path, runs: int) -> dict:
             for attempt in range(runs + 1):
                 ctx: dict = {}
                 times = {}
-                with Measured():
+                with Measured() as measured:
                     start = time.perf_counter()
                     for name, fn in queries:
                         began = time.perf_counter()
                         fn(con, ctx)
                         times[name] = time.perf_counter() - began
                     sample = {"total": time.perf_counter() - start, "queries": times}
+                sample["contention"] = measured.share
                 if attempt == 0:
                     first = sample
                 else:
@@ -609,24 +616,36 @@ def mib(value: float | None) -> str:
     return f"{value / 1024:.2f} GiB" if value >= 1024 else f"{value:.0f} MiB"
 
 
+BUSY = 0.2  # a measurement during which other processes used more than this share of the CPUs is flagged
+
+
+def busy(share: float | None) -> str:
+    return f" [others busy {share:.0%}]" if share and share > BUSY else ""
+
+
 def table_rows(results: dict) -> list[list[str]]:
     rows = []
     for label, r in results["sizes"].items():
         n = f"{r['orders']:,}"
         ing = r["ingest"]
         gen = r["generated"]
-        rows.append([f"Ingest CSV ({gen['csv_bytes'] / MIB:,.0f} MiB) → queryable", n, seconds(ing["csv"]["seconds"]), "", "", mib(ing["csv"]["peak_mib"])])
-        rows.append([f"Ingest Parquet ({gen['parquet_bytes'] / MIB:,.0f} MiB) → queryable", n, seconds(ing["parquet"]["seconds"]), "", "", mib(ing["parquet"]["peak_mib"])])
-        rows.append(["Ingest assignments CSV (rebuilds derived tables)", n, seconds(ing["assignments"]["seconds"]), "", "", mib(ing["assignments"]["peak_mib"])])
+        rows.append([f"Ingest CSV ({gen['csv_bytes'] / MIB:,.0f} MiB) → queryable{busy(ing['csv'].get('contention'))}", n,
+                     seconds(ing["csv"]["seconds"]), "", "", mib(ing["csv"]["peak_mib"])])
+        rows.append([f"Ingest Parquet ({gen['parquet_bytes'] / MIB:,.0f} MiB) → queryable{busy(ing['parquet'].get('contention'))}", n,
+                     seconds(ing["parquet"]["seconds"]), "", "", mib(ing["parquet"]["peak_mib"])])
+        rows.append([f"Ingest assignments CSV (rebuilds derived tables){busy(ing['assignments'].get('contention'))}", n,
+                     seconds(ing["assignments"]["seconds"]), "", "", mib(ing["assignments"]["peak_mib"])])
         totals = {"warm": 0.0, "cold": 0.0, "truly_cold": 0.0}
         peak_all = 0.0
         for page in r["warm"]:
             warm = r["warm"][page]["warm"]
             cold = r["cold"][page]["cold"]
             truly = r["cold"][page]["truly_cold"]
-            rows.append([f"{page} page, warm", n, seconds(warm["total"]), "", "", ""])
-            rows.append([f"{page} page, cold (new process)", n, seconds(cold["total"]), "", "", mib(cold["peak_mib"])])
-            rows.append([f"{page} page, truly cold (files evicted)", n, seconds(truly["total"]), "", "", mib(truly["peak_mib"])])
+            rows.append([f"{page} page, warm{busy(warm.get('contention_max'))}", n, seconds(warm["total"]), "", "", ""])
+            rows.append([f"{page} page, cold (new process){busy(cold.get('contention_max'))}", n, seconds(cold["total"]), "", "",
+                         mib(cold["peak_mib"])])
+            rows.append([f"{page} page, truly cold (files evicted){busy(truly.get('contention_max'))}", n, seconds(truly["total"]),
+                         "", "", mib(truly["peak_mib"])])
             totals["warm"] += warm["total"]
             totals["cold"] += cold["total"]
             totals["truly_cold"] += truly["total"]
