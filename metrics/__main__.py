@@ -107,21 +107,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _ltv(args) -> int:
-    from metrics.clv import ltv_report
-    from metrics.clv_model import ClvFitError
-
+def _report_or_refusal(args, compute, refusal: type[Exception], prefix: str) -> dict | None:
+    """Run compute(con) on the store; print the report as JSON when asked, or the refusal and return None."""
     con = Store(args.store).connect()
     try:
-        report = ltv_report(con, cutoff=args.cutoff)
-    except ClvFitError as problem:
-        print(json.dumps({"error": str(problem)}) if args.json else f"Cannot fit: {problem}", file=sys.stdout if args.json else sys.stderr)
-        return 2
+        report = compute(con)
+    except refusal as problem:
+        print(json.dumps({"error": str(problem)}) if args.json else f"{prefix}: {problem}",
+              file=sys.stdout if args.json else sys.stderr)
+        return None
     finally:
         con.close()
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
-        return 0
+    return report
+
+
+def _ltv(args) -> int:
+    from metrics.clv import ltv_report
+    from metrics.clv_model import ClvFitError
+
+    report = _report_or_refusal(args, lambda con: ltv_report(con, cutoff=args.cutoff), ClvFitError, "Cannot fit")
+    if report is None or args.json:
+        return 2 if report is None else 0
     bgnbd, gamma = report["bgnbd"], report["gamma_gamma"]
     print(f"Fitted on {report['customers']:,} customers up to {report['cutoff']} in {report['fit_seconds']:.2f} s")
     print("  BG/NBD      " + "  ".join(f"{k}={bgnbd[k]:.4g} (se {bgnbd['se'][k]:.2g})" for k in ("r", "alpha", "a", "b"))
@@ -140,18 +148,11 @@ def _ltv(args) -> int:
 def _experiment(args) -> int:
     from metrics.experiments import ExperimentError, experiment_report
 
-    con = Store(args.store).connect()
-    try:
-        report = experiment_report(con, args.experiment, window_days=args.window, cuped_days=args.cuped)
-    except ExperimentError as problem:
-        print(json.dumps({"error": str(problem)}) if args.json else f"Cannot analyse: {problem}",
-              file=sys.stdout if args.json else sys.stderr)
-        return 2
-    finally:
-        con.close()
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
-        return 0
+    report = _report_or_refusal(
+        args, lambda con: experiment_report(con, args.experiment, window_days=args.window, cuped_days=args.cuped),
+        ExperimentError, "Cannot analyse")
+    if report is None or args.json:
+        return 2 if report is None else 0
     print(f"{report['experiment']} ({report['strategy']}), {report['window_days']}-day window, control {report['control']!r}")
     for arm in report["arms"]:
         print(f"  {arm['variant']:12} assigned {arm['assigned']:,}, matured {arm['matured']:,}")
