@@ -3,22 +3,37 @@
 Imports one export into the store and prints the validation summary. Exit codes:
 0 imported (possibly with rejected rows), 2 file refused, nothing stored.
 Also: `--list-presets`, `--save-preset NAME` (save the mapping used, for next month's file),
-`--remove BATCH_ID` (take a batch out again).
+`--remove BATCH_ID` (take a batch out again), and
+
+    python -m ingest assignments-from-orders --experiment NAME --start DATE --end DATE
+        [--column coupon_code] [--values A,B] [--strategy TAG] [--cost N] [--store DIR] [--json]
+
+which derives an observational experiment from an order column (ingest.derived_assignments).
 """
 
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 
 from ingest.mapping import Preset, builtin_presets, saved_presets
 from ingest.pipeline import ImportReport, import_file
 from ingest.readers import ImportRefused
 from store import STORE_ENV, Store
+from store.schema import DIMENSIONS
+
+DERIVE_COMMAND = "assignments-from-orders"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest", description="Import an order export into the store.")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [DERIVE_COMMAND]:
+        return derive_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest", description="Import an order export into the store.",
+        epilog=f"Derive an observational experiment from an order column: python -m ingest {DERIVE_COMMAND} --help",
+    )
     parser.add_argument("file", nargs="?", type=Path, help="CSV, Excel (.xlsx) or Parquet export")
     parser.add_argument("--preset", help="column mapping preset (see --list-presets); detected when omitted")
     parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
@@ -65,6 +80,53 @@ def main(argv: list[str] | None = None) -> int:
         ).save(store.root / "presets" / f"{args.save_preset}.json")
         store.record_event("save_preset", preset=args.save_preset, file=report.file)
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=str) if args.json else summary(report))
+    return 0
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-11-30") from None
+
+
+def derive_main(argv: list[str]) -> int:
+    """`assignments-from-orders`: an observational experiment from an order column; 2 when refused."""
+    from ingest.derived_assignments import derive_assignments
+
+    parser = argparse.ArgumentParser(
+        prog=f"python -m ingest {DERIVE_COMMAND}",
+        description="Derive experiment assignments from an order column (observational: customers chose the value).",
+    )
+    parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
+    parser.add_argument("--experiment", required=True, help="name of the new experiment")
+    parser.add_argument("--column", default="coupon_code", help=f"order column: {', '.join(DIMENSIONS)} (default coupon_code)")
+    parser.add_argument("--start", required=True, type=_day, help="first day of the campaign period, YYYY-MM-DD")
+    parser.add_argument("--end", required=True, type=_day, help="last day of the campaign period, YYYY-MM-DD")
+    parser.add_argument("--values", help="comma-separated values that make a variant (default: every value in the period)")
+    parser.add_argument("--strategy", help="strategy tag, e.g. personalised_offers")
+    parser.add_argument("--cost", type=float, help="cost per customer of the variant arms")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    values = [v for v in args.values.split(",")] if args.values else None
+    try:
+        result = derive_assignments(Store(args.store), args.experiment, args.start, args.end, column=args.column,
+                                    values=values, strategy=args.strategy, cost=args.cost)
+    except ImportRefused as refused:
+        if args.json:
+            print(json.dumps({"refused": str(refused)}, ensure_ascii=False))
+        else:
+            print(f"Refused: {refused}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+        return 0
+    arms = ", ".join(f"{variant} {n:,}" for variant, n in result["arms"].items())
+    print(f"Experiment {result['experiment']!r} derived from orders.{result['derived_from']}, "
+          f"{result['start']} to {result['end']} (batch {result['batch_id']}): {arms}.")
+    print("  Observational: customers chose the value, so a lift is an association, not proof of cause.")
+    for warning in result["warnings"]:
+        print(f"  warning: {warning}")
     return 0
 
 

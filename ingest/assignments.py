@@ -28,10 +28,13 @@ CONTROL_NAMES = ("control", "ctrl", "baseline", "a", "对照", "对照组")
 
 
 def import_assignments(path: Path | str, store: Store, user: str | None = None, via: str = "cli",
-                       pseudonym_key: str | None = None) -> dict:
+                       pseudonym_key: str | None = None, derived_from: str | None = None,
+                       details: dict | None = None) -> dict:
     """Import an assignments file as a store batch; return the report as a dict.
 
     Customer ids are pseudonymised with the same key as the orders (see ingest.privacy).
+    `derived_from` (an orders column) marks assignments made from orders rather than uploaded
+    (observational; see ingest.derived_assignments); `details` are added to the batch record.
     """
     path = Path(path)
     key = pseudonym_key or privacy.key_from_env()
@@ -68,9 +71,10 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
                     try_strptime(date_text({col('assigned_at')}), $formats) as assigned_at,
                     {col('strategy')} as strategy,
                     parse_number({col('cost_per_customer')}) as cost_per_customer,
+                    $derived_from::varchar as derived_from,
                 from raw
                 """,
-                {"first": raw.first_data_row, "formats": ISO_FORMATS + MONTH_FIRST},
+                {"first": raw.first_data_row, "formats": ISO_FORMATS + MONTH_FIRST, "derived_from": derived_from},
             )
             if key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
@@ -121,7 +125,7 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
             con.close()
         record = {"kind": "assignments", "file": path.name, "mapping": columns, "rows_read": raw.rows,
                   "rows_accepted": accepted, "rows_rejected": rejected, "warnings": warnings,
-                  "pseudonym_key_id": key_id}
+                  "pseudonym_key_id": key_id, **(details or {})}
         batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
     return {**record, "batch_id": batch["id"]}
 

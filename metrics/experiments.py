@@ -2,6 +2,8 @@
 
 Each assigned customer is measured on valid orders in [assigned_at, assigned_at + window_days);
 only customers whose window has fully elapsed by the data's end (max order_ts) are counted.
+Observational experiments (derived from an order column, `derived_from` set) enter customers at
+an order, so their window is (assigned_at, assigned_at + window_days): the entry order is no outcome.
 Definitions, formulas and decisions: docs/experiments.md.
 """
 
@@ -59,6 +61,7 @@ arm_customers as (
         any_value(variant) as variant,
         min(assigned_at) as assigned_at,
         coalesce(max(cost_per_customer), 0) as cost,
+        bool_or(derived_from is not null) as observational,
     from assignments
     where experiment = $experiment
     group by customer_id
@@ -80,8 +83,8 @@ valid_orders as (
 windowed as (
     select
         matured.customer_id,
-        count(*) filter (where order_ts >= assigned_at) as orders,
-        sum(amount) filter (where order_ts >= assigned_at) as revenue,
+        count(*) filter (where order_ts >= assigned_at and not (observational and order_ts = assigned_at)) as orders,
+        sum(amount) filter (where order_ts >= assigned_at and not (observational and order_ts = assigned_at)) as revenue,
         count(*) filter (where order_ts < assigned_at) as pre_orders,
         sum(amount) filter (where order_ts < assigned_at) as pre_revenue,
     from matured
@@ -220,6 +223,7 @@ bucketed as (
     join valid_orders
         on valid_orders.customer_id = matured.customer_id
         and valid_orders.order_ts >= matured.assigned_at
+        and not (matured.observational and valid_orders.order_ts = matured.assigned_at)
         and valid_orders.order_ts < matured.assigned_at + to_days(cast($window_days as integer))
     group by all
 ),
@@ -243,7 +247,11 @@ with data_end as (
 ),
 
 arm_customers as (
-    select customer_id, any_value(variant) as variant, min(assigned_at) as assigned_at,
+    select
+        customer_id,
+        any_value(variant) as variant,
+        min(assigned_at) as assigned_at,
+        bool_or(derived_from is not null) as observational,
     from assignments
     where experiment = $experiment
     group by customer_id
@@ -257,6 +265,7 @@ first_orders as (
         on orders.customer_id = arm_customers.customer_id
         and orders.is_valid
         and orders.order_ts >= arm_customers.assigned_at
+        and not (arm_customers.observational and orders.order_ts = arm_customers.assigned_at)
     group by arm_customers.customer_id
 ),
 
@@ -295,6 +304,7 @@ with arm_customers as (
         any_value(variant) as variant,
         min(assigned_at) as assigned_at,
         cast(coalesce(max(cost_per_customer), 0) as double) as cost,
+        bool_or(derived_from is not null) as observational,
     from assignments
     where experiment = $experiment
     group by customer_id
@@ -314,6 +324,7 @@ in_window as (
         on orders.customer_id = arm_customers.customer_id
         and orders.is_valid
         and orders.order_ts >= arm_customers.assigned_at
+        and not (arm_customers.observational and orders.order_ts = arm_customers.assigned_at)
         and orders.order_ts < arm_customers.assigned_at + to_days(cast($window_days as integer))
     group by all
 ),
@@ -450,6 +461,8 @@ with final as (
     select
         experiment,
         any_value(strategy) as strategy,
+        case when bool_or(derived_from is not null) then 'observational' else 'randomised' end as design,
+        any_value(derived_from) as derived_from,
         list(distinct variant order by variant) as variants,
         count(distinct customer_id) as customers,
         min(assigned_at) as first_assigned,
@@ -488,9 +501,11 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
 
 
 def list_experiments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """One row per experiment: strategy, variants, customers, first and last assignment."""
+    """One row per experiment: strategy, design (randomised / observational), the order column an
+    observational one was derived from, variants, customers, first and last assignment."""
     rows = _rows(con, EXPERIMENTS_SQL, {})
-    return pd.DataFrame(rows, columns=["experiment", "strategy", "variants", "customers", "first_assigned", "last_assigned"])
+    return pd.DataFrame(rows, columns=["experiment", "strategy", "design", "derived_from", "variants", "customers",
+                                       "first_assigned", "last_assigned"])
 
 
 def find_control(variants: list[str], control: str | None = None, experiment: str = "") -> str:
@@ -604,9 +619,10 @@ def experiment_report(
     params = _params(experiment, window_days, pre_days, cap_percentile, margin)
     totals = _rows(con, CUSTOMER_CTES + "," + _totals_sql(by_date=False), params)
     by_arm = {(r["variant"], r["metric"]): r for r in totals}
-    strategy = con.execute(
-        "select any_value(strategy) from assignments where experiment = $experiment", {"experiment": experiment}
-    ).fetchall()[0][0]
+    strategy, derived_from = con.execute(
+        "select any_value(strategy), any_value(derived_from) from assignments where experiment = $experiment",
+        {"experiment": experiment},
+    ).fetchall()[0]
     variants = [r["variant"] for r in info if r["variant"] != control]
     if weights and any(weights.get(r["variant"], 0) <= 0 for r in info):
         names = ", ".join(r["variant"] for r in info)
@@ -642,10 +658,11 @@ def experiment_report(
         for r, ph, pb in zip(family, st.holm(p), st.benjamini_hochberg(p)):
             r["p_holm"], r["p_bh"] = ph, pb
 
-    # SRM on the analysed (matured) customers; an arm with none still counts, as 0
+    # SRM on the analysed (matured) customers; an arm with none still counts, as 0. Not for an
+    # observational experiment: customers chose their arm, so no split was planned.
     counts = [r["matured"] for r in info]
     srm_weights = [weights[r["variant"]] for r in info] if weights else None
-    srm_stat, srm_p = st.srm_test(counts, srm_weights)
+    srm_stat, srm_p = st.srm_test(counts, srm_weights) if derived_from is None else (math.nan, math.nan)
     balance_p = min((b["p_value"] for b in balance if not _nan(b["p_value"])), default=math.nan)
     cap_value = next((r["revenue_cap"] for r in totals), None)
     arms = []
@@ -656,6 +673,8 @@ def experiment_report(
     report = {
         "experiment": experiment,
         "strategy": strategy,
+        "design": "randomised" if derived_from is None else "observational",
+        "derived_from": derived_from,
         "window_days": int(window_days),
         "control": control,
         "data_end": info[0]["data_end"],
@@ -666,6 +685,7 @@ def experiment_report(
         "results": results,
         "health": {
             "srm_p": srm_p, "srm_chi2": srm_stat, "srm_flag": bool(srm_p < SRM_ALPHA) if not _nan(srm_p) else False,
+            "srm_applicable": derived_from is None,
             "balance_p": balance_p, "balance_flag": bool(balance_p < BALANCE_ALPHA) if not _nan(balance_p) else False,
             "balance": balance,
             "multi_arm_customers": int(sum(r["multi_arm"] for r in info)),
@@ -702,10 +722,13 @@ def _money(x: float) -> str:
 def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin") -> dict:
     """One sentence per experiment of what was learned, in English and Chinese (zh-CN).
 
-    Significance is read on the Holm-adjusted p, which is the p quoted.
+    Significance is read on the Holm-adjusted p, which is the p quoted. An observational
+    experiment's sentence states an association ("was associated with"), never an effect, and ends
+    with why.
     """
     en_label, zh_label = strategy_label(report["strategy"])
     days = report["window_days"]
+    observational = report.get("design") == "observational"
     en, zh = [], []
     for variant in dict.fromkeys(r["variant"] for r in report["results"]):
         by_metric = {r["metric"]: r for r in report["results"] if r["variant"] == variant}
@@ -714,7 +737,12 @@ def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin"
         rep = by_metric["repurchased"]
         p = rep["p_holm"]
         points = rep["abs_lift"] * 100
-        if not _nan(p) and p < alpha:
+        if not _nan(p) and p < alpha and observational:
+            more_en, more_zh = ("higher", "高") if points > 0 else ("lower", "低")
+            en.append(f"using {variant} was associated with a repurchase rate {abs(points):.1f} points {more_en} "
+                      f"within {days} days than control ({_p_text(p)})")
+            zh.append(f"使用 {variant} 与 {days} 天内复购率{more_zh} {abs(points):.1f} 个百分点相关（{_p_text(p)}）")
+        elif not _nan(p) and p < alpha:
             more_en, more_zh = ("more", "高") if points > 0 else ("less", "低")
             en.append(f"{who_en} repurchased {abs(points):.1f} points {more_en} often within {days} days ({_p_text(p)})")
             zh.append(f"{who_zh} {days} 天内复购率{more_zh} {abs(points):.1f} 个百分点（{_p_text(p)}）")
@@ -734,9 +762,24 @@ def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin"
     if health["srm_flag"]:
         warn_en = f" Warning: sample ratio mismatch ({_p_text(health['srm_p'])}); do not trust these results."
         warn_zh = f"警告：样本比例不匹配（{_p_text(health['srm_p'])}），结果不可信。"
+    if observational:
+        warn_en, warn_zh = _observational_caveat(report)
     text_en = f"{en_label}: " + "; ".join(en) + "." + warn_en
     text_zh = f"{zh_label}：" + "；".join(zh) + "。" + warn_zh
     return {"en": text_en, "zh": text_zh}
+
+
+def _observational_caveat(report: dict) -> tuple[str, str]:
+    """Why an observational lift is no proof of cause, and the balance check when it failed."""
+    column = report.get("derived_from") or "an order column"
+    en = (f" Observational (from orders.{column}): customers chose to use it, so this is an association, "
+          "not proof it caused the difference.")
+    zh = f"观察性比较（来自 orders.{column}）：是否使用由客户自己选择，这只是相关，不能证明由其引起。"
+    health = report["health"]
+    if health.get("balance_flag"):
+        en += f" Users already bought differently before (pre-period balance {_p_text(health['balance_p'])})."
+        zh += f"使用者在分组前的购买行为已有差异（分组前平衡性 {_p_text(health['balance_p'])}）。"
+    return en, zh
 
 
 # ---- all experiments -------------------------------------------------------------------------

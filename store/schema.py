@@ -36,6 +36,7 @@ ASSIGNMENTS = {
     "assigned_at": "TIMESTAMP",
     "strategy": "VARCHAR",
     "cost_per_customer": "DECIMAL(18,2)",
+    "derived_from": "VARCHAR",  # NULL = uploaded (randomised); an orders column = observational, derived
 }
 
 DIMENSIONS = ("channel", "region", "store", "member_tier", "category", "coupon_code")

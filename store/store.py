@@ -176,7 +176,10 @@ class Store:
             for name in DERIVED_TABLES:
                 path = version_dir / f"{name}.parquet"
                 if path.exists():
-                    con.execute(f"create view {name} as select * from read_parquet({sql_path(path)})")
+                    source = f"select * from read_parquet({sql_path(path)})"
+                    if name == "assignments":  # versions built before a column was added get it as NULL
+                        source += f" union all by name {_typed_nulls(schema.ASSIGNMENTS)} where false"
+                    con.execute(f"create view {name} as {source}")
             return con
         raise StoreChanged(f"The store at {self.root} kept changing while being opened.")
 
@@ -464,6 +467,11 @@ def _delete_unless_read(version_dir: Path) -> None:
             if path.name != ".lock":
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
         shutil.rmtree(version_dir, ignore_errors=True)
+
+
+def _typed_nulls(columns: dict[str, str]) -> str:
+    """`select null::TYPE as name, ...` for a canonical table's columns."""
+    return "select " + ", ".join(f"null::{t} as {c}" for c, t in columns.items())
 
 
 def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
