@@ -785,7 +785,7 @@ def _observational_caveat(report: dict) -> tuple[str, str]:
 # ---- all experiments -------------------------------------------------------------------------
 
 SCORECARD_COLUMNS = [
-    "experiment", "strategy", "variant", "metric", "decision_metric", "n_control", "n_variant",
+    "experiment", "strategy", "design", "variant", "metric", "decision_metric", "n_control", "n_variant",
     "control_mean", "variant_mean", "abs_lift", "abs_ci_low", "abs_ci_high", "rel_lift", "ci_low", "ci_high",
     "p_value", "p_holm", "p_bh",
     "chance_to_win", "srm_flag", "status",
@@ -795,11 +795,11 @@ SCORECARD_COLUMNS = [
 def _all_reports(con, window_days: int, **kwargs) -> list[tuple[dict, dict | None, str]]:
     out = []
     for row in list_experiments(con).itertuples():
+        meta = {"experiment": row.experiment, "strategy": row.strategy, "design": row.design}
         try:
-            out.append(({"experiment": row.experiment, "strategy": row.strategy},
-                        experiment_report(con, row.experiment, window_days=window_days, **kwargs), "ok"))
+            out.append((meta, experiment_report(con, row.experiment, window_days=window_days, **kwargs), "ok"))
         except ExperimentError as error:
-            out.append(({"experiment": row.experiment, "strategy": row.strategy}, None, str(error)))
+            out.append((meta, None, str(error)))
     return out
 
 
@@ -825,7 +825,7 @@ def scorecard(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_me
 
 def strategy_summary(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_metric: str = "margin",
                      **kwargs) -> pd.DataFrame:
-    """Per experiment: strategy tag, its English and Chinese name, and what was learned in both languages."""
+    """Per experiment: strategy tag, design, the tag's English and Chinese name, and what was learned in both languages."""
     rows = []
     for meta, report, status in _all_reports(con, window_days, decision_metric=decision_metric, **kwargs):
         label_en, label_zh = strategy_label(meta["strategy"])
@@ -833,7 +833,8 @@ def strategy_summary(con: duckdb.DuckDBPyConnection, window_days: int = 60, deci
             "en": f"{label_en}: {status}", "zh": f"{label_zh}：暂无可分析数据（{status}）"}
         rows.append({**meta, "strategy_en": label_en, "strategy_zh": label_zh,
                      "summary_en": summary["en"], "summary_zh": summary["zh"]})
-    return pd.DataFrame(rows, columns=["experiment", "strategy", "strategy_en", "strategy_zh", "summary_en", "summary_zh"])
+    return pd.DataFrame(rows, columns=["experiment", "strategy", "design", "strategy_en", "strategy_zh", "summary_en",
+                                       "summary_zh"])
 
 
 # ---- time views -----------------------------------------------------------------------------

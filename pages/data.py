@@ -10,13 +10,18 @@ import hashlib
 import os
 import re
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import streamlit as st
 
 from ingest import ImportRefused, batch_problems, import_file, preview
 from ingest.assignments import import_assignments
+from ingest.derived_assignments import COLUMNS as DERIVE_COLUMNS
+from ingest.derived_assignments import derive_assignments, period_values
 from ingest.mapping import FIELDS, Preset
+from metrics.experiments import STRATEGIES, strategy_label
+from store import Store
 from ui import auth
 from ui.context import page_context
 from ui.tables import show_table
@@ -114,6 +119,65 @@ if uploaded is not None:
         except ImportRefused as refused:
             progress.empty()
             st.error(ctx.t("refused", reason=refused))
+
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def column_values(root: str, version: int, column: str, start: date, end: date) -> list[str]:
+    """Values of orders.<column> in the period, most customers first (the variant choices)."""
+    con = Store(root).connect(version)
+    try:
+        return [value for value, _ in period_values(con, column, start, end)]
+    finally:
+        con.close()
+
+
+def default_period(first: date, last: date) -> tuple[date, date]:
+    """The last whole month before the data's last month (the whole range when there is none)."""
+    end = last.replace(day=1) - timedelta(days=1)
+    return (end.replace(day=1), end) if end.replace(day=1) >= first else (first, last)
+
+
+def draw_derive_section() -> None:
+    """An observational experiment from an order column (e.g. coupon users vs the others)."""
+    first, last = ctx.facts["first_order"].date(), ctx.facts["last_order"].date()
+    start_default, end_default = default_period(first, last)
+    st.caption(ctx.t("derive_help"))
+    row = st.columns([1.2, 1, 1])
+    column = row[0].selectbox(ctx.t("derive_column"), DERIVE_COLUMNS, index=DERIVE_COLUMNS.index("coupon_code"),
+                              key="derive_column", format_func=lambda c: f"orders.{c}")
+    start = row[1].date_input(ctx.t("derive_start"), start_default, first, last, key="derive_start")
+    end = row[2].date_input(ctx.t("derive_end"), end_default, first, last, key="derive_end")
+    options = column_values(ctx.root, ctx.version, column, start, end) if start and end and start <= end else []
+    if not options:
+        st.caption(ctx.t("derive_no_values", column=column))
+    values = st.multiselect(ctx.t("derive_values"), options, key="derive_values",
+                            placeholder=ctx.t("derive_all_values"))
+    row = st.columns([1.4, 1.2, 1])
+    name = row[0].text_input(ctx.t("derive_name"), key="derive_name", max_chars=80)
+    tags = list({label: tag for tag, label in reversed(STRATEGIES.items())}.values())[::-1]  # one per strategy
+    strategy = row[1].selectbox(ctx.t("derive_strategy"), [None, *tags], key="derive_strategy",
+                                format_func=lambda tag: ctx.t("derive_no_strategy") if tag is None
+                                else strategy_label(tag)[1 if ctx.language == "zh" else 0])
+    cost = row[2].number_input(ctx.t("derive_cost"), 0.0, 1_000_000.0, 0.0, step=1.0, key="derive_cost")
+    if not st.button(ctx.t("derive_button"), key="derive_button", disabled=not (name or "").strip()):
+        return
+    try:
+        result = derive_assignments(ctx.store, name, start, end, column=column, values=values or None,
+                                    strategy=strategy, cost=cost or None, user=user.name, via="app",
+                                    pseudonym_key=pseudonym_key)
+    except ImportRefused as refused:
+        st.error(ctx.t("refused", reason=refused))
+        return
+    arms = ", ".join(f"{variant} {n:,}" for variant, n in result["arms"].items())
+    st.success(ctx.t("derived", experiment=result["experiment"], column=column, arms=arms))
+    for warning in result["warnings"]:
+        st.warning(warning)
+
+
+if ctx.facts["orders"]:
+    with st.expander(ctx.t("derive_title")):
+        draw_derive_section()
 
 st.subheader(ctx.t("batches"))
 batches = ctx.store.batches()

@@ -34,7 +34,8 @@ options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else
 st.subheader(ctx.t("what_worked"))
 summary = data.strategy_summary(ctx.root, ctx.version, window, decision_metric=decision, **options)
 for row in summary.itertuples():
-    st.markdown(f"- **{row.experiment}** · {row.summary_zh if ctx.language == 'zh' else row.summary_en}")
+    design = f" · _{ctx.t('design_observational')}_" if row.design == "observational" else ""
+    st.markdown(f"- **{row.experiment}**{design} · {row.summary_zh if ctx.language == 'zh' else row.summary_en}")
 
 scores = data.scorecard(ctx.root, ctx.version, window, decision_metric=decision, **options)
 st.subheader(ctx.t("scorecard", days=window))
@@ -43,7 +44,8 @@ language_index = 2 if ctx.language == "zh" else 1
 readable = scores.assign(
     strategy=scores["strategy"].map(lambda tag: STRATEGIES.get(tag, (tag, tag))[language_index - 1]),
     metric=scores["metric"].map(lambda m: METRICS[m][language_index]),
-)[["experiment", "strategy", "variant", "metric", "n_control", "n_variant", "control_mean", "variant_mean",
+    design=scores["design"].map(lambda d: ctx.t(f"design_{d}") if isinstance(d, str) else d),
+)[["experiment", "strategy", "design", "variant", "metric", "n_control", "n_variant", "control_mean", "variant_mean",
    "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win", "status"]]
 show_table(readable, "scorecard", "scorecard_table", ctx.language, ctx.currency)
 
@@ -55,12 +57,25 @@ except ExperimentError as problem:
     st.warning(str(problem))
     st.stop()
 
+observational = report.get("design") == "observational"
+if observational:
+    column = report.get("derived_from") or "?"
+    what = ctx.t("what_coupon_code" if column == "coupon_code" else "what_value")
+    st.warning(ctx.t("observational_warning", column=column, what=what), icon="⚠️")
+
 st.subheader(ctx.t("health"))
 health = report["health"]
 srm_p = f"{health['srm_p']:.3g}" if health.get("srm_p") is not None else "–"
-(st.error if health.get("srm_flag") else st.success)(ctx.t("srm_bad" if health.get("srm_flag") else "srm_ok", p=srm_p))
+if observational:
+    st.info(ctx.t("srm_not_applicable"))
+else:
+    (st.error if health.get("srm_flag") else st.success)(ctx.t("srm_bad" if health.get("srm_flag") else "srm_ok", p=srm_p))
 if health.get("balance_p") is not None:
-    st.caption(ctx.t("balance", p=f"{health['balance_p']:.3g}"))
+    balance_p = f"{health['balance_p']:.3g}"
+    if observational and health.get("balance_flag"):
+        st.warning(ctx.t("balance_differs", p=balance_p))
+    else:
+        st.caption(ctx.t("balance", p=balance_p))
 for arm in report["arms"]:
     st.caption(ctx.t("matured", variant=arm["variant"], matured=arm["matured"], assigned=arm["assigned"]))
 

@@ -140,6 +140,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "planner_result": ("With {n:,} customers per arm, a {days}-day test of {metric} detects a lift of {mde} ({rel} relative) with 80% power at 5% significance; baseline {base} from the last year.",
                        "每组 {n:,} 人、{days} 天的{metric}实验，在 80% 功效、5% 显著性下可检测到 {mde} 的提升（相对 {rel}）；基线 {base} 取自近一年。"),
     "arm_totals": ("Per-arm totals", "各组汇总"),
+    "design_randomised": ("randomised", "随机分组"),
+    "design_observational": ("observational", "观察性"),
+    "observational_warning": (
+        "Observational (derived from orders.{column}): customers chose to use {what}, so this lift is an association, "
+        "not proof {what} caused it; see the pre-period balance check.",
+        "观察性比较（来自 orders.{column}）：客户自行选择是否使用{what}，因此该提升只是相关，不能证明由{what}引起；"
+        "请查看分组前平衡性检查。",
+    ),
+    "what_coupon_code": ("the coupon", "优惠券"),
+    "what_value": ("that value", "该取值"),
+    "srm_not_applicable": ("Sample ratio check not applicable: customers chose their arm, so no split was planned.",
+                           "样本比例检查不适用：分组由客户自己的选择决定，没有计划比例。"),
+    "balance_differs": ("Pre-period balance p = {p}: the arms already bought differently before entering; the lift mixes that with any effect.",
+                        "分组前平衡性 p = {p}：各组在进入前的购买行为已有差异，提升中混有这部分差异。"),
     # customer value
     "value": ("Customer value", "客户价值"),
     "value_caption": ("Predicted with BG/NBD (purchases) and Gamma-Gamma (spend), fitted on this store; {months}-month horizon, {discount} monthly discount, {margin} margin.",
@@ -193,6 +207,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "batches": ("Stored batches", "已存储的批次"),
     "remove": ("Remove", "删除"),
     "removed": ("Removed batch {batch}.", "已删除批次 {batch}。"),
+    "derive_title": ("Derive an experiment from an order column", "从订单字段生成实验分组"),
+    "derive_help": (
+        "Each customer with a valid order in the period enters once: at their first order using one of the values "
+        "(variant = that value), otherwise at their first order in the period (control); the entry order is not "
+        "counted as a repurchase. Customers chose to use the value, so the result is observational: an association, "
+        "not proof of cause.",
+        "期间内有有效订单的客户各进入一次：首次使用所选取值的订单（分组 = 该取值），否则为期间内的首单（对照组）；"
+        "进入时的订单不计为复购。是否使用由客户自己选择，因此结果为观察性比较：只是相关，不能证明因果。",
+    ),
+    "derive_column": ("Order column", "订单字段"),
+    "derive_start": ("Campaign from", "活动开始"),
+    "derive_end": ("Campaign to", "活动结束"),
+    "derive_values": ("Values that make a variant", "作为实验组的取值"),
+    "derive_all_values": ("All values in the period", "期间内全部取值"),
+    "derive_no_values": ("orders.{column} has no value on valid orders in this period.", "该期间有效订单的 orders.{column} 均为空。"),
+    "derive_name": ("Experiment name", "实验名称"),
+    "derive_strategy": ("Strategy tag", "策略标签"),
+    "derive_no_strategy": ("(none)", "（无）"),
+    "derive_cost": ("Cost per customer of a variant", "实验组单客成本"),
+    "derive_button": ("Derive experiment", "生成实验"),
+    "derived": ("Derived {experiment} from orders.{column}: {arms}. Observational: read its lift on the Strategy tests page as an association, not proof of cause.",
+                "已从 orders.{column} 生成实验 {experiment}：{arms}。观察性比较：在「策略实验」页查看时，提升仅表示相关，不能证明因果。"),
     "confirm_remove": ("Remove {file} from the store? Its orders disappear from every page.",
                        "确定从数据中删除 {file}？其订单将从所有页面消失。"),
 }
@@ -220,6 +256,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "is_complete": ("Complete month", "完整月份"),
     "experiment": ("Experiment", "实验"),
     "strategy": ("Strategy", "策略"),
+    "design": ("Design", "设计"),
     "member_tier": ("Member tier", "会员等级"),
     "first_channel": ("First channel", "首单渠道"),
     "last_purchase": ("Last order", "最近下单日"),
