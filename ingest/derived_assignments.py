@@ -12,8 +12,9 @@ Rule, for a campaign period `start`..`end` (whole days, both included) and a lis
 - cost per customer, if given, is charged to the variant arms only (control received nothing).
 
 Customers chose to use the value, so this is not a randomised test: a lift mixes the value's
-effect with who chooses to use it. The batch is marked `derived_from = <column>` and every
-page and summary calls it observational.
+effect with who chooses to use it (frequent buyers have more chances to use a code, and control
+customers are by definition those who used none in the whole period). The batch is marked
+`derived_from = <column>` and every page and summary calls it observational.
 
 The assignments go through `import_assignments` (same validation, pseudonyms, batch, audit log
 and removal as an uploaded file); the derived file is kept as the batch's original.
