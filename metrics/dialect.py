@@ -31,3 +31,9 @@ def quantile(expr: str, q: float) -> str:
 def month_spine(start: str, end: str) -> str:
     """A one-column table `month` with every month start from start to end inclusive."""
     return f"(select cast(range as date) as month from range({start}, {end} + interval 1 month, interval 1 month))"
+
+
+def has_table(con, name: str) -> bool:
+    """Whether a table or view exists (a precomputed table is missing in store versions older than it)."""
+    return con.execute("select count(*) from information_schema.tables where table_name = $name",
+                       {"name": name}).fetchone()[0] > 0

@@ -4,6 +4,13 @@ Every KPI in `metrics.definitions.KPIS`, with its change against the previous pe
 and the same period a year earlier (`_yoy`): rates change in points, the rest relatively.
 New customers are those whose first valid order *ever* falls in the period (the cohort month
 comes from all history, whatever the filters), so filters never turn old customers into new.
+
+The table is computed in two steps: the base counts of each period and segment (orders,
+customers, new, repeat and trailing-year customers...), then the KPIs as ratios of them. The monthly
+base counts of the unfiltered store and of every segment of each breakdown dimension are
+precomputed at each upload into the small `kpi_base` table (see `kpi_base_sql`), so that the usual
+views (all customers, one segment, one filter value) read a few hundred rows; other requests
+count from the orders with the same SQL.
 """
 
 from dataclasses import replace
@@ -18,15 +25,15 @@ from metrics.filters import Filters
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 NON_MEMBER_TIERS = ("none", "non-member", "non member", "nonmember", "no", "0", "非会员", "普通用户")
+NOT_SET = {"member_tier": "none", "channel": "(not set)", "region": "(not set)", "category": "(not set)"}
 SEGMENTS = {
-    "member_tier": "coalesce(member_tier, 'none')",
-    "channel": "coalesce(channel, '(not set)')",
-    "region": "coalesce(region, '(not set)')",
-    "category": "coalesce(category, '(not set)')",
+    **{dimension: f"coalesce({dimension}, '{label}')" for dimension, label in NOT_SET.items()},
     "membership": "case when member_tier is null or lower(member_tier) in ("
     + ", ".join(f"'{t}'" for t in NON_MEMBER_TIERS)
     + ") then 'non-member' else 'member' end",
 }
+BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identified_revenue", "customers",
+               "new_customers", "repeat_customers", "customers_12m", "orders_12m")
 
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
@@ -44,41 +51,22 @@ def latest_full_month(con: duckdb.DuckDBPyConnection) -> date | None:
     ).fetchall()[0][0]
 
 
-def _change_columns() -> str:
-    """SQL for the _mom and _yoy columns of every KPI (lags over the continuous period spine)."""
-    columns = []
-    for kpi in KPIS:
-        for suffix, lag in (("mom", "1"), ("yoy", "$periods_per_year")):
-            previous = f"lag({kpi.key}, {lag}) over (partition by segment order by period)"
-            if kpi.key in RATES:
-                columns.append(f"{kpi.key} - {previous} as {kpi.key}_{suffix}")
-            else:
-                columns.append(f"{kpi.key} / nullif({previous}, 0) - 1 as {kpi.key}_{suffix}")
-    return ",\n                ".join(columns)
+def base_counts_ctes(grain: str, segment: str, where: str) -> str:
+    """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
-
-def kpi_table(
-    con: duckdb.DuckDBPyConnection,
-    filters: Filters = Filters(),
-    grain: str = "month",
-    by: str | None = None,
-) -> pd.DataFrame:
-    """One row per period (and `by` segment) in the filter's date range: every KPI plus _mom and _yoy changes."""
-    if grain not in GRAIN_MONTHS:
-        raise ValueError(f"grain must be one of {', '.join(GRAIN_MONTHS)}")
-    if by is not None and by not in SEGMENTS:
-        raise ValueError(f"by must be one of {', '.join(SEGMENTS)}")
-    first, last = data_range(con)
-    start = filters.start or first
-    end = filters.end or last
-    columns = ["period", "segment", *[k.key for k in KPIS], "is_complete"]
-    if start is None or end is None or start > end:
-        return pd.DataFrame(columns=columns)
-    where, params = filters.where("orders", dates=False)
+    Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
+    periods from $history_start_month to $range_end_month for every segment that has orders.
+    """
     months = GRAIN_MONTHS[grain]
-    segment = SEGMENTS[by] if by else "'all'"
-    sql = f"""
-        with filtered_orders as (
+    if grain == "month":
+        customer_periods = "select month as period, segment, customer_key, orders, cohort_month, from customer_months"
+    else:
+        customer_periods = f"""select date_trunc('{grain}', month) as period, segment, customer_key,
+                sum(orders) as orders, min(cohort_month) as cohort_month,
+            from customer_months
+            group by period, segment, customer_key"""
+    return f"""
+        filtered_orders as (
             select order_date, customer_key, cohort_month, amount, {segment} as segment,
             from orders
             where {where}
@@ -103,11 +91,20 @@ def kpi_table(
             group by period, segment
         ),
 
-        customer_periods as (
-            select period, segment, customer_key, count(*) as orders, min(cohort_month) as cohort_month,
-            from order_periods
+        customer_months as (
+            select
+                date_trunc('month', order_date) as month,
+                segment,
+                customer_key,
+                count(*) as orders,
+                min(cohort_month) as cohort_month,
+            from filtered_orders
             where customer_key is not null
-            group by period, segment, customer_key
+            group by month, segment, customer_key
+        ),
+
+        customer_periods as (
+            {customer_periods}
         ),
 
         customer_totals as (
@@ -119,13 +116,6 @@ def kpi_table(
                 count(*) filter (where orders >= 2) as repeat_customers,
             from customer_periods
             group by period, segment
-        ),
-
-        customer_months as (
-            select date_trunc('month', order_date) as month, segment, customer_key, count(*) as orders,
-            from filtered_orders
-            where customer_key is not null
-            group by month, segment, customer_key
         ),
 
         segments as (
@@ -199,27 +189,142 @@ def kpi_table(
                 on trailing_months.segment = spine.segment and trailing_months.month = spine.last_month
         ),
 
-        joined as (
+        base as (
             select
                 spine.period,
                 spine.segment,
                 spine.last_month,
                 coalesce(order_totals.orders, 0) as orders,
                 coalesce(order_totals.revenue, 0) as revenue,
-                coalesce(customer_totals.customers, 0) as customers,
-                coalesce(customer_totals.new_customers, 0) as new_customers,
-                coalesce(customer_totals.customers - customer_totals.new_customers, 0) as returning_customers,
-                customer_totals.repeat_customers,
+                coalesce(order_totals.guest_orders, 0) as guest_orders,
                 order_totals.identified_orders,
                 order_totals.identified_revenue,
-                coalesce(order_totals.guest_orders, 0) as guest_orders,
+                coalesce(customer_totals.customers, 0) as customers,
+                coalesce(customer_totals.new_customers, 0) as new_customers,
+                customer_totals.repeat_customers,
                 trailing_year.customers_12m,
                 trailing_year.orders_12m,
             from spine
             left join order_totals using (period, segment)
             left join customer_totals using (period, segment)
             left join trailing_year using (period, segment)
+        )
+    """
+
+
+def kpi_base_sql(by: str | None) -> str:
+    """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
+    segment = SEGMENTS[by] if by else "'all'"
+    return f"""
+        with {base_counts_ctes("month", segment, "orders.is_valid")}
+        select '{by or "all"}' as dimension, * from base
+    """
+
+
+def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:
+    """Parameters of `kpi_base_sql`: the store's whole date range."""
+    first, last = data_range(con)
+    return {"history_start": first, "history_start_month": first.replace(day=1),
+            "range_end": last, "range_end_month": last.replace(day=1)}
+
+
+def _cube_slice(con, filters: Filters, grain: str, by: str | None, last: date, end: date) -> tuple | None:
+    """(dimension, segment or None) if the precomputed kpi_base answers this request exactly, else None."""
+    if grain != "month":
+        return None
+    chosen = filters.dimension_values()
+    if by is not None:
+        if chosen:
+            return None
+        dimension, segment = by, None
+    elif not chosen:
+        dimension, segment = "all", None
+    elif len(chosen) == 1 and len(next(iter(chosen.values()))) == 1:
+        dimension, (segment,) = next(iter(chosen.items()))
+        if segment == NOT_SET[dimension]:  # that segment also holds orders without a value
+            return None
+    else:
+        return None
+    if end.replace(day=1) > last.replace(day=1):
+        return None  # the request reaches months after the data: precomputed periods stop at its end
+    if end < last and (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date() != end:
+        return None  # a month cut in the middle
+    if not dialect.has_table(con, "kpi_base"):
+        return None  # a store version written before kpi_base existed
+    return dimension, segment
+
+
+def _base_from_cube(segment: str | None) -> str:
+    """CTEs ending in `base`, read from the precomputed kpi_base table."""
+    segment_condition = "segment = $cube_segment" if segment is not None else "true"
+    label = "'all'" if segment is not None else "segment"
+    return f"""
+        cube as (
+            select period, {label} as segment, last_month, {", ".join(BASE_COUNTS)},
+            from kpi_base
+            where dimension = $cube_dimension and {segment_condition}
+                and period >= date_trunc('month', cast($history_start as date))
+                and period <= date_trunc('month', cast($range_end as date))
         ),
+
+        base as (
+            select * from cube
+            where segment in (select segment from cube group by segment having sum(orders) > 0)
+        )
+    """
+
+
+def _change_columns() -> str:
+    """SQL for the _mom and _yoy columns of every KPI (lags over the continuous period spine)."""
+    columns = []
+    for kpi in KPIS:
+        for suffix, lag in (("mom", "1"), ("yoy", "$periods_per_year")):
+            previous = f"lag({kpi.key}, {lag}) over (partition by segment order by period)"
+            if kpi.key in RATES:
+                columns.append(f"{kpi.key} - {previous} as {kpi.key}_{suffix}")
+            else:
+                columns.append(f"{kpi.key} / nullif({previous}, 0) - 1 as {kpi.key}_{suffix}")
+    return ",\n                ".join(columns)
+
+
+def kpi_table(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters = Filters(),
+    grain: str = "month",
+    by: str | None = None,
+) -> pd.DataFrame:
+    """One row per period (and `by` segment) in the filter's date range: every KPI plus _mom and _yoy changes."""
+    if grain not in GRAIN_MONTHS:
+        raise ValueError(f"grain must be one of {', '.join(GRAIN_MONTHS)}")
+    if by is not None and by not in SEGMENTS:
+        raise ValueError(f"by must be one of {', '.join(SEGMENTS)}")
+    first, last = data_range(con)
+    start = filters.start or first
+    end = filters.end or last
+    columns = ["period", "segment", *[k.key for k in KPIS], "is_complete"]
+    if start is None or end is None or start > end:
+        return pd.DataFrame(columns=columns)
+    start_month = start.replace(day=1)
+    history_start = date(start_month.year - 2, start_month.month, 1)  # a year for YoY of a trailing year
+    params = {
+        "history_start": history_start,
+        "range_start": start,
+        "range_end": end,
+        "data_end_next_day": pd.Timestamp(last) + pd.Timedelta(days=1),
+        "periods_per_year": 12 // GRAIN_MONTHS[grain],
+    }
+    cube = _cube_slice(con, filters, grain, by, last, end)
+    if cube:
+        base = _base_from_cube(cube[1])
+        params["cube_dimension"] = cube[0]
+        if cube[1] is not None:
+            params["cube_segment"] = cube[1]
+    else:
+        where, filter_params = filters.where("orders", dates=False)
+        base = base_counts_ctes(grain, SEGMENTS[by] if by else "'all'", where)
+        params.update(filter_params, history_start_month=history_start, range_end_month=end.replace(day=1))
+    sql = f"""
+        with {base},
 
         kpis as (
             select
@@ -230,15 +335,15 @@ def kpi_table(
                 revenue,
                 customers,
                 new_customers,
-                returning_customers,
-                returning_customers / nullif(customers, 0) as repurchase_rate,
+                customers - new_customers as returning_customers,
+                (customers - new_customers) / nullif(customers, 0) as repurchase_rate,
                 repeat_customers / nullif(customers, 0) as repeat_rate,
                 identified_orders / nullif(customers, 0) as frequency,
                 orders_12m / nullif(customers_12m, 0) as annual_frequency,
                 revenue / nullif(orders, 0) as aov,
                 identified_revenue / nullif(customers, 0) as revenue_per_customer,
                 guest_orders,
-            from joined
+            from base
         ),
 
         final as (
@@ -253,17 +358,6 @@ def kpi_table(
         where period >= date_trunc('{grain}', cast($range_start as date))
         order by segment, period
     """
-    start_month = start.replace(day=1)
-    history_start = date(start_month.year - 2, start_month.month, 1)  # a year for YoY of a trailing year
-    params.update({
-        "history_start": history_start,
-        "history_start_month": history_start,
-        "range_start": start,
-        "range_end": end,
-        "range_end_month": end.replace(day=1),
-        "data_end_next_day": pd.Timestamp(last) + pd.Timedelta(days=1),
-        "periods_per_year": 12 // months,
-    })
     frame = con.execute(sql, params).df()
     if by is None:
         frame = frame.drop(columns="segment")

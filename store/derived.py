@@ -10,27 +10,38 @@ with its `batch_seq`); outputs are written as Parquet files into a new version f
 - `customer_months`: one row per customer and month with a valid order.
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
+
+Then the summary tables of `metrics.precomputed` (monthly KPI base counts, cohort groups), so that
+the usual page views read a few hundred rows instead of every order.
 """
 
 from pathlib import Path
 
 import duckdb
 
+from metrics.precomputed import precomputed_tables
+
 
 def sql_path(path: Path) -> str:
     """A path as a quoted SQL string literal."""
     return "'" + str(path).replace("'", "''") + "'"
 
-ORDERS_SQL = """
-with ranked as (
-    select
-        *,
-        row_number() over (partition by order_id order by batch_seq desc) as batch_rank,
-    from batch_orders
-),
-
-latest as (
-    select * exclude (batch_rank) from ranked where batch_rank = 1
+def orders_sql(deduplicate: bool = True) -> str:
+    """The orders table; `deduplicate=False` when a single batch holds every order (ids are unique within a batch)."""
+    if deduplicate:
+        latest = """
+            select * exclude (batch_rank)
+            from (
+                select *, row_number() over (partition by order_id order by batch_seq desc) as batch_rank,
+                from batch_orders
+            )
+            where batch_rank = 1
+        """
+    else:
+        latest = "select * from batch_orders"
+    return f"""
+with latest as (
+    {latest}
 ),
 
 flagged as (
@@ -49,35 +60,32 @@ customer_keys as (
     from (select distinct customer_id from flagged where customer_id is not null)
 ),
 
-customer_sequence as (
+-- One window over each customer's orders numbers the valid ones; the others get nulls.
+sequenced as (
     select
-        order_id,
-        row_number() over (partition by customer_id order by order_ts, order_id)
-            as customer_order_seq,
-        date_diff(
-            'day',
-            lag(order_ts) over (partition by customer_id order by order_ts, order_id),
-            order_ts
-        ) as days_since_previous,
-        min(order_month) over (partition by customer_id) as cohort_month,
+        flagged.*,
+        customer_keys.customer_key,
+        is_valid and customer_id is not null as counts_for_customer,
+        row_number() over customer_history as customer_order_seq,
+        date_diff('day', lag(order_ts) over customer_history, order_ts) as days_since_previous,
+        min(order_month) over (partition by customer_id, counts_for_customer) as cohort_month,
     from flagged
-    where is_valid and customer_id is not null
+    left join customer_keys using (customer_id)
+    window customer_history as (partition by customer_id, counts_for_customer order by order_ts, order_id)
 ),
 
 final as (
     select
-        flagged.*,
-        customer_keys.customer_key,
-        customer_sequence.customer_order_seq,
-        customer_sequence.days_since_previous,
-        customer_sequence.cohort_month,
-    from flagged
-    left join customer_keys using (customer_id)
-    left join customer_sequence using (order_id)
+        * exclude (counts_for_customer, customer_order_seq, days_since_previous, cohort_month),
+        case when counts_for_customer then customer_order_seq end as customer_order_seq,
+        case when counts_for_customer then days_since_previous end as days_since_previous,
+        case when counts_for_customer then cohort_month end as cohort_month,
+    from sequenced
 )
 
-select * from final order by order_ts, order_id
+select * from final
 """
+
 
 CUSTOMERS_SQL = """
 with valid_orders as (
@@ -147,7 +155,7 @@ order by experiment, customer_id
 """
 
 DERIVED_TABLES = {
-    "orders": ORDERS_SQL,
+    "orders": orders_sql(),
     "customers": CUSTOMERS_SQL,
     "customer_months": CUSTOMER_MONTHS_SQL,
     "order_lines": ORDER_LINES_SQL,
@@ -155,13 +163,20 @@ DERIVED_TABLES = {
 }
 
 
-def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path) -> dict[str, int]:
-    """Build every derived table from the batch views and write them to out_dir; return row counts."""
+def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplicate: bool = True) -> dict[str, int]:
+    """Build every derived table and precomputed summary from the batch views into out_dir; return row counts."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    tables = {name: (sql, {}) for name, sql in DERIVED_TABLES.items()}
+    tables["orders"] = (orders_sql(deduplicate), {})
     counts = {}
-    for name, sql in DERIVED_TABLES.items():
-        con.execute(f"create or replace temp table {name} as {sql}")
-        target = out_dir / f"{name}.parquet"
-        con.execute(f"copy {name} to {sql_path(target)} (format parquet, compression zstd)")
-        counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+    for name, (sql, params) in tables.items():
+        counts[name] = _materialise(con, name, sql, params, out_dir)
+    for name, (sql, params) in precomputed_tables(con).items():
+        counts[name] = _materialise(con, name, sql, params, out_dir)
     return counts
+
+
+def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict, out_dir: Path) -> int:
+    con.execute(f"create or replace temp table {name} as {sql}", params)
+    con.execute(f"copy {name} to {sql_path(out_dir / f'{name}.parquet')} (format parquet, compression zstd)")
+    return con.execute(f"select count(*) from {name}").fetchone()[0]

@@ -42,6 +42,7 @@ from pathlib import Path
 import duckdb
 
 from store import schema
+from metrics.precomputed import PRECOMPUTED_TABLES
 from store.derived import DERIVED_TABLES, build_derived_tables
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
@@ -173,7 +174,7 @@ class Store:
                 continue  # replaced while we were opening it: read the manifest again
             weakref.finalize(con, pin.close)
             version_dir = self.root / "versions" / folder
-            for name in DERIVED_TABLES:
+            for name in (*DERIVED_TABLES, *PRECOMPUTED_TABLES):
                 path = version_dir / f"{name}.parquet"
                 if path.exists():
                     source = f"select * from read_parquet({sql_path(path)})"
@@ -363,9 +364,11 @@ class Store:
                         f"(select {', '.join(f'null::{t} as {c}' for c, t in columns.items())}) where false"
                     ]
                 con.execute(f"create temp view batch_{table} as " + " union all by name ".join(parts))
+                if table == "orders":
+                    order_batches = len(parts)
             version = f"v{self.manifest()['version'] + 1:06d}-{uuid.uuid4().hex[:6]}"
             build_dir = staging.path / "version"
-            counts = build_derived_tables(con, build_dir)
+            counts = build_derived_tables(con, build_dir, deduplicate=order_batches > 1)
             dedup = con.execute(
                 """
                 select batch_id, count(*) as rows_in_batch,

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import naive
 from metrics.cohorts import cohort_matrix
 from metrics.kpis import kpi_table
+from metrics.precomputed import precomputed_tables
 from store import schema
 from store.derived import DERIVED_TABLES
 
@@ -38,6 +39,8 @@ def connect_to(orders: pd.DataFrame) -> duckdb.DuckDBPyConnection:
         con.execute(f"create table batch_{table} as select {nulls}, 1 as batch_seq, 'b1' as batch_id where false")
     for name, sql in DERIVED_TABLES.items():
         con.execute(f"create table {name} as {sql}")
+    for name, (sql, params) in precomputed_tables(con).items():  # so unfiltered views read them
+        con.execute(f"create table {name} as {sql}", params)
     return con
 
 
