@@ -160,7 +160,7 @@ def draw_derive_section() -> None:
                                 format_func=lambda tag: ctx.t("derive_no_strategy") if tag is None
                                 else strategy_label(tag)[1 if ctx.language == "zh" else 0])
     cost = row[2].number_input(ctx.t("derive_cost"), 0.0, 1_000_000.0, 0.0, step=1.0, key="derive_cost")
-    if not st.button(ctx.t("derive_button"), key="derive_button", disabled=not (name or "").strip()):
+    if not st.button(ctx.t("derive_button"), key="derive_button"):  # a missing name is refused in words
         return
     try:
         result = derive_assignments(ctx.store, name, start, end, column=column, values=values or None,

@@ -58,7 +58,9 @@ def test_data_page_derives_an_experiment(demo_copy, monkeypatch):
     assert (app.date_input(key="derive_start").value, app.date_input(key="derive_end").value) == \
         (date(2025, 11, 1), date(2025, 11, 30))  # the last whole month before the data's last month
     assert app.multiselect(key="derive_values").options == ["DOUBLE11"]
-    assert app.button(key="derive_button").disabled  # no name yet
+    app.button(key="derive_button").click().run()  # no name yet: refused, nothing stored
+    assert any("Give the experiment a name" in e.value for e in app.error)
+    assert demo_copy.manifest()["version"] == version
     app.text_input(key="derive_name").input("double11_nov")
     app.selectbox(key="derive_strategy").set_value("personalised_offers").run()
     app.button(key="derive_button").click().run()
