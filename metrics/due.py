@@ -8,7 +8,7 @@ LAPSE_DAYS). Days are counted to the reference date: the filter's end, else the 
 import duckdb
 import pandas as pd
 
-from metrics import dialect
+from metrics.customer_facts import facts_ctes
 from metrics.filters import Filters
 
 LAPSE_MULTIPLE = 3
@@ -18,44 +18,9 @@ LAPSE_DAYS = 365
 def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
                        limit: int | None = None) -> pd.DataFrame:
     """Customers due for repurchase, most valuable first: last order, usual interval, days overdue, value."""
-    where, params = filters.where("orders")
+    facts, params = facts_ctes(con, filters)
     sql = f"""
-        with filtered_orders as (
-            select
-                customer_key,
-                customer_id,
-                order_date,
-                amount,
-                member_tier,
-                channel,
-                region,
-                {dialect.day_diff("order_date", "lag(order_date) over (partition by customer_key order by order_ts, order_id)")}
-                    as days_since_previous,
-            from orders
-            where {where} and customer_key is not null
-        ),
-
-        reference as (
-            select coalesce(cast($reference_date as date), max(order_date)) as reference_date,
-            from filtered_orders
-        ),
-
-        per_customer as (
-            select
-                customer_key,
-                any_value(customer_id) as customer_id,
-                arg_max(member_tier, order_date) as member_tier,
-                arg_max(channel, order_date) as last_channel,
-                arg_max(region, order_date) as region,
-                count(*) as orders,
-                sum(amount) as revenue,
-                max(order_date) as last_order_date,
-                {dialect.quantile("days_since_previous", 0.5)} as usual_interval_days,
-                {dialect.day_diff("any_value(reference.reference_date)", "max(order_date)")} as days_since_last_order,
-            from filtered_orders, reference
-            group by customer_key
-            having count(*) >= 2
-        ),
+        with {facts},
 
         final as (
             select
@@ -70,8 +35,9 @@ def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filter
                 days_since_last_order - usual_interval_days as days_overdue,
                 revenue,
                 revenue / orders as aov,
-            from per_customer
-            where days_since_last_order > usual_interval_days
+            from facts
+            where orders >= 2
+                and days_since_last_order > usual_interval_days
                 and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})
         )
 
@@ -79,6 +45,5 @@ def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filter
         order by revenue desc, days_overdue desc, customer_id
         limit $row_limit
     """
-    params["reference_date"] = filters.end
     params["row_limit"] = limit if limit is not None else 2**62
     return con.execute(sql, params).df()

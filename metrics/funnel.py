@@ -1,7 +1,8 @@
 """The repeat funnel: how many customers reach order 2, 3, 4, 5+, and how long they take.
 
 Orders are numbered per customer among the valid orders inside the filters, so with a date
-range the funnel describes purchases within that range.
+range the funnel describes purchases within that range. Unfiltered, the numbering stored in the
+orders table at upload is used.
 """
 
 import duckdb
@@ -14,6 +15,14 @@ TIME_TO_SECOND_BUCKETS = (7, 14, 30, 60, 90, 180, 365)
 
 
 def _numbered_orders(filters: Filters) -> tuple[str, dict]:
+    if filters == Filters():  # the orders table already numbers each customer's valid orders
+        return """
+            numbered_orders as (
+                select customer_key, order_ts, customer_order_seq as order_number, days_since_previous,
+                from orders
+                where customer_order_seq is not null
+            )
+        """, {}
     where, params = filters.where("orders")
     sql = f"""
         numbered_orders as (
@@ -36,10 +45,12 @@ def repeat_funnel(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
     sql = f"""
         with {numbered},
 
+        -- each customer has exactly one order numbered n for every n up to their count
         reached as (
-            select least(order_number, 5) as order_number, count(distinct customer_key) as customers,
+            select order_number, count(*) as customers,
             from numbered_orders
-            group by least(order_number, 5)
+            where order_number <= 5
+            group by order_number
         ),
 
         final as (

@@ -9,17 +9,19 @@ otherwise, with the same definitions.
 import duckdb
 
 from metrics.cohorts import cohort_base_sql
-from metrics.kpis import SEGMENTS, kpi_base_params, kpi_base_sql
+from metrics.customer_facts import customer_facts_sql
+from metrics.kpis import PRECOMPUTED_BREAKDOWNS, kpi_base_params, kpi_base_sql
 
-PRECOMPUTED_TABLES = ("kpi_base", "cohort_base")
+PRECOMPUTED_TABLES = ("kpi_base", "cohort_base", "customer_facts")
 
 
 def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict]]:
     """{table name: (SQL, parameters)} over the derived tables on `con`; empty for a store without valid orders."""
     if con.execute("select count(*) from orders where is_valid").fetchone()[0] == 0:
         return {}
-    kpi_base = " union all ".join(f"({kpi_base_sql(by)})" for by in (None, *SEGMENTS))
+    kpi_base = " union all ".join(f"({kpi_base_sql(by)})" for by in (None, *PRECOMPUTED_BREAKDOWNS))
     return {
         "kpi_base": (kpi_base, kpi_base_params(con)),
         "cohort_base": (cohort_base_sql(), {}),
+        "customer_facts": (customer_facts_sql(), {"reference_date": None}),
     }

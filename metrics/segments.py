@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from metrics import dialect
+from metrics.customer_facts import facts_ctes
 from metrics.filters import Filters
 from metrics.kpis import SEGMENTS, kpi_table, latest_full_month
 
@@ -64,40 +64,24 @@ def members_vs_non_members(con: duckdb.DuckDBPyConnection, month: date | None = 
     return {"table": frame.reset_index(), "frequency_multiple": float(multiple)}
 
 
-def _rfm_scored(filters: Filters) -> tuple[str, dict]:
-    where, params = filters.where("orders")
+def _rfm_scored(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, dict]:
+    facts, params = facts_ctes(con, filters)
     sql = f"""
-        filtered_orders as (
-            select customer_key, customer_id, order_date, amount, member_tier,
-            from orders
-            where {where} and customer_key is not null
-        ),
-
-        reference as (
-            select coalesce(cast($reference_date as date), max(order_date)) as reference_date,
-            from filtered_orders
-        ),
-
-        per_customer as (
-            select
-                customer_key,
-                any_value(customer_id) as customer_id,
-                arg_max(member_tier, order_date) as member_tier,
-                max(order_date) as last_order_date,
-                {dialect.day_diff("any_value(reference.reference_date)", "max(order_date)")} as recency_days,
-                count(*) as frequency,
-                sum(amount) as monetary,
-            from filtered_orders, reference
-            group by customer_key
-        ),
+        {facts},
 
         scored as (
             select
-                *,
-                ntile(5) over (order by recency_days desc) as r_score,
-                case when frequency >= 6 then 5 when frequency >= 4 then 4 else frequency end as f_score,
-                ntile(5) over (order by monetary) as m_score,
-            from per_customer
+                customer_key,
+                customer_id,
+                member_tier,
+                last_order_date,
+                days_since_last_order as recency_days,
+                orders as frequency,
+                revenue as monetary,
+                ntile(5) over (order by days_since_last_order desc, customer_key) as r_score,
+                case when orders >= 6 then 5 when orders >= 4 then 4 else orders end as f_score,
+                ntile(5) over (order by revenue, customer_key) as m_score,
+            from facts
         ),
 
         segmented as (
@@ -105,13 +89,12 @@ def _rfm_scored(filters: Filters) -> tuple[str, dict]:
             from scored
         )
     """
-    params["reference_date"] = filters.end
     return sql, params
 
 
 def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per RFM segment: customers, revenue, their shares, and average R, F, M."""
-    scored, params = _rfm_scored(filters)
+    scored, params = _rfm_scored(con, filters)
     sql = f"""
         with {scored},
 
@@ -137,7 +120,7 @@ def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -
 def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
                   segment: str | None = None) -> pd.DataFrame:
     """One row per customer with R, F, M values, scores and segment (optionally one segment)."""
-    scored, params = _rfm_scored(filters)
+    scored, params = _rfm_scored(con, filters)
     params["segment"] = segment
     sql = f"""
         with {scored}
