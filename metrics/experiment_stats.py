@@ -82,7 +82,8 @@ class RatioTotals:
         m, d = self.num.mean, self.den.mean
         if self.n <= 1 or not d:
             return math.nan
-        return self.num.variance / d**2 - 2 * self.covariance * m / d**3 + m**2 * self.den.variance / d**4
+        v = self.num.variance / d**2 - 2 * self.covariance * m / d**3 + m**2 * self.den.variance / d**4
+        return max(v, 0.0)  # rounding can leave -1e-17 when every order has the same amount
 
     @property
     def unadjusted_mean(self) -> float:

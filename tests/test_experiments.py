@@ -407,3 +407,14 @@ def test_assignments_without_strategy_column_are_summarised(tmp_path):
     assert summary.loc[0, "strategy_en"] == "Unlabelled strategy"
     assert summary.loc[0, "summary_en"].startswith("Unlabelled strategy")
     assert strategy_label(float("nan")) == ("Unlabelled strategy", "未标注策略")
+
+
+def test_aov_with_every_order_the_same_amount_has_zero_variance_not_an_error():
+    # 3 customers per arm with 1, 2 and 3 orders, every order 250.35: AOV is 250.35 everywhere, and
+    # the delta-method terms cancel up to rounding (about -1.8e-11 before clamping).
+    orders = np.array([1.0, 2.0, 3.0])
+    revenue = orders * 250.35
+    arm = st.RatioTotals(3, mean_totals(revenue), mean_totals(orders), float((revenue * orders).sum()))
+    assert arm.mean == pytest.approx(250.35) and arm.variance == 0
+    result = st.compare(arm, arm)
+    assert result.abs_lift == 0 and math.isnan(result.p_value)  # nothing to test, said as "no p-value"
