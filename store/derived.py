@@ -163,16 +163,20 @@ DERIVED_TABLES = {
 }
 
 
-def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplicate: bool = True) -> dict[str, int]:
-    """Build every derived table and precomputed summary from the batch views into out_dir; return row counts."""
+def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplicate: bool = True,
+                         only: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Build the derived tables (`only` some of them) and, with all of them, the precomputed summaries
+    from the batch views into out_dir; return row counts."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    tables = {name: (sql, {}) for name, sql in DERIVED_TABLES.items()}
-    tables["orders"] = (orders_sql(deduplicate), {})
+    tables = {name: (sql, {}) for name, sql in DERIVED_TABLES.items() if only is None or name in only}
+    if "orders" in tables:
+        tables["orders"] = (orders_sql(deduplicate), {})
     counts = {}
     for name, (sql, params) in tables.items():
         counts[name] = _materialise(con, name, sql, params, out_dir)
-    for name, (sql, params) in precomputed_tables(con).items():
-        counts[name] = _materialise(con, name, sql, params, out_dir)
+    if only is None:
+        for name, (sql, params) in precomputed_tables(con).items():
+            counts[name] = _materialise(con, name, sql, params, out_dir)
     return counts
 
 

@@ -45,6 +45,8 @@ from store import schema
 from metrics.precomputed import PRECOMPUTED_TABLES
 from store.derived import DERIVED_TABLES, build_derived_tables
 
+ORDER_TABLES = (*(name for name in DERIVED_TABLES if name != "assignments"), *PRECOMPUTED_TABLES)
+
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
 STORE_ENV = "REPURCHASE_STORE"
 VERSIONS_KEPT = 3  # older versions are deleted unless a reader still holds them
@@ -368,21 +370,15 @@ class Store:
                     order_batches = len(parts)
             version = f"v{self.manifest()['version'] + 1:06d}-{uuid.uuid4().hex[:6]}"
             build_dir = staging.path / "version"
-            counts = build_derived_tables(con, build_dir, deduplicate=order_batches > 1)
-            dedup = con.execute(
-                """
-                select batch_id, count(*) as rows_in_batch,
-                    count(*) filter (where newer_rank > 1) as superseded,
-                    count(*) filter (where older_rank > 1) as replacing,
-                from (
-                    select batch_id,
-                        row_number() over (partition by order_id order by batch_seq desc) as newer_rank,
-                        row_number() over (partition by order_id order by batch_seq) as older_rank,
-                    from batch_orders
-                )
-                group by batch_id
-                """
-            ).fetchall()
+            reusable = self._order_tables_to_reuse(batches, pending)
+            if reusable:  # only assignments changed: the order tables are the published ones
+                folder, counts, dedup = reusable
+                counts = {**counts, **build_derived_tables(con, build_dir, only=("assignments",))}
+                for name in ORDER_TABLES:
+                    os.link(folder / f"{name}.parquet", build_dir / f"{name}.parquet")
+            else:
+                counts = build_derived_tables(con, build_dir, deduplicate=order_batches > 1)
+                dedup = self._dedup_counts(con, order_batches)
         finally:
             con.close()
         shutil.rmtree(staging.path / "spill", ignore_errors=True)
@@ -390,7 +386,50 @@ class Store:
         _fsync_tree(build_dir)
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
         build_dir.rename(self.root / "versions" / version)
-        return _Built(version, counts, {b: (n, s, r) for b, n, s, r in dedup})
+        return _Built(version, counts, dedup)
+
+    @staticmethod
+    def _dedup_counts(con: duckdb.DuckDBPyConnection, order_batches: int) -> dict[str, tuple[int, int, int]]:
+        """Per batch: orders, how many a newer batch replaces, how many replace an older batch's."""
+        if order_batches <= 1:
+            rows = con.execute("select batch_id, count(*) from batch_orders group by batch_id").fetchall()
+            return {b: (n, 0, 0) for b, n in rows}
+        rows = con.execute(
+            """
+            select batch_id, count(*) as rows_in_batch,
+                count(*) filter (where newer_rank > 1) as superseded,
+                count(*) filter (where older_rank > 1) as replacing,
+            from (
+                select batch_id,
+                    row_number() over (partition by order_id order by batch_seq desc) as newer_rank,
+                    row_number() over (partition by order_id order by batch_seq) as older_rank,
+                from batch_orders
+            )
+            group by batch_id
+            """
+        ).fetchall()
+        return {b: (n, s, r) for b, n, s, r in rows}
+
+    def _order_tables_to_reuse(self, batches: list[dict], pending: dict[str, Path]):
+        """(folder, row counts, dedup) of the published version if its order tables come from exactly
+        the order files of `batches` (an assignments upload or removal); else None."""
+        def order_batch_ids(batch_list: list[dict], pending: dict[str, Path]) -> list[str]:
+            return [b["id"] for b in batch_list
+                    if any((self._batch_dir(b, pending) / f"{t}.parquet").exists() for t in ("orders", "order_lines"))]
+
+        manifest = self.manifest()
+        if not manifest["current"] or order_batch_ids(batches, pending) != order_batch_ids(manifest["batches"], {}):
+            return None
+        folder = self.root / "versions" / manifest["current"]
+        if not all((folder / f"{name}.parquet").exists() for name in ORDER_TABLES):
+            return None  # written before a table existed: rebuild everything once
+        counts = {name: manifest["tables"][name] for name in ORDER_TABLES if name in manifest.get("tables", {})}
+        if len(counts) != len(ORDER_TABLES):
+            return None
+        dedup = {b["id"]: (b.get("orders_live", 0) + b.get("orders_superseded_by_newer", 0),
+                           b.get("orders_superseded_by_newer", 0), b.get("orders_replacing_earlier", 0))
+                 for b in manifest["batches"] if "orders_live" in b}
+        return folder, counts, dedup
 
     def _publish(self, old: dict, batches: list[dict], built: "_Built", removed: list[dict], change: dict) -> None:
         for batch in batches:

@@ -159,3 +159,32 @@ def test_manifest_records_file_and_counts(store):
     assert batch["file"] == "generic_orders.csv"
     assert (batch["rows_read"], batch["orders_accepted"], batch["rows_rejected"]) == (14, 5, 8)
     assert batch["imported_at"]
+
+
+ASSIGNMENTS = """experiment,customer_id,variant,assigned_at
+welcome,alice,control,2024-01-05
+welcome,bob,treatment,2024-01-05
+"""
+
+
+def test_assignments_upload_reuses_the_order_tables_and_an_order_upload_rebuilds_them(store, tmp_path):
+    from ingest.assignments import import_assignments
+
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    first = store.root / "versions" / store.manifest()["current"]
+    import_assignments(write(tmp_path, "assignments.csv", ASSIGNMENTS), store)
+    manifest = store.manifest()
+    second = store.root / "versions" / manifest["current"]
+    for name in store_module.ORDER_TABLES:  # the same files, not rebuilt copies
+        assert (second / f"{name}.parquet").stat().st_ino == (first / f"{name}.parquet").stat().st_ino
+    assert manifest["tables"]["assignments"] == 2 and manifest["tables"]["orders"] == 3
+    con = store.connect()
+    assert con.execute("select count(*) from assignments join customers using (customer_id)").fetchone()[0] == 2
+    con.close()
+
+    import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    third = store.root / "versions" / store.manifest()["current"]
+    assert (third / "orders.parquet").stat().st_ino != (second / "orders.parquet").stat().st_ino
+    assert sorted(stored_orders(store)) == ["1", "2", "3", "4", "5"]
+    batches = {b["file"]: b for b in store.manifest()["batches"]}
+    assert batches["jan.csv"]["orders_superseded_by_newer"] == 1 and batches["jan.csv"]["orders_live"] == 2
