@@ -3,11 +3,13 @@
 usual interval = median days between the customer's consecutive valid orders (2+ orders needed);
 due when usual interval < days since last order <= min(LAPSE_MULTIPLE x usual interval,
 LAPSE_DAYS). Days are counted to the reference date: the filter's end, else the data's last day.
+The unfiltered list is precomputed at each upload (`due_list`).
 """
 
 import duckdb
 import pandas as pd
 
+from metrics import dialect
 from metrics.customer_facts import facts_ctes
 from metrics.filters import Filters
 
@@ -15,9 +17,8 @@ LAPSE_MULTIPLE = 3
 LAPSE_DAYS = 365
 
 
-def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
-                       limit: int | None = None) -> pd.DataFrame:
-    """Customers due for repurchase, most valuable first: last order, usual interval, days overdue, value."""
+def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the due customers (unordered) and its parameters."""
     facts, params = facts_ctes(con, filters)
     sql = f"""
         with {facts},
@@ -42,8 +43,18 @@ def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filter
         )
 
         select * from final
-        order by revenue desc, days_overdue desc, customer_id
-        limit $row_limit
     """
+    return sql, params
+
+
+def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
+                       limit: int | None = None) -> pd.DataFrame:
+    """Customers due for repurchase, most valuable first: last order, usual interval, days overdue, value."""
+    if filters == Filters() and dialect.has_table(con, "due_list"):
+        sql, params = "select * from due_list", {}
+    else:
+        sql, params = due_list_sql(con, filters)
     params["row_limit"] = limit if limit is not None else 2**62
-    return con.execute(sql, params).df()
+    return con.execute(
+        f"select * from ({sql}) order by revenue desc, days_overdue desc, customer_id limit $row_limit", params
+    ).df()

@@ -67,8 +67,8 @@ def repeat_funnel(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
     return con.execute(sql, params).df()
 
 
-def days_between_orders(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
-    """Days from order n to n+1, for n = 1..4 (4 = 4 or later): median, quartiles and count."""
+def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the days from order n to n+1 (unordered) and its parameters."""
     numbered, params = _numbered_orders(filters)
     sql = f"""
         with {numbered},
@@ -90,9 +90,18 @@ def days_between_orders(con: duckdb.DuckDBPyConnection, filters: Filters = Filte
             group by from_order
         )
 
-        select * from final order by from_order
+        select * from final
     """
-    return con.execute(sql, params).df()
+    return sql, params
+
+
+def days_between_orders(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """Days from order n to n+1, for n = 1..4 (4 = 4 or later): median, quartiles and count (precomputed unfiltered)."""
+    if filters == Filters() and dialect.has_table(con, "order_intervals"):
+        sql, params = "select * from order_intervals", {}
+    else:
+        sql, params = days_between_sql(filters)
+    return con.execute(f"select * from ({sql}) order by from_order", params).df()
 
 
 def time_to_second_order(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:

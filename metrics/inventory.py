@@ -1,23 +1,27 @@
-"""What the store holds: row counts and date range of the derived tables."""
+"""What the store holds: row counts and date range of the derived tables, and the filter values."""
 
 import duckdb
 import pandas as pd
 
+from metrics import dialect
+from metrics.filters import DIMENSIONS
+
 
 def store_inventory(con: duckdb.DuckDBPyConnection) -> dict:
     """Counts of orders (valid, guest), customers, lines and assignments, and the order date range."""
-    orders, valid, guests, customers, first, last = con.execute(
+    orders, valid, guests, first, last = con.execute(
         """
         select
             count(*),
             count(*) filter (where is_valid),
             count(*) filter (where customer_id is null),
-            count(distinct customer_id) filter (where is_valid),
             min(order_ts),
             max(order_ts),
         from orders
         """
     ).fetchall()[0]
+    # the customers table has one row per identified customer with a valid order
+    customers = con.execute("select count(*) from customers").fetchall()[0][0]
     lines = con.execute("select count(*) from order_lines").fetchall()[0][0]
     assignments = con.execute("select count(*) from assignments").fetchall()[0][0]
     return {
@@ -32,12 +36,19 @@ def store_inventory(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
+def filter_values_sql() -> str:
+    """Every (dimension, value) pair among valid orders: the choices of the filter pickers."""
+    return " union all ".join(
+        f"select distinct '{d}' as dimension, {d} as value from orders where is_valid and {d} is not null"
+        for d in DIMENSIONS
+    )
+
+
 def dimension_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """The distinct values of each filter dimension among valid orders, for filter pickers."""
-    values = {}
-    for dimension in ("member_tier", "channel", "region", "category"):
-        rows = con.execute(
-            f"select distinct {dimension} from orders where is_valid and {dimension} is not null order by 1"
-        ).fetchall()
-        values[dimension] = [row[0] for row in rows]
+    source = "filter_values" if dialect.has_table(con, "filter_values") else f"({filter_values_sql()})"
+    rows = con.execute(f"select dimension, value from {source} order by dimension, value").fetchall()
+    values: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
+    for dimension, value in rows:
+        values[dimension].append(value)
     return values

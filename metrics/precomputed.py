@@ -6,22 +6,35 @@ its summary table when the request matches what was precomputed, and counts from
 otherwise, with the same definitions.
 """
 
+from typing import Callable
+
 import duckdb
 
 from metrics.cohorts import cohort_base_sql
 from metrics.customer_facts import customer_facts_sql
+from metrics.due import due_list_sql
+from metrics.funnel import days_between_sql
+from metrics.inventory import filter_values_sql
 from metrics.kpis import PRECOMPUTED_BREAKDOWNS, kpi_base_params, kpi_base_sql
+from metrics.segments import rfm_segments_sql
 
-PRECOMPUTED_TABLES = ("kpi_base", "cohort_base", "customer_facts")
+# In build order: the last two read customer_facts.
+PRECOMPUTED_TABLES = ("filter_values", "kpi_base", "cohort_base", "order_intervals", "customer_facts", "due_list",
+                      "rfm_segment_totals")
 
 
-def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict]]:
-    """{table name: (SQL, parameters)} over the derived tables on `con`; empty for a store without valid orders."""
+def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], tuple[str, dict]]]:
+    """{table name: function giving its (SQL, parameters)}, in build order (call each once the tables
+    before it exist on `con`); empty for a store without valid orders."""
     if con.execute("select count(*) from orders where is_valid").fetchone()[0] == 0:
         return {}
-    kpi_base = " union all ".join(f"({kpi_base_sql(by)})" for by in (None, *PRECOMPUTED_BREAKDOWNS))
     return {
-        "kpi_base": (kpi_base, kpi_base_params(con)),
-        "cohort_base": (cohort_base_sql(), {}),
-        "customer_facts": (customer_facts_sql(), {"reference_date": None}),
+        "filter_values": lambda: (filter_values_sql(), {}),
+        "kpi_base": lambda: (" union all ".join(f"({kpi_base_sql(by)})" for by in (None, *PRECOMPUTED_BREAKDOWNS)),
+                             kpi_base_params(con)),
+        "cohort_base": lambda: (cohort_base_sql(), {}),
+        "order_intervals": days_between_sql,
+        "customer_facts": lambda: (customer_facts_sql(), {"reference_date": None}),
+        "due_list": lambda: due_list_sql(con),
+        "rfm_segment_totals": lambda: rfm_segments_sql(con),
     }

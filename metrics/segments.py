@@ -8,6 +8,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from metrics import dialect
 from metrics.customer_facts import facts_ctes
 from metrics.filters import Filters
 from metrics.kpis import SEGMENTS, kpi_table, latest_full_month
@@ -92,8 +93,8 @@ def _rfm_scored(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, 
     return sql, params
 
 
-def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
-    """One row per RFM segment: customers, revenue, their shares, and average R, F, M."""
+def rfm_segments_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the RFM segment totals (unordered) and its parameters."""
     scored, params = _rfm_scored(con, filters)
     sql = f"""
         with {scored},
@@ -112,9 +113,18 @@ def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -
             group by segment
         )
 
-        select * from final order by revenue desc
+        select * from final
     """
-    return con.execute(sql, params).df()
+    return sql, params
+
+
+def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """One row per RFM segment: customers, revenue, their shares, and average R, F, M (precomputed unfiltered)."""
+    if filters == Filters() and dialect.has_table(con, "rfm_segment_totals"):
+        sql, params = "select * from rfm_segment_totals", {}
+    else:
+        sql, params = rfm_segments_sql(con, filters)
+    return con.execute(f"select * from ({sql}) order by revenue desc, segment", params).df()
 
 
 def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),

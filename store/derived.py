@@ -175,7 +175,8 @@ def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplic
     for name, (sql, params) in tables.items():
         counts[name] = _materialise(con, name, sql, params, out_dir)
     if only is None:
-        for name, (sql, params) in precomputed_tables(con).items():
+        for name, query in precomputed_tables(con).items():
+            sql, params = query()
             counts[name] = _materialise(con, name, sql, params, out_dir)
     return counts
 

@@ -39,7 +39,8 @@ def connect_to(orders: pd.DataFrame) -> duckdb.DuckDBPyConnection:
         con.execute(f"create table batch_{table} as select {nulls}, 1 as batch_seq, 'b1' as batch_id where false")
     for name, sql in DERIVED_TABLES.items():
         con.execute(f"create table {name} as {sql}")
-    for name, (sql, params) in precomputed_tables(con).items():  # so unfiltered views read them
+    for name, query in precomputed_tables(con).items():  # so unfiltered views read them
+        sql, params = query()
         con.execute(f"create table {name} as {sql}", params)
     return con
 

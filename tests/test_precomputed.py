@@ -111,3 +111,13 @@ def test_customer_lists_and_funnel_from_stored_facts_equal_counting_orders(conne
     assert len(ours) > 0
     pd.testing.assert_frame_equal(ours, metric(from_orders, Filters(start=date(2000, 1, 1))), check_exact=False,
                                   rtol=1e-9, check_dtype=False)
+
+
+def test_filter_choices_and_customer_count_from_small_tables(connections):
+    from metrics.inventory import dimension_values, store_inventory
+
+    with_summaries, from_orders = connections
+    assert dimension_values(with_summaries) == dimension_values(from_orders)
+    assert dimension_values(with_summaries)["channel"] == ["app", "mini_program", "store", "web"]
+    distinct = with_summaries.execute("select count(distinct customer_id) from orders where is_valid").fetchone()[0]
+    assert store_inventory(with_summaries)["customers"] == distinct
