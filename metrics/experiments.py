@@ -75,9 +75,7 @@ matured as (
 ),
 
 valid_orders as (
-    select customer_id, order_ts, cast(amount as double) as amount
-    from orders
-    where is_valid and customer_id is not null
+    select customer_id, order_ts, amount from assigned_orders
 ),
 
 windowed as (
@@ -261,9 +259,8 @@ arm_customers as (
 first_orders as (
     select arm_customers.customer_id, min(orders.order_ts) as first_ts,
     from arm_customers
-    join orders
+    join assigned_orders as orders
         on orders.customer_id = arm_customers.customer_id
-        and orders.is_valid
         and orders.order_ts >= arm_customers.assigned_at
         and not (arm_customers.observational and orders.order_ts = arm_customers.assigned_at)
     group by arm_customers.customer_id
@@ -318,11 +315,10 @@ in_window as (
         arm_customers.cost,
         cast(orders.order_ts as date) as day,
         count(*) as orders,
-        sum(cast(orders.amount as double)) as revenue,
+        sum(orders.amount) as revenue,
     from arm_customers
-    join orders
+    join assigned_orders as orders
         on orders.customer_id = arm_customers.customer_id
-        and orders.is_valid
         and orders.order_ts >= arm_customers.assigned_at
         and not (arm_customers.observational and orders.order_ts = arm_customers.assigned_at)
         and orders.order_ts < arm_customers.assigned_at + to_days(cast($window_days as integer))

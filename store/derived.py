@@ -10,6 +10,7 @@ with its `batch_seq`); outputs are written as Parquet files into a new version f
 - `customer_months`: one row per customer and month with a valid order.
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
+- `assigned_orders`: the valid orders of customers in any experiment (what strategy tests read).
 
 Then the summary tables of `metrics.precomputed` (monthly KPI base counts, cohort groups), so that
 the usual page views read a few hundred rows instead of every order.
@@ -154,12 +155,23 @@ select * exclude (batch_rank, batch_seq) from ranked where batch_rank = 1
 order by experiment, customer_id
 """
 
+# Valid orders of the customers in any experiment: strategy tests join these, not every order.
+ASSIGNED_ORDERS_SQL = """
+select customer_id, order_ts, cast(amount as double) as amount
+from orders
+where is_valid and customer_id in (select customer_id from assignments)
+"""
+
+# Tables that change when only the assignments do.
+ASSIGNMENT_TABLES = ("assignments", "assigned_orders")
+
 DERIVED_TABLES = {
     "orders": orders_sql(),
     "customers": CUSTOMERS_SQL,
     "customer_months": CUSTOMER_MONTHS_SQL,
     "order_lines": ORDER_LINES_SQL,
     "assignments": ASSIGNMENTS_SQL,
+    "assigned_orders": ASSIGNED_ORDERS_SQL,
 }
 
 

@@ -43,9 +43,9 @@ import duckdb
 
 from store import schema
 from metrics.precomputed import PRECOMPUTED_TABLES
-from store.derived import DERIVED_TABLES, build_derived_tables
+from store.derived import ASSIGNED_ORDERS_SQL, ASSIGNMENT_TABLES, DERIVED_TABLES, build_derived_tables
 
-ORDER_TABLES = (*(name for name in DERIVED_TABLES if name != "assignments"), *PRECOMPUTED_TABLES)
+ORDER_TABLES = (*(name for name in DERIVED_TABLES if name not in ASSIGNMENT_TABLES), *PRECOMPUTED_TABLES)
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
 STORE_ENV = "REPURCHASE_STORE"
@@ -183,6 +183,8 @@ class Store:
                     if name == "assignments":  # versions built before a column was added get it as NULL
                         source += f" union all by name {_typed_nulls(schema.ASSIGNMENTS)} where false"
                     con.execute(f"create view {name} as {source}")
+            if not (version_dir / "assigned_orders.parquet").exists():  # a version built before it existed
+                con.execute(f"create view assigned_orders as {ASSIGNED_ORDERS_SQL}")
             return con
         raise StoreChanged(f"The store at {self.root} kept changing while being opened.")
 
@@ -373,7 +375,8 @@ class Store:
             reusable = self._order_tables_to_reuse(batches, pending)
             if reusable:  # only assignments changed: the order tables are the published ones
                 folder, counts, dedup = reusable
-                counts = {**counts, **build_derived_tables(con, build_dir, only=("assignments",))}
+                con.execute(f"create view orders as select * from read_parquet({sql_path(folder / 'orders.parquet')})")
+                counts = {**counts, **build_derived_tables(con, build_dir, only=ASSIGNMENT_TABLES)}
                 for name in ORDER_TABLES:
                     os.link(folder / f"{name}.parquet", build_dir / f"{name}.parquet")
             else:

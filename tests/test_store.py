@@ -180,6 +180,7 @@ def test_assignments_upload_reuses_the_order_tables_and_an_order_upload_rebuilds
     assert manifest["tables"]["assignments"] == 2 and manifest["tables"]["orders"] == 3
     con = store.connect()
     assert con.execute("select count(*) from assignments join customers using (customer_id)").fetchone()[0] == 2
+    assert con.execute("select count(*) from assigned_orders").fetchone()[0] == 3  # alice's two, bob's one
     con.close()
 
     import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
