@@ -70,40 +70,42 @@ def base_counts_ctes(grain: str, segment: str, where: str) -> str:
             group by period, segment, customer_key"""
     return f"""
         filtered_orders as (
-            select order_date, customer_key, cohort_month, amount, {segment} as segment,
+            select order_month as month, customer_key, cohort_month, amount, {segment} as segment,
             from orders
             where {where}
                 and order_date >= $history_start and order_date <= $range_end
         ),
 
-        order_periods as (
-            select date_trunc('{grain}', order_date) as period, *,
+        -- one row per month, segment and customer (guest orders: one row without a customer)
+        month_rows as (
+            select
+                month,
+                segment,
+                customer_key,
+                count(*) as orders,
+                sum(amount) as revenue,
+                min(cohort_month) as cohort_month,
             from filtered_orders
+            group by month, segment, customer_key
         ),
 
         order_totals as (
             select
-                period,
+                date_trunc('{grain}', month) as period,
                 segment,
-                count(*) as orders,
-                sum(amount) as revenue,
-                count(*) filter (where customer_key is null) as guest_orders,
-                count(*) filter (where customer_key is not null) as identified_orders,
-                sum(amount) filter (where customer_key is not null) as identified_revenue,
-            from order_periods
+                sum(orders) as orders,
+                sum(revenue) as revenue,
+                coalesce(sum(orders) filter (where customer_key is null), 0) as guest_orders,
+                coalesce(sum(orders) filter (where customer_key is not null), 0) as identified_orders,
+                sum(revenue) filter (where customer_key is not null) as identified_revenue,
+            from month_rows
             group by period, segment
         ),
 
         customer_months as (
-            select
-                date_trunc('month', order_date) as month,
-                segment,
-                customer_key,
-                count(*) as orders,
-                min(cohort_month) as cohort_month,
-            from filtered_orders
+            select month, segment, customer_key, orders, cohort_month,
+            from month_rows
             where customer_key is not null
-            group by month, segment, customer_key
         ),
 
         customer_periods as (
@@ -122,7 +124,7 @@ def base_counts_ctes(grain: str, segment: str, where: str) -> str:
         ),
 
         segments as (
-            select distinct segment from filtered_orders
+            select distinct segment from order_totals
         ),
 
         month_spine as (

@@ -69,10 +69,10 @@ sequenced as (
         is_valid and customer_id is not null as counts_for_customer,
         row_number() over customer_history as customer_order_seq,
         date_diff('day', lag(order_ts) over customer_history, order_ts) as days_since_previous,
-        min(order_month) over (partition by customer_id, counts_for_customer) as cohort_month,
+        min(order_month) over (partition by customer_key, counts_for_customer) as cohort_month,
     from flagged
     left join customer_keys using (customer_id)
-    window customer_history as (partition by customer_id, counts_for_customer order by order_ts, order_id)
+    window customer_history as (partition by customer_key, counts_for_customer order by order_ts, order_id)
 ),
 
 final as (
