@@ -7,18 +7,28 @@ from metrics import dialect
 from metrics.filters import DIMENSIONS
 
 
+ORDER_FACTS_SQL = """
+    select
+        count(*) as orders,
+        count(*) filter (where is_valid) as valid_orders,
+        count(*) filter (where customer_id is null) as guest_orders,
+        min(order_ts) as first_order,
+        max(order_ts) as last_order,
+        min(order_date) filter (where is_valid) as first_valid_date,
+        max(order_date) filter (where is_valid) as last_valid_date,
+    from orders
+"""
+
+
+def order_facts_source(con: duckdb.DuckDBPyConnection) -> str:
+    """A one-row table of order counts and date ranges: precomputed at upload, else counted now."""
+    return "order_facts" if dialect.has_table(con, "order_facts") else f"({ORDER_FACTS_SQL})"
+
+
 def store_inventory(con: duckdb.DuckDBPyConnection) -> dict:
     """Counts of orders (valid, guest), customers, lines and assignments, and the order date range."""
     orders, valid, guests, first, last = con.execute(
-        """
-        select
-            count(*),
-            count(*) filter (where is_valid),
-            count(*) filter (where customer_id is null),
-            min(order_ts),
-            max(order_ts),
-        from orders
-        """
+        f"select orders, valid_orders, guest_orders, first_order, last_order from {order_facts_source(con)}"
     ).fetchall()[0]
     # the customers table has one row per identified customer with a valid order
     customers = con.execute("select count(*) from customers").fetchall()[0][0]

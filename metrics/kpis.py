@@ -22,6 +22,7 @@ import pandas as pd
 from metrics import dialect
 from metrics.definitions import KPIS, RATES
 from metrics.filters import Filters
+from metrics.inventory import order_facts_source
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 NON_MEMBER_TIERS = ("none", "non-member", "non member", "nonmember", "no", "0", "非会员", "普通用户")
@@ -41,15 +42,15 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
     """First and last date with a valid order in the store."""
-    return con.execute("select min(order_date), max(order_date) from orders where is_valid").fetchall()[0]
+    return con.execute(f"select first_valid_date, last_valid_date from {order_facts_source(con)}").fetchall()[0]
 
 
 def latest_full_month(con: duckdb.DuckDBPyConnection) -> date | None:
     """The last calendar month that the data covers completely (the month before the last order's, unless that is a month end)."""
     return con.execute(
-        """
-        select cast(date_trunc('month', max(order_date) + interval 1 day) - interval 1 month as date)
-        from orders where is_valid
+        f"""
+        select cast(date_trunc('month', last_valid_date + interval 1 day) - interval 1 month as date)
+        from {order_facts_source(con)}
         """
     ).fetchall()[0][0]
 
@@ -299,8 +300,13 @@ def kpi_table(
     filters: Filters = Filters(),
     grain: str = "month",
     by: str | None = None,
+    changes: bool = True,
 ) -> pd.DataFrame:
-    """One row per period (and `by` segment) in the filter's date range: every KPI plus _mom and _yoy changes."""
+    """One row per period (and `by` segment) in the filter's date range: every KPI plus _mom and _yoy changes.
+
+    changes=False: only each period's own KPIs, without the changes and annual frequency (which need
+    earlier months), counted from the range's orders alone: much cheaper for comparing periods.
+    """
     if grain not in GRAIN_MONTHS:
         raise ValueError(f"grain must be one of {', '.join(GRAIN_MONTHS)}")
     if by is not None and by not in SEGMENTS:
@@ -313,6 +319,8 @@ def kpi_table(
         return pd.DataFrame(columns=columns)
     start_month = start.replace(day=1)
     history_start = date(start_month.year - 2, start_month.month, 1)  # a year for YoY of a trailing year
+    if not changes:
+        history_start = start_month
     params = {
         "history_start": history_start,
         "range_start": start,
@@ -368,6 +376,9 @@ def kpi_table(
     frame = con.execute(sql, params).df()
     if by is None:
         frame = frame.drop(columns="segment")
+    if not changes:
+        frame = frame.drop(columns=[c for c in frame.columns
+                                    if c.endswith(("_mom", "_yoy")) or c == "annual_frequency"])
     return frame
 
 

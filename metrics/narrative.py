@@ -47,7 +47,7 @@ def _driver(con, kpi: str, month: date, previous: date, filters: Filters, change
     best = None
     month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     for dimension in DRIVER_DIMENSIONS:
-        both = kpi_table(con, replace(filters, start=previous, end=month_end), "month", by=dimension)
+        both = kpi_table(con, replace(filters, start=previous, end=month_end), "month", by=dimension, changes=False)
         both = both[both["orders"] > 0]
         now = both[both["period"] == pd.Timestamp(month)].set_index("segment")
         before = both[both["period"] == pd.Timestamp(previous)].set_index("segment")

@@ -14,12 +14,12 @@ from metrics.cohorts import cohort_base_sql
 from metrics.customer_facts import customer_facts_sql
 from metrics.due import due_list_sql
 from metrics.funnel import days_between_sql
-from metrics.inventory import filter_values_sql
+from metrics.inventory import ORDER_FACTS_SQL, filter_values_sql
 from metrics.kpis import PRECOMPUTED_BREAKDOWNS, kpi_base_params, kpi_base_sql
 from metrics.segments import rfm_segments_sql
 
 # In build order: the last two read customer_facts.
-PRECOMPUTED_TABLES = ("filter_values", "kpi_base", "cohort_base", "order_intervals", "customer_facts", "due_list",
+PRECOMPUTED_TABLES = ("order_facts", "filter_values", "kpi_base", "cohort_base", "order_intervals", "customer_facts", "due_list",
                       "rfm_segment_totals")
 
 
@@ -29,6 +29,7 @@ def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[],
     if con.execute("select count(*) from orders where is_valid").fetchone()[0] == 0:
         return {}
     return {
+        "order_facts": lambda: (ORDER_FACTS_SQL, {}),
         "filter_values": lambda: (filter_values_sql(), {}),
         "kpi_base": lambda: (" union all ".join(f"({kpi_base_sql(by)})" for by in (None, *PRECOMPUTED_BREAKDOWNS)),
                              kpi_base_params(con)),

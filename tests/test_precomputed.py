@@ -14,7 +14,7 @@ from metrics.cohorts import cohort_matrix
 from metrics.due import due_for_repurchase
 from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order
 from metrics.filters import Filters
-from metrics.kpis import _cube_slice, data_range, kpi_table
+from metrics.kpis import _cube_slice, data_range, kpi_table, latest_full_month
 from metrics.narrative import biggest_move
 from metrics.precomputed import PRECOMPUTED_TABLES
 from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
@@ -121,3 +121,15 @@ def test_filter_choices_and_customer_count_from_small_tables(connections):
     assert dimension_values(with_summaries)["channel"] == ["app", "mini_program", "store", "web"]
     distinct = with_summaries.execute("select count(distinct customer_id) from orders where is_valid").fetchone()[0]
     assert store_inventory(with_summaries)["customers"] == distinct
+    assert store_inventory(with_summaries) == store_inventory(from_orders)
+    assert latest_full_month(with_summaries) == latest_full_month(from_orders) == date(2025, 12, 1)
+
+
+@pytest.mark.parametrize("filters", [Filters(channel=("app",)), Filters(region=("East",), member_tier=("gold",))])
+def test_kpis_without_changes_count_only_the_range_and_agree(connections, filters):
+    from_orders = connections[1]
+    scoped = Filters(**{**filters.__dict__, "start": date(2025, 10, 1), "end": date(2025, 11, 30)})
+    full = kpi_table(from_orders, scoped, by="member_tier")
+    lean = kpi_table(from_orders, scoped, by="member_tier", changes=False)
+    assert "annual_frequency" not in lean and "aov_mom" not in lean
+    pd.testing.assert_frame_equal(lean, full[lean.columns], check_exact=False, rtol=1e-12)
