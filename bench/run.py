@@ -145,6 +145,10 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
             "survival": experiments.time_to_repurchase(con, ctx["experiment"], max_days=WINDOW_DAYS),
         }
 
+    def overview(con, ctx):  # the summary, scorecard and reports, computed once as the page does
+        ctx["overview"] = experiments.strategy_overview(con, WINDOW_DAYS, **STRATEGY_OPTIONS)
+        return ctx["overview"]
+
     options = {k: v for k, v in STRATEGY_OPTIONS.items() if k != "decision_metric"}
     pages = {
         "Overview": [
@@ -174,9 +178,9 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
         ],
         STRATEGY_PAGE: [
             ("list_experiments", experiment_names),
-            ("strategy_summary", lambda con, ctx: experiments.strategy_summary(con, WINDOW_DAYS, **STRATEGY_OPTIONS)),
-            ("scorecard", lambda con, ctx: experiments.scorecard(con, WINDOW_DAYS, **STRATEGY_OPTIONS)),
-            ("experiment_report", lambda con, ctx: experiments.experiment_report(con, ctx["experiment"], WINDOW_DAYS, **options)),
+            ("strategy_overview", overview),
+            ("experiment_report", lambda con, ctx: ctx["overview"]["reports"].get(ctx["experiment"])
+             or experiments.experiment_report(con, ctx["experiment"], WINDOW_DAYS, **options)),
             ("experiment_time_views", time_views),
             ("plan_test", lambda con, ctx: experiments.plan_test(con, metric="repurchased", window_days=WINDOW_DAYS, n_per_arm=5000)),
         ],

@@ -389,10 +389,14 @@ with reference as (
     select max(order_ts) - to_days(cast($window_days as integer)) as t0 from orders
 ),
 
+-- only the lookback and the window matter; customers by their integer key (cheaper to join)
 valid_orders as (
-    select customer_id, order_ts, cast(amount as double) as amount
+    select customer_key as customer_id, order_ts, cast(amount as double) as amount
     from orders
-    where is_valid and customer_id is not null
+    cross join reference
+    where is_valid and customer_key is not null
+        and order_ts >= t0 - to_days(cast($lookback_days as integer))
+        and order_ts < t0 + to_days(cast($window_days as integer))
 ),
 
 pool as (
@@ -799,14 +803,35 @@ def _all_reports(con, window_days: int, **kwargs) -> list[tuple[dict, dict | Non
     return out
 
 
+def strategy_overview(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_metric: str = "margin",
+                      **kwargs) -> dict:
+    """{scorecard, summary, reports (by experiment)} for every experiment, each report computed once."""
+    if decision_metric not in ("margin", "revenue"):
+        raise ExperimentError("decision_metric must be 'margin' or 'revenue'.")
+    reports = _all_reports(con, window_days, decision_metric=decision_metric, **kwargs)
+    return {
+        "scorecard": _scorecard_rows(reports, decision_metric),
+        "summary": _summary_rows(reports),
+        "reports": {meta["experiment"]: report for meta, report, _ in reports if report is not None},
+    }
+
+
 def scorecard(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_metric: str = "margin",
               **kwargs) -> pd.DataFrame:
     """Every experiment's variants vs control, decision metric first; experiments not ready keep one row with why."""
-    if decision_metric not in ("margin", "revenue"):
-        raise ExperimentError("decision_metric must be 'margin' or 'revenue'.")
+    return strategy_overview(con, window_days, decision_metric, **kwargs)["scorecard"]
+
+
+def strategy_summary(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_metric: str = "margin",
+                     **kwargs) -> pd.DataFrame:
+    """Per experiment: strategy tag, design, the tag's English and Chinese name, and what was learned in both languages."""
+    return strategy_overview(con, window_days, decision_metric, **kwargs)["summary"]
+
+
+def _scorecard_rows(reports: list, decision_metric: str) -> pd.DataFrame:
     order = [decision_metric] + [m for m in METRICS if m != decision_metric]
     rows = []
-    for meta, report, status in _all_reports(con, window_days, decision_metric=decision_metric, **kwargs):
+    for meta, report, status in reports:
         if report is None:
             rows.append({**meta, "status": status})
             continue
@@ -819,11 +844,9 @@ def scorecard(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_me
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
 
 
-def strategy_summary(con: duckdb.DuckDBPyConnection, window_days: int = 60, decision_metric: str = "margin",
-                     **kwargs) -> pd.DataFrame:
-    """Per experiment: strategy tag, design, the tag's English and Chinese name, and what was learned in both languages."""
+def _summary_rows(reports: list) -> pd.DataFrame:
     rows = []
-    for meta, report, status in _all_reports(con, window_days, decision_metric=decision_metric, **kwargs):
+    for meta, report, status in reports:
         label_en, label_zh = strategy_label(meta["strategy"])
         summary = report["summary"] if report else {
             "en": f"{label_en}: {status}", "zh": f"{label_zh}：暂无可分析数据（{status}）"}

@@ -32,12 +32,13 @@ st.caption(ctx.t("filters_not_applied"))
 options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else None, "margin": margin}
 
 st.subheader(ctx.t("what_worked"))
-summary = data.strategy_summary(ctx.root, ctx.version, window, decision_metric=decision, **options)
+overview = data.strategy_overview(ctx.root, ctx.version, window, decision_metric=decision, **options)
+summary = overview["summary"]
 for row in summary.itertuples():
     design = f" · _{ctx.t('design_observational')}_" if row.design == "observational" else ""
     st.markdown(f"- **{row.experiment}**{design} · {row.summary_zh if ctx.language == 'zh' else row.summary_en}")
 
-scores = data.scorecard(ctx.root, ctx.version, window, decision_metric=decision, **options)
+scores = overview["scorecard"]
 st.subheader(ctx.t("scorecard", days=window))
 st.caption(ctx.t("chance_note"))
 language_index = 2 if ctx.language == "zh" else 1
@@ -52,7 +53,8 @@ show_table(readable, "scorecard", "scorecard_table", ctx.language, ctx.currency)
 experiment = st.selectbox(ctx.t("experiment"), experiments["experiment"].tolist(), key="experiment",
                           bind="query-params")
 try:
-    report = data.experiment_report(ctx.root, ctx.version, experiment, window, **options)
+    report = overview["reports"].get(experiment) or data.experiment_report(ctx.root, ctx.version, experiment, window,
+                                                                           **options)
 except ExperimentError as problem:
     st.warning(str(problem))
     st.stop()

@@ -113,13 +113,8 @@ def experiment_names(root: str, version: int) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def scorecard(root: str, version: int, window_days: int, **options) -> pd.DataFrame:
-    return _run(root, version, experiments.scorecard, window_days=window_days, **options)
-
-
-@st.cache_data(**CACHE)
-def strategy_summary(root: str, version: int, window_days: int, **options) -> pd.DataFrame:
-    return _run(root, version, experiments.strategy_summary, window_days=window_days, **options)
+def strategy_overview(root: str, version: int, window_days: int, **options) -> dict:
+    return _run(root, version, experiments.strategy_overview, window_days=window_days, **options)
 
 
 @st.cache_data(**CACHE)
