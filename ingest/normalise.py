@@ -131,10 +131,15 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
     """Month-first unless some date's first number is above 12 and none's second is."""
     day_first, month_first = con.execute(
         f"""
-        with parts as (
-            select regexp_extract(date_text({_field(mapping, 'order_ts')}),
-                '^(\\d{{1,2}})[/.\\-](\\d{{1,2}})[/.\\-]\\d{{4}}', ['a', 'b']) as p
-            from raw
+        with texts as (
+            select clean_text({_field(mapping, 'order_ts')}) as v from raw
+        ),
+
+        -- only a date starting with a 1- or 2-digit number can be day- or month-first
+        parts as (
+            select regexp_extract(date_text(v), '^(\\d{{1,2}})[/.\\-](\\d{{1,2}})[/.\\-]\\d{{4}}', ['a', 'b']) as p
+            from texts
+            where substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-')
         )
         select
             count(*) filter (where try_cast(p.a as int) > 12),

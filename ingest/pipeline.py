@@ -237,7 +237,7 @@ def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[st
     """Write the batch's tables. Rejected rows keep the file's columns, each value cut to
     MAX_VALUE_CHARS; when ids are pseudonymised, only the mapped columns, with the pseudonym in
     the customer column, so no raw id (nor a name or phone in another column) is stored."""
-    con.execute(f"copy (select * from orders_out order by order_ts) to {sql_path(table_path('orders'))} (format parquet)")
+    con.execute(f"copy orders_out to {sql_path(table_path('orders'))} (format parquet)")
     if con.execute("select count(*) from lines_out").fetchone()[0]:
         con.execute(f"copy lines_out to {sql_path(table_path('order_lines'))} (format parquet)")
     con.execute(f"copy (select * from issues order by row) to {sql_path(table_path('issues'))} (format parquet)")
