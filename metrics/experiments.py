@@ -14,7 +14,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from metrics import dialect
 from metrics import experiment_stats as st
+from store.derived import COVERED_PRE_DAYS, COVERED_WINDOW_DAYS
 
 CONTROL_NAMES = ("control", "ctrl", "baseline", "对照", "对照组", "a")
 METRICS = {  # name -> (kind, English label, Chinese label)
@@ -49,6 +51,7 @@ class ExperimentError(ValueError):
 
 # ---- SQL -----------------------------------------------------------------------------------
 
+
 # Per matured customer: window metrics and the same metrics over the pre-assignment period.
 CUSTOMER_CTES = """
 with data_end as (
@@ -75,7 +78,7 @@ matured as (
 ),
 
 valid_orders as (
-    select customer_id, order_ts, amount from assigned_orders
+    select customer_id, order_ts, amount from {orders}
 ),
 
 windowed as (
@@ -317,7 +320,7 @@ in_window as (
         count(*) as orders,
         sum(orders.amount) as revenue,
     from arm_customers
-    join assigned_orders as orders
+    join {orders} as orders
         on orders.customer_id = arm_customers.customer_id
         and orders.order_ts >= arm_customers.assigned_at
         and not (arm_customers.observational and orders.order_ts = arm_customers.assigned_at)
@@ -402,7 +405,6 @@ valid_orders as (
 pool as (
     select
         customer_id,
-        'all' as variant,
         date_diff('day', max(order_ts), any_value(t0)) as days_before,
     from valid_orders
     cross join reference
@@ -427,34 +429,46 @@ windowed as (
 customer_metrics as (
     select
         pool.customer_id,
-        pool.variant,
         pool.days_before,
-        null::date as matured_on,
         coalesce(windowed.orders, 0) as orders,
         coalesce(windowed.revenue, 0) as revenue,
-        cast(coalesce(windowed.orders, 0) > 0 as integer) as repurchased,
-        0 as pre_orders,
-        0 as pre_repurchased,
-        coalesce(windowed.revenue, 0) as revenue_capped,
-        0.0 as pre_revenue_capped,
-        coalesce(windowed.revenue, 0) * $margin - $cost as margin,
-        0.0 as pre_margin,
-        null::double as revenue_cap,
     from pool
     left join windowed using (customer_id)
 )
 """
 
-PLANNER_POOL_SQL = PLANNER_CTES + """,
+# Per whole day between a pool customer's last lookback order and t0: the sums every metric's
+# mean and variance are computed from (margin = revenue x margin - cost follows from them).
+PLANNER_BASE_SQL = PLANNER_CTES + """,
 
 final as (
-    select days_before, count(*) as customers,
+    select
+        days_before,
+        count(*) as customers,
+        count(*) filter (where orders > 0) as repurchased,
+        sum(orders) as orders,
+        sum(orders * orders) as orders2,
+        sum(revenue) as revenue,
+        sum(revenue * revenue) as revenue2,
+        sum(revenue * orders) as revenue_orders,
     from customer_metrics
     group by days_before
 )
 
 select * from final order by days_before
 """
+
+# Precomputed at every store change (metrics.precomputed) for the page's windows and the lookback.
+PLANNER_WINDOWS, PLANNER_LOOKBACK_DAYS = (30, 60, 90), 365
+
+
+def planner_base_sql() -> str:
+    """The planner sums for every window in PLANNER_WINDOWS with the default lookback, one table."""
+    parts = [f"select {w} as window_days, * from ("
+             + PLANNER_BASE_SQL.replace("$window_days", str(w)).replace("$lookback_days", str(PLANNER_LOOKBACK_DAYS))
+             + ")" for w in PLANNER_WINDOWS]
+    return " union all ".join(parts)
+
 
 EXPERIMENTS_SQL = """
 with final as (
@@ -489,6 +503,17 @@ def _params(experiment: str, window_days: int, pre_days: int, cap_percentile, ma
         raise ExperimentError(f"window_days must be a positive number of days, not {window_days}.")
     return {"experiment": experiment, "window_days": int(window_days), "pre_days": int(pre_days),
             "cap": cap, "margin": float(margin)}
+
+
+def _orders(con, window_days: int, pre_days: int = 0) -> str:
+    """Where an experiment's orders are read from: the precomputed experiment_orders when they cover the periods."""
+    if window_days <= COVERED_WINDOW_DAYS and pre_days <= COVERED_PRE_DAYS and dialect.has_table(con, "experiment_orders"):
+        return "(select customer_id, order_ts, amount from experiment_orders where experiment = $experiment)"
+    return "assigned_orders"
+
+
+def _customer_ctes(con, window_days: int, pre_days: int) -> str:
+    return CUSTOMER_CTES.format(orders=_orders(con, window_days, pre_days))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
@@ -617,7 +642,7 @@ def experiment_report(
     info, control = _arm_info(con, experiment, window_days, control)
     pre_days = int(cuped_days or DEFAULT_BALANCE_DAYS)
     params = _params(experiment, window_days, pre_days, cap_percentile, margin)
-    totals = _rows(con, CUSTOMER_CTES + "," + _totals_sql(by_date=False), params)
+    totals = _rows(con, _customer_ctes(con, window_days, pre_days) + "," + _totals_sql(by_date=False), params)
     by_arm = {(r["variant"], r["metric"]): r for r in totals}
     strategy, derived_from = con.execute(
         "select any_value(strategy), any_value(derived_from) from assignments where experiment = $experiment",
@@ -876,7 +901,7 @@ def cumulative_lift(con, experiment: str, metric: str = "orders", window_days: i
         raise ExperimentError("view must be 'matured' or 'to_date'.")
     info, control = _arm_info(con, experiment, window_days, control)
     params = _params(experiment, window_days, 0, cap_percentile, margin)
-    totals = pd.DataFrame(_rows(con, CUSTOMER_CTES + "," + _totals_sql(by_date=True), params))
+    totals = pd.DataFrame(_rows(con, _customer_ctes(con, window_days, 0) + "," + _totals_sql(by_date=True), params))
     totals = totals[totals["metric"] == metric]
     sums = ["n", "sum_y", "sum_y2", "sum_d", "sum_d2", "sum_yd"]
     wide = totals.pivot_table(index="matured_on", columns="variant", values=sums, aggfunc="sum").fillna(0).cumsum()
@@ -907,7 +932,8 @@ def _lift_to_date(con, experiment, metric, window_days, control, margin, alpha) 
     if not info:
         _require_experiment(con, experiment)
     control = find_control([r["variant"] for r in info], control, experiment)
-    daily = pd.DataFrame(_rows(con, TO_DATE_SQL, {"experiment": experiment, "window_days": int(window_days)}))
+    daily = pd.DataFrame(_rows(con, TO_DATE_SQL.format(orders=_orders(con, window_days)),
+                               {"experiment": experiment, "window_days": int(window_days)}))
     first = pd.Timestamp(min(r["first_assigned"] for r in info)).normalize()
     last = min(pd.Timestamp(info[0]["data_end"]),
                pd.Timestamp(max(r["last_assigned"] for r in info)) + pd.Timedelta(days=window_days)
@@ -939,7 +965,8 @@ def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, b
     """Novelty view: orders per matured customer in day buckets after assignment (days 1-7, 8-14, ...)."""
     info, control = _arm_info(con, experiment, window_days, control)
     params = {**_params(experiment, window_days, 0, None, 0.0), "bucket_days": int(bucket_days)}
-    sums = pd.DataFrame(_rows(con, NOVELTY_SQL, params), columns=["variant", "bucket", "sum_y", "sum_y2"])
+    sums = pd.DataFrame(_rows(con, NOVELTY_SQL.format(orders=_orders(con, window_days)), params),
+                        columns=["variant", "bucket", "sum_y", "sum_y2"])
     matured = {r["variant"]: r["matured"] for r in info}
     buckets = range(math.ceil(window_days / bucket_days))
     rows = []
@@ -982,21 +1009,36 @@ def time_to_repurchase(con, experiment: str, max_days: int | None = None, alpha:
 def planner_baseline(con, window_days: int = 60, lookback_days: int = 365, margin: float = 0.3,
                      cost: float = 0.0) -> dict:
     """Baseline mean and per-customer variance of each metric among recently active customers."""
-    params = {"window_days": int(window_days), "lookback_days": int(lookback_days), "margin": float(margin),
-              "cost": float(cost)}
-    totals = _rows(con, PLANNER_CTES + "," + _totals_sql(by_date=False), params)
-    pool = _rows(con, PLANNER_POOL_SQL, params)
-    if not totals:
+    if (window_days in PLANNER_WINDOWS and lookback_days == PLANNER_LOOKBACK_DAYS
+            and dialect.has_table(con, "planner_base")):
+        pool = _rows(con, "select * exclude (window_days) from planner_base where window_days = $window_days "
+                          "order by days_before", {"window_days": int(window_days)})
+    else:
+        pool = _rows(con, PLANNER_BASE_SQL, {"window_days": int(window_days), "lookback_days": int(lookback_days)})
+    if not pool:
         raise ExperimentError(f"No customer had a valid order in the {lookback_days} days before the last "
                               f"{window_days} days of data; the planner needs history.")
+    s = {key: float(sum(p[key] or 0 for p in pool))
+         for key in ("customers", "repurchased", "orders", "orders2", "revenue", "revenue2", "revenue_orders")}
+    n, m, c = int(s["customers"]), float(margin), float(cost)
+    zero = {"sum_d": 0.0, "sum_d2": 0.0, "sum_yd": 0.0}
+    totals = {
+        "repurchased": {"n": n, "sum_y": s["repurchased"], "sum_y2": s["repurchased"], **zero},
+        "orders": {"n": n, "sum_y": s["orders"], "sum_y2": s["orders2"], **zero},
+        "revenue": {"n": n, "sum_y": s["revenue"], "sum_y2": s["revenue2"], **zero},
+        "aov": {"n": n, "sum_y": s["revenue"], "sum_y2": s["revenue2"], "sum_d": s["orders"], "sum_d2": s["orders2"],
+                "sum_yd": s["revenue_orders"]},
+        # margin per customer = revenue x m - c
+        "margin": {"n": n, "sum_y": m * s["revenue"] - n * c,
+                   "sum_y2": m * m * s["revenue2"] - 2 * m * c * s["revenue"] + n * c * c, **zero},
+    }
     metrics = {}
-    for row in totals:
-        t = _arm_totals(row, row["metric"])
-        metrics[row["metric"]] = {"n": row["n"], "mean": t.mean, "variance": t.variance}
-    reach = np.cumsum([p["customers"] for p in pool])
+    for metric, row in totals.items():
+        t = _arm_totals(row, metric)
+        metrics[metric] = {"n": n, "mean": t.mean, "variance": t.variance}
     return {"window_days": window_days, "lookback_days": lookback_days, "metrics": metrics,
             # customers with a valid order in the last d days, d = 1 .. lookback
-            "reach_by_days": _reach(pool, lookback_days), "pool": int(reach[-1]) if reach.size else 0}
+            "reach_by_days": _reach(pool, lookback_days), "pool": n}
 
 
 def _reach(pool: list[dict], lookback_days: int) -> list[int]:

@@ -20,7 +20,7 @@ from metrics.segments import rfm_segments_sql
 
 # In build order: the last two read customer_facts.
 PRECOMPUTED_TABLES = ("order_facts", "filter_values", "kpi_base", "cohort_base", "order_intervals", "customer_facts", "due_list",
-                      "rfm_segment_totals")
+                      "rfm_segment_totals", "planner_base")
 
 
 def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], tuple[str, dict]]]:
@@ -38,4 +38,11 @@ def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[],
         "customer_facts": lambda: (customer_facts_sql(), {"reference_date": None}),
         "due_list": lambda: due_list_sql(con),
         "rfm_segment_totals": lambda: rfm_segments_sql(con),
+        "planner_base": lambda: (_planner_base_sql(), {}),
     }
+
+
+def _planner_base_sql() -> str:
+    from metrics.experiments import planner_base_sql  # imported here: it loads scipy, which the store does not need
+
+    return planner_base_sql()

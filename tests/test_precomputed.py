@@ -1,8 +1,8 @@
 """The precomputed summary tables give exactly the numbers the metrics count from the orders.
 
 Each request is answered twice on the demo store: by the normal connection (which reads
-`kpi_base` / `cohort_base` when they can answer) and by one where those tables are hidden, so the
-same metric SQL counts from every order.
+`kpi_base`, `cohort_base`, `experiment_orders`, ... when they can answer) and by one where those
+tables are hidden, so the same metric SQL counts from every order.
 """
 
 from datetime import date
@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from metrics.cohorts import cohort_matrix
+from metrics.dialect import has_table
 from metrics.due import due_for_repurchase
 from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order
 from metrics.filters import Filters
@@ -24,7 +25,7 @@ from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
 def connections(demo_store):
     with_summaries = demo_store.connect()
     from_orders = demo_store.connect()
-    for name in PRECOMPUTED_TABLES:
+    for name in (*PRECOMPUTED_TABLES, "experiment_orders"):
         from_orders.execute(f"drop view {name}")
     yield with_summaries, from_orders
     with_summaries.close()
@@ -133,3 +134,47 @@ def test_kpis_without_changes_count_only_the_range_and_agree(connections, filter
     lean = kpi_table(from_orders, scoped, by="member_tier", changes=False)
     assert "annual_frequency" not in lean and "aov_mom" not in lean
     pd.testing.assert_frame_equal(lean, full[lean.columns], check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("window_days", "margin", "cost"), [(30, 0.3, 0.0), (60, 0.25, 4.0), (90, 0.4, 1.5)])
+def test_planner_from_stored_sums_equals_counting_orders(connections, window_days, margin, cost):
+    from metrics.experiments import planner_baseline
+
+    with_summaries, from_orders = connections
+    assert has_table(with_summaries, "planner_base") and not has_table(from_orders, "planner_base")
+    ours = planner_baseline(with_summaries, window_days, margin=margin, cost=cost)
+    counted = planner_baseline(from_orders, window_days, margin=margin, cost=cost)
+    assert ours["pool"] > 1000
+    assert ours["reach_by_days"] == counted["reach_by_days"]
+    for metric, values in counted["metrics"].items():
+        assert ours["metrics"][metric] == pytest.approx(values, rel=1e-9), metric
+
+
+@pytest.mark.parametrize(("window_days", "options"), [
+    (30, {}), (60, {"cuped_days": 90, "cap_percentile": 99}), (90, {"cuped_days": 180, "margin": 0.25}),
+    (120, {"cuped_days": 60}),  # longer than experiment_orders covers: both read assigned_orders
+])
+def test_strategy_reports_from_experiment_orders_equal_counting_orders(connections, window_days, options):
+    from metrics import experiments as ex
+
+    with_summaries, from_orders = connections
+    reads_precomputed = ex._orders(with_summaries, window_days, options.get("cuped_days", 90)) != "assigned_orders"
+    assert reads_precomputed == (window_days <= 90)
+    for name in ex.list_experiments(with_summaries)["experiment"]:
+        ours = ex.experiment_report(with_summaries, name, window_days, **options)
+        counted = ex.experiment_report(from_orders, name, window_days, **options)
+        assert sum(arm["matured"] for arm in ours["arms"]) > 100
+        for a, b in zip(ours["arms"], counted["arms"], strict=True):
+            assert {k: v for k, v in a.items() if k != "totals"} == {k: v for k, v in b.items() if k != "totals"}
+            for metric, totals in b["totals"].items():
+                assert a["totals"][metric] == pytest.approx(totals, rel=1e-9), metric
+        for a, b in zip(ours["results"], counted["results"], strict=True):
+            assert (a["metric"], a["variant"]) == (b["metric"], b["variant"])
+            assert a["rel_lift"] == pytest.approx(b["rel_lift"], rel=1e-9)
+            assert a["p_value"] == pytest.approx(b["p_value"], rel=1e-9)
+        pd.testing.assert_frame_equal(ex.lift_by_days_since_assignment(with_summaries, name, window_days),
+                                      ex.lift_by_days_since_assignment(from_orders, name, window_days))
+        for view in ("matured", "to_date"):
+            pd.testing.assert_frame_equal(ex.cumulative_lift(with_summaries, name, "revenue", window_days, view=view),
+                                          ex.cumulative_lift(from_orders, name, "revenue", window_days, view=view),
+                                          check_exact=False, rtol=1e-9)
