@@ -8,6 +8,7 @@ Definitions, formulas and decisions: docs/experiments.md.
 """
 
 import math
+import re
 from datetime import datetime
 
 import duckdb
@@ -15,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from metrics import dialect
+from metrics import experiment_sql as sql
 from metrics import experiment_stats as st
-from store.derived import COVERED_PRE_DAYS, COVERED_WINDOW_DAYS
 
 CONTROL_NAMES = ("control", "ctrl", "baseline", "对照", "对照组", "a")
 METRICS = {  # name -> (kind, English label, Chinese label)
@@ -49,450 +50,6 @@ class ExperimentError(ValueError):
     """A strategy test that cannot be analysed; the message says why in plain words."""
 
 
-# ---- SQL -----------------------------------------------------------------------------------
-
-
-# Per matured customer: window metrics and the same metrics over the pre-assignment period.
-CUSTOMER_CTES = """
-with data_end as (
-    select max(order_ts) as data_end from orders
-),
-
-arm_customers as (
-    select
-        customer_id,
-        any_value(variant) as variant,
-        min(assigned_at) as assigned_at,
-        coalesce(max(cost_per_customer), 0) as cost,
-        bool_or(derived_from is not null) as observational,
-    from assignments
-    where experiment = $experiment
-    group by customer_id
-    having count(distinct variant) = 1
-),
-
-matured as (
-    select arm_customers.*
-    from arm_customers, data_end
-    where assigned_at + to_days(cast($window_days as integer)) <= data_end
-),
-
-valid_orders as (
-    select customer_id, order_ts, amount from {orders}
-),
-
-windowed as (
-    select
-        matured.customer_id,
-        count(*) filter (where order_ts >= assigned_at and not (observational and order_ts = assigned_at)) as orders,
-        sum(amount) filter (where order_ts >= assigned_at and not (observational and order_ts = assigned_at)) as revenue,
-        count(*) filter (where order_ts < assigned_at) as pre_orders,
-        sum(amount) filter (where order_ts < assigned_at) as pre_revenue,
-    from matured
-    join valid_orders
-        on valid_orders.customer_id = matured.customer_id
-        and valid_orders.order_ts >= matured.assigned_at - to_days(cast($pre_days as integer))
-        and valid_orders.order_ts < matured.assigned_at + to_days(cast($window_days as integer))
-    group by matured.customer_id
-),
-
-per_customer as (
-    select
-        matured.customer_id,
-        matured.variant,
-        cast(matured.assigned_at + to_days(cast($window_days as integer)) as date) as matured_on,
-        cast(matured.cost as double) as cost,
-        coalesce(windowed.orders, 0) as orders,
-        coalesce(windowed.revenue, 0) as revenue,
-        coalesce(windowed.pre_orders, 0) as pre_orders,
-        coalesce(windowed.pre_revenue, 0) as pre_revenue,
-    from matured
-    left join windowed using (customer_id)
-),
-
-caps as (
-    select
-        case when $cap is null then null else quantile_cont(revenue, coalesce($cap, 0.5)) end as revenue_cap,
-        case when $cap is null then null else quantile_cont(pre_revenue, coalesce($cap, 0.5)) end as pre_revenue_cap,
-    from per_customer
-),
-
-customer_metrics as (
-    select
-        per_customer.*,
-        cast(orders > 0 as integer) as repurchased,
-        cast(pre_orders > 0 as integer) as pre_repurchased,
-        least(revenue, coalesce(revenue_cap, revenue)) as revenue_capped,
-        least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) as pre_revenue_capped,
-        least(revenue, coalesce(revenue_cap, revenue)) * $margin - cost as margin,
-        least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) * $margin as pre_margin,
-        caps.revenue_cap,
-    from per_customer, caps
-)
-"""
-
-# From customer_metrics (variant, matured_on, metrics): one row per arm and metric with totals.
-# y = the metric, x = its pre-period covariate (CUPED), d = the denominator of a ratio metric.
-TOTALS_CTES = """
-cap as (
-    select max(revenue_cap) as revenue_cap from customer_metrics
-),
-
-long as (
-    select variant, matured_on, 'repurchased' as metric,
-        cast(repurchased as double) as y, cast(pre_repurchased as double) as x, null::double as d,
-    from customer_metrics
-    union all
-    select variant, matured_on, 'orders', orders, pre_orders, null from customer_metrics
-    union all
-    select variant, matured_on, 'revenue', revenue_capped, pre_revenue_capped, null from customer_metrics
-    union all
-    select variant, matured_on, 'aov', revenue, null, orders from customer_metrics
-    union all
-    select variant, matured_on, 'margin', margin, pre_margin, null from customer_metrics
-),
-
-final as (
-    select
-        variant,
-        {date_column} as matured_on,
-        metric,
-        count(*) as n,
-        sum(y) as sum_y,
-        sum(y * y) as sum_y2,
-        coalesce(sum(x), 0) as sum_x,
-        coalesce(sum(x * x), 0) as sum_x2,
-        coalesce(sum(x * y), 0) as sum_xy,
-        coalesce(sum(d), 0) as sum_d,
-        coalesce(sum(d * d), 0) as sum_d2,
-        coalesce(sum(y * d), 0) as sum_yd,
-        any_value(cap.revenue_cap) as revenue_cap,
-    from long
-    cross join cap
-    group by all
-)
-
-select * from final order by variant, matured_on, metric
-"""
-
-EXPERIMENT_INFO_SQL = """
-with data_end as (
-    select max(order_ts) as data_end from orders
-),
-
-arms as (
-    select
-        customer_id,
-        min(variant) as variant,
-        min(assigned_at) as assigned_at,
-        count(distinct variant) as variants,
-    from assignments
-    where experiment = $experiment
-    group by customer_id
-),
-
-final as (
-    select
-        variant,
-        count(*) filter (where variants = 1) as assigned,
-        count(*) filter (
-            where variants = 1 and assigned_at + to_days(cast($window_days as integer)) <= data_end
-        ) as matured,
-        count(*) filter (where variants > 1) as multi_arm,
-        min(assigned_at) as first_assigned,
-        max(assigned_at) as last_assigned,
-        any_value(data_end) as data_end,
-    from arms, data_end
-    group by variant
-)
-
-select * from final order by variant
-"""
-
-NOVELTY_SQL = CUSTOMER_CTES + """,
-
-bucketed as (
-    select
-        customer_metrics.variant,
-        cast(floor(
-            (epoch(valid_orders.order_ts) - epoch(matured.assigned_at)) / 86400 / $bucket_days
-        ) as integer) as bucket,
-        customer_metrics.customer_id,
-        count(*) as orders,
-    from customer_metrics
-    join matured using (customer_id)
-    join valid_orders
-        on valid_orders.customer_id = matured.customer_id
-        and valid_orders.order_ts >= matured.assigned_at
-        and not (matured.observational and valid_orders.order_ts = matured.assigned_at)
-        and valid_orders.order_ts < matured.assigned_at + to_days(cast($window_days as integer))
-    group by all
-),
-
-final as (
-    select
-        variant,
-        bucket,
-        sum(orders) as sum_y,
-        sum(orders * orders) as sum_y2,
-    from bucketed
-    group by all
-)
-
-select * from final order by variant, bucket
-"""
-
-SURVIVAL_SQL = """
-with data_end as (
-    select max(order_ts) as data_end from orders
-),
-
-arm_customers as (
-    select
-        customer_id,
-        any_value(variant) as variant,
-        min(assigned_at) as assigned_at,
-        bool_or(derived_from is not null) as observational,
-    from assignments
-    where experiment = $experiment
-    group by customer_id
-    having count(distinct variant) = 1
-),
-
-first_orders as (
-    select arm_customers.customer_id, min(orders.order_ts) as first_ts,
-    from arm_customers
-    join assigned_orders as orders
-        on orders.customer_id = arm_customers.customer_id
-        and orders.order_ts >= arm_customers.assigned_at
-        and not (arm_customers.observational and orders.order_ts = arm_customers.assigned_at)
-    group by arm_customers.customer_id
-),
-
-observed as (
-    select
-        arm_customers.variant,
-        first_orders.first_ts is not null as event,
-        cast(floor(
-            (epoch(coalesce(first_orders.first_ts, data_end)) - epoch(arm_customers.assigned_at)) / 86400
-        ) as integer) as day,
-    from arm_customers
-    left join first_orders using (customer_id)
-    join data_end on arm_customers.assigned_at <= data_end.data_end
-),
-
-final as (
-    select
-        variant,
-        day,
-        count(*) filter (where event) as events,
-        count(*) filter (where not event) as censored,
-    from observed
-    group by all
-)
-
-select * from final order by variant, day
-"""
-
-# Lift "to date": every customer assigned so far, orders from assignment up to each date (or
-# the window's end, whichever is first). Per arm and day, the increments of the running sums;
-# a square's increment is after^2 - before^2, computed per customer with a running sum.
-TO_DATE_SQL = """
-with arm_customers as (
-    select
-        customer_id,
-        any_value(variant) as variant,
-        min(assigned_at) as assigned_at,
-        cast(coalesce(max(cost_per_customer), 0) as double) as cost,
-        bool_or(derived_from is not null) as observational,
-    from assignments
-    where experiment = $experiment
-    group by customer_id
-    having count(distinct variant) = 1
-),
-
-in_window as (
-    select
-        arm_customers.customer_id,
-        arm_customers.variant,
-        arm_customers.cost,
-        cast(orders.order_ts as date) as day,
-        count(*) as orders,
-        sum(orders.amount) as revenue,
-    from arm_customers
-    join {orders} as orders
-        on orders.customer_id = arm_customers.customer_id
-        and orders.order_ts >= arm_customers.assigned_at
-        and not (arm_customers.observational and orders.order_ts = arm_customers.assigned_at)
-        and orders.order_ts < arm_customers.assigned_at + to_days(cast($window_days as integer))
-    group by all
-),
-
-running as (
-    select
-        *,
-        sum(orders) over customer_days as orders_after,
-        sum(revenue) over customer_days as revenue_after,
-        row_number() over customer_days as day_seq,
-    from in_window
-    window customer_days as (partition by customer_id order by day rows between unbounded preceding and current row)
-),
-
-order_days as (
-    select
-        variant,
-        day,
-        count(*) filter (where day_seq = 1) as repurchased,
-        sum(orders) as orders,
-        sum(orders_after * orders_after - (orders_after - orders) * (orders_after - orders)) as orders2,
-        sum(revenue) as revenue,
-        sum(revenue_after * revenue_after - (revenue_after - revenue) * (revenue_after - revenue)) as revenue2,
-        sum(revenue_after * orders_after - (revenue_after - revenue) * (orders_after - orders)) as revenue_orders,
-        sum(cost * revenue) as revenue_cost,
-    from running
-    group by all
-),
-
-arrival_days as (
-    select
-        variant,
-        cast(assigned_at as date) as day,
-        count(*) as n,
-        sum(cost) as cost,
-        sum(cost * cost) as cost2,
-    from arm_customers
-    group by all
-),
-
-final as (
-    select
-        variant,
-        day,
-        coalesce(sum(n), 0) as n,
-        coalesce(sum(cost), 0) as cost,
-        coalesce(sum(cost2), 0) as cost2,
-        coalesce(sum(repurchased), 0) as repurchased,
-        coalesce(sum(orders), 0) as orders,
-        coalesce(sum(orders2), 0) as orders2,
-        coalesce(sum(revenue), 0) as revenue,
-        coalesce(sum(revenue2), 0) as revenue2,
-        coalesce(sum(revenue_orders), 0) as revenue_orders,
-        coalesce(sum(revenue_cost), 0) as revenue_cost,
-    from (select * from order_days union all by name select * from arrival_days)
-    group by all
-)
-
-select * from final order by variant, day
-"""
-
-# Planner: customers with a valid order in the lookback before t0 = data end - window,
-# measured over [t0, t0 + window), as if they had all been assigned to control at t0.
-PLANNER_CTES = """
-with reference as (
-    select max(order_ts) - to_days(cast($window_days as integer)) as t0 from orders
-),
-
--- only the lookback and the window matter; customers by their integer key (cheaper to join)
-valid_orders as (
-    select customer_key as customer_id, order_ts, cast(amount as double) as amount
-    from orders
-    cross join reference
-    where is_valid and customer_key is not null
-        and order_ts >= t0 - to_days(cast($lookback_days as integer))
-        and order_ts < t0 + to_days(cast($window_days as integer))
-),
-
-pool as (
-    select
-        customer_id,
-        date_diff('day', max(order_ts), any_value(t0)) as days_before,
-    from valid_orders
-    cross join reference
-    where order_ts < t0 and order_ts >= t0 - to_days(cast($lookback_days as integer))
-    group by customer_id
-),
-
-windowed as (
-    select
-        pool.customer_id,
-        count(*) as orders,
-        sum(amount) as revenue,
-    from pool
-    cross join reference
-    join valid_orders
-        on valid_orders.customer_id = pool.customer_id
-        and valid_orders.order_ts >= t0
-        and valid_orders.order_ts < t0 + to_days(cast($window_days as integer))
-    group by pool.customer_id
-),
-
-customer_metrics as (
-    select
-        pool.customer_id,
-        pool.days_before,
-        coalesce(windowed.orders, 0) as orders,
-        coalesce(windowed.revenue, 0) as revenue,
-    from pool
-    left join windowed using (customer_id)
-)
-"""
-
-# Per whole day between a pool customer's last lookback order and t0: the sums every metric's
-# mean and variance are computed from (margin = revenue x margin - cost follows from them).
-PLANNER_BASE_SQL = PLANNER_CTES + """,
-
-final as (
-    select
-        days_before,
-        count(*) as customers,
-        count(*) filter (where orders > 0) as repurchased,
-        sum(orders) as orders,
-        sum(orders * orders) as orders2,
-        sum(revenue) as revenue,
-        sum(revenue * revenue) as revenue2,
-        sum(revenue * orders) as revenue_orders,
-    from customer_metrics
-    group by days_before
-)
-
-select * from final order by days_before
-"""
-
-# Precomputed at every store change (metrics.precomputed) for the page's windows and the lookback.
-PLANNER_WINDOWS, PLANNER_LOOKBACK_DAYS = (30, 60, 90), 365
-
-
-def planner_base_sql() -> str:
-    """The planner sums for every window in PLANNER_WINDOWS with the default lookback, one table."""
-    parts = [f"select {w} as window_days, * from ("
-             + PLANNER_BASE_SQL.replace("$window_days", str(w)).replace("$lookback_days", str(PLANNER_LOOKBACK_DAYS))
-             + ")" for w in PLANNER_WINDOWS]
-    return " union all ".join(parts)
-
-
-EXPERIMENTS_SQL = """
-with final as (
-    select
-        experiment,
-        any_value(strategy) as strategy,
-        case when bool_or(derived_from is not null) then 'observational' else 'randomised' end as design,
-        any_value(derived_from) as derived_from,
-        list(distinct variant order by variant) as variants,
-        count(distinct customer_id) as customers,
-        min(assigned_at) as first_assigned,
-        max(assigned_at) as last_assigned,
-    from assignments
-    group by experiment
-)
-
-select * from final order by first_assigned, experiment
-"""
-
-
-def _totals_sql(by_date: bool) -> str:
-    return TOTALS_CTES.format(date_column="matured_on" if by_date else "null::date")
-
-
 def _params(experiment: str, window_days: int, pre_days: int, cap_percentile, margin: float) -> dict:
     cap = None
     if cap_percentile is not None:
@@ -505,19 +62,20 @@ def _params(experiment: str, window_days: int, pre_days: int, cap_percentile, ma
             "cap": cap, "margin": float(margin)}
 
 
-def _orders(con, window_days: int, pre_days: int = 0) -> str:
-    """Where an experiment's orders are read from: the precomputed experiment_orders when they cover the periods."""
-    if window_days <= COVERED_WINDOW_DAYS and pre_days <= COVERED_PRE_DAYS and dialect.has_table(con, "experiment_orders"):
-        return "(select customer_id, order_ts, amount from experiment_orders where experiment = $experiment)"
-    return "assigned_orders"
+def _sources(con, window_days: int, pre_days: int | None) -> tuple[str, str, int | None]:
+    """(arms, orders, stored window) for one experiment: the precomputed tables when they cover the
+    window and pre-period (pre_days None: not used), else the assignments and assigned_orders."""
+    customers = dialect.has_table(con, "experiment_customers")
+    orders = (window_days <= sql.COVERED_WINDOW_DAYS and (pre_days or 0) <= sql.COVERED_PRE_DAYS
+              and dialect.has_table(con, "experiment_orders"))
+    stored = (customers and window_days in sql.PRECOMPUTED_WINDOWS and pre_days in (None, sql.PRECOMPUTED_PRE_DAYS))
+    return sql.arms_source(customers), sql.orders_source(orders), window_days if stored else None
 
 
-def _customer_ctes(con, window_days: int, pre_days: int) -> str:
-    return CUSTOMER_CTES.format(orders=_orders(con, window_days, pre_days))
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
-    relation = con.execute(sql, params)
+def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict]:
+    """The query's rows as dicts; binds only the parameters it names (a stored table needs fewer)."""
+    named = set(re.findall(r"\$(\w+)", query))
+    relation = con.execute(query, {k: v for k, v in params.items() if k in named})
     columns = [c[0] for c in relation.description]
     return [dict(zip(columns, row)) for row in relation.fetchall()]
 
@@ -528,7 +86,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
 def list_experiments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per experiment: strategy, design (randomised / observational), the order column an
     observational one was derived from, variants, customers, first and last assignment."""
-    rows = _rows(con, EXPERIMENTS_SQL, {})
+    rows = _rows(con, sql.EXPERIMENTS_SQL, {})
     return pd.DataFrame(rows, columns=["experiment", "strategy", "design", "derived_from", "variants", "customers",
                                        "first_assigned", "last_assigned"])
 
@@ -562,7 +120,8 @@ def _require_experiment(con, experiment: str) -> None:
 
 
 def _arm_info(con, experiment: str, window_days: int, control: str | None) -> tuple[list[dict], str]:
-    info = _rows(con, EXPERIMENT_INFO_SQL, {"experiment": experiment, "window_days": int(window_days)})
+    arms, _, _ = _sources(con, window_days, None)
+    info = _rows(con, sql.info_sql(arms), {"experiment": experiment, "window_days": int(window_days)})
     if not info:
         _require_experiment(con, experiment)
     control = find_control([r["variant"] for r in info], control, experiment)
@@ -642,7 +201,7 @@ def experiment_report(
     info, control = _arm_info(con, experiment, window_days, control)
     pre_days = int(cuped_days or DEFAULT_BALANCE_DAYS)
     params = _params(experiment, window_days, pre_days, cap_percentile, margin)
-    totals = _rows(con, _customer_ctes(con, window_days, pre_days) + "," + _totals_sql(by_date=False), params)
+    totals = _rows(con, sql.per_customer_ctes(*_sources(con, window_days, pre_days)) + sql.totals_sql(by_date=False), params)
     by_arm = {(r["variant"], r["metric"]): r for r in totals}
     strategy, derived_from = con.execute(
         "select any_value(strategy), any_value(derived_from) from assignments where experiment = $experiment",
@@ -901,7 +460,8 @@ def cumulative_lift(con, experiment: str, metric: str = "orders", window_days: i
         raise ExperimentError("view must be 'matured' or 'to_date'.")
     info, control = _arm_info(con, experiment, window_days, control)
     params = _params(experiment, window_days, 0, cap_percentile, margin)
-    totals = pd.DataFrame(_rows(con, _customer_ctes(con, window_days, 0) + "," + _totals_sql(by_date=True), params))
+    totals = pd.DataFrame(_rows(con, sql.per_customer_ctes(*_sources(con, window_days, None)) + sql.totals_sql(by_date=True),
+                                 params))
     totals = totals[totals["metric"] == metric]
     sums = ["n", "sum_y", "sum_y2", "sum_d", "sum_d2", "sum_yd"]
     wide = totals.pivot_table(index="matured_on", columns="variant", values=sums, aggfunc="sum").fillna(0).cumsum()
@@ -928,11 +488,12 @@ def _lift_rows(wide: pd.DataFrame, variants: list[str], control: str, metric: st
 
 
 def _lift_to_date(con, experiment, metric, window_days, control, margin, alpha) -> pd.DataFrame:
-    info = _rows(con, EXPERIMENT_INFO_SQL, {"experiment": experiment, "window_days": int(window_days)})
+    arms, orders, _ = _sources(con, window_days, None)
+    info = _rows(con, sql.info_sql(arms), {"experiment": experiment, "window_days": int(window_days)})
     if not info:
         _require_experiment(con, experiment)
     control = find_control([r["variant"] for r in info], control, experiment)
-    daily = pd.DataFrame(_rows(con, TO_DATE_SQL.format(orders=_orders(con, window_days)),
+    daily = pd.DataFrame(_rows(con, sql.to_date_sql(arms, orders),
                                {"experiment": experiment, "window_days": int(window_days)}))
     first = pd.Timestamp(min(r["first_assigned"] for r in info)).normalize()
     last = min(pd.Timestamp(info[0]["data_end"]),
@@ -965,7 +526,8 @@ def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, b
     """Novelty view: orders per matured customer in day buckets after assignment (days 1-7, 8-14, ...)."""
     info, control = _arm_info(con, experiment, window_days, control)
     params = {**_params(experiment, window_days, 0, None, 0.0), "bucket_days": int(bucket_days)}
-    sums = pd.DataFrame(_rows(con, NOVELTY_SQL.format(orders=_orders(con, window_days)), params),
+    arms, orders, stored = _sources(con, window_days, None)
+    sums = pd.DataFrame(_rows(con, sql.novelty_sql(sql.per_customer_ctes(arms, orders, stored), orders), params),
                         columns=["variant", "bucket", "sum_y", "sum_y2"])
     matured = {r["variant"]: r["matured"] for r in info}
     buckets = range(math.ceil(window_days / bucket_days))
@@ -985,7 +547,9 @@ def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, b
 
 def time_to_repurchase(con, experiment: str, max_days: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
     """Kaplan-Meier per arm: share with a valid order within `day` days of assignment, censored at data end."""
-    counts = pd.DataFrame(_rows(con, SURVIVAL_SQL, {"experiment": experiment}),
+    stored = dialect.has_table(con, "experiment_customers")  # holds each customer's first order after assignment
+    survival = sql.survival_sql(sql.arms_source(stored), None if stored else sql.orders_source(False))
+    counts = pd.DataFrame(_rows(con, survival, {"experiment": experiment}),
                           columns=["variant", "day", "events", "censored"])
     if counts.empty:
         _require_experiment(con, experiment)
@@ -1009,12 +573,12 @@ def time_to_repurchase(con, experiment: str, max_days: int | None = None, alpha:
 def planner_baseline(con, window_days: int = 60, lookback_days: int = 365, margin: float = 0.3,
                      cost: float = 0.0) -> dict:
     """Baseline mean and per-customer variance of each metric among recently active customers."""
-    if (window_days in PLANNER_WINDOWS and lookback_days == PLANNER_LOOKBACK_DAYS
+    if (window_days in sql.PRECOMPUTED_WINDOWS and lookback_days == sql.PLANNER_LOOKBACK_DAYS
             and dialect.has_table(con, "planner_base")):
         pool = _rows(con, "select * exclude (window_days) from planner_base where window_days = $window_days "
                           "order by days_before", {"window_days": int(window_days)})
     else:
-        pool = _rows(con, PLANNER_BASE_SQL, {"window_days": int(window_days), "lookback_days": int(lookback_days)})
+        pool = _rows(con, sql.PLANNER_BASE_SQL, {"window_days": int(window_days), "lookback_days": int(lookback_days)})
     if not pool:
         raise ExperimentError(f"No customer had a valid order in the {lookback_days} days before the last "
                               f"{window_days} days of data; the planner needs history.")

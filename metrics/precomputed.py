@@ -13,6 +13,7 @@ import duckdb
 from metrics.cohorts import cohort_base_sql
 from metrics.customer_facts import customer_facts_sql
 from metrics.due import due_list_sql
+from metrics.experiment_sql import planner_base_sql
 from metrics.funnel import days_between_sql
 from metrics.inventory import ORDER_FACTS_SQL, filter_values_sql
 from metrics.kpis import PRECOMPUTED_BREAKDOWNS, kpi_base_params, kpi_base_sql
@@ -38,11 +39,5 @@ def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[],
         "customer_facts": lambda: (customer_facts_sql(), {"reference_date": None}),
         "due_list": lambda: due_list_sql(con),
         "rfm_segment_totals": lambda: rfm_segments_sql(con),
-        "planner_base": lambda: (_planner_base_sql(), {}),
+        "planner_base": lambda: (planner_base_sql(), {}),
     }
-
-
-def _planner_base_sql() -> str:
-    from metrics.experiments import planner_base_sql  # imported here: it loads scipy, which the store does not need
-
-    return planner_base_sql()

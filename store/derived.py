@@ -11,8 +11,8 @@ with its `batch_seq`); outputs are written as Parquet files into a new version f
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
 - `assigned_orders`: the valid orders of customers in any experiment (what strategy tests read).
-- `experiment_orders`: per experiment, its customers' valid orders from 180 days before to 90 days
-  after assignment (strategy-test windows and pre-periods read these; see metrics.experiments).
+- `experiment_customers`, `experiment_orders`: per experiment, each customer's arm and outcomes
+  after assignment, and their orders around it (strategy tests read these; metrics.experiment_sql).
 
 Then the summary tables of `metrics.precomputed` (monthly KPI base counts, cohort groups), so that
 the usual page views read a few hundred rows instead of every order.
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from metrics.experiment_sql import EXPERIMENT_ORDERS_SQL, experiment_customers_sql
 from metrics.precomputed import precomputed_tables
 
 
@@ -164,34 +165,8 @@ from orders
 where is_valid and customer_id in (select customer_id from assignments)
 """
 
-# Per experiment, each single-arm customer's valid orders from
-# COVERED_PRE_DAYS before to COVERED_WINDOW_DAYS after assignment, tagged with the experiment and
-# sorted by it, so that a report reads its own few hundred thousand orders instead of joining every
-# order of every assigned customer (metrics.experiments). Longer windows or pre-periods read
-# `assigned_orders`.
-COVERED_PRE_DAYS, COVERED_WINDOW_DAYS = 180, 90
-EXPERIMENT_ORDERS_SQL = f"""
-with arm_customers as (
-    select experiment, customer_id, min(assigned_at) as assigned_at,
-    from assignments
-    group by experiment, customer_id
-    having count(distinct variant) = 1
-),
-
-final as (
-    select arm_customers.experiment, orders.customer_id, orders.order_ts, orders.amount,
-    from arm_customers
-    join assigned_orders as orders
-        on orders.customer_id = arm_customers.customer_id
-        and orders.order_ts >= arm_customers.assigned_at - to_days({COVERED_PRE_DAYS})
-        and orders.order_ts < arm_customers.assigned_at + to_days({COVERED_WINDOW_DAYS})
-)
-
-select * from final order by experiment, customer_id, order_ts
-"""
-
 # Tables that change when only the assignments do.
-ASSIGNMENT_TABLES = ("assignments", "assigned_orders", "experiment_orders")
+ASSIGNMENT_TABLES = ("assignments", "assigned_orders", "experiment_customers", "experiment_orders")
 
 DERIVED_TABLES = {
     "orders": orders_sql(),
@@ -200,6 +175,7 @@ DERIVED_TABLES = {
     "order_lines": ORDER_LINES_SQL,
     "assignments": ASSIGNMENTS_SQL,
     "assigned_orders": ASSIGNED_ORDERS_SQL,
+    "experiment_customers": experiment_customers_sql(),
     "experiment_orders": EXPERIMENT_ORDERS_SQL,
 }
 

@@ -25,7 +25,7 @@ from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
 def connections(demo_store):
     with_summaries = demo_store.connect()
     from_orders = demo_store.connect()
-    for name in (*PRECOMPUTED_TABLES, "experiment_orders"):
+    for name in (*PRECOMPUTED_TABLES, "experiment_customers", "experiment_orders"):
         from_orders.execute(f"drop view {name}")
     yield with_summaries, from_orders
     with_summaries.close()
@@ -158,8 +158,10 @@ def test_strategy_reports_from_experiment_orders_equal_counting_orders(connectio
     from metrics import experiments as ex
 
     with_summaries, from_orders = connections
-    reads_precomputed = ex._orders(with_summaries, window_days, options.get("cuped_days", 90)) != "assigned_orders"
-    assert reads_precomputed == (window_days <= 90)
+    arms, orders, stored = ex._sources(with_summaries, window_days, options.get("cuped_days", 90))
+    assert ("experiment_orders" in orders) == (window_days <= 90)
+    assert stored == (window_days if window_days <= 90 and options.get("cuped_days", 90) == 90 else None)
+    assert "experiment_customers" in arms and "experiment_customers" not in ex._sources(from_orders, 60, 90)[0]
     for name in ex.list_experiments(with_summaries)["experiment"]:
         ours = ex.experiment_report(with_summaries, name, window_days, **options)
         counted = ex.experiment_report(from_orders, name, window_days, **options)
@@ -174,6 +176,7 @@ def test_strategy_reports_from_experiment_orders_equal_counting_orders(connectio
             assert a["p_value"] == pytest.approx(b["p_value"], rel=1e-9)
         pd.testing.assert_frame_equal(ex.lift_by_days_since_assignment(with_summaries, name, window_days),
                                       ex.lift_by_days_since_assignment(from_orders, name, window_days))
+        pd.testing.assert_frame_equal(ex.time_to_repurchase(with_summaries, name), ex.time_to_repurchase(from_orders, name))
         for view in ("matured", "to_date"):
             pd.testing.assert_frame_equal(ex.cumulative_lift(with_summaries, name, "revenue", window_days, view=view),
                                           ex.cumulative_lift(from_orders, name, "revenue", window_days, view=view),

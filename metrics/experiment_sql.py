@@ -1,0 +1,588 @@
+"""The SQL of strategy tests: arms, each customer's orders and revenue after assignment, per-arm
+totals, the time views and the planner. Statistics live in metrics.experiment_stats; this module
+imports no scipy, so that the store can precompute tables with it.
+
+The rules are written once, as SQL fragments, and used both by the queries and by the tables the
+store precomputes at every change (see `docs/store.md`):
+
+- `experiment_customers`: one row per experiment and customer (the assignments grouped), with
+  orders and revenue in the 30-, 60- and 90-day windows, in the 90 days before assignment, and the
+  first order after it;
+- `experiment_orders`: each experiment's customers' valid orders from 180 days before to 90 days
+  after assignment;
+- `planner_base`: the planner's sums for the same windows.
+
+A request those tables do not cover (a longer window or pre-period, another lookback) runs the
+same SQL on the assignments and `assigned_orders` instead.
+"""
+
+PRECOMPUTED_WINDOWS = (30, 60, 90)  # experiment_customers, planner_base
+PRECOMPUTED_PRE_DAYS = 90  # experiment_customers: the balance check's and the page's CUPED period
+COVERED_PRE_DAYS, COVERED_WINDOW_DAYS = 180, 90  # experiment_orders
+PLANNER_LOOKBACK_DAYS = 365
+
+WINDOW = "cast($window_days as integer)"
+PRE = "cast($pre_days as integer)"
+
+
+# ---- the rules ------------------------------------------------------------------------------
+
+
+def arms_sql(one_experiment: bool) -> str:
+    """One row per experiment and customer: variant, number of variants (more than one: excluded
+    from analysis), first assignment, cost, and whether the arm was derived from orders."""
+    where = "where experiment = $experiment" if one_experiment else ""
+    return f"""
+        select
+            experiment,
+            customer_id,
+            min(variant) as variant,
+            count(distinct variant) as variants,
+            min(assigned_at) as assigned_at,
+            cast(coalesce(max(cost_per_customer), 0) as double) as cost,
+            bool_or(derived_from is not null) as observational,
+        from assignments
+        {where}
+        group by experiment, customer_id
+    """
+
+
+# An order counts after assignment from the assignment time on; for an observational arm the order
+# that put the customer in the arm (same timestamp) does not count.
+AFTER_ASSIGNMENT = "(order_ts >= assigned_at and not (observational and order_ts = assigned_at))"
+
+
+def in_window(days: str) -> str:
+    """The order is in the `days`-day window after assignment."""
+    return f"({AFTER_ASSIGNMENT} and order_ts < assigned_at + to_days({days}))"
+
+
+def in_pre_period(days: str) -> str:
+    """The order is in the `days` days before assignment."""
+    return f"(order_ts < assigned_at and order_ts >= assigned_at - to_days({days}))"
+
+
+def window_sums(days: str, suffix: str = "") -> str:
+    return (f"count(*) filter (where {in_window(days)}) as orders{suffix}, "
+            f"sum(amount) filter (where {in_window(days)}) as revenue{suffix}")
+
+
+def pre_period_sums(days: str, suffix: str = "") -> str:
+    return (f"count(*) filter (where {in_pre_period(days)}) as pre_orders{suffix}, "
+            f"sum(amount) filter (where {in_pre_period(days)}) as pre_revenue{suffix}")
+
+
+FIRST_ORDER_AFTER = f"min(order_ts) filter (where {AFTER_ASSIGNMENT})"
+
+DATA_END = """
+data_end as (
+    select max(order_ts) as data_end from orders
+)"""
+
+
+# ---- tables precomputed at every store change -----------------------------------------------
+
+
+def experiment_customers_sql() -> str:
+    windows = ", ".join(window_sums(str(w), f"_{w}") for w in PRECOMPUTED_WINDOWS)
+    coalesced = ", ".join(f"coalesce(orders_{w}, 0) as orders_{w}, coalesce(revenue_{w}, 0) as revenue_{w}"
+                          for w in PRECOMPUTED_WINDOWS)
+    pre = PRECOMPUTED_PRE_DAYS
+    return f"""
+with arms as ({arms_sql(one_experiment=False)}),
+
+outcomes as (
+    select
+        arms.experiment,
+        arms.customer_id,
+        {windows},
+        {pre_period_sums(str(pre), f"_{pre}")},
+        {FIRST_ORDER_AFTER} as first_order_after,
+    from arms
+    join assigned_orders
+        on assigned_orders.customer_id = arms.customer_id
+        and assigned_orders.order_ts >= arms.assigned_at - to_days({pre})
+    group by arms.experiment, arms.customer_id
+),
+
+final as (
+    select
+        arms.*,
+        {coalesced},
+        coalesce(pre_orders_{pre}, 0) as pre_orders_{pre},
+        coalesce(pre_revenue_{pre}, 0) as pre_revenue_{pre},
+        outcomes.first_order_after,
+    from arms
+    left join outcomes using (experiment, customer_id)
+)
+
+select * from final order by experiment, customer_id
+"""
+
+
+EXPERIMENT_ORDERS_SQL = f"""
+with arms as ({arms_sql(one_experiment=False)}),
+
+final as (
+    select arms.experiment, assigned_orders.customer_id, assigned_orders.order_ts, assigned_orders.amount,
+    from arms
+    join assigned_orders
+        on assigned_orders.customer_id = arms.customer_id
+        and assigned_orders.order_ts >= arms.assigned_at - to_days({COVERED_PRE_DAYS})
+        and assigned_orders.order_ts < arms.assigned_at + to_days({COVERED_WINDOW_DAYS})
+    where arms.variants = 1
+)
+
+select * from final order by experiment, customer_id, order_ts
+"""
+
+
+# ---- sources ----------------------------------------------------------------------------------
+
+
+def arms_source(precomputed: bool) -> str:
+    """One experiment's arms ($experiment)."""
+    if precomputed:
+        return "select * from experiment_customers where experiment = $experiment"
+    return arms_sql(one_experiment=True)
+
+
+def orders_source(precomputed: bool) -> str:
+    """The valid orders a query joins to one experiment's customers."""
+    if precomputed:
+        return "select customer_id, order_ts, amount from experiment_orders where experiment = $experiment"
+    return "select customer_id, order_ts, amount from assigned_orders"
+
+
+# ---- per customer -----------------------------------------------------------------------------
+
+
+def per_customer_ctes(arms: str, orders: str | None, stored_window: int | None = None) -> str:
+    """CTEs `matured` (single-arm customers whose whole $window_days window has elapsed) and
+    `per_customer` (their orders and revenue in the window and in the $pre_days before assignment),
+    then `customer_metrics` with the metrics per customer. With `stored_window`, the outcomes are
+    read from experiment_customers' columns for that window (and the 90-day pre-period)."""
+    head = f"""
+with {DATA_END},
+
+matured as (
+    select arms.*
+    from ({arms}) as arms, data_end
+    where variants = 1 and assigned_at + to_days({WINDOW}) <= data_end
+),
+"""
+    if stored_window is not None:
+        w, pre = int(stored_window), PRECOMPUTED_PRE_DAYS
+        outcomes = f"""
+per_customer as (
+    select
+        customer_id,
+        variant,
+        cast(assigned_at + to_days({WINDOW}) as date) as matured_on,
+        cost,
+        orders_{w} as orders,
+        revenue_{w} as revenue,
+        pre_orders_{pre} as pre_orders,
+        pre_revenue_{pre} as pre_revenue,
+    from matured
+),
+"""
+    else:
+        outcomes = f"""
+windowed as (
+    select
+        matured.customer_id,
+        {window_sums(WINDOW)},
+        {pre_period_sums(PRE)},
+    from matured
+    join ({orders}) as valid_orders
+        on valid_orders.customer_id = matured.customer_id
+        and valid_orders.order_ts >= matured.assigned_at - to_days({PRE})
+        and valid_orders.order_ts < matured.assigned_at + to_days({WINDOW})
+    group by matured.customer_id
+),
+
+per_customer as (
+    select
+        matured.customer_id,
+        matured.variant,
+        cast(matured.assigned_at + to_days({WINDOW}) as date) as matured_on,
+        matured.cost,
+        coalesce(windowed.orders, 0) as orders,
+        coalesce(windowed.revenue, 0) as revenue,
+        coalesce(windowed.pre_orders, 0) as pre_orders,
+        coalesce(windowed.pre_revenue, 0) as pre_revenue,
+    from matured
+    left join windowed using (customer_id)
+),
+"""
+    return head + outcomes + CUSTOMER_METRICS_CTES
+
+
+# Revenue optionally capped at a pooled percentile ($cap); margin after the strategy's cost.
+CUSTOMER_METRICS_CTES = """
+caps as (
+    select
+        case when $cap is null then null else quantile_cont(revenue, coalesce($cap, 0.5)) end as revenue_cap,
+        case when $cap is null then null else quantile_cont(pre_revenue, coalesce($cap, 0.5)) end as pre_revenue_cap,
+    from per_customer
+),
+
+customer_metrics as (
+    select
+        per_customer.*,
+        cast(orders > 0 as integer) as repurchased,
+        cast(pre_orders > 0 as integer) as pre_repurchased,
+        least(revenue, coalesce(revenue_cap, revenue)) as revenue_capped,
+        least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) as pre_revenue_capped,
+        least(revenue, coalesce(revenue_cap, revenue)) * $margin - cost as margin,
+        least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) * $margin as pre_margin,
+        caps.revenue_cap,
+    from per_customer, caps
+)"""
+
+
+def totals_sql(by_date: bool) -> str:
+    """From customer_metrics: one row per arm (and matured date) and metric with the totals the
+    statistics need. y = the metric, x = its pre-period covariate (CUPED), d = a ratio's denominator."""
+    date_column = "matured_on" if by_date else "null::date"
+    return f""",
+
+cap as (
+    select max(revenue_cap) as revenue_cap from customer_metrics
+),
+
+long as (
+    select variant, matured_on, 'repurchased' as metric,
+        cast(repurchased as double) as y, cast(pre_repurchased as double) as x, null::double as d,
+    from customer_metrics
+    union all
+    select variant, matured_on, 'orders', orders, pre_orders, null from customer_metrics
+    union all
+    select variant, matured_on, 'revenue', revenue_capped, pre_revenue_capped, null from customer_metrics
+    union all
+    select variant, matured_on, 'aov', revenue, null, orders from customer_metrics
+    union all
+    select variant, matured_on, 'margin', margin, pre_margin, null from customer_metrics
+),
+
+final as (
+    select
+        variant,
+        {date_column} as matured_on,
+        metric,
+        count(*) as n,
+        sum(y) as sum_y,
+        sum(y * y) as sum_y2,
+        coalesce(sum(x), 0) as sum_x,
+        coalesce(sum(x * x), 0) as sum_x2,
+        coalesce(sum(x * y), 0) as sum_xy,
+        coalesce(sum(d), 0) as sum_d,
+        coalesce(sum(d * d), 0) as sum_d2,
+        coalesce(sum(y * d), 0) as sum_yd,
+        any_value(cap.revenue_cap) as revenue_cap,
+    from long
+    cross join cap
+    group by all
+)
+
+select * from final order by variant, matured_on, metric
+"""
+
+
+def novelty_sql(per_customer: str, orders: str) -> str:
+    """Orders per matured customer and arm in day buckets after assignment ($bucket_days wide)."""
+    return per_customer + f""",
+
+bucketed as (
+    select
+        matured.variant,
+        cast(floor(
+            (epoch(valid_orders.order_ts) - epoch(matured.assigned_at)) / 86400 / $bucket_days
+        ) as integer) as bucket,
+        matured.customer_id,
+        count(*) as orders,
+    from matured
+    join ({orders}) as valid_orders
+        on valid_orders.customer_id = matured.customer_id
+        and valid_orders.order_ts >= matured.assigned_at
+        and not (matured.observational and valid_orders.order_ts = matured.assigned_at)
+        and valid_orders.order_ts < matured.assigned_at + to_days({WINDOW})
+    group by all
+),
+
+final as (
+    select
+        variant,
+        bucket,
+        sum(orders) as sum_y,
+        sum(orders * orders) as sum_y2,
+    from bucketed
+    group by all
+)
+
+select * from final order by variant, bucket
+"""
+
+
+# ---- one experiment's arms, survival and lift to date -----------------------------------------
+
+
+def info_sql(arms: str) -> str:
+    """Per variant: customers assigned (single arm), matured for $window_days, in several arms, first and last assignment."""
+    return f"""
+with {DATA_END},
+
+arms as ({arms}),
+
+final as (
+    select
+        variant,
+        count(*) filter (where variants = 1) as assigned,
+        count(*) filter (where variants = 1 and assigned_at + to_days({WINDOW}) <= data_end) as matured,
+        count(*) filter (where variants > 1) as multi_arm,
+        min(assigned_at) as first_assigned,
+        max(assigned_at) as last_assigned,
+        any_value(data_end) as data_end,
+    from arms, data_end
+    group by variant
+)
+
+select * from final order by variant
+"""
+
+
+def survival_sql(arms: str, orders: str | None) -> str:
+    """Per arm and whole day since assignment: customers whose first order after assignment came that
+    day (events) and customers with none by the data's end (censored). `orders` None: the first order
+    is read from experiment_customers."""
+    if orders is None:
+        first_orders = "select customer_id, first_order_after as first_ts from arm_customers"
+    else:
+        first_orders = f"""
+        select arm_customers.customer_id, {FIRST_ORDER_AFTER} as first_ts,
+        from arm_customers
+        join ({orders}) as valid_orders
+            on valid_orders.customer_id = arm_customers.customer_id
+            and valid_orders.order_ts >= arm_customers.assigned_at
+        group by arm_customers.customer_id"""
+    return f"""
+with {DATA_END},
+
+arm_customers as (
+    select * from ({arms}) where variants = 1
+),
+
+first_orders as ({first_orders}
+),
+
+observed as (
+    select
+        arm_customers.variant,
+        first_orders.first_ts is not null as event,
+        cast(floor(
+            (epoch(coalesce(first_orders.first_ts, data_end)) - epoch(arm_customers.assigned_at)) / 86400
+        ) as integer) as day,
+    from arm_customers
+    left join first_orders using (customer_id)
+    join data_end on arm_customers.assigned_at <= data_end.data_end
+),
+
+final as (
+    select
+        variant,
+        day,
+        count(*) filter (where event) as events,
+        count(*) filter (where not event) as censored,
+    from observed
+    group by all
+)
+
+select * from final order by variant, day
+"""
+
+
+def to_date_sql(arms: str, orders: str) -> str:
+    """Lift "to date": every customer assigned so far, orders from assignment up to each date (or the
+    window's end, whichever is first). Per arm and day, the increments of the running sums; a
+    square's increment is after^2 - before^2, computed per customer with a running sum."""
+    return f"""
+with arm_customers as (
+    select * from ({arms}) where variants = 1
+),
+
+in_window as (
+    select
+        arm_customers.customer_id,
+        arm_customers.variant,
+        arm_customers.cost,
+        cast(valid_orders.order_ts as date) as day,
+        count(*) as orders,
+        sum(valid_orders.amount) as revenue,
+    from arm_customers
+    join ({orders}) as valid_orders
+        on valid_orders.customer_id = arm_customers.customer_id
+        and valid_orders.order_ts >= arm_customers.assigned_at
+        and not (arm_customers.observational and valid_orders.order_ts = arm_customers.assigned_at)
+        and valid_orders.order_ts < arm_customers.assigned_at + to_days({WINDOW})
+    group by all
+),
+
+running as (
+    select
+        *,
+        sum(orders) over customer_days as orders_after,
+        sum(revenue) over customer_days as revenue_after,
+        row_number() over customer_days as day_seq,
+    from in_window
+    window customer_days as (partition by customer_id order by day rows between unbounded preceding and current row)
+),
+
+order_days as (
+    select
+        variant,
+        day,
+        count(*) filter (where day_seq = 1) as repurchased,
+        sum(orders) as orders,
+        sum(orders_after * orders_after - (orders_after - orders) * (orders_after - orders)) as orders2,
+        sum(revenue) as revenue,
+        sum(revenue_after * revenue_after - (revenue_after - revenue) * (revenue_after - revenue)) as revenue2,
+        sum(revenue_after * orders_after - (revenue_after - revenue) * (orders_after - orders)) as revenue_orders,
+        sum(cost * revenue) as revenue_cost,
+    from running
+    group by all
+),
+
+arrival_days as (
+    select
+        variant,
+        cast(assigned_at as date) as day,
+        count(*) as n,
+        sum(cost) as cost,
+        sum(cost * cost) as cost2,
+    from arm_customers
+    group by all
+),
+
+final as (
+    select
+        variant,
+        day,
+        coalesce(sum(n), 0) as n,
+        coalesce(sum(cost), 0) as cost,
+        coalesce(sum(cost2), 0) as cost2,
+        coalesce(sum(repurchased), 0) as repurchased,
+        coalesce(sum(orders), 0) as orders,
+        coalesce(sum(orders2), 0) as orders2,
+        coalesce(sum(revenue), 0) as revenue,
+        coalesce(sum(revenue2), 0) as revenue2,
+        coalesce(sum(revenue_orders), 0) as revenue_orders,
+        coalesce(sum(revenue_cost), 0) as revenue_cost,
+    from (select * from order_days union all by name select * from arrival_days)
+    group by all
+)
+
+select * from final order by variant, day
+"""
+
+
+# ---- planner ---------------------------------------------------------------------------------
+
+# Planner: customers with a valid order in the lookback before t0 = data end - window,
+# measured over [t0, t0 + window), as if they had all been assigned to control at t0.
+PLANNER_CTES = """
+with reference as (
+    select max(order_ts) - to_days(cast($window_days as integer)) as t0 from orders
+),
+
+-- only the lookback and the window matter; customers by their integer key (cheaper to join)
+valid_orders as (
+    select customer_key as customer_id, order_ts, cast(amount as double) as amount
+    from orders
+    cross join reference
+    where is_valid and customer_key is not null
+        and order_ts >= t0 - to_days(cast($lookback_days as integer))
+        and order_ts < t0 + to_days(cast($window_days as integer))
+),
+
+pool as (
+    select
+        customer_id,
+        date_diff('day', max(order_ts), any_value(t0)) as days_before,
+    from valid_orders
+    cross join reference
+    where order_ts < t0 and order_ts >= t0 - to_days(cast($lookback_days as integer))
+    group by customer_id
+),
+
+windowed as (
+    select
+        pool.customer_id,
+        count(*) as orders,
+        sum(amount) as revenue,
+    from pool
+    cross join reference
+    join valid_orders
+        on valid_orders.customer_id = pool.customer_id
+        and valid_orders.order_ts >= t0
+        and valid_orders.order_ts < t0 + to_days(cast($window_days as integer))
+    group by pool.customer_id
+),
+
+customer_metrics as (
+    select
+        pool.customer_id,
+        pool.days_before,
+        coalesce(windowed.orders, 0) as orders,
+        coalesce(windowed.revenue, 0) as revenue,
+    from pool
+    left join windowed using (customer_id)
+)
+"""
+
+# Per whole day between a pool customer's last lookback order and t0: the sums every metric's
+# mean and variance are computed from (margin = revenue x margin - cost follows from them).
+PLANNER_BASE_SQL = PLANNER_CTES + """,
+
+final as (
+    select
+        days_before,
+        count(*) as customers,
+        count(*) filter (where orders > 0) as repurchased,
+        sum(orders) as orders,
+        sum(orders * orders) as orders2,
+        sum(revenue) as revenue,
+        sum(revenue * revenue) as revenue2,
+        sum(revenue * orders) as revenue_orders,
+    from customer_metrics
+    group by days_before
+)
+
+select * from final order by days_before
+"""
+
+def planner_base_sql() -> str:
+    """planner_base: the planner sums for every window in PRECOMPUTED_WINDOWS with the default lookback."""
+    parts = [f"select {w} as window_days, * from ("
+             + PLANNER_BASE_SQL.replace("$window_days", str(w)).replace("$lookback_days", str(PLANNER_LOOKBACK_DAYS))
+             + ")" for w in PRECOMPUTED_WINDOWS]
+    return " union all ".join(parts)
+
+
+EXPERIMENTS_SQL = """
+with final as (
+    select
+        experiment,
+        any_value(strategy) as strategy,
+        case when bool_or(derived_from is not null) then 'observational' else 'randomised' end as design,
+        any_value(derived_from) as derived_from,
+        list(distinct variant order by variant) as variants,
+        count(distinct customer_id) as customers,
+        min(assigned_at) as first_assigned,
+        max(assigned_at) as last_assigned,
+    from assignments
+    group by experiment
+)
+
+select * from final order by first_assigned, experiment
+"""
