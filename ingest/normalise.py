@@ -8,11 +8,13 @@ Every value from the file is read as data; only our own SQL text is ever formatt
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import Callable
 
 import duckdb
 
 from ingest.mapping import Mapping, normalise_header
-from store import schema
+from store import schema, sql_path
 
 # DuckDB macros for messy export values. Taobao wraps ids as ="123"; Excel users prefix '.
 MACROS = r"""
@@ -193,7 +195,9 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 clean_text({_field(mapping, 'order_id')}) as order_id,
                 clean_customer({_field(mapping, 'customer_id')}) as customer_id,
                 clean_text({_field(mapping, 'order_ts')}) as ts_text,
-                try_strptime(date_text({_field(mapping, 'order_ts')}), $formats) as order_ts,
+                -- the common ISO form first, without the clean-up (2 s of 3 at 10M rows); the same result
+                coalesce(try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}'),
+                         try_strptime(date_text({_field(mapping, 'order_ts')}), $formats)) as order_ts,
                 clean_text({_field(mapping, 'amount')}) as amount_text,
                 parse_number({_field(mapping, 'amount')}) as amount,
                 clean_text({_field(mapping, 'refunded_amount')}) as refunded_text,
@@ -392,8 +396,10 @@ def _first(column: str) -> str:
     return f"arg_min({column}, _row) filter (where {column} is not null)"
 
 
-def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
-    """Create `orders_out` (one row per accepted order) and `lines_out` (its lines, if any)."""
+def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: Callable[[str], Path]) -> None:
+    """Write the batch's `orders` (one row per accepted order) and `order_lines` (its lines, if any)
+    to `table_path(name)`, and read them back as `orders_out` and `lines_out`. Written straight
+    to Parquet: 10M orders held as a table would spill past the memory limit first."""
     columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in schema.ORDERS.items())
     if mapping.is_line_level:
         dims = ",\n".join(f"{_first(d)} as {d}" for d in schema.DIMENSIONS)
@@ -418,14 +424,15 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
             ), _row as source_row
             from accepted
         """
-    con.execute(f"create table orders_out as select {columns} from ({rows})")
-    con.execute(
-        f"""
-        create table lines_out as
-        select {', '.join(f'cast({c} as {t}) as {c}' for c, t in schema.ORDER_LINES.items())}
-        from (select *, _row as source_row from accepted)
-        where $keep_lines
-        """,
-        # an order-level file with a category column has no lines to keep
-        {"keep_lines": mapping.is_line_level and ("sku" in mapping.columns or "category" in mapping.columns)},
-    )
+    orders_path = sql_path(table_path("orders"))
+    con.execute(f"copy (select {columns} from ({rows})) to {orders_path} (format parquet)")
+    con.execute(f"create view orders_out as select * from read_parquet({orders_path})")
+    line_columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in schema.ORDER_LINES.items())
+    lines = f"select {line_columns} from (select *, _row as source_row from accepted)"
+    # an order-level file with a category column has no lines to keep
+    if mapping.is_line_level and ("sku" in mapping.columns or "category" in mapping.columns):
+        lines_path = sql_path(table_path("order_lines"))
+        con.execute(f"copy ({lines}) to {lines_path} (format parquet)")
+        con.execute(f"create view lines_out as select * from read_parquet({lines_path})")
+    else:
+        con.execute(f"create table lines_out as {lines} where false")

@@ -138,7 +138,7 @@ def import_file(
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
             build_issues(con, mapping, settings, now + timedelta(days=1))
             progress(0.5, "building orders")
-            build_orders(con, mapping)
+            build_orders(con, mapping, staging.table_path)
             report = _report(con, path, raw, mapping, settings)
             report.pseudonymised = bool(key)
             if report.orders_accepted == 0:
@@ -234,12 +234,9 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
 
 def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[str], Path], raw_table: RawTable,
                         pseudonymised: Mapping | None) -> None:
-    """Write the batch's tables. Rejected rows keep the file's columns, each value cut to
+    """Write the batch's issues and rejected rows (its orders and lines are written by build_orders). Rejected rows keep the file's columns, each value cut to
     MAX_VALUE_CHARS; when ids are pseudonymised, only the mapped columns, with the pseudonym in
     the customer column, so no raw id (nor a name or phone in another column) is stored."""
-    con.execute(f"copy orders_out to {sql_path(table_path('orders'))} (format parquet)")
-    if con.execute("select count(*) from lines_out").fetchone()[0]:
-        con.execute(f"copy lines_out to {sql_path(table_path('order_lines'))} (format parquet)")
     con.execute(f"copy (select * from issues order by row) to {sql_path(table_path('issues'))} (format parquet)")
 
     def cut(expression: str) -> str:

@@ -43,7 +43,7 @@ import duckdb
 
 from store import schema
 from metrics.precomputed import PRECOMPUTED_TABLES
-from store.derived import ASSIGNED_ORDERS_SQL, ASSIGNMENT_TABLES, DERIVED_TABLES, build_derived_tables
+from store.derived import ASSIGNED_ORDERS_SQL, ASSIGNMENT_TABLES, DERIVED_TABLES, build_derived_tables, sql_path
 
 ORDER_TABLES = (*(name for name in DERIVED_TABLES if name not in ASSIGNMENT_TABLES), *PRECOMPUTED_TABLES)
 
@@ -62,11 +62,6 @@ BATCH_TABLES = {
 def default_store_dir() -> Path:
     """The store folder: $REPURCHASE_STORE if set, else data/store in the project."""
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
-
-
-def sql_path(path: Path) -> str:
-    """A file path as a quoted SQL string literal (paths are ours, never user text)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _now() -> str:
@@ -360,11 +355,11 @@ class Store:
                     if path.exists():
                         parts.append(
                             f"select *, {int(batch['seq'])} as batch_seq, '{batch['id']}' as batch_id "
-                            f"from read_parquet({sql_path(path)})"
+                            f"from read_parquet({sql_path(path)}, file_row_number = true)"
                         )
                 if not parts:
                     parts = [
-                        f"select *, 0::bigint as batch_seq, ''::varchar as batch_id from "
+                        f"select *, 0::bigint as batch_seq, ''::varchar as batch_id, 0::bigint as file_row_number from "
                         f"(select {', '.join(f'null::{t} as {c}' for c, t in columns.items())}) where false"
                     ]
                 con.execute(f"create temp view batch_{table} as " + " union all by name ".join(parts))
@@ -525,7 +520,7 @@ def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table, columns in BATCH_TABLES.items():
         build.execute(
             f"create temp table batch_{table} as select {', '.join(f'null::{t} as {c}' for c, t in columns.items())}, "
-            "0::bigint as batch_seq, ''::varchar as batch_id where false"
+            "0::bigint as batch_seq, ''::varchar as batch_id, 0::bigint as file_row_number where false"
         )
     for name, sql in DERIVED_TABLES.items():
         build.execute(f"create temp table {name} as {sql}")

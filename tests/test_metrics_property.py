@@ -33,10 +33,12 @@ def connect_to(orders: pd.DataFrame) -> duckdb.DuckDBPyConnection:
         f"cast({c} as {t}) as {c}" if c in orders.columns else f"cast(null as {t}) as {c}"
         for c, t in schema.ORDERS.items()
     )
-    con.execute(f"create table batch_orders as select {columns}, 1 as batch_seq, 'b1' as batch_id from given_orders")
+    con.execute(f"create table batch_orders as select {columns}, 1 as batch_seq, 'b1' as batch_id, "
+                "row_number() over () as file_row_number from given_orders")
     for table, columns_of in (("order_lines", schema.ORDER_LINES), ("assignments", schema.ASSIGNMENTS)):
         nulls = ", ".join(f"null::{t} as {c}" for c, t in columns_of.items())
-        con.execute(f"create table batch_{table} as select {nulls}, 1 as batch_seq, 'b1' as batch_id where false")
+        con.execute(f"create table batch_{table} as select {nulls}, 1 as batch_seq, 'b1' as batch_id, "
+                    "0 as file_row_number where false")
     for name, sql in DERIVED_TABLES.items():
         con.execute(f"create table {name} as {sql}")
     for name, query in precomputed_tables(con).items():  # so unfiltered views read them
