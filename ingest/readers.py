@@ -158,10 +158,13 @@ def detect_encoding(path: Path) -> str:
 
 
 def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes as `encoding` (an ASCII-compatible one: UTF-8, GB18030)."""
     decoder = codecs.getincrementaldecoder(encoding)()
     with open(path, "rb") as handle:
         try:
             while chunk := handle.read(SAMPLE_BYTES * 8):
+                if chunk.isascii() and not decoder.getstate()[0]:
+                    continue  # plain ASCII between characters is valid: 10x faster than decoding it
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
