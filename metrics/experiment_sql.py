@@ -30,7 +30,8 @@ PRE = "cast($pre_days as integer)"
 
 def arms_sql(one_experiment: bool) -> str:
     """One row per experiment and customer: variant, number of variants (more than one: excluded
-    from analysis), first assignment, cost, and whether the arm was derived from orders."""
+    from analysis), first assignment, cost, whether (and from which order column) the arm was
+    derived from orders, and the strategy tag."""
     where = "where experiment = $experiment" if one_experiment else ""
     return f"""
         select
@@ -41,6 +42,8 @@ def arms_sql(one_experiment: bool) -> str:
             min(assigned_at) as assigned_at,
             cast(coalesce(max(cost_per_customer), 0) as double) as cost,
             bool_or(derived_from is not null) as observational,
+            any_value(derived_from) as derived_from,
+            any_value(strategy) as strategy,
         from assignments
         {where}
         group by experiment, customer_id
@@ -73,6 +76,15 @@ def pre_period_sums(days: str, suffix: str = "") -> str:
 
 
 FIRST_ORDER_AFTER = f"min(order_ts) filter (where {AFTER_ASSIGNMENT})"
+
+
+def matured_cte(arms: str) -> str:
+    """CTE `matured`: the single-arm customers whose whole $window_days window has elapsed by the data's end."""
+    return f"""matured as (
+    select arms.*
+    from ({arms}) as arms, data_end
+    where variants = 1 and assigned_at + to_days({WINDOW}) <= data_end
+)"""
 
 DATA_END = """
 data_end as (
@@ -120,6 +132,21 @@ select * from final order by experiment, customer_id
 """
 
 
+PRECOMPUTED_BUCKET_DAYS = 7  # experiment_buckets: the novelty view's weeks
+ALL_EXPERIMENT_ORDERS = "select experiment, customer_id, order_ts, amount from experiment_orders"
+
+
+def experiment_days_sql() -> str:
+    """experiment_days: the lift-to-date sums per experiment, arm and day, for each precomputed window."""
+    return for_precomputed_windows(to_date_sql(arms_sql(one_experiment=False), ALL_EXPERIMENT_ORDERS))
+
+
+def experiment_buckets_sql() -> str:
+    """experiment_buckets: the novelty sums per experiment, arm and week, for each precomputed window."""
+    return for_precomputed_windows(novelty_sql(arms_sql(one_experiment=False), ALL_EXPERIMENT_ORDERS),
+                                   bucket_days=PRECOMPUTED_BUCKET_DAYS)
+
+
 EXPERIMENT_ORDERS_SQL = f"""
 with arms as ({arms_sql(one_experiment=False)}),
 
@@ -140,18 +167,18 @@ select * from final order by experiment, customer_id, order_ts
 # ---- sources ----------------------------------------------------------------------------------
 
 
-def arms_source(precomputed: bool) -> str:
-    """One experiment's arms ($experiment)."""
+def arms_source(precomputed: bool, one_experiment: bool = True) -> str:
+    """One experiment's arms ($experiment), or every experiment's."""
     if precomputed:
-        return "select * from experiment_customers where experiment = $experiment"
-    return arms_sql(one_experiment=True)
+        return "select * from experiment_customers" + (" where experiment = $experiment" if one_experiment else "")
+    return arms_sql(one_experiment)
 
 
 def orders_source(precomputed: bool) -> str:
-    """The valid orders a query joins to one experiment's customers."""
+    """The valid orders a query joins to one experiment's customers (with the experiment's name)."""
     if precomputed:
-        return "select customer_id, order_ts, amount from experiment_orders where experiment = $experiment"
-    return "select customer_id, order_ts, amount from assigned_orders"
+        return "select experiment, customer_id, order_ts, amount from experiment_orders where experiment = $experiment"
+    return "select cast($experiment as varchar) as experiment, customer_id, order_ts, amount from assigned_orders"
 
 
 # ---- per customer -----------------------------------------------------------------------------
@@ -165,11 +192,7 @@ def per_customer_ctes(arms: str, orders: str | None, stored_window: int | None =
     head = f"""
 with {DATA_END},
 
-matured as (
-    select arms.*
-    from ({arms}) as arms, data_end
-    where variants = 1 and assigned_at + to_days({WINDOW}) <= data_end
-),
+{matured_cte(arms)},
 """
     if stored_window is not None:
         w, pre = int(stored_window), PRECOMPUTED_PRE_DAYS
@@ -290,12 +313,16 @@ select * from final order by variant, matured_on, metric
 """
 
 
-def novelty_sql(per_customer: str, orders: str) -> str:
-    """Orders per matured customer and arm in day buckets after assignment ($bucket_days wide)."""
-    return per_customer + f""",
+def novelty_sql(arms: str, orders: str) -> str:
+    """Per experiment and arm: orders per matured customer in day buckets after assignment ($bucket_days wide)."""
+    return f"""
+with {DATA_END},
+
+{matured_cte(arms)},
 
 bucketed as (
     select
+        matured.experiment,
         matured.variant,
         cast(floor(
             (epoch(valid_orders.order_ts) - epoch(matured.assigned_at)) / 86400 / $bucket_days
@@ -304,7 +331,8 @@ bucketed as (
         count(*) as orders,
     from matured
     join ({orders}) as valid_orders
-        on valid_orders.customer_id = matured.customer_id
+        on valid_orders.experiment = matured.experiment
+        and valid_orders.customer_id = matured.customer_id
         and valid_orders.order_ts >= matured.assigned_at
         and not (matured.observational and valid_orders.order_ts = matured.assigned_at)
         and valid_orders.order_ts < matured.assigned_at + to_days({WINDOW})
@@ -313,6 +341,7 @@ bucketed as (
 
 final as (
     select
+        experiment,
         variant,
         bucket,
         sum(orders) as sum_y,
@@ -321,7 +350,7 @@ final as (
     group by all
 )
 
-select * from final order by variant, bucket
+select * from final order by experiment, variant, bucket
 """
 
 
@@ -404,7 +433,7 @@ select * from final order by variant, day
 
 def to_date_sql(arms: str, orders: str) -> str:
     """Lift "to date": every customer assigned so far, orders from assignment up to each date (or the
-    window's end, whichever is first). Per arm and day, the increments of the running sums; a
+    window's end, whichever is first). Per experiment, arm and day, the increments of the running sums; a
     square's increment is after^2 - before^2, computed per customer with a running sum."""
     return f"""
 with arm_customers as (
@@ -413,6 +442,7 @@ with arm_customers as (
 
 in_window as (
     select
+        arm_customers.experiment,
         arm_customers.customer_id,
         arm_customers.variant,
         arm_customers.cost,
@@ -421,7 +451,8 @@ in_window as (
         sum(valid_orders.amount) as revenue,
     from arm_customers
     join ({orders}) as valid_orders
-        on valid_orders.customer_id = arm_customers.customer_id
+        on valid_orders.experiment = arm_customers.experiment
+        and valid_orders.customer_id = arm_customers.customer_id
         and valid_orders.order_ts >= arm_customers.assigned_at
         and not (arm_customers.observational and valid_orders.order_ts = arm_customers.assigned_at)
         and valid_orders.order_ts < arm_customers.assigned_at + to_days({WINDOW})
@@ -435,11 +466,12 @@ running as (
         sum(revenue) over customer_days as revenue_after,
         row_number() over customer_days as day_seq,
     from in_window
-    window customer_days as (partition by customer_id order by day rows between unbounded preceding and current row)
+    window customer_days as (partition by experiment, customer_id order by day rows between unbounded preceding and current row)
 ),
 
 order_days as (
     select
+        experiment,
         variant,
         day,
         count(*) filter (where day_seq = 1) as repurchased,
@@ -455,6 +487,7 @@ order_days as (
 
 arrival_days as (
     select
+        experiment,
         variant,
         cast(assigned_at as date) as day,
         count(*) as n,
@@ -466,6 +499,7 @@ arrival_days as (
 
 final as (
     select
+        experiment,
         variant,
         day,
         coalesce(sum(n), 0) as n,
@@ -482,7 +516,7 @@ final as (
     group by all
 )
 
-select * from final order by variant, day
+select * from final order by experiment, variant, day
 """
 
 
@@ -561,26 +595,37 @@ final as (
 select * from final order by days_before
 """
 
-def planner_base_sql() -> str:
-    """planner_base: the planner sums for every window in PRECOMPUTED_WINDOWS with the default lookback."""
-    parts = [f"select {w} as window_days, * from ("
-             + PLANNER_BASE_SQL.replace("$window_days", str(w)).replace("$lookback_days", str(PLANNER_LOOKBACK_DAYS))
-             + ")" for w in PRECOMPUTED_WINDOWS]
+def for_precomputed_windows(query: str, **constants: int) -> str:
+    """`query` once for every window in PRECOMPUTED_WINDOWS, with a window_days column: its
+    $window_days and the other named parameters replaced by our own integer constants."""
+    parts = []
+    for w in PRECOMPUTED_WINDOWS:
+        text = query.replace("$window_days", str(int(w)))
+        for name, value in constants.items():
+            text = text.replace(f"${name}", str(int(value)))
+        parts.append(f"select {int(w)} as window_days, * from ({text})")
     return " union all ".join(parts)
 
 
-EXPERIMENTS_SQL = """
+def planner_base_sql() -> str:
+    """planner_base: the planner sums for every precomputed window with the default lookback."""
+    return for_precomputed_windows(PLANNER_BASE_SQL, lookback_days=PLANNER_LOOKBACK_DAYS)
+
+
+def experiments_sql(arms: str) -> str:
+    """One row per experiment, from the arms of every experiment."""
+    return f"""
 with final as (
     select
         experiment,
         any_value(strategy) as strategy,
-        case when bool_or(derived_from is not null) then 'observational' else 'randomised' end as design,
+        case when bool_or(observational) then 'observational' else 'randomised' end as design,
         any_value(derived_from) as derived_from,
         list(distinct variant order by variant) as variants,
-        count(distinct customer_id) as customers,
+        count(*) as customers,
         min(assigned_at) as first_assigned,
         max(assigned_at) as last_assigned,
-    from assignments
+    from ({arms}) as arms
     group by experiment
 )
 

@@ -86,7 +86,8 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict
 def list_experiments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per experiment: strategy, design (randomised / observational), the order column an
     observational one was derived from, variants, customers, first and last assignment."""
-    rows = _rows(con, sql.EXPERIMENTS_SQL, {})
+    arms = sql.arms_source(dialect.has_table(con, "experiment_customers"), one_experiment=False)
+    rows = _rows(con, sql.experiments_sql(arms), {})
     return pd.DataFrame(rows, columns=["experiment", "strategy", "design", "derived_from", "variants", "customers",
                                        "first_assigned", "last_assigned"])
 
@@ -201,12 +202,11 @@ def experiment_report(
     info, control = _arm_info(con, experiment, window_days, control)
     pre_days = int(cuped_days or DEFAULT_BALANCE_DAYS)
     params = _params(experiment, window_days, pre_days, cap_percentile, margin)
-    totals = _rows(con, sql.per_customer_ctes(*_sources(con, window_days, pre_days)) + sql.totals_sql(by_date=False), params)
+    arms, orders, stored = _sources(con, window_days, pre_days)
+    totals = _rows(con, sql.per_customer_ctes(arms, orders, stored) + sql.totals_sql(by_date=False), params)
     by_arm = {(r["variant"], r["metric"]): r for r in totals}
-    strategy, derived_from = con.execute(
-        "select any_value(strategy), any_value(derived_from) from assignments where experiment = $experiment",
-        {"experiment": experiment},
-    ).fetchall()[0]
+    strategy, derived_from = con.execute(f"select any_value(strategy), any_value(derived_from) from ({arms})",
+                                         {"experiment": experiment}).fetchall()[0]
     variants = [r["variant"] for r in info if r["variant"] != control]
     if weights and any(weights.get(r["variant"], 0) <= 0 for r in info):
         names = ", ".join(r["variant"] for r in info)
@@ -493,8 +493,12 @@ def _lift_to_date(con, experiment, metric, window_days, control, margin, alpha) 
     if not info:
         _require_experiment(con, experiment)
     control = find_control([r["variant"] for r in info], control, experiment)
-    daily = pd.DataFrame(_rows(con, sql.to_date_sql(arms, orders),
-                               {"experiment": experiment, "window_days": int(window_days)}))
+    if window_days in sql.PRECOMPUTED_WINDOWS and dialect.has_table(con, "experiment_days"):
+        query = "select * from experiment_days where experiment = $experiment and window_days = $window_days"
+    else:
+        query = sql.to_date_sql(arms, orders)
+    daily = pd.DataFrame(_rows(con, query, {"experiment": experiment, "window_days": int(window_days)}))
+    daily = daily.drop(columns=["experiment", "window_days"], errors="ignore")
     first = pd.Timestamp(min(r["first_assigned"] for r in info)).normalize()
     last = min(pd.Timestamp(info[0]["data_end"]),
                pd.Timestamp(max(r["last_assigned"] for r in info)) + pd.Timedelta(days=window_days)
@@ -526,9 +530,12 @@ def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, b
     """Novelty view: orders per matured customer in day buckets after assignment (days 1-7, 8-14, ...)."""
     info, control = _arm_info(con, experiment, window_days, control)
     params = {**_params(experiment, window_days, 0, None, 0.0), "bucket_days": int(bucket_days)}
-    arms, orders, stored = _sources(con, window_days, None)
-    sums = pd.DataFrame(_rows(con, sql.novelty_sql(sql.per_customer_ctes(arms, orders, stored), orders), params),
-                        columns=["variant", "bucket", "sum_y", "sum_y2"])
+    if (bucket_days == sql.PRECOMPUTED_BUCKET_DAYS and window_days in sql.PRECOMPUTED_WINDOWS
+            and dialect.has_table(con, "experiment_buckets")):
+        query = "select * from experiment_buckets where experiment = $experiment and window_days = $window_days"
+    else:
+        query = sql.novelty_sql(*_sources(con, window_days, None)[:2])
+    sums = pd.DataFrame(_rows(con, query, params), columns=["variant", "bucket", "sum_y", "sum_y2"])
     matured = {r["variant"]: r["matured"] for r in info}
     buckets = range(math.ceil(window_days / bucket_days))
     rows = []

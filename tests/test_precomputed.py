@@ -25,7 +25,7 @@ from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
 def connections(demo_store):
     with_summaries = demo_store.connect()
     from_orders = demo_store.connect()
-    for name in (*PRECOMPUTED_TABLES, "experiment_customers", "experiment_orders"):
+    for name in (*PRECOMPUTED_TABLES, "experiment_customers", "experiment_orders", "experiment_days", "experiment_buckets"):
         from_orders.execute(f"drop view {name}")
     yield with_summaries, from_orders
     with_summaries.close()
@@ -162,6 +162,7 @@ def test_strategy_reports_from_experiment_orders_equal_counting_orders(connectio
     assert ("experiment_orders" in orders) == (window_days <= 90)
     assert stored == (window_days if window_days <= 90 and options.get("cuped_days", 90) == 90 else None)
     assert "experiment_customers" in arms and "experiment_customers" not in ex._sources(from_orders, 60, 90)[0]
+    pd.testing.assert_frame_equal(ex.list_experiments(with_summaries), ex.list_experiments(from_orders))
     for name in ex.list_experiments(with_summaries)["experiment"]:
         ours = ex.experiment_report(with_summaries, name, window_days, **options)
         counted = ex.experiment_report(from_orders, name, window_days, **options)
