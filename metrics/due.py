@@ -15,6 +15,7 @@ from metrics.filters import Filters
 
 LAPSE_MULTIPLE = 3
 LAPSE_DAYS = 365
+DISPLAY_ORDER = "revenue desc, days_overdue desc, customer_id"  # most valuable first
 
 
 def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
@@ -47,14 +48,17 @@ def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -
     return sql, params
 
 
+def stored_due_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
+    """The unfiltered due list in display order, as precomputed (`due_list`)."""
+    sql, params = due_list_sql(con)
+    return f"select * from ({sql}) order by {DISPLAY_ORDER}", params
+
+
 def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
                        limit: int | None = None) -> pd.DataFrame:
     """Customers due for repurchase, most valuable first: last order, usual interval, days overdue, value."""
-    if filters == Filters() and dialect.has_table(con, "due_list"):
-        sql, params = "select * from due_list", {}
-    else:
-        sql, params = due_list_sql(con, filters)
-    params["row_limit"] = limit if limit is not None else 2**62
-    return con.execute(
-        f"select * from ({sql}) order by revenue desc, days_overdue desc, customer_id limit $row_limit", params
-    ).df()
+    params = {"row_limit": limit if limit is not None else 2**62}
+    if filters == Filters() and dialect.has_table(con, "due_list"):  # stored in this order
+        return con.execute("select * from due_list limit $row_limit", params).df()
+    sql, filter_params = due_list_sql(con, filters)
+    return con.execute(f"select * from ({sql}) order by {DISPLAY_ORDER} limit $row_limit", {**params, **filter_params}).df()

@@ -10,6 +10,8 @@ store precomputes at every change (see `docs/store.md`):
   first order after it;
 - `experiment_orders`: each experiment's customers' valid orders from 180 days before to 90 days
   after assignment;
+- `experiment_days`, `experiment_buckets`, `experiment_survival`: the time views' sums per arm and
+  day or week;
 - `planner_base`: the planner's sums for the same windows.
 
 A request those tables do not cover (a longer window or pre-period, another lookback) runs the
@@ -141,6 +143,11 @@ def experiment_days_sql() -> str:
     return for_precomputed_windows(to_date_sql(arms_sql(one_experiment=False), ALL_EXPERIMENT_ORDERS))
 
 
+def experiment_survival_sql() -> str:
+    """experiment_survival: the time-to-repurchase counts per experiment, arm and day (any window)."""
+    return survival_sql("select * from experiment_customers", None)
+
+
 def experiment_buckets_sql() -> str:
     """experiment_buckets: the novelty sums per experiment, arm and week, for each precomputed window."""
     return for_precomputed_windows(novelty_sql(arms_sql(one_experiment=False), ALL_EXPERIMENT_ORDERS),
@@ -265,48 +272,51 @@ customer_metrics as (
 )"""
 
 
+# metric -> (y, x, d) in customer_metrics: the metric per customer, its pre-period covariate
+# (CUPED; None: none) and a ratio metric's denominator (None: not a ratio)
+METRIC_COLUMNS = {
+    "repurchased": ("repurchased", "pre_repurchased", None),
+    "orders": ("orders", "pre_orders", None),
+    "revenue": ("revenue_capped", "pre_revenue_capped", None),
+    "aov": ("revenue", None, "orders"),
+    "margin": ("margin", "pre_margin", None),
+}
+SUM_KEYS = ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy", "sum_d", "sum_d2", "sum_yd")
+
+
 def totals_sql(by_date: bool) -> str:
     """From customer_metrics: one row per arm (and matured date) and metric with the totals the
-    statistics need. y = the metric, x = its pre-period covariate (CUPED), d = a ratio's denominator."""
+    statistics need: n and the sums of y, y², x, x², xy, d, d², yd. One pass over the customers
+    computes every metric's sums, then one row per metric is taken from them."""
     date_column = "matured_on" if by_date else "null::date"
+    sums, rows = [], []
+    for index, (metric, (y, x, d)) in enumerate(METRIC_COLUMNS.items()):
+        y, x, d = (f"cast({c} as double)" if c else None for c in (y, x, d))
+        terms = dict(zip(SUM_KEYS, (y, f"{y} * {y}", x, x and f"{x} * {x}", x and f"{x} * {y}",
+                                    d, d and f"{d} * {d}", d and f"{y} * {d}")))
+        sums += [f"sum({term}) as m{index}_{key}" for key, term in terms.items() if term]
+        picked = ", ".join(f"m{index}_{key} as {key}" if term else f"0.0 as {key}" for key, term in terms.items())
+        rows.append(f"select variant, matured_on, '{metric}' as metric, n, {picked}, cap.revenue_cap from sums, cap")
+    sums_sql = ",\n        ".join(sums)
+    rows_sql = "\n    union all\n    ".join(rows)
     return f""",
 
 cap as (
     select max(revenue_cap) as revenue_cap from customer_metrics
 ),
 
-long as (
-    select variant, matured_on, 'repurchased' as metric,
-        cast(repurchased as double) as y, cast(pre_repurchased as double) as x, null::double as d,
-    from customer_metrics
-    union all
-    select variant, matured_on, 'orders', orders, pre_orders, null from customer_metrics
-    union all
-    select variant, matured_on, 'revenue', revenue_capped, pre_revenue_capped, null from customer_metrics
-    union all
-    select variant, matured_on, 'aov', revenue, null, orders from customer_metrics
-    union all
-    select variant, matured_on, 'margin', margin, pre_margin, null from customer_metrics
-),
-
-final as (
+sums as (
     select
         variant,
         {date_column} as matured_on,
-        metric,
         count(*) as n,
-        sum(y) as sum_y,
-        sum(y * y) as sum_y2,
-        coalesce(sum(x), 0) as sum_x,
-        coalesce(sum(x * x), 0) as sum_x2,
-        coalesce(sum(x * y), 0) as sum_xy,
-        coalesce(sum(d), 0) as sum_d,
-        coalesce(sum(d * d), 0) as sum_d2,
-        coalesce(sum(y * d), 0) as sum_yd,
-        any_value(cap.revenue_cap) as revenue_cap,
-    from long
-    cross join cap
+        {sums_sql},
+    from customer_metrics
     group by all
+),
+
+final as (
+    {rows_sql}
 )
 
 select * from final order by variant, matured_on, metric
@@ -382,19 +392,20 @@ select * from final order by variant
 
 
 def survival_sql(arms: str, orders: str | None) -> str:
-    """Per arm and whole day since assignment: customers whose first order after assignment came that
-    day (events) and customers with none by the data's end (censored). `orders` None: the first order
-    is read from experiment_customers."""
+    """Per experiment, arm and whole day since assignment: customers whose first order after
+    assignment came that day (events) and customers with none by the data's end (censored).
+    `orders` None: the first order is read from the arms (experiment_customers)."""
     if orders is None:
-        first_orders = "select customer_id, first_order_after as first_ts from arm_customers"
+        first_orders = "select experiment, customer_id, first_order_after as first_ts from arm_customers"
     else:
         first_orders = f"""
-        select arm_customers.customer_id, {FIRST_ORDER_AFTER} as first_ts,
+        select arm_customers.experiment, arm_customers.customer_id, {FIRST_ORDER_AFTER} as first_ts,
         from arm_customers
         join ({orders}) as valid_orders
-            on valid_orders.customer_id = arm_customers.customer_id
+            on valid_orders.experiment = arm_customers.experiment
+            and valid_orders.customer_id = arm_customers.customer_id
             and valid_orders.order_ts >= arm_customers.assigned_at
-        group by arm_customers.customer_id"""
+        group by arm_customers.experiment, arm_customers.customer_id"""
     return f"""
 with {DATA_END},
 
@@ -407,18 +418,20 @@ first_orders as ({first_orders}
 
 observed as (
     select
+        arm_customers.experiment,
         arm_customers.variant,
         first_orders.first_ts is not null as event,
         cast(floor(
             (epoch(coalesce(first_orders.first_ts, data_end)) - epoch(arm_customers.assigned_at)) / 86400
         ) as integer) as day,
     from arm_customers
-    left join first_orders using (customer_id)
+    left join first_orders using (experiment, customer_id)
     join data_end on arm_customers.assigned_at <= data_end.data_end
 ),
 
 final as (
     select
+        experiment,
         variant,
         day,
         count(*) filter (where event) as events,
@@ -427,7 +440,7 @@ final as (
     group by all
 )
 
-select * from final order by variant, day
+select * from final order by experiment, variant, day
 """
 
 

@@ -554,8 +554,10 @@ def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, b
 
 def time_to_repurchase(con, experiment: str, max_days: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
     """Kaplan-Meier per arm: share with a valid order within `day` days of assignment, censored at data end."""
-    stored = dialect.has_table(con, "experiment_customers")  # holds each customer's first order after assignment
-    survival = sql.survival_sql(sql.arms_source(stored), None if stored else sql.orders_source(False))
+    if dialect.has_table(con, "experiment_survival"):
+        survival = "select * from experiment_survival where experiment = $experiment"
+    else:
+        survival = sql.survival_sql(sql.arms_source(False), sql.orders_source(False))
     counts = pd.DataFrame(_rows(con, survival, {"experiment": experiment}),
                           columns=["variant", "day", "events", "censored"])
     if counts.empty:

@@ -2,7 +2,7 @@
 
 Orders are numbered per customer among the valid orders inside the filters, so with a date
 range the funnel describes purchases within that range. Unfiltered, the numbering stored in the
-orders table at upload is used.
+orders table at upload is used, and the three results are precomputed at each upload.
 """
 
 import duckdb
@@ -39,8 +39,8 @@ def _numbered_orders(filters: Filters) -> tuple[str, dict]:
     return sql, params
 
 
-def repeat_funnel(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
-    """One row per order number n = 1..5 (5 = 5 or more): customers reaching it and their share."""
+def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the repeat funnel (unordered) and its parameters."""
     numbered, params = _numbered_orders(filters)
     sql = f"""
         with {numbered},
@@ -62,9 +62,22 @@ def repeat_funnel(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
             from reached
         )
 
-        select * from final order by order_number
+        select * from final
     """
-    return con.execute(sql, params).df()
+    return sql, params
+
+
+def _precomputed_or(con, filters: Filters, table: str, sql_of) -> tuple[str, dict]:
+    """The unfiltered result from its precomputed table, else the SQL counting from the orders."""
+    if filters == Filters() and dialect.has_table(con, table):
+        return f"select * from {table}", {}
+    return sql_of(filters)
+
+
+def repeat_funnel(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """One row per order number n = 1..5 (5 = 5 or more): customers reaching it and their share."""
+    sql, params = _precomputed_or(con, filters, "repeat_funnel_steps", repeat_funnel_sql)
+    return con.execute(f"select * from ({sql}) order by order_number", params).df()
 
 
 def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
@@ -97,15 +110,12 @@ def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
 
 def days_between_orders(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
     """Days from order n to n+1, for n = 1..4 (4 = 4 or later): median, quartiles and count (precomputed unfiltered)."""
-    if filters == Filters() and dialect.has_table(con, "order_intervals"):
-        sql, params = "select * from order_intervals", {}
-    else:
-        sql, params = days_between_sql(filters)
+    sql, params = _precomputed_or(con, filters, "order_intervals", days_between_sql)
     return con.execute(f"select * from ({sql}) order by from_order", params).df()
 
 
-def time_to_second_order(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
-    """Customers by days from first to second order, in buckets, with the cumulative share of repeaters."""
+def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the time-to-second-order buckets (unordered) and its parameters."""
     numbered, params = _numbered_orders(filters)
     bounds = " ".join(f"when days_since_previous <= {b} then {b}" for b in TIME_TO_SECOND_BUCKETS)
     sql = f"""
@@ -132,6 +142,12 @@ def time_to_second_order(con: duckdb.DuckDBPyConnection, filters: Filters = Filt
             from buckets
         )
 
-        select * from final order by within_days nulls last
+        select * from final
     """
-    return con.execute(sql, params).df()
+    return sql, params
+
+
+def time_to_second_order(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
+    """Customers by days from first to second order, in buckets, with the cumulative share of repeaters."""
+    sql, params = _precomputed_or(con, filters, "second_order_buckets", second_order_sql)
+    return con.execute(f"select * from ({sql}) order by within_days nulls last", params).df()

@@ -55,13 +55,75 @@ def latest_full_month(con: duckdb.DuckDBPyConnection) -> date | None:
     ).fetchall()[0][0]
 
 
-def base_counts_ctes(grain: str, segment: str, where: str) -> str:
+def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
     periods from $history_start_month to $range_end_month for every segment that has orders.
+    trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
     """
     months = GRAIN_MONTHS[grain]
+    if trailing_year:
+        trailing_ctes = f"""
+        -- A customer active in month m counts in the trailing year of every month from m until
+        -- just before their next active month, at most 12 months: one interval per active month,
+        -- so the distinct count becomes a running sum of +1/-1 changes (no 12-fold range join).
+        coverage as (
+            select
+                segment,
+                month as starts,
+                least(
+                    coalesce(lead(month) over (partition by segment, customer_key order by month),
+                             {dialect.add_months("month", "12")}),
+                    {dialect.add_months("month", "12")}
+                ) as ends,
+            from customer_months
+        ),
+
+        coverage_changes as (
+            select segment, month, sum(change) as change,
+            from (
+                select segment, starts as month, 1 as change from coverage
+                union all
+                select segment, ends as month, -1 as change from coverage
+            )
+            group by segment, month
+        ),
+
+        month_orders as (
+            select segment, month, sum(orders) as orders,
+            from customer_months
+            group by segment, month
+        ),
+
+        trailing_months as (
+            select
+                month_spine.month,
+                month_spine.segment,
+                sum(coalesce(coverage_changes.change, 0)) over (
+                    partition by month_spine.segment order by month_spine.month rows unbounded preceding
+                ) as customers_12m,
+                sum(coalesce(month_orders.orders, 0)) over (
+                    partition by month_spine.segment order by month_spine.month rows between 11 preceding and current row
+                ) as orders_12m,
+            from month_spine
+            left join coverage_changes using (segment, month)
+            left join month_orders using (segment, month)
+        ),
+
+        trailing_year as (
+            select spine.period, spine.segment, customers_12m, orders_12m,
+            from spine
+            join trailing_months
+                on trailing_months.segment = spine.segment and trailing_months.month = spine.last_month
+        ),
+"""
+        trailing_columns = "trailing_year.customers_12m, trailing_year.orders_12m"
+        trailing_join = "left join trailing_year using (period, segment)"
+    else:
+        trailing_ctes = ""
+        trailing_columns = "null::bigint as customers_12m, null::bigint as orders_12m"
+        trailing_join = ""
     if grain == "month":
         customer_periods = "select month as period, segment, customer_key, orders, cohort_month, from customer_months"
     else:
@@ -142,60 +204,7 @@ def base_counts_ctes(grain: str, segment: str, where: str) -> str:
             from month_spine
         ),
 
-        -- A customer active in month m counts in the trailing year of every month from m until
-        -- just before their next active month, at most 12 months: one interval per active month,
-        -- so the distinct count becomes a running sum of +1/-1 changes (no 12-fold range join).
-        coverage as (
-            select
-                segment,
-                month as starts,
-                least(
-                    coalesce(lead(month) over (partition by segment, customer_key order by month),
-                             {dialect.add_months("month", "12")}),
-                    {dialect.add_months("month", "12")}
-                ) as ends,
-            from customer_months
-        ),
-
-        coverage_changes as (
-            select segment, month, sum(change) as change,
-            from (
-                select segment, starts as month, 1 as change from coverage
-                union all
-                select segment, ends as month, -1 as change from coverage
-            )
-            group by segment, month
-        ),
-
-        month_orders as (
-            select segment, month, sum(orders) as orders,
-            from customer_months
-            group by segment, month
-        ),
-
-        trailing_months as (
-            select
-                month_spine.month,
-                month_spine.segment,
-                sum(coalesce(coverage_changes.change, 0)) over (
-                    partition by month_spine.segment order by month_spine.month rows unbounded preceding
-                ) as customers_12m,
-                sum(coalesce(month_orders.orders, 0)) over (
-                    partition by month_spine.segment order by month_spine.month rows between 11 preceding and current row
-                ) as orders_12m,
-            from month_spine
-            left join coverage_changes using (segment, month)
-            left join month_orders using (segment, month)
-        ),
-
-        trailing_year as (
-            select spine.period, spine.segment, customers_12m, orders_12m,
-            from spine
-            join trailing_months
-                on trailing_months.segment = spine.segment and trailing_months.month = spine.last_month
-        ),
-
-        base as (
+{trailing_ctes}        base as (
             select
                 spine.period,
                 spine.segment,
@@ -208,12 +217,11 @@ def base_counts_ctes(grain: str, segment: str, where: str) -> str:
                 coalesce(customer_totals.customers, 0) as customers,
                 coalesce(customer_totals.new_customers, 0) as new_customers,
                 customer_totals.repeat_customers,
-                trailing_year.customers_12m,
-                trailing_year.orders_12m,
+                {trailing_columns},
             from spine
             left join order_totals using (period, segment)
             left join customer_totals using (period, segment)
-            left join trailing_year using (period, segment)
+            {trailing_join}
         )
     """
 
@@ -336,7 +344,7 @@ def kpi_table(
             params["cube_segment"] = cube[1]
     else:
         where, filter_params = filters.where("orders", dates=False)
-        base = base_counts_ctes(grain, SEGMENTS[by] if by else "'all'", where)
+        base = base_counts_ctes(grain, SEGMENTS[by] if by else "'all'", where, trailing_year=changes)
         params.update(filter_params, history_start_month=history_start, range_end_month=end.replace(day=1))
     sql = f"""
         with {base},

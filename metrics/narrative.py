@@ -47,6 +47,8 @@ def _driver(con, kpi: str, month: date, previous: date, filters: Filters, change
     best = None
     month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     for dimension in DRIVER_DIMENSIONS:
+        if len(getattr(filters, dimension)) == 1:
+            continue  # filtered to one segment: it would only restate the total
         both = kpi_table(con, replace(filters, start=previous, end=month_end), "month", by=dimension, changes=False)
         both = both[both["orders"] > 0]
         now = both[both["period"] == pd.Timestamp(month)].set_index("segment")

@@ -12,16 +12,16 @@ import duckdb
 
 from metrics.cohorts import cohort_base_sql
 from metrics.customer_facts import customer_facts_sql
-from metrics.due import due_list_sql
+from metrics.due import stored_due_list_sql
 from metrics.experiment_sql import planner_base_sql
-from metrics.funnel import days_between_sql
+from metrics.funnel import days_between_sql, repeat_funnel_sql, second_order_sql
 from metrics.inventory import ORDER_FACTS_SQL, filter_values_sql
 from metrics.kpis import PRECOMPUTED_BREAKDOWNS, kpi_base_params, kpi_base_sql
 from metrics.segments import rfm_segments_sql
 
 # In build order: the last two read customer_facts.
 PRECOMPUTED_TABLES = ("order_facts", "filter_values", "kpi_base", "cohort_base", "order_intervals", "customer_facts", "due_list",
-                      "rfm_segment_totals", "planner_base")
+                      "rfm_segment_totals", "planner_base", "repeat_funnel_steps", "second_order_buckets")
 
 
 def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], tuple[str, dict]]]:
@@ -37,7 +37,9 @@ def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[],
         "cohort_base": lambda: (cohort_base_sql(), {}),
         "order_intervals": days_between_sql,
         "customer_facts": lambda: (customer_facts_sql(), {"reference_date": None}),
-        "due_list": lambda: due_list_sql(con),
+        "due_list": lambda: stored_due_list_sql(con),
         "rfm_segment_totals": lambda: rfm_segments_sql(con),
         "planner_base": lambda: (planner_base_sql(), {}),
+        "repeat_funnel_steps": repeat_funnel_sql,
+        "second_order_buckets": second_order_sql,
     }

@@ -11,9 +11,10 @@ with its `batch_seq`); outputs are written as Parquet files into a new version f
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
 - `assigned_orders`: the valid orders of customers in any experiment (what strategy tests read).
-- `experiment_customers`, `experiment_orders`, `experiment_days`, `experiment_buckets`: per
-  experiment, each customer's arm and outcomes after assignment, their orders around it, and the
-  time views' daily and weekly sums (strategy tests read these; metrics.experiment_sql).
+- `experiment_customers`, `experiment_orders`, `experiment_days`, `experiment_buckets`,
+  `experiment_survival`: per experiment, each customer's arm and outcomes after assignment, their
+  orders around it, and the time views' daily and weekly sums (strategy tests read these;
+  metrics.experiment_sql).
 
 Then the summary tables of `metrics.precomputed` (monthly KPI base counts, cohort groups), so that
 the usual page views read a few hundred rows instead of every order.
@@ -24,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from metrics.experiment_sql import (EXPERIMENT_ORDERS_SQL, experiment_buckets_sql, experiment_customers_sql,
-                                    experiment_days_sql)
+                                    experiment_days_sql, experiment_survival_sql)
 from metrics.precomputed import precomputed_tables
 
 
@@ -178,7 +179,7 @@ where is_valid and customer_id in (select customer_id from assignments)
 
 # Tables that change when only the assignments do.
 ASSIGNMENT_TABLES = ("assignments", "assigned_orders", "experiment_customers", "experiment_orders", "experiment_days",
-                     "experiment_buckets")
+                     "experiment_buckets", "experiment_survival")
 
 DERIVED_TABLES = {
     "orders": orders_sql(),
@@ -191,6 +192,7 @@ DERIVED_TABLES = {
     "experiment_orders": EXPERIMENT_ORDERS_SQL,
     "experiment_days": experiment_days_sql(),
     "experiment_buckets": experiment_buckets_sql(),
+    "experiment_survival": experiment_survival_sql(),
 }
 
 

@@ -25,7 +25,8 @@ from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
 def connections(demo_store):
     with_summaries = demo_store.connect()
     from_orders = demo_store.connect()
-    for name in (*PRECOMPUTED_TABLES, "experiment_customers", "experiment_orders", "experiment_days", "experiment_buckets"):
+    for name in (*PRECOMPUTED_TABLES, "experiment_customers", "experiment_orders", "experiment_days", "experiment_buckets",
+                 "experiment_survival"):
         from_orders.execute(f"drop view {name}")
     yield with_summaries, from_orders
     with_summaries.close()
