@@ -80,6 +80,15 @@ def pre_period_sums(days: str, suffix: str = "") -> str:
 FIRST_ORDER_AFTER = f"min(order_ts) filter (where {AFTER_ASSIGNMENT})"
 
 
+def join_window_orders(customers: str, orders: str) -> str:
+    """Join each row of `customers` (experiment, customer_id, assigned_at, observational) to its
+    valid orders in the $window_days window after assignment, as `valid_orders`."""
+    return f"""join ({orders}) as valid_orders
+        on valid_orders.experiment = {customers}.experiment
+        and valid_orders.customer_id = {customers}.customer_id
+        and {in_window(WINDOW)}"""
+
+
 def matured_cte(arms: str) -> str:
     """CTE `matured`: the single-arm customers whose whole $window_days window has elapsed by the data's end."""
     return f"""matured as (
@@ -340,12 +349,7 @@ bucketed as (
         matured.customer_id,
         count(*) as orders,
     from matured
-    join ({orders}) as valid_orders
-        on valid_orders.experiment = matured.experiment
-        and valid_orders.customer_id = matured.customer_id
-        and valid_orders.order_ts >= matured.assigned_at
-        and not (matured.observational and valid_orders.order_ts = matured.assigned_at)
-        and valid_orders.order_ts < matured.assigned_at + to_days({WINDOW})
+    {join_window_orders("matured", orders)}
     group by all
 ),
 
@@ -463,12 +467,7 @@ in_window as (
         count(*) as orders,
         sum(valid_orders.amount) as revenue,
     from arm_customers
-    join ({orders}) as valid_orders
-        on valid_orders.experiment = arm_customers.experiment
-        and valid_orders.customer_id = arm_customers.customer_id
-        and valid_orders.order_ts >= arm_customers.assigned_at
-        and not (arm_customers.observational and valid_orders.order_ts = arm_customers.assigned_at)
-        and valid_orders.order_ts < arm_customers.assigned_at + to_days({WINDOW})
+    {join_window_orders("arm_customers", orders)}
     group by all
 ),
 
