@@ -38,17 +38,40 @@ for row in summary.itertuples():
     design = f" · _{ctx.t('design_observational')}_" if row.design == "observational" else ""
     st.markdown(f"- **{row.experiment}**{design} · {row.summary_zh if ctx.language == 'zh' else row.summary_en}")
 
+# how each metric's means and difference read: a share, a count per customer, an amount of money
+UNITS = {"repurchased": "rate", "orders": "ratio", "revenue": "money", "aov": "money", "margin": "money"}
+
+
+def in_units(frame: pd.DataFrame) -> pd.DataFrame:
+    """Control and variant means and their difference as text in each row's metric unit (keys in `metric`)."""
+    def text(value, metric, difference=False):
+        unit = UNITS[metric]
+        if not difference or pd.isna(value):
+            return format_value(value, unit, ctx.language, ctx.currency)
+        if unit == "rate":
+            return format_change(value, "rate", ctx.language)
+        return ("+" if value >= 0 else "-") + format_value(abs(value), unit, ctx.language, ctx.currency)
+
+    out = frame.copy()
+    for column in ("control_mean", "variant_mean", "abs_lift"):
+        if column in out.columns:
+            out[column] = [text(v, m, column == "abs_lift") if isinstance(m, str) and m in UNITS else v
+                           for v, m in zip(out[column], frame["metric"])]
+    return out
+
+
 scores = overview["scorecard"]
 st.subheader(ctx.t("scorecard", days=window))
 st.caption(ctx.t("chance_note"))
 language_index = 2 if ctx.language == "zh" else 1
 readable = scores.assign(
     strategy=scores["strategy"].map(lambda tag: STRATEGIES.get(tag, (tag, tag))[language_index - 1]),
-    metric=scores["metric"].map(lambda m: METRICS[m][language_index]),
     design=scores["design"].map(lambda d: ctx.t(f"design_{d}") if isinstance(d, str) else d),
 )[["experiment", "strategy", "design", "variant", "metric", "n_control", "n_variant", "control_mean", "variant_mean",
    "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win", "status"]]
-show_table(readable, "scorecard", "scorecard_table", ctx.language, ctx.currency)
+metric_labels = scores["metric"].map(lambda m: METRICS[m][language_index] if m in METRICS else m)
+show_table(in_units(readable).assign(metric=metric_labels), "scorecard", "scorecard_table", ctx.language, ctx.currency,
+           download=readable.assign(metric=metric_labels))
 
 experiment = st.selectbox(ctx.t("experiment"), experiments["experiment"].tolist(), key="experiment",
                           bind="query-params")
@@ -88,11 +111,12 @@ if report.get("cuped_days"):
                              if k in ("rel_lift", "ci_low", "ci_high", "p_value", "variance_reduction")}}
                              for r in report["results"] if r.get("cuped")])
     results = results.merge(adjusted, on=["metric", "variant"], how="left")
-results["metric"] = results["metric"].map(lambda m: METRICS[m][language_index])
 shown = [c for c in ["metric", "variant", "n_control", "n_variant", "control_mean", "variant_mean", "abs_lift",
                      "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win",
                      "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
-show_table(results[shown], f"results_{experiment}", "results_table", ctx.language, ctx.currency)
+labelled = results["metric"].map(lambda m: METRICS[m][language_index])
+show_table(in_units(results[shown]).assign(metric=labelled), f"results_{experiment}", "results_table", ctx.language,
+           ctx.currency, download=results[shown].assign(metric=labelled))
 
 views = data.experiment_time_views(ctx.root, ctx.version, experiment, window)
 left, right = st.columns(2)

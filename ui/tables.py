@@ -25,7 +25,8 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
             config[column] = st.column_config.DateColumn(name, format="YYYY-MM")
         elif column.endswith(("_date", "_purchase", "_next_order")):
             config[column] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
-        elif kind == "rate" or column.endswith(("_share", "retention")) or column in ("p_alive", "chance_to_win", "rel_lift"):
+        elif kind == "rate" or column.endswith(("_share", "retention")) or column in (
+                "p_alive", "chance_to_win", "rel_lift", "ci_low", "ci_high", "cuped_rel_lift", "cuped_variance_reduction"):
             config[column] = st.column_config.NumberColumn(name, format="percent")
         elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary", "historical_revenue",
                                            "predicted_clv", "total_clv", "expected_aov", "historical_value"):
@@ -40,8 +41,10 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
 
 
 def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency: str,
-               labels: dict[str, str] | None = None, height: int | None = None, customer_list: bool = False) -> None:
-    """A formatted table with CSV and Excel downloads beneath it.
+               labels: dict[str, str] | None = None, height: int | None = None, customer_list: bool = False,
+               download: pd.DataFrame | None = None) -> None:
+    """A formatted table with CSV and Excel downloads beneath it (of `download` when given: the same
+    rows with numbers where the table shows text).
 
     `customer_list=True` marks a table of individual customers (ids, e-mails): its downloads are
     offered only to analysts and admins (see ui.auth); viewers see the table without them. Any
@@ -60,4 +63,4 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     if customer_list and not auth.may_download_customer_lists():
         st.caption(auth.t("customer_list_note", language))
         return
-    download_buttons(frame, name, key, language)
+    download_buttons(frame if download is None else download, name, key, language)
