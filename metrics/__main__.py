@@ -148,8 +148,10 @@ def _ltv(args) -> int:
 def _experiment(args) -> int:
     from metrics.experiments import ExperimentError, experiment_report
 
+    currency = Store(args.store).currency()  # the summary's amounts with the store's currency symbol
     report = _report_or_refusal(
-        args, lambda con: experiment_report(con, args.experiment, window_days=args.window, cuped_days=args.cuped),
+        args, lambda con: experiment_report(con, args.experiment, window_days=args.window, cuped_days=args.cuped,
+                                            currency=currency),
         ExperimentError, "Cannot analyse")
     if report is None or args.json:
         return 2 if report is None else 0

@@ -18,6 +18,7 @@ import pandas as pd
 from metrics import dialect
 from metrics import experiment_sql as sql
 from metrics import experiment_stats as st
+from metrics.formatting import format_value
 
 CONTROL_NAMES = ("control", "ctrl", "baseline", "对照", "对照组", "a")
 METRICS = {  # name -> (kind, English label, Chinese label)
@@ -197,8 +198,10 @@ def experiment_report(
     weights: dict[str, float] | None = None,
     alpha: float = 0.05,
     decision_metric: str = "margin",
+    currency: str | None = None,
 ) -> dict:
-    """Every variant vs control on every metric, with health checks and a bilingual summary (JSON-safe)."""
+    """Every variant vs control on every metric, with health checks and a bilingual summary (JSON-safe);
+    `currency` (e.g. "CNY") writes the summary's amounts with its symbol."""
     info, control = _arm_info(con, experiment, window_days, control)
     pre_days = int(cuped_days or DEFAULT_BALANCE_DAYS)
     params = _params(experiment, window_days, pre_days, cap_percentile, margin)
@@ -275,7 +278,7 @@ def experiment_report(
             "multi_arm_customers": int(sum(r["multi_arm"] for r in info)),
         },
     }
-    report["summary"] = summarise(report, alpha=alpha, decision_metric=decision_metric)
+    report["summary"] = summarise(report, alpha=alpha, decision_metric=decision_metric, currency=currency)
     return _clean(report)
 
 
@@ -299,11 +302,12 @@ def _p_text(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
-def _money(x: float) -> str:
-    return f"{abs(x):,.2f}"
+def _money(x: float, language: str, currency: str | None) -> str:
+    """An amount without its sign: ¥9.65 in the store's currency, else 9.65."""
+    return format_value(abs(x), "money", language, currency) if currency else f"{abs(x):,.2f}"
 
 
-def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin") -> dict:
+def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin", currency: str | None = None) -> dict:
     """One sentence per experiment of what was learned, in English and Chinese (zh-CN).
 
     Significance is read on the Holm-adjusted p, which is the p quoted. An observational
@@ -339,8 +343,9 @@ def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin"
         if dec and decision_metric != "repurchased" and not _nan(dec["p_holm"]) and dec["p_holm"] < alpha:
             sign = "+" if dec["abs_lift"] > 0 else "-"
             label_en, label_zh = METRICS[decision_metric][1].lower(), METRICS[decision_metric][2]
-            en[-1] += f"; {label_en} {sign}{_money(dec['abs_lift'])} ({_p_text(dec['p_holm'])})"
-            zh[-1] += f"；{label_zh}{'高' if dec['abs_lift'] > 0 else '低'} {_money(dec['abs_lift'])}（{_p_text(dec['p_holm'])}）"
+            en[-1] += f"; {label_en} {sign}{_money(dec['abs_lift'], 'en', currency)} ({_p_text(dec['p_holm'])})"
+            zh[-1] += (f"；{label_zh}{'高' if dec['abs_lift'] > 0 else '低'} {_money(dec['abs_lift'], 'zh', currency)}"
+                       f"（{_p_text(dec['p_holm'])}）")
     health = report["health"]
     warn_en = warn_zh = ""
     if health["srm_flag"]:

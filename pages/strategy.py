@@ -29,7 +29,8 @@ toggles = st.columns(2)
 cuped = toggles[0].toggle(ctx.t("cuped"), key="cuped", bind="query-params")
 cap = toggles[1].toggle(ctx.t("cap"), key="cap", bind="query-params")
 st.caption(ctx.t("filters_not_applied"))
-options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else None, "margin": margin}
+options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else None, "margin": margin,
+           "currency": ctx.currency}
 
 st.subheader(ctx.t("what_worked"))
 overview = data.strategy_overview(ctx.root, ctx.version, window, decision_metric=decision, **options)

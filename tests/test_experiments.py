@@ -373,6 +373,11 @@ def test_demo_planted_effect_is_detected(demo_con):
     assert by["orders"]["cuped"]["variance_reduction"] > 0
     assert not report["health"]["srm_flag"]
     assert "积分与会员等级" in report["summary"]["zh"] and report["summary"]["en"].startswith("Points and tiers:")
+    by["margin"]["p_holm"] = 1e-4  # as if the decision metric were significant: the sentence quotes the amount
+    margin = by["margin"]["abs_lift"]
+    assert f"margin per customer after cost +{margin:,.2f} " in ex.summarise(report)["en"]  # no currency known
+    in_yuan = ex.summarise(report, currency="CNY")
+    assert f"margin per customer after cost +¥{margin:,.2f} " in in_yuan["en"] and f"高 ¥{margin:,.2f}（" in in_yuan["zh"]
 
 
 def test_demo_aa_test_is_quiet(demo_con):
