@@ -106,14 +106,17 @@ if uploaded is not None:
             if kind == "orders":
                 report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
                                      progress=lambda fraction, message: progress.progress(fraction, text=message))
-                st.success(ctx.t("imported", orders=f"{report.orders_accepted:,}", rows=f"{report.rows_read:,}",
-                                 file=report.file, rejected=f"{report.rows_rejected:,}", warnings=f"{report.warnings:,}"))
+                st.success(ctx.t("imported", orders=ctx.count(report.orders_accepted, "order"),
+                                 rows=ctx.count(report.rows_read, "row"), file=report.file,
+                                 rejected=ctx.count(report.rows_rejected, "row"),
+                                 warnings=ctx.count(report.warnings, "warning")))
             else:
                 result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)
-                st.success(ctx.t("imported", orders=f"{result['rows_accepted']:,}", rows=f"{result['rows_read']:,}",
-                                 file=result["file"], rejected=f"{result['rows_rejected']:,}",
-                                 warnings=f"{len(result['warnings']):,}"))
+                st.success(ctx.t("imported_assignments", assignments=ctx.count(result["rows_accepted"], "assignment"),
+                                 rows=ctx.count(result["rows_read"], "row"), file=result["file"],
+                                 rejected=ctx.count(result["rows_rejected"], "row"),
+                                 warnings=ctx.count(len(result["warnings"]), "warning")))
                 for warning in result["warnings"]:
                     st.warning(warning)
         except ImportRefused as refused:

@@ -95,3 +95,12 @@ def test_currency_symbol_can_be_chosen_in_the_url(open_page, demo_store):
     assert tiles["AOV"].startswith("¥")  # the demo store's own currency (CNY)
     tiles = {m.label: m.value for m in open_page(demo_store.root, month="2025-12", currency="USD").metric}
     assert tiles["AOV"].startswith("$")
+
+
+def test_counts_in_sentences_read_naturally():
+    from ui.i18n import count, t
+
+    assert [count(1, "row"), count(7, "row"), count(1234, "order"), count(1, "row", "zh")] == ["1 row", "7 rows",
+                                                                                              "1,234 orders", "1"]
+    assert t("imported", orders=count(5, "order"), rows=count(6, "row"), file="jan.csv", rejected=count(1, "row"),
+             warnings=count(0, "warning")) == "Imported 5 orders from 6 rows of jan.csv; 1 row rejected, 0 warnings."

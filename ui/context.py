@@ -12,7 +12,7 @@ import streamlit as st
 from metrics.filters import Filters
 from store import Store
 from ui import auth, data
-from ui.i18n import LANGUAGES, t
+from ui.i18n import LANGUAGES, count, t
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
@@ -35,6 +35,9 @@ class PageContext:
 
     def t(self, key: str, **values) -> str:
         return t(key, self.language, **values)
+
+    def count(self, n: int, noun: str) -> str:
+        return count(n, noun, self.language)
 
 
 LANGUAGE_CHOICES = {name: code for code, name in LANGUAGES.items()}  # the URL shows ?lang=中文

@@ -196,8 +196,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_mapped": ("(not in this file)", "（文件中没有）"),
     "import": ("Import", "导入"),
     "importing": ("Importing {file}…", "正在导入 {file}…"),
-    "imported": ("Imported {orders} orders from {rows} rows of {file}; {rejected} rows rejected, {warnings} warnings.",
+    # {orders}, {rows}... are counts from ui.i18n.count: "1 row" / "7 rows" in English, the number in Chinese
+    "imported": ("Imported {orders} from {rows} of {file}; {rejected} rejected, {warnings}.",
                  "已从 {file} 的 {rows} 行导入 {orders} 笔订单；拒绝 {rejected} 行，警告 {warnings} 条。"),
+    "imported_assignments": ("Imported {assignments} from {rows} of {file}; {rejected} rejected, {warnings}.",
+                             "已从 {file} 的 {rows} 行导入 {assignments} 条分组记录；拒绝 {rejected} 行，警告 {warnings} 条。"),
     "refused": ("Not imported: {reason}", "未导入：{reason}"),
     "issues": ("Validation report", "校验报告"),
     "rejected_rows": ("Rejected rows", "被拒绝的行"),
@@ -293,6 +296,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
 def column_name(column: str, language: str = "en") -> str | None:
     names = COLUMNS.get(column)
     return (names[1] if language == "zh" else names[0]) if names else None
+
+
+def count(n: int, noun: str, language: str = "en") -> str:
+    """A count inside a sentence: "1 row" / "7 rows" in English; in Chinese the number alone (the
+    sentence carries the measure word)."""
+    number = f"{n:,}"
+    if language == "zh":
+        return number
+    return f"{number} {noun}" if n == 1 else f"{number} {noun}s"
 
 
 def t(key: str, language: str = "en", **values) -> str:
