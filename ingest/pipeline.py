@@ -234,9 +234,10 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
 
 def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[str], Path], raw_table: RawTable,
                         pseudonymised: Mapping | None) -> None:
-    """Write the batch's issues and rejected rows (its orders and lines are written by build_orders). Rejected rows keep the file's columns, each value cut to
-    MAX_VALUE_CHARS; when ids are pseudonymised, only the mapped columns, with the pseudonym in
-    the customer column, so no raw id (nor a name or phone in another column) is stored."""
+    """Write the batch's issues and rejected rows (build_orders wrote its orders and lines).
+    Rejected rows keep the file's columns, each value cut to MAX_VALUE_CHARS; when ids are
+    pseudonymised, only the mapped columns, with the pseudonym in the customer column, so no raw
+    id (nor a name or phone in another column) is stored."""
     con.execute(f"copy (select * from issues order by row) to {sql_path(table_path('issues'))} (format parquet)")
 
     def cut(expression: str) -> str:

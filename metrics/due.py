@@ -61,4 +61,5 @@ def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filter
     if filters == Filters() and dialect.has_table(con, "due_list"):  # stored in this order
         return con.execute("select * from due_list limit $row_limit", params).df()
     sql, filter_params = due_list_sql(con, filters)
-    return con.execute(f"select * from ({sql}) order by {DISPLAY_ORDER} limit $row_limit", {**params, **filter_params}).df()
+    return con.execute(f"select * from ({sql}) order by {DISPLAY_ORDER} limit $row_limit",
+                       {**params, **filter_params}).df()

@@ -18,7 +18,7 @@ A request those tables do not cover (a longer window or pre-period, another look
 same SQL on the assignments and `assigned_orders` instead.
 """
 
-PRECOMPUTED_WINDOWS = (30, 60, 90)  # experiment_customers, planner_base
+PRECOMPUTED_WINDOWS = (30, 60, 90)  # experiment_customers, experiment_days, experiment_buckets, planner_base
 PRECOMPUTED_PRE_DAYS = 90  # experiment_customers: the balance check's and the page's CUPED period
 COVERED_PRE_DAYS, COVERED_WINDOW_DAYS = 180, 90  # experiment_orders
 PLANNER_LOOKBACK_DAYS = 365
@@ -144,27 +144,28 @@ select * from final order by experiment, customer_id
 
 
 PRECOMPUTED_BUCKET_DAYS = 7  # experiment_buckets: the novelty view's weeks
+# the tables below read the arms from experiment_customers, built first
+ALL_ARMS = "select * from experiment_customers"
 ALL_EXPERIMENT_ORDERS = "select experiment, customer_id, order_ts, amount from experiment_orders"
 
 
 def experiment_days_sql() -> str:
     """experiment_days: the lift-to-date sums per experiment, arm and day, for each precomputed window."""
-    return for_precomputed_windows(to_date_sql(arms_sql(one_experiment=False), ALL_EXPERIMENT_ORDERS))
+    return for_precomputed_windows(to_date_sql(ALL_ARMS, ALL_EXPERIMENT_ORDERS))
 
 
 def experiment_survival_sql() -> str:
     """experiment_survival: the time-to-repurchase counts per experiment, arm and day (any window)."""
-    return survival_sql("select * from experiment_customers", None)
+    return survival_sql(ALL_ARMS, None)
 
 
 def experiment_buckets_sql() -> str:
     """experiment_buckets: the novelty sums per experiment, arm and week, for each precomputed window."""
-    return for_precomputed_windows(novelty_sql(arms_sql(one_experiment=False), ALL_EXPERIMENT_ORDERS),
-                                   bucket_days=PRECOMPUTED_BUCKET_DAYS)
+    return for_precomputed_windows(novelty_sql(ALL_ARMS, ALL_EXPERIMENT_ORDERS), bucket_days=PRECOMPUTED_BUCKET_DAYS)
 
 
 EXPERIMENT_ORDERS_SQL = f"""
-with arms as ({arms_sql(one_experiment=False)}),
+with arms as ({ALL_ARMS}),
 
 final as (
     select arms.experiment, assigned_orders.customer_id, assigned_orders.order_ts, assigned_orders.amount,
@@ -643,3 +644,14 @@ with final as (
 
 select * from final order by first_assigned, experiment
 """
+
+
+def experiment_tables() -> dict[str, str]:
+    """The strategy-test tables the store builds at every change, in build order: name -> SQL."""
+    return {
+        "experiment_customers": experiment_customers_sql(),
+        "experiment_orders": EXPERIMENT_ORDERS_SQL,
+        "experiment_days": experiment_days_sql(),
+        "experiment_buckets": experiment_buckets_sql(),
+        "experiment_survival": experiment_survival_sql(),
+    }

@@ -63,13 +63,18 @@ def _params(experiment: str, window_days: int, pre_days: int, cap_percentile, ma
             "cap": cap, "margin": float(margin)}
 
 
+def _arms(con, one_experiment: bool = True) -> str:
+    """The arms of one experiment ($experiment) or of all: experiment_customers if the store has it."""
+    return sql.arms_source(dialect.has_table(con, "experiment_customers"), one_experiment)
+
+
 def _sources(con, window_days: int, pre_days: int | None) -> tuple[str, str, int | None]:
     """(arms, orders, stored window) for one experiment: the precomputed tables when they cover the
     window and pre-period (pre_days None: not used), else the assignments and assigned_orders."""
     customers = dialect.has_table(con, "experiment_customers")
     orders = (window_days <= sql.COVERED_WINDOW_DAYS and (pre_days or 0) <= sql.COVERED_PRE_DAYS
               and dialect.has_table(con, "experiment_orders"))
-    stored = (customers and window_days in sql.PRECOMPUTED_WINDOWS and pre_days in (None, sql.PRECOMPUTED_PRE_DAYS))
+    stored = customers and window_days in sql.PRECOMPUTED_WINDOWS and pre_days in (None, sql.PRECOMPUTED_PRE_DAYS)
     return sql.arms_source(customers), sql.orders_source(orders), window_days if stored else None
 
 
@@ -87,8 +92,7 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict
 def list_experiments(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per experiment: strategy, design (randomised / observational), the order column an
     observational one was derived from, variants, customers, first and last assignment."""
-    arms = sql.arms_source(dialect.has_table(con, "experiment_customers"), one_experiment=False)
-    rows = _rows(con, sql.experiments_sql(arms), {})
+    rows = _rows(con, sql.experiments_sql(_arms(con, one_experiment=False)), {})
     return pd.DataFrame(rows, columns=["experiment", "strategy", "design", "derived_from", "variants", "customers",
                                        "first_assigned", "last_assigned"])
 
@@ -122,8 +126,7 @@ def _require_experiment(con, experiment: str) -> None:
 
 
 def _arm_info(con, experiment: str, window_days: int, control: str | None) -> tuple[list[dict], str]:
-    arms, _, _ = _sources(con, window_days, None)
-    info = _rows(con, sql.info_sql(arms), {"experiment": experiment, "window_days": int(window_days)})
+    info = _rows(con, sql.info_sql(_arms(con)), {"experiment": experiment, "window_days": int(window_days)})
     if not info:
         _require_experiment(con, experiment)
     control = find_control([r["variant"] for r in info], control, experiment)
@@ -465,8 +468,8 @@ def cumulative_lift(con, experiment: str, metric: str = "orders", window_days: i
         raise ExperimentError("view must be 'matured' or 'to_date'.")
     info, control = _arm_info(con, experiment, window_days, control)
     params = _params(experiment, window_days, 0, cap_percentile, margin)
-    totals = pd.DataFrame(_rows(con, sql.per_customer_ctes(*_sources(con, window_days, None)) + sql.totals_sql(by_date=True),
-                                 params))
+    per_customer = sql.per_customer_ctes(*_sources(con, window_days, None))
+    totals = pd.DataFrame(_rows(con, per_customer + sql.totals_sql(by_date=True), params))
     totals = totals[totals["metric"] == metric]
     sums = ["n", "sum_y", "sum_y2", "sum_d", "sum_d2", "sum_yd"]
     wide = totals.pivot_table(index="matured_on", columns="variant", values=sums, aggfunc="sum").fillna(0).cumsum()

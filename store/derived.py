@@ -24,8 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from metrics.experiment_sql import (EXPERIMENT_ORDERS_SQL, experiment_buckets_sql, experiment_customers_sql,
-                                    experiment_days_sql, experiment_survival_sql)
+from metrics.experiment_sql import experiment_tables
 from metrics.precomputed import precomputed_tables
 
 
@@ -42,6 +41,7 @@ def orders_sql(deduplicate: bool = True) -> str:
     orders, and spilling past the memory limit).
     """
     narrow_columns = "batch_seq, file_row_number, order_id, customer_id, order_ts, status"
+    order_month = "cast(date_trunc('month', order_ts) as date)"
     if deduplicate:  # the newest batch's row of each order id
         ctes = f"""
 latest as (
@@ -54,7 +54,8 @@ latest as (
     where batch_rank = 1
 ),
 """
-        latest, keep_latest = "latest", "join (select batch_seq, file_row_number from latest) as kept using (batch_seq, file_row_number)"
+        latest = "latest"
+        keep_latest = "join (select batch_seq, file_row_number from latest) as kept using (batch_seq, file_row_number)"
     else:  # inlined, not a CTE: referenced twice, a CTE would be materialised
         ctes, latest, keep_latest = "", f"(select {narrow_columns} from batch_orders)", ""
     return f"""
@@ -75,7 +76,7 @@ sequenced as (
         date_diff('day', lag(order_ts) over customer_history, order_ts) as days_since_previous,
         min(order_month) over (partition by customer_key) as cohort_month,
     from (
-        select *, cast(date_trunc('month', order_ts) as date) as order_month,
+        select *, {order_month} as order_month,
         from {latest} as rows
         where status = 'valid' and customer_id is not null
     ) as valid_orders
@@ -88,7 +89,7 @@ final as (
         batch_orders.* exclude (file_row_number),
         status = 'valid' as is_valid,
         cast(order_ts as date) as order_date,
-        cast(date_trunc('month', order_ts) as date) as order_month,
+        {order_month} as order_month,
         customer_keys.customer_key,
         sequenced.customer_order_seq,
         sequenced.days_since_previous,
@@ -178,8 +179,8 @@ where is_valid and customer_id in (select customer_id from assignments)
 """
 
 # Tables that change when only the assignments do.
-ASSIGNMENT_TABLES = ("assignments", "assigned_orders", "experiment_customers", "experiment_orders", "experiment_days",
-                     "experiment_buckets", "experiment_survival")
+EXPERIMENT_TABLES = experiment_tables()
+ASSIGNMENT_TABLES = ("assignments", "assigned_orders", *EXPERIMENT_TABLES)
 
 DERIVED_TABLES = {
     "orders": orders_sql(),
@@ -188,11 +189,7 @@ DERIVED_TABLES = {
     "order_lines": ORDER_LINES_SQL,
     "assignments": ASSIGNMENTS_SQL,
     "assigned_orders": ASSIGNED_ORDERS_SQL,
-    "experiment_customers": experiment_customers_sql(),
-    "experiment_orders": EXPERIMENT_ORDERS_SQL,
-    "experiment_days": experiment_days_sql(),
-    "experiment_buckets": experiment_buckets_sql(),
-    "experiment_survival": experiment_survival_sql(),
+    **EXPERIMENT_TABLES,
 }
 
 

@@ -19,14 +19,14 @@ from metrics.kpis import _cube_slice, data_range, kpi_table, latest_full_month
 from metrics.narrative import biggest_move
 from metrics.precomputed import PRECOMPUTED_TABLES
 from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
+from store.derived import EXPERIMENT_TABLES
 
 
 @pytest.fixture(scope="module")
 def connections(demo_store):
     with_summaries = demo_store.connect()
     from_orders = demo_store.connect()
-    for name in (*PRECOMPUTED_TABLES, "experiment_customers", "experiment_orders", "experiment_days", "experiment_buckets",
-                 "experiment_survival"):
+    for name in (*PRECOMPUTED_TABLES, *EXPERIMENT_TABLES):
         from_orders.execute(f"drop view {name}")
     yield with_summaries, from_orders
     with_summaries.close()
