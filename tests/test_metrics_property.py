@@ -43,6 +43,8 @@ def connect_to(orders: pd.DataFrame) -> duckdb.DuckDBPyConnection:
         con.execute(f"create table {name} as {sql}")
     for name, query in precomputed_tables(con).items():  # so unfiltered views read them
         sql, params = query()
+        if isinstance(sql, list):
+            sql = " union all ".join(f"({part})" for part in sql)
         con.execute(f"create table {name} as {sql}", params)
     return con
 
