@@ -79,7 +79,7 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
             con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
             raw = load_raw(con, Path(path), Path(work))
             mapping = _mapping_for(raw, store, preset_name, None)
-            frame = con.execute(f"select * from raw limit {int(rows)}").df()
+            frame = con.execute(f"select * exclude (rowid) from raw limit {int(rows)}").df()
         finally:
             con.close()
     return frame, mapping
