@@ -74,7 +74,7 @@ sequenced as (
         file_row_number,
         row_number() over customer_history as customer_order_seq,
         date_diff('day', lag(order_ts) over customer_history, order_ts) as days_since_previous,
-        min(order_month) over (partition by customer_key) as cohort_month,
+        first_value(order_month) over customer_history as cohort_month,
     from (
         select *, {order_month} as order_month,
         from {latest} as rows
