@@ -7,7 +7,6 @@ with its `batch_seq`); outputs are written as Parquet files into a new version f
   Adds is_valid, order_date, order_month, customer_key, and for valid identified orders
   customer_order_seq (1 = first order), days_since_previous and cohort_month.
 - `customers`: one row per identified customer with at least one valid order.
-- `customer_months`: one row per customer and month with a valid order.
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
 - `assigned_orders`: the valid orders of customers in any experiment (what strategy tests read).
@@ -113,7 +112,7 @@ final as (
     select
         customer_key,
         any_value(customer_id) as customer_id,
-        min(cohort_month) as cohort_month,
+        any_value(cohort_month) as cohort_month,  -- the same on every order of the customer
         min(order_ts) as first_order_ts,
         max(order_ts) as last_order_ts,
         count(*) as valid_orders,
@@ -126,26 +125,6 @@ final as (
 )
 
 select * from final order by customer_key
-"""
-
-CUSTOMER_MONTHS_SQL = """
-with valid_orders as (
-    select * from orders where is_valid and customer_key is not null
-),
-
-final as (
-    select
-        customer_key,
-        order_month as month,
-        min(cohort_month) as cohort_month,
-        date_diff('month', min(cohort_month), order_month) as months_since_first,
-        count(*) as orders,
-        sum(amount) as revenue,
-    from valid_orders
-    group by customer_key, order_month
-)
-
-select * from final order by month, customer_key
 """
 
 ORDER_LINES_SQL = """
@@ -185,7 +164,6 @@ ASSIGNMENT_TABLES = ("assignments", "assigned_orders", *EXPERIMENT_TABLES)
 DERIVED_TABLES = {
     "orders": orders_sql(),
     "customers": CUSTOMERS_SQL,
-    "customer_months": CUSTOMER_MONTHS_SQL,
     "order_lines": ORDER_LINES_SQL,
     "assignments": ASSIGNMENTS_SQL,
     "assigned_orders": ASSIGNED_ORDERS_SQL,
