@@ -37,9 +37,11 @@ create or replace temp macro clean_customer(v) as
 create or replace temp macro money_text(v) as
     regexp_replace(upper(clean_text(v)), '(CNY|RMB|USD|EUR|GBP|JPY|HKD|元|¥|￥|\$|€|£|\s)', '', 'g');
 
-create or replace temp macro parse_number(v) as coalesce(
-    try_cast(clean_text(v) as decimal(18, 4)),
+-- `case`, not `coalesce`: DuckDB evaluates every argument of coalesce on every row, so the
+-- clean-up branches would run on plain numbers too (the same holds for dates and currencies below)
+create or replace temp macro parse_number(v) as
     case
+        when try_cast(clean_text(v) as decimal(18, 4)) is not null then try_cast(clean_text(v) as decimal(18, 4))
         when regexp_full_match(money_text(v), '[-+]?\d{1,3}(,\d{3})+(\.\d+)?')
             then try_cast(replace(money_text(v), ',', '') as decimal(18, 4))
         when regexp_full_match(money_text(v), '[-+]?\d{1,3}(\.\d{3})+,\d{1,2}')
@@ -47,7 +49,7 @@ create or replace temp macro parse_number(v) as coalesce(
         when regexp_full_match(money_text(v), '[-+]?\d+,\d{1,2}')
             then try_cast(replace(money_text(v), ',', '.') as decimal(18, 4))
         else try_cast(money_text(v) as decimal(18, 4))
-    end);
+    end;
 
 create or replace temp macro currency_marker(v) as
     case
@@ -156,14 +158,20 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
     return ISO_FORMATS + MONTH_FIRST, "month/day/year"
 
 
-def main_currency(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
-    """The currency most rows are in, from a currency column or symbols in the amounts."""
+def _currency(mapping: Mapping) -> str:
+    """SQL for a row's currency: the currency column's code, else a symbol or code in the amount."""
     amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
     marker = f"currency_marker({_ident(amount_column)})" if amount_column else "null"
+    code = f"clean_text({_field(mapping, 'currency')})"
+    return f"case when {code} is not null then upper({code}) else {marker} end"
+
+
+def main_currency(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
+    """The currency most rows are in, from a currency column or symbols in the amounts."""
     row = con.execute(
         f"""
         select currency from (
-            select coalesce(upper(clean_text({_field(mapping, 'currency')})), {marker}) as currency
+            select {_currency(mapping)} as currency
             from raw
         )
         where currency is not null
@@ -178,8 +186,6 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
     words = mapping.status_words()
     con.execute("create or replace temp table status_words (word varchar, status varchar)")
     con.executemany("insert into status_words values (?, ?)", list(words.items()))
-    amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
-    marker = f"currency_marker({_ident(amount_column)})" if amount_column else "null"
     prefix = mapping.preset.cancelled_order_id_prefix if mapping.preset else None
     dims = ",\n".join(f"clean_text({_field(mapping, d)}) as {d}" for d in schema.DIMENSIONS)
     long_params = {}
@@ -198,8 +204,11 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 clean_customer({_field(mapping, 'customer_id')}) as customer_id,
                 clean_text({_field(mapping, 'order_ts')}) as ts_text,
                 -- the common ISO form first, without the clean-up (2 s of 3 at 10M rows); the same result
-                coalesce(try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}'),
-                         try_strptime(date_text({_field(mapping, 'order_ts')}), $formats)) as order_ts,
+                case
+                    when try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') is not null
+                        then try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}')
+                    else try_strptime(date_text({_field(mapping, 'order_ts')}), $formats)
+                end as order_ts,
                 clean_text({_field(mapping, 'amount')}) as amount_text,
                 parse_number({_field(mapping, 'amount')}) as amount,
                 clean_text({_field(mapping, 'refunded_amount')}) as refunded_text,
@@ -214,7 +223,7 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 clean_text({_field(mapping, 'status')}) as status_text,
                 status_word({_field(mapping, 'status')}) as status_key,
                 clean_text({_field(mapping, 'cancelled_at')}) as cancelled_at,
-                coalesce(upper(clean_text({_field(mapping, 'currency')})), {marker}) as currency,
+                {_currency(mapping)} as currency,
                 {dims},
                 {long_field} as _long,  -- [field, header] of a mapped value too long to be real
             from raw
