@@ -283,6 +283,30 @@ def test_headers_written_as_sql_are_only_names(hostile_store, tmp_path):
     assert "no column found for order id" in attempt(hostile_store, path)
 
 
+@pytest.mark.parametrize("extra", [["rowid"], ["rowid", "file_row_number"]], ids=["read in place", "copied"])
+def test_parquet_columns_named_like_the_row_number(hostile_store, tmp_path, extra):
+    """A Parquet upload is read in place unless a column has the name the reader adds for row numbers;
+    either way rows are numbered as in the file and every column of a rejected row is kept."""
+    frame = pd.DataFrame({
+        "order_id": [f"Q{len(extra)}1", f"Q{len(extra)}2"], "customer_id": ["quinn", "quade"],
+        "order_ts": pd.to_datetime(["2024-01-09 09:00", "2024-01-10 09:00"]), "amount": ["42.50", "not money"],
+        **{name: [f"{name} a", f"{name} b"] for name in extra},
+    })
+    path = tmp_path / f"row_names_{len(extra)}.parquet"
+    frame.to_parquet(path)
+    report = attempt(hostile_store, path)
+    assert (report.orders_accepted, report.rows_rejected) == (1, 1)
+    issues, rejected = batch_problems(hostile_store, report.batch_id)
+    assert issues["row"].tolist() == [3] and issues["value"].tolist() == ["not money"]
+    assert rejected["rowid_1"].tolist() == ["rowid b"]
+    if "file_row_number" in extra:
+        assert rejected["file_row_number"].tolist() == ["file_row_number b"]
+    con = hostile_store.connect()
+    assert con.execute("select order_ts::varchar, amount from orders where customer_id = 'quinn'").fetchone() == (
+        "2024-01-09 09:00:00", pytest.approx(42.5))
+    con.close()
+
+
 FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3+cmd|' /C notepad'!A0", "@SUM(1)", "\t=1+1", "\r=1+1",
             '=HYPERLINK("http://example.com/x","click")', "＝1+1"]
 
