@@ -130,10 +130,10 @@ def import_file(
                     "the columns (Data page, or --preset on the command line) and upload it again."
                 )
             progress(0.25, "checking values")
-            formats, date_order = choose_date_order(con, mapping)
-            settings = ParseSettings(formats, date_order, main_currency(con, mapping))
+            build_parsed(con, mapping, raw.first_data_row)
+            formats, date_order = choose_date_order(con, mapping, raw.first_data_row)
+            settings = ParseSettings(formats, date_order, main_currency(con))
             _refuse_other_currency(path, store, settings.main_currency)
-            build_parsed(con, mapping, raw.first_data_row, settings)
             if key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
             build_issues(con, mapping, settings, now + timedelta(days=1))
