@@ -131,45 +131,31 @@ def _field(mapping: Mapping, name: str) -> str:
     return f"cast({_ident(header)} as varchar)" if header else "null::varchar"
 
 
-def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int) -> tuple[list[str], str]:
-    """Month-first unless some date's first number is above 12 and none's second is; then read, that
-    way, the dates of `parsed` that no year-first form read (none in most files: one scan of few rows)."""
-    day_first, month_first, unread = con.execute(
-        """
+def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple[list[str], str]:
+    """Month-first unless some date's first number is above 12 and none's second is."""
+    day_first, month_first = con.execute(
+        f"""
+        -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up
         with texts as (
-            select ts_text as v from parsed where order_ts is null and ts_text is not null
+            select clean_text({_field(mapping, 'order_ts')}) as v from raw
+            where try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') is null
         ),
 
         -- only a date starting with a 1- or 2-digit number can be day- or month-first
         parts as (
-            select regexp_extract(date_text(v), '^(\\d{1,2})[/.\\-](\\d{1,2})[/.\\-]\\d{4}', ['a', 'b']) as p
+            select regexp_extract(date_text(v), '^(\\d{{1,2}})[/.\\-](\\d{{1,2}})[/.\\-]\\d{{4}}', ['a', 'b']) as p
             from texts
             where substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-')
         )
         select
             count(*) filter (where try_cast(p.a as int) > 12),
             count(*) filter (where try_cast(p.b as int) > 12),
-            (select count(*) from texts),
         from parts
         """
     ).fetchone()
-    formats, order = (ISO_FORMATS + DAY_FIRST, "day/month/year") if day_first > month_first else (
-        ISO_FORMATS + MONTH_FIRST, "month/day/year")
-    if unread:
-        con.execute(
-            f"""
-            update parsed set order_ts = read.order_ts
-            from (
-                select rowid + $first_data_row as _row,
-                    try_strptime(date_text({_field(mapping, 'order_ts')}), $formats) as order_ts,
-                from raw
-                where rowid + $first_data_row in (select _row from parsed where order_ts is null and ts_text is not null)
-            ) as read
-            where parsed._row = read._row and read.order_ts is not null
-            """,
-            {"first_data_row": first_data_row, "formats": formats},
-        )
-    return formats, order
+    if day_first > month_first:
+        return ISO_FORMATS + DAY_FIRST, "day/month/year"
+    return ISO_FORMATS + MONTH_FIRST, "month/day/year"
 
 
 def _currency(mapping: Mapping) -> str:
@@ -192,9 +178,8 @@ def main_currency(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int) -> None:
-    """Create table `parsed`: one row per file row with typed canonical values. Dates are read in
-    the year-first forms only; `choose_date_order` reads the others."""
+def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, date_formats: list[str]) -> None:
+    """Create table `parsed`: one row per file row with typed canonical values."""
     words = mapping.status_words()
     con.execute("create or replace temp table status_words (word varchar, status varchar)")
     con.executemany("insert into status_words values (?, ?)", list(words.items()))
@@ -252,7 +237,7 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
         from typed
         left join status_words on status_words.word = typed.status_key
         """,
-        {"first_data_row": first_data_row, "formats": ISO_FORMATS, "prefix": prefix, **long_params},
+        {"first_data_row": first_data_row, "formats": date_formats, "prefix": prefix, **long_params},
     )
 
 

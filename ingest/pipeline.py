@@ -130,8 +130,8 @@ def import_file(
                     "the columns (Data page, or --preset on the command line) and upload it again."
                 )
             progress(0.25, "checking values")
-            build_parsed(con, mapping, raw.first_data_row)
-            formats, date_order = choose_date_order(con, mapping, raw.first_data_row)
+            formats, date_order = choose_date_order(con, mapping)
+            build_parsed(con, mapping, raw.first_data_row, formats)
             settings = ParseSettings(formats, date_order, main_currency(con))
             _refuse_other_currency(path, store, settings.main_currency)
             if key:
