@@ -66,7 +66,8 @@ create or replace temp macro date_text(v) as
         regexp_replace(
             replace(replace(replace(clean_text(v), '年', '-'), '月', '-'), '日', ''),
             '(\d)T(\d)', '\1 \2'),
-        '\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '');
+        -- a time zone after the time is dropped (times are kept as exported), never the year of 31-01-2024
+        '(:\d{2}(?:\.\d+)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '\1');
 
 create or replace temp macro status_word(v) as
     lower(regexp_replace(clean_text(v), '[\s_\-]+', ' ', 'g'));

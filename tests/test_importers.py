@@ -195,6 +195,10 @@ def test_csv_dialects_and_encodings(store, tmp_path, delimiter, encoding, line_e
         (["09.12.2011 12:50", "31.01.2012 08:00"], "day/month/year", "2011-12-09 12:50"),
         (["2011-12-09T12:50:00Z", "2012-01-31T08:00:00+08:00"], "month/day/year", "2011-12-09 12:50"),
         (["2011年12月9日 12:50", "2012年1月31日"], "month/day/year", "2011-12-09 12:50"),
+        # dates without a time: the year after a dash is not a time-zone offset
+        (["09-12-2011", "31-01-2012"], "day/month/year", "2011-12-09"),
+        (["12-09-2011", "01-31-2012"], "month/day/year", "2011-12-09"),
+        (["2012-01-31 08:00 UTC", "2012-01-31 09:00:00.5-0800"], "month/day/year", "2012-01-31 08:00"),
     ],
 )
 def test_date_layouts(store, tmp_path, dates, order, expected):
