@@ -155,8 +155,8 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
         """
     ).fetchone()
     if day_first > month_first:
-        return ISO_FORMATS + DAY_FIRST, "day/month/year"
-    return ISO_FORMATS + MONTH_FIRST, "month/day/year"
+        return DAY_FIRST + ISO_FORMATS, "day/month/year"
+    return MONTH_FIRST + ISO_FORMATS, "month/day/year"
 
 
 def _currency(mapping: Mapping) -> str:
