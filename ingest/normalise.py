@@ -118,7 +118,6 @@ ISSUES_COLUMNS = "row bigint, code varchar, field varchar, column_name varchar, 
 
 @dataclass(frozen=True)
 class ParseSettings:
-    date_formats: list[str]
     date_order: str  # "month/day/year" or "day/month/year"
     main_currency: str | None
 

@@ -132,7 +132,7 @@ def import_file(
             progress(0.25, "checking values")
             formats, date_order = choose_date_order(con, mapping)
             build_parsed(con, mapping, raw.first_data_row, formats)
-            settings = ParseSettings(formats, date_order, main_currency(con))
+            settings = ParseSettings(date_order, main_currency(con))
             _refuse_other_currency(path, store, settings.main_currency)
             if key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
+from ingest.normalise import _ident
 from store import sql_path
 
 
@@ -306,9 +307,9 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) ->
     try:
         con.execute(f"create view parquet_file as select * from read_parquet({sql_path(path)})")
         names = [row[0] for row in con.execute("select column_name from (describe parquet_file)").fetchall()]
-        casts = [f"cast({_quoted(name)} as varchar)" for name in names]
+        casts = [f"cast({_ident(name)} as varchar)" for name in names]
         if "file_row_number" in {name.lower() for name in names}:  # the name the reader adds: copy the file
-            _write_raw(con, f"select {', '.join(f'{c} as {_quoted(n)}' for c, n in zip(casts, names))} from parquet_file",
+            _write_raw(con, f"select {', '.join(f'{c} as {_ident(n)}' for c, n in zip(casts, names))} from parquet_file",
                        work_dir)
         else:  # read in place: already columnar, so a copy would only cost time (8 s at 10M rows)
             _create_raw_view(con, path, names, casts)
@@ -337,7 +338,7 @@ def _write_raw(con: duckdb.DuckDBPyConnection, source: str, work_dir: Path) -> N
     path = folder / "raw.parquet"
     headers = [row[0] for row in con.execute(f"select column_name from (describe {source})").fetchall()]
     # stored as c0, c1...: a header may be any text, including the names the view adds
-    stored = ", ".join(f"{_quoted(header)} as c{i}" for i, header in enumerate(headers))
+    stored = ", ".join(f"{_ident(header)} as c{i}" for i, header in enumerate(headers))
     con.execute(f"copy (select {stored} from ({source})) to {sql_path(path)} (format parquet)")
     _create_raw_view(con, path, headers, [f"c{i}" for i in range(len(headers))])
 
@@ -351,13 +352,9 @@ def _create_raw_view(con: duckdb.DuckDBPyConnection, path: Path, headers: list[s
         if header.lower() == "rowid":
             name = next(f"{header}_{n}" for n in range(1, 1000) if f"{header}_{n}".lower() not in taken)
             taken.add(name.lower())
-        columns.append(f"{expression} as {_quoted(name)}")
+        columns.append(f"{expression} as {_ident(name)}")
     con.execute(f"create view raw as select {', '.join(columns)}, file_row_number as rowid "
                 f"from read_parquet({sql_path(path)}, file_row_number = true)")
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _describe(con, path: Path, first_data_row: int, encoding=None, delimiter=None) -> RawTable:

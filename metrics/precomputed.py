@@ -24,7 +24,7 @@ PRECOMPUTED_TABLES = ("order_facts", "filter_values", "kpi_base", "cohort_base",
                       "rfm_segment_totals", "planner_base", "repeat_funnel_steps", "second_order_buckets")
 
 
-def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], tuple[str, dict]]]:
+def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], tuple[str | list[str], dict]]]:
     """{table name: function giving its (SQL, parameters)}, in build order (call each once the tables
     before it exist on `con`); empty for a store without valid orders. A list of SQL queries is one
     table built part by part: their union all, which run at once would hold every part's work in
