@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preset", help="column mapping preset (see --list-presets); detected when omitted")
     parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--currency", metavar="CODE",
+                        help="currency of the amounts (e.g. GBP) when neither the file nor its preset states it")
     parser.add_argument("--save-preset", metavar="NAME", help="save the mapping used under NAME")
     parser.add_argument("--list-presets", action="store_true", help="list built-in and saved presets")
     parser.add_argument("--remove", metavar="BATCH_ID", help="remove a stored batch")
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     try:
-        report = import_file(args.file, store, preset_name=args.preset, progress=show_progress)
+        report = import_file(args.file, store, preset_name=args.preset, progress=show_progress,
+                             currency=args.currency)
     except ImportRefused as refused:
         if args.json:
             print(json.dumps({"refused": str(refused)}, ensure_ascii=False))
@@ -142,6 +145,11 @@ def summary(report: ImportReport) -> str:
         f"orders replacing earlier uploads: {report.orders_replacing_earlier:,}",
         "  mapping: " + ", ".join(f"{field} <- {header!r}" for field, header in report.mapping.items()),
     ]
+    accepted_not_valid = [(report.unpaid_orders, "unpaid (never paid)"), (report.cancelled_orders, "cancelled"),
+                          (report.refunded_orders, "fully refunded")]
+    if any(n for n, _ in accepted_not_valid):
+        lines.append("  kept but not counted as orders: " + ", ".join(f"{n:,} {what}" for n, what in accepted_not_valid))
+    lines.extend(f"  note: {note}" for note in report.notes)
     for code, count in report.issue_counts.items():
         lines.append(f"  {count:>8,} x {code}")
     for issue in report.issues[:20]:

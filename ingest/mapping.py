@@ -29,6 +29,12 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
         "order date", "order_date", "order time", "order datetime", "created at", "created_at",
         "invoicedate", "invoice date", "purchase date", "date", "timestamp",
         "订单创建时间", "下单时间", "创建时间", "订单时间", "订单日期", "付款时间", "支付时间", "日期",
+        "订单付款时间",
+    ],
+    # when the order was paid; mapped only beside a separate order date: empty = unpaid
+    "paid_at": [
+        "paid at", "paid_at", "payment date", "payment time", "date paid", "date_paid",
+        "订单付款时间", "付款时间", "支付时间",
     ],
     "amount": [
         "amount", "order amount", "total", "order total", "order_total", "total amount",
@@ -54,6 +60,8 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     "coupon_code": ["coupon", "coupon code", "discount code", "promo code", "优惠券", "优惠码"],
     "currency": ["currency", "currency code", "币种", "货币"],
     "refunded_amount": ["refunded amount", "refund amount", "退款金额"],
+    # the order's total before refunds, beside a paid amount: shows whether refunds are already netted
+    "gross_amount": ["gross amount", "order gross", "总金额", "订单总金额"],
     "cancelled_at": ["cancelled at", "canceled at", "取消时间"],
 }
 
@@ -78,10 +86,16 @@ STATUS_WORDS: dict[str, str] = {
         "valid",
     ),
     **dict.fromkeys(
-        ["cancelled", "canceled", "voided", "void", "failed", "pending", "on-hold", "unpaid",
-         "wc-cancelled", "wc-failed", "wc-pending", "wc-on-hold",
-         "交易关闭", "已取消", "取消", "已关闭", "等待买家付款", "未付款", "待付款"],
+        ["cancelled", "canceled", "on-hold", "wc-cancelled", "wc-on-hold",
+         "交易关闭", "已取消", "取消", "已关闭"],
         "cancelled",
+    ),
+    # never paid: not orders a customer made, counted apart (Shopify pending/voided, WooCommerce
+    # Pending payment/Failed, Taobao 等待买家付款)
+    **dict.fromkeys(
+        ["unpaid", "pending", "voided", "void", "failed", "pending payment", "wc-pending", "wc-failed",
+         "等待买家付款", "未付款", "待付款", "待支付", "未支付"],
+        "unpaid",
     ),
     **dict.fromkeys(
         ["refunded", "wc-refunded", "已退款", "退款成功", "全额退款"],
@@ -113,6 +127,9 @@ class Preset:
     signature: list[str] = field(default_factory=list)  # headers that identify the format
     status_words: dict[str, str] = field(default_factory=dict)
     cancelled_order_id_prefix: str | None = None  # UCI: invoice numbers starting "C"
+    currency: str | None = None  # the platform fixes it (Taobao/Tmall: CNY; UCI Online Retail: GBP)
+    signature_min: int | None = None  # how many signature headers must be present (default: all)
+    region_first_part: bool = False  # region column is an address: the province is its first part
 
     @classmethod
     def load(cls, path: Path) -> "Preset":
@@ -162,13 +179,27 @@ def find_preset(name: str, store_root: Path) -> Preset:
     return presets[name]
 
 
-def detect_preset(headers: list[str], store_root: Path) -> Preset | None:
-    """The built-in or saved preset whose signature headers all appear in the file, if any."""
+def signature_share(preset: Preset, headers: list[str]) -> float:
+    """Share of the preset's signature headers present in the file; 0 when fewer than it needs."""
+    if not preset.signature:
+        return 0.0
     present = {normalise_header(h) for h in headers}
+    found = sum(normalise_header(s) in present for s in preset.signature)
+    needed = preset.signature_min or len(preset.signature)
+    return found / len(preset.signature) if found >= needed else 0.0
+
+
+def detect_preset(headers: list[str], store_root: Path) -> Preset | None:
+    """The preset whose signature the file matches best (saved presets first on a tie), if any.
+
+    A signature is a list of a format's typical headers; `signature_min` of them suffice, since
+    real exports of one platform differ in which columns the seller ticked."""
+    best, best_share = None, 0.0
     for preset in [*saved_presets(store_root).values(), *builtin_presets().values()]:
-        if preset.signature and all(normalise_header(s) in present for s in preset.signature):
-            return preset
-    return None
+        share = signature_share(preset, headers)
+        if share > best_share:
+            best, best_share = preset, share
+    return best
 
 
 def resolve(headers: list[str], preset: Preset | None = None) -> Mapping:

@@ -93,8 +93,14 @@ ROW_CHECKS = [
     ("missing_amount", "amount", "amount_text is null and not $line_level", "null", "missing amount", "rejected"),
     ("bad_amount", "amount", "amount_text is not null and amount is null", "amount_text",
      "amount is not a number", "rejected"),
-    ("negative_amount", "amount", "amount - coalesce(refunded_amount, 0) < 0 and coalesce(status, 'valid') = 'valid'",
+    ("negative_amount", "amount",
+     "net_amount < 0 and coalesce(refunded_amount, 0) = 0 and coalesce(status, 'valid') = 'valid'",
      "amount_text", "negative amount on a valid order", "rejected"),
+    # the value quotes both numbers, so the reason can be checked against what is shown beside it
+    ("refund_exceeds_amount", "refunded_amount",
+     "net_amount < 0 and coalesce(refunded_amount, 0) <> 0 and coalesce(status, 'valid') = 'valid'",
+     "'paid ' || coalesce(amount_text, '') || ', refunded ' || refunded_text",
+     "the refund is larger than the amount paid", "rejected"),
     ("bad_refund", "refunded_amount", "refunded_text is not null and refunded_amount is null",
      "refunded_text", "refunded amount is not a number", "rejected"),
     ("bad_quantity", "quantity", "quantity_text is not null and quantity is null", "quantity_text",
@@ -116,10 +122,20 @@ ISSUE_VALUE_CHARS = 200  # values quoted in the issue list are cut to this lengt
 ISSUES_COLUMNS = "row bigint, code varchar, field varchar, column_name varchar, value varchar, reason varchar, severity varchar"
 
 
+# Refund rules (report key `refunds`): the paid amount is already net of refunds, or the refund is
+# subtracted from it. Already net when the gross total = paid + refund on this share of the rows
+# that have a refund (Tmall 订单报表: every such row); see docs/importing.md.
+ALREADY_NET = "already_net"
+SUBTRACTED = "subtracted"
+ALREADY_NET_SHARE = 0.95
+CENT = 0.005  # amounts are compared to the cent
+
+
 @dataclass(frozen=True)
 class ParseSettings:
     date_order: str  # "month/day/year" or "day/month/year"
     main_currency: str | None
+    refunds: str | None = None  # ALREADY_NET, SUBTRACTED, or None (no refunds in the file)
 
 
 def _ident(name: str) -> str:
@@ -158,6 +174,33 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
     return MONTH_FIRST + ISO_FORMATS, "month/day/year"
 
 
+def refund_rule(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
+    """How the file's refunds relate to its paid amount, read from the data: ALREADY_NET when the
+    gross total equals paid + refund on nearly every row with a refund (the paid amount is what the
+    buyer kept paying: subtracting the refund again would count it twice), SUBTRACTED when refunds
+    are there otherwise, None when no row has a refund."""
+    if "refunded_amount" not in mapping.columns:
+        return None
+    refund = f"parse_number({_field(mapping, 'refunded_amount')})"
+    if "amount" not in mapping.columns or "gross_amount" not in mapping.columns:
+        refunds = con.execute(f"select count(*) from raw where {refund} <> 0").fetchone()[0]
+        return SUBTRACTED if refunds else None
+    refunds, netted = con.execute(
+        f"""
+        with values as (
+            select {refund} as refund, parse_number({_field(mapping, 'amount')}) as paid,
+                parse_number({_field(mapping, 'gross_amount')}) as gross
+            from raw
+        )
+        select count(*), count(*) filter (where abs(gross - (paid + refund)) < {CENT})
+        from values where refund <> 0
+        """
+    ).fetchone()
+    if not refunds:
+        return None
+    return ALREADY_NET if netted >= ALREADY_NET_SHARE * refunds else SUBTRACTED
+
+
 def _currency(mapping: Mapping) -> str:
     """SQL for a row's currency: the currency column's code, else a symbol or code in the amount."""
     amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
@@ -178,13 +221,32 @@ def main_currency(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, date_formats: list[str]) -> None:
-    """Create table `parsed`: one row per file row with typed canonical values."""
+def _region(mapping: Mapping) -> str:
+    """SQL for the region: the column as it is, or an address's first part (its province)."""
+    region = f"clean_text({_field(mapping, 'region')})"
+    if mapping.preset and mapping.preset.region_first_part:
+        # 浙江省 杭州市 西湖区 ... -> 浙江省 (ASCII or ideographic spaces between the parts)
+        return f"nullif(split_part(regexp_replace({region}, '[\\s\\x{{3000}}]+', ' ', 'g'), ' ', 1), '')"
+    return region
+
+
+def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, date_formats: list[str],
+                 refunds: str | None = None) -> None:
+    """Create table `parsed`: one row per file row with typed canonical values.
+
+    `refunds` (from `refund_rule`) says whether `net_amount` is the amount as it is (ALREADY_NET)
+    or the amount minus the refund. Status: cancelled (cancelled-at set, or a cancelled id prefix),
+    unpaid (order-level files with a payment-time column left empty), else the status word; a
+    valid order whose refund leaves nothing paid is refunded."""
     words = mapping.status_words()
     con.execute("create or replace temp table status_words (word varchar, status varchar)")
     con.executemany("insert into status_words values (?, ?)", list(words.items()))
     prefix = mapping.preset.cancelled_order_id_prefix if mapping.preset else None
-    dims = ",\n".join(f"clean_text({_field(mapping, d)}) as {d}" for d in schema.DIMENSIONS)
+    dims = ",\n".join(
+        f"{_region(mapping)} as region" if d == "region" else f"clean_text({_field(mapping, d)}) as {d}"
+        for d in schema.DIMENSIONS
+    )
+    paid_rule = "paid_at" in mapping.columns and not mapping.is_line_level
     long_params = {}
     long_cases = []
     for index, (field, header) in enumerate(mapping.columns.items()):
@@ -220,24 +282,38 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 clean_text({_field(mapping, 'status')}) as status_text,
                 status_word({_field(mapping, 'status')}) as status_key,
                 clean_text({_field(mapping, 'cancelled_at')}) as cancelled_at,
+                clean_text({_field(mapping, 'paid_at')}) as paid_text,
                 {_currency(mapping)} as currency,
                 {dims},
                 {long_field} as _long,  -- [field, header] of a mapped value too long to be real
             from raw
         )
+        , worded as (
+            select
+                typed.* exclude (status_key),
+                case when $already_net then amount else amount - coalesce(refunded_amount, 0) end as net_amount,
+                status_words.status is not null as status_known,
+                case
+                    when typed.cancelled_at is not null then 'cancelled'
+                    when $prefix is not null and starts_with(typed.order_id, $prefix) then 'cancelled'
+                    when $paid_rule and typed.paid_text is null then 'unpaid'
+                    when typed.status_text is null then null
+                    else coalesce(status_words.status, 'valid')
+                end as word_status,
+            from typed
+            left join status_words on status_words.word = typed.status_key
+        )
         select
-            typed.* exclude (status_key),
-            status_words.status is not null as status_known,
+            worded.* exclude (word_status),
             case
-                when typed.cancelled_at is not null then 'cancelled'
-                when $prefix is not null and starts_with(typed.order_id, $prefix) then 'cancelled'
-                when typed.status_text is null then null
-                else coalesce(status_words.status, 'valid')
+                when coalesce(word_status, 'valid') = 'valid' and refunded_amount > 0 and net_amount = 0
+                    then 'refunded'
+                else word_status
             end as status,
-        from typed
-        left join status_words on status_words.word = typed.status_key
+        from worded
         """,
-        {"first_data_row": first_data_row, "formats": date_formats, "prefix": prefix, **long_params},
+        {"first_data_row": first_data_row, "formats": date_formats, "prefix": prefix, "paid_rule": paid_rule,
+         "already_net": refunds == ALREADY_NET, **long_params},
     )
 
 
@@ -272,7 +348,7 @@ def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Par
             {"code": code, "field": field, "column_name": mapping.columns.get(field, ""),
              "reason": reason, "severity": severity, **used},
         )
-    _order_checks(con, mapping)
+    _order_checks(con, mapping, settings.refunds)
     con.execute(f"update issues set value = left(value, {ISSUE_VALUE_CHARS}) || '…' "
                 f"where length(value) > {ISSUE_VALUE_CHARS}")
     con.execute(
@@ -284,7 +360,7 @@ def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Par
     )
 
 
-def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str | None = None) -> None:
     """Problems visible only across rows of one order id: rejected siblings, duplicates, totals."""
     column = mapping.columns.get("order_id", "")
     # `clean` = rows with an order id and no rejection so far; re-evaluated after each insert.
@@ -365,7 +441,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
             select
                 order_id,
                 min(order_ts) as order_ts,
-                {_order_amount(mapping)} as order_amount,
+                {_order_amount(mapping, refunds)} as order_amount,
                 coalesce({_first('status')}, 'valid') as order_status,
             from clean
             group by order_id
@@ -373,6 +449,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
         problems as (
             select
                 order_id,
+                order_amount,
                 case
                     when order_ts is null then 'missing_date'
                     when order_amount is null then 'missing_amount'
@@ -383,11 +460,11 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
         select clean._row, problems.code,
             case when code = 'missing_date' then 'order_ts' else 'amount' end,
             case when code = 'missing_date' then $date_column else $amount_column end,
-            null,
+            case when code = 'negative_amount' then cast(order_amount as varchar) end,
             case code
                 when 'missing_date' then 'no row of this order has a date'
                 when 'missing_amount' then 'missing amount'
-                else 'negative amount on a valid order'
+                else 'the lines of this order add up to a negative amount on a valid order'
             end,
             'rejected',
         from clean join problems using (order_id)
@@ -397,10 +474,11 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
     )
 
 
-def _order_amount(mapping: Mapping) -> str:
+def _order_amount(mapping: Mapping, refunds: str | None = None) -> str:
     """Aggregate expression for an order's net amount: the order total, else the sum of its lines."""
     if "amount" in mapping.columns:
-        amount = "max(amount) - coalesce(max(refunded_amount), 0)"
+        subtracted = "" if refunds == ALREADY_NET else " - coalesce(max(refunded_amount), 0)"
+        amount = f"max(amount){subtracted}"
         if "line_amount" in mapping.columns:
             amount = f"coalesce({amount}, sum(line_amount))"
         elif "quantity" in mapping.columns and "unit_price" in mapping.columns:
@@ -417,7 +495,8 @@ def _first(column: str) -> str:
     return f"arg_min({column}, _row) filter (where {column} is not null)"
 
 
-def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: Callable[[str], Path]) -> None:
+def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: Callable[[str], Path],
+                 refunds: str | None = None) -> None:
     """Write the batch's `orders` (one row per accepted order) and `order_lines` (its lines, if any)
     to `table_path(name)`, and read them back as `orders_out` and `lines_out`. Written straight
     to Parquet: 10M orders held as a table would spill past the memory limit first."""
@@ -429,7 +508,7 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
                 order_id,
                 {_first('customer_id')} as customer_id,
                 min(order_ts) as order_ts,
-                {_order_amount(mapping)} as amount,
+                {_order_amount(mapping, refunds)} as amount,
                 coalesce({_first('status')}, 'valid') as status,
                 {dims},
                 {_first('currency')} as currency,
@@ -440,7 +519,7 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
     else:  # one row per order already: duplicates were dropped or rejected
         rows = """
             select * replace (
-                amount - coalesce(refunded_amount, 0) as amount,
+                net_amount as amount,
                 coalesce(status, 'valid') as status
             ), _row as source_row
             from accepted

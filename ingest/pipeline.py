@@ -25,11 +25,19 @@ from ingest.normalise import (
     build_parsed,
     choose_date_order,
     main_currency,
+    refund_rule,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
 from store import Store, sql_path
 
 Progress = Callable[[float, str], None]
+NO_CUSTOMER_NOTE = ("The file has no customer column: repurchase metrics need a customer id, so only "
+                    "order-level figures (orders, revenue, average order value) can be read from it.")
+REFUND_NOTES = {
+    "already_net": "The paid amount is already net of refunds (total = paid + refund on the rows with a refund), "
+                   "so refunds were not subtracted again.",
+    "subtracted": "Refunds were subtracted from the paid amount; fully refunded orders count as refunded.",
+}
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
 MEMORY_LIMIT = "1GB"  # DuckDB's, per import; past it, work spills to disk
 
@@ -58,6 +66,15 @@ class ImportReport:
     batch_id: str | None = None
     seconds: float = 0.0
     pseudonymised: bool = False
+    # what the file's rows mean (docs/importing.md): accepted orders that are not valid, by kind
+    unpaid_orders: int = 0
+    cancelled_orders: int = 0
+    refunded_orders: int = 0
+    refunds: str | None = None  # "already_net" | "subtracted" | None (no refunds in the file)
+    refunds_note: str | None = None
+    currency_source: str | None = None  # "file" | "preset" | "chosen" | None (not stated)
+    customer_ids: bool = True  # False: no customer column, so no repurchase metrics from this file
+    notes: list[str] = field(default_factory=list)  # plain sentences about what the file cannot answer
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,12 +112,14 @@ def import_file(
     user: str | None = None,
     via: str = "cli",
     pseudonym_key: str | None = None,
+    currency: str | None = None,
 ) -> ImportReport:
     """Import one export file into the store and return its report; raise ImportRefused if refused.
 
     `columns` (canonical field -> header) overrides the preset or automatic mapping. `user` and
     `via` go to the audit log (default: the operating-system user). `pseudonym_key` (default:
     $REPURCHASE_PSEUDONYM_KEY) replaces customer ids by keyed hashes before anything is written.
+    `currency` (an ISO code) is the user's answer when neither the file nor its preset states one.
     """
     path = Path(path)
     started = datetime.now()
@@ -131,15 +150,18 @@ def import_file(
                 )
             progress(0.25, "checking values")
             formats, date_order = choose_date_order(con, mapping)
-            build_parsed(con, mapping, raw.first_data_row, formats)
-            settings = ParseSettings(date_order, main_currency(con))
+            refunds = refund_rule(con, mapping)
+            build_parsed(con, mapping, raw.first_data_row, formats, refunds)
+            batch_currency, currency_source = resolve_currency(path, main_currency(con), mapping, currency)
+            settings = ParseSettings(date_order, batch_currency, refunds)
             _refuse_other_currency(path, store, settings.main_currency)
             if key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
             build_issues(con, mapping, settings, now + timedelta(days=1))
             progress(0.5, "building orders")
-            build_orders(con, mapping, staging.table_path)
+            build_orders(con, mapping, staging.table_path, refunds)
             report = _report(con, path, raw, mapping, settings)
+            report.currency_source = currency_source
             report.pseudonymised = bool(key)
             if report.orders_accepted == 0:
                 top = max(report.issue_counts, key=report.issue_counts.get, default="no usable rows")
@@ -164,6 +186,12 @@ def import_file(
             "guest_orders": report.guest_orders,
             "warnings": report.warnings,
             "currency": report.currency,
+            "currency_source": report.currency_source,
+            "unpaid_orders": report.unpaid_orders,
+            "cancelled_orders": report.cancelled_orders,
+            "refunded_orders": report.refunded_orders,
+            "refunds": report.refunds,
+            "customer_ids": report.customer_ids,
             "first_order": report.first_order,
             "last_order": report.last_order,
             "pseudonym_key_id": key_id,
@@ -193,6 +221,25 @@ def _mapping_for(raw: RawTable, store: Store, preset_name: str | None, columns: 
     return mapping_module.resolve(raw.headers, preset)
 
 
+def resolve_currency(path: Path, from_file: str | None, mapping: Mapping,
+                     chosen: str | None) -> tuple[str | None, str | None]:
+    """(currency, where it came from): the file's currency column or amount symbols, else the
+    preset's (a platform that fixes it), else the user's choice, else (None, None): not stated.
+    A choice that contradicts the file or preset is refused rather than silently overridden."""
+    chosen = chosen.strip().upper() if chosen and chosen.strip() else None
+    if chosen and not (len(chosen) == 3 and chosen.isascii() and chosen.isalpha()):
+        raise ImportRefused(f"{path.name}: {chosen!r} is not a currency code like GBP, USD or CNY.")
+    preset_currency = mapping.preset.currency if mapping.preset else None
+    for stated, source in ((from_file, "file"), (preset_currency, "preset")):
+        if stated:
+            if chosen and chosen != stated:
+                where = "the file's amounts are" if source == "file" else f"{mapping.preset.name} exports are"
+                raise ImportRefused(f"{path.name}: {where} in {stated}, not {chosen}; leave the currency "
+                                    "unchosen or pick the right one.")
+            return stated, source
+    return (chosen, "chosen") if chosen else (None, None)
+
+
 def _refuse_other_currency(path: Path, store: Store, currency: str | None) -> None:
     stored = {b.get("currency") for b in store.batches() if b.get("currency")}
     if currency and stored and currency not in stored:
@@ -212,6 +259,9 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
     examples = con.execute(
         f"select * from issues order by severity, row limit {ISSUE_EXAMPLES}"
     ).df()
+    by_status = dict(con.execute("select status, count(*) from orders_out group by status").fetchall())
+    customer_ids = "customer_id" in mapping.columns
+    notes = [] if customer_ids else [NO_CUSTOMER_NOTE]
     return ImportReport(
         file=path.name,
         preset=mapping.preset.name if mapping.preset else None,
@@ -228,6 +278,13 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
         first_order=str(first) if first else None,
         last_order=str(last) if last else None,
         issue_counts=counts,
+        unpaid_orders=by_status.get("unpaid", 0),
+        cancelled_orders=by_status.get("cancelled", 0),
+        refunded_orders=by_status.get("refunded", 0),
+        refunds=settings.refunds,
+        refunds_note=REFUND_NOTES.get(settings.refunds),
+        customer_ids=customer_ids,
+        notes=notes,
         issues=[{"file": path.name, **row} for row in examples.astype(object).where(examples.notna(), None).to_dict("records")],
     )
 

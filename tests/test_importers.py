@@ -67,7 +67,8 @@ def test_shopify_line_items_roll_up_to_orders(store):
     assert orders["#1003"]["customer_id"] == "alice@example.com"  # same customer, any case
     assert orders["#1003"]["amount"] == Decimal("150.00")  # Total 200 - refunded 50
     assert orders["#1004"]["status"] == "cancelled"  # Cancelled at is set
-    assert orders["#1005"]["status"] == "cancelled"  # pending payment never counted
+    assert orders["#1005"]["status"] == "unpaid"  # financial status pending: never paid, not an order
+    assert report.unpaid_orders == 1 and report.cancelled_orders == 1
     assert orders["#1006"]["amount"] == Decimal("1250.00")
     con = store.connect()
     lines = con.sql("select order_id, sku, quantity from order_lines order by source_row").fetchall()
@@ -116,7 +117,7 @@ def test_woocommerce_analytics_export(store):
     assert report.preset == "woocommerce"
     orders = stored_orders(store)
     assert {k: v["status"] for k, v in orders.items()} == {
-        "1201": "valid", "1202": "valid", "1203": "refunded", "1204": "cancelled"
+        "1201": "valid", "1202": "valid", "1203": "refunded", "1204": "unpaid"  # Pending payment
     }
     assert orders["1201"]["amount"] == Decimal("40.00")
     assert orders["1202"]["coupon_code"] == "save10"
