@@ -12,7 +12,10 @@ LOCALES = {"en": "en_US", "zh": "zh_CN"}
 HOME_LOCALES = {"CNY": "zh_CN", "JPY": "ja_JP", "HKD": "zh_HK", "TWD": "zh_TW", "USD": "en_US", "GBP": "en_GB"}
 
 
-def currency_symbol(currency: str, language: str = "en") -> str:
+def currency_symbol(currency: str | None, language: str = "en") -> str:
+    """The symbol for an ISO code; none when the currency is not stated (amounts show bare)."""
+    if not currency:
+        return ""
     return get_currency_symbol(currency, HOME_LOCALES.get(currency, LOCALES.get(language, "en_US")))
 
 

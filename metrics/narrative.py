@@ -13,7 +13,7 @@ import pandas as pd
 
 from metrics.definitions import ALL, RATES
 from metrics.filters import Filters
-from metrics.kpis import kpi_row, kpi_table
+from metrics.kpis import NON_MEMBER_TIERS, kpi_row, kpi_table
 
 HEADLINE = ("repurchase_rate", "frequency", "aov", "revenue_per_customer")  # the retention story, not seasonality
 DRIVER_DIMENSIONS = ("member_tier", "channel")
@@ -43,6 +43,17 @@ def biggest_move(con: duckdb.DuckDBPyConnection, month: date, filters: Filters =
     }
 
 
+def _can_drive(dimension: str, segments) -> bool:
+    """A dimension explains a move only if it splits the month: two or more segments, and for
+    member tiers at least one of members (no membership column means every order is 'none',
+    and "driven by non-members" would only restate the total)."""
+    if len(segments) < 2:
+        return False
+    if dimension == "member_tier":
+        return any(str(s).strip().lower() not in NON_MEMBER_TIERS for s in segments)
+    return True
+
+
 def _driver(con, kpi: str, month: date, previous: date, filters: Filters, change: float):
     best = None
     month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
@@ -53,7 +64,7 @@ def _driver(con, kpi: str, month: date, previous: date, filters: Filters, change
         both = both[both["orders"] > 0]
         now = both[both["period"] == pd.Timestamp(month)].set_index("segment")
         before = both[both["period"] == pd.Timestamp(previous)].set_index("segment")
-        if now.empty or before.empty:
+        if now.empty or before.empty or not _can_drive(dimension, now.index):
             continue
         weight_column = WEIGHTS.get(kpi, "customers")
         weights = now[weight_column] / now[weight_column].sum()

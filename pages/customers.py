@@ -53,16 +53,19 @@ month = data.latest_full_month(ctx.root, ctx.version)
 if ctx.filters.end and month and ctx.filters.end < month:
     month = ctx.filters.end.replace(day=1)
 members = data.members_vs_non_members(ctx.root, ctx.version, month, ctx.filters)
-st.subheader(ctx.t("members_title", month=f"{month:%Y-%m}"))
-if members["frequency_multiple"]:
-    st.markdown(f"**{ctx.t('members_multiple', multiple=format_decimal_text(members['frequency_multiple'], ctx.language))}**")
-    st.caption(help_text("frequency_multiple", ctx.language))
+# no membership column (or every tier empty/none): no members to compare, so no section at all
+has_members = "member" in set(members["table"]["segment"])
 KPI_COLUMNS = ["segment", "customers", "repurchase_rate", "frequency", "annual_frequency", "aov", "revenue_per_customer"]
-member_table = members["table"][KPI_COLUMNS].assign(segment=lambda f: f["segment"].map(lambda s: ctx.t(s)))
-show_table(member_table, "members", "members_table", ctx.language, ctx.currency, labels={"segment": ctx.t("membership")})
+if has_members:
+    st.subheader(ctx.t("members_title", month=f"{month:%Y-%m}"))
+    if members["frequency_multiple"]:
+        st.markdown(f"**{ctx.t('members_multiple', multiple=format_decimal_text(members['frequency_multiple'], ctx.language))}**")
+        st.caption(help_text("frequency_multiple", ctx.language))
+    member_table = members["table"][KPI_COLUMNS].assign(segment=lambda f: f["segment"].map(lambda s: ctx.t(s)))
+    show_table(member_table, "members", "members_table", ctx.language, ctx.currency, labels={"segment": ctx.t("membership")})
 
-tiers = data.segment_kpis(ctx.root, ctx.version, "member_tier", month, ctx.filters)
-if not tiers.empty:
+tiers = data.segment_kpis(ctx.root, ctx.version, "member_tier", month, ctx.filters) if has_members else None
+if has_members and not tiers.empty:
     tiers = tiers.sort_values("annual_frequency")
     tier_names = [segment_name(s, ctx.language) for s in tiers["segment"]]
     st.plotly_chart(charts.bars(tier_names, tiers["annual_frequency"].tolist(),

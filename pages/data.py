@@ -23,7 +23,7 @@ from ingest.mapping import FIELDS, Preset
 from metrics.experiments import STRATEGIES, strategy_label
 from store import Store
 from ui import auth
-from ui.context import page_context
+from ui.context import CURRENCIES, page_context
 from ui.tables import show_table
 
 ctx = page_context()
@@ -61,9 +61,13 @@ def saved_upload(name: str, content: bytes) -> str:
     return str(path)
 
 
+NOT_STATED = "-"  # the answer "the currency is not stated" to the currency question
+
+
 if uploaded is not None:
     path = Path(saved_upload(uploaded.name, uploaded.getvalue()))
     columns = None
+    currency_answer = NOT_STATED  # asked below only when neither the file nor its preset states it
     if kind == "orders":
         try:
             frame, mapping = preview(path, ctx.store)
@@ -99,17 +103,33 @@ if uploaded is not None:
                     ctx.store.record_event("save_preset", user=user.name, via="app", preset=safe_name,
                                            file=safe_file_name(uploaded.name))
                     st.success(ctx.t("saved_preset", name=safe_name))
+        if "currency" not in columns and not (mapping.preset and mapping.preset.currency):
+            currency_answer = st.selectbox(
+                ctx.t("upload_currency"), [None, NOT_STATED, *CURRENCIES], key="upload_currency", width=260,
+                format_func=lambda c: ctx.t("choose_currency") if c is None
+                else ctx.t("currency_not_stated") if c == NOT_STATED else c,
+                help=ctx.t("upload_currency_help"))
 
-    if st.button(ctx.t("import"), type="primary", key="import_button"):
+    if st.button(ctx.t("import"), type="primary", key="import_button", disabled=currency_answer is None):
         progress = st.progress(0.0, text=ctx.t("importing", file=uploaded.name))
         try:
             if kind == "orders":
                 report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
-                                     progress=lambda fraction, message: progress.progress(fraction, text=message))
+                                     progress=lambda fraction, message: progress.progress(fraction, text=message),
+                                     currency=None if currency_answer == NOT_STATED else currency_answer)
                 st.success(ctx.t("imported", orders=ctx.count(report.orders_accepted, "order"),
                                  rows=ctx.count(report.rows_read, "row"), file=report.file,
                                  rejected=ctx.count(report.rows_rejected, "row"),
                                  warnings=ctx.count(report.warnings, "warning")))
+                if report.unpaid_orders or report.cancelled_orders or report.refunded_orders:
+                    st.info(ctx.t("accepted_not_valid", unpaid=f"{report.unpaid_orders:,}",
+                                  cancelled=f"{report.cancelled_orders:,}", refunded=f"{report.refunded_orders:,}"))
+                if report.refunds:
+                    st.caption(ctx.t(f"refunds_{report.refunds}"))
+                if not report.customer_ids:
+                    st.warning(ctx.t("no_customer_ids"))
+                if not report.currency:
+                    st.caption(ctx.t("currency_unknown_note"))
             else:
                 result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)

@@ -1,4 +1,8 @@
-"""Overview: the month's headline KPIs with changes, what moved most, trends, the report."""
+"""Overview: the month's headline KPIs with changes, what moved most, trends, the report.
+
+Orders without customer ids cannot answer repurchase questions: then only the order-level KPIs
+(orders, revenue, AOV) are shown, with one sentence saying why.
+"""
 
 import pandas as pd
 import streamlit as st
@@ -34,12 +38,19 @@ st.caption(ctx.t("store_version", version=ctx.version, first=f"{ctx.facts['first
                  last=f"{ctx.facts['last_order']:%Y-%m-%d}"))
 if not row["is_complete"]:
     st.warning(ctx.t("partial_month", month=month_text))
+if not ctx.currency:
+    st.caption(ctx.t("currency_unknown_note"))
+customer_ids = bool(ctx.facts["customers"])
+if not customer_ids:
+    st.info(ctx.t("no_customer_ids"))
 
 st.subheader(ctx.t("headline", month=month_text))
 TILE_ROWS = [["repurchase_rate", "frequency", "aov", "revenue_per_customer"],
              ["new_customers", "returning_customers", "revenue"]]
 if ctx.presentation:  # one KPI set per screen: the four retention KPIs, two by two
     TILE_ROWS = [["repurchase_rate", "frequency"], ["aov", "revenue_per_customer"]]
+if not customer_ids:
+    TILE_ROWS = [["orders", "revenue", "aov"]]
 for tiles in TILE_ROWS:
     columns = st.columns(len(tiles), border=True)
     for column, kpi in zip(columns, tiles):
@@ -56,9 +67,10 @@ for tiles in TILE_ROWS:
             )
             st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
-st.markdown(f"**{move_sentence(ctx, month.date())}**")
-if month < ctx.facts["first_order"] + pd.DateOffset(months=12):
-    st.caption(ctx.t("early_months"))
+if customer_ids:
+    st.markdown(f"**{move_sentence(ctx, month.date())}**")
+    if month < ctx.facts["first_order"] + pd.DateOffset(months=12):
+        st.caption(ctx.t("early_months"))
 
 if ctx.presentation:
     st.stop()
@@ -68,19 +80,23 @@ shown = st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months")
 window = table[table["period"] <= month].tail(shown)
 span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
 left, right = st.columns(2)
-for index, kpi in enumerate(["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"]):
+trend_kpis = ["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"] if customer_ids else ["orders", "revenue", "aov"]
+for index, kpi in enumerate(trend_kpis):
     title = ctx.t("trend_title", metric=metric_label(kpi, ctx.language), **span)
     (left if index % 2 == 0 else right).plotly_chart(
         charts.trend(window, kpi, title, ctx.language, ctx.currency), key=f"trend_{kpi}")
-right.plotly_chart(
-    charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
-                            (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language))),
-    key="trend_new_returning")
+if customer_ids:
+    right.plotly_chart(
+        charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
+                                (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language))),
+        key="trend_new_returning")
 
 with st.expander(ctx.t("kpi_table")):
-    columns = ["period", *[k for k in ALL if k in table.columns]]
+    columns = ["period", *[k for k in ALL if k in table.columns and (customer_ids or k in trend_kpis)]]
     show_table(table[columns], "kpi_table", "kpi_table", ctx.language, ctx.currency)
 
+if not customer_ids:
+    st.stop()  # the month report is about repurchase
 st.download_button(
     ctx.t("download_report"),
     lambda: month_report_html(ctx, month.date(), table),

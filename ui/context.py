@@ -25,7 +25,7 @@ class PageContext:
     presentation: bool
     store: Store
     version: int
-    currency: str
+    currency: str  # "" when no export stated it and nobody chose one: amounts show without a symbol
     facts: dict  # row counts and date range of the store
     user: object = None  # ui.auth.User: who is signed in, and their role
 
@@ -76,7 +76,8 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
                            placeholder=t("all", lang))
         st.selectbox(t("currency", lang), [None, *CURRENCIES], key="currency", bind="query-params",
-                     format_func=lambda code: code or f"{store.currency() or 'CNY'} ({t('from_data', lang)})",
+                     format_func=lambda code: code or (f"{store.currency()} ({t('from_data', lang)})" if store.currency()
+                                                       else t("currency_not_stated", lang)),
                      help=t("currency_help", lang))
 
 
@@ -129,7 +130,7 @@ def page_context() -> PageContext:
         presentation=bool(st.session_state.get("present")),
         store=store,
         version=version,
-        currency=st.session_state.get("currency") or store.currency() or "CNY",
+        currency=st.session_state.get("currency") or store.currency() or "",
         facts=facts,
         user=auth.session_user(),
     )

@@ -1,0 +1,75 @@
+"""Files that cannot answer a question say so: no customer ids -> order-level KPIs only and one
+sentence; no membership column -> no members section and no "driven by non-members"."""
+
+import csv
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import fixture
+from ingest import import_file
+from metrics.narrative import biggest_move
+from store import STORE_ENV, Store
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+
+
+def _open(monkeypatch, root, page=None, **params) -> AppTest:
+    monkeypatch.setenv(STORE_ENV, str(root))
+    app = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+@pytest.mark.parametrize("language", ["English", "中文"])
+def test_overview_without_customer_ids_shows_order_kpis_and_says_why(monkeypatch, tmp_path, language):
+    with open(fixture("tmall_order_report_excerpt.csv"), encoding="utf-8", newline="") as handle:
+        rows = [{k.strip(): v for k, v in r.items()} for r in csv.DictReader(handle)]
+    # valid = paid (a payment time) and something left after refunds; the paid amount is already net
+    valid = [Decimal(r["买家实际支付金额"]) for r in rows if r["订单付款时间"].strip() and Decimal(r["买家实际支付金额"]) > 0]
+    store = Store(tmp_path / "store")
+    import_file(fixture("tmall_order_report_excerpt.csv"), store)
+
+    app = _open(monkeypatch, store.root, month="2020-02", lang=language)
+
+    tiles = {m.label: m.value for m in app.metric}
+    if language == "English":
+        assert list(tiles) == ["Orders", "Revenue", "AOV"]
+        assert tiles["Orders"] == f"{len(valid):,}"
+        assert tiles["AOV"] == f"¥{sum(valid) / len(valid):,.2f}"
+        assert "repurchase metrics cannot be computed" in app.info[0].value
+    else:
+        assert list(tiles) == ["订单数", "销售额", "客单价"]
+        assert "无法计算复购指标" in app.info[0].value
+    assert "–" not in tiles.values()
+    assert not any("first year" in c.value or "第一年" in c.value for c in app.caption)
+
+
+def test_no_membership_column_no_members_section_and_no_non_member_driver(monkeypatch, tmp_path):
+    path = tmp_path / "orders.csv"
+    # January: two 100 orders; February: web stays at 100, app's order triples to 300 (AOV +100%)
+    path.write_text(
+        "order id,customer id,order date,amount,channel\n"
+        "1,c1,2024-01-05,100,web\n2,c2,2024-01-06,100,app\n"
+        "3,c1,2024-02-05,100,web\n4,c3,2024-02-06,300,app\n",
+        encoding="utf-8",
+    )
+    store = Store(tmp_path / "store")
+    import_file(path, store)
+    con = store.connect()
+    move = biggest_move(con, date(2024, 2, 1))
+    con.close()
+    assert move["driver_dimension"] == "channel" and move["driver_segment"] == "app"
+
+    app = _open(monkeypatch, store.root, "pages/customers.py", to="2024-02-29")
+    assert not any("Members vs non-members" in s.value for s in app.subheader)
+    overview = _open(monkeypatch, store.root, month="2024-02")
+    assert not any("non-members" in m.value for m in overview.markdown)
