@@ -211,7 +211,9 @@ def _mapping_for(raw: RawTable, store: Store, preset_name: str | None, columns: 
             preset = mapping_module.find_preset(preset_name, store.root)
         except KeyError as error:
             raise ImportRefused(str(error.args[0])) from error
-    elif not columns:
+    else:
+        # also when the Data page sends its (possibly edited) columns: the recognised format's rules
+        # (cancelled id prefix, status words, currency, address as region) still apply to its rows
         preset = mapping_module.detect_preset(raw.headers, store.root)
     if columns:
         unknown = [h for h in columns.values() if h not in raw.headers]

@@ -73,3 +73,38 @@ def test_no_membership_column_no_members_section_and_no_non_member_driver(monkey
     assert not any("Members vs non-members" in s.value for s in app.subheader)
     overview = _open(monkeypatch, store.root, month="2024-02")
     assert not any("non-members" in m.value for m in overview.markdown)
+
+
+def _data_page(monkeypatch, root) -> AppTest:
+    """The Data page alone under st.navigation (as tests/test_auth.py's only_page: AppTest loses a
+    button click when the dashboard's first run leaves Streamlit's pages/-folder mode)."""
+    monkeypatch.setenv(STORE_ENV, str(root))
+    page = str(Path(APP).parent / "pages" / "data.py")
+    app = AppTest.from_string(f"import streamlit as st\nst.navigation([st.Page({page!r})]).run()\n", default_timeout=60)
+    app.run()
+    return app
+
+
+def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, tmp_path):
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(
+        ("plain.csv", b"order id,customer id,order date,amount\nO1,c1,2024-03-01,12.50\n", "text/csv")).run()
+    question = app.selectbox(key="upload_currency")
+    assert question.value is None and app.button(key="import_button").disabled  # the import waits
+    question.set_value("GBP").run()
+    assert not app.button(key="import_button").disabled
+    app.button(key="import_button").click().run()
+    assert not app.exception and "Imported 1 order" in app.success[0].value
+    assert store.currency() == "GBP" and store.batches()[0]["currency_source"] == "chosen"
+
+
+def test_data_page_does_not_ask_when_the_preset_states_the_currency(monkeypatch, tmp_path):
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(
+        ("uci.csv", fixture("uci_online_retail.csv").read_bytes(), "text/csv")).run()
+    assert not [s for s in app.selectbox if s.key == "upload_currency"]
+    app.button(key="import_button").click().run()
+    assert store.currency() == "GBP"
+    assert any("1 cancelled" in i.value for i in app.info)

@@ -171,3 +171,16 @@ def test_taobao_address_gives_the_province(store, tmp_path):
     assert report.preset == "taobao"
     orders = stored_orders(store)
     assert orders["9001"]["region"] == "浙江省" and orders["9002"]["region"] == "广东省"
+
+
+def test_edited_mapping_keeps_the_recognised_formats_rules(store):
+    """The Data page always sends its column choices; the preset's rules (C invoices cancelled,
+    GBP) must still apply, or cancellations show up as negative amounts with no value."""
+    from ingest.pipeline import preview
+
+    _, mapping = preview(fixture("uci_online_retail.csv"), store)
+    report = import_file(fixture("uci_online_retail.csv"), store, columns=dict(mapping.columns))
+    assert report.preset == "uci_online_retail"
+    assert stored_orders(store)["C536379"]["status"] == "cancelled"
+    assert report.issue_counts == {} and report.cancelled_orders == 1
+    assert report.currency == "GBP"
