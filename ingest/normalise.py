@@ -94,11 +94,11 @@ ROW_CHECKS = [
     ("bad_amount", "amount", "amount_text is not null and amount is null", "amount_text",
      "amount is not a number", "rejected"),
     ("negative_amount", "amount",
-     "net_amount < 0 and coalesce(refunded_amount, 0) = 0 and coalesce(status, 'valid') = 'valid'",
+     "net_amount < 0 and (coalesce(refunded_amount, 0) = 0 or amount < 0) and coalesce(status, 'valid') = 'valid'",
      "amount_text", "negative amount on a valid order", "rejected"),
     # the value quotes both numbers, so the reason can be checked against what is shown beside it
     ("refund_exceeds_amount", "refunded_amount",
-     "net_amount < 0 and coalesce(refunded_amount, 0) <> 0 and coalesce(status, 'valid') = 'valid'",
+     "net_amount < 0 and coalesce(refunded_amount, 0) <> 0 and amount >= 0 and coalesce(status, 'valid') = 'valid'",
      "'paid ' || coalesce(amount_text, '') || ', refunded ' || refunded_text",
      "the refund is larger than the amount paid", "rejected"),
     ("bad_refund", "refunded_amount", "refunded_text is not null and refunded_amount is null",
