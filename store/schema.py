@@ -9,7 +9,7 @@ ORDERS = {
     "customer_id": "VARCHAR",  # NULL = guest order
     "order_ts": "TIMESTAMP",
     "amount": "DECIMAL(18,2)",
-    "status": "VARCHAR",  # valid / cancelled / refunded
+    "status": "VARCHAR",  # valid / unpaid / cancelled / refunded (only valid orders count)
     "channel": "VARCHAR",
     "region": "VARCHAR",
     "store": "VARCHAR",
@@ -40,7 +40,7 @@ ASSIGNMENTS = {
 }
 
 DIMENSIONS = ("channel", "region", "store", "member_tier", "category", "coupon_code")
-STATUSES = ("valid", "cancelled", "refunded")
+STATUSES = ("valid", "unpaid", "cancelled", "refunded")
 
 
 def column_list(schema: dict[str, str]) -> str:
