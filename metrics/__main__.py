@@ -95,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             print("No data for that month.", file=sys.stderr)
         else:
             store = Store(args.store)
-            currency = store.currency() or "CNY"
-            print(f"KPIs for {result['month']} (store version {result['store_version']})")
+            currency = store.currency()  # None: not stated, amounts printed without a symbol
+            stated = "" if currency else "; currency not stated"
+            print(f"KPIs for {result['month']} (store version {result['store_version']}{stated})")
             for kpi in KPIS:
                 kpis = result["kpis"]
                 print(
