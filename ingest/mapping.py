@@ -129,6 +129,7 @@ class Preset:
     cancelled_order_id_prefix: str | None = None  # UCI: invoice numbers starting "C"
     currency: str | None = None  # the platform fixes it (Taobao/Tmall: CNY; UCI Online Retail: GBP)
     signature_min: int | None = None  # how many signature headers must be present (default: all)
+    signature_required: list[str] = field(default_factory=list)  # distinctive headers that must be among them
     region_first_part: bool = False  # region column is an address: the province is its first part
 
     @classmethod
@@ -184,6 +185,8 @@ def signature_share(preset: Preset, headers: list[str]) -> float:
     if not preset.signature:
         return 0.0
     present = {normalise_header(h) for h in headers}
+    if not all(normalise_header(s) in present for s in preset.signature_required):
+        return 0.0
     found = sum(normalise_header(s) in present for s in preset.signature)
     needed = preset.signature_min or len(preset.signature)
     return found / len(preset.signature) if found >= needed else 0.0

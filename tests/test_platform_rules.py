@@ -184,3 +184,14 @@ def test_edited_mapping_keeps_the_recognised_formats_rules(store):
     assert stored_orders(store)["C536379"]["status"] == "cancelled"
     assert report.issue_counts == {} and report.cancelled_orders == 1
     assert report.currency == "GBP"
+
+
+def test_taobao_preset_needs_its_distinctive_paid_amount_column(store, tmp_path):
+    path = tmp_path / "generic_cn.csv"
+    # four of the Taobao signature's generic headers, but not 买家实际支付金额: not a Taobao report,
+    # so the customer column (客户id) is still found by its synonym
+    path.write_text("订单编号,客户id,订单创建时间,总金额,退款金额,订单状态\n"
+                    "1,k1,2024-01-05 10:00:00,50,0,交易成功\n", encoding="utf-8")
+    report = import_file(path, store)
+    assert report.preset is None
+    assert report.mapping["customer_id"] == "客户id" and report.mapping["amount"] == "总金额"
