@@ -108,3 +108,17 @@ def test_data_page_does_not_ask_when_the_preset_states_the_currency(monkeypatch,
     app.button(key="import_button").click().run()
     assert store.currency() == "GBP"
     assert any("1 cancelled" in i.value for i in app.info)
+
+
+def test_currency_not_stated_shows_amounts_without_a_symbol_and_says_so(monkeypatch, tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text("order id,customer id,order date,amount\n1,c1,2024-01-05,100\n2,c2,2024-01-06,50\n",
+                    encoding="utf-8")
+    store = Store(tmp_path / "store")
+    assert import_file(path, store).currency is None
+    app = _open(monkeypatch, store.root, month="2024-01")
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["AOV"] == "75.00"  # (100 + 50) / 2, no ¥ or $ in front
+    assert any("currency of these amounts is not stated" in c.value for c in app.caption)
+    currency_picker = next(s for s in app.sidebar.selectbox if s.key == "currency")
+    assert currency_picker.format_func(currency_picker.value) == "not stated"
