@@ -187,13 +187,13 @@ def refund_rule(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
         return SUBTRACTED if refunds else None
     refunds, netted = con.execute(
         f"""
-        with values as (
+        with amounts as (
             select {refund} as refund, parse_number({_field(mapping, 'amount')}) as paid,
                 parse_number({_field(mapping, 'gross_amount')}) as gross
             from raw
         )
         select count(*), count(*) filter (where abs(gross - (paid + refund)) < {CENT})
-        from values where refund <> 0
+        from amounts where refund <> 0
         """
     ).fetchone()
     if not refunds:
