@@ -96,6 +96,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "preset_deleted": ("Deleted mapping {name}.", "已删除映射 {name}。"),
     "preset_exists": ("A mapping named {name} exists; only an admin can replace it. Choose another name.",
                       "已存在名为 {name} 的映射，只有管理员可以替换。请换一个名称。"),
+    "preset_reserved": ("{name} is the name of a built-in mapping, which cannot be replaced. Choose another name.",
+                        "{name} 是内置映射的名称，不能被替换。请换一个名称。"),
     "activity": ("Activity log", "操作日志"),
     "no_activity": ("No changes yet.", "暂无变更。"),
     "pseudonymised": ("Customer ids are pseudonymised at import (keyed hash); raw e-mails and phone numbers are not stored.",
@@ -477,6 +479,10 @@ def draw_activity(store, language: str, limit: int = 200) -> None:
                "rows_removed", "batch_id", "preset", "target", "role", "sha256"]
     frame = pd.DataFrame(list(reversed(entries)))
     frame = frame[[c for c in columns if c in frame.columns]]
+    if "file" in frame.columns:  # entries written before names were cleaned on the way in
+        from store import clean_file_name
+
+        frame["file"] = frame["file"].map(lambda name: clean_file_name(name) if isinstance(name, str) else name)
     show_table(frame, "activity_log", "activity_table", language, "", height=300)
 
 
