@@ -10,7 +10,7 @@ import asyncio
 import pytest
 import requests
 
-from test_browser import start_server
+from test_browser import browser, start_server  # noqa: F401  (browser: the Chromium fixture)
 from ui.auth import USERS_ENV, UsersFile
 
 MEGABYTE = b"x" * (1 << 20)
@@ -136,3 +136,54 @@ def test_lock_out_survives_a_restart_and_failed_sign_ins_are_logged(tmp_path, mo
     later = time_module.time() + auth.FAILURE_WINDOW + 1
     monkeypatch.setattr(auth.time, "time", lambda: later)
     assert auth.check_password_login(UsersFile(users).load(), "adam", "admin-pass-1234", users) == ("adam", 0.0)
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_page_only_talks_to_its_own_host_and_downloads_are_logged(demo_store, browser, tmp_path):
+    """Chromium on serve.py, sign-in on: every request of every page goes to the app's own host (no
+    font or emoji CDN for the favicon), an analyst's upload passes the guard, and a customer-list
+    download is in the activity log."""
+    import shutil
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    from conftest import fixture
+    from store import Store
+    from test_auth import PASSWORDS, browser_sign_in
+    from test_browser import PAGES, wait_for_app
+
+    store = Store(tmp_path / "store")
+    shutil.copytree(demo_store.root, store.root)
+    users = tmp_path / "users.json"
+    UsersFile(users).put("ann", "analyst", PASSWORDS["ann"], by="test")
+    url, process = start_server(store.root, script="serve.py", env={USERS_ENV: str(users)})
+    requests_made = []
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.on("request", lambda request: requests_made.append(request.url))
+        page.goto(f"{url}/customers")
+        browser_sign_in(page, "ann")
+        expect(page.get_by_text("Signed in as ann (analyst)")).to_be_visible(timeout=30_000)
+        wait_for_app(page)
+        with page.expect_download() as download_info:
+            page.get_by_role("button", name="⬇ CSV").last.click()
+        assert Path(download_info.value.path()).read_text(encoding="utf-8-sig").startswith("customer_id,")
+        for path in PAGES.values():  # every page, through the navigation as a user clicks
+            link = page.get_by_test_id("stTopNavLink").nth(list(PAGES.values()).index(path))
+            link.click()
+            wait_for_app(page)
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(fixture("shopify_orders.csv")))
+        wait_for_app(page)
+        expect(page.get_by_text("Preview: first rows")).to_be_visible()  # the upload reached the server
+        icon = page.locator("link[rel='shortcut icon'], link[rel='icon']").first.get_attribute("href")
+        context.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    foreign = sorted({r for r in requests_made if not r.startswith((url + "/", "data:", "blob:"))})
+    assert foreign == [] and len(requests_made) > 20
+    assert icon and ("/media/" in icon) and "gstatic" not in icon
+    downloads = [e for e in store.audit_log() if e["action"] == "download_customer_list"]
+    assert [(e["user"], e["format"]) for e in downloads] == [("ann", "csv")] and downloads[0]["rows"] > 0
