@@ -100,8 +100,9 @@ TEXT: dict[str, tuple[str, str]] = {
                         "{name} 是内置映射的名称，不能被替换。请换一个名称。"),
     "activity": ("Activity log", "操作日志"),
     "no_activity": ("No changes yet.", "暂无变更。"),
-    "pseudonymised": ("Customer ids are pseudonymised at import (keyed hash); raw e-mails and phone numbers are not stored.",
-                      "导入时客户 ID 已做假名化处理（带密钥哈希），不会保存原始邮箱或手机号。"),
+    "pseudonymised": ("Customer ids, and e-mail addresses and phone numbers in any mapped column, are pseudonymised at "
+                      "import (keyed hash); raw e-mails and phone numbers are not stored.",
+                      "导入时客户 ID 以及任何已映射列中的邮箱和电话号码均做假名化处理（带密钥哈希），不会保存原始邮箱或手机号。"),
     "auth_off": ("Access control is off: anyone who can open this address is an admin. See docs/security.md to turn it on.",
                  "访问控制未开启：能打开此地址的任何人都是管理员。开启方法见 docs/security.md。"),
 }

@@ -62,7 +62,7 @@ class AccessGuard:
         if UPLOAD_PATH in path and scope.get("method") in ("PUT", "POST"):
             session_id = path.split(UPLOAD_PATH, 1)[1].split("/", 1)[0]
             if not session_may_upload(session_id):
-                await _plain(send, 403, b"Sign in as an analyst to upload files.")
+                await _plain(send, 403, "Sign in as an analyst to upload files. / 请以分析师身份登录后再上传文件。".encode())
                 return
 
         async def send_with_headers(message):
