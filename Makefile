@@ -18,7 +18,7 @@ demo: install
 	$(PY) -m ingest.demo --if-empty
 
 run: demo
-	$(PY) -m streamlit run dashboard.py
+	$(PY) -m streamlit run serve.py
 
 # Browser tests use Debian's Chromium and a CJK font (Chinese screenshots); installed when missing.
 browser:

@@ -1,12 +1,19 @@
 """Repurchase KPI dashboard: entry point. Sign-in, navigation, language, presentation mode, global filters."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from store import StoreChanged
 from ui import auth, context, data
 from ui.i18n import t
+from ui.uploads import sweep_once_per_process
 
-st.set_page_config(page_title="Repurchase KPIs · 复购指标", page_icon=":material/replay:", layout="wide")
+FAVICON = Path(__file__).resolve().parent / "ui" / "favicon.png"
+
+# a local image: an emoji or :material/…: icon makes every browser fetch the favicon from a CDN
+st.set_page_config(page_title="Repurchase KPIs · 复购指标", page_icon=str(FAVICON), layout="wide")
+sweep_once_per_process()  # upload files a killed process left behind
 
 
 def page_list(user: auth.User | None) -> list:

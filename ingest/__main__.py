@@ -13,17 +13,19 @@ which derives an observational experiment from an order column (ingest.derived_a
 
 import argparse
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
 
-from ingest.mapping import Preset, builtin_presets, saved_presets
+from ingest.mapping import Preset, builtin_presets, is_builtin_name, saved_presets
 from ingest.pipeline import ImportReport, import_file
 from ingest.readers import ImportRefused
 from store import STORE_ENV, Store
 from store.schema import DIMENSIONS
 
 DERIVE_COMMAND = "assignments-from-orders"
+PRESET_NAME = re.compile(r"^[\w-]{1,40}$")  # as on the Data page: a plain file name
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.file:
         parser.error("give a FILE to import")
+    if args.save_preset and (is_builtin_name(args.save_preset) or not PRESET_NAME.match(args.save_preset)):
+        message = (f"{args.save_preset!r} is the name of a built-in preset, which cannot be replaced; choose another name."
+                   if is_builtin_name(args.save_preset) else
+                   f"{args.save_preset!r}: a preset name is 1-40 letters, digits, - or _.")
+        print(json.dumps({"refused": message}, ensure_ascii=False) if args.json else f"Refused: {message}",
+              file=sys.stdout if args.json else sys.stderr)
+        return 2
 
     def show_progress(fraction: float, message: str) -> None:
         if not args.json:

@@ -13,7 +13,7 @@ from ingest import privacy
 from ingest.mapping import normalise_header
 from ingest.normalise import ISO_FORMATS, MACROS, MONTH_FIRST, ISSUES_COLUMNS, _ident
 from ingest.readers import ImportRefused, load_raw
-from store import Store, schema, sql_path
+from store import Store, clean_file_name, schema, sql_path
 
 SYNONYMS = {
     "experiment": ["experiment", "experiment name", "test", "campaign", "实验", "实验名称", "活动"],
@@ -39,7 +39,7 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
     path = Path(path)
     key = pseudonym_key or privacy.key_from_env()
     with store.staging() as staging:
-        key_id = privacy.check_store(path.name, store.batches(), key)
+        key_id = privacy.check_store(clean_file_name(path.name), store.batches(), key)
         con = duckdb.connect()
         try:
             con.execute(MACROS)
@@ -53,7 +53,7 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
             missing = [f for f in REQUIRED if f not in columns]
             if missing:
                 raise ImportRefused(
-                    f"{path.name}: no column found for {', '.join(missing)}; an assignments file needs "
+                    f"{clean_file_name(path.name)}: no column found for {', '.join(missing)}; an assignments file needs "
                     "experiment, customer_id, variant and assigned_at columns."
                 )
 
@@ -78,6 +78,8 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
             )
             if key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
+                privacy.pseudonymise_contacts(con, "parsed", {"experiment": [], "variant": [], "strategy": [],
+                                                              "assigned_text": ["assigned_at"]}, key)
             con.execute(f"create table issues ({ISSUES_COLUMNS})")
             checks = [
                 ("missing_value", "experiment is null or customer_id is null or variant is null",
@@ -116,14 +118,14 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
             )
             accepted = con.execute("select count(*) from accepted").fetchone()[0]
             if accepted == 0:
-                raise ImportRefused(f"{path.name}: no assignment row could be imported; check the columns and dates.")
+                raise ImportRefused(f"{clean_file_name(path.name)}: no assignment row could be imported; check the columns and dates.")
             warnings = _warnings(con, store)
             con.execute(f"copy accepted to {sql_path(staging.table_path('assignments'))} (format parquet)")
             con.execute(f"copy issues to {sql_path(staging.table_path('issues'))} (format parquet)")
             rejected = con.execute("select count(distinct row) from issues").fetchone()[0]
         finally:
             con.close()
-        record = {"kind": "assignments", "file": path.name, "mapping": columns, "rows_read": raw.rows,
+        record = {"kind": "assignments", "file": clean_file_name(path.name), "mapping": columns, "rows_read": raw.rows,
                   "rows_accepted": accepted, "rows_rejected": rejected, "warnings": warnings,
                   "pseudonym_key_id": key_id, **(details or {})}
         batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)

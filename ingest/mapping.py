@@ -169,12 +169,26 @@ def builtin_presets() -> dict[str, Preset]:
     return {p.stem: Preset.load(p) for p in sorted(PRESETS_DIR.glob("*.json"))}
 
 
+def preset_key(name: str) -> str:
+    """A preset name as compared with the built-in ones: NFKC, case-folded, without spaces,
+    underscores or hyphens (so `Shopify `, `SHOPIFY` and `uci online-retail` are built-in names)."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", str(name)).casefold())
+
+
+def is_builtin_name(name: str) -> bool:
+    """True if `name` is, or could be mistaken for, a built-in preset's name (reserved)."""
+    return preset_key(name) in {preset_key(path.stem) for path in PRESETS_DIR.glob("*.json")}
+
+
 def saved_presets(store_root: Path) -> dict[str, Preset]:
-    return {p.stem: Preset.load(p) for p in sorted((Path(store_root) / "presets").glob("*.json"))}
+    """The store's saved mappings, except any file named like a built-in (built-ins cannot be replaced)."""
+    return {p.stem: Preset.load(p) for p in sorted((Path(store_root) / "presets").glob("*.json"))
+            if not is_builtin_name(p.stem)}
 
 
 def find_preset(name: str, store_root: Path) -> Preset:
-    presets = {**builtin_presets(), **saved_presets(store_root)}
+    """The built-in preset `name`, else the saved one (a saved file never shadows a built-in)."""
+    presets = {**saved_presets(store_root), **builtin_presets()}
     if name not in presets:
         raise KeyError(f"No preset named {name!r}. Known presets: {', '.join(sorted(presets))}.")
     return presets[name]

@@ -28,7 +28,8 @@ from ingest.normalise import (
     refund_rule,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
-from store import Store, sql_path
+from store import Store, clean_file_name, sql_path
+from store.schema import DIMENSIONS
 
 Progress = Callable[[float, str], None]
 NO_CUSTOMER_NOTE = ("The file has no customer column: repurchase metrics need a customer id, so only "
@@ -66,6 +67,7 @@ class ImportReport:
     batch_id: str | None = None
     seconds: float = 0.0
     pseudonymised: bool = False
+    values_pseudonymised: dict[str, int] = field(default_factory=dict)  # file column -> rows with an e-mail/phone
     # what the file's rows mean (docs/importing.md): accepted orders that are not valid, by kind
     unpaid_orders: int = 0
     cancelled_orders: int = 0
@@ -78,6 +80,31 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# Mapped field -> (the column of `parsed` that holds its text, columns computed from that text)
+PARSED_COLUMNS: dict[str, tuple[str, list[str]]] = {
+    "customer_id": ("customer_id", []),
+    "order_id": ("order_id", []),
+    "order_ts": ("ts_text", ["order_ts"]),
+    "amount": ("amount_text", ["amount"]),
+    "refunded_amount": ("refunded_text", ["refunded_amount"]),
+    "line_amount": ("line_amount_text", ["line_amount"]),
+    "quantity": ("quantity_text", ["quantity"]),
+    "unit_price": ("unit_price_text", ["unit_price"]),
+    "sku": ("sku", []),
+    "status": ("status_text", []),
+    "cancelled_at": ("cancelled_at", []),
+    "currency": ("currency", []),
+    **{dimension: (dimension, []) for dimension in DIMENSIONS},
+}
+
+
+def _contact_columns(mapping: Mapping) -> dict[str, list[str]]:
+    """The text columns of `parsed` to search for e-mails and phone numbers: every mapped field's
+    but the customer id's (pseudonymised whole, after its own cleaning)."""
+    return {column: derived for field, (column, derived) in PARSED_COLUMNS.items()
+            if field in mapping.columns and field != "customer_id"}
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -130,7 +157,7 @@ def import_file(
         progress(0.0, "waiting for another upload or removal to finish")
 
     with store.staging(on_wait=waiting) as staging:
-        key_id = privacy.check_store(path.name, store.batches(), key)
+        key_id = privacy.check_store(clean_file_name(path.name), store.batches(), key)
         con = duckdb.connect()  # in memory; spills to the staging folder past the limit
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
@@ -140,33 +167,39 @@ def import_file(
             progress(0.05, "reading file")
             raw = load_raw(con, path, staging.path)
             if raw.rows == 0:
-                raise ImportRefused(f"{path.name}: the file has a header but no rows; export it again with data.")
+                raise ImportRefused(f"{clean_file_name(path.name)}: the file has a header but no rows; export it again with data.")
             mapping = _mapping_for(raw, store, preset_name, columns)
             missing = mapping.missing_required()
             if missing:
                 raise ImportRefused(
-                    f"{path.name}: no column found for {', '.join(missing)}; choose a preset or map "
+                    f"{clean_file_name(path.name)}: no column found for {', '.join(missing)}; choose a preset or map "
                     "the columns (Data page, or --preset on the command line) and upload it again."
                 )
             progress(0.25, "checking values")
             formats, date_order = choose_date_order(con, mapping)
             refunds = refund_rule(con, mapping)
             build_parsed(con, mapping, raw.first_data_row, formats, refunds)
+            contacts = {}
+            if key:  # before anything is computed from the values: issues, currency, orders
+                privacy.pseudonymise_column(con, "parsed", "customer_id", key)
+                contacts = privacy.pseudonymise_contacts(con, "parsed", _contact_columns(mapping), key)
             batch_currency, currency_source = resolve_currency(path, main_currency(con), mapping, currency)
             settings = ParseSettings(date_order, batch_currency, refunds)
             _refuse_other_currency(path, store, settings.main_currency)
-            if key:
-                privacy.pseudonymise_column(con, "parsed", "customer_id", key)
             build_issues(con, mapping, settings, now + timedelta(days=1))
             progress(0.5, "building orders")
             build_orders(con, mapping, staging.table_path, refunds)
             report = _report(con, path, raw, mapping, settings)
             report.currency_source = currency_source
             report.pseudonymised = bool(key)
+            report.values_pseudonymised = {
+                mapping.columns[field]: contacts[column]
+                for field, (column, _) in PARSED_COLUMNS.items() if contacts.get(column) and field in mapping.columns
+            }
             if report.orders_accepted == 0:
                 top = max(report.issue_counts, key=report.issue_counts.get, default="no usable rows")
                 raise ImportRefused(
-                    f"{path.name}: none of the {raw.rows} rows could be imported (most common problem: "
+                    f"{clean_file_name(path.name)}: none of the {raw.rows} rows could be imported (most common problem: "
                     f"{top}); fix the export or the column mapping and upload it again."
                 )
             progress(0.6, "writing batch")
@@ -176,7 +209,7 @@ def import_file(
         progress(0.7, "rebuilding derived tables")
         record = {
             "kind": "orders",
-            "file": path.name,
+            "file": clean_file_name(path.name),
             "preset": report.preset,
             "mapping": report.mapping,
             "rows_read": report.rows_read,
@@ -246,7 +279,7 @@ def _refuse_other_currency(path: Path, store: Store, currency: str | None) -> No
     stored = {b.get("currency") for b in store.batches() if b.get("currency")}
     if currency and stored and currency not in stored:
         raise ImportRefused(
-            f"{path.name}: amounts are in {currency} but the store holds {', '.join(sorted(stored))} orders; "
+            f"{clean_file_name(path.name)}: amounts are in {currency} but the store holds {', '.join(sorted(stored))} orders; "
             "use a separate store (--store) for each currency."
         )
 
@@ -265,7 +298,7 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
     customer_ids = "customer_id" in mapping.columns
     notes = [] if customer_ids else [NO_CUSTOMER_NOTE]
     return ImportReport(
-        file=path.name,
+        file=clean_file_name(path.name),
         preset=mapping.preset.name if mapping.preset else None,
         mapping=mapping.columns,
         rows_read=raw.rows,
@@ -287,7 +320,7 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
         refunds_note=REFUND_NOTES.get(settings.refunds),
         customer_ids=customer_ids,
         notes=notes,
-        issues=[{"file": path.name, **row} for row in examples.astype(object).where(examples.notna(), None).to_dict("records")],
+        issues=[{"file": clean_file_name(path.name), **row} for row in examples.astype(object).where(examples.notna(), None).to_dict("records")],
     )
 
 
@@ -303,14 +336,15 @@ def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[st
         return (f"case when length({expression}) > {MAX_VALUE_CHARS} "
                 f"then left({expression}, {MAX_VALUE_CHARS}) || '…' else {expression} end")
 
-    row = f"(raw.rowid + {int(raw_table.first_data_row)})"
     if pseudonymised is None:
+        source, row = "raw", f"(raw.rowid + {int(raw_table.first_data_row)})"
         kept = [(header, f"raw.{_ident(header)}") for header in raw_table.headers]
-    else:
-        customer_header = pseudonymised.columns.get("customer_id")
-        pseudonym = f"(select customer_id from parsed where parsed._row = {row})"
-        kept = [(header, pseudonym if header == customer_header else f"raw.{_ident(header)}")
-                for header in dict.fromkeys(pseudonymised.columns.values())]
+    else:  # the values as pseudonymised in `parsed` (cleaned text), never the file's own
+        source, row = "parsed", "parsed._row"
+        first_use: dict[str, str] = {}  # a header mapped to two fields: its first field's column
+        for field_name, header in pseudonymised.columns.items():
+            first_use.setdefault(header, f"parsed.{PARSED_COLUMNS[field_name][0]}")
+        kept = list(first_use.items())
     columns = ", ".join(f"{cut(f'cast({expression} as varchar)')} as {_ident(header if header != 'reasons' else 'reasons (file)')}"
                         for header, expression in kept)
     # file columns are only ever selected by their quoted names, so any header is just a name
@@ -321,9 +355,9 @@ def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[st
                 (select string_agg(reason, '; ') from issues
                  where issues.row = {row} and severity = 'rejected') as reasons,
                 {columns}
-            from raw
+            from {source}
             where {row} in (select row from issues where severity = 'rejected')
-            order by raw.rowid
+            order by {row}
         ) to {sql_path(table_path('rejected_rows'))} (format parquet)
         """
     )

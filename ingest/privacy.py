@@ -70,6 +70,49 @@ def pseudonymise_column(con: duckdb.DuckDBPyConnection, table: str, column: str,
     return len(ids)
 
 
+# Values that look like an e-mail address or a phone number, in any column (RE2 syntax: DuckDB's
+# regexp_matches runs RE2, whose time is linear in the value's length, so no value can make it
+# backtrack). A value that holds one anywhere is replaced as a whole.
+EMAIL = r"[^\s@]+@[^\s@]+\.\pL{2,}"  # name@host.tld, any script (张三@例子.中国)
+CHINESE_MOBILE = r"(?:^|\D)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?:\D|$)"  # 13912345678, +86 139-1234-5678
+INTERNATIONAL_PHONE = r"(?:^|[^\d+])\+\d(?:[\s()-]{0,2}\d){7,14}(?:\D|$)"  # +44 20 7946 0958, +1 (555) 123-4567
+CONTACT_PATTERN = f"{EMAIL}|{CHINESE_MOBILE}|{INTERNATIONAL_PHONE}"
+
+
+def contact_pseudonym(value: str, key: str | bytes) -> str:
+    """The pseudonym of a value found to hold an e-mail or phone number: trimmed and, if it holds an
+    e-mail address, lower-cased first (as customer ids are), so `Ann@X.com` in a coupon column and
+    `ann@x.com` as a customer id give the same pseudonym."""
+    value = value.strip()
+    return pseudonym(value.lower() if "@" in value else value, key)
+
+
+def pseudonymise_contacts(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[str]],
+                          key: str) -> dict[str, int]:
+    """Replace every value of table.<column> that holds an e-mail address or phone number by its
+    pseudonym, for each `column` of `columns` (text column -> columns computed from it, set to null
+    where the text was replaced: a phone number in an amount column is no amount). Returns the
+    number of rows changed per column (columns with none left out)."""
+    secret = check_key(key)
+    changed = {}
+    for column, derived in columns.items():
+        found = [row[0] for row in con.execute(
+            f"select distinct {column} from {table} where regexp_matches({column}, $pattern)",
+            {"pattern": CONTACT_PATTERN},
+        ).fetchall()]
+        if not found:
+            continue
+        pairs = pa.table({"raw_value": pa.array(found, pa.string()),
+                          "pseudonym": pa.array([contact_pseudonym(v, secret) for v in found], pa.string())})
+        con.register("contact_pseudonyms", pairs)
+        assignments = ", ".join([f"{column} = contact_pseudonyms.pseudonym", *(f"{d} = null" for d in derived)])
+        rows = con.execute(f"update {table} set {assignments} from contact_pseudonyms "
+                           f"where {table}.{column} = contact_pseudonyms.raw_value").fetchone()[0]
+        con.unregister("contact_pseudonyms")
+        changed[column] = rows
+    return changed
+
+
 def check_store(file_name: str, batches: list[dict], key: str | None) -> str | None:
     """The key's fingerprint for a new batch, or ImportRefused if it would mix ids of two kinds."""
     from ingest.readers import ImportRefused

@@ -6,10 +6,6 @@ pages keep showing the previous version until it is complete. Every change is wr
 store's audit log with the signed-in user's name.
 """
 
-import hashlib
-import os
-import re
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,12 +15,13 @@ from ingest import ImportRefused, batch_problems, import_file, preview
 from ingest.assignments import import_assignments
 from ingest.derived_assignments import COLUMNS as DERIVE_COLUMNS
 from ingest.derived_assignments import derive_assignments, period_values
-from ingest.mapping import FIELDS, Preset
+from ingest.mapping import FIELDS, Preset, is_builtin_name
 from metrics.experiments import STRATEGIES, strategy_label
-from store import Store
+from store import Store, clean_file_name
 from ui import auth
 from ui.context import CURRENCIES, page_context
 from ui.tables import show_table
+from ui.uploads import upload_on_disk
 
 ctx = page_context()
 user = auth.require("upload", ctx.language)  # a viewer who types /data gets a refusal, nothing else
@@ -38,34 +35,11 @@ kind = st.radio(ctx.t("upload_kind"), ["orders", "assignments"], horizontal=True
                 format_func=lambda k: ctx.t(f"kind_{k}"))
 uploaded = st.file_uploader(ctx.t("upload_help"), type=["csv", "txt", "tsv", "xlsx", "xls", "parquet"], key="upload")
 
-
-def safe_file_name(name: str) -> str:
-    """The upload's name as a plain file name: no folders, control characters or leading dots."""
-    name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]", "_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
-    stem, dot, suffix = name.rpartition(".")
-    if len(name) > 120:
-        name = (stem[: 110] + "." + suffix[:8]) if dot else name[:120]
-    return name or "upload"
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def saved_upload(name: str, content: bytes) -> str:
-    """Write the upload to a private temp folder once per file content and name; return its path."""
-    digest = hashlib.sha256(content).hexdigest()[:16]
-    folder = Path(tempfile.gettempdir()) / f"repurchase-uploads-{os.getuid()}" / digest
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / safe_file_name(name)
-    tmp = folder / f".{path.name}.{os.getpid()}.part"
-    tmp.write_bytes(content)
-    tmp.replace(path)  # two sessions uploading the same file never read a half-written one
-    return str(path)
-
-
 NOT_STATED = "-"  # the answer "the currency is not stated" to the currency question
 
 
-if uploaded is not None:
-    path = Path(saved_upload(uploaded.name, uploaded.getvalue()))
+def draw_upload(path: Path) -> None:
+    """Preview, mapping and import of the upload at `path` (a file that lives for this run only)."""
     columns = None
     currency_answer = NOT_STATED  # asked below only when neither the file nor its preset states it
     if kind == "orders":
@@ -73,7 +47,7 @@ if uploaded is not None:
             frame, mapping = preview(path, ctx.store)
         except ImportRefused as refused:
             st.error(ctx.t("refused", reason=refused))
-            st.stop()
+            return
         st.caption(ctx.t("preview"))
         st.dataframe(frame, hide_index=True, key="preview_table", height=220)
         if mapping.preset:
@@ -95,13 +69,15 @@ if uploaded is not None:
             safe_name = "".join(ch for ch in (name or "") if ch.isalnum() or ch in "-_")[:40]
             if st.button(ctx.t("save_preset"), key="save_preset", disabled=not safe_name):
                 target = ctx.store.root / "presets" / f"{safe_name}.json"
-                if target.exists() and not user.can("manage_presets"):
+                if is_builtin_name(safe_name):  # built-ins are the same for everyone: never replaced
+                    st.error(auth.t("preset_reserved", ctx.language, name=safe_name))
+                elif target.exists() and not user.can("manage_presets"):
                     st.error(auth.t("preset_exists", ctx.language, name=safe_name))
                 else:
-                    Preset(name=safe_name, label=f"saved from {safe_file_name(uploaded.name)}",
+                    Preset(name=safe_name, label=f"saved from {clean_file_name(uploaded.name)}",
                            columns={f: [h] for f, h in columns.items()}).save(target)
                     ctx.store.record_event("save_preset", user=user.name, via="app", preset=safe_name,
-                                           file=safe_file_name(uploaded.name))
+                                           file=clean_file_name(uploaded.name))
                     st.success(ctx.t("saved_preset", name=safe_name))
         if "currency" not in columns and not (mapping.preset and mapping.preset.currency):
             currency_answer = st.selectbox(
@@ -111,7 +87,7 @@ if uploaded is not None:
                 help=ctx.t("upload_currency_help"))
 
     if st.button(ctx.t("import"), type="primary", key="import_button", disabled=currency_answer is None):
-        progress = st.progress(0.0, text=ctx.t("importing", file=uploaded.name))
+        progress = st.progress(0.0, text=ctx.t("importing", file=clean_file_name(uploaded.name)))
         try:
             if kind == "orders":
                 report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
@@ -143,6 +119,10 @@ if uploaded is not None:
             progress.empty()
             st.error(ctx.t("refused", reason=refused))
 
+
+if uploaded is not None:
+    with upload_on_disk(uploaded.name, uploaded.getvalue()) as upload_path:  # deleted when the run ends
+        draw_upload(upload_path)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -209,14 +189,14 @@ for batch in reversed(batches):
         info, action = st.columns([8, 1], vertical_alignment="center")
         accepted = batch.get("orders_accepted", batch.get("rows_accepted"))
         info.markdown(
-            f"**{batch['file']}** · {ctx.t('kind_' + batch['kind'])} · {batch['imported_at'][:16].replace('T', ' ')} · "
+            f"**{clean_file_name(batch['file'])}** · {ctx.t('kind_' + batch['kind'])} · {batch['imported_at'][:16].replace('T', ' ')} · "
             f"{accepted:,} ✓ · {batch['rows_rejected']:,} ✗"
             + (f" · {batch['orders_superseded_by_newer']:,} replaced by newer uploads" if batch.get("orders_superseded_by_newer") else "")
         )
         if user.can("remove") and action.button(ctx.t("remove"), key=f"remove_{batch['id']}"):
             st.session_state["confirm_remove"] = batch["id"]
         if st.session_state.get("confirm_remove") == batch["id"] and user.can("remove"):
-            st.warning(ctx.t("confirm_remove", file=batch["file"]))
+            st.warning(ctx.t("confirm_remove", file=clean_file_name(batch["file"])))
             if st.button(ctx.t("remove") + " ✓", key=f"confirm_{batch['id']}", type="primary"):
                 try:
                     ctx.store.remove_batch(batch["id"], user=user.name, via="app")

@@ -42,6 +42,7 @@ from pathlib import Path
 import duckdb
 
 from store import schema
+from store.names import clean_file_name
 from metrics.precomputed import PRECOMPUTED_TABLES
 from store.derived import ASSIGNED_ORDERS_SQL, ASSIGNMENT_TABLES, DERIVED_TABLES, build_derived_tables, sql_path
 
@@ -261,10 +262,11 @@ class Store:
         for path in staging.path.glob("*.parquet"):
             path.rename(batch_dir / path.name)
         (batch_dir / "original").mkdir()
+        file_name = clean_file_name(record.get("file") or Path(original_file).name)
         if keep_original:
-            shutil.copy2(original_file, batch_dir / "original" / Path(original_file).name)
+            shutil.copy2(original_file, batch_dir / "original" / file_name)
         user = user or default_user()
-        record = {**record, "id": batch_id, "seq": seq, "imported_at": _now(), "imported_by": user,
+        record = {**record, "file": file_name, "id": batch_id, "seq": seq, "imported_at": _now(), "imported_by": user,
                   "sha256": file_sha256(original_file), "original_kept": keep_original}
         new_batches = manifest["batches"] + [record]
         built = self._build_version(staging, new_batches, {record["id"]: batch_dir})
@@ -315,9 +317,19 @@ class Store:
 
     def record_event(self, action: str, user: str | None = None, via: str = "cli", **details) -> None:
         """Log a change that is not a batch (a saved or deleted preset, a user added...)."""
+        if "file" in details:
+            details["file"] = clean_file_name(details["file"])
         with self.lock():
             self._append_audit({"at": _now(), "action": action, "user": user or default_user(), "via": via,
                                 "version": None, **details})
+
+    def record_access_event(self, action: str, user: str | None, via: str = "app", **details) -> None:
+        """Log an access event (failed sign-in, lock-out, customer-list download) without waiting for
+        the writer lock: a sign-in must not wait for an upload. One O_APPEND write per line, so lines
+        never interleave with the lines of a change."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._append_audit({"at": _now(), "action": action, "user": user or "", "via": via, "version": None,
+                            **details})
 
     def _append_audit(self, entry: dict) -> None:
         """Append one JSON line and flush it to disk. Call with the lock held."""

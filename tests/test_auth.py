@@ -41,6 +41,7 @@ def signed_in(monkeypatch, users_file):
     """open(name, store_root) -> an AppTest of the dashboard after signing in as `name`."""
     monkeypatch.setenv(USERS_ENV, str(users_file))
     auth._failures.clear()
+    auth.FailureLog(users_file).path.unlink(missing_ok=True)  # lock-outs are kept beside the users file
 
     def open_as(name: str | None, store_root: Path, password: str | None = None) -> AppTest:
         monkeypatch.setenv(STORE_ENV, str(store_root))

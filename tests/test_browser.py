@@ -40,12 +40,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(store_root: Path):
-    """A Streamlit server on the given store; returns (url, process)."""
+def start_server(store_root: Path, script: str = "dashboard.py", env: dict | None = None):
+    """A Streamlit server on the given store (`script`: dashboard.py, or serve.py with ui/guard.py's
+    HTTP rules); returns (url, process)."""
     port = _free_port()
-    env = {**os.environ, STORE_ENV: str(store_root)}
+    env = {**os.environ, STORE_ENV: str(store_root), **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )

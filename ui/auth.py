@@ -96,10 +96,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "preset_deleted": ("Deleted mapping {name}.", "已删除映射 {name}。"),
     "preset_exists": ("A mapping named {name} exists; only an admin can replace it. Choose another name.",
                       "已存在名为 {name} 的映射，只有管理员可以替换。请换一个名称。"),
+    "preset_reserved": ("{name} is the name of a built-in mapping, which cannot be replaced. Choose another name.",
+                        "{name} 是内置映射的名称，不能被替换。请换一个名称。"),
     "activity": ("Activity log", "操作日志"),
     "no_activity": ("No changes yet.", "暂无变更。"),
-    "pseudonymised": ("Customer ids are pseudonymised at import (keyed hash); raw e-mails and phone numbers are not stored.",
-                      "导入时客户 ID 已做假名化处理（带密钥哈希），不会保存原始邮箱或手机号。"),
+    "pseudonymised": ("Customer ids, and e-mail addresses and phone numbers in any mapped column, are pseudonymised at "
+                      "import (keyed hash); raw e-mails and phone numbers are not stored.",
+                      "导入时客户 ID 以及任何已映射列中的邮箱和电话号码均做假名化处理（带密钥哈希），不会保存原始邮箱或手机号。"),
     "auth_off": ("Access control is off: anyone who can open this address is an admin. See docs/security.md to turn it on.",
                  "访问控制未开启：能打开此地址的任何人都是管理员。开启方法见 docs/security.md。"),
 }
@@ -272,43 +275,107 @@ def local_user_name() -> str:
 
 
 # ---- sign-in throttling --------------------------------------------------------------------
+# Failed attempts are kept beside the users file (`users.json.failures`, same lock, mode 600), so a
+# restart does not clear a lock-out; without a file (tests of the logic alone) they stay in memory.
 
 _failures: dict[str, list[float]] = {}
 _failures_lock = threading.Lock()
 
 
-def _locked_for(name: str) -> float:
-    """Seconds until `name` may try again (0 = now)."""
-    now = time.monotonic()
-    with _failures_lock:
-        recent = [at for at in _failures.get(name, []) if now - at < FAILURE_WINDOW]
-        _failures[name] = recent
-        if len(recent) >= MAX_FAILURES:
-            return FAILURE_WINDOW - (now - recent[0])
-    return 0.0
+class FailureLog:
+    """Times of recent failed sign-ins per name, in a small JSON file written like the users file."""
+
+    def __init__(self, users_file: Path | str | None):
+        self.users = UsersFile(users_file) if users_file else None
+
+    @property
+    def path(self) -> Path | None:
+        return self.users.path.with_name(self.users.path.name + ".failures") if self.users else None
+
+    @contextlib.contextmanager
+    def _edit(self):
+        """The failures (pruned to the window) to read and change; saved afterwards."""
+        if self.users is None:
+            with _failures_lock:
+                yield _failures
+            return
+        with self.users._locked():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except (FileNotFoundError, ValueError):
+                data = {}
+            now = time.time()
+            failures = {name: [at for at in times if isinstance(at, (int, float)) and now - at < FAILURE_WINDOW]
+                        for name, times in (data if isinstance(data, dict) else {}).items() if isinstance(times, list)}
+            failures = {name: times for name, times in failures.items() if times}
+            before = json.dumps(failures, sort_keys=True)
+            yield failures
+            if json.dumps(failures, sort_keys=True) != before or data != failures:
+                _write_private_json(self.path, failures)
+
+    def wait(self, name: str) -> float:
+        """Seconds until `name` may try again (0 = now)."""
+        with self._edit() as failures:
+            recent = [at for at in failures.get(name, []) if time.time() - at < FAILURE_WINDOW]
+            if len(recent) >= MAX_FAILURES:
+                return FAILURE_WINDOW - (time.time() - recent[-MAX_FAILURES])
+        return 0.0
+
+    def record(self, name: str) -> bool:
+        """Count a failed attempt; True if it locks the name."""
+        with self._edit() as failures:
+            failures.setdefault(name, []).append(time.time())
+            return len(failures[name]) >= MAX_FAILURES
+
+    def clear(self, name: str) -> None:
+        with self._edit() as failures:
+            failures.pop(name, None)
 
 
-def _record_failure(name: str) -> None:
-    with _failures_lock:
-        _failures.setdefault(name, []).append(time.monotonic())
+def _write_private_json(path: Path, data) -> None:
+    """Write atomically (temporary file, fsync, rename), readable by the owner only."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
-def check_password_login(users: dict[str, dict], name: str, password: str) -> tuple[str | None, float]:
-    """(normalised name if the password is right, seconds locked). Failed attempts are counted."""
+def check_password_login(users: dict[str, dict], name: str, password: str,
+                         users_file: Path | str | None = None) -> tuple[str | None, float]:
+    """(normalised name if the password is right, seconds locked). Failed attempts are counted,
+    in `users_file`'s failures file when given (a lock-out then survives a restart)."""
+    found, wait, _ = _check_login(users, name, password, FailureLog(users_file))
+    return found, wait
+
+
+def _check_login(users: dict[str, dict], name: str, password: str, log: FailureLog) -> tuple[str | None, float, bool]:
+    """(name if right, seconds locked, whether this failure locked the name)."""
     try:
         name = normalise_name(name)
     except ValueError:
         name = "?"
-    wait = _locked_for(name)
+    wait = log.wait(name)
     if wait:
-        return None, wait
+        return None, wait, False
     entry = users.get(name) or {}
     if verify_password(entry.get("password_hash"), password):
-        with _failures_lock:
-            _failures.pop(name, None)
-        return name, 0.0
-    _record_failure(name)
-    return None, 0.0
+        log.clear(name)
+        return name, 0.0, False
+    return None, 0.0, log.record(name)
+
+
+def record_access_event(action: str, user: str | None, **details) -> None:
+    """A failed sign-in, lock-out or customer-list download, in the store's activity log. Never
+    stops the app: a log that cannot be written is reported on the server's log instead."""
+    from store import Store, default_store_dir
+
+    try:
+        Store(default_store_dir()).record_access_event(action, user=user, via="app", **details)
+    except OSError as error:
+        print(f"activity log not written ({action}, {user}): {error}", file=sys.stderr)
 
 
 # ---- Streamlit: the signed-in user ---------------------------------------------------------
@@ -358,17 +425,30 @@ def _password_user(secrets: dict, language: str, before_sign_in=None) -> User:
                                  autocomplete="current-password")
         submitted = st.form_submit_button(t("sign_in", language), type="primary")
     if submitted:
-        found, wait = check_password_login(users, name or "", password or "")
+        found, wait, locked_now = _check_login(users, name or "", password or "", FailureLog(users_path(secrets)))
         if found:
             st.session_state["_auth_password"] = (found, users[found]["password_hash"][-16:])
             st.session_state.pop(SESSION_KEY, None)
             st.rerun()
-        elif wait:
+        tried = _name_or_unknown(name or "")
+        if wait:
+            record_access_event("sign_in_refused_locked", tried)
             st.error(t("locked", language, minutes=max(1, round(wait / 60))))
         else:
+            record_access_event("sign_in_failed", tried)
+            if locked_now:
+                record_access_event("locked_out", tried, minutes=round(FAILURE_WINDOW / 60))
             st.error(t("sign_in_failed", language))
     st.session_state.pop(SESSION_KEY, None)
     st.stop()
+
+
+def _name_or_unknown(name: str) -> str:
+    """The name as typed, normalised, for the log ("?" for text that is no user name at all)."""
+    try:
+        return normalise_name(name)
+    except ValueError:
+        return "?"
 
 
 def _oidc_user(secrets: dict, language: str, before_sign_in=None) -> User:
@@ -474,9 +554,13 @@ def draw_activity(store, language: str, limit: int = 200) -> None:
         st.caption(t("no_activity", language))
         return
     columns = ["at", "user", "via", "action", "file", "kind", "rows_read", "rows_accepted", "rows_rejected",
-               "rows_removed", "batch_id", "preset", "target", "role", "sha256"]
+               "rows_removed", "batch_id", "preset", "target", "role", "table", "format", "rows", "sha256"]
     frame = pd.DataFrame(list(reversed(entries)))
     frame = frame[[c for c in columns if c in frame.columns]]
+    if "file" in frame.columns:  # entries written before names were cleaned on the way in
+        from store import clean_file_name
+
+        frame["file"] = frame["file"].map(lambda name: clean_file_name(name) if isinstance(name, str) else name)
     show_table(frame, "activity_log", "activity_table", language, "", height=300)
 
 

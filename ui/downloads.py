@@ -7,6 +7,7 @@ as a formula or a link.
 """
 
 import io
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -46,14 +47,24 @@ def to_excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     return buffer.getvalue()
 
 
-def download_buttons(frame: pd.DataFrame, name: str, key: str, language: str = "en") -> None:
-    """Two small buttons under a table: CSV and Excel."""
+def download_buttons(frame: pd.DataFrame, name: str, key: str, language: str = "en",
+                     on_download: Callable[[str], None] | None = None) -> None:
+    """Two small buttons under a table: CSV and Excel. `on_download("csv" or "xlsx")` is called when
+    a file is actually made, i.e. clicked (customer lists: the activity log)."""
+
+    def made(kind: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
+        def data() -> bytes:
+            if on_download:
+                on_download(kind)
+            return make()
+        return data
+
     csv_column, excel_column, _ = st.columns([1, 1, 6])
     csv_column.download_button(
-        "⬇ CSV", lambda: to_csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+        "⬇ CSV", made("csv", lambda: to_csv_bytes(frame)), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
         on_click="ignore",
     )
     excel_column.download_button(
-        "⬇ Excel", lambda: to_excel_bytes(frame, name), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
+        "⬇ Excel", made("xlsx", lambda: to_excel_bytes(frame, name)), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
     )

@@ -63,4 +63,12 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     if customer_list and not auth.may_download_customer_lists():
         st.caption(auth.t("customer_list_note", language))
         return
-    download_buttons(frame if download is None else download, name, key, language)
+    log = None
+    if customer_list:  # who took which customer list, in the activity log
+        user = auth.session_user()
+        rows = len(frame if download is None else download)
+
+        def log(kind: str) -> None:
+            auth.record_access_event("download_customer_list", user.name if user else None, table=name,
+                                     format=kind, rows=rows)
+    download_buttons(frame if download is None else download, name, key, language, on_download=log)
