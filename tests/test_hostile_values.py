@@ -238,8 +238,14 @@ EMPHASIS = [*EMPHASIS_WORDS, "points", "treat", "b"]  # what **bold**, <b>hostil
 CODES = ["code", "aa", "c"]  # what `code`, `aa`, `c` would make code spans
 
 
-@pytest.mark.browser
-def test_the_browser_shows_hostile_values_as_text_and_fetches_nothing_from_them(hostile_store, tmp_path):
+HOSTILE_CHANNEL = f"{TOKENS[3]} web"  # the report is filtered to this channel
+
+
+@pytest.fixture(scope="module")
+def browser_walk(hostile_store, tmp_path_factory):
+    """Every page in both languages, an open filter list and the downloaded report, in Chromium:
+    {problems: what the audit found, foreign: requests to other hosts, texts: page text by (page, language),
+    report_text}."""
     from playwright.sync_api import sync_playwright
 
     from test_browser import CHROMIUM, CHROMIUM_ARGS
@@ -249,12 +255,16 @@ def test_the_browser_shows_hostile_values_as_text_and_fetches_nothing_from_them(
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
     url, process = start_server(hostile_store.root)
     host = urlparse(url).hostname
-    foreign, problems, texts = [], [], {}
+    walk = {"problems": [], "foreign": [], "texts": {}}
+
+    def audit(page, where: str) -> None:
+        walk["problems"] += [f"{where}: {found}" for found in page.evaluate(AUDIT, [EMPHASIS, CODES])]
+
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
-            context.on("request", lambda request: foreign.append(request.url)
+            context.on("request", lambda request: walk["foreign"].append(request.url)
                        if urlparse(request.url).scheme not in ("data", "blob", "about", "file")
                        and urlparse(request.url).hostname != host else None)
             page = context.new_page()
@@ -263,31 +273,50 @@ def test_the_browser_shows_hostile_values_as_text_and_fetches_nothing_from_them(
                     page.goto(f"{url}/{path}?lang={language}")
                     wait_for_app(page)
                     page.wait_for_timeout(500)  # remote images and fonts would be requested by now
-                    problems += [f"{name} {code}: {found}" for found in page.evaluate(AUDIT, [EMPHASIS, CODES])]
-                    texts[name, code] = page.evaluate("document.body.textContent")
+                    audit(page, f"{name} {code}")
+                    walk["texts"][name, code] = page.evaluate("document.body.textContent")
+            # the sidebar's channel filter, opened: its options are the hostile channels
+            page.goto(url)
+            wait_for_app(page)
+            page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Channel").click()
+            page.wait_for_timeout(500)
+            audit(page, "channel filter")
+            walk["texts"]["channel filter", "en"] = page.evaluate("document.body.textContent")
+            page.keyboard.press("Escape")
             # the report of a month filtered to a hostile channel, opened as a file
-            channel = f'{TOKENS[3]} web'
-            page.goto(f"{url}/?month=2025-11&channel={quote(channel)}")
+            page.goto(f"{url}/?month=2025-11&channel={quote(HOSTILE_CHANNEL)}")
             wait_for_app(page)
             with page.expect_download() as download_info:
                 page.get_by_role("button", name="Download report (HTML)").click()
-            report = tmp_path / "report.html"
+            report = tmp_path_factory.mktemp("report") / "report.html"
             download_info.value.save_as(report)
             viewer = context.new_page()
             viewer.goto(report.as_uri())
             viewer.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7", timeout=30_000)
             viewer.wait_for_timeout(500)
-            problems += [f"report: {found}" for found in viewer.evaluate(AUDIT, [EMPHASIS, CODES])]
-            report_text = viewer.evaluate("document.body.textContent")
+            audit(viewer, "report")
+            walk["report_text"] = viewer.evaluate("document.body.textContent")
             browser.close()
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert not problems, "\n".join(problems)
-    assert not foreign, sorted(set(foreign))
+    return walk
+
+
+@pytest.mark.browser
+def test_the_browser_shows_hostile_values_as_text(browser_walk):
+    assert not browser_walk["problems"], "\n".join(browser_walk["problems"])
     # the hostile values were on the screen, as the characters they are made of
+    texts = browser_walk["texts"]
     assert ORDERS_FILE in texts["data", "en"]
     assert EXPERIMENTS["points_double_2025"] in texts["strategy", "zh"]
     assert VARIANTS["treatment"] in texts["strategy", "en"]
     assert f"{TOKENS[4]} silver" in texts["customers", "en"]  # an <img> tier as a tick label
-    assert channel in report_text
+    assert f"{TOKENS[0]} app" in texts["channel filter", "en"]  # a Markdown link as a filter option
+    assert HOSTILE_CHANNEL in browser_walk["report_text"]
+
+
+@pytest.mark.browser
+def test_the_pages_and_the_report_fetch_nothing_from_other_hosts(browser_walk):
+    """No beacon from data, and nothing else either: every request goes to the app's own server."""
+    assert not browser_walk["foreign"], sorted(set(browser_walk["foreign"]))
