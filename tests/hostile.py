@@ -7,6 +7,7 @@ were read as Markdown or HTML, and imported from files whose names are hostile t
 Every hostile target is on beacon.invalid, so a test can tell a link or fetch from data by its host.
 """
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +37,7 @@ EXPERIMENTS = {"points_double_2025": f"[exp](https://{BEACON}/e) **points**",
                "aa_followup_2025": f'<a href="https://{BEACON}/x">aa</a> `aa` $x$'}
 VARIANTS = {"treatment": f"<b>treat</b> ![v](https://{BEACON}/v.png)"}
 STRATEGY = f":red[x] [s](https://{BEACON}/s)"
+DERIVED_EXPERIMENT = f"![d](https://{BEACON}/d.png) coupon"
 DIMENSIONS = ("channel", "member_tier", "region", "store", "category", "coupon_code")
 
 
@@ -75,6 +77,7 @@ def write_hostile_files(folder: Path, customers: int = 1_500) -> dict[str, Path]
 def build_hostile_store(root: Path):
     """A Store at root/store holding the hostile orders and assignments."""
     from ingest.assignments import import_assignments
+    from ingest.derived_assignments import derive_assignments
     from ingest.pipeline import import_file
     from store import Store
 
@@ -82,6 +85,8 @@ def build_hostile_store(root: Path):
     paths = write_hostile_files(root / "files")
     import_file(paths["orders"], store)
     import_assignments(paths["assignments"], store)
+    # an observational experiment named on the Data page: coupon users against the others
+    derive_assignments(store, DERIVED_EXPERIMENT, date(2025, 1, 1), date(2025, 6, 30), column="coupon_code")
     return store
 
 

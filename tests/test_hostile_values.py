@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hostile import BEACON, EMPHASIS_WORDS, EXPERIMENTS, HTML_TOKENS, ORDERS_FILE, TOKENS, VARIANTS, build_hostile_store
+from hostile import (BEACON, DERIVED_EXPERIMENT, EMPHASIS_WORDS, EXPERIMENTS, HTML_TOKENS, ORDERS_FILE, TOKENS,
+                     VARIANTS, as_read, build_hostile_store)
 from metrics.filters import Filters
 from store import STORE_ENV
 from ui.safe_text import WORD_JOINER, chart_text, markdown_text
@@ -28,7 +29,8 @@ PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/v
          "pages/data.py"]
 LANGUAGE_PARAM = {"en": "English", "zh": "中文"}
 # every hostile string as a whole, and the markup pieces inside them
-RAW_HOSTILE = [*TOKENS, *EXPERIMENTS.values(), *VARIANTS.values(), ORDERS_FILE, "[phish](beacon.invalid)", "![x](b.png)"]
+RAW_HOSTILE = [*TOKENS, *EXPERIMENTS.values(), *VARIANTS.values(), DERIVED_EXPERIMENT, ORDERS_FILE,
+               "[phish](beacon.invalid)", "![x](b.png)"]
 # characters that open Markdown/HTML/formula/directive markup: from data, each must reach the
 # renderer escaped (CommonMark: a backslash before ASCII punctuation makes it a literal character)
 MARKUP_CHARACTERS = set("[]()!*_`<>$:")
@@ -148,11 +150,40 @@ def test_no_value_from_the_files_is_markup_on_any_page(monkeypatch, hostile_stor
         assert expected[page] in shown
 
 
-def test_the_strategy_charts_name_variants_as_text(monkeypatch, hostile_store):
-    app = open_page(monkeypatch, hostile_store.root, "pages/strategy.py",
-                    experiment=EXPERIMENTS["points_double_2025"])
+@pytest.mark.parametrize("experiment, variant", [(EXPERIMENTS["points_double_2025"], VARIANTS["treatment"]),
+                                                 (DERIVED_EXPERIMENT, f"{TOKENS[6]} SAVE20")])
+def test_each_experiment_shows_its_variants_as_text(monkeypatch, hostile_store, experiment, variant):
+    app = open_page(monkeypatch, hostile_store.root, "pages/strategy.py", experiment=experiment)
+    bodies = markdown_bodies(app)
+    assert not [body for body in bodies if markup_from_data(body)]
+    assert any(as_read(caption.value).startswith(f"{variant}: ") for caption in app.caption)  # "<variant>: n of m matured"
     names = [trace.get("name") for chart in app.get("plotly_chart") for trace in json.loads(chart.proto.spec)["data"]]
-    assert chart_text(VARIANTS["treatment"]) in names and VARIANTS["treatment"] not in names
+    assert chart_text(variant) in names and not [name for name in names if name and "<" in name]  # no live tag
+
+
+def test_an_upload_with_a_hostile_name_is_reported_as_text(monkeypatch, tmp_path):
+    name = "orders [phish](beacon.invalid) ![x](b.png) `c` $x$ __b__ :red[x].csv"
+    content = ("order_id,customer_id,order_date,amount,channel\n"
+               f"1,[a](https://{BEACON}/c),2024-01-03 10:00,100,**web**\n2,bob,2024-01-10 11:00,50,<b>app</b>\n").encode()
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
+    app = AppTest.from_string(f"import streamlit as st\nst.navigation([st.Page({str(Path(APP).parent / 'pages' / 'data.py')!r})]).run()\n",
+                              default_timeout=60)
+    app.run()
+    app.get("file_uploader")[0].set_value((name, content, "text/csv"))
+    app.run()
+    app.button(key="import_button").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    bodies = markdown_bodies(app)
+    assert any(as_read(success.value).startswith("Imported 2 orders") for success in app.success)
+    pieces = ["[phish](beacon.invalid)", "![x](b.png)", "`c`", "$x$", "__b__"]  # (the stored name has _ for :)
+    shown = [body for body in bodies if "phish" in body]
+    assert len(shown) >= 2  # the success message and the batch list name the file
+    for body in shown:
+        text, escaped, joined = literal_characters(body)
+        for piece in pieces:
+            at = text.find(piece)
+            assert at >= 0, (piece, body)
+            assert all(escaped[at + i] for i, ch in enumerate(piece) if ch in MARKUP_CHARACTERS), (piece, body)
 
 
 class _Tags(HTMLParser):
