@@ -38,8 +38,8 @@ overview = data.strategy_overview(ctx.root, ctx.version, window, decision_metric
 summary = overview["summary"]
 for row in summary.itertuples():
     design = f" · _{ctx.t('design_observational')}_" if row.design == "observational" else ""
-    summary = row.summary_zh if ctx.language == "zh" else row.summary_en  # plain text naming variants from the data
-    st.markdown(f"- **{markdown_text(row.experiment)}**{design} · {markdown_text(summary)}")
+    sentence = row.summary_zh if ctx.language == "zh" else row.summary_en  # plain text naming variants from the data
+    st.markdown(f"- **{markdown_text(row.experiment)}**{design} · {markdown_text(sentence)}")
 
 # how each metric's means and difference read: a share, a count per customer, an amount of money
 UNITS = {"repurchased": "rate", "orders": "ratio", "revenue": "money", "aov": "money", "margin": "money"}
