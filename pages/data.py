@@ -20,6 +20,7 @@ from metrics.experiments import STRATEGIES, strategy_label
 from store import Store, clean_file_name
 from ui import auth
 from ui.context import CURRENCIES, page_context
+from ui.safe_text import markdown_text
 from ui.tables import show_table
 from ui.uploads import upload_on_disk
 
@@ -46,12 +47,12 @@ def draw_upload(path: Path) -> None:
         try:
             frame, mapping = preview(path, ctx.store)
         except ImportRefused as refused:
-            st.error(ctx.t("refused", reason=refused))
+            st.error(ctx.md("refused", reason=refused))
             return
         st.caption(ctx.t("preview"))
         st.dataframe(frame, hide_index=True, key="preview_table", height=220)
         if mapping.preset:
-            st.success(ctx.t("preset_detected", preset=mapping.preset.label or mapping.preset.name))
+            st.success(ctx.md("preset_detected", preset=mapping.preset.label or mapping.preset.name))
         st.markdown(f"**{ctx.t('mapping')}** · {ctx.t('mapping_help')}")
         headers = [None, *frame.columns]
         grid = st.columns(4)
@@ -70,15 +71,15 @@ def draw_upload(path: Path) -> None:
             if st.button(ctx.t("save_preset"), key="save_preset", disabled=not safe_name):
                 target = ctx.store.root / "presets" / f"{safe_name}.json"
                 if is_builtin_name(safe_name):  # built-ins are the same for everyone: never replaced
-                    st.error(auth.t("preset_reserved", ctx.language, name=safe_name))
+                    st.error(auth.t("preset_reserved", ctx.language, name=markdown_text(safe_name)))
                 elif target.exists() and not user.can("manage_presets"):
-                    st.error(auth.t("preset_exists", ctx.language, name=safe_name))
+                    st.error(auth.t("preset_exists", ctx.language, name=markdown_text(safe_name)))
                 else:
                     Preset(name=safe_name, label=f"saved from {clean_file_name(uploaded.name)}",
                            columns={f: [h] for f, h in columns.items()}).save(target)
                     ctx.store.record_event("save_preset", user=user.name, via="app", preset=safe_name,
                                            file=clean_file_name(uploaded.name))
-                    st.success(ctx.t("saved_preset", name=safe_name))
+                    st.success(ctx.md("saved_preset", name=safe_name))
         if "currency" not in columns and not (mapping.preset and mapping.preset.currency):
             currency_answer = st.selectbox(
                 ctx.t("upload_currency"), [None, NOT_STATED, *CURRENCIES], key="upload_currency", width=260,
@@ -87,13 +88,13 @@ def draw_upload(path: Path) -> None:
                 help=ctx.t("upload_currency_help"))
 
     if st.button(ctx.t("import"), type="primary", key="import_button", disabled=currency_answer is None):
-        progress = st.progress(0.0, text=ctx.t("importing", file=clean_file_name(uploaded.name)))
+        progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(uploaded.name)))
         try:
             if kind == "orders":
                 report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
-                                     progress=lambda fraction, message: progress.progress(fraction, text=message),
+                                     progress=lambda fraction, message: progress.progress(fraction, text=markdown_text(message)),
                                      currency=None if currency_answer == NOT_STATED else currency_answer)
-                st.success(ctx.t("imported", orders=ctx.count(report.orders_accepted, "order"),
+                st.success(ctx.md("imported", orders=ctx.count(report.orders_accepted, "order"),
                                  rows=ctx.count(report.rows_read, "row"), file=report.file,
                                  rejected=ctx.count(report.rows_rejected, "row"),
                                  warnings=ctx.count(report.warnings, "warning")))
@@ -109,15 +110,15 @@ def draw_upload(path: Path) -> None:
             else:
                 result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)
-                st.success(ctx.t("imported_assignments", assignments=ctx.count(result["rows_accepted"], "assignment"),
+                st.success(ctx.md("imported_assignments", assignments=ctx.count(result["rows_accepted"], "assignment"),
                                  rows=ctx.count(result["rows_read"], "row"), file=result["file"],
                                  rejected=ctx.count(result["rows_rejected"], "row"),
                                  warnings=ctx.count(len(result["warnings"]), "warning")))
                 for warning in result["warnings"]:
-                    st.warning(warning)
+                    st.warning(markdown_text(warning))
         except ImportRefused as refused:
             progress.empty()
-            st.error(ctx.t("refused", reason=refused))
+            st.error(ctx.md("refused", reason=refused))
 
 
 if uploaded is not None:
@@ -153,7 +154,7 @@ def draw_derive_section() -> None:
     end = row[2].date_input(ctx.t("derive_end"), end_default, first, last, key="derive_end")
     options = column_values(ctx.root, ctx.version, column, start, end) if start and end and start <= end else []
     if not options:
-        st.caption(ctx.t("derive_no_values", column=column))
+        st.caption(ctx.md("derive_no_values", column=column))
     values = st.multiselect(ctx.t("derive_values"), options, key="derive_values",
                             placeholder=ctx.t("derive_all_values"))
     row = st.columns([1.4, 1.2, 1])
@@ -170,12 +171,12 @@ def draw_derive_section() -> None:
                                     strategy=strategy, cost=cost or None, user=user.name, via="app",
                                     pseudonym_key=pseudonym_key)
     except ImportRefused as refused:
-        st.error(ctx.t("refused", reason=refused))
+        st.error(ctx.md("refused", reason=refused))
         return
     arms = ", ".join(f"{variant} {n:,}" for variant, n in result["arms"].items())
-    st.success(ctx.t("derived", experiment=result["experiment"], column=column, arms=arms))
+    st.success(ctx.md("derived", experiment=result["experiment"], column=column, arms=arms))
     for warning in result["warnings"]:
-        st.warning(warning)
+        st.warning(markdown_text(warning))
 
 
 if ctx.facts["orders"]:
@@ -189,14 +190,14 @@ for batch in reversed(batches):
         info, action = st.columns([8, 1], vertical_alignment="center")
         accepted = batch.get("orders_accepted", batch.get("rows_accepted"))
         info.markdown(
-            f"**{clean_file_name(batch['file'])}** · {ctx.t('kind_' + batch['kind'])} · {batch['imported_at'][:16].replace('T', ' ')} · "
+            f"**{markdown_text(clean_file_name(batch['file']))}** · {ctx.t('kind_' + batch['kind'])} · {batch['imported_at'][:16].replace('T', ' ')} · "
             f"{accepted:,} ✓ · {batch['rows_rejected']:,} ✗"
             + (f" · {batch['orders_superseded_by_newer']:,} replaced by newer uploads" if batch.get("orders_superseded_by_newer") else "")
         )
         if user.can("remove") and action.button(ctx.t("remove"), key=f"remove_{batch['id']}"):
             st.session_state["confirm_remove"] = batch["id"]
         if st.session_state.get("confirm_remove") == batch["id"] and user.can("remove"):
-            st.warning(ctx.t("confirm_remove", file=clean_file_name(batch["file"])))
+            st.warning(ctx.md("confirm_remove", file=clean_file_name(batch["file"])))
             if st.button(ctx.t("remove") + " ✓", key=f"confirm_{batch['id']}", type="primary"):
                 try:
                     ctx.store.remove_batch(batch["id"], user=user.name, via="app")

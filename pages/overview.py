@@ -13,6 +13,7 @@ from metrics.formatting import format_value
 from ui import charts, data
 from ui.context import page_context
 from ui.report import month_report_html
+from ui.safe_text import markdown_text
 from ui.tables import show_table
 from ui.texts import change_text, move_sentence
 
@@ -68,7 +69,7 @@ for tiles in TILE_ROWS:
             st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
 if customer_ids:
-    st.markdown(f"**{move_sentence(ctx, month.date())}**")
+    st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data
     if month < ctx.facts["first_order"] + pd.DateOffset(months=12):
         st.caption(ctx.t("early_months"))
 

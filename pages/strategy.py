@@ -7,6 +7,7 @@ from metrics.experiments import METRICS, STRATEGIES, ExperimentError
 from metrics.formatting import format_change, format_value
 from ui import charts, data
 from ui.context import page_context
+from ui.safe_text import markdown_text
 from ui.tables import show_table
 
 ctx = page_context()
@@ -37,7 +38,8 @@ overview = data.strategy_overview(ctx.root, ctx.version, window, decision_metric
 summary = overview["summary"]
 for row in summary.itertuples():
     design = f" · _{ctx.t('design_observational')}_" if row.design == "observational" else ""
-    st.markdown(f"- **{row.experiment}**{design} · {row.summary_zh if ctx.language == 'zh' else row.summary_en}")
+    sentence = row.summary_zh if ctx.language == "zh" else row.summary_en  # plain text naming variants from the data
+    st.markdown(f"- **{markdown_text(row.experiment)}**{design} · {markdown_text(sentence)}")
 
 # how each metric's means and difference read: a share, a count per customer, an amount of money
 UNITS = {"repurchased": "rate", "orders": "ratio", "revenue": "money", "aov": "money", "margin": "money"}
@@ -80,14 +82,14 @@ try:
     report = overview["reports"].get(experiment) or data.experiment_report(ctx.root, ctx.version, experiment, window,
                                                                            **options)
 except ExperimentError as problem:
-    st.warning(str(problem))
+    st.warning(markdown_text(problem))
     st.stop()
 
 observational = report.get("design") == "observational"
 if observational:
     column = report.get("derived_from") or "?"
     what = ctx.t("what_coupon_code" if column == "coupon_code" else "what_value")
-    st.warning(ctx.t("observational_warning", column=column, what=what), icon="⚠️")
+    st.warning(ctx.md("observational_warning", column=column, what=what), icon="⚠️")
 
 st.subheader(ctx.t("health"))
 health = report["health"]
@@ -103,7 +105,7 @@ if health.get("balance_p") is not None:
     else:
         st.caption(ctx.t("balance", p=balance_p))
 for arm in report["arms"]:
-    st.caption(ctx.t("matured", variant=arm["variant"], matured=arm["matured"], assigned=arm["assigned"]))
+    st.caption(ctx.md("matured", variant=arm["variant"], matured=arm["matured"], assigned=arm["assigned"]))
 
 st.subheader(ctx.t("results"))
 results = pd.DataFrame([{k: v for k, v in r.items() if k != "cuped"} for r in report["results"]])

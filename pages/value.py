@@ -9,6 +9,7 @@ from metrics.formatting import format_value
 from metrics.segments import segment_names
 from ui import charts, data
 from ui.context import page_context
+from ui.safe_text import markdown_text
 from ui.tables import show_table
 from ui.texts import segment_name
 
@@ -27,7 +28,7 @@ try:
     with st.spinner("BG/NBD + Gamma-Gamma …"):
         model = data.value_model(ctx.root, ctx.version, horizon, discount, margin)
 except ClvFitError as problem:
-    st.warning(ctx.t("model_failed", reason=problem))
+    st.warning(ctx.md("model_failed", reason=problem))
     st.stop()
 report, predictions = model["report"], model["predictions"]
 st.caption(ctx.t("value_caption", months=horizon, discount=f"{discount:.1%}", margin=f"{margin:.0%}") + " "
@@ -40,7 +41,7 @@ tiles[1].metric(ctx.t("clv_mean"), format_value(predictions["predicted_clv"].mea
 tiles[2].metric(ctx.t("expected_orders"), format_value(predictions["expected_orders_365"].sum(), "count", ctx.language, compact=True))
 tiles[3].metric(ctx.t("at_risk"), format_value(int((predictions["risk_band"] == "high").sum()), "count", ctx.language))
 for warning in report["warnings"]:
-    st.warning(warning)
+    st.warning(markdown_text(warning))
 
 st.plotly_chart(charts.histogram(predictions["predicted_clv"], ctx.t("clv_distribution", months=horizon),
                                  ctx.t("predicted_clv_axis")), key="clv_histogram")

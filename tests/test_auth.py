@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import fixture
+from hostile import as_read
 from store import STORE_ENV, Store
 from test_browser import browser  # noqa: F401  (the Chromium fixture)
 from ui import auth
@@ -277,9 +278,9 @@ def test_oidc_sign_in_and_roles(oidc_app):
     viewer = oidc_app({"is_logged_in": True, "email": "vera@example.com"})
     assert "data.py" not in page_paths(viewer) and viewer.metric
     admin = oidc_app({"is_logged_in": True, "email": "boss@example.com"})  # role from the users file
-    assert "Signed in as **boss@example.com** (admin)" in [m.value for m in admin.sidebar.markdown]
+    assert "Signed in as **boss@example.com** (admin)" in [as_read(m.value) for m in admin.sidebar.markdown]
     stranger = oidc_app({"is_logged_in": True, "email": "eve@example.com"})  # default: no access
-    assert [e.value for e in stranger.error] == ["eve@example.com has no access to this dashboard. Ask an admin to give you a role."]
+    assert [as_read(e.value) for e in stranger.error] == ["eve@example.com has no access to this dashboard. Ask an admin to give you a role."]
     assert not stranger.metric
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from hostile import as_read
 from ingest.derived_assignments import derive_assignments
 from metrics import experiments as ex
 from store import STORE_ENV, Store
@@ -65,9 +66,9 @@ def test_data_page_derives_an_experiment(demo_copy, monkeypatch):
     app.selectbox(key="derive_strategy").set_value("personalised_offers").run()
     app.button(key="derive_button").click().run()
     assert not app.exception
-    assert any("Derived double11_nov from orders.coupon_code" in s.value for s in app.success)
+    assert any("Derived double11_nov from orders.coupon_code" in as_read(s.value) for s in app.success)
     assert demo_copy.manifest()["version"] == version + 1
-    assert any("derived_coupon_code_double11_nov" in m.value for m in app.markdown)  # listed as a batch
+    assert any("derived_coupon_code_double11_nov" in as_read(m.value) for m in app.markdown)  # listed as a batch
     experiments = ex.list_experiments(demo_copy.connect()).set_index("experiment")
     assert experiments.loc["double11_nov", "design"] == "observational"
 
@@ -87,6 +88,6 @@ def test_strategy_page_labels_an_observational_experiment(demo_copy, monkeypatch
                     window="30")
     assert any(label in w.value for w in app.warning)
     assert any(srm in i.value for i in app.info)
-    lines = [m.value for m in app.markdown if "double11_2025" in m.value]
+    lines = [as_read(m.value) for m in app.markdown if "double11_2025" in as_read(m.value)]
     assert lines and ("_observational_" in lines[0] or "_观察性_" in lines[0])
     assert ("Observational (from orders.coupon_code)" in lines[0]) or ("观察性比较" in lines[0])

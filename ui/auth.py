@@ -34,6 +34,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.safe_text import markdown_text
+
 ROOT = Path(__file__).resolve().parent.parent
 USERS_ENV = "REPURCHASE_USERS"
 DEFAULT_USERS_FILE = ROOT / ".streamlit" / "users.json"
@@ -466,7 +468,7 @@ def _oidc_user(secrets: dict, language: str, before_sign_in=None) -> User:
     identity = str(st.user.get("email") or st.user.get("sub") or "").strip().lower()
     role = oidc_role(identity, secrets)
     if not role:
-        st.error(t("no_access", language, name=identity or "?"))
+        st.error(t("no_access", language, name=markdown_text(identity or "?")))
         if st.button(t("sign_out", language), key="_auth_logout_denied"):
             st.logout()
         st.session_state.pop(SESSION_KEY, None)
@@ -510,7 +512,7 @@ def draw_account(user: User, language: str) -> None:
         return
     with st.sidebar:
         st.divider()
-        st.markdown(t("signed_in_as", language, name=user.name, role=role_name(user.role, language)))
+        st.markdown(t("signed_in_as", language, name=markdown_text(user.name), role=role_name(user.role, language)))
         if st.button(t("sign_out", language), key="_auth_logout"):
             if user.mode == "oidc":
                 st.logout()
@@ -534,11 +536,11 @@ def draw_presets(store, user: User, language: str) -> None:
         return
     for name, preset in sorted(presets.items()):
         left, right = st.columns([8, 1], vertical_alignment="center")
-        left.markdown(f"**{name}** · {preset.label or ''}")
+        left.markdown(f"**{markdown_text(name)}** · {markdown_text(preset.label or '')}")
         if user.can("manage_presets") and right.button(t("delete", language), key=f"_delete_preset_{name}"):
             (store.root / "presets" / f"{name}.json").unlink(missing_ok=True)
             store.record_event("delete_preset", user=user.name, via="app", preset=name)
-            st.toast(t("preset_deleted", language, name=name))
+            st.toast(t("preset_deleted", language, name=markdown_text(name)))
             st.rerun()
 
 
@@ -576,7 +578,7 @@ def admin_page() -> None:
     path = users_path(secrets)
     users_file = UsersFile(path)
     st.subheader(t("users", lang))
-    st.caption(t("users_file", lang, path=path))
+    st.caption(t("users_file", lang, path=markdown_text(path)))
     if user.mode == "oidc":
         st.caption(t("oidc_users_help", lang))
     users = users_file.load()
@@ -608,9 +610,9 @@ def admin_page() -> None:
                 saved = users_file.put(target, role, password or None, by=user.name)
                 ctx.store.record_event("set_user", user=user.name, via="app", target=saved, role=role,
                                        password_changed=bool(password))
-                st.success(t("user_added", lang, name=saved, role=role_name(role, lang)))
+                st.success(t("user_added", lang, name=markdown_text(saved), role=role_name(role, lang)))
             except ValueError as problem:
-                st.error(str(problem))
+                st.error(markdown_text(problem))
     others = [n for n in users if n != user.name]
     if others:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -618,7 +620,7 @@ def admin_page() -> None:
         if right.button(t("remove_user", lang), key="_remove_user"):
             users_file.remove(target)
             ctx.store.record_event("remove_user", user=user.name, via="app", target=target)
-            st.success(t("user_removed", lang, name=target))
+            st.success(t("user_removed", lang, name=markdown_text(target)))
             st.rerun()
     draw_presets(ctx.store, user, lang)
     draw_activity(ctx.store, lang)

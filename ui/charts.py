@@ -1,5 +1,9 @@
 """Plotly figures shared by the pages and the HTML report. Every figure's title states its metric
 and period; fonts list CJK faces so Chinese renders in charts.
+
+Plotly renders a subset of HTML (<a href>, <b>, <br> ...) in every string of a figure, so each
+string put into one here (titles, axis titles, trace names, categories, bar and hover text) goes
+through ui.safe_text.chart_text: a channel named <a href=...> shows as those characters.
 """
 
 import pandas as pd
@@ -7,6 +11,7 @@ import plotly.graph_objects as go
 
 from metrics.definitions import ALL
 from metrics.formatting import format_value
+from ui.safe_text import chart_text, chart_texts
 
 FONT = "Source Sans Pro, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"
 BLUE, GREEN, GREY = "#1f6feb", "#2da44e", "#8c959f"
@@ -14,7 +19,7 @@ BLUE, GREEN, GREY = "#1f6feb", "#2da44e", "#8c959f"
 
 def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     figure.update_layout(
-        title={"text": title, "font": {"size": 15}},
+        title={"text": chart_text(title), "font": {"size": 15}},
         font={"family": FONT},
         height=height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
@@ -35,8 +40,8 @@ def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: st
     figure = go.Figure()
     complete = frame[frame["is_complete"]]
     figure.add_scatter(
-        x=complete["period"], y=complete[kpi], mode="lines+markers", line={"color": BLUE}, name=ALL[kpi].en,
-        hovertemplate=[f"{format_value(v, kind, language, currency)}<extra></extra>" for v in complete[kpi]],
+        x=complete["period"], y=complete[kpi], mode="lines+markers", line={"color": BLUE}, name=chart_text(ALL[kpi].en),
+        hovertemplate=[f"{chart_text(format_value(v, kind, language, currency))}<extra></extra>" for v in complete[kpi]],
     )
     partial = frame[~frame["is_complete"]]
     if not partial.empty and not complete.empty:
@@ -50,8 +55,8 @@ def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: st
 
 def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str]) -> go.Figure:
     figure = go.Figure()
-    figure.add_bar(x=frame["period"], y=frame["returning_customers"], name=labels[1], marker_color=BLUE)
-    figure.add_bar(x=frame["period"], y=frame["new_customers"], name=labels[0], marker_color=GREEN)
+    figure.add_bar(x=frame["period"], y=frame["returning_customers"], name=chart_text(labels[1]), marker_color=BLUE)
+    figure.add_bar(x=frame["period"], y=frame["new_customers"], name=chart_text(labels[0]), marker_color=GREEN)
     figure.update_layout(barmode="stack")
     figure.update_yaxes(tickformat=",.0f")
     return _layout(figure, title, height=300)
@@ -61,17 +66,19 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
                    currency: str, axis_titles: tuple[str, str], size_label: str) -> go.Figure:
     """Cohorts down, months since first order across; hover shows the cohort size."""
     labels = [f"{month:%Y-%m}{' *' if sizes[month] < 30 else ''}" for month in pivot.index]
-    text = [[format_value(v, kind, language, currency) if pd.notna(v) else "" for v in row] for row in pivot.to_numpy()]
-    hover = [[f"{labels[i]} · {size_label}: {sizes[month]:,}" for _ in pivot.columns] for i, month in enumerate(pivot.index)]
+    text = [[chart_text(format_value(v, kind, language, currency)) if pd.notna(v) else "" for v in row]
+            for row in pivot.to_numpy()]
+    hover = [[chart_text(f"{labels[i]} · {size_label}: {sizes[month]:,}") for _ in pivot.columns]
+             for i, month in enumerate(pivot.index)]
     figure = go.Figure(go.Heatmap(
-        z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns], y=labels,
+        z=pivot.to_numpy(dtype=float), x=chart_texts(pivot.columns), y=chart_texts(labels),
         text=text, texttemplate="%{text}" if pivot.shape[1] <= 24 else None,
         customdata=hover, hovertemplate="%{customdata}<br>k=%{x}: %{text}<extra></extra>",
         colorscale="Blues", zmin=0, zmax=_colour_ceiling(pivot, kind), showscale=True,
         colorbar={"tickformat": ".0%" if kind == "rate" else ",.0f", "thickness": 12},
     ))
-    figure.update_yaxes(autorange="reversed", title=axis_titles[1], type="category")
-    figure.update_xaxes(title=axis_titles[0], side="top")
+    figure.update_yaxes(autorange="reversed", title=chart_text(axis_titles[1]), type="category")
+    figure.update_xaxes(title=chart_text(axis_titles[0]), side="top")
     figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 140))
     figure.update_layout(margin={"t": 100})  # room for the title above the top axis
     return figure
@@ -90,18 +97,19 @@ def retention_curves(matrix: pd.DataFrame, cohorts: list, average: pd.DataFrame,
     figure = go.Figure()
     for cohort in cohorts:
         rows = matrix[matrix["cohort_month"] == cohort]
-        figure.add_scatter(x=rows["age"], y=rows["retention"], mode="lines", name=f"{cohort:%Y-%m}",
+        figure.add_scatter(x=rows["age"], y=rows["retention"], mode="lines", name=chart_text(f"{cohort:%Y-%m}"),
                            hovertemplate="%{y:.1%}")
-    figure.add_scatter(x=average["age"], y=average["retention"], mode="lines", name=average_label,
+    figure.add_scatter(x=average["age"], y=average["retention"], mode="lines", name=chart_text(average_label),
                        line={"color": "black", "width": 3, "dash": "dash"}, hovertemplate="%{y:.1%}")
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
-    figure.update_xaxes(title=x_title)
+    figure.update_xaxes(title=chart_text(x_title))
     return _layout(figure, title)
 
 
 def bars(categories: list[str], values: list[float], title: str, kind: str, language: str, currency: str,
          horizontal: bool = False) -> go.Figure:
-    text = [format_value(v, kind, language, currency) for v in values]
+    text = chart_texts(format_value(v, kind, language, currency) for v in values)
+    categories = chart_texts(categories)
     bar = go.Bar(x=values, y=categories, orientation="h", text=text, marker_color=BLUE) if horizontal else \
         go.Bar(x=categories, y=values, text=text, marker_color=BLUE)
     figure = go.Figure(bar)
@@ -116,20 +124,20 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
 def interval_ranges(labels: list[str], p25: list, median: list, p75: list, title: str, days_label: str) -> go.Figure:
     """Median days between orders with the interquartile range as error bars."""
     figure = go.Figure(go.Bar(
-        x=labels, y=median, marker_color=BLUE, text=[f"{m:.0f}" for m in median],
+        x=chart_texts(labels), y=median, marker_color=BLUE, text=[f"{m:.0f}" for m in median],
         error_y={"type": "data", "symmetric": False,
                  "array": [b - m for b, m in zip(p75, median)], "arrayminus": [m - a for a, m in zip(p25, median)]},
         hovertemplate="%{x}: %{y:.0f} (%{customdata})<extra></extra>",
         customdata=[f"{a:.0f}–{b:.0f}" for a, b in zip(p25, p75)],
     ))
     figure.update_traces(textposition="inside")
-    figure.update_yaxes(title=days_label, rangemode="tozero")
+    figure.update_yaxes(title=chart_text(days_label), rangemode="tozero")
     return _layout(figure, title, height=320)
 
 
 def treemap(labels: list[str], customers: list[int], revenue_share: list[float], title: str) -> go.Figure:
     figure = go.Figure(go.Treemap(
-        labels=labels, parents=[""] * len(labels), values=customers,
+        labels=chart_texts(labels), parents=[""] * len(labels), values=customers,
         customdata=revenue_share, texttemplate="%{label}<br>%{value:,}<br>%{customdata:.0%}",
         hovertemplate="%{label}: %{value:,} · %{customdata:.1%}<extra></extra>",
         marker={"colors": revenue_share, "colorscale": "Blues", "line": {"color": "white", "width": 2}},
@@ -145,18 +153,18 @@ def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str) -> go.
         figure.add_scatter(x=rows[x], y=rows["ci_high"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
         figure.add_scatter(x=rows[x], y=rows["ci_low"], mode="lines", line={"width": 0}, fill="tonexty",
                            fillcolor="rgba(31,111,235,0.15)", showlegend=False, hoverinfo="skip")
-        figure.add_scatter(x=rows[x], y=rows["rel_lift"], mode="lines", name=str(variant), line={"color": BLUE},
+        figure.add_scatter(x=rows[x], y=rows["rel_lift"], mode="lines", name=chart_text(variant), line={"color": BLUE},
                            hovertemplate="%{y:+.1%}")
     figure.add_hline(y=0, line={"color": GREY, "dash": "dash"})
     figure.update_yaxes(tickformat="+.0%")
-    figure.update_xaxes(title=x_title)
+    figure.update_xaxes(title=chart_text(x_title))
     return _layout(figure, title, height=320)
 
 
 def lift_bars(frame: pd.DataFrame, labels: list[str], title: str) -> go.Figure:
     """Relative lift per bucket with 95% intervals as error bars."""
     figure = go.Figure(go.Bar(
-        x=labels, y=frame["rel_lift"], marker_color=BLUE,
+        x=chart_texts(labels), y=frame["rel_lift"], marker_color=BLUE,
         error_y={"type": "data", "symmetric": False, "array": frame["ci_high"] - frame["rel_lift"],
                  "arrayminus": frame["rel_lift"] - frame["ci_low"]},
         hovertemplate="%{x}: %{y:+.1%}<extra></extra>",
@@ -170,38 +178,38 @@ def survival_curves(frame: pd.DataFrame, title: str, x_title: str) -> go.Figure:
     figure = go.Figure()
     for variant, rows in frame.groupby("variant"):
         figure.add_scatter(x=rows["day"], y=rows["repurchased_share"], mode="lines", line={"shape": "hv"},
-                           name=str(variant), hovertemplate="%{y:.1%}")
+                           name=chart_text(variant), hovertemplate="%{y:.1%}")
     figure.update_yaxes(tickformat=".0%", rangemode="tozero")
-    figure.update_xaxes(title=x_title)
+    figure.update_xaxes(title=chart_text(x_title))
     return _layout(figure, title, height=320)
 
 
 def histogram(values: pd.Series, title: str, x_title: str) -> go.Figure:
     clipped = values.clip(upper=values.quantile(0.99))  # one whale should not squash the picture
     figure = go.Figure(go.Histogram(x=clipped, nbinsx=50, marker_color=BLUE))
-    figure.update_xaxes(title=x_title, tickformat=",.0f")
+    figure.update_xaxes(title=chart_text(x_title), tickformat=",.0f")
     figure.update_layout(bargap=0.05)
     return _layout(figure, title, height=300)
 
 
 def matrix_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: str) -> go.Figure:
     figure = go.Figure(go.Heatmap(
-        z=pivot.to_numpy(dtype=float), x=[str(c) for c in pivot.columns], y=[str(i) for i in pivot.index],
+        z=pivot.to_numpy(dtype=float), x=chart_texts(pivot.columns), y=chart_texts(pivot.index),
         text=[[f"{v:.0%}" if pd.notna(v) else "" for v in row] for row in pivot.to_numpy(dtype=float)],
         texttemplate="%{text}", colorscale="RdYlGn", zmin=0, zmax=1, showscale=False,
-        hovertemplate=f"{y_title} %{{y}} · {x_title} %{{x}}: %{{text}}<extra></extra>",
+        hovertemplate=f"{chart_text(y_title)} %{{y}} · {chart_text(x_title)} %{{x}}: %{{text}}<extra></extra>",
     ))
-    figure.update_xaxes(title=x_title, type="category")
-    figure.update_yaxes(title=y_title, type="category")
+    figure.update_xaxes(title=chart_text(x_title), type="category")
+    figure.update_yaxes(title=chart_text(y_title), type="category")
     return _layout(figure, title, height=360)
 
 
 def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[str, str], cumulative: bool) -> go.Figure:
     figure = go.Figure()
     if cumulative:
-        figure.add_scatter(x=frame[x], y=frame["actual"], mode="lines", name=labels[1], line={"color": "black"})
-        figure.add_scatter(x=frame[x], y=frame["predicted"], mode="lines", name=labels[0], line={"color": BLUE, "dash": "dash"})
+        figure.add_scatter(x=frame[x], y=frame["actual"], mode="lines", name=chart_text(labels[1]), line={"color": "black"})
+        figure.add_scatter(x=frame[x], y=frame["predicted"], mode="lines", name=chart_text(labels[0]), line={"color": BLUE, "dash": "dash"})
     else:
-        figure.add_bar(x=frame[x], y=frame["actual_per_customer"], name=labels[1], marker_color=GREY)
-        figure.add_bar(x=frame[x], y=frame["predicted_per_customer"], name=labels[0], marker_color=BLUE)
+        figure.add_bar(x=frame[x], y=frame["actual_per_customer"], name=chart_text(labels[1]), marker_color=GREY)
+        figure.add_bar(x=frame[x], y=frame["predicted_per_customer"], name=chart_text(labels[0]), marker_color=BLUE)
     return _layout(figure, title, height=320)

@@ -13,6 +13,7 @@ from metrics.filters import Filters
 from store import Store
 from ui import auth, data
 from ui.i18n import LANGUAGES, count, t
+from ui.safe_text import markdown_t
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
@@ -35,6 +36,10 @@ class PageContext:
 
     def t(self, key: str, **values) -> str:
         return t(key, self.language, **values)
+
+    def md(self, key: str, **values) -> str:
+        """`t` for Markdown (captions, alerts): values from data show as text, never as markup."""
+        return markdown_t(key, self.language, **values)
 
     def count(self, n: int, noun: str) -> str:
         return count(n, noun, self.language)

@@ -3,7 +3,6 @@
 plotly.js is embedded once, inline, so the file opens offline with working charts.
 """
 
-import html
 from datetime import date
 
 import pandas as pd
@@ -13,6 +12,7 @@ from metrics.definitions import KPIS, help_text
 from metrics.definitions import label as metric_label
 from metrics.formatting import format_change, format_value
 from ui import charts, data
+from ui.safe_text import html_text
 
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Segoe UI", sans-serif;
@@ -27,7 +27,7 @@ td.up { color: #1a7f37; } td.down { color: #cf222e; }
 
 def _change_cell(change, kind: str, language: str) -> str:
     css = "" if change is None or pd.isna(change) or change == 0 else ("up" if change > 0 else "down")
-    return f'<td class="{css}">{html.escape(format_change(change, kind, language))}</td>'
+    return f'<td class="{css}">{html_text(format_change(change, kind, language))}</td>'
 
 
 def _filters_line(ctx) -> str:
@@ -38,7 +38,7 @@ def _filters_line(ctx) -> str:
     if not active:
         return ""
     text = "; ".join(f"{ctx.t(key) if key != 'dates' else ctx.t('date_from')}: {value}" for key, value in active.items())
-    return f'<p class="note">{html.escape(ctx.t("active_filters", filters=text))}</p>'
+    return f'<p class="note">{html_text(ctx.t("active_filters", filters=text))}</p>'
 
 
 def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
@@ -47,8 +47,8 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
     row = table[table["period"] == pd.Timestamp(month)].iloc[0]
     month_text = f"{month:%Y-%m}"
     rows = "".join(
-        f"<tr><td title='{html.escape(help_text(k.key, lang))}'>{html.escape(metric_label(k.key, lang))}</td>"
-        f"<td>{html.escape(format_value(row[k.key], k.kind, lang, currency))}</td>"
+        f"<tr><td title='{html_text(help_text(k.key, lang))}'>{html_text(metric_label(k.key, lang))}</td>"
+        f"<td>{html_text(format_value(row[k.key], k.kind, lang, currency))}</td>"
         f"{_change_cell(row[k.key + '_mom'], k.kind, lang)}{_change_cell(row[k.key + '_yoy'], k.kind, lang)}</tr>"
         for k in KPIS
     )
@@ -75,16 +75,16 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
         figure.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
         for i, figure in enumerate(figures)
     )
-    title = html.escape(ctx.t("report_title", month=month_text))
+    title = html_text(ctx.t("report_title", month=month_text))
     filters_line = _filters_line(ctx)
     return f"""<!doctype html>
 <html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{title}</title>
 <style>{STYLE}</style></head><body>
 <h1>{title}</h1>
-<p class="note">{html.escape(ctx.t("store_version", version=ctx.version,
+<p class="note">{html_text(ctx.t("store_version", version=ctx.version,
     first=f"{ctx.facts['first_order']:%Y-%m-%d}", last=f"{ctx.facts['last_order']:%Y-%m-%d}"))}</p>
 {filters_line}
-<table><tr><th></th><th>{html.escape(month_text)}</th><th>{html.escape(ctx.t("vs_last_month"))}</th>
-<th>{html.escape(ctx.t("vs_last_year"))}</th></tr>{rows}</table>
+<table><tr><th></th><th>{html_text(month_text)}</th><th>{html_text(ctx.t("vs_last_month"))}</th>
+<th>{html_text(ctx.t("vs_last_year"))}</th></tr>{rows}</table>
 {charts_html}
 </body></html>"""

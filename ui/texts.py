@@ -28,7 +28,8 @@ def change_text(change, kind: str, ctx, versus: str, number_first: bool = False)
 
 
 def move_sentence(ctx, month: date) -> str:
-    """'Repurchase rate rose 2.1 points to 34.5%, driven by gold members.'"""
+    """'Repurchase rate rose 2.1 points to 34.5%, driven by gold members.' Plain text naming a segment from
+    the data: escape it where it is shown (ui.safe_text)."""
     move = data.biggest_move(ctx.root, ctx.version, month, ctx.filters)
     if move is None:
         return t("summary_flat", ctx.language)
