@@ -171,6 +171,7 @@ def test_an_upload_with_a_hostile_name_is_reported_as_text(monkeypatch, tmp_path
     app.run()
     app.get("file_uploader")[0].set_value((name, content, "text/csv"))
     app.run()
+    app.selectbox(key="upload_currency").set_value("EUR").run()  # the file states no currency
     app.button(key="import_button").click().run()
     assert not app.exception, [e.value for e in app.exception]
     bodies = markdown_bodies(app)
