@@ -21,6 +21,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import fixture
+from hostile import as_read
 from store import STORE_ENV, Store, clean_file_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +90,7 @@ def test_pseudonymised_uploads_leave_no_file_and_no_raw_contact_anywhere(tmp_pat
     # accepted
     app.get("file_uploader")[0].set_value(("orders.csv", ORDERS.encode(), "text/csv"))
     app.run()
+    app.selectbox(key="upload_currency").set_value("EUR").run()  # the file states no currency
     app.button(key="import_button").click().run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("Imported 3 orders from 5 rows" in s.value for s in app.success), [s.value for s in app.success]
@@ -112,6 +114,7 @@ def test_pseudonymised_uploads_leave_no_file_and_no_raw_contact_anywhere(tmp_pat
     monkeypatch.setattr(ingest, "import_file", crash)
     app.get("file_uploader")[0].set_value(("again.csv", ORDERS.encode(), "text/csv"))
     app.run()
+    app.selectbox(key="upload_currency").set_value("EUR").run()
     app.button(key="import_button").click().run()
     # the user sees a plain sentence (client.showErrorDetails = "none"); the traceback goes to the log
     assert app.exception and "importer crashed" not in app.exception[0].value
@@ -266,5 +269,5 @@ def test_uploaded_file_names_are_stored_logged_and_shown_clean(tmp_path, monkeyp
     [entry] = store.audit_log()
     assert batch["file"] == entry["file"] == expected and len(expected) == 120
     assert [p.name for p in (store.root / "batches" / batch["id"] / "original").iterdir()] == [expected]
-    shown = " ".join(m.value for m in app.markdown) + " ".join(s.value for s in app.success)
+    shown = " ".join(as_read(m.value) for m in [*app.markdown, *app.success])  # as the reader sees it
     assert expected in shown and "\u202e" not in shown
