@@ -27,7 +27,7 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     ],
     "order_ts": [
         "order date", "order_date", "order time", "order datetime", "created at", "created_at",
-        "invoicedate", "invoice date", "purchase date", "date", "timestamp",
+        "invoicedate", "invoice date", "purchase date", "order purchase timestamp", "date", "timestamp",
         "订单创建时间", "下单时间", "创建时间", "订单时间", "订单日期", "付款时间", "支付时间", "日期",
     ],
     "amount": [
@@ -40,8 +40,8 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
         "status", "order status", "financial status", "payment status",
         "订单状态", "交易状态", "状态",
     ],
-    "line_amount": ["line total", "line amount", "item total", "小计", "商品金额"],
-    "quantity": ["quantity", "qty", "lineitem quantity", "数量", "购买数量", "商品数量"],
+    "line_amount": ["line total", "line amount", "item total", "gross amt", "gross amount", "小计", "商品金额"],
+    "quantity": ["quantity", "qty", "pcs", "lineitem quantity", "数量", "购买数量", "商品数量"],
     "unit_price": ["unit price", "unitprice", "price", "lineitem price", "单价", "商品单价", "价格"],
     "sku": ["sku", "stockcode", "stock code", "product id", "item id", "lineitem sku",
             "商品编码", "商家编码", "商品id", "货号"],
