@@ -61,13 +61,22 @@ create or replace temp macro currency_marker(v) as
         when regexp_matches(upper(v), '(USD|\$)') then 'USD'
     end;
 
-create or replace temp macro date_text(v) as
+-- a two-digit year after day and month (2/20/11, 04-30-22, 20.02.11) gets its century: 00-69 are
+-- 2000-2069 and 70-99 are 1970-1999 (no order is older than 1970: EARLIEST_ORDER), so the file's own
+-- day/month forms then read it; a four-digit year, or any other shape, is left as it is
+-- (`v` written once: a macro's argument is evaluated wherever it appears; '\120\2' is group 1, 20, group 2)
+create or replace temp macro four_digit_year(v) as
     regexp_replace(
+        regexp_replace(v, '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([0-6]\d(?:\s|$))', '\120\2'),
+        '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([7-9]\d(?:\s|$))', '\119\2');
+
+create or replace temp macro date_text(v) as
+    four_digit_year(regexp_replace(
         regexp_replace(
             replace(replace(replace(clean_text(v), '年', '-'), '月', '-'), '日', ''),
             '(\d)T(\d)', '\1 \2'),
         -- a time zone after the time is dropped (times are kept as exported), never the year of 31-01-2024
-        '(:\d{2}(?:\.\d+)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '\1');
+        '(:\d{2}(?:\.\d+)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '\1'));
 
 create or replace temp macro status_word(v) as
     lower(regexp_replace(clean_text(v), '[\s_\-]+', ' ', 'g'));
@@ -110,6 +119,9 @@ ROW_CHECKS = [
     ("zero_amount", "amount", "amount = 0 and coalesce(status, 'valid') = 'valid' and not $line_level",
      "amount_text", "order amount is zero", "warning"),
 ]
+# %Y also reads a two-digit year (12-11-22 10:00:05 as the year 12): below this, a date that fits the
+# ISO form is read through date_text instead, which gives a two-digit year its century
+FOUR_DIGIT_YEARS = "timestamp '1000-01-01'"
 EARLIEST_ORDER = datetime(1970, 1, 1)  # an earlier order date is a misread date (or year 1 from a broken export)
 MAX_VALUE_CHARS = 1_000  # a longer value in a mapped column rejects its row (no real id or name is that long)
 ISSUE_VALUE_CHARS = 200  # values quoted in the issue list are cut to this length
@@ -138,7 +150,7 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
         -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up
         with texts as (
             select clean_text({_field(mapping, 'order_ts')}) as v from raw
-            where try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') is null
+            where not coalesce(try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') >= {FOUR_DIGIT_YEARS}, false)
         ),
 
         -- only a date starting with a 1- or 2-digit number can be day- or month-first
@@ -202,7 +214,7 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 clean_text({_field(mapping, 'order_ts')}) as ts_text,
                 -- the common ISO form first, without the clean-up (2 s of 3 at 10M rows); the same result
                 case
-                    when try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') is not null
+                    when try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') >= {FOUR_DIGIT_YEARS}
                         then try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}')
                     else try_strptime(date_text({_field(mapping, 'order_ts')}), $formats)
                 end as order_ts,

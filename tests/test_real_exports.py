@@ -220,8 +220,6 @@ def test_uci_r_sample_is_read_with_its_semicolons(store):
     assert report.rows_read == uci_expected()["records"] == 2000
 
 
-@pytest.mark.xfail(strict=True, reason="bug: two-digit years (2/20/11 11:39) are read as year 11 and "
-                                       "rejected as too_old_date (1,046 of 2,000 lines)")
 def test_uci_r_sample_every_line_in_its_invoice(store):
     expected = uci_expected()
     report = import_file(REAL / UCI, store)
@@ -339,8 +337,6 @@ def test_etsy_2023_tab_separated_download(store):
     assert len(stored_orders(store)) == 1605
 
 
-@pytest.mark.xfail(strict=True, reason="bug: two-digit years (07/16/22) read as year 22: every row rejected "
-                                       "as too_old_date and the file refused")
 def test_etsy_2022_download_with_two_digit_years(store):
     _check_etsy(store, *ETSY_FILES[1])
 
