@@ -231,8 +231,6 @@ def test_uci_r_sample_every_line_in_its_invoice(store):
     assert valid_revenue(orders) == sum(expected["amounts"].values())
 
 
-@pytest.mark.xfail(strict=True, reason="bug: R's missing-value marker 'NA' is stored as a customer id "
-                                       "(one customer 'NA' with hundreds of orders) instead of a guest")
 def test_uci_r_sample_na_is_not_a_customer(store):
     import_file(REAL / UCI, store)
     customers = identified_customers(stored_orders(store))
