@@ -108,7 +108,9 @@ ROW_CHECKS = [
     ("future_date", "order_ts", "order_ts > $latest_allowed", "ts_text", "date is in the future", "rejected"),
     ("too_old_date", "order_ts", "order_ts < $earliest_allowed", "ts_text",
      "date before 1970, which no order export has; check the date format", "rejected"),
-    ("missing_amount", "amount", "amount_text is null and not $line_level", "null", "missing amount", "rejected"),
+    # a cancelled or refunded order needs no amount (Amazon leaves it empty on cancelled items): stored as 0
+    ("missing_amount", "amount", "amount_text is null and not $line_level and coalesce(status, 'valid') = 'valid'",
+     "null", "missing amount", "rejected"),
     ("bad_amount", "amount", "amount_text is not null and amount is null", "amount_text",
      "amount is not a number", "rejected"),
     ("negative_amount", "amount", "amount - coalesce(refunded_amount, 0) < 0 and coalesce(status, 'valid') = 'valid'",
@@ -396,7 +398,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
                 order_id,
                 case
                     when order_ts is null then 'missing_date'
-                    when order_amount is null then 'missing_amount'
+                    when order_amount is null and order_status = 'valid' then 'missing_amount'
                     when order_amount < 0 and order_status = 'valid' then 'negative_amount'
                 end as code,
             from per_order
@@ -450,7 +452,7 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
                 order_id,
                 {_first('customer_id')} as customer_id,
                 min(order_ts) as order_ts,
-                {_order_amount(mapping)} as amount,
+                coalesce({_order_amount(mapping)}, 0) as amount,  -- no amount: a cancellation, checked above
                 coalesce({_first('status')}, 'valid') as status,
                 {dims},
                 {_first('currency')} as currency,
@@ -461,7 +463,7 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
     else:  # one row per order already: duplicates were dropped or rejected
         rows = """
             select * replace (
-                amount - coalesce(refunded_amount, 0) as amount,
+                coalesce(amount - coalesce(refunded_amount, 0), 0) as amount,  -- no amount: not valid, checked above
                 coalesce(status, 'valid') as status
             ), _row as source_row
             from accepted

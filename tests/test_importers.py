@@ -386,6 +386,44 @@ def test_order_level_missing_values_and_zero_amount(store, tmp_path):
     assert sorted(stored_orders(store)) == ["O3"]
 
 
+def test_cancelled_or_refunded_orders_need_no_amount(store, tmp_path):
+    """An order that is not valid may leave its amount empty (Amazon does on cancelled items): it is
+    kept as a cancellation (or refund) of amount 0; a valid order without an amount is still rejected."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,amount,status\n"
+        "C1,c1,2024-01-01,,cancelled\n"    # row 2: kept, cancelled, 0
+        "C2,c1,2024-01-02,,refunded\n"     # row 3: kept, refunded, 0
+        "C3,c2,2024-01-03,,paid\n"         # row 4: valid without amount: rejected
+        "C4,c2,2024-01-04,,\n"             # row 5: no status = valid: rejected
+        "C5,c2,2024-01-05,12.50,cancelled\n"
+        "C6,c3,2024-01-06,7,paid\n"
+    )
+    report = import_file(path, store)
+    assert {(i["row"], i["code"]) for i in report.issues} == {(4, "missing_amount"), (5, "missing_amount")}
+    orders = stored_orders(store)
+    assert sorted(orders) == ["C1", "C2", "C5", "C6"]
+    assert (orders["C1"]["status"], orders["C1"]["amount"]) == ("cancelled", Decimal("0"))
+    assert (orders["C2"]["status"], orders["C2"]["amount"]) == ("refunded", Decimal("0"))
+    assert (orders["C5"]["status"], orders["C5"]["amount"]) == ("cancelled", Decimal("12.50"))
+
+    lines = tmp_path / "lines.csv"
+    lines.write_text(
+        "order_id,order_date,sku,line_amount,status\n"
+        "L1,2024-02-01,A,,Cancelled\n"     # rows 2-3: every item cancelled, no amount: kept, 0
+        "L1,2024-02-01,B,,Cancelled\n"
+        "L2,2024-02-02,A,,Shipped\n"       # row 4: a shipped item without amount: rejected
+        "L3,2024-02-03,A,5.00,Shipped\n"   # rows 5-6: a sale with one item cancelled: 5.00
+        "L3,2024-02-03,B,,Cancelled\n"
+    )
+    other = store.__class__(tmp_path / "other")
+    report = import_file(lines, other)
+    assert {(i["row"], i["code"]) for i in report.issues} == {(4, "missing_amount")}
+    orders = stored_orders(other)
+    assert sorted(orders) == ["L1", "L3"]
+    assert (orders["L1"]["status"], orders["L1"]["amount"]) == ("cancelled", Decimal("0"))
+    assert (orders["L3"]["status"], orders["L3"]["amount"]) == ("valid", Decimal("5.00"))
+
 def test_assignments_import_and_errors(store, tmp_path):
     from ingest.assignments import import_assignments
 
