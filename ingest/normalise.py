@@ -36,6 +36,11 @@ create or replace temp macro clean_id(v) as
         else clean_text(v)
     end;
 
+-- a member tier keeps `none` (any case) as written: the word for non-members (metrics' NON_MEMBER_TIERS,
+-- the demo data); an empty tier counts as a non-member too
+create or replace temp macro clean_tier(v) as
+    case when lower(clean_text(v)) = 'none' then clean_text(v) else clean_id(v) end;
+
 create or replace temp macro clean_customer(v) as
     case
         when regexp_full_match(clean_id(v), '\d+\.0+') then regexp_replace(clean_id(v), '\.0+$', '')
@@ -207,7 +212,8 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
     con.execute("create or replace temp table status_words (word varchar, status varchar)")
     con.executemany("insert into status_words values (?, ?)", list(words.items()))
     prefix = mapping.preset.cancelled_order_id_prefix if mapping.preset else None
-    dims = ",\n".join(f"clean_id({_field(mapping, d)}) as {d}" for d in schema.DIMENSIONS)
+    dims = ",\n".join(f"{'clean_tier' if d == 'member_tier' else 'clean_id'}({_field(mapping, d)}) as {d}"
+                      for d in schema.DIMENSIONS)
     long_params = {}
     long_cases = []
     for index, (field, header) in enumerate(mapping.columns.items()):

@@ -348,20 +348,21 @@ def test_line_level_problems_reject_the_whole_order(store, tmp_path):
 
 def test_missing_value_markers_are_no_customer_or_dimension(store, tmp_path):
     """R / pandas / Excel write NA, N/A, NaN, null, None, #N/A or - for a missing value: a whole value
-    in any case is empty (a guest order, no region); a real value that merely contains one is kept."""
+    in any case is empty (a guest order, no region); a real value that merely contains one is kept. A member
+    tier keeps `none`: the word for non-members."""
     path = tmp_path / "r_export.csv"
     path.write_text(
-        "order_id,customer_id,order_date,amount,region\n"
-        "A1,NA,2024-01-01,10,N/A\n"
-        "A2, na ,2024-01-02,10,-\n"
-        "A3,NaN,2024-01-03,10,None\n"
-        "A4,null,2024-01-04,10,NULL\n"
-        "A5,#N/A,2024-01-05,10,nan\n"
-        "A6,-,2024-01-06,10,\n"
-        "A7,None,2024-01-07,10,East\n"
-        "A8,Nadia,2024-01-08,10,NA North\n"
-        "A9,--,2024-01-09,10,N/A-1\n"
-        "NA,c1,2024-01-10,10,East\n"
+        "order_id,customer_id,order_date,amount,region,member_tier\n"
+        "A1,NA,2024-01-01,10,N/A,NA\n"
+        "A2, na ,2024-01-02,10,-,None\n"
+        "A3,NaN,2024-01-03,10,None,none\n"
+        "A4,null,2024-01-04,10,NULL,#N/A\n"
+        "A5,#N/A,2024-01-05,10,nan,gold\n"
+        "A6,-,2024-01-06,10,,\n"
+        "A7,None,2024-01-07,10,East,-\n"
+        "A8,Nadia,2024-01-08,10,NA North,\n"
+        "A9,--,2024-01-09,10,N/A-1,\n"
+        "NA,c1,2024-01-10,10,East,\n"
     )
     report = import_file(path, store)
     assert {(i["row"], i["code"]) for i in report.issues if i["severity"] == "rejected"} == {(11, "missing_order_id")}
@@ -371,6 +372,7 @@ def test_missing_value_markers_are_no_customer_or_dimension(store, tmp_path):
     assert report.guest_orders == 7
     assert orders["A8"]["customer_id"] == "Nadia" and orders["A9"]["customer_id"] == "--"
     assert [orders[f"A{i}"]["region"] for i in range(1, 10)] == [None] * 6 + ["East", "NA North", "N/A-1"]
+    assert [orders[f"A{i}"]["member_tier"] for i in range(1, 8)] == [None, "None", "none", None, "gold", None, None]
 
 def test_order_level_missing_values_and_zero_amount(store, tmp_path):
     path = tmp_path / "orders.csv"
