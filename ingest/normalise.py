@@ -28,24 +28,26 @@ create or replace temp macro clean_text(v) as
     ), '');
 
 -- R's, pandas' and Excel's missing-value markers, as a whole value in any case, are no id or dimension
--- value: NA in a customer column is a guest order, not a customer called "NA" (docs/importing.md)
+-- value: NA in a customer column is a guest order, not a customer called "NA" (docs/importing.md).
+-- Only values of up to 1,000 characters are looked at (MAX_VALUE_CHARS: a longer one rejects its row),
+-- so a huge value is cleaned once, not once per branch
+create or replace temp macro missing_marker(v) as
+    length(v) <= 1000 and upper(clean_text(v)) in ('NA', 'N/A', 'NAN', 'NULL', 'NONE', '#N/A', '-');
+
 create or replace temp macro clean_id(v) as
-    case
-        when length(clean_text(v)) <= 4 and upper(clean_text(v)) in ('NA', 'N/A', 'NAN', 'NULL', 'NONE', '#N/A', '-')
-            then null
-        else clean_text(v)
-    end;
+    case when missing_marker(v) then null else clean_text(v) end;
 
 -- a member tier keeps `none` (any case) as written: the word for non-members (metrics' NON_MEMBER_TIERS,
 -- the demo data); an empty tier counts as a non-member too
 create or replace temp macro clean_tier(v) as
-    case when lower(clean_text(v)) = 'none' then clean_text(v) else clean_id(v) end;
+    case when missing_marker(v) and lower(clean_text(v)) <> 'none' then null else clean_text(v) end;
 
 create or replace temp macro clean_customer(v) as
     case
-        when regexp_full_match(clean_id(v), '\d+\.0+') then regexp_replace(clean_id(v), '\.0+$', '')
-        when contains(clean_id(v), '@') then lower(clean_id(v))
-        else clean_id(v)
+        when missing_marker(v) then null
+        when regexp_full_match(clean_text(v), '\d+\.0+') then regexp_replace(clean_text(v), '\.0+$', '')
+        when contains(clean_text(v), '@') then lower(clean_text(v))
+        else clean_text(v)
     end;
 
 create or replace temp macro money_text(v) as
