@@ -27,8 +27,24 @@ create or replace temp macro clean_text(v) as
         end
     ), '');
 
+-- R's, pandas' and Excel's missing-value markers, as a whole value in any case, are no id or dimension
+-- value: NA in a customer column is a guest order, not a customer called "NA" (docs/importing.md).
+-- Only values of up to 1,000 characters are looked at (MAX_VALUE_CHARS: a longer one rejects its row),
+-- so a huge value is cleaned once, not once per branch
+create or replace temp macro missing_marker(v) as
+    length(v) <= 1000 and upper(clean_text(v)) in ('NA', 'N/A', 'NAN', 'NULL', 'NONE', '#N/A', '-');
+
+create or replace temp macro clean_id(v) as
+    case when missing_marker(v) then null else clean_text(v) end;
+
+-- a member tier keeps `none` (any case) as written: the word for non-members (metrics' NON_MEMBER_TIERS,
+-- the demo data); an empty tier counts as a non-member too
+create or replace temp macro clean_tier(v) as
+    case when missing_marker(v) and lower(clean_text(v)) <> 'none' then null else clean_text(v) end;
+
 create or replace temp macro clean_customer(v) as
     case
+        when missing_marker(v) then null
         when regexp_full_match(clean_text(v), '\d+\.0+') then regexp_replace(clean_text(v), '\.0+$', '')
         when contains(clean_text(v), '@') then lower(clean_text(v))
         else clean_text(v)
@@ -61,13 +77,22 @@ create or replace temp macro currency_marker(v) as
         when regexp_matches(upper(v), '(USD|\$)') then 'USD'
     end;
 
-create or replace temp macro date_text(v) as
+-- a two-digit year after day and month (2/20/11, 04-30-22, 20.02.11) gets its century: 00-69 are
+-- 2000-2069 and 70-99 are 1970-1999 (no order is older than 1970: EARLIEST_ORDER), so the file's own
+-- day/month forms then read it; a four-digit year, or any other shape, is left as it is
+-- (`v` written once: a macro's argument is evaluated wherever it appears; '\120\2' is group 1, 20, group 2)
+create or replace temp macro four_digit_year(v) as
     regexp_replace(
+        regexp_replace(v, '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([0-6]\d(?:\s|$))', '\120\2'),
+        '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([7-9]\d(?:\s|$))', '\119\2');
+
+create or replace temp macro date_text(v) as
+    four_digit_year(regexp_replace(
         regexp_replace(
             replace(replace(replace(clean_text(v), '年', '-'), '月', '-'), '日', ''),
             '(\d)T(\d)', '\1 \2'),
         -- a time zone after the time is dropped (times are kept as exported), never the year of 31-01-2024
-        '(:\d{2}(?:\.\d+)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '\1');
+        '(:\d{2}(?:\.\d+)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '\1'));
 
 create or replace temp macro status_word(v) as
     lower(regexp_replace(clean_text(v), '[\s_\-]+', ' ', 'g'));
@@ -90,7 +115,9 @@ ROW_CHECKS = [
     ("future_date", "order_ts", "order_ts > $latest_allowed", "ts_text", "date is in the future", "rejected"),
     ("too_old_date", "order_ts", "order_ts < $earliest_allowed", "ts_text",
      "date before 1970, which no order export has; check the date format", "rejected"),
-    ("missing_amount", "amount", "amount_text is null and not $line_level", "null", "missing amount", "rejected"),
+    # a cancelled or refunded order needs no amount (Amazon leaves it empty on cancelled items): stored as 0
+    ("missing_amount", "amount", "amount_text is null and not $line_level and coalesce(status, 'valid') = 'valid'",
+     "null", "missing amount", "rejected"),
     ("bad_amount", "amount", "amount_text is not null and amount is null", "amount_text",
      "amount is not a number", "rejected"),
     ("negative_amount", "amount",
@@ -116,6 +143,9 @@ ROW_CHECKS = [
     ("zero_amount", "amount", "amount = 0 and coalesce(status, 'valid') = 'valid' and not $line_level",
      "amount_text", "order amount is zero", "warning"),
 ]
+# %Y also reads a two-digit year (12-11-22 10:00:05 as the year 12): below this, a date that fits the
+# ISO form is read through date_text instead, which gives a two-digit year its century
+FOUR_DIGIT_YEARS = "timestamp '1000-01-01'"
 EARLIEST_ORDER = datetime(1970, 1, 1)  # an earlier order date is a misread date (or year 1 from a broken export)
 MAX_VALUE_CHARS = 1_000  # a longer value in a mapped column rejects its row (no real id or name is that long)
 ISSUE_VALUE_CHARS = 200  # values quoted in the issue list are cut to this length
@@ -154,7 +184,7 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
         -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up
         with texts as (
             select clean_text({_field(mapping, 'order_ts')}) as v from raw
-            where try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') is null
+            where not coalesce(try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') >= {FOUR_DIGIT_YEARS}, false)
         ),
 
         -- only a date starting with a 1- or 2-digit number can be day- or month-first
@@ -223,7 +253,7 @@ def main_currency(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def _region(mapping: Mapping) -> str:
     """SQL for the region: the column as it is, or an address's first part (its province)."""
-    region = f"clean_text({_field(mapping, 'region')})"
+    region = f"clean_id({_field(mapping, 'region')})"
     if mapping.preset and mapping.preset.region_first_part:
         # 浙江省 杭州市 西湖区 ... -> 浙江省 (ASCII or ideographic spaces between the parts)
         return f"nullif(split_part(regexp_replace({region}, '[\\s\\x{{3000}}]+', ' ', 'g'), ' ', 1), '')"
@@ -243,7 +273,8 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
     con.executemany("insert into status_words values (?, ?)", list(words.items()))
     prefix = mapping.preset.cancelled_order_id_prefix if mapping.preset else None
     dims = ",\n".join(
-        f"{_region(mapping)} as region" if d == "region" else f"clean_text({_field(mapping, d)}) as {d}"
+        f"{_region(mapping)} as region" if d == "region"
+        else f"{'clean_tier' if d == 'member_tier' else 'clean_id'}({_field(mapping, d)}) as {d}"
         for d in schema.DIMENSIONS
     )
     paid_rule = "paid_at" in mapping.columns and not mapping.is_line_level
@@ -259,12 +290,12 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
         with typed as (
             select
                 rowid + $first_data_row as _row,
-                clean_text({_field(mapping, 'order_id')}) as order_id,
+                clean_id({_field(mapping, 'order_id')}) as order_id,
                 clean_customer({_field(mapping, 'customer_id')}) as customer_id,
                 clean_text({_field(mapping, 'order_ts')}) as ts_text,
                 -- the common ISO form first, without the clean-up (2 s of 3 at 10M rows); the same result
                 case
-                    when try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') is not null
+                    when try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') >= {FOUR_DIGIT_YEARS}
                         then try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}')
                     else try_strptime(date_text({_field(mapping, 'order_ts')}), $formats)
                 end as order_ts,
@@ -278,7 +309,7 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 parse_number({_field(mapping, 'quantity')}) as quantity,
                 clean_text({_field(mapping, 'unit_price')}) as unit_price_text,
                 parse_number({_field(mapping, 'unit_price')}) as unit_price,
-                clean_text({_field(mapping, 'sku')}) as sku,
+                clean_id({_field(mapping, 'sku')}) as sku,
                 clean_text({_field(mapping, 'status')}) as status_text,
                 status_word({_field(mapping, 'status')}) as status_key,
                 clean_text({_field(mapping, 'cancelled_at')}) as cancelled_at,
@@ -452,7 +483,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str
                 order_amount,
                 case
                     when order_ts is null then 'missing_date'
-                    when order_amount is null then 'missing_amount'
+                    when order_amount is null and order_status = 'valid' then 'missing_amount'
                     when order_amount < 0 and order_status = 'valid' then 'negative_amount'
                 end as code,
             from per_order
@@ -508,7 +539,7 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
                 order_id,
                 {_first('customer_id')} as customer_id,
                 min(order_ts) as order_ts,
-                {_order_amount(mapping, refunds)} as amount,
+                coalesce({_order_amount(mapping, refunds)}, 0) as amount,  -- no amount: a cancellation, checked above
                 coalesce({_first('status')}, 'valid') as status,
                 {dims},
                 {_first('currency')} as currency,
@@ -519,7 +550,7 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
     else:  # one row per order already: duplicates were dropped or rejected
         rows = """
             select * replace (
-                net_amount as amount,
+                coalesce(net_amount, 0) as amount,  -- no amount: not valid, checked above
                 coalesce(status, 'valid') as status
             ), _row as source_row
             from accepted

@@ -242,6 +242,86 @@ def test_local_date_forms_tried_first_read_every_date_as_before(local):
     assert accepted > 100  # the grid holds plenty of real dates
 
 
+@pytest.mark.parametrize(
+    ("dates", "order", "expected"),
+    [
+        # UCI as re-saved by R: four- and two-digit years in one file
+        (["2/20/11 11:39", "12/06/2010 10:08"], "month/day/year", "2011-02-20 11:39"),
+        (["04-30-22", "12-31-21"], "month/day/year", "2022-04-30"),  # Amazon Seller Central
+        (["07/16/22 9:05 PM", "1/2/23"], "month/day/year", "2022-07-16 21:05"),
+        (["20/02/11", "01/03/11 10:00"], "day/month/year", "2011-02-20"),
+        (["20.02.11 10:00:05", "1.3.2011"], "day/month/year", "2011-02-20 10:00:05"),
+        # fits the ISO form as the year 12 (12-11-22 10:00:05): read as day-month-year, like the rest
+        (["12-11-22 10:00:05", "13-11-22 10:00:05"], "day/month/year", "2022-11-12 10:00:05"),
+    ],
+)
+def test_two_digit_years_are_read_in_the_files_day_month_order(store, tmp_path, dates, order, expected):
+    path = tmp_path / "dates.csv"
+    path.write_text("order_id,order_date,amount\n" + "".join(f"o{i},{d},1\n" for i, d in enumerate(dates)))
+    report = import_file(path, store)
+    assert report.rows_rejected == 0, report.issues
+    assert report.date_order == order
+    assert stored_orders(store)["o0"]["order_ts"] == pd.Timestamp(expected)
+
+
+def test_two_digit_year_century(store, tmp_path):
+    """00-69 are 2000-2069, 70-99 are 1970-1999 (docs/importing.md): 12/31/69 is in the future."""
+    path = tmp_path / "dates.csv"
+    path.write_text("order_id,order_date,amount\nA,1/1/00,1\nB,12/31/69,1\nC,1/1/70,1\nD,12/31/99 23:59,1\n")
+    report = import_file(path, store)
+    assert {(i["row"], i["code"]) for i in report.issues} == {(3, "future_date")}
+    orders = stored_orders(store)
+    assert orders["A"]["order_ts"] == pd.Timestamp("2000-01-01")
+    assert orders["C"]["order_ts"] == pd.Timestamp("1970-01-01")
+    assert orders["D"]["order_ts"] == pd.Timestamp("1999-12-31 23:59")
+
+
+@pytest.mark.parametrize("local", ["MONTH_FIRST", "DAY_FIRST"])
+def test_two_digit_years_change_no_date_read_before(local):
+    """On a grid of 3,072 date texts: every date accepted before two-digit years were read reads the
+    same; the dates that now read differently are exactly those with a two-digit year after day and
+    month, and each reads as the date worked out here with datetime and the century rule."""
+    import itertools
+    import re
+    from datetime import datetime
+
+    import duckdb
+
+    from ingest import normalise
+
+    formats = getattr(normalise, local) + normalise.ISO_FORMATS
+    parts = ["1", "09", "12", "13", "31", "2011", "11", "1999"]
+    times = {"": "", " 10:00": " %H:%M", " 10:00:05": " %H:%M:%S"}
+    texts = [f"{a}{sep}{b}{sep}{c}{time}" for a, b, c in itertools.product(parts, repeat=3)
+             for sep in "/-." for time in times]
+    con = duckdb.connect()
+    con.execute(normalise.MACROS)
+    query = "select v, try_strptime(date_text(v), $formats) from unnest($texts) as t(v)"
+    now = dict(con.execute(query, {"texts": texts, "formats": formats}).fetchall())
+    con.execute("create or replace temp macro four_digit_year(v) as v")  # date_text as it was before
+    before = dict(con.execute(query, {"texts": texts, "formats": formats}).fetchall())
+
+    two_digit_year = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{2})( .*)?")
+    changed = 0
+    for text in texts:
+        if before[text] is not None and before[text].year >= 1970:
+            assert now[text] == before[text], text
+        if now[text] == before[text]:
+            continue
+        changed += 1
+        first, sep, second, year, time = two_digit_year.fullmatch(text).groups()
+        month, day = (first, second) if local == "MONTH_FIRST" else (second, first)
+        full_year = 2000 + int(year) if int(year) < 70 else 1900 + int(year)
+        try:
+            expected = datetime.strptime(f"{full_year}-{month}-{day}{time or ''}", "%Y-%m-%d" + times[time or ""])
+        except ValueError:  # no such day or month: still unreadable
+            expected = None
+        if local == "MONTH_FIRST" and sep == ".":  # 1.2.11 is only ever day.month.year
+            expected = None
+        assert now[text] == expected, text
+    assert changed > 100  # the grid holds plenty of two-digit years
+
+
 def test_line_level_problems_reject_the_whole_order(store, tmp_path):
     path = tmp_path / "lines.csv"
     path.write_text(
@@ -267,6 +347,34 @@ def test_line_level_problems_reject_the_whole_order(store, tmp_path):
     assert con.sql("select count(*) from order_lines where order_id = 'L1'").fetchall() == [(2,)]
 
 
+def test_missing_value_markers_are_no_customer_or_dimension(store, tmp_path):
+    """R / pandas / Excel write NA, N/A, NaN, null, None, #N/A or - for a missing value: a whole value
+    in any case is empty (a guest order, no region); a real value that merely contains one is kept. A member
+    tier keeps `none`: the word for non-members."""
+    path = tmp_path / "r_export.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,amount,region,member_tier\n"
+        "A1,NA,2024-01-01,10,N/A,NA\n"
+        "A2, na ,2024-01-02,10,-,None\n"
+        "A3,NaN,2024-01-03,10,None,none\n"
+        "A4,null,2024-01-04,10,NULL,#N/A\n"
+        "A5,#N/A,2024-01-05,10,nan,gold\n"
+        "A6,-,2024-01-06,10,,\n"
+        "A7,None,2024-01-07,10,East,-\n"
+        "A8,Nadia,2024-01-08,10,NA North,\n"
+        "A9,--,2024-01-09,10,N/A-1,\n"
+        "NA,c1,2024-01-10,10,East,\n"
+    )
+    report = import_file(path, store)
+    assert {(i["row"], i["code"]) for i in report.issues if i["severity"] == "rejected"} == {(11, "missing_order_id")}
+    orders = stored_orders(store)
+    assert sorted(orders) == [f"A{i}" for i in range(1, 10)]
+    assert [o for o, v in orders.items() if v["customer_id"] is None] == [f"A{i}" for i in range(1, 8)]
+    assert report.guest_orders == 7
+    assert orders["A8"]["customer_id"] == "Nadia" and orders["A9"]["customer_id"] == "--"
+    assert [orders[f"A{i}"]["region"] for i in range(1, 10)] == [None] * 6 + ["East", "NA North", "N/A-1"]
+    assert [orders[f"A{i}"]["member_tier"] for i in range(1, 8)] == [None, "None", "none", None, "gold", None, None]
+
 def test_order_level_missing_values_and_zero_amount(store, tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(
@@ -280,6 +388,44 @@ def test_order_level_missing_values_and_zero_amount(store, tmp_path):
     assert issues == {(2, "missing_date"): "rejected", (3, "missing_amount"): "rejected", (4, "zero_amount"): "warning"}
     assert sorted(stored_orders(store)) == ["O3"]
 
+
+def test_cancelled_or_refunded_orders_need_no_amount(store, tmp_path):
+    """An order that is not valid may leave its amount empty (Amazon does on cancelled items): it is
+    kept as a cancellation (or refund) of amount 0; a valid order without an amount is still rejected."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,amount,status\n"
+        "C1,c1,2024-01-01,,cancelled\n"    # row 2: kept, cancelled, 0
+        "C2,c1,2024-01-02,,refunded\n"     # row 3: kept, refunded, 0
+        "C3,c2,2024-01-03,,paid\n"         # row 4: valid without amount: rejected
+        "C4,c2,2024-01-04,,\n"             # row 5: no status = valid: rejected
+        "C5,c2,2024-01-05,12.50,cancelled\n"
+        "C6,c3,2024-01-06,7,paid\n"
+    )
+    report = import_file(path, store)
+    assert {(i["row"], i["code"]) for i in report.issues} == {(4, "missing_amount"), (5, "missing_amount")}
+    orders = stored_orders(store)
+    assert sorted(orders) == ["C1", "C2", "C5", "C6"]
+    assert (orders["C1"]["status"], orders["C1"]["amount"]) == ("cancelled", Decimal("0"))
+    assert (orders["C2"]["status"], orders["C2"]["amount"]) == ("refunded", Decimal("0"))
+    assert (orders["C5"]["status"], orders["C5"]["amount"]) == ("cancelled", Decimal("12.50"))
+
+    lines = tmp_path / "lines.csv"
+    lines.write_text(
+        "order_id,order_date,sku,line_amount,status\n"
+        "L1,2024-02-01,A,,Cancelled\n"     # rows 2-3: every item cancelled, no amount: kept, 0
+        "L1,2024-02-01,B,,Cancelled\n"
+        "L2,2024-02-02,A,,Shipped\n"       # row 4: a shipped item without amount: rejected
+        "L3,2024-02-03,A,5.00,Shipped\n"   # rows 5-6: a sale with one item cancelled: 5.00
+        "L3,2024-02-03,B,,Cancelled\n"
+    )
+    other = store.__class__(tmp_path / "other")
+    report = import_file(lines, other)
+    assert {(i["row"], i["code"]) for i in report.issues} == {(4, "missing_amount")}
+    orders = stored_orders(other)
+    assert sorted(orders) == ["L1", "L3"]
+    assert (orders["L1"]["status"], orders["L1"]["amount"]) == ("cancelled", Decimal("0"))
+    assert (orders["L3"]["status"], orders["L3"]["amount"]) == ("valid", Decimal("5.00"))
 
 def test_assignments_import_and_errors(store, tmp_path):
     from ingest.assignments import import_assignments
