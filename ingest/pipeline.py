@@ -27,6 +27,7 @@ from ingest.normalise import (
     main_currency,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
+from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows
 from store import Store, sql_path
 
 Progress = Callable[[float, str], None]
@@ -58,6 +59,24 @@ class ImportReport:
     batch_id: str | None = None
     seconds: float = 0.0
     pseudonymised: bool = False
+    # every record accounted for: records_in_file = accepted + rejected + folded + skipped
+    records_in_file: int = 0
+    records_counted_by: str | None = None
+    records_accepted: int = 0
+    records_rejected: int = 0
+    records_folded: int = 0
+    records_skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+
+    def add_account(self, result: RecordAccount) -> None:
+        """Copy the record equation's parts into the report."""
+        self.records_in_file = result.records_in_file
+        self.records_counted_by = result.counted_by
+        self.records_accepted = result.accepted
+        self.records_rejected = result.rejected
+        self.records_folded = result.folded
+        self.records_skipped = result.skipped
+        self.skipped_reasons = dict(result.skipped_reasons)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,6 +148,7 @@ def import_file(
                     f"{path.name}: no column found for {', '.join(missing)}; choose a preset or map "
                     "the columns (Data page, or --preset on the command line) and upload it again."
                 )
+            skipped = mark_skipped_rows(con, raw, mapping)
             progress(0.25, "checking values")
             formats, date_order = choose_date_order(con, mapping)
             build_parsed(con, mapping, raw.first_data_row, formats)
@@ -137,9 +157,12 @@ def import_file(
             if key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
             build_issues(con, mapping, settings, now + timedelta(days=1))
+            add_skipped_issues(con, raw, mapping)
             progress(0.5, "building orders")
             build_orders(con, mapping, staging.table_path)
+            progress(0.55, "accounting for every record")
             report = _report(con, path, raw, mapping, settings)
+            report.add_account(account(con, path, raw, skipped))  # refuses when records went missing
             report.pseudonymised = bool(key)
             if report.orders_accepted == 0:
                 top = max(report.issue_counts, key=report.issue_counts.get, default="no usable rows")
@@ -167,6 +190,13 @@ def import_file(
             "first_order": report.first_order,
             "last_order": report.last_order,
             "pseudonym_key_id": key_id,
+            "records_in_file": report.records_in_file,
+            "records_counted_by": report.records_counted_by,
+            "records_accepted": report.records_accepted,
+            "records_rejected": report.records_rejected,
+            "records_folded": report.records_folded,
+            "records_skipped": report.records_skipped,
+            "skipped_reasons": report.skipped_reasons,
         }
         batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
     report.batch_id = batch["id"]
