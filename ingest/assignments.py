@@ -13,7 +13,7 @@ from ingest import privacy
 from ingest.mapping import normalise_header
 from ingest.normalise import ISO_FORMATS, MACROS, MONTH_FIRST, ISSUES_COLUMNS, _ident
 from ingest.readers import ImportRefused, load_raw
-from store import Store, schema, sql_path
+from store import Store, quiet_connect, schema, sql_path
 
 SYNONYMS = {
     "experiment": ["experiment", "experiment name", "test", "campaign", "实验", "实验名称", "活动"],
@@ -40,7 +40,7 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
     key = pseudonym_key or privacy.key_from_env()
     with store.staging() as staging:
         key_id = privacy.check_store(path.name, store.batches(), key)
-        con = duckdb.connect()
+        con = quiet_connect()
         try:
             con.execute(MACROS)
             raw = load_raw(con, path, staging.path)

@@ -28,7 +28,7 @@ from ingest.normalise import (
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
 from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows
-from store import Store, sql_path
+from store import Store, quiet_connect, sql_path
 
 Progress = Callable[[float, str], None]
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
@@ -92,7 +92,7 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
     Works in a private temporary folder: it neither waits for nor touches the store.
     """
     with tempfile.TemporaryDirectory(prefix="repurchase-preview-") as work:
-        con = duckdb.connect()
+        con = quiet_connect()
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
@@ -131,7 +131,7 @@ def import_file(
 
     with store.staging(on_wait=waiting) as staging:
         key_id = privacy.check_store(path.name, store.batches(), key)
-        con = duckdb.connect()  # in memory; spills to the staging folder past the limit
+        con = quiet_connect()  # in memory; spills to the staging folder past the limit
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")

@@ -146,7 +146,7 @@ def account(con: duckdb.DuckDBPyConnection, path: Path, raw: RawTable, skipped_i
     if counted is not None and counted.blank is not None:
         # blank lines as the independent count saw them: DuckDB drops empty lines, keeps ",,," rows
         skipped["blank_line"] = counted.blank
-    skipped = {reason: n for reason, n in skipped.items() if n}
+    skipped = {reason: skipped[reason] for reason in SKIP_REASONS if skipped.get(reason)}
     accepted, accepted_rows, duplicates, rejected = con.execute(
         """
         select

@@ -48,6 +48,16 @@ def safe_file_name(name: str) -> str:
     return name or "upload"
 
 
+def record_equation(parts: dict) -> str:
+    """records in the file = accepted + rejected + folded + skipped (with why), in the page's language."""
+    reasons = ctx.t("list_separator").join(ctx.t("skipped_item", count=f"{count:,}", reason=ctx.t(f"skip_{reason}"))
+                        for reason, count in parts.get("skipped_reasons", {}).items())
+    return ctx.t("record_equation", records=f"{parts['records_in_file']:,}", accepted=f"{parts['records_accepted']:,}",
+                 rejected=f"{parts['records_rejected']:,}", folded=f"{parts['records_folded']:,}",
+                 skipped=f"{parts['records_skipped']:,}",
+                 reasons=ctx.t("skipped_because", reasons=reasons) if reasons else "")
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def saved_upload(name: str, content: bytes) -> str:
     """Write the upload to a private temp folder once per file content and name; return its path."""
@@ -110,6 +120,7 @@ if uploaded is not None:
                                  rows=ctx.count(report.rows_read, "row"), file=report.file,
                                  rejected=ctx.count(report.rows_rejected, "row"),
                                  warnings=ctx.count(report.warnings, "warning")))
+                st.info(record_equation(report.to_dict()))
             else:
                 result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)
@@ -193,6 +204,8 @@ for batch in reversed(batches):
             f"{accepted:,} ✓ · {batch['rows_rejected']:,} ✗"
             + (f" · {batch['orders_superseded_by_newer']:,} replaced by newer uploads" if batch.get("orders_superseded_by_newer") else "")
         )
+        if "records_in_file" in batch:  # batches imported before the equation was recorded have none
+            info.caption(record_equation(batch))
         if user.can("remove") and action.button(ctx.t("remove"), key=f"remove_{batch['id']}"):
             st.session_state["confirm_remove"] = batch["id"]
         if st.session_state.get("confirm_remove") == batch["id"] and user.can("remove"):
