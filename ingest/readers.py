@@ -11,6 +11,7 @@ memory limit, made every later scan slower and sometimes failed to load at all.
 
 import codecs
 import csv
+import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,6 +57,9 @@ MAX_LINE_BYTES = 20_000_000  # one CSV line (record); a 10 MB field still fits
 CSV_BUFFER_BYTES = 32 << 20  # DuckDB's CSV reader buffer: at least the longest line allowed
 DELIMITERS = (",", ";", "\t", "|")  # tried in this order; a tie goes to the earlier one
 QUOTE = '"'  # exports quote with " and double it inside a quoted value (RFC 4180)
+CSV_ERROR_CAUSES = re.compile(  # fixed phrases of DuckDB's CSV errors, quoted in a refusal
+    r"Expected Number of Columns: \d{1,5} Found: \d{1,5}|Value with unterminated quote found\."
+    r"|Invalid unicode \(byte sequence mismatch\) detected\.|Maximum line size of \d{1,12} bytes exceeded")
 csv.field_size_limit(MAX_LINE_BYTES * 2)  # the csv module's default (128 KB) is below our own limit
 MAX_COLUMNS = 1_000
 # Hostile-file limits: a workbook is a zip file, and a zip bomb unpacks a small upload into
@@ -318,7 +322,10 @@ def _read_csv_to_raw(con, path: Path, readable: Path, delimiter: str, headers: l
             # quoted line breaks (notes, addresses) across the parallel reader's buffers: read in one go
             _write_raw(con, source + ", parallel = false)", work_dir, headers)
     except duckdb.Error as error:
-        first_line = " ".join(str(error).strip().splitlines()[:2])[:200]
+        # DuckDB's own words only: the record it quotes ("Original Line: ...") is the file's content
+        text = str(error).strip()
+        causes = [match.group(0) for match in CSV_ERROR_CAUSES.finditer(text[-2_000:])]
+        first_line = f"{text.splitlines()[0][:120]} {causes[-1] if causes else ''}".strip()
         raise ImportRefused(
             f"{path.name}: could not be read as CSV ({first_line}); check that it is a "
             "comma, semicolon or tab separated export and upload it again."

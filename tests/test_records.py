@@ -157,6 +157,21 @@ def test_ten_megabyte_value_is_rejected_in_any_mapped_column_and_the_rest_import
     assert equation(report) == (3, 2, 1, 0, 0, {})
 
 
+@pytest.mark.parametrize(("content", "cause"), [
+    ("order_id,order_date,amount\n1,2024-01-01,10,extra\n2,2024-01-02,20\n", "Expected Number of Columns: 3 Found: 4"),
+    ('order_id,order_date,amount\n1,2024-01-01,"10\n2,2024-01-02,20\n', "unterminated quote"),
+])
+def test_a_malformed_record_refuses_the_file_naming_the_line(store, tmp_path, content, cause):
+    """Never a row dropped or two rows merged in silence: the file is refused, nothing stored."""
+    path = tmp_path / "malformed.csv"
+    path.write_text(content)
+    with pytest.raises(ImportRefused) as refused:
+        import_file(path, store)
+    assert "CSV Error on Line: 2" in str(refused.value) and cause in str(refused.value)
+    assert "2024-01-01" not in str(refused.value)  # the file's content is not echoed (the page shows this text)
+    assert store.batches() == []
+
+
 def test_delimiter_is_read_from_the_records_not_guessed_from_decimal_commas(store, tmp_path):
     path = tmp_path / "semicolons.csv"
     path.write_text("order_id;customer_id;order_date;amount\n1;a;2024-01-05;12,50\n2;b;2024-01-06;1.234,56\n")
