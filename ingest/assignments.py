@@ -43,7 +43,7 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
         con = quiet_connect()
         try:
             con.execute(MACROS)
-            raw = load_raw(con, path, staging.path)
+            raw = load_raw(con, path, staging.path, count=False)  # the record equation is for order exports
             by_normal = {normalise_header(h): h for h in raw.headers}
             columns = {}
             for field, names in SYNONYMS.items():

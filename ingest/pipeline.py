@@ -96,7 +96,7 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
-            raw = load_raw(con, Path(path), Path(work))
+            raw = load_raw(con, Path(path), Path(work), count=False)
             mapping = _mapping_for(raw, store, preset_name, None)
             frame = con.execute(f"select * exclude (rowid) from raw limit {int(rows)}").df()
         finally:

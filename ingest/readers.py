@@ -11,6 +11,7 @@ memory limit, made every later scan slower and sometimes failed to load at all.
 
 import codecs
 import csv
+import io
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -86,8 +87,9 @@ MAGIC_REFUSALS = {  # content that is never an order export, whatever the file i
 GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "hz", "cp949", "euc_kr"}
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
-    """Create table `raw` in `con` from the file at `path`; raise ImportRefused if unreadable."""
+def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: bool = True) -> RawTable:
+    """Create table `raw` in `con` from the file at `path`; raise ImportRefused if unreadable.
+    `count=False` skips the CSV's independent record count (a preview, which stores nothing)."""
     path = Path(path)
     if not path.is_file():
         raise ImportRefused(f"{path.name}: file not found; check the path and try again.")
@@ -98,7 +100,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawT
         return _load_excel(con, path, work_dir)
     if kind == "parquet":
         return _load_parquet(con, path, work_dir)
-    return _load_csv(con, path, work_dir)
+    return _load_csv(con, path, work_dir, count)
 
 
 def _file_kind(path: Path) -> str:
@@ -246,7 +248,7 @@ def sniff_delimiter(readable: Path) -> str:
         truncated = bool(handle.read(1))
     best, best_score = DELIMITERS[0], (0, 0)
     for delimiter in DELIMITERS:
-        records = list(csv.reader(sample.splitlines(keepends=True), delimiter=delimiter, quotechar=QUOTE))
+        records = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=QUOTE))
         if truncated and len(records) > 1:
             records.pop()  # cut by the sample's end
         if not records or len(records[0]) < 2:
@@ -274,21 +276,21 @@ def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
     return RecordCount(records, blank, "csv module")
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
+def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: bool = True) -> RawTable:
     encoding = detect_encoding(path)
     readable = path if encoding == "utf-8" else _to_utf8(path, encoding, work_dir / "utf8.csv")
     _check_line_length(path, readable)
     delimiter = sniff_delimiter(readable)
     try:
         with ThreadPoolExecutor(1) as pool:  # counted while DuckDB reads (it releases the GIL)
-            counting = pool.submit(count_csv_records, readable, delimiter)
+            counting = pool.submit(count_csv_records, readable, delimiter) if count else None
             header_fields = _csv_header(readable, delimiter)
             headers = _unique([h.strip() or f"column_{i + 1}" for i, h in enumerate(header_fields)])
             if len(headers) > MAX_COLUMNS:
                 raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order "
                                     "export; check that it is the right file and upload it again.")
             _read_csv_to_raw(con, path, readable, delimiter, headers, work_dir)
-            counted = counting.result()
+            counted = counting.result() if counting else None
     except csv.Error as error:
         raise ImportRefused(f"{path.name}: could not be read as CSV ({error}); check that it is a comma, "
                             "semicolon or tab separated export and upload it again.") from error

@@ -104,6 +104,8 @@ def _mark_sum_rows(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
     """A row without order id and date whose amount equals the sum of the other rows' amounts is a
     totals row, labelled or not."""
     date = mapping.columns.get("order_ts")
+    if not con.execute("select count(*) from skipped_rows where reason is null").fetchone()[0]:
+        return  # no candidate: the file's amounts are not summed at all
     for name in ("amount", "line_amount"):
         header = mapping.columns.get(name)
         if not header or not date:
