@@ -27,7 +27,7 @@ from ingest.normalise import (
     main_currency,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
-from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows
+from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
 from store import Store, quiet_connect, sql_path
 
 Progress = Callable[[float, str], None]
@@ -148,6 +148,7 @@ def import_file(
                     f"{path.name}: no column found for {', '.join(missing)}; choose a preset or map "
                     "the columns (Data page, or --preset on the command line) and upload it again."
                 )
+            number_rows_as_in_file(con, raw)
             skipped = mark_skipped_rows(con, raw, mapping)
             progress(0.25, "checking values")
             formats, date_order = choose_date_order(con, mapping)

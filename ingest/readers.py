@@ -38,6 +38,7 @@ class RecordCount:
     records: int
     blank: int | None  # records whose every field is empty; None: count them in `raw` (Parquet)
     source: str  # what counted them: "csv module", "calamine", "parquet metadata"
+    empty_lines: tuple[int, ...] = ()  # indexes (0 = first after the header) of empty lines, which DuckDB drops
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
     """The number of records after the header (and of blank ones), by Python's csv module streaming
     over the same UTF-8 bytes DuckDB reads: an independent count of what the file holds."""
     records = blank = 0
+    empty_lines = []
     with open(readable, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, quotechar=QUOTE, doublequote=True)
         next(reader, None)
@@ -273,7 +275,9 @@ def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
                 continue  # the common case, decided by the first field alone
             if not "".join(row).strip(" "):  # no field has more than spaces (DuckDB's trim)
                 blank += 1
-    return RecordCount(records, blank, "csv module")
+                if not row:
+                    empty_lines.append(records - 1)
+    return RecordCount(records, blank, "csv module", tuple(empty_lines))
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: bool = True) -> RawTable:

@@ -65,6 +65,33 @@ def _is_empty(header: str) -> str:
     return f"coalesce(trim(cast({_ident(header)} as varchar)), '') = ''"
 
 
+def number_rows_as_in_file(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
+    """Make `raw.rowid` the record's index in the file again where DuckDB's reader dropped empty
+    lines above it, so that row numbers in the issue list are the rows a person sees in a spreadsheet."""
+    empty = raw.counted.empty_lines if raw.counted else ()
+    if not empty:
+        return
+    # the k-th empty line (0-based) at record index i: rows read from index i - k on move down by k + 1
+    starts = [index - k for k, index in enumerate(empty)]
+    con.execute(
+        """
+        create or replace temp table row_shifts as
+        select start_rowid, max(shift) as shift
+        from (select unnest($starts) as start_rowid, unnest($shifts) as shift)
+        group by start_rowid
+        """,
+        {"starts": starts, "shifts": list(range(1, len(empty) + 1))},
+    )
+    con.execute("alter view raw rename to raw_as_read")
+    con.execute(
+        """
+        create view raw as
+        select r.* replace (r.rowid + coalesce(s.shift, 0) as rowid)
+        from raw_as_read r asof left join row_shifts s on r.rowid >= s.start_rowid
+        """
+    )
+
+
 def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> dict[str, int]:
     """Create `skipped_rows(rowid, reason)`: rows of `raw` that are no order (blank, a repeated
     header, a totals row); then `raw` leaves them out (`raw_file` keeps every row). Returns the

@@ -86,9 +86,20 @@ def test_repeated_header_blank_lines_and_totals_row_are_skipped_with_reasons(sto
     assert equation(report) == (7, 3, 0, 0, 4, {"blank_line": 2, "repeated_header": 1, "totals_row": 1})
     assert report.rows_rejected == 0
     skipped = {(i["row"], i["code"]) for i in report.issues if i["severity"] == "skipped"}
-    assert skipped == {(4, "repeated_header"), (7, "totals_row")}  # rows as read (the empty line has none)
+    assert skipped == {(5, "repeated_header"), (8, "totals_row")}  # spreadsheet rows: the empty line is row 4
     con = store.connect()
     assert con.execute("select count(*), sum(amount) from orders").fetchone() == (3, Decimal("60"))
+
+
+def test_row_numbers_count_empty_lines_as_a_spreadsheet_does(store, tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("order_id,order_date,amount\n1,2024-03-01,10\n\n\n2,2024-03-02,x\n\n3,2024-03-03,y\n4,2024-03-04,z\n\n")
+    report = import_file(path, store)
+    # header row 1, order 1 row 2, empty rows 3 and 4, order 2 row 5, empty row 6, orders 3 and 4 rows 7, 8
+    assert sorted(i["row"] for i in report.issues if i["code"] == "bad_amount") == [5, 7, 8]
+    assert equation(report) == (8, 1, 3, 0, 4, {"blank_line": 4})
+    _, rejected = batch_problems(store, report.batch_id)
+    assert rejected["amount"].tolist() == ["x", "y", "z"]
 
 
 def test_a_row_without_order_id_that_is_no_total_is_rejected_not_skipped(store, tmp_path):
