@@ -289,6 +289,9 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count:
         with ThreadPoolExecutor(1) as pool:  # counted while DuckDB reads (it releases the GIL)
             counting = pool.submit(count_csv_records, readable, delimiter) if count else None
             header_fields = _csv_header(readable, delimiter)
+            if not "".join(header_fields).strip():
+                raise ImportRefused(f"{path.name}: the first line is empty; the column headers must be on the first "
+                                    "line, so remove the lines above them and upload the file again.")
             headers = _unique([h.strip() or f"column_{i + 1}" for i, h in enumerate(header_fields)])
             if len(headers) > MAX_COLUMNS:
                 raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order "

@@ -183,6 +183,14 @@ def test_a_malformed_record_refuses_the_file_naming_the_line(store, tmp_path, co
     assert store.batches() == []
 
 
+def test_headers_must_be_on_the_first_line(store, tmp_path):
+    path = tmp_path / "gap_first.csv"
+    path.write_text("\norder_id,order_date,amount\n1,2024-01-01,5\n")
+    with pytest.raises(ImportRefused, match="the first line is empty"):
+        import_file(path, store)
+    assert store.batches() == []
+
+
 def test_delimiter_is_read_from_the_records_not_guessed_from_decimal_commas(store, tmp_path):
     path = tmp_path / "semicolons.csv"
     path.write_text("order_id;customer_id;order_date;amount\n1;a;2024-01-05;12,50\n2;b;2024-01-06;1.234,56\n")
