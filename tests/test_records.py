@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st_
 
 from conftest import fixture, stored_orders
 from ingest import ImportRefused, batch_problems, import_file
@@ -280,3 +282,41 @@ def test_data_page_shows_the_record_equation_after_an_upload(tmp_path, monkeypat
     assert [i.value for i in app.info] == [expected]
     app.run()  # the batch list shows it too
     assert expected in [c.value for c in app.caption]
+
+
+NOTE_TEXT = st_.lists(st_.sampled_from(list("ab #;/\",\t\n\r'=合计") + ["Total", "order_id"]), max_size=8).map("".join)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st_.data(), delimiter=st_.sampled_from([",", ";", "\t", "|"]), line_end=st_.sampled_from(["\n", "\r\n"]))
+def test_any_well_formed_export_is_accounted_for_record_by_record(tmp_path_factory, data, delimiter, line_end):
+    """Exports written by Python's csv writer, with ids starting like comments or quotes, notes with
+    delimiters, quotes and line breaks, blank lines and the header repeated: every order is stored
+    and the equation's parts are what was written."""
+    prefixes = data.draw(st_.lists(st_.sampled_from(["", "#", ";", "//", '"', '#"']), min_size=1, max_size=12))
+    rows, expected, blank, repeated = [], {}, 0, 0
+    for i, prefix in enumerate(prefixes):
+        kind = data.draw(st_.sampled_from(["order", "order", "order", "blank", "header"]))
+        if kind == "blank":
+            rows.append([] if data.draw(st_.booleans()) else ["", "", "", ""])
+            blank += 1
+        elif kind == "header":
+            rows.append(["order_id", "order_date", "amount", "note"])
+            repeated += 1
+        order_id = f"{prefix}{1000 + i}"
+        amount = Decimal(data.draw(st_.integers(0, 99_999))) / 100
+        note = data.draw(NOTE_TEXT)
+        if line_end == "\n":  # the writer leaves a CR unquoted then, and every reader ends the line there
+            note = note.replace("\r", "")
+        rows.append([order_id, f"2024-01-{1 + i % 28:02d}", str(amount), note])
+        expected[order_id] = amount
+    path = tmp_path_factory.mktemp("wellformed") / "orders.csv"
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator=line_end).writerows([["order_id", "order_date", "amount", "note"],
+                                                                               *rows])
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+    store = Store(path.parent / "store")
+    report = import_file(path, store)
+    assert amounts(store) == expected
+    skipped = {k: v for k, v in {"blank_line": blank, "repeated_header": repeated}.items() if v}
+    assert equation(report) == (len(rows), len(expected), 0, 0, blank + repeated, skipped), report.issues[:5]
