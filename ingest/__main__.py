@@ -72,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def show_progress(fraction: float, message: str) -> None:
-        if not args.json:
-            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)  # one line per phase, JSON or not
 
     try:
         report = import_file(args.file, store, preset_name=args.preset, progress=show_progress,
@@ -142,12 +141,26 @@ def derive_main(argv: list[str]) -> int:
     return 0
 
 
+DATE_ORDER_WORDS = {"iso": "ISO (year-month-day)"}
+
+
+def record_equation(report: ImportReport) -> str:
+    """records in the file = accepted + rejected + folded + skipped (with why), as one line."""
+    reasons = ", ".join(f"{reason} {count:,}" for reason, count in report.skipped_reasons.items())
+    return (f"records: {report.records_in_file:,} in the file ({report.records_counted_by}) = "
+            f"{report.records_accepted:,} accepted + {report.records_rejected:,} rejected + "
+            f"{report.records_folded:,} folded into orders + {report.records_skipped:,} skipped"
+            + (f" ({reasons})" if reasons else ""))
+
+
 def summary(report: ImportReport) -> str:
     """The report as a few lines for a terminal."""
+    date_order = DATE_ORDER_WORDS.get(report.date_order, report.date_order)
     lines = [
         f"{report.file}: {report.orders_accepted:,} orders imported from {report.rows_read:,} rows "
         f"in {report.seconds:.1f} s (batch {report.batch_id}).",
-        f"  preset: {report.preset or 'automatic'}; dates read as {report.date_order}; "
+        "  " + record_equation(report),
+        f"  preset: {report.preset or 'automatic'}; dates read as {date_order}; "
         f"currency: {report.currency or 'not stated'}; encoding: {report.encoding or 'n/a'}",
         f"  orders from {report.first_order} to {report.last_order}; guest orders: {report.guest_orders:,}",
         f"  rows rejected: {report.rows_rejected:,}; warnings: {report.warnings:,}; "

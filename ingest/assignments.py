@@ -13,7 +13,7 @@ from ingest import privacy
 from ingest.mapping import normalise_header
 from ingest.normalise import ISO_FORMATS, MACROS, MONTH_FIRST, ISSUES_COLUMNS, _ident
 from ingest.readers import ImportRefused, load_raw
-from store import Store, clean_file_name, schema, sql_path
+from store import Store, clean_file_name, quiet_connect, schema, sql_path
 
 SYNONYMS = {
     "experiment": ["experiment", "experiment name", "test", "campaign", "实验", "实验名称", "活动"],
@@ -40,10 +40,10 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
     key = pseudonym_key or privacy.key_from_env()
     with store.staging() as staging:
         key_id = privacy.check_store(clean_file_name(path.name), store.batches(), key)
-        con = duckdb.connect()
+        con = quiet_connect()
         try:
             con.execute(MACROS)
-            raw = load_raw(con, path, staging.path)
+            raw = load_raw(con, path, staging.path, count=False)  # the record equation is for order exports
             by_normal = {normalise_header(h): h for h in raw.headers}
             columns = {}
             for field, names in SYNONYMS.items():

@@ -163,7 +163,7 @@ CENT = 0.005  # amounts are compared to the cent
 
 @dataclass(frozen=True)
 class ParseSettings:
-    date_order: str  # "month/day/year" or "day/month/year"
+    date_order: str  # "iso" (year first), "month/day/year" or "day/month/year"
     main_currency: str | None
     refunds: str | None = None  # ALREADY_NET, SUBTRACTED, or None (no refunds in the file)
 
@@ -174,12 +174,20 @@ def _ident(name: str) -> str:
 
 def _field(mapping: Mapping, name: str) -> str:
     header = mapping.columns.get(name)
-    return f"cast({_ident(header)} as varchar)" if header else "null::varchar"
+    return _bounded(header) if header else "null::varchar"
+
+
+def _bounded(header: str) -> str:
+    """The column's text, or null when longer than MAX_VALUE_CHARS: such a value is rejected as
+    value_too_long and never reaches a regular expression or a cast (linear time for any content)."""
+    text = f"cast({_ident(header)} as varchar)"
+    return f"case when length({text}) <= {MAX_VALUE_CHARS} then {text} end"
 
 
 def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple[list[str], str]:
-    """Month-first unless some date's first number is above 12 and none's second is."""
-    day_first, month_first = con.execute(
+    """Month-first unless some date's first number is above 12 and none's second is; "iso" when
+    every date starts with the year (no date has a day or month first)."""
+    day_first, month_first, either = con.execute(
         f"""
         -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up
         with texts as (
@@ -196,12 +204,13 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
         select
             count(*) filter (where try_cast(p.a as int) > 12),
             count(*) filter (where try_cast(p.b as int) > 12),
+            count(*) filter (where p.a is not null and p.a <> ''),
         from parts
         """
     ).fetchone()
     if day_first > month_first:
         return DAY_FIRST + ISO_FORMATS, "day/month/year"
-    return MONTH_FIRST + ISO_FORMATS, "month/day/year"
+    return MONTH_FIRST + ISO_FORMATS, "month/day/year" if either else "iso"
 
 
 def refund_rule(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
@@ -234,7 +243,7 @@ def refund_rule(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
 def _currency(mapping: Mapping) -> str:
     """SQL for a row's currency: the currency column's code, else a symbol or code in the amount."""
     amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
-    marker = f"currency_marker({_ident(amount_column)})" if amount_column else "null"
+    marker = f"currency_marker({_bounded(amount_column)})" if amount_column else "null"
     code = f"clean_text({_field(mapping, 'currency')})"
     return f"case when {code} is not null then upper({code}) else {marker} end"
 
@@ -374,7 +383,7 @@ def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Par
             f"""
             insert into issues
             select _row, $code, $field, $column_name, {value}, $reason, $severity
-            from parsed where {condition}
+            from parsed where _long is null and ({condition})  -- a too-long value was read as null
             """,
             {"code": code, "field": field, "column_name": mapping.columns.get(field, ""),
              "reason": reason, "severity": severity, **used},

@@ -28,7 +28,8 @@ from ingest.normalise import (
     refund_rule,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
-from store import Store, clean_file_name, sql_path
+from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
+from store import Store, clean_file_name, quiet_connect, sql_path
 from store.schema import DIMENSIONS
 
 Progress = Callable[[float, str], None]
@@ -77,6 +78,24 @@ class ImportReport:
     currency_source: str | None = None  # "file" | "preset" | "chosen" | None (not stated)
     customer_ids: bool = True  # False: no customer column, so no repurchase metrics from this file
     notes: list[str] = field(default_factory=list)  # plain sentences about what the file cannot answer
+    # every record accounted for: records_in_file = accepted + rejected + folded + skipped
+    records_in_file: int = 0
+    records_counted_by: str | None = None
+    records_accepted: int = 0
+    records_rejected: int = 0
+    records_folded: int = 0
+    records_skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+
+    def add_account(self, result: RecordAccount) -> None:
+        """Copy the record equation's parts into the report."""
+        self.records_in_file = result.records_in_file
+        self.records_counted_by = result.counted_by
+        self.records_accepted = result.accepted
+        self.records_rejected = result.rejected
+        self.records_folded = result.folded
+        self.records_skipped = result.skipped
+        self.skipped_reasons = dict(result.skipped_reasons)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -117,11 +136,11 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
     Works in a private temporary folder: it neither waits for nor touches the store.
     """
     with tempfile.TemporaryDirectory(prefix="repurchase-preview-") as work:
-        con = duckdb.connect()
+        con = quiet_connect()
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
-            raw = load_raw(con, Path(path), Path(work))
+            raw = load_raw(con, Path(path), Path(work), count=False)
             mapping = _mapping_for(raw, store, preset_name, None)
             frame = con.execute(f"select * exclude (rowid) from raw limit {int(rows)}").df()
         finally:
@@ -158,7 +177,7 @@ def import_file(
 
     with store.staging(on_wait=waiting) as staging:
         key_id = privacy.check_store(clean_file_name(path.name), store.batches(), key)
-        con = duckdb.connect()  # in memory; spills to the staging folder past the limit
+        con = quiet_connect()  # in memory; spills to the staging folder past the limit
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
@@ -175,6 +194,8 @@ def import_file(
                     f"{clean_file_name(path.name)}: no column found for {', '.join(missing)}; choose a preset or map "
                     "the columns (Data page, or --preset on the command line) and upload it again."
                 )
+            number_rows_as_in_file(con, raw)
+            skipped = mark_skipped_rows(con, raw, mapping)
             progress(0.25, "checking values")
             formats, date_order = choose_date_order(con, mapping)
             refunds = refund_rule(con, mapping)
@@ -187,9 +208,12 @@ def import_file(
             settings = ParseSettings(date_order, batch_currency, refunds)
             _refuse_other_currency(path, store, settings.main_currency)
             build_issues(con, mapping, settings, now + timedelta(days=1))
+            add_skipped_issues(con, raw, mapping)
             progress(0.5, "building orders")
             build_orders(con, mapping, staging.table_path, refunds)
+            progress(0.55, "accounting for every record")
             report = _report(con, path, raw, mapping, settings)
+            report.add_account(account(con, path, raw, skipped))  # refuses when records went missing
             report.currency_source = currency_source
             report.pseudonymised = bool(key)
             report.values_pseudonymised = {
@@ -228,6 +252,13 @@ def import_file(
             "first_order": report.first_order,
             "last_order": report.last_order,
             "pseudonym_key_id": key_id,
+            "records_in_file": report.records_in_file,
+            "records_counted_by": report.records_counted_by,
+            "records_accepted": report.records_accepted,
+            "records_rejected": report.records_rejected,
+            "records_folded": report.records_folded,
+            "records_skipped": report.records_skipped,
+            "skipped_reasons": report.skipped_reasons,
         }
         batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
     report.batch_id = batch["id"]

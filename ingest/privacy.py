@@ -24,6 +24,8 @@ import sys
 import duckdb
 import pyarrow as pa
 
+from store import quiet_connect
+
 KEY_ENV = "REPURCHASE_PSEUDONYM_KEY"
 MIN_KEY_LENGTH = 16
 PSEUDONYM = re.compile(r"^p_[0-9a-f]{32}$")
@@ -152,7 +154,7 @@ def main() -> int:
         return 2
     from ingest.normalise import MACROS
 
-    con = duckdb.connect()
+    con = quiet_connect()
     con.execute(MACROS)
     for line in sys.stdin:
         raw = line.rstrip("\r\n")

@@ -10,7 +10,11 @@ memory limit, made every later scan slower and sometimes failed to load at all.
 """
 
 import codecs
+import csv
+import io
+import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,12 +32,23 @@ class ImportRefused(Exception):
 
 
 @dataclass(frozen=True)
+class RecordCount:
+    """The file's records after the header, counted without DuckDB's reader (see count_csv_records)."""
+
+    records: int
+    blank: int | None  # records whose every field is empty; None: count them in `raw` (Parquet)
+    source: str  # what counted them: "csv module", "calamine", "parquet metadata"
+    empty_lines: tuple[int, ...] = ()  # indexes (0 = first after the header) of empty lines, which DuckDB drops
+
+
+@dataclass(frozen=True)
 class RawTable:
     headers: list[str]
     first_data_row: int  # spreadsheet row number of the first data row
     rows: int
     encoding: str | None = None
     delimiter: str | None = None
+    counted: RecordCount | None = None
 
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -42,6 +57,12 @@ PARQUET_SUFFIXES = {".parquet", ".pq"}
 SAMPLE_BYTES = 1 << 20
 MAX_LINE_BYTES = 20_000_000  # one CSV line (record); a 10 MB field still fits
 CSV_BUFFER_BYTES = 32 << 20  # DuckDB's CSV reader buffer: at least the longest line allowed
+DELIMITERS = (",", ";", "\t", "|")  # tried in this order; a tie goes to the earlier one
+QUOTE = '"'  # exports quote with " and double it inside a quoted value (RFC 4180)
+CSV_ERROR_CAUSES = re.compile(  # fixed phrases of DuckDB's CSV errors, quoted in a refusal
+    r"Expected Number of Columns: \d{1,5} Found: \d{1,5}|Value with unterminated quote found\."
+    r"|Invalid unicode \(byte sequence mismatch\) detected\.|Maximum line size of \d{1,12} bytes exceeded")
+csv.field_size_limit(MAX_LINE_BYTES * 2)  # the csv module's default (128 KB) is below our own limit
 MAX_COLUMNS = 1_000
 # Hostile-file limits: a workbook is a zip file, and a zip bomb unpacks a small upload into
 # gigabytes. Its declared sizes are checked before the reader opens it (calamine refuses a
@@ -67,8 +88,9 @@ MAGIC_REFUSALS = {  # content that is never an order export, whatever the file i
 GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "hz", "cp949", "euc_kr"}
 
 
-def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
-    """Create table `raw` in `con` from the file at `path`; raise ImportRefused if unreadable."""
+def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: bool = True) -> RawTable:
+    """Create table `raw` in `con` from the file at `path`; raise ImportRefused if unreadable.
+    `count=False` skips the CSV's independent record count (a preview, which stores nothing)."""
     path = Path(path)
     if not path.is_file():
         raise ImportRefused(f"{path.name}: file not found; check the path and try again.")
@@ -79,7 +101,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawT
         return _load_excel(con, path, work_dir)
     if kind == "parquet":
         return _load_parquet(con, path, work_dir)
-    return _load_csv(con, path, work_dir)
+    return _load_csv(con, path, work_dir, count)
 
 
 def _file_kind(path: Path) -> str:
@@ -216,34 +238,111 @@ def _check_line_length(path: Path, readable: Path) -> None:
                 )
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
+def sniff_delimiter(readable: Path) -> str:
+    """The delimiter that splits the file's first MB into the most records as wide as the header.
+
+    Read by Python's csv module, not DuckDB's sniffer: the sniffer's time grows with the square of a
+    field's length (1.6 s for one 200 KB field) and it may take a leading `#` for a comment.
+    """
+    with open(readable, encoding="utf-8", newline="") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+        truncated = bool(handle.read(1))
+    best, best_score = DELIMITERS[0], (0, 0)
+    for delimiter in DELIMITERS:
+        records = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar=QUOTE))
+        if truncated and len(records) > 1:
+            records.pop()  # cut by the sample's end
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        score = (sum(len(r) == width for r in records[1:]), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
+    """The number of records after the header (and of blank ones), by Python's csv module streaming
+    over the same UTF-8 bytes DuckDB reads: an independent count of what the file holds."""
+    records = blank = 0
+    empty_lines = []
+    with open(readable, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar=QUOTE, doublequote=True)
+        next(reader, None)
+        for row in reader:
+            records += 1
+            if row and row[0].strip(" "):
+                continue  # the common case, decided by the first field alone
+            if not "".join(row).strip(" "):  # no field has more than spaces (DuckDB's trim)
+                blank += 1
+                if not row:
+                    empty_lines.append(records - 1)
+    return RecordCount(records, blank, "csv module", tuple(empty_lines))
+
+
+def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: bool = True) -> RawTable:
     encoding = detect_encoding(path)
     readable = path if encoding == "utf-8" else _to_utf8(path, encoding, work_dir / "utf8.csv")
     _check_line_length(path, readable)
+    delimiter = sniff_delimiter(readable)
+    try:
+        with ThreadPoolExecutor(1) as pool:  # counted while DuckDB reads (it releases the GIL)
+            counting = pool.submit(count_csv_records, readable, delimiter) if count else None
+            header_fields = _csv_header(readable, delimiter)
+            if not "".join(header_fields).strip():
+                raise ImportRefused(f"{path.name}: the first line is empty; the column headers must be on the first "
+                                    "line, so remove the lines above them and upload the file again.")
+            headers = _unique([h.strip() or f"column_{i + 1}" for i, h in enumerate(header_fields)])
+            if len(headers) > MAX_COLUMNS:
+                raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order "
+                                    "export; check that it is the right file and upload it again.")
+            _read_csv_to_raw(con, path, readable, delimiter, headers, work_dir)
+            counted = counting.result() if counting else None
+    except csv.Error as error:
+        raise ImportRefused(f"{path.name}: could not be read as CSV ({error}); check that it is a comma, "
+                            "semicolon or tab separated export and upload it again.") from error
+    return _describe(con, path, first_data_row=2, encoding=encoding, delimiter=delimiter, counted=counted)
+
+
+def _csv_header(readable: Path, delimiter: str) -> list[str]:
+    """The header record alone (the first record, which may span lines)."""
+    with open(readable, encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle, delimiter=delimiter, quotechar=QUOTE, doublequote=True), [])
+
+
+def _read_csv_to_raw(con, path: Path, readable: Path, delimiter: str, headers: list[str], work_dir: Path) -> None:
+    """Read every record with DuckDB's CSV reader, every option explicit: nothing is sniffed, no
+    comment character, no skipped line, the header is the first record, quotes as RFC 4180, and a
+    malformed record (an open quote, too many fields) refuses the file instead of being dropped."""
+    columns = "{" + ", ".join(f"'c{i}': 'varchar'" for i in range(len(headers))) + "}"
     # The reader's buffer must hold the longest line; by default it is 16 lines long (336 MB), which
     # halves the reading speed of a large file within the import's memory limit (12.9 s vs 6.8 s at 1 GB)
-    options = (f"header = true, sample_size = 20480, max_line_size = {MAX_LINE_BYTES + 1_000_000}, "
+    options = (f"auto_detect = false, delim = {_sql_text(delimiter)}, quote = '\"', escape = '\"', "
+               f"comment = '', skip = 0, header = true, strict_mode = true, ignore_errors = false, "
+               f"null_padding = true, columns = {columns}, max_line_size = {MAX_LINE_BYTES + 1_000_000}, "
                f"buffer_size = {CSV_BUFFER_BYTES}, compression = 'none'")
-    source = f"select * from read_csv({sql_path(readable)}, {options}, all_varchar = true, null_padding = true"
+    source = f"select * from read_csv({sql_path(readable)}, {options}"
     try:
         try:
-            _write_raw(con, source + ")", work_dir)
+            _write_raw(con, source + ")", work_dir, headers)
         except duckdb.Error as error:
             if "parallel=false" not in str(error):
                 raise
             # quoted line breaks (notes, addresses) across the parallel reader's buffers: read in one go
-            _write_raw(con, source + ", parallel = false)", work_dir)
+            _write_raw(con, source + ", parallel = false)", work_dir, headers)
     except duckdb.Error as error:
-        first_line = str(error).strip().splitlines()[0][:200]
+        # DuckDB's own words only: the record it quotes ("Original Line: ...") is the file's content
+        text = str(error).strip()
+        causes = [match.group(0) for match in CSV_ERROR_CAUSES.finditer(text[-2_000:])]
+        first_line = f"{text.splitlines()[0][:120]} {causes[-1] if causes else ''}".strip()
         raise ImportRefused(
             f"{path.name}: could not be read as CSV ({first_line}); check that it is a "
             "comma, semicolon or tab separated export and upload it again."
         ) from error
-    try:
-        dialect = con.execute(f"select delimiter from sniff_csv({sql_path(readable)}, {options})").fetchone()[0]
-    except duckdb.Error:  # only for the report
-        dialect = None
-    return _describe(con, path, first_data_row=2, encoding=encoding, delimiter=dialect)
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # ---- Excel and Parquet ---------------------------------------------------------------------
@@ -280,11 +379,13 @@ def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> R
     con.register("excel_rows", table)
     _write_raw(con, "select * from excel_rows", work_dir)
     con.unregister("excel_rows")
-    return _describe(con, path, first_data_row=2)
+    blank = sum(1 for row in rows[1:] if all(_excel_text(v) is None or not _excel_text(v).strip(" ") for v in row))
+    return _describe(con, path, first_data_row=2, counted=RecordCount(len(rows) - 1, blank, "calamine"))
 
 
-def _check_parquet(path: Path) -> None:
-    """Refuse a Parquet file whose metadata says it unpacks to far more than any export."""
+def _check_parquet(path: Path) -> RecordCount:
+    """Refuse a Parquet file whose metadata says it unpacks to far more than any export; else its
+    row count, as the metadata states it."""
     import pyarrow.parquet as pq
 
     try:
@@ -300,10 +401,11 @@ def _check_parquet(path: Path) -> None:
             f"{path.name}: the file would unpack to {unpacked / 1e6:,.0f} MB in {metadata.num_columns:,} columns, "
             "far more than an order export; split it or import it with `python -m ingest` per month."
         )
+    return RecordCount(metadata.num_rows, None, "parquet metadata")
 
 
 def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
-    _check_parquet(path)
+    counted = _check_parquet(path)
     try:
         con.execute(f"create view parquet_file as select * from read_parquet({sql_path(path)})")
         names = [row[0] for row in con.execute("select column_name from (describe parquet_file)").fetchall()]
@@ -318,7 +420,7 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) ->
             f"{path.name}: could not be read as Parquet ({str(error).splitlines()[0][:200]}); "
             "write the file again and upload it."
         ) from error
-    return _describe(con, path, first_data_row=2)
+    return _describe(con, path, first_data_row=2, counted=counted)
 
 
 def _unique(headers: list[str]) -> list[str]:
@@ -331,14 +433,18 @@ def _unique(headers: list[str]) -> list[str]:
     return out
 
 
-def _write_raw(con: duckdb.DuckDBPyConnection, source: str, work_dir: Path) -> None:
-    """Write the rows of `source` to work_dir/file/raw.parquet in order and create the view `raw` on it."""
+def _write_raw(con: duckdb.DuckDBPyConnection, source: str, work_dir: Path, headers: list[str] | None = None) -> None:
+    """Write the rows of `source` to work_dir/file/raw.parquet in order and create the view `raw` on it.
+    With `headers`, the source's columns are already named c0, c1, ... and these are their headers."""
     folder = Path(work_dir) / "file"  # not beside the batch's own Parquet files in a staging folder
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "raw.parquet"
-    headers = [row[0] for row in con.execute(f"select column_name from (describe {source})").fetchall()]
-    # stored as c0, c1...: a header may be any text, including the names the view adds
-    stored = ", ".join(f"{_ident(header)} as c{i}" for i, header in enumerate(headers))
+    if headers is None:
+        headers = [row[0] for row in con.execute(f"select column_name from (describe {source})").fetchall()]
+        # stored as c0, c1...: a header may be any text, including the names the view adds
+        stored = ", ".join(f"{_ident(header)} as c{i}" for i, header in enumerate(headers))
+    else:
+        stored = ", ".join(f"c{i}" for i in range(len(headers)))
     con.execute(f"copy (select {stored} from ({source})) to {sql_path(path)} (format parquet)")
     _create_raw_view(con, path, headers, [f"c{i}" for i in range(len(headers))])
 
@@ -357,10 +463,10 @@ def _create_raw_view(con: duckdb.DuckDBPyConnection, path: Path, headers: list[s
                 f"from read_parquet({sql_path(path)}, file_row_number = true)")
 
 
-def _describe(con, path: Path, first_data_row: int, encoding=None, delimiter=None) -> RawTable:
+def _describe(con, path: Path, first_data_row: int, encoding=None, delimiter=None, counted=None) -> RawTable:
     headers = [row[0] for row in con.execute("select column_name from (describe raw)").fetchall()][:-1]  # not rowid
     if len(headers) > MAX_COLUMNS:
         raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order export; "
                             "check that it is the right file and upload it again.")
     rows = con.execute("select count(*) from raw").fetchone()[0]
-    return RawTable(headers, first_data_row, rows, encoding, delimiter)
+    return RawTable(headers, first_data_row, rows, encoding, delimiter, counted)

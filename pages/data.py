@@ -39,6 +39,16 @@ uploaded = st.file_uploader(ctx.t("upload_help"), type=["csv", "txt", "tsv", "xl
 NOT_STATED = "-"  # the answer "the currency is not stated" to the currency question
 
 
+def record_equation(parts: dict) -> str:
+    """records in the file = accepted + rejected + folded + skipped (with why), in the page's language."""
+    reasons = ctx.t("list_separator").join(ctx.t("skipped_item", count=f"{count:,}", reason=ctx.t(f"skip_{reason}"))
+                        for reason, count in parts.get("skipped_reasons", {}).items())
+    return ctx.t("record_equation", records=f"{parts['records_in_file']:,}", accepted=f"{parts['records_accepted']:,}",
+                 rejected=f"{parts['records_rejected']:,}", folded=f"{parts['records_folded']:,}",
+                 skipped=f"{parts['records_skipped']:,}",
+                 reasons=ctx.t("skipped_because", reasons=reasons) if reasons else "")
+
+
 def draw_upload(path: Path) -> None:
     """Preview, mapping and import of the upload at `path` (a file that lives for this run only)."""
     columns = None
@@ -107,6 +117,7 @@ def draw_upload(path: Path) -> None:
                     st.warning(ctx.t("no_customer_ids"))
                 if not report.currency:
                     st.caption(ctx.t("currency_unknown_note"))
+                st.info(record_equation(report.to_dict()))
             else:
                 result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)
@@ -194,6 +205,8 @@ for batch in reversed(batches):
             f"{accepted:,} ✓ · {batch['rows_rejected']:,} ✗"
             + (f" · {batch['orders_superseded_by_newer']:,} replaced by newer uploads" if batch.get("orders_superseded_by_newer") else "")
         )
+        if "records_in_file" in batch:  # batches imported before the equation was recorded have none
+            info.caption(record_equation(batch))
         if user.can("remove") and action.button(ctx.t("remove"), key=f"remove_{batch['id']}"):
             st.session_state["confirm_remove"] = batch["id"]
         if st.session_state.get("confirm_remove") == batch["id"] and user.can("remove"):

@@ -160,7 +160,7 @@ class Store:
                 folder = _history(manifest).get(version)
                 if folder is None:
                     raise StoreChanged(f"Store version {version} at {self.root} has been replaced.")
-            con = duckdb.connect()
+            con = quiet_connect()
             if folder is None:
                 _create_empty_tables(con)
                 return con
@@ -355,7 +355,7 @@ class Store:
 
     def _build_version(self, staging: Staging, batches: list[dict], pending: dict[str, Path]) -> "_Built":
         """Build derived tables for `batches` in staging and move them into versions/."""
-        con = duckdb.connect()  # in memory; spills to the staging folder past the limit
+        con = quiet_connect()  # in memory; spills to the staging folder past the limit
         con.execute("set memory_limit = '1GB'")
         con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
         con.execute("set preserve_insertion_order = false")
@@ -526,9 +526,17 @@ def _typed_nulls(columns: dict[str, str]) -> str:
     return "select " + ", ".join(f"null::{t} as {c}" for c, t in columns.items())
 
 
+def quiet_connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that never draws a progress bar (the CLI's and the server's
+    logs stay readable; the option cannot be set process-wide)."""
+    con = duckdb.connect()
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
 def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Empty derived tables with the right columns, so that queries on a new store return nothing."""
-    build = duckdb.connect()
+    build = quiet_connect()
     for table, columns in BATCH_TABLES.items():
         build.execute(
             f"create temp table batch_{table} as select {', '.join(f'null::{t} as {c}' for c, t in columns.items())}, "

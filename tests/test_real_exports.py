@@ -5,9 +5,8 @@ rows that must not count) are worked out here from the raw file with Python's cs
 platform's documented meaning of its columns, never through the importer; then the file goes
 through `import_file` and the store must hold exactly that.
 
-Tests marked xfail wait for a fix on another branch ("needs H1/H2") or name an importer bug found
-with these files ("bug: ..."); they are strict, so each one fails loudly once it starts passing
-and its marker must go.
+An importer bug found with these files is first written here as a strict xfail test naming it
+("bug: ..."), so that the marker must go as soon as the fix lands.
 """
 
 import csv
@@ -355,7 +354,6 @@ def test_wholesale_ledger_without_order_numbers_is_refused(store):
 IMPORTABLE = [(name, ",") for name in SHOPIFY_FILES] + [(TMALL, ","), (UCI, ";"), ETSY_FILES[0]]
 
 
-@pytest.mark.xfail(strict=True, reason="needs H1: records_in_file and its parts in the report")
 @pytest.mark.parametrize(("name", "delimiter"), IMPORTABLE)
 def test_every_record_is_accounted_for(store, name, delimiter):
     report = import_file(REAL / name, store).to_dict()

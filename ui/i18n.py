@@ -217,6 +217,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "imported_assignments": ("Imported {assignments} from {rows} of {file}; {rejected} rejected, {warnings}.",
                              "已从 {file} 的 {rows} 行导入 {assignments} 条分组记录；拒绝 {rejected} 行，警告 {warnings} 条。"),
     "refused": ("Not imported: {reason}", "未导入：{reason}"),
+    "record_equation": ("Every record accounted for: {records} in the file = {accepted} accepted + {rejected} rejected "
+                        "+ {folded} folded into orders + {skipped} skipped{reasons}.",
+                        "每条记录都有去向：文件中 {records} 条 = 接受 {accepted} 条 + 拒绝 {rejected} 条 + 并入订单 {folded} 条 "
+                        "+ 跳过 {skipped} 条{reasons}。"),
+    "skipped_because": (" ({reasons})", "（{reasons}）"),
+    "skipped_item": ("{count} {reason}", "{reason} {count} 条"),
+    "list_separator": (", ", "，"),
+    "skip_blank_line": ("blank lines", "空行"),
+    "skip_repeated_header": ("repeated header rows", "重复的表头行"),
+    "skip_totals_row": ("totals rows", "合计行"),
     "issues": ("Validation report", "校验报告"),
     "rejected_rows": ("Rejected rows", "被拒绝的行"),
     "save_preset": ("Save this mapping as a preset", "将此映射保存为预设"),

@@ -1,0 +1,203 @@
+"""Every record of the file accounted for.
+
+records in the file = accepted + rejected + folded + skipped, where the left side is counted without
+DuckDB's reader (`readers.RecordCount`) and the right side from what the import did with each row:
+- skipped: blank lines, the header row repeated mid-file, a totals row (never an order);
+- accepted: one row per stored order (the row the order stands on);
+- folded: line rows rolled into an order another row already stands for, and identical duplicate
+  rows counted once;
+- rejected: rows with a rejected issue.
+When the two sides differ, rows were lost or invented on the way and the import is refused.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ingest.mapping import Mapping
+from ingest.normalise import MAX_VALUE_CHARS, _ident
+from ingest.readers import ImportRefused, RawTable
+
+# a totals row's label, compared in lower case after trimming spaces and a trailing colon
+TOTALS_WORDS = ("total", "totals", "grand total", "sum", "subtotal", "sub total", "合计", "总计", "小计", "总合计",
+                "合計", "總計", "汇总", "總和")
+LABEL_CHARS = 40  # a longer value is never a totals label (checked before any comparison)
+SKIP_REASONS = {
+    "blank_line": "blank line (every field empty)",
+    "repeated_header": "the header row repeated inside the file",
+    "totals_row": "a totals row (no order id; a Total/合计 label or the sum of the amounts)",
+}
+
+
+@dataclass
+class RecordAccount:
+    """The equation's parts; `balanced` says whether they add up to the independent count."""
+
+    records_in_file: int
+    counted_by: str
+    accepted: int = 0
+    rejected: int = 0
+    folded: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.skipped_reasons.values())
+
+    @property
+    def accounted(self) -> int:
+        return self.accepted + self.rejected + self.folded + self.skipped
+
+    @property
+    def balanced(self) -> bool:
+        return self.records_in_file == self.accounted
+
+
+def _text(header: str, limit: int = LABEL_CHARS) -> str:
+    """The column's text in lower case without surrounding spaces or colons; null when longer than
+    `limit` (a label or a header is short: no comparison ever reads a long value)."""
+    value = f"cast({_ident(header)} as varchar)"
+    return f"(case when length({value}) <= {limit} then lower(trim({value}, ' :：')) end)"
+
+
+def _is_empty(header: str) -> str:
+    return f"coalesce(trim(cast({_ident(header)} as varchar)), '') = ''"
+
+
+def number_rows_as_in_file(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
+    """Make `raw.rowid` the record's index in the file again where DuckDB's reader dropped empty
+    lines above it, so that row numbers in the issue list are the rows a person sees in a spreadsheet."""
+    empty = raw.counted.empty_lines if raw.counted else ()
+    if not empty:
+        return
+    # the k-th empty line (0-based) at record index i: rows read from index i - k on move down by k + 1
+    starts = [index - k for k, index in enumerate(empty)]
+    con.execute(
+        """
+        create or replace temp table row_shifts as
+        select start_rowid, max(shift) as shift
+        from (select unnest($starts) as start_rowid, unnest($shifts) as shift)
+        group by start_rowid
+        """,
+        {"starts": starts, "shifts": list(range(1, len(empty) + 1))},
+    )
+    con.execute("alter view raw rename to raw_as_read")
+    con.execute(
+        """
+        create view raw as
+        select r.* replace (r.rowid + coalesce(s.shift, 0) as rowid)
+        from raw_as_read r asof left join row_shifts s on r.rowid >= s.start_rowid
+        """
+    )
+
+
+def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> dict[str, int]:
+    """Create `skipped_rows(rowid, reason)`: rows of `raw` that are no order (blank, a repeated
+    header, a totals row); then `raw` leaves them out (`raw_file` keeps every row). Returns the
+    count per reason, as found in `raw`."""
+    order_id = mapping.columns["order_id"]
+    words = "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in TOTALS_WORDS) + "]"
+    blank = " and ".join(_is_empty(h) for h in [order_id, *[h for h in raw.headers if h != order_id]])
+    mapped = list(dict.fromkeys(mapping.columns.values()))
+    header_params = {f"header_{i}": header.strip(" :：").lower() for i, header in enumerate(mapped)}
+    repeated = " and ".join(f"{_text(h, MAX_VALUE_CHARS)} = $header_{i}" for i, h in enumerate(mapped))
+    labelled = " or ".join(f"list_contains({words}, {_text(h)})" for h in raw.headers)
+    # only rows whose order id is empty, a header or a label can be skipped: the rest are read once
+    con.execute(
+        f"""
+        create or replace temp table skipped_rows as
+        select rowid, case
+            when {blank} then 'blank_line'
+            when {repeated} then 'repeated_header'
+            when {labelled} then 'totals_row'
+        end as reason
+        from raw
+        where ({_is_empty(order_id)} or {_text(order_id, MAX_VALUE_CHARS)} = $order_id_header
+               or list_contains({words}, {_text(order_id)}))
+        """,
+        header_params | {"order_id_header": order_id.strip(" :：").lower()},
+    )
+    _mark_sum_rows(con, mapping)
+    con.execute("delete from skipped_rows where reason is null")
+    counts = dict(con.execute("select reason, count(*) from skipped_rows group by reason").fetchall())
+    if counts:
+        con.execute("alter view raw rename to raw_file")
+        con.execute("create view raw as select * from raw_file where rowid not in (select rowid from skipped_rows)")
+    return counts
+
+
+def _mark_sum_rows(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
+    """A row without order id and date whose amount equals the sum of the other rows' amounts is a
+    totals row, labelled or not."""
+    date = mapping.columns.get("order_ts")
+    if not con.execute("select count(*) from skipped_rows where reason is null").fetchone()[0]:
+        return  # no candidate: the file's amounts are not summed at all
+    for name in ("amount", "line_amount"):
+        header = mapping.columns.get(name)
+        if not header or not date:
+            continue
+        number = (f"try_cast(replace(trim(case when length(cast({_ident(header)} as varchar)) <= 40 "
+                  f"then cast({_ident(header)} as varchar) end), ',', '') as decimal(38, 4))")
+        con.execute(
+            f"""
+            update skipped_rows set reason = 'totals_row'
+            where reason is null and rowid in (
+                select rowid from raw
+                where rowid in (select rowid from skipped_rows where reason is null)
+                and {_is_empty(date)} and {number} is not null
+                and {number} = (select sum({number}) from raw where not {_is_empty(mapping.columns['order_id'])})
+            )
+            """
+        )
+
+
+def add_skipped_issues(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> None:
+    """List the skipped header and totals rows in `issues` (severity 'skipped'), with their row numbers
+    (blank lines are only counted: DuckDB's reader drops empty lines, so they have no row in `raw`)."""
+    for code, reason in SKIP_REASONS.items():
+        if code == "blank_line":
+            continue
+        con.execute(
+            f"""
+            insert into issues
+            select rowid + $first, $code, 'order_id', $column, null, $reason, 'skipped'
+            from skipped_rows where reason = $code
+            """,
+            {"first": raw.first_data_row, "code": code, "column": mapping.columns["order_id"], "reason": reason},
+        )
+
+
+def account(con: duckdb.DuckDBPyConnection, path: Path, raw: RawTable, skipped_in_raw: dict[str, int]) -> RecordAccount:
+    """The equation for this import (after build_orders); raise ImportRefused when it does not hold."""
+    counted = raw.counted
+    skipped = dict(skipped_in_raw)
+    if counted is not None and counted.blank is not None:
+        # blank lines as the independent count saw them: DuckDB drops empty lines, keeps ",,," rows
+        skipped["blank_line"] = counted.blank
+    skipped = {reason: skipped[reason] for reason in SKIP_REASONS if skipped.get(reason)}
+    accepted, accepted_rows, duplicates, rejected = con.execute(
+        """
+        select
+            (select count(*) from orders_out),
+            (select count(*) from accepted),
+            (select count(*) from issues where code = 'duplicate_row'),
+            (select count(distinct row) from issues where severity = 'rejected')
+        """
+    ).fetchone()
+    result = RecordAccount(
+        records_in_file=counted.records if counted else raw.rows,
+        counted_by=counted.source if counted else "duckdb",
+        accepted=accepted,
+        rejected=rejected,
+        folded=accepted_rows - accepted + duplicates,
+        skipped_reasons=skipped,
+    )
+    if not result.balanced:
+        raise ImportRefused(
+            f"{path.name}: the file holds {result.records_in_file:,} records (counted by the {result.counted_by}) "
+            f"but the import accounts for {result.accounted:,} ({result.accepted:,} accepted, {result.rejected:,} "
+            f"rejected, {result.folded:,} folded, {result.skipped:,} skipped), so nothing was stored; check how the "
+            "file quotes its values and line breaks, or export it again."
+        )
+    return result
