@@ -7,11 +7,13 @@ as a formula or a link.
 """
 
 import io
+import time
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
+RETRY_SECONDS = 5.0
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")  # and full-width forms
 
 
@@ -53,9 +55,15 @@ def download_buttons(frame: pd.DataFrame, name: str, key: str, language: str = "
     a file is actually made, i.e. clicked (customer lists: the activity log)."""
 
     def made(kind: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
+        logged_at: list[float] = []
+
         def data() -> bytes:
-            if on_download:
+            # a loaded server can be asked twice for one click (seen in the browser test): a request
+            # for the same file within RETRY_SECONDS of the last one is the same download
+            now = time.monotonic()
+            if on_download and not (logged_at and now - logged_at[-1] < RETRY_SECONDS):
                 on_download(kind)
+            logged_at[:] = [now]
             return make()
         return data
 
