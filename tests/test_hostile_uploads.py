@@ -438,6 +438,7 @@ def test_data_page_refuses_hostile_uploads_with_a_message(tmp_path, monkeypatch,
 def test_in_the_browser_hostile_uploads_are_refused_and_formulas_download_neutralised(tmp_path):
     """Through the real Data page in Chromium: a zip bomb and garbage are refused with a message, the
     app keeps serving, and the formula cells of an export come back neutralised in the downloads."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     from test_browser import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
@@ -462,9 +463,16 @@ def test_in_the_browser_hostile_uploads_are_refused_and_formulas_download_neutra
             uploader.set_input_files(str(tmp_path / "formulas.csv"))
             wait_for_app(page)
             # the file states no currency: the import waits for an answer (docs/importing.md)
-            currency = page.get_by_test_id("stSelectbox").filter(has_text="Currency of the amounts").locator("input")
-            currency.fill("not stated")  # typed, as a keyboard user does: a loaded page can drop a click on the list
-            page.keyboard.press("Enter")
+            currency = page.get_by_test_id("stSelectbox").filter(has_text="Currency of the amounts")
+            not_stated = page.get_by_role("option", name="not stated")
+            for attempt in range(3):  # on a loaded machine the list can close again as the page settles
+                currency.click()
+                try:
+                    not_stated.click(timeout=10_000)
+                    break
+                except PlaywrightTimeout:
+                    if attempt == 2:
+                        raise
             wait_for_app(page)
             page.get_by_role("button", name="Import").click()
             expect(page.get_by_text("Imported 17 orders from 18 rows of formulas.csv")).to_be_visible(timeout=30_000)
