@@ -49,9 +49,12 @@ class Fit:
 
     def as_dict(self) -> dict:
         """JSON-serialisable: the parameters at top level, plus se, log_likelihood and customers."""
+        # at a boundary the model's own parameter names keep their run-off values (a = 1e-7 ...), and the
+        # limit's parameters (r, alpha of the NBD) stand beside them
         return {
+            **{k: float(v) for k, v in self.boundary.items()},
             **{k: float(v) for k, v in self.params.items()},
-            "se": {k: _finite_or_none(v) for k, v in self.se.items()},
+            "se": {**{k: None for k in self.boundary}, **{k: _finite_or_none(v) for k, v in self.se.items()}},
             "log_likelihood": float(self.log_likelihood),
             "customers": int(self.customers),
             "iterations": int(self.iterations),
@@ -570,19 +573,37 @@ def fit_gamma_gamma(x, m, weights=None, min_repeat_customers: int = MIN_REPEAT_C
 
     mean = (m * w).sum() / total
     start = np.log([1.0, 2.0, mean])  # population mean p*gamma/(q-1) matches the observed mean
-    params, iterations = _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS)
+    params, iterations = _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS,
+                                   allow_runaway=True)
     warnings = []
+    limit = None
+    ran_off = [n for n, v in zip(GAMMA_GAMMA_PARAMS, params) if abs(np.log(v)) > _RUNAWAY]
+    if ran_off and set(ran_off) <= {"q", "gamma"} and params[1] > 1 and params[2] > 1:
+        # q, gamma -> infinity with gamma / q fixed: every customer has the same spend scale (no heterogeneity);
+        # the fitted values are that limit and E[M | x, m] is the population mean p gamma / (q - 1) for everyone
+        limit = "homogeneous"
+        warnings.append(
+            f"Average spend does not differ between customers beyond chance (q = {params[1]:.3g} and gamma = "
+            f"{params[2]:.3g} ran off together): every customer's expected order value is the overall mean, "
+            f"{params[0] * params[2] / (params[1] - 1):,.2f}."
+        )
+    elif ran_off:
+        _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS)  # raises, saying why
     if params[1] <= 1:
         raise ClvFitError(
             f"The spend model found q = {params[1]:.2f} <= 1, so average spend has no finite expected "
             "value (a few very large orders dominate). Check for outliers or wholesale orders."
         )
 
-    se, hessian_warning = _standard_errors(lambda theta: _gamma_gamma_objective(theta, rows)[1], params, "Gamma-Gamma")
-    warnings += hessian_warning
+    if limit:
+        se = [float("nan")] * 3
+    else:
+        se, hessian_warning = _standard_errors(lambda theta: _gamma_gamma_objective(theta, rows)[1], params,
+                                               "Gamma-Gamma")
+        warnings += hessian_warning
     log_likelihood = _gamma_gamma_objective(params, rows)[0]
     return Fit("gamma_gamma", dict(zip(GAMMA_GAMMA_PARAMS, map(float, params))),
-               dict(zip(GAMMA_GAMMA_PARAMS, se)), log_likelihood, customers, iterations, warnings)
+               dict(zip(GAMMA_GAMMA_PARAMS, se)), log_likelihood, customers, iterations, warnings, limit=limit)
 
 
 def expected_spend(params, x, m) -> np.ndarray:

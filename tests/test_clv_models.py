@@ -152,3 +152,63 @@ def test_cdnow_mbgnbd_fit_is_the_maximum_of_the_naive_likelihood(cdnow_grouped):
             assert float(w @ clv_model.mbgnbd_log_likelihood(moved, x, t_x, T)) < fit.log_likelihood
     # MBG/NBD nests nothing simpler; on CDNOW it fits about as well as BG/NBD (-9582.4)
     assert abs(fit.log_likelihood - clv_model.fit_bgnbd(x, t_x, T, w).log_likelihood) < 5
+
+
+# --- choosing by holdout error ---------------------------------------------------------------
+
+
+def test_cdnow_report_fits_every_model_and_chooses_the_smallest_holdout_error():
+    con = orders_connection(cdnow_rows())
+    report = clv.ltv_report(con, cutoff=CDNOW_CUTOFF, unit_days=7, predictions=False)
+    summary = clv.calibration_summary(con, CDNOW_CUTOFF, unit_days=7)
+    con.close()
+    models = report["models"]
+    assert set(models) == {"bgnbd", "mbgnbd", "paretonbd"}
+    assert published(models["bgnbd"]["fit"]["log_likelihood"], "-9582.4")
+    assert published(models["paretonbd"]["fit"]["log_likelihood"], "-9595.0")
+    # each model's holdout prediction is the sum of its per-customer expectations over the 39 holdout weeks
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
+    for name, entry in models.items():
+        fit = clv_model.Fit(name, {k: entry["fit"][k] for k in clv_model.MODEL_PARAMS[name]}, {}, 0.0, 0, 0)
+        by_customer = clv_model.expected_purchases(fit, 273 / 7, x, t_x, T).sum()
+        assert entry["holdout"]["predicted_repeat_orders"] == pytest.approx(by_customer, rel=1e-9)
+    mapes = {name: entry["holdout"]["mape_cumulative"] for name, entry in models.items()}
+    best = min(mapes, key=mapes.get)
+    assert report["model"] == best == report["selection"]["model"]
+    runner_up = sorted(mapes, key=mapes.get)[1]
+    assert report["selection"]["runner_up"] == runner_up
+    assert report["selection"]["margin_points"] == pytest.approx(mapes[runner_up] - mapes[best])
+    assert report["holdout"]["model"] == best
+    assert report["purchase_model"]["log_likelihood"] == models[best]["fit"]["log_likelihood"]
+
+
+def test_a_model_can_be_asked_for():
+    con = orders_connection(cdnow_rows())
+    report = clv.ltv_report(con, cutoff=CDNOW_CUTOFF, unit_days=7, predictions=False, model="paretonbd")
+    con.close()
+    assert report["model"] == "paretonbd" and report["selection"]["reason"] == "requested"
+    assert report["holdout"]["predicted_repeat_orders"] == report["models"]["paretonbd"]["holdout"]["predicted_repeat_orders"]
+    assert report["bgnbd"]["a"] == pytest.approx(0.793, abs=5e-4)  # the BG/NBD key stays
+
+
+def test_report_on_a_store_without_dropout_predicts_with_the_nbd_limit():
+    """Customers who keep buying (no dropout): every model reaches the NBD limit; the report says so and predicts."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(400):
+        rate = rng.gamma(2.0, 1 / 60)  # about one purchase a month on average, nobody leaves
+        day = int(rng.integers(0, 120))
+        while day < 540:
+            rows.append((f"C{i:03d}", str(np.datetime64("2023-01-01") + day), 30.0 + 20 * rng.random(), "valid"))
+            day += max(1, int(rng.exponential(1 / rate)))
+    con = orders_connection(rows)
+    report = clv.ltv_report(con)
+    con.close()
+    assert report["purchase_model"]["limit"] == "nbd"
+    assert report["boundary_notes"] and all("No dropout detected" in n for n in report["boundary_notes"])
+    assert report["holdout"]["actual_repeat_orders"] > 0 and abs(report["holdout"]["error_pct"]) < 25
+    assert report["prediction"]["expected_orders_365"] > 0
+    assert report["prediction"]["risk_bands"]["low"] == report["prediction"]["customers"]  # P(alive) = 1
+    # spend is drawn alike for everyone: the spend model's limit is one spend scale for all (a result too)
+    assert report["gamma_gamma"]["limit"] == "homogeneous"
+    assert any("does not differ between customers" in w for w in report["warnings"])
