@@ -362,6 +362,7 @@ def customer_predictions(con: duckdb.DuckDBPyConnection, as_of=None, model: ClvM
 
     - p_alive: probability the customer is still active; risk_band: low/medium/high (see risk_band);
     - expected_orders_30/90/365: expected purchase days in the next 30/90/365 days;
+    - expected_orders_horizon: expected purchase days over the horizon (horizon_months months);
     - expected_next_order: as_of + first whole day on which expected cumulative purchases reach 1,
       NaT if that does not happen within the horizon;
     - expected_aov: Gamma-Gamma expected spend per purchase;
@@ -396,6 +397,7 @@ def add_predictions(summary: pd.DataFrame, model: ClvModel, as_of, horizon_month
     frame["risk_band"] = risk_band(frame["p_alive"])
     for i, days in enumerate(EXPECTED_ORDER_DAYS):
         frame[f"expected_orders_{days}"] = expected[:, i]
+    frame["expected_orders_horizon"] = expected[:, -1]  # over the whole horizon (horizon_months)
     wait = clv_model.time_to_expected_purchases(
         model.purchase, x, t_x, T, horizon=math.floor(horizon_months * DAYS_PER_MONTH) / unit, step=1.0 / unit
     )
