@@ -268,7 +268,18 @@ def _curve_days(holdout_days: int, grain: str) -> np.ndarray:
     return days
 
 
-def holdout_check(con: duckdb.DuckDBPyConnection, model: ClvModel, end, grain: str = "week") -> dict:
+def holdout_data(con: duckdb.DuckDBPyConnection, cutoff, end, unit_days: float = 1.0) -> dict:
+    """What holdout_check reads from the store (grouped calibration rows with their holdout purchases, and
+    the holdout's purchases by day); read once, it serves every model checked on the same holdout."""
+    cutoff, end = _as_date(cutoff), _as_date(end)
+    curve = _query(con, HOLDOUT_CURVE_SQL, cutoff=cutoff, end=end).fetchnumpy()
+    return {"cutoff": cutoff, "end": end, "unit_days": float(unit_days),
+            "grouped": _grouped(con, cutoff, end, unit_days),
+            "curve": {k: np.asarray(v) for k, v in curve.items()}}
+
+
+def holdout_check(con: duckdb.DuckDBPyConnection, model: ClvModel, end, grain: str = "week",
+                  data: dict | None = None) -> dict:
     """Predicted vs actual repeat purchases after the cut-off, for customers whose first purchase is on or before it.
 
     error_pct = (predicted - actual) / actual x 100 over the whole holdout; mape_cumulative = mean
@@ -279,14 +290,16 @@ def holdout_check(con: duckdb.DuckDBPyConnection, model: ClvModel, end, grain: s
     holdout_days = (end - cutoff).days
     if holdout_days <= 0:
         raise ValueError(f"the holdout end {end} must be after the cut-off {cutoff}")
-    g = _grouped(con, cutoff, end, unit)
+    if data is None or (data["cutoff"], data["end"], data["unit_days"]) != (cutoff, end, unit):
+        data = holdout_data(con, cutoff, end, unit)
+    g = data["grouped"]
     days = _curve_days(holdout_days, grain)
     # grouped rows: expectation per group x number of customers in it
     expected = clv_model.expected_purchases_grid(model.purchase, days / unit, g["x"], g["t_x"], g["T"])
     predicted_curve = g["customers"] @ expected
     predicted_row = expected[:, -1] * g["customers"]
 
-    curve = _query(con, HOLDOUT_CURVE_SQL, cutoff=cutoff, end=end).fetchnumpy()
+    curve = data["curve"]
     daily = np.zeros(holdout_days + 1)
     daily[np.asarray(curve["day"], dtype=int)] = np.asarray(curve["orders"], dtype=float)
     actual_curve = np.cumsum(daily)[days]
@@ -449,7 +462,8 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
     fitted = fit_models(con, cutoff, unit_days, models=clv_model.PURCHASE_MODELS)
     holdouts = {}
     if end > cutoff:
-        holdouts = {name: holdout_check(con, fitted.using(name), end, grain) for name in fitted.fits}
+        data = holdout_data(con, cutoff, end, fitted.unit_days)
+        holdouts = {name: holdout_check(con, fitted.using(name), end, grain, data) for name in fitted.fits}
     selection = _select(fitted, holdouts, model)
     chosen = fitted.using(selection["model"])
     holdout = holdouts.get(chosen.purchase.model)
