@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics import clv_model
+from metrics import clv_model, dialect
 from metrics.clv_model import ClvFitError, Fit
 
 DEFAULT_HOLDOUT_MONTHS = 6
@@ -128,6 +128,38 @@ final as (
 select * from final order by day
 """
 
+# Precomputed at each store change (metrics.precomputed), for the default cut-off and the last date:
+# what the Customer value page's first view would otherwise read from every order.
+STORED_CALIBRATION_SQL = _SUMMARY_CTES + """,
+
+holdout as (
+    select customer_key, count(distinct order_date) as holdout_orders,
+    from orders
+    where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
+    group by customer_key
+)
+
+select
+    $cutoff::date as cutoff, $end::date as end_date, customer_key, x, t_x, T, monetary,
+    coalesce(holdout_orders, 0) as holdout_orders,
+from summary
+left join holdout using (customer_key)
+order by customer_key
+"""
+
+STORED_GROUPED_SQL = """
+select x, t_x, T, count(*) as customers, sum(case when $with_holdout then holdout_orders else 0 end) as holdout_orders,
+from clv_calibration
+group by x, t_x, T
+order by x, t_x, T
+"""
+
+STORED_REPEAT_SPEND_SQL = "select x, monetary from clv_calibration where x > 0 order by customer_key"
+
+STORED_HOLDOUT_CURVE_SQL = "select day, orders from clv_holdout_days order by day"
+
+STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
+
 DATA_RANGE_SQL = """
 select min(order_date), max(order_date)
 from orders
@@ -195,10 +227,42 @@ def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float
 
     x = purchase days after the first; t_x = last - first purchase; T = cut-off - first purchase.
     """
+    if _stored(con, "clv_customers", "as_of", _as_date(cutoff), unit_days):
+        return con.execute(STORED_CUSTOMERS_SQL).df()
     return _query(con, CUSTOMER_SQL, cutoff=_as_date(cutoff), unit=float(unit_days)).df()
 
 
+def precomputed_sql(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict]]:
+    """{table: (SQL, parameters)} of the summaries stored at each store change: clv_calibration (per customer
+    at the default cut-off, in days, with holdout purchases up to the last date), clv_holdout_days and
+    clv_customers (calibration_summary at the last date)."""
+    try:
+        _, end = data_range(con)
+        cutoff = default_cutoff(con)
+    except ClvFitError:  # no identified customers: empty tables, never matched
+        cutoff = end = date(1900, 1, 1)
+    return {
+        "clv_calibration": (STORED_CALIBRATION_SQL, {"cutoff": cutoff, "end": end, "unit": 1.0}),
+        "clv_holdout_days": (HOLDOUT_CURVE_SQL, {"cutoff": cutoff, "end": end}),
+        "clv_customers": (f"select $cutoff::date as as_of, * from ({CUSTOMER_SQL})", {"cutoff": end, "unit": 1.0}),
+    }
+
+
+def _stored(con, table: str, column: str, value: date, unit_days: float = 1.0, end: date | None = None) -> bool:
+    """Whether `table` was precomputed for this date (and `end`), in days."""
+    if unit_days != 1.0 or not dialect.has_table(con, table):
+        return False
+    columns = f"any_value({column})" + (", any_value(end_date)" if end is not None else "")
+    row = con.execute(f"select {columns} from {table}").fetchone()
+    return row[0] == value and (end is None or row[1] == end)
+
+
 def _grouped(con, cutoff: date, end: date, unit_days: float) -> dict[str, np.ndarray]:
+    if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days):
+        stored_end = con.execute("select any_value(end_date) from clv_calibration").fetchone()[0]
+        if end in (cutoff, stored_end):
+            rows = con.execute(STORED_GROUPED_SQL, {"with_holdout": end != cutoff}).fetchnumpy()
+            return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
     rows = _query(con, GROUPED_SQL, cutoff=cutoff, end=end, unit=float(unit_days)).fetchnumpy()
     return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
 
@@ -226,7 +290,10 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
     _check_history(con, cutoff)
     if summary is None:
         grouped = _grouped(con, cutoff, cutoff, unit_days)
-        spend = _query(con, REPEAT_SPEND_SQL, cutoff=cutoff, unit=float(unit_days)).fetchnumpy()
+        if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days):
+            spend = con.execute(STORED_REPEAT_SPEND_SQL).fetchnumpy()
+        else:
+            spend = _query(con, REPEAT_SPEND_SQL, cutoff=cutoff, unit=float(unit_days)).fetchnumpy()
         x_spend, monetary = (np.asarray(spend[k], dtype=float) for k in ("x", "monetary"))
     else:
         columns = [summary[c].to_numpy(dtype=float) for c in ("x", "t_x", "T")]
@@ -272,7 +339,10 @@ def holdout_data(con: duckdb.DuckDBPyConnection, cutoff, end, unit_days: float =
     """What holdout_check reads from the store (grouped calibration rows with their holdout purchases, and
     the holdout's purchases by day); read once, it serves every model checked on the same holdout."""
     cutoff, end = _as_date(cutoff), _as_date(end)
-    curve = _query(con, HOLDOUT_CURVE_SQL, cutoff=cutoff, end=end).fetchnumpy()
+    if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days, end) and dialect.has_table(con, "clv_holdout_days"):
+        curve = con.execute(STORED_HOLDOUT_CURVE_SQL).fetchnumpy()
+    else:
+        curve = _query(con, HOLDOUT_CURVE_SQL, cutoff=cutoff, end=end).fetchnumpy()
     return {"cutoff": cutoff, "end": end, "unit_days": float(unit_days),
             "grouped": _grouped(con, cutoff, end, unit_days),
             "curve": {k: np.asarray(v) for k, v in curve.items()}}
