@@ -1,4 +1,4 @@
-"""Customer value: predicted lifetime value (BG/NBD + Gamma-Gamma), churn risk, who to call first."""
+"""Customer value: predicted lifetime value (BG/NBD, MBG/NBD or Pareto/NBD + Gamma-Gamma), churn risk, who to call first."""
 
 import pandas as pd
 import streamlit as st
