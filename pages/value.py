@@ -106,7 +106,7 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
 
 st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")
-st.caption(ctx.t("p_alive_note"))
+st.caption(ctx.t({"bgnbd": "p_alive_note", "nbd": "p_alive_note_nbd"}.get(used.predicts_as, "p_alive_note_other")))
 
 st.subheader(ctx.t("at_risk_valuable"))
 show_table(slipping_valuable(predictions), "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency,
