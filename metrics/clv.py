@@ -537,8 +537,9 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
     selection = _select(fitted, holdouts, model)
     chosen = fitted.using(selection["model"])
     holdout = holdouts.get(chosen.purchase.model)
-    warnings = chosen.purchase.warnings + chosen.gamma_gamma.warnings + [
-        w for w in fitted.warnings if w not in fitted.purchase.warnings]
+    # the chosen model's notes, then the spend model's and the correlation warning (fitted.warnings holds
+    # those after the first model's notes)
+    warnings = chosen.purchase.warnings + [w for w in fitted.warnings if w not in fitted.purchase.warnings]
     if holdout is None:
         warnings.append("No purchases after the cut-off, so the holdout check was skipped.")
     models = {}
