@@ -481,9 +481,11 @@ def add_predictions(summary: pd.DataFrame, model: ClvModel, as_of, horizon_month
     for i, days in enumerate(EXPECTED_ORDER_DAYS):
         frame[f"expected_orders_{days}"] = expected[:, i]
     frame["expected_orders_horizon"] = expected[:, -1]  # over the whole horizon (horizon_months)
+    # customers with the same (x, t_x, T) wait the same: the bisection runs once per distinct row
+    (x_u, t_x_u, T_u), inverse = clv_model.unique_rows(x, t_x, T)
     wait = clv_model.time_to_expected_purchases(
-        model.purchase, x, t_x, T, horizon=math.floor(horizon_months * DAYS_PER_MONTH) / unit, step=1.0 / unit
-    )
+        model.purchase, x_u, t_x_u, T_u, horizon=math.floor(horizon_months * DAYS_PER_MONTH) / unit, step=1.0 / unit
+    )[inverse]
     frame["expected_next_order"] = pd.Timestamp(as_of) + pd.to_timedelta(np.round(wait * unit), unit="D")
     frame["expected_aov"] = aov
     frame["predicted_clv"] = per_month @ discount * aov * margin

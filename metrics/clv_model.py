@@ -70,11 +70,11 @@ def _finite_or_none(value: float):
 
 def group_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of the given equal-length columns and how many times each occurs."""
-    unique, inverse = _unique_rows(*columns)
+    unique, inverse = unique_rows(*columns)
     return unique, np.bincount(inverse, minlength=len(unique[0])).astype(float)
 
 
-def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows (sorted) and, for each input row, the index of its unique row."""
     columns = [np.asarray(c, dtype=float) for c in columns]
     n = len(columns[0])
@@ -228,7 +228,7 @@ def _pareto_log_a0(params, x, t_x, T) -> np.ndarray:
     x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
 
     def term(time):
-        (xu, tu), inverse = _unique_rows(x.ravel(), time.ravel())
+        (xu, tu), inverse = unique_rows(x.ravel(), time.ravel())
         a = r + s + xu
         with np.errstate(divide="ignore"):
             value = np.log(hyp2f1(a, second(xu), a + 1, diff / (big + tu))) - a * np.log(big + tu)
@@ -508,7 +508,7 @@ def expected_purchases_grid(params, ts, x, t_x, T) -> np.ndarray:
     model, values = _model_and_params(params)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     ts = np.asarray(ts, dtype=float)
-    (x_u, T_u), inverse = _unique_rows(x, T)
+    (x_u, T_u), inverse = unique_rows(x, T)
     per_pair = _purchases_if_alive(values, ts[None, :], x_u[:, None], T_u[:, None], model)
     return p_alive(params, x, t_x, T)[:, None] * per_pair[inverse]
 
