@@ -1,8 +1,10 @@
 """Purchase models beside BG/NBD: the no-dropout boundary (NBD limit), MBG/NBD and Pareto/NBD.
 
-Published figures: Pareto/NBD on the CDNOW sample (weeks 1-39), Fader, Hardie and Lee,
-"A note on implementing the Pareto/NBD model in MATLAB" (2005) and "Counting your customers
-the easy way" (2005, section 5): r = 0.55, alpha = 10.58, s = 0.61, beta = 11.67, LL = -9595.0.
+Published figures: Pareto/NBD on the CDNOW sample (weeks 1-39) as Fader, Hardie and Lee report it
+beside their BG/NBD fit ("Counting your customers the easy way", 2005; also in Fader and Hardie's
+notes on the Pareto/NBD): r = 0.55, alpha = 10.58, s = 0.61, beta = 11.67, LL = -9595.0. The source
+could not be opened from this machine; the figures are those the issue and the brief quote, and
+this code reproduces every printed digit of them independently.
 MBG/NBD and Pareto/NBD are also checked against the likelihood and P(alive) integrated numerically,
 customer by customer, from the individual-level model (scipy.integrate), which shares no code
 with the closed forms.
