@@ -189,12 +189,16 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
 
 
 def value_model(con) -> dict:
-    """What the Customer value page computes (ui/data.value_model): fit, holdout check, predictions, RFM."""
+    """What the Customer value page's first view computes (ui/data.value_fit and value_model): every purchase
+    model fitted and checked at the default cut-off, the chosen one refitted on all data, predictions, RFM."""
     from metrics import clv, clv_views, segments
 
     report = clv.ltv_report(con, predictions=False)
-    predictions = clv.customer_predictions(con)
-    predictions = clv_views.with_rfm_segment(predictions, segments.rfm_customers(con))
+    end = clv.data_range(con)[1]
+    summary = clv.calibration_summary(con, end)
+    final = clv.fit_models(con, end, summary=summary, models=(report["model"],))
+    summary = clv_views.with_rfm_segment(summary, segments.rfm_customers(con))
+    predictions = clv.add_predictions(summary, final, end)
     return {"report": report, "predictions": predictions}
 
 

@@ -1,11 +1,12 @@
 """Command line for scripted reports.
 
     python -m metrics summary [--store DIR] [--month YYYY-MM] [--json]
-    python -m metrics ltv [--store DIR] [--cutoff YYYY-MM-DD] [--json]
+    python -m metrics ltv [--store DIR] [--cutoff YYYY-MM-DD] [--model auto|bgnbd|mbgnbd|paretonbd] [--json]
     python -m metrics experiment [--store DIR] --experiment NAME [--window DAYS] [--cuped DAYS] [--json]
 
 `summary` prints one month's KPI row (default: the latest full month), the same numbers the
-Overview page shows; `ltv` fits BG/NBD and Gamma-Gamma and checks them on a holdout; `experiment`
+Overview page shows; `ltv` fits BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma, checks each on a
+holdout and predicts with the best (or the one asked for); `experiment`
 prints one strategy test's per-arm totals and every variant's lift, CI and p-values.
 Exit code 2 when the data cannot answer (no such experiment, too little data for the model).
 """
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ltv_parser = commands.add_parser("ltv", help="predicted customer lifetime value: model fit and holdout check")
     ltv_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
     ltv_parser.add_argument("--cutoff", type=date.fromisoformat, help="calibration cut-off YYYY-MM-DD (default: 6 months before the end)")
+    ltv_parser.add_argument("--model", choices=("auto", "bgnbd", "mbgnbd", "paretonbd"), default="auto",
+                            help="purchase model (default auto: the smallest holdout error)")
     ltv_parser.add_argument("--json", action="store_true")
     experiment_parser = commands.add_parser("experiment", help="one strategy test: per-arm totals, lifts, CIs, p-values")
     experiment_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
@@ -128,21 +131,37 @@ def _ltv(args) -> int:
     from metrics.clv import ltv_report
     from metrics.clv_model import ClvFitError
 
-    report = _report_or_refusal(args, lambda con: ltv_report(con, cutoff=args.cutoff), ClvFitError, "Cannot fit")
+    report = _report_or_refusal(args, lambda con: ltv_report(con, cutoff=args.cutoff, model=args.model),
+                                ClvFitError, "Cannot fit")
     if report is None or args.json:
         return 2 if report is None else 0
-    bgnbd, gamma = report["bgnbd"], report["gamma_gamma"]
+    gamma = report["gamma_gamma"]
+    selection = report["selection"]
     print(f"Fitted on {report['customers']:,} customers up to {report['cutoff']} in {report['fit_seconds']:.2f} s")
-    print("  BG/NBD      " + "  ".join(f"{k}={bgnbd[k]:.4g} (se {bgnbd['se'][k]:.2g})" for k in ("r", "alpha", "a", "b"))
-          + f"  LL={bgnbd['log_likelihood']:,.1f}")
+    for name, entry in report["models"].items():
+        mark = "*" if name == report["model"] else " "
+        if "fit" not in entry:
+            print(f" {mark}{entry['label']:11} not fitted: {entry['error']}")
+            continue
+        fit = entry["fit"]
+        names = list(fit["se"])  # the model's parameters (at a boundary: as they ran off, and the limit's r, alpha)
+        limit = "  (NBD limit: no dropout)" if fit["limit"] else ""
+        check = entry["holdout"]
+        error = f"  holdout error {check['error_pct']:+.1f}%, curve MAPE {check['mape_cumulative']:.1f}%" if check else ""
+        print(f" {mark}{entry['label']:11} " + "  ".join(f"{k}={fit[k]:.4g}" for k in names)
+              + f"  LL={fit['log_likelihood']:,.1f}{limit}{error}")
     print("  Gamma-Gamma " + "  ".join(f"{k}={gamma[k]:.4g} (se {gamma['se'][k]:.2g})" for k in ("p", "q", "gamma"))
           + f"  LL={gamma['log_likelihood']:,.1f}")
+    margin = selection["margin_points"] if selection["reason"] == "smallest holdout error" else None
+    print(f"  Model used: {report['models'][report['model']]['label']} ({selection['reason']}"
+          + (f", {margin:.1f} points ahead of {report['models'][selection['runner_up']]['label']}" if margin is not None else "")
+          + ")")
     holdout = report.get("holdout")
     if holdout:
         print(f"  Holdout {holdout['cutoff']} to {holdout['end']}: predicted {holdout['predicted_repeat_orders']:,.0f} "
               f"repeat orders, actual {holdout['actual_repeat_orders']:,} ({holdout['error_pct']:+.1f}%)")
     for warning in report["warnings"]:
-        print(f"  warning: {warning}")
+        print(f"  note: {warning}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""BG/NBD and Gamma-Gamma: maximum-likelihood fits and per-customer predictions (numpy/scipy only).
+"""BG/NBD, MBG/NBD, Pareto/NBD (and their no-dropout limit, the NBD) and Gamma-Gamma: maximum-likelihood fits and per-customer predictions (numpy/scipy only).
 
 Notation (one row per customer, or per group of identical customers with a weight):
 - x: repeat purchases in the calibration period (purchase days after the first one);
@@ -11,7 +11,7 @@ References: Fader, Hardie and Lee (2005) "Counting your customers the easy way" 
 Fader and Hardie (2013) "The Gamma-Gamma model of monetary value" (brucehardie.com note 025).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import minimize
@@ -39,15 +39,28 @@ class Fit:
     customers: int
     iterations: int
     warnings: list[str] = field(default_factory=list)
+    limit: str | None = None  # "nbd": the likelihood is highest at the no-dropout boundary; params are the NBD's
+    boundary: dict[str, float] = field(default_factory=dict)  # the parameters as they ran off, when limit is set
+
+    @property
+    def predicts_as(self) -> str:
+        """The model whose formulas predict with these parameters (the limit when there is one)."""
+        return self.limit or self.model
 
     def as_dict(self) -> dict:
         """JSON-serialisable: the parameters at top level, plus se, log_likelihood and customers."""
+        # at a boundary the model's own parameter names keep their run-off values (a = 1e-7 ...), and the
+        # limit's parameters (r, alpha of the NBD) stand beside them
         return {
+            **{k: float(v) for k, v in self.boundary.items()},
             **{k: float(v) for k, v in self.params.items()},
-            "se": {k: _finite_or_none(v) for k, v in self.se.items()},
+            "se": {**{k: None for k in self.boundary}, **{k: _finite_or_none(v) for k, v in self.se.items()}},
             "log_likelihood": float(self.log_likelihood),
             "customers": int(self.customers),
             "iterations": int(self.iterations),
+            "model": self.model,
+            "limit": self.limit,
+            "boundary": {k: float(v) for k, v in self.boundary.items()},
         }
 
 
@@ -57,11 +70,11 @@ def _finite_or_none(value: float):
 
 def group_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows of the given equal-length columns and how many times each occurs."""
-    unique, inverse = _unique_rows(*columns)
+    unique, inverse = unique_rows(*columns)
     return unique, np.bincount(inverse, minlength=len(unique[0])).astype(float)
 
 
-def _unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows (sorted) and, for each input row, the index of its unique row."""
     columns = [np.asarray(c, dtype=float) for c in columns]
     n = len(columns[0])
@@ -134,11 +147,116 @@ def _bgnbd_objective(params, rows: _Rows) -> tuple[float, np.ndarray]:
 
 
 def fit_bgnbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> Fit:
-    """Maximum-likelihood BG/NBD fit (optimised in log-parameters); SEs from the Hessian in (r, alpha, a, b)."""
+    """Maximum-likelihood BG/NBD fit (optimised in log-parameters); SEs from the Hessian in (r, alpha, a, b).
+
+    When the likelihood is highest at the no-dropout boundary (a -> 0 or b -> infinity) the result is
+    the NBD limit (limit = "nbd", with its own parameters and likelihood, and a note in warnings).
+    """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     customers = int(round(w.sum()))
-    repeaters = int(round(w[x > 0].sum()))
+    _check_purchase_data(x, t_x, T, w, min_repeat_customers)
+
+    rows = _Rows(x, w, t_x=t_x, T=T)
+    total = w.sum()
+
+    def objective(log_params):
+        params = np.exp(log_params)
+        ll, grad = _bgnbd_objective(params, rows)
+        return -ll / total, -(grad * params) / total  # chain rule for log-parameters
+
+    # a scale-aware start: mean purchase rate r/alpha close to the observed repeat rate
+    rate = max((x @ w) / max(T @ w, 1e-12), 1e-6)
+    start = np.log([1.0, 1.0 / rate, 1.0, 1.0])
+    params, iterations = _optimise(objective, start, "purchase model (BG/NBD)", BGNBD_PARAMS, allow_runaway=True)
+    boundary = _dropout_boundary("bgnbd", params, x, t_x, T, w)
+    if boundary is not None:
+        return boundary
+    se, hessian_warning = _standard_errors(lambda theta: _bgnbd_objective(theta, rows)[1], params, "BG/NBD")
+    log_likelihood = _bgnbd_objective(params, rows)[0]
+    return Fit("bgnbd", dict(zip(BGNBD_PARAMS, map(float, params))), dict(zip(BGNBD_PARAMS, se)),
+               log_likelihood, customers, iterations, hessian_warning + _runaway_warning("BG/NBD", BGNBD_PARAMS, params))
+
+
+# ---------------------------------------------------------------------------------------------
+# NBD (the no-dropout limit), MBG/NBD and Pareto/NBD
+# ---------------------------------------------------------------------------------------------
+
+NBD_PARAMS = ("r", "alpha")
+MBGNBD_PARAMS = ("r", "alpha", "a", "b")
+PARETONBD_PARAMS = ("r", "alpha", "s", "beta")
+PURCHASE_MODELS = ("bgnbd", "mbgnbd", "paretonbd")
+MODEL_LABELS = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD", "nbd": "NBD"}
+MODEL_PARAMS = {"bgnbd": BGNBD_PARAMS, "mbgnbd": MBGNBD_PARAMS, "paretonbd": PARETONBD_PARAMS, "nbd": NBD_PARAMS}
+_NO_DROPOUT = 1e-3  # mean dropout (per purchase, or over the longest T) below this is "no dropout"
+_EDGE = 6.0  # a dropout parameter below e^-6 (0.0025) or above e^6 (403) is at the edge of its range
+# The NBD has two parameters fewer; it stands in for the boundary fit unless a likelihood-ratio test
+# rejects it at 5% (chi-squared, 2 degrees of freedom: 5.99 / 2 log-likelihood units).
+_SAME_LIKELIHOOD = 5.991 / 2
+NUMERIC_FIT_SAMPLE = 20_000  # customers: MBG/NBD and Pareto/NBD are fitted on a sample of a larger store
+
+
+def nbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
+    """Log-likelihood of each row under the NBD model (Poisson purchases, Gamma(r, alpha) rates, no dropout)."""
+    r, alpha = params
+    x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + T)
+
+
+def mbgnbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
+    """Log-likelihood of each row under MBG/NBD (Batislam, Denizel and Filiztekin 2007): as BG/NBD, but a
+    customer may also drop out right after the first purchase, so one-time buyers can be inactive."""
+    r, alpha, a, b = params
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x + 1) - betaln(a, b)
+    return head + np.logaddexp(-(r + x) * np.log(alpha + T),
+                               np.log(a) - np.log(b + x) - (r + x) * np.log(alpha + t_x))
+
+
+def _pareto_log_a0(params, x, t_x, T) -> np.ndarray:
+    """log A_0 of Fader and Hardie's Pareto/NBD note (2005, eq. 19); -inf when t_x = T.
+
+    The Gauss hypergeometric terms depend on (x, t_x) and (x, T) only; each is evaluated once per distinct pair.
+    """
+    r, alpha, s, beta = params
+    if alpha >= beta:
+        big, second = alpha, lambda xs: s + 1
+    else:
+        big, second = beta, lambda xs: r + xs
+    diff = abs(alpha - beta)
+
+    x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
+
+    def term(time):
+        (xu, tu), inverse = unique_rows(x.ravel(), time.ravel())
+        a = r + s + xu
+        with np.errstate(divide="ignore"):
+            value = np.log(hyp2f1(a, second(xu), a + 1, diff / (big + tu))) - a * np.log(big + tu)
+        return value[inverse].reshape(x.shape)
+
+    first, last = term(t_x), term(T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return first + np.log1p(-np.exp(np.minimum(last - first, 0.0)))
+
+
+def paretonbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
+    """Log-likelihood of each row under Pareto/NBD (Schmittlein, Morrison and Colombo 1987), in the form of
+    Fader and Hardie's note "A note on deriving the Pareto/NBD model" (2005, eq. 18-19)."""
+    r, alpha, s, beta = params
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    dropped = np.log(s) - np.log(r + s + x) + _pareto_log_a0(params, x, t_x, T)
+    return head + np.logaddexp(alive, dropped)
+
+
+_LOG_LIKELIHOODS = {"nbd": nbd_log_likelihood, "mbgnbd": mbgnbd_log_likelihood,
+                    "paretonbd": paretonbd_log_likelihood, "bgnbd": bgnbd_log_likelihood}
+
+
+def _check_purchase_data(x, t_x, T, w, min_repeat_customers: int) -> None:
+    """Raise ClvFitError when the data cannot support a purchase model (too few repeaters, no history)."""
+    customers, repeaters = int(round(w.sum())), int(round(w[x > 0].sum()))
     if repeaters < min_repeat_customers:
         raise ClvFitError(
             f"Too few repeat customers to fit the purchase model: {repeaters} of {customers} customers "
@@ -153,43 +271,219 @@ def fit_bgnbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CU
     if np.any(t_x > T) or np.any(t_x < 0) or np.any((x == 0) & (t_x != 0)):
         raise ValueError("inconsistent summary: need 0 <= t_x <= T, and t_x = 0 when x = 0")
 
-    rows = _Rows(x, w, t_x=t_x, T=T)
+
+def _total_log_likelihood(model: str, x, t_x, T, w):
+    log_likelihood = _LOG_LIKELIHOODS[model]
+    return lambda params: float(w @ log_likelihood(params, x, t_x, T))
+
+
+def _numeric_fit(model: str, x, t_x, T, w, start, allow_runaway: bool) -> tuple[np.ndarray, int, float]:
+    """Maximum likelihood with central-difference gradients in log-parameters: (params, iterations, LL)."""
+    total_ll = _total_log_likelihood(model, x, t_x, T, w)
     total = w.sum()
+    step = 1e-6
 
     def objective(log_params):
-        params = np.exp(log_params)
-        ll, grad = _bgnbd_objective(params, rows)
-        return -ll / total, -(grad * params) / total  # chain rule for log-parameters
+        value = -total_ll(np.exp(log_params)) / total
+        gradient = np.empty(len(log_params))
+        for i in range(len(log_params)):
+            up, down = log_params.copy(), log_params.copy()
+            up[i] += step
+            down[i] -= step
+            gradient[i] = -(total_ll(np.exp(up)) - total_ll(np.exp(down))) / (2 * step * total)
+        return value, gradient
 
-    # a scale-aware start: mean purchase rate r/alpha close to the observed repeat rate
+    label = f"purchase model ({MODEL_LABELS[model]})"
+    params, iterations = _optimise(objective, np.log(start), label, MODEL_PARAMS[model], allow_runaway)
+    return params, iterations, total_ll(params)
+
+
+def _numeric_standard_errors(model: str, x, t_x, T, w, params: np.ndarray) -> tuple[list[float], list[str]]:
+    """Standard errors from the inverse of the central-difference Hessian of the log-likelihood."""
+    total_ll = _total_log_likelihood(model, x, t_x, T, w)
+    k = len(params)
+    h = 1e-4 * params
+    hessian = np.empty((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            values = []
+            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                shifted = params.copy()
+                shifted[i] += si * h[i]
+                shifted[j] += sj * h[j]
+                values.append(total_ll(shifted))
+            hessian[i, j] = hessian[j, i] = -(values[0] - values[1] - values[2] + values[3]) / (4 * h[i] * h[j])
+    try:
+        variances = np.diag(np.linalg.inv(hessian))
+    except np.linalg.LinAlgError:
+        variances = np.full(k, np.nan)
+    if not np.all(variances > 0):
+        label = MODEL_LABELS[model]
+        return [float("nan")] * k, [f"{label} standard errors are unavailable: the Hessian is not positive definite."]
+    return [float(v) for v in np.sqrt(variances)], []
+
+
+def fit_nbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> Fit:
+    """Maximum-likelihood NBD fit: every customer keeps buying at their own Poisson rate (no dropout)."""
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    _check_purchase_data(x, t_x, T, w, min_repeat_customers)
     rate = max((x @ w) / max(T @ w, 1e-12), 1e-6)
-    start = np.log([1.0, 1.0 / rate, 1.0, 1.0])
-    params, iterations = _optimise(objective, start, "purchase model (BG/NBD)", BGNBD_PARAMS)
+    params, iterations, ll = _numeric_fit("nbd", x, t_x, T, w, [1.0, 1.0 / rate], allow_runaway=False)
+    se, warnings = _numeric_standard_errors("nbd", x, t_x, T, w, params)
+    return Fit("nbd", dict(zip(NBD_PARAMS, map(float, params))), dict(zip(NBD_PARAMS, se)), ll,
+               int(round(w.sum())), iterations, warnings)
 
-    se, hessian_warning = _standard_errors(lambda theta: _bgnbd_objective(theta, rows)[1], params, "BG/NBD")
-    log_likelihood = _bgnbd_objective(params, rows)[0]
-    return Fit("bgnbd", dict(zip(BGNBD_PARAMS, map(float, params))), dict(zip(BGNBD_PARAMS, se)),
-               log_likelihood, customers, iterations, hessian_warning)
+
+def _mean_dropout(model: str, params, T) -> float:
+    """Mean dropout probability per purchase (BG, MBG) or over the longest customer age (Pareto)."""
+    if model == "paretonbd":
+        _, _, s, beta = params
+        return float(s / beta * np.max(T))
+    _, _, a, b = params
+    return float(a / (a + b))
+
+
+def _dropout_boundary(model: str, params, x, t_x, T, w) -> Fit | None:
+    """The NBD limit as the fit, when `params` lie at the no-dropout boundary (mean dropout negligible)
+    and the NBD fits as well; else None."""
+    names = MODEL_PARAMS[model]
+    at_edge = any(abs(np.log(v)) > _EDGE for v in params[2:])
+    if _mean_dropout(model, params, T) > _NO_DROPOUT and not at_edge:
+        return None
+    # the dropout parameters that ran off (the optimiser may stop short of the runaway threshold)
+    ran_off = {n: float(v) for n, v in zip(names[2:], params[2:])}
+    boundary_ll = _total_log_likelihood(model, x, t_x, T, w)(params)
+    nbd = fit_nbd(x, t_x, T, w, min_repeat_customers=0)
+    if nbd.log_likelihood < boundary_ll - _SAME_LIKELIHOOD:
+        return None
+    label = MODEL_LABELS[model]
+    ran = ", ".join(f"{n} = {v:.3g}" for n, v in ran_off.items())
+    note = (f"No dropout detected in the calibration period: the {label} likelihood is highest at its boundary "
+            f"({ran}), where the model becomes the NBD model (customers keep buying at their own rate). "
+            f"Predictions use that NBD limit (log-likelihood {nbd.log_likelihood:,.1f}, against "
+            f"{boundary_ll:,.1f} at the boundary: no significant difference).")
+    return Fit(model, nbd.params, nbd.se, nbd.log_likelihood, nbd.customers, nbd.iterations,
+               nbd.warnings + [note], limit="nbd", boundary=dict(zip(names, map(float, params))))
+
+
+def _runaway_warning(label: str, names, params) -> list[str]:
+    ran = [f"{n} = {v:.3g}" for n, v in zip(names, params) if abs(np.log(v)) > _RUNAWAY]
+    if not ran:
+        return []
+    return [f"{label}: {', '.join(ran)} ran to the edge of the parameter range (the likelihood keeps rising that "
+            "way); predictions use the fitted values, which are the model's limit there."]
+
+
+def sample_customers(x, t_x, T, w, size: int, seed: int = 0):
+    """A random sample of about `size` customers from grouped rows (each customer kept with the same
+    probability, so the sample has the population's mix); the rows as they are when they hold fewer."""
+    total = w.sum()
+    if total <= size:
+        return x, t_x, T, w
+    thinned = np.random.default_rng(seed).binomial(np.round(w).astype(np.int64), size / total).astype(float)
+    keep = thinned > 0
+    return x[keep], t_x[keep], T[keep], thinned[keep]
+
+
+def _fit_numeric_model(model: str, x, t_x, T, weights, min_repeat_customers: int, start_dropout) -> Fit:
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    _check_purchase_data(x, t_x, T, w, min_repeat_customers)
+    # numerical gradients cost 9 likelihoods a step: on a large store fit on a sample (the estimates'
+    # standard errors say how much that costs; the likelihood reported is every customer's)
+    sx, st_x, sT, sw = sample_customers(x, t_x, T, w, NUMERIC_FIT_SAMPLE)
+    rate = max((sx @ sw) / max(sT @ sw, 1e-12), 1e-6)
+    start = [1.0, 1.0 / rate, *start_dropout(sx, sT, sw)]
+    params, iterations, _ = _numeric_fit(model, sx, st_x, sT, sw, start, allow_runaway=True)
+    sampled = [] if len(sw) == len(w) else [
+        f"{MODEL_LABELS[model]} was fitted on a random sample of {int(sw.sum()):,} of {int(round(w.sum())):,} "
+        "customers, for speed; its holdout check and predictions cover every customer."]
+    boundary = _dropout_boundary(model, params, sx, st_x, sT, sw)
+    if boundary is not None:
+        full = fit_nbd(x, t_x, T, w, min_repeat_customers=0)  # the NBD is cheap on every customer
+        return replace(boundary, params=full.params, se=full.se, log_likelihood=full.log_likelihood,
+                       customers=full.customers, warnings=boundary.warnings + sampled)
+    names = MODEL_PARAMS[model]
+    se, warnings = _numeric_standard_errors(model, sx, st_x, sT, sw, params)
+    ll = _total_log_likelihood(model, x, t_x, T, w)(params)
+    return Fit(model, dict(zip(names, map(float, params))), dict(zip(names, se)), ll, int(round(w.sum())),
+               iterations, warnings + sampled + _runaway_warning(MODEL_LABELS[model], names, params))
+
+
+def fit_mbgnbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> Fit:
+    """Maximum-likelihood MBG/NBD fit; the NBD limit when the data show no dropout."""
+    return _fit_numeric_model("mbgnbd", x, t_x, T, weights, min_repeat_customers, lambda x, T, w: [1.0, 1.0])
+
+
+def fit_paretonbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> Fit:
+    """Maximum-likelihood Pareto/NBD fit; the NBD limit when the data show no dropout."""
+    return _fit_numeric_model("paretonbd", x, t_x, T, weights, min_repeat_customers,
+                              lambda x, T, w: [1.0, max((T @ w) / w.sum(), 1e-6)])
+
+
+def fit_purchase_model(model: str, x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CUSTOMERS) -> Fit:
+    """Fit one of PURCHASE_MODELS by name."""
+    fitters = {"bgnbd": fit_bgnbd, "mbgnbd": fit_mbgnbd, "paretonbd": fit_paretonbd}
+    if model not in fitters:
+        raise ValueError(f"unknown purchase model {model!r}; choose one of {', '.join(PURCHASE_MODELS)}")
+    return fitters[model](x, t_x, T, weights, min_repeat_customers)
+
+
+def _model_and_params(params) -> tuple[str, tuple]:
+    """(formulas to use, parameter tuple): a Fit predicts as its model (or its limit); bare values are BG/NBD."""
+    if isinstance(params, Fit):
+        model = params.predicts_as
+        return model, _params(params, MODEL_PARAMS[model])
+    return "bgnbd", _params(params, BGNBD_PARAMS)
 
 
 def p_alive(params, x, t_x, T) -> np.ndarray:
-    """P(alive): probability the customer has not dropped out by T (1 for customers with no repeat purchase)."""
-    r, alpha, a, b = _params(params, BGNBD_PARAMS)
+    """P(alive): probability the customer has not dropped out by T.
+
+    BG/NBD: 1 for customers with no repeat purchase (they cannot have dropped out yet); MBG/NBD and
+    Pareto/NBD: below 1 for them too; the NBD limit: 1 for everyone.
+    """
+    model, params = _model_and_params(params)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
-    repeat = x > 0
-    log_odds_dead = np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) + (r + x) * (
+    if model == "nbd":
+        return np.ones(np.broadcast(x, t_x, T).shape)
+    if model == "paretonbd":
+        r, alpha, s, beta = params
+        with np.errstate(over="ignore"):
+            log_odds_dead = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T) + s * np.log(beta + T)
+                             + _pareto_log_a0(params, x, t_x, T))
+        return expit(-log_odds_dead)
+    r, alpha, a, b = params
+    repeat = x > 0 if model == "bgnbd" else np.ones(x.shape, dtype=bool)
+    shift = -1 if model == "bgnbd" else 0  # MBG/NBD: a/(b+x), BG/NBD: a/(b+x-1)
+    log_odds_dead = np.log(a) - np.log(np.where(repeat, b + x + shift, 1.0)) + (r + x) * (
         np.log(alpha + T) - np.log(alpha + t_x)
     )
     return np.where(repeat, expit(-log_odds_dead), 1.0)
 
 
-def _purchases_if_alive(params, t, x, T) -> np.ndarray:
+def _purchases_if_alive(params, t, x, T, model: str = "bgnbd") -> np.ndarray:
     """Expected purchases in (T, T + t] for a customer known to be alive at T (depends on x and T only).
 
-    FHL (2005) eq. 10 with the hypergeometric term in its Euler-transformed form
+    BG/NBD: FHL (2005) eq. 10 with the hypergeometric term in its Euler-transformed form
     (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), z = t/(alpha+T+t), which stays finite for large x.
+    MBG/NBD: the same expression with b + 1 for b (Batislam et al. 2007). Pareto/NBD:
+    (r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]. NBD: (r+x) t/(alpha+T).
     """
+    if model == "nbd":
+        r, alpha = params
+        return (r + x) / (alpha + T) * t
+    if model == "paretonbd":
+        r, alpha, s, beta = params
+        rate = (r + x) / (alpha + T)
+        ratio = np.log1p(t / (beta + T))  # log((beta+T+t)/(beta+T))
+        if abs(s - 1.0) < 1e-7:  # the limit at s = 1
+            return rate * (beta + T) * ratio
+        return rate * (beta + T) / (s - 1) * -np.expm1(-(s - 1) * ratio)
     r, alpha, a, b = params
+    if model == "mbgnbd":
+        b = b + 1.0
     if abs(a - 1.0) < 1e-7:  # the expression is 0/0 at a = 1; its limit is continuous there
         a = 1.0 + 1e-7
     z = t / (alpha + T + t)
@@ -200,22 +494,22 @@ def _purchases_if_alive(params, t, x, T) -> np.ndarray:
 
 def expected_purchases(params, t, x, t_x, T) -> np.ndarray:
     """Conditional expected purchases in (T, T + t] given (x, t_x, T): P(alive) x purchases-if-alive."""
-    params = _params(params, BGNBD_PARAMS)
+    model, values = _model_and_params(params)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     t = np.asarray(t, dtype=float)
-    return p_alive(params, x, t_x, T) * _purchases_if_alive(params, t, x, T)
+    return p_alive(params, x, t_x, T) * _purchases_if_alive(values, t, x, T, model)
 
 
 def expected_purchases_grid(params, ts, x, t_x, T) -> np.ndarray:
     """Conditional expected purchases at each horizon in ts for every customer; shape (n, len(ts)).
 
-    The hypergeometric part depends on (x, T) only, so it is evaluated once per distinct (x, T).
+    The purchases-if-alive part depends on (x, T) only, so it is evaluated once per distinct (x, T).
     """
-    params = _params(params, BGNBD_PARAMS)
+    model, values = _model_and_params(params)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     ts = np.asarray(ts, dtype=float)
-    (x_u, T_u), inverse = _unique_rows(x, T)
-    per_pair = _purchases_if_alive(params, ts[None, :], x_u[:, None], T_u[:, None])
+    (x_u, T_u), inverse = unique_rows(x, T)
+    per_pair = _purchases_if_alive(values, ts[None, :], x_u[:, None], T_u[:, None], model)
     return p_alive(params, x, t_x, T)[:, None] * per_pair[inverse]
 
 
@@ -226,7 +520,6 @@ def time_to_expected_purchases(params, x, t_x, T, horizon: float, target: float 
     With `step` (e.g. one day in the model's unit) the answer is the first multiple of step that
     reaches the target; without it, the time to within horizon / 2^20.
     """
-    params = _params(params, BGNBD_PARAMS)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     result = np.full(x.shape, np.nan)
     reaches = expected_purchases(params, horizon, x, t_x, T) >= target
@@ -301,19 +594,37 @@ def fit_gamma_gamma(x, m, weights=None, min_repeat_customers: int = MIN_REPEAT_C
 
     mean = (m * w).sum() / total
     start = np.log([1.0, 2.0, mean])  # population mean p*gamma/(q-1) matches the observed mean
-    params, iterations = _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS)
+    params, iterations = _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS,
+                                   allow_runaway=True)
     warnings = []
+    limit = None
+    ran_off = [n for n, v in zip(GAMMA_GAMMA_PARAMS, params) if abs(np.log(v)) > _RUNAWAY]
+    if ran_off and set(ran_off) <= {"q", "gamma"} and params[1] > 1 and params[2] > 1:
+        # q, gamma -> infinity with gamma / q fixed: every customer has the same spend scale (no heterogeneity);
+        # the fitted values are that limit and E[M | x, m] is the population mean p gamma / (q - 1) for everyone
+        limit = "homogeneous"
+        warnings.append(
+            f"Average spend does not differ between customers beyond chance (q = {params[1]:.3g} and gamma = "
+            f"{params[2]:.3g} ran off together): every customer's expected order value is the overall mean, "
+            f"{params[0] * params[2] / (params[1] - 1):,.2f}."
+        )
+    elif ran_off:
+        _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS)  # raises, saying why
     if params[1] <= 1:
         raise ClvFitError(
             f"The spend model found q = {params[1]:.2f} <= 1, so average spend has no finite expected "
             "value (a few very large orders dominate). Check for outliers or wholesale orders."
         )
 
-    se, hessian_warning = _standard_errors(lambda theta: _gamma_gamma_objective(theta, rows)[1], params, "Gamma-Gamma")
-    warnings += hessian_warning
+    if limit:
+        se = [float("nan")] * 3
+    else:
+        se, hessian_warning = _standard_errors(lambda theta: _gamma_gamma_objective(theta, rows)[1], params,
+                                               "Gamma-Gamma")
+        warnings += hessian_warning
     log_likelihood = _gamma_gamma_objective(params, rows)[0]
     return Fit("gamma_gamma", dict(zip(GAMMA_GAMMA_PARAMS, map(float, params))),
-               dict(zip(GAMMA_GAMMA_PARAMS, se)), log_likelihood, customers, iterations, warnings)
+               dict(zip(GAMMA_GAMMA_PARAMS, se)), log_likelihood, customers, iterations, warnings, limit=limit)
 
 
 def expected_spend(params, x, m) -> np.ndarray:
@@ -349,8 +660,12 @@ def _params(params, names) -> tuple:
     return tuple(float(v) for v in params)
 
 
-def _optimise(objective, start, label: str, names) -> tuple[np.ndarray, int]:
-    """Minimise the mean negative log-likelihood in log-parameters; raise ClvFitError if it does not converge."""
+def _optimise(objective, start, label: str, names, allow_runaway: bool = False) -> tuple[np.ndarray, int]:
+    """Minimise the mean negative log-likelihood in log-parameters; raise ClvFitError if it does not converge.
+
+    allow_runaway: a parameter running off towards 0 or infinity is returned as it stands (the caller
+    reports the boundary) instead of raising.
+    """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
     with np.errstate(all="ignore"):
         result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
@@ -358,6 +673,8 @@ def _optimise(objective, start, label: str, names) -> tuple[np.ndarray, int]:
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
         raise ClvFitError(f"The {label} did not converge: the likelihood became undefined.")
     runaway = [f"{n} = {v:.3g}" for n, v in zip(names, np.exp(result.x)) if abs(np.log(v)) > _RUNAWAY]
+    if runaway and allow_runaway:
+        return np.exp(result.x), int(result.nit)
     if runaway:
         raise ClvFitError(
             f"The {label} did not converge: {', '.join(runaway)} ran off towards 0 or infinity, so the data "

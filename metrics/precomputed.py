@@ -10,6 +10,7 @@ from typing import Callable
 
 import duckdb
 
+from metrics.clv import precomputed_sql as clv_precomputed_sql
 from metrics.cohorts import cohort_base_sql
 from metrics.customer_facts import customer_facts_sql
 from metrics.due import stored_due_list_sql
@@ -21,7 +22,8 @@ from metrics.segments import rfm_segments_sql
 
 # In build order: the last two read customer_facts.
 PRECOMPUTED_TABLES = ("order_facts", "filter_values", "kpi_base", "cohort_base", "order_intervals", "customer_facts", "due_list",
-                      "rfm_segment_totals", "planner_base", "repeat_funnel_steps", "second_order_buckets")
+                      "rfm_segment_totals", "planner_base", "repeat_funnel_steps", "second_order_buckets",
+                      "clv_calibration", "clv_holdout_days", "clv_customers")
 
 
 def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[], tuple[str | list[str], dict]]]:
@@ -43,4 +45,7 @@ def precomputed_tables(con: duckdb.DuckDBPyConnection) -> dict[str, Callable[[],
         "planner_base": lambda: (planner_base_sql(), {}),
         "repeat_funnel_steps": repeat_funnel_sql,
         "second_order_buckets": second_order_sql,
+        # the Customer value page's calibration summary (metrics.clv): default cut-off and last date
+        **{name: (lambda name=name: clv_precomputed_sql(con)[name]) for name in ("clv_calibration", "clv_holdout_days",
+                                                                                  "clv_customers")},
     }

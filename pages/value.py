@@ -1,4 +1,4 @@
-"""Customer value: predicted lifetime value (BG/NBD + Gamma-Gamma), churn risk, who to call first."""
+"""Customer value: predicted lifetime value (BG/NBD, MBG/NBD or Pareto/NBD + Gamma-Gamma), churn risk, who to call first."""
 
 import pandas as pd
 import streamlit as st
@@ -19,29 +19,72 @@ if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
     st.stop()
 
+dates = data.value_dates(ctx.root, ctx.version)
+MODELS = ("auto", "bgnbd", "mbgnbd", "paretonbd")
+fit_controls = st.columns([1, 2], vertical_alignment="bottom")
+cutoff = fit_controls[0].date_input(ctx.t("value_cutoff"), value=dates["default_cutoff"], min_value=dates["first"],
+                                    max_value=dates["last"], key="cutoff", bind="query-params",
+                                    help=ctx.t("value_cutoff_help"))
+# the URL holds the model's code (?model=paretonbd), not its label, so a link works in either language
+linked_model = st.query_params.get("model")
+model_name = fit_controls[1].segmented_control(ctx.t("value_model"), MODELS,
+                                               default=linked_model if linked_model in MODELS else "auto",
+                                               required=True, format_func=lambda m: ctx.t(f"model_{m}"),
+                                               key="value_model_choice")
+if model_name == "auto":
+    st.query_params.pop("model", None)
+else:
+    st.query_params["model"] = model_name
 settings = st.columns(3)
-horizon = settings[0].segmented_control("Horizon / 预测期", [6, 12, 24], default=12, required=True,
-                                        format_func=lambda m: f"{m} m", key="horizon")
-discount = settings[1].number_input("Monthly discount / 月折现率", 0.0, 0.1, 0.01, step=0.005, format="%.3f", key="discount")
-margin = settings[2].number_input(ctx.t("margin_input"), 0.0, 1.0, 0.3, step=0.05, key="value_margin")
+horizon = settings[0].segmented_control(ctx.t("value_horizon"), [6, 12, 24], default=12, required=True,
+                                        format_func=str, key="horizon", bind="query-params")
+discount = settings[1].number_input(ctx.t("value_discount"), 0.0, 0.1, 0.01, step=0.005, format="%.3f",
+                                    key="discount", bind="query-params")
+# no bounds on the widget: a value outside 0..1 (from the URL, or typed) gets a message instead of a red field
+margin = settings[2].number_input(ctx.t("margin_input"), value=0.3, step=0.05, key="value_margin",
+                                  bind="query-params")
+if not 0 <= margin <= 1:
+    st.error(ctx.t("margin_out_of_range", value=f"{margin:g}", default="30%"))
+    margin = 0.3
 try:
-    with st.spinner("BG/NBD + Gamma-Gamma …"):
-        model = data.value_model(ctx.root, ctx.version, horizon, discount, margin)
+    with st.spinner(ctx.t("value_fitting")):
+        model = data.value_model(ctx.root, ctx.version, horizon, discount, margin, cutoff, model_name)
 except ClvFitError as problem:
     st.warning(ctx.md("model_failed", reason=problem))
     st.stop()
 report, predictions = model["report"], model["predictions"]
-st.caption(ctx.t("value_caption", months=horizon, discount=f"{discount:.1%}", margin=f"{margin:.0%}") + " "
-           + ctx.t("value_filters_not_applied"))
+used = model["final"].purchase
+st.caption(ctx.t("value_caption_models", model=ctx.t(f"model_{used.model}"), months=horizon,
+                 discount=f"{discount:.1%}", margin=f"{margin:.0%}") + " " + ctx.t("value_filters_not_applied"))
 
 tiles = st.columns(4, border=True)
 tiles[0].metric(ctx.t("clv_total", months=horizon),
                 format_value(predictions["predicted_clv"].sum(), "money", ctx.language, ctx.currency, compact=True))
 tiles[1].metric(ctx.t("clv_mean"), format_value(predictions["predicted_clv"].mean(), "money", ctx.language, ctx.currency))
-tiles[2].metric(ctx.t("expected_orders"), format_value(predictions["expected_orders_365"].sum(), "count", ctx.language, compact=True))
+tiles[2].metric(ctx.t("expected_orders_next", months=horizon),
+                format_value(predictions["expected_orders_horizon"].sum(), "count", ctx.language, compact=True))
 tiles[3].metric(ctx.t("at_risk"), format_value(int((predictions["risk_band"] == "high").sum()), "count", ctx.language))
-for warning in report["warnings"]:
-    st.warning(markdown_text(warning))
+
+holdout = report.get("holdout")
+selection = report["selection"]
+if holdout:
+    sentence = ctx.t(f"reliability_{report['reliability']}", model=ctx.t(f"model_{report['model']}"),
+                     cutoff=holdout["cutoff"], end=holdout["end"], error=abs(holdout["error_pct"] or 0),
+                     mape=holdout["mape_cumulative"] or 0)
+    if selection["reason"] == "smallest holdout error" and selection["runner_up"]:
+        sentence += " " + ctx.t("model_won", runner_up=ctx.t(f"model_{selection['runner_up']}"),
+                                points=selection["margin_points"])
+    st.info(markdown_text(sentence))
+    if holdout["peak_months"]:
+        st.warning(markdown_text(ctx.t("holdout_peak", months=", ".join(holdout["peak_months"]))))
+    labels = (ctx.t("predicted"), ctx.t("actual"))
+    st.plotly_chart(charts.predicted_vs_actual(pd.DataFrame(holdout["cumulative"]), "date", ctx.t("holdout_curve"),
+                                               labels, cumulative=True), key="holdout_curve")
+else:
+    st.info(ctx.t("reliability_unknown"))
+notes = list(dict.fromkeys(report["warnings"] + list(model["final"].warnings)))
+for note in notes:
+    st.warning(markdown_text(note))
 
 st.plotly_chart(charts.histogram(predictions["predicted_clv"], ctx.t("clv_distribution", months=horizon),
                                  ctx.t("predicted_clv_axis")), key="clv_histogram")
@@ -63,7 +106,7 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
 
 st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")
-st.caption(ctx.t("p_alive_note"))
+st.caption(ctx.t({"bgnbd": "p_alive_note", "nbd": "p_alive_note_nbd"}.get(used.predicts_as, "p_alive_note_other")))
 
 st.subheader(ctx.t("at_risk_valuable"))
 show_table(slipping_valuable(predictions), "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency,
@@ -73,24 +116,28 @@ show_table(top_customers(predictions), "top_customers", "top_table", ctx.languag
            customer_list=True)
 
 with st.expander(ctx.t("model_details")):
-    holdout = report.get("holdout")
     if holdout:
-        st.markdown(ctx.t("holdout_sentence", cutoff=holdout["cutoff"], end=holdout["end"],
-                          predicted=holdout["predicted_repeat_orders"], actual=holdout["actual_repeat_orders"],
-                          error=holdout["error_pct"]))
-        left, right = st.columns(2)
-        labels = (ctx.t("predicted"), ctx.t("actual"))
-        left.plotly_chart(charts.predicted_vs_actual(pd.DataFrame(holdout["cumulative"]), "date",
-                                                     ctx.t("holdout_curve"), labels, cumulative=True), key="holdout_curve")
-        right.plotly_chart(charts.predicted_vs_actual(pd.DataFrame(holdout["by_frequency"]), "x",
-                                                      ctx.t("holdout_by_frequency"), labels, cumulative=False),
-                           key="holdout_by_frequency")
+        st.markdown(ctx.md("holdout_sentence", cutoff=holdout["cutoff"], end=holdout["end"],
+                           predicted=holdout["predicted_repeat_orders"], actual=holdout["actual_repeat_orders"],
+                           error=holdout["error_pct"]))
+        st.plotly_chart(charts.predicted_vs_actual(pd.DataFrame(holdout["by_frequency"]), "x",
+                                                   ctx.t("holdout_by_frequency"), labels, cumulative=False),
+                        key="holdout_by_frequency")
+    comparison = pd.DataFrame([
+        {ctx.t("col_model"): ctx.t(f"model_{name}"),
+         ctx.t("col_log_likelihood"): entry["fit"]["log_likelihood"] if "fit" in entry else None,
+         ctx.t("col_holdout_error"): (entry.get("holdout") or {}).get("error_pct"),
+         ctx.t("col_curve_mape"): (entry.get("holdout") or {}).get("mape_cumulative"),
+         ctx.t("col_note"): (ctx.t("nbd_limit") if entry.get("fit", {}).get("limit") else "")
+                            if "fit" in entry else entry.get("error")}
+        for name, entry in report["models"].items()
+    ])
+    st.dataframe(comparison, hide_index=True, key="models_table")
+    fits = [(ctx.t(f"model_{used.model}") + (" → NBD" if used.limit else ""), used),
+            ("Gamma-Gamma", model["final"].gamma_gamma)]
     parameters = pd.DataFrame(
-        [{"model": "BG/NBD", "parameter": k, "estimate": report["bgnbd"][k], "standard_error": report["bgnbd"]["se"][k]}
-         for k in ("r", "alpha", "a", "b")]
-        + [{"model": "Gamma-Gamma", "parameter": k, "estimate": report["gamma_gamma"][k],
-            "standard_error": report["gamma_gamma"]["se"][k]} for k in ("p", "q", "gamma")]
+        [{ctx.t("col_model"): label, ctx.t("col_parameter"): k, ctx.t("col_estimate"): v,
+          ctx.t("col_standard_error"): fit.se.get(k)} for label, fit in fits for k, v in fit.params.items()]
     )
     st.dataframe(parameters, hide_index=True, key="parameters_table")
-    st.caption(f"log-likelihood BG/NBD {report['bgnbd']['log_likelihood']:,.1f}; "
-               f"Gamma-Gamma {report['gamma_gamma']['log_likelihood']:,.1f}; fit {report['fit_seconds']:.2f} s")
+    st.caption(ctx.t("fit_caption", as_of=str(model["final"].cutoff), seconds=report["fit_seconds"]))

@@ -217,14 +217,6 @@ def test_too_short_history_is_a_clear_error():
         clv.fit_models(con, "2024-01-20")
 
 
-def test_no_sign_of_dropout_is_reported_as_not_converging():
-    rng = np.random.default_rng(1)
-    T = rng.integers(50, 300, 200).astype(float)
-    x = rng.integers(1, 10, 200).astype(float)
-    with pytest.raises(ClvFitError, match="did not converge"):
-        clv_model.fit_bgnbd(x, T, T)  # everyone bought on the last day: dropout is not identified
-
-
 def test_spend_frequency_correlation_warning():
     rows = cdnow_rows()
     purchase_days = {}

@@ -23,6 +23,22 @@ def test_ltv_json(demo_store):
         assert key in report["gamma_gamma"]
     holdout = report["holdout"]
     assert holdout["actual_repeat_orders"] > 0 and abs(holdout["error_pct"]) < 25
+    # auto: every model's fit and holdout error, and the one with the smallest error is used
+    errors = {name: entry["holdout"]["mape_cumulative"] for name, entry in report["models"].items()}
+    assert set(errors) == {"bgnbd", "mbgnbd", "paretonbd"}
+    assert report["model"] == min(errors, key=errors.get) == report["holdout"]["model"]
+    assert isinstance(report["boundary_notes"], list)
+
+
+def test_ltv_model_flag(demo_store):
+    result = run("ltv", "--store", demo_store.root, "--cutoff", "2025-07-01", "--model", "paretonbd", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == "paretonbd" and report["prediction"]["model"] == "paretonbd"
+    assert {"r", "alpha", "s", "beta"} <= report["purchase_model"].keys()
+    text = run("ltv", "--store", demo_store.root, "--cutoff", "2025-07-01", "--model", "mbgnbd")
+    assert text.returncode == 0 and "Model used: MBG/NBD (requested)" in text.stdout
+    assert run("ltv", "--store", demo_store.root, "--model", "nope").returncode == 2  # argparse refuses it
 
 
 def test_experiment_json_finds_the_planted_effect(demo_store):

@@ -138,14 +138,35 @@ def plan_test(root: str, version: int, metric: str, window_days: int, n_per_arm:
     return _run(root, version, experiments.plan_test, metric=metric, window_days=window_days, n_per_arm=n_per_arm)
 
 
+@st.cache_data(**CACHE)
+def value_dates(root: str, version: int) -> dict:
+    """First and last purchase date of identified customers and the default calibration cut-off."""
+    def dates(con):
+        first, last = clv.data_range(con)
+        return {"first": first, "last": last, "default_cutoff": clv.default_cutoff(con)}
+    return _run(root, version, dates)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def value_model(root: str, version: int, horizon_months: int, monthly_discount: float, margin: float) -> dict:
-    """The fitted CLV report plus per-customer predictions (as of the data's last day)."""
+def value_fit(root: str, version: int, cutoff: date | None, model: str) -> dict:
+    """The CLV report at `cutoff` (every model fitted and checked), the chosen model refitted on all data,
+    and the customer summary it predicts from: what horizon, discount and margin re-use."""
     def fit(con):
-        report = clv.ltv_report(con, horizon_months=horizon_months, monthly_discount=monthly_discount,
-                                margin=margin, predictions=False)
-        predictions = clv.customer_predictions(con, horizon_months=horizon_months,
-                                               monthly_discount=monthly_discount, margin=margin)
-        predictions = clv_views.with_rfm_segment(predictions, segments.rfm_customers(con))
-        return {"report": report, "predictions": predictions}
+        report = clv.ltv_report(con, cutoff=cutoff, predictions=False, model=model)
+        end = clv.data_range(con)[1]
+        summary = clv.calibration_summary(con, end)
+        final = clv.fit_models(con, end, summary=summary, models=(report["model"],))
+        summary = clv_views.with_rfm_segment(summary, segments.rfm_customers(con))
+        return {"report": report, "final": final, "summary": summary, "as_of": end}
     return _run(root, version, fit)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def value_model(root: str, version: int, horizon_months: int, monthly_discount: float, margin: float,
+                cutoff: date | None = None, model: str = "auto") -> dict:
+    """The fitted CLV report plus per-customer predictions (as of the data's last day); the fit is
+    value_fit's, so a new horizon, discount or margin only recomputes the predictions."""
+    fitted = value_fit(root, version, cutoff, model)
+    predictions = clv.add_predictions(fitted["summary"], fitted["final"], fitted["as_of"], horizon_months,
+                                      monthly_discount, margin)
+    return {"report": fitted["report"], "predictions": predictions, "final": fitted["final"]}

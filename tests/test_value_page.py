@@ -1,0 +1,80 @@
+"""The Customer value page (issue 15, and issue 16's two points on it): cut-off, model and settings
+from the URL, the holdout check and its plain sentence, the horizon in the tile, a margin out of range."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from metrics import clv
+from metrics.formatting import format_value
+from store import STORE_ENV
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+
+
+@pytest.fixture
+def value_page(monkeypatch, demo_store):
+    def make(**params) -> AppTest:
+        monkeypatch.setenv(STORE_ENV, str(demo_store.root))
+        app = AppTest.from_file(APP, default_timeout=120)
+        app.run()
+        app.switch_page("pages/value.py")
+        for key, value in params.items():  # a link straight to the page
+            app.query_params[key] = value
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+        return app
+
+    return make
+
+
+def shown(element) -> str:
+    """Markdown text as the reader sees it (escapes and word joiners removed)."""
+    return element.value.replace("\\", "").replace("\u2060", "")
+
+
+def test_value_page_from_the_url(value_page, demo_store):
+    app = value_page(cutoff="2025-07-01", horizon="24", model="bgnbd")
+    tiles = {m.label: m.value for m in app.metric}
+    con = demo_store.connect()
+    frame = clv.customer_predictions(con, horizon_months=24, purchase_model="bgnbd")
+    con.close()
+    currency = demo_store.currency()
+    assert tiles["Expected orders, next 24 months"] == format_value(frame["expected_orders_horizon"].sum(), "count",
+                                                                    compact=True)
+    assert tiles["Predicted value, next 24 months"] == format_value(frame["predicted_clv"].sum(), "money",
+                                                                    currency=currency, compact=True)
+    sentence = shown(app.info[0])
+    assert "fitted up to 2025-07-01, BG/NBD predicted the repeat orders until 2025-12-31" in sentence
+    # the demo's holdout (July to December 2025) holds the November and December peak
+    assert any("2025-11, 2025-12, a seasonal peak" in shown(w) for w in app.warning)
+    assert app.date_input(key="cutoff").value == date(2025, 7, 1)
+    assert "Predicted with BG/NBD" in app.caption[0].value
+
+
+def test_value_page_auto_says_which_model_won(value_page, demo_store):
+    app = value_page()
+    con = demo_store.connect()
+    report = clv.ltv_report(con, predictions=False)
+    con.close()
+    errors = {name: entry["holdout"]["mape_cumulative"] for name, entry in report["models"].items()}
+    winner = min(errors, key=errors.get)
+    labels = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD"}
+    assert f"{labels[winner]} predicted" in shown(app.info[0]) and "smallest error" in shown(app.info[0])
+
+
+def test_value_page_margin_out_of_range_is_not_used(value_page):
+    app = value_page(value_margin="1.5")
+    assert any("1.5 is not between 0 and 1" in e.value for e in app.error)
+    assert "30% margin" in app.caption[0].value
+    normal = value_page()
+    assert {m.label: m.value for m in app.metric} == {m.label: m.value for m in normal.metric}
+
+
+def test_value_page_in_chinese(value_page):
+    app = value_page(lang="中文", horizon="6")
+    assert "未来 6 个月预期订单" in [m.label for m in app.metric]
+    assert any("检验期包含季节性高峰" in shown(w) for w in app.warning)
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in app.info[0].value)
