@@ -210,3 +210,30 @@ def test_html_report_opens_offline_with_working_charts(demo_server, browser, pag
     assert viewer.locator(".js-plotly-plot").count() == 7  # five trends, new vs returning, cohort heatmap
     viewer.screenshot(path=ARTIFACTS / "report_offline_en.png", full_page=True)
     offline.close()
+
+
+def test_language_round_trip_keeps_money_as_money(demo_server, page, tmp_path):
+    """English -> 中文 -> English once turned every amount into "CNY (from the data)212.84"."""
+    page.goto(f"{demo_server}/?month=2025-12")
+    wait_for_app(page)
+    aov = tile(page, "AOV").inner_text()
+    assert aov.startswith("¥"), aov
+    page.get_by_test_id("stButtonGroup").get_by_text("中文").click()
+    wait_for_app(page)
+    expect(tile(page, "客单价")).to_have_text(aov)
+    currency_box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="币种")
+    expect(currency_box.get_by_role("combobox")).to_have_value("CNY (按数据)")
+    page.get_by_test_id("stButtonGroup").get_by_text("English").click()
+    wait_for_app(page)
+    expect(tile(page, "AOV")).to_have_text(aov)
+    assert "currency=" not in page.url, page.url
+    page.get_by_text("Monthly KPI table").click()
+    wait_for_app(page)
+    table = page.get_by_test_id("stExpander").get_by_test_id("stDataFrame")
+    expect(table).not_to_contain_text("from the data")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download report (HTML)").click()
+    report = tmp_path / "report.html"
+    download_info.value.save_as(report)
+    html = report.read_text(encoding="utf-8")
+    assert "from the data" not in html and aov in html

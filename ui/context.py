@@ -52,6 +52,27 @@ def language() -> str:
     return LANGUAGE_CHOICES.get(st.session_state.get("lang"), "en")
 
 
+def keep_choice(key: str, options, label) -> None:
+    """Keep a choice whose shown label depends on the language across a language switch.
+
+    Streamlit's selectbox and radio send back the *label* the browser last showed; after a switch
+    of language that label is no longer one of the options, and Streamlit hands it over as the
+    value (the currency became "CNY (from the data)"). Call this before drawing the widget:
+    `label(option, language)` is its format_func in each language; a stale label becomes its
+    option again, anything else the default.
+    """
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if any(value == option for option in options):
+        return
+    for option in options:
+        if any(value == label(option, code) for code in LANGUAGES):
+            st.session_state[key] = option
+            return
+    del st.session_state[key]
+
+
 def draw_top_controls() -> None:
     """Language and presentation toggles at the top right of every page."""
     _, language_column, presentation_column = st.columns([5, 1.4, 2], vertical_alignment="center")
@@ -69,6 +90,14 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
     """Date range and dimension filters in the sidebar, each bound to a URL parameter."""
     lang = language()
     options = data.dimension_values(str(store.root), version)
+
+    def currency_label(code, language_code=lang):  # "": the currency the data states
+        if code:
+            return code
+        if store.currency():
+            return f"{store.currency()} ({t('from_data', language_code)})"
+        return t("currency_not_stated", language_code)
+
     with st.sidebar:
         st.header(t("filters", lang))
         first = facts["first_order"].date() if facts["first_order"] is not None else None
@@ -80,10 +109,9 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
         for key in FILTER_KEYS:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
                            placeholder=t("all", lang))
-        st.selectbox(t("currency", lang), [None, *CURRENCIES], key="currency", bind="query-params",
-                     format_func=lambda code: code or (f"{store.currency()} ({t('from_data', lang)})" if store.currency()
-                                                       else t("currency_not_stated", lang)),
-                     help=t("currency_help", lang))
+        keep_choice("currency", ["", *CURRENCIES], currency_label)
+        st.selectbox(t("currency", lang), ["", *CURRENCIES], key="currency", bind="query-params",
+                     format_func=currency_label, help=t("currency_help", lang))
 
 
 def apply_presentation_style() -> None:
@@ -115,6 +143,12 @@ def _ensure_entry_point_ran() -> None:
         st.rerun()
 
 
+def _chosen_currency() -> str | None:
+    """The currency chosen in the sidebar or URL: only ever one of CURRENCIES, never a label."""
+    chosen = st.session_state.get("currency")
+    return chosen if chosen in CURRENCIES else None
+
+
 def page_context() -> PageContext:
     """The current language, filters and store, as the widgets and URL say."""
     _ensure_entry_point_ran()
@@ -135,7 +169,7 @@ def page_context() -> PageContext:
         presentation=bool(st.session_state.get("present")),
         store=store,
         version=version,
-        currency=st.session_state.get("currency") or store.currency() or "",
+        currency=_chosen_currency() or store.currency() or "",
         facts=facts,
         user=auth.session_user(),
     )
