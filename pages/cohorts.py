@@ -6,7 +6,7 @@ from metrics.cohorts import MIN_COHORT_SIZE, average_retention_curve, cohort_piv
 from metrics.definitions import ALL, help_text
 from metrics.definitions import label as metric_label
 from ui import charts, data
-from ui.context import page_context
+from ui.context import page_context, show_active_filters
 from ui.tables import show_table
 
 ctx = page_context()
@@ -20,6 +20,7 @@ if matrix.empty:
     st.warning(ctx.t("no_match"))
     st.stop()
 
+show_active_filters(ctx)
 VALUES = ["retention", "revenue_retention", "cumulative_revenue_per_customer"]
 value = st.segmented_control(ctx.t("cohort_value"), VALUES, default="retention", required=True,
                              format_func=lambda v: metric_label(v, ctx.language), key="cohort_value")

@@ -8,7 +8,7 @@ from metrics.funnel import TIME_TO_SECOND_BUCKETS
 from metrics.formatting import format_decimal_text
 from metrics.segments import segment_names
 from ui import charts, data
-from ui.context import page_context
+from ui.context import page_context, show_active_filters
 from ui.tables import show_table
 from ui.texts import segment_name
 
@@ -23,6 +23,7 @@ if funnel.empty:
     st.warning(ctx.t("no_match"))
     st.stop()
 
+show_active_filters(ctx)
 first = ctx.filters.start or ctx.facts["first_order"].date()
 last = ctx.filters.end or ctx.facts["last_order"].date()
 span = {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}

@@ -11,7 +11,7 @@ from metrics.definitions import ALL, help_text
 from metrics.definitions import label as metric_label
 from metrics.formatting import format_value
 from ui import charts, data
-from ui.context import page_context
+from ui.context import page_context, show_active_filters
 from ui.report import month_report_html
 from ui.safe_text import markdown_text
 from ui.tables import show_table
@@ -45,6 +45,7 @@ customer_ids = bool(ctx.facts["customers"])
 if not customer_ids:
     st.info(ctx.t("no_customer_ids"))
 
+show_active_filters(ctx)
 st.subheader(ctx.t("headline", month=month_text))
 TILE_ROWS = [["repurchase_rate", "frequency", "aov", "revenue_per_customer"],
              ["new_customers", "returning_customers", "revenue"]]

@@ -10,6 +10,7 @@ from metrics.filters import Filters
 from metrics.formatting import format_value
 from metrics.kpis import kpi_row
 from store import STORE_ENV
+from hostile import as_read
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/value.py", "pages/strategy.py",
@@ -104,3 +105,16 @@ def test_counts_in_sentences_read_naturally():
                                                                                               "1,234 orders", "1"]
     assert t("imported", orders=count(5, "order"), rows=count(6, "row"), file="jan.csv", rejected=count(1, "row"),
              warnings=count(0, "warning")) == "Imported 5 orders from 6 rows of jan.csv; 1 row rejected, 0 warnings."
+
+
+def test_the_active_filters_are_named_above_the_numbers(open_page, demo_store):
+    """Presentation mode hides the sidebar: the screen itself must say it shows gold members on the app."""
+    for present in ("true", "false"):
+        app = open_page(demo_store.root, member_tier="gold", channel="app", present=present)
+        named = [as_read(i.value) for i in app.info]
+        assert any("Member tier: gold members" in n and "Channel: app" in n for n in named), named
+    chinese = open_page(demo_store.root, member_tier="gold", channel="app", lang="中文")
+    assert any("会员等级：金卡会员" in as_read(i.value) for i in chinese.info), [i.value for i in chinese.info]
+    for page in ("pages/cohorts.py", "pages/customers.py"):
+        assert any("Channel: app" in as_read(i.value) for i in open_page(demo_store.root, page, channel="app").info)
+    assert not open_page(demo_store.root).info  # no filter, no line

@@ -237,3 +237,19 @@ def test_language_round_trip_keeps_money_as_money(demo_server, page, tmp_path):
     download_info.value.save_as(report)
     html = report.read_text(encoding="utf-8")
     assert "from the data" not in html and aov in html
+
+
+def test_presentation_mode_names_its_filters(demo_server, page):
+    """The sidebar is hidden: the screen itself says the 85% is gold members on the app."""
+    page.goto(f"{demo_server}/?member_tier=gold&channel=app&present=true")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    line = page.get_by_test_id("stAlert").filter(has_text="Filters")
+    expect(line).to_be_visible()
+    expect(line).to_contain_text("Member tier: gold members · Channel: app")
+    # the line sits above the tiles
+    assert line.bounding_box()["y"] < page.get_by_test_id("stMetric").first.bounding_box()["y"]
+    for label in page.get_by_test_id("stMetricLabel").all():  # tile labels whole, not cut with an ellipsis
+        text = label.inner_text()
+        assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), text
+    page.screenshot(path=ARTIFACTS / "overview_presentation_filters_en.png")

@@ -17,11 +17,22 @@ FONT = "Source Sans Pro, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, WenQuan
 BLUE, GREEN, GREY = "#1f6feb", "#2da44e", "#8c959f"
 
 
+def _presentation() -> bool:
+    """Presentation mode is on in this session (charts then use larger type for a shared screen)."""
+    try:
+        import streamlit as st
+
+        return bool(st.session_state.get("present"))
+    except Exception:  # outside a Streamlit session (the CLI, tests of the figures alone)
+        return False
+
+
 def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
+    big = _presentation()
     figure.update_layout(
-        title={"text": chart_text(title), "font": {"size": 15}},
-        font={"family": FONT},
-        height=height,
+        title={"text": chart_text(title), "font": {"size": 20 if big else 15}},
+        font={"family": FONT, "size": 16 if big else 12},
+        height=int(height * 1.2) if big else height,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.15},

@@ -13,7 +13,7 @@ from metrics.filters import Filters
 from store import Store
 from ui import auth, data
 from ui.i18n import LANGUAGES, count, t
-from ui.safe_text import markdown_t
+from ui.safe_text import markdown_t, markdown_text
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
@@ -123,10 +123,22 @@ def apply_presentation_style() -> None:
         .stMainBlockContainer p, .stMainBlockContainer li { font-size: 1.3rem; }
         [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.6rem !important; }
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.5rem !important; }
+        [data-testid="stMetricLabel"] * { white-space: normal !important; overflow: visible !important;
+                                          text-overflow: clip !important; }
         [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.3rem !important; }
         </style>
         """
     )
+
+
+def show_active_filters(ctx: PageContext) -> None:
+    """Name the filters in force above a page's numbers, so a shared screen says what it shows
+    (presentation mode hides the sidebar that holds them)."""
+    from ui.texts import filters_text
+
+    sentence = filters_text(ctx, escape=markdown_text)
+    if sentence:
+        st.info(sentence, icon=":material/filter_alt:")
 
 
 def _ensure_entry_point_ran() -> None:
