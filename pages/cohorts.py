@@ -38,14 +38,18 @@ small = int((sizes < MIN_COHORT_SIZE).sum())
 if small:
     st.caption(ctx.t("small_cohorts", count=small, size=MIN_COHORT_SIZE))
 
-cohort_months = list(sizes.index)
-chosen = st.multiselect(ctx.t("choose_cohorts"), cohort_months, default=cohort_months[-13:-12] + cohort_months[-7:-6],
-                        format_func=lambda m: f"{m:%Y-%m}", key="cohort_pick")
-st.plotly_chart(
-    charts.retention_curves(matrix, chosen, average_retention_curve(matrix), ctx.t("curves_title", **span),
-                            ctx.t("average"), ctx.t("months_since_first")),
-    key="cohort_curves",
-)
+if matrix["age"].max() < 1:  # everyone is in their first month: there is no curve to draw yet
+    st.caption(ctx.t("curves_need_later_months"))
+else:
+    cohort_months = list(sizes.index)
+    chosen = st.multiselect(ctx.t("choose_cohorts"), cohort_months,
+                            default=cohort_months[-13:-12] + cohort_months[-7:-6],
+                            format_func=lambda m: f"{m:%Y-%m}", key="cohort_pick")
+    st.plotly_chart(
+        charts.retention_curves(matrix, chosen, average_retention_curve(matrix), ctx.t("curves_title", **span),
+                                ctx.t("average"), ctx.t("months_since_first")),
+        key="cohort_curves",
+    )
 show_table(matrix, "cohorts", "cohort_table", ctx.language, ctx.currency,
            labels={"cohort_month": ctx.t("acquisition_month"), "age": ctx.t("months_since_first"),
                    "cohort_customers": ctx.t("cohort_size")}, height=300)

@@ -31,14 +31,24 @@ if table.empty or not table["orders"].sum():
 months = [p.strftime("%Y-%m") for p in table["period"]][::-1]
 latest_full = data.latest_full_month(ctx.root, ctx.version)
 default = latest_full.strftime("%Y-%m") if latest_full and latest_full.strftime("%Y-%m") in months else months[0]
+asked = st.query_params.get("month")  # a shared link may name a month the data does not have
+if asked is not None and asked not in months:
+    del st.query_params["month"]
+    st.session_state.pop("month", None)
 month_text = st.selectbox(ctx.t("month"), months, index=months.index(default), key="month", bind="query-params",
                           width=220)
 month = pd.Timestamp(month_text)
 row = table[table["period"] == month].iloc[0]
 st.caption(ctx.t("store_version", version=ctx.version, first=f"{ctx.facts['first_order']:%Y-%m-%d}",
                  last=f"{ctx.facts['last_order']:%Y-%m-%d}"))
+if asked is not None and asked not in months:
+    st.warning(ctx.md("month_not_in_data", asked=asked, shown=month_text, first=months[-1], last=months[0]))
 if not row["is_complete"]:
-    st.warning(ctx.t("partial_month", month=month_text))
+    last_order = ctx.facts["last_order"]
+    if pd.Timestamp.now() - last_order <= pd.Timedelta(days=45):  # a live export: the month is still running
+        st.warning(ctx.t("partial_month", month=month_text))
+    else:  # an old export that stops mid-month: nothing will change, the month is just cut short
+        st.caption(ctx.t("partial_month_data_ends", month=month_text, last=f"{last_order:%Y-%m-%d}"))
 if not ctx.currency:
     st.caption(ctx.t("currency_unknown_note"))
 customer_ids = bool(ctx.facts["customers"])
@@ -70,7 +80,10 @@ for tiles in TILE_ROWS:
             st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
 if customer_ids:
-    st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data
+    if row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
+        st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data
+    else:  # nothing to compare with: "no KPI moved" would be a claim about a month that is not there
+        st.markdown(f"**{ctx.t('no_previous_month', month=month_text)}**")
     if month < ctx.facts["first_order"] + pd.DateOffset(months=12):
         st.caption(ctx.t("early_months"))
 
@@ -81,17 +94,21 @@ st.subheader(ctx.t("trends"))
 shown = st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months")
 window = table[table["period"] <= month].tail(shown)
 span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
-left, right = st.columns(2)
 trend_kpis = ["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"] if customer_ids else ["orders", "revenue", "aov"]
-for index, kpi in enumerate(trend_kpis):
-    title = ctx.t("trend_title", metric=metric_label(kpi, ctx.language), **span)
-    (left if index % 2 == 0 else right).plotly_chart(
-        charts.trend(window, kpi, title, ctx.language, ctx.currency), key=f"trend_{kpi}")
-if customer_ids:
-    right.plotly_chart(
-        charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
-                                (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language))),
-        key="trend_new_returning")
+if len(window) < 2:
+    st.caption(ctx.t("needs_two_months", month=month_text))
+else:
+    left, right = st.columns(2)
+    for index, kpi in enumerate(trend_kpis):
+        title = ctx.t("trend_title", metric=metric_label(kpi, ctx.language), **span)
+        (left if index % 2 == 0 else right).plotly_chart(
+            charts.trend(window, kpi, title, ctx.language, ctx.currency), key=f"trend_{kpi}")
+    if customer_ids:
+        right.plotly_chart(
+            charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
+                                    (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language)),
+                                    ctx.language),
+            key="trend_new_returning")
 
 with st.expander(ctx.t("kpi_table")):
     columns = ["period", *[k for k in ALL if k in table.columns and (customer_ids or k in trend_kpis)]]

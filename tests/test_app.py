@@ -118,3 +118,41 @@ def test_the_active_filters_are_named_above_the_numbers(open_page, demo_store):
     for page in ("pages/cohorts.py", "pages/customers.py"):
         assert any("Channel: app" in as_read(i.value) for i in open_page(demo_store.root, page, channel="app").info)
     assert not open_page(demo_store.root).info  # no filter, no line
+
+
+def test_one_month_of_data_reads_right(open_page, one_month_store):
+    """An old export of 1-20 May 2024: no trend lines of one point, no claim about a last month that
+    does not exist, and no 'its numbers will still change' for a month years ago."""
+    app = open_page(one_month_store.root)
+    charts = [c.proto.id for c in app.get("plotly_chart")]
+    assert not charts, charts
+    captions = [c.value for c in app.caption]
+    assert any("Trends need at least two months" in c for c in captions), captions
+    assert any("2024-05 is only partly covered: the data ends on 2024-05-20" in c for c in captions), captions
+    assert not [w.value for w in app.warning if "not complete yet" in w.value]
+    bold = [m.value for m in app.markdown if m.value.startswith("**")]
+    assert bold == ["**2024-05 is the first month of the data: there is no earlier month to compare with.**"], bold
+    cohorts = open_page(one_month_store.root, "pages/cohorts.py")
+    assert len(cohorts.get("plotly_chart")) == 1  # the heatmap; no empty retention curves
+    assert any("Retention curves need" in c.value for c in cohorts.caption)
+
+
+def test_a_month_not_in_the_data_is_named_not_skipped(open_page, one_month_store):
+    app = open_page(one_month_store.root, month="2023-02")
+    warnings = [as_read(w.value) for w in app.warning]
+    assert any("no orders in 2023-02" in w and "showing 2024-05" in w for w in warnings), warnings
+    assert app.subheader[0].value == "Headline KPIs for 2024-05"
+
+
+def test_month_axes_name_months_in_both_languages():
+    import pandas as pd
+
+    from ui import charts
+
+    frame = pd.DataFrame({"period": [pd.Timestamp("2024-05-01")], "aov": [159.3], "is_complete": [True]})
+    for language, fmt in (("en", "%b %Y"), ("zh", "%Y年%-m月")):
+        figure = charts.trend(frame, "aov", "AOV", language, "CNY")
+        assert figure.layout.xaxis.tickformat == fmt and figure.layout.xaxis.dtick == "M1"
+        low, high = (pd.Timestamp(v) for v in figure.layout.xaxis.range)
+        assert low < pd.Timestamp("2024-05-01") < high and (high - low).days >= 30  # a month, not milliseconds
+        assert figure.layout.yaxis.tickprefix == "¥"  # revenue-like axes carry the currency

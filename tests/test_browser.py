@@ -253,3 +253,29 @@ def test_presentation_mode_names_its_filters(demo_server, page):
         text = label.inner_text()
         assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), text
     page.screenshot(path=ARTIFACTS / "overview_presentation_filters_en.png")
+
+
+@pytest.fixture(scope="module")
+def one_month_server(one_month_store):
+    url, process = start_server(one_month_store.root)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def axis_ticks(page) -> list[list[str]]:
+    """The tick labels of every axis of every chart on the page, axis by axis."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot =>
+        [...plot.querySelectorAll('.xaxislayer-above, .yaxislayer-above')].map(layer =>
+            [...layer.querySelectorAll('text')].map(t => t.textContent)))""")
+
+
+@pytest.mark.parametrize("path", ["", "cohorts", "customers"])
+def test_one_month_of_data_draws_readable_axes(one_month_server, page, path):
+    """One month once drew "23:59:59.999 May 31" time axes and a bar axis reading "1 1 1 0 0 0"."""
+    page.goto(f"{one_month_server}/{path}")
+    wait_for_app(page)
+    for ticks in axis_ticks(page):
+        assert not any(":" in tick for tick in ticks), ticks
+        assert len(ticks) == len(set(ticks)), ticks  # each tick says something different
+    page.screenshot(path=ARTIFACTS / f"one_month_{path or 'overview'}_en.png", full_page=True)

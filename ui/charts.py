@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.definitions import ALL
-from metrics.formatting import format_value
+from metrics.formatting import currency_symbol, format_value
 from ui.safe_text import chart_text, chart_texts
 
 FONT = "Source Sans Pro, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"
@@ -41,8 +41,35 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     return figure
 
 
-def _axis_format(kind: str) -> dict:
-    return {"tickformat": ".0%"} if kind == "rate" else {"tickformat": ",.2f"} if kind in ("ratio",) else {"tickformat": ",.0f"}
+def _axis_format(kind: str, currency: str = "", language: str = "en") -> dict:
+    """Tick format by kind; money axes carry the currency symbol. Whole numbers print without
+    decimals, yet a small axis (0 to 1.5) keeps its 0.5 steps instead of reading "0 0 1 1"."""
+    if kind == "rate":
+        return {"tickformat": ".0%"}
+    if kind == "ratio":
+        return {"tickformat": ",.2~f"}
+    if kind == "money":
+        return {"tickformat": ",~f", "tickprefix": currency_symbol(currency, language)}
+    return {"tickformat": ",~f"}
+
+
+MONTH_FORMATS = {"en": "%b %Y", "zh": "%Y年%-m月"}
+
+
+def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
+    """A calendar-month x axis: one tick per month (fewer for long spans), named in the user's
+    language ("May 2024" / "2024年5月"), and a single month shown as a month, not as the
+    milliseconds around its first midnight."""
+    periods = pd.to_datetime(pd.Series(list(periods))).dropna()
+    if periods.empty:
+        return figure
+    months = periods.dt.to_period("M").nunique()
+    fmt = MONTH_FORMATS.get(language, MONTH_FORMATS["en"])
+    figure.update_xaxes(type="date", tickformat=fmt, hoverformat=fmt,
+                        dtick="M1" if months <= 12 else "M3" if months <= 36 else "M6")
+    if months == 1:
+        figure.update_xaxes(range=[periods.min() - pd.Timedelta(days=20), periods.max() + pd.Timedelta(days=20)])
+    return figure
 
 
 def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: str) -> go.Figure:
@@ -59,17 +86,19 @@ def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: st
         bridge = pd.concat([complete.tail(1), partial])
         figure.add_scatter(x=bridge["period"], y=bridge[kpi], mode="lines+markers", showlegend=False,
                            line={"color": BLUE, "dash": "dot"}, hoverinfo="skip")
-    figure.update_yaxes(**_axis_format(kind), rangemode="tozero")
+    figure.update_yaxes(**_axis_format(kind, currency, language), rangemode="tozero")
     figure.update_layout(showlegend=False)
+    month_axis(figure, frame["period"], language)
     return _layout(figure, title, height=300)
 
 
-def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str]) -> go.Figure:
+def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str], language: str = "en") -> go.Figure:
     figure = go.Figure()
     figure.add_bar(x=frame["period"], y=frame["returning_customers"], name=chart_text(labels[1]), marker_color=BLUE)
     figure.add_bar(x=frame["period"], y=frame["new_customers"], name=chart_text(labels[0]), marker_color=GREEN)
     figure.update_layout(barmode="stack")
-    figure.update_yaxes(tickformat=",.0f")
+    figure.update_yaxes(tickformat=",~f")
+    month_axis(figure, frame["period"], language)
     return _layout(figure, title, height=300)
 
 
@@ -90,17 +119,18 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
     ))
     figure.update_yaxes(autorange="reversed", title=chart_text(axis_titles[1]), type="category")
     figure.update_xaxes(title=chart_text(axis_titles[0]), side="top")
-    figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 140))
-    figure.update_layout(margin={"t": 100})  # room for the title above the top axis
+    figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 160))
+    # the x axis and its title sit on top: the chart title goes above both, not over them
+    figure.update_layout(margin={"t": 130}, title={"yref": "container", "y": 0.99, "yanchor": "top"})
     return figure
 
 
 def _colour_ceiling(pivot: pd.DataFrame, kind: str) -> float | None:
     """Top of the colour scale: for rates, the 95th percentile after month 0 (which is 100% by definition)."""
-    if kind != "rate" or pivot.shape[1] < 2:
+    if kind != "rate":
         return None
-    later = pivot.iloc[:, 1:].stack()
-    return float(later.quantile(0.95)) if len(later) else None
+    later = pivot.iloc[:, 1:].stack() if pivot.shape[1] > 1 else pd.Series(dtype=float)
+    return float(later.quantile(0.95)) if len(later) else 1.0  # month 0 alone: a 0-100% scale
 
 
 def retention_curves(matrix: pd.DataFrame, cohorts: list, average: pd.DataFrame, title: str,
@@ -126,7 +156,7 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
     figure = go.Figure(bar)
     figure.update_traces(textposition="auto", cliponaxis=False, hovertemplate="%{text}<extra></extra>")
     axis = figure.update_xaxes if horizontal else figure.update_yaxes
-    axis(**_axis_format(kind), rangemode="tozero")
+    axis(**_axis_format(kind, currency, language), rangemode="tozero")
     if horizontal:
         figure.update_yaxes(autorange="reversed")
     return _layout(figure, title, height=320)

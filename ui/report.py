@@ -56,7 +56,7 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
     ]
     figures.append(charts.new_vs_returning(
         window, ctx.t("new_vs_returning_title", **span),
-        (metric_label("new_customers", lang), metric_label("returning_customers", lang))))
+        (metric_label("new_customers", lang), metric_label("returning_customers", lang)), lang))
     matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
     if not matrix.empty:
         recent = matrix[matrix["cohort_month"] >= pd.Timestamp(month) - pd.DateOffset(months=17)]
