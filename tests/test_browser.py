@@ -279,3 +279,17 @@ def test_one_month_of_data_draws_readable_axes(one_month_server, page, path):
         assert not any(":" in tick for tick in ticks), ticks
         assert len(ticks) == len(set(ticks)), ticks  # each tick says something different
     page.screenshot(path=ARTIFACTS / f"one_month_{path or 'overview'}_en.png", full_page=True)
+
+
+def test_a_refused_upload_leaves_the_rest_of_the_data_page(one_month_server, page, tmp_path):
+    """A picture renamed .csv is refused with a reason; the stored batches and the activity log stay."""
+    picture = tmp_path / "picture.csv"
+    picture.write_bytes((ROOT / "ui" / "favicon.png").read_bytes())
+    page.goto(f"{one_month_server}/data")
+    wait_for_app(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(picture))
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlert").filter(has_text="Not imported")).to_contain_text("image")
+    expect(page.get_by_text("Stored batches", exact=True).first).to_be_visible()
+    expect(page.get_by_text("may.csv · Orders")).to_be_visible()
+    expect(page.get_by_text("Activity log", exact=True).first).to_be_visible()
