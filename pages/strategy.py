@@ -137,8 +137,21 @@ if not views["survival"].empty:
 
 arm_totals = pd.DataFrame([{"variant": a["variant"], "assigned": a["assigned"], "matured": a["matured"],
                             "metric": metric, **totals} for a in report["arms"] for metric, totals in a["totals"].items()])
-with st.expander(ctx.t("arm_totals")):
-    show_table(arm_totals, f"arm_totals_{experiment}", "arm_totals_table", ctx.language, ctx.currency)
+
+
+def arm_mean(row) -> str:
+    """The per-customer value of one arm (per order for AOV), in the metric's unit."""
+    denominator = row["sum_d"] if METRICS[row["metric"]][0] == "ratio" else row["n"]
+    value = row["sum_y"] / denominator if denominator else None
+    return format_value(value, UNITS[row["metric"]], ctx.language, ctx.currency)
+
+
+with st.expander(ctx.t("arm_totals")):  # people's numbers on screen; the sums behind them in the download
+    people = arm_totals[["variant", "assigned", "matured", "metric", "n"]].assign(
+        mean=[arm_mean(row) for _, row in arm_totals.iterrows()],
+        metric=arm_totals["metric"].map(lambda m: METRICS[m][language_index]))
+    show_table(people, f"arm_totals_{experiment}", "arm_totals_table", ctx.language, ctx.currency,
+               download=arm_totals)
 
 st.subheader(ctx.t("planner"))
 n_per_arm = st.number_input(ctx.t("planner_n"), 100, 10_000_000, 5_000, step=500, key="planner_n")

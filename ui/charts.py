@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.definitions import ALL
+from metrics.definitions import label as metric_label
 from metrics.formatting import currency_symbol, format_value
 from ui.safe_text import chart_text, chart_texts
 
@@ -78,7 +79,7 @@ def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: st
     figure = go.Figure()
     complete = frame[frame["is_complete"]]
     figure.add_scatter(
-        x=complete["period"], y=complete[kpi], mode="lines+markers", line={"color": BLUE}, name=chart_text(ALL[kpi].en),
+        x=complete["period"], y=complete[kpi], mode="lines+markers", line={"color": BLUE}, name=chart_text(metric_label(kpi, language)),
         hovertemplate=[f"{chart_text(format_value(v, kind, language, currency))}<extra></extra>" for v in complete[kpi]],
     )
     partial = frame[~frame["is_complete"]]

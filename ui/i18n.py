@@ -314,7 +314,59 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "historical_revenue": ("Historical revenue", "历史消费"),
     "historical_value": ("Historical margin", "历史毛利"),
     "total_clv": ("Total value", "总价值"),
+    "region": ("Region", "地区"),
+    "channel": ("Channel", "渠道"),
+    "category": ("Category", "品类"),
+    "assigned": ("Assigned", "分组人数"),
+    "matured": ("Window complete", "已满观察窗口"),
+    "n": ("Customers counted", "计入人数"),
+    "mean": ("Mean per customer", "人均值"),
+    # the activity log
+    "at": ("When", "时间"),
+    "user": ("User", "用户"),
+    "via": ("Via", "途径"),
+    "action": ("Action", "操作"),
+    "file": ("File", "文件"),
+    "kind": ("Kind", "类型"),
+    "rows_read": ("Rows read", "读取行数"),
+    "rows_accepted": ("Rows accepted", "接受行数"),
+    "rows_rejected": ("Rows rejected", "拒绝行数"),
+    "rows_removed": ("Rows removed", "移除行数"),
+    "batch_id": ("Batch", "批次"),
+    "preset": ("Preset", "预设"),
+    "target": ("Target", "对象"),
+    "role": ("Role", "角色"),
+    "table": ("Table", "表"),
+    "format": ("Format", "格式"),
+    "rows": ("Rows", "行数"),
+    "sha256": ("SHA-256", "SHA-256"),
 }
+
+# Codes the app writes into tables (tiers, log actions, statuses), as words; data values pass as they are.
+VALUES: dict[str, tuple[str, str]] = {
+    "none": ("none", "非会员"), "silver": ("silver", "银卡"), "gold": ("gold", "金卡"), "diamond": ("diamond", "钻石"),
+    "import": ("import", "导入"), "remove": ("remove", "移除"), "save_preset": ("save preset", "保存预设"),
+    "delete_preset": ("delete preset", "删除预设"), "download_customer_list": ("download customer list", "下载客户名单"),
+    "set_user": ("set user", "设置用户"), "remove_user": ("remove user", "删除用户"),
+    "sign_in_failed": ("sign-in failed", "登录失败"), "sign_in_refused_locked": ("sign-in refused (locked)", "登录被拒（已锁定）"),
+    "locked_out": ("locked out", "已锁定"), "app": ("app", "网页"), "cli": ("command line", "命令行"),
+    "orders": ("orders", "订单"), "assignments": ("assignments", "实验分组"), "ok": ("ok", "正常"),
+    "high": ("high", "高"), "medium": ("medium", "中"), "low": ("low", "低"),
+}
+# the columns whose values are such codes (a channel named "app" elsewhere stays "app")
+VALUE_COLUMNS = {"member_tier": ("none", "silver", "gold", "diamond"), "segment": ("none", "silver", "gold", "diamond"),
+                 "action": None, "via": ("app", "cli"), "kind": ("orders", "assignments"), "status": ("ok",),
+                 "risk_band": ("high", "medium", "low")}
+
+
+def value_name(column: str, value, language: str = "en"):
+    """A code the app wrote into `column` as a word in `language` ("gold" -> "金卡"); anything else unchanged."""
+    if column not in VALUE_COLUMNS or not isinstance(value, str):
+        return value
+    codes = VALUE_COLUMNS[column]
+    if (codes is not None and value not in codes) or value not in VALUES:
+        return value
+    return VALUES[value][1] if language == "zh" else VALUES[value][0]
 
 
 def column_name(column: str, language: str = "en") -> str | None:

@@ -6,7 +6,7 @@ import streamlit as st
 from metrics.definitions import ALL
 from metrics.definitions import label as metric_label
 from ui.downloads import download_buttons
-from ui.i18n import column_name
+from ui.i18n import VALUE_COLUMNS, column_name, value_name
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
 CUSTOMER_COLUMNS = frozenset({"customer_id", "customer", "email", "phone"})  # a table with one is a customer list
@@ -53,6 +53,11 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     from ui import auth
 
     customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
+    if download is None:
+        download = frame  # the download keeps the codes; the screen shows them as words
+    coded = [c for c in frame.columns if c in VALUE_COLUMNS]
+    if coded:
+        frame = frame.assign(**{c: frame[c].map(lambda v, c=c: value_name(c, v, language)) for c in coded})
     config = column_config(frame.columns, language, currency, labels)
     for column in frame.columns:  # date formats only for real dates: rejected rows keep the file's text
         if isinstance(config.get(column), dict) and config[column].get("type_config", {}).get("type") == "date" \
@@ -71,4 +76,4 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
         def log(kind: str) -> None:
             auth.record_access_event("download_customer_list", user.name if user else None, table=name,
                                      format=kind, rows=rows)
-    download_buttons(frame if download is None else download, name, key, language, on_download=log)
+    download_buttons(download, name, key, language, on_download=log)
