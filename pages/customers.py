@@ -10,7 +10,7 @@ from metrics.segments import segment_names
 from ui import charts, data
 from ui.context import page_context, show_active_filters
 from ui.tables import show_table
-from ui.texts import segment_name
+from ui.texts import segment_name, tier_rank
 
 ctx = page_context()
 st.title(ctx.t("customers"))
@@ -67,7 +67,7 @@ if has_members:
 
 tiers = data.segment_kpis(ctx.root, ctx.version, "member_tier", month, ctx.filters) if has_members else None
 if has_members and not tiers.empty:
-    tiers = tiers.sort_values("annual_frequency")
+    tiers = tiers.iloc[sorted(range(len(tiers)), key=lambda i: tier_rank(tiers["segment"].iloc[i]))]  # none … diamond
     tier_names = [segment_name(s, ctx.language) for s in tiers["segment"]]
     st.plotly_chart(charts.bars(tier_names, tiers["annual_frequency"].tolist(),
                                 ctx.t("tiers_title", month=f"{month:%Y-%m}"), "ratio", ctx.language, ctx.currency),

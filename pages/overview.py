@@ -69,12 +69,14 @@ for tiles in TILE_ROWS:
         kind = ALL[kpi].kind
         yoy = row[f"{kpi}_yoy"]
         colour = "gray" if pd.isna(yoy) else "green" if yoy > 0 else "red" if yoy < 0 else "gray"
+        delta = change_text(row[f"{kpi}_mom"], kind, ctx, "vs_last_month", number_first=True) \
+            if pd.notna(row[f"{kpi}_mom"]) else None
         with column:
             st.metric(
                 metric_label(kpi, ctx.language),
                 format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
-                delta=change_text(row[f"{kpi}_mom"], kind, ctx, "vs_last_month", number_first=True)
-                if pd.notna(row[f"{kpi}_mom"]) else None,
+                delta=delta,
+                delta_color="normal" if delta and delta[0] in "+-" else "off",  # no change: no green arrow
                 help=help_text(kpi, ctx.language),
             )
             st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")

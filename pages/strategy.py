@@ -127,7 +127,8 @@ if not views["cumulative"].empty:
     dates = views["cumulative"]["date"]
     left.plotly_chart(charts.lift_over_time(views["cumulative"], "date",
                                             ctx.t("cumulative_title", metric=ctx.t("repurchased"),
-                                                  start=f"{dates.min():%Y-%m-%d}", end=f"{dates.max():%Y-%m-%d}"), ""),
+                                                  start=f"{dates.min():%Y-%m-%d}", end=f"{dates.max():%Y-%m-%d}"), "",
+                                            ctx.language),
                       key="cumulative_chart")
 if not views["novelty"].empty:
     labels = [f"{a}–{b}" for a, b in zip(views["novelty"]["day_from"], views["novelty"]["day_to"])]

@@ -156,3 +156,36 @@ def test_month_axes_name_months_in_both_languages():
         low, high = (pd.Timestamp(v) for v in figure.layout.xaxis.range)
         assert low < pd.Timestamp("2024-05-01") < high and (high - low).days >= 30  # a month, not milliseconds
         assert figure.layout.yaxis.tickprefix == "¥"  # revenue-like axes carry the currency
+
+
+def test_numbers_read_as_people_write_them():
+    """No '-0.0%', no p of 0.000000000000001, downloads with whole counts and months as 2023-01."""
+    import pandas as pd
+
+    from metrics.formatting import format_change, format_p
+    from ui.tables import for_download
+
+    assert format_change(-0.00001, "money") == "0.0%" and format_value(-0.0000004, "rate") == "0.0%"
+    assert format_change(-0.0004, "rate") == "0.0 pt" and format_change(-0.021, "rate") == "-2.1 pt"
+    assert [format_p(1e-15), format_p(0.0009), format_p(0.96667)] == ["< 0.001", "< 0.001", "0.967"]
+    frame = pd.DataFrame({"period": pd.to_datetime(["2023-01-01", "2023-02-01"]), "orders": [1344.0, None],
+                          "aov": [12.5, 13.0]})
+    csv = for_download(frame).to_csv(index=False)
+    assert csv.splitlines() == ["period,orders,aov", "2023-01,1344,12.5", "2023-02,,13.0"]
+
+
+def test_tiers_in_tier_order_and_tables_in_chinese(open_page, demo_store):
+    app = open_page(demo_store.root, "pages/customers.py", lang="中文")
+    segments = [list(d.value["segment"]) for d in app.dataframe if "segment" in d.value.columns]
+    assert ["非会员", "银卡", "金卡", "钻石"] in segments, segments
+
+
+def test_strategy_tables_show_readable_p_values_and_counts(open_page, demo_store):
+    app = open_page(demo_store.root, "pages/strategy.py")
+    tables = [d.value for d in app.dataframe]
+    results = [t for t in tables if "abs_lift" in t.columns][0]
+    assert all(p == "< 0.001" or len(p.split(".")[-1]) == 3 for p in results["p_value"]), results["p_value"]
+    totals = [t for t in tables if "matured" in t.columns][0]
+    assert {"sum_y", "sum_y2"}.isdisjoint(totals.columns) and {"n", "mean"} <= set(totals.columns)
+    summaries = [m.value for m in app.markdown if m.value.startswith("- **")]
+    assert summaries and all("Holm" in s for s in summaries), summaries

@@ -59,7 +59,7 @@ def shown_texts(app: AppTest) -> list[tuple[str, str]]:
         if node.type == "plotly_chart":
             spec = json.loads(proto.spec)
             layout = spec.get("layout", {})
-            out.append(("chart title", json.dumps(layout.get("title", {}).get("text", ""), ensure_ascii=False)))
+            out.append(("chart title", layout.get("title", {}).get("text", "").replace("<br>", " ")))
             for axis in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
                 out.append(("chart axis", str(layout[axis].get("title", {}).get("text", ""))))
             for trace in spec.get("data", []):

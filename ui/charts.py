@@ -28,13 +28,31 @@ def _presentation() -> bool:
         return False
 
 
+def _title_lines(title: str, width: int = 64) -> list[str]:
+    """A long title in two lines, broken at a comma, colon or bracket near its middle: Plotly does
+    not wrap titles, and a half-width chart cut "…2023-01-01 to 202". Width counts CJK as two."""
+    def span(text: str) -> int:
+        return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+    if span(title) <= width:
+        return [title]
+    breaks = [i + 1 for i, ch in enumerate(title) if ch in ",，:：;；"] + \
+             [i for i, ch in enumerate(title) if ch in "（("]
+    breaks = [b for b in breaks if 0 < b < len(title)]
+    if not breaks:
+        return [title]
+    cut = min(breaks, key=lambda b: abs(span(title[:b]) - span(title) / 2))
+    return [title[:cut].rstrip(), title[cut:].lstrip()]
+
+
 def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     big = _presentation()
+    lines = _title_lines(title, 52 if big else 64)
     figure.update_layout(
-        title={"text": chart_text(title), "font": {"size": 20 if big else 15}},
+        title={"text": "<br>".join(chart_text(line) for line in lines), "font": {"size": 20 if big else 15}},
         font={"family": FONT, "size": 16 if big else 12},
         height=int(height * 1.2) if big else height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        margin={"l": 10, "r": 10, "t": 50 + 22 * (len(lines) - 1), "b": 10},
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.15},
         template="plotly_white",
@@ -122,7 +140,8 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
     figure.update_xaxes(title=chart_text(axis_titles[0]), side="top")
     figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 160))
     # the x axis and its title sit on top: the chart title goes above both, not over them
-    figure.update_layout(margin={"t": 130}, title={"yref": "container", "y": 0.99, "yanchor": "top"})
+    figure.update_layout(margin={"t": 130 + 22 * (len(_title_lines(title)) - 1)},
+                         title={"yref": "container", "y": 0.99, "yanchor": "top"})
     return figure
 
 
@@ -188,7 +207,7 @@ def treemap(labels: list[str], customers: list[int], revenue_share: list[float],
     return _layout(figure, title, height=380)
 
 
-def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str) -> go.Figure:
+def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str, language: str = "en") -> go.Figure:
     """Relative lift with its 95% interval as a band, one line per variant."""
     figure = go.Figure()
     for variant, rows in frame.groupby("variant"):
@@ -200,6 +219,9 @@ def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str) -> go.
     figure.add_hline(y=0, line={"color": GREY, "dash": "dash"})
     figure.update_yaxes(tickformat="+.0%")
     figure.update_xaxes(title=chart_text(x_title))
+    if pd.api.types.is_datetime64_any_dtype(frame[x]):
+        day = "%-m月%-d日" if language == "zh" else "%b %-d"
+        figure.update_xaxes(tickformat=day, hoverformat="%Y-%m-%d")
     return _layout(figure, title, height=320)
 
 

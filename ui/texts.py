@@ -11,6 +11,13 @@ TIER_NAMES = {"none": ("non-members", "非会员"), "silver": ("silver members",
               "gold": ("gold members", "金卡会员"), "diamond": ("diamond members", "钻石会员")}
 
 
+def tier_rank(value) -> tuple:
+    """Sort key putting member tiers in their order (none, silver, gold, diamond), other values after, by name."""
+    order = list(TIER_NAMES)
+    text = str(value).lower()
+    return (order.index(text), "") if text in order else (len(order), text)
+
+
 def segment_name(value: str, language: str) -> str:
     """A segment value as words: 'gold' -> 'gold members' / '金卡会员'; other values as they are."""
     names = TIER_NAMES.get(str(value).lower())
