@@ -17,6 +17,9 @@ from ui.safe_text import markdown_t, markdown_text
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
+# the currency box's "not stated", in both languages at once like "Language / 语言": a label that
+# changed with the language would be sent back stale (see draw_sidebar_filters)
+NOT_STATED_MARK = "not stated / 未注明"
 
 
 @dataclass(frozen=True)
@@ -91,13 +94,11 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
     lang = language()
     options = data.dimension_values(str(store.root), version)
 
-    def currency_label(code, language_code=lang):  # "": the currency the data states
-        if code:
-            return code
-        if store.currency():
-            return f"{store.currency()} ({t('from_data', language_code)})"
-        return t("currency_not_stated", language_code)
-
+    # Options are currency codes only, the data's own first (the default), so no option's label
+    # depends on the language: a label that changes under a selectbox is sent back stale.
+    stated = store.currency() or ""
+    choices = currency_choices(stated)
+    keep_choice("currency", choices, lambda code, language_code: code or NOT_STATED_MARK)
     with st.sidebar:
         st.header(t("filters", lang))
         first = facts["first_order"].date() if facts["first_order"] is not None else None
@@ -109,9 +110,9 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
         for key in FILTER_KEYS:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
                            placeholder=t("all", lang))
-        keep_choice("currency", ["", *CURRENCIES], currency_label)
-        st.selectbox(t("currency", lang), ["", *CURRENCIES], key="currency", bind="query-params",
-                     format_func=currency_label, help=t("currency_help", lang))
+        st.selectbox(t("currency", lang), choices, key="currency", bind="query-params",
+                     format_func=lambda code: code or NOT_STATED_MARK,
+                     help=t("currency_help", lang))
 
 
 def apply_presentation_style() -> None:
@@ -155,10 +156,15 @@ def _ensure_entry_point_ran() -> None:
         st.rerun()
 
 
-def _chosen_currency() -> str | None:
-    """The currency chosen in the sidebar or URL: only ever one of CURRENCIES, never a label."""
+def currency_choices(stated: str) -> list[str]:
+    """The currency box's options: the data's own currency first ("" when not stated), then the others."""
+    return list(dict.fromkeys([stated, *CURRENCIES]))
+
+
+def _chosen_currency(stated: str) -> str | None:
+    """The currency chosen in the sidebar or URL: only ever one of the options, never a label."""
     chosen = st.session_state.get("currency")
-    return chosen if chosen in CURRENCIES else None
+    return chosen if chosen and chosen in currency_choices(stated) else None
 
 
 def page_context() -> PageContext:
@@ -181,7 +187,7 @@ def page_context() -> PageContext:
         presentation=bool(st.session_state.get("present")),
         store=store,
         version=version,
-        currency=_chosen_currency() or store.currency() or "",
+        currency=_chosen_currency(store.currency() or "") or store.currency() or "",
         facts=facts,
         user=auth.session_user(),
     )
