@@ -150,7 +150,7 @@ def test_month_axes_name_months_in_both_languages():
     from ui import charts
 
     frame = pd.DataFrame({"period": [pd.Timestamp("2024-05-01")], "aov": [159.3], "is_complete": [True]})
-    for language, fmt in (("en", "%b %Y"), ("zh", "%Y年%-m月")):
+    for language, fmt in (("en", "%b<br>%Y"), ("zh", "%-m月<br>%Y年")):
         figure = charts.trend(frame, "aov", "AOV", language, "CNY")
         assert figure.layout.xaxis.tickformat == fmt and figure.layout.xaxis.dtick == "M1"
         low, high = (pd.Timestamp(v) for v in figure.layout.xaxis.range)

@@ -23,7 +23,7 @@ def _presentation() -> bool:
     try:
         import streamlit as st
 
-        return bool(st.session_state.get("present"))
+        return st.runtime.exists() and bool(st.session_state.get("present"))
     except Exception:  # outside a Streamlit session (the CLI, tests of the figures alone)
         return False
 
@@ -73,6 +73,7 @@ def _axis_format(kind: str, currency: str = "", language: str = "en") -> dict:
 
 
 MONTH_FORMATS = {"en": "%b %Y", "zh": "%Y年%-m月"}
+TICK_FORMATS = {"en": "%b<br>%Y", "zh": "%-m月<br>%Y年"}  # two short lines: level ticks, nothing cut
 
 
 def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
@@ -84,7 +85,8 @@ def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
         return figure
     months = periods.dt.to_period("M").nunique()
     fmt = MONTH_FORMATS.get(language, MONTH_FORMATS["en"])
-    figure.update_xaxes(type="date", tickformat=fmt, hoverformat=fmt,
+    figure.update_xaxes(type="date", tickformat=TICK_FORMATS.get(language, TICK_FORMATS["en"]), hoverformat=fmt,
+                        tickangle=0,
                         dtick="M1" if months <= 12 else "M3" if months <= 36 else "M6")
     if months == 1:
         figure.update_xaxes(range=[periods.min() - pd.Timedelta(days=20), periods.max() + pd.Timedelta(days=20)])
@@ -118,7 +120,9 @@ def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str], l
     figure.update_layout(barmode="stack")
     figure.update_yaxes(tickformat=",~f")
     month_axis(figure, frame["period"], language)
-    return _layout(figure, title, height=300)
+    figure = _layout(figure, title, height=320)
+    figure.update_layout(legend={"y": -0.3})  # below the two-line month ticks
+    return figure
 
 
 def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str, language: str,
@@ -218,6 +222,13 @@ def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str, langua
                            hovertemplate="%{y:+.1%}")
     figure.add_hline(y=0, line={"color": GREY, "dash": "dash"})
     figure.update_yaxes(tickformat="+.0%")
+    # the first days' intervals are huge (few customers yet): scale to the later ones, so the
+    # line that matters is not flattened into a -400% to +600% box
+    later = frame.groupby("variant", group_keys=False).apply(lambda rows: rows.iloc[len(rows) // 5:])
+    if len(later):
+        low, high = float(min(later["ci_low"].min(), 0)), float(max(later["ci_high"].max(), 0))
+        pad = (high - low) * 0.1 or 0.05
+        figure.update_yaxes(range=[low - pad, high + pad])
     figure.update_xaxes(title=chart_text(x_title))
     if pd.api.types.is_datetime64_any_dtype(frame[x]):
         day = "%-m月%-d日" if language == "zh" else "%b %-d"
