@@ -145,7 +145,7 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
     figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 160))
     # the x axis and its title sit on top: the chart title goes above both, not over them
     figure.update_layout(margin={"t": 130 + 22 * (len(_title_lines(title)) - 1)},
-                         title={"yref": "container", "y": 0.99, "yanchor": "top"})
+                         title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}})
     return figure
 
 
