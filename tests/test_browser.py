@@ -296,3 +296,30 @@ def test_a_refused_upload_leaves_the_rest_of_the_data_page(one_month_server, pag
     expect(page.get_by_text("Stored batches", exact=True).first).to_be_visible()
     expect(page.get_by_text("may.csv · Orders")).to_be_visible()
     expect(page.get_by_text("Activity log", exact=True).first).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def real_export_server(tmp_path_factory):
+    """A store holding two real Etsy exports (2022 to mid-July, and 2023): a gap, a stated currency."""
+    store = Store(tmp_path_factory.mktemp("real") / "store")
+    for name in ("etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv"):
+        import_file(ROOT / "tests" / "fixtures" / "real" / name, store)
+    url, process = start_server(store.root)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_screenshots_of_a_real_export(real_export_server, page):
+    """The review set on a real export: every page x language x presentation mode, no error."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    for name, path in PAGES.items():
+        for code, language in LANGUAGES.items():
+            for present in (False, True):
+                page.goto(f"{real_export_server}/{path}?lang={language}" + ("&present=true" if present else ""))
+                wait_for_app(page)
+                for ticks in axis_ticks(page):
+                    assert len(ticks) == len(set(ticks)), (name, code, ticks)
+                suffix = "_presentation" if present else ""
+                page.screenshot(path=ARTIFACTS / f"real_{name}_{code}{suffix}.png", full_page=True)
