@@ -70,8 +70,9 @@ language_index = 2 if ctx.language == "zh" else 1
 readable = scores.assign(
     strategy=scores["strategy"].map(lambda tag: STRATEGIES.get(tag, (tag, tag))[language_index - 1]),
     design=scores["design"].map(lambda d: ctx.t(f"design_{d}") if isinstance(d, str) else d),
-)[["experiment", "strategy", "design", "variant", "metric", "n_control", "n_variant", "control_mean", "variant_mean",
-   "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win", "status"]]
+)[["experiment", "variant", "metric", "rel_lift", "ci_low", "ci_high", "p_holm", "chance_to_win", "control_mean",
+   "variant_mean", "n_control", "n_variant", "p_value", "strategy", "design", "status"]]  # the answer first: lift
+   # and its interval stay on screen at 1440 px
 metric_labels = scores["metric"].map(lambda m: METRICS[m][language_index] if m in METRICS else m)
 show_table(in_units(readable).assign(metric=metric_labels), "scorecard", "scorecard_table", ctx.language, ctx.currency,
            download=readable.assign(metric=metric_labels))
@@ -114,8 +115,8 @@ if report.get("cuped_days"):
                              if k in ("rel_lift", "ci_low", "ci_high", "p_value", "variance_reduction")}}
                              for r in report["results"] if r.get("cuped")])
     results = results.merge(adjusted, on=["metric", "variant"], how="left")
-shown = [c for c in ["metric", "variant", "n_control", "n_variant", "control_mean", "variant_mean", "abs_lift",
-                     "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win",
+shown = [c for c in ["metric", "variant", "control_mean", "variant_mean", "abs_lift", "rel_lift", "ci_low", "ci_high",
+                     "p_value", "p_holm", "chance_to_win", "n_control", "n_variant",
                      "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
 labelled = results["metric"].map(lambda m: METRICS[m][language_index])
 show_table(in_units(results[shown]).assign(metric=labelled), f"results_{experiment}", "results_table", ctx.language,
