@@ -37,6 +37,8 @@ def data_words(store_root) -> set[str]:
     batches = Store(store_root).batches()
     values.update(str(b.get(k)) for b in batches for k in ("file", "batch_id", "id") if isinstance(b, dict) and b.get(k))
     values.add(getpass.getuser())  # the operating-system user who ran the imports, in the activity log
+    values.update(str(e.get(k)) for e in Store(store_root).audit_log(1000) for k in ("user", "target", "preset", "table")
+                  if e.get(k))  # user names and the like that other tests' sessions wrote
     return {word for value in values for word in WORD.findall(value)} | {"orders", "parquet", "assignments", "csv"}
 
 
