@@ -299,10 +299,13 @@ def strategy_label(tag: str | None) -> tuple[str, str]:
     return STRATEGIES.get(tag.strip().lower().replace(" ", "_").replace("-", "_"), (tag, tag))
 
 
-def _p_text(p: float) -> str:
+def _p_text(p: float, language: str = "en", holm: bool = True) -> str:
+    """A p-value for a sentence; a Holm-adjusted one says so (the results table shows the
+    unadjusted p beside it)."""
+    name = ("Holm 校正 p" if language == "zh" else "Holm-adjusted p") if holm else "p"
     if _nan(p):
-        return "p n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
+        return f"{name} n/a"
+    return f"{name} < 0.001" if p < 0.001 else f"{name} = {p:.3f}" if p < 0.01 else f"{name} = {p:.2f}"
 
 
 def _money(x: float, language: str, currency: str | None) -> str:
@@ -332,28 +335,28 @@ def summarise(report: dict, alpha: float = 0.05, decision_metric: str = "margin"
             more_en, more_zh = ("higher", "高") if points > 0 else ("lower", "低")
             en.append(f"using {variant} was associated with a repurchase rate {abs(points):.1f} points {more_en} "
                       f"within {days} days than control ({_p_text(p)})")
-            zh.append(f"使用 {variant} 与 {days} 天内复购率{more_zh} {abs(points):.1f} 个百分点相关（{_p_text(p)}）")
+            zh.append(f"使用 {variant} 与 {days} 天内复购率{more_zh} {abs(points):.1f} 个百分点相关（{_p_text(p, 'zh')}）")
         elif not _nan(p) and p < alpha:
             more_en, more_zh = ("more", "高") if points > 0 else ("less", "低")
             en.append(f"{who_en} repurchased {abs(points):.1f} points {more_en} often within {days} days ({_p_text(p)})")
-            zh.append(f"{who_zh} {days} 天内复购率{more_zh} {abs(points):.1f} 个百分点（{_p_text(p)}）")
+            zh.append(f"{who_zh} {days} 天内复购率{more_zh} {abs(points):.1f} 个百分点（{_p_text(p, 'zh')}）")
         else:
             en.append(f"no measurable difference in repurchase within {days} days ({variant} "
                       f"{rep['variant_mean']:.1%} vs control {rep['control_mean']:.1%}, {_p_text(p)})")
             zh.append(f"{days} 天内复购率无可测差异（{who_zh} {rep['variant_mean']:.1%}，对照组 "
-                      f"{rep['control_mean']:.1%}，{_p_text(p)}）")
+                      f"{rep['control_mean']:.1%}，{_p_text(p, 'zh')}）")
         dec = by_metric.get(decision_metric)
         if dec and decision_metric != "repurchased" and not _nan(dec["p_holm"]) and dec["p_holm"] < alpha:
             sign = "+" if dec["abs_lift"] > 0 else "-"
             label_en, label_zh = METRICS[decision_metric][1].lower(), METRICS[decision_metric][2]
             en[-1] += f"; {label_en} {sign}{_money(dec['abs_lift'], 'en', currency)} ({_p_text(dec['p_holm'])})"
             zh[-1] += (f"；{label_zh}{'高' if dec['abs_lift'] > 0 else '低'} {_money(dec['abs_lift'], 'zh', currency)}"
-                       f"（{_p_text(dec['p_holm'])}）")
+                       f"（{_p_text(dec['p_holm'], 'zh')}）")
     health = report["health"]
     warn_en = warn_zh = ""
     if health["srm_flag"]:
-        warn_en = f" Warning: sample ratio mismatch ({_p_text(health['srm_p'])}); do not trust these results."
-        warn_zh = f"警告：样本比例不匹配（{_p_text(health['srm_p'])}），结果不可信。"
+        warn_en = f" Warning: sample ratio mismatch ({_p_text(health['srm_p'], holm=False)}); do not trust these results."
+        warn_zh = f"警告：样本比例不匹配（{_p_text(health['srm_p'], holm=False)}），结果不可信。"
     if observational:
         warn_en, warn_zh = _observational_caveat(report)
     text_en = f"{en_label}: " + "; ".join(en) + "." + warn_en
@@ -369,8 +372,8 @@ def _observational_caveat(report: dict) -> tuple[str, str]:
     zh = f"观察性比较（来自 orders.{column}）：是否使用由客户自己选择，这只是相关，不能证明由其引起。"
     health = report["health"]
     if health.get("balance_flag"):
-        en += f" Users already bought differently before (pre-period balance {_p_text(health['balance_p'])})."
-        zh += f"使用者在分组前的购买行为已有差异（分组前平衡性 {_p_text(health['balance_p'])}）。"
+        en += f" Users already bought differently before (pre-period balance {_p_text(health['balance_p'], holm=False)})."
+        zh += f"使用者在分组前的购买行为已有差异（分组前平衡性 {_p_text(health['balance_p'], holm=False)}）。"
     return en, zh
 
 

@@ -29,7 +29,7 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
         return "–"
     locale = LOCALES.get(language, "en_US")
     if kind == "rate":
-        return format_decimal(value * 100, format="#,##0.0", locale=locale) + "%"
+        return format_decimal(_no_negative_zero(value * 100, 1), format="#,##0.0", locale=locale) + "%"
     if kind == "money":
         sign, symbol = ("-" if value < 0 else ""), currency_symbol(currency, language)
         if compact and abs(value) >= 10_000:
@@ -50,10 +50,25 @@ def format_change(change, kind: str, language: str = "en") -> str:
     if _missing(change):
         return "–"
     locale = LOCALES.get(language, "en_US")
+    change = _no_negative_zero(change * 100, 1)
+    signed = "+#,##0.0;-#,##0.0" if change else "#,##0.0"  # no change is 0.0, neither +0.0 nor -0.0
+    number = format_decimal(change, format=signed, locale=locale)
     if kind == "rate":
-        number = format_decimal(change * 100, format="+#,##0.0;-#,##0.0", locale=locale)
         return f"{number} 个百分点" if language == "zh" else f"{number} pt"
-    return format_decimal(change * 100, format="+#,##0.0;-#,##0.0", locale=locale) + "%"
+    return number + "%"
+
+
+def _no_negative_zero(value: float, digits: int) -> float:
+    """`value` rounded to `digits` decimals, with -0.0 made 0.0 (a '-0.0%' reads as a fall)."""
+    rounded = round(value, digits)
+    return 0.0 if rounded == 0 else rounded
+
+
+def format_p(p) -> str:
+    """A p-value for people: '< 0.001' when tiny (never 0.000000000000001), else three decimals."""
+    if _missing(p):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def format_decimal_text(value: float, language: str = "en", digits: int = 1) -> str:

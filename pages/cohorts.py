@@ -6,7 +6,7 @@ from metrics.cohorts import MIN_COHORT_SIZE, average_retention_curve, cohort_piv
 from metrics.definitions import ALL, help_text
 from metrics.definitions import label as metric_label
 from ui import charts, data
-from ui.context import page_context
+from ui.context import page_context, show_active_filters
 from ui.tables import show_table
 
 ctx = page_context()
@@ -20,6 +20,7 @@ if matrix.empty:
     st.warning(ctx.t("no_match"))
     st.stop()
 
+show_active_filters(ctx)
 VALUES = ["retention", "revenue_retention", "cumulative_revenue_per_customer"]
 value = st.segmented_control(ctx.t("cohort_value"), VALUES, default="retention", required=True,
                              format_func=lambda v: metric_label(v, ctx.language), key="cohort_value")
@@ -37,14 +38,18 @@ small = int((sizes < MIN_COHORT_SIZE).sum())
 if small:
     st.caption(ctx.t("small_cohorts", count=small, size=MIN_COHORT_SIZE))
 
-cohort_months = list(sizes.index)
-chosen = st.multiselect(ctx.t("choose_cohorts"), cohort_months, default=cohort_months[-13:-12] + cohort_months[-7:-6],
-                        format_func=lambda m: f"{m:%Y-%m}", key="cohort_pick")
-st.plotly_chart(
-    charts.retention_curves(matrix, chosen, average_retention_curve(matrix), ctx.t("curves_title", **span),
-                            ctx.t("average"), ctx.t("months_since_first")),
-    key="cohort_curves",
-)
+if matrix["age"].max() < 1:  # everyone is in their first month: there is no curve to draw yet
+    st.caption(ctx.t("curves_need_later_months"))
+else:
+    cohort_months = list(sizes.index)
+    chosen = st.multiselect(ctx.t("choose_cohorts"), cohort_months,
+                            default=cohort_months[-13:-12] + cohort_months[-7:-6],
+                            format_func=lambda m: f"{m:%Y-%m}", key="cohort_pick")
+    st.plotly_chart(
+        charts.retention_curves(matrix, chosen, average_retention_curve(matrix), ctx.t("curves_title", **span),
+                                ctx.t("average"), ctx.t("months_since_first")),
+        key="cohort_curves",
+    )
 show_table(matrix, "cohorts", "cohort_table", ctx.language, ctx.currency,
            labels={"cohort_month": ctx.t("acquisition_month"), "age": ctx.t("months_since_first"),
                    "cohort_customers": ctx.t("cohort_size")}, height=300)

@@ -8,9 +8,9 @@ from metrics.funnel import TIME_TO_SECOND_BUCKETS
 from metrics.formatting import format_decimal_text
 from metrics.segments import segment_names
 from ui import charts, data
-from ui.context import page_context
+from ui.context import page_context, show_active_filters
 from ui.tables import show_table
-from ui.texts import segment_name
+from ui.texts import segment_name, tier_rank
 
 ctx = page_context()
 st.title(ctx.t("customers"))
@@ -23,6 +23,7 @@ if funnel.empty:
     st.warning(ctx.t("no_match"))
     st.stop()
 
+show_active_filters(ctx)
 first = ctx.filters.start or ctx.facts["first_order"].date()
 last = ctx.filters.end or ctx.facts["last_order"].date()
 span = {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
@@ -66,7 +67,7 @@ if has_members:
 
 tiers = data.segment_kpis(ctx.root, ctx.version, "member_tier", month, ctx.filters) if has_members else None
 if has_members and not tiers.empty:
-    tiers = tiers.sort_values("annual_frequency")
+    tiers = tiers.iloc[sorted(range(len(tiers)), key=lambda i: tier_rank(tiers["segment"].iloc[i]))]  # none … diamond
     tier_names = [segment_name(s, ctx.language) for s in tiers["segment"]]
     st.plotly_chart(charts.bars(tier_names, tiers["annual_frequency"].tolist(),
                                 ctx.t("tiers_title", month=f"{month:%Y-%m}"), "ratio", ctx.language, ctx.currency),

@@ -19,7 +19,8 @@ from ingest.mapping import FIELDS, Preset, is_builtin_name
 from metrics.experiments import STRATEGIES, strategy_label
 from store import Store, clean_file_name
 from ui import auth
-from ui.context import CURRENCIES, page_context
+from ui.context import CURRENCIES, keep_choice, page_context
+from ui.i18n import t
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 from ui.uploads import upload_on_disk
@@ -32,6 +33,7 @@ if pseudonym_key:
     st.caption(auth.t("pseudonymised", ctx.language))
 
 st.subheader(ctx.t("upload_title"))
+keep_choice("upload_kind", ["orders", "assignments"], lambda k, language: t(f"kind_{k}", language))
 kind = st.radio(ctx.t("upload_kind"), ["orders", "assignments"], horizontal=True, key="upload_kind",
                 format_func=lambda k: ctx.t(f"kind_{k}"))
 uploaded = st.file_uploader(ctx.t("upload_help"), type=["csv", "txt", "tsv", "xlsx", "xls", "parquet"], key="upload")
@@ -69,6 +71,7 @@ def draw_upload(path: Path) -> None:
         columns = {}
         for index, field in enumerate(FIELDS):
             current = mapping.columns.get(field)
+            keep_choice(f"map_{field}", headers, lambda h, language: t("not_mapped", language) if h is None else h)
             choice = grid[index % 4].selectbox(
                 field, headers, index=headers.index(current) if current in headers else 0,
                 format_func=lambda h: ctx.t("not_mapped") if h is None else h, key=f"map_{field}",
@@ -91,6 +94,11 @@ def draw_upload(path: Path) -> None:
                                            file=clean_file_name(uploaded.name))
                     st.success(ctx.md("saved_preset", name=safe_name))
         if "currency" not in columns and not (mapping.preset and mapping.preset.currency):
+            def currency_answer_label(c, language):
+                return t("choose_currency", language) if c is None else \
+                    t("currency_not_stated", language) if c == NOT_STATED else c
+
+            keep_choice("upload_currency", [None, NOT_STATED, *CURRENCIES], currency_answer_label)
             currency_answer = st.selectbox(
                 ctx.t("upload_currency"), [None, NOT_STATED, *CURRENCIES], key="upload_currency", width=260,
                 format_func=lambda c: ctx.t("choose_currency") if c is None

@@ -11,7 +11,7 @@ from metrics.definitions import ALL, help_text
 from metrics.definitions import label as metric_label
 from metrics.formatting import format_value
 from ui import charts, data
-from ui.context import page_context
+from ui.context import page_context, show_active_filters
 from ui.report import month_report_html
 from ui.safe_text import markdown_text
 from ui.tables import show_table
@@ -31,20 +31,31 @@ if table.empty or not table["orders"].sum():
 months = [p.strftime("%Y-%m") for p in table["period"]][::-1]
 latest_full = data.latest_full_month(ctx.root, ctx.version)
 default = latest_full.strftime("%Y-%m") if latest_full and latest_full.strftime("%Y-%m") in months else months[0]
+asked = st.query_params.get("month")  # a shared link may name a month the data does not have
+if asked is not None and asked not in months:
+    del st.query_params["month"]
+    st.session_state.pop("month", None)
 month_text = st.selectbox(ctx.t("month"), months, index=months.index(default), key="month", bind="query-params",
                           width=220)
 month = pd.Timestamp(month_text)
 row = table[table["period"] == month].iloc[0]
 st.caption(ctx.t("store_version", version=ctx.version, first=f"{ctx.facts['first_order']:%Y-%m-%d}",
                  last=f"{ctx.facts['last_order']:%Y-%m-%d}"))
+if asked is not None and asked not in months:
+    st.warning(ctx.md("month_not_in_data", asked=asked, shown=month_text, first=months[-1], last=months[0]))
 if not row["is_complete"]:
-    st.warning(ctx.t("partial_month", month=month_text))
+    last_order = ctx.facts["last_order"]
+    if pd.Timestamp.now() - last_order <= pd.Timedelta(days=45):  # a live export: the month is still running
+        st.warning(ctx.t("partial_month", month=month_text))
+    else:  # an old export that stops mid-month: nothing will change, the month is just cut short
+        st.caption(ctx.t("partial_month_data_ends", month=month_text, last=f"{last_order:%Y-%m-%d}"))
 if not ctx.currency:
     st.caption(ctx.t("currency_unknown_note"))
 customer_ids = bool(ctx.facts["customers"])
 if not customer_ids:
     st.info(ctx.t("no_customer_ids"))
 
+show_active_filters(ctx)
 st.subheader(ctx.t("headline", month=month_text))
 TILE_ROWS = [["repurchase_rate", "frequency", "aov", "revenue_per_customer"],
              ["new_customers", "returning_customers", "revenue"]]
@@ -58,18 +69,23 @@ for tiles in TILE_ROWS:
         kind = ALL[kpi].kind
         yoy = row[f"{kpi}_yoy"]
         colour = "gray" if pd.isna(yoy) else "green" if yoy > 0 else "red" if yoy < 0 else "gray"
+        delta = change_text(row[f"{kpi}_mom"], kind, ctx, "vs_last_month", number_first=True) \
+            if pd.notna(row[f"{kpi}_mom"]) else None
         with column:
             st.metric(
                 metric_label(kpi, ctx.language),
                 format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
-                delta=change_text(row[f"{kpi}_mom"], kind, ctx, "vs_last_month", number_first=True)
-                if pd.notna(row[f"{kpi}_mom"]) else None,
+                delta=delta,
+                delta_color="normal" if delta and delta[0] in "+-" else "off",  # no change: no green arrow
                 help=help_text(kpi, ctx.language),
             )
             st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
 if customer_ids:
-    st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data
+    if row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
+        st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data
+    else:  # nothing to compare with: "no KPI moved" would be a claim about a month that is not there
+        st.markdown(f"**{ctx.t('no_previous_month', month=month_text)}**")
     if month < ctx.facts["first_order"] + pd.DateOffset(months=12):
         st.caption(ctx.t("early_months"))
 
@@ -80,17 +96,21 @@ st.subheader(ctx.t("trends"))
 shown = st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months")
 window = table[table["period"] <= month].tail(shown)
 span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
-left, right = st.columns(2)
 trend_kpis = ["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"] if customer_ids else ["orders", "revenue", "aov"]
-for index, kpi in enumerate(trend_kpis):
-    title = ctx.t("trend_title", metric=metric_label(kpi, ctx.language), **span)
-    (left if index % 2 == 0 else right).plotly_chart(
-        charts.trend(window, kpi, title, ctx.language, ctx.currency), key=f"trend_{kpi}")
-if customer_ids:
-    right.plotly_chart(
-        charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
-                                (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language))),
-        key="trend_new_returning")
+if len(window) < 2:
+    st.caption(ctx.t("needs_two_months", month=month_text))
+else:
+    left, right = st.columns(2)
+    for index, kpi in enumerate(trend_kpis):
+        title = ctx.t("trend_title", metric=metric_label(kpi, ctx.language), **span)
+        (left if index % 2 == 0 else right).plotly_chart(
+            charts.trend(window, kpi, title, ctx.language, ctx.currency), key=f"trend_{kpi}")
+    if customer_ids:
+        right.plotly_chart(
+            charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
+                                    (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language)),
+                                    ctx.language),
+            key="trend_new_returning")
 
 with st.expander(ctx.t("kpi_table")):
     columns = ["period", *[k for k in ALL if k in table.columns and (customer_ids or k in trend_kpis)]]

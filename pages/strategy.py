@@ -70,8 +70,9 @@ language_index = 2 if ctx.language == "zh" else 1
 readable = scores.assign(
     strategy=scores["strategy"].map(lambda tag: STRATEGIES.get(tag, (tag, tag))[language_index - 1]),
     design=scores["design"].map(lambda d: ctx.t(f"design_{d}") if isinstance(d, str) else d),
-)[["experiment", "strategy", "design", "variant", "metric", "n_control", "n_variant", "control_mean", "variant_mean",
-   "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win", "status"]]
+)[["experiment", "variant", "metric", "rel_lift", "ci_low", "ci_high", "p_holm", "chance_to_win", "control_mean",
+   "variant_mean", "n_control", "n_variant", "p_value", "strategy", "design", "status"]]  # the answer first: lift
+   # and its interval stay on screen at 1440 px
 metric_labels = scores["metric"].map(lambda m: METRICS[m][language_index] if m in METRICS else m)
 show_table(in_units(readable).assign(metric=metric_labels), "scorecard", "scorecard_table", ctx.language, ctx.currency,
            download=readable.assign(metric=metric_labels))
@@ -114,8 +115,8 @@ if report.get("cuped_days"):
                              if k in ("rel_lift", "ci_low", "ci_high", "p_value", "variance_reduction")}}
                              for r in report["results"] if r.get("cuped")])
     results = results.merge(adjusted, on=["metric", "variant"], how="left")
-shown = [c for c in ["metric", "variant", "n_control", "n_variant", "control_mean", "variant_mean", "abs_lift",
-                     "rel_lift", "ci_low", "ci_high", "p_value", "p_holm", "chance_to_win",
+shown = [c for c in ["metric", "variant", "control_mean", "variant_mean", "abs_lift", "rel_lift", "ci_low", "ci_high",
+                     "p_value", "p_holm", "chance_to_win", "n_control", "n_variant",
                      "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
 labelled = results["metric"].map(lambda m: METRICS[m][language_index])
 show_table(in_units(results[shown]).assign(metric=labelled), f"results_{experiment}", "results_table", ctx.language,
@@ -127,7 +128,8 @@ if not views["cumulative"].empty:
     dates = views["cumulative"]["date"]
     left.plotly_chart(charts.lift_over_time(views["cumulative"], "date",
                                             ctx.t("cumulative_title", metric=ctx.t("repurchased"),
-                                                  start=f"{dates.min():%Y-%m-%d}", end=f"{dates.max():%Y-%m-%d}"), ""),
+                                                  start=f"{dates.min():%Y-%m-%d}", end=f"{dates.max():%Y-%m-%d}"), "",
+                                            ctx.language),
                       key="cumulative_chart")
 if not views["novelty"].empty:
     labels = [f"{a}–{b}" for a, b in zip(views["novelty"]["day_from"], views["novelty"]["day_to"])]
@@ -137,8 +139,21 @@ if not views["survival"].empty:
 
 arm_totals = pd.DataFrame([{"variant": a["variant"], "assigned": a["assigned"], "matured": a["matured"],
                             "metric": metric, **totals} for a in report["arms"] for metric, totals in a["totals"].items()])
-with st.expander(ctx.t("arm_totals")):
-    show_table(arm_totals, f"arm_totals_{experiment}", "arm_totals_table", ctx.language, ctx.currency)
+
+
+def arm_mean(row) -> str:
+    """The per-customer value of one arm (per order for AOV), in the metric's unit."""
+    denominator = row["sum_d"] if METRICS[row["metric"]][0] == "ratio" else row["n"]
+    value = row["sum_y"] / denominator if denominator else None
+    return format_value(value, UNITS[row["metric"]], ctx.language, ctx.currency)
+
+
+with st.expander(ctx.t("arm_totals")):  # people's numbers on screen; the sums behind them in the download
+    people = arm_totals[["variant", "assigned", "matured", "metric", "n"]].assign(
+        mean=[arm_mean(row) for _, row in arm_totals.iterrows()],
+        metric=arm_totals["metric"].map(lambda m: METRICS[m][language_index]))
+    show_table(people, f"arm_totals_{experiment}", "arm_totals_table", ctx.language, ctx.currency,
+               download=arm_totals)
 
 st.subheader(ctx.t("planner"))
 n_per_arm = st.number_input(ctx.t("planner_n"), 100, 10_000_000, 5_000, step=500, key="planner_n")

@@ -50,3 +50,37 @@ def demo_store(tmp_path_factory) -> Store:
     import_file(paths["orders"], demo_store)
     import_assignments(paths["assignments"], demo_store)
     return demo_store
+
+
+def write_one_month_export(path: Path) -> dict:
+    """An export whose orders all fall in 1-20 May 2024 (an old export cut mid-month), with the
+    figures a reader would compute from it: customers, orders and revenue."""
+    import csv
+    import random
+
+    rng = random.Random(16)
+    rows, customers, revenue = [], set(), 0
+    for customer in range(60):
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            amount = rng.randint(20, 300)
+            rows.append([f"O{len(rows) + 1}", f"c{customer}", f"2024-05-{rng.randint(1, 20):02d} 12:00", f"{amount}.00",
+                         "paid", rng.choice(["web", "app"]), rng.choice(["none", "gold"])])
+            customers.add(customer)
+            revenue += amount
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Order ID", "Customer ID", "Order Date", "Amount", "Status", "Channel", "Member Tier"])
+        writer.writerows(rows)
+    return {"orders": len(rows), "customers": len(customers), "revenue": revenue}
+
+
+@pytest.fixture(scope="session")
+def one_month_store(tmp_path_factory) -> Store:
+    """A store holding one (partial, long past) month of orders: May 2024."""
+    from ingest.pipeline import import_file
+
+    root = tmp_path_factory.mktemp("one_month")
+    write_one_month_export(root / "may.csv")
+    store = Store(root / "store")
+    import_file(root / "may.csv", store, currency="CNY")
+    return store

@@ -10,6 +10,7 @@ from metrics.filters import Filters
 from metrics.formatting import format_value
 from metrics.kpis import kpi_row
 from store import STORE_ENV
+from hostile import as_read
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/value.py", "pages/strategy.py",
@@ -104,3 +105,87 @@ def test_counts_in_sentences_read_naturally():
                                                                                               "1,234 orders", "1"]
     assert t("imported", orders=count(5, "order"), rows=count(6, "row"), file="jan.csv", rejected=count(1, "row"),
              warnings=count(0, "warning")) == "Imported 5 orders from 6 rows of jan.csv; 1 row rejected, 0 warnings."
+
+
+def test_the_active_filters_are_named_above_the_numbers(open_page, demo_store):
+    """Presentation mode hides the sidebar: the screen itself must say it shows gold members on the app."""
+    for present in ("true", "false"):
+        app = open_page(demo_store.root, member_tier="gold", channel="app", present=present)
+        named = [as_read(i.value) for i in app.info]
+        assert any("Member tier: gold members" in n and "Channel: app" in n for n in named), named
+    chinese = open_page(demo_store.root, member_tier="gold", channel="app", lang="中文")
+    assert any("会员等级：金卡会员" in as_read(i.value) for i in chinese.info), [i.value for i in chinese.info]
+    for page in ("pages/cohorts.py", "pages/customers.py"):
+        assert any("Channel: app" in as_read(i.value) for i in open_page(demo_store.root, page, channel="app").info)
+    assert not open_page(demo_store.root).info  # no filter, no line
+
+
+def test_one_month_of_data_reads_right(open_page, one_month_store):
+    """An old export of 1-20 May 2024: no trend lines of one point, no claim about a last month that
+    does not exist, and no 'its numbers will still change' for a month years ago."""
+    app = open_page(one_month_store.root)
+    charts = [c.proto.id for c in app.get("plotly_chart")]
+    assert not charts, charts
+    captions = [c.value for c in app.caption]
+    assert any("Trends need at least two months" in c for c in captions), captions
+    assert any("2024-05 is only partly covered: the data ends on 2024-05-20" in c for c in captions), captions
+    assert not [w.value for w in app.warning if "not complete yet" in w.value]
+    bold = [m.value for m in app.markdown if m.value.startswith("**")]
+    assert bold == ["**2024-05 is the first month of the data: there is no earlier month to compare with.**"], bold
+    cohorts = open_page(one_month_store.root, "pages/cohorts.py")
+    assert len(cohorts.get("plotly_chart")) == 1  # the heatmap; no empty retention curves
+    assert any("Retention curves need" in c.value for c in cohorts.caption)
+
+
+def test_a_month_not_in_the_data_is_named_not_skipped(open_page, one_month_store):
+    app = open_page(one_month_store.root, month="2023-02")
+    warnings = [as_read(w.value) for w in app.warning]
+    assert any("no orders in 2023-02" in w and "showing 2024-05" in w for w in warnings), warnings
+    assert app.subheader[0].value == "Headline KPIs for 2024-05"
+
+
+def test_month_axes_name_months_in_both_languages():
+    import pandas as pd
+
+    from ui import charts
+
+    frame = pd.DataFrame({"period": [pd.Timestamp("2024-05-01")], "aov": [159.3], "is_complete": [True]})
+    for language, fmt in (("en", "%b<br>%Y"), ("zh", "%-m月<br>%Y年")):
+        figure = charts.trend(frame, "aov", "AOV", language, "CNY")
+        assert figure.layout.xaxis.tickformat == fmt and figure.layout.xaxis.dtick == "M1"
+        low, high = (pd.Timestamp(v) for v in figure.layout.xaxis.range)
+        assert low < pd.Timestamp("2024-05-01") < high and (high - low).days >= 30  # a month, not milliseconds
+        assert figure.layout.yaxis.tickprefix == "¥"  # revenue-like axes carry the currency
+
+
+def test_numbers_read_as_people_write_them():
+    """No '-0.0%', no p of 0.000000000000001, downloads with whole counts and months as 2023-01."""
+    import pandas as pd
+
+    from metrics.formatting import format_change, format_p
+    from ui.tables import for_download
+
+    assert format_change(-0.00001, "money") == "0.0%" and format_value(-0.0000004, "rate") == "0.0%"
+    assert format_change(-0.0004, "rate") == "0.0 pt" and format_change(-0.021, "rate") == "-2.1 pt"
+    assert [format_p(1e-15), format_p(0.0009), format_p(0.96667)] == ["< 0.001", "< 0.001", "0.967"]
+    frame = pd.DataFrame({"period": pd.to_datetime(["2023-01-01", "2023-02-01"]), "orders": [1344.0, None],
+                          "aov": [12.5, 13.0]})
+    csv = for_download(frame).to_csv(index=False)
+    assert csv.splitlines() == ["period,orders,aov", "2023-01,1344,12.5", "2023-02,,13.0"]
+
+
+def test_tiers_in_tier_order_and_tables_in_chinese(open_page, demo_store):
+    app = open_page(demo_store.root, "pages/customers.py", lang="中文")
+    segments = [list(d.value["segment"]) for d in app.dataframe if "segment" in d.value.columns]
+    assert ["非会员", "银卡", "金卡", "钻石"] in segments, segments
+
+
+def test_strategy_tables_show_readable_p_values_and_counts(open_page, demo_store):
+    app = open_page(demo_store.root, "pages/strategy.py")
+    tables = [d.value for d in app.dataframe]
+    results = [t for t in tables if "abs_lift" in t.columns][0]
+    assert all(p == "< 0.001" or len(p.split(".")[-1]) == 3 for p in results["p_value"]), results["p_value"]
+    totals = [t for t in tables if "matured" in t.columns][0]
+    assert {"sum_y", "sum_y2"}.isdisjoint(totals.columns) and {"n", "mean"} <= set(totals.columns)
+    summaries = [m.value for m in app.markdown if m.value.startswith("- **")]
+    assert summaries and all("Holm" in s for s in summaries), summaries

@@ -1,7 +1,8 @@
 """The real app in headless Chromium (Debian's /usr/bin/chromium), driven by Playwright.
 
 These tests fail, never skip, when the browser is missing: `make test` installs it.
-Screenshots of every page in both languages go to tests/artifacts/ for a person to look at,
+Screenshots of every page in both languages, with and without presentation mode (and of the
+one-month store), go to tests/artifacts/ for a person to look at,
 with the page load times measured in the browser (tests/artifacts/page_times.txt).
 """
 
@@ -121,11 +122,13 @@ def test_every_page_in_both_languages(demo_server, page):
     times = []
     for name, path in PAGES.items():
         for code, language in LANGUAGES.items():
-            started = time.monotonic()
-            page.goto(f"{demo_server}/{path}?lang={language}")
-            wait_for_app(page)
-            times.append(f"{name:10} {code}  {time.monotonic() - started:5.2f} s")
-            page.screenshot(path=ARTIFACTS / f"{name}_{code}.png", full_page=True)
+            for present in (False, True):  # the review set: every page x language x presentation mode
+                started = time.monotonic()
+                page.goto(f"{demo_server}/{path}?lang={language}" + ("&present=true" if present else ""))
+                wait_for_app(page)
+                suffix = "_presentation" if present else ""
+                times.append(f"{name:10} {code}{suffix}  {time.monotonic() - started:5.2f} s")
+                page.screenshot(path=ARTIFACTS / f"{name}_{code}{suffix}.png", full_page=True)
     (ARTIFACTS / "page_times.txt").write_text("\n".join(times) + "\n")
     page.goto(f"{demo_server}/?lang=中文")
     wait_for_app(page)
@@ -210,3 +213,113 @@ def test_html_report_opens_offline_with_working_charts(demo_server, browser, pag
     assert viewer.locator(".js-plotly-plot").count() == 7  # five trends, new vs returning, cohort heatmap
     viewer.screenshot(path=ARTIFACTS / "report_offline_en.png", full_page=True)
     offline.close()
+
+
+def test_language_round_trip_keeps_money_as_money(demo_server, page, tmp_path):
+    """English -> 中文 -> English once turned every amount into "CNY (from the data)212.84"."""
+    page.goto(f"{demo_server}/?month=2025-12")
+    wait_for_app(page)
+    aov = tile(page, "AOV").inner_text()
+    assert aov.startswith("¥"), aov
+    page.get_by_test_id("stButtonGroup").get_by_text("中文").click()
+    wait_for_app(page)
+    expect(tile(page, "客单价")).to_have_text(aov)
+    currency_box = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="币种")
+    expect(currency_box.get_by_role("combobox")).to_have_value("CNY")
+    page.get_by_test_id("stButtonGroup").get_by_text("English").click()
+    wait_for_app(page)
+    expect(tile(page, "AOV")).to_have_text(aov)
+    assert "currency=" not in page.url, page.url
+    page.get_by_text("Monthly KPI table").click()
+    wait_for_app(page)
+    table = page.get_by_test_id("stExpander").get_by_test_id("stDataFrame")
+    expect(table).not_to_contain_text("from the data")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download report (HTML)").click()
+    report = tmp_path / "report.html"
+    download_info.value.save_as(report)
+    html = report.read_text(encoding="utf-8")
+    assert "from the data" not in html and aov in html
+
+
+def test_presentation_mode_names_its_filters(demo_server, page):
+    """The sidebar is hidden: the screen itself says the 85% is gold members on the app."""
+    page.goto(f"{demo_server}/?member_tier=gold&channel=app&present=true")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    line = page.get_by_test_id("stAlert").filter(has_text="Filters")
+    expect(line).to_be_visible()
+    expect(line).to_contain_text("Member tier: gold members · Channel: app")
+    # the line sits above the tiles
+    assert line.bounding_box()["y"] < page.get_by_test_id("stMetric").first.bounding_box()["y"]
+    for label in page.get_by_test_id("stMetricLabel").all():  # tile labels whole, not cut with an ellipsis
+        text = label.inner_text()
+        assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), text
+    page.screenshot(path=ARTIFACTS / "overview_presentation_filters_en.png")
+
+
+@pytest.fixture(scope="module")
+def one_month_server(one_month_store):
+    url, process = start_server(one_month_store.root)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def axis_ticks(page) -> list[list[str]]:
+    """The tick labels of every axis of every chart on the page, axis by axis."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot =>
+        [...plot.querySelectorAll('.xaxislayer-above, .yaxislayer-above')].map(layer =>
+            [...layer.querySelectorAll('text')].map(t => t.textContent)))""")
+
+
+@pytest.mark.parametrize("path", ["", "cohorts", "customers"])
+def test_one_month_of_data_draws_readable_axes(one_month_server, page, path):
+    """One month once drew "23:59:59.999 May 31" time axes and a bar axis reading "1 1 1 0 0 0"."""
+    page.goto(f"{one_month_server}/{path}")
+    wait_for_app(page)
+    for ticks in axis_ticks(page):
+        assert not any(":" in tick for tick in ticks), ticks
+        assert len(ticks) == len(set(ticks)), ticks  # each tick says something different
+    page.screenshot(path=ARTIFACTS / f"one_month_{path or 'overview'}_en.png", full_page=True)
+
+
+def test_a_refused_upload_leaves_the_rest_of_the_data_page(one_month_server, page, tmp_path):
+    """A picture renamed .csv is refused with a reason; the stored batches and the activity log stay."""
+    picture = tmp_path / "picture.csv"
+    picture.write_bytes((ROOT / "ui" / "favicon.png").read_bytes())
+    page.goto(f"{one_month_server}/data")
+    wait_for_app(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(picture))
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlert").filter(has_text="Not imported")).to_contain_text("image")
+    expect(page.get_by_text("Stored batches", exact=True).first).to_be_visible()
+    expect(page.get_by_text("may.csv · Orders")).to_be_visible()
+    expect(page.get_by_text("Activity log", exact=True).first).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def real_export_server(tmp_path_factory):
+    """A store holding two real Etsy exports (2022 to mid-July, and 2023): a gap, a stated currency."""
+    store = Store(tmp_path_factory.mktemp("real") / "store")
+    for name in ("etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv"):
+        import_file(ROOT / "tests" / "fixtures" / "real" / name, store)
+    url, process = start_server(store.root)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_screenshots_of_a_real_export(real_export_server, page):
+    """The review set on a real export: every page x language x presentation mode, no error."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1400, "height": 2400})
+    for name, path in PAGES.items():
+        for code, language in LANGUAGES.items():
+            for present in (False, True):
+                page.goto(f"{real_export_server}/{path}?lang={language}" + ("&present=true" if present else ""))
+                wait_for_app(page)
+                for ticks in axis_ticks(page):
+                    assert len(ticks) == len(set(ticks)), (name, code, ticks)
+                suffix = "_presentation" if present else ""
+                page.screenshot(path=ARTIFACTS / f"real_{name}_{code}{suffix}.png", full_page=True)

@@ -10,19 +10,49 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.definitions import ALL
-from metrics.formatting import format_value
+from metrics.definitions import label as metric_label
+from metrics.formatting import currency_symbol, format_value
 from ui.safe_text import chart_text, chart_texts
 
 FONT = "Source Sans Pro, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"
 BLUE, GREEN, GREY = "#1f6feb", "#2da44e", "#8c959f"
 
 
+def _presentation() -> bool:
+    """Presentation mode is on in this session (charts then use larger type for a shared screen)."""
+    try:
+        import streamlit as st
+
+        return st.runtime.exists() and bool(st.session_state.get("present"))
+    except Exception:  # outside a Streamlit session (the CLI, tests of the figures alone)
+        return False
+
+
+def _title_lines(title: str, width: int = 64) -> list[str]:
+    """A long title in two lines, broken at a comma, colon or bracket near its middle: Plotly does
+    not wrap titles, and a half-width chart cut "…2023-01-01 to 202". Width counts CJK as two."""
+    def span(text: str) -> int:
+        return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+    if span(title) <= width:
+        return [title]
+    breaks = [i + 1 for i, ch in enumerate(title) if ch in ",，:：;；"] + \
+             [i for i, ch in enumerate(title) if ch in "（("]
+    breaks = [b for b in breaks if 0 < b < len(title)]
+    if not breaks:
+        return [title]
+    cut = min(breaks, key=lambda b: abs(span(title[:b]) - span(title) / 2))
+    return [title[:cut].rstrip(), title[cut:].lstrip()]
+
+
 def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
+    big = _presentation()
+    lines = _title_lines(title, 52 if big else 64)
     figure.update_layout(
-        title={"text": chart_text(title), "font": {"size": 15}},
-        font={"family": FONT},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        title={"text": "<br>".join(chart_text(line) for line in lines), "font": {"size": 20 if big else 15}},
+        font={"family": FONT, "size": 16 if big else 12},
+        height=int(height * 1.2) if big else height,
+        margin={"l": 10, "r": 10, "t": 50 + 22 * (len(lines) - 1), "b": 10},
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.15},
         template="plotly_white",
@@ -30,8 +60,37 @@ def _layout(figure: go.Figure, title: str, height: int = 360) -> go.Figure:
     return figure
 
 
-def _axis_format(kind: str) -> dict:
-    return {"tickformat": ".0%"} if kind == "rate" else {"tickformat": ",.2f"} if kind in ("ratio",) else {"tickformat": ",.0f"}
+def _axis_format(kind: str, currency: str = "", language: str = "en") -> dict:
+    """Tick format by kind; money axes carry the currency symbol. Whole numbers print without
+    decimals, yet a small axis (0 to 1.5) keeps its 0.5 steps instead of reading "0 0 1 1"."""
+    if kind == "rate":
+        return {"tickformat": ".0%"}
+    if kind == "ratio":
+        return {"tickformat": ",.2~f"}
+    if kind == "money":
+        return {"tickformat": ",~f", "tickprefix": currency_symbol(currency, language)}
+    return {"tickformat": ",~f"}
+
+
+MONTH_FORMATS = {"en": "%b %Y", "zh": "%Y年%-m月"}
+TICK_FORMATS = {"en": "%b<br>%Y", "zh": "%-m月<br>%Y年"}  # two short lines: level ticks, nothing cut
+
+
+def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
+    """A calendar-month x axis: one tick per month (fewer for long spans), named in the user's
+    language ("May 2024" / "2024年5月"), and a single month shown as a month, not as the
+    milliseconds around its first midnight."""
+    periods = pd.to_datetime(pd.Series(list(periods))).dropna()
+    if periods.empty:
+        return figure
+    months = periods.dt.to_period("M").nunique()
+    fmt = MONTH_FORMATS.get(language, MONTH_FORMATS["en"])
+    figure.update_xaxes(type="date", tickformat=TICK_FORMATS.get(language, TICK_FORMATS["en"]), hoverformat=fmt,
+                        tickangle=0,
+                        dtick="M1" if months <= 12 else "M3" if months <= 36 else "M6")
+    if months == 1:
+        figure.update_xaxes(range=[periods.min() - pd.Timedelta(days=20), periods.max() + pd.Timedelta(days=20)])
+    return figure
 
 
 def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: str) -> go.Figure:
@@ -40,7 +99,7 @@ def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: st
     figure = go.Figure()
     complete = frame[frame["is_complete"]]
     figure.add_scatter(
-        x=complete["period"], y=complete[kpi], mode="lines+markers", line={"color": BLUE}, name=chart_text(ALL[kpi].en),
+        x=complete["period"], y=complete[kpi], mode="lines+markers", line={"color": BLUE}, name=chart_text(metric_label(kpi, language)),
         hovertemplate=[f"{chart_text(format_value(v, kind, language, currency))}<extra></extra>" for v in complete[kpi]],
     )
     partial = frame[~frame["is_complete"]]
@@ -48,18 +107,22 @@ def trend(frame: pd.DataFrame, kpi: str, title: str, language: str, currency: st
         bridge = pd.concat([complete.tail(1), partial])
         figure.add_scatter(x=bridge["period"], y=bridge[kpi], mode="lines+markers", showlegend=False,
                            line={"color": BLUE, "dash": "dot"}, hoverinfo="skip")
-    figure.update_yaxes(**_axis_format(kind), rangemode="tozero")
+    figure.update_yaxes(**_axis_format(kind, currency, language), rangemode="tozero")
     figure.update_layout(showlegend=False)
+    month_axis(figure, frame["period"], language)
     return _layout(figure, title, height=300)
 
 
-def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str]) -> go.Figure:
+def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str], language: str = "en") -> go.Figure:
     figure = go.Figure()
     figure.add_bar(x=frame["period"], y=frame["returning_customers"], name=chart_text(labels[1]), marker_color=BLUE)
     figure.add_bar(x=frame["period"], y=frame["new_customers"], name=chart_text(labels[0]), marker_color=GREEN)
     figure.update_layout(barmode="stack")
-    figure.update_yaxes(tickformat=",.0f")
-    return _layout(figure, title, height=300)
+    figure.update_yaxes(tickformat=",~f")
+    month_axis(figure, frame["period"], language)
+    figure = _layout(figure, title, height=320)
+    figure.update_layout(legend={"y": -0.3})  # below the two-line month ticks
+    return figure
 
 
 def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str, language: str,
@@ -79,17 +142,19 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
     ))
     figure.update_yaxes(autorange="reversed", title=chart_text(axis_titles[1]), type="category")
     figure.update_xaxes(title=chart_text(axis_titles[0]), side="top")
-    figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 140))
-    figure.update_layout(margin={"t": 100})  # room for the title above the top axis
+    figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 160))
+    # the x axis and its title sit on top: the chart title goes above both, not over them
+    figure.update_layout(margin={"t": 130 + 22 * (len(_title_lines(title)) - 1)},
+                         title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}})
     return figure
 
 
 def _colour_ceiling(pivot: pd.DataFrame, kind: str) -> float | None:
     """Top of the colour scale: for rates, the 95th percentile after month 0 (which is 100% by definition)."""
-    if kind != "rate" or pivot.shape[1] < 2:
+    if kind != "rate":
         return None
-    later = pivot.iloc[:, 1:].stack()
-    return float(later.quantile(0.95)) if len(later) else None
+    later = pivot.iloc[:, 1:].stack() if pivot.shape[1] > 1 else pd.Series(dtype=float)
+    return float(later.quantile(0.95)) if len(later) else 1.0  # month 0 alone: a 0-100% scale
 
 
 def retention_curves(matrix: pd.DataFrame, cohorts: list, average: pd.DataFrame, title: str,
@@ -115,7 +180,7 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
     figure = go.Figure(bar)
     figure.update_traces(textposition="auto", cliponaxis=False, hovertemplate="%{text}<extra></extra>")
     axis = figure.update_xaxes if horizontal else figure.update_yaxes
-    axis(**_axis_format(kind), rangemode="tozero")
+    axis(**_axis_format(kind, currency, language), rangemode="tozero")
     if horizontal:
         figure.update_yaxes(autorange="reversed")
     return _layout(figure, title, height=320)
@@ -146,7 +211,7 @@ def treemap(labels: list[str], customers: list[int], revenue_share: list[float],
     return _layout(figure, title, height=380)
 
 
-def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str) -> go.Figure:
+def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str, language: str = "en") -> go.Figure:
     """Relative lift with its 95% interval as a band, one line per variant."""
     figure = go.Figure()
     for variant, rows in frame.groupby("variant"):
@@ -157,7 +222,17 @@ def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str) -> go.
                            hovertemplate="%{y:+.1%}")
     figure.add_hline(y=0, line={"color": GREY, "dash": "dash"})
     figure.update_yaxes(tickformat="+.0%")
+    # the first days' intervals are huge (few customers yet): scale to the later ones, so the
+    # line that matters is not flattened into a -400% to +600% box
+    later = frame.groupby("variant", group_keys=False).apply(lambda rows: rows.iloc[len(rows) // 5:])
+    if len(later):
+        low, high = float(min(later["ci_low"].min(), 0)), float(max(later["ci_high"].max(), 0))
+        pad = (high - low) * 0.1 or 0.05
+        figure.update_yaxes(range=[low - pad, high + pad])
     figure.update_xaxes(title=chart_text(x_title))
+    if pd.api.types.is_datetime64_any_dtype(frame[x]):
+        day = "%-m月%-d日" if language == "zh" else "%b %-d"
+        figure.update_xaxes(tickformat=day, hoverformat="%Y-%m-%d")
     return _layout(figure, title, height=320)
 
 

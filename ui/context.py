@@ -13,10 +13,13 @@ from metrics.filters import Filters
 from store import Store
 from ui import auth, data
 from ui.i18n import LANGUAGES, count, t
-from ui.safe_text import markdown_t
+from ui.safe_text import markdown_t, markdown_text
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
+# the currency box's "not stated", in both languages at once like "Language / 语言": a label that
+# changed with the language would be sent back stale (see draw_sidebar_filters)
+NOT_STATED_MARK = "not stated / 未注明"
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,27 @@ def language() -> str:
     return LANGUAGE_CHOICES.get(st.session_state.get("lang"), "en")
 
 
+def keep_choice(key: str, options, label) -> None:
+    """Keep a choice whose shown label depends on the language across a language switch.
+
+    Streamlit's selectbox and radio send back the *label* the browser last showed; after a switch
+    of language that label is no longer one of the options, and Streamlit hands it over as the
+    value (the currency became "CNY (from the data)"). Call this before drawing the widget:
+    `label(option, language)` is its format_func in each language; a stale label becomes its
+    option again, anything else the default.
+    """
+    if key not in st.session_state:
+        return
+    value = st.session_state[key]
+    if any(value == option for option in options):
+        return
+    for option in options:
+        if any(value == label(option, code) for code in LANGUAGES):
+            st.session_state[key] = option
+            return
+    del st.session_state[key]
+
+
 def draw_top_controls() -> None:
     """Language and presentation toggles at the top right of every page."""
     _, language_column, presentation_column = st.columns([5, 1.4, 2], vertical_alignment="center")
@@ -69,6 +93,12 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
     """Date range and dimension filters in the sidebar, each bound to a URL parameter."""
     lang = language()
     options = data.dimension_values(str(store.root), version)
+
+    # Options are currency codes only, the data's own first (the default), so no option's label
+    # depends on the language: a label that changes under a selectbox is sent back stale.
+    stated = store.currency() or ""
+    choices = currency_choices(stated)
+    keep_choice("currency", choices, lambda code, language_code: code or NOT_STATED_MARK)
     with st.sidebar:
         st.header(t("filters", lang))
         first = facts["first_order"].date() if facts["first_order"] is not None else None
@@ -80,9 +110,8 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
         for key in FILTER_KEYS:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
                            placeholder=t("all", lang))
-        st.selectbox(t("currency", lang), [None, *CURRENCIES], key="currency", bind="query-params",
-                     format_func=lambda code: code or (f"{store.currency()} ({t('from_data', lang)})" if store.currency()
-                                                       else t("currency_not_stated", lang)),
+        st.selectbox(t("currency", lang), choices, key="currency", bind="query-params",
+                     format_func=lambda code: code or NOT_STATED_MARK,
                      help=t("currency_help", lang))
 
 
@@ -95,10 +124,22 @@ def apply_presentation_style() -> None:
         .stMainBlockContainer p, .stMainBlockContainer li { font-size: 1.3rem; }
         [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.6rem !important; }
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.5rem !important; }
+        [data-testid="stMetricLabel"] * { white-space: normal !important; overflow: visible !important;
+                                          text-overflow: clip !important; }
         [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * { font-size: 1.3rem !important; }
         </style>
         """
     )
+
+
+def show_active_filters(ctx: PageContext) -> None:
+    """Name the filters in force above a page's numbers, so a shared screen says what it shows
+    (presentation mode hides the sidebar that holds them)."""
+    from ui.texts import filters_text
+
+    sentence = filters_text(ctx, escape=markdown_text)
+    if sentence:
+        st.info(sentence, icon=":material/filter_alt:")
 
 
 def _ensure_entry_point_ran() -> None:
@@ -113,6 +154,17 @@ def _ensure_entry_point_ran() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def currency_choices(stated: str) -> list[str]:
+    """The currency box's options: the data's own currency first ("" when not stated), then the others."""
+    return list(dict.fromkeys([stated, *CURRENCIES]))
+
+
+def _chosen_currency(stated: str) -> str | None:
+    """The currency chosen in the sidebar or URL: only ever one of the options, never a label."""
+    chosen = st.session_state.get("currency")
+    return chosen if chosen and chosen in currency_choices(stated) else None
 
 
 def page_context() -> PageContext:
@@ -135,7 +187,7 @@ def page_context() -> PageContext:
         presentation=bool(st.session_state.get("present")),
         store=store,
         version=version,
-        currency=st.session_state.get("currency") or store.currency() or "",
+        currency=_chosen_currency(store.currency() or "") or store.currency() or "",
         facts=facts,
         user=auth.session_user(),
     )

@@ -60,6 +60,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "页面加载期间数据已更新，请刷新页面查看最新版本。",
     ),
     "partial_month": ("{month} is not complete yet: its numbers will still change.", "{month} 尚未结束，数据仍会变化。"),
+    "partial_month_data_ends": ("{month} is only partly covered: the data ends on {last}.", "{month} 仅部分覆盖：数据截至 {last}。"),
+    "month_not_in_data": ("There are no orders in {asked} (the link asked for it); showing {shown}. The data covers {first} to {last}.",
+                          "{asked} 没有订单（链接中指定了该月份）；现显示 {shown}。数据范围为 {first} 至 {last}。"),
+    "no_previous_month": ("{month} is the first month of the data: there is no earlier month to compare with.",
+                          "{month} 是数据的第一个月，没有可对比的上月数据。"),
+    "needs_two_months": ("Trends need at least two months of data; this selection has one ({month}).",
+                         "趋势图至少需要两个月的数据；当前只有一个月（{month}）。"),
+    "curves_need_later_months": ("Retention curves need customers followed for at least one month after their first order; the data does not reach that yet.",
+                                 "留存曲线需要客户首单后至少一个月的数据，目前的数据还不够。"),
     # overview
     "month": ("Month", "月份"),
     "headline": ("Headline KPIs for {month}", "{month} 核心指标"),
@@ -360,7 +369,59 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "historical_revenue": ("Historical revenue", "历史消费"),
     "historical_value": ("Historical margin", "历史毛利"),
     "total_clv": ("Total value", "总价值"),
+    "region": ("Region", "地区"),
+    "channel": ("Channel", "渠道"),
+    "category": ("Category", "品类"),
+    "assigned": ("Assigned", "分组人数"),
+    "matured": ("Window complete", "已满观察窗口"),
+    "n": ("Customers counted", "计入人数"),
+    "mean": ("Mean per customer", "人均值"),
+    # the activity log
+    "at": ("When", "时间"),
+    "user": ("User", "用户"),
+    "via": ("Via", "途径"),
+    "action": ("Action", "操作"),
+    "file": ("File", "文件"),
+    "kind": ("Kind", "类型"),
+    "rows_read": ("Rows read", "读取行数"),
+    "rows_accepted": ("Rows accepted", "接受行数"),
+    "rows_rejected": ("Rows rejected", "拒绝行数"),
+    "rows_removed": ("Rows removed", "移除行数"),
+    "batch_id": ("Batch", "批次"),
+    "preset": ("Preset", "预设"),
+    "target": ("Target", "对象"),
+    "role": ("Role", "角色"),
+    "table": ("Table", "表"),
+    "format": ("Format", "格式"),
+    "rows": ("Rows", "行数"),
+    "sha256": ("SHA-256", "SHA-256"),
 }
+
+# Codes the app writes into tables (tiers, log actions, statuses), as words; data values pass as they are.
+VALUES: dict[str, tuple[str, str]] = {
+    "none": ("none", "非会员"), "silver": ("silver", "银卡"), "gold": ("gold", "金卡"), "diamond": ("diamond", "钻石"),
+    "import": ("import", "导入"), "remove": ("remove", "移除"), "save_preset": ("save preset", "保存预设"),
+    "delete_preset": ("delete preset", "删除预设"), "download_customer_list": ("download customer list", "下载客户名单"),
+    "set_user": ("set user", "设置用户"), "remove_user": ("remove user", "删除用户"),
+    "sign_in_failed": ("sign-in failed", "登录失败"), "sign_in_refused_locked": ("sign-in refused (locked)", "登录被拒（已锁定）"),
+    "locked_out": ("locked out", "已锁定"), "app": ("app", "网页"), "cli": ("command line", "命令行"),
+    "orders": ("orders", "订单"), "assignments": ("assignments", "实验分组"), "ok": ("ok", "正常"),
+    "high": ("high", "高"), "medium": ("medium", "中"), "low": ("low", "低"),
+}
+# the columns whose values are such codes (a channel named "app" elsewhere stays "app")
+VALUE_COLUMNS = {"member_tier": ("none", "silver", "gold", "diamond"), "segment": ("none", "silver", "gold", "diamond"),
+                 "action": None, "via": ("app", "cli"), "kind": ("orders", "assignments"), "status": ("ok",),
+                 "risk_band": ("high", "medium", "low")}
+
+
+def value_name(column: str, value, language: str = "en"):
+    """A code the app wrote into `column` as a word in `language` ("gold" -> "金卡"); anything else unchanged."""
+    if column not in VALUE_COLUMNS or not isinstance(value, str):
+        return value
+    codes = VALUE_COLUMNS[column]
+    if (codes is not None and value not in codes) or value not in VALUES:
+        return value
+    return VALUES[value][1] if language == "zh" else VALUES[value][0]
 
 
 def column_name(column: str, language: str = "en") -> str | None:

@@ -13,6 +13,7 @@ from metrics.definitions import label as metric_label
 from metrics.formatting import format_change, format_value
 from ui import charts, data
 from ui.safe_text import html_text
+from ui.texts import filters_text
 
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Segoe UI", sans-serif;
@@ -32,13 +33,8 @@ def _change_cell(change, kind: str, language: str) -> str:
 
 def _filters_line(ctx) -> str:
     """The active filters as one line, or nothing when the report covers all orders."""
-    active = {key: ", ".join(values) for key, values in ctx.filters.dimension_values().items()}
-    if ctx.filters.start or ctx.filters.end:
-        active["dates"] = f"{ctx.filters.start or '…'} – {ctx.filters.end or '…'}"
-    if not active:
-        return ""
-    text = "; ".join(f"{ctx.t(key) if key != 'dates' else ctx.t('date_from')}: {value}" for key, value in active.items())
-    return f'<p class="note">{html_text(ctx.t("active_filters", filters=text))}</p>'
+    sentence = filters_text(ctx)
+    return f'<p class="note">{html_text(sentence)}</p>' if sentence else ""
 
 
 def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
@@ -60,7 +56,7 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
     ]
     figures.append(charts.new_vs_returning(
         window, ctx.t("new_vs_returning_title", **span),
-        (metric_label("new_customers", lang), metric_label("returning_customers", lang))))
+        (metric_label("new_customers", lang), metric_label("returning_customers", lang)), lang))
     matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
     if not matrix.empty:
         recent = matrix[matrix["cohort_month"] >= pd.Timestamp(month) - pd.DateOffset(months=17)]

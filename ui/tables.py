@@ -5,10 +5,12 @@ import streamlit as st
 
 from metrics.definitions import ALL
 from metrics.definitions import label as metric_label
+from metrics.formatting import format_p
 from ui.downloads import download_buttons
-from ui.i18n import column_name
+from ui.i18n import VALUE_COLUMNS, column_name, value_name
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
+P_COLUMNS = ("p_value", "p_holm", "p_bh", "cuped_p_value")
 CUSTOMER_COLUMNS = frozenset({"customer_id", "customer", "email", "phone"})  # a table with one is a customer list
 
 CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "CNY": "yen", "JPY": "yen"}
@@ -53,7 +55,19 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     from ui import auth
 
     customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
+    if download is None:
+        download = frame  # the download keeps the codes; the screen shows them as words
+    coded = [c for c in frame.columns if c in VALUE_COLUMNS]
+    if coded:
+        frame = frame.assign(**{c: frame[c].map(lambda v, c=c: value_name(c, v, language)) for c in coded})
+    p_columns = [c for c in frame.columns if c in P_COLUMNS]
+    if p_columns:  # "< 0.001", not 0.000000000000001
+        frame = frame.assign(**{c: frame[c].map(format_p) for c in p_columns})
     config = column_config(frame.columns, language, currency, labels)
+    for column in frame.columns:  # whole numbers without a kind (customers per arm, rows): 4,871
+        if isinstance(config.get(column), dict) and "type_config" not in config[column] \
+                and pd.api.types.is_integer_dtype(frame[column]):
+            config[column] = st.column_config.NumberColumn(config[column].get("label"), format="localized")
     for column in frame.columns:  # date formats only for real dates: rejected rows keep the file's text
         if isinstance(config.get(column), dict) and config[column].get("type_config", {}).get("type") == "date" \
                 and not pd.api.types.is_datetime64_any_dtype(frame[column]) \
@@ -71,4 +85,18 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
         def log(kind: str) -> None:
             auth.record_access_event("download_customer_list", user.name if user else None, table=name,
                                      format=kind, rows=rows)
-    download_buttons(frame if download is None else download, name, key, language, on_download=log)
+    download_buttons(for_download(download), name, key, language, on_download=log)
+
+
+def for_download(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows as a spreadsheet wants them: months as 2023-01, whole-number columns as integers
+    (1344, not 1344.0; empty cells stay empty)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if column in MONTH_COLUMNS and pd.api.types.is_datetime64_any_dtype(values):
+            out[column] = values.dt.strftime("%Y-%m")
+        elif pd.api.types.is_float_dtype(values) and values.notna().any() \
+                and (values.dropna() % 1 == 0).all() and values.abs().max() < 2**53:
+            out[column] = values.astype("Int64")
+    return out

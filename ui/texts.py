@@ -11,6 +11,13 @@ TIER_NAMES = {"none": ("non-members", "非会员"), "silver": ("silver members",
               "gold": ("gold members", "金卡会员"), "diamond": ("diamond members", "钻石会员")}
 
 
+def tier_rank(value) -> tuple:
+    """Sort key putting member tiers in their order (none, silver, gold, diamond), other values after, by name."""
+    order = list(TIER_NAMES)
+    text = str(value).lower()
+    return (order.index(text), "") if text in order else (len(order), text)
+
+
 def segment_name(value: str, language: str) -> str:
     """A segment value as words: 'gold' -> 'gold members' / '金卡会员'; other values as they are."""
     names = TIER_NAMES.get(str(value).lower())
@@ -47,3 +54,24 @@ def move_sentence(ctx, month: date) -> str:
     key = "summary_rate" if move["kind"] == "rate" else "summary_other"
     sentence = t(key, ctx.language, **values)
     return sentence[0].upper() + sentence[1:]
+
+
+def filters_text(ctx, escape=str) -> str:
+    """The filters in force as one sentence ("Filters: Member tier: gold members · Channel: app"), or ""
+    when every order counts. Values come from the data: `escape` each for where it is shown
+    (ui.safe_text.markdown_text), or escape the whole plain sentence there.
+
+    Dates count only when they narrow the store's range (the date boxes always hold a range).
+    """
+    parts = []
+    first, last = ctx.facts.get("first_order"), ctx.facts.get("last_order")
+    start, end = ctx.filters.start, ctx.filters.end
+    narrowed_start = start and (first is None or start > first.date())
+    narrowed_end = end and (last is None or end < last.date())
+    if narrowed_start or narrowed_end:
+        parts.append(f"{start or first.date():%Y-%m-%d} – {end or last.date():%Y-%m-%d}")
+    for dimension, values in ctx.filters.dimension_values().items():
+        shown = [segment_name(v, ctx.language) if dimension == "member_tier" else str(v) for v in values]
+        colon, comma = ("：", "、") if ctx.language == "zh" else (": ", ", ")
+        parts.append(f"{t(dimension, ctx.language)}{colon}{comma.join(escape(v) for v in shown)}")
+    return t("active_filters", ctx.language, filters=" · ".join(parts)) if parts else ""
