@@ -12,8 +12,10 @@ from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 RETRY_SECONDS = 5.0
+_LAST_MADE: dict[tuple[str, str], float] = {}  # (session, button) -> when its file was last made
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")  # and full-width forms
 
 
@@ -54,16 +56,17 @@ def download_buttons(frame: pd.DataFrame, name: str, key: str, language: str = "
     """Two small buttons under a table: CSV and Excel. `on_download("csv" or "xlsx")` is called when
     a file is actually made, i.e. clicked (customer lists: the activity log)."""
 
-    def made(kind: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
-        logged_at: list[float] = []
+    session = get_script_run_ctx().session_id if get_script_run_ctx() else ""
 
+    def made(kind: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
         def data() -> bytes:
-            # a loaded server can be asked twice for one click (seen in the browser test): a request
-            # for the same file within RETRY_SECONDS of the last one is the same download
-            now = time.monotonic()
-            if on_download and not (logged_at and now - logged_at[-1] < RETRY_SECONDS):
+            # a loaded server can be asked twice for one click, also after a rerun has registered a
+            # new generator (seen in the browser test): the same button of the same session within
+            # RETRY_SECONDS is the same download
+            now, button = time.monotonic(), (session, f"{key}_{kind}")
+            if on_download and now - _LAST_MADE.get(button, float("-inf")) >= RETRY_SECONDS:
                 on_download(kind)
-            logged_at[:] = [now]
+            _LAST_MADE[button] = now
             return make()
         return data
 
