@@ -98,8 +98,10 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
         labels = [segment_name(s, ctx.language) for s in table["segment"]]
     elif field == "rfm_segment":
         labels = [rfm_names.get(s, s) for s in table["segment"]]
+    elif field == "cohort_month":
+        labels = [str(s)[:7] for s in table["segment"]]  # 2024-01
     else:
-        labels = [str(s)[:7] for s in table["segment"]]
+        labels = [str(s) for s in table["segment"]]
     column.plotly_chart(charts.bars(labels, table["predicted_clv"].tolist(),
                                     ctx.t("clv_by", dimension=ctx.t(name), months=horizon), "money", ctx.language, ctx.currency,
                                     horizontal=field != "cohort_month"), key=f"clv_by_{field}")
