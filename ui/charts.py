@@ -262,7 +262,7 @@ def survival_curves(frame: pd.DataFrame, title: str, x_title: str) -> go.Figure:
 def histogram(values: pd.Series, title: str, x_title: str) -> go.Figure:
     clipped = values.clip(upper=values.quantile(0.99))  # one whale should not squash the picture
     figure = go.Figure(go.Histogram(x=clipped, nbinsx=50, marker_color=BLUE))
-    figure.update_xaxes(title=chart_text(x_title), tickformat=",.0f")
+    figure.update_xaxes(title=chart_text(x_title), tickformat=",~f")  # small values keep their decimals
     figure.update_layout(bargap=0.05)
     return _layout(figure, title, height=300)
 

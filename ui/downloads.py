@@ -7,15 +7,11 @@ as a formula or a link.
 """
 
 import io
-import time
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-RETRY_SECONDS = 5.0
-_LAST_MADE: dict[tuple[str, str], float] = {}  # (session, button) -> when its file was last made
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")  # and full-width forms
 
 
@@ -56,17 +52,10 @@ def download_buttons(frame: pd.DataFrame, name: str, key: str, language: str = "
     """Two small buttons under a table: CSV and Excel. `on_download("csv" or "xlsx")` is called when
     a file is actually made, i.e. clicked (customer lists: the activity log)."""
 
-    session = get_script_run_ctx().session_id if get_script_run_ctx() else ""
-
     def made(kind: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
         def data() -> bytes:
-            # a loaded server can be asked twice for one click, also after a rerun has registered a
-            # new generator (seen in the browser test): the same button of the same session within
-            # RETRY_SECONDS is the same download
-            now, button = time.monotonic(), (session, f"{key}_{kind}")
-            if on_download and now - _LAST_MADE.get(button, float("-inf")) >= RETRY_SECONDS:
+            if on_download:
                 on_download(kind)
-            _LAST_MADE[button] = now
             return make()
         return data
 
