@@ -52,14 +52,19 @@ summary as (
 )
 """
 
-GROUPED_SQL = _SUMMARY_CTES + """,
-
+# repeat purchase days after the cut-off, up to $end (the holdout check)
+_HOLDOUT_CTE = """
 holdout as (
     select customer_key, count(distinct order_date) as holdout_orders,
     from orders
     where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
     group by customer_key
-),
+)
+"""
+
+GROUPED_SQL = _SUMMARY_CTES + """,
+
+""" + _HOLDOUT_CTE + """,
 
 final as (
     select
@@ -132,12 +137,7 @@ select * from final order by day
 # what the Customer value page's first view would otherwise read from every order.
 STORED_CALIBRATION_SQL = _SUMMARY_CTES + """,
 
-holdout as (
-    select customer_key, count(distinct order_date) as holdout_orders,
-    from orders
-    where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
-    group by customer_key
-)
+""" + _HOLDOUT_CTE + """
 
 select
     $cutoff::date as cutoff, $end::date as end_date, customer_key, x, t_x, T, monetary,
