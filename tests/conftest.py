@@ -8,6 +8,8 @@ import pytest
 from store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard.py")
 
 
 @pytest.fixture
@@ -84,3 +86,30 @@ def one_month_store(tmp_path_factory) -> Store:
     store = Store(root / "store")
     import_file(root / "may.csv", store, currency="CNY")
     return store
+
+
+def open_app(monkeypatch, store_root, page: str = "pages/overview.py", timeout: int = 60, **params):
+    """The whole dashboard (AppTest) on the store at `store_root`, on `page`, with URL `params`."""
+    from streamlit.testing.v1 import AppTest
+
+    from store import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, str(store_root))
+    app = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in params.items():
+        app.query_params[key] = value
+    app.run()
+    if page != "pages/overview.py":
+        app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def data_page_app():
+    """The Data page alone under st.navigation (AppTest loses a click after the dashboard's first run)."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_string(
+        f"import streamlit as st\nst.navigation([st.Page({str(ROOT / 'pages' / 'data.py')!r})]).run()\n",
+        default_timeout=60,
+    )

@@ -1,7 +1,6 @@
 """Every page through Streamlit's AppTest: demo store, empty store, filters from the URL, both languages."""
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -9,10 +8,9 @@ from streamlit.testing.v1 import AppTest
 from metrics.filters import Filters
 from metrics.formatting import format_value
 from metrics.kpis import kpi_row
-from store import STORE_ENV
+from conftest import open_app
 from hostile import as_read
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/value.py", "pages/strategy.py",
          "pages/data.py"]
 LANGUAGE_PARAM = {"en": "English", "zh": "中文"}
@@ -21,15 +19,7 @@ LANGUAGE_PARAM = {"en": "English", "zh": "中文"}
 @pytest.fixture
 def open_page(monkeypatch):
     def make(store_root, page="pages/overview.py", **params) -> AppTest:
-        monkeypatch.setenv(STORE_ENV, str(store_root))
-        app = AppTest.from_file(APP, default_timeout=60)
-        for key, value in params.items():
-            app.query_params[key] = value
-        app.run()
-        if page != "pages/overview.py":
-            app.switch_page(page).run()
-        assert not app.exception, [e.value for e in app.exception]
-        return app
+        return open_app(monkeypatch, store_root, page, **params)
 
     return make
 

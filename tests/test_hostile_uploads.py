@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st_
 from python_calamine import CalamineWorkbook
 
-from conftest import tree_digest
+from conftest import data_page_app, tree_digest
 from hostile import as_read
 from ingest import ImportRefused, batch_problems, import_file, preview
 from metrics.due import due_for_repurchase
@@ -417,15 +417,12 @@ def test_app_still_serves_the_store_after_all_of_it(hostile_store, monkeypatch):
 
 @pytest.mark.parametrize("name", ["orders_bomb.xlsx", "garbage.csv", "thirty_mb_line.csv"])
 def test_data_page_refuses_hostile_uploads_with_a_message(tmp_path, monkeypatch, name):
-    from streamlit.testing.v1 import AppTest
-
     from store import STORE_ENV
 
     content = {"orders_bomb.xlsx": lambda: zip_bomb_xlsx(1024), "garbage.csv": lambda: broken_files()["garbage.csv"],
                "thirty_mb_line.csv": lambda: b"order_id,order_date,amount\n1,2024-01-05," + b"9" * 30_000_000}[name]()
     monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
-    app = AppTest.from_string(f"import streamlit as st\nst.navigation([st.Page({str(ROOT / 'pages' / 'data.py')!r})]).run()\n",
-                              default_timeout=60)
+    app = data_page_app()
     app.run()
     app.get("file_uploader")[0].set_value((name, content, "application/octet-stream"))
     app.run()

@@ -14,17 +14,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from conftest import data_page_app, open_app
 from hostile import (BEACON, DERIVED_EXPERIMENT, EMPHASIS_WORDS, EXPERIMENTS, HTML_TOKENS, ORDERS_FILE, TOKENS,
                      VARIANTS, as_read, build_hostile_store)
 from metrics.filters import Filters
 from store import STORE_ENV
 from ui.safe_text import WORD_JOINER, chart_text, markdown_text
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/value.py", "pages/strategy.py",
          "pages/data.py"]
 LANGUAGE_PARAM = {"en": "English", "zh": "中文"}
@@ -43,15 +42,7 @@ def hostile_store(tmp_path_factory):
 
 
 def open_page(monkeypatch, store_root, page: str, **params) -> AppTest:
-    monkeypatch.setenv(STORE_ENV, str(store_root))
-    app = AppTest.from_file(APP, default_timeout=120)
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.run()
-    if page != "pages/overview.py":
-        app.switch_page(page).run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+    return open_app(monkeypatch, store_root, page, timeout=120, **params)
 
 
 def markdown_bodies(app: AppTest) -> list[str]:
@@ -166,8 +157,7 @@ def test_an_upload_with_a_hostile_name_is_reported_as_text(monkeypatch, tmp_path
     content = ("order_id,customer_id,order_date,amount,channel\n"
                f"1,[a](https://{BEACON}/c),2024-01-03 10:00,100,**web**\n2,bob,2024-01-10 11:00,50,<b>app</b>\n").encode()
     monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
-    app = AppTest.from_string(f"import streamlit as st\nst.navigation([st.Page({str(Path(APP).parent / 'pages' / 'data.py')!r})]).run()\n",
-                              default_timeout=60)
+    app = data_page_app()
     app.run()
     app.get("file_uploader")[0].set_value((name, content, "text/csv"))
     app.run()

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st_
 
-from conftest import fixture, stored_orders
+from conftest import data_page_app, fixture, stored_orders
 from ingest import ImportRefused, batch_problems, import_file
 from ingest import readers
 from store import Store
@@ -263,16 +263,12 @@ def test_store_and_import_connections_draw_no_progress_bar(store):
     ("中文", "每条记录都有去向：文件中 7 条 = 接受 3 条 + 拒绝 0 条 + 并入订单 0 条 + 跳过 4 条（空行 2 条，重复的表头行 1 条，合计行 1 条）。"),
 ])
 def test_data_page_shows_the_record_equation_after_an_upload(tmp_path, monkeypatch, language, expected):
-    from streamlit.testing.v1 import AppTest
-
     from store import STORE_ENV
 
     monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
     content = (b"order_id,customer_id,order_date,amount\n1,a,2024-03-01,10\n2,b,2024-03-02,20\n\n"
                b"order_id,customer_id,order_date,amount\n3,a,2024-03-03,30\n,,,\nTotal,,,60\n")
-    # the page alone under st.navigation: AppTest loses a click after the dashboard's first run (test_auth)
-    app = AppTest.from_string(f"import streamlit as st\nst.navigation([st.Page({str(ROOT / 'pages' / 'data.py')!r})]).run()\n",
-                              default_timeout=60)
+    app = data_page_app()
     app.session_state["lang"] = language  # the language switch is drawn by the dashboard, not the page
     app.run()
     app.get("file_uploader")[0].set_value(("report.csv", content, "text/csv"))

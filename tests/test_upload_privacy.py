@@ -18,9 +18,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import fixture
+from conftest import data_page_app, fixture
 from hostile import as_read
 from store import STORE_ENV, Store, clean_file_name
 
@@ -45,11 +44,7 @@ def hmac_pseudonym(value: str) -> str:
     return "p_" + hmac.new(KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def page_app() -> AppTest:
-    return AppTest.from_string(
-        f"import streamlit as st\nst.navigation([st.Page({str(ROOT / 'pages' / 'data.py')!r})]).run()\n",
-        default_timeout=60,
-    )
+page_app = data_page_app
 
 
 def every_text_written(*roots: Path) -> str:
