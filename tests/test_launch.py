@@ -1,0 +1,281 @@
+"""Launch evaluation without a control group (issue 17, part 1): difference-in-differences.
+
+The generated shop has returning customers whose purchase rate is lifted by a season for everyone
+in the 90 days after the launch (x1.5), plus:
+- channel "app" (random 40%): a planted +0.3 orders per 30 days after the launch (the launch worked);
+- region "North" (random 30%): nothing (a launch that did nothing);
+- member tier "gold" (random 20%): a rate that grows 0.15 orders per 30 days every 90 days, before
+  and after the launch (parallel trends violated on purpose).
+Every figure the tests expect is either planted or computed here in plain Python from the raw rows.
+"""
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+
+from store import Store
+from tests.conftest import ROOT, open_app
+
+START, END = date(2023, 1, 1), date(2024, 12, 31)
+LAUNCH = date(2024, 7, 1)
+WINDOW = 90
+SEASON = 1.5
+PLANT = 0.3
+TREND = 0.15  # gold's extra orders per 30 days gained every 90 days
+HEADER = ["Order ID", "Customer ID", "Order Date", "Amount", "Status", "Channel", "Region", "Member Tier"]
+
+
+def generate_shop(customers: int = 3000, seed: int = 17) -> tuple[list[list], dict]:
+    """Order rows (HEADER) of the generated shop and each customer's attributes."""
+    rng = np.random.default_rng(seed)
+    days = np.array([START + timedelta(days=i) for i in range((END - START).days + 1)])
+    offset = np.array([(d - LAUNCH).days for d in days])
+    after = (offset >= 0) & (offset < WINDOW)
+    base = rng.gamma(2.0, 0.25, customers)  # orders per 30 days, mean 0.5
+    app = rng.random(customers) < 0.4
+    north = rng.random(customers) < 0.3
+    gold = rng.random(customers) < 0.2
+    rows, people = [], {}
+    for i in range(customers):
+        rate = base[i] * np.where(after, SEASON, 1.0)
+        if app[i]:
+            rate = rate + np.where(after, PLANT, 0.0)
+        if gold[i]:
+            rate = rate + TREND * (offset - offset[0]) / 90.0
+        bought = rng.random(days.size) < np.minimum(rate / 30.0, 1.0)
+        cid = f"c{i:05d}"
+        people[cid] = {"app": bool(app[i]), "north": bool(north[i]), "gold": bool(gold[i]), "base": float(base[i])}
+        for day in days[bought]:
+            rows.append([f"o{len(rows) + 1}", cid, f"{day.isoformat()} 10:00", f"{rng.integers(50, 150)}.00", "paid",
+                         "app" if app[i] else "web", "North" if north[i] else "South", "gold" if gold[i] else "none"])
+    return rows, people
+
+
+def write_rows(path, rows) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    """The generated shop in a store, and its raw rows."""
+    from ingest.pipeline import import_file
+
+    root = tmp_path_factory.mktemp("launch")
+    rows, people = generate_shop()
+    write_rows(root / "orders.csv", rows)
+    store = Store(root / "store")
+    import_file(root / "orders.csv", store, currency="CNY")
+    return {"store": store, "rows": rows, "people": people}
+
+
+def evaluate(store: Store, *args, **kwargs) -> dict:
+    from metrics.launch import evaluate_launch
+
+    con = store.connect()
+    try:
+        return evaluate_launch(con, *args, **kwargs)
+    finally:
+        con.close()
+
+
+def covers(interval: dict, value: float) -> bool:
+    return interval["ci_low"] <= value <= interval["ci_high"]
+
+
+# ---- the estimate separates a planted effect from the season ---------------------------------------
+
+
+def test_did_recovers_the_plant_and_the_naive_change_does_not(shop):
+    result = evaluate(shop["store"], LAUNCH, "channel", ["app"], WINDOW)
+    did, naive = result["did"], result["naive"]
+    assert covers(did, PLANT), did
+    assert did["ci_low"] > 0 and did["p_value"] < 0.001
+    # the naive change carries the season (and gold's drift): what the generator added for everyone
+    year_ago = LAUNCH - timedelta(days=365)
+    treated = {r[1] for r in shop["rows"] if year_ago <= date.fromisoformat(r[2][:10]) < LAUNCH and r[5] == "app"}
+    common = sum((SEASON - 1) * shop["people"][c]["base"] + TREND * shop["people"][c]["gold"] for c in treated) / len(treated)
+    assert common > 0.2
+    assert not covers(naive, PLANT), naive
+    assert naive["estimate"] == pytest.approx(PLANT + common, abs=0.06)
+    assert naive["estimate"] - did["estimate"] == pytest.approx(result["control_change"]["estimate"], abs=1e-9)
+    # nothing launched one window earlier, and the groups moved together before
+    assert covers(result["placebo"], 0.0) and result["placebo"]["p_value"] > 0.05
+    assert result["pre_trend"]["p_value"] > 0.05 and result["pre_trend"]["windows"] == 2
+    assert result["notes"] == [] and result["assumptions"] == ["parallel_trends"]
+    # revenue: the plant brings about 0.3 x 100 per 30 days (amounts 50..149)
+    assert covers(result["metrics"]["revenue_per_customer"]["did"], PLANT * 99.5)
+
+
+def test_groups_match_the_raw_rows(shop):
+    """Treated and comparison customers as a reader would count them from the file."""
+    result = evaluate(shop["store"], LAUNCH, "channel", ["app"], WINDOW)
+    year_ago = LAUNCH - timedelta(days=365)
+    active = {row[1] for row in shop["rows"] if year_ago <= date.fromisoformat(row[2][:10]) < LAUNCH}
+    treated = {c for c in active if shop["people"][c]["app"]}
+    assert result["treated_customers"] == len(treated)
+    assert result["control_customers"] == len(active) - len(treated)
+    assert result["metrics"]["orders_per_30d"]["did"] == result["did"]
+
+
+def test_a_launch_that_did_nothing_shows_nothing(shop):
+    result = evaluate(shop["store"], LAUNCH, "region", ["North"], WINDOW)
+    assert covers(result["did"], 0.0), result["did"]
+    assert result["naive"]["ci_low"] > 0  # the season alone lifted the North customers' orders
+    assert result["pre_trend"]["p_value"] > 0.05
+
+
+def test_pre_trend_violation_is_flagged(shop):
+    result = evaluate(shop["store"], LAUNCH, "member_tier", ["gold"], WINDOW)
+    assert result["pre_trend"]["p_value"] < 0.01
+    assert "pre_trend_doubt" in result["notes"]
+    for estimate in result["pre_trend"]["estimates"]:  # gold gained about TREND per window before the launch
+        assert estimate["estimate"] == pytest.approx(TREND, abs=0.08)
+    assert result["placebo"]["p_value"] < 0.05 and "placebo_doubt" in result["notes"]
+
+
+def test_matched_comparison_still_recovers_the_plant(shop):
+    result = evaluate(shop["store"], LAUNCH, "channel", ["app"], WINDOW, matched=True)
+    assert result["matched"] and result["matching"]["method"] == "coarsened_exact"
+    assert covers(result["did"], PLANT) and result["did"]["ci_low"] > 0
+    matching = result["matching"]
+    assert matching["treated_matched"] + matching["treated_unmatched"] == evaluate(
+        shop["store"], LAUNCH, "channel", ["app"], WINDOW)["treated_customers"]
+    assert result["treated_customers"] == matching["treated_matched"]
+
+
+def test_clustered_standard_error_agrees_with_statsmodels(shop):
+    """The closed form equals OLS y ~ treated * post on the customer-period panel, clustered by customer."""
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    from metrics.launch import _customer_rows
+
+    result = evaluate(shop["store"], LAUNCH, "channel", ["app"], WINDOW)
+    con = shop["store"].connect()
+    rows = _customer_rows(con, LAUNCH, "channel", ("app",), WINDOW, 1, WINDOW)
+    con.close()
+    panel = pd.concat([
+        pd.DataFrame({"customer": rows["customer_key"], "treated": rows["treated"].astype(int), "post": post,
+                      "y": rows[f"orders_per_30d_{k}"]}) for post, k in ((0, -1), (1, 0))])
+    fit = smf.ols("y ~ treated * post", panel).fit(cov_type="cluster",
+                                                    cov_kwds={"groups": panel["customer"], "use_correction": False})
+    assert result["did"]["estimate"] == pytest.approx(fit.params["treated:post"], rel=1e-9)
+    # ours multiplies each group's variance by n/(n-1): equal to 0.1% at these sizes
+    assert result["did"]["se"] == pytest.approx(fit.bse["treated:post"], rel=2e-3)
+
+
+# ---- a case small enough to check by hand ------------------------------------------------------------
+
+
+TINY_LAUNCH = date(2024, 3, 1)
+
+
+def tiny_rows() -> list[list]:
+    """24 customers (12 with a coupon-channel 'wechat' order before the launch) plus traps."""
+    rows = []
+
+    def order(cid, day, channel="web", status="paid", amount="100.00"):
+        rows.append([f"t{len(rows) + 1}", cid, f"{day.isoformat()} 12:00", amount, status, channel, "East", "none"])
+
+    for i in range(24):
+        cid = f"k{i:02d}"
+        treated = i < 12
+        order(cid, date(2023, 6, 1) + timedelta(days=i), channel="wechat" if treated else "web")
+        for j in range(i % 3):  # 0, 1 or 2 orders in the 30 days before the launch
+            order(cid, TINY_LAUNCH - timedelta(days=5 + 7 * j))
+        for j in range(i % 4 + (2 if treated else 0)):  # after the launch: treated buy two more
+            order(cid, TINY_LAUNCH + timedelta(days=2 + 6 * j))
+    order("k00", TINY_LAUNCH + timedelta(days=3), status="cancelled")  # not counted
+    order("k13", TINY_LAUNCH - timedelta(days=2), status="refunded")  # not counted
+    order("late", TINY_LAUNCH + timedelta(days=4), channel="wechat")  # first order after the launch: not in it
+    order("old", date(2022, 1, 1), channel="wechat")  # last order over a year before: not in it
+    order("old", TINY_LAUNCH + timedelta(days=4))
+    order("k20", TINY_LAUNCH + timedelta(days=10), channel="wechat")  # wechat only after: still comparison
+    order("z", date(2024, 6, 30))  # the data run to the end of June
+    return rows
+
+
+def hand_did(rows, launch, window, values=("wechat",)) -> dict:
+    """The DiD of orders per 30 days computed the plain way from the file rows."""
+    paid = [(r[1], date.fromisoformat(r[2][:10]), r[5]) for r in rows if r[4] == "paid"]
+    population = {c for c, d, _ in paid if launch - timedelta(days=365) <= d < launch}
+    treated = {c for c, d, ch in paid if d < launch and ch in values} & population
+
+    def rate(c, lo, hi):
+        return sum(1 for cc, d, _ in paid if cc == c and lo <= d < hi) * 30 / window
+
+    change = {c: rate(c, launch, launch + timedelta(days=window)) - rate(c, launch - timedelta(days=window), launch)
+              for c in population}
+    t = [change[c] for c in treated]
+    k = [change[c] for c in population - treated]
+    return {"did": sum(t) / len(t) - sum(k) / len(k), "naive": sum(t) / len(t), "treated": len(t), "control": len(k)}
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory):
+    from ingest.pipeline import import_file
+
+    root = tmp_path_factory.mktemp("tiny_launch")
+    write_rows(root / "tiny.csv", tiny_rows())
+    store = Store(root / "store")
+    import_file(root / "tiny.csv", store, currency="CNY")
+    return store
+
+
+def test_tiny_case_matches_the_hand_computation(tiny_store):
+    expected = hand_did(tiny_rows(), TINY_LAUNCH, 30)
+    # by hand: treated buy 2 more after the launch than the pattern both groups share, and one
+    # comparison customer (k20) 1 more: 2 - 1/12; "late", "old" and "z" are not in the population
+    assert expected["did"] == pytest.approx(2 - 1 / 12)
+    assert (expected["treated"], expected["control"]) == (12, 12)
+    result = evaluate(tiny_store, TINY_LAUNCH, "channel", ["wechat"], 30)
+    assert result["did"]["estimate"] == pytest.approx(expected["did"])
+    assert result["naive"]["estimate"] == pytest.approx(expected["naive"])
+    assert (result["treated_customers"], result["control_customers"]) == (expected["treated"], expected["control"])
+
+
+# ---- refusals ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, key", [
+    ((LAUNCH, "amount; drop table orders", ["x"]), "unknown_column"),
+    ((LAUNCH, "channel", ["telegram"]), "values_not_seen"),
+    ((date(2026, 1, 1), "channel", ["app"]), "date_outside_data"),
+    ((date(2023, 2, 1), "channel", ["app"]), "no_pre_window"),
+    ((LAUNCH, "channel", []), "no_values"),
+])
+def test_bad_input_is_refused_with_a_reason(shop, args, key):
+    from metrics.launch import LaunchError
+
+    with pytest.raises(LaunchError) as refusal:
+        evaluate(shop["store"], *args, WINDOW)
+    assert refusal.value.key == key
+
+
+def test_too_few_customers_is_refused(tiny_store):
+    from metrics.launch import LaunchError
+
+    with pytest.raises(LaunchError) as refusal:  # web before the launch: all but k00, k03, k06, k09
+        evaluate(tiny_store, TINY_LAUNCH, "channel", ["web"], 30)
+    assert refusal.value.key == "too_few_customers"
+
+
+# ---- the demo data: a launch that had no effect shows none ------------------------------------------
+
+
+def test_demo_region_launch_before_the_november_peak_shows_no_effect(demo_store):
+    """Region is fixed per demo customer and plays no part in how often they buy: a 'launch' for
+    East on 1 November 2024 did nothing, while November's peak lifted everyone."""
+    result = evaluate(demo_store, date(2024, 11, 1), "region", ["East"], 30)
+    assert covers(result["did"], 0.0), result["did"]
+    assert result["naive"]["ci_low"] > 0  # the season alone: East bought more in November
+    assert result["pre_trend"]["p_value"] > 0.05 and result["placebo"]["p_value"] > 0.05
