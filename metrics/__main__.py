@@ -3,12 +3,16 @@
     python -m metrics summary [--store DIR] [--month YYYY-MM] [--json]
     python -m metrics ltv [--store DIR] [--cutoff YYYY-MM-DD] [--model auto|bgnbd|mbgnbd|paretonbd] [--json]
     python -m metrics experiment [--store DIR] --experiment NAME [--window DAYS] [--cuped DAYS] [--json]
+    python -m metrics launch [--store DIR] --launched-at YYYY-MM-DD --treated COLUMN=V1[,V2] [--window DAYS] [--matched] [--json]
 
 `summary` prints one month's KPI row (default: the latest full month), the same numbers the
 Overview page shows; `ltv` fits BG/NBD, MBG/NBD, Pareto/NBD and Gamma-Gamma, checks each on a
 holdout and predicts with the best (or the one asked for); `experiment`
-prints one strategy test's per-arm totals and every variant's lift, CI and p-values.
-Exit code 2 when the data cannot answer (no such experiment, too little data for the model).
+prints one strategy test's per-arm totals and every variant's lift, CI and p-values; `launch`
+compares customers with a value (a tier, channel, coupon...) before a launch date with the others,
+before and after it (difference-in-differences, docs/launch.md).
+Exit code 2 when the data cannot answer (no such experiment, too little data for the model, a launch
+date outside the data).
 """
 
 import argparse
@@ -29,6 +33,22 @@ def _month(text: str) -> date:
         return date(int(year), int(month), 1)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2025-12") from None
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-03-01") from None
+
+
+def _treated(text: str) -> tuple[str, list[str]]:
+    """COLUMN=V1[,V2] as (column, [values])."""
+    column, equals, values = text.partition("=")
+    names = [v.strip() for v in values.split(",") if v.strip()]
+    if not equals or not column.strip() or not names:
+        raise argparse.ArgumentTypeError(f"{text!r} is not COLUMN=VALUE[,VALUE], e.g. member_tier=gold,diamond")
+    return column.strip(), names
 
 
 def _plain(value):
@@ -81,12 +101,24 @@ def main(argv: list[str] | None = None) -> int:
     experiment_parser.add_argument("--window", type=int, default=60, help="days after assignment (default 60)")
     experiment_parser.add_argument("--cuped", type=int, metavar="DAYS", help="CUPED with this many pre-assignment days")
     experiment_parser.add_argument("--json", action="store_true")
+    launch_parser = commands.add_parser("launch", help="did a launch for everyone work? difference-in-differences")
+    launch_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
+    launch_parser.add_argument("--launched-at", required=True, type=_day, help="launch date YYYY-MM-DD")
+    launch_parser.add_argument("--treated", required=True, type=_treated, metavar="COLUMN=V1[,V2]",
+                               help="customers with one of these values on an order before the launch, "
+                                    "e.g. member_tier=gold,diamond")
+    launch_parser.add_argument("--window", type=int, default=90, help="days before and after the launch (default 90)")
+    launch_parser.add_argument("--matched", action="store_true",
+                               help="compare with matched customers (pre-launch frequency, spend, recency, tenure)")
+    launch_parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
     if args.command == "ltv":
         return _ltv(args)
     if args.command == "experiment":
         return _experiment(args)
+    if args.command == "launch":
+        return _launch(args)
     if args.command == "summary":
         result = summary(Store(args.store), args.month)
         if not result["kpis"] or not result["kpis"].get("orders"):
@@ -186,6 +218,42 @@ def _experiment(args) -> int:
               f"lift {r['rel_lift']:+.1%} [{r['ci_low']:+.1%}, {r['ci_high']:+.1%}]  p={r['p_value']:.3g}  "
               f"p_holm={r['p_holm']:.3g}")
     print("  " + report["summary"]["en"])
+    return 0
+
+
+def _launch(args) -> int:
+    from metrics.launch import LaunchError, evaluate_launch
+
+    column, values = args.treated
+    report = _report_or_refusal(
+        args, lambda con: evaluate_launch(con, args.launched_at, column, values, window_days=args.window,
+                                          matched=args.matched),
+        LaunchError, "Cannot evaluate")
+    if report is None or args.json:
+        return 2 if report is None else 0
+
+    def interval(entry: dict) -> str:
+        return f"{entry['estimate']:+.3f} [{entry['ci_low']:+.3f}, {entry['ci_high']:+.3f}]"
+
+    groups = report["groups"]
+    print(f"Launch {report['launched_at']}: {report['treated_customers']:,} customers with {column} = "
+          f"{', '.join(report['treated_values'])} vs {report['control_customers']:,} others"
+          f"{' (matched)' if report['matched'] else ''}, {report['window_days']}-day windows")
+    print(f"  orders per customer per 30 days: treated {groups['treated']['pre']:.3f} -> {groups['treated']['post']:.3f}, "
+          f"comparison {groups['control']['pre']:.3f} -> {groups['control']['post']:.3f}")
+    print(f"  naive change (treated, after - before)  {interval(report['naive'])}")
+    print(f"  difference-in-differences               {interval(report['did'])}  p={report['did']['p_value']:.3g}")
+    for name, entry in report["metrics"].items():
+        if name != "orders_per_30d":
+            print(f"  {name:24} naive {interval(entry['naive'])}  DiD {interval(entry['did'])}")
+    pre, placebo = report["pre_trend"], report["placebo"]
+    print("  pre-trend check: " + (f"p={pre['p_value']:.3g} over {pre['windows']} earlier window(s)"
+                                   if pre["p_value"] is not None else "not enough history"))
+    print("  placebo at " + placebo["launched_at"] + ": " + (
+        f"{placebo['estimate']:+.3f} p={placebo['p_value']:.3g}" if placebo["p_value"] is not None else "not enough history"))
+    print("  assumes parallel trends: without the launch both groups would have changed alike")
+    for note in report["notes"]:
+        print(f"  note: {note}")
     return 0
 
 
