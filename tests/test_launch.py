@@ -327,3 +327,74 @@ def test_cli_text_names_both_estimates(shop):
     assert done.returncode == 0
     assert "naive change" in done.stdout and "difference-in-differences" in done.stdout
     assert "parallel trends" in done.stdout
+
+
+# ---- the page ----------------------------------------------------------------------------------------
+
+DEMO_LINK = {"launch_at": "2024-11-01", "launch_column": "region", "launch_values": "East", "launch_window": "30"}
+
+
+def test_page_shows_both_estimates_and_the_checks(monkeypatch, demo_store):
+    app = open_app(monkeypatch, demo_store.root, "pages/launch.py", **DEMO_LINK)
+    expected = evaluate(demo_store, date(2024, 11, 1), "region", ["East"], 30)
+    assert app.title[0].value == "Did our launch work?"
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["Naive change: launched group, after − before"] == f"{expected['naive']['estimate']:+.2f}"
+    assert shown["Difference-in-differences: launched group's change − others' change"] == f"{expected['did']['estimate']:+.2f}"
+    text = " ".join(m.value for m in app.markdown)
+    assert "No effect detected" in text and "parallel trends" in text
+    assert any("moved together" in s.value for s in app.success)  # pre-trend check passed
+    assert any("Placebo" in s.value for s in app.success)
+    assert any(f"{expected['treated_customers']:,}" in c.value for c in app.caption)
+    assert app.get("plotly_chart")
+    app.selectbox(key="launch_column").set_value("member_tier").run()
+    assert app.query_params["launch_column"] == "member_tier"  # the link keeps the column's code, not its label
+    assert app.multiselect(key="launch_values").value == []  # East is no member tier
+
+
+def test_page_in_chinese_has_no_english_words(monkeypatch, demo_store):
+    from tests.test_chinese import ABBREVIATIONS, data_words, english_words, shown_texts
+
+    app = open_app(monkeypatch, demo_store.root, "pages/launch.py", lang="中文", **DEMO_LINK)
+    assert app.title[0].value == "上线效果评估"
+    assert any("未发现效果" in m.value for m in app.markdown)
+    found = english_words(shown_texts(app), ABBREVIATIONS | data_words(demo_store.root))
+    assert not found, found
+
+
+def test_page_says_why_it_cannot_answer(monkeypatch, demo_store):
+    app = open_app(monkeypatch, demo_store.root, "pages/launch.py", **{**DEMO_LINK, "launch_at": "2023-01-15"})
+    assert "less than 30 days of orders before it" in app.warning[0].value
+    app = open_app(monkeypatch, demo_store.root, "pages/launch.py", launch_column="region")
+    assert "Choose the value" in app.info[0].value  # nothing chosen yet: the page asks
+
+
+def test_page_detects_the_planted_effect_and_saves_the_evaluation(monkeypatch, shop):
+    from store.launches import load_launches
+
+    from streamlit.testing.v1 import AppTest
+
+    from store import STORE_ENV
+
+    # the page alone under st.navigation, signed in as the dashboard does (AppTest loses a click
+    # after the whole dashboard's first run)
+    monkeypatch.setenv(STORE_ENV, str(shop["store"].root))
+    app = AppTest.from_string(
+        "import streamlit as st\nfrom ui import auth\nauth.current_user('en')\n"
+        f"st.navigation([st.Page({str(ROOT / 'pages' / 'launch.py')!r})]).run()\n", default_timeout=90)
+    for key, value in {"launch_at": LAUNCH.isoformat(), "launch_column": "channel", "launch_values": "app",
+                       "launch_window": "90"}.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    assert any("more than the comparison explains" in m.value for m in app.markdown)
+    app.selectbox(key="launch_strategy").set_value("points_tiers").run()
+    app.button(key="launch_save").click().run()
+    assert not app.exception
+    saved = load_launches(shop["store"].root)
+    assert [{k: e[k] for k in ("strategy", "launched_at", "treated_column", "treated_values", "window_days", "matched")}
+            for e in saved] == [{"strategy": "points_tiers", "launched_at": "2024-07-01", "treated_column": "channel",
+                                 "treated_values": ["app"], "window_days": 90, "matched": False}]
+    assert "Saved: Points and tiers" in app.success[-1].value
+    saved_table = app.dataframe[-1].value
+    assert list(saved_table["launched_at"]) == ["2024-07-01"]

@@ -288,3 +288,19 @@ def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[s
         figure.add_bar(x=frame[x], y=frame["actual_per_customer"], name=chart_text(labels[1]), marker_color=GREY)
         figure.add_bar(x=frame[x], y=frame["predicted_per_customer"], name=chart_text(labels[0]), marker_color=BLUE)
     return _layout(figure, title, height=320)
+
+
+def estimates_with_intervals(labels: list[str], estimates: list[float], lows: list[float], highs: list[float],
+                             title: str, colours: list[str] | None = None) -> go.Figure:
+    """Absolute changes side by side (naive, difference-in-differences, placebo) with 95% intervals."""
+    estimates = [float("nan") if e is None else e for e in estimates]
+    figure = go.Figure(go.Bar(
+        x=chart_texts(labels), y=estimates, marker_color=colours or BLUE,
+        error_y={"type": "data", "symmetric": False,
+                 "array": [(h - e) if h is not None else 0 for e, h in zip(estimates, highs)],
+                 "arrayminus": [(e - lo) if lo is not None else 0 for e, lo in zip(estimates, lows)]},
+        hovertemplate="%{x}: %{y:+.3f}<extra></extra>",
+    ))
+    figure.add_hline(y=0, line={"color": GREY})
+    figure.update_yaxes(tickformat="+.2f")
+    return _layout(figure, title, height=340)

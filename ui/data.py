@@ -11,10 +11,11 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, narrative, segments
+from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, launch, narrative, segments
 from metrics import inventory as inventory_metrics
 from metrics.filters import Filters
 from store import Store, default_store_dir
+from store import launches as saved_launch_file
 
 CACHE = {"show_spinner": False, "max_entries": 64}
 
@@ -170,3 +171,29 @@ def value_model(root: str, version: int, horizon_months: int, monthly_discount: 
     predictions = clv.add_predictions(fitted["summary"], fitted["final"], fitted["as_of"], horizon_months,
                                       monthly_discount, margin)
     return {"report": fitted["report"], "predictions": predictions, "final": fitted["final"]}
+
+
+# ---- launch evaluation ---------------------------------------------------------------------------
+
+
+@st.cache_data(**CACHE)
+def launch_column_values(root: str, version: int, column: str) -> list[str]:
+    """The values of a launch column among valid orders (tier, channel, region, store, category, coupon)."""
+    return _run(root, version, launch.column_values, column)
+
+
+@st.cache_data(**CACHE)
+def launch_evaluation(root: str, version: int, launched_at: date, column: str, values: tuple[str, ...],
+                      window_days: int, matched: bool) -> dict:
+    """metrics.launch.evaluate_launch on this store version (LaunchError when the data cannot answer)."""
+    return _run(root, version, launch.evaluate_launch, launched_at, column, values, window_days, matched)
+
+
+def saved_launches(root: str) -> list[dict]:
+    """The evaluations saved for the Playbook (a small file read afresh: it changes without a new version)."""
+    return saved_launch_file.load_launches(root)
+
+
+def save_launch(root: str, strategy: str, launched_at: date, column: str, values, window_days: int, matched: bool,
+                saved_by: str = "") -> list[dict]:
+    return saved_launch_file.save_launch(root, strategy, launched_at, column, values, window_days, matched, saved_by)
