@@ -144,7 +144,7 @@ def test_repeated_failures_lock_the_name_for_a_while(signed_in, demo_store):
 def test_viewer_reads_pages_but_cannot_reach_data_page_or_customer_lists(signed_in, demo_store):
     app = signed_in("vera", demo_store.root)
     assert app.title[0].value == "Repurchase KPIs" and app.metric
-    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py"}
+    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "launch.py"}
     assert "Signed in as **vera** (viewer)" in [m.value for m in app.sidebar.markdown]
     app.switch_page("pages/customers.py").run()
     assert not app.exception
@@ -159,7 +159,7 @@ def test_viewer_reads_pages_but_cannot_reach_data_page_or_customer_lists(signed_
 
 def test_analyst_sees_data_page_and_customer_list_downloads(signed_in, demo_store):
     app = signed_in("ann", demo_store.root)
-    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "data.py"}
+    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "launch.py", "data.py"}
     app.switch_page("pages/customers.py").run()
     assert {"due_table_csv", "due_table_xlsx"} <= download_keys(app)
 

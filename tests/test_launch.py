@@ -398,3 +398,54 @@ def test_page_detects_the_planted_effect_and_saves_the_evaluation(monkeypatch, s
     assert "Saved: Points and tiers" in app.success[-1].value
     saved_table = app.dataframe[-1].value
     assert list(saved_table["launched_at"]) == ["2024-07-01"]
+
+
+def test_a_viewer_cannot_save(monkeypatch, shop):
+    from streamlit.testing.v1 import AppTest
+
+    from store import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, str(shop["store"].root))
+    app = AppTest.from_string(
+        "import streamlit as st\nfrom ui import auth\n"
+        "st.session_state[auth.SESSION_KEY] = auth.User('vera', 'viewer', 'password')\n"
+        f"st.navigation([st.Page({str(ROOT / 'pages' / 'launch.py')!r})]).run()\n", default_timeout=90)
+    for key, value in {"launch_at": LAUNCH.isoformat(), "launch_column": "region", "launch_values": "North"}.items():
+        app.query_params[key] = value
+    app.run()
+    assert app.button(key="launch_save").disabled
+    assert any("Analysts and admins can save" in c.value for c in app.caption)
+
+
+# ---- the saved-launches file -------------------------------------------------------------------------
+
+
+def test_saved_launches_file_round_trip(tmp_path):
+    from store.launches import load_launches, remove_launch, save_launch
+
+    root = tmp_path / "store"
+    assert load_launches(root) == []
+    save_launch(root, "points_tiers", date(2024, 7, 1), "member_tier", ["gold", "diamond"], 90, False, "ann")
+    save_launch(root, "community", date(2024, 9, 1), "channel", ["wechat"], 60, True)
+    # saving the same evaluation again re-tags it instead of adding a second row
+    launches = save_launch(root, "bundles", date(2024, 7, 1), "member_tier", ["gold", "diamond"], 90, False)
+    assert [(e["strategy"], e["launched_at"], e["matched"]) for e in launches] == [
+        ("community", "2024-09-01", True), ("bundles", "2024-07-01", False)]
+    on_disk = json.loads((root / "launches.json").read_text(encoding="utf-8"))
+    assert on_disk["format"] == 1 and on_disk["launches"][0]["treated_values"] == ["wechat"]
+    assert remove_launch(root, launches[0]) == load_launches(root) == [launches[1]]
+
+
+def test_a_damaged_launches_file_reads_as_what_it_still_holds(tmp_path):
+    from store.launches import load_launches
+
+    (tmp_path / "launches.json").write_text("{not json", encoding="utf-8")
+    assert load_launches(tmp_path) == []
+    (tmp_path / "launches.json").write_text(json.dumps({"format": 1, "launches": [
+        {"strategy": "community", "launched_at": "2024-13-01", "treated_column": "channel", "treated_values": ["a"],
+         "window_days": 90, "matched": False},
+        {"strategy": "community", "launched_at": "2024-12-01", "treated_column": "channel", "treated_values": "a",
+         "window_days": 90, "matched": False},
+        {"strategy": "community", "launched_at": "2024-12-01", "treated_column": "channel", "treated_values": ["a"],
+         "window_days": "60", "matched": 0}]}), encoding="utf-8")
+    assert [(e["launched_at"], e["window_days"], e["matched"]) for e in load_launches(tmp_path)] == [("2024-12-01", 60, False)]
