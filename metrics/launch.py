@@ -274,16 +274,18 @@ def _weights(rows: pd.DataFrame, matched: bool) -> tuple[np.ndarray, dict | None
     """Per-customer weights: 1 each, or coarsened-exact-matching ATT weights (0 = not matched)."""
     if not matched:
         return np.ones(len(rows)), None
-    spend_bins = pd.qcut(rows["spend_365"], 4, labels=False, duplicates="drop")
-    strata = pd.DataFrame({
-        "frequency": pd.cut(rows["orders_365"], FREQUENCY_EDGES, labels=False),
-        "spend": spend_bins,
-        "recency": pd.cut(rows["recency_days"], RECENCY_EDGES, labels=False),
-        "tenure": pd.cut(rows["tenure_days"], TENURE_EDGES, labels=False),
-    }).astype(str).agg("|".join, axis=1)
+    bins = [
+        pd.cut(rows["orders_365"], FREQUENCY_EDGES, labels=False),
+        pd.qcut(rows["spend_365"], 4, labels=False, duplicates="drop"),
+        pd.cut(rows["recency_days"], RECENCY_EDGES, labels=False),
+        pd.cut(rows["tenure_days"], TENURE_EDGES, labels=False),
+    ]
+    strata = np.zeros(len(rows), dtype=np.int64)
+    for band in bins:  # one integer per combination of bands (each band < 10)
+        strata = strata * 10 + band.fillna(-1).to_numpy(dtype=np.int64) + 1
     treated = rows["treated"].to_numpy()
-    n_treated = pd.Series(treated).groupby(strata.to_numpy()).transform("sum").to_numpy()
-    n_control = pd.Series(~treated).groupby(strata.to_numpy()).transform("sum").to_numpy()
+    n_treated = pd.Series(treated).groupby(strata).transform("sum").to_numpy()
+    n_control = pd.Series(~treated).groupby(strata).transform("sum").to_numpy()
     both = (n_treated > 0) & (n_control > 0)
     weights = np.where(both, np.where(treated, 1.0, n_treated / np.maximum(n_control, 1)), 0.0)
     matching = {

@@ -1,16 +1,14 @@
 """Did our launch work? A change launched for everyone, judged by difference-in-differences."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
-from metrics.experiments import STRATEGIES
-from metrics.formatting import format_change, format_value
-from metrics.launch import LAUNCH_COLUMNS, OUTCOMES, LaunchError
-from ui import charts, data
+from metrics.launch import LAUNCH_COLUMNS, LaunchError
+from ui import charts, data, launch_view
 from ui.context import keep_choice, page_context
 from ui.i18n import t
+from ui.launch_view import signed as number
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 
@@ -48,15 +46,6 @@ matched = options[1].toggle(ctx.t("launch_matched"), key="launch_matched", bind=
 st.caption(ctx.t("launch_filters_not_applied"))
 
 
-def number(value: float) -> str:
-    """An absolute change in orders per customer per 30 days, signed: +0.25."""
-    return f"{value:+.2f}"
-
-
-def p_text(p) -> str:
-    return "–" if p is None else "< 0.001" if p < 0.001 else f"= {p:.3f}"
-
-
 def draw_saved() -> None:
     """The saved evaluations (the Playbook page reads the same file)."""
     st.subheader(ctx.t("launch_saved_title"))
@@ -64,17 +53,7 @@ def draw_saved() -> None:
     if not saved:
         st.caption(ctx.t("launch_none_saved"))
         return
-    language_index = 1 if ctx.language == "zh" else 0
-    table = pd.DataFrame([{
-        "strategy": STRATEGIES.get(entry["strategy"], (entry["strategy"],) * 2)[language_index],
-        "launched_at": entry["launched_at"],
-        "treated_column": ctx.t(f"launch_col_{entry['treated_column']}") if entry["treated_column"] in LAUNCH_COLUMNS
-        else entry["treated_column"],
-        "treated_values": ", ".join(entry["treated_values"]),
-        "window_days": entry["window_days"],
-        "matched_comparison": ctx.t("yes" if entry["matched"] else "no"),
-        "saved_at": entry["saved_at"][:16].replace("T", " "),
-    } for entry in reversed(saved)])
+    table = launch_view.saved_table(saved, ctx.language)
     show_table(table, "saved_launches", "saved_launches_table", ctx.language, ctx.currency)
 
 
@@ -96,15 +75,11 @@ left, right = st.columns(2)
 left.metric(ctx.t("launch_naive"), number(naive["estimate"]), help=ctx.t("launch_naive_help"))
 left.caption(ctx.t("launch_ci", low=number(naive["ci_low"]), high=number(naive["ci_high"])) + " · " + ctx.t("launch_unit"))
 right.metric(ctx.t("launch_did"), number(did["estimate"]), help=ctx.t("launch_did_help"))
-right.caption(ctx.t("launch_ci_p", low=number(did["ci_low"]), high=number(did["ci_high"]), p=p_text(did["p_value"]))
+right.caption(ctx.t("launch_ci_p", low=number(did["ci_low"]), high=number(did["ci_high"]),
+                    p=launch_view.p_text(did["p_value"]))
               + " · " + ctx.t("launch_unit"))
 
-if did["ci_low"] > 0 or did["ci_high"] < 0:
-    verdict = "launch_effect_up" if did["estimate"] > 0 else "launch_effect_down"
-    st.markdown(ctx.t(verdict, did=f"{abs(did['estimate']):.2f}", low=number(did["ci_low"]), high=number(did["ci_high"])))
-else:
-    st.markdown(ctx.t("launch_no_effect", did=number(did["estimate"]), low=number(did["ci_low"]),
-                      high=number(did["ci_high"])))
+st.markdown(launch_view.verdict(result, ctx.language))
 st.markdown(ctx.t("launch_common", naive=number(naive["estimate"]), common=number(result["control_change"]["estimate"]),
                   did=number(did["estimate"])))
 st.caption(ctx.t("launch_groups", treated=f"{result['treated_customers']:,}", control=f"{result['control_customers']:,}",
@@ -125,64 +100,25 @@ st.plotly_chart(charts.estimates_with_intervals(
 
 st.subheader(ctx.t("launch_checks"))
 st.markdown(ctx.t("launch_assumption"))
-pre_trend = result["pre_trend"]
-if pre_trend["p_value"] is None:
-    st.info(ctx.t("launch_pre_trend_unavailable"))
-elif "pre_trend_doubt" in result["notes"]:
-    st.warning(ctx.t("launch_pre_trend_doubt", p=p_text(pre_trend["p_value"])))
-else:
-    st.success(ctx.t("launch_pre_trend_ok", windows=pre_trend["windows"] + 1, p=p_text(pre_trend["p_value"])))
-if placebo["p_value"] is None:
-    st.info(ctx.t("launch_placebo_unavailable"))
-else:
-    key = "launch_placebo_doubt" if "placebo_doubt" in result["notes"] else "launch_placebo_ok"
-    (st.warning if key.endswith("doubt") else st.success)(
-        ctx.t(key, date=placebo["launched_at"], estimate=number(placebo["estimate"]), p=p_text(placebo["p_value"])))
-for note in result["notes"]:
-    if note == "post_window_truncated":
-        st.caption(ctx.t("launch_note_post_window_truncated", days=result["post_days"], window=result["window_days"]))
-    elif note == "history_shorter_than_year":
-        st.caption(ctx.t("launch_note_history_shorter_than_year"))
-    elif note == "some_values_not_seen":
-        st.caption(ctx.md("launch_note_some_values_not_seen", values=", ".join(result["unseen_values"])))
-    elif note == "matched_dropped_treated":
-        st.caption(ctx.t("launch_note_matched_dropped_treated", unmatched=f"{result['matching']['treated_unmatched']:,}"))
+for kind, sentence in launch_view.checks(result, ctx.language):
+    getattr(st, kind)(markdown_text(sentence))
 
 st.subheader(ctx.t("launch_measures"))
-kinds = {"orders_per_30d": "ratio", "repurchase_share": "rate", "revenue_per_customer": "money"}
-
-
-def shown(value: float, kind: str) -> str:
-    if kind == "money":
-        return ("+" if value >= 0 else "-") + format_value(abs(value), "money", ctx.language, ctx.currency)
-    if kind == "rate":
-        return format_change(value, "rate", ctx.language)
-    return number(value)
-
-
-measures = pd.DataFrame([{
-    "measure": ctx.t(f"launch_metric_{name}"),
-    **{f"{which}{suffix}": result["metrics"][name][which][field]
-       for which in ("naive", "did") for suffix, field in (("", "estimate"), ("_low", "ci_low"), ("_high", "ci_high"))},
-    "p_value": result["metrics"][name]["did"]["p_value"],
-} for name in OUTCOMES])
-readable = measures.copy()
-for column_name in ("naive", "naive_low", "naive_high", "did", "did_low", "did_high"):
-    readable[column_name] = [shown(v, kinds[name]) for v, name in zip(measures[column_name], OUTCOMES)]
+readable, measures = launch_view.measures(result, ctx.language, ctx.currency)
 show_table(readable, "launch_measures", "launch_measures_table", ctx.language, ctx.currency, download=measures)
 
 st.subheader(ctx.t("launch_save_title"))
-tags = [tag for i, (tag, names) in enumerate(STRATEGIES.items()) if names not in list(STRATEGIES.values())[:i]]
-keep_choice("launch_strategy", tags, lambda tag, language: STRATEGIES[tag][1 if language == "zh" else 0])
+tags = launch_view.strategy_tags()
+keep_choice("launch_strategy", tags, launch_view.strategy_name)
 strategy = st.selectbox(ctx.t("launch_strategy"), tags, key="launch_strategy",
-                        format_func=lambda tag: STRATEGIES[tag][1 if ctx.language == "zh" else 0])
+                        format_func=lambda tag: launch_view.strategy_name(tag, ctx.language))
 may_save = ctx.user is not None and ctx.user.can("upload")
 if st.button(ctx.t("launch_save"), key="launch_save", disabled=not may_save):
     data.save_launch(ctx.root, strategy, launched_at, column, list(values), int(window), bool(matched),
                      saved_by=ctx.user.name)
     ctx.store.record_event("save_launch", user=ctx.user.name, via="app", target=strategy,
                            launched_at=launched_at.isoformat())
-    st.success(ctx.md("launch_saved", strategy=STRATEGIES[strategy][1 if ctx.language == "zh" else 0],
+    st.success(ctx.md("launch_saved", strategy=launch_view.strategy_name(strategy, ctx.language),
                       date=launched_at.isoformat()))
 if not may_save:
     st.caption(ctx.t("launch_save_not_allowed"))

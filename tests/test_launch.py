@@ -449,3 +449,14 @@ def test_a_damaged_launches_file_reads_as_what_it_still_holds(tmp_path):
         {"strategy": "community", "launched_at": "2024-12-01", "treated_column": "channel", "treated_values": ["a"],
          "window_days": "60", "matched": 0}]}), encoding="utf-8")
     assert [(e["launched_at"], e["window_days"], e["matched"]) for e in load_launches(tmp_path)] == [("2024-12-01", 60, False)]
+
+
+def test_the_page_words_a_failed_check_as_doubt_in_both_languages(shop):
+    from ui.launch_view import checks, verdict
+
+    result = evaluate(shop["store"], LAUNCH, "member_tier", ["gold"], WINDOW)
+    english, chinese = checks(result, "en"), checks(result, "zh")
+    assert english[0][0] == chinese[0][0] == "warning"
+    assert "already moving apart" in english[0][1] and "parallel trends is doubtful" in english[0][1]
+    assert "平行趋势假设存疑" in chinese[0][1]
+    assert "more than the comparison explains" in verdict(result, "en")  # the estimate alone would mislead
