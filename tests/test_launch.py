@@ -176,6 +176,7 @@ def test_clustered_standard_error_agrees_with_statsmodels(shop):
 
 
 TINY_LAUNCH = date(2024, 3, 1)
+HOSTILE = "[x](https://e.example) **b**"
 
 
 def tiny_rows() -> list[list]:
@@ -200,6 +201,7 @@ def tiny_rows() -> list[list]:
     order("old", TINY_LAUNCH + timedelta(days=4))
     order("k20", TINY_LAUNCH + timedelta(days=10), channel="wechat")  # wechat only after: still comparison
     order("z", date(2024, 6, 30))  # the data run to the end of June
+    order("evil", TINY_LAUNCH + timedelta(days=5), channel=HOSTILE)  # a new customer: not in the population
     return rows
 
 
@@ -460,3 +462,11 @@ def test_the_page_words_a_failed_check_as_doubt_in_both_languages(shop):
     assert "already moving apart" in english[0][1] and "parallel trends is doubtful" in english[0][1]
     assert "平行趋势假设存疑" in chinese[0][1]
     assert "more than the comparison explains" in verdict(result, "en")  # the estimate alone would mislead
+
+
+def test_a_value_from_the_data_shows_as_text_not_markup(monkeypatch, tiny_store):
+    app = open_app(monkeypatch, tiny_store.root, "pages/launch.py", launch_at=TINY_LAUNCH.isoformat(),
+                   launch_column="channel", launch_values=HOSTILE, launch_window="30")
+    warning = app.warning[0].value  # first seen after the launch: nobody was in the launched group
+    assert "No order before" in warning and "nobody was in the launched group" in warning
+    assert "\\[x\\]\\(https" in warning and "\\*\\*b\\*\\*" in warning
