@@ -470,3 +470,33 @@ def test_a_value_from_the_data_shows_as_text_not_markup(monkeypatch, tiny_store)
     warning = app.warning[0].value  # first seen after the launch: nobody was in the launched group
     assert "No order before" in warning and "nobody was in the launched group" in warning
     assert "\\[x\\]\\(https" in warning and "\\*\\*b\\*\\*" in warning
+
+
+# ---- in a real browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_launch_page_in_the_browser_both_languages(demo_store):
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, start_server, tile, wait_for_app
+
+    expected = evaluate(demo_store, date(2024, 11, 1), "region", ["East"], 30)
+    url, process = start_server(demo_store.root)
+    link = "&".join(f"{k}={v}" for k, v in DEMO_LINK.items())
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 2600})
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for code, language, did_label in (
+                    ("en", "English", "Difference-in-differences: launched group's change − others' change"),
+                    ("zh", "中文", "双重差分：目标客户变化 − 其他客户变化")):
+                page.goto(f"{url}/launch?lang={language}&{link}")
+                wait_for_app(page)
+                assert tile(page, did_label).inner_text() == f"{expected['did']['estimate']:+.2f}"
+                page.screenshot(path=ARTIFACTS / f"launch_{code}.png", full_page=True)
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
