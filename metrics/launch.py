@@ -156,6 +156,16 @@ def evaluate_launch(con: duckdb.DuckDBPyConnection, launched_at: date, treated_c
     }
 
 
+def evaluate_saved(con: duckdb.DuckDBPyConnection, entry: dict) -> dict:
+    """A saved evaluation (store.launches entry) rerun on this store: the result, or {"error": key,
+    "values": ...} when the data can no longer answer (the Playbook lists it either way)."""
+    try:
+        return evaluate_launch(con, date.fromisoformat(entry["launched_at"]), entry["treated_column"],
+                               entry["treated_values"], entry["window_days"], entry["matched"])
+    except LaunchError as refusal:
+        return {"error": refusal.key, "values": {k: str(v) for k, v in refusal.values.items()}}
+
+
 # ---- per-customer rows (SQL) ---------------------------------------------------------------
 
 

@@ -244,6 +244,24 @@ def test_tiny_case_matches_the_hand_computation(tiny_store):
     assert (result["treated_customers"], result["control_customers"]) == (expected["treated"], expected["control"])
 
 
+def test_a_saved_evaluation_reruns_to_the_same_numbers(shop, tmp_path):
+    from metrics.launch import LAUNCH_COLUMNS, evaluate_saved
+    from store import schema
+    from store.launches import load_launches, save_launch
+
+    assert set(LAUNCH_COLUMNS) <= set(schema.ORDERS)  # every launch column is an orders column
+    save_launch(tmp_path, "community", LAUNCH, "channel", ["app"], WINDOW, False)
+    save_launch(tmp_path, "bundles", date(2030, 1, 1), "channel", ["app"], WINDOW, False)
+    con = shop["store"].connect()
+    try:
+        rerun, gone = [evaluate_saved(con, entry) for entry in load_launches(tmp_path)]
+    finally:
+        con.close()
+    assert rerun["did"] == evaluate(shop["store"], LAUNCH, "channel", ["app"], WINDOW)["did"]
+    assert gone == {"error": "date_outside_data", "values": {"launched_at": "2030-01-01", "first": "2023-01-01",
+                                                              "last": "2024-12-31"}}
+
+
 # ---- refusals ----------------------------------------------------------------------------------------
 
 
