@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from metrics import dialect
+from metrics.kpis import data_range
 
 LAUNCH_COLUMNS = ("member_tier", "channel", "region", "store", "category", "coupon_code")
 OUTCOMES = ("orders_per_30d", "repurchase_share", "revenue_per_customer")
@@ -86,7 +87,7 @@ def evaluate_launch(con: duckdb.DuckDBPyConnection, launched_at: date, treated_c
     window = int(window_days)
     if not 7 <= window <= 365:
         raise LaunchError("bad_window", window=window)
-    first, last = con.execute("select min(order_date), max(order_date) from orders where is_valid").fetchone()
+    first, last = data_range(con)  # first and last valid order date (precomputed at upload)
     if first is None:
         raise LaunchError("no_data")
     if not first <= launched_at <= last:
