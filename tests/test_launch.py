@@ -12,6 +12,7 @@ Every figure the tests expect is either planted or computed here in plain Python
 import csv
 import json
 import math
+import statistics
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -172,6 +173,32 @@ def test_clustered_standard_error_agrees_with_statsmodels(shop):
     assert result["did"]["se"] == pytest.approx(fit.bse["treated:post"], rel=2e-3)
 
 
+def test_pre_trend_test_agrees_with_a_clustered_event_study(shop):
+    """The joint pre-trend test equals the Wald test of the event-study leads (treated x window, the
+    first window as reference) of OLS on the customer-window panel, clustered by customer."""
+    import numpy as np
+    import pandas as pd
+    import statsmodels.formula.api as smf
+
+    from metrics.launch import _customer_rows
+
+    result = evaluate(shop["store"], LAUNCH, "member_tier", ["gold"], WINDOW)
+    con = shop["store"].connect()
+    rows = _customer_rows(con, LAUNCH, "member_tier", ("gold",), WINDOW, 3, WINDOW)
+    con.close()
+    panel = pd.concat([pd.DataFrame({"customer": rows["customer_key"], "treated": rows["treated"].astype(int),
+                                     "period": k, "y": rows[f"orders_per_30d_{k}"]}) for k in (-3, -2, -1)])
+    panel["lead_2"] = panel["treated"] * (panel["period"] == -2)
+    panel["lead_1"] = panel["treated"] * (panel["period"] == -1)
+    fit = smf.ols("y ~ treated + C(period) + lead_2 + lead_1", panel).fit(
+        cov_type="cluster", cov_kwds={"groups": panel["customer"], "use_correction": False})
+    wald = fit.wald_test("lead_2 = 0, lead_1 = 0", use_f=False, scalar=True)
+    assert result["pre_trend"]["windows"] == 2
+    assert np.log(result["pre_trend"]["p_value"]) == pytest.approx(np.log(float(wald.pvalue)), rel=0.01)
+    steps = [e["estimate"] for e in result["pre_trend"]["estimates"]]  # consecutive windows
+    assert steps[0] == pytest.approx(fit.params["lead_2"]) and sum(steps) == pytest.approx(fit.params["lead_1"])
+
+
 # ---- a case small enough to check by hand ------------------------------------------------------------
 
 
@@ -218,7 +245,9 @@ def hand_did(rows, launch, window, values=("wechat",)) -> dict:
               for c in population}
     t = [change[c] for c in treated]
     k = [change[c] for c in population - treated]
-    return {"did": sum(t) / len(t) - sum(k) / len(k), "naive": sum(t) / len(t), "treated": len(t), "control": len(k)}
+    se = math.sqrt(statistics.variance(t) / len(t) + statistics.variance(k) / len(k))
+    return {"did": sum(t) / len(t) - sum(k) / len(k), "naive": sum(t) / len(t), "treated": len(t), "control": len(k),
+            "se": se}
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +269,9 @@ def test_tiny_case_matches_the_hand_computation(tiny_store):
     assert (expected["treated"], expected["control"]) == (12, 12)
     result = evaluate(tiny_store, TINY_LAUNCH, "channel", ["wechat"], 30)
     assert result["did"]["estimate"] == pytest.approx(expected["did"])
+    assert result["did"]["se"] == pytest.approx(expected["se"])
+    # every paid amount is 100.00: revenue per customer per 30 days moves 100 x the orders
+    assert result["metrics"]["revenue_per_customer"]["did"]["estimate"] == pytest.approx(100 * expected["did"])
     assert result["naive"]["estimate"] == pytest.approx(expected["naive"])
     assert (result["treated_customers"], result["control_customers"]) == (expected["treated"], expected["control"])
 
