@@ -13,6 +13,7 @@ import streamlit as st
 
 from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, narrative, segments
 from metrics import inventory as inventory_metrics
+from metrics import playbook as playbook_metrics
 from metrics.filters import Filters
 from store import Store, default_store_dir
 
@@ -170,3 +171,35 @@ def value_model(root: str, version: int, horizon_months: int, monthly_discount: 
     predictions = clv.add_predictions(fitted["summary"], fitted["final"], fitted["as_of"], horizon_months,
                                       monthly_discount, margin)
     return {"report": fitted["report"], "predictions": predictions, "final": fitted["final"]}
+
+
+# ---- the Playbook page ----------------------------------------------------------------------------
+
+
+def saved_launches(root: str, version: int) -> list[dict]:
+    """Saved launch evaluations ({strategy, launched_at, did_estimate, ci_low, ci_high, p_value,
+    pre_trend_p}) for the playbook; none until the launch page saves them."""
+    return []
+
+
+@st.cache_data(**CACHE)
+def playbook(root: str, version: int, launches: tuple = ()) -> dict:
+    """The seven strategies with this shop's evidence, the SQL action lists, the cross-category tables
+    and the day the lists are counted to (`launches`: dicts as saved_launches gives them)."""
+    def compute(con):
+        return {
+            "strategies": playbook_metrics.playbook(con, list(launches)),
+            "lists": playbook_metrics.action_lists(con),
+            "categories_bought": playbook_metrics.categories_bought(con),
+            "second_categories": playbook_metrics.second_categories(con),
+            "as_of": clv.data_range(con)[1],
+        }
+    return _run(root, version, compute)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def lapsing_high_value(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
+    """The lapsing high-value list from the customer-value model with the Customer value page's defaults
+    (12 months, 1% monthly discount, 30% margin, automatic model), so both pages share one fit."""
+    predictions = value_model(root, version, 12, 0.01, 0.3, cutoff, "auto")["predictions"]
+    return playbook_metrics.lapsing_high_value_list(predictions)
