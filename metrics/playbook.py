@@ -12,10 +12,11 @@ import math
 import duckdb
 import pandas as pd
 
-from metrics import dialect, experiments, segments
+from metrics import dialect, experiments
 from metrics.customer_facts import facts_ctes
 from metrics.due import LAPSE_DAYS, LAPSE_MULTIPLE
 from metrics.filters import Filters
+from metrics.kpis import SEGMENTS
 
 # The seven strategies (the spec's strategy tags) and what the article claims for each, as numbers.
 CLAIMS = {
@@ -62,7 +63,7 @@ def canonical_strategy(tag) -> str | None:
 
 _VALID = """
 valid as (
-    select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel
+    select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel, member_tier
     from orders
     where is_valid and customer_key is not null
 )"""
@@ -223,6 +224,39 @@ def cross_category_multiple(con: duckdb.DuckDBPyConnection) -> dict:
             "multi_orders": row[2], "single_orders": row[3], "multiple": _multiple(row[2], row[3])}
 
 
+def _group_multiple(con, condition: str, params: dict) -> dict:
+    """Orders per customer in the last 365 days of the customers with an order matching `condition` in that
+    year over the other customers active in it (an association, not an effect)."""
+    recent = f"{dialect.day_diff('reference.reference_date', 'order_date')} < 365"
+    sql = f"""
+        with {_VALID}, {_REFERENCE},
+        per_customer as (
+            select
+                customer_key,
+                max(case when ({condition}) then 1 else 0 end) as in_group,
+                count(*) as orders_12m,
+            from valid, reference
+            where {recent}
+            group by customer_key
+        )
+        select
+            count(*) filter (where in_group = 1) as group_customers,
+            count(*) filter (where in_group = 0) as other_customers,
+            avg(orders_12m) filter (where in_group = 1) as group_orders,
+            avg(orders_12m) filter (where in_group = 0) as other_orders,
+        from per_customer
+    """
+    row = con.execute(sql, params).fetchone()
+    return {"customers": int(row[0] or 0), "other_customers": int(row[1] or 0),
+            "orders": row[2], "other_orders": row[3], "multiple": _multiple(row[2], row[3])}
+
+
+def member_multiple(con: duckdb.DuckDBPyConnection) -> dict:
+    """Orders per customer in the last 365 days of customers who ordered as members (any tier but none)
+    in that year over non-members."""
+    return _group_multiple(con, f"({SEGMENTS['membership']}) = 'member'", {})
+
+
 def _community_condition() -> tuple[str, dict]:
     names = [f"community_{i}" for i in range(len(COMMUNITY_PATTERNS))]
     condition = " or ".join(f"lower(channel) like ${n}" for n in names)
@@ -230,31 +264,10 @@ def _community_condition() -> tuple[str, dict]:
 
 
 def community_multiple(con: duckdb.DuckDBPyConnection) -> dict:
-    """Orders per customer in the last 365 days of customers who ever ordered through a community
-    channel (a channel named like community / 社群 / 微信群) over everyone else active in that year."""
+    """Orders per customer in the last 365 days of customers who ordered through a community channel
+    (a channel named like community / 社群 / 微信群) in that year over everyone else active in it."""
     condition, params = _community_condition()
-    sql = f"""
-        with {_VALID}, {_REFERENCE},
-        per_customer as (
-            select
-                customer_key,
-                max(case when {condition} then 1 else 0 end) as community,
-                sum(case when {dialect.day_diff("reference.reference_date", "order_date")} < 365 then 1 else 0 end)
-                    as orders_12m,
-            from valid, reference
-            group by customer_key
-        )
-        select
-            count(*) filter (where community = 1) as community_customers,
-            count(*) filter (where community = 0) as other_customers,
-            avg(orders_12m) filter (where community = 1) as community_orders,
-            avg(orders_12m) filter (where community = 0) as other_orders,
-        from per_customer
-        where orders_12m > 0
-    """
-    row = con.execute(sql, params).fetchone()
-    return {"community_customers": int(row[0] or 0), "other_customers": int(row[1] or 0),
-            "community_orders": row[2], "other_orders": row[3], "multiple": _multiple(row[2], row[3])}
+    return _group_multiple(con, condition, params)
 
 
 def regular_buyers(con: duckdb.DuckDBPyConnection) -> dict:
@@ -284,9 +297,8 @@ def regular_buyers(con: duckdb.DuckDBPyConnection) -> dict:
 
 def descriptive_evidence(con: duckdb.DuckDBPyConnection) -> dict:
     """The associations the playbook reads for points/tiers, bundles, community and subscriptions."""
-    members = segments.members_vs_non_members(con)
     return {
-        "member_frequency_multiple": members["frequency_multiple"],
+        "members": member_multiple(con),
         "cross_category": cross_category_multiple(con),
         "community": community_multiple(con),
         "regular_buyers": regular_buyers(con),
@@ -343,9 +355,10 @@ def _launch_evidence(launches) -> list[dict]:
 
 def _descriptive_items(described: dict) -> list[dict]:
     items = []
-    if described["member_frequency_multiple"] is not None:
+    members = described["members"]
+    if members["multiple"] is not None:
         items.append({"strategy": "points_tiers", "source": "descriptive", "measure": "member_frequency_multiple",
-                      "value": described["member_frequency_multiple"]})
+                      "value": members["multiple"], "customers": members["customers"]})
     cross = described["cross_category"]
     if cross["multiple"] is not None:
         items.append({"strategy": "bundles", "source": "descriptive", "measure": "cross_category_frequency_multiple",
@@ -353,7 +366,7 @@ def _descriptive_items(described: dict) -> list[dict]:
     community = described["community"]
     if community["multiple"] is not None:
         items.append({"strategy": "community", "source": "descriptive", "measure": "community_frequency_multiple",
-                      "value": community["multiple"], "customers": community["community_customers"]})
+                      "value": community["multiple"], "customers": community["customers"]})
     regular = described["regular_buyers"]
     if regular["regular_customers"]:
         items.append({"strategy": "subscription", "source": "descriptive", "measure": "regular_buyer_share",
@@ -383,7 +396,7 @@ def _next_step(strategy: str, level: str, items: list[dict], described: dict) ->
         return "stop" if "harmed" in verdicts else "rethink"
     if level == "descriptive":
         return "run_test"
-    if strategy == "community" and not described["community"]["community_customers"]:
+    if strategy == "community" and not described["community"]["customers"]:
         return "tag_community_channel"
     if strategy == "bundles" and described["cross_category"]["multiple"] is None:
         return "record_categories"
