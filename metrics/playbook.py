@@ -74,25 +74,41 @@ reference as (
 )"""
 
 
+def _has_lines(con) -> bool:
+    return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
+
+
 def _category_source(con) -> str:
     """Each valid order's categories: the order's own category and, when the store has order lines,
-    the categories of its lines."""
-    lines = ""
-    if dialect.has_table(con, "order_lines"):
-        lines = " union select order_id, category from order_lines where category is not null"
+    the categories of its lines (one row per order and category). Read from `orders` itself, not the
+    `valid` CTE: a CTE read twice is materialised with every column."""
+    columns = "customer_key, order_id, order_ts, order_date"
+    own = f"select {columns}, category from orders where is_valid and customer_key is not null and category is not null"
+    if not _has_lines(con):
+        return f"order_categories as ({own})"
     return f"""
 order_categories as (
-    select distinct valid.customer_key, valid.order_id, valid.order_ts, valid.order_date, categories.category
-    from valid
-    join (select order_id, category from orders where is_valid and category is not null{lines}) as categories
-        using (order_id)
+    select distinct {columns}, category
+    from (
+        {own}
+        union all
+        select orders.customer_key, orders.order_id, orders.order_ts, orders.order_date, order_lines.category
+        from order_lines join orders using (order_id)
+        where orders.is_valid and orders.customer_key is not null and order_lines.category is not null
+    ) as both_sources
 )"""
 
 
-def _paths_ctes(con) -> str:
-    """CTEs with `first_categories` (each customer's first category), `second_categories` (the first
-    category bought on a later order than the first order) and `category_counts`."""
-    return f"""with {_VALID}, {_REFERENCE}, {_category_source(con)},
+PATHS_TABLE = "playbook_customers"
+
+
+def _customer_paths(con) -> str:
+    """The temporary table of one row per identified customer with a valid order: orders, revenue, last
+    order date, days since it, number of categories bought, the first category and the second (the first
+    category bought on a later order than the first order); built once per connection, since every
+    cross-category figure and list reads it."""
+    con.execute(f"""create temp table if not exists {PATHS_TABLE} as
+with {_VALID}, {_REFERENCE}, {_category_source(con)},
 
 category_firsts as (
     select customer_key, category, min(order_ts) as first_ts
@@ -110,8 +126,13 @@ numbered as (
     from category_firsts
 ),
 
-first_categories as (
-    select customer_key, category as first_category from numbered where position = 1
+paths as (
+    select
+        customer_key,
+        count(*) as categories,
+        min(case when position = 1 then category end) as first_category,
+    from numbered
+    group by customer_key
 ),
 
 second_categories as (
@@ -125,10 +146,6 @@ second_categories as (
     where later_position = 1
 ),
 
-category_counts as (
-    select customer_key, count(*) as categories from category_firsts group by customer_key
-),
-
 customer_orders as (
     select
         customer_key,
@@ -136,23 +153,38 @@ customer_orders as (
         count(*) as orders,
         sum(amount) as revenue,
         max(order_date) as last_order_date,
-        sum(case when {dialect.day_diff("reference.reference_date", "order_date")} < 365 then 1 else 0 end)
-            as orders_12m,
-    from valid, reference
+    from valid
     group by customer_key
-),
+)
 
-pairs as (
-    select first_category, second_category, count(*) as customers
-    from first_categories join second_categories using (customer_key)
-    group by first_category, second_category
-),
+select
+    customer_orders.*,
+    {dialect.day_diff("reference.reference_date", "customer_orders.last_order_date")} as days_since_last_order,
+    paths.categories,
+    paths.first_category,
+    second_categories.second_category,
+from customer_orders
+cross join reference
+left join paths using (customer_key)
+left join second_categories using (customer_key)
+""")
+    return PATHS_TABLE
 
+
+def _top_pairs(table: str) -> str:
+    """CTE `top_pairs`: per first category, each second category's customers, ranked (ties by name), and
+    `moved`, how many customers of that first category bought a second one."""
+    return f"""
 top_pairs as (
     select first_category, second_category, customers,
         sum(customers) over (partition by first_category) as moved,
         row_number() over (partition by first_category order by customers desc, second_category) as rank,
-    from pairs
+    from (
+        select first_category, second_category, count(*) as customers
+        from {table}
+        where second_category is not null
+        group by first_category, second_category
+    ) as pairs
 )"""
 
 
@@ -166,13 +198,14 @@ def _frame(con, sql: str, params: dict | None = None) -> pd.DataFrame:
 def categories_bought(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Customers, repurchase rate (share with 2+ orders) and orders per customer by the number of
     categories they bought (4 = four or more)."""
-    sql = _paths_ctes(con) + """
+    sql = f"""
         select
             least(categories, 4) as categories,
             count(*) as customers,
             avg(case when orders >= 2 then 1.0 else 0.0 end) as repurchase_rate,
             avg(orders) as orders_per_customer,
-        from category_counts join customer_orders using (customer_key)
+        from {_customer_paths(con)}
+        where categories is not null
         group by least(categories, 4)
         order by categories
     """
@@ -182,18 +215,21 @@ def categories_bought(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def second_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per first category: its customers, how many later bought another category, the category that
     most often came second (ties by name) and its share of those who moved on."""
-    sql = _paths_ctes(con) + """
+    table = _customer_paths(con)
+    sql = f"""
+        with {_top_pairs(table)}
         select
-            first_categories.first_category,
+            starters.first_category,
             count(*) as customers,
             cast(coalesce(any_value(top_pairs.moved), 0) as bigint) as moved_customers,
             any_value(top_pairs.second_category) as second_category,
             coalesce(any_value(top_pairs.customers), 0) as second_customers,
             any_value(top_pairs.customers) / any_value(top_pairs.moved) as second_share,
-        from first_categories
-        left join top_pairs on top_pairs.first_category = first_categories.first_category and top_pairs.rank = 1
-        group by first_categories.first_category
-        order by customers desc, first_categories.first_category
+        from {table} as starters
+        left join top_pairs on top_pairs.first_category = starters.first_category and top_pairs.rank = 1
+        where starters.first_category is not null
+        group by starters.first_category
+        order by customers desc, starters.first_category
     """
     return _frame(con, sql)
 
@@ -210,13 +246,13 @@ def _multiple(group: float | None, rest: float | None) -> float | None:
 def cross_category_multiple(con: duckdb.DuckDBPyConnection) -> dict:
     """Among customers with 2+ orders: orders per customer of those who bought 2+ categories over
     those who bought one, and both group sizes (an association, not an effect)."""
-    sql = _paths_ctes(con) + """
+    sql = f"""
         select
             count(*) filter (where categories >= 2) as multi_customers,
             count(*) filter (where categories = 1) as single_customers,
             avg(orders) filter (where categories >= 2) as multi_orders,
             avg(orders) filter (where categories = 1) as single_orders,
-        from category_counts join customer_orders using (customer_key)
+        from {_customer_paths(con)}
         where orders >= 2
     """
     row = con.execute(sql).fetchone()
@@ -508,22 +544,20 @@ def graded_vip_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) ->
 def cross_category_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
     """Customers not lapsed (ordered within 365 days) who bought one category, with the category their
     look-alikes (customers who started with the same category) most often bought second."""
-    sql = _paths_ctes(con) + f"""
+    table = _customer_paths(con)
+    sql = f"""
+        with {_top_pairs(table)}
         select
             customer_id, 'cross_category' as list, 'lookalikes_buy_second' as reason_code, orders, revenue,
-            last_order_date,
-            {dialect.day_diff("reference.reference_date", "last_order_date")} as days_since_last_order,
-            first_categories.first_category as category,
+            last_order_date, days_since_last_order,
+            candidates.first_category as category,
             top_pairs.second_category as suggested_category,
             top_pairs.customers / top_pairs.moved as lookalike_share,
             cast(top_pairs.moved as bigint) as lookalikes,
-        from category_counts
-        join customer_orders using (customer_key)
-        join first_categories using (customer_key)
-        join top_pairs on top_pairs.first_category = first_categories.first_category and top_pairs.rank = 1
-        cross join reference
-        where categories = 1 and top_pairs.moved >= $min_lookalikes
-            and {dialect.day_diff("reference.reference_date", "last_order_date")} <= $lapse_days
+        from {table} as candidates
+        join top_pairs on top_pairs.first_category = candidates.first_category and top_pairs.rank = 1
+        where candidates.categories = 1 and top_pairs.moved >= $min_lookalikes
+            and candidates.days_since_last_order <= $lapse_days
     """
     return _limited(con, sql, {"min_lookalikes": MIN_LOOKALIKES, "lapse_days": LAPSE_DAYS}, limit)
 
@@ -531,51 +565,51 @@ def cross_category_list(con: duckdb.DuckDBPyConnection, limit: int | None = None
 def subscription_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
     """Regular buyers (3+ orders at regular gaps of at most 90 days, the last within two gaps) of the
     high-frequency categories: those whose orders per buyer are at or above the median category's."""
-    sql = f"""with {_VALID}, {_REFERENCE}, {_category_source(con)},
-        category_gaps as (
-            select customer_key, category, order_date,
-                {dialect.day_diff("order_date",
-                                  "lag(order_date) over (partition by customer_key, category order by order_ts, order_id)")}
-                    as gap,
+    table = _customer_paths(con)
+    previous = "lag(order_date) over (partition by customer_key, category order by order_ts, order_id)"
+    sql = f"""with {_REFERENCE}, {_category_source(con)},
+        pair_orders as (
+            select customer_key, category, count(*) as category_orders, max(order_date) as last_category_date,
             from order_categories
-        ),
-        category_buyers as (
-            select customer_key, category, count(*) as category_orders, avg(gap) as mean_gap, stddev_samp(gap) as sd_gap,
-                max(order_date) as last_category_date,
-            from category_gaps
             group by customer_key, category
-            having count(*) >= $min_orders
         ),
         category_frequency as (
-            select category, count(*) / count(distinct customer_key) as orders_per_buyer
-            from order_categories
-            group by category
+            select category, sum(category_orders) / count(*) as orders_per_buyer from pair_orders group by category
         ),
         high_frequency as (
             select category from category_frequency
             where orders_per_buyer >= (select {dialect.quantile("orders_per_buyer", 0.5)} from category_frequency)
         ),
-        customer_orders as (
-            select customer_key, any_value(customer_id) as customer_id, count(*) as orders, sum(amount) as revenue,
-                max(order_date) as last_order_date,
-            from valid group by customer_key
+        -- only the pairs with enough orders in a high-frequency category need their gaps
+        repeat_pairs as (
+            select pair_orders.* from pair_orders join high_frequency using (category)
+            where category_orders >= $min_orders
+        ),
+        gaps as (
+            select customer_key, category, {dialect.day_diff("order_date", previous)} as gap,
+            from order_categories join repeat_pairs using (customer_key, category)
+        ),
+        regular as (
+            select customer_key, category, avg(gap) as mean_gap, stddev_samp(gap) as sd_gap,
+            from gaps
+            group by customer_key, category
         ),
         ranked as (
-            select category_buyers.*, row_number() over (partition by customer_key order by category_orders desc,
-                                                           category) as pick,
-            from category_buyers
-            join high_frequency using (category)
+            select repeat_pairs.*, regular.mean_gap,
+                row_number() over (partition by customer_key order by category_orders desc, category) as pick,
+            from repeat_pairs
+            join regular using (customer_key, category)
             cross join reference
             where mean_gap > 0 and sd_gap <= $max_cv * mean_gap and mean_gap <= $max_gap
                 and {dialect.day_diff("reference.reference_date", "last_category_date")} <= 2 * mean_gap
         )
         select customer_id, 'subscription' as list, 'regular_high_frequency' as reason_code, orders, revenue,
             last_order_date, category, category_orders, round(mean_gap, 1) as interval_days,
-        from ranked join customer_orders using (customer_key)
+        from ranked join {table} using (customer_key)
         where pick = 1
     """
     return _limited(con, sql, {"min_orders": REGULAR_MIN_ORDERS, "max_cv": REGULAR_MAX_CV,
-                                      "max_gap": SUBSCRIPTION_MAX_GAP_DAYS}, limit)
+                               "max_gap": SUBSCRIPTION_MAX_GAP_DAYS}, limit)
 
 
 def lapsing_high_value_list(predictions: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
