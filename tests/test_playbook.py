@@ -300,3 +300,25 @@ def test_page_shows_all_seven_strategies_and_every_list_downloads(monkeypatch, d
     assert levels[strategy_name("service_followup", language)] == randomised
     keys = {element.key for element in app.get("download_button")}
     assert {f"list_{name}_{kind}" for name in pb.LISTS for kind in ("csv", "xlsx")} <= keys
+
+
+def test_page_escapes_category_labels_and_says_when_the_value_model_cannot_fit(monkeypatch, tmp_path):
+    """A month of orders: too little history for the customer-value model, so the lapsing list is replaced
+    by the reason; a category named like markup shows as text in the chart."""
+    import json
+
+    rows = []
+    hostile = "<b>Evil</b>"
+    for i in range(4):
+        _order(rows, f"h{i}", date(2025, 6, 1) + timedelta(days=i), category=hostile)
+        _order(rows, f"h{i}", date(2025, 6, 20) + timedelta(days=i), category="Food")
+    _order(rows, "h0", END, category="Food")
+    _write(tmp_path / "orders.csv", rows)
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "orders.csv", store, currency="CNY")
+    app = open_app(monkeypatch, store.root, "pages/playbook.py", timeout=120)
+    assert any("could not be fitted" in info.value for info in app.info)
+    labels = [label for chart in app.get("plotly_chart")
+              for trace in json.loads(chart.proto.spec)["data"] for label in trace.get("y") or [] if isinstance(label, str)]
+    assert "&lt;b&gt;Evil&lt;/b&gt; → Food" in labels
+    assert not any("<b>" in label for label in labels)
