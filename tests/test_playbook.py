@@ -322,3 +322,41 @@ def test_page_escapes_category_labels_and_says_when_the_value_model_cannot_fit(m
               for trace in json.loads(chart.proto.spec)["data"] for label in trace.get("y") or [] if isinstance(label, str)]
     assert "&lt;b&gt;Evil&lt;/b&gt; → Food" in labels
     assert not any("<b>" in label for label in labels)
+
+
+def test_regular_buyers_match_plain_python(lists_store):
+    store, rows = lists_store
+    regular = []
+    repeat = 0
+    for orders in _customers(rows).values():
+        gaps = [(b[0] - a[0]).days for a, b in zip(orders, orders[1:])]
+        if len(orders) >= 3:
+            repeat += 1
+            mean = sum(gaps) / len(gaps)
+            if mean > 0 and statistics.stdev(gaps) <= 0.5 * mean:
+                regular.append(mean)
+    found = pb.regular_buyers(store.connect())
+    assert found["repeat_customers"] == repeat and found["regular_customers"] == len(regular) == 1  # "regular"
+    assert found["share"] == pytest.approx(len(regular) / repeat)
+    assert found["median_gap_days"] == pytest.approx(statistics.median(regular))
+
+
+def test_community_channel_multiple_and_its_evidence(tmp_path):
+    rows = []
+    for i in range(6):  # six customers order four times through the WeChat community, ten others twice on the web
+        for k in range(4):
+            _order(rows, f"c{i}", date(2025, 2, 1) + timedelta(days=30 * k + i), channel="WeChat 社群")
+    for i in range(10):
+        for k in range(2):
+            _order(rows, f"w{i}", date(2025, 3, 1) + timedelta(days=60 * k + i))
+    _order(rows, "w0", END)
+    _write(tmp_path / "orders.csv", rows)
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "orders.csv", store, currency="CNY")
+    community = sum(1 for r in rows if "社群" in r[5]) / 6
+    others = sum(1 for r in rows if "社群" not in r[5]) / 10
+    con = store.connect()
+    found = pb.community_multiple(con)
+    assert found["customers"] == 6 and found["multiple"] == pytest.approx(community / others)  # 4 / 2.1
+    row = _by_strategy(pb.playbook(con))["community"]
+    assert row["evidence_level"] == "descriptive" and row["evidence"][0]["value"] == pytest.approx(community / others)
