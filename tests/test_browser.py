@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 PAGES = {"overview": "", "cohorts": "cohorts", "customers": "customers", "value": "value", "strategy": "strategy",
-         "data": "data"}
+         "playbook": "playbook", "data": "data"}  # in the navigation's order
 LANGUAGES = {"en": "English", "zh": "中文"}
 
 pytestmark = pytest.mark.browser

@@ -360,3 +360,45 @@ def test_community_channel_multiple_and_its_evidence(tmp_path):
     assert found["customers"] == 6 and found["multiple"] == pytest.approx(community / others)  # 4 / 2.1
     row = _by_strategy(pb.playbook(con))["community"]
     assert row["evidence_level"] == "descriptive" and row["evidence"][0]["value"] == pytest.approx(community / others)
+
+
+@pytest.mark.browser
+def test_in_the_browser_an_action_list_downloads_with_its_keys_and_is_logged(demo_store, tmp_path):
+    """Chromium on serve.py with sign-in on: an analyst downloads the 30-day trigger list; the file keeps
+    the stable keys and the download is in the activity log with the list's rows."""
+    import shutil
+    from pathlib import Path
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from test_auth import PASSWORDS, browser_sign_in
+    from test_browser import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
+    from ui.auth import USERS_ENV, UsersFile
+
+    store = Store(tmp_path / "store")
+    shutil.copytree(demo_store.root, store.root)
+    logged_before = len(store.audit_log())
+    users = tmp_path / "users.json"
+    UsersFile(users).put("ann", "analyst", PASSWORDS["ann"], by="test")
+    expected_rows = len(pb.trigger_list(store.connect()))
+    url, process = start_server(store.root, script="serve.py", env={USERS_ENV: str(users)})
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True).new_page()
+            page.goto(f"{url}/playbook")
+            browser_sign_in(page, "ann")
+            expect(page.get_by_text("Signed in as ann (analyst)")).to_be_visible(timeout=30_000)
+            wait_for_app(page)
+            with page.expect_download() as download_info:  # the strategies table's, then the first tab's list
+                page.get_by_role("button", name="⬇ CSV").nth(1).click()
+            text = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    header, *lines = text.splitlines()
+    assert header.startswith("customer_id,list,reason_code,reason,") and len(lines) == expected_rows > 0
+    downloads = [e for e in store.audit_log()[logged_before:] if e["action"] == "download_customer_list"]
+    assert [(e["user"], e["table"], e["format"], e["rows"]) for e in downloads] == [
+        ("ann", "playbook_trigger_30d", "csv", expected_rows)]
