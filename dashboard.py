@@ -25,6 +25,7 @@ def page_list(user: auth.User | None) -> list:
         st.Page("pages/value.py", title=t("value", language), icon=":material/savings:"),
         st.Page("pages/strategy.py", title=t("strategy", language), icon=":material/science:"),
         st.Page("pages/launch.py", title=t("launch", language), icon=":material/rocket_launch:"),
+        st.Page("pages/playbook.py", title=t("playbook", language), icon=":material/menu_book:"),
     ]
     if user is None or user.can("upload"):  # viewers never see the Data page listed (pages/data.py refuses them too)
         pages.append(st.Page("pages/data.py", title=t("data", language), icon=":material/upload_file:"))

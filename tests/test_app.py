@@ -12,7 +12,7 @@ from conftest import open_app
 from hostile import as_read
 
 PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/value.py", "pages/strategy.py",
-         "pages/data.py"]
+         "pages/playbook.py", "pages/data.py"]
 LANGUAGE_PARAM = {"en": "English", "zh": "中文"}
 
 

@@ -144,7 +144,7 @@ def test_repeated_failures_lock_the_name_for_a_while(signed_in, demo_store):
 def test_viewer_reads_pages_but_cannot_reach_data_page_or_customer_lists(signed_in, demo_store):
     app = signed_in("vera", demo_store.root)
     assert app.title[0].value == "Repurchase KPIs" and app.metric
-    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "launch.py"}
+    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "launch.py", "playbook.py"}
     assert "Signed in as **vera** (viewer)" in [m.value for m in app.sidebar.markdown]
     app.switch_page("pages/customers.py").run()
     assert not app.exception
@@ -155,11 +155,15 @@ def test_viewer_reads_pages_but_cannot_reach_data_page_or_customer_lists(signed_
     app.switch_page("pages/value.py").run()
     assert not app.exception
     assert not {"slipping_table_csv", "slipping_table_xlsx", "top_table_csv", "top_table_xlsx"} & download_keys(app)
+    app.switch_page("pages/playbook.py").run()
+    assert not app.exception
+    assert "playbook_table_csv" in download_keys(app)  # the strategies table downloads, the customer lists do not
+    assert not {key for key in download_keys(app) if key.startswith("list_")}
 
 
 def test_analyst_sees_data_page_and_customer_list_downloads(signed_in, demo_store):
     app = signed_in("ann", demo_store.root)
-    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "launch.py", "data.py"}
+    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "launch.py", "playbook.py", "data.py"}
     app.switch_page("pages/customers.py").run()
     assert {"due_table_csv", "due_table_xlsx"} <= download_keys(app)
 

@@ -28,8 +28,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-PAGES = {"overview": "", "cohorts": "cohorts", "customers": "customers", "value": "value", "strategy": "strategy",
-         "data": "data"}
+PAGES = {"overview": "", "cohorts": "cohorts", "customers": "customers", "value": "value", "strategy": "strategy", "launch": "launch",
+         "playbook": "playbook", "data": "data"}  # in the navigation's order
 LANGUAGES = {"en": "English", "zh": "中文"}
 
 pytestmark = pytest.mark.browser

@@ -15,13 +15,15 @@ from store import STORE_ENV
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/value.py", "pages/strategy.py",
+         "pages/launch.py", "pages/playbook.py",
          "pages/data.py"]
 ABBREVIATIONS = {"RFM", "LTV", "AOV", "CUPED", "CLV", "BG", "NBD", "Gamma", "SRM", "CSV", "Excel", "HTML", "UTF",
                  "GBK", "xlsx", "Parquet", "Shopify", "WooCommerce", "UCI", "ERP", "Tmall", "Taobao", "Holm", "BH",
                  "Kaplan", "Meier", "KPI", "KPIs", "ID", "id", "CNY", "USD", "EUR", "GBP", "JPY", "HKD", "A/A", "AA",
                  "docs", "security", "md", "SHA", "importing", "sha", "Language", "zh", "CN", "log", "p", "n", "k", "x",
                  # model names and their parameters, as the literature writes them
-                 "MBG", "Pareto", "alpha", "beta", "gamma", "r", "s", "a", "b", "q"}
+                 "MBG", "Pareto", "alpha", "beta", "gamma", "r", "s", "a", "b", "q",
+                 "VIP"}  # Chinese shops write VIP in Latin letters too
 WORD = re.compile(r"[A-Za-z][A-Za-z_]+")
 
 

@@ -5,6 +5,7 @@ an upload or a removed batch invalidates exactly the results of the previous ver
 version is immutable, so a cached result can never go stale.
 """
 
+import json
 from collections.abc import Callable
 from datetime import date
 
@@ -13,6 +14,7 @@ import streamlit as st
 
 from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, launch, narrative, segments
 from metrics import inventory as inventory_metrics
+from metrics import playbook as playbook_metrics
 from metrics.filters import Filters
 from store import Store, default_store_dir
 from store import launches as saved_launch_file
@@ -197,3 +199,53 @@ def saved_launches(root: str) -> list[dict]:
 def save_launch(root: str, strategy: str, launched_at: date, column: str, values, window_days: int, matched: bool,
                 saved_by: str = "") -> list[dict]:
     return saved_launch_file.save_launch(root, strategy, launched_at, column, values, window_days, matched, saved_by)
+
+
+# ---- the Playbook page ----------------------------------------------------------------------------
+
+
+def playbook_launches(root: str, version: int) -> tuple[dict, ...]:
+    """The saved launch evaluations rerun on this store version, as the Playbook reads them
+    ({strategy, launched_at, did_estimate, ci_low, ci_high, p_value, pre_trend_p}); those the data can
+    no longer answer are left out."""
+    entries = tuple(json.dumps(entry, sort_keys=True, default=str) for entry in saved_launches(root))
+    return _launch_results(root, version, entries)
+
+
+@st.cache_data(**CACHE)
+def _launch_results(root: str, version: int, entries: tuple[str, ...]) -> tuple[dict, ...]:
+    def compute(con):
+        results = []
+        for entry in map(json.loads, entries):
+            result = launch.evaluate_saved(con, entry)
+            if "error" in result:
+                continue
+            did = result["did"]
+            results.append({"strategy": entry["strategy"], "launched_at": entry["launched_at"],
+                            "did_estimate": did["estimate"], "ci_low": did["ci_low"], "ci_high": did["ci_high"],
+                            "p_value": did["p_value"], "pre_trend_p": result["pre_trend"]["p_value"]})
+        return tuple(results)
+    return _run(root, version, compute)
+
+
+@st.cache_data(**CACHE)
+def playbook(root: str, version: int, launches: tuple = ()) -> dict:
+    """The seven strategies with this shop's evidence, the SQL action lists, the cross-category tables
+    and the day the lists are counted to (`launches`: dicts as saved_launches gives them)."""
+    def compute(con):
+        return {
+            "strategies": playbook_metrics.playbook(con, list(launches)),
+            "lists": playbook_metrics.action_lists(con),
+            "categories_bought": playbook_metrics.categories_bought(con),
+            "second_categories": playbook_metrics.second_categories(con),
+            "as_of": clv.data_range(con)[1],
+        }
+    return _run(root, version, compute)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def lapsing_high_value(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
+    """The lapsing high-value list from the customer-value model with the Customer value page's defaults
+    (12 months, 1% monthly discount, 30% margin, automatic model), so both pages share one fit."""
+    predictions = value_model(root, version, 12, 0.01, 0.3, cutoff, "auto")["predictions"]
+    return playbook_metrics.lapsing_high_value_list(predictions)
