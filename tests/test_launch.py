@@ -451,6 +451,18 @@ def test_page_detects_the_planted_effect_and_saves_the_evaluation(monkeypatch, s
     saved_table = app.dataframe[-1].value
     assert list(saved_table["launched_at"]) == ["2024-07-01"]
 
+    # the Playbook reruns the saved evaluation: points and tiers now has before/after evidence
+    book = AppTest.from_string(
+        "import streamlit as st\nfrom ui import auth\nauth.current_user('en')\n"
+        f"st.navigation([st.Page({str(ROOT / 'pages' / 'playbook.py')!r})]).run()\n", default_timeout=120)
+    book.run()
+    assert not book.exception, book.exception
+    strategies = book.dataframe[0].value
+    row = strategies[strategies.apply(lambda r: r.astype(str).str.contains("Points and tiers").any(), axis=1)]
+    assert len(row) == 1
+    text = " ".join(row.iloc[0].astype(str))
+    assert "Before/after with a comparison group" in text and "Launch of 2024-07-01" in text, text
+
 
 def test_a_viewer_cannot_save(monkeypatch, shop):
     from streamlit.testing.v1 import AppTest
