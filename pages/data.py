@@ -15,22 +15,25 @@ from ingest import ImportRefused, batch_problems, import_file, preview
 from ingest.assignments import import_assignments
 from ingest.derived_assignments import COLUMNS as DERIVE_COLUMNS
 from ingest.derived_assignments import derive_assignments, period_values
-from ingest.mapping import FIELDS, Preset, is_builtin_name
+from ingest.mapping import FIELDS, Preset, is_builtin_name, saved_preset_path
 from metrics.experiments import STRATEGIES, strategy_label
 from store import Store, clean_file_name
 from ui import auth
+from ui.activity import draw_activity
+from ui.config import pseudonym_key as configured_pseudonym_key
 from ui.context import CURRENCIES, keep_choice, page_context
 from ui.i18n import t
+from ui.presets import draw_presets
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 from ui.uploads import upload_on_disk
 
 ctx = page_context()
 user = auth.require("upload", ctx.language)  # a viewer who types /data gets a refusal, nothing else
-pseudonym_key = auth.pseudonym_key()
+pseudonym_key = configured_pseudonym_key()
 st.title(ctx.t("data"))
 if pseudonym_key:
-    st.caption(auth.t("pseudonymised", ctx.language))
+    st.caption(t("pseudonymised", ctx.language))
 
 st.subheader(ctx.t("upload_title"))
 keep_choice("upload_kind", ["orders", "assignments"], lambda k, language: t(f"kind_{k}", language))
@@ -82,11 +85,11 @@ def draw_upload(path: Path) -> None:
             name = st.text_input(ctx.t("preset_name"), key="preset_name", max_chars=40)
             safe_name = "".join(ch for ch in (name or "") if ch.isalnum() or ch in "-_")[:40]
             if st.button(ctx.t("save_preset"), key="save_preset", disabled=not safe_name):
-                target = ctx.store.root / "presets" / f"{safe_name}.json"
+                target = saved_preset_path(ctx.store.root, safe_name)
                 if is_builtin_name(safe_name):  # built-ins are the same for everyone: never replaced
-                    st.error(auth.t("preset_reserved", ctx.language, name=markdown_text(safe_name)))
+                    st.error(t("preset_reserved", ctx.language, name=markdown_text(safe_name)))
                 elif target.exists() and not user.can("manage_presets"):
-                    st.error(auth.t("preset_exists", ctx.language, name=markdown_text(safe_name)))
+                    st.error(t("preset_exists", ctx.language, name=markdown_text(safe_name)))
                 else:
                     Preset(name=safe_name, label=f"saved from {clean_file_name(uploaded.name)}",
                            columns={f: [h] for f, h in columns.items()}).save(target)
@@ -237,8 +240,8 @@ for batch in reversed(batches):
                                ctx.currency, height=240, customer_list=True)
 
 if user.mode == "off":
-    st.caption(auth.t("auth_off", ctx.language))
-    with st.expander(auth.t("presets", ctx.language)):
-        auth.draw_presets(ctx.store, user, ctx.language)
-with st.expander(auth.t("activity", ctx.language)):
-    auth.draw_activity(ctx.store, ctx.language)
+    st.caption(t("auth_off", ctx.language))
+    with st.expander(t("presets", ctx.language)):
+        draw_presets(ctx.store, user, ctx.language)
+with st.expander(t("activity", ctx.language)):
+    draw_activity(ctx.store, ctx.language)
