@@ -84,7 +84,7 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
 
         def log(kind: str) -> None:
             record_access_event("download_customer_list", user.name if user else None, table=name,
-                                     format=kind, rows=rows)
+                                format=kind, rows=rows)
     download_buttons(for_download(download), name, key, language, on_download=log)
 
 
