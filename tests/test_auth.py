@@ -360,6 +360,37 @@ def test_in_the_browser_a_viewer_never_reaches_data_or_customer_downloads(secure
     context.close()
 
 
+@pytest.mark.browser
+def test_in_the_browser_the_admin_page_opens_at_its_address_for_an_admin_only(secured_server, browser):
+    """/admin (pages/admin.py) after signing in: the users, the add-user form and the activity log for an
+    admin; an analyst who types the address lands on the Overview and sees no Admin link."""
+    from playwright.sync_api import expect
+
+    from test_browser import wait_for_app
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{secured_server}/admin")
+    browser_sign_in(page, "adam")
+    expect(page.get_by_role("heading", name="Admin", exact=True)).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    expect(page.get_by_text("Users file:")).to_be_visible()
+    expect(page.get_by_text("Add a user")).to_be_visible()
+    expect(page.get_by_role("heading", name="Activity log")).to_be_visible()
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{secured_server}/admin")
+    browser_sign_in(page, "ann")
+    expect(page.get_by_text("Signed in as ann (analyst)")).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Admin", exact=True).count() == 0
+    assert page.get_by_test_id("stTopNavLink").filter(has_text="Admin").count() == 0
+    context.close()
+
+
 # ---- customer privacy: pseudonymised ids ---------------------------------------------------
 
 KEY = "k3y-for-tests-only-0123456789"
