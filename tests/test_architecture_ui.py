@@ -140,3 +140,21 @@ def test_the_users_file_needs_no_streamlit():
             todo.extend(graph.get(name, ()))
     text = {name: project_modules()[name].read_text(encoding="utf-8") for name in reached if is_app_module(name)}
     assert not [name for name, source in text.items() if "import streamlit" in source or "from streamlit" in source]
+
+
+def path_spellings(folder: str) -> list[str]:
+    """file:line of every `/ "<folder>"` (a path built with that folder name) in the app's code."""
+    found = []
+    for name, path in project_modules().items():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if f'/ "{folder}"' in line:
+                found.append(f"{path.relative_to(ROOT)}:{number}")
+    return found
+
+
+def test_store_folders_are_spelled_by_their_owners():
+    """A batch's folder is the store's business; a saved mapping's file is spelled once, by ingest.mapping."""
+    assert all(place.startswith("store/") for place in path_spellings("batches")), path_spellings("batches")
+    saved = [place for place in path_spellings("presets") if not place.startswith("ingest/mapping.py")]
+    assert not saved, saved
+    assert len(path_spellings("presets")) == 2  # the built-in presets' folder and the store's saved ones

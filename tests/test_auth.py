@@ -111,6 +111,22 @@ def test_cli_adds_a_user_with_the_password_from_stdin(tmp_path):
     assert UsersFile(path).load() == {}
 
 
+def test_the_admin_form_refuses_what_would_lock_people_out():
+    admin = accounts.User("adam", "admin", "password")
+    known = {"adam": {"role": "admin", "password_hash": "x"}, "vera": {"role": "viewer", "password_hash": "y"}}
+    with pytest.raises(ValueError, match="admin role from yourself"):
+        accounts.checked_change(admin, "Adam", "viewer", None, None, known)
+    with pytest.raises(ValueError, match="two passwords differ"):
+        accounts.checked_change(admin, "mei", "analyst", "mei-password-123", "mei-password-124", known)
+    with pytest.raises(ValueError, match="new user needs a password"):
+        accounts.checked_change(admin, "mei", "analyst", None, None, known)
+    with pytest.raises(ValueError, match="a name is"):
+        accounts.checked_change(admin, "bad name!", "viewer", None, None, known)
+    assert accounts.checked_change(admin, " Vera ", "analyst", None, None, known) == "vera"  # a role change keeps the password
+    oidc_admin = accounts.User("boss@example.com", "admin", "oidc")
+    assert accounts.checked_change(oidc_admin, "New@Example.com", "viewer", None, None, {}) == "new@example.com"
+
+
 def test_access_control_is_off_until_configured(tmp_path, monkeypatch):
     monkeypatch.setenv(USERS_ENV, str(tmp_path / "none.json"))
     assert accounts.auth_mode({}) == "off"
