@@ -8,6 +8,7 @@ from store import StoreChanged
 from ui import auth, context, data
 from ui.i18n import t
 from ui.uploads import sweep_once_per_process
+from ui.users import User
 
 FAVICON = Path(__file__).resolve().parent / "ui" / "favicon.png"
 
@@ -16,7 +17,7 @@ st.set_page_config(page_title="Repurchase KPIs · 复购指标", page_icon=str(F
 sweep_once_per_process()  # upload files a killed process left behind
 
 
-def page_list(user: auth.User | None) -> list:
+def page_list(user: User | None) -> list:
     """The pages this user may open (all of them for None: the sign-in screen keeps the link's page)."""
     pages = [
         st.Page("pages/overview.py", title=t("overview", language), icon=":material/monitoring:", default=True),
@@ -30,8 +31,7 @@ def page_list(user: auth.User | None) -> list:
     if user is None or user.can("upload"):  # viewers never see the Data page listed (pages/data.py refuses them too)
         pages.append(st.Page("pages/data.py", title=t("data", language), icon=":material/upload_file:"))
     if user is None or (user.can("manage_users") and user.mode != "off"):
-        pages.append(st.Page(auth.admin_page, title=auth.t("admin", language),
-                             icon=":material/admin_panel_settings:", url_path="admin"))
+        pages.append(st.Page("pages/admin.py", title=t("admin", language), icon=":material/admin_panel_settings:"))
     return pages
 
 

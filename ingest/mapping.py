@@ -180,9 +180,14 @@ def is_builtin_name(name: str) -> bool:
     return preset_key(name) in {preset_key(path.stem) for path in PRESETS_DIR.glob("*.json")}
 
 
+def saved_preset_path(store_root: Path, name: str) -> Path:
+    """The file of the saved mapping `name` in the store at `store_root` (`presets/<name>.json`)."""
+    return Path(store_root) / "presets" / f"{name}.json"
+
+
 def saved_presets(store_root: Path) -> dict[str, Preset]:
     """The store's saved mappings, except any file named like a built-in (built-ins cannot be replaced)."""
-    return {p.stem: Preset.load(p) for p in sorted((Path(store_root) / "presets").glob("*.json"))
+    return {p.stem: Preset.load(p) for p in sorted(saved_preset_path(store_root, "*").parent.glob("*.json"))
             if not is_builtin_name(p.stem)}
 
 

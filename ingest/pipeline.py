@@ -398,7 +398,7 @@ def batch_problems(store: Store, batch_id: str) -> tuple["pd.DataFrame", "pd.Dat
     """The stored issue list and the rejected rows (as they were in the file) of one batch."""
     import pandas as pd
 
-    folder = store.root / "batches" / batch_id
+    folder = store.batch_folder(batch_id)
 
     def read(name: str) -> pd.DataFrame:
         try:

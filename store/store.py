@@ -207,6 +207,10 @@ class Store:
     def batches(self) -> list[dict]:
         return self.manifest()["batches"]
 
+    def batch_folder(self, batch_id: str) -> Path:
+        """The folder of the stored batch `batch_id`: its issue list, rejected rows and original file."""
+        return self.root / "batches" / batch_id
+
     def currency(self) -> str | None:
         """The currency of the stored orders (one per store), if the exports said."""
         return next((b["currency"] for b in self.batches() if b.get("currency")), None)

@@ -17,11 +17,14 @@ from conftest import fixture
 from hostile import as_read
 from store import STORE_ENV, Store
 from test_browser import browser  # noqa: F401  (the Chromium fixture)
-from ui import auth
-from ui.auth import USERS_ENV, UsersFile
+from ui import users as accounts
+from ui.users import USERS_ENV, UsersFile
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
+# the Admin page alone under st.navigation, at its own address (AppTest loses a click after the
+# dashboard's switch out of Streamlit's pages/-folder mode; see only_page)
+ADMIN_APP = f"import streamlit as st\nst.navigation([st.Page({str(ROOT / 'pages' / 'admin.py')!r})]).run()\n"
 PASSWORDS = {"vera": "viewer-pass-123", "ann": "analyst-pass-123", "adam": "admin-pass-1234"}
 ROLES = {"vera": "viewer", "ann": "analyst", "adam": "admin"}
 OIDC = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "c" * 40, "client_id": "dashboard",
@@ -41,8 +44,8 @@ def users_file(tmp_path_factory) -> Path:
 def signed_in(monkeypatch, users_file):
     """open(name, store_root) -> an AppTest of the dashboard after signing in as `name`."""
     monkeypatch.setenv(USERS_ENV, str(users_file))
-    auth._failures.clear()
-    auth.FailureLog(users_file).path.unlink(missing_ok=True)  # lock-outs are kept beside the users file
+    accounts._failures.clear()
+    accounts.FailureLog(users_file).path.unlink(missing_ok=True)  # lock-outs are kept beside the users file
 
     def open_as(name: str | None, store_root: Path, password: str | None = None) -> AppTest:
         monkeypatch.setenv(STORE_ENV, str(store_root))
@@ -86,12 +89,12 @@ def test_passwords_are_stored_as_argon2id_hashes_only(users_file):
     users = UsersFile(users_file).load()
     assert all(entry["password_hash"].startswith("$argon2id$") for entry in users.values())
     assert users["ann"]["password_hash"] != UsersFile(users_file).load()["vera"]["password_hash"]
-    assert auth.verify_password(users["ann"]["password_hash"], PASSWORDS["ann"])
-    assert not auth.verify_password(users["ann"]["password_hash"], PASSWORDS["vera"])
-    assert not auth.verify_password(None, "anything at all")
+    assert accounts.verify_password(users["ann"]["password_hash"], PASSWORDS["ann"])
+    assert not accounts.verify_password(users["ann"]["password_hash"], PASSWORDS["vera"])
+    assert not accounts.verify_password(None, "anything at all")
     assert stat.S_IMODE(users_file.stat().st_mode) == 0o600  # readable by the server's user only
     with pytest.raises(ValueError):
-        auth.hash_password("short")
+        accounts.hash_password("short")
 
 
 def test_cli_adds_a_user_with_the_password_from_stdin(tmp_path):
@@ -101,21 +104,37 @@ def test_cli_adds_a_user_with_the_password_from_stdin(tmp_path):
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr
     entry = UsersFile(path).load()["lin@example.com"]
-    assert entry["role"] == "analyst" and auth.verify_password(entry["password_hash"], "a long enough password")
+    assert entry["role"] == "analyst" and accounts.verify_password(entry["password_hash"], "a long enough password")
     assert "a long enough password" not in path.read_text()
-    assert auth.main(["--file", str(path), "add-user", "bad name!", "--role", "viewer", "--no-password"]) == 2
-    assert auth.main(["--file", str(path), "remove-user", "lin@example.com"]) == 0
+    assert accounts.main(["--file", str(path), "add-user", "bad name!", "--role", "viewer", "--no-password"]) == 2
+    assert accounts.main(["--file", str(path), "remove-user", "lin@example.com"]) == 0
     assert UsersFile(path).load() == {}
+
+
+def test_the_admin_form_refuses_what_would_lock_people_out():
+    admin = accounts.User("adam", "admin", "password")
+    known = {"adam": {"role": "admin", "password_hash": "x"}, "vera": {"role": "viewer", "password_hash": "y"}}
+    with pytest.raises(ValueError, match="admin role from yourself"):
+        accounts.checked_change(admin, "Adam", "viewer", None, None, known)
+    with pytest.raises(ValueError, match="two passwords differ"):
+        accounts.checked_change(admin, "mei", "analyst", "mei-password-123", "mei-password-124", known)
+    with pytest.raises(ValueError, match="new user needs a password"):
+        accounts.checked_change(admin, "mei", "analyst", None, None, known)
+    with pytest.raises(ValueError, match="a name is"):
+        accounts.checked_change(admin, "bad name!", "viewer", None, None, known)
+    assert accounts.checked_change(admin, " Vera ", "analyst", None, None, known) == "vera"  # a role change keeps the password
+    oidc_admin = accounts.User("boss@example.com", "admin", "oidc")
+    assert accounts.checked_change(oidc_admin, "New@Example.com", "viewer", None, None, {}) == "new@example.com"
 
 
 def test_access_control_is_off_until_configured(tmp_path, monkeypatch):
     monkeypatch.setenv(USERS_ENV, str(tmp_path / "none.json"))
-    assert auth.auth_mode({}) == "off"
+    assert accounts.auth_mode({}) == "off"
     UsersFile(tmp_path / "none.json").put("someone@example.com", "viewer")  # an OIDC role alone: no passwords
-    assert auth.auth_mode({}) == "off"
-    assert auth.auth_mode({"auth": OIDC}) == "oidc"
+    assert accounts.auth_mode({}) == "off"
+    assert accounts.auth_mode({"auth": OIDC}) == "oidc"
     UsersFile(tmp_path / "none.json").put("vera", "viewer", PASSWORDS["vera"])
-    assert auth.auth_mode({}) == "password"
+    assert accounts.auth_mode({}) == "password"
 
 
 # ---- signing in ----------------------------------------------------------------------------
@@ -134,7 +153,7 @@ def test_sign_in_screen_shows_no_data_and_refuses_wrong_passwords(signed_in, dem
 
 def test_repeated_failures_lock_the_name_for_a_while(signed_in, demo_store):
     app = signed_in(None, demo_store.root)
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(accounts.MAX_FAILURES):
         sign_in(app, "adam", "guessing-the-password")
     sign_in(app, "adam", PASSWORDS["adam"])  # even the right password waits now
     assert "Too many failed attempts" in app.error[0].value
@@ -159,6 +178,12 @@ def test_viewer_reads_pages_but_cannot_reach_data_page_or_customer_lists(signed_
     assert not app.exception
     assert "playbook_table_csv" in download_keys(app)  # the strategies table downloads, the customer lists do not
     assert not {key for key in download_keys(app) if key.startswith("list_")}
+
+
+def test_admin_sees_the_admin_page_listed(signed_in, demo_store):
+    app = signed_in("adam", demo_store.root)
+    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "data.py",
+                               "admin.py"}
 
 
 def test_analyst_sees_data_page_and_customer_list_downloads(signed_in, demo_store):
@@ -217,11 +242,7 @@ def test_admin_page_adds_a_user_who_can_then_sign_in(signed_in, users_file, tmp_
     monkeypatch.setenv(USERS_ENV, str(path))
     store = Store(tmp_path / "store")
     monkeypatch.setenv(STORE_ENV, str(store.root))
-    # the Admin page is an st.Page of a function (AppTest switches only to files): run it alone
-    admin = AppTest.from_string(
-        "import streamlit as st\nfrom ui import auth\nst.navigation([st.Page(auth.admin_page, url_path='admin')]).run()\n",
-        default_timeout=60,
-    )
+    admin = AppTest.from_string(ADMIN_APP, default_timeout=60)
     admin.run()
     sign_in(admin, "adam", PASSWORDS["adam"])
     assert admin.title[0].value == "Admin" and not admin.exception
@@ -241,10 +262,7 @@ def test_admin_page_adds_a_user_who_can_then_sign_in(signed_in, users_file, tmp_
 
 
 def test_viewer_cannot_open_the_admin_page(signed_in, demo_store):
-    admin = AppTest.from_string(
-        "import streamlit as st\nfrom ui import auth\nst.navigation([st.Page(auth.admin_page, url_path='admin')]).run()\n",
-        default_timeout=60,
-    )
+    admin = AppTest.from_string(ADMIN_APP, default_timeout=60)
     admin.run()
     sign_in(admin, "ann", PASSWORDS["ann"])
     assert [e.value for e in admin.error] == ["This page is for admins."]
@@ -290,11 +308,11 @@ def test_oidc_sign_in_and_roles(oidc_app):
 
 def test_role_lookup_order():
     secrets = {"access": {"admins": ["a@x.com"], "analysts": ["b@x.com"], "default_role": "viewer"}}
-    assert auth.oidc_role("a@x.com", secrets) == "admin"
-    assert auth.oidc_role("b@x.com", secrets) == "analyst"
-    assert auth.oidc_role("c@x.com", secrets) == "viewer"
-    assert auth.oidc_role("c@x.com", {"access": {"default_role": "superuser"}}) is None
-    assert auth.oidc_role("", secrets) is None
+    assert accounts.oidc_role("a@x.com", secrets) == "admin"
+    assert accounts.oidc_role("b@x.com", secrets) == "analyst"
+    assert accounts.oidc_role("c@x.com", secrets) == "viewer"
+    assert accounts.oidc_role("c@x.com", {"access": {"default_role": "superuser"}}) is None
+    assert accounts.oidc_role("", secrets) is None
 
 
 # ---- in the browser ------------------------------------------------------------------------
@@ -359,6 +377,37 @@ def test_in_the_browser_a_viewer_never_reaches_data_or_customer_downloads(secure
         page.get_by_role("button", name="⬇ CSV").last.click()
     header = Path(download_info.value.path()).read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("customer_id,")
+    context.close()
+
+
+@pytest.mark.browser
+def test_in_the_browser_the_admin_page_opens_at_its_address_for_an_admin_only(secured_server, browser):
+    """/admin (pages/admin.py) after signing in: the users, the add-user form and the activity log for an
+    admin; an analyst who types the address lands on the Overview and sees no Admin link."""
+    from playwright.sync_api import expect
+
+    from test_browser import wait_for_app
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{secured_server}/admin")
+    browser_sign_in(page, "adam")
+    expect(page.get_by_role("heading", name="Admin", exact=True)).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    expect(page.get_by_text("Users file:")).to_be_visible()
+    expect(page.get_by_text("Add a user")).to_be_visible()
+    expect(page.get_by_role("heading", name="Activity log")).to_be_visible()
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{secured_server}/admin")
+    browser_sign_in(page, "ann")
+    expect(page.get_by_text("Signed in as ann (analyst)")).to_be_visible(timeout=30_000)
+    wait_for_app(page)
+    assert page.get_by_role("heading", name="Admin", exact=True).count() == 0
+    assert page.get_by_test_id("stTopNavLink").filter(has_text="Admin").count() == 0
     context.close()
 
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from test_browser import browser, start_server  # noqa: F401  (browser: the Chromium fixture)
-from ui.auth import USERS_ENV, UsersFile
+from ui.users import USERS_ENV, UsersFile
 
 MEGABYTE = b"x" * (1 << 20)
 
@@ -108,7 +108,7 @@ def test_lock_out_survives_a_restart_and_failed_sign_ins_are_logged(tmp_path, mo
 
     from store import STORE_ENV, Store
     from test_auth import APP, sign_in
-    from ui import auth
+    from ui import users as accounts
 
     users = tmp_path / "users.json"
     UsersFile(users).put("adam", "admin", "admin-pass-1234", by="test")
@@ -117,25 +117,25 @@ def test_lock_out_survives_a_restart_and_failed_sign_ins_are_logged(tmp_path, mo
     monkeypatch.setenv(STORE_ENV, str(store.root))
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(accounts.MAX_FAILURES):
         sign_in(app, "Adam", "guessing-the-password")
     assert app.error[0].value == "Wrong name or password."
 
-    auth._failures.clear()  # a restart: nothing kept in memory ...
+    accounts._failures.clear()  # a restart: nothing kept in memory ...
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
     sign_in(app, "adam", "admin-pass-1234")  # ... and the right password still waits
     assert "Too many failed attempts" in app.error[0].value
-    failures = auth.FailureLog(users).path
+    failures = accounts.FailureLog(users).path
     assert stat.S_IMODE(failures.stat().st_mode) == 0o600
 
     log = [(e["action"], e["user"], e["via"]) for e in store.audit_log()]
     assert log == [("sign_in_failed", "adam", "app")] * 5 + [("locked_out", "adam", "app"),
                                                              ("sign_in_refused_locked", "adam", "app")]
     # five minutes later the name may try again
-    later = time_module.time() + auth.FAILURE_WINDOW + 1
-    monkeypatch.setattr(auth.time, "time", lambda: later)
-    assert auth.check_password_login(UsersFile(users).load(), "adam", "admin-pass-1234", users) == ("adam", 0.0)
+    later = time_module.time() + accounts.FAILURE_WINDOW + 1
+    monkeypatch.setattr(accounts.time, "time", lambda: later)
+    assert accounts.check_password_login(UsersFile(users).load(), "adam", "admin-pass-1234", users) == ("adam", 0.0)
 
 
 @pytest.mark.browser

@@ -71,9 +71,8 @@ def private_tmp(tmp_path, monkeypatch):
 
 
 def test_pseudonymised_uploads_leave_no_file_and_no_raw_contact_anywhere(tmp_path, private_tmp, monkeypatch, caplog):
-    import ingest
-
     from ingest.privacy import KEY_ENV
+    from ui import upload_flow
     from ui.uploads import uploads_root
 
     monkeypatch.setenv(KEY_ENV, KEY)
@@ -106,7 +105,7 @@ def test_pseudonymised_uploads_leave_no_file_and_no_raw_contact_anywhere(tmp_pat
         seen["root_mode"] = stat.S_IMODE(os.stat(uploads_root()).st_mode)
         raise RuntimeError("importer crashed")
 
-    monkeypatch.setattr(ingest, "import_file", crash)
+    monkeypatch.setattr(upload_flow, "import_file", crash)  # the Data page's import step
     app.get("file_uploader")[0].set_value(("again.csv", ORDERS.encode(), "text/csv"))
     app.run()
     app.selectbox(key="upload_currency").set_value("EUR").run()

@@ -14,6 +14,8 @@ from store import Store
 from ui import auth, data
 from ui.i18n import LANGUAGES, count, t
 from ui.safe_text import markdown_t, markdown_text
+from ui.texts import filters_text
+from ui.users import User
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
@@ -31,7 +33,7 @@ class PageContext:
     version: int
     currency: str  # "" when no export stated it and nobody chose one: amounts show without a symbol
     facts: dict  # row counts and date range of the store
-    user: object = None  # ui.auth.User: who is signed in, and their role
+    user: User | None = None  # who is signed in, and their role
 
     @property
     def root(self) -> str:
@@ -135,8 +137,6 @@ def apply_presentation_style() -> None:
 def show_active_filters(ctx: PageContext) -> None:
     """Name the filters in force above a page's numbers, so a shared screen says what it shows
     (presentation mode hides the sidebar that holds them)."""
-    from ui.texts import filters_text
-
     sentence = filters_text(ctx, escape=markdown_text)
     if sentence:
         st.info(sentence, icon=":material/filter_alt:")

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from ingest import period_values
 from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, launch, narrative, segments
 from metrics import inventory as inventory_metrics
 from metrics import playbook as playbook_metrics
@@ -50,6 +51,12 @@ def inventory(root: str, version: int) -> dict:
 @st.cache_data(**CACHE)
 def dimension_values(root: str, version: int) -> dict[str, list[str]]:
     return _run(root, version, inventory_metrics.dimension_values)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def order_column_values(root: str, version: int, column: str, start: date, end: date) -> list[str]:
+    """Values of orders.<column> in the period, most customers first (a derived experiment's variants)."""
+    return [value for value, _ in _run(root, version, period_values, column, start, end)]
 
 
 @st.cache_data(**CACHE)

@@ -13,7 +13,10 @@ signed-in sessions, or to send anti-framing headers, but its `st.App` takes midd
 
 import logging
 
+from streamlit.runtime import Runtime
+
 from ui import auth
+from ui.users import ROLES
 
 UPLOAD_PATH = "/_stcore/upload_file/"
 METRICS_PATH = "/_stcore/metrics"
@@ -32,14 +35,12 @@ def session_may_upload(session_id: str) -> bool:
     try:
         if auth.auth_mode() == "off":
             return True
-        from streamlit.runtime import Runtime
-
         info = Runtime.instance()._session_mgr.get_active_session_info(session_id)
         if info is None:
             return False
         state = info.session.session_state
         user = state[auth.SESSION_KEY] if auth.SESSION_KEY in state else None
-        return user is not None and getattr(user, "role", "") in auth.ROLES and user.can("upload")
+        return user is not None and getattr(user, "role", "") in ROLES and user.can("upload")
     except Exception:  # noqa: BLE001 - a guard that errs refuses
         _LOGGER.exception("upload check failed; refused")
         return False

@@ -6,8 +6,10 @@ import streamlit as st
 from metrics.definitions import ALL
 from metrics.definitions import label as metric_label
 from metrics.formatting import format_p
+from ui import auth
 from ui.downloads import download_buttons
-from ui.i18n import VALUE_COLUMNS, column_name, value_name
+from ui.i18n import VALUE_COLUMNS, column_name, t, value_name
+from ui.users import record_access_event
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
 P_COLUMNS = ("p_value", "p_holm", "p_bh", "cuped_p_value")
@@ -52,8 +54,6 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     offered only to analysts and admins (see ui.auth); viewers see the table without them. Any
     table with a customer id column counts as one, flag or not.
     """
-    from ui import auth
-
     customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
     if download is None:
         download = frame  # the download keeps the codes; the screen shows them as words
@@ -75,7 +75,7 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
             config[column] = st.column_config.Column(config[column].get("label"))
     st.dataframe(frame, hide_index=True, column_config=config, key=key, height=height or "auto")
     if customer_list and not auth.may_download_customer_lists():
-        st.caption(auth.t("customer_list_note", language))
+        st.caption(t("customer_list_note", language))
         return
     log = None
     if customer_list:  # who took which customer list, in the activity log
@@ -83,8 +83,8 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
         rows = len(frame if download is None else download)
 
         def log(kind: str) -> None:
-            auth.record_access_event("download_customer_list", user.name if user else None, table=name,
-                                     format=kind, rows=rows)
+            record_access_event("download_customer_list", user.name if user else None, table=name,
+                                format=kind, rows=rows)
     download_buttons(for_download(download), name, key, language, on_download=log)
 
 

@@ -1,0 +1,184 @@
+"""The Data page's upload steps: preview, column mapping, currency question, import and its report;
+and an experiment derived from an order column. Each step draws itself; ingest does the work."""
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import streamlit as st
+
+from ingest import DERIVE_COLUMNS, FIELDS, ImportRefused, derive_assignments, import_assignments, import_file, preview
+from metrics.experiments import STRATEGIES, strategy_label
+from store import clean_file_name
+from ui import data
+from ui.context import CURRENCIES, PageContext, keep_choice
+from ui.i18n import t
+from ui.presets import draw_save_preset
+from ui.safe_text import markdown_text
+from ui.users import User
+
+KINDS = ["orders", "assignments"]
+FILE_TYPES = ["csv", "txt", "tsv", "xlsx", "xls", "parquet"]
+NOT_STATED = "-"  # the answer "the currency is not stated" to the currency question
+
+
+def choose_kind(ctx: PageContext) -> str:
+    """What the uploaded file holds: orders or experiment assignments."""
+    keep_choice("upload_kind", KINDS, lambda k, language: t(f"kind_{k}", language))
+    return st.radio(ctx.t("upload_kind"), KINDS, horizontal=True, key="upload_kind",
+                    format_func=lambda k: ctx.t(f"kind_{k}"))
+
+
+def record_equation(ctx: PageContext, parts: dict) -> str:
+    """records in the file = accepted + rejected + folded + skipped (with why), in the page's language."""
+    reasons = ctx.t("list_separator").join(ctx.t("skipped_item", count=f"{count:,}", reason=ctx.t(f"skip_{reason}"))
+                                           for reason, count in parts.get("skipped_reasons", {}).items())
+    return ctx.t("record_equation", records=f"{parts['records_in_file']:,}", accepted=f"{parts['records_accepted']:,}",
+                 rejected=f"{parts['records_rejected']:,}", folded=f"{parts['records_folded']:,}",
+                 skipped=f"{parts['records_skipped']:,}",
+                 reasons=ctx.t("skipped_because", reasons=reasons) if reasons else "")
+
+
+def show_refusal(ctx: PageContext, refused: ImportRefused) -> None:
+    """Why a file (or a derived experiment) was not imported."""
+    st.error(ctx.md("refused", reason=refused))
+
+
+def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: Path, pseudonym_key: str | None) -> None:
+    """Preview, mapping and import of the upload at `path` (a file that lives for this run only)."""
+    columns = None
+    currency_answer = NOT_STATED  # asked below only when neither the file nor its preset states it
+    if kind == "orders":
+        try:
+            frame, mapping = preview(path, ctx.store)
+        except ImportRefused as refused:
+            show_refusal(ctx, refused)
+            return
+        st.caption(ctx.t("preview"))
+        st.dataframe(frame, hide_index=True, key="preview_table", height=220)
+        if mapping.preset:
+            st.success(ctx.md("preset_detected", preset=mapping.preset.label or mapping.preset.name))
+        columns = _draw_mapping(ctx, list(frame.columns), mapping.columns)
+        draw_save_preset(ctx.store, user, columns, file_name, ctx.language)
+        if "currency" not in columns and not (mapping.preset and mapping.preset.currency):
+            currency_answer = _ask_currency(ctx)
+    if st.button(ctx.t("import"), type="primary", key="import_button", disabled=currency_answer is None):
+        progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(file_name)))
+        try:
+            if kind == "orders":
+                report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
+                                     progress=lambda fraction, message: progress.progress(fraction, text=markdown_text(message)),
+                                     currency=None if currency_answer == NOT_STATED else currency_answer)
+                _show_orders_report(ctx, report)
+            else:
+                result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
+                progress.progress(1.0)
+                _show_assignments_result(ctx, result)
+        except ImportRefused as refused:
+            progress.empty()
+            show_refusal(ctx, refused)
+
+
+def _draw_mapping(ctx: PageContext, file_headers: list[str], detected: dict[str, str]) -> dict[str, str]:
+    """One box per field, four to a row, preset to the detected header: field -> the chosen header."""
+    st.markdown(f"**{ctx.t('mapping')}** · {ctx.t('mapping_help')}")
+    headers = [None, *file_headers]
+    grid = st.columns(4)
+    columns = {}
+    for index, field in enumerate(FIELDS):
+        current = detected.get(field)
+        keep_choice(f"map_{field}", headers, lambda h, language: t("not_mapped", language) if h is None else h)
+        choice = grid[index % 4].selectbox(
+            field, headers, index=headers.index(current) if current in headers else 0,
+            format_func=lambda h: ctx.t("not_mapped") if h is None else h, key=f"map_{field}",
+        )
+        if choice:
+            columns[field] = choice
+    return columns
+
+
+def _currency_answer_label(answer: str | None, language: str) -> str:
+    if answer is None:
+        return t("choose_currency", language)
+    return t("currency_not_stated", language) if answer == NOT_STATED else answer
+
+
+def _ask_currency(ctx: PageContext) -> str | None:
+    """The currency of the file's amounts (None until answered; NOT_STATED is an answer)."""
+    answers = [None, NOT_STATED, *CURRENCIES]
+    keep_choice("upload_currency", answers, _currency_answer_label)
+    return st.selectbox(ctx.t("upload_currency"), answers, key="upload_currency", width=260,
+                        format_func=lambda answer: _currency_answer_label(answer, ctx.language),
+                        help=ctx.t("upload_currency_help"))
+
+
+def _show_orders_report(ctx: PageContext, report) -> None:
+    st.success(ctx.md("imported", orders=ctx.count(report.orders_accepted, "order"),
+                      rows=ctx.count(report.rows_read, "row"), file=report.file,
+                      rejected=ctx.count(report.rows_rejected, "row"),
+                      warnings=ctx.count(report.warnings, "warning")))
+    if report.unpaid_orders or report.cancelled_orders or report.refunded_orders:
+        st.info(ctx.t("accepted_not_valid", unpaid=f"{report.unpaid_orders:,}",
+                      cancelled=f"{report.cancelled_orders:,}", refunded=f"{report.refunded_orders:,}"))
+    if report.refunds:
+        st.caption(ctx.t(f"refunds_{report.refunds}"))
+    if not report.customer_ids:
+        st.warning(ctx.t("no_customer_ids"))
+    if not report.currency:
+        st.caption(ctx.t("currency_unknown_note"))
+    st.info(record_equation(ctx, report.to_dict()))
+
+
+def _show_assignments_result(ctx: PageContext, result: dict) -> None:
+    st.success(ctx.md("imported_assignments", assignments=ctx.count(result["rows_accepted"], "assignment"),
+                      rows=ctx.count(result["rows_read"], "row"), file=result["file"],
+                      rejected=ctx.count(result["rows_rejected"], "row"),
+                      warnings=ctx.count(len(result["warnings"]), "warning")))
+    for warning in result["warnings"]:
+        st.warning(markdown_text(warning))
+
+
+# ---- an experiment derived from an order column ----------------------------------------------
+
+
+def default_period(first: date, last: date) -> tuple[date, date]:
+    """The last whole month before the data's last month (the whole range when there is none)."""
+    end = last.replace(day=1) - timedelta(days=1)
+    return (end.replace(day=1), end) if end.replace(day=1) >= first else (first, last)
+
+
+def draw_derive_section(ctx: PageContext, user: User, pseudonym_key: str | None) -> None:
+    """An observational experiment from an order column (e.g. coupon users vs the others)."""
+    first, last = ctx.facts["first_order"].date(), ctx.facts["last_order"].date()
+    start_default, end_default = default_period(first, last)
+    st.caption(ctx.t("derive_help"))
+    row = st.columns([1.2, 1, 1])
+    column = row[0].selectbox(ctx.t("derive_column"), DERIVE_COLUMNS, index=DERIVE_COLUMNS.index("coupon_code"),
+                              key="derive_column", format_func=lambda c: f"orders.{c}")
+    start = row[1].date_input(ctx.t("derive_start"), start_default, first, last, key="derive_start")
+    end = row[2].date_input(ctx.t("derive_end"), end_default, first, last, key="derive_end")
+    options = data.order_column_values(ctx.root, ctx.version, column, start, end) \
+        if start and end and start <= end else []
+    if not options:
+        st.caption(ctx.md("derive_no_values", column=column))
+    values = st.multiselect(ctx.t("derive_values"), options, key="derive_values",
+                            placeholder=ctx.t("derive_all_values"))
+    row = st.columns([1.4, 1.2, 1])
+    name = row[0].text_input(ctx.t("derive_name"), key="derive_name", max_chars=80)
+    tags = list({label: tag for tag, label in reversed(STRATEGIES.items())}.values())[::-1]  # one per strategy
+    strategy = row[1].selectbox(ctx.t("derive_strategy"), [None, *tags], key="derive_strategy",
+                                format_func=lambda tag: ctx.t("derive_no_strategy") if tag is None
+                                else strategy_label(tag)[1 if ctx.language == "zh" else 0])
+    cost = row[2].number_input(ctx.t("derive_cost"), 0.0, 1_000_000.0, 0.0, step=1.0, key="derive_cost")
+    if not st.button(ctx.t("derive_button"), key="derive_button"):  # a missing name is refused in words
+        return
+    try:
+        result = derive_assignments(ctx.store, name, start, end, column=column, values=values or None,
+                                    strategy=strategy, cost=cost or None, user=user.name, via="app",
+                                    pseudonym_key=pseudonym_key)
+    except ImportRefused as refused:
+        show_refusal(ctx, refused)
+        return
+    arms = ", ".join(f"{variant} {n:,}" for variant, n in result["arms"].items())
+    st.success(ctx.md("derived", experiment=result["experiment"], column=column, arms=arms))
+    for warning in result["warnings"]:
+        st.warning(markdown_text(warning))
