@@ -182,7 +182,7 @@ def test_viewer_reads_pages_but_cannot_reach_data_page_or_customer_lists(signed_
 
 def test_admin_sees_the_admin_page_listed(signed_in, demo_store):
     app = signed_in("adam", demo_store.root)
-    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "data.py",
+    assert page_paths(app) == {"overview.py", "cohorts.py", "customers.py", "value.py", "strategy.py", "launch.py", "playbook.py", "data.py",
                                "admin.py"}
 
 

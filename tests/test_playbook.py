@@ -373,7 +373,7 @@ def test_in_the_browser_an_action_list_downloads_with_its_keys_and_is_logged(dem
 
     from test_auth import PASSWORDS, browser_sign_in
     from test_browser import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
-    from ui.auth import USERS_ENV, UsersFile
+    from ui.users import USERS_ENV, UsersFile
 
     store = Store(tmp_path / "store")
     shutil.copytree(demo_store.root, store.root)
