@@ -42,11 +42,10 @@ from pathlib import Path
 import duckdb
 
 from store import schema
+from store.derived import build_derived_tables, sql_path
+from store.models.orders import ASSIGNED_ORDERS_SQL
+from store.models.registry import ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, MODELS, ORDER_TABLES
 from store.names import clean_file_name
-from metrics.precomputed import PRECOMPUTED_TABLES
-from store.derived import ASSIGNED_ORDERS_SQL, ASSIGNMENT_TABLES, DERIVED_TABLES, build_derived_tables, sql_path
-
-ORDER_TABLES = (*(name for name in DERIVED_TABLES if name not in ASSIGNMENT_TABLES), *PRECOMPUTED_TABLES)
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
 STORE_ENV = "REPURCHASE_STORE"
@@ -172,7 +171,7 @@ class Store:
                 continue  # replaced while we were opening it: read the manifest again
             weakref.finalize(con, pin.close)
             version_dir = self.root / "versions" / folder
-            for name in (*DERIVED_TABLES, *PRECOMPUTED_TABLES):
+            for name in BUILD_ORDER:
                 path = version_dir / f"{name}.parquet"
                 if path.exists():
                     source = f"select * from read_parquet({sql_path(path)})"
@@ -542,8 +541,8 @@ def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
             f"create temp table batch_{table} as select {', '.join(f'null::{t} as {c}' for c, t in columns.items())}, "
             "0::bigint as batch_seq, ''::varchar as batch_id, 0::bigint as file_row_number where false"
         )
-    for name, sql in DERIVED_TABLES.items():
-        build.execute(f"create temp table {name} as {sql}")
+    for name in EMPTY_STORE_TABLES:
+        build.execute(f"create temp table {name} as {MODELS[name].build(build)[0]}")
         arrow = build.sql(f"select * from {name}").to_arrow_table()
         con.register(f"_{name}_empty", arrow)
         con.execute(f"create view {name} as select * from _{name}_empty")

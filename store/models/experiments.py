@@ -1,6 +1,6 @@
 """The SQL of strategy tests: arms, each customer's orders and revenue after assignment, per-arm
-totals, the time views and the planner. Statistics live in metrics.experiment_stats; this module
-imports no scipy, so that the store can precompute tables with it.
+totals, the time views and the planner. Statistics live in metrics.experiment_stats; the reports
+that read these in metrics.experiments.
 
 The rules are written once, as SQL fragments, and used both by the queries and by the tables the
 store precomputes at every change (see `docs/store.md`):
@@ -182,6 +182,19 @@ select * from final order by experiment, customer_id, order_ts
 
 
 # ---- sources ----------------------------------------------------------------------------------
+
+
+def orders_cover(request) -> bool:
+    """Whether experiment_orders holds every order a request reads (its window and pre-period)."""
+    return (request.window_days is not None and request.window_days <= COVERED_WINDOW_DAYS
+            and (request.pre_days or 0) <= COVERED_PRE_DAYS)
+
+
+def stored_outcome_window(window_days: int, pre_days: int | None) -> int | None:
+    """The window whose outcome columns experiment_customers holds for this request (pre_days None:
+    no pre-period read), else None."""
+    return window_days if window_days in PRECOMPUTED_WINDOWS and pre_days in (None, PRECOMPUTED_PRE_DAYS) else None
+
 
 
 def arms_source(precomputed: bool, one_experiment: bool = True) -> str:
@@ -644,14 +657,3 @@ with final as (
 
 select * from final order by first_assigned, experiment
 """
-
-
-def experiment_tables() -> dict[str, str]:
-    """The strategy-test tables the store builds at every change, in build order: name -> SQL."""
-    return {
-        "experiment_customers": experiment_customers_sql(),
-        "experiment_orders": EXPERIMENT_ORDERS_SQL,
-        "experiment_days": experiment_days_sql(),
-        "experiment_buckets": experiment_buckets_sql(),
-        "experiment_survival": experiment_survival_sql(),
-    }
