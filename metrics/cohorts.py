@@ -36,13 +36,13 @@ def cohort_matrix(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
         with {groups},
 
         cohorts as (
-            select cohort_month, active_customers as cohort_customers, revenue as first_month_revenue,
+            select cohort_month, active_customers as cohort_customers, revenue as first_month_revenue
             from groups
             where age = 0
         ),
 
         grid as (
-            select cohorts.cohort_month, {dialect.month_diff("months.month", "cohorts.cohort_month")} as age,
+            select cohorts.cohort_month, {dialect.month_diff("months.month", "cohorts.cohort_month")} as age
             from cohorts
             cross join scope_last_month
             join {dialect.month_spine("$spine_start", "$spine_end")} as months
@@ -60,7 +60,7 @@ def cohort_matrix(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
                 coalesce(groups.revenue, 0) / nullif(cohorts.first_month_revenue, 0) as revenue_retention,
                 sum(coalesce(groups.revenue, 0)) over (partition by grid.cohort_month order by grid.age)
                     / cohorts.cohort_customers as cumulative_revenue_per_customer,
-                cohorts.cohort_customers < {MIN_COHORT_SIZE} as small_cohort,
+                cohorts.cohort_customers < {MIN_COHORT_SIZE} as small_cohort
             from grid
             join cohorts using (cohort_month)
             left join groups using (cohort_month, age)

@@ -17,6 +17,7 @@ import pandas as pd
 
 from metrics import experiment_stats as st
 from metrics.formatting import format_value
+from store.models import dialect
 from store.models import experiments as sql
 from store.models import registry
 from store.models.registry import Request
@@ -598,7 +599,7 @@ def planner_baseline(con, window_days: int = 60, lookback_days: int = 365, margi
                      cost: float = 0.0) -> dict:
     """Baseline mean and per-customer variance of each metric among recently active customers."""
     if _summary(con, "planner_base", window_days=window_days, lookback_days=lookback_days):
-        pool = _rows(con, "select * exclude (window_days) from planner_base where window_days = $window_days "
+        pool = _rows(con, f"select {dialect.columns_except(('window_days',))} from planner_base where window_days = $window_days "
                           "order by days_before", {"window_days": int(window_days)})
     else:
         pool = _rows(con, sql.PLANNER_BASE_SQL, {"window_days": int(window_days), "lookback_days": int(lookback_days)})

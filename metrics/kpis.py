@@ -127,15 +127,15 @@ def kpi_table(
                 orders_12m / nullif(customers_12m, 0) as annual_frequency,
                 revenue / nullif(orders, 0) as aov,
                 identified_revenue / nullif(customers, 0) as revenue_per_customer,
-                guest_orders,
+                guest_orders
             from base
         ),
 
         final as (
             select
-                * exclude (last_month),
+                {dialect.columns_except(("last_month",))},
                 {_change_columns()},
-                {dialect.add_months("last_month", "1")} <= $data_end_next_day as is_complete,
+                {dialect.add_months("last_month", "1")} <= $data_end_next_day as is_complete
             from kpis
         )
 

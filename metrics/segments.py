@@ -83,7 +83,7 @@ def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
     sql = f"""
         with {scored}
         select customer_id, member_tier, last_order_date, recency_days, frequency, monetary,
-            r_score, f_score, m_score, segment,
+            r_score, f_score, m_score, segment
         from segmented
         where $segment is null or segment = $segment
         order by monetary desc

@@ -11,25 +11,25 @@ def groups_from_orders(where: str, cohort_where: str) -> str:
     """CTEs ending in `groups` (customers and revenue per cohort and month) and `scope_last_month`."""
     return f"""
         filtered_orders as (
-            select customer_key, cohort_month, order_month as month, amount,
+            select customer_key, cohort_month, order_month as month, amount
             from orders
             where {where} and customer_key is not null
         ),
 
         active_months as (
-            select customer_key, cohort_month, month, sum(amount) as revenue,
+            select customer_key, cohort_month, month, sum(amount) as revenue
             from filtered_orders
             group by customer_key, cohort_month, month
         ),
 
         in_scope as (
-            select *, {dialect.month_diff("month", "cohort_month")} as age,
+            select *, {dialect.month_diff("month", "cohort_month")} as age
             from active_months
             where {cohort_where}
         ),
 
         groups as (
-            select cohort_month, month, age, count(*) as active_customers, sum(revenue) as revenue,
+            select cohort_month, month, age, count(*) as active_customers, sum(revenue) as revenue
             from in_scope
             where customer_key in (select customer_key from in_scope where age = 0)
             group by cohort_month, month, age
@@ -51,7 +51,7 @@ def groups_from_cohort_base(cohort_where: str) -> str:
     customer has a first-month row in scope, so the groups need no per-customer check."""
     return f"""
         groups as (
-            select cohort_month, month, age, active_customers, revenue,
+            select cohort_month, month, age, active_customers, revenue
             from cohort_base
             where {cohort_where}
         ),

@@ -29,14 +29,14 @@ def facts_ctes_from_orders(where: str, days_since_previous: str) -> str:
                 member_tier,
                 channel,
                 region,
-                {days_since_previous} as days_since_previous,
+                {days_since_previous} as days_since_previous
             from orders
             where {where} and customer_key is not null
         ),
 
         -- read from orders, not filtered_orders: a CTE used twice is materialised (2 s at 10M orders)
         reference as (
-            select coalesce(cast($reference_date as date), max(order_date)) as reference_date,
+            select coalesce(cast($reference_date as date), max(order_date)) as reference_date
             from orders
             where {where} and customer_key is not null
         ),
@@ -52,7 +52,7 @@ def facts_ctes_from_orders(where: str, days_since_previous: str) -> str:
                 sum(amount) as revenue,
                 max(order_date) as last_order_date,
                 {dialect.quantile("days_since_previous", 0.5)} as usual_interval_days,
-                {dialect.day_diff("any_value(reference.reference_date)", "max(order_date)")} as days_since_last_order,
+                {dialect.day_diff("any_value(reference.reference_date)", "max(order_date)")} as days_since_last_order
             from filtered_orders, reference
             group by customer_key
         )
@@ -90,7 +90,7 @@ def due_list_sql(facts: str) -> str:
                 days_since_last_order,
                 days_since_last_order - usual_interval_days as days_overdue,
                 revenue,
-                revenue / orders as aov,
+                revenue / orders as aov
             from facts
             where orders >= 2
                 and days_since_last_order > usual_interval_days
@@ -139,12 +139,12 @@ def rfm_scored_ctes(facts: str) -> str:
                 revenue as monetary,
                 ntile(5) over (order by days_since_last_order desc, customer_key) as r_score,
                 case when orders >= 6 then 5 when orders >= 4 then 4 else orders end as f_score,
-                ntile(5) over (order by revenue, customer_key) as m_score,
+                ntile(5) over (order by revenue, customer_key) as m_score
             from facts
         ),
 
         segmented as (
-            select *, {RFM_SEGMENT_SQL} as segment,
+            select *, {RFM_SEGMENT_SQL} as segment
             from scored
         )
     """
@@ -164,7 +164,7 @@ def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
                 sum(monetary) / sum(sum(monetary)) over () as revenue_share,
                 avg(recency_days) as avg_recency_days,
                 avg(frequency) as avg_frequency,
-                avg(monetary) as avg_monetary,
+                avg(monetary) as avg_monetary
             from segmented
             group by segment
         )

@@ -15,7 +15,7 @@ def _numbered_orders(filters: Filters) -> tuple[str, dict]:
     if filters == Filters():  # the orders table already numbers each customer's valid orders
         return """
             numbered_orders as (
-                select customer_key, order_ts, customer_order_seq as order_number, days_since_previous,
+                select customer_key, order_ts, customer_order_seq as order_number, days_since_previous
                 from orders
                 where customer_order_seq is not null
             )
@@ -28,7 +28,7 @@ def _numbered_orders(filters: Filters) -> tuple[str, dict]:
                 order_ts,
                 row_number() over (partition by customer_key order by order_ts, order_id) as order_number,
                 {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by order_ts, order_id)")}
-                    as days_since_previous,
+                    as days_since_previous
             from orders
             where {where} and customer_key is not null
         )
@@ -44,7 +44,7 @@ def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
 
         -- each customer has exactly one order numbered n for every n up to their count
         reached as (
-            select order_number, count(*) as customers,
+            select order_number, count(*) as customers
             from numbered_orders
             where order_number <= 5
             group by order_number
@@ -55,7 +55,7 @@ def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
                 order_number,
                 customers,
                 customers / max(customers) over () as share_of_customers,
-                customers / lag(customers) over (order by order_number) as share_of_previous_step,
+                customers / lag(customers) over (order by order_number) as share_of_previous_step
             from reached
         )
 
@@ -71,7 +71,7 @@ def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
         with {numbered},
 
         gaps as (
-            select least(order_number - 1, 4) as from_order, days_since_previous as days,
+            select least(order_number - 1, 4) as from_order, days_since_previous as days
             from numbered_orders
             where order_number >= 2
         ),
@@ -82,7 +82,7 @@ def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
                 count(*) as repeat_orders,
                 {dialect.quantile("days", 0.25)} as days_p25,
                 {dialect.quantile("days", 0.5)} as days_median,
-                {dialect.quantile("days", 0.75)} as days_p75,
+                {dialect.quantile("days", 0.75)} as days_p75
             from gaps
             group by from_order
         )
@@ -100,13 +100,13 @@ def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
         with {numbered},
 
         second_orders as (
-            select case {bounds} else null end as within_days,
+            select case {bounds} else null end as within_days
             from numbered_orders
             where order_number = 2
         ),
 
         buckets as (
-            select within_days, count(*) as customers,
+            select within_days, count(*) as customers
             from second_orders
             group by within_days
         ),
@@ -116,7 +116,7 @@ def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
                 within_days,
                 customers,
                 customers / sum(customers) over () as share,
-                sum(customers) over (order by within_days nulls last) / sum(customers) over () as cumulative_share,
+                sum(customers) over (order by within_days nulls last) / sum(customers) over () as cumulative_share
             from buckets
         )
 

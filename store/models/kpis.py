@@ -50,12 +50,12 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                     coalesce(lead(month) over (partition by segment, customer_key order by month),
                              {dialect.add_months("month", "12")}),
                     {dialect.add_months("month", "12")}
-                ) as ends,
+                ) as ends
             from customer_months
         ),
 
         coverage_changes as (
-            select segment, month, sum(change) as change,
+            select segment, month, sum(change) as change
             from (
                 select segment, starts as month, 1 as change from coverage
                 union all
@@ -65,7 +65,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
         ),
 
         month_orders as (
-            select segment, month, sum(orders) as orders,
+            select segment, month, sum(orders) as orders
             from customer_months
             group by segment, month
         ),
@@ -79,14 +79,14 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 ) as customers_12m,
                 sum(coalesce(month_orders.orders, 0)) over (
                     partition by month_spine.segment order by month_spine.month rows between 11 preceding and current row
-                ) as orders_12m,
+                ) as orders_12m
             from month_spine
             left join coverage_changes using (segment, month)
             left join month_orders using (segment, month)
         ),
 
         trailing_year as (
-            select spine.period, spine.segment, customers_12m, orders_12m,
+            select spine.period, spine.segment, customers_12m, orders_12m
             from spine
             join trailing_months
                 on trailing_months.segment = spine.segment and trailing_months.month = spine.last_month
@@ -99,15 +99,15 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
         trailing_columns = "null::bigint as customers_12m, null::bigint as orders_12m"
         trailing_join = ""
     if grain == "month":
-        customer_periods = "select month as period, segment, customer_key, orders, cohort_month, from customer_months"
+        customer_periods = "select month as period, segment, customer_key, orders, cohort_month from customer_months"
     else:
         customer_periods = f"""select date_trunc('{grain}', month) as period, segment, customer_key,
-                sum(orders) as orders, min(cohort_month) as cohort_month,
+                sum(orders) as orders, min(cohort_month) as cohort_month
             from customer_months
             group by period, segment, customer_key"""
     return f"""
         filtered_orders as (
-            select order_month as month, customer_key, cohort_month, amount, {segment} as segment,
+            select order_month as month, customer_key, cohort_month, amount, {segment} as segment
             from orders
             where {where}
                 and order_date >= $history_start and order_date <= $range_end
@@ -121,7 +121,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 customer_key,
                 count(*) as orders,
                 sum(amount) as revenue,
-                min(cohort_month) as cohort_month,
+                min(cohort_month) as cohort_month
             from filtered_orders
             group by month, segment, customer_key
         ),
@@ -134,13 +134,13 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 sum(revenue) as revenue,
                 coalesce(sum(orders) filter (where customer_key is null), 0) as guest_orders,
                 coalesce(sum(orders) filter (where customer_key is not null), 0) as identified_orders,
-                sum(revenue) filter (where customer_key is not null) as identified_revenue,
+                sum(revenue) filter (where customer_key is not null) as identified_revenue
             from month_rows
             group by period, segment
         ),
 
         customer_months as (
-            select month, segment, customer_key, orders, cohort_month,
+            select month, segment, customer_key, orders, cohort_month
             from month_rows
             where customer_key is not null
         ),
@@ -155,7 +155,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 segment,
                 count(*) as customers,
                 count(*) filter (where date_trunc('{grain}', cohort_month) = period) as new_customers,
-                count(*) filter (where orders >= 2) as repeat_customers,
+                count(*) filter (where orders >= 2) as repeat_customers
             from customer_periods
             group by period, segment
         ),
@@ -165,7 +165,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
         ),
 
         month_spine as (
-            select months.month, segments.segment,
+            select months.month, segments.segment
             from {dialect.month_spine("$history_start_month", "$range_end_month")} as months
             cross join segments
         ),
@@ -174,7 +174,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             select distinct
                 date_trunc('{grain}', month) as period,
                 {dialect.add_months("date_trunc('" + grain + "', month)", str(months - 1))} as last_month,
-                segment,
+                segment
             from month_spine
         ),
 
@@ -191,7 +191,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 coalesce(customer_totals.customers, 0) as customers,
                 coalesce(customer_totals.new_customers, 0) as new_customers,
                 customer_totals.repeat_customers,
-                {trailing_columns},
+                {trailing_columns}
             from spine
             left join order_totals using (period, segment)
             left join customer_totals using (period, segment)
@@ -248,7 +248,7 @@ def base_from_kpi_base(segment: str | None) -> str:
     label = "'all'" if segment is not None else "segment"
     return f"""
         cube as (
-            select period, {label} as segment, last_month, {", ".join(BASE_COUNTS)},
+            select period, {label} as segment, last_month, {", ".join(BASE_COUNTS)}
             from kpi_base
             where dimension = $cube_dimension and {segment_condition}
                 and period >= date_trunc('month', cast($history_start as date))

@@ -13,6 +13,7 @@ with its `batch_seq`).
 - summaries `order_facts` (order counts and date range) and `filter_values` (the filter pickers' choices).
 """
 
+from store.models import dialect
 from store.models.filters import DIMENSIONS
 
 
@@ -32,7 +33,7 @@ latest as (
     select {narrow_columns}
     from (
         select {narrow_columns},
-            row_number() over (partition by order_id order by batch_seq desc) as batch_rank,
+            row_number() over (partition by order_id order by batch_seq desc) as batch_rank
         from batch_orders
     )
     where batch_rank = 1
@@ -47,7 +48,7 @@ with {ctes}
 customer_keys as (
     select
         customer_id,
-        row_number() over (order by customer_id) as customer_key,
+        row_number() over (order by customer_id) as customer_key
     from (select distinct customer_id from {latest} as rows where customer_id is not null)
 ),
 
@@ -59,11 +60,11 @@ sequenced as (
         file_row_number,
         customer_key,
         case when is_valid then row_number() over customer_history end as customer_order_seq,
-        case when is_valid then date_diff('day', lag(order_ts) over customer_history, order_ts) end
+        case when is_valid then {dialect.day_diff("order_ts", "lag(order_ts) over customer_history")} end
             as days_since_previous,
-        case when is_valid then first_value(order_month) over customer_history end as cohort_month,
+        case when is_valid then first_value(order_month) over customer_history end as cohort_month
     from (
-        select *, status = 'valid' as is_valid, {order_month} as order_month,
+        select *, status = 'valid' as is_valid, {order_month} as order_month
         from {latest} as rows
         where customer_id is not null
     ) as identified_orders
@@ -73,14 +74,14 @@ sequenced as (
 
 final as (
     select
-        batch_orders.* exclude (file_row_number),
+        {dialect.columns_except(("file_row_number",), "batch_orders")},
         status = 'valid' as is_valid,
         cast(order_ts as date) as order_date,
         {order_month} as order_month,
         sequenced.customer_key,
         sequenced.customer_order_seq,
         sequenced.days_since_previous,
-        sequenced.cohort_month,
+        sequenced.cohort_month
     from batch_orders
     {keep_latest}
     left join sequenced using (batch_seq, file_row_number)
@@ -106,7 +107,7 @@ final as (
         sum(amount) as revenue,
         arg_max(member_tier, order_ts) as member_tier,
         arg_min(channel, order_ts) as first_channel,
-        arg_min(region, order_ts) as first_region,
+        arg_min(region, order_ts) as first_region
     from valid_orders
     group by customer_key
 )
@@ -114,8 +115,8 @@ final as (
 select * from final order by customer_key
 """
 
-ORDER_LINES_SQL = """
-select batch_order_lines.* exclude (batch_seq, batch_id, file_row_number)
+ORDER_LINES_SQL = f"""
+select {dialect.columns_except(("batch_seq", "batch_id", "file_row_number"), "batch_order_lines")}
 from batch_order_lines
 join orders
     on orders.order_id = batch_order_lines.order_id
@@ -123,17 +124,17 @@ join orders
 order by batch_order_lines.order_id, batch_order_lines.source_row
 """
 
-ASSIGNMENTS_SQL = """
+ASSIGNMENTS_SQL = f"""
 with ranked as (
     select
         *,
         row_number() over (
             partition by experiment, customer_id order by batch_seq desc
-        ) as batch_rank,
+        ) as batch_rank
     from batch_assignments
 )
 
-select * exclude (batch_rank, batch_seq, file_row_number) from ranked where batch_rank = 1
+select {dialect.columns_except(("batch_rank", "batch_seq", "file_row_number"))} from ranked where batch_rank = 1
 order by experiment, customer_id
 """
 
@@ -153,7 +154,7 @@ ORDER_FACTS_SQL = """
         min(order_ts) as first_order,
         max(order_ts) as last_order,
         min(order_date) filter (where is_valid) as first_valid_date,
-        max(order_date) filter (where is_valid) as last_valid_date,
+        max(order_date) filter (where is_valid) as last_valid_date
     from orders
 """
 
