@@ -5,22 +5,13 @@ whole store, precomputed at each change (it answers requests without dimension f
 """
 
 from store.models import dialect
+from store.models.orders import customer_months_sql
 
 
 def groups_from_orders(where: str, cohort_where: str) -> str:
     """CTEs ending in `groups` (customers and revenue per cohort and month) and `scope_last_month`."""
     return f"""
-        filtered_orders as (
-            select customer_key, cohort_month, order_month as month, amount
-            from orders
-            where {where} and customer_key is not null
-        ),
-
-        active_months as (
-            select customer_key, cohort_month, month, sum(amount) as revenue
-            from filtered_orders
-            group by customer_key, cohort_month, month
-        ),
+        active_months as ({customer_months_sql(where + " and customer_key is not null")}),
 
         in_scope as (
             select *, {dialect.month_diff("month", "cohort_month")} as age

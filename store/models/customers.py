@@ -1,12 +1,14 @@
-"""Per-customer facts and the lists built on them: the due-for-repurchase list and RFM segments.
+"""One row per customer, defined once (`customer_rows_sql`): the `customers` base model (every valid
+order), and the per-customer facts within filters; the lists built on the facts: the
+due-for-repurchase list and RFM segments.
 
 Facts: one row per customer with a valid order inside the filters, counted to the reference date
 (the filter's end, else the data's last day); usual_interval_days = median days between the
 customer's consecutive valid orders (null with one order). Due for repurchase: usual interval <
 days since last order <= min(LAPSE_MULTIPLE x usual interval, LAPSE_DAYS).
 
-Summaries precomputed at each change for the unfiltered store: `customer_facts`, then `due_list`
-(in display order) and `rfm_segment_totals`, which read it.
+Summaries precomputed at each change for the unfiltered store: `customer_facts` (read from
+`customers`), then `due_list` (in display order) and `rfm_segment_totals`, which read it.
 """
 
 from store.models import dialect
@@ -16,46 +18,73 @@ LAPSE_DAYS = 365
 DUE_DISPLAY_ORDER = "revenue desc, days_overdue desc, customer_id"  # most valuable first
 
 
-def facts_ctes_from_orders(where: str, days_since_previous: str) -> str:
-    """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's day)."""
+def customer_rows_sql(where: str, days_since_previous: str) -> str:
+    """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
+    first and last order, orders, revenue, latest member tier, first and last channel and region, and
+    the median of `days_since_previous` (days between consecutive orders; null with one order).
+    The `customers` base model is this for every valid order; customer facts are this within filters."""
     return f"""
-        filtered_orders as (
+            select
+                customer_key,
+                any_value(customer_id) as customer_id,
+                any_value(cohort_month) as cohort_month,  -- the same on every order of the customer
+                min(order_ts) as first_order_ts,
+                max(order_ts) as last_order_ts,
+                count(*) as valid_orders,
+                sum(amount) as revenue,
+                arg_max(member_tier, order_ts) as member_tier,
+                arg_min(channel, order_ts) as first_channel,
+                arg_min(region, order_ts) as first_region,
+                arg_max(channel, order_ts) as last_channel,
+                arg_max(region, order_ts) as last_region,
+                max(order_date) as last_order_date,
+                {dialect.quantile("days_between", 0.5)} as usual_interval_days
+            from (
+                select *, {days_since_previous} as days_between
+                from orders
+                where {where} and customer_key is not null
+            ) as customer_orders
+            group by customer_key
+    """
+
+
+CUSTOMERS_SQL = f"""
+select * from ({customer_rows_sql("is_valid", "days_since_previous")}) as customer_rows
+order by customer_key
+"""
+
+
+def _facts(customer_rows: str) -> str:
+    """The facts columns from one-row-per-customer rows and the `reference` date."""
+    return f"""
             select
                 customer_key,
                 customer_id,
-                order_ts,
-                order_date,
-                amount,
                 member_tier,
-                channel,
-                region,
-                {days_since_previous} as days_since_previous
-            from orders
-            where {where} and customer_key is not null
-        ),
+                last_channel,
+                last_region as region,
+                valid_orders as orders,
+                revenue,
+                last_order_date,
+                usual_interval_days,
+                {dialect.day_diff("reference.reference_date", "last_order_date")} as days_since_last_order
+            from {customer_rows}, reference
+    """
 
-        -- read from orders, not filtered_orders: a CTE used twice is materialised (2 s at 10M orders)
+
+def facts_ctes_from_orders(where: str, days_since_previous: str) -> str:
+    """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's day)."""
+    return f"""
+        customer_rows as ({customer_rows_sql(where, days_since_previous)}),
+
+        -- read from orders, not customer_rows: a CTE used twice is materialised (2 s at 10M orders)
         reference as (
             select coalesce(cast($reference_date as date), max(order_date)) as reference_date
             from orders
             where {where} and customer_key is not null
         ),
 
-        facts as (
-            select
-                customer_key,
-                any_value(customer_id) as customer_id,
-                arg_max(member_tier, order_ts) as member_tier,
-                arg_max(channel, order_ts) as last_channel,
-                arg_max(region, order_ts) as region,
-                count(*) as orders,
-                sum(amount) as revenue,
-                max(order_date) as last_order_date,
-                {dialect.quantile("days_since_previous", 0.5)} as usual_interval_days,
-                {dialect.day_diff("any_value(reference.reference_date)", "max(order_date)")} as days_since_last_order
-            from filtered_orders, reference
-            group by customer_key
-        )
+        facts as ({_facts("customer_rows")})
     """
 
 
@@ -69,8 +98,14 @@ FACTS_FROM_SUMMARY = "facts as (select * from customer_facts)"
 
 
 def customer_facts_sql() -> str:
-    """The facts of every customer of the store (the orders table already numbers each customer's valid orders)."""
-    return f"with {facts_ctes_from_orders('orders.is_valid', 'days_since_previous')} select * from facts"
+    """The facts of every customer of the store, read from the `customers` base model (to the last order's day)."""
+    return f"""
+        with reference as (
+            select max(last_order_date) as reference_date from customers
+        )
+
+        {_facts("customers")}
+    """
 
 
 def due_list_sql(facts: str) -> str:

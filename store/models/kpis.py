@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from store.models import dialect
+from store.models.orders import customer_months_sql
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 NON_MEMBER_TIERS = ("none", "non-member", "non member", "nonmember", "no", "0", "非会员", "普通用户")
@@ -106,25 +107,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             from customer_months
             group by period, segment, customer_key"""
     return f"""
-        filtered_orders as (
-            select order_month as month, customer_key, cohort_month, amount, {segment} as segment
-            from orders
-            where {where}
-                and order_date >= $history_start and order_date <= $range_end
-        ),
-
         -- one row per month, segment and customer (guest orders: one row without a customer)
-        month_rows as (
-            select
-                month,
-                segment,
-                customer_key,
-                count(*) as orders,
-                sum(amount) as revenue,
-                min(cohort_month) as cohort_month
-            from filtered_orders
-            group by month, segment, customer_key
-        ),
+        month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
+                                            segment)}),
 
         order_totals as (
             select

@@ -6,7 +6,7 @@ with its `batch_seq`).
 - `orders`: one row per order id; when batches overlap the row from the newest batch wins.
   Adds is_valid, order_date, order_month, customer_key, and for valid identified orders
   customer_order_seq (1 = first order), days_since_previous and cohort_month.
-- `customers`: one row per identified customer with at least one valid order.
+- `customers`: one row per identified customer with at least one valid order (SQL: store.models.customers).
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
 - `assigned_orders`: the valid orders of customers in any experiment (what strategy tests read).
@@ -91,30 +91,6 @@ select * from final
 """
 
 
-CUSTOMERS_SQL = """
-with valid_orders as (
-    select * from orders where is_valid and customer_key is not null
-),
-
-final as (
-    select
-        customer_key,
-        any_value(customer_id) as customer_id,
-        any_value(cohort_month) as cohort_month,  -- the same on every order of the customer
-        min(order_ts) as first_order_ts,
-        max(order_ts) as last_order_ts,
-        count(*) as valid_orders,
-        sum(amount) as revenue,
-        arg_max(member_tier, order_ts) as member_tier,
-        arg_min(channel, order_ts) as first_channel,
-        arg_min(region, order_ts) as first_region
-    from valid_orders
-    group by customer_key
-)
-
-select * from final order by customer_key
-"""
-
 ORDER_LINES_SQL = f"""
 select {dialect.columns_except(("batch_seq", "batch_id", "file_row_number"), "batch_order_lines")}
 from batch_order_lines
@@ -137,6 +113,27 @@ with ranked as (
 select {dialect.columns_except(("batch_rank", "batch_seq", "file_row_number"))} from ranked where batch_rank = 1
 order by experiment, customer_id
 """
+
+def customer_months_sql(where: str, segment: str = "'all'") -> str:
+    """Customer x month: one row per month, segment and customer of the orders matching `where`
+    (guest orders: one row without a customer per month and segment), with their orders, revenue
+    and the customer's cohort month. What the KPI counts and the cohort groups are built on."""
+    return f"""
+            select
+                month,
+                segment,
+                customer_key,
+                count(*) as orders,
+                sum(amount) as revenue,
+                min(cohort_month) as cohort_month
+            from (
+                select order_month as month, customer_key, cohort_month, amount, {segment} as segment
+                from orders
+                where {where}
+            ) as filtered_orders
+            group by month, segment, customer_key
+    """
+
 
 # Valid orders of the customers in any experiment: strategy tests join these, not every order.
 ASSIGNED_ORDERS_SQL = """

@@ -81,7 +81,7 @@ def _in_windows(request: Request) -> bool:
 _MODELS = (
     # base models
     Model("orders", _sql(orders.orders_sql()), ("batch_orders",)),
-    Model("customers", _sql(orders.CUSTOMERS_SQL), ("orders",)),
+    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",)),
     Model("order_lines", _sql(orders.ORDER_LINES_SQL), ("batch_order_lines", "orders")),
     Model("assignments", _sql(orders.ASSIGNMENTS_SQL), ("batch_assignments",)),
     Model("assigned_orders", _sql(orders.ASSIGNED_ORDERS_SQL), ("orders", "assignments")),
@@ -106,8 +106,8 @@ _MODELS = (
           covers=lambda r: not r.filters.dimension_values()),
     Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
-    Model("customer_facts", lambda con: (customers.customer_facts_sql(), {"reference_date": None}), ("orders",),
-          covers=_unfiltered, empty_store=False),
+    Model("customer_facts", _sql(customers.customer_facts_sql()), ("customers",), covers=_unfiltered,
+          empty_store=False),
     Model("due_list", _sql(customers.stored_due_list_sql()), ("customer_facts",), covers=_unfiltered,
           empty_store=False),
     Model("rfm_segment_totals", _sql(customers.rfm_segments_sql()), ("customer_facts",), covers=_unfiltered,
