@@ -555,7 +555,7 @@ def against_pandas(root: Path, parquet: Path, runs: int) -> dict:
     """KPI table and cohort matrix: ours (fresh connection, then warm) vs the pandas baseline, same process."""
     import pandas_baseline as baseline
     from metrics import cohorts, kpis
-    from metrics.precomputed import PRECOMPUTED_TABLES
+    from store.models.registry import SUMMARIES
     from store import Store
 
     ours_fns = {"kpi_table": kpis.kpi_table, "cohort_matrix": cohorts.cohort_matrix}
@@ -579,7 +579,7 @@ def against_pandas(root: Path, parquet: Path, runs: int) -> dict:
                 ours_fns[name](con)
                 warm.append(time.perf_counter() - start)
         # the same query with the precomputed summaries hidden: what a request they cannot answer costs
-        for summary in PRECOMPUTED_TABLES:
+        for summary in SUMMARIES:
             con.execute(f"drop view if exists {summary}")
         from_orders = []
         for _ in range(runs):

@@ -14,6 +14,7 @@ from ingest.mapping import normalise_header
 from ingest.normalise import ISO_FORMATS, MACROS, MONTH_FIRST, ISSUES_COLUMNS, _ident
 from ingest.readers import ImportRefused, load_raw
 from store import Store, clean_file_name, quiet_connect, schema, sql_path
+from store.models import dialect
 
 SYNONYMS = {
     "experiment": ["experiment", "experiment name", "test", "campaign", "实验", "实验名称", "活动"],
@@ -71,7 +72,7 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
                     try_strptime(date_text({col('assigned_at')}), $formats) as assigned_at,
                     {col('strategy')} as strategy,
                     parse_number({col('cost_per_customer')}) as cost_per_customer,
-                    $derived_from::varchar as derived_from,
+                    $derived_from::varchar as derived_from
                 from raw
                 """,
                 {"first": raw.first_data_row, "formats": ISO_FORMATS + MONTH_FIRST, "derived_from": derived_from},
@@ -135,7 +136,7 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
 def _warnings(con: duckdb.DuckDBPyConnection, store: Store) -> list[str]:
     out = []
     arms = con.execute(
-        "select experiment, list(distinct lower(variant)) from accepted group by experiment order by experiment"
+        f"select experiment, {dialect.distinct_list('lower(variant)')} from accepted group by experiment order by experiment"
     ).fetchall()
     for experiment, variants in arms:
         if not any(v in CONTROL_NAMES for v in variants):

@@ -39,14 +39,14 @@ CONTROL = "control"
 # {column} is one of COLUMNS (checked), never user text.
 PERIOD_SQL = """
 create or replace temp table period_orders as
-select customer_id, order_id, order_ts, {column} as value,
+select customer_id, order_id, order_ts, {column} as value
 from orders
 where is_valid and customer_id is not null and order_ts >= $start and order_ts < $end
 """
 
 ENTRIES_SQL = """
 with first_use as (
-    select customer_id, value as variant, order_ts as assigned_at,
+    select customer_id, value as variant, order_ts as assigned_at
     from period_orders
     where list_contains($values, value)
     qualify row_number() over (partition by customer_id order by order_ts, order_id) = 1
@@ -56,7 +56,7 @@ first_order as (
     select
         customer_id,
         min(order_ts) as first_ts,
-        count(distinct value) filter (where list_contains($values, value)) as values_used,
+        count(distinct value) filter (where list_contains($values, value)) as values_used
     from period_orders
     group by customer_id
 )
@@ -65,7 +65,7 @@ select
     first_order.customer_id,
     coalesce(first_use.variant, $control) as variant,
     coalesce(first_use.assigned_at, first_order.first_ts) as assigned_at,
-    first_order.values_used,
+    first_order.values_used
 from first_order
 left join first_use using (customer_id)
 """
@@ -102,7 +102,7 @@ def derive_assignments(store: Store, experiment: str, start: date, end: date, co
             con.execute(
                 f"""copy (
                     select $experiment as experiment, customer_id, variant, assigned_at, $strategy as strategy,
-                        case when variant = $control then null else $cost end::decimal(18, 2) as cost_per_customer,
+                        case when variant = $control then null else $cost end::decimal(18, 2) as cost_per_customer
                     from entries order by assigned_at, customer_id
                 ) to {sql_path(path)} (format parquet)""",
                 {"experiment": name, "strategy": strategy or None, "cost": cost, "control": CONTROL},

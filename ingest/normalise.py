@@ -15,6 +15,7 @@ import duckdb
 
 from ingest.mapping import Mapping, normalise_header
 from store import schema, sql_path
+from store.models import dialect
 
 # DuckDB macros for messy export values. Taobao wraps ids as ="123"; Excel users prefix '.
 MACROS = r"""
@@ -204,7 +205,7 @@ def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple
         select
             count(*) filter (where try_cast(p.a as int) > 12),
             count(*) filter (where try_cast(p.b as int) > 12),
-            count(*) filter (where p.a is not null and p.a <> ''),
+            count(*) filter (where p.a is not null and p.a <> '')
         from parts
         """
     ).fetchone()
@@ -325,12 +326,12 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                 clean_text({_field(mapping, 'paid_at')}) as paid_text,
                 {_currency(mapping)} as currency,
                 {dims},
-                {long_field} as _long,  -- [field, header] of a mapped value too long to be real
+                {long_field} as _long  -- [field, header] of a mapped value too long to be real
             from raw
         )
         , worded as (
             select
-                typed.* exclude (status_key),
+                {dialect.columns_except(("status_key",), "typed")},
                 case when $already_net then amount else amount - coalesce(refunded_amount, 0) end as net_amount,
                 status_words.status is not null as status_known,
                 case
@@ -339,17 +340,17 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
                     when $paid_rule and typed.paid_text is null then 'unpaid'
                     when typed.status_text is null then null
                     else coalesce(status_words.status, 'valid')
-                end as word_status,
+                end as word_status
             from typed
             left join status_words on status_words.word = typed.status_key
         )
         select
-            worded.* exclude (word_status),
+            {dialect.columns_except(("word_status",), "worded")},
             case
                 when coalesce(word_status, 'valid') = 'valid' and refunded_amount > 0 and net_amount = 0
                     then 'refunded'
                 else word_status
-            end as status,
+            end as status
         from worded
         """,
         {"first_data_row": first_data_row, "formats": date_formats, "prefix": prefix, "paid_rule": paid_rule,
@@ -454,7 +455,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str
                 count(distinct ({compared})) as versions,
                 count(distinct amount) as amounts,
                 string_agg(_row::varchar, ', ' order by _row) as rows,
-                min(_row) as first_row,
+                min(_row) as first_row
             from candidates
             where order_id in (select order_id from repeated)
             group by order_id
@@ -465,7 +466,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str
             case when versions > 1 or amounts > 1
                 then 'order id appears in rows ' || rows || ' with different values; fix the export'
                 else 'same order as row ' || first_row || '; counted once' end,
-            case when versions > 1 or amounts > 1 then 'rejected' else 'warning' end,
+            case when versions > 1 or amounts > 1 then 'rejected' else 'warning' end
         from candidates as clean join per_order using (order_id)
         where versions > 1 or amounts > 1 or (not $line_level and clean._row <> first_row)
         """,
@@ -482,7 +483,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str
                 order_id,
                 min(order_ts) as order_ts,
                 {_order_amount(mapping, refunds)} as order_amount,
-                coalesce({_first('status')}, 'valid') as order_status,
+                coalesce({_first('status')}, 'valid') as order_status
             from clean
             group by order_id
         ),
@@ -494,7 +495,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str
                     when order_ts is null then 'missing_date'
                     when order_amount is null and order_status = 'valid' then 'missing_amount'
                     when order_amount < 0 and order_status = 'valid' then 'negative_amount'
-                end as code,
+                end as code
             from per_order
         )
         select clean._row, problems.code,
@@ -506,7 +507,7 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str
                 when 'missing_amount' then 'missing amount'
                 else 'the lines of this order add up to a negative amount on a valid order'
             end,
-            'rejected',
+            'rejected'
         from clean join problems using (order_id)
         where problems.code is not null
         """,
@@ -552,7 +553,7 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
                 coalesce({_first('status')}, 'valid') as status,
                 {dims},
                 {_first('currency')} as currency,
-                min(_row) as source_row,
+                min(_row) as source_row
             from accepted
             group by order_id
         """

@@ -30,6 +30,7 @@ from ingest.normalise import (
 from ingest.readers import ImportRefused, RawTable, load_raw
 from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
 from store import Store, clean_file_name, quiet_connect, sql_path
+from store.models import dialect
 from store.schema import DIMENSIONS
 
 Progress = Callable[[float, str], None]
@@ -142,7 +143,7 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
             con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
             raw = load_raw(con, Path(path), Path(work), count=False)
             mapping = _mapping_for(raw, store, preset_name, None)
-            frame = con.execute(f"select * exclude (rowid) from raw limit {int(rows)}").df()
+            frame = con.execute(f"select {dialect.columns_except(('rowid',))} from raw limit {int(rows)}").df()
         finally:
             con.close()
     return frame, mapping

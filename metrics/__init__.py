@@ -1,4 +1,5 @@
 """Metric functions: a DuckDB connection over the store plus filters in, small pandas frames out.
 
-All metric SQL lives in this package, one module per family; no Streamlit here.
+The SQL of the base models and summaries they read is in `store.models`; each function asks
+`store.models.registry.source_for` whether a summary answers its request. No Streamlit here.
 """

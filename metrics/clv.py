@@ -15,156 +15,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics import clv_model, dialect
+from metrics import clv_model
 from metrics.clv_model import ClvFitError, Fit
+from store.models import registry
+from store.models.clv import (CUSTOMER_SQL, DATA_RANGE_SQL, DAYS_PER_MONTH, DEFAULT_HOLDOUT_MONTHS, GROUPED_SQL,
+                              HOLDOUT_CURVE_SQL, REPEAT_SPEND_SQL, STORED_CUSTOMERS_SQL, STORED_GROUPED_SQL,
+                              STORED_HOLDOUT_CURVE_SQL, STORED_REPEAT_SPEND_SQL, default_cutoff_between)
+from store.models.registry import Request
 
-DEFAULT_HOLDOUT_MONTHS = 6
 MIN_HISTORY_DAYS = 60
-DAYS_PER_MONTH = 365.25 / 12
 CORRELATION_WARNING = 0.3
 RISK_BANDS = (("low", 0.7), ("medium", 0.3), ("high", 0.0))  # churn-risk band: P(alive) >= threshold
 EXPECTED_ORDER_DAYS = (30, 90, 365)
 PEAK_MONTHS = (11, 12)  # November and December: the retail peak a model without seasonality misses
-
-_SUMMARY_CTES = """
-with purchase_days as (
-    select
-        customer_key,
-        order_date,
-        sum(amount)::double as amount,
-    from orders
-    where is_valid and customer_key is not null and order_date <= $cutoff
-    group by customer_key, order_date
-),
-
-summary as (
-    select
-        customer_key,
-        count(*) - 1 as x,
-        date_diff('day', min(order_date), max(order_date)) / $unit as t_x,
-        date_diff('day', min(order_date), $cutoff) / $unit as T,
-        (sum(amount) - arg_min(amount, order_date)) / nullif(count(*) - 1, 0) as monetary,
-        sum(amount) as revenue,
-        min(order_date) as first_purchase,
-        max(order_date) as last_purchase,
-    from purchase_days
-    group by customer_key
-)
-"""
-
-# repeat purchase days after the cut-off, up to $end (the holdout check)
-_HOLDOUT_CTE = """
-holdout as (
-    select customer_key, count(distinct order_date) as holdout_orders,
-    from orders
-    where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
-    group by customer_key
-)
-"""
-
-GROUPED_SQL = _SUMMARY_CTES + """,
-
-""" + _HOLDOUT_CTE + """,
-
-final as (
-    select
-        x,
-        t_x,
-        T,
-        count(*) as customers,
-        coalesce(sum(holdout_orders), 0) as holdout_orders,
-    from summary
-    left join holdout using (customer_key)
-    group by x, t_x, T
-)
-
-select * from final order by x, t_x, T
-"""
-
-REPEAT_SPEND_SQL = _SUMMARY_CTES + """
-select x, monetary from summary where x > 0 order by customer_key
-"""
-
-CUSTOMER_SQL = _SUMMARY_CTES + """,
-
-final as (
-    select
-        customers.customer_id,
-        summary.customer_key,
-        summary.x,
-        summary.t_x,
-        summary.T,
-        summary.monetary,
-        summary.revenue as historical_revenue,
-        summary.first_purchase,
-        summary.last_purchase,
-        customers.member_tier,
-        customers.cohort_month,
-        customers.first_channel,
-    from summary
-    left join customers using (customer_key)
-)
-
-select * from final order by customer_key
-"""
-
-HOLDOUT_CURVE_SQL = """
-with calibration_customers as (
-    select customer_key
-    from orders
-    where is_valid and customer_key is not null
-    group by customer_key
-    having min(order_date) <= $cutoff
-),
-
-holdout_days as (
-    select distinct customer_key, order_date
-    from orders
-    where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
-        and customer_key in (select customer_key from calibration_customers)
-),
-
-final as (
-    select date_diff('day', $cutoff, order_date) as day, count(*) as orders,
-    from holdout_days
-    group by day
-)
-
-select * from final order by day
-"""
-
-# Precomputed at each store change (metrics.precomputed), for the default cut-off and the last date:
-# what the Customer value page's first view would otherwise read from every order.
-STORED_CALIBRATION_SQL = _SUMMARY_CTES + """,
-
-""" + _HOLDOUT_CTE + """
-
-select
-    $cutoff::date as cutoff, $end::date as end_date, customer_key, x, t_x, T, monetary,
-    coalesce(holdout_orders, 0) as holdout_orders,
-from summary
-left join holdout using (customer_key)
-order by customer_key
-"""
-
-STORED_GROUPED_SQL = """
-select x, t_x, T, count(*) as customers, sum(case when $with_holdout then holdout_orders else 0 end) as holdout_orders,
-from clv_calibration
-group by x, t_x, T
-order by x, t_x, T
-"""
-
-STORED_REPEAT_SPEND_SQL = "select x, monetary from clv_calibration where x > 0 order by customer_key"
-
-STORED_HOLDOUT_CURVE_SQL = "select day, orders from clv_holdout_days order by day"
-
-STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
-
-DATA_RANGE_SQL = """
-select min(order_date), max(order_date)
-from orders
-where is_valid and customer_key is not null
-"""
 
 
 @dataclass
@@ -217,9 +80,7 @@ def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
 def default_cutoff(con: duckdb.DuckDBPyConnection, holdout_months: int = DEFAULT_HOLDOUT_MONTHS) -> date:
     """Holdout split: last purchase date minus 6 months (183 days), or minus a third of a history under 18 months."""
     first, last = data_range(con)
-    span = (last - first).days
-    holdout_days = min(round(holdout_months * DAYS_PER_MONTH), span // 3)
-    return last - timedelta(days=holdout_days)
+    return default_cutoff_between(first, last, holdout_months)
 
 
 def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0) -> pd.DataFrame:
@@ -227,42 +88,20 @@ def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float
 
     x = purchase days after the first; t_x = last - first purchase; T = cut-off - first purchase.
     """
-    if _stored(con, "clv_customers", "as_of", _as_date(cutoff), unit_days):
+    if _stored(con, "clv_customers", _as_date(cutoff), unit_days):
         return con.execute(STORED_CUSTOMERS_SQL).df()
     return _query(con, CUSTOMER_SQL, cutoff=_as_date(cutoff), unit=float(unit_days)).df()
 
 
-def precomputed_sql(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict]]:
-    """{table: (SQL, parameters)} of the summaries stored at each store change: clv_calibration (per customer
-    at the default cut-off, in days, with holdout purchases up to the last date), clv_holdout_days and
-    clv_customers (calibration_summary at the last date)."""
-    try:
-        _, end = data_range(con)
-        cutoff = default_cutoff(con)
-    except ClvFitError:  # no identified customers: empty tables, never matched
-        cutoff = end = date(1900, 1, 1)
-    return {
-        "clv_calibration": (STORED_CALIBRATION_SQL, {"cutoff": cutoff, "end": end, "unit": 1.0}),
-        "clv_holdout_days": (HOLDOUT_CURVE_SQL, {"cutoff": cutoff, "end": end}),
-        "clv_customers": (f"select $cutoff::date as as_of, * from ({CUSTOMER_SQL})", {"cutoff": end, "unit": 1.0}),
-    }
-
-
-def _stored(con, table: str, column: str, value: date, unit_days: float = 1.0, end: date | None = None) -> bool:
-    """Whether `table` was precomputed for this date (and `end`), in days."""
-    if unit_days != 1.0 or not dialect.has_table(con, table):
-        return False
-    columns = f"any_value({column})" + (", any_value(end_date)" if end is not None else "")
-    row = con.execute(f"select {columns} from {table}").fetchone()
-    return row[0] == value and (end is None or row[1] == end)
+def _stored(con, table: str, cutoff: date, unit_days: float = 1.0, end: date | None = None) -> bool:
+    """Whether the summary `table` was precomputed for this cut-off (and `end`), in days."""
+    return registry.source_for(con, table, Request(cutoff=cutoff, end=end, unit_days=unit_days)) is not None
 
 
 def _grouped(con, cutoff: date, end: date, unit_days: float) -> dict[str, np.ndarray]:
-    if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days):
-        stored_end = con.execute("select any_value(end_date) from clv_calibration").fetchone()[0]
-        if end in (cutoff, stored_end):
-            rows = con.execute(STORED_GROUPED_SQL, {"with_holdout": end != cutoff}).fetchnumpy()
-            return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
+    if _stored(con, "clv_calibration", cutoff, unit_days, None if end == cutoff else end):
+        rows = con.execute(STORED_GROUPED_SQL, {"with_holdout": end != cutoff}).fetchnumpy()
+        return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
     rows = _query(con, GROUPED_SQL, cutoff=cutoff, end=end, unit=float(unit_days)).fetchnumpy()
     return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
 
@@ -290,7 +129,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
     _check_history(con, cutoff)
     if summary is None:
         grouped = _grouped(con, cutoff, cutoff, unit_days)
-        if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days):
+        if _stored(con, "clv_calibration", cutoff, unit_days):
             spend = con.execute(STORED_REPEAT_SPEND_SQL).fetchnumpy()
         else:
             spend = _query(con, REPEAT_SPEND_SQL, cutoff=cutoff, unit=float(unit_days)).fetchnumpy()
@@ -339,7 +178,7 @@ def holdout_data(con: duckdb.DuckDBPyConnection, cutoff, end, unit_days: float =
     """What holdout_check reads from the store (grouped calibration rows with their holdout purchases, and
     the holdout's purchases by day); read once, it serves every model checked on the same holdout."""
     cutoff, end = _as_date(cutoff), _as_date(end)
-    if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days, end) and dialect.has_table(con, "clv_holdout_days"):
+    if _stored(con, "clv_calibration", cutoff, unit_days, end) and _stored(con, "clv_holdout_days", cutoff, unit_days):
         curve = con.execute(STORED_HOLDOUT_CURVE_SQL).fetchnumpy()
     else:
         curve = _query(con, HOLDOUT_CURVE_SQL, cutoff=cutoff, end=end).fetchnumpy()

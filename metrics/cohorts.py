@@ -9,67 +9,14 @@ Without dimension filters the groups come from `cohort_base`, precomputed at eac
 import duckdb
 import pandas as pd
 
-from metrics import dialect
 from metrics.filters import Filters
+from store.models import dialect, registry
+from store.models.cohorts import groups_from_cohort_base, groups_from_orders
+from store.models.registry import Request
 
 MIN_COHORT_SIZE = 30
 COLUMNS = ["cohort_month", "age", "cohort_customers", "active_customers", "revenue", "retention",
            "revenue_retention", "cumulative_revenue_per_customer", "small_cohort"]
-
-
-def _groups_from_orders(where: str, cohort_where: str) -> str:
-    """CTEs ending in `groups` (customers and revenue per cohort and month) and `scope_last_month`."""
-    return f"""
-        filtered_orders as (
-            select customer_key, cohort_month, order_month as month, amount,
-            from orders
-            where {where} and customer_key is not null
-        ),
-
-        active_months as (
-            select customer_key, cohort_month, month, sum(amount) as revenue,
-            from filtered_orders
-            group by customer_key, cohort_month, month
-        ),
-
-        in_scope as (
-            select *, {dialect.month_diff("month", "cohort_month")} as age,
-            from active_months
-            where {cohort_where}
-        ),
-
-        groups as (
-            select cohort_month, month, age, count(*) as active_customers, sum(revenue) as revenue,
-            from in_scope
-            where customer_key in (select customer_key from in_scope where age = 0)
-            group by cohort_month, month, age
-        ),
-
-        scope_last_month as (
-            select max(month) as last_month from in_scope
-        )
-    """
-
-
-def cohort_base_sql() -> str:
-    """The precomputed cohort groups of the whole store (customers and revenue per cohort and month)."""
-    return f"with {_groups_from_orders('orders.is_valid', 'true')} select * from groups"
-
-
-def _groups_from_cube(cohort_where: str) -> str:
-    """The same CTEs read from the precomputed cohort_base: without dimension filters every active
-    customer has a first-month row in scope, so the groups need no per-customer check."""
-    return f"""
-        groups as (
-            select cohort_month, month, age, active_customers, revenue,
-            from cohort_base
-            where {cohort_where}
-        ),
-
-        scope_last_month as (
-            select max(month) as last_month from groups
-        )
-    """
 
 
 def cohort_matrix(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
@@ -83,19 +30,19 @@ def cohort_matrix(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
         date_conditions.append("month <= $activity_end")
         params["activity_end"] = filters.end
     cohort_where = " and ".join(date_conditions) or "true"
-    use_cube = not filters.dimension_values() and dialect.has_table(con, "cohort_base")
-    groups = _groups_from_cube(cohort_where) if use_cube else _groups_from_orders(where, cohort_where)
+    summary = registry.source_for(con, "cohort_base", Request(filters=filters))
+    groups = groups_from_cohort_base(cohort_where) if summary else groups_from_orders(where, cohort_where)
     sql = f"""
         with {groups},
 
         cohorts as (
-            select cohort_month, active_customers as cohort_customers, revenue as first_month_revenue,
+            select cohort_month, active_customers as cohort_customers, revenue as first_month_revenue
             from groups
             where age = 0
         ),
 
         grid as (
-            select cohorts.cohort_month, {dialect.month_diff("months.month", "cohorts.cohort_month")} as age,
+            select cohorts.cohort_month, {dialect.month_diff("months.month", "cohorts.cohort_month")} as age
             from cohorts
             cross join scope_last_month
             join {dialect.month_spine("$spine_start", "$spine_end")} as months
@@ -113,7 +60,7 @@ def cohort_matrix(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
                 coalesce(groups.revenue, 0) / nullif(cohorts.first_month_revenue, 0) as revenue_retention,
                 sum(coalesce(groups.revenue, 0)) over (partition by grid.cohort_month order by grid.age)
                     / cohorts.cohort_customers as cumulative_revenue_per_customer,
-                cohorts.cohort_customers < {MIN_COHORT_SIZE} as small_cohort,
+                cohorts.cohort_customers < {MIN_COHORT_SIZE} as small_cohort
             from grid
             join cohorts using (cohort_month)
             left join groups using (cohort_month, age)

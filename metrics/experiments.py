@@ -15,10 +15,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics import dialect
-from metrics import experiment_sql as sql
 from metrics import experiment_stats as st
 from metrics.formatting import format_value
+from store.models import dialect
+from store.models import experiments as sql
+from store.models import registry
+from store.models.registry import Request
 
 CONTROL_NAMES = ("control", "ctrl", "baseline", "对照", "对照组", "a")
 METRICS = {  # name -> (kind, English label, Chinese label)
@@ -65,17 +67,21 @@ def _params(experiment: str, window_days: int, pre_days: int, cap_percentile, ma
 
 def _arms(con, one_experiment: bool = True) -> str:
     """The arms of one experiment ($experiment) or of all: experiment_customers if the store has it."""
-    return sql.arms_source(dialect.has_table(con, "experiment_customers"), one_experiment)
+    return sql.arms_source(_summary(con, "experiment_customers"), one_experiment)
+
+
+def _summary(con, name: str, **request) -> bool:
+    """Whether the precomputed table `name` answers this request (registry.source_for)."""
+    return registry.source_for(con, name, Request(**request)) is not None
 
 
 def _sources(con, window_days: int, pre_days: int | None) -> tuple[str, str, int | None]:
     """(arms, orders, stored window) for one experiment: the precomputed tables when they cover the
     window and pre-period (pre_days None: not used), else the assignments and assigned_orders."""
-    customers = dialect.has_table(con, "experiment_customers")
-    orders = (window_days <= sql.COVERED_WINDOW_DAYS and (pre_days or 0) <= sql.COVERED_PRE_DAYS
-              and dialect.has_table(con, "experiment_orders"))
-    stored = customers and window_days in sql.PRECOMPUTED_WINDOWS and pre_days in (None, sql.PRECOMPUTED_PRE_DAYS)
-    return sql.arms_source(customers), sql.orders_source(orders), window_days if stored else None
+    customers = _summary(con, "experiment_customers")
+    orders = _summary(con, "experiment_orders", window_days=window_days, pre_days=pre_days)
+    stored = sql.stored_outcome_window(window_days, pre_days) if customers else None
+    return sql.arms_source(customers), sql.orders_source(orders), stored
 
 
 def _rows(con: duckdb.DuckDBPyConnection, query: str, params: dict) -> list[dict]:
@@ -504,7 +510,7 @@ def _lift_to_date(con, experiment, metric, window_days, control, margin, alpha) 
     if not info:
         _require_experiment(con, experiment)
     control = find_control([r["variant"] for r in info], control, experiment)
-    if window_days in sql.PRECOMPUTED_WINDOWS and dialect.has_table(con, "experiment_days"):
+    if _summary(con, "experiment_days", window_days=window_days):
         query = "select * from experiment_days where experiment = $experiment and window_days = $window_days"
     else:
         query = sql.to_date_sql(arms, orders)
@@ -541,8 +547,7 @@ def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, b
     """Novelty view: orders per matured customer in day buckets after assignment (days 1-7, 8-14, ...)."""
     info, control = _arm_info(con, experiment, window_days, control)
     params = {**_params(experiment, window_days, 0, None, 0.0), "bucket_days": int(bucket_days)}
-    if (bucket_days == sql.PRECOMPUTED_BUCKET_DAYS and window_days in sql.PRECOMPUTED_WINDOWS
-            and dialect.has_table(con, "experiment_buckets")):
+    if _summary(con, "experiment_buckets", window_days=window_days, bucket_days=bucket_days):
         query = "select * from experiment_buckets where experiment = $experiment and window_days = $window_days"
     else:
         query = sql.novelty_sql(*_sources(con, window_days, None)[:2])
@@ -565,7 +570,7 @@ def lift_by_days_since_assignment(con, experiment: str, window_days: int = 60, b
 
 def time_to_repurchase(con, experiment: str, max_days: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
     """Kaplan-Meier per arm: share with a valid order within `day` days of assignment, censored at data end."""
-    if dialect.has_table(con, "experiment_survival"):
+    if _summary(con, "experiment_survival"):
         survival = "select * from experiment_survival where experiment = $experiment"
     else:
         survival = sql.survival_sql(sql.arms_source(False), sql.orders_source(False))
@@ -593,9 +598,8 @@ def time_to_repurchase(con, experiment: str, max_days: int | None = None, alpha:
 def planner_baseline(con, window_days: int = 60, lookback_days: int = 365, margin: float = 0.3,
                      cost: float = 0.0) -> dict:
     """Baseline mean and per-customer variance of each metric among recently active customers."""
-    if (window_days in sql.PRECOMPUTED_WINDOWS and lookback_days == sql.PLANNER_LOOKBACK_DAYS
-            and dialect.has_table(con, "planner_base")):
-        pool = _rows(con, "select * exclude (window_days) from planner_base where window_days = $window_days "
+    if _summary(con, "planner_base", window_days=window_days, lookback_days=lookback_days):
+        pool = _rows(con, f"select {dialect.columns_except(('window_days',))} from planner_base where window_days = $window_days "
                           "order by days_before", {"window_days": int(window_days)})
     else:
         pool = _rows(con, sql.PLANNER_BASE_SQL, {"window_days": int(window_days), "lookback_days": int(lookback_days)})

@@ -3,26 +3,15 @@
 import duckdb
 import pandas as pd
 
-from metrics import dialect
 from metrics.filters import DIMENSIONS
-
-
-ORDER_FACTS_SQL = """
-    select
-        count(*) as orders,
-        count(*) filter (where is_valid) as valid_orders,
-        count(*) filter (where customer_id is null) as guest_orders,
-        min(order_ts) as first_order,
-        max(order_ts) as last_order,
-        min(order_date) filter (where is_valid) as first_valid_date,
-        max(order_date) filter (where is_valid) as last_valid_date,
-    from orders
-"""
+from store.models import registry
+from store.models.orders import ORDER_FACTS_SQL, filter_values_sql
+from store.models.registry import Request
 
 
 def order_facts_source(con: duckdb.DuckDBPyConnection) -> str:
     """A one-row table of order counts and date ranges: precomputed at upload, else counted now."""
-    return "order_facts" if dialect.has_table(con, "order_facts") else f"({ORDER_FACTS_SQL})"
+    return registry.source_for(con, "order_facts", Request()) or f"({ORDER_FACTS_SQL})"
 
 
 def store_inventory(con: duckdb.DuckDBPyConnection) -> dict:
@@ -46,17 +35,9 @@ def store_inventory(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
-def filter_values_sql() -> str:
-    """Every (dimension, value) pair among valid orders: the choices of the filter pickers."""
-    return " union all ".join(
-        f"select distinct '{d}' as dimension, {d} as value from orders where is_valid and {d} is not null"
-        for d in DIMENSIONS
-    )
-
-
 def dimension_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """The distinct values of each filter dimension among valid orders, for filter pickers."""
-    source = "filter_values" if dialect.has_table(con, "filter_values") else f"({filter_values_sql()})"
+    source = registry.source_for(con, "filter_values", Request()) or f"({filter_values_sql()})"
     rows = con.execute(f"select dimension, value from {source} order by dimension, value").fetchall()
     values: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
     for dimension, value in rows:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metrics import dialect
+from store.models import dialect
 from metrics.kpis import data_range
 
 LAUNCH_COLUMNS = ("member_tier", "channel", "region", "store", "category", "coupon_code")

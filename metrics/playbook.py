@@ -12,7 +12,8 @@ import math
 import duckdb
 import pandas as pd
 
-from metrics import dialect, experiments
+from metrics import experiments
+from store.models import dialect
 from metrics.customer_facts import facts_ctes
 from metrics.due import LAPSE_DAYS, LAPSE_MULTIPLE
 from metrics.filters import Filters

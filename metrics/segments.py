@@ -8,10 +8,13 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from metrics import dialect
 from metrics.customer_facts import facts_ctes
 from metrics.filters import Filters
 from metrics.kpis import SEGMENTS, kpi_table, latest_full_month
+from store.models import registry
+from store.models.customers import rfm_scored_ctes
+from store.models.customers import rfm_segments_sql as model_rfm_segments_sql
+from store.models.registry import Request
 
 # RFM segment by R score and F score (1-5), the common ten-segment map; English and Chinese.
 RFM_SEGMENTS = {
@@ -26,20 +29,7 @@ RFM_SEGMENTS = {
     "cant_lose": ("Can't lose them", "不能流失的客户"),
     "hibernating": ("Hibernating", "沉睡客户"),
 }
-RFM_SEGMENT_SQL = """
-    case
-        when r_score >= 5 and f_score >= 4 then 'champions'
-        when r_score >= 3 and f_score >= 4 then 'loyal'
-        when r_score >= 4 and f_score between 2 and 3 then 'potential_loyalist'
-        when r_score = 5 and f_score = 1 then 'new'
-        when r_score = 4 and f_score = 1 then 'promising'
-        when r_score = 3 and f_score = 3 then 'need_attention'
-        when r_score = 3 and f_score <= 2 then 'about_to_sleep'
-        when r_score <= 2 and f_score = 5 then 'cant_lose'
-        when r_score <= 2 and f_score between 3 and 4 then 'at_risk'
-        else 'hibernating'
-    end
-"""
+
 
 
 def segment_kpis(con: duckdb.DuckDBPyConnection, by: str, month: date | None = None,
@@ -67,60 +57,18 @@ def members_vs_non_members(con: duckdb.DuckDBPyConnection, month: date | None = 
 
 def _rfm_scored(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, dict]:
     facts, params = facts_ctes(con, filters)
-    sql = f"""
-        {facts},
-
-        scored as (
-            select
-                customer_key,
-                customer_id,
-                member_tier,
-                last_order_date,
-                days_since_last_order as recency_days,
-                orders as frequency,
-                revenue as monetary,
-                ntile(5) over (order by days_since_last_order desc, customer_key) as r_score,
-                case when orders >= 6 then 5 when orders >= 4 then 4 else orders end as f_score,
-                ntile(5) over (order by revenue, customer_key) as m_score,
-            from facts
-        ),
-
-        segmented as (
-            select *, {RFM_SEGMENT_SQL} as segment,
-            from scored
-        )
-    """
-    return sql, params
+    return rfm_scored_ctes(facts), params
 
 
 def rfm_segments_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
     """SQL of the RFM segment totals (unordered) and its parameters."""
-    scored, params = _rfm_scored(con, filters)
-    sql = f"""
-        with {scored},
-
-        final as (
-            select
-                segment,
-                count(*) as customers,
-                count(*) / sum(count(*)) over () as customer_share,
-                sum(monetary) as revenue,
-                sum(monetary) / sum(sum(monetary)) over () as revenue_share,
-                avg(recency_days) as avg_recency_days,
-                avg(frequency) as avg_frequency,
-                avg(monetary) as avg_monetary,
-            from segmented
-            group by segment
-        )
-
-        select * from final
-    """
-    return sql, params
+    facts, params = facts_ctes(con, filters)
+    return model_rfm_segments_sql(facts), params
 
 
 def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per RFM segment: customers, revenue, their shares, and average R, F, M (precomputed unfiltered)."""
-    if filters == Filters() and dialect.has_table(con, "rfm_segment_totals"):
+    if registry.source_for(con, "rfm_segment_totals", Request(filters=filters)):
         sql, params = "select * from rfm_segment_totals", {}
     else:
         sql, params = rfm_segments_sql(con, filters)
@@ -135,7 +83,7 @@ def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
     sql = f"""
         with {scored}
         select customer_id, member_tier, last_order_date, recency_days, frequency, monetary,
-            r_score, f_score, m_score, segment,
+            r_score, f_score, m_score, segment
         from segmented
         where $segment is null or segment = $segment
         order by monetary desc

@@ -42,11 +42,11 @@ from pathlib import Path
 import duckdb
 
 from store import schema
+from store.derived import build_derived_tables, sql_path
+from store.models import dialect
+from store.models.orders import ASSIGNED_ORDERS_SQL
+from store.models.registry import ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, MODELS, ORDER_TABLES
 from store.names import clean_file_name
-from metrics.precomputed import PRECOMPUTED_TABLES
-from store.derived import ASSIGNED_ORDERS_SQL, ASSIGNMENT_TABLES, DERIVED_TABLES, build_derived_tables, sql_path
-
-ORDER_TABLES = (*(name for name in DERIVED_TABLES if name not in ASSIGNMENT_TABLES), *PRECOMPUTED_TABLES)
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
 STORE_ENV = "REPURCHASE_STORE"
@@ -172,12 +172,12 @@ class Store:
                 continue  # replaced while we were opening it: read the manifest again
             weakref.finalize(con, pin.close)
             version_dir = self.root / "versions" / folder
-            for name in (*DERIVED_TABLES, *PRECOMPUTED_TABLES):
+            for name in BUILD_ORDER:
                 path = version_dir / f"{name}.parquet"
                 if path.exists():
                     source = f"select * from read_parquet({sql_path(path)})"
                     if name == "assignments":  # versions built before a column was added get it as NULL
-                        source += f" union all by name {_typed_nulls(schema.ASSIGNMENTS)} where false"
+                        source = dialect.union_by_name([source, f"{_typed_nulls(schema.ASSIGNMENTS)} where false"])
                     con.execute(f"create view {name} as {source}")
             if not (version_dir / "assigned_orders.parquet").exists():  # a version built before it existed
                 con.execute(f"create view assigned_orders as {ASSIGNED_ORDERS_SQL}")
@@ -378,7 +378,7 @@ class Store:
                         f"select *, 0::bigint as batch_seq, ''::varchar as batch_id, 0::bigint as file_row_number from "
                         f"(select {', '.join(f'null::{t} as {c}' for c, t in columns.items())}) where false"
                     ]
-                con.execute(f"create temp view batch_{table} as " + " union all by name ".join(parts))
+                con.execute(f"create temp view batch_{table} as " + dialect.union_by_name(parts))
                 if table == "orders":
                     order_batches = len(parts)
             version = f"v{self.manifest()['version'] + 1:06d}-{uuid.uuid4().hex[:6]}"
@@ -412,11 +412,11 @@ class Store:
             """
             select batch_id, count(*) as rows_in_batch,
                 count(*) filter (where newer_rank > 1) as superseded,
-                count(*) filter (where older_rank > 1) as replacing,
+                count(*) filter (where older_rank > 1) as replacing
             from (
                 select batch_id,
                     row_number() over (partition by order_id order by batch_seq desc) as newer_rank,
-                    row_number() over (partition by order_id order by batch_seq) as older_rank,
+                    row_number() over (partition by order_id order by batch_seq) as older_rank
                 from batch_orders
             )
             group by batch_id
@@ -546,8 +546,8 @@ def _create_empty_tables(con: duckdb.DuckDBPyConnection) -> None:
             f"create temp table batch_{table} as select {', '.join(f'null::{t} as {c}' for c, t in columns.items())}, "
             "0::bigint as batch_seq, ''::varchar as batch_id, 0::bigint as file_row_number where false"
         )
-    for name, sql in DERIVED_TABLES.items():
-        build.execute(f"create temp table {name} as {sql}")
+    for name in EMPTY_STORE_TABLES:
+        build.execute(f"create temp table {name} as {MODELS[name].build(build)[0]}")
         arrow = build.sql(f"select * from {name}").to_arrow_table()
         con.register(f"_{name}_empty", arrow)
         con.execute(f"create view {name} as select * from _{name}_empty")

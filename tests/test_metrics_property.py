@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 import naive
 from metrics.cohorts import cohort_matrix
 from metrics.kpis import kpi_table
-from metrics.precomputed import precomputed_tables
 from store import schema
-from store.derived import DERIVED_TABLES
+from store.models.registry import BUILD_ORDER, MODELS
 
 order_rows = st.lists(
     st.tuples(
@@ -39,10 +38,11 @@ def connect_to(orders: pd.DataFrame) -> duckdb.DuckDBPyConnection:
         nulls = ", ".join(f"null::{t} as {c}" for c, t in columns_of.items())
         con.execute(f"create table batch_{table} as select {nulls}, 1 as batch_seq, 'b1' as batch_id, "
                     "0 as file_row_number where false")
-    for name, sql in DERIVED_TABLES.items():
-        con.execute(f"create table {name} as {sql}")
-    for name, query in precomputed_tables(con).items():  # so unfiltered views read them
-        sql, params = query()
+    for name in BUILD_ORDER:  # the summaries too, so that unfiltered views read them
+        model = MODELS[name]
+        if not model.empty_store and not con.execute("select count(*) from orders where is_valid").fetchone()[0]:
+            continue  # as the store: no summaries without a valid order
+        sql, params = model.build(con)
         if isinstance(sql, list):
             sql = " union all ".join(f"({part})" for part in sql)
         con.execute(f"create table {name} as {sql}", params)

@@ -11,22 +11,21 @@ import pandas as pd
 import pytest
 
 from metrics.cohorts import cohort_matrix
-from metrics.dialect import has_table
+from store.models.dialect import has_table
 from metrics.due import due_for_repurchase
 from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order
 from metrics.filters import Filters
 from metrics.kpis import _cube_slice, data_range, kpi_table, latest_full_month
 from metrics.narrative import biggest_move
-from metrics.precomputed import PRECOMPUTED_TABLES
 from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
-from store.derived import EXPERIMENT_TABLES
+from store.models.registry import SUMMARIES
 
 
 @pytest.fixture(scope="module")
 def connections(demo_store):
     with_summaries = demo_store.connect()
     from_orders = demo_store.connect()
-    for name in (*PRECOMPUTED_TABLES, *EXPERIMENT_TABLES):
+    for name in SUMMARIES:
         from_orders.execute(f"drop view {name}")
     yield with_summaries, from_orders
     with_summaries.close()
@@ -192,7 +191,7 @@ def test_customer_value_from_stored_summaries_equals_counting_orders(connections
     stored, counted = connections
     assert all(has_table(stored, name) for name in ("clv_calibration", "clv_holdout_days", "clv_customers"))
     cutoff, end = clv.default_cutoff(counted), clv.data_range(counted)[1]
-    assert clv._stored(stored, "clv_calibration", "cutoff", cutoff, 1.0, end)
+    assert clv._stored(stored, "clv_calibration", cutoff, 1.0, end)
     pd.testing.assert_frame_equal(clv.calibration_summary(stored, end), clv.calibration_summary(counted, end))
     a, b = clv.ltv_report(stored, predictions=False), clv.ltv_report(counted, predictions=False)
     for report in (a, b):
@@ -205,7 +204,7 @@ def test_customer_value_from_stored_summaries_equals_counting_orders(connections
         else:
             assert value == flat_b[key], key
     # another cut-off is not stored: it counts from the orders, and still agrees
-    assert not clv._stored(stored, "clv_calibration", "cutoff", date(2025, 3, 1))
+    assert not clv._stored(stored, "clv_calibration", date(2025, 3, 1))
 
 
 def _flatten(value, prefix="") -> dict:

@@ -1,6 +1,6 @@
 """The SQL of strategy tests: arms, each customer's orders and revenue after assignment, per-arm
-totals, the time views and the planner. Statistics live in metrics.experiment_stats; this module
-imports no scipy, so that the store can precompute tables with it.
+totals, the time views and the planner. Statistics live in metrics.experiment_stats; the reports
+that read these in metrics.experiments.
 
 The rules are written once, as SQL fragments, and used both by the queries and by the tables the
 store precomputes at every change (see `docs/store.md`):
@@ -17,6 +17,8 @@ store precomputes at every change (see `docs/store.md`):
 A request those tables do not cover (a longer window or pre-period, another lookback) runs the
 same SQL on the assignments and `assigned_orders` instead.
 """
+
+from store.models import dialect
 
 PRECOMPUTED_WINDOWS = (30, 60, 90)  # experiment_customers, experiment_days, experiment_buckets, planner_base
 PRECOMPUTED_PRE_DAYS = 90  # experiment_customers: the balance check's and the page's CUPED period
@@ -45,7 +47,7 @@ def arms_sql(one_experiment: bool) -> str:
             cast(coalesce(max(cost_per_customer), 0) as double) as cost,
             bool_or(derived_from is not null) as observational,
             any_value(derived_from) as derived_from,
-            any_value(strategy) as strategy,
+            any_value(strategy) as strategy
         from assignments
         {where}
         group by experiment, customer_id
@@ -59,12 +61,12 @@ AFTER_ASSIGNMENT = "(order_ts >= assigned_at and not (observational and order_ts
 
 def in_window(days: str) -> str:
     """The order is in the `days`-day window after assignment."""
-    return f"({AFTER_ASSIGNMENT} and order_ts < assigned_at + to_days({days}))"
+    return f"({AFTER_ASSIGNMENT} and order_ts < {dialect.add_days('assigned_at', days)})"
 
 
 def in_pre_period(days: str) -> str:
     """The order is in the `days` days before assignment."""
-    return f"(order_ts < assigned_at and order_ts >= assigned_at - to_days({days}))"
+    return f"(order_ts < assigned_at and order_ts >= {dialect.subtract_days('assigned_at', days)})"
 
 
 def window_sums(days: str, suffix: str = "") -> str:
@@ -94,7 +96,7 @@ def matured_cte(arms: str) -> str:
     return f"""matured as (
     select arms.*
     from ({arms}) as arms, data_end
-    where variants = 1 and assigned_at + to_days({WINDOW}) <= data_end
+    where variants = 1 and {dialect.add_days('assigned_at', WINDOW)} <= data_end
 )"""
 
 DATA_END = """
@@ -120,11 +122,11 @@ outcomes as (
         arms.customer_id,
         {windows},
         {pre_period_sums(str(pre), f"_{pre}")},
-        {FIRST_ORDER_AFTER} as first_order_after,
+        {FIRST_ORDER_AFTER} as first_order_after
     from arms
     join assigned_orders
         on assigned_orders.customer_id = arms.customer_id
-        and assigned_orders.order_ts >= arms.assigned_at - to_days({pre})
+        and assigned_orders.order_ts >= {dialect.subtract_days('arms.assigned_at', pre)}
     group by arms.experiment, arms.customer_id
 ),
 
@@ -134,7 +136,7 @@ final as (
         {coalesced},
         coalesce(pre_orders_{pre}, 0) as pre_orders_{pre},
         coalesce(pre_revenue_{pre}, 0) as pre_revenue_{pre},
-        outcomes.first_order_after,
+        outcomes.first_order_after
     from arms
     left join outcomes using (experiment, customer_id)
 )
@@ -168,12 +170,12 @@ EXPERIMENT_ORDERS_SQL = f"""
 with arms as ({ALL_ARMS}),
 
 final as (
-    select arms.experiment, assigned_orders.customer_id, assigned_orders.order_ts, assigned_orders.amount,
+    select arms.experiment, assigned_orders.customer_id, assigned_orders.order_ts, assigned_orders.amount
     from arms
     join assigned_orders
         on assigned_orders.customer_id = arms.customer_id
-        and assigned_orders.order_ts >= arms.assigned_at - to_days({COVERED_PRE_DAYS})
-        and assigned_orders.order_ts < arms.assigned_at + to_days({COVERED_WINDOW_DAYS})
+        and assigned_orders.order_ts >= {dialect.subtract_days('arms.assigned_at', COVERED_PRE_DAYS)}
+        and assigned_orders.order_ts < {dialect.add_days('arms.assigned_at', COVERED_WINDOW_DAYS)}
     where arms.variants = 1
 )
 
@@ -182,6 +184,19 @@ select * from final order by experiment, customer_id, order_ts
 
 
 # ---- sources ----------------------------------------------------------------------------------
+
+
+def orders_cover(request) -> bool:
+    """Whether experiment_orders holds every order a request reads (its window and pre-period)."""
+    return (request.window_days is not None and request.window_days <= COVERED_WINDOW_DAYS
+            and (request.pre_days or 0) <= COVERED_PRE_DAYS)
+
+
+def stored_outcome_window(window_days: int, pre_days: int | None) -> int | None:
+    """The window whose outcome columns experiment_customers holds for this request (pre_days None:
+    no pre-period read), else None."""
+    return window_days if window_days in PRECOMPUTED_WINDOWS and pre_days in (None, PRECOMPUTED_PRE_DAYS) else None
+
 
 
 def arms_source(precomputed: bool, one_experiment: bool = True) -> str:
@@ -218,12 +233,12 @@ per_customer as (
     select
         customer_id,
         variant,
-        cast(assigned_at + to_days({WINDOW}) as date) as matured_on,
+        cast({dialect.add_days('assigned_at', WINDOW)} as date) as matured_on,
         cost,
         orders_{w} as orders,
         revenue_{w} as revenue,
         pre_orders_{pre} as pre_orders,
-        pre_revenue_{pre} as pre_revenue,
+        pre_revenue_{pre} as pre_revenue
     from matured
 ),
 """
@@ -233,12 +248,12 @@ windowed as (
     select
         matured.customer_id,
         {window_sums(WINDOW)},
-        {pre_period_sums(PRE)},
+        {pre_period_sums(PRE)}
     from matured
     join ({orders}) as valid_orders
         on valid_orders.customer_id = matured.customer_id
-        and valid_orders.order_ts >= matured.assigned_at - to_days({PRE})
-        and valid_orders.order_ts < matured.assigned_at + to_days({WINDOW})
+        and valid_orders.order_ts >= {dialect.subtract_days('matured.assigned_at', PRE)}
+        and valid_orders.order_ts < {dialect.add_days('matured.assigned_at', WINDOW)}
     group by matured.customer_id
 ),
 
@@ -246,12 +261,12 @@ per_customer as (
     select
         matured.customer_id,
         matured.variant,
-        cast(matured.assigned_at + to_days({WINDOW}) as date) as matured_on,
+        cast({dialect.add_days('matured.assigned_at', WINDOW)} as date) as matured_on,
         matured.cost,
         coalesce(windowed.orders, 0) as orders,
         coalesce(windowed.revenue, 0) as revenue,
         coalesce(windowed.pre_orders, 0) as pre_orders,
-        coalesce(windowed.pre_revenue, 0) as pre_revenue,
+        coalesce(windowed.pre_revenue, 0) as pre_revenue
     from matured
     left join windowed using (customer_id)
 ),
@@ -260,11 +275,11 @@ per_customer as (
 
 
 # Revenue optionally capped at a pooled percentile ($cap); margin after the strategy's cost.
-CUSTOMER_METRICS_CTES = """
+CUSTOMER_METRICS_CTES = f"""
 caps as (
     select
-        case when $cap is null then null else quantile_cont(revenue, coalesce($cap, 0.5)) end as revenue_cap,
-        case when $cap is null then null else quantile_cont(pre_revenue, coalesce($cap, 0.5)) end as pre_revenue_cap,
+        case when $cap is null then null else {dialect.quantile('revenue', 'coalesce($cap, 0.5)')} end as revenue_cap,
+        case when $cap is null then null else {dialect.quantile('pre_revenue', 'coalesce($cap, 0.5)')} end as pre_revenue_cap
     from per_customer
 ),
 
@@ -277,7 +292,7 @@ customer_metrics as (
         least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) as pre_revenue_capped,
         least(revenue, coalesce(revenue_cap, revenue)) * $margin - cost as margin,
         least(pre_revenue, coalesce(pre_revenue_cap, pre_revenue)) * $margin as pre_margin,
-        caps.revenue_cap,
+        caps.revenue_cap
     from per_customer, caps
 )"""
 
@@ -320,9 +335,9 @@ sums as (
         variant,
         {date_column} as matured_on,
         count(*) as n,
-        {sums_sql},
+        {sums_sql}
     from customer_metrics
-    group by all
+    group by variant{", matured_on" if by_date else ""}
 ),
 
 final as (
@@ -345,13 +360,13 @@ bucketed as (
         matured.experiment,
         matured.variant,
         cast(floor(
-            (epoch(valid_orders.order_ts) - epoch(matured.assigned_at)) / 86400 / $bucket_days
+            ({dialect.epoch_seconds('valid_orders.order_ts')} - {dialect.epoch_seconds('matured.assigned_at')}) / 86400 / $bucket_days
         ) as integer) as bucket,
         matured.customer_id,
-        count(*) as orders,
+        count(*) as orders
     from matured
     {join_window_orders("matured", orders)}
-    group by all
+    group by 1, 2, 3, 4  -- experiment, variant, bucket, customer
 ),
 
 final as (
@@ -360,9 +375,9 @@ final as (
         variant,
         bucket,
         sum(orders) as sum_y,
-        sum(orders * orders) as sum_y2,
+        sum(orders * orders) as sum_y2
     from bucketed
-    group by all
+    group by experiment, variant, bucket
 )
 
 select * from final order by experiment, variant, bucket
@@ -383,11 +398,11 @@ final as (
     select
         variant,
         count(*) filter (where variants = 1) as assigned,
-        count(*) filter (where variants = 1 and assigned_at + to_days({WINDOW}) <= data_end) as matured,
+        count(*) filter (where variants = 1 and {dialect.add_days('assigned_at', WINDOW)} <= data_end) as matured,
         count(*) filter (where variants > 1) as multi_arm,
         min(assigned_at) as first_assigned,
         max(assigned_at) as last_assigned,
-        any_value(data_end) as data_end,
+        any_value(data_end) as data_end
     from arms, data_end
     group by variant
 )
@@ -404,7 +419,7 @@ def survival_sql(arms: str, orders: str | None) -> str:
         first_orders = "select experiment, customer_id, first_order_after as first_ts from arm_customers"
     else:
         first_orders = f"""
-        select arm_customers.experiment, arm_customers.customer_id, {FIRST_ORDER_AFTER} as first_ts,
+        select arm_customers.experiment, arm_customers.customer_id, {FIRST_ORDER_AFTER} as first_ts
         from arm_customers
         join ({orders}) as valid_orders
             on valid_orders.experiment = arm_customers.experiment
@@ -427,8 +442,8 @@ observed as (
         arm_customers.variant,
         first_orders.first_ts is not null as event,
         cast(floor(
-            (epoch(coalesce(first_orders.first_ts, data_end)) - epoch(arm_customers.assigned_at)) / 86400
-        ) as integer) as day,
+            ({dialect.epoch_seconds('coalesce(first_orders.first_ts, data_end)')} - {dialect.epoch_seconds('arm_customers.assigned_at')}) / 86400
+        ) as integer) as day
     from arm_customers
     left join first_orders using (experiment, customer_id)
     join data_end on arm_customers.assigned_at <= data_end.data_end
@@ -440,9 +455,9 @@ final as (
         variant,
         day,
         count(*) filter (where event) as events,
-        count(*) filter (where not event) as censored,
+        count(*) filter (where not event) as censored
     from observed
-    group by all
+    group by experiment, variant, day
 )
 
 select * from final order by experiment, variant, day
@@ -466,10 +481,11 @@ in_window as (
         arm_customers.cost,
         cast(valid_orders.order_ts as date) as day,
         count(*) as orders,
-        sum(valid_orders.amount) as revenue,
+        sum(valid_orders.amount) as revenue
     from arm_customers
     {join_window_orders("arm_customers", orders)}
-    group by all
+    group by arm_customers.experiment, arm_customers.customer_id, arm_customers.variant, arm_customers.cost,
+        cast(valid_orders.order_ts as date)
 ),
 
 running as (
@@ -477,7 +493,7 @@ running as (
         *,
         sum(orders) over customer_days as orders_after,
         sum(revenue) over customer_days as revenue_after,
-        row_number() over customer_days as day_seq,
+        row_number() over customer_days as day_seq
     from in_window
     window customer_days as (partition by experiment, customer_id order by day rows between unbounded preceding and current row)
 ),
@@ -493,9 +509,9 @@ order_days as (
         sum(revenue) as revenue,
         sum(revenue_after * revenue_after - (revenue_after - revenue) * (revenue_after - revenue)) as revenue2,
         sum(revenue_after * orders_after - (revenue_after - revenue) * (orders_after - orders)) as revenue_orders,
-        sum(cost * revenue) as revenue_cost,
+        sum(cost * revenue) as revenue_cost
     from running
-    group by all
+    group by experiment, variant, day
 ),
 
 arrival_days as (
@@ -505,9 +521,9 @@ arrival_days as (
         cast(assigned_at as date) as day,
         count(*) as n,
         sum(cost) as cost,
-        sum(cost * cost) as cost2,
+        sum(cost * cost) as cost2
     from arm_customers
-    group by all
+    group by experiment, variant, cast(assigned_at as date)
 ),
 
 final as (
@@ -524,9 +540,9 @@ final as (
         coalesce(sum(revenue), 0) as revenue,
         coalesce(sum(revenue2), 0) as revenue2,
         coalesce(sum(revenue_orders), 0) as revenue_orders,
-        coalesce(sum(revenue_cost), 0) as revenue_cost,
-    from (select * from order_days union all by name select * from arrival_days)
-    group by all
+        coalesce(sum(revenue_cost), 0) as revenue_cost
+    from ({dialect.union_by_name(['select * from order_days', 'select * from arrival_days'])})
+    group by experiment, variant, day
 )
 
 select * from final order by experiment, variant, day
@@ -537,9 +553,9 @@ select * from final order by experiment, variant, day
 
 # Planner: customers with a valid order in the lookback before t0 = data end - window,
 # measured over [t0, t0 + window), as if they had all been assigned to control at t0.
-PLANNER_CTES = """
+PLANNER_CTES = f"""
 with reference as (
-    select max(order_ts) - to_days(cast($window_days as integer)) as t0 from orders
+    select {dialect.subtract_days('max(order_ts)', 'cast($window_days as integer)')} as t0 from orders
 ),
 
 -- only the lookback and the window matter; customers by their integer key (cheaper to join)
@@ -548,17 +564,17 @@ valid_orders as (
     from orders
     cross join reference
     where is_valid and customer_key is not null
-        and order_ts >= t0 - to_days(cast($lookback_days as integer))
-        and order_ts < t0 + to_days(cast($window_days as integer))
+        and order_ts >= {dialect.subtract_days('t0', 'cast($lookback_days as integer)')}
+        and order_ts < {dialect.add_days('t0', 'cast($window_days as integer)')}
 ),
 
 pool as (
     select
         customer_id,
-        date_diff('day', max(order_ts), any_value(t0)) as days_before,
+        {dialect.day_diff('any_value(t0)', 'max(order_ts)')} as days_before
     from valid_orders
     cross join reference
-    where order_ts < t0 and order_ts >= t0 - to_days(cast($lookback_days as integer))
+    where order_ts < t0 and order_ts >= {dialect.subtract_days('t0', 'cast($lookback_days as integer)')}
     group by customer_id
 ),
 
@@ -566,13 +582,13 @@ windowed as (
     select
         pool.customer_id,
         count(*) as orders,
-        sum(amount) as revenue,
+        sum(amount) as revenue
     from pool
     cross join reference
     join valid_orders
         on valid_orders.customer_id = pool.customer_id
         and valid_orders.order_ts >= t0
-        and valid_orders.order_ts < t0 + to_days(cast($window_days as integer))
+        and valid_orders.order_ts < {dialect.add_days('t0', 'cast($window_days as integer)')}
     group by pool.customer_id
 ),
 
@@ -581,7 +597,7 @@ customer_metrics as (
         pool.customer_id,
         pool.days_before,
         coalesce(windowed.orders, 0) as orders,
-        coalesce(windowed.revenue, 0) as revenue,
+        coalesce(windowed.revenue, 0) as revenue
     from pool
     left join windowed using (customer_id)
 )
@@ -600,7 +616,7 @@ final as (
         sum(orders * orders) as orders2,
         sum(revenue) as revenue,
         sum(revenue * revenue) as revenue2,
-        sum(revenue * orders) as revenue_orders,
+        sum(revenue * orders) as revenue_orders
     from customer_metrics
     group by days_before
 )
@@ -634,24 +650,13 @@ with final as (
         any_value(strategy) as strategy,
         case when bool_or(observational) then 'observational' else 'randomised' end as design,
         any_value(derived_from) as derived_from,
-        list(distinct variant order by variant) as variants,
+        {dialect.distinct_list('variant', 'variant')} as variants,
         count(*) as customers,
         min(assigned_at) as first_assigned,
-        max(assigned_at) as last_assigned,
+        max(assigned_at) as last_assigned
     from ({arms}) as arms
     group by experiment
 )
 
 select * from final order by first_assigned, experiment
 """
-
-
-def experiment_tables() -> dict[str, str]:
-    """The strategy-test tables the store builds at every change, in build order: name -> SQL."""
-    return {
-        "experiment_customers": experiment_customers_sql(),
-        "experiment_orders": EXPERIMENT_ORDERS_SQL,
-        "experiment_days": experiment_days_sql(),
-        "experiment_buckets": experiment_buckets_sql(),
-        "experiment_survival": experiment_survival_sql(),
-    }

@@ -1,0 +1,53 @@
+"""Cohort groups: customers and revenue per cohort (month of the first valid order ever) and month.
+
+`groups_from_orders` counts them for any filter; the summary `cohort_base` holds the groups of the
+whole store, precomputed at each change (it answers requests without dimension filters).
+"""
+
+from store.models import dialect
+from store.models.orders import customer_months_sql
+
+
+def groups_from_orders(where: str, cohort_where: str) -> str:
+    """CTEs ending in `groups` (customers and revenue per cohort and month) and `scope_last_month`."""
+    return f"""
+        active_months as ({customer_months_sql(where + " and customer_key is not null")}),
+
+        in_scope as (
+            select *, {dialect.month_diff("month", "cohort_month")} as age
+            from active_months
+            where {cohort_where}
+        ),
+
+        groups as (
+            select cohort_month, month, age, count(*) as active_customers, sum(revenue) as revenue
+            from in_scope
+            where customer_key in (select customer_key from in_scope where age = 0)
+            group by cohort_month, month, age
+        ),
+
+        scope_last_month as (
+            select max(month) as last_month from in_scope
+        )
+    """
+
+
+def cohort_base_sql() -> str:
+    """The precomputed cohort groups of the whole store (customers and revenue per cohort and month)."""
+    return f"with {groups_from_orders('orders.is_valid', 'true')} select * from groups"
+
+
+def groups_from_cohort_base(cohort_where: str) -> str:
+    """The same CTEs read from the precomputed cohort_base: without dimension filters every active
+    customer has a first-month row in scope, so the groups need no per-customer check."""
+    return f"""
+        groups as (
+            select cohort_month, month, age, active_customers, revenue
+            from cohort_base
+            where {cohort_where}
+        ),
+
+        scope_last_month as (
+            select max(month) as last_month from groups
+        )
+    """

@@ -1,0 +1,208 @@
+"""One row per customer, defined once (`customer_rows_sql`): the `customers` base model (every valid
+order), and the per-customer facts within filters; the lists built on the facts: the
+due-for-repurchase list and RFM segments.
+
+Facts: one row per customer with a valid order inside the filters, counted to the reference date
+(the filter's end, else the data's last day); usual_interval_days = median days between the
+customer's consecutive valid orders (null with one order). Due for repurchase: usual interval <
+days since last order <= min(LAPSE_MULTIPLE x usual interval, LAPSE_DAYS).
+
+Summaries precomputed at each change for the unfiltered store: `customer_facts` (read from
+`customers`), then `due_list` (in display order) and `rfm_segment_totals`, which read it.
+"""
+
+from store.models import dialect
+
+LAPSE_MULTIPLE = 3
+LAPSE_DAYS = 365
+DUE_DISPLAY_ORDER = "revenue desc, days_overdue desc, customer_id"  # most valuable first
+
+
+def customer_rows_sql(where: str, days_since_previous: str) -> str:
+    """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
+    first and last order, orders, revenue, latest member tier, first and last channel and region, and
+    the median of `days_since_previous` (days between consecutive orders; null with one order).
+    The `customers` base model is this for every valid order; customer facts are this within filters."""
+    return f"""
+            select
+                customer_key,
+                any_value(customer_id) as customer_id,
+                any_value(cohort_month) as cohort_month,  -- the same on every order of the customer
+                min(order_ts) as first_order_ts,
+                max(order_ts) as last_order_ts,
+                count(*) as valid_orders,
+                sum(amount) as revenue,
+                arg_max(member_tier, order_ts) as member_tier,
+                arg_min(channel, order_ts) as first_channel,
+                arg_min(region, order_ts) as first_region,
+                arg_max(channel, order_ts) as last_channel,
+                arg_max(region, order_ts) as last_region,
+                max(order_date) as last_order_date,
+                {dialect.quantile("days_between", 0.5)} as usual_interval_days
+            from (
+                select *, {days_since_previous} as days_between
+                from orders
+                where {where} and customer_key is not null
+            ) as customer_orders
+            group by customer_key
+    """
+
+
+CUSTOMERS_SQL = f"""
+select * from ({customer_rows_sql("is_valid", "days_since_previous")}) as customer_rows
+order by customer_key
+"""
+
+
+def _facts(customer_rows: str) -> str:
+    """The facts columns from one-row-per-customer rows and the `reference` date."""
+    return f"""
+            select
+                customer_key,
+                customer_id,
+                member_tier,
+                last_channel,
+                last_region as region,
+                valid_orders as orders,
+                revenue,
+                last_order_date,
+                usual_interval_days,
+                {dialect.day_diff("reference.reference_date", "last_order_date")} as days_since_last_order
+            from {customer_rows}, reference
+    """
+
+
+def facts_ctes_from_orders(where: str, days_since_previous: str) -> str:
+    """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's day)."""
+    return f"""
+        customer_rows as ({customer_rows_sql(where, days_since_previous)}),
+
+        -- read from orders, not customer_rows: a CTE used twice is materialised (2 s at 10M orders)
+        reference as (
+            select coalesce(cast($reference_date as date), max(order_date)) as reference_date
+            from orders
+            where {where} and customer_key is not null
+        ),
+
+        facts as ({_facts("customer_rows")})
+    """
+
+
+# days since the previous order among the filtered orders (the stored column counts every valid order)
+DAYS_WITHIN_FILTERS = dialect.day_diff(
+    "order_date", "lag(order_date) over (partition by customer_key order by order_ts, order_id)"
+)
+
+# the facts CTE read from the precomputed summary
+FACTS_FROM_SUMMARY = "facts as (select * from customer_facts)"
+
+
+def customer_facts_sql() -> str:
+    """The facts of every customer of the store, read from the `customers` base model (to the last order's day)."""
+    return f"""
+        with reference as (
+            select max(last_order_date) as reference_date from customers
+        )
+
+        {_facts("customers")}
+    """
+
+
+def due_list_sql(facts: str) -> str:
+    """SQL of the due customers (unordered), given CTEs ending in `facts`."""
+    return f"""
+        with {facts},
+
+        final as (
+            select
+                customer_id,
+                member_tier,
+                last_channel,
+                region,
+                last_order_date,
+                orders,
+                usual_interval_days,
+                days_since_last_order,
+                days_since_last_order - usual_interval_days as days_overdue,
+                revenue,
+                revenue / orders as aov
+            from facts
+            where orders >= 2
+                and days_since_last_order > usual_interval_days
+                and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})
+        )
+
+        select * from final
+    """
+
+
+def stored_due_list_sql() -> str:
+    """due_list: the unfiltered due list in display order, from customer_facts."""
+    return f"select * from ({due_list_sql(FACTS_FROM_SUMMARY)}) order by {DUE_DISPLAY_ORDER}"
+
+
+# RFM segment by R score and F score (1-5), the common ten-segment map
+RFM_SEGMENT_SQL = """
+    case
+        when r_score >= 5 and f_score >= 4 then 'champions'
+        when r_score >= 3 and f_score >= 4 then 'loyal'
+        when r_score >= 4 and f_score between 2 and 3 then 'potential_loyalist'
+        when r_score = 5 and f_score = 1 then 'new'
+        when r_score = 4 and f_score = 1 then 'promising'
+        when r_score = 3 and f_score = 3 then 'need_attention'
+        when r_score = 3 and f_score <= 2 then 'about_to_sleep'
+        when r_score <= 2 and f_score = 5 then 'cant_lose'
+        when r_score <= 2 and f_score between 3 and 4 then 'at_risk'
+        else 'hibernating'
+    end
+"""
+
+
+def rfm_scored_ctes(facts: str) -> str:
+    """CTEs ending in `segmented`: each customer's R, F, M values and scores and segment, given CTEs ending in `facts`."""
+    return f"""
+        {facts},
+
+        scored as (
+            select
+                customer_key,
+                customer_id,
+                member_tier,
+                last_order_date,
+                days_since_last_order as recency_days,
+                orders as frequency,
+                revenue as monetary,
+                ntile(5) over (order by days_since_last_order desc, customer_key) as r_score,
+                case when orders >= 6 then 5 when orders >= 4 then 4 else orders end as f_score,
+                ntile(5) over (order by revenue, customer_key) as m_score
+            from facts
+        ),
+
+        segmented as (
+            select *, {RFM_SEGMENT_SQL} as segment
+            from scored
+        )
+    """
+
+
+def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
+    """SQL of the RFM segment totals (unordered), given CTEs ending in `facts` (default: the summary)."""
+    return f"""
+        with {rfm_scored_ctes(facts)},
+
+        final as (
+            select
+                segment,
+                count(*) as customers,
+                count(*) / sum(count(*)) over () as customer_share,
+                sum(monetary) as revenue,
+                sum(monetary) / sum(sum(monetary)) over () as revenue_share,
+                avg(recency_days) as avg_recency_days,
+                avg(frequency) as avg_frequency,
+                avg(monetary) as avg_monetary
+            from segmented
+            group by segment
+        )
+
+        select * from final
+    """

@@ -1,0 +1,125 @@
+"""The repeat funnel's SQL: customers reaching order 2, 3, 4, 5+, days between orders, time to the second order.
+
+Orders are numbered per customer among the valid orders inside the filters; unfiltered, the
+numbering stored in the orders table is used. The three unfiltered results are the summaries
+`repeat_funnel_steps`, `order_intervals` and `second_order_buckets`, precomputed at each change.
+"""
+
+from store.models import dialect
+from store.models.filters import Filters
+
+TIME_TO_SECOND_BUCKETS = (7, 14, 30, 60, 90, 180, 365)
+
+
+def _numbered_orders(filters: Filters) -> tuple[str, dict]:
+    if filters == Filters():  # the orders table already numbers each customer's valid orders
+        return """
+            numbered_orders as (
+                select customer_key, order_ts, customer_order_seq as order_number, days_since_previous
+                from orders
+                where customer_order_seq is not null
+            )
+        """, {}
+    where, params = filters.where("orders")
+    sql = f"""
+        numbered_orders as (
+            select
+                customer_key,
+                order_ts,
+                row_number() over (partition by customer_key order by order_ts, order_id) as order_number,
+                {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by order_ts, order_id)")}
+                    as days_since_previous
+            from orders
+            where {where} and customer_key is not null
+        )
+    """
+    return sql, params
+
+
+def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the repeat funnel (unordered) and its parameters."""
+    numbered, params = _numbered_orders(filters)
+    sql = f"""
+        with {numbered},
+
+        -- each customer has exactly one order numbered n for every n up to their count
+        reached as (
+            select order_number, count(*) as customers
+            from numbered_orders
+            where order_number <= 5
+            group by order_number
+        ),
+
+        final as (
+            select
+                order_number,
+                customers,
+                customers / max(customers) over () as share_of_customers,
+                customers / lag(customers) over (order by order_number) as share_of_previous_step
+            from reached
+        )
+
+        select * from final
+    """
+    return sql, params
+
+
+def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the days from order n to n+1 (unordered) and its parameters."""
+    numbered, params = _numbered_orders(filters)
+    sql = f"""
+        with {numbered},
+
+        gaps as (
+            select least(order_number - 1, 4) as from_order, days_since_previous as days
+            from numbered_orders
+            where order_number >= 2
+        ),
+
+        final as (
+            select
+                from_order,
+                count(*) as repeat_orders,
+                {dialect.quantile("days", 0.25)} as days_p25,
+                {dialect.quantile("days", 0.5)} as days_median,
+                {dialect.quantile("days", 0.75)} as days_p75
+            from gaps
+            group by from_order
+        )
+
+        select * from final
+    """
+    return sql, params
+
+
+def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the time-to-second-order buckets (unordered) and its parameters."""
+    numbered, params = _numbered_orders(filters)
+    bounds = " ".join(f"when days_since_previous <= {b} then {b}" for b in TIME_TO_SECOND_BUCKETS)
+    sql = f"""
+        with {numbered},
+
+        second_orders as (
+            select case {bounds} else null end as within_days
+            from numbered_orders
+            where order_number = 2
+        ),
+
+        buckets as (
+            select within_days, count(*) as customers
+            from second_orders
+            group by within_days
+        ),
+
+        final as (
+            select
+                within_days,
+                customers,
+                customers / sum(customers) over () as share,
+                sum(customers) over (order by within_days nulls last) / sum(customers) over () as cumulative_share
+            from buckets
+        )
+
+        select * from final
+    """
+    return sql, params

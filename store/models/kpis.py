@@ -1,0 +1,247 @@
+"""The monthly KPI base counts: per period and segment, the counts every KPI is a ratio of.
+
+`base_counts_ctes` counts them from the orders for any filter; the summary `kpi_base` holds the
+monthly counts of the whole store and of every segment of the usual breakdowns, precomputed at
+each change, and `kpi_base_slice` says which requests it answers. The KPIs themselves are
+ratios of these counts (metrics.kpis).
+"""
+
+from datetime import date
+
+import duckdb
+import pandas as pd
+
+from store.models import dialect
+from store.models.orders import customer_months_sql
+
+GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+NON_MEMBER_TIERS = ("none", "non-member", "non member", "nonmember", "no", "0", "非会员", "普通用户")
+NOT_SET = {"member_tier": "none", "channel": "(not set)", "region": "(not set)", "category": "(not set)"}
+SEGMENTS = {
+    **{dimension: f"coalesce({dimension}, '{label}')" for dimension, label in NOT_SET.items()},
+    "membership": "case when member_tier is null or lower(member_tier) in ("
+    + ", ".join(f"'{t}'" for t in NON_MEMBER_TIERS)
+    + ") then 'non-member' else 'member' end",
+}
+# Breakdowns precomputed in kpi_base: those the pages show unasked (the Overview's sentence drivers,
+# the Customers page's tiers and members). Each costs about 3 s of upload time at 10M orders.
+PRECOMPUTED_BREAKDOWNS = ("member_tier", "channel", "membership")
+BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identified_revenue", "customers",
+               "new_customers", "repeat_customers", "customers_12m", "orders_12m")
+
+
+def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True) -> str:
+    """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
+
+    Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
+    periods from $history_start_month to $range_end_month for every segment that has orders.
+    trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
+    """
+    months = GRAIN_MONTHS[grain]
+    if trailing_year:
+        trailing_ctes = f"""
+        -- A customer active in month m counts in the trailing year of every month from m until
+        -- just before their next active month, at most 12 months: one interval per active month,
+        -- so the distinct count becomes a running sum of +1/-1 changes (no 12-fold range join).
+        coverage as (
+            select
+                segment,
+                month as starts,
+                least(
+                    coalesce(lead(month) over (partition by segment, customer_key order by month),
+                             {dialect.add_months("month", "12")}),
+                    {dialect.add_months("month", "12")}
+                ) as ends
+            from customer_months
+        ),
+
+        coverage_changes as (
+            select segment, month, sum(change) as change
+            from (
+                select segment, starts as month, 1 as change from coverage
+                union all
+                select segment, ends as month, -1 as change from coverage
+            )
+            group by segment, month
+        ),
+
+        month_orders as (
+            select segment, month, sum(orders) as orders
+            from customer_months
+            group by segment, month
+        ),
+
+        trailing_months as (
+            select
+                month_spine.month,
+                month_spine.segment,
+                sum(coalesce(coverage_changes.change, 0)) over (
+                    partition by month_spine.segment order by month_spine.month rows unbounded preceding
+                ) as customers_12m,
+                sum(coalesce(month_orders.orders, 0)) over (
+                    partition by month_spine.segment order by month_spine.month rows between 11 preceding and current row
+                ) as orders_12m
+            from month_spine
+            left join coverage_changes using (segment, month)
+            left join month_orders using (segment, month)
+        ),
+
+        trailing_year as (
+            select spine.period, spine.segment, customers_12m, orders_12m
+            from spine
+            join trailing_months
+                on trailing_months.segment = spine.segment and trailing_months.month = spine.last_month
+        ),
+"""
+        trailing_columns = "trailing_year.customers_12m, trailing_year.orders_12m"
+        trailing_join = "left join trailing_year using (period, segment)"
+    else:
+        trailing_ctes = ""
+        trailing_columns = "null::bigint as customers_12m, null::bigint as orders_12m"
+        trailing_join = ""
+    if grain == "month":
+        customer_periods = "select month as period, segment, customer_key, orders, cohort_month from customer_months"
+    else:
+        customer_periods = f"""select date_trunc('{grain}', month) as period, segment, customer_key,
+                sum(orders) as orders, min(cohort_month) as cohort_month
+            from customer_months
+            group by period, segment, customer_key"""
+    return f"""
+        -- one row per month, segment and customer (guest orders: one row without a customer)
+        month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
+                                            segment)}),
+
+        order_totals as (
+            select
+                date_trunc('{grain}', month) as period,
+                segment,
+                sum(orders) as orders,
+                sum(revenue) as revenue,
+                coalesce(sum(orders) filter (where customer_key is null), 0) as guest_orders,
+                coalesce(sum(orders) filter (where customer_key is not null), 0) as identified_orders,
+                sum(revenue) filter (where customer_key is not null) as identified_revenue
+            from month_rows
+            group by period, segment
+        ),
+
+        customer_months as (
+            select month, segment, customer_key, orders, cohort_month
+            from month_rows
+            where customer_key is not null
+        ),
+
+        customer_periods as (
+            {customer_periods}
+        ),
+
+        customer_totals as (
+            select
+                period,
+                segment,
+                count(*) as customers,
+                count(*) filter (where date_trunc('{grain}', cohort_month) = period) as new_customers,
+                count(*) filter (where orders >= 2) as repeat_customers
+            from customer_periods
+            group by period, segment
+        ),
+
+        segments as (
+            select distinct segment from order_totals
+        ),
+
+        month_spine as (
+            select months.month, segments.segment
+            from {dialect.month_spine("$history_start_month", "$range_end_month")} as months
+            cross join segments
+        ),
+
+        spine as (
+            select distinct
+                date_trunc('{grain}', month) as period,
+                {dialect.add_months("date_trunc('" + grain + "', month)", str(months - 1))} as last_month,
+                segment
+            from month_spine
+        ),
+
+{trailing_ctes}        base as (
+            select
+                spine.period,
+                spine.segment,
+                spine.last_month,
+                coalesce(order_totals.orders, 0) as orders,
+                coalesce(order_totals.revenue, 0) as revenue,
+                coalesce(order_totals.guest_orders, 0) as guest_orders,
+                order_totals.identified_orders,
+                order_totals.identified_revenue,
+                coalesce(customer_totals.customers, 0) as customers,
+                coalesce(customer_totals.new_customers, 0) as new_customers,
+                customer_totals.repeat_customers,
+                {trailing_columns}
+            from spine
+            left join order_totals using (period, segment)
+            left join customer_totals using (period, segment)
+            {trailing_join}
+        )
+    """
+
+
+def kpi_base_sql(by: str | None) -> str:
+    """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
+    segment = SEGMENTS[by] if by else "'all'"
+    return f"""
+        with {base_counts_ctes("month", segment, "orders.is_valid")}
+        select '{by or "all"}' as dimension, * from base
+    """
+
+
+def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:
+    """Parameters of `kpi_base_sql`: the store's whole date range (from the order_facts summary)."""
+    first, last = con.execute("select first_valid_date, last_valid_date from order_facts").fetchall()[0]
+    return {"history_start": first, "history_start_month": first.replace(day=1),
+            "range_end": last, "range_end_month": last.replace(day=1)}
+
+
+def kpi_base_slice(filters, grain: str, by: str | None, last: date, end: date) -> tuple | None:
+    """(dimension, segment or None) if the precomputed kpi_base answers this request exactly, else None."""
+    if grain != "month":
+        return None
+    chosen = filters.dimension_values()
+    if by is not None:
+        if chosen:
+            return None
+        dimension, segment = by, None
+    elif not chosen:
+        dimension, segment = "all", None
+    elif len(chosen) == 1 and len(next(iter(chosen.values()))) == 1:
+        dimension, (segment,) = next(iter(chosen.items()))
+        if segment == NOT_SET[dimension]:  # that segment also holds orders without a value
+            return None
+    else:
+        return None
+    if dimension != "all" and dimension not in PRECOMPUTED_BREAKDOWNS:
+        return None
+    if end.replace(day=1) > last.replace(day=1):
+        return None  # the request reaches months after the data: precomputed periods stop at its end
+    if end < last and (pd.Timestamp(end) + pd.offsets.MonthEnd(0)).date() != end:
+        return None  # a month cut in the middle
+    return dimension, segment
+
+
+def base_from_kpi_base(segment: str | None) -> str:
+    """CTEs ending in `base`, read from the precomputed kpi_base table."""
+    segment_condition = "segment = $cube_segment" if segment is not None else "true"
+    label = "'all'" if segment is not None else "segment"
+    return f"""
+        cube as (
+            select period, {label} as segment, last_month, {", ".join(BASE_COUNTS)}
+            from kpi_base
+            where dimension = $cube_dimension and {segment_condition}
+                and period >= date_trunc('month', cast($history_start as date))
+                and period <= date_trunc('month', cast($range_end as date))
+        ),
+
+        base as (
+            select * from cube
+            where segment in (select segment from cube group by segment having sum(orders) > 0)
+        )
+    """

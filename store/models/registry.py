@@ -1,0 +1,175 @@
+"""Every table a store version holds, in one registry: base models and summaries.
+
+Each entry has its name, its SQL builder, what it reads (`needs`) and, for a summary, which requests
+it answers (`covers`). The build order follows from `needs`; so does the split between the tables an
+assignments upload rebuilds (those reading `batch_assignments`, directly or not) and the order
+tables it keeps. `source_for` is the one place that decides "read the summary, or count from the
+base models": a metric asks it, and falls back to its own SQL on the base models when it says None.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import duckdb
+
+from store.models import clv, cohorts, customers, experiments, funnel, kpis, orders
+from store.models.dialect import has_table
+from store.models.filters import Filters
+
+BATCH_VIEWS = ("batch_orders", "batch_order_lines", "batch_assignments")  # what the builds start from
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a metric asks for, in the terms summaries are chosen by (unset fields: not asked)."""
+
+    filters: Filters = Filters()
+    grain: str = "month"
+    by: str | None = None  # breakdown dimension
+    last_date: date | None = None  # the data's last valid order date
+    end: date | None = None  # the requested range's last date (KPIs) or holdout end (customer value)
+    window_days: int | None = None
+    pre_days: int | None = None
+    bucket_days: int | None = None
+    lookback_days: int | None = None
+    cutoff: date | None = None
+    unit_days: float = 1.0
+
+
+Sql = str | list[str]  # a list: one table built part by part (their union all), see store.derived
+
+
+@dataclass(frozen=True)
+class Model:
+    """One table of a store version.
+
+    build(con) -> (SQL, parameters), run once the tables in `needs` exist on `con`. `covers`: None
+    for a base model (always read); for a summary, whether it answers a request. `stamp`: request
+    field -> column holding the value the summary was built for (checked against the request).
+    `empty_store`: built also when the store has no valid order (summaries are not).
+    """
+
+    name: str
+    build: Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]
+    needs: tuple[str, ...]
+    covers: Callable[[Request], bool] | None = None
+    stamp: dict[str, str] = field(default_factory=dict)
+    empty_store: bool = True
+
+
+def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
+    return lambda con: (text, {})
+
+
+def _unfiltered(request: Request) -> bool:
+    return request.filters == Filters()
+
+
+def _always(request: Request) -> bool:
+    return True
+
+
+def _kpi_base(con: duckdb.DuckDBPyConnection) -> tuple[Sql, dict]:
+    return [kpis.kpi_base_sql(by) for by in (None, *kpis.PRECOMPUTED_BREAKDOWNS)], kpis.kpi_base_params(con)
+
+
+def _in_windows(request: Request) -> bool:
+    return request.window_days in experiments.PRECOMPUTED_WINDOWS
+
+
+_MODELS = (
+    # base models
+    Model("orders", _sql(orders.orders_sql()), ("batch_orders",)),
+    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",)),
+    Model("order_lines", _sql(orders.ORDER_LINES_SQL), ("batch_order_lines", "orders")),
+    Model("assignments", _sql(orders.ASSIGNMENTS_SQL), ("batch_assignments",)),
+    Model("assigned_orders", _sql(orders.ASSIGNED_ORDERS_SQL), ("orders", "assignments")),
+    # strategy tests: the arms answer every request; the orders around assignment the shorter windows
+    Model("experiment_customers", _sql(experiments.experiment_customers_sql()), ("assignments", "assigned_orders"),
+          covers=_always),
+    Model("experiment_orders", _sql(experiments.EXPERIMENT_ORDERS_SQL), ("experiment_customers", "assigned_orders"),
+          covers=experiments.orders_cover),
+    Model("experiment_days", _sql(experiments.experiment_days_sql()), ("experiment_customers", "experiment_orders"),
+          covers=_in_windows),
+    Model("experiment_buckets", _sql(experiments.experiment_buckets_sql()),
+          ("orders", "experiment_customers", "experiment_orders"),
+          covers=lambda r: _in_windows(r) and r.bucket_days == experiments.PRECOMPUTED_BUCKET_DAYS),
+    Model("experiment_survival", _sql(experiments.experiment_survival_sql()), ("orders", "experiment_customers"),
+          covers=_always),
+    # summaries of the orders
+    Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, empty_store=False),
+    Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False),
+    Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False,
+          covers=lambda r: kpis.kpi_base_slice(r.filters, r.grain, r.by, r.last_date, r.end) is not None),
+    Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
+          covers=lambda r: not r.filters.dimension_values()),
+    Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
+          empty_store=False),
+    Model("customer_facts", _sql(customers.customer_facts_sql()), ("customers",), covers=_unfiltered,
+          empty_store=False),
+    Model("due_list", _sql(customers.stored_due_list_sql()), ("customer_facts",), covers=_unfiltered,
+          empty_store=False),
+    Model("rfm_segment_totals", _sql(customers.rfm_segments_sql()), ("customer_facts",), covers=_unfiltered,
+          empty_store=False),
+    Model("planner_base", _sql(experiments.planner_base_sql()), ("orders",), empty_store=False,
+          covers=lambda r: _in_windows(r) and r.lookback_days == experiments.PLANNER_LOOKBACK_DAYS),
+    Model("repeat_funnel_steps", lambda con: funnel.repeat_funnel_sql(), ("orders",), covers=_unfiltered,
+          empty_store=False),
+    Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
+          empty_store=False),
+    # the Customer value page's first view: the default cut-off and the last date, in days
+    Model("clv_calibration", clv.calibration_build, ("orders",), covers=lambda r: r.unit_days == 1.0,
+          stamp={"cutoff": "cutoff", "end": "end_date"}, empty_store=False),
+    Model("clv_holdout_days", clv.holdout_days_build, ("orders",), covers=lambda r: r.unit_days == 1.0,
+          empty_store=False),
+    Model("clv_customers", clv.customers_build, ("orders", "customers"), covers=lambda r: r.unit_days == 1.0,
+          stamp={"cutoff": "as_of"}, empty_store=False),
+)
+MODELS = {model.name: model for model in _MODELS}
+
+
+def _build_order() -> tuple[str, ...]:
+    """Every model after the models it needs (declaration order among those that are free)."""
+    ordered: list[str] = []
+    done = set(BATCH_VIEWS)
+    pending = list(MODELS)
+    while pending:
+        ready = [name for name in pending if set(MODELS[name].needs) <= done]
+        if not ready:
+            raise ValueError(f"models with unknown or circular needs: {', '.join(pending)}")
+        ordered += ready
+        done |= set(ready)
+        pending = [name for name in pending if name not in done]
+    return tuple(ordered)
+
+
+def _reads(name: str) -> set[str]:
+    """Every table and batch view `name` reads, directly or not."""
+    needs = set(MODELS[name].needs) if name in MODELS else set()
+    return needs.union(*(_reads(n) for n in needs)) if needs else needs
+
+
+BUILD_ORDER = _build_order()
+SUMMARIES = tuple(name for name in BUILD_ORDER if MODELS[name].covers is not None)
+# rebuilt when only the assignments change; the others are kept from the published version
+ASSIGNMENT_TABLES = tuple(name for name in BUILD_ORDER if "batch_assignments" in _reads(name))
+ORDER_TABLES = tuple(name for name in BUILD_ORDER if name not in ASSIGNMENT_TABLES)
+EMPTY_STORE_TABLES = tuple(name for name in BUILD_ORDER if MODELS[name].empty_store)
+
+
+def source_for(con: duckdb.DuckDBPyConnection, name: str, request: Request) -> str | None:
+    """The summary table to read for this request, or None: count from the base models instead.
+
+    None when the summary cannot answer it, when this store version was written before the
+    summary existed, or when it was built for another value of a stamped field (a cut-off...).
+    """
+    model = MODELS[name]
+    if model.covers is None or not model.covers(request) or not has_table(con, name):
+        return None
+    asked = {column: getattr(request, key) for key, column in model.stamp.items() if getattr(request, key) is not None}
+    if asked:
+        built = con.execute(f"select {', '.join(f'any_value({c})' for c in asked)} from {name}").fetchone()
+        if tuple(built) != tuple(asked.values()):
+            return None
+    return name
