@@ -211,7 +211,7 @@ def _customer_rows(con, as_of: date, column: str, values: tuple[str, ...], windo
             order_date,
             cast(amount as double) as amount,
             coalesce(customer_order_seq, 1) > 1 as is_repeat,
-            {dialect.day_diff('order_date', '$as_of')} as day,
+            {dialect.day_diff('order_date', '$as_of')} as day
         from orders
         where is_valid and customer_key is not null and order_date >= $start and order_date < $end
     ),
@@ -221,7 +221,7 @@ def _customer_rows(con, as_of: date, column: str, values: tuple[str, ...], windo
             customer_key,
             count(*) as orders_365,
             coalesce(sum(amount), 0) as spend_365,
-            -max(day) as recency_days,
+            -max(day) as recency_days
         from near_orders
         where order_date >= $year_start and order_date < $as_of
         group by customer_key
@@ -238,7 +238,7 @@ def _customer_rows(con, as_of: date, column: str, values: tuple[str, ...], windo
             cast(floor(day / $window) as integer) as period,
             count(*) as orders,
             count(*) filter (where is_repeat) as repeat_orders,
-            sum(amount) as revenue,
+            sum(amount) as revenue
         from near_orders
         where day >= $first_day
         group by customer_key, cast(floor(day / $window) as integer)
@@ -252,7 +252,7 @@ def _customer_rows(con, as_of: date, column: str, values: tuple[str, ...], windo
             population.spend_365,
             population.recency_days,
             {dialect.day_diff('$as_of', 'cast(customers.first_order_ts as date)')} as tenure_days,
-            {pivot},
+            {pivot}
         from population
         join customers on customers.customer_key = population.customer_key
         left join treated on treated.customer_key = population.customer_key

@@ -123,7 +123,7 @@ numbered as (
         category,
         first_ts,
         row_number() over (partition by customer_key order by first_ts, category) as position,
-        min(first_ts) over (partition by customer_key) as start_ts,
+        min(first_ts) over (partition by customer_key) as start_ts
     from category_firsts
 ),
 
@@ -131,7 +131,7 @@ paths as (
     select
         customer_key,
         count(*) as categories,
-        min(case when position = 1 then category end) as first_category,
+        min(case when position = 1 then category end) as first_category
     from numbered
     group by customer_key
 ),
@@ -140,7 +140,7 @@ second_categories as (
     select customer_key, category as second_category
     from (
         select customer_key, category,
-            row_number() over (partition by customer_key order by first_ts, category) as later_position,
+            row_number() over (partition by customer_key order by first_ts, category) as later_position
         from numbered
         where first_ts > start_ts
     ) as later
@@ -153,7 +153,7 @@ customer_orders as (
         any_value(customer_id) as customer_id,
         count(*) as orders,
         sum(amount) as revenue,
-        max(order_date) as last_order_date,
+        max(order_date) as last_order_date
     from valid
     group by customer_key
 )
@@ -163,7 +163,7 @@ select
     {dialect.day_diff("reference.reference_date", "customer_orders.last_order_date")} as days_since_last_order,
     paths.categories,
     paths.first_category,
-    second_categories.second_category,
+    second_categories.second_category
 from customer_orders
 cross join reference
 left join paths using (customer_key)
@@ -179,7 +179,7 @@ def _top_pairs(table: str) -> str:
 top_pairs as (
     select first_category, second_category, customers,
         sum(customers) over (partition by first_category) as moved,
-        row_number() over (partition by first_category order by customers desc, second_category) as rank,
+        row_number() over (partition by first_category order by customers desc, second_category) as rank
     from (
         select first_category, second_category, count(*) as customers
         from {table}
@@ -204,7 +204,7 @@ def categories_bought(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             least(categories, 4) as categories,
             count(*) as customers,
             avg(case when orders >= 2 then 1.0 else 0.0 end) as repurchase_rate,
-            avg(orders) as orders_per_customer,
+            avg(orders) as orders_per_customer
         from {_customer_paths(con)}
         where categories is not null
         group by least(categories, 4)
@@ -225,7 +225,7 @@ def second_categories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             cast(coalesce(any_value(top_pairs.moved), 0) as bigint) as moved_customers,
             any_value(top_pairs.second_category) as second_category,
             coalesce(any_value(top_pairs.customers), 0) as second_customers,
-            any_value(top_pairs.customers) / any_value(top_pairs.moved) as second_share,
+            any_value(top_pairs.customers) / any_value(top_pairs.moved) as second_share
         from {table} as starters
         left join top_pairs on top_pairs.first_category = starters.first_category and top_pairs.rank = 1
         where starters.first_category is not null
@@ -252,7 +252,7 @@ def cross_category_multiple(con: duckdb.DuckDBPyConnection) -> dict:
             count(*) filter (where categories >= 2) as multi_customers,
             count(*) filter (where categories = 1) as single_customers,
             avg(orders) filter (where categories >= 2) as multi_orders,
-            avg(orders) filter (where categories = 1) as single_orders,
+            avg(orders) filter (where categories = 1) as single_orders
         from {_customer_paths(con)}
         where orders >= 2
     """
@@ -271,7 +271,7 @@ def _group_multiple(con, condition: str, params: dict) -> dict:
             select
                 customer_key,
                 max(case when ({condition}) then 1 else 0 end) as in_group,
-                count(*) as orders_12m,
+                count(*) as orders_12m
             from valid, reference
             where {recent}
             group by customer_key
@@ -280,7 +280,7 @@ def _group_multiple(con, condition: str, params: dict) -> dict:
             count(*) filter (where in_group = 1) as group_customers,
             count(*) filter (where in_group = 0) as other_customers,
             avg(orders_12m) filter (where in_group = 1) as group_orders,
-            avg(orders_12m) filter (where in_group = 0) as other_orders,
+            avg(orders_12m) filter (where in_group = 0) as other_orders
         from per_customer
     """
     row = con.execute(sql, params).fetchone()
@@ -313,7 +313,7 @@ def regular_buyers(con: duckdb.DuckDBPyConnection) -> dict:
     sql = f"""
         with gaps as (
             select customer_key, count(*) + 1 as orders, avg(days_since_previous) as mean_gap,
-                stddev_samp(days_since_previous) as sd_gap,
+                stddev_samp(days_since_previous) as sd_gap
             from orders
             where is_valid and customer_key is not null and days_since_previous is not null
             group by customer_key
@@ -323,7 +323,7 @@ def regular_buyers(con: duckdb.DuckDBPyConnection) -> dict:
             count(*) as repeat_customers,
             count(*) filter (where mean_gap > 0 and sd_gap <= $max_cv * mean_gap) as regular_customers,
             {dialect.quantile("mean_gap", 0.5)} filter (where mean_gap > 0 and sd_gap <= $max_cv * mean_gap)
-                as median_gap_days,
+                as median_gap_days
         from gaps
     """
     row = con.execute(sql, {"min_orders": REGULAR_MIN_ORDERS, "max_cv": REGULAR_MAX_CV}).fetchone()
@@ -493,7 +493,7 @@ def trigger_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd
                 revenue,
                 last_order_date,
                 days_since_last_order,
-                usual_interval_days,
+                usual_interval_days
             from facts
         ) as reasoned
         where reason_code is not null
@@ -521,7 +521,7 @@ def graded_second_list(con: duckdb.DuckDBPyConnection, limit: int | None = None)
         with {facts}
         select customer_id, 'graded_second' as list, 'second_order_window' as reason_code, orders, revenue,
             last_order_date, days_since_last_order,
-            cast($window_low as double) as window_low_days, cast($window_high as double) as window_high_days,
+            cast($window_low as double) as window_low_days, cast($window_high as double) as window_high_days
         from facts
         where orders = 1 and days_since_last_order between $window_low and $window_high
     """
@@ -535,7 +535,7 @@ def graded_vip_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) ->
     sql = f"""
         with {facts}
         select customer_id, 'graded_vip' as list, 'two_orders' as reason_code, orders, revenue,
-            last_order_date, days_since_last_order, usual_interval_days,
+            last_order_date, days_since_last_order, usual_interval_days
         from facts
         where orders = 2 and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})
     """
@@ -554,7 +554,7 @@ def cross_category_list(con: duckdb.DuckDBPyConnection, limit: int | None = None
             candidates.first_category as category,
             top_pairs.second_category as suggested_category,
             top_pairs.customers / top_pairs.moved as lookalike_share,
-            cast(top_pairs.moved as bigint) as lookalikes,
+            cast(top_pairs.moved as bigint) as lookalikes
         from {table} as candidates
         join top_pairs on top_pairs.first_category = candidates.first_category and top_pairs.rank = 1
         where candidates.categories = 1 and top_pairs.moved >= $min_lookalikes
@@ -570,7 +570,7 @@ def subscription_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) 
     previous = "lag(order_date) over (partition by customer_key, category order by order_ts, order_id)"
     sql = f"""with {_REFERENCE}, {_category_source(con)},
         pair_orders as (
-            select customer_key, category, count(*) as category_orders, max(order_date) as last_category_date,
+            select customer_key, category, count(*) as category_orders, max(order_date) as last_category_date
             from order_categories
             group by customer_key, category
         ),
@@ -587,17 +587,17 @@ def subscription_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) 
             where category_orders >= $min_orders
         ),
         gaps as (
-            select customer_key, category, {dialect.day_diff("order_date", previous)} as gap,
+            select customer_key, category, {dialect.day_diff("order_date", previous)} as gap
             from order_categories join repeat_pairs using (customer_key, category)
         ),
         regular as (
-            select customer_key, category, avg(gap) as mean_gap, stddev_samp(gap) as sd_gap,
+            select customer_key, category, avg(gap) as mean_gap, stddev_samp(gap) as sd_gap
             from gaps
             group by customer_key, category
         ),
         ranked as (
             select repeat_pairs.*, regular.mean_gap,
-                row_number() over (partition by customer_key order by category_orders desc, category) as pick,
+                row_number() over (partition by customer_key order by category_orders desc, category) as pick
             from repeat_pairs
             join regular using (customer_key, category)
             cross join reference
@@ -605,7 +605,7 @@ def subscription_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) 
                 and {dialect.day_diff("reference.reference_date", "last_category_date")} <= 2 * mean_gap
         )
         select customer_id, 'subscription' as list, 'regular_high_frequency' as reason_code, orders, revenue,
-            last_order_date, category, category_orders, round(mean_gap, 1) as interval_days,
+            last_order_date, category, category_orders, round(mean_gap, 1) as interval_days
         from ranked join {table} using (customer_key)
         where pick = 1
     """

@@ -203,12 +203,10 @@ def test_no_import_circle_below_the_screens(graph):
     assert _cycles(lower) == []
 
 
-@pytest.mark.xfail(strict=False, reason="ui/auth.py <-> ui/context.py <-> ui/tables.py: H10 splits ui/auth.py")
 def test_no_import_circle_anywhere(graph):
     assert _cycles(graph) == []
 
 
-@pytest.mark.xfail(strict=False, reason="pages/data.py still reads the store directly: H10 cleans it")
 def test_pages_import_no_store(graph):
     assert _edges(graph, {"pages"}, {"store"}) == []
 
