@@ -13,7 +13,8 @@ import duckdb
 import pandas as pd
 
 from metrics import experiments
-from store.models import dialect
+from store.models import dialect, registry
+from store.models import playbook as playbook_models
 from metrics.customer_facts import facts_ctes
 from metrics.due import LAPSE_DAYS, LAPSE_MULTIPLE
 from metrics.filters import Filters
@@ -60,115 +61,19 @@ def canonical_strategy(tag) -> str | None:
     return None
 
 
-# ---- shared SQL ----------------------------------------------------------------------------
+# ---- shared SQL (store.models.playbook) ------------------------------------------------------
 
-_VALID = """
-valid as (
-    select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel, member_tier
-    from orders
-    where is_valid and customer_key is not null
-)"""
-
-_REFERENCE = """
-reference as (
-    select max(order_date) as reference_date from orders where is_valid and customer_key is not null
-)"""
-
-
-def _has_lines(con) -> bool:
-    return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
-
-
-def _category_source(con) -> str:
-    """Each valid order's categories: the order's own category and, when the store has order lines,
-    the categories of its lines (one row per order and category). Read from `orders` itself, not the
-    `valid` CTE: a CTE read twice is materialised with every column."""
-    columns = "customer_key, order_id, order_ts, order_date"
-    own = f"select {columns}, category from orders where is_valid and customer_key is not null and category is not null"
-    if not _has_lines(con):
-        return f"order_categories as ({own})"
-    return f"""
-order_categories as (
-    select distinct {columns}, category
-    from (
-        {own}
-        union all
-        select orders.customer_key, orders.order_id, orders.order_ts, orders.order_date, order_lines.category
-        from order_lines join orders using (order_id)
-        where orders.is_valid and orders.customer_key is not null and order_lines.category is not null
-    ) as both_sources
-)"""
-
-
+_VALID, _REFERENCE, _category_source = playbook_models.VALID, playbook_models.REFERENCE, playbook_models.category_source
 PATHS_TABLE = "playbook_customers"
 
 
 def _customer_paths(con) -> str:
-    """The temporary table of one row per identified customer with a valid order: orders, revenue, last
-    order date, days since it, number of categories bought, the first category and the second (the first
-    category bought on a later order than the first order); built once per connection, since every
-    cross-category figure and list reads it."""
-    con.execute(f"""create temp table if not exists {PATHS_TABLE} as
-with {_VALID}, {_REFERENCE}, {_category_source(con)},
-
-category_firsts as (
-    select customer_key, category, min(order_ts) as first_ts
-    from order_categories
-    group by customer_key, category
-),
-
-numbered as (
-    select
-        customer_key,
-        category,
-        first_ts,
-        row_number() over (partition by customer_key order by first_ts, category) as position,
-        min(first_ts) over (partition by customer_key) as start_ts
-    from category_firsts
-),
-
-paths as (
-    select
-        customer_key,
-        count(*) as categories,
-        min(case when position = 1 then category end) as first_category
-    from numbered
-    group by customer_key
-),
-
-second_categories as (
-    select customer_key, category as second_category
-    from (
-        select customer_key, category,
-            row_number() over (partition by customer_key order by first_ts, category) as later_position
-        from numbered
-        where first_ts > start_ts
-    ) as later
-    where later_position = 1
-),
-
-customer_orders as (
-    select
-        customer_key,
-        any_value(customer_id) as customer_id,
-        count(*) as orders,
-        sum(amount) as revenue,
-        max(order_date) as last_order_date
-    from valid
-    group by customer_key
-)
-
-select
-    customer_orders.*,
-    {dialect.day_diff("reference.reference_date", "customer_orders.last_order_date")} as days_since_last_order,
-    paths.categories,
-    paths.first_category,
-    second_categories.second_category
-from customer_orders
-cross join reference
-left join paths using (customer_key)
-left join second_categories using (customer_key)
-""")
+    """The per-customer categories table (store.models.playbook): the summary built at upload, or a
+    temporary table counted from the orders once per connection."""
+    stored = registry.source_for(con, "customer_categories", registry.Request())
+    if stored:
+        return stored
+    con.execute(f"create temp table if not exists {PATHS_TABLE} as {playbook_models.customer_categories_sql(con)}")
     return PATHS_TABLE
 
 

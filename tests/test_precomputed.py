@@ -213,3 +213,16 @@ def _flatten(value, prefix="") -> dict:
     if isinstance(value, list):
         return {k: v for i, item in enumerate(value) for k, v in _flatten(item, f"{prefix}[{i}]").items()}
     return {prefix: value}
+
+
+def test_playbook_from_stored_customer_categories_equals_counting_orders(connections):
+    from metrics import playbook
+
+    with_summaries, from_orders = connections
+    assert has_table(with_summaries, "customer_categories")
+    for figure in (playbook.categories_bought, playbook.second_categories):
+        pd.testing.assert_frame_equal(figure(with_summaries), figure(from_orders))
+    ours, counted = playbook.action_lists(with_summaries), playbook.action_lists(from_orders)
+    assert ours.keys() == counted.keys()
+    for name in ours:
+        pd.testing.assert_frame_equal(ours[name].reset_index(drop=True), counted[name].reset_index(drop=True))

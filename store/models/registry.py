@@ -13,7 +13,7 @@ from datetime import date
 
 import duckdb
 
-from store.models import clv, cohorts, customers, experiments, funnel, kpis, orders
+from store.models import clv, cohorts, customers, experiments, funnel, kpis, orders, playbook
 from store.models.dialect import has_table
 from store.models.filters import Filters
 
@@ -118,6 +118,9 @@ _MODELS = (
           empty_store=False),
     Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
+    # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
+    Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}), ("orders", "order_lines"),
+          covers=_always, empty_store=False),
     # the Customer value page's first view: the default cut-off and the last date, in days
     Model("clv_calibration", clv.calibration_build, ("orders",), covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "cutoff", "end": "end_date"}, empty_store=False),

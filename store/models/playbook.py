@@ -1,0 +1,108 @@
+"""The Playbook's per-customer categories: one row per identified customer with a valid order, built
+at upload so the cross-category figures and lists read it instead of every order (metrics.playbook)."""
+
+from store.models import dialect
+
+VALID = """
+valid as (
+    select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel, member_tier
+    from orders
+    where is_valid and customer_key is not null
+)"""
+
+REFERENCE = """
+reference as (
+    select max(order_date) as reference_date from orders where is_valid and customer_key is not null
+)"""
+
+
+def has_lines(con) -> bool:
+    return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
+
+
+def category_source(con) -> str:
+    """Each valid order's categories: the order's own category and, when the store has order lines,
+    the categories of its lines (one row per order and category). Read from `orders` itself, not the
+    `valid` CTE: a CTE read twice is materialised with every column."""
+    columns = "customer_key, order_id, order_ts, order_date"
+    own = f"select {columns}, category from orders where is_valid and customer_key is not null and category is not null"
+    if not has_lines(con):
+        return f"order_categories as ({own})"
+    return f"""
+order_categories as (
+    select distinct {columns}, category
+    from (
+        {own}
+        union all
+        select orders.customer_key, orders.order_id, orders.order_ts, orders.order_date, order_lines.category
+        from order_lines join orders using (order_id)
+        where orders.is_valid and orders.customer_key is not null and order_lines.category is not null
+    ) as both_sources
+)"""
+
+
+def customer_categories_sql(con) -> str:
+    """One row per identified customer with a valid order: orders, revenue, last order date, days
+    since it (to the data's last order date), number of categories bought, the first category and the
+    second (the first category bought on a later order than the first order)."""
+    return f"""
+with {VALID}, {REFERENCE}, {category_source(con)},
+
+category_firsts as (
+    select customer_key, category, min(order_ts) as first_ts
+    from order_categories
+    group by customer_key, category
+),
+
+numbered as (
+    select
+        customer_key,
+        category,
+        first_ts,
+        row_number() over (partition by customer_key order by first_ts, category) as position,
+        min(first_ts) over (partition by customer_key) as start_ts
+    from category_firsts
+),
+
+paths as (
+    select
+        customer_key,
+        count(*) as categories,
+        min(case when position = 1 then category end) as first_category
+    from numbered
+    group by customer_key
+),
+
+second_categories as (
+    select customer_key, category as second_category
+    from (
+        select customer_key, category,
+            row_number() over (partition by customer_key order by first_ts, category) as later_position
+        from numbered
+        where first_ts > start_ts
+    ) as later
+    where later_position = 1
+),
+
+customer_orders as (
+    select
+        customer_key,
+        any_value(customer_id) as customer_id,
+        count(*) as orders,
+        sum(amount) as revenue,
+        max(order_date) as last_order_date
+    from valid
+    group by customer_key
+)
+
+select
+    customer_orders.*,
+    {dialect.day_diff("reference.reference_date", "customer_orders.last_order_date")} as days_since_last_order,
+    paths.categories,
+    paths.first_category,
+    second_categories.second_category
+from customer_orders
+cross join reference
+left join paths using (customer_key)
+left join second_categories using (customer_key)
+"""
