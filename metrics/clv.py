@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from metrics import clv_model, dialect
+from metrics import clv_model, dialect, segments
 from metrics.clv_model import ClvFitError, Fit
 
 DEFAULT_HOLDOUT_MONTHS = 6
@@ -160,6 +160,16 @@ STORED_HOLDOUT_CURVE_SQL = "select day, orders from clv_holdout_days order by da
 
 STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
 
+# the grouped rows and repeat spend at the last date, from the stored customer summary (what the refit on all data reads)
+STORED_CUSTOMERS_GROUPED_SQL = """
+select x, t_x, T, count(*) as customers, 0 as holdout_orders,
+from clv_customers
+group by x, t_x, T
+order by x, t_x, T
+"""
+
+STORED_CUSTOMERS_SPEND_SQL = "select x, monetary from clv_customers where x > 0 order by customer_key"
+
 DATA_RANGE_SQL = """
 select min(order_date), max(order_date)
 from orders
@@ -195,6 +205,25 @@ class ClvModel:
     def using(self, name: str) -> "ClvModel":
         """The same fit, predicting with the purchase model `name` (one of `fits`)."""
         return replace(self, purchase=self.fits[name])
+
+    def to_state(self) -> dict:
+        """Every field, JSON-serialisable, for `from_state` to rebuild the same model (a fit kept on disk)."""
+        return {
+            "cutoff": self.cutoff.isoformat(), "unit_days": self.unit_days, "bgnbd": self.bgnbd.to_state(),
+            "gamma_gamma": self.gamma_gamma.to_state(),
+            "spend_frequency_correlation": float(self.spend_frequency_correlation),
+            "fit_seconds": float(self.fit_seconds), "warnings": list(self.warnings),
+            "purchase": self.purchase.to_state(), "fits": {k: f.to_state() for k, f in self.fits.items()},
+            "fit_errors": dict(self.fit_errors),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "ClvModel":
+        """The ClvModel that `to_state` described."""
+        fits = {k: Fit.from_state(f) for k, f in state["fits"].items()}
+        return cls(date.fromisoformat(state["cutoff"]), state["unit_days"], Fit.from_state(state["bgnbd"]),
+                   Fit.from_state(state["gamma_gamma"]), state["spend_frequency_correlation"], state["fit_seconds"],
+                   list(state["warnings"]), Fit.from_state(state["purchase"]), fits, dict(state["fit_errors"]))
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, **params):
@@ -232,6 +261,24 @@ def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float
     return _query(con, CUSTOMER_SQL, cutoff=_as_date(cutoff), unit=float(unit_days)).df()
 
 
+def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0) -> pd.DataFrame:
+    """calibration_summary at `as_of` with each customer's RFM segment (`rfm_segment`, metrics.segments), in one
+    query: what the Customer value page predicts from."""
+    as_of = _as_date(as_of)
+    if _stored(con, "clv_customers", "as_of", as_of, unit_days):
+        base, params = "select * exclude (as_of) from clv_customers", {}
+    else:
+        base, params = CUSTOMER_SQL, {"cutoff": as_of, "unit": float(unit_days)}
+    rfm, rfm_params = segments.rfm_customer_segments_sql(con)
+    sql = f"""
+        select summary.*, rfm.segment as rfm_segment,
+        from ({base}) as summary
+        left join ({rfm}) as rfm using (customer_key)
+        order by customer_key
+    """
+    return _query(con, sql, **params, **rfm_params).df()
+
+
 def precomputed_sql(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict]]:
     """{table: (SQL, parameters)} of the summaries stored at each store change: clv_calibration (per customer
     at the default cut-off, in days, with holdout purchases up to the last date), clv_holdout_days and
@@ -258,6 +305,9 @@ def _stored(con, table: str, column: str, value: date, unit_days: float = 1.0, e
 
 
 def _grouped(con, cutoff: date, end: date, unit_days: float) -> dict[str, np.ndarray]:
+    if end == cutoff and _stored(con, "clv_customers", "as_of", cutoff, unit_days):
+        rows = con.execute(STORED_CUSTOMERS_GROUPED_SQL).fetchnumpy()
+        return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
     if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days):
         stored_end = con.execute("select any_value(end_date) from clv_calibration").fetchone()[0]
         if end in (cutoff, stored_end):
@@ -290,7 +340,9 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
     _check_history(con, cutoff)
     if summary is None:
         grouped = _grouped(con, cutoff, cutoff, unit_days)
-        if _stored(con, "clv_calibration", "cutoff", cutoff, unit_days):
+        if _stored(con, "clv_customers", "as_of", cutoff, unit_days):
+            spend = con.execute(STORED_CUSTOMERS_SPEND_SQL).fetchnumpy()
+        elif _stored(con, "clv_calibration", "cutoff", cutoff, unit_days):
             spend = con.execute(STORED_REPEAT_SPEND_SQL).fetchnumpy()
         else:
             spend = _query(con, REPEAT_SPEND_SQL, cutoff=cutoff, unit=float(unit_days)).fetchnumpy()
@@ -461,37 +513,57 @@ def customer_predictions(con: duckdb.DuckDBPyConnection, as_of=None, model: ClvM
 
 
 def add_predictions(summary: pd.DataFrame, model: ClvModel, as_of, horizon_months: int = 12,
-                    monthly_discount: float = 0.01, margin: float = 0.3) -> pd.DataFrame:
-    """The columns of customer_predictions added to a calibration_summary taken at `as_of` (a new frame)."""
-    frame = summary.copy()
-    as_of, unit = _as_date(as_of), model.unit_days
-    x, t_x, T = (frame[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
-    monetary = frame["monetary"].to_numpy(dtype=float, na_value=np.nan)
+                    monthly_discount: float = 0.01, margin: float = 0.3, next_order: bool = True) -> pd.DataFrame:
+    """The columns of customer_predictions added to a calibration_summary taken at `as_of` (a new frame).
 
+    next_order=False leaves out expected_next_order (a search per customer: the page computes it with
+    next_order_dates for the customers it lists)."""
+    as_of, unit = _as_date(as_of), model.unit_days
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
+    monetary = summary["monetary"].to_numpy(dtype=float, na_value=np.nan)
+    # every purchase-model figure depends on (x, t_x, T) alone: computed once per distinct row, then
+    # spread to its customers
+    (x_u, t_x_u, T_u), inverse = clv_model.unique_rows(x, t_x, T)
     months = np.arange(1, horizon_months + 1)
     horizons = np.concatenate([EXPECTED_ORDER_DAYS, months * DAYS_PER_MONTH]) / unit
-    expected = clv_model.expected_purchases_grid(model.purchase, horizons, x, t_x, T)
+    expected = clv_model.expected_purchases_grid(model.purchase, horizons, x_u, t_x_u, T_u)
     k = len(EXPECTED_ORDER_DAYS)
-    per_month = np.diff(expected[:, k:], axis=1, prepend=0.0)
-    aov = clv_model.expected_spend(model.gamma_gamma, x, monetary)
     discount = (1.0 + monthly_discount) ** -months
+    discounted_orders = np.diff(expected[:, k:], axis=1, prepend=0.0) @ discount
+    p_alive = clv_model.p_alive(model.purchase, x_u, t_x_u, T_u)
+    aov = clv_model.expected_spend(model.gamma_gamma, x, monetary)
+    predicted_clv = discounted_orders[inverse] * aov * margin
+    historical_value = summary["historical_revenue"].to_numpy(dtype=float, na_value=np.nan) * margin
+    columns = {
+        "p_alive": p_alive[inverse],
+        "risk_band": risk_band(p_alive)[inverse],
+        **{f"expected_orders_{days}": expected[inverse, i] for i, days in enumerate(EXPECTED_ORDER_DAYS)},
+        "expected_orders_horizon": expected[inverse, -1],  # over the whole horizon (horizon_months)
+        "expected_next_order": _next_order(model, as_of, horizon_months, x_u, t_x_u, T_u)[inverse] if next_order else None,
+        "expected_aov": aov,
+        "predicted_clv": predicted_clv,
+        "historical_value": historical_value,
+        "total_clv": historical_value + predicted_clv,
+    }
+    columns = {name: values for name, values in columns.items() if values is not None}
+    added = pd.DataFrame(columns, index=summary.index)
+    return pd.concat([summary.drop(columns=[c for c in columns if c in summary]), added], axis=1)
 
-    frame["p_alive"] = clv_model.p_alive(model.purchase, x, t_x, T)
-    frame["risk_band"] = risk_band(frame["p_alive"])
-    for i, days in enumerate(EXPECTED_ORDER_DAYS):
-        frame[f"expected_orders_{days}"] = expected[:, i]
-    frame["expected_orders_horizon"] = expected[:, -1]  # over the whole horizon (horizon_months)
-    # customers with the same (x, t_x, T) wait the same: the bisection runs once per distinct row
+
+def next_order_dates(rows: pd.DataFrame, model: ClvModel, as_of, horizon_months: int = 12) -> pd.Series:
+    """expected_next_order (see customer_predictions) of the customers in `rows` (columns x, t_x, T)."""
+    x, t_x, T = (rows[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
     (x_u, t_x_u, T_u), inverse = clv_model.unique_rows(x, t_x, T)
+    dates = _next_order(model, _as_date(as_of), horizon_months, x_u, t_x_u, T_u)[inverse]
+    return pd.Series(dates, index=rows.index, name="expected_next_order")
+
+
+def _next_order(model: ClvModel, as_of: date, horizon_months: int, x, t_x, T) -> pd.DatetimeIndex:
+    unit = model.unit_days
     wait = clv_model.time_to_expected_purchases(
-        model.purchase, x_u, t_x_u, T_u, horizon=math.floor(horizon_months * DAYS_PER_MONTH) / unit, step=1.0 / unit
-    )[inverse]
-    frame["expected_next_order"] = pd.Timestamp(as_of) + pd.to_timedelta(np.round(wait * unit), unit="D")
-    frame["expected_aov"] = aov
-    frame["predicted_clv"] = per_month @ discount * aov * margin
-    frame["historical_value"] = frame["historical_revenue"] * margin
-    frame["total_clv"] = frame["historical_value"] + frame["predicted_clv"]
-    return frame
+        model.purchase, x, t_x, T, horizon=math.floor(horizon_months * DAYS_PER_MONTH) / unit, step=1.0 / unit
+    )
+    return pd.Timestamp(as_of) + pd.to_timedelta(np.round(wait * unit), unit="D")
 
 
 def _summarise_predictions(frame: pd.DataFrame) -> dict:
@@ -592,6 +664,28 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
             **_summarise_predictions(frame),
         }
     return report
+
+
+def page_fit(con: duckdb.DuckDBPyConnection, cutoff=None, model: str = "auto") -> dict:
+    """What the Customer value page fits once per store version, cut-off and model: `report` (ltv_report at
+    `cutoff` without predictions: every model fitted and checked on the holdout, one chosen), `final` (the
+    chosen model and Gamma-Gamma refitted on all data, as of `as_of`, the last purchase date).
+    Horizon, discount and margin are not part of it: add_predictions applies them."""
+    report = ltv_report(con, cutoff=cutoff, predictions=False, model=model)
+    as_of = data_range(con)[1]
+    final = fit_models(con, as_of, models=(report["model"],))
+    return {"report": report, "final": final, "as_of": as_of}
+
+
+def page_fit_state(fit: dict) -> dict:
+    """page_fit's result as JSON-serialisable values (for keeping it on disk)."""
+    return {"report": fit["report"], "final": fit["final"].to_state(), "as_of": fit["as_of"].isoformat()}
+
+
+def page_fit_from_state(state: dict) -> dict:
+    """The page_fit result that page_fit_state described."""
+    return {"report": state["report"], "final": ClvModel.from_state(state["final"]),
+            "as_of": date.fromisoformat(state["as_of"])}
 
 
 def _holdout_error(check: dict) -> float:

@@ -1,5 +1,7 @@
 """Small tables the Customer value page draws from the per-customer predictions (metrics.clv)."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -7,6 +9,8 @@ HIGH_VALUE_QUANTILE = 0.8  # "valuable": top 20% by total value
 SLIPPING_P_ALIVE = 0.5
 RECENCY_EDGES = [0, 30, 60, 90, 180, 365, 730, np.inf]
 FREQUENCY_EDGES = [0, 1, 2, 3, 5, 8, 13, np.inf]
+BREAKDOWNS = ("member_tier", "first_channel", "rfm_segment", "cohort_month")  # the page's "value by" charts
+NextOrder = Callable[[pd.DataFrame], pd.Series]  # listed rows -> their expected_next_order
 
 
 def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -32,16 +36,53 @@ def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
                              aggfunc="mean", observed=False)
 
 
-def top_customers(predictions: pd.DataFrame, limit: int = 500) -> pd.DataFrame:
+def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
+    """Customers per equal-width bin (left, right, count); values above the 99th percentile count in the last
+    bin, so that one whale does not squash the picture."""
+    values = pd.Series(values, dtype=float).dropna()
+    if values.empty:
+        return pd.DataFrame({"left": [], "right": [], "count": []})
+    clipped = values.clip(upper=values.quantile(0.99)).to_numpy()
+    counts, edges = np.histogram(clipped, bins=bins)
+    return pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
+
+
+def top_customers(predictions: pd.DataFrame, limit: int = 500, next_order: NextOrder | None = None) -> pd.DataFrame:
     """The customers with the highest predicted value."""
-    return predictions.nlargest(limit, "predicted_clv")[_EXPORT_COLUMNS]
+    return _listed(predictions.nlargest(limit, "predicted_clv"), next_order)
 
 
-def slipping_valuable(predictions: pd.DataFrame, limit: int = 500) -> pd.DataFrame:
+def slipping_valuable(predictions: pd.DataFrame, limit: int = 500, next_order: NextOrder | None = None) -> pd.DataFrame:
     """Customers in the top 20% by total value whose P(alive) has fallen below one half."""
     threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
     slipping = predictions[(predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)]
-    return slipping.nlargest(limit, "historical_revenue")[_EXPORT_COLUMNS]
+    return _listed(slipping.nlargest(limit, "historical_revenue"), next_order)
+
+
+def _listed(rows: pd.DataFrame, next_order: NextOrder | None) -> pd.DataFrame:
+    """The export columns of listed customers; expected_next_order from `next_order` when the predictions left it out."""
+    if "expected_next_order" not in rows and next_order is not None:
+        rows = rows.assign(expected_next_order=next_order(rows))
+    return rows[_EXPORT_COLUMNS]
+
+
+def page_views(predictions: pd.DataFrame, next_order: NextOrder | None = None) -> dict:
+    """Everything the Customer value page draws from the per-customer predictions: totals, the value
+    histogram, value by each dimension, the P(alive) matrix and the two customer lists (small tables only)."""
+    return {
+        "totals": {
+            "predicted_clv": float(predictions["predicted_clv"].sum()),
+            "predicted_clv_mean": float(predictions["predicted_clv"].mean()),
+            "expected_orders_horizon": float(predictions["expected_orders_horizon"].sum()),
+            "high_risk": int((predictions["risk_band"] == "high").sum()),
+            "customers": int(len(predictions)),
+        },
+        "histogram": histogram_bins(predictions["predicted_clv"]),
+        "by": {column: clv_by(predictions, column) for column in BREAKDOWNS},
+        "p_alive_matrix": p_alive_matrix(predictions),
+        "slipping_valuable": slipping_valuable(predictions, next_order=next_order),
+        "top_customers": top_customers(predictions, next_order=next_order),
+    }
 
 
 def _labels(edges) -> list[str]:
