@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from metrics import clv_model, dialect, segments
 from metrics.clv_model import ClvFitError, Fit
@@ -170,6 +171,8 @@ order by x, t_x, T
 
 STORED_CUSTOMERS_SPEND_SQL = "select x, monetary from clv_customers where x > 0 order by customer_key"
 
+STORED_DATA_RANGE_SQL = "select min(first_purchase)::date, max(last_purchase)::date, any_value(as_of) from clv_customers"
+
 DATA_RANGE_SQL = """
 select min(order_date), max(order_date)
 from orders
@@ -237,6 +240,10 @@ def _as_date(value) -> date:
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """First and last purchase date of identified customers' valid orders; ClvFitError when there are none."""
+    if dialect.has_table(con, "clv_customers"):  # the stored summary at the last date holds the same range
+        first, last, as_of = con.execute(STORED_DATA_RANGE_SQL).fetchall()[0]
+        if first is not None and last == as_of:
+            return first, last
     first, last = con.execute(DATA_RANGE_SQL).fetchall()[0]
     if first is None:
         raise ClvFitError("There are no valid orders from identified customers, so there is nothing to model.")
@@ -276,7 +283,23 @@ def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0)
         left join ({rfm}) as rfm using (customer_key)
         order by customer_key
     """
-    return _query(con, sql, **params, **rfm_params).df()
+    params = {k: v for k, v in {**params, **rfm_params}.items() if f"${k}" in sql}
+    return _arrow_frame(con, sql, params)
+
+
+def _arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
+    """A query's rows as pandas through Arrow (strings stay Arrow strings: 5x faster than .df() for a million
+    customers), with the same column types as .df(): dates as datetime64[us]."""
+    cursor = con.cursor()  # a result the caller left open on con does not block this one
+    try:
+        table = cursor.sql(sql, params=params).to_arrow_table()
+    finally:
+        cursor.close()
+    frame = table.to_pandas(date_as_object=False)
+    for name, kind in zip(table.column_names, table.schema.types):
+        if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+            frame[name] = frame[name].astype("datetime64[us]")
+    return frame
 
 
 def precomputed_sql(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict]]:
@@ -489,6 +512,14 @@ def risk_band(p_alive: np.ndarray) -> np.ndarray:
     return np.select([p_alive >= RISK_BANDS[0][1], p_alive >= RISK_BANDS[1][1]], ["low", "medium"], "high")
 
 
+def _risk_band_strings(p_alive: np.ndarray):
+    """risk_band as a pandas string array, built in Arrow (twenty times faster than from numpy strings)."""
+    p_alive = np.asarray(p_alive, dtype=float)
+    codes = np.select([p_alive >= RISK_BANDS[0][1], p_alive >= RISK_BANDS[1][1]], [0, 1], 2)
+    labels = pa.array([band for band, _ in RISK_BANDS], type=pa.large_string()).take(pa.array(codes))
+    return pd.array(labels, dtype="str")
+
+
 def customer_predictions(con: duckdb.DuckDBPyConnection, as_of=None, model: ClvModel | None = None,
                          horizon_months: int = 12, monthly_discount: float = 0.01, margin: float = 0.3,
                          unit_days: float = 1.0, purchase_model: str = "bgnbd") -> pd.DataFrame:
@@ -521,33 +552,38 @@ def add_predictions(summary: pd.DataFrame, model: ClvModel, as_of, horizon_month
     as_of, unit = _as_date(as_of), model.unit_days
     x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
     monetary = summary["monetary"].to_numpy(dtype=float, na_value=np.nan)
-    # every purchase-model figure depends on (x, t_x, T) alone: computed once per distinct row, then
-    # spread to its customers
-    (x_u, t_x_u, T_u), inverse = clv_model.unique_rows(x, t_x, T)
+    # expected purchases = P(alive | x, t_x, T) x purchases if alive, and the second factor depends on (x, T)
+    # alone: computed once per distinct (x, T) pair (a few thousand), then spread to the customers
+    (x_pair, T_pair), pair = clv_model.unique_rows(x, T)
     months = np.arange(1, horizon_months + 1)
     horizons = np.concatenate([EXPECTED_ORDER_DAYS, months * DAYS_PER_MONTH]) / unit
-    expected = clv_model.expected_purchases_grid(model.purchase, horizons, x_u, t_x_u, T_u)
+    if_alive = clv_model.purchases_if_alive(model.purchase, horizons, x_pair, T_pair)
     k = len(EXPECTED_ORDER_DAYS)
     discount = (1.0 + monthly_discount) ** -months
-    discounted_orders = np.diff(expected[:, k:], axis=1, prepend=0.0) @ discount
-    p_alive = clv_model.p_alive(model.purchase, x_u, t_x_u, T_u)
+    discounted_if_alive = np.diff(if_alive[:, k:], axis=1, prepend=0.0) @ discount
+    p_alive = clv_model.p_alive(model.purchase, x, t_x, T)
     aov = clv_model.expected_spend(model.gamma_gamma, x, monetary)
-    predicted_clv = discounted_orders[inverse] * aov * margin
+    predicted_clv = p_alive * discounted_if_alive[pair] * aov * margin
     historical_value = summary["historical_revenue"].to_numpy(dtype=float, na_value=np.nan) * margin
+    if next_order:
+        (x_u, t_x_u, T_u), inverse = clv_model.unique_rows(x, t_x, T)
+        next_dates = _next_order(model, as_of, horizon_months, x_u, t_x_u, T_u)[inverse]
     columns = {
-        "p_alive": p_alive[inverse],
-        "risk_band": risk_band(p_alive)[inverse],
-        **{f"expected_orders_{days}": expected[inverse, i] for i, days in enumerate(EXPECTED_ORDER_DAYS)},
-        "expected_orders_horizon": expected[inverse, -1],  # over the whole horizon (horizon_months)
-        "expected_next_order": _next_order(model, as_of, horizon_months, x_u, t_x_u, T_u)[inverse] if next_order else None,
+        "p_alive": p_alive,
+        "risk_band": _risk_band_strings(p_alive),
+        **{f"expected_orders_{days}": p_alive * if_alive[pair, i] for i, days in enumerate(EXPECTED_ORDER_DAYS)},
+        "expected_orders_horizon": p_alive * if_alive[pair, -1],  # over the whole horizon (horizon_months)
+        "expected_next_order": next_dates if next_order else None,
         "expected_aov": aov,
         "predicted_clv": predicted_clv,
         "historical_value": historical_value,
         "total_clv": historical_value + predicted_clv,
     }
-    columns = {name: values for name, values in columns.items() if values is not None}
-    added = pd.DataFrame(columns, index=summary.index)
-    return pd.concat([summary.drop(columns=[c for c in columns if c in summary]), added], axis=1)
+    frame = summary.drop(columns=[c for c in columns if c in summary])  # a view of the summary's columns
+    for name, values in columns.items():
+        if values is not None:
+            frame[name] = values  # one block per column: no copy of the million-row frame into new blocks
+    return frame
 
 
 def next_order_dates(rows: pd.DataFrame, model: ClvModel, as_of, horizon_months: int = 12) -> pd.Series:

@@ -531,6 +531,14 @@ def expected_purchases(params, t, x, t_x, T) -> np.ndarray:
     return p_alive(params, x, t_x, T) * _purchases_if_alive(values, t, x, T, model)
 
 
+def purchases_if_alive(params, ts, x, T) -> np.ndarray:
+    """Expected purchases in (T, T + t] for each horizon t in ts of a customer known to be alive at T; shape
+    (len(x), len(ts)). Times P(alive) it is the conditional expectation (expected_purchases)."""
+    model, values = _model_and_params(params)
+    x, T, ts = (np.asarray(v, dtype=float) for v in (x, T, ts))
+    return _purchases_if_alive(values, ts[None, :], x[:, None], T[:, None], model)
+
+
 def expected_purchases_grid(params, ts, x, t_x, T) -> np.ndarray:
     """Conditional expected purchases at each horizon in ts for every customer; shape (n, len(ts)).
 

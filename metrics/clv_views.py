@@ -15,13 +15,16 @@ NextOrder = Callable[[pd.DataFrame], pd.Series]  # listed rows -> their expected
 
 def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
     """Customers, mean P(alive), mean predicted and total value per value of `column`."""
-    keys = predictions[column].astype("string").fillna("(none)").rename("segment")
-    return (
-        predictions.groupby(keys)
-        .agg(customers=("customer_key", "size"), p_alive=("p_alive", "mean"),
-             predicted_clv=("predicted_clv", "mean"), total_clv=("total_clv", "mean"))
-        .reset_index()
-    )
+    aggregates = {"customers": ("customer_key", "size"), "p_alive": ("p_alive", "mean"),
+                  "predicted_clv": ("predicted_clv", "mean"), "total_clv": ("total_clv", "mean")}
+    # grouped on the values as they are, then labelled: turning a million dates into text first took most of the time
+    table = predictions.groupby(predictions[column].rename("segment"), dropna=False, sort=False).agg(**aggregates)
+    labels = pd.Series(table.index).astype("string").fillna("(none)")
+    if labels.duplicated().any():  # a value that reads "(none)" besides missing ones: group on the text
+        keys = predictions[column].astype("string").fillna("(none)").rename("segment")
+        return predictions.groupby(keys).agg(**aggregates).reset_index()
+    table.index = pd.Index(labels, name="segment")
+    return table.sort_index().reset_index()
 
 
 def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
