@@ -159,7 +159,9 @@ STORED_REPEAT_SPEND_SQL = "select x, monetary from clv_calibration where x > 0 o
 
 STORED_HOLDOUT_CURVE_SQL = "select day, orders from clv_holdout_days order by day"
 
-STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
+STORED_CUSTOMERS_SQL = "select * exclude (as_of, rfm_segment) from clv_customers order by customer_key"
+# a store version built before clv_customers held the RFM segment
+OLDER_STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
 
 # the grouped rows and repeat spend at the last date, from the stored customer summary (what the refit on all data reads)
 STORED_CUSTOMERS_GROUPED_SQL = """
@@ -264,7 +266,8 @@ def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float
     x = purchase days after the first; t_x = last - first purchase; T = cut-off - first purchase.
     """
     if _stored(con, "clv_customers", "as_of", _as_date(cutoff), unit_days):
-        return con.execute(STORED_CUSTOMERS_SQL).df()
+        older = not _has_column(con, "clv_customers", "rfm_segment")
+        return con.execute(OLDER_STORED_CUSTOMERS_SQL if older else STORED_CUSTOMERS_SQL).df()
     return _query(con, CUSTOMER_SQL, cutoff=_as_date(cutoff), unit=float(unit_days)).df()
 
 
@@ -272,19 +275,22 @@ def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0)
     """calibration_summary at `as_of` with each customer's RFM segment (`rfm_segment`, metrics.segments), in one
     query: what the Customer value page predicts from."""
     as_of = _as_date(as_of)
-    if _stored(con, "clv_customers", "as_of", as_of, unit_days):
-        base, params = "select * exclude (as_of) from clv_customers", {}
-    else:
-        base, params = CUSTOMER_SQL, {"cutoff": as_of, "unit": float(unit_days)}
+    if _stored(con, "clv_customers", "as_of", as_of, unit_days) and _has_column(con, "clv_customers", "rfm_segment"):
+        return _arrow_frame(con, "select * exclude (as_of) from clv_customers order by customer_key", {})
+    sql, params = _value_summary_sql(con, as_of, unit_days)
+    return _arrow_frame(con, f"{sql} order by customer_key", params)
+
+
+def _value_summary_sql(con: duckdb.DuckDBPyConnection, as_of: date, unit_days: float) -> tuple[str, dict]:
+    """SQL (unordered) of value_summary counted from the orders, and its parameters."""
     rfm, rfm_params = segments.rfm_customer_segments_sql(con)
     sql = f"""
         select summary.*, rfm.segment as rfm_segment,
-        from ({base}) as summary
+        from ({CUSTOMER_SQL}) as summary
         left join ({rfm}) as rfm using (customer_key)
-        order by customer_key
     """
-    params = {k: v for k, v in {**params, **rfm_params}.items() if f"${k}" in sql}
-    return _arrow_frame(con, sql, params)
+    params = {"cutoff": as_of, "unit": float(unit_days), **rfm_params}
+    return sql, {k: v for k, v in params.items() if f"${k}" in sql}
 
 
 def _arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
@@ -305,7 +311,7 @@ def _arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.D
 def precomputed_sql(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict]]:
     """{table: (SQL, parameters)} of the summaries stored at each store change: clv_calibration (per customer
     at the default cut-off, in days, with holdout purchases up to the last date), clv_holdout_days and
-    clv_customers (calibration_summary at the last date)."""
+    clv_customers (calibration_summary at the last date, with each customer's RFM segment)."""
     try:
         _, end = data_range(con)
         cutoff = default_cutoff(con)
@@ -314,8 +320,14 @@ def precomputed_sql(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dict
     return {
         "clv_calibration": (STORED_CALIBRATION_SQL, {"cutoff": cutoff, "end": end, "unit": 1.0}),
         "clv_holdout_days": (HOLDOUT_CURVE_SQL, {"cutoff": cutoff, "end": end}),
-        "clv_customers": (f"select $cutoff::date as as_of, * from ({CUSTOMER_SQL})", {"cutoff": end, "unit": 1.0}),
+        "clv_customers": _stored_customers_sql(con, end),
     }
+
+
+def _stored_customers_sql(con: duckdb.DuckDBPyConnection, end: date) -> tuple[str, dict]:
+    """clv_customers: value_summary at the last date (the customer summary with each customer's RFM segment)."""
+    sql, params = _value_summary_sql(con, end, 1.0)
+    return f"select $cutoff::date as as_of, * from ({sql})", {**params, "cutoff": end}
 
 
 def _stored(con, table: str, column: str, value: date, unit_days: float = 1.0, end: date | None = None) -> bool:
@@ -325,6 +337,10 @@ def _stored(con, table: str, column: str, value: date, unit_days: float = 1.0, e
     columns = f"any_value({column})" + (", any_value(end_date)" if end is not None else "")
     row = con.execute(f"select {columns} from {table}").fetchone()
     return row[0] == value and (end is None or row[1] == end)
+
+
+def _has_column(con, table: str, column: str) -> bool:
+    return column in [row[0] for row in con.execute(f"describe {table}").fetchall()]
 
 
 def _grouped(con, cutoff: date, end: date, unit_days: float) -> dict[str, np.ndarray]:
