@@ -11,6 +11,7 @@ References: Fader, Hardie and Lee (2005) "Counting your customers the easy way" 
 Fader and Hardie (2013) "The Gamma-Gamma model of monetary value" (brucehardie.com note 025).
 """
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -94,8 +95,23 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     n = len(columns[0])
     packed = _packed_key(columns)
     if packed is not None:  # whole days: one integer sort instead of a three-key lexsort (same order)
-        keys, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-        return [c[first] for c in columns], inverse.ravel()
+        sizes = [int(c.max()) + 1 for c in columns]
+        if math.prod(sizes) <= max(2**24, 4 * n):  # few possible rows (x, T): a table of them, no sort at all
+            dense = np.zeros(n, dtype=np.int64)
+            for column, size in zip(columns, sizes):
+                dense = dense * size + column.astype(np.int64)
+            present = np.zeros(math.prod(sizes), dtype=bool)
+            present[dense] = True
+            keys = np.flatnonzero(present)
+            inverse = (np.cumsum(present) - 1)[dense]
+        else:
+            keys, inverse = np.unique(packed, return_inverse=True)
+            sizes = [2**20] * len(columns)
+        unique = []
+        for size in reversed(sizes):  # the last column is the lowest digit
+            keys, digit = np.divmod(keys, size)
+            unique.append(digit.astype(float))
+        return unique[::-1], inverse.ravel()
     order = np.lexsort(columns[::-1])
     ordered = [c[order] for c in columns]
     starts = np.ones(n, dtype=bool)

@@ -15,16 +15,17 @@ NextOrder = Callable[[pd.DataFrame], pd.Series]  # listed rows -> their expected
 
 def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
     """Customers, mean P(alive), mean predicted and total value per value of `column`."""
-    aggregates = {"customers": ("customer_key", "size"), "p_alive": ("p_alive", "mean"),
-                  "predicted_clv": ("predicted_clv", "mean"), "total_clv": ("total_clv", "mean")}
+    def table(keys: pd.Series, **options) -> pd.DataFrame:
+        grouped = predictions[["p_alive", "predicted_clv", "total_clv"]].groupby(keys.rename("segment"), **options)
+        return pd.concat([grouped.size().rename("customers"), grouped.mean()], axis=1)
+
     # grouped on the values as they are, then labelled: turning a million dates into text first took most of the time
-    table = predictions.groupby(predictions[column].rename("segment"), dropna=False, sort=False).agg(**aggregates)
-    labels = pd.Series(table.index).astype("string").fillna("(none)")
+    result = table(predictions[column], dropna=False, sort=False)
+    labels = pd.Series(result.index).astype("string").fillna("(none)")
     if labels.duplicated().any():  # a value that reads "(none)" besides missing ones: group on the text
-        keys = predictions[column].astype("string").fillna("(none)").rename("segment")
-        return predictions.groupby(keys).agg(**aggregates).reset_index()
-    table.index = pd.Index(labels, name="segment")
-    return table.sort_index().reset_index()
+        return table(predictions[column].astype("string").fillna("(none)")).reset_index()
+    result.index = pd.Index(labels, name="segment")
+    return result.sort_index().reset_index()
 
 
 def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
