@@ -19,7 +19,6 @@ import streamlit as st
 
 from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, narrative, segments
 from metrics import inventory as inventory_metrics
-from metrics.clv_model import ClvFitError
 from metrics.filters import Filters
 from store import Store, default_store_dir
 
@@ -221,8 +220,8 @@ def prefit_value(root: str, version: int) -> None:
         _PREFIT_STARTED.add(key)
     try:
         cutoff = value_dates(root, version)["default_cutoff"]  # the page's default: the same cache key
-    except ClvFitError:
-        return  # nothing to model: the page says why
+    except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
+        return
     path = _fit_file(root, version, cutoff, "auto")
     if path is None or path.exists():
         return
