@@ -595,11 +595,9 @@ def add_predictions(summary: pd.DataFrame, model: ClvModel, as_of, horizon_month
         "historical_value": historical_value,
         "total_clv": historical_value + predicted_clv,
     }
-    frame = summary.drop(columns=[c for c in columns if c in summary])  # a view of the summary's columns
-    for name, values in columns.items():
-        if values is not None:
-            frame[name] = values  # one block per column: no copy of the million-row frame into new blocks
-    return frame
+    added = pd.DataFrame({name: values for name, values in columns.items() if values is not None},
+                         index=summary.index, copy=False)  # the arrays as they are: no copy of a million rows
+    return pd.concat([summary.drop(columns=[c for c in added if c in summary]), added], axis=1)
 
 
 def next_order_dates(rows: pd.DataFrame, model: ClvModel, as_of, horizon_months: int = 12) -> pd.Series:

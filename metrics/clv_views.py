@@ -53,14 +53,16 @@ def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
 
 def top_customers(predictions: pd.DataFrame, limit: int = 500, next_order: NextOrder | None = None) -> pd.DataFrame:
     """The customers with the highest predicted value."""
-    return _listed(predictions.nlargest(limit, "predicted_clv"), next_order)
+    return _listed(predictions.loc[predictions["predicted_clv"].nlargest(limit).index], next_order)
 
 
 def slipping_valuable(predictions: pd.DataFrame, limit: int = 500, next_order: NextOrder | None = None) -> pd.DataFrame:
     """Customers in the top 20% by total value whose P(alive) has fallen below one half."""
     threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
-    slipping = predictions[(predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)]
-    return _listed(slipping.nlargest(limit, "historical_revenue"), next_order)
+    slipping = (predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)
+    # the listed rows are picked on the one column, then taken whole (not every column of every slipping customer)
+    listed = predictions["historical_revenue"][slipping].nlargest(limit).index
+    return _listed(predictions.loc[listed], next_order)
 
 
 def _listed(rows: pd.DataFrame, next_order: NextOrder | None) -> pd.DataFrame:
