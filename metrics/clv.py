@@ -271,14 +271,30 @@ def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float
     return _query(con, CUSTOMER_SQL, cutoff=_as_date(cutoff), unit=float(unit_days)).df()
 
 
-def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0) -> pd.DataFrame:
+LISTING_COLUMNS = ("customer_id", "first_purchase", "last_purchase")  # what only a listed customer needs
+
+
+def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0, lean: bool = False) -> pd.DataFrame:
     """calibration_summary at `as_of` with each customer's RFM segment (`rfm_segment`, metrics.segments), in one
-    query: what the Customer value page predicts from."""
+    query: what the Customer value page predicts from. lean=True leaves out LISTING_COLUMNS when they can be
+    read back later for a few customers (listing_details: the stored summary is at this date)."""
     as_of = _as_date(as_of)
     if _stored(con, "clv_customers", "as_of", as_of, unit_days) and _has_column(con, "clv_customers", "rfm_segment"):
-        return _arrow_frame(con, "select * exclude (as_of) from clv_customers order by customer_key", {})
+        left_out = ", ".join(("as_of", *LISTING_COLUMNS)) if lean else "as_of"
+        return _arrow_frame(con, f"select * exclude ({left_out}) from clv_customers order by customer_key", {})
     sql, params = _value_summary_sql(con, as_of, unit_days)
     return _arrow_frame(con, f"{sql} order by customer_key", params)
+
+
+def listing_details(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` (of value_summary(lean=True)) with the LISTING_COLUMNS it left out, read from the stored summary."""
+    missing = [c for c in LISTING_COLUMNS if c not in rows]
+    if not missing:
+        return rows
+    details = _arrow_frame(con, f"select customer_key, {', '.join(missing)} from clv_customers "
+                                "where list_contains($keys, customer_key)",
+                           {"keys": [int(k) for k in rows["customer_key"]]})
+    return rows.join(details.set_index("customer_key"), on="customer_key")
 
 
 def _value_summary_sql(con: duckdb.DuckDBPyConnection, as_of: date, unit_days: float) -> tuple[str, dict]:

@@ -10,7 +10,7 @@ SLIPPING_P_ALIVE = 0.5
 RECENCY_EDGES = [0, 30, 60, 90, 180, 365, 730, np.inf]
 FREQUENCY_EDGES = [0, 1, 2, 3, 5, 8, 13, np.inf]
 BREAKDOWNS = ("member_tier", "first_channel", "rfm_segment", "cohort_month")  # the page's "value by" charts
-NextOrder = Callable[[pd.DataFrame], pd.Series]  # listed rows -> their expected_next_order
+Complete = Callable[[pd.DataFrame], pd.DataFrame]  # listed rows -> the same rows with the columns left out
 
 
 def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -51,28 +51,29 @@ def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
     return pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
 
 
-def top_customers(predictions: pd.DataFrame, limit: int = 500, next_order: NextOrder | None = None) -> pd.DataFrame:
+def top_customers(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """The customers with the highest predicted value."""
-    return _listed(predictions.loc[predictions["predicted_clv"].nlargest(limit).index], next_order)
+    return _listed(predictions.loc[predictions["predicted_clv"].nlargest(limit).index], complete)
 
 
-def slipping_valuable(predictions: pd.DataFrame, limit: int = 500, next_order: NextOrder | None = None) -> pd.DataFrame:
+def slipping_valuable(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """Customers in the top 20% by total value whose P(alive) has fallen below one half."""
     threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
     slipping = (predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)
     # the listed rows are picked on the one column, then taken whole (not every column of every slipping customer)
     listed = predictions["historical_revenue"][slipping].nlargest(limit).index
-    return _listed(predictions.loc[listed], next_order)
+    return _listed(predictions.loc[listed], complete)
 
 
-def _listed(rows: pd.DataFrame, next_order: NextOrder | None) -> pd.DataFrame:
-    """The export columns of listed customers; expected_next_order from `next_order` when the predictions left it out."""
-    if "expected_next_order" not in rows and next_order is not None:
-        rows = rows.assign(expected_next_order=next_order(rows))
+def _listed(rows: pd.DataFrame, complete: Complete | None) -> pd.DataFrame:
+    """The export columns of listed customers; `complete` adds those the predictions left out (the expected next
+    order, the customer id: worked out for a thousand listed customers instead of every one)."""
+    if complete is not None:
+        rows = complete(rows)
     return rows[_EXPORT_COLUMNS]
 
 
-def page_views(predictions: pd.DataFrame, next_order: NextOrder | None = None) -> dict:
+def page_views(predictions: pd.DataFrame, complete: Complete | None = None) -> dict:
     """Everything the Customer value page draws from the per-customer predictions: totals, the value
     histogram, value by each dimension, the P(alive) matrix and the two customer lists (small tables only)."""
     return {
@@ -86,8 +87,8 @@ def page_views(predictions: pd.DataFrame, next_order: NextOrder | None = None) -
         "histogram": histogram_bins(predictions["predicted_clv"]),
         "by": {column: clv_by(predictions, column) for column in BREAKDOWNS},
         "p_alive_matrix": p_alive_matrix(predictions),
-        "slipping_valuable": slipping_valuable(predictions, next_order=next_order),
-        "top_customers": top_customers(predictions, next_order=next_order),
+        "slipping_valuable": slipping_valuable(predictions, complete=complete),
+        "top_customers": top_customers(predictions, complete=complete),
     }
 
 

@@ -122,8 +122,17 @@ def test_page_views_are_the_tables_of_the_full_predictions(demo_fit):
     con, fit = demo_fit
     summary = clv.value_summary(con, fit["as_of"])
     full = clv.add_predictions(summary, fit["final"], fit["as_of"])
-    lean = clv.add_predictions(summary, fit["final"], fit["as_of"], next_order=False)
-    views = clv_views.page_views(lean, lambda rows: clv.next_order_dates(rows, fit["final"], fit["as_of"]))
+    # the page's way: the summary without the listing columns, predictions without the next order; both
+    # worked out for the listed customers only
+    lean = clv.add_predictions(clv.value_summary(con, fit["as_of"], lean=True), fit["final"], fit["as_of"],
+                               next_order=False)
+    assert not set(clv.LISTING_COLUMNS) & set(lean.columns)
+
+    def complete(rows):
+        rows = rows.assign(expected_next_order=clv.next_order_dates(rows, fit["final"], fit["as_of"]))
+        return clv.listing_details(con, rows)
+
+    views = clv_views.page_views(lean, complete)
     totals = views["totals"]
     assert totals["predicted_clv"] == pytest.approx(sum(full["predicted_clv"].tolist()), rel=1e-12)
     assert totals["high_risk"] == sum(band == "high" for band in full["risk_band"])

@@ -254,7 +254,7 @@ def value_customers(root: str, version: int, as_of: date) -> pd.DataFrame:
     """The customer summary at `as_of` (the data's last day) with each customer's RFM segment: what the
     predictions start from. A resource, not data: a million-row frame is shared, not copied on every rerun
     (nothing changes it: add_predictions returns a new frame)."""
-    return _run(root, version, clv.value_summary, as_of)
+    return _run(root, version, clv.value_summary, as_of, lean=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -262,10 +262,15 @@ def value_model(root: str, version: int, horizon_months: int, monthly_discount: 
                 cutoff: date | None = None, model: str = "auto") -> dict:
     """The fitted CLV report and what the page draws from the per-customer predictions (as of the data's last
     day: clv_views.page_views); the fit is value_fit's, so a new horizon, discount or margin only recomputes the
-    predictions. The expected next order is worked out for the listed customers only."""
+    predictions. The expected next order, the customer id and dates are worked out for the listed customers only."""
     fitted = value_fit(root, version, cutoff, model)
     final, as_of = fitted["final"], fitted["as_of"]
     summary = value_customers(root, version, as_of)
     predictions = clv.add_predictions(summary, final, as_of, horizon_months, monthly_discount, margin, next_order=False)
-    views = clv_views.page_views(predictions, lambda rows: clv.next_order_dates(rows, final, as_of, horizon_months))
+
+    def complete(rows: pd.DataFrame) -> pd.DataFrame:  # the listed customers' next order, id and dates
+        rows = rows.assign(expected_next_order=clv.next_order_dates(rows, final, as_of, horizon_months))
+        return _run(root, version, clv.listing_details, rows)
+
+    views = clv_views.page_views(predictions, complete)
     return {"report": fitted["report"], "final": final, **views}
