@@ -292,7 +292,7 @@ def listing_details(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.Da
     if not missing:
         return rows
     details = _arrow_frame(con, f"select customer_key, {', '.join(missing)} from clv_customers "
-                                "where list_contains($keys, customer_key)",
+                                "semi join (select unnest($keys) as customer_key) using (customer_key)",
                            {"keys": [int(k) for k in rows["customer_key"]]})
     return rows.join(details.set_index("customer_key"), on="customer_key")
 

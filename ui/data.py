@@ -130,7 +130,7 @@ def experiment_report(root: str, version: int, experiment: str, window_days: int
 
 @st.cache_data(**CACHE)
 def experiment_time_views(root: str, version: int, experiment: str, window_days: int) -> dict:
-    def views(con):
+    def tables(con):
         return {
             "cumulative": experiments.cumulative_lift(con, experiment, "repurchased", window_days, view="to_date"),
             "novelty": experiments.lift_by_days_since_assignment(con, experiment, window_days),
@@ -268,9 +268,11 @@ def value_model(root: str, version: int, horizon_months: int, monthly_discount: 
     summary = value_customers(root, version, as_of)
     predictions = clv.add_predictions(summary, final, as_of, horizon_months, monthly_discount, margin, next_order=False)
 
-    def complete(rows: pd.DataFrame) -> pd.DataFrame:  # the listed customers' next order, id and dates
-        rows = rows.assign(expected_next_order=clv.next_order_dates(rows, final, as_of, horizon_months))
-        return _run(root, version, clv.listing_details, rows)
+    def tables(con):
+        def complete(rows: pd.DataFrame) -> pd.DataFrame:  # the listed customers' next order, id and dates
+            rows = rows.assign(expected_next_order=clv.next_order_dates(rows, final, as_of, horizon_months))
+            return clv.listing_details(con, rows)
+        return clv_views.page_views(predictions, complete)
 
-    views = clv_views.page_views(predictions, complete)
+    views = _run(root, version, tables)
     return {"report": fitted["report"], "final": final, **views}
