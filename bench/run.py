@@ -564,6 +564,8 @@ def ltv(root: Path, runs: int) -> dict:
     return {"fit": fit, "views": views, "unfitted": unfitted, "customers": views[0]["customers"],
             "first": statistics.median(v["first"] for v in views),
             "changed_horizon": statistics.median(v["changed_horizon"] for v in views),
+            "first_cpu": statistics.median(v["first_cpu"] for v in views),
+            "changed_horizon_cpu": statistics.median(v["changed_horizon_cpu"] for v in views),
             "peak_mib": max(v["peak_mib"] for v in views)}
 
 
@@ -736,12 +738,15 @@ def table_rows(results: dict) -> list[list[str]]:
             lt = r["ltv"]
             if "fit" not in lt:  # a results file written before the fit was kept
                 continue
-            rows.append([f"Customer value: fit after an upload, every model + holdout + refit (new process, {lt['customers']:,} customers)",
+            rows.append([f"Customer value: fit after an upload, every model + holdout + refit (new process, {lt['customers']:,} "
+                         f"customers; CPU {lt['fit']['cpu']:.1f} s){busy(lt['fit'].get('contention'))}",
                          n, seconds(lt["fit"]["total"]), "", "", mib(lt["fit"]["peak_mib"])])
-            rows.append(["Customer value page: first view, fit kept (new process)", n, seconds(lt["first"]), "", "", mib(lt["peak_mib"])])
-            rows.append(["Customer value page: changed horizon (fit re-used)", n, seconds(lt["changed_horizon"]), "", "", ""])
-            rows.append(["Customer value page: first view with no fit kept (fits on the spot)", n,
-                         seconds(lt["unfitted"]["first"]), "", "", mib(lt["unfitted"]["peak_mib"])])
+            rows.append([f"Customer value page: first view, fit kept (new process; CPU {lt.get('first_cpu', 0):.1f} s)"
+                         f"{busy(max(v.get('contention', 0) for v in lt['views']))}", n, seconds(lt["first"]), "", "", mib(lt["peak_mib"])])
+            rows.append([f"Customer value page: changed horizon, fit re-used (CPU {lt.get('changed_horizon_cpu', 0):.1f} s)", n,
+                         seconds(lt["changed_horizon"]), "", "", ""])
+            rows.append([f"Customer value page: first view with no fit kept, fits on the spot (CPU {lt['unfitted']['first_cpu']:.1f} s)",
+                         n, seconds(lt["unfitted"]["first"]), "", "", mib(lt["unfitted"]["peak_mib"])])
     return rows
 
 
