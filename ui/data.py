@@ -130,7 +130,7 @@ def experiment_report(root: str, version: int, experiment: str, window_days: int
 
 @st.cache_data(**CACHE)
 def experiment_time_views(root: str, version: int, experiment: str, window_days: int) -> dict:
-    def tables(con):
+    def views(con):
         return {
             "cumulative": experiments.cumulative_lift(con, experiment, "repurchased", window_days, view="to_date"),
             "novelty": experiments.lift_by_days_since_assignment(con, experiment, window_days),
