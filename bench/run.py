@@ -47,7 +47,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 ORDERS_PER_CUSTOMER = 5.83  # what ingest.demo produces on average (checked: 203,948 orders / 35,000 customers)
 SIZES = {"200k": 200_000, "1m": 1_000_000, "10m": 10_000_000}
 TARGET_ROWS = 10_000_000
-TARGETS = {"page_warm": 0.5, "page_cold": 2.0, "ratio": 20.0, "ingest_seconds": 60.0, "peak_mib": 2048.0}
+TARGETS = {"page_warm": 0.5, "page_cold": 2.0, "ratio": 20.0, "ingest_seconds": 60.0, "peak_mib": 2048.0,
+           "value_first_view": 3.0, "value_peak_mib": 1536.0}
 EXPERIMENT = "points_double_2025"
 FILTERED = {"channel": ("app",), "start": date(2025, 1, 1), "end": date(2025, 12, 31)}
 MIB = 1024 * 1024
@@ -71,6 +72,12 @@ def rss_mib() -> float:
 def peak_mib() -> float:
     """Peak resident memory of this process since the last reset_peak() (VmHWM)."""
     return _status_kib("VmHWM") / 1024
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used: on a shared machine, steadier than the wall clock."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def reset_peak() -> None:
@@ -188,18 +195,24 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
     return {only: pages[only]} if only else pages
 
 
-def value_model(con) -> dict:
-    """What the Customer value page's first view computes (ui/data.value_fit and value_model): every purchase
-    model fitted and checked at the default cut-off, the chosen one refitted on all data, predictions, RFM."""
-    from metrics import clv, clv_views, segments
+VALUE_HORIZONS = (12, 24)  # the page's default horizon, then the re-view with a changed one
 
-    report = clv.ltv_report(con, predictions=False)
-    end = clv.data_range(con)[1]
-    summary = clv.calibration_summary(con, end)
-    final = clv.fit_models(con, end, summary=summary, models=(report["model"],))
-    summary = clv_views.with_rfm_segment(summary, segments.rfm_customers(con))
-    predictions = clv.add_predictions(summary, final, end)
-    return {"report": report, "predictions": predictions}
+
+def value_page(root: str, version: int, horizon: int = 12) -> dict:
+    """What the Customer value page computes on a view, through ui/data as the page calls it (default cut-off,
+    automatic model, the given horizon, 1% discount, 30% margin): fit, predictions and every table it draws."""
+    from ui import data
+
+    dates = data.value_dates(root, version)
+    return data.value_model(root, version, horizon, 0.01, 0.3, dates["default_cutoff"], "auto")
+
+
+def forget_value_fits(root: str) -> int:
+    """Delete the Customer value fits kept in the store's versions (so the next fit is a real one)."""
+    paths = list(Path(root).glob("versions/*/results/value_fit-*.json"))
+    for path in paths:
+        path.unlink()
+    return len(paths)
 
 
 # ---- child processes ------------------------------------------------------------------------------
@@ -267,21 +280,46 @@ def _child_page(root: str, page: str) -> dict:
             "rss_before_mib": round(rss_before, 1), "peak_mib": round(peak_mib(), 1)}
 
 
-def _child_ltv(root: str) -> dict:
-    from metrics import clv, clv_views, segments  # noqa: F401  (imported before the clock starts)
+def _child_value_fit(root: str) -> dict:
+    """The Customer value fit as it runs right after an upload (ui.data.prefit_value, here in the foreground)."""
+    from metrics import clv  # noqa: F401  (imported before the clock starts)
     from store import Store
+    from ui import data
 
+    version = Store(root).manifest()["version"]
     rss_before = rss_mib()
     reset_peak()
-    start = time.perf_counter()
-    con = Store(root).connect()
-    model = value_model(con)
-    con.close()
-    return {"total": time.perf_counter() - start, "rss_before_mib": round(rss_before, 1),
-            "peak_mib": round(peak_mib(), 1), "customers": model["report"]["customers"]}
+    start, cpu = time.perf_counter(), cpu_seconds()
+    cutoff = data.value_dates(root, version)["default_cutoff"]
+    fitted = data.value_fit(root, version, cutoff, "auto")
+    return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "rss_before_mib": round(rss_before, 1),
+            "peak_mib": round(peak_mib(), 1), "customers": fitted["report"]["customers"],
+            "model": fitted["report"]["model"], "kept": data.value_fit_kept(root, version, cutoff, "auto")}
 
 
-CHILDREN = {"_ingest": _child_ingest, "_page": _child_page, "_ltv": _child_ltv}
+def _child_value_view(root: str) -> dict:
+    """The Customer value page in a new process: first view (default horizon), then a view with another horizon."""
+    from metrics import clv, clv_views  # noqa: F401  (imported before the clock starts)
+    from store import Store
+    from ui import data  # noqa: F401
+
+    version = Store(root).manifest()["version"]
+    rss_before = rss_mib()
+    reset_peak()
+    times, cpu = [], []
+    for horizon in VALUE_HORIZONS:
+        start, cpu_start = time.perf_counter(), cpu_seconds()
+        model = value_page(root, version, horizon)
+        times.append(time.perf_counter() - start)
+        cpu.append(cpu_seconds() - cpu_start)
+    return {"first": times[0], "changed_horizon": times[1], "first_cpu": cpu[0], "changed_horizon_cpu": cpu[1],
+            "rss_before_mib": round(rss_before, 1),
+            "peak_mib": round(peak_mib(), 1), "customers": model["totals"]["customers"],
+            "model": model["report"]["model"]}
+
+
+CHILDREN = {"_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
+            "_value_view": _child_value_view}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -507,19 +545,28 @@ def warm_pages(root: Path, runs: int) -> dict:
 
 
 def ltv(root: Path, runs: int) -> dict:
-    from store import Store
-
-    with Measured():
-        cold = run_child("_ltv", str(root))
-    con = Store(root).connect()
-    times = []
+    """Customer value page: the fit after an upload (new process, nothing kept), then the page's first view and
+    a view with a changed horizon in new processes (the fit kept in the store version, nothing else cached),
+    and the first view when no fit was kept (a store changed by the command line, nobody viewed a page yet)."""
+    forget_value_fits(str(root))
+    with Measured() as measured:
+        fit = run_child("_value_fit", str(root))
+    fit["contention"] = round(measured.share, 3)
+    views = []
     for _ in range(runs):
-        with Measured():
-            start = time.perf_counter()
-            value_model(con)
-            times.append(time.perf_counter() - start)
-    con.close()
-    return {"cold": cold, "warm": statistics.median(times), "customers": cold["customers"]}
+        with Measured() as measured:
+            views.append(run_child("_value_view", str(root)))
+        views[-1]["contention"] = round(measured.share, 3)
+    forget_value_fits(str(root))
+    with Measured() as measured:
+        unfitted = run_child("_value_view", str(root))
+    unfitted["contention"] = round(measured.share, 3)
+    return {"fit": fit, "views": views, "unfitted": unfitted, "customers": views[0]["customers"],
+            "first": statistics.median(v["first"] for v in views),
+            "changed_horizon": statistics.median(v["changed_horizon"] for v in views),
+            "first_cpu": statistics.median(v["first_cpu"] for v in views),
+            "changed_horizon_cpu": statistics.median(v["changed_horizon_cpu"] for v in views),
+            "peak_mib": max(v["peak_mib"] for v in views)}
 
 
 def compare(ours, theirs, keys: list[str]) -> dict:
@@ -689,8 +736,17 @@ def table_rows(results: dict) -> list[list[str]]:
                              f"{p['pandas_compute'] / p['ours_from_orders']:.1f}x", ""])
         if r.get("ltv"):
             lt = r["ltv"]
-            rows.append([f"Customer value page: model fit + predictions ({lt['customers']:,} customers), warm", n, seconds(lt["warm"]), "", "", ""])
-            rows.append(["Customer value page: model fit + predictions, cold (new process)", n, seconds(lt["cold"]["total"]), "", "", mib(lt["cold"]["peak_mib"])])
+            if "fit" not in lt:  # a results file written before the fit was kept
+                continue
+            rows.append([f"Customer value: fit after an upload, every model + holdout + refit (new process, {lt['customers']:,} "
+                         f"customers; CPU {lt['fit']['cpu']:.1f} s){busy(lt['fit'].get('contention'))}",
+                         n, seconds(lt["fit"]["total"]), "", "", mib(lt["fit"]["peak_mib"])])
+            rows.append([f"Customer value page: first view, fit kept (new process; CPU {lt.get('first_cpu', 0):.1f} s)"
+                         f"{busy(max(v.get('contention', 0) for v in lt['views']))}", n, seconds(lt["first"]), "", "", mib(lt["peak_mib"])])
+            rows.append([f"Customer value page: changed horizon, fit re-used (CPU {lt.get('changed_horizon_cpu', 0):.1f} s)", n,
+                         seconds(lt["changed_horizon"]), "", "", ""])
+            rows.append([f"Customer value page: first view with no fit kept, fits on the spot (CPU {lt['unfitted']['first_cpu']:.1f} s)",
+                         n, seconds(lt["unfitted"]["first"]), "", "", mib(lt["unfitted"]["peak_mib"])])
     return rows
 
 
@@ -739,6 +795,12 @@ def target_checks(results: dict) -> list[str]:
             check(i["peak_mib"] < TARGETS["peak_mib"], f"ingest {fmt}: peak {mib(i['peak_mib'])} < 2 GiB")
         i = r["ingest"]["assignments"]
         check(i["peak_mib"] < TARGETS["peak_mib"], f"ingest assignments: peak {mib(i['peak_mib'])} < 2 GiB ({i['seconds']:.1f} s)")
+        if r.get("ltv") and "fit" in r["ltv"]:
+            lt = r["ltv"]
+            check(lt["first"] <= TARGETS["value_first_view"],
+                  f"Customer value first view (fit kept): {lt['first']:.2f} s <= {TARGETS['value_first_view']:.0f} s")
+            peak = max(lt["peak_mib"], lt["fit"]["peak_mib"])
+            check(peak <= TARGETS["value_peak_mib"], f"Customer value fit and view: peak {mib(peak)} <= 1.5 GiB")
         pages_peak = max(max(x["cold"]["peak_mib"], x["truly_cold"]["peak_mib"]) for x in r["cold"].values() if isinstance(x, dict) and "cold" in x)
         check(pages_peak < TARGETS["peak_mib"], f"page queries: peak {mib(pages_peak)} < 2 GiB")
     return out or ["- (targets apply at 10M orders; this run is smaller, so nothing is checked)"]
@@ -841,7 +903,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", type=float, metavar="SHARE", nargs="?", const=0.15,
                         help="before each measurement wait until other processes use under SHARE of the CPUs "
                              "(default 0.15; at most 15 minutes per wait)")
+    parser.add_argument("--value-store", type=Path, metavar="STORE",
+                        help="only the Customer value page's fit and views, on an existing store (printed as JSON)")
     args = parser.parse_args(argv)
+    if args.value_store:
+        print(json.dumps(ltv(args.value_store, min(args.runs, 3)), indent=1, default=str))
+        return 0
     if args.quick:
         args.sizes, args.runs, args.cold_runs, args.no_ltv = "200k", 2, 1, True
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]

@@ -14,13 +14,17 @@ from datetime import date, timedelta
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from metrics import clv_model
+from metrics import clv_model, segments
 from metrics.clv_model import ClvFitError, Fit
 from store.models import registry
 from store.models.clv import (CUSTOMER_SQL, DATA_RANGE_SQL, DAYS_PER_MONTH, DEFAULT_HOLDOUT_MONTHS, GROUPED_SQL,
-                              HOLDOUT_CURVE_SQL, REPEAT_SPEND_SQL, STORED_CUSTOMERS_SQL, STORED_GROUPED_SQL,
-                              STORED_HOLDOUT_CURVE_SQL, STORED_REPEAT_SPEND_SQL, default_cutoff_between)
+                              HOLDOUT_CURVE_SQL, OLDER_STORED_CUSTOMERS_SQL, REPEAT_SPEND_SQL,
+                              STORED_CUSTOMERS_GROUPED_SQL, STORED_CUSTOMERS_SPEND_SQL, STORED_CUSTOMERS_SQL,
+                              STORED_DATA_RANGE_SQL, STORED_GROUPED_SQL, STORED_HOLDOUT_CURVE_SQL,
+                              STORED_REPEAT_SPEND_SQL, default_cutoff_between, value_summary_sql)
+from store.models.dialect import has_table
 from store.models.registry import Request
 
 MIN_HISTORY_DAYS = 60
@@ -28,6 +32,7 @@ CORRELATION_WARNING = 0.3
 RISK_BANDS = (("low", 0.7), ("medium", 0.3), ("high", 0.0))  # churn-risk band: P(alive) >= threshold
 EXPECTED_ORDER_DAYS = (30, 90, 365)
 PEAK_MONTHS = (11, 12)  # November and December: the retail peak a model without seasonality misses
+
 
 
 @dataclass
@@ -59,6 +64,25 @@ class ClvModel:
         """The same fit, predicting with the purchase model `name` (one of `fits`)."""
         return replace(self, purchase=self.fits[name])
 
+    def to_state(self) -> dict:
+        """Every field, JSON-serialisable, for `from_state` to rebuild the same model (a fit kept on disk)."""
+        return {
+            "cutoff": self.cutoff.isoformat(), "unit_days": self.unit_days, "bgnbd": self.bgnbd.to_state(),
+            "gamma_gamma": self.gamma_gamma.to_state(),
+            "spend_frequency_correlation": float(self.spend_frequency_correlation),
+            "fit_seconds": float(self.fit_seconds), "warnings": list(self.warnings),
+            "purchase": self.purchase.to_state(), "fits": {k: f.to_state() for k, f in self.fits.items()},
+            "fit_errors": dict(self.fit_errors),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "ClvModel":
+        """The ClvModel that `to_state` described."""
+        fits = {k: Fit.from_state(f) for k, f in state["fits"].items()}
+        return cls(date.fromisoformat(state["cutoff"]), state["unit_days"], Fit.from_state(state["bgnbd"]),
+                   Fit.from_state(state["gamma_gamma"]), state["spend_frequency_correlation"], state["fit_seconds"],
+                   list(state["warnings"]), Fit.from_state(state["purchase"]), fits, dict(state["fit_errors"]))
+
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str, **params):
     """Run sql with only the named parameters it uses (DuckDB refuses unused ones)."""
@@ -71,6 +95,10 @@ def _as_date(value) -> date:
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """First and last purchase date of identified customers' valid orders; ClvFitError when there are none."""
+    if has_table(con, "clv_customers"):  # the stored summary at the last date holds the same range
+        first, last, as_of = con.execute(STORED_DATA_RANGE_SQL).fetchall()[0]
+        if first is not None and last == as_of:
+            return first, last
     first, last = con.execute(DATA_RANGE_SQL).fetchall()[0]
     if first is None:
         raise ClvFitError("There are no valid orders from identified customers, so there is nothing to model.")
@@ -89,8 +117,58 @@ def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float
     x = purchase days after the first; t_x = last - first purchase; T = cut-off - first purchase.
     """
     if _stored(con, "clv_customers", _as_date(cutoff), unit_days):
-        return con.execute(STORED_CUSTOMERS_SQL).df()
+        older = not _has_column(con, "clv_customers", "rfm_segment")
+        return con.execute(OLDER_STORED_CUSTOMERS_SQL if older else STORED_CUSTOMERS_SQL).df()
     return _query(con, CUSTOMER_SQL, cutoff=_as_date(cutoff), unit=float(unit_days)).df()
+
+
+LISTING_COLUMNS = ("customer_id", "first_purchase", "last_purchase")  # what only a listed customer needs
+
+
+def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0, lean: bool = False) -> pd.DataFrame:
+    """calibration_summary at `as_of` with each customer's RFM segment (`rfm_segment`, metrics.segments), in one
+    query: what the Customer value page predicts from. lean=True leaves out LISTING_COLUMNS when they can be
+    read back later for a few customers (listing_details: the stored summary is at this date)."""
+    as_of = _as_date(as_of)
+    if _stored(con, "clv_customers", as_of, unit_days) and _has_column(con, "clv_customers", "rfm_segment"):
+        left_out = ", ".join(("as_of", *LISTING_COLUMNS)) if lean else "as_of"
+        return _arrow_frame(con, f"select * exclude ({left_out}) from clv_customers order by customer_key", {})
+    sql, params = _value_summary_sql(con, as_of, unit_days)
+    return _arrow_frame(con, f"{sql} order by customer_key", params)
+
+
+def listing_details(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` (of value_summary(lean=True)) with the LISTING_COLUMNS it left out, read from the stored summary."""
+    missing = [c for c in LISTING_COLUMNS if c not in rows]
+    if not missing:
+        return rows
+    details = _arrow_frame(con, f"select customer_key, {', '.join(missing)} from clv_customers "
+                                "semi join (select unnest($keys) as customer_key) using (customer_key)",
+                           {"keys": [int(k) for k in rows["customer_key"]]})
+    return rows.join(details.set_index("customer_key"), on="customer_key")
+
+
+def _value_summary_sql(con: duckdb.DuckDBPyConnection, as_of: date, unit_days: float) -> tuple[str, dict]:
+    """SQL (unordered) of value_summary counted from the orders, and its parameters."""
+    rfm, rfm_params = segments.rfm_customer_segments_sql(con)
+    sql = value_summary_sql(rfm)
+    params = {"cutoff": as_of, "unit": float(unit_days), **rfm_params}
+    return sql, {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def _arrow_frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> pd.DataFrame:
+    """A query's rows as pandas through Arrow (strings stay Arrow strings: 5x faster than .df() for a million
+    customers), with the same column types as .df(): dates as datetime64[us]."""
+    cursor = con.cursor()  # a result the caller left open on con does not block this one
+    try:
+        table = cursor.sql(sql, params=params).to_arrow_table()
+    finally:
+        cursor.close()
+    frame = table.to_pandas(date_as_object=False)
+    for name, kind in zip(table.column_names, table.schema.types):
+        if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+            frame[name] = frame[name].astype("datetime64[us]")
+    return frame
 
 
 def _stored(con, table: str, cutoff: date, unit_days: float = 1.0, end: date | None = None) -> bool:
@@ -98,7 +176,14 @@ def _stored(con, table: str, cutoff: date, unit_days: float = 1.0, end: date | N
     return registry.source_for(con, table, Request(cutoff=cutoff, end=end, unit_days=unit_days)) is not None
 
 
+def _has_column(con, table: str, column: str) -> bool:
+    return column in [row[0] for row in con.execute(f"describe {table}").fetchall()]
+
+
 def _grouped(con, cutoff: date, end: date, unit_days: float) -> dict[str, np.ndarray]:
+    if end == cutoff and _stored(con, "clv_customers", cutoff, unit_days):
+        rows = con.execute(STORED_CUSTOMERS_GROUPED_SQL).fetchnumpy()
+        return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
     if _stored(con, "clv_calibration", cutoff, unit_days, None if end == cutoff else end):
         rows = con.execute(STORED_GROUPED_SQL, {"with_holdout": end != cutoff}).fetchnumpy()
         return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
@@ -129,7 +214,9 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
     _check_history(con, cutoff)
     if summary is None:
         grouped = _grouped(con, cutoff, cutoff, unit_days)
-        if _stored(con, "clv_calibration", cutoff, unit_days):
+        if _stored(con, "clv_customers", cutoff, unit_days):
+            spend = con.execute(STORED_CUSTOMERS_SPEND_SQL).fetchnumpy()
+        elif _stored(con, "clv_calibration", cutoff, unit_days):
             spend = con.execute(STORED_REPEAT_SPEND_SQL).fetchnumpy()
         else:
             spend = _query(con, REPEAT_SPEND_SQL, cutoff=cutoff, unit=float(unit_days)).fetchnumpy()
@@ -276,6 +363,14 @@ def risk_band(p_alive: np.ndarray) -> np.ndarray:
     return np.select([p_alive >= RISK_BANDS[0][1], p_alive >= RISK_BANDS[1][1]], ["low", "medium"], "high")
 
 
+def _risk_band_strings(p_alive: np.ndarray):
+    """risk_band as a pandas string array, built in Arrow (twenty times faster than from numpy strings)."""
+    p_alive = np.asarray(p_alive, dtype=float)
+    codes = np.select([p_alive >= RISK_BANDS[0][1], p_alive >= RISK_BANDS[1][1]], [0, 1], 2)
+    labels = pa.array([band for band, _ in RISK_BANDS], type=pa.large_string()).take(pa.array(codes))
+    return pd.array(labels, dtype="str")
+
+
 def customer_predictions(con: duckdb.DuckDBPyConnection, as_of=None, model: ClvModel | None = None,
                          horizon_months: int = 12, monthly_discount: float = 0.01, margin: float = 0.3,
                          unit_days: float = 1.0, purchase_model: str = "bgnbd") -> pd.DataFrame:
@@ -300,37 +395,60 @@ def customer_predictions(con: duckdb.DuckDBPyConnection, as_of=None, model: ClvM
 
 
 def add_predictions(summary: pd.DataFrame, model: ClvModel, as_of, horizon_months: int = 12,
-                    monthly_discount: float = 0.01, margin: float = 0.3) -> pd.DataFrame:
-    """The columns of customer_predictions added to a calibration_summary taken at `as_of` (a new frame)."""
-    frame = summary.copy()
-    as_of, unit = _as_date(as_of), model.unit_days
-    x, t_x, T = (frame[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
-    monetary = frame["monetary"].to_numpy(dtype=float, na_value=np.nan)
+                    monthly_discount: float = 0.01, margin: float = 0.3, next_order: bool = True) -> pd.DataFrame:
+    """The columns of customer_predictions added to a calibration_summary taken at `as_of` (a new frame).
 
+    next_order=False leaves out expected_next_order (a search per customer: the page computes it with
+    next_order_dates for the customers it lists)."""
+    as_of, unit = _as_date(as_of), model.unit_days
+    x, t_x, T = (summary[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
+    monetary = summary["monetary"].to_numpy(dtype=float, na_value=np.nan)
+    # expected purchases = P(alive | x, t_x, T) x purchases if alive, and the second factor depends on (x, T)
+    # alone: computed once per distinct (x, T) pair (a few thousand), then spread to the customers
+    (x_pair, T_pair), pair = clv_model.unique_rows(x, T)
     months = np.arange(1, horizon_months + 1)
     horizons = np.concatenate([EXPECTED_ORDER_DAYS, months * DAYS_PER_MONTH]) / unit
-    expected = clv_model.expected_purchases_grid(model.purchase, horizons, x, t_x, T)
+    if_alive = clv_model.purchases_if_alive(model.purchase, horizons, x_pair, T_pair)
     k = len(EXPECTED_ORDER_DAYS)
-    per_month = np.diff(expected[:, k:], axis=1, prepend=0.0)
-    aov = clv_model.expected_spend(model.gamma_gamma, x, monetary)
     discount = (1.0 + monthly_discount) ** -months
+    discounted_if_alive = np.diff(if_alive[:, k:], axis=1, prepend=0.0) @ discount
+    p_alive = clv_model.p_alive(model.purchase, x, t_x, T)
+    aov = clv_model.expected_spend(model.gamma_gamma, x, monetary)
+    predicted_clv = p_alive * discounted_if_alive[pair] * aov * margin
+    historical_value = summary["historical_revenue"].to_numpy(dtype=float, na_value=np.nan) * margin
+    if next_order:
+        (x_u, t_x_u, T_u), inverse = clv_model.unique_rows(x, t_x, T)
+        next_dates = _next_order(model, as_of, horizon_months, x_u, t_x_u, T_u)[inverse]
+    columns = {
+        "p_alive": p_alive,
+        "risk_band": _risk_band_strings(p_alive),
+        **{f"expected_orders_{days}": p_alive * if_alive[pair, i] for i, days in enumerate(EXPECTED_ORDER_DAYS)},
+        "expected_orders_horizon": p_alive * if_alive[pair, -1],  # over the whole horizon (horizon_months)
+        "expected_next_order": next_dates if next_order else None,
+        "expected_aov": aov,
+        "predicted_clv": predicted_clv,
+        "historical_value": historical_value,
+        "total_clv": historical_value + predicted_clv,
+    }
+    added = pd.DataFrame({name: values for name, values in columns.items() if values is not None},
+                         index=summary.index, copy=False)  # the arrays as they are: no copy of a million rows
+    return pd.concat([summary.drop(columns=[c for c in added if c in summary]), added], axis=1)
 
-    frame["p_alive"] = clv_model.p_alive(model.purchase, x, t_x, T)
-    frame["risk_band"] = risk_band(frame["p_alive"])
-    for i, days in enumerate(EXPECTED_ORDER_DAYS):
-        frame[f"expected_orders_{days}"] = expected[:, i]
-    frame["expected_orders_horizon"] = expected[:, -1]  # over the whole horizon (horizon_months)
-    # customers with the same (x, t_x, T) wait the same: the bisection runs once per distinct row
+
+def next_order_dates(rows: pd.DataFrame, model: ClvModel, as_of, horizon_months: int = 12) -> pd.Series:
+    """expected_next_order (see customer_predictions) of the customers in `rows` (columns x, t_x, T)."""
+    x, t_x, T = (rows[c].to_numpy(dtype=float) for c in ("x", "t_x", "T"))
     (x_u, t_x_u, T_u), inverse = clv_model.unique_rows(x, t_x, T)
+    dates = _next_order(model, _as_date(as_of), horizon_months, x_u, t_x_u, T_u)[inverse]
+    return pd.Series(dates, index=rows.index, name="expected_next_order")
+
+
+def _next_order(model: ClvModel, as_of: date, horizon_months: int, x, t_x, T) -> pd.DatetimeIndex:
+    unit = model.unit_days
     wait = clv_model.time_to_expected_purchases(
-        model.purchase, x_u, t_x_u, T_u, horizon=math.floor(horizon_months * DAYS_PER_MONTH) / unit, step=1.0 / unit
-    )[inverse]
-    frame["expected_next_order"] = pd.Timestamp(as_of) + pd.to_timedelta(np.round(wait * unit), unit="D")
-    frame["expected_aov"] = aov
-    frame["predicted_clv"] = per_month @ discount * aov * margin
-    frame["historical_value"] = frame["historical_revenue"] * margin
-    frame["total_clv"] = frame["historical_value"] + frame["predicted_clv"]
-    return frame
+        model.purchase, x, t_x, T, horizon=math.floor(horizon_months * DAYS_PER_MONTH) / unit, step=1.0 / unit
+    )
+    return pd.Timestamp(as_of) + pd.to_timedelta(np.round(wait * unit), unit="D")
 
 
 def _summarise_predictions(frame: pd.DataFrame) -> dict:
@@ -431,6 +549,28 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
             **_summarise_predictions(frame),
         }
     return report
+
+
+def page_fit(con: duckdb.DuckDBPyConnection, cutoff=None, model: str = "auto") -> dict:
+    """What the Customer value page fits once per store version, cut-off and model: `report` (ltv_report at
+    `cutoff` without predictions: every model fitted and checked on the holdout, one chosen), `final` (the
+    chosen model and Gamma-Gamma refitted on all data, as of `as_of`, the last purchase date).
+    Horizon, discount and margin are not part of it: add_predictions applies them."""
+    report = ltv_report(con, cutoff=cutoff, predictions=False, model=model)
+    as_of = data_range(con)[1]
+    final = fit_models(con, as_of, models=(report["model"],))
+    return {"report": report, "final": final, "as_of": as_of}
+
+
+def page_fit_state(fit: dict) -> dict:
+    """page_fit's result as JSON-serialisable values (for keeping it on disk)."""
+    return {"report": fit["report"], "final": fit["final"].to_state(), "as_of": fit["as_of"].isoformat()}
+
+
+def page_fit_from_state(state: dict) -> dict:
+    """The page_fit result that page_fit_state described."""
+    return {"report": state["report"], "final": ClvModel.from_state(state["final"]),
+            "as_of": date.fromisoformat(state["as_of"])}
 
 
 def _holdout_error(check: dict) -> float:

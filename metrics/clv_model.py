@@ -11,6 +11,7 @@ References: Fader, Hardie and Lee (2005) "Counting your customers the easy way" 
 Fader and Hardie (2013) "The Gamma-Gamma model of monetary value" (brucehardie.com note 025).
 """
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -63,6 +64,20 @@ class Fit:
             "boundary": {k: float(v) for k, v in self.boundary.items()},
         }
 
+    def to_state(self) -> dict:
+        """Every field, JSON-serialisable (NaN kept as NaN), for `from_state` to rebuild the same Fit."""
+        return {
+            "model": self.model, "params": {k: float(v) for k, v in self.params.items()},
+            "se": {k: float(v) for k, v in self.se.items()}, "log_likelihood": float(self.log_likelihood),
+            "customers": int(self.customers), "iterations": int(self.iterations), "warnings": list(self.warnings),
+            "limit": self.limit, "boundary": {k: float(v) for k, v in self.boundary.items()},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Fit":
+        """The Fit that `to_state` described."""
+        return cls(**state)
+
 
 def _finite_or_none(value: float):
     return float(value) if np.isfinite(value) else None
@@ -78,6 +93,25 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Unique rows (sorted) and, for each input row, the index of its unique row."""
     columns = [np.asarray(c, dtype=float) for c in columns]
     n = len(columns[0])
+    packed = _packed_key(columns)
+    if packed is not None:  # whole days: one integer sort instead of a three-key lexsort (same order)
+        sizes = [int(c.max()) + 1 for c in columns]
+        if math.prod(sizes) <= max(2**24, 4 * n):  # few possible rows (x, T): a table of them, no sort at all
+            dense = np.zeros(n, dtype=np.int64)
+            for column, size in zip(columns, sizes):
+                dense = dense * size + column.astype(np.int64)
+            present = np.zeros(math.prod(sizes), dtype=bool)
+            present[dense] = True
+            keys = np.flatnonzero(present)
+            inverse = (np.cumsum(present) - 1)[dense]
+        else:
+            keys, inverse = np.unique(packed, return_inverse=True)
+            sizes = [2**20] * len(columns)
+        unique = []
+        for size in reversed(sizes):  # the last column is the lowest digit
+            keys, digit = np.divmod(keys, size)
+            unique.append(digit.astype(float))
+        return unique[::-1], inverse.ravel()
     order = np.lexsort(columns[::-1])
     ordered = [c[order] for c in columns]
     starts = np.ones(n, dtype=bool)
@@ -86,6 +120,19 @@ def unique_rows(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.cumsum(starts) - 1
     return [c[starts] for c in ordered], inverse
+
+
+def _packed_key(columns: list[np.ndarray]) -> np.ndarray | None:
+    """Each row as one int64 that sorts like the row (mixed radix), when every value is a whole number
+    from 0 to below 2^20 (days, purchases); else None."""
+    if not columns or not len(columns[0]) or len(columns) > 3:
+        return None
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        if column.min() < 0 or column.max() >= 2**20 or not np.array_equal(column, np.floor(column)):
+            return None
+        key = key * 2**20 + column.astype(np.int64)
+    return key
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,6 +545,14 @@ def expected_purchases(params, t, x, t_x, T) -> np.ndarray:
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     t = np.asarray(t, dtype=float)
     return p_alive(params, x, t_x, T) * _purchases_if_alive(values, t, x, T, model)
+
+
+def purchases_if_alive(params, ts, x, T) -> np.ndarray:
+    """Expected purchases in (T, T + t] for each horizon t in ts of a customer known to be alive at T; shape
+    (len(x), len(ts)). Times P(alive) it is the conditional expectation (expected_purchases)."""
+    model, values = _model_and_params(params)
+    x, T, ts = (np.asarray(v, dtype=float) for v in (x, T, ts))
+    return _purchases_if_alive(values, ts[None, :], x[:, None], T[:, None], model)
 
 
 def expected_purchases_grid(params, ts, x, t_x, T) -> np.ndarray:

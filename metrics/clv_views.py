@@ -1,5 +1,7 @@
 """Small tables the Customer value page draws from the per-customer predictions (metrics.clv)."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -7,17 +9,23 @@ HIGH_VALUE_QUANTILE = 0.8  # "valuable": top 20% by total value
 SLIPPING_P_ALIVE = 0.5
 RECENCY_EDGES = [0, 30, 60, 90, 180, 365, 730, np.inf]
 FREQUENCY_EDGES = [0, 1, 2, 3, 5, 8, 13, np.inf]
+BREAKDOWNS = ("member_tier", "first_channel", "rfm_segment", "cohort_month")  # the page's "value by" charts
+Complete = Callable[[pd.DataFrame], pd.DataFrame]  # listed rows -> the same rows with the columns left out
 
 
 def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
     """Customers, mean P(alive), mean predicted and total value per value of `column`."""
-    keys = predictions[column].astype("string").fillna("(none)").rename("segment")
-    return (
-        predictions.groupby(keys)
-        .agg(customers=("customer_key", "size"), p_alive=("p_alive", "mean"),
-             predicted_clv=("predicted_clv", "mean"), total_clv=("total_clv", "mean"))
-        .reset_index()
-    )
+    def table(keys: pd.Series, **options) -> pd.DataFrame:
+        grouped = predictions[["p_alive", "predicted_clv", "total_clv"]].groupby(keys.rename("segment"), **options)
+        return pd.concat([grouped.size().rename("customers"), grouped.mean()], axis=1)
+
+    # grouped on the values as they are, then labelled: turning a million dates into text first took most of the time
+    result = table(predictions[column], dropna=False, sort=False)
+    labels = pd.Series(result.index).astype("string").fillna("(none)")
+    if labels.duplicated().any():  # a value that reads "(none)" besides missing ones: group on the text
+        return table(predictions[column].astype("string").fillna("(none)")).reset_index()
+    result.index = pd.Index(labels, name="segment")
+    return result.sort_index().reset_index()
 
 
 def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -32,16 +40,56 @@ def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
                              aggfunc="mean", observed=False)
 
 
-def top_customers(predictions: pd.DataFrame, limit: int = 500) -> pd.DataFrame:
+def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
+    """Customers per equal-width bin (left, right, count); values above the 99th percentile count in the last
+    bin, so that one whale does not squash the picture."""
+    values = pd.Series(values, dtype=float).dropna()
+    if values.empty:
+        return pd.DataFrame({"left": [], "right": [], "count": []})
+    clipped = values.clip(upper=values.quantile(0.99)).to_numpy()
+    counts, edges = np.histogram(clipped, bins=bins)
+    return pd.DataFrame({"left": edges[:-1], "right": edges[1:], "count": counts})
+
+
+def top_customers(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """The customers with the highest predicted value."""
-    return predictions.nlargest(limit, "predicted_clv")[_EXPORT_COLUMNS]
+    return _listed(predictions.loc[predictions["predicted_clv"].nlargest(limit).index], complete)
 
 
-def slipping_valuable(predictions: pd.DataFrame, limit: int = 500) -> pd.DataFrame:
+def slipping_valuable(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """Customers in the top 20% by total value whose P(alive) has fallen below one half."""
     threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
-    slipping = predictions[(predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)]
-    return slipping.nlargest(limit, "historical_revenue")[_EXPORT_COLUMNS]
+    slipping = (predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)
+    # the listed rows are picked on the one column, then taken whole (not every column of every slipping customer)
+    listed = predictions["historical_revenue"][slipping].nlargest(limit).index
+    return _listed(predictions.loc[listed], complete)
+
+
+def _listed(rows: pd.DataFrame, complete: Complete | None) -> pd.DataFrame:
+    """The export columns of listed customers; `complete` adds those the predictions left out (the expected next
+    order, the customer id: worked out for a thousand listed customers instead of every one)."""
+    if complete is not None:
+        rows = complete(rows)
+    return rows[_EXPORT_COLUMNS]
+
+
+def page_views(predictions: pd.DataFrame, complete: Complete | None = None) -> dict:
+    """Everything the Customer value page draws from the per-customer predictions: totals, the value
+    histogram, value by each dimension, the P(alive) matrix and the two customer lists (small tables only)."""
+    return {
+        "totals": {
+            "predicted_clv": float(predictions["predicted_clv"].sum()),
+            "predicted_clv_mean": float(predictions["predicted_clv"].mean()),
+            "expected_orders_horizon": float(predictions["expected_orders_horizon"].sum()),
+            "high_risk": int((predictions["risk_band"] == "high").sum()),
+            "customers": int(len(predictions)),
+        },
+        "histogram": histogram_bins(predictions["predicted_clv"]),
+        "by": {column: clv_by(predictions, column) for column in BREAKDOWNS},
+        "p_alive_matrix": p_alive_matrix(predictions),
+        "slipping_valuable": slipping_valuable(predictions, complete=complete),
+        "top_customers": top_customers(predictions, complete=complete),
+    }
 
 
 def _labels(edges) -> list[str]:

@@ -518,11 +518,17 @@ def subscription_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) 
                                "max_gap": SUBSCRIPTION_MAX_GAP_DAYS}, limit)
 
 
-def lapsing_high_value_list(predictions: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+def lapsing_candidates(predictions: pd.DataFrame) -> pd.DataFrame:
     """From the CLV model's per-customer predictions (metrics.clv): customers in the top 20% by total value
-    whose P(alive) has fallen below one half since their last purchase, most valuable first."""
+    whose P(alive) has fallen below one half since their last purchase (rows as given, unordered)."""
     threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
-    chosen = predictions[(predictions["total_clv"] >= threshold) & (predictions["p_alive"] < LAPSING_P_ALIVE)]
+    return predictions[(predictions["total_clv"] >= threshold) & (predictions["p_alive"] < LAPSING_P_ALIVE)]
+
+
+def lapsing_high_value_list(predictions: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+    """The lapsing high-value list (lapsing_candidates), most valuable first, with the columns of a list;
+    `predictions` must hold customer_id and last_purchase (clv.listing_details adds them)."""
+    chosen = lapsing_candidates(predictions)
     chosen = chosen.sort_values(["total_clv", "customer_id"], ascending=[False, True]).head(limit or LIST_LIMIT)
     return pd.DataFrame({
         "customer_id": chosen["customer_id"].to_numpy(),

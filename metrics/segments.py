@@ -75,6 +75,12 @@ def rfm_segments(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -
     return con.execute(f"select * from ({sql}) order by revenue desc, segment", params).df()
 
 
+def rfm_customer_segments_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of every customer's RFM segment (customer_key, segment; the scoring of rfm_customers) and its parameters."""
+    scored, params = _rfm_scored(con, filters)
+    return f"with {scored} select customer_key, segment from segmented", params
+
+
 def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
                   segment: str | None = None) -> pd.DataFrame:
     """One row per customer with R, F, M values, scores and segment (optionally one segment)."""
@@ -95,4 +101,4 @@ def segment_names(language: str = "en") -> dict[str, str]:
     return {key: names[1] if language == "zh" else names[0] for key, names in RFM_SEGMENTS.items()}
 
 
-__all__ = ["SEGMENTS", "members_vs_non_members", "rfm_customers", "rfm_segments", "segment_kpis", "segment_names"]
+__all__ = ["SEGMENTS", "members_vs_non_members", "rfm_customer_segments_sql", "rfm_customers", "rfm_segments", "segment_kpis", "segment_names"]

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from metrics.clv_model import ClvFitError
-from metrics.clv_views import clv_by, p_alive_matrix, slipping_valuable, top_customers
 from metrics.formatting import format_value
 from metrics.segments import segment_names
 from ui import charts, data
@@ -52,18 +51,18 @@ try:
 except ClvFitError as problem:
     st.warning(ctx.md("model_failed", reason=problem))
     st.stop()
-report, predictions = model["report"], model["predictions"]
+report, totals = model["report"], model["totals"]
 used = model["final"].purchase
 st.caption(ctx.t("value_caption_models", model=ctx.t(f"model_{used.model}"), months=horizon,
                  discount=f"{discount:.1%}", margin=f"{margin:.0%}") + " " + ctx.t("value_filters_not_applied"))
 
 tiles = st.columns(4, border=True)
 tiles[0].metric(ctx.t("clv_total", months=horizon),
-                format_value(predictions["predicted_clv"].sum(), "money", ctx.language, ctx.currency, compact=True))
-tiles[1].metric(ctx.t("clv_mean"), format_value(predictions["predicted_clv"].mean(), "money", ctx.language, ctx.currency))
+                format_value(totals["predicted_clv"], "money", ctx.language, ctx.currency, compact=True))
+tiles[1].metric(ctx.t("clv_mean"), format_value(totals["predicted_clv_mean"], "money", ctx.language, ctx.currency))
 tiles[2].metric(ctx.t("expected_orders_next", months=horizon),
-                format_value(predictions["expected_orders_horizon"].sum(), "count", ctx.language, compact=True))
-tiles[3].metric(ctx.t("at_risk"), format_value(int((predictions["risk_band"] == "high").sum()), "count", ctx.language))
+                format_value(totals["expected_orders_horizon"], "count", ctx.language, compact=True))
+tiles[3].metric(ctx.t("at_risk"), format_value(totals["high_risk"], "count", ctx.language))
 
 holdout = report.get("holdout")
 selection = report["selection"]
@@ -86,14 +85,14 @@ notes = list(dict.fromkeys(report["warnings"] + list(model["final"].warnings)))
 for note in notes:
     st.warning(markdown_text(note))
 
-st.plotly_chart(charts.histogram(predictions["predicted_clv"], ctx.t("clv_distribution", months=horizon),
-                                 ctx.t("predicted_clv_axis")), key="clv_histogram")
+st.plotly_chart(charts.binned_histogram(model["histogram"], ctx.t("clv_distribution", months=horizon),
+                                        ctx.t("predicted_clv_axis")), key="clv_histogram")
 rfm_names = segment_names(ctx.language)
 columns = st.columns(2)
 for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_channel", "channel"),
                                        ("rfm_segment", "segment"), ("cohort_month", "cohort")]):
     column = columns[index % 2]
-    table = clv_by(predictions, field)
+    table = model["by"][field]
     if field == "member_tier":
         labels = [segment_name(s, ctx.language) for s in table["segment"]]
     elif field == "rfm_segment":
@@ -106,15 +105,15 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
                                     ctx.t("clv_by", dimension=ctx.t(name), months=horizon), "money", ctx.language, ctx.currency,
                                     horizontal=field != "cohort_month"), key=f"clv_by_{field}")
 
-st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_alive_title", date=report["end"]),
+st.plotly_chart(charts.matrix_heatmap(model["p_alive_matrix"], ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")
 st.caption(ctx.t({"bgnbd": "p_alive_note", "nbd": "p_alive_note_nbd"}.get(used.predicts_as, "p_alive_note_other")))
 
 st.subheader(ctx.t("at_risk_valuable"))
-show_table(slipping_valuable(predictions), "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency,
+show_table(model["slipping_valuable"], "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency,
            height=300, customer_list=True)
 st.subheader(ctx.t("top_customers"))
-show_table(top_customers(predictions), "top_customers", "top_table", ctx.language, ctx.currency, height=300,
+show_table(model["top_customers"], "top_customers", "top_table", ctx.language, ctx.currency, height=300,
            customer_list=True)
 
 with st.expander(ctx.t("model_details")):

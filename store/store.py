@@ -144,6 +144,13 @@ class Store:
         current = self.manifest()["current"]
         return self.root / "versions" / current if current else None
 
+    def results_dir(self, version: int) -> Path | None:
+        """A folder inside store version `version` for results computed from that version alone (a fitted
+        model), deleted with it; None for the empty store or a version the manifest no longer remembers.
+        Not created here; write to it while a connection to that version is open (it pins the version)."""
+        folder = _history(self.manifest()).get(version)
+        return self.root / "versions" / folder / "results" if folder else None
+
     def connect(self, version: int | None = None) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with one view per derived table of one store version.
 

@@ -193,6 +193,7 @@ def test_customer_value_from_stored_summaries_equals_counting_orders(connections
     cutoff, end = clv.default_cutoff(counted), clv.data_range(counted)[1]
     assert clv._stored(stored, "clv_calibration", cutoff, 1.0, end)
     pd.testing.assert_frame_equal(clv.calibration_summary(stored, end), clv.calibration_summary(counted, end))
+    pd.testing.assert_frame_equal(clv.value_summary(stored, end), clv.value_summary(counted, end))
     a, b = clv.ltv_report(stored, predictions=False), clv.ltv_report(counted, predictions=False)
     for report in (a, b):
         report.pop("fit_seconds")

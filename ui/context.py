@@ -173,6 +173,8 @@ def page_context() -> PageContext:
     store = data.current_store()
     version = data.store_version(store)
     facts = data.inventory(str(store.root), version)
+    if facts["orders"]:
+        data.prefit_value(str(store.root), version)  # after an upload, the Customer value fit starts at once
     start, end = st.session_state.get("from"), st.session_state.get("to")
     if isinstance(start, date) and isinstance(end, date) and start > end:
         start, end = end, start

@@ -6,8 +6,13 @@ version is immutable, so a cached result can never go stale.
 """
 
 import json
+import os
+import threading
+import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -157,29 +162,129 @@ def value_dates(root: str, version: int) -> dict:
     return _run(root, version, dates)
 
 
+def _fit_file(root: str, version: int, cutoff: date | None, model: str) -> Path | None:
+    folder = Store(root).results_dir(version)
+    return folder / f"value_fit-{cutoff or 'default'}-{model}.json" if folder else None
+
+
+def _computed_fit(root: str, version: int, cutoff: date | None, model: str) -> dict:
+    """clv.page_fit on this store version, read from the version's results folder when an earlier run (this
+    process, another one, or the fit started after the upload) kept it there; else fitted now and kept."""
+    def fit(con):  # the open connection pins the version, so its folder stays while we read or write it
+        path = _fit_file(root, version, cutoff, model)
+        if path is not None and path.exists():
+            try:
+                return clv.page_fit_from_state(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # unreadable (an older format): fit again and replace it
+        result = clv.page_fit(con, cutoff=cutoff, model=model)
+        if path is not None:
+            try:
+                path.parent.mkdir(exist_ok=True)
+                partial = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+                partial.write_text(json.dumps(clv.page_fit_state(result)), encoding="utf-8")
+                os.replace(partial, path)
+            except OSError:
+                pass  # kept in memory only (a read-only store): the next process fits again
+        return result
+    return _run(root, version, fit)
+
+
+_FITS_IN_FLIGHT: dict[tuple, Future] = {}
+_PREFIT_STARTED: set[tuple] = set()
+_FITS_LOCK = threading.Lock()
+
+
+def _shared_fit(root: str, version: int, cutoff: date | None, model: str) -> Future:
+    """The one computation of this fit in this process: a second request waits for the first instead of fitting again."""
+    key = (root, version, cutoff, model)
+    with _FITS_LOCK:
+        future = _FITS_IN_FLIGHT.get(key)
+        if future is None or (future.done() and future.exception() is not None):
+            future = Future()
+            _FITS_IN_FLIGHT[key] = future
+            owner = True
+        else:
+            owner = False
+    if owner:
+        try:
+            future.set_result(_computed_fit(root, version, cutoff, model))
+        except BaseException as problem:  # the waiters get the same error (a ClvFitError says why)
+            future.set_exception(problem)
+        finally:
+            with _FITS_LOCK:  # the result lives on in st.cache_data and on disk, not here
+                if _FITS_IN_FLIGHT.get(key) is future and future.exception() is None:
+                    del _FITS_IN_FLIGHT[key]
+    return future
+
+
+def prefit_value(root: str, version: int) -> None:
+    """Start the Customer value page's default fit (default cut-off, automatic model) for this store version
+    in the background, once per process, unless it is already kept on disk: called on every page view, so
+    the fit starts right after an upload and the page's first view finds it done."""
+    key = (root, version)
+    with _FITS_LOCK:
+        if key in _PREFIT_STARTED:
+            return
+        _PREFIT_STARTED.add(key)
+    try:
+        cutoff = value_dates(root, version)["default_cutoff"]  # the page's default: the same cache key
+    except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
+        return
+    path = _fit_file(root, version, cutoff, "auto")
+    if path is None or path.exists():
+        return
+
+    def run():
+        try:
+            _shared_fit(root, version, cutoff, "auto").result()
+        except Exception:  # noqa: BLE001 - the page shows the reason when it is opened (it fits again)
+            pass
+
+    threading.Thread(target=run, name=f"value-fit-{version}", daemon=True).start()
+
+
+def value_fit_kept(root: str, version: int, cutoff: date | None, model: str) -> bool:
+    """Whether this fit is kept in the store version's results folder (no fitting on the next view)."""
+    path = _fit_file(root, version, cutoff, model)
+    return bool(path and path.exists())
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def value_fit(root: str, version: int, cutoff: date | None, model: str) -> dict:
-    """The CLV report at `cutoff` (every model fitted and checked), the chosen model refitted on all data,
-    and the customer summary it predicts from: what horizon, discount and margin re-use."""
-    def fit(con):
-        report = clv.ltv_report(con, cutoff=cutoff, predictions=False, model=model)
-        end = clv.data_range(con)[1]
-        summary = clv.calibration_summary(con, end)
-        final = clv.fit_models(con, end, summary=summary, models=(report["model"],))
-        summary = clv_views.with_rfm_segment(summary, segments.rfm_customers(con))
-        return {"report": report, "final": final, "summary": summary, "as_of": end}
-    return _run(root, version, fit)
+    """The CLV report at `cutoff` (every model fitted and checked), the chosen model refitted on all data
+    (clv.page_fit): what horizon, discount and margin re-use. Fitted once per store version, cut-off and
+    model, and kept in the version's results folder (prefit_value starts the default one after an upload)."""
+    return _shared_fit(root, version, cutoff, model).result()
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def value_customers(root: str, version: int, as_of: date) -> pd.DataFrame:
+    """The customer summary at `as_of` (the data's last day) with each customer's RFM segment: what the
+    predictions start from. A resource, not data: a million-row frame is shared, not copied on every rerun
+    (nothing changes it: add_predictions returns a new frame)."""
+    return _run(root, version, clv.value_summary, as_of, lean=True)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def value_model(root: str, version: int, horizon_months: int, monthly_discount: float, margin: float,
                 cutoff: date | None = None, model: str = "auto") -> dict:
-    """The fitted CLV report plus per-customer predictions (as of the data's last day); the fit is
-    value_fit's, so a new horizon, discount or margin only recomputes the predictions."""
+    """The fitted CLV report and what the page draws from the per-customer predictions (as of the data's last
+    day: clv_views.page_views); the fit is value_fit's, so a new horizon, discount or margin only recomputes the
+    predictions. The expected next order, the customer id and dates are worked out for the listed customers only."""
     fitted = value_fit(root, version, cutoff, model)
-    predictions = clv.add_predictions(fitted["summary"], fitted["final"], fitted["as_of"], horizon_months,
-                                      monthly_discount, margin)
-    return {"report": fitted["report"], "predictions": predictions, "final": fitted["final"]}
+    final, as_of = fitted["final"], fitted["as_of"]
+    summary = value_customers(root, version, as_of)
+    predictions = clv.add_predictions(summary, final, as_of, horizon_months, monthly_discount, margin, next_order=False)
+
+    def tables(con):
+        def complete(rows: pd.DataFrame) -> pd.DataFrame:  # the listed customers' next order, id and dates
+            rows = rows.assign(expected_next_order=clv.next_order_dates(rows, final, as_of, horizon_months))
+            return clv.listing_details(con, rows)
+        return clv_views.page_views(predictions, complete)
+
+    views = _run(root, version, tables)
+    return {"report": fitted["report"], "final": final, **views}
 
 
 # ---- launch evaluation ---------------------------------------------------------------------------
@@ -254,5 +359,9 @@ def playbook(root: str, version: int, launches: tuple = ()) -> dict:
 def lapsing_high_value(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
     """The lapsing high-value list from the customer-value model with the Customer value page's defaults
     (12 months, 1% monthly discount, 30% margin, automatic model), so both pages share one fit."""
-    predictions = value_model(root, version, 12, 0.01, 0.3, cutoff, "auto")["predictions"]
-    return playbook_metrics.lapsing_high_value_list(predictions)
+    fitted = value_fit(root, version, cutoff, "auto")
+    final, as_of = fitted["final"], fitted["as_of"]
+    predictions = clv.add_predictions(value_customers(root, version, as_of), final, as_of, 12, 0.01, 0.3,
+                                      next_order=False)
+    candidates = playbook_metrics.lapsing_candidates(predictions)
+    return playbook_metrics.lapsing_high_value_list(_run(root, version, clv.listing_details, candidates))

@@ -10,6 +10,8 @@ from datetime import date, timedelta
 
 import duckdb
 
+from store.models.customers import FACTS_FROM_SUMMARY, rfm_scored_ctes
+
 DEFAULT_HOLDOUT_MONTHS = 6
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -145,7 +147,31 @@ STORED_REPEAT_SPEND_SQL = "select x, monetary from clv_calibration where x > 0 o
 
 STORED_HOLDOUT_CURVE_SQL = "select day, orders from clv_holdout_days order by day"
 
-STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
+STORED_CUSTOMERS_SQL = "select * exclude (as_of, rfm_segment) from clv_customers order by customer_key"
+# a store version built before clv_customers held the RFM segment
+OLDER_STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
+
+# the grouped rows and repeat spend at the last date, from the stored customer summary (what the refit on all data reads)
+STORED_CUSTOMERS_GROUPED_SQL = """
+select x, t_x, T, count(*) as customers, 0 as holdout_orders,
+from clv_customers
+group by x, t_x, T
+order by x, t_x, T
+"""
+
+STORED_CUSTOMERS_SPEND_SQL = "select x, monetary from clv_customers where x > 0 order by customer_key"
+
+STORED_DATA_RANGE_SQL = "select min(first_purchase)::date, max(last_purchase)::date, any_value(as_of) from clv_customers"
+
+
+def value_summary_sql(rfm_segments: str) -> str:
+    """The customer summary (CUSTOMER_SQL) with each customer's RFM segment as `rfm_segment`, given SQL of
+    (customer_key, segment) rows."""
+    return f"""
+        select summary.*, rfm.segment as rfm_segment,
+        from ({CUSTOMER_SQL}) as summary
+        left join ({rfm_segments}) as rfm using (customer_key)
+    """
 
 DATA_RANGE_SQL = """
 select min(order_date), max(order_date)
@@ -183,6 +209,8 @@ def holdout_days_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
 
 
 def customers_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
-    """clv_customers: the calibration summary at the last date."""
+    """clv_customers: the calibration summary at the last date, with each customer's RFM segment (from the
+    unfiltered customer facts)."""
     _, end = summary_dates(con)
-    return f"select $cutoff::date as as_of, * from ({CUSTOMER_SQL})", {"cutoff": end, "unit": 1.0}
+    rfm = f"with {rfm_scored_ctes(FACTS_FROM_SUMMARY)} select customer_key, segment from segmented"
+    return f"select $cutoff::date as as_of, * from ({value_summary_sql(rfm)})", {"cutoff": end, "unit": 1.0}

@@ -126,7 +126,7 @@ _MODELS = (
           stamp={"cutoff": "cutoff", "end": "end_date"}, empty_store=False),
     Model("clv_holdout_days", clv.holdout_days_build, ("orders",), covers=lambda r: r.unit_days == 1.0,
           empty_store=False),
-    Model("clv_customers", clv.customers_build, ("orders", "customers"), covers=lambda r: r.unit_days == 1.0,
+    Model("clv_customers", clv.customers_build, ("orders", "customers", "customer_facts"), covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "as_of"}, empty_store=False),
 )
 MODELS = {model.name: model for model in _MODELS}
