@@ -24,6 +24,7 @@ from store.models.clv import (CUSTOMER_SQL, DATA_RANGE_SQL, DAYS_PER_MONTH, DEFA
                               STORED_CUSTOMERS_GROUPED_SQL, STORED_CUSTOMERS_SPEND_SQL, STORED_CUSTOMERS_SQL,
                               STORED_DATA_RANGE_SQL, STORED_GROUPED_SQL, STORED_HOLDOUT_CURVE_SQL,
                               STORED_REPEAT_SPEND_SQL, default_cutoff_between, value_summary_sql)
+from store.models import dialect
 from store.models.dialect import has_table
 from store.models.registry import Request
 
@@ -131,8 +132,8 @@ def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0,
     read back later for a few customers (listing_details: the stored summary is at this date)."""
     as_of = _as_date(as_of)
     if _stored(con, "clv_customers", as_of, unit_days) and _has_column(con, "clv_customers", "rfm_segment"):
-        left_out = ", ".join(("as_of", *LISTING_COLUMNS)) if lean else "as_of"
-        return _arrow_frame(con, f"select * exclude ({left_out}) from clv_customers order by customer_key", {})
+        left_out = ("as_of", *LISTING_COLUMNS) if lean else ("as_of",)
+        return _arrow_frame(con, f"select {dialect.columns_except(left_out)} from clv_customers order by customer_key", {})
     sql, params = _value_summary_sql(con, as_of, unit_days)
     return _arrow_frame(con, f"{sql} order by customer_key", params)
 
