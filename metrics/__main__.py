@@ -199,12 +199,15 @@ def _ltv(args) -> int:
 
 def _experiment(args) -> int:
     from metrics.experiments import ExperimentError, experiment_report
+    from ui.strategy_words import summary  # words without Streamlit: the CLI says what the page says
 
     currency = Store(args.store).currency()  # the summary's amounts with the store's currency symbol
-    report = _report_or_refusal(
-        args, lambda con: experiment_report(con, args.experiment, window_days=args.window, cuped_days=args.cuped,
-                                            currency=currency),
-        ExperimentError, "Cannot analyse")
+
+    def worded(con) -> dict:
+        report = experiment_report(con, args.experiment, window_days=args.window, cuped_days=args.cuped)
+        return {**report, "summary": summary(report, currency)}
+
+    report = _report_or_refusal(args, worded, ExperimentError, "Cannot analyse")
     if report is None or args.json:
         return 2 if report is None else 0
     print(f"{report['experiment']} ({report['strategy']}), {report['window_days']}-day window, control {report['control']!r}")

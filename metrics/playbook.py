@@ -52,13 +52,8 @@ LISTS = ("trigger_30d", "graded_second", "graded_vip", "lapsing_high_value", "cr
 
 def canonical_strategy(tag) -> str | None:
     """The playbook's tag for an experiment's strategy tag (aliases such as `subscriptions` included)."""
-    if not isinstance(tag, str) or not tag.strip():
-        return None
-    label = experiments.strategy_label(tag)[0]
-    for key in CLAIMS:
-        if experiments.STRATEGIES[key][0] == label:
-            return key
-    return None
+    canonical = experiments.canonical_strategy(tag)
+    return canonical if canonical in CLAIMS else None
 
 
 # ---- shared SQL (store.models.playbook) ------------------------------------------------------

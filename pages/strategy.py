@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.experiments import METRICS, STRATEGIES, ExperimentError
+from metrics.experiments import ExperimentError, arm_totals_table, results_table
 from metrics.formatting import format_change, format_value
 from ui import charts, data
+from ui.strategy_words import metric_name, strategy_name, summaries
 from ui.context import page_context
 from ui.safe_text import markdown_text
 from ui.tables import show_table
@@ -30,16 +31,14 @@ toggles = st.columns(2)
 cuped = toggles[0].toggle(ctx.t("cuped"), key="cuped", bind="query-params")
 cap = toggles[1].toggle(ctx.t("cap"), key="cap", bind="query-params")
 st.caption(ctx.t("filters_not_applied"))
-options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else None, "margin": margin,
-           "currency": ctx.currency}
+options = {"cuped_days": 90 if cuped else None, "cap_percentile": 99 if cap else None, "margin": margin}
 
 st.subheader(ctx.t("what_worked"))
 overview = data.strategy_overview(ctx.root, ctx.version, window, decision_metric=decision, **options)
-summary = overview["summary"]
-for row in summary.itertuples():
+for row in summaries(overview, ctx.language, ctx.currency).itertuples():
     design = f" · _{ctx.t('design_observational')}_" if row.design == "observational" else ""
-    sentence = row.summary_zh if ctx.language == "zh" else row.summary_en  # plain text naming variants from the data
-    st.markdown(f"- **{markdown_text(row.experiment)}**{design} · {markdown_text(sentence)}")
+    # plain text naming variants from the data
+    st.markdown(f"- **{markdown_text(row.experiment)}**{design} · {markdown_text(row.summary)}")
 
 # how each metric's means and difference read: a share, a count per customer, an amount of money
 UNITS = {"repurchased": "rate", "orders": "ratio", "revenue": "money", "aov": "money", "margin": "money"}
@@ -66,14 +65,13 @@ def in_units(frame: pd.DataFrame) -> pd.DataFrame:
 scores = overview["scorecard"]
 st.subheader(ctx.t("scorecard", days=window))
 st.caption(ctx.t("chance_note"))
-language_index = 2 if ctx.language == "zh" else 1
 readable = scores.assign(
-    strategy=scores["strategy"].map(lambda tag: STRATEGIES.get(tag, (tag, tag))[language_index - 1]),
+    strategy=scores["strategy"].map(lambda tag: strategy_name(tag, ctx.language) if isinstance(tag, str) else tag),
     design=scores["design"].map(lambda d: ctx.t(f"design_{d}") if isinstance(d, str) else d),
 )[["experiment", "variant", "metric", "rel_lift", "ci_low", "ci_high", "p_holm", "chance_to_win", "control_mean",
    "variant_mean", "n_control", "n_variant", "p_value", "strategy", "design", "status"]]  # the answer first: lift
    # and its interval stay on screen at 1440 px
-metric_labels = scores["metric"].map(lambda m: METRICS[m][language_index] if m in METRICS else m)
+metric_labels = scores["metric"].map(lambda m: metric_name(m, ctx.language))
 show_table(in_units(readable).assign(metric=metric_labels), "scorecard", "scorecard_table", ctx.language, ctx.currency,
            download=readable.assign(metric=metric_labels))
 
@@ -109,16 +107,11 @@ for arm in report["arms"]:
     st.caption(ctx.md("matured", variant=arm["variant"], matured=arm["matured"], assigned=arm["assigned"]))
 
 st.subheader(ctx.t("results"))
-results = pd.DataFrame([{k: v for k, v in r.items() if k != "cuped"} for r in report["results"]])
-if report.get("cuped_days"):
-    adjusted = pd.DataFrame([{"metric": r["metric"], "variant": r["variant"], **{f"cuped_{k}": v for k, v in r["cuped"].items()
-                             if k in ("rel_lift", "ci_low", "ci_high", "p_value", "variance_reduction")}}
-                             for r in report["results"] if r.get("cuped")])
-    results = results.merge(adjusted, on=["metric", "variant"], how="left")
+results = results_table(report)
 shown = [c for c in ["metric", "variant", "control_mean", "variant_mean", "abs_lift", "rel_lift", "ci_low", "ci_high",
                      "p_value", "p_holm", "chance_to_win", "n_control", "n_variant",
                      "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
-labelled = results["metric"].map(lambda m: METRICS[m][language_index])
+labelled = results["metric"].map(lambda m: metric_name(m, ctx.language))
 show_table(in_units(results[shown]).assign(metric=labelled), f"results_{experiment}", "results_table", ctx.language,
            ctx.currency, download=results[shown].assign(metric=labelled))
 
@@ -137,23 +130,14 @@ if not views["novelty"].empty:
 if not views["survival"].empty:
     st.plotly_chart(charts.survival_curves(views["survival"], ctx.t("km_title", days=window), ctx.t("days")), key="km_chart")
 
-arm_totals = pd.DataFrame([{"variant": a["variant"], "assigned": a["assigned"], "matured": a["matured"],
-                            "metric": metric, **totals} for a in report["arms"] for metric, totals in a["totals"].items()])
-
-
-def arm_mean(row) -> str:
-    """The per-customer value of one arm (per order for AOV), in the metric's unit."""
-    denominator = row["sum_d"] if METRICS[row["metric"]][0] == "ratio" else row["n"]
-    value = row["sum_y"] / denominator if denominator else None
-    return format_value(value, UNITS[row["metric"]], ctx.language, ctx.currency)
-
-
+arm_totals = arm_totals_table(report)
 with st.expander(ctx.t("arm_totals")):  # people's numbers on screen; the sums behind them in the download
     people = arm_totals[["variant", "assigned", "matured", "metric", "n"]].assign(
-        mean=[arm_mean(row) for _, row in arm_totals.iterrows()],
-        metric=arm_totals["metric"].map(lambda m: METRICS[m][language_index]))
+        mean=[format_value(None if pd.isna(value) else value, UNITS[metric], ctx.language, ctx.currency)
+              for value, metric in zip(arm_totals["mean"], arm_totals["metric"])],
+        metric=arm_totals["metric"].map(lambda m: metric_name(m, ctx.language)))
     show_table(people, f"arm_totals_{experiment}", "arm_totals_table", ctx.language, ctx.currency,
-               download=arm_totals)
+               download=arm_totals.drop(columns="mean"))
 
 st.subheader(ctx.t("planner"))
 n_per_arm = st.number_input(ctx.t("planner_n"), 100, 10_000_000, 5_000, step=500, key="planner_n")

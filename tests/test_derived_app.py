@@ -12,6 +12,7 @@ from hostile import as_read
 from ingest.derived_assignments import derive_assignments
 from metrics import experiments as ex
 from store import STORE_ENV, Store
+from ui.strategy_words import summary
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -42,8 +43,8 @@ def test_demo_double11_derivation(demo_copy):
     assert report["design"] == "observational" and report["derived_from"] == "coupon_code"
     assert sum(a["matured"] for a in report["arms"]) == sum(result["arms"].values())  # every 30-day window elapsed
     assert report["health"]["srm_p"] is None and report["health"]["balance_p"] is not None
-    assert "Observational (from orders.coupon_code)" in report["summary"]["en"]
-    for text in report["summary"].values():
+    assert "Observational (from orders.coupon_code)" in summary(report)["en"]
+    for text in summary(report).values():
         assert " made " not in text and "worked" not in text
 
 

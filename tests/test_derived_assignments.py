@@ -16,6 +16,7 @@ from ingest.derived_assignments import derive_assignments, period_values
 from ingest.readers import ImportRefused
 from metrics import experiments as ex
 from store import Store, sql_path
+from ui.strategy_words import summary as worded
 
 NOV = (date(2024, 11, 1), date(2024, 11, 30))
 
@@ -143,19 +144,19 @@ def test_entry_order_is_not_a_repurchase(coupons, tmp_path):
 
 def test_summary_states_an_association_in_both_languages(coupons):
     derive_assignments(coupons, "derived", *NOV, values=["DOUBLE11"], strategy="personalised_offers")
-    summary = ex.experiment_report(coupons.connect(), "derived", window_days=30)["summary"]
+    summary = worded(ex.experiment_report(coupons.connect(), "derived", window_days=30))
     assert "Observational (from orders.coupon_code)" in summary["en"] and "not proof" in summary["en"]
     assert "观察性比较" in summary["zh"] and "不能证明" in summary["zh"]
     report = {"strategy": "personalised_offers", "window_days": 30, "design": "observational",
               "derived_from": "coupon_code", "health": {"srm_flag": False, "balance_flag": True, "balance_p": 0.0001},
               "results": [{"variant": "DOUBLE11", "metric": "repurchased", "p_holm": 0.001, "abs_lift": 0.071,
                            "variant_mean": 0.4, "control_mean": 0.33}]}
-    text = ex.summarise(report)
+    text = worded(report)
     assert "using DOUBLE11 was associated with a repurchase rate 7.1 points higher" in text["en"]
     assert "made" not in text["en"] and "worked" not in text["en"]
     assert "pre-period balance p < 0.001" in text["en"]
     assert "使用 DOUBLE11 与 30 天内复购率高 7.1 个百分点相关" in text["zh"] and "分组前平衡性" in text["zh"]
-    randomised = ex.summarise({**report, "design": "randomised"})
+    randomised = worded({**report, "design": "randomised"})
     assert randomised["en"].startswith("Personalised offers: DOUBLE11 customers repurchased 7.1 points more often")
 
 

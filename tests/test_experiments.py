@@ -12,15 +12,16 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats import proportion
 
-from metrics import experiment_stats as st
 from metrics import experiments as ex
+from metrics.experiments import stats as experiment_stats
+from ui.strategy_words import strategy_name, summaries, summary
 
 TOL = dict(rel=1e-6, abs=1e-9)
 
 
-def mean_totals(x) -> st.MeanTotals:
+def mean_totals(x) -> experiment_stats.MeanTotals:
     x = np.asarray(x, dtype=float)
-    return st.MeanTotals(x.size, x.sum(), (x * x).sum())
+    return experiment_stats.MeanTotals(x.size, x.sum(), (x * x).sum())
 
 
 # ---- statistics from totals vs independent computations on per-customer arrays --------------
@@ -36,7 +37,7 @@ def arrays():
 
 def test_welch_absolute_matches_scipy(arrays):
     control, variant = arrays
-    c = st.compare(mean_totals(control), mean_totals(variant))
+    c = experiment_stats.compare(mean_totals(control), mean_totals(variant))
     ref = stats.ttest_ind(variant, control, equal_var=False)
     assert c.abs_lift == pytest.approx(variant.mean() - control.mean(), **TOL)
     assert c.abs_p_value == pytest.approx(ref.pvalue, **TOL)
@@ -47,7 +48,7 @@ def test_welch_absolute_matches_scipy(arrays):
 
 def test_relative_lift_delta_method_by_hand(arrays):
     control, variant = arrays
-    c = st.compare(mean_totals(control), mean_totals(variant))
+    c = experiment_stats.compare(mean_totals(control), mean_totals(variant))
     ma, mb = control.mean(), variant.mean()
     va, vb = control.var(ddof=1), variant.var(ddof=1)
     se = math.sqrt(vb / (ma**2 * variant.size) + va * mb**2 / (ma**4 * control.size))
@@ -61,8 +62,8 @@ def test_relative_lift_delta_method_by_hand(arrays):
 
 
 def test_proportions_match_statsmodels_wald():
-    control, variant = st.ProportionTotals(1200, 301), st.ProportionTotals(1150, 352)
-    c = st.compare(control, variant)
+    control, variant = experiment_stats.ProportionTotals(1200, 301), experiment_stats.ProportionTotals(1150, 352)
+    c = experiment_stats.compare(control, variant)
     ref = proportion.test_proportions_2indep(352, 1150, 301, 1200, method="wald", compare="diff")
     low, high = proportion.confint_proportions_2indep(352, 1150, 301, 1200, method="wald", compare="diff")
     assert c.abs_lift == pytest.approx(ref.diff, **TOL)
@@ -74,7 +75,7 @@ def test_ratio_metric_delta_method_by_hand():
     rng = np.random.default_rng(3)
     orders = rng.poisson(1.2, 500).astype(float)
     revenue = orders * rng.lognormal(5, 0.5, 500)
-    ratio = st.RatioTotals(500, mean_totals(revenue), mean_totals(orders), float((revenue * orders).sum()))
+    ratio = experiment_stats.RatioTotals(500, mean_totals(revenue), mean_totals(orders), float((revenue * orders).sum()))
     r = revenue.sum() / orders.sum()
     assert ratio.mean == pytest.approx(r, **TOL)
     # linearisation: the ratio's per-customer variance is Var(revenue - r * orders) / mean(orders)^2
@@ -89,12 +90,12 @@ def test_cuped_matches_welch_on_adjusted_values():
     post_b = rng.poisson(0.6 + 0.3 * pre_b).astype(float)
     pairs = [(mean_totals(post_a), mean_totals(pre_a), float(post_a @ pre_a)),
              (mean_totals(post_b), mean_totals(pre_b), float(post_b @ pre_b))]
-    theta = st.cuped_theta(pairs)
+    theta = experiment_stats.cuped_theta(pairs)
     pooled_post, pooled_pre = np.concatenate([post_a, post_b]), np.concatenate([pre_a, pre_b])
     expected_theta = np.cov(pooled_post, pooled_pre)[0, 1] / np.var(pooled_pre, ddof=1)
     assert theta == pytest.approx(expected_theta, **TOL)
-    adjusted = [st.AdjustedTotals(post, pre, s, theta) for post, pre, s in pairs]
-    c = st.compare(*adjusted)
+    adjusted = [experiment_stats.AdjustedTotals(post, pre, s, theta) for post, pre, s in pairs]
+    c = experiment_stats.compare(*adjusted)
     ya, yb = post_a - theta * pre_a, post_b - theta * pre_b
     ref = stats.ttest_ind(yb, ya, equal_var=False)
     assert c.abs_lift == pytest.approx(yb.mean() - ya.mean(), **TOL)
@@ -102,23 +103,23 @@ def test_cuped_matches_welch_on_adjusted_values():
     assert adjusted[0].variance == pytest.approx(np.var(ya, ddof=1), **TOL)
     # relative lift is over the unadjusted control mean, as in gbstats
     assert c.rel_lift == pytest.approx((yb.mean() - ya.mean()) / post_a.mean(), **TOL)
-    assert c.abs_se < st.compare(pairs[0][0], pairs[1][0]).abs_se  # the covariate explains variance
+    assert c.abs_se < experiment_stats.compare(pairs[0][0], pairs[1][0]).abs_se  # the covariate explains variance
 
 
 def test_srm_matches_scipy_chisquare():
-    stat, p = st.srm_test([5120, 4880])
+    stat, p = experiment_stats.srm_test([5120, 4880])
     ref = stats.chisquare([5120, 4880])
     assert (stat, p) == (pytest.approx(ref.statistic, **TOL), pytest.approx(ref.pvalue, **TOL))
-    stat, p = st.srm_test([2050, 990, 960], [2, 1, 1])
+    stat, p = experiment_stats.srm_test([2050, 990, 960], [2, 1, 1])
     ref = stats.chisquare([2050, 990, 960], f_exp=[2000, 1000, 1000])
     assert (stat, p) == (pytest.approx(ref.statistic, **TOL), pytest.approx(ref.pvalue, **TOL))
 
 
 def test_holm_and_bh_match_statsmodels():
     p = [0.01, 0.04, 0.03, 0.2, 0.001, 0.049, 0.5, 0.012]
-    assert st.holm(p) == pytest.approx(multipletests(p, method="holm")[1].tolist(), **TOL)
-    assert st.benjamini_hochberg(p) == pytest.approx(multipletests(p, method="fdr_bh")[1].tolist(), **TOL)
-    with_nan = st.holm([0.01, math.nan, 0.04])
+    assert experiment_stats.holm(p) == pytest.approx(multipletests(p, method="holm")[1].tolist(), **TOL)
+    assert experiment_stats.benjamini_hochberg(p) == pytest.approx(multipletests(p, method="fdr_bh")[1].tolist(), **TOL)
+    with_nan = experiment_stats.holm([0.01, math.nan, 0.04])
     assert math.isnan(with_nan[1])
     assert [with_nan[0], with_nan[2]] == pytest.approx(multipletests([0.01, 0.04], method="holm")[1].tolist())
 
@@ -126,7 +127,7 @@ def test_holm_and_bh_match_statsmodels():
 def test_kaplan_meier_hand_example_and_statsmodels():
     # times 1, 2, 2+, 3, 4+, 4, 5 (+ = censored): at risk 7, 6, 4, 3 at the event times 1, 2, 3, 4
     times, events, censored = [1, 2, 3, 4, 5], [1, 1, 1, 1, 1], [0, 1, 0, 1, 0]
-    km = st.kaplan_meier(times, events, censored)
+    km = experiment_stats.kaplan_meier(times, events, censored)
     s1 = 6 / 7
     s2 = s1 * 5 / 6
     s3 = s2 * 3 / 4
@@ -141,12 +142,12 @@ def test_kaplan_meier_hand_example_and_statsmodels():
 @pytest.mark.parametrize("variance,n", [(0.25, 4000), (2.3, 1500)])
 def test_planner_matches_statsmodels_power(variance, n):
     sd = math.sqrt(variance)
-    mde = st.minimum_detectable_effect(variance, n, alpha=0.05, power_=0.8)
+    mde = experiment_stats.minimum_detectable_effect(variance, n, alpha=0.05, power_=0.8)
     # statsmodels' solve_power stops at about 1e-5; its power function at our MDE is exact
     assert NormalIndPower().power(mde / sd, n, 0.05) == pytest.approx(0.8, **TOL)
     assert mde / sd == pytest.approx(NormalIndPower().solve_power(nobs1=n, alpha=0.05, power=0.8, ratio=1.0), rel=1e-4)
-    assert st.sample_size(mde, variance, alpha=0.05, power_=0.8) == pytest.approx(n, rel=1e-6)
-    assert st.power(mde, variance, n) == pytest.approx(NormalIndPower().power(mde / sd, n, 0.05), **TOL)
+    assert experiment_stats.sample_size(mde, variance, alpha=0.05, power_=0.8) == pytest.approx(n, rel=1e-6)
+    assert experiment_stats.power(mde, variance, n) == pytest.approx(NormalIndPower().power(mde / sd, n, 0.05), **TOL)
 
 
 # ---- SQL per-arm totals vs naive pandas on a tiny store ------------------------------------
@@ -269,7 +270,7 @@ def test_three_arms_srm_weights_and_correction_family(tiny):
     p = [r["p_value"] for r in report["results"]]
     assert [r["p_bh"] for r in report["results"]] == pytest.approx(multipletests(p, method="fdr_bh")[1].tolist(), **TOL)
     assert report["health"]["multi_arm_customers"] == 0
-    assert "zh" in report["summary"] and report["summary"]["en"].startswith("Cross-category bundles:")
+    assert "zh" in summary(report) and summary(report)["en"].startswith("Cross-category bundles:")
 
 
 def test_plain_errors(tiny):
@@ -354,7 +355,7 @@ def test_planner_baseline_matches_pandas(tiny):
     assert plan["baseline_customers"] == len(pool)
     assert plan["baseline_mean"] == pytest.approx(y.mean(), **TOL)
     assert plan["baseline_variance"] == pytest.approx(y.var(ddof=1), **TOL)
-    assert plan["mde_abs"] == pytest.approx(st.minimum_detectable_effect(y.var(ddof=1), 500), **TOL)
+    assert plan["mde_abs"] == pytest.approx(experiment_stats.minimum_detectable_effect(y.var(ddof=1), 500), **TOL)
 
 
 # ---- the demo data: planted effect found, A/A quiet ------------------------------------------
@@ -372,11 +373,12 @@ def test_demo_planted_effect_is_detected(demo_con):
     assert by["repurchased"]["abs_lift"] > 0 and by["repurchased"]["p_value"] < 0.01
     assert by["orders"]["cuped"]["variance_reduction"] > 0
     assert not report["health"]["srm_flag"]
-    assert "积分与会员等级" in report["summary"]["zh"] and report["summary"]["en"].startswith("Points and tiers:")
+    worded = summary(report)
+    assert "积分与会员等级" in worded["zh"] and worded["en"].startswith("Points and tiers:")
     by["margin"]["p_holm"] = 1e-4  # as if the decision metric were significant: the sentence quotes the amount
     margin = by["margin"]["abs_lift"]
-    assert f"margin per customer after cost +{margin:,.2f} " in ex.summarise(report)["en"]  # no currency known
-    in_yuan = ex.summarise(report, currency="CNY")
+    assert f"margin per customer after cost +{margin:,.2f} " in summary(report)["en"]  # no currency known
+    in_yuan = summary(report, currency="CNY")
     assert f"margin per customer after cost +¥{margin:,.2f} " in in_yuan["en"] and f"高 ¥{margin:,.2f}（" in in_yuan["zh"]
 
 
@@ -384,14 +386,13 @@ def test_demo_aa_test_is_quiet(demo_con):
     report = ex.experiment_report(demo_con, "aa_followup_2025", window_days=60)
     assert all(r["p_holm"] > 0.05 for r in report["results"])
     assert not report["health"]["srm_flag"] and report["health"]["srm_p"] > 0.001
-    assert "no measurable difference" in report["summary"]["en"]
+    assert "no measurable difference" in summary(report)["en"]
 
 
 def test_assignments_without_strategy_column_are_summarised(tmp_path):
     """The importer only requires experiment, customer_id, variant, assigned_at: no strategy tag is fine."""
     from ingest import import_file
     from ingest.assignments import import_assignments
-    from metrics.experiments import strategy_label, strategy_summary
     from store import Store
 
     store = Store(tmp_path / "store")
@@ -408,10 +409,10 @@ def test_assignments_without_strategy_column_are_summarised(tmp_path):
     import_file(tmp_path / "orders.csv", store)
     import_assignments(tmp_path / "assignments.csv", store)
     con = store.connect()
-    summary = strategy_summary(con, window_days=30)
-    assert summary.loc[0, "strategy_en"] == "Unlabelled strategy"
-    assert summary.loc[0, "summary_en"].startswith("Unlabelled strategy")
-    assert strategy_label(float("nan")) == ("Unlabelled strategy", "未标注策略")
+    said = summaries(ex.strategy_overview(con, window_days=30))
+    assert said.loc[0, "strategy_name"] == "Unlabelled strategy"
+    assert said.loc[0, "summary"].startswith("Unlabelled strategy")
+    assert [strategy_name(float("nan"), language) for language in ("en", "zh")] == ["Unlabelled strategy", "未标注策略"]
 
 
 def test_aov_with_every_order_the_same_amount_has_zero_variance_not_an_error():
@@ -419,7 +420,48 @@ def test_aov_with_every_order_the_same_amount_has_zero_variance_not_an_error():
     # the delta-method terms cancel up to rounding (about -1.8e-11 before clamping).
     orders = np.array([1.0, 2.0, 3.0])
     revenue = orders * 250.35
-    arm = st.RatioTotals(3, mean_totals(revenue), mean_totals(orders), float((revenue * orders).sum()))
+    arm = experiment_stats.RatioTotals(3, mean_totals(revenue), mean_totals(orders), float((revenue * orders).sum()))
     assert arm.mean == pytest.approx(250.35) and arm.variance == 0
-    result = st.compare(arm, arm)
+    result = experiment_stats.compare(arm, arm)
     assert result.abs_lift == 0 and math.isnan(result.p_value)  # nothing to test, said as "no p-value"
+
+
+def test_every_strategy_tag_and_metric_key_has_a_name_in_both_languages():
+    """metrics keep keys, ui words them: every alias names its strategy, every metric has EN and ZH words."""
+    from ui.strategy_words import metric_name
+
+    for tag, canonical in ex.STRATEGIES.items():
+        for language in ("en", "zh"):
+            assert strategy_name(tag, language) == strategy_name(canonical, language) != canonical
+            assert strategy_name(tag.replace("_", " ").title(), language) == strategy_name(canonical, language)
+    assert strategy_name("subscriptions", "zh") == "订阅" and strategy_name("bundles", "en") == "Cross-category bundles"
+    assert strategy_name("my_own_tag", "zh") == "my_own_tag"  # an unknown tag as written
+    assert len(ex.STRATEGY_TAGS) == 7 and set(ex.STRATEGY_TAGS) == set(ex.STRATEGIES.values())
+    names = {language: [metric_name(m, language) for m in ex.METRICS] for language in ("en", "zh")}
+    assert names["en"][0] == "Repurchased" and names["zh"][0] == "复购率"
+    assert len(set(names["en"])) == len(set(names["zh"])) == len(ex.METRICS)
+
+
+def test_results_table_puts_the_cuped_lift_beside_each_result(demo_con):
+    report = ex.experiment_report(demo_con, "points_double_2025", window_days=60, cuped_days=90)
+    table = ex.results_table(report).set_index(["metric", "variant"])
+    assert len(table) == len(report["results"])
+    for r in report["results"]:
+        row = table.loc[(r["metric"], r["variant"])]
+        assert row["rel_lift"] == pytest.approx(r["rel_lift"])
+        if r["cuped"]:
+            assert row["cuped_rel_lift"] == pytest.approx(r["cuped"]["rel_lift"])
+            assert row["cuped_variance_reduction"] == pytest.approx(r["cuped"]["variance_reduction"])
+        else:  # a ratio metric (AOV) has no CUPED adjustment
+            assert ex.METRICS[r["metric"]] == "ratio" and pd.isna(row["cuped_rel_lift"])
+    assert "cuped_rel_lift" not in ex.results_table(ex.experiment_report(demo_con, "points_double_2025", 60)).columns
+
+
+def test_arm_totals_table_means_are_the_arms_sums_over_their_customers(demo_con):
+    report = ex.experiment_report(demo_con, "points_double_2025", window_days=60)
+    table = ex.arm_totals_table(report).set_index(["variant", "metric"])
+    for arm in report["arms"]:
+        totals = arm["totals"]
+        assert table.loc[(arm["variant"], "orders"), "mean"] == pytest.approx(totals["orders"]["sum_y"] / arm["matured"])
+        aov = totals["aov"]  # per order, not per customer
+        assert table.loc[(arm["variant"], "aov"), "mean"] == pytest.approx(aov["sum_y"] / aov["sum_d"])

@@ -156,12 +156,13 @@ def test_planner_from_stored_sums_equals_counting_orders(connections, window_day
 ])
 def test_strategy_reports_from_experiment_orders_equal_counting_orders(connections, window_days, options):
     from metrics import experiments as ex
+    from metrics.experiments.sources import order_sources
 
     with_summaries, from_orders = connections
-    arms, orders, stored = ex._sources(with_summaries, window_days, options.get("cuped_days", 90))
+    arms, orders, stored = order_sources(with_summaries, window_days, options.get("cuped_days", 90))
     assert ("experiment_orders" in orders) == (window_days <= 90)
     assert stored == (window_days if window_days <= 90 and options.get("cuped_days", 90) == 90 else None)
-    assert "experiment_customers" in arms and "experiment_customers" not in ex._sources(from_orders, 60, 90)[0]
+    assert "experiment_customers" in arms and "experiment_customers" not in order_sources(from_orders, 60, 90)[0]
     pd.testing.assert_frame_equal(ex.list_experiments(with_summaries), ex.list_experiments(from_orders))
     for name in ex.list_experiments(with_summaries)["experiment"]:
         ours = ex.experiment_report(with_summaries, name, window_days, **options)

@@ -763,3 +763,46 @@ PLAYBOOK_TEXT: dict[str, tuple[str, str]] = {
     "col_total_clv": ("Total value", "总价值"),
 }
 TEXT.update(PLAYBOOK_TEXT)
+
+
+# ---- strategy tests (metrics.experiments keys): names and the sentences of what was learned ------
+STRATEGY_TEXT: dict[str, tuple[str, str]] = {
+    "strategy_name_points_tiers": ("Points and tiers", "积分与会员等级"),
+    "strategy_name_personalised_offers": ("Personalised offers", "个性化优惠"),
+    "strategy_name_new_products": ("New or seasonal products", "新品或季节性商品"),
+    "strategy_name_service_followup": ("Service follow-ups", "服务回访"),
+    "strategy_name_community": ("Member community", "会员社群"),
+    "strategy_name_bundles": ("Cross-category bundles", "跨品类组合"),
+    "strategy_name_subscription": ("Subscriptions", "订阅"),
+    "strategy_unlabelled": ("Unlabelled strategy", "未标注策略"),
+    "metric_name_repurchased": ("Repurchased", "复购率"),
+    "metric_name_orders": ("Orders per customer", "人均订单数"),
+    "metric_name_revenue": ("Revenue per customer", "人均消费额"),
+    "metric_name_aov": ("AOV", "客单价"),
+    "metric_name_margin": ("Margin per customer after cost", "扣除成本后人均毛利"),
+    # one sentence per experiment: "<strategy>: <finding per variant>; ... ." and a warning
+    "sum_sentence": ("{strategy}: {findings}.", "{strategy}：{findings}。"),
+    "sum_join": ("; ", "；"),
+    "sum_not_ready": ("{strategy}: {status}", "{strategy}：暂无可分析数据（{status}）"),
+    "sum_holm_p": ("Holm-adjusted p", "Holm 校正 p"),
+    "sum_who": ("{variant} customers", "{variant} 组"),
+    "sum_who_treatment": ("{variant} customers", "实验组"),
+    "sum_higher": ("higher", "高"),
+    "sum_lower": ("lower", "低"),
+    "sum_more": ("more", "高"),
+    "sum_less": ("less", "低"),
+    "sum_associated": ("using {variant} was associated with a repurchase rate {points} points {direction} within {days} days than control ({p})",
+                       "使用 {variant} 与 {days} 天内复购率{direction} {points} 个百分点相关（{p}）"),
+    "sum_effect": ("{who} repurchased {points} points {direction} often within {days} days ({p})",
+                   "{who} {days} 天内复购率{direction} {points} 个百分点（{p}）"),
+    "sum_no_difference": ("no measurable difference in repurchase within {days} days ({variant} {variant_rate} vs control {control_rate}, {p})",
+                          "{days} 天内复购率无可测差异（{who} {variant_rate}，对照组 {control_rate}，{p}）"),
+    "sum_decision": ("; {metric} {sign}{amount} ({p})", "；{metric}{direction} {amount}（{p}）"),
+    "sum_srm_warning": (" Warning: sample ratio mismatch ({p}); do not trust these results.", "警告：样本比例不匹配（{p}），结果不可信。"),
+    "sum_observational": (" Observational (from orders.{column}): customers chose to use it, so this is an association, not proof it caused the difference.",
+                          "观察性比较（来自 orders.{column}）：是否使用由客户自己选择，这只是相关，不能证明由其引起。"),
+    "sum_an_order_column": ("an order column", "某订单字段"),
+    "sum_balance_differs": (" Users already bought differently before (pre-period balance {p}).",
+                            "使用者在分组前的购买行为已有差异（分组前平衡性 {p}）。"),
+}
+TEXT.update(STRATEGY_TEXT)

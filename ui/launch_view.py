@@ -2,10 +2,11 @@
 
 import pandas as pd
 
-from metrics.experiments import STRATEGIES
+from metrics.experiments import STRATEGY_TAGS
 from metrics.formatting import format_change, format_value
 from metrics.launch import LAUNCH_COLUMNS, OUTCOMES
 from ui.i18n import t
+from ui.strategy_words import strategy_name
 
 KINDS = {"orders_per_30d": "ratio", "repurchase_share": "rate", "revenue_per_customer": "money"}
 ESTIMATE_COLUMNS = ("naive", "naive_low", "naive_high", "did", "did_low", "did_high")
@@ -22,13 +23,8 @@ def p_text(p) -> str:
 
 
 def strategy_tags() -> list[str]:
-    """One tag per strategy of the article (STRATEGIES also holds spelling variants of some)."""
-    names = list(STRATEGIES.values())
-    return [tag for i, (tag, label) in enumerate(STRATEGIES.items()) if label not in names[:i]]
-
-
-def strategy_name(tag: str, language: str) -> str:
-    return STRATEGIES.get(tag, (tag, tag))[1 if language == "zh" else 0]
+    """One tag per strategy of the article (metrics.experiments.STRATEGIES also holds spelling variants)."""
+    return list(STRATEGY_TAGS)
 
 
 def column_label(column: str, language: str) -> str:

@@ -9,16 +9,11 @@ import math
 import pandas as pd
 from babel.numbers import format_decimal
 
-from metrics.experiments import strategy_label
 from metrics.formatting import format_change, format_decimal_text, format_p, format_value
 from ui.i18n import t
+from ui.strategy_words import strategy_name
 
 LIFTS = ("points_repurchase_lift", "retention_lift", "frequency_lift", "repurchase_lift")
-
-
-def strategy_name(strategy: str, language: str) -> str:
-    english, chinese = strategy_label(strategy)
-    return chinese if language == "zh" else english
 
 
 def _number(value, language: str, digits: int = 1) -> str:

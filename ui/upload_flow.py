@@ -7,13 +7,14 @@ from pathlib import Path
 import streamlit as st
 
 from ingest import DERIVE_COLUMNS, FIELDS, ImportRefused, derive_assignments, import_assignments, import_file, preview
-from metrics.experiments import STRATEGIES, strategy_label
+from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
 from ui.context import CURRENCIES, PageContext, keep_choice
 from ui.i18n import t
 from ui.presets import draw_save_preset
 from ui.safe_text import markdown_text
+from ui.strategy_words import strategy_name
 from ui.users import User
 
 KINDS = ["orders", "assignments"]
@@ -164,10 +165,9 @@ def draw_derive_section(ctx: PageContext, user: User, pseudonym_key: str | None)
                             placeholder=ctx.t("derive_all_values"))
     row = st.columns([1.4, 1.2, 1])
     name = row[0].text_input(ctx.t("derive_name"), key="derive_name", max_chars=80)
-    tags = list({label: tag for tag, label in reversed(STRATEGIES.items())}.values())[::-1]  # one per strategy
-    strategy = row[1].selectbox(ctx.t("derive_strategy"), [None, *tags], key="derive_strategy",
+    strategy = row[1].selectbox(ctx.t("derive_strategy"), [None, *STRATEGY_TAGS], key="derive_strategy",
                                 format_func=lambda tag: ctx.t("derive_no_strategy") if tag is None
-                                else strategy_label(tag)[1 if ctx.language == "zh" else 0])
+                                else strategy_name(tag, ctx.language))
     cost = row[2].number_input(ctx.t("derive_cost"), 0.0, 1_000_000.0, 0.0, step=1.0, key="derive_cost")
     if not st.button(ctx.t("derive_button"), key="derive_button"):  # a missing name is refused in words
         return
