@@ -30,9 +30,7 @@ DUCKDB_ONLY = {
     "list(distinct": re.compile(r"\blist\(distinct\b", re.IGNORECASE),
     "trailing comma before from": re.compile(r",\s*(?:--[^\n]*\n\s*)*\bfrom\b", re.IGNORECASE),
 }
-# SQL kept word for word until helper H15's customer-value changes are merged (then cleaned, and
-# this mark removed: strict, so the test says when that is done)
-PENDING = {"store/models/clv.py": "customer-value SQL moved verbatim; cleaned once H15's fitting changes are merged"}
+PENDING: dict[str, str] = {}  # file -> why it may keep DuckDB-only spellings for now (none)
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

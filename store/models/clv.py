@@ -10,17 +10,18 @@ from datetime import date, timedelta
 
 import duckdb
 
+from store.models import dialect
 from store.models.customers import FACTS_FROM_SUMMARY, rfm_scored_ctes
 
 DEFAULT_HOLDOUT_MONTHS = 6
 DAYS_PER_MONTH = 365.25 / 12
 
-_SUMMARY_CTES = """
+_SUMMARY_CTES = f"""
 with purchase_days as (
     select
         customer_key,
         order_date,
-        sum(amount)::double as amount,
+        sum(amount)::double as amount
     from orders
     where is_valid and customer_key is not null and order_date <= $cutoff
     group by customer_key, order_date
@@ -30,12 +31,12 @@ summary as (
     select
         customer_key,
         count(*) - 1 as x,
-        date_diff('day', min(order_date), max(order_date)) / $unit as t_x,
-        date_diff('day', min(order_date), $cutoff) / $unit as T,
+        {dialect.day_diff("max(order_date)", "min(order_date)")} / $unit as t_x,
+        {dialect.day_diff("$cutoff", "min(order_date)")} / $unit as T,
         (sum(amount) - arg_min(amount, order_date)) / nullif(count(*) - 1, 0) as monetary,
         sum(amount) as revenue,
         min(order_date) as first_purchase,
-        max(order_date) as last_purchase,
+        max(order_date) as last_purchase
     from purchase_days
     group by customer_key
 )
@@ -44,7 +45,7 @@ summary as (
 # repeat purchase days after the cut-off, up to $end (the holdout check)
 _HOLDOUT_CTE = """
 holdout as (
-    select customer_key, count(distinct order_date) as holdout_orders,
+    select customer_key, count(distinct order_date) as holdout_orders
     from orders
     where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
     group by customer_key
@@ -61,7 +62,7 @@ final as (
         t_x,
         T,
         count(*) as customers,
-        coalesce(sum(holdout_orders), 0) as holdout_orders,
+        coalesce(sum(holdout_orders), 0) as holdout_orders
     from summary
     left join holdout using (customer_key)
     group by x, t_x, T
@@ -89,7 +90,7 @@ final as (
         summary.last_purchase,
         customers.member_tier,
         customers.cohort_month,
-        customers.first_channel,
+        customers.first_channel
     from summary
     left join customers using (customer_key)
 )
@@ -97,7 +98,7 @@ final as (
 select * from final order by customer_key
 """
 
-HOLDOUT_CURVE_SQL = """
+HOLDOUT_CURVE_SQL = f"""
 with calibration_customers as (
     select customer_key
     from orders
@@ -114,7 +115,7 @@ holdout_days as (
 ),
 
 final as (
-    select date_diff('day', $cutoff, order_date) as day, count(*) as orders,
+    select {dialect.day_diff("order_date", "$cutoff")} as day, count(*) as orders
     from holdout_days
     group by day
 )
@@ -130,14 +131,14 @@ STORED_CALIBRATION_SQL = _SUMMARY_CTES + """,
 
 select
     $cutoff::date as cutoff, $end::date as end_date, customer_key, x, t_x, T, monetary,
-    coalesce(holdout_orders, 0) as holdout_orders,
+    coalesce(holdout_orders, 0) as holdout_orders
 from summary
 left join holdout using (customer_key)
 order by customer_key
 """
 
 STORED_GROUPED_SQL = """
-select x, t_x, T, count(*) as customers, sum(case when $with_holdout then holdout_orders else 0 end) as holdout_orders,
+select x, t_x, T, count(*) as customers, sum(case when $with_holdout then holdout_orders else 0 end) as holdout_orders
 from clv_calibration
 group by x, t_x, T
 order by x, t_x, T
@@ -147,13 +148,13 @@ STORED_REPEAT_SPEND_SQL = "select x, monetary from clv_calibration where x > 0 o
 
 STORED_HOLDOUT_CURVE_SQL = "select day, orders from clv_holdout_days order by day"
 
-STORED_CUSTOMERS_SQL = "select * exclude (as_of, rfm_segment) from clv_customers order by customer_key"
+STORED_CUSTOMERS_SQL = f"select {dialect.columns_except(('as_of', 'rfm_segment'))} from clv_customers order by customer_key"
 # a store version built before clv_customers held the RFM segment
-OLDER_STORED_CUSTOMERS_SQL = "select * exclude (as_of) from clv_customers order by customer_key"
+OLDER_STORED_CUSTOMERS_SQL = f"select {dialect.columns_except(('as_of',))} from clv_customers order by customer_key"
 
 # the grouped rows and repeat spend at the last date, from the stored customer summary (what the refit on all data reads)
 STORED_CUSTOMERS_GROUPED_SQL = """
-select x, t_x, T, count(*) as customers, 0 as holdout_orders,
+select x, t_x, T, count(*) as customers, 0 as holdout_orders
 from clv_customers
 group by x, t_x, T
 order by x, t_x, T
@@ -168,7 +169,7 @@ def value_summary_sql(rfm_segments: str) -> str:
     """The customer summary (CUSTOMER_SQL) with each customer's RFM segment as `rfm_segment`, given SQL of
     (customer_key, segment) rows."""
     return f"""
-        select summary.*, rfm.segment as rfm_segment,
+        select summary.*, rfm.segment as rfm_segment
         from ({CUSTOMER_SQL}) as summary
         left join ({rfm_segments}) as rfm using (customer_key)
     """
