@@ -13,19 +13,8 @@ from metrics.customer_facts import facts_ctes
 from metrics.filters import Filters
 from metrics.kpis import SEGMENTS, kpi_table, latest_full_month
 
-# RFM segment by R score and F score (1-5), the common ten-segment map; English and Chinese.
-RFM_SEGMENTS = {
-    "champions": ("Champions", "重要价值客户"),
-    "loyal": ("Loyal", "忠诚客户"),
-    "potential_loyalist": ("Potential loyalists", "潜力客户"),
-    "new": ("New", "新客户"),
-    "promising": ("Promising", "有望客户"),
-    "need_attention": ("Need attention", "需关注客户"),
-    "about_to_sleep": ("About to sleep", "即将沉睡客户"),
-    "at_risk": ("At risk", "流失风险客户"),
-    "cant_lose": ("Can't lose them", "不能流失的客户"),
-    "hibernating": ("Hibernating", "沉睡客户"),
-}
+# RFM segment by R score and F score (1-5), the common ten-segment map, as codes (ui/words/metrics.py
+# names them in English and Chinese).
 RFM_SEGMENT_SQL = """
     case
         when r_score >= 5 and f_score >= 4 then 'champions'
@@ -143,8 +132,4 @@ def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
     return con.execute(sql, params).df()
 
 
-def segment_names(language: str = "en") -> dict[str, str]:
-    return {key: names[1] if language == "zh" else names[0] for key, names in RFM_SEGMENTS.items()}
-
-
-__all__ = ["SEGMENTS", "members_vs_non_members", "rfm_customers", "rfm_segments", "segment_kpis", "segment_names"]
+__all__ = ["SEGMENTS", "members_vs_non_members", "rfm_customers", "rfm_segments", "segment_kpis"]

@@ -20,7 +20,7 @@ from metrics.experiments import STRATEGIES, strategy_label
 from store import Store, clean_file_name
 from ui import auth
 from ui.context import CURRENCIES, keep_choice, page_context
-from ui.i18n import t
+from ui.i18n import refusal_text, t
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 from ui.uploads import upload_on_disk
@@ -59,7 +59,7 @@ def draw_upload(path: Path) -> None:
         try:
             frame, mapping = preview(path, ctx.store)
         except ImportRefused as refused:
-            st.error(ctx.md("refused", reason=refused))
+            st.error(ctx.md("refused", reason=refusal_text(refused, ctx.language)))
             return
         st.caption(ctx.t("preview"))
         st.dataframe(frame, hide_index=True, key="preview_table", height=220)
@@ -137,7 +137,7 @@ def draw_upload(path: Path) -> None:
                     st.warning(markdown_text(warning))
         except ImportRefused as refused:
             progress.empty()
-            st.error(ctx.md("refused", reason=refused))
+            st.error(ctx.md("refused", reason=refusal_text(refused, ctx.language)))
 
 
 if uploaded is not None:
@@ -190,7 +190,7 @@ def draw_derive_section() -> None:
                                     strategy=strategy, cost=cost or None, user=user.name, via="app",
                                     pseudonym_key=pseudonym_key)
     except ImportRefused as refused:
-        st.error(ctx.md("refused", reason=refused))
+        st.error(ctx.md("refused", reason=refusal_text(refused, ctx.language)))
         return
     arms = ", ".join(f"{variant} {n:,}" for variant, n in result["arms"].items())
     st.success(ctx.md("derived", experiment=result["experiment"], column=column, arms=arms))

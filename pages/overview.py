@@ -7,11 +7,11 @@ Orders without customer ids cannot answer repurchase questions: then only the or
 import pandas as pd
 import streamlit as st
 
-from metrics.definitions import ALL, help_text
-from metrics.definitions import label as metric_label
-from metrics.formatting import format_value
+from metrics.definitions import ALL
 from ui import charts, data
 from ui.context import page_context, show_active_filters
+from ui.formatting import format_value
+from ui.i18n import metric_help, metric_label
 from ui.report import month_report_html
 from ui.safe_text import markdown_text
 from ui.tables import show_table
@@ -77,7 +77,7 @@ for tiles in TILE_ROWS:
                 format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
                 delta=delta,
                 delta_color="normal" if delta and delta[0] in "+-" else "off",  # no change: no green arrow
-                help=help_text(kpi, ctx.language),
+                help=metric_help(kpi, ctx.language),
             )
             st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from metrics.experiments import METRICS, STRATEGIES, ExperimentError
-from metrics.formatting import format_change, format_value
 from ui import charts, data
 from ui.context import page_context
+from ui.formatting import format_change, format_value
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 

@@ -5,13 +5,12 @@ import streamlit as st
 
 from metrics.clv_model import ClvFitError
 from metrics.clv_views import clv_by, p_alive_matrix, slipping_valuable, top_customers
-from metrics.formatting import format_value
-from metrics.segments import segment_names
 from ui import charts, data
 from ui.context import page_context
+from ui.formatting import format_value
+from ui.i18n import rfm_names, segment_name
 from ui.safe_text import markdown_text
 from ui.tables import show_table
-from ui.texts import segment_name
 
 ctx = page_context()
 st.title(ctx.t("value"))
@@ -88,7 +87,7 @@ for note in notes:
 
 st.plotly_chart(charts.histogram(predictions["predicted_clv"], ctx.t("clv_distribution", months=horizon),
                                  ctx.t("predicted_clv_axis")), key="clv_histogram")
-rfm_names = segment_names(ctx.language)
+rfm_segment_names = rfm_names(ctx.language)
 columns = st.columns(2)
 for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_channel", "channel"),
                                        ("rfm_segment", "segment"), ("cohort_month", "cohort")]):
@@ -97,7 +96,7 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
     if field == "member_tier":
         labels = [segment_name(s, ctx.language) for s in table["segment"]]
     elif field == "rfm_segment":
-        labels = [rfm_names.get(s, s) for s in table["segment"]]
+        labels = [rfm_segment_names.get(s, s) for s in table["segment"]]
     elif field == "cohort_month":
         labels = [str(s)[:7] for s in table["segment"]]  # 2024-01
     else:
@@ -135,8 +134,8 @@ with st.expander(ctx.t("model_details")):
         for name, entry in report["models"].items()
     ])
     st.dataframe(comparison, hide_index=True, key="models_table")
-    fits = [(ctx.t(f"model_{used.model}") + (" → NBD" if used.limit else ""), used),
-            ("Gamma-Gamma", model["final"].gamma_gamma)]
+    fits = [(ctx.t("model_became_nbd" if used.limit else "model_as_fitted", model=ctx.t(f"model_{used.model}")), used),
+            (ctx.t("model_gamma_gamma"), model["final"].gamma_gamma)]
     parameters = pd.DataFrame(
         [{ctx.t("col_model"): label, ctx.t("col_parameter"): k, ctx.t("col_estimate"): v,
           ctx.t("col_standard_error"): fit.se.get(k)} for label, fit in fits for k, v in fit.params.items()]

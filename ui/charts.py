@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.definitions import ALL
-from metrics.definitions import label as metric_label
-from metrics.formatting import currency_symbol, format_value
+from ui.formatting import currency_symbol, format_value
+from ui.i18n import LANGUAGES, metric_label, t
 from ui.safe_text import chart_text, chart_texts
 
 FONT = "Source Sans Pro, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"
@@ -72,8 +72,8 @@ def _axis_format(kind: str, currency: str = "", language: str = "en") -> dict:
     return {"tickformat": ",~f"}
 
 
-MONTH_FORMATS = {"en": "%b %Y", "zh": "%Y年%-m月"}
-TICK_FORMATS = {"en": "%b<br>%Y", "zh": "%-m月<br>%Y年"}  # two short lines: level ticks, nothing cut
+MONTH_FORMATS = {code: t("date_month_format", code) for code in LANGUAGES}  # "May 2024" / "2024年5月"
+TICK_FORMATS = {code: t("date_month_ticks", code) for code in LANGUAGES}  # two short lines: level ticks, nothing cut
 
 
 def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
@@ -231,8 +231,7 @@ def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str, langua
         figure.update_yaxes(range=[low - pad, high + pad])
     figure.update_xaxes(title=chart_text(x_title))
     if pd.api.types.is_datetime64_any_dtype(frame[x]):
-        day = "%-m月%-d日" if language == "zh" else "%b %-d"
-        figure.update_xaxes(tickformat=day, hoverformat="%Y-%m-%d")
+        figure.update_xaxes(tickformat=t("date_day_format", language), hoverformat="%Y-%m-%d")
     return _layout(figure, title, height=320)
 
 

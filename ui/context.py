@@ -17,9 +17,10 @@ from ui.safe_text import markdown_t, markdown_text
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
-# the currency box's "not stated", in both languages at once like "Language / 语言": a label that
-# changed with the language would be sent back stale (see draw_sidebar_filters)
-NOT_STATED_MARK = "not stated / 未注明"
+# the currency box's "not stated", in both languages at once like the language switch's label: a
+# label that changed with the language would be sent back stale (see draw_sidebar_filters)
+NOT_STATED_MARK = " / ".join(t("currency_not_stated", code) for code in LANGUAGES)  # "not stated / 未注明"
+LANGUAGE_LABEL = " / ".join(t("language", code) for code in LANGUAGES)  # "Language / 语言"
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,34 @@ class PageContext:
         return count(n, noun, self.language)
 
 
-LANGUAGE_CHOICES = {name: code for code, name in LANGUAGES.items()}  # the URL shows ?lang=中文
+LANGUAGE_CHOICES = {name: code for code, name in LANGUAGES.items()}  # the URL shows the label: ?lang=中文
+# what a shared link may say for a language, in lower case: the codes, locales, and the switch's labels
+LANGUAGE_ALIASES = {"en": "en", "en-us": "en", "en-gb": "en", "zh": "zh", "zh-cn": "zh", "zh_cn": "zh", "zh-hans": "zh",
+                    "cn": "zh", "chinese": "zh", **{name.lower(): code for code, name in LANGUAGES.items()}}
 
 
 def language() -> str:
     return LANGUAGE_CHOICES.get(st.session_state.get("lang"), "en")
+
+
+def language_code(value) -> str | None:
+    """The language a link's ?lang= names ("zh", "zh-CN", "中文" -> "zh"), or None for anything else."""
+    return LANGUAGE_ALIASES.get(str(value).strip().lower()) if value is not None else None
+
+
+def _language_from_link() -> None:
+    """Open a link's ?lang=zh (or zh-CN, en...) in that language. The switch's options are the labels
+    "English"/"中文", which is all its URL binding understands: an alias becomes the label in the URL
+    and the run starts again, so the switch is drawn from the URL as for ?lang=中文. (Setting the
+    switch's session state instead is undone by the binding on the next run.) Only before the switch
+    exists: later the switch decides."""
+    if "lang" in st.session_state:
+        return
+    asked = st.query_params.get("lang")
+    code = language_code(asked)
+    if code and asked != LANGUAGES[code]:
+        st.query_params["lang"] = LANGUAGES[code]
+        st.rerun()
 
 
 def keep_choice(key: str, options, label) -> None:
@@ -78,9 +102,10 @@ def keep_choice(key: str, options, label) -> None:
 
 def draw_top_controls() -> None:
     """Language and presentation toggles at the top right of every page."""
+    _language_from_link()
     _, language_column, presentation_column = st.columns([5, 1.4, 2], vertical_alignment="center")
     language_column.segmented_control(
-        "Language / 语言", options=list(LANGUAGE_CHOICES), default=LANGUAGES["en"],
+        LANGUAGE_LABEL, options=list(LANGUAGE_CHOICES), default=LANGUAGES["en"],
         key="lang", bind="query-params", label_visibility="collapsed", required=True,
     )
     lang = language()

@@ -4,10 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from metrics.definitions import ALL
-from metrics.definitions import label as metric_label
-from metrics.formatting import format_p
 from ui.downloads import download_buttons
-from ui.i18n import VALUE_COLUMNS, column_name, value_name
+from ui.formatting import format_p
+from ui.i18n import VALUE_COLUMNS, WORDED_COLUMNS, column_name, metric_label, value_name
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
 P_COLUMNS = ("p_value", "p_holm", "p_bh", "cuped_p_value")
@@ -57,7 +56,9 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
     if download is None:
         download = frame  # the download keeps the codes; the screen shows them as words
-    coded = [c for c in frame.columns if c in VALUE_COLUMNS]
+    # the validation report's reasons and codes (a table with a "reason" column; "reasons": rejected rows)
+    worded = {"reason", "code", "reasons"} if "reason" in frame.columns else {"reasons"}
+    coded = [c for c in frame.columns if c in VALUE_COLUMNS or (c in WORDED_COLUMNS and c in worded)]
     if coded:
         frame = frame.assign(**{c: frame[c].map(lambda v, c=c: value_name(c, v, language)) for c in coded})
     p_columns = [c for c in frame.columns if c in P_COLUMNS]
