@@ -14,6 +14,9 @@ st.title(ctx.t("cohorts"))
 if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
     st.stop()
+if not ctx.facts["customers"]:  # not "no orders match these filters": no filter is to blame
+    st.info(ctx.t("needs_customers"))
+    st.stop()
 
 matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
 if matrix.empty:

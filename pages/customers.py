@@ -16,6 +16,9 @@ st.title(ctx.t("customers"))
 if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
     st.stop()
+if not ctx.facts["customers"]:  # not "no orders match these filters": no filter is to blame
+    st.info(ctx.t("needs_customers"))
+    st.stop()
 
 funnel = data.repeat_funnel(ctx.root, ctx.version, ctx.filters)
 if funnel.empty:

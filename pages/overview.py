@@ -63,6 +63,8 @@ if ctx.presentation:  # one KPI set per screen: the four retention KPIs, two by 
     TILE_ROWS = [["repurchase_rate", "frequency"], ["aov", "revenue_per_customer"]]
 if not customer_ids:
     TILE_ROWS = [["orders", "revenue", "aov"]]
+# no line "vs last year –" under every tile when the data has no month a year before this one
+has_last_year = row[[f"{kpi}_yoy" for tiles in TILE_ROWS for kpi in tiles]].notna().any()
 for tiles in TILE_ROWS:
     columns = st.columns(len(tiles), border=True)
     for column, kpi in zip(columns, tiles):
@@ -79,7 +81,8 @@ for tiles in TILE_ROWS:
                 delta_color="normal" if delta and delta[0] in "+-" else "off",  # no change: no green arrow
                 help=metric_help(kpi, ctx.language),
             )
-            st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
+            if has_last_year:
+                st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
 if customer_ids:
     if row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
@@ -93,8 +96,9 @@ if ctx.presentation:
     st.stop()
 
 st.subheader(ctx.t("trends"))
-shown = st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months")
-window = table[table["period"] <= month].tail(shown)
+window = table[table["period"] <= month]
+if len(window) >= 2:  # a slider over one month would choose nothing
+    window = window.tail(st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months"))
 span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
 trend_kpis = ["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"] if customer_ids else ["orders", "revenue", "aov"]
 if len(window) < 2:

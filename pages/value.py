@@ -17,8 +17,15 @@ st.title(ctx.t("value"))
 if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
     st.stop()
+if not ctx.facts["customers"]:  # predictions are per customer: an export without a customer column has none
+    st.info(ctx.t("value_needs_customers"))
+    st.stop()
 
-dates = data.value_dates(ctx.root, ctx.version)
+try:
+    dates = data.value_dates(ctx.root, ctx.version)
+except ClvFitError as problem:  # e.g. customers, but not one valid order of theirs
+    st.warning(ctx.md("model_failed", reason=problem))
+    st.stop()
 MODELS = ("auto", "bgnbd", "mbgnbd", "paretonbd")
 fit_controls = st.columns([1, 2], vertical_alignment="bottom")
 cutoff = fit_controls[0].date_input(ctx.t("value_cutoff"), value=dates["default_cutoff"], min_value=dates["first"],

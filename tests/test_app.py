@@ -122,6 +122,9 @@ def test_one_month_of_data_reads_right(open_page, one_month_store):
     assert not [w.value for w in app.warning if "not complete yet" in w.value]
     bold = [m.value for m in app.markdown if m.value.startswith("**")]
     assert bold == ["**2024-05 is the first month of the data: there is no earlier month to compare with.**"], bold
+    # no "– vs last year" under each tile, no slider choosing how many of the one month to show
+    assert not [m.value for m in app.markdown if "last year" in m.value], [m.value for m in app.markdown]
+    assert not app.slider
     cohorts = open_page(one_month_store.root, "pages/cohorts.py")
     assert len(cohorts.get("plotly_chart")) == 1  # the heatmap; no empty retention curves
     assert any("Retention curves need" in c.value for c in cohorts.caption)

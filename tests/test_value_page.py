@@ -78,3 +78,38 @@ def test_value_page_in_chinese(value_page):
     assert "未来 6 个月预期订单" in [m.label for m in app.metric]
     assert any("检验期包含季节性高峰" in shown(w) for w in app.warning)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in app.info[0].value)
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("English", "Customer value is predicted per customer, and these orders have no customer id. Upload an export "
+                "with a customer column to see it."),
+    ("中文", "客户价值按客户预测，而这些订单没有客户编号。上传含客户列的导出文件即可查看。"),
+])
+def test_value_page_on_orders_without_customer_ids_says_why_it_has_nothing(tmp_path, monkeypatch, language, expected):
+    """A real Tmall order report has no buyer column: the page once crashed ("no valid orders from
+    identified customers") instead of saying so."""
+    from ingest import import_file
+    from store import Store
+    from tests.conftest import open_app
+
+    store = Store(tmp_path / "store")
+    import_file(Path(__file__).resolve().parent / "fixtures" / "real" / "tmall_order_report_2000.csv", store)
+    assert store.connect().execute("select count(*) from customers").fetchone() == (0,)
+    app = open_app(monkeypatch, store.root, "pages/value.py", lang=language)
+    assert [i.value for i in app.info] == [expected]
+    assert not app.metric and not app.get("plotly_chart")
+
+
+@pytest.mark.parametrize("page", ["pages/cohorts.py", "pages/customers.py"])
+def test_customer_pages_on_orders_without_customer_ids_blame_no_filter(tmp_path, monkeypatch, page):
+    """Cohorts and Customers on the Tmall report said "No orders match these filters. Widen the date
+    range..." with no filter set."""
+    from ingest import import_file
+    from store import Store
+    from tests.conftest import open_app
+
+    store = Store(tmp_path / "store")
+    import_file(Path(__file__).resolve().parent / "fixtures" / "real" / "tmall_order_report_2000.csv", store)
+    app = open_app(monkeypatch, store.root, page, lang="中文")
+    assert [i.value for i in app.info] == ["这些订单没有客户编号，本页无内容可显示：本页按客户追踪其历次购买。上传含客户列的导出文件即可查看。"]
+    assert not app.warning

@@ -64,18 +64,29 @@ def language_code(value) -> str | None:
     return LANGUAGE_ALIASES.get(str(value).strip().lower()) if value is not None else None
 
 
-def _language_from_link() -> None:
-    """Open a link's ?lang=zh (or zh-CN, en...) in that language. The switch's options are the labels
-    "English"/"中文", which is all its URL binding understands: an alias becomes the label in the URL
-    and the run starts again, so the switch is drawn from the URL as for ?lang=中文. (Setting the
-    switch's session state instead is undone by the binding on the next run.) Only before the switch
-    exists: later the switch decides."""
-    if "lang" in st.session_state:
-        return
+def _language_alias_in_link() -> bool:
+    """Whether a session's first run was opened by a link naming the language other than by the
+    switch's label (?lang=zh, zh-CN, EN...); if so, the URL now names it the switch's way.
+
+    The switch is bound to the URL, and its binding understands only its labels ("English", "中文"):
+    it would drop ?lang=zh and show English. So the label is written into the URL before the switch
+    exists, and the dashboard starts the run again once the page the link names is known
+    (`rerun_for_language_link`): the switch is then drawn from the URL, as for ?lang=中文."""
+    if "lang" in st.session_state or st.session_state.get("_lang_from_link"):
+        return False
     asked = st.query_params.get("lang")
     code = language_code(asked)
-    if code and asked != LANGUAGES[code]:
-        st.query_params["lang"] = LANGUAGES[code]
+    if not code or asked == LANGUAGES[code]:
+        return False
+    st.query_params["lang"] = LANGUAGES[code]
+    st.session_state["_lang_from_link"] = True
+    return True
+
+
+def rerun_for_language_link() -> None:
+    """Start the run again when `draw_top_controls` rewrote the link's language (call after
+    st.navigation, so the rerun keeps the page)."""
+    if st.session_state.get("_lang_from_link") and "lang" not in st.session_state:
         st.rerun()
 
 
@@ -102,7 +113,8 @@ def keep_choice(key: str, options, label) -> None:
 
 def draw_top_controls() -> None:
     """Language and presentation toggles at the top right of every page."""
-    _language_from_link()
+    if _language_alias_in_link():
+        return  # no switch this run: it would read the old ?lang= (see rerun_for_language_link)
     _, language_column, presentation_column = st.columns([5, 1.4, 2], vertical_alignment="center")
     language_column.segmented_control(
         LANGUAGE_LABEL, options=list(LANGUAGE_CHOICES), default=LANGUAGES["en"],

@@ -143,6 +143,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "window_days_label": ("Days after assignment", "分组后观察天数"),
     "filters_not_applied": ("The sidebar filters do not apply here: a test compares every assigned customer.",
                             "侧栏筛选不作用于本页：实验比较的是全部分组客户。"),
+    "needs_customers": ("These orders have no customer id, so this page has nothing to show: it follows customers from "
+                        "order to order. Upload an export with a customer column to see it.",
+                        "这些订单没有客户编号，本页无内容可显示：本页按客户追踪其历次购买。上传含客户列的导出文件即可查看。"),
+    "value_needs_customers": ("Customer value is predicted per customer, and these orders have no customer id. Upload an "
+                              "export with a customer column to see it.",
+                              "客户价值按客户预测，而这些订单没有客户编号。上传含客户列的导出文件即可查看。"),
     "value_filters_not_applied": ("The sidebar filters do not apply here: the model is fitted on every customer.",
                                   "侧栏筛选不作用于本页：模型基于全部客户拟合。"),
     "p_alive_note": ("Customers with a single order show 100%: BG/NBD assumes a customer can only stop right after a repeat purchase; read their expected orders instead.",
