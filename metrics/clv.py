@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from metrics import clv_model, dialect
-from metrics.clv_model import ClvFitError, Fit
+from metrics.clv_model import ClvFitError, Fit, Note
 
 DEFAULT_HOLDOUT_MONTHS = 6
 MIN_HISTORY_DAYS = 60
@@ -210,7 +210,8 @@ def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """First and last purchase date of identified customers' valid orders; ClvFitError when there are none."""
     first, last = con.execute(DATA_RANGE_SQL).fetchall()[0]
     if first is None:
-        raise ClvFitError("There are no valid orders from identified customers, so there is nothing to model.")
+        raise ClvFitError("There are no valid orders from identified customers, so there is nothing to model.",
+                          code="no_identified_orders")
     return first, last
 
 
@@ -273,7 +274,8 @@ def _check_history(con, cutoff: date) -> None:
     if history < MIN_HISTORY_DAYS:
         raise ClvFitError(
             f"The order history is too short to fit the model: {max(history, 0)} days of orders before the "
-            f"cut-off {cutoff}, and at least {MIN_HISTORY_DAYS} are needed. Use a later cut-off or load more history."
+            f"cut-off {cutoff}, and at least {MIN_HISTORY_DAYS} are needed. Use a later cut-off or load more history.",
+            code="history_too_short", days=max(history, 0), cutoff=str(cutoff), needed=MIN_HISTORY_DAYS,
         )
 
 
@@ -310,19 +312,21 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
         except ClvFitError as problem:
             if str(problem).startswith(("Too few", "The order history is too short")):
                 raise  # the data, not the model: no other model can do better
-            errors[name] = str(problem)
+            errors[name] = problem.note()
     if not fits:
-        raise ClvFitError(next(iter(errors.values())))
+        first = next(iter(errors.values()))
+        raise ClvFitError(first, code=first.code, **first.values)
     gamma_gamma = clv_model.fit_gamma_gamma(x_spend, monetary)
     fit_seconds = time.perf_counter() - started
     correlation = clv_model.spend_frequency_correlation(x_spend, monetary)
     purchase = fits.get(models[0]) or next(iter(fits.values()))
     warnings = purchase.warnings + gamma_gamma.warnings
     if abs(correlation) > CORRELATION_WARNING:
-        warnings.append(
+        warnings.append(Note(
             f"Spend and purchase frequency are correlated (r = {correlation:.2f}) among repeat customers; "
-            "the spend model assumes they are independent, so expected order values may be biased."
-        )
+            "the spend model assumes they are independent, so expected order values may be biased.",
+            "spend_frequency_correlated", r=float(correlation),
+        ))
     return ClvModel(cutoff, float(unit_days), fits.get("bgnbd", purchase), gamma_gamma, correlation, fit_seconds,
                     warnings, purchase, fits, errors)
 
@@ -543,7 +547,7 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
     # those after the first model's notes)
     warnings = chosen.purchase.warnings + [w for w in fitted.warnings if w not in fitted.purchase.warnings]
     if holdout is None:
-        warnings.append("No purchases after the cut-off, so the holdout check was skipped.")
+        warnings.append(Note("No purchases after the cut-off, so the holdout check was skipped.", "holdout_skipped"))
     models = {}
     for name in clv_model.PURCHASE_MODELS:
         if name in fitted.fits:
@@ -608,7 +612,9 @@ def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict
     errors = {name: _holdout_error(holdouts[name]) for name in ranking}
     if requested != "auto":
         if requested not in fitted.fits:
-            raise ClvFitError(fitted.fit_errors.get(requested, f"The {requested} model could not be fitted."))
+            reason = fitted.fit_errors.get(requested) or Note(f"The {requested} model could not be fitted.",
+                                                              "model_not_fitted", model=requested)
+            raise ClvFitError(reason, code=getattr(reason, "code", ""), **getattr(reason, "values", {}))
         chosen, reason = requested, "requested"
     elif ranking:
         chosen, reason = ranking[0], "smallest holdout error"

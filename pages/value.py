@@ -8,7 +8,7 @@ from metrics.clv_views import clv_by, p_alive_matrix, slipping_valuable, top_cus
 from ui import charts, data
 from ui.context import page_context
 from ui.formatting import format_value
-from ui.i18n import rfm_names, segment_name
+from ui.i18n import note_text, rfm_names, segment_name
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 
@@ -24,7 +24,7 @@ if not ctx.facts["customers"]:  # predictions are per customer: an export withou
 try:
     dates = data.value_dates(ctx.root, ctx.version)
 except ClvFitError as problem:  # e.g. customers, but not one valid order of theirs
-    st.warning(ctx.md("model_failed", reason=problem))
+    st.warning(ctx.md("model_failed", reason=note_text(problem, ctx.language)))
     st.stop()
 MODELS = ("auto", "bgnbd", "mbgnbd", "paretonbd")
 fit_controls = st.columns([1, 2], vertical_alignment="bottom")
@@ -56,7 +56,7 @@ try:
     with st.spinner(ctx.t("value_fitting")):
         model = data.value_model(ctx.root, ctx.version, horizon, discount, margin, cutoff, model_name)
 except ClvFitError as problem:
-    st.warning(ctx.md("model_failed", reason=problem))
+    st.warning(ctx.md("model_failed", reason=note_text(problem, ctx.language)))
     st.stop()
 report, predictions = model["report"], model["predictions"]
 used = model["final"].purchase
@@ -90,7 +90,7 @@ else:
     st.info(ctx.t("reliability_unknown"))
 notes = list(dict.fromkeys(report["warnings"] + list(model["final"].warnings)))
 for note in notes:
-    st.warning(markdown_text(note))
+    st.warning(markdown_text(note_text(note, ctx.language)))
 
 st.plotly_chart(charts.histogram(predictions["predicted_clv"], ctx.t("clv_distribution", months=horizon),
                                  ctx.t("predicted_clv_axis")), key="clv_histogram")
@@ -137,7 +137,7 @@ with st.expander(ctx.t("model_details")):
          ctx.t("col_holdout_error"): (entry.get("holdout") or {}).get("error_pct"),
          ctx.t("col_curve_mape"): (entry.get("holdout") or {}).get("mape_cumulative"),
          ctx.t("col_note"): (ctx.t("nbd_limit") if entry.get("fit", {}).get("limit") else "")
-                            if "fit" in entry else entry.get("error")}
+                            if "fit" in entry else note_text(entry.get("error"), ctx.language)}
         for name, entry in report["models"].items()
     ])
     st.dataframe(comparison, hide_index=True, key="models_table")

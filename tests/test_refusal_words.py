@@ -1,6 +1,7 @@
-"""Refusals and row problems in the user's language: every refusal code raised in ingest/ has
-English and Chinese words, the Data page shows a refused upload's reason in 中文 in Chinese, and
-the CLI keeps printing the English sentence, now with its code."""
+"""Refusals, row problems and model notes in the user's language: every refusal code raised in
+ingest/ and every note or failure of the customer-value models has English and Chinese words, the
+Data page shows a refused upload's reason in 中文 in Chinese, and the CLI keeps printing the English
+sentence, now with its code."""
 
 import ast
 import json
@@ -170,3 +171,54 @@ def test_the_data_page_shows_a_refused_upload_in_the_page_language(tmp_path, mon
     shown = app.error[0].value.replace("\\", "").replace("\u2060", "")
     assert shown == expected
 
+
+
+def model_note_sites() -> list[tuple[str, str | None, set[str]]]:
+    """(where, code, keyword names) of every ClvFitError(...) and Note(...) written in metrics/clv*.py;
+    a re-raise that passes on another error's code and values (`**first.values`) is left out."""
+    sites = []
+    for path in sorted((ROOT / "metrics").glob("clv*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("ClvFitError", "Note")):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            if None in keywords:
+                continue  # passes on the code and values of the note it re-raises
+            code = keywords.get("code") or (node.args[1] if node.func.id == "Note" and len(node.args) > 1 else None)
+            sites.append((f"{path.name}:{node.lineno}", code.value if isinstance(code, ast.Constant) else None,
+                          set(keywords) - {"code"}))
+    return sites
+
+
+def test_every_customer_value_note_has_a_code_with_english_and_chinese_words():
+    from ui.words.notes import NOTES
+
+    sites = model_note_sites()
+    assert len(sites) >= 18
+    for where, code, names in sites:
+        assert code, f"{where}: a model note or failure without a constant code"
+        assert code in NOTES, f"{where}: {code!r} has no words in ui/words/notes.py"
+        english, chinese = NOTES[code]
+        assert CHINESE.search(chinese), code
+        for template in (english, chinese):
+            assert placeholders(template) <= names, (where, code, placeholders(template) - names)
+    assert {code for _, code, _ in sites} == set(NOTES)
+
+
+def test_a_model_failure_reads_the_same_in_english_and_in_chinese_with_its_numbers():
+    import numpy as np
+
+    from metrics.clv_model import ClvFitError, fit_bgnbd, fit_gamma_gamma
+    from ui.i18n import note_text
+
+    x, t_x, T = np.array([1.0, 0, 0, 2]), np.array([5.0, 0, 0, 9]), np.array([30.0, 30, 20, 30])
+    with pytest.raises(ClvFitError) as purchase:
+        fit_bgnbd(x, t_x, T)  # 2 of 4 customers bought again; 20 are needed
+    with pytest.raises(ClvFitError) as spend:
+        fit_gamma_gamma(np.array([1.0] * 30), np.array([9.5] * 30), min_repeat_customers=20)
+    for failure in (purchase.value, spend.value):
+        assert note_text(failure, "en") == str(failure)
+        assert CHINESE.search(note_text(failure, "zh")) and not ENGLISH_WORDS.search(note_text(failure, "zh"))
+    assert note_text(purchase.value, "zh") == ("复购客户太少，无法拟合购买模型：截止日前 4 位客户中只有 2 位再次购买，"
+                                               "至少需要 20 位。请选择更晚的截止日或载入更长的订单历史。")
+    assert note_text(spend.value, "zh") == "客单价模型需要消费金额有差异，但每位复购客户的消费都相同。"

@@ -6,6 +6,7 @@ functions here.
 """
 
 from ui.words.metrics import METRIC_DEFINITIONS, METRIC_NAMES, RFM_NAMES, TIER_GROUPS
+from ui.words.notes import note_words
 from ui.words.refusals import issue_code, issue_reason, refusal_words
 
 LANGUAGES = {"en": "English", "zh": "中文"}
@@ -478,6 +479,13 @@ def refusal_text(refused: Exception, language: str = "en") -> str:
     escape it where it is shown."""
     words = refusal_words(getattr(refused, "code", None), getattr(refused, "values", {}), language)
     return words if words is not None else str(refused)
+
+
+def note_text(note, language: str = "en") -> str:
+    """A customer-value model's note or failure (metrics.clv_model.Note or ClvFitError) in `language`;
+    its English text when its code has no words here. Plain text: escape it where it is shown."""
+    words = note_words(getattr(note, "code", None), getattr(note, "values", {}), language)
+    return words if words is not None else str(note)
 
 
 def value_name(column: str, value, language: str = "en"):
