@@ -9,6 +9,7 @@ from ui import charts, data
 from ui.context import page_context
 from ui.formatting import format_value
 from ui.i18n import note_text, rfm_names, segment_name
+from ui.texts import tier_rank
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 
@@ -85,7 +86,7 @@ if holdout:
         st.warning(markdown_text(ctx.t("holdout_peak", months=", ".join(holdout["peak_months"]))))
     labels = (ctx.t("predicted"), ctx.t("actual"))
     st.plotly_chart(charts.predicted_vs_actual(pd.DataFrame(holdout["cumulative"]), "date", ctx.t("holdout_curve"),
-                                               labels, cumulative=True), key="holdout_curve")
+                                               labels, cumulative=True, language=ctx.language), key="holdout_curve")
 else:
     st.info(ctx.t("reliability_unknown"))
 notes = list(dict.fromkeys(report["warnings"] + list(model["final"].warnings)))
@@ -100,17 +101,18 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
                                        ("rfm_segment", "segment"), ("cohort_month", "cohort")]):
     column = columns[index % 2]
     table = clv_by(predictions, field)
-    if field == "member_tier":
+    if field == "member_tier":  # in tier order (none, silver, gold, diamond), not alphabetical
+        table = table.iloc[sorted(range(len(table)), key=lambda i: tier_rank(table["segment"].iloc[i]))]
         labels = [segment_name(s, ctx.language) for s in table["segment"]]
-    elif field == "rfm_segment":
+    elif field == "rfm_segment":  # most valuable first
+        table = table.sort_values("predicted_clv", ascending=False)
         labels = [rfm_segment_names.get(s, s) for s in table["segment"]]
-    elif field == "cohort_month":
-        labels = [str(s)[:7] for s in table["segment"]]  # 2024-01
     else:
         labels = [str(s) for s in table["segment"]]
     column.plotly_chart(charts.bars(labels, table["predicted_clv"].tolist(),
                                     ctx.t("clv_by", dimension=ctx.t(name), months=horizon), "money", ctx.language, ctx.currency,
-                                    horizontal=field != "cohort_month"), key=f"clv_by_{field}")
+                                    horizontal=field != "cohort_month", months=field == "cohort_month"),
+                        key=f"clv_by_{field}")
 
 st.plotly_chart(charts.matrix_heatmap(p_alive_matrix(predictions), ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")

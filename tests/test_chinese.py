@@ -179,3 +179,38 @@ def test_metric_words_cover_every_metric_and_segment_code():
         assert METRIC_NAMES[key][0] == definition.name, key
     segments = {code for pair in re.findall(r"then '(\w+)'|else '(\w+)'", RFM_SEGMENT_SQL) for code in pair if code}
     assert len(segments) == 10 and segments == set(RFM_NAMES)
+
+
+DATE_VALUE = re.compile(r"^\d{4}-\d{2}(-\d{2})?([ T][\d:.]+)?$")
+
+
+def english_date_axes(app: AppTest) -> list[tuple[str, str]]:
+    """(chart, axis) of every chart axis showing dates with Plotly's own English ticks ("Jan 2024"):
+    a date axis needs a tick format of ours (or category labels) to read in the page's language."""
+    found = []
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        layout = spec.get("layout", {})
+        for trace in spec.get("data", []):
+            for letter in ("x", "y"):
+                values = trace.get(letter)
+                if not isinstance(values, list) or not values or not all(isinstance(v, str) and DATE_VALUE.match(v)
+                                                                         for v in values):
+                    continue
+                name = trace.get(f"{letter}axis", letter).replace(letter, f"{letter}axis", 1)
+                axis = layout.get(name, {})
+                formats = [f for f in [axis.get("tickformat"), *(s.get("value") for s in axis.get("tickformatstops", []))]
+                           if f]
+                if axis.get("type") != "category" and not (formats and all(CHINESE.search(f) for f in formats)):
+                    found.append((layout.get("title", {}).get("text", "")[:40], name))
+    return found
+
+
+@pytest.mark.parametrize("page", ["pages/overview.py", "pages/cohorts.py", "pages/value.py", "pages/strategy.py"])
+def test_date_axes_in_chinese_name_months_in_chinese(monkeypatch, demo_store, page):
+    """The value page's holdout curve and cohort bars once ticked "Aug 2025", "Jan 2023" in 中文."""
+    from tests.conftest import open_app
+
+    app = open_app(monkeypatch, demo_store.root, page, timeout=120, lang="中文")
+    assert app.get("plotly_chart")
+    assert not english_date_axes(app), english_date_axes(app)

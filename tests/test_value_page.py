@@ -113,3 +113,12 @@ def test_customer_pages_on_orders_without_customer_ids_blame_no_filter(tmp_path,
     app = open_app(monkeypatch, store.root, page, lang="中文")
     assert [i.value for i in app.info] == ["这些订单没有客户编号，本页无内容可显示：本页按客户追踪其历次购买。上传含客户列的导出文件即可查看。"]
     assert not app.warning
+
+
+def test_value_by_tier_in_tier_order(value_page):
+    """The tier bars read diamond, gold, none, silver (alphabetical codes) before."""
+    import json
+
+    app = value_page(lang="中文")
+    chart = next(c for c in app.get("plotly_chart") if c.proto.id and "clv_by_member_tier" in c.proto.id)
+    assert json.loads(chart.proto.spec)["data"][0]["y"] == ["非会员", "银卡会员", "金卡会员", "钻石会员"]

@@ -172,8 +172,11 @@ def retention_curves(matrix: pd.DataFrame, cohorts: list, average: pd.DataFrame,
 
 
 def bars(categories: list[str], values: list[float], title: str, kind: str, language: str, currency: str,
-         horizontal: bool = False) -> go.Figure:
+         horizontal: bool = False, months: bool = False) -> go.Figure:
+    """One bar per category, each labelled with its value. `months`: the categories are month starts
+    (2024-01-01), shown on a month axis in the user's language, not as "Jan 2024" in any language."""
     text = chart_texts(format_value(v, kind, language, currency) for v in values)
+    periods = list(categories)
     categories = chart_texts(categories)
     bar = go.Bar(x=values, y=categories, orientation="h", text=text, marker_color=BLUE) if horizontal else \
         go.Bar(x=categories, y=values, text=text, marker_color=BLUE)
@@ -183,6 +186,10 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
     axis(**_axis_format(kind, currency, language), rangemode="tozero")
     if horizontal:
         figure.update_yaxes(autorange="reversed")
+    if months:
+        month_axis(figure, periods, language)
+    elif not horizontal:  # labels such as "2024-01" stay labels: Plotly would read them as dates
+        figure.update_xaxes(type="category")
     return _layout(figure, title, height=320)
 
 
@@ -278,11 +285,18 @@ def matrix_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: str) 
     return _layout(figure, title, height=360)
 
 
-def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[str, str], cumulative: bool) -> go.Figure:
+def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[str, str], cumulative: bool,
+                        language: str = "en") -> go.Figure:
+    """Predicted against actual repeat orders: cumulative by date (a line each), or by repeat orders
+    before the cut-off (bars); dates named in the user's language."""
     figure = go.Figure()
     if cumulative:
         figure.add_scatter(x=frame[x], y=frame["actual"], mode="lines", name=chart_text(labels[1]), line={"color": "black"})
         figure.add_scatter(x=frame[x], y=frame["predicted"], mode="lines", name=chart_text(labels[0]), line={"color": BLUE, "dash": "dash"})
+        # weeks of a short holdout as days, months of a long one as months, in either language
+        figure.update_xaxes(type="date", hoverformat="%Y-%m-%d", tickformatstops=[
+            {"dtickrange": [None, "M1"], "value": t("date_day_format", language)},
+            {"dtickrange": ["M1", None], "value": t("date_month_format", language)}])
     else:
         figure.add_bar(x=frame[x], y=frame["actual_per_customer"], name=chart_text(labels[1]), marker_color=GREY)
         figure.add_bar(x=frame[x], y=frame["predicted_per_customer"], name=chart_text(labels[0]), marker_color=BLUE)
