@@ -427,10 +427,10 @@ def peak_months(cutoff: date, end: date) -> list[str]:
 
 def reliability(error_pct: float | None, mape: float | None) -> str:
     """How far the holdout check trusts the model: "good" (cumulative error within 10%), "fair" (25%),
-    "poor" (more), "unknown" (no holdout)."""
+    "poor" (more), "unknown" (no holdout), "unusable" (the model's predictions are not finite numbers)."""
     errors = [abs(v) for v in (error_pct, mape) if v is not None and np.isfinite(v)]
     if not errors:
-        return "unknown"
+        return "unusable" if any(v is not None for v in (error_pct, mape)) else "unknown"
     worst = max(errors)
     return "good" if worst <= 10 else "fair" if worst <= 25 else "poor"
 
@@ -603,7 +603,7 @@ def _holdout_error(check: dict) -> float:
     value = check.get("mape_cumulative")
     if value is None:
         value = abs(check["error_pct"]) if check.get("error_pct") is not None else float("inf")
-    return float(value)
+    return float(value) if np.isfinite(value) else float("inf")  # NaN predictions rank last, never first
 
 
 def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict:
@@ -629,7 +629,7 @@ def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict
         "by": "mape_cumulative",
         "errors": errors,
         "runner_up": runner_up,
-        "margin_points": (errors[runner_up] - errors[chosen]) if runner_up and chosen in errors else None,
+        "margin_points": _finite(errors[runner_up] - errors[chosen]) if runner_up and chosen in errors else None,
     }
 
 

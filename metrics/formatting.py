@@ -24,7 +24,8 @@ def currency_symbol(currency: str | None, language: str = "en") -> str:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN, and infinities (a model that blew up): never "-$∞" on a tile."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 def format_value(value, kind: str, language: str = "en", currency: str = "CNY", compact: bool = False,

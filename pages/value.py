@@ -78,10 +78,11 @@ if holdout:
     sentence = ctx.t(f"reliability_{report['reliability']}", model=ctx.t(f"model_{report['model']}"),
                      cutoff=holdout["cutoff"], end=holdout["end"], error=abs(holdout["error_pct"] or 0),
                      mape=holdout["mape_cumulative"] or 0)
-    if selection["reason"] == "smallest holdout error" and selection["runner_up"]:
+    if selection["reason"] == "smallest holdout error" and selection["runner_up"] \
+            and selection["margin_points"] is not None:
         sentence += " " + ctx.t("model_won", runner_up=ctx.t(f"model_{selection['runner_up']}"),
                                 points=selection["margin_points"])
-    st.info(markdown_text(sentence))
+    (st.warning if report["reliability"] == "unusable" else st.info)(markdown_text(sentence))
     if holdout["peak_months"]:
         st.warning(markdown_text(ctx.t("holdout_peak", months=", ".join(holdout["peak_months"]))))
     labels = (ctx.t("predicted"), ctx.t("actual"))

@@ -122,3 +122,24 @@ def test_value_by_tier_in_tier_order(value_page):
     app = value_page(lang="中文")
     chart = next(c for c in app.get("plotly_chart") if c.proto.id and "clv_by_member_tier" in c.proto.id)
     assert json.loads(chart.proto.spec)["data"][0]["y"] == ["非会员", "银卡会员", "金卡会员", "钻石会员"]
+
+
+def test_a_model_that_blows_up_is_neither_chosen_nor_shown_as_infinity(tmp_path, monkeypatch):
+    """On two real Etsy exports BG/NBD's parameters run off (a = 7e10) and its predictions are not
+    finite: "best on the check" once chose it (its NaN error sorted first) and the tiles read "-$∞"."""
+    from ingest import import_file
+    from store import Store
+    from tests.conftest import open_app
+
+    store = Store(tmp_path / "store")
+    for name in ("etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv"):
+        import_file(Path(__file__).resolve().parent / "fixtures" / "real" / name, store)
+    chosen = open_app(monkeypatch, store.root, "pages/value.py", timeout=180, lang="English")
+    tiles = [m.value for m in chosen.metric]
+    assert tiles[0].startswith("$") and not any("∞" in v or v == "–" for v in tiles), tiles
+    assert "MBG/NBD" in chosen.info[0].value or "Pareto/NBD" in chosen.info[0].value
+    asked = open_app(monkeypatch, store.root, "pages/value.py", timeout=180, lang="English", model="bgnbd")
+    tiles = [m.value for m in asked.metric]
+    assert tiles[:3] == ["–", "–", "–"], tiles
+    assert shown(asked.warning[0]).startswith("Not usable on this store: fitted up to 2023-07-01, BG/NBD gives no "
+                                              "finite prediction")

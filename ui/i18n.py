@@ -249,6 +249,11 @@ TEXT: dict[str, tuple[str, str]] = {
                          "大致可信：以 {cutoff} 前数据拟合，{model} 对至 {end} 的复购订单预测误差 {error:.1f}%（每周累计曲线平均偏差 {mape:.1f}%）。数值可作参考，不宜作为精确预测。"),
     "reliability_poor": ("Not reliable on this store: fitted up to {cutoff}, {model} missed the repeat orders until {end} by {error:.1f}% (weekly curve off by {mape:.1f}% on average). Try another cut-off, or treat the values as rough.",
                          "在本店数据上不可靠：以 {cutoff} 前数据拟合，{model} 对至 {end} 的复购订单偏差 {error:.1f}%（每周累计曲线平均偏差 {mape:.1f}%）。可换一个截止日，或仅作粗略参考。"),
+    "reliability_unusable": ("Not usable on this store: fitted up to {cutoff}, {model} gives no finite prediction of the "
+                             "repeat orders until {end} (its parameters ran off), so its values are left out. Choose "
+                             "another purchase model or cut-off.",
+                             "在本店数据上不可用：以 {cutoff} 前数据拟合，{model} 对至 {end} 的复购订单给不出有限的预测值"
+                             "（参数发散），因此其数值不予显示。请选择其他购买模型或截止日。"),
     "reliability_unknown": ("No purchases after the cut-off, so the model could not be checked: choose an earlier cut-off to see how reliable it is.",
                             "截止日之后没有购买数据，无法检验模型：选择更早的截止日可查看其可靠性。"),
     "model_won": ("It had the smallest error on that check, {points:.1f} points ahead of {runner_up}.",
