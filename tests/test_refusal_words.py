@@ -222,3 +222,26 @@ def test_a_model_failure_reads_the_same_in_english_and_in_chinese_with_its_numbe
     assert note_text(purchase.value, "zh") == ("复购客户太少，无法拟合购买模型：截止日前 4 位客户中只有 2 位再次购买，"
                                                "至少需要 20 位。请选择更晚的截止日或载入更长的订单历史。")
     assert note_text(spend.value, "zh") == "客单价模型需要消费金额有差异，但每位复购客户的消费都相同。"
+
+
+def test_the_data_page_in_chinese_words_the_validation_report(tmp_path, monkeypatch, store):
+    """Row reasons, problem codes and outcomes of a stored batch read in Chinese; row numbers stay."""
+    from store import STORE_ENV
+
+    import_file(fixture("generic_orders.csv"), store, currency="CNY")
+    monkeypatch.setenv(STORE_ENV, str(store.root))
+    app = data_page_app()
+    app.session_state["lang"] = "中文"
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    issues = next(d.value for d in app.dataframe if "reason" in d.value.columns)
+    stored, _ = batch_problems(store, store.batches()[0]["id"])
+    assert len(issues) == len(stored)
+    for shown, reason in zip(issues["reason"], stored["reason"]):
+        assert CHINESE.search(shown) and not ENGLISH_WORDS.search(shown), shown
+        assert re.findall(r"\d+", shown.replace("2024-03-31 14:05", "")) == \
+            re.findall(r"\d+", reason.replace("2024-03-31 14:05", ""))
+    assert set(issues["severity"]) <= {"拒绝", "警告", "跳过"} and "拒绝" in set(issues["severity"])
+    assert all(CHINESE.search(code) for code in issues["code"]), set(issues["code"])
+    rejected = next(d.value for d in app.dataframe if "reasons" in d.value.columns)
+    assert all(CHINESE.search(r) for r in rejected["reasons"])
