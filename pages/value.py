@@ -101,7 +101,8 @@ columns = st.columns(2)
 for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_channel", "channel"),
                                        ("rfm_segment", "segment"), ("cohort_month", "cohort")]):
     column = columns[index % 2]
-    table = clv_by(predictions, field)
+    # "(none)": customers without a value in `field`; without a tier they are non-members, as in the KPIs
+    table = clv_by(predictions.assign(member_tier=predictions["member_tier"].fillna("none")), field)
     if field == "member_tier":  # in tier order (none, silver, gold, diamond), not alphabetical
         table = table.iloc[sorted(range(len(table)), key=lambda i: tier_rank(table["segment"].iloc[i]))]
         labels = [segment_name(s, ctx.language) for s in table["segment"]]
@@ -109,7 +110,7 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
         table = table.sort_values("predicted_clv", ascending=False)
         labels = [rfm_segment_names.get(s, s) for s in table["segment"]]
     else:
-        labels = [str(s) for s in table["segment"]]
+        labels = [ctx.t("not_set") if s == "(none)" else str(s) for s in table["segment"]]
     column.plotly_chart(charts.bars(labels, table["predicted_clv"].tolist(),
                                     ctx.t("clv_by", dimension=ctx.t(name), months=horizon), "money", ctx.language, ctx.currency,
                                     horizontal=field != "cohort_month", months=field == "cohort_month"),

@@ -138,6 +138,10 @@ def test_a_model_that_blows_up_is_neither_chosen_nor_shown_as_infinity(tmp_path,
     tiles = [m.value for m in chosen.metric]
     assert tiles[0].startswith("$") and not any("∞" in v or v == "–" for v in tiles), tiles
     assert "MBG/NBD" in chosen.info[0].value or "Pareto/NBD" in chosen.info[0].value
+    import json
+
+    tiers = next(c for c in chosen.get("plotly_chart") if "clv_by_member_tier" in (c.proto.id or ""))
+    assert json.loads(tiers.proto.spec)["data"][0]["y"] == ["non-members"]  # Etsy has no tiers: not "(none)"
     asked = open_app(monkeypatch, store.root, "pages/value.py", timeout=180, lang="English", model="bgnbd")
     tiles = [m.value for m in asked.metric]
     assert tiles[:3] == ["–", "–", "–"], tiles

@@ -186,8 +186,11 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
     axis(**_axis_format(kind, currency, language), rangemode="tozero")
     if horizontal:
         figure.update_yaxes(autorange="reversed")
-    if months:
+    if months:  # half a page wide: a tick every 6 months beyond a year (every 3 overlapped "2023年2023年")
         month_axis(figure, periods, language)
+        count = pd.to_datetime(pd.Series(periods)).dt.to_period("M").nunique()
+        if count > 12:
+            figure.update_xaxes(dtick="M6" if count <= 48 else "M12")
     elif not horizontal:  # labels such as "2024-01" stay labels: Plotly would read them as dates
         figure.update_xaxes(type="category")
     return _layout(figure, title, height=320)
@@ -295,7 +298,7 @@ def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[s
         figure.add_scatter(x=frame[x], y=frame["predicted"], mode="lines", name=chart_text(labels[0]), line={"color": BLUE, "dash": "dash"})
         # weeks of a short holdout as days, months of a long one as months, in either language
         figure.update_xaxes(type="date", hoverformat="%Y-%m-%d", tickformatstops=[
-            {"dtickrange": [None, "M1"], "value": t("date_day_format", language)},
+            {"dtickrange": [None, 28 * 86_400_000], "value": t("date_day_format", language)},  # below a month
             {"dtickrange": ["M1", None], "value": t("date_month_format", language)}])
     else:
         figure.add_bar(x=frame[x], y=frame["actual_per_customer"], name=chart_text(labels[1]), marker_color=GREY)

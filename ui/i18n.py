@@ -32,6 +32,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "member": ("Members", "会员"),
     "non-member": ("Non-members", "非会员"),
     "all": ("All", "全部"),
+    "not_set": ("(not set)", "（未填写）"),
     "currency": ("Currency", "币种"),
     "from_data": ("from the data", "按数据"),
     "currency_not_stated": ("not stated", "未注明"),
