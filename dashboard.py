@@ -49,6 +49,7 @@ if facts["orders"]:
 auth.draw_account(user, language)
 
 navigation = st.navigation(page_list(user), position="top")
+context.rerun_for_language_link()  # ?lang=zh: once more, with the URL naming the language as the switch does
 try:
     navigation.run()
 except StoreChanged:  # an upload replaced the version this page was reading, more than twice over

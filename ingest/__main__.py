@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         message = (f"{args.save_preset!r} is the name of a built-in preset, which cannot be replaced; choose another name."
                    if is_builtin_name(args.save_preset) else
                    f"{args.save_preset!r}: a preset name is 1-40 letters, digits, - or _.")
-        print(json.dumps({"refused": message}, ensure_ascii=False) if args.json else f"Refused: {message}",
+        code = "preset_name_reserved" if is_builtin_name(args.save_preset) else "bad_preset_name"
+        print(json.dumps({"refused": message, "refusal_code": code}, ensure_ascii=False) if args.json
+              else f"Refused: {message}",
               file=sys.stdout if args.json else sys.stderr)
         return 2
 
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                              currency=args.currency)
     except ImportRefused as refused:
         if args.json:
-            print(json.dumps({"refused": str(refused)}, ensure_ascii=False))
+            print(json.dumps({"refused": str(refused), "refusal_code": refused.code}, ensure_ascii=False))
         else:
             print(f"Refused: {refused}", file=sys.stderr)
         return 2
@@ -125,7 +127,7 @@ def derive_main(argv: list[str]) -> int:
                                     values=values, strategy=args.strategy, cost=args.cost)
     except ImportRefused as refused:
         if args.json:
-            print(json.dumps({"refused": str(refused)}, ensure_ascii=False))
+            print(json.dumps({"refused": str(refused), "refusal_code": refused.code}, ensure_ascii=False))
         else:
             print(f"Refused: {refused}", file=sys.stderr)
         return 2

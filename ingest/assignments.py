@@ -55,7 +55,8 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
             if missing:
                 raise ImportRefused(
                     f"{clean_file_name(path.name)}: no column found for {', '.join(missing)}; an assignments file needs "
-                    "experiment, customer_id, variant and assigned_at columns."
+                    "experiment, customer_id, variant and assigned_at columns.", code="assignments_missing_columns",
+                    file=clean_file_name(path.name), fields=", ".join(missing), missing=tuple(missing),
                 )
 
             def col(field: str) -> str:
@@ -119,7 +120,8 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
             )
             accepted = con.execute("select count(*) from accepted").fetchone()[0]
             if accepted == 0:
-                raise ImportRefused(f"{clean_file_name(path.name)}: no assignment row could be imported; check the columns and dates.")
+                raise ImportRefused(f"{clean_file_name(path.name)}: no assignment row could be imported; check the "
+                                    "columns and dates.", code="no_assignments", file=clean_file_name(path.name))
             warnings = _warnings(con, store)
             con.execute(f"copy accepted to {sql_path(staging.table_path('assignments'))} (format parquet)")
             con.execute(f"copy issues to {sql_path(staging.table_path('issues'))} (format parquet)")

@@ -120,19 +120,22 @@ def derive_assignments(store: Store, experiment: str, start: date, end: date, co
 
 def _check_request(column: str, start: date, end: date) -> None:
     if column not in COLUMNS:
-        raise ImportRefused(f"Unknown order column {column!r}; derive an experiment from one of {', '.join(COLUMNS)}.")
+        raise ImportRefused(f"Unknown order column {column!r}; derive an experiment from one of {', '.join(COLUMNS)}.",
+                            code="derive_unknown_column", column=column, columns=", ".join(COLUMNS))
     if start > end:
-        raise ImportRefused(f"The period starts ({start}) after it ends ({end}); give the start date first.")
+        raise ImportRefused(f"The period starts ({start}) after it ends ({end}); give the start date first.",
+                            code="derive_period_reversed", start=str(start), end=str(end))
 
 
 def _experiment_name(con: duckdb.DuckDBPyConnection, experiment: str) -> str:
     """The name as the importer will store it; refused when empty or already taken."""
     name = con.execute("select clean_text($name)", {"name": experiment or ""}).fetchone()[0]
     if not name:
-        raise ImportRefused("Give the experiment a name.")
+        raise ImportRefused("Give the experiment a name.", code="derive_no_name")
     taken = con.execute("select count(*) from assignments where experiment = $name", {"name": name}).fetchone()[0]
     if taken:
-        raise ImportRefused(f"An experiment named {name!r} already exists; choose another name or remove its batch first.")
+        raise ImportRefused(f"An experiment named {name!r} already exists; choose another name or remove its batch "
+                            "first.", code="derive_name_taken", name=name)
     return name
 
 
@@ -152,28 +155,35 @@ def _values(con: duckdb.DuckDBPyConnection, column: str, start: date, end: date,
     seen = [value for value, _ in period_values(con, column, start, end)]
     if not con.execute("select count(*) from period_orders").fetchone()[0]:
         raise ImportRefused(f"No valid orders of identified customers between {start} and {end}; "
-                            "choose a period the stored orders cover.")
+                            "choose a period the stored orders cover.", code="derive_no_orders",
+                            start=str(start), end=str(end))
     if not seen:
         raise ImportRefused(f"orders.{column} is empty on every valid order between {start} and {end}; "
-                            "choose another column or period.")
+                            "choose another column or period.", code="derive_empty_column", column=column,
+                            start=str(start), end=str(end))
     wanted = list(dict.fromkeys(v.strip() for v in wanted or [] if v and v.strip())) or seen
     unknown = [v for v in wanted if v not in seen]
     if unknown:
         raise ImportRefused(f"{', '.join(map(repr, unknown))} never appears in orders.{column} between {start} and "
-                            f"{end}; values seen: {', '.join(seen[:10])}{' …' if len(seen) > 10 else ''}.")
+                            f"{end}; values seen: {', '.join(seen[:10])}{' …' if len(seen) > 10 else ''}.",
+                            code="derive_unknown_values", values=", ".join(map(repr, unknown)), column=column, start=str(start),
+                            end=str(end), seen=", ".join(seen[:10]) + (" …" if len(seen) > 10 else ""))
     clashing = [v for v in wanted if v.casefold() in CONTROL_NAMES]
     if clashing:
-        raise ImportRefused(f"The value {clashing[0]!r} would be read as the control arm; leave it out of the values.")
+        raise ImportRefused(f"The value {clashing[0]!r} would be read as the control arm; leave it out of the values.",
+                            code="derive_control_value", value=clashing[0])
     return wanted
 
 
 def _check_arms(arms: dict[str, int], column: str, start: date, end: date) -> None:
     if not arms.get(CONTROL):
         raise ImportRefused(f"Every customer with an order between {start} and {end} used one of the values of "
-                            f"orders.{column}, so there is no control group; list fewer values.")
+                            f"orders.{column}, so there is no control group; list fewer values.",
+                            code="derive_no_control", column=column, start=str(start), end=str(end))
     if len(arms) < 2:
         raise ImportRefused(f"No customer used one of the chosen values of orders.{column} between {start} and "
-                            f"{end}, so there is nothing to compare; choose other values or another period.")
+                            f"{end}, so there is nothing to compare; choose other values or another period.",
+                            code="derive_no_variant", column=column, start=str(start), end=str(end))
 
 
 def _warnings(con: duckdb.DuckDBPyConnection, column: str, params: dict) -> list[str]:

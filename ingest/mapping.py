@@ -155,9 +155,14 @@ class Mapping:
 
     def missing_required(self) -> list[str]:
         """Canonical fields a usable mapping still lacks, in words for a person."""
-        missing = [FIELD_LABELS.get(f, f) for f in REQUIRED if f not in self.columns]
+        labels = {**FIELD_LABELS, "amount": "order amount (or quantity and unit price)"}
+        return [labels.get(f, f) for f in self.missing_required_fields()]
+
+    def missing_required_fields(self) -> list[str]:
+        """The same as canonical field names (order_id, order_ts, amount: the amount or its parts)."""
+        missing = [f for f in REQUIRED if f not in self.columns]
         if not any(all(f in self.columns for f in source) for source in AMOUNT_SOURCES):
-            missing.append("order amount (or quantity and unit price)")
+            missing.append("amount")
         return missing
 
     def status_words(self) -> dict[str, str]:

@@ -187,13 +187,16 @@ def import_file(
             progress(0.05, "reading file")
             raw = load_raw(con, path, staging.path)
             if raw.rows == 0:
-                raise ImportRefused(f"{clean_file_name(path.name)}: the file has a header but no rows; export it again with data.")
+                raise ImportRefused(f"{clean_file_name(path.name)}: the file has a header but no rows; export it again with "
+                                    "data.", code="header_only", file=clean_file_name(path.name))
             mapping = _mapping_for(raw, store, preset_name, columns)
             missing = mapping.missing_required()
             if missing:
                 raise ImportRefused(
                     f"{clean_file_name(path.name)}: no column found for {', '.join(missing)}; choose a preset or map "
-                    "the columns (Data page, or --preset on the command line) and upload it again."
+                    "the columns (Data page, or --preset on the command line) and upload it again.",
+                    code="missing_columns", file=clean_file_name(path.name), fields=", ".join(missing),
+                    missing=tuple(mapping.missing_required_fields()),
                 )
             number_rows_as_in_file(con, raw)
             skipped = mark_skipped_rows(con, raw, mapping)
@@ -225,7 +228,8 @@ def import_file(
                 top = max(report.issue_counts, key=report.issue_counts.get, default="no usable rows")
                 raise ImportRefused(
                     f"{clean_file_name(path.name)}: none of the {raw.rows} rows could be imported (most common problem: "
-                    f"{top}); fix the export or the column mapping and upload it again."
+                    f"{top}); fix the export or the column mapping and upload it again.",
+                    code="nothing_imported", file=clean_file_name(path.name), rows=raw.rows, problem=top,
                 )
             progress(0.6, "writing batch")
             _write_batch_tables(con, staging.table_path, raw, mapping if key else None)
@@ -275,7 +279,9 @@ def _mapping_for(raw: RawTable, store: Store, preset_name: str | None, columns: 
         try:
             preset = mapping_module.find_preset(preset_name, store.root)
         except KeyError as error:
-            raise ImportRefused(str(error.args[0])) from error
+            raise ImportRefused(str(error.args[0]), code="unknown_preset", name=preset_name,
+                                known=", ".join(sorted({**mapping_module.saved_presets(store.root),
+                                                         **mapping_module.builtin_presets()}))) from error
     else:
         # also when the Data page sends its (possibly edited) columns: the recognised format's rules
         # (cancelled id prefix, status words, currency, address as region) still apply to its rows
@@ -283,7 +289,8 @@ def _mapping_for(raw: RawTable, store: Store, preset_name: str | None, columns: 
     if columns:
         unknown = [h for h in columns.values() if h not in raw.headers]
         if unknown:
-            raise ImportRefused(f"The mapping names columns the file does not have: {', '.join(unknown)}.")
+            raise ImportRefused(f"The mapping names columns the file does not have: {', '.join(unknown)}.",
+                                code="mapping_unknown_columns", columns=", ".join(unknown))
         return Mapping(columns=dict(columns), preset=preset)
     return mapping_module.resolve(raw.headers, preset)
 
@@ -295,14 +302,18 @@ def resolve_currency(path: Path, from_file: str | None, mapping: Mapping,
     A choice that contradicts the file or preset is refused rather than silently overridden."""
     chosen = chosen.strip().upper() if chosen and chosen.strip() else None
     if chosen and not (len(chosen) == 3 and chosen.isascii() and chosen.isalpha()):
-        raise ImportRefused(f"{path.name}: {chosen!r} is not a currency code like GBP, USD or CNY.")
+        raise ImportRefused(f"{path.name}: {chosen!r} is not a currency code like GBP, USD or CNY.",
+                            code="bad_currency_code", file=path.name, currency=chosen)
     preset_currency = mapping.preset.currency if mapping.preset else None
     for stated, source in ((from_file, "file"), (preset_currency, "preset")):
         if stated:
             if chosen and chosen != stated:
                 where = "the file's amounts are" if source == "file" else f"{mapping.preset.name} exports are"
                 raise ImportRefused(f"{path.name}: {where} in {stated}, not {chosen}; leave the currency "
-                                    "unchosen or pick the right one.")
+                                    "unchosen or pick the right one.",
+                                    code="currency_contradicts_file" if source == "file" else "currency_contradicts_preset",
+                                    file=path.name, stated=stated, chosen=chosen,
+                                    preset=mapping.preset.name if mapping.preset else "")
             return stated, source
     return (chosen, "chosen") if chosen else (None, None)
 
@@ -312,7 +323,8 @@ def _refuse_other_currency(path: Path, store: Store, currency: str | None) -> No
     if currency and stored and currency not in stored:
         raise ImportRefused(
             f"{clean_file_name(path.name)}: amounts are in {currency} but the store holds {', '.join(sorted(stored))} orders; "
-            "use a separate store (--store) for each currency."
+            "use a separate store (--store) for each currency.", code="other_currency",
+            file=clean_file_name(path.name), currency=currency, stored=", ".join(sorted(stored)),
         )
 
 

@@ -122,23 +122,26 @@ def check_store(file_name: str, batches: list[dict], key: str | None) -> str | N
     try:
         mine = key_id(key) if key else None
     except KeyProblem as problem:
-        raise ImportRefused(f"{file_name}: {problem}.") from problem
+        raise ImportRefused(f"{file_name}: {problem}.", code="short_pseudonym_key", file=file_name,
+                            length=MIN_KEY_LENGTH) from problem
     stored = {b.get("pseudonym_key_id") for b in batches}
     if not batches or stored == {mine}:
         return mine
     if mine is None:
         raise ImportRefused(
             f"{file_name}: this store holds pseudonymised customer ids but no pseudonym key is configured; "
-            f"set {KEY_ENV} (or [privacy] pseudonym_key) to the store's key and upload again."
+            f"set {KEY_ENV} (or [privacy] pseudonym_key) to the store's key and upload again.",
+            code="pseudonym_key_missing", file=file_name, variable=KEY_ENV,
         )
     if None in stored:
         raise ImportRefused(
             f"{file_name}: this store holds raw customer ids, so pseudonymised ones would not join them; "
-            "start a new store (--store) for pseudonymised data, or remove the earlier uploads first."
+            "start a new store (--store) for pseudonymised data, or remove the earlier uploads first.",
+            code="store_holds_raw_ids", file=file_name,
         )
     raise ImportRefused(
         f"{file_name}: the configured pseudonym key is not the one this store's ids were made with; "
-        "use the same key for every upload."
+        "use the same key for every upload.", code="pseudonym_key_differs", file=file_name,
     )
 
 

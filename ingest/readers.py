@@ -28,7 +28,17 @@ from store import sql_path
 
 
 class ImportRefused(Exception):
-    """The file cannot be imported at all; the message says what to do, in one sentence."""
+    """The file cannot be imported at all; the message says what to do, in one English sentence.
+
+    `code` names the kind of refusal (stable: the CLI's JSON `refusal_code`) and `values` hold what
+    the sentence quotes (file name, counts, dates...), so a screen can word it in its own language
+    (ui.words.refusals). The English sentence stays the CLI's text.
+    """
+
+    def __init__(self, message: str, *, code: str, **values):
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -71,17 +81,17 @@ MAX_UNPACKED_BYTES = 2 << 30  # about 4 million rows of a typical export
 MAX_ZIP_RATIO = 100  # real workbooks compress 5-20x; a bomb 1000x
 MAX_ZIP_MEMBERS = 10_000
 MAX_PARQUET_BYTES = 8 << 30  # uncompressed, as the file's metadata says
-MAGIC_REFUSALS = {  # content that is never an order export, whatever the file is named
-    b"\x1f\x8b": "is compressed with gzip; unpack it and upload the file inside",
-    b"BZh91AY&": "is compressed with bzip2; unpack it and upload the file inside",
-    b"\xfd7zXZ": "is compressed with xz; unpack it and upload the file inside",
-    b"7z\xbc\xaf": "is a 7-Zip archive; unpack it and upload the file inside",
-    b"Rar!\x1a": "is a RAR archive; unpack it and upload the file inside",
-    b"%PDF-": "is a PDF document, not an export; export the orders as CSV or Excel",
-    b"\x7fELF": "is a program, not an export; export the orders as CSV or Excel",
-    b"MZ\x90\x00": "is a program, not an export; export the orders as CSV or Excel",
-    b"\x89PNG": "is an image, not an export; export the orders as CSV or Excel",
-    b"\xff\xd8\xff": "is an image, not an export; export the orders as CSV or Excel",
+MAGIC_REFUSALS = {  # content that is never an order export, whatever the file is named: (code, format, reason)
+    b"\x1f\x8b": ("compressed_file", "gzip", "is compressed with gzip; unpack it and upload the file inside"),
+    b"BZh91AY&": ("compressed_file", "bzip2", "is compressed with bzip2; unpack it and upload the file inside"),
+    b"\xfd7zXZ": ("compressed_file", "xz", "is compressed with xz; unpack it and upload the file inside"),
+    b"7z\xbc\xaf": ("archive_file", "7-Zip", "is a 7-Zip archive; unpack it and upload the file inside"),
+    b"Rar!\x1a": ("archive_file", "RAR", "is a RAR archive; unpack it and upload the file inside"),
+    b"%PDF-": ("pdf_file", "PDF", "is a PDF document, not an export; export the orders as CSV or Excel"),
+    b"\x7fELF": ("program_file", "ELF", "is a program, not an export; export the orders as CSV or Excel"),
+    b"MZ\x90\x00": ("program_file", "EXE", "is a program, not an export; export the orders as CSV or Excel"),
+    b"\x89PNG": ("image_file", "PNG", "is an image, not an export; export the orders as CSV or Excel"),
+    b"\xff\xd8\xff": ("image_file", "JPEG", "is an image, not an export; export the orders as CSV or Excel"),
 }
 # The GB family is read as GB18030, its superset; short Chinese samples are often
 # reported as a Korean code page, which GB18030 text never is in our users' exports.
@@ -93,9 +103,11 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: 
     `count=False` skips the CSV's independent record count (a preview, which stores nothing)."""
     path = Path(path)
     if not path.is_file():
-        raise ImportRefused(f"{path.name}: file not found; check the path and try again.")
+        raise ImportRefused(f"{path.name}: file not found; check the path and try again.", code="file_not_found",
+                            file=path.name)
     if path.stat().st_size == 0:
-        raise ImportRefused(f"{path.name}: the file is empty; export it again and upload the new file.")
+        raise ImportRefused(f"{path.name}: the file is empty; export it again and upload the new file.",
+                            code="empty_file", file=path.name)
     kind = _file_kind(path)
     if kind == "excel":
         return _load_excel(con, path, work_dir)
@@ -115,15 +127,16 @@ def _file_kind(path: Path) -> str:
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "excel"
     if head.startswith(b"PK"):  # an empty or split zip archive
-        raise ImportRefused(f"{path.name}: is an empty or split zip archive, not a workbook; save it again as .xlsx.")
-    for magic, reason in MAGIC_REFUSALS.items():
+        raise ImportRefused(f"{path.name}: is an empty or split zip archive, not a workbook; save it again as .xlsx.",
+                            code="split_zip", file=path.name)
+    for magic, (code, file_format, reason) in MAGIC_REFUSALS.items():
         if head.startswith(magic):
-            raise ImportRefused(f"{path.name}: the file {reason}.")
+            raise ImportRefused(f"{path.name}: the file {reason}.", code=code, file=path.name, format=file_format)
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES or suffix in EXCEL_SUFFIXES:
         raise ImportRefused(
             f"{path.name}: the file is named {suffix} but its content is not; "
-            "export it again from the source system."
+            "export it again from the source system.", code="misnamed_file", file=path.name, suffix=suffix,
         )
     return "csv"
 
@@ -136,17 +149,19 @@ def _check_zip(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ImportRefused(
             f"{path.name}: could not be opened as an Excel workbook ({error}); "
-            "open it in Excel, save it as .xlsx and upload it again."
+            "open it in Excel, save it as .xlsx and upload it again.", code="bad_workbook", file=path.name, error=str(error),
         ) from error
     if len(members) > MAX_ZIP_MEMBERS:
         raise ImportRefused(f"{path.name}: the workbook holds {len(members):,} parts, which no export has; "
-                            "save it again as .xlsx or export the orders as CSV.")
+                            "save it again as .xlsx or export the orders as CSV.", code="too_many_parts",
+                            file=path.name, parts=len(members))
     unpacked = sum(m.file_size for m in members)
     ratio = max((m.file_size / max(m.compress_size, 1) for m in members if m.file_size > (8 << 20)), default=0)
     if unpacked > MAX_UNPACKED_BYTES or ratio > MAX_ZIP_RATIO:
         raise ImportRefused(
             f"{path.name}: the workbook would unpack to {unpacked / 1e6:,.0f} MB ({ratio:,.0f} times its packed size), "
-            "which is a zip bomb rather than an export; export the orders as CSV instead."
+            "which is a zip bomb rather than an export; export the orders as CSV instead.",
+            code="zip_bomb", file=path.name, megabytes=unpacked / 1e6, ratio=ratio,
         )
 
 
@@ -169,7 +184,7 @@ def detect_encoding(path: Path) -> str:
             return "utf-16-be"
         raise ImportRefused(
             f"{path.name}: the file contains binary data, not text; export the orders as CSV or Excel "
-            "and upload that file."
+            "and upload that file.", code="binary_file", file=path.name,
         )
     if _decodes(path, "utf-8"):
         return "utf-8"
@@ -179,7 +194,7 @@ def detect_encoding(path: Path) -> str:
     if best is None:
         raise ImportRefused(
             f"{path.name}: the text encoding could not be recognised; "
-            "save the file as CSV UTF-8 and upload it again."
+            "save the file as CSV UTF-8 and upload it again.", code="unknown_encoding", file=path.name,
         )
     encoding = codecs.lookup(best.encoding).name.replace("-", "_")
     return "gb18030" if encoding in GB_FAMILY else encoding
@@ -211,7 +226,8 @@ def _to_utf8(path: Path, encoding: str, target: Path) -> Path:
         except UnicodeDecodeError as error:
             raise ImportRefused(
                 f"{path.name}: the file mixes text encodings (byte {error.start} is not {encoding}); "
-                "save it again as CSV UTF-8 and upload it again."
+                "save it again as CSV UTF-8 and upload it again.", code="mixed_encodings", file=path.name,
+                byte=error.start, encoding=encoding,
             ) from error
     return target
 
@@ -234,7 +250,8 @@ def _check_line_length(path: Path, readable: Path) -> None:
             if since_newline > MAX_LINE_BYTES:
                 raise ImportRefused(
                     f"{path.name}: line {line:,} is longer than {MAX_LINE_BYTES // 1_000_000} MB, which no "
-                    "order export has; check that the file is a CSV export and upload it again."
+                    "order export has; check that the file is a CSV export and upload it again.",
+                    code="line_too_long", file=path.name, line=line, megabytes=MAX_LINE_BYTES // 1_000_000,
                 )
 
 
@@ -291,16 +308,19 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count:
             header_fields = _csv_header(readable, delimiter)
             if not "".join(header_fields).strip():
                 raise ImportRefused(f"{path.name}: the first line is empty; the column headers must be on the first "
-                                    "line, so remove the lines above them and upload the file again.")
+                                    "line, so remove the lines above them and upload the file again.",
+                                    code="empty_first_line", file=path.name)
             headers = _unique([h.strip() or f"column_{i + 1}" for i, h in enumerate(header_fields)])
             if len(headers) > MAX_COLUMNS:
                 raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order "
-                                    "export; check that it is the right file and upload it again.")
+                                    "export; check that it is the right file and upload it again.",
+                                    code="too_many_columns", file=path.name, columns=len(headers))
             _read_csv_to_raw(con, path, readable, delimiter, headers, work_dir)
             counted = counting.result() if counting else None
     except csv.Error as error:
         raise ImportRefused(f"{path.name}: could not be read as CSV ({error}); check that it is a comma, "
-                            "semicolon or tab separated export and upload it again.") from error
+                            "semicolon or tab separated export and upload it again.", code="bad_csv",
+                            file=path.name, error=str(error)) from error
     return _describe(con, path, first_data_row=2, encoding=encoding, delimiter=delimiter, counted=counted)
 
 
@@ -337,7 +357,8 @@ def _read_csv_to_raw(con, path: Path, readable: Path, delimiter: str, headers: l
         first_line = f"{text.splitlines()[0][:120]} {causes[-1] if causes else ''}".strip()
         raise ImportRefused(
             f"{path.name}: could not be read as CSV ({first_line}); check that it is a "
-            "comma, semicolon or tab separated export and upload it again."
+            "comma, semicolon or tab separated export and upload it again.", code="bad_csv", file=path.name,
+            error=first_line,
         ) from error
 
 
@@ -366,10 +387,11 @@ def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> R
     except Exception as error:  # calamine raises several error types for broken files
         raise ImportRefused(
             f"{path.name}: could not be opened as an Excel workbook ({error}); "
-            "open it in Excel, save it as .xlsx and upload it again."
+            "open it in Excel, save it as .xlsx and upload it again.", code="bad_workbook", file=path.name, error=str(error),
         ) from error
     if not rows:
-        raise ImportRefused(f"{path.name}: the first sheet is empty; put the orders on the first sheet.")
+        raise ImportRefused(f"{path.name}: the first sheet is empty; put the orders on the first sheet.",
+                            code="empty_sheet", file=path.name)
     headers = [str(h).strip() if h not in (None, "") else f"column_{i + 1}" for i, h in enumerate(rows[0])]
     columns = {
         header: pa.array([_excel_text(row[i]) if i < len(row) else None for row in rows[1:]], pa.string())
@@ -394,12 +416,14 @@ def _check_parquet(path: Path) -> RecordCount:
     except Exception as error:  # pyarrow raises several error types for broken files
         raise ImportRefused(
             f"{path.name}: could not be read as Parquet ({str(error).splitlines()[0][:200]}); "
-            "write the file again and upload it."
+            "write the file again and upload it.", code="bad_parquet", file=path.name,
+            error=str(error).splitlines()[0][:200],
         ) from error
     if unpacked > MAX_PARQUET_BYTES or metadata.num_columns > MAX_COLUMNS:
         raise ImportRefused(
             f"{path.name}: the file would unpack to {unpacked / 1e6:,.0f} MB in {metadata.num_columns:,} columns, "
-            "far more than an order export; split it or import it with `python -m ingest` per month."
+            "far more than an order export; split it or import it with `python -m ingest` per month.",
+            code="parquet_too_large", file=path.name, megabytes=unpacked / 1e6, columns=metadata.num_columns,
         )
     return RecordCount(metadata.num_rows, None, "parquet metadata")
 
@@ -418,7 +442,8 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) ->
     except duckdb.Error as error:
         raise ImportRefused(
             f"{path.name}: could not be read as Parquet ({str(error).splitlines()[0][:200]}); "
-            "write the file again and upload it."
+            "write the file again and upload it.", code="bad_parquet", file=path.name,
+            error=str(error).splitlines()[0][:200],
         ) from error
     return _describe(con, path, first_data_row=2, counted=counted)
 
@@ -467,6 +492,7 @@ def _describe(con, path: Path, first_data_row: int, encoding=None, delimiter=Non
     headers = [row[0] for row in con.execute("select column_name from (describe raw)").fetchall()][:-1]  # not rowid
     if len(headers) > MAX_COLUMNS:
         raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order export; "
-                            "check that it is the right file and upload it again.")
+                            "check that it is the right file and upload it again.", code="too_many_columns",
+                            file=path.name, columns=len(headers))
     rows = con.execute("select count(*) from raw").fetchone()[0]
     return RawTable(headers, first_data_row, rows, encoding, delimiter, counted)

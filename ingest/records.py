@@ -198,6 +198,8 @@ def account(con: duckdb.DuckDBPyConnection, path: Path, raw: RawTable, skipped_i
             f"{path.name}: the file holds {result.records_in_file:,} records (counted by the {result.counted_by}) "
             f"but the import accounts for {result.accounted:,} ({result.accepted:,} accepted, {result.rejected:,} "
             f"rejected, {result.folded:,} folded, {result.skipped:,} skipped), so nothing was stored; check how the "
-            "file quotes its values and line breaks, or export it again."
+            "file quotes its values and line breaks, or export it again.", code="records_unaccounted",
+            file=path.name, records=result.records_in_file, counted_by=result.counted_by, accounted=result.accounted,
+            accepted=result.accepted, rejected=result.rejected, folded=result.folded, skipped=result.skipped,
         )
     return result

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             for kpi in KPIS:
                 kpis = result["kpis"]
                 print(
-                    f"  {kpi.en:27} {format_value(kpis.get(kpi.key), kpi.kind, currency=currency):>16}"
+                    f"  {kpi.name:27} {format_value(kpis.get(kpi.key), kpi.kind, currency=currency):>16}"
                     f"   MoM {format_change(kpis.get(kpi.key + '_mom'), kpi.kind):>9}"
                     f"   YoY {format_change(kpis.get(kpi.key + '_yoy'), kpi.kind):>9}"
                 )

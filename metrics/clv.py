@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from metrics import clv_model, segments
-from metrics.clv_model import ClvFitError, Fit
+from metrics.clv_model import ClvFitError, Fit, Note
 from store.models import registry
 from store.models.clv import (CUSTOMER_SQL, DATA_RANGE_SQL, DAYS_PER_MONTH, DEFAULT_HOLDOUT_MONTHS, GROUPED_SQL,
                               HOLDOUT_CURVE_SQL, OLDER_STORED_CUSTOMERS_SQL, REPEAT_SPEND_SQL,
@@ -102,7 +102,8 @@ def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
             return first, last
     first, last = con.execute(DATA_RANGE_SQL).fetchall()[0]
     if first is None:
-        raise ClvFitError("There are no valid orders from identified customers, so there is nothing to model.")
+        raise ClvFitError("There are no valid orders from identified customers, so there is nothing to model.",
+                          code="no_identified_orders")
     return first, last
 
 
@@ -198,7 +199,8 @@ def _check_history(con, cutoff: date) -> None:
     if history < MIN_HISTORY_DAYS:
         raise ClvFitError(
             f"The order history is too short to fit the model: {max(history, 0)} days of orders before the "
-            f"cut-off {cutoff}, and at least {MIN_HISTORY_DAYS} are needed. Use a later cut-off or load more history."
+            f"cut-off {cutoff}, and at least {MIN_HISTORY_DAYS} are needed. Use a later cut-off or load more history.",
+            code="history_too_short", days=max(history, 0), cutoff=str(cutoff), needed=MIN_HISTORY_DAYS,
         )
 
 
@@ -237,19 +239,21 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
         except ClvFitError as problem:
             if str(problem).startswith(("Too few", "The order history is too short")):
                 raise  # the data, not the model: no other model can do better
-            errors[name] = str(problem)
+            errors[name] = problem.note()
     if not fits:
-        raise ClvFitError(next(iter(errors.values())))
+        first = next(iter(errors.values()))
+        raise ClvFitError(first, code=first.code, **first.values)
     gamma_gamma = clv_model.fit_gamma_gamma(x_spend, monetary)
     fit_seconds = time.perf_counter() - started
     correlation = clv_model.spend_frequency_correlation(x_spend, monetary)
     purchase = fits.get(models[0]) or next(iter(fits.values()))
     warnings = purchase.warnings + gamma_gamma.warnings
     if abs(correlation) > CORRELATION_WARNING:
-        warnings.append(
+        warnings.append(Note(
             f"Spend and purchase frequency are correlated (r = {correlation:.2f}) among repeat customers; "
-            "the spend model assumes they are independent, so expected order values may be biased."
-        )
+            "the spend model assumes they are independent, so expected order values may be biased.",
+            "spend_frequency_correlated", r=float(correlation),
+        ))
     return ClvModel(cutoff, float(unit_days), fits.get("bgnbd", purchase), gamma_gamma, correlation, fit_seconds,
                     warnings, purchase, fits, errors)
 
@@ -350,10 +354,10 @@ def peak_months(cutoff: date, end: date) -> list[str]:
 
 def reliability(error_pct: float | None, mape: float | None) -> str:
     """How far the holdout check trusts the model: "good" (cumulative error within 10%), "fair" (25%),
-    "poor" (more), "unknown" (no holdout)."""
+    "poor" (more), "unknown" (no holdout), "unusable" (the model's predictions are not finite numbers)."""
     errors = [abs(v) for v in (error_pct, mape) if v is not None and np.isfinite(v)]
     if not errors:
-        return "unknown"
+        return "unusable" if any(v is not None for v in (error_pct, mape)) else "unknown"
     worst = max(errors)
     return "good" if worst <= 10 else "fair" if worst <= 25 else "poor"
 
@@ -501,7 +505,7 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
     # those after the first model's notes)
     warnings = chosen.purchase.warnings + [w for w in fitted.warnings if w not in fitted.purchase.warnings]
     if holdout is None:
-        warnings.append("No purchases after the cut-off, so the holdout check was skipped.")
+        warnings.append(Note("No purchases after the cut-off, so the holdout check was skipped.", "holdout_skipped"))
     models = {}
     for name in clv_model.PURCHASE_MODELS:
         if name in fitted.fits:
@@ -564,14 +568,36 @@ def page_fit(con: duckdb.DuckDBPyConnection, cutoff=None, model: str = "auto") -
 
 
 def page_fit_state(fit: dict) -> dict:
-    """page_fit's result as JSON-serialisable values (for keeping it on disk)."""
-    return {"report": fit["report"], "final": fit["final"].to_state(), "as_of": fit["as_of"].isoformat()}
+    """page_fit's result as JSON-serialisable values (for keeping it on disk; notes keep their code and values)."""
+    return _notes_to_json({"report": fit["report"], "final": fit["final"].to_state(), "as_of": fit["as_of"].isoformat()})
 
 
 def page_fit_from_state(state: dict) -> dict:
     """The page_fit result that page_fit_state described."""
+    state = _notes_from_json(state)
     return {"report": state["report"], "final": ClvModel.from_state(state["final"]),
             "as_of": date.fromisoformat(state["as_of"])}
+
+
+def _notes_to_json(value):
+    """`value` with every Note as {"note": text, "code": ..., "values": ...} (JSON writes a Note as a bare string)."""
+    if isinstance(value, Note):
+        return {"note": str(value), "code": value.code, "values": value.values}
+    if isinstance(value, dict):
+        return {key: _notes_to_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_notes_to_json(item) for item in value]
+    return value
+
+
+def _notes_from_json(value):
+    if isinstance(value, dict):
+        if set(value) == {"note", "code", "values"}:
+            return Note(value["note"], value["code"], **value["values"])
+        return {key: _notes_from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_notes_from_json(item) for item in value]
+    return value
 
 
 def _holdout_error(check: dict) -> float:
@@ -579,7 +605,7 @@ def _holdout_error(check: dict) -> float:
     value = check.get("mape_cumulative")
     if value is None:
         value = abs(check["error_pct"]) if check.get("error_pct") is not None else float("inf")
-    return float(value)
+    return float(value) if np.isfinite(value) else float("inf")  # NaN predictions rank last, never first
 
 
 def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict:
@@ -588,7 +614,9 @@ def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict
     errors = {name: _holdout_error(holdouts[name]) for name in ranking}
     if requested != "auto":
         if requested not in fitted.fits:
-            raise ClvFitError(fitted.fit_errors.get(requested, f"The {requested} model could not be fitted."))
+            reason = fitted.fit_errors.get(requested) or Note(f"The {requested} model could not be fitted.",
+                                                              "model_not_fitted", model=requested)
+            raise ClvFitError(reason, code=getattr(reason, "code", ""), **getattr(reason, "values", {}))
         chosen, reason = requested, "requested"
     elif ranking:
         chosen, reason = ranking[0], "smallest holdout error"
@@ -603,7 +631,7 @@ def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict
         "by": "mape_cumulative",
         "errors": errors,
         "runner_up": runner_up,
-        "margin_points": (errors[runner_up] - errors[chosen]) if runner_up and chosen in errors else None,
+        "margin_points": _finite(errors[runner_up] - errors[chosen]) if runner_up and chosen in errors else None,
     }
 
 

@@ -26,7 +26,31 @@ _RUNAWAY = 12.0  # a parameter below e^-12 (6e-6) or above e^12 (1.6e5) means th
 
 
 class ClvFitError(ValueError):
-    """The data cannot support the model, or the fit did not converge; the message says why in plain English."""
+    """The data cannot support the model, or the fit did not converge; the message says why in plain English.
+
+    `code` names the reason and `values` hold what the sentence quotes, so a screen can word it in its
+    own language (ui/words/notes.py); `note()` is the same as a Note."""
+
+    def __init__(self, message: str, *, code: str = "", **values):
+        super().__init__(message)
+        self.code = code
+        self.values = values
+
+    def note(self) -> "Note":
+        return Note(str(self), self.code, **self.values)
+
+
+class Note(str):
+    """A sentence about a fit (a warning, or why a model could not be fitted): plain English text, as
+    the command line prints it, carrying a `code` and the `values` it quotes for the screens' words."""
+
+    code: str
+    values: dict
+
+    def __new__(cls, text: str, code: str = "", **values):
+        note = super().__new__(cls, text)
+        note.code, note.values = code, values
+        return note
 
 
 @dataclass
@@ -308,12 +332,14 @@ def _check_purchase_data(x, t_x, T, w, min_repeat_customers: int) -> None:
         raise ClvFitError(
             f"Too few repeat customers to fit the purchase model: {repeaters} of {customers} customers "
             f"bought again before the cut-off, and at least {min_repeat_customers} are needed. "
-            "Use a later cut-off date or load a longer order history."
+            "Use a later cut-off date or load a longer order history.",
+            code="too_few_repeat_customers", repeaters=repeaters, customers=customers, needed=min_repeat_customers,
         )
     if not np.any(T > 0):
         raise ClvFitError(
             "The order history is too short to fit the purchase model: every customer made their "
-            "first purchase on the cut-off date. Use a later cut-off date or load more history."
+            "first purchase on the cut-off date. Use a later cut-off date or load more history.",
+            code="no_history_before_cutoff",
         )
     if np.any(t_x > T) or np.any(t_x < 0) or np.any((x == 0) & (t_x != 0)):
         raise ValueError("inconsistent summary: need 0 <= t_x <= T, and t_x = 0 when x = 0")
@@ -366,7 +392,8 @@ def _numeric_standard_errors(model: str, x, t_x, T, w, params: np.ndarray) -> tu
         variances = np.full(k, np.nan)
     if not np.all(variances > 0):
         label = MODEL_LABELS[model]
-        return [float("nan")] * k, [f"{label} standard errors are unavailable: the Hessian is not positive definite."]
+        return [float("nan")] * k, [Note(f"{label} standard errors are unavailable: the Hessian is not positive "
+                                         "definite.", "no_standard_errors", model=label)]
     return [float(v) for v in np.sqrt(variances)], []
 
 
@@ -406,10 +433,11 @@ def _dropout_boundary(model: str, params, x, t_x, T, w) -> Fit | None:
         return None
     label = MODEL_LABELS[model]
     ran = ", ".join(f"{n} = {v:.3g}" for n, v in ran_off.items())
-    note = (f"No dropout detected in the calibration period: the {label} likelihood is highest at its boundary "
-            f"({ran}), where the model becomes the NBD model (customers keep buying at their own rate). "
-            f"Predictions use that NBD limit (log-likelihood {nbd.log_likelihood:,.1f}, against "
-            f"{boundary_ll:,.1f} at the boundary: no significant difference).")
+    note = Note(f"No dropout detected in the calibration period: the {label} likelihood is highest at its boundary "
+                f"({ran}), where the model becomes the NBD model (customers keep buying at their own rate). "
+                f"Predictions use that NBD limit (log-likelihood {nbd.log_likelihood:,.1f}, against "
+                f"{boundary_ll:,.1f} at the boundary: no significant difference).", "no_dropout_nbd_limit",
+                model=label, parameters=ran, nbd_ll=float(nbd.log_likelihood), boundary_ll=float(boundary_ll))
     return Fit(model, nbd.params, nbd.se, nbd.log_likelihood, nbd.customers, nbd.iterations,
                nbd.warnings + [note], limit="nbd", boundary=dict(zip(names, map(float, params))))
 
@@ -418,8 +446,9 @@ def _runaway_warning(label: str, names, params) -> list[str]:
     ran = [f"{n} = {v:.3g}" for n, v in zip(names, params) if abs(np.log(v)) > _RUNAWAY]
     if not ran:
         return []
-    return [f"{label}: {', '.join(ran)} ran to the edge of the parameter range (the likelihood keeps rising that "
-            "way); predictions use the fitted values, which are the model's limit there."]
+    return [Note(f"{label}: {', '.join(ran)} ran to the edge of the parameter range (the likelihood keeps rising "
+                 "that way); predictions use the fitted values, which are the model's limit there.",
+                 "parameters_at_edge", model=label, parameters=", ".join(ran))]
 
 
 def sample_customers(x, t_x, T, w, size: int, seed: int = 0):
@@ -443,9 +472,10 @@ def _fit_numeric_model(model: str, x, t_x, T, weights, min_repeat_customers: int
     rate = max((sx @ sw) / max(sT @ sw, 1e-12), 1e-6)
     start = [1.0, 1.0 / rate, *start_dropout(sx, sT, sw)]
     params, iterations, _ = _numeric_fit(model, sx, st_x, sT, sw, start, allow_runaway=True)
-    sampled = [] if len(sw) == len(w) else [
+    sampled = [] if len(sw) == len(w) else [Note(
         f"{MODEL_LABELS[model]} was fitted on a random sample of {int(sw.sum()):,} of {int(round(w.sum())):,} "
-        "customers, for speed; its holdout check and predictions cover every customer."]
+        "customers, for speed; its holdout check and predictions cover every customer.", "fitted_on_sample",
+        model=MODEL_LABELS[model], sample=int(sw.sum()), customers=int(round(w.sum())))]
     boundary = _dropout_boundary(model, params, sx, st_x, sT, sw)
     if boundary is not None:
         full = fit_nbd(x, t_x, T, w, min_repeat_customers=0)  # the NBD is cheap on every customer
@@ -634,10 +664,12 @@ def fit_gamma_gamma(x, m, weights=None, min_repeat_customers: int = MIN_REPEAT_C
     if customers < min_repeat_customers:
         raise ClvFitError(
             f"Too few repeat customers to fit the spend model: {customers} customers bought again with "
-            f"a positive amount before the cut-off, and at least {min_repeat_customers} are needed."
+            f"a positive amount before the cut-off, and at least {min_repeat_customers} are needed.",
+            code="too_few_spend_customers", customers=customers, needed=min_repeat_customers,
         )
     if np.ptp(m) == 0:
-        raise ClvFitError("The spend model needs variation in spend, but every repeat customer spent the same.")
+        raise ClvFitError("The spend model needs variation in spend, but every repeat customer spent the same.",
+                          code="no_spend_variation")
     log_m = np.log(m)
     rows = _Rows(x, w, mx=m * x, sum_log_m=w @ log_m, sum_x_log_m=w @ (x * log_m))
     total = w.sum()
@@ -658,17 +690,19 @@ def fit_gamma_gamma(x, m, weights=None, min_repeat_customers: int = MIN_REPEAT_C
         # q, gamma -> infinity with gamma / q fixed: every customer has the same spend scale (no heterogeneity);
         # the fitted values are that limit and E[M | x, m] is the population mean p gamma / (q - 1) for everyone
         limit = "homogeneous"
-        warnings.append(
+        warnings.append(Note(
             f"Average spend does not differ between customers beyond chance (q = {params[1]:.3g} and gamma = "
             f"{params[2]:.3g} ran off together): every customer's expected order value is the overall mean, "
-            f"{params[0] * params[2] / (params[1] - 1):,.2f}."
-        )
+            f"{params[0] * params[2] / (params[1] - 1):,.2f}.", "homogeneous_spend", q=float(params[1]),
+            gamma=float(params[2]), mean=float(params[0] * params[2] / (params[1] - 1)),
+        ))
     elif ran_off:
         _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS)  # raises, saying why
     if params[1] <= 1:
         raise ClvFitError(
             f"The spend model found q = {params[1]:.2f} <= 1, so average spend has no finite expected "
-            "value (a few very large orders dominate). Check for outliers or wholesale orders."
+            "value (a few very large orders dominate). Check for outliers or wholesale orders.",
+            code="spend_without_mean", q=float(params[1]),
         )
 
     if limit:
@@ -726,7 +760,8 @@ def _optimise(objective, start, label: str, names, allow_runaway: bool = False) 
         result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
                           options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9})
     if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
-        raise ClvFitError(f"The {label} did not converge: the likelihood became undefined.")
+        raise ClvFitError(f"The {label} did not converge: the likelihood became undefined.",
+                          code="likelihood_undefined", model=label)
     runaway = [f"{n} = {v:.3g}" for n, v in zip(names, np.exp(result.x)) if abs(np.log(v)) > _RUNAWAY]
     if runaway and allow_runaway:
         return np.exp(result.x), int(result.nit)
@@ -735,10 +770,12 @@ def _optimise(objective, start, label: str, names, allow_runaway: bool = False) 
             f"The {label} did not converge: {', '.join(runaway)} ran off towards 0 or infinity, so the data "
             "do not pin the model down. This usually means too short a history or too few repeat customers "
             "(or, for the purchase model, no sign yet of customers dropping out). Try an earlier cut-off "
-            "with a longer holdout, or load more history."
+            "with a longer holdout, or load more history.", code="parameters_ran_off", model=label,
+            parameters=", ".join(runaway),
         )
     if not result.success and np.max(np.abs(result.jac)) > 1e-4:
-        raise ClvFitError(f"The {label} did not converge after {result.nit} iterations ({result.message}).")
+        raise ClvFitError(f"The {label} did not converge after {result.nit} iterations ({result.message}).",
+                          code="not_converged", model=label, iterations=int(result.nit), message=str(result.message))
     return np.exp(result.x), int(result.nit)
 
 
@@ -762,5 +799,6 @@ def _standard_errors(gradient, params: np.ndarray, label: str) -> tuple[list[flo
     except np.linalg.LinAlgError:
         variances = np.full(k, np.nan)
     if not np.all(variances > 0):
-        return [float("nan")] * k, [f"{label} standard errors are unavailable: the Hessian is not positive definite."]
+        return [float("nan")] * k, [Note(f"{label} standard errors are unavailable: the Hessian is not positive "
+                                         "definite.", "no_standard_errors", model=label)]
     return [float(v) for v in np.sqrt(variances)], []

@@ -13,17 +13,17 @@ BREAKDOWNS = ("member_tier", "first_channel", "rfm_segment", "cohort_month")  # 
 Complete = Callable[[pd.DataFrame], pd.DataFrame]  # listed rows -> the same rows with the columns left out
 
 
-def clv_by(predictions: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Customers, mean P(alive), mean predicted and total value per value of `column`."""
+def clv_by(predictions: pd.DataFrame, column: str, missing: str = "(none)") -> pd.DataFrame:
+    """Customers, mean P(alive), mean predicted and total value per value of `column` (no value: `missing`)."""
     def table(keys: pd.Series, **options) -> pd.DataFrame:
         grouped = predictions[["p_alive", "predicted_clv", "total_clv"]].groupby(keys.rename("segment"), **options)
         return pd.concat([grouped.size().rename("customers"), grouped.mean()], axis=1)
 
     # grouped on the values as they are, then labelled: turning a million dates into text first took most of the time
     result = table(predictions[column], dropna=False, sort=False)
-    labels = pd.Series(result.index).astype("string").fillna("(none)")
-    if labels.duplicated().any():  # a value that reads "(none)" besides missing ones: group on the text
-        return table(predictions[column].astype("string").fillna("(none)")).reset_index()
+    labels = pd.Series(result.index).astype("string").fillna(missing)
+    if labels.duplicated().any():  # a value that reads like `missing` besides missing ones: group on the text
+        return table(predictions[column].astype("string").fillna(missing)).reset_index()
     result.index = pd.Index(labels, name="segment")
     return result.sort_index().reset_index()
 
@@ -85,7 +85,9 @@ def page_views(predictions: pd.DataFrame, complete: Complete | None = None) -> d
             "customers": int(len(predictions)),
         },
         "histogram": histogram_bins(predictions["predicted_clv"]),
-        "by": {column: clv_by(predictions, column) for column in BREAKDOWNS},
+        # customers without a tier are non-members ("none"), as in the KPIs
+        "by": {column: clv_by(predictions, column, "none" if column == "member_tier" else "(none)")
+               for column in BREAKDOWNS},
         "p_alive_matrix": p_alive_matrix(predictions),
         "slipping_valuable": slipping_valuable(predictions, complete=complete),
         "top_customers": top_customers(predictions, complete=complete),

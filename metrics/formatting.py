@@ -1,6 +1,8 @@
-"""Numbers for people: thousands separators, currency symbols, percentages, in English or Chinese.
+"""Numbers for people: thousands separators, currency symbols, percentages, by locale.
 
 Formats follow the metric's `kind` (see metrics.definitions); Babel supplies the locale rules.
+The two unit words (days, percentage points) are English here, for the command line; the screens
+pass their own words (ui.formatting, from ui/i18n.py).
 """
 
 import math
@@ -10,6 +12,8 @@ from babel.numbers import format_compact_decimal, format_decimal, get_currency_s
 LOCALES = {"en": "en_US", "zh": "zh_CN"}
 # The symbol people of the currency's home market write (¥ for yuan, not CN¥), in any language.
 HOME_LOCALES = {"CNY": "zh_CN", "JPY": "ja_JP", "HKD": "zh_HK", "TWD": "zh_TW", "USD": "en_US", "GBP": "en_GB"}
+# a number with its unit: days (44 days) and percentage points of a rate's change (+2.1 pt)
+ENGLISH_UNITS = {"days": "{number} days", "points": "{number} pt"}
 
 
 def currency_symbol(currency: str | None, language: str = "en") -> str:
@@ -20,11 +24,14 @@ def currency_symbol(currency: str | None, language: str = "en") -> str:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN, and infinities (a model that blew up): never "-$∞" on a tile."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
-def format_value(value, kind: str, language: str = "en", currency: str = "CNY", compact: bool = False) -> str:
-    """A KPI value as text: 12,104 / ¥313.29 / 80.4% / 1.47 / 44 days; '–' when missing."""
+def format_value(value, kind: str, language: str = "en", currency: str = "CNY", compact: bool = False,
+                 units: dict[str, str] = ENGLISH_UNITS) -> str:
+    """A KPI value as text: 12,104 / ¥313.29 / 80.4% / 1.47 / 44 days; '–' when missing. `language`
+    chooses the digits' locale, `units` the words for days."""
     if _missing(value):
         return "–"
     locale = LOCALES.get(language, "en_US")
@@ -40,13 +47,12 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
             return format_compact_decimal(value, locale=locale, fraction_digits=1)
         return format_decimal(round(value), format="#,##0", locale=locale)
     if kind == "days":
-        number = format_decimal(value, format="#,##0.#", locale=locale)
-        return f"{number} 天" if language == "zh" else f"{number} days"
+        return units["days"].format(number=format_decimal(value, format="#,##0.#", locale=locale))
     return format_decimal(value, format="#,##0.00", locale=locale)
 
 
-def format_change(change, kind: str, language: str = "en") -> str:
-    """A change: rates in percentage points (+2.1 pt / +2.1 个百分点), the rest relative (+5.3%)."""
+def format_change(change, kind: str, language: str = "en", units: dict[str, str] = ENGLISH_UNITS) -> str:
+    """A change: rates in percentage points (+2.1 pt), the rest relative (+5.3%)."""
     if _missing(change):
         return "–"
     locale = LOCALES.get(language, "en_US")
@@ -54,7 +60,7 @@ def format_change(change, kind: str, language: str = "en") -> str:
     signed = "+#,##0.0;-#,##0.0" if change else "#,##0.0"  # no change is 0.0, neither +0.0 nor -0.0
     number = format_decimal(change, format=signed, locale=locale)
     if kind == "rate":
-        return f"{number} 个百分点" if language == "zh" else f"{number} pt"
+        return units["points"].format(number=number)
     return number + "%"
 
 

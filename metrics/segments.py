@@ -16,20 +16,6 @@ from store.models.customers import rfm_scored_ctes
 from store.models.customers import rfm_segments_sql as model_rfm_segments_sql
 from store.models.registry import Request
 
-# RFM segment by R score and F score (1-5), the common ten-segment map; English and Chinese.
-RFM_SEGMENTS = {
-    "champions": ("Champions", "重要价值客户"),
-    "loyal": ("Loyal", "忠诚客户"),
-    "potential_loyalist": ("Potential loyalists", "潜力客户"),
-    "new": ("New", "新客户"),
-    "promising": ("Promising", "有望客户"),
-    "need_attention": ("Need attention", "需关注客户"),
-    "about_to_sleep": ("About to sleep", "即将沉睡客户"),
-    "at_risk": ("At risk", "流失风险客户"),
-    "cant_lose": ("Can't lose them", "不能流失的客户"),
-    "hibernating": ("Hibernating", "沉睡客户"),
-}
-
 
 
 def segment_kpis(con: duckdb.DuckDBPyConnection, by: str, month: date | None = None,
@@ -97,8 +83,4 @@ def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
     return con.execute(sql, params).df()
 
 
-def segment_names(language: str = "en") -> dict[str, str]:
-    return {key: names[1] if language == "zh" else names[0] for key, names in RFM_SEGMENTS.items()}
-
-
-__all__ = ["SEGMENTS", "members_vs_non_members", "rfm_customer_segments_sql", "rfm_customers", "rfm_segments", "segment_kpis", "segment_names"]
+__all__ = ["SEGMENTS", "members_vs_non_members", "rfm_customer_segments_sql", "rfm_customers", "rfm_segments", "segment_kpis"]

@@ -3,16 +3,19 @@
 import streamlit as st
 
 from metrics.cohorts import MIN_COHORT_SIZE, average_retention_curve, cohort_pivot
-from metrics.definitions import ALL, help_text
-from metrics.definitions import label as metric_label
+from metrics.definitions import ALL
 from ui import charts, data
 from ui.context import page_context, show_active_filters
+from ui.i18n import metric_help, metric_label
 from ui.tables import show_table
 
 ctx = page_context()
 st.title(ctx.t("cohorts"))
 if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
+    st.stop()
+if not ctx.facts["customers"]:  # not "no orders match these filters": no filter is to blame
+    st.info(ctx.t("needs_customers"))
     st.stop()
 
 matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
@@ -24,7 +27,7 @@ show_active_filters(ctx)
 VALUES = ["retention", "revenue_retention", "cumulative_revenue_per_customer"]
 value = st.segmented_control(ctx.t("cohort_value"), VALUES, default="retention", required=True,
                              format_func=lambda v: metric_label(v, ctx.language), key="cohort_value")
-st.caption(help_text(value, ctx.language))
+st.caption(metric_help(value, ctx.language))
 pivot = cohort_pivot(matrix, value)
 sizes = matrix[matrix["age"] == 0].set_index("cohort_month")["cohort_customers"]
 span = {"start": f"{pivot.index.min():%Y-%m}", "end": f"{pivot.index.max():%Y-%m}"}

@@ -3,19 +3,21 @@
 import pandas as pd
 import streamlit as st
 
-from metrics.definitions import help_text
 from metrics.funnel import TIME_TO_SECOND_BUCKETS
-from metrics.formatting import format_decimal_text
-from metrics.segments import segment_names
 from ui import charts, data
 from ui.context import page_context, show_active_filters
+from ui.formatting import format_decimal_text
+from ui.i18n import metric_help, rfm_names, segment_name
 from ui.tables import show_table
-from ui.texts import segment_name, tier_rank
+from ui.texts import tier_rank
 
 ctx = page_context()
 st.title(ctx.t("customers"))
 if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
+    st.stop()
+if not ctx.facts["customers"]:  # not "no orders match these filters": no filter is to blame
+    st.info(ctx.t("needs_customers"))
     st.stop()
 
 funnel = data.repeat_funnel(ctx.root, ctx.version, ctx.filters)
@@ -32,14 +34,14 @@ left, right = st.columns(2)
 steps = [ctx.t("order_5_plus") if n == 5 else ctx.t("order_n", n=n) for n in funnel["order_number"]]
 left.plotly_chart(charts.bars(steps, funnel["share_of_customers"].tolist(), ctx.t("funnel_title", **span),
                               "rate", ctx.language, ctx.currency), key="funnel_chart")
-left.caption(help_text("reach_order_n", ctx.language))
+left.caption(metric_help("reach_order_n", ctx.language))
 gaps = data.days_between_orders(ctx.root, ctx.version, ctx.filters)
 if not gaps.empty:
     labels = [f"{n}→{n + 1}" if n < 4 else "4→5+" for n in gaps["from_order"]]
     right.plotly_chart(charts.interval_ranges(labels, gaps["days_p25"].tolist(), gaps["days_median"].tolist(),
                                               gaps["days_p75"].tolist(), ctx.t("gaps_title", **span), ctx.t("days")),
                        key="gaps_chart")
-    right.caption(help_text("days_between_orders", ctx.language))
+    right.caption(metric_help("days_between_orders", ctx.language))
 
 second = data.time_to_second_order(ctx.root, ctx.version, ctx.filters)
 if not second.empty:
@@ -61,7 +63,7 @@ if has_members:
     st.subheader(ctx.t("members_title", month=f"{month:%Y-%m}"))
     if members["frequency_multiple"]:
         st.markdown(f"**{ctx.t('members_multiple', multiple=format_decimal_text(members['frequency_multiple'], ctx.language))}**")
-        st.caption(help_text("frequency_multiple", ctx.language))
+        st.caption(metric_help("frequency_multiple", ctx.language))
     member_table = members["table"][KPI_COLUMNS].assign(segment=lambda f: f["segment"].map(lambda s: ctx.t(s)))
     show_table(member_table, "members", "members_table", ctx.language, ctx.currency, labels={"segment": ctx.t("membership")})
 
@@ -78,14 +80,14 @@ if has_members and not tiers.empty:
 
 rfm = data.rfm_segments(ctx.root, ctx.version, ctx.filters)
 if not rfm.empty:
-    names = segment_names(ctx.language)
+    names = rfm_names(ctx.language)
     rfm_named = rfm.assign(segment=rfm["segment"].map(names))
     st.plotly_chart(charts.treemap(rfm_named["segment"].tolist(), rfm_named["customers"].tolist(),
                                    rfm_named["revenue_share"].tolist(), ctx.t("rfm_title", **span)), key="rfm_chart")
-    st.caption(help_text("rfm", ctx.language))
+    st.caption(metric_help("rfm", ctx.language))
     show_table(rfm_named, "rfm_segments", "rfm_table", ctx.language, ctx.currency, labels={"segment": ctx.t("segment")})
 
 due = data.due_for_repurchase(ctx.root, ctx.version, ctx.filters)
 st.subheader(ctx.t("due_title", count=f"{len(due):,}"))
-st.caption(ctx.t("due_caption") + " " + help_text("due_for_repurchase", ctx.language))
+st.caption(ctx.t("due_caption") + " " + metric_help("due_for_repurchase", ctx.language))
 show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360, customer_list=True)

@@ -7,11 +7,11 @@ Orders without customer ids cannot answer repurchase questions: then only the or
 import pandas as pd
 import streamlit as st
 
-from metrics.definitions import ALL, help_text
-from metrics.definitions import label as metric_label
-from metrics.formatting import format_value
+from metrics.definitions import ALL
 from ui import charts, data
 from ui.context import page_context, show_active_filters
+from ui.formatting import format_value
+from ui.i18n import metric_help, metric_label
 from ui.report import month_report_html
 from ui.safe_text import markdown_text
 from ui.tables import show_table
@@ -63,6 +63,8 @@ if ctx.presentation:  # one KPI set per screen: the four retention KPIs, two by 
     TILE_ROWS = [["repurchase_rate", "frequency"], ["aov", "revenue_per_customer"]]
 if not customer_ids:
     TILE_ROWS = [["orders", "revenue", "aov"]]
+# no line "vs last year –" under every tile when the data has no month a year before this one
+has_last_year = row[[f"{kpi}_yoy" for tiles in TILE_ROWS for kpi in tiles]].notna().any()
 for tiles in TILE_ROWS:
     columns = st.columns(len(tiles), border=True)
     for column, kpi in zip(columns, tiles):
@@ -77,9 +79,10 @@ for tiles in TILE_ROWS:
                 format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
                 delta=delta,
                 delta_color="normal" if delta and delta[0] in "+-" else "off",  # no change: no green arrow
-                help=help_text(kpi, ctx.language),
+                help=metric_help(kpi, ctx.language),
             )
-            st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
+            if has_last_year:
+                st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
 if customer_ids:
     if row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
@@ -93,8 +96,9 @@ if ctx.presentation:
     st.stop()
 
 st.subheader(ctx.t("trends"))
-shown = st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months")
-window = table[table["period"] <= month].tail(shown)
+window = table[table["period"] <= month]
+if len(window) >= 2:  # a slider over one month would choose nothing
+    window = window.tail(st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months"))
 span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
 trend_kpis = ["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"] if customer_ids else ["orders", "revenue", "aov"]
 if len(window) < 2:

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from metrics.experiments import ExperimentError, arm_totals_table, results_table
-from metrics.formatting import format_change, format_value
 from ui import charts, data
 from ui.strategy_words import metric_name, strategy_name, summaries
 from ui.context import page_context
+from ui.formatting import format_change, format_value
 from ui.safe_text import markdown_text
 from ui.tables import show_table
 

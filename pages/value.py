@@ -4,21 +4,28 @@ import pandas as pd
 import streamlit as st
 
 from metrics.clv_model import ClvFitError
-from metrics.formatting import format_value
-from metrics.segments import segment_names
 from ui import charts, data
 from ui.context import page_context
+from ui.formatting import format_value
+from ui.i18n import note_text, rfm_names, segment_name
+from ui.texts import tier_rank
 from ui.safe_text import markdown_text
 from ui.tables import show_table
-from ui.texts import segment_name
 
 ctx = page_context()
 st.title(ctx.t("value"))
 if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
     st.stop()
+if not ctx.facts["customers"]:  # predictions are per customer: an export without a customer column has none
+    st.info(ctx.t("value_needs_customers"))
+    st.stop()
 
-dates = data.value_dates(ctx.root, ctx.version)
+try:
+    dates = data.value_dates(ctx.root, ctx.version)
+except ClvFitError as problem:  # e.g. customers, but not one valid order of theirs
+    st.warning(ctx.md("model_failed", reason=note_text(problem, ctx.language)))
+    st.stop()
 MODELS = ("auto", "bgnbd", "mbgnbd", "paretonbd")
 fit_controls = st.columns([1, 2], vertical_alignment="bottom")
 cutoff = fit_controls[0].date_input(ctx.t("value_cutoff"), value=dates["default_cutoff"], min_value=dates["first"],
@@ -49,7 +56,7 @@ try:
     with st.spinner(ctx.t("value_fitting")):
         model = data.value_model(ctx.root, ctx.version, horizon, discount, margin, cutoff, model_name)
 except ClvFitError as problem:
-    st.warning(ctx.md("model_failed", reason=problem))
+    st.warning(ctx.md("model_failed", reason=note_text(problem, ctx.language)))
     st.stop()
 report, totals = model["report"], model["totals"]
 used = model["final"].purchase
@@ -70,40 +77,42 @@ if holdout:
     sentence = ctx.t(f"reliability_{report['reliability']}", model=ctx.t(f"model_{report['model']}"),
                      cutoff=holdout["cutoff"], end=holdout["end"], error=abs(holdout["error_pct"] or 0),
                      mape=holdout["mape_cumulative"] or 0)
-    if selection["reason"] == "smallest holdout error" and selection["runner_up"]:
+    if selection["reason"] == "smallest holdout error" and selection["runner_up"] \
+            and selection["margin_points"] is not None:
         sentence += " " + ctx.t("model_won", runner_up=ctx.t(f"model_{selection['runner_up']}"),
                                 points=selection["margin_points"])
-    st.info(markdown_text(sentence))
+    (st.warning if report["reliability"] == "unusable" else st.info)(markdown_text(sentence))
     if holdout["peak_months"]:
         st.warning(markdown_text(ctx.t("holdout_peak", months=", ".join(holdout["peak_months"]))))
     labels = (ctx.t("predicted"), ctx.t("actual"))
     st.plotly_chart(charts.predicted_vs_actual(pd.DataFrame(holdout["cumulative"]), "date", ctx.t("holdout_curve"),
-                                               labels, cumulative=True), key="holdout_curve")
+                                               labels, cumulative=True, language=ctx.language), key="holdout_curve")
 else:
     st.info(ctx.t("reliability_unknown"))
 notes = list(dict.fromkeys(report["warnings"] + list(model["final"].warnings)))
 for note in notes:
-    st.warning(markdown_text(note))
+    st.warning(markdown_text(note_text(note, ctx.language)))
 
 st.plotly_chart(charts.binned_histogram(model["histogram"], ctx.t("clv_distribution", months=horizon),
                                         ctx.t("predicted_clv_axis")), key="clv_histogram")
-rfm_names = segment_names(ctx.language)
+rfm_segment_names = rfm_names(ctx.language)
 columns = st.columns(2)
 for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_channel", "channel"),
                                        ("rfm_segment", "segment"), ("cohort_month", "cohort")]):
     column = columns[index % 2]
     table = model["by"][field]
-    if field == "member_tier":
+    if field == "member_tier":  # in tier order (none, silver, gold, diamond), not alphabetical
+        table = table.iloc[sorted(range(len(table)), key=lambda i: tier_rank(table["segment"].iloc[i]))]
         labels = [segment_name(s, ctx.language) for s in table["segment"]]
-    elif field == "rfm_segment":
-        labels = [rfm_names.get(s, s) for s in table["segment"]]
-    elif field == "cohort_month":
-        labels = [str(s)[:7] for s in table["segment"]]  # 2024-01
+    elif field == "rfm_segment":  # most valuable first
+        table = table.sort_values("predicted_clv", ascending=False)
+        labels = [rfm_segment_names.get(s, s) for s in table["segment"]]
     else:
-        labels = [str(s) for s in table["segment"]]
+        labels = [ctx.t("not_set") if s == "(none)" else str(s) for s in table["segment"]]
     column.plotly_chart(charts.bars(labels, table["predicted_clv"].tolist(),
                                     ctx.t("clv_by", dimension=ctx.t(name), months=horizon), "money", ctx.language, ctx.currency,
-                                    horizontal=field != "cohort_month"), key=f"clv_by_{field}")
+                                    horizontal=field != "cohort_month", months=field == "cohort_month"),
+                        key=f"clv_by_{field}")
 
 st.plotly_chart(charts.matrix_heatmap(model["p_alive_matrix"], ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")
@@ -130,12 +139,12 @@ with st.expander(ctx.t("model_details")):
          ctx.t("col_holdout_error"): (entry.get("holdout") or {}).get("error_pct"),
          ctx.t("col_curve_mape"): (entry.get("holdout") or {}).get("mape_cumulative"),
          ctx.t("col_note"): (ctx.t("nbd_limit") if entry.get("fit", {}).get("limit") else "")
-                            if "fit" in entry else entry.get("error")}
+                            if "fit" in entry else note_text(entry.get("error"), ctx.language)}
         for name, entry in report["models"].items()
     ])
     st.dataframe(comparison, hide_index=True, key="models_table")
-    fits = [(ctx.t(f"model_{used.model}") + (" → NBD" if used.limit else ""), used),
-            ("Gamma-Gamma", model["final"].gamma_gamma)]
+    fits = [(ctx.t("model_became_nbd" if used.limit else "model_as_fitted", model=ctx.t(f"model_{used.model}")), used),
+            (ctx.t("model_gamma_gamma"), model["final"].gamma_gamma)]
     parameters = pd.DataFrame(
         [{ctx.t("col_model"): label, ctx.t("col_parameter"): k, ctx.t("col_estimate"): v,
           ctx.t("col_standard_error"): fit.se.get(k)} for label, fit in fits for k, v in fit.params.items()]

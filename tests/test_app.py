@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from metrics.filters import Filters
 from metrics.formatting import format_value
 from metrics.kpis import kpi_row
-from conftest import open_app
+from conftest import fixture, open_app
 from hostile import as_read
 
 PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/value.py", "pages/strategy.py",
@@ -122,6 +122,9 @@ def test_one_month_of_data_reads_right(open_page, one_month_store):
     assert not [w.value for w in app.warning if "not complete yet" in w.value]
     bold = [m.value for m in app.markdown if m.value.startswith("**")]
     assert bold == ["**2024-05 is the first month of the data: there is no earlier month to compare with.**"], bold
+    # no "– vs last year" under each tile, no slider choosing how many of the one month to show
+    assert not [m.value for m in app.markdown if "last year" in m.value], [m.value for m in app.markdown]
+    assert not app.slider
     cohorts = open_page(one_month_store.root, "pages/cohorts.py")
     assert len(cohorts.get("plotly_chart")) == 1  # the heatmap; no empty retention curves
     assert any("Retention curves need" in c.value for c in cohorts.caption)
@@ -179,3 +182,19 @@ def test_strategy_tables_show_readable_p_values_and_counts(open_page, demo_store
     assert {"sum_y", "sum_y2"}.isdisjoint(totals.columns) and {"n", "mean"} <= set(totals.columns)
     summaries = [m.value for m in app.markdown if m.value.startswith("- **")]
     assert summaries and all("Holm" in s for s in summaries), summaries
+
+
+def test_tables_show_no_english_none_for_missing_values(open_page, tmp_path):
+    """Etsy exports have no member tier: the due-for-repurchase table showed "None" in every row, in 中文 too."""
+    from ingest import import_file
+    from store import Store
+
+    store = Store(tmp_path / "store")
+    for name in ("etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv"):
+        import_file(fixture("real") / name, store)
+    app = open_page(store.root, "pages/customers.py", lang="中文")
+    due = next(d.value for d in app.dataframe if "days_overdue" in d.value.columns)
+    assert set(due["member_tier"]) == {"非会员"}
+    for table in (d.value for d in app.dataframe):
+        for column in table.columns:
+            assert not table[column].isna().any() or table[column].dtype != object, column

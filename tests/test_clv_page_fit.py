@@ -53,6 +53,20 @@ def test_a_fit_kept_as_json_predicts_exactly_as_the_fit_in_memory(demo_fit):
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 
 
+def test_notes_kept_on_disk_keep_their_code_for_the_page_words(demo_fit):
+    _, fit = demo_fit
+    note = clv_model.Note("No purchases after the cut-off, so the holdout check was skipped.", "holdout_skipped")
+    final = fit["final"]
+    noted = {**fit, "report": {**fit["report"], "warnings": [note]},
+             "final": clv.ClvModel(**{**final.__dict__, "warnings": [note],
+                                      "fit_errors": {"paretonbd": clv_model.Note("did not converge", "fit_failed", model="x")}})}
+    kept = clv.page_fit_from_state(json.loads(json.dumps(clv.page_fit_state(noted))))
+    for back in (kept["report"]["warnings"][0], kept["final"].warnings[0]):
+        assert isinstance(back, clv_model.Note) and back.code == "holdout_skipped" and back == note
+    error = kept["final"].fit_errors["paretonbd"]
+    assert error.code == "fit_failed" and error.values == {"model": "x"}
+
+
 def test_a_fit_with_unavailable_standard_errors_survives_the_round_trip():
     fit = clv_model.Fit("bgnbd", {"r": 0.2, "alpha": 4.0, "a": 0.8, "b": 2.4}, {k: float("nan") for k in "r alpha a b".split()},
                         -100.0, 10, 3, ["a note"], limit="nbd", boundary={"a": 1e-7})

@@ -78,3 +78,72 @@ def test_value_page_in_chinese(value_page):
     assert "未来 6 个月预期订单" in [m.label for m in app.metric]
     assert any("检验期包含季节性高峰" in shown(w) for w in app.warning)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in app.info[0].value)
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("English", "Customer value is predicted per customer, and these orders have no customer id. Upload an export "
+                "with a customer column to see it."),
+    ("中文", "客户价值按客户预测，而这些订单没有客户编号。上传含客户列的导出文件即可查看。"),
+])
+def test_value_page_on_orders_without_customer_ids_says_why_it_has_nothing(tmp_path, monkeypatch, language, expected):
+    """A real Tmall order report has no buyer column: the page once crashed ("no valid orders from
+    identified customers") instead of saying so."""
+    from ingest import import_file
+    from store import Store
+    from tests.conftest import open_app
+
+    store = Store(tmp_path / "store")
+    import_file(Path(__file__).resolve().parent / "fixtures" / "real" / "tmall_order_report_2000.csv", store)
+    assert store.connect().execute("select count(*) from customers").fetchone() == (0,)
+    app = open_app(monkeypatch, store.root, "pages/value.py", lang=language)
+    assert [i.value for i in app.info] == [expected]
+    assert not app.metric and not app.get("plotly_chart")
+
+
+@pytest.mark.parametrize("page", ["pages/cohorts.py", "pages/customers.py"])
+def test_customer_pages_on_orders_without_customer_ids_blame_no_filter(tmp_path, monkeypatch, page):
+    """Cohorts and Customers on the Tmall report said "No orders match these filters. Widen the date
+    range..." with no filter set."""
+    from ingest import import_file
+    from store import Store
+    from tests.conftest import open_app
+
+    store = Store(tmp_path / "store")
+    import_file(Path(__file__).resolve().parent / "fixtures" / "real" / "tmall_order_report_2000.csv", store)
+    app = open_app(monkeypatch, store.root, page, lang="中文")
+    assert [i.value for i in app.info] == ["这些订单没有客户编号，本页无内容可显示：本页按客户追踪其历次购买。上传含客户列的导出文件即可查看。"]
+    assert not app.warning
+
+
+def test_value_by_tier_in_tier_order(value_page):
+    """The tier bars read diamond, gold, none, silver (alphabetical codes) before."""
+    import json
+
+    app = value_page(lang="中文")
+    chart = next(c for c in app.get("plotly_chart") if c.proto.id and "clv_by_member_tier" in c.proto.id)
+    assert json.loads(chart.proto.spec)["data"][0]["y"] == ["非会员", "银卡会员", "金卡会员", "钻石会员"]
+
+
+def test_a_model_that_blows_up_is_neither_chosen_nor_shown_as_infinity(tmp_path, monkeypatch):
+    """On two real Etsy exports BG/NBD's parameters run off (a = 7e10) and its predictions are not
+    finite: "best on the check" once chose it (its NaN error sorted first) and the tiles read "-$∞"."""
+    from ingest import import_file
+    from store import Store
+    from tests.conftest import open_app
+
+    store = Store(tmp_path / "store")
+    for name in ("etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv"):
+        import_file(Path(__file__).resolve().parent / "fixtures" / "real" / name, store)
+    chosen = open_app(monkeypatch, store.root, "pages/value.py", timeout=180, lang="English")
+    tiles = [m.value for m in chosen.metric]
+    assert tiles[0].startswith("$") and not any("∞" in v or v == "–" for v in tiles), tiles
+    assert "MBG/NBD" in chosen.info[0].value or "Pareto/NBD" in chosen.info[0].value
+    import json
+
+    tiers = next(c for c in chosen.get("plotly_chart") if "clv_by_member_tier" in (c.proto.id or ""))
+    assert json.loads(tiers.proto.spec)["data"][0]["y"] == ["non-members"]  # Etsy has no tiers: not "(none)"
+    asked = open_app(monkeypatch, store.root, "pages/value.py", timeout=180, lang="English", model="bgnbd")
+    tiles = [m.value for m in asked.metric]
+    assert tiles[:3] == ["–", "–", "–"], tiles
+    assert shown(asked.warning[0]).startswith("Not usable on this store: fitted up to 2023-07-01, BG/NBD gives no "
+                                              "finite prediction")

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from metrics.definitions import ALL
-from metrics.definitions import label as metric_label
-from metrics.formatting import currency_symbol, format_value
+from ui.formatting import currency_symbol, format_value
+from ui.i18n import LANGUAGES, metric_label, t
 from ui.safe_text import chart_text, chart_texts
 
 FONT = "Source Sans Pro, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, WenQuanYi Zen Hei, sans-serif"
@@ -72,8 +72,8 @@ def _axis_format(kind: str, currency: str = "", language: str = "en") -> dict:
     return {"tickformat": ",~f"}
 
 
-MONTH_FORMATS = {"en": "%b %Y", "zh": "%Y年%-m月"}
-TICK_FORMATS = {"en": "%b<br>%Y", "zh": "%-m月<br>%Y年"}  # two short lines: level ticks, nothing cut
+MONTH_FORMATS = {code: t("date_month_format", code) for code in LANGUAGES}  # "May 2024" / "2024年5月"
+TICK_FORMATS = {code: t("date_month_ticks", code) for code in LANGUAGES}  # two short lines: level ticks, nothing cut
 
 
 def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
@@ -172,8 +172,11 @@ def retention_curves(matrix: pd.DataFrame, cohorts: list, average: pd.DataFrame,
 
 
 def bars(categories: list[str], values: list[float], title: str, kind: str, language: str, currency: str,
-         horizontal: bool = False) -> go.Figure:
+         horizontal: bool = False, months: bool = False) -> go.Figure:
+    """One bar per category, each labelled with its value. `months`: the categories are month starts
+    (2024-01-01), shown on a month axis in the user's language, not as "Jan 2024" in any language."""
     text = chart_texts(format_value(v, kind, language, currency) for v in values)
+    periods = list(categories)
     categories = chart_texts(categories)
     bar = go.Bar(x=values, y=categories, orientation="h", text=text, marker_color=BLUE) if horizontal else \
         go.Bar(x=categories, y=values, text=text, marker_color=BLUE)
@@ -183,6 +186,13 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
     axis(**_axis_format(kind, currency, language), rangemode="tozero")
     if horizontal:
         figure.update_yaxes(autorange="reversed")
+    if months:  # half a page wide: a tick every 6 months beyond a year (every 3 overlapped "2023年2023年")
+        month_axis(figure, periods, language)
+        count = pd.to_datetime(pd.Series(periods)).dt.to_period("M").nunique()
+        if count > 12:
+            figure.update_xaxes(dtick="M6" if count <= 48 else "M12")
+    elif not horizontal:  # labels such as "2024-01" stay labels: Plotly would read them as dates
+        figure.update_xaxes(type="category")
     return _layout(figure, title, height=320)
 
 
@@ -231,8 +241,7 @@ def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str, langua
         figure.update_yaxes(range=[low - pad, high + pad])
     figure.update_xaxes(title=chart_text(x_title))
     if pd.api.types.is_datetime64_any_dtype(frame[x]):
-        day = "%-m月%-d日" if language == "zh" else "%b %-d"
-        figure.update_xaxes(tickformat=day, hoverformat="%Y-%m-%d")
+        figure.update_xaxes(tickformat=t("date_day_format", language), hoverformat="%Y-%m-%d")
     return _layout(figure, title, height=320)
 
 
@@ -282,11 +291,18 @@ def matrix_heatmap(pivot: pd.DataFrame, title: str, x_title: str, y_title: str) 
     return _layout(figure, title, height=360)
 
 
-def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[str, str], cumulative: bool) -> go.Figure:
+def predicted_vs_actual(frame: pd.DataFrame, x: str, title: str, labels: tuple[str, str], cumulative: bool,
+                        language: str = "en") -> go.Figure:
+    """Predicted against actual repeat orders: cumulative by date (a line each), or by repeat orders
+    before the cut-off (bars); dates named in the user's language."""
     figure = go.Figure()
     if cumulative:
         figure.add_scatter(x=frame[x], y=frame["actual"], mode="lines", name=chart_text(labels[1]), line={"color": "black"})
         figure.add_scatter(x=frame[x], y=frame["predicted"], mode="lines", name=chart_text(labels[0]), line={"color": BLUE, "dash": "dash"})
+        # weeks of a short holdout as days, months of a long one as months, in either language
+        figure.update_xaxes(type="date", hoverformat="%Y-%m-%d", tickformatstops=[
+            {"dtickrange": [None, 28 * 86_400_000], "value": t("date_day_format", language)},  # below a month
+            {"dtickrange": ["M1", None], "value": t("date_month_format", language)}])
     else:
         figure.add_bar(x=frame[x], y=frame["actual_per_customer"], name=chart_text(labels[1]), marker_color=GREY)
         figure.add_bar(x=frame[x], y=frame["predicted_per_customer"], name=chart_text(labels[0]), marker_color=BLUE)

@@ -19,9 +19,10 @@ from ui.users import User
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
 CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
-# the currency box's "not stated", in both languages at once like "Language / 语言": a label that
-# changed with the language would be sent back stale (see draw_sidebar_filters)
-NOT_STATED_MARK = "not stated / 未注明"
+# the currency box's "not stated", in both languages at once like the language switch's label: a
+# label that changed with the language would be sent back stale (see draw_sidebar_filters)
+NOT_STATED_MARK = " / ".join(t("currency_not_stated", code) for code in LANGUAGES)  # "not stated / 未注明"
+LANGUAGE_LABEL = " / ".join(t("language", code) for code in LANGUAGES)  # "Language / 语言"
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,45 @@ class PageContext:
         return count(n, noun, self.language)
 
 
-LANGUAGE_CHOICES = {name: code for code, name in LANGUAGES.items()}  # the URL shows ?lang=中文
+LANGUAGE_CHOICES = {name: code for code, name in LANGUAGES.items()}  # the URL shows the label: ?lang=中文
+# what a shared link may say for a language, in lower case: the codes, locales, and the switch's labels
+LANGUAGE_ALIASES = {"en": "en", "en-us": "en", "en-gb": "en", "zh": "zh", "zh-cn": "zh", "zh_cn": "zh", "zh-hans": "zh",
+                    "cn": "zh", "chinese": "zh", **{name.lower(): code for code, name in LANGUAGES.items()}}
 
 
 def language() -> str:
     return LANGUAGE_CHOICES.get(st.session_state.get("lang"), "en")
+
+
+def language_code(value) -> str | None:
+    """The language a link's ?lang= names ("zh", "zh-CN", "中文" -> "zh"), or None for anything else."""
+    return LANGUAGE_ALIASES.get(str(value).strip().lower()) if value is not None else None
+
+
+def _language_alias_in_link() -> bool:
+    """Whether a session's first run was opened by a link naming the language other than by the
+    switch's label (?lang=zh, zh-CN, EN...); if so, the URL now names it the switch's way.
+
+    The switch is bound to the URL, and its binding understands only its labels ("English", "中文"):
+    it would drop ?lang=zh and show English. So the label is written into the URL before the switch
+    exists, and the dashboard starts the run again once the page the link names is known
+    (`rerun_for_language_link`): the switch is then drawn from the URL, as for ?lang=中文."""
+    if "lang" in st.session_state or st.session_state.get("_lang_from_link"):
+        return False
+    asked = st.query_params.get("lang")
+    code = language_code(asked)
+    if not code or asked == LANGUAGES[code]:
+        return False
+    st.query_params["lang"] = LANGUAGES[code]
+    st.session_state["_lang_from_link"] = True
+    return True
+
+
+def rerun_for_language_link() -> None:
+    """Start the run again when `draw_top_controls` rewrote the link's language (call after
+    st.navigation, so the rerun keeps the page)."""
+    if st.session_state.get("_lang_from_link") and "lang" not in st.session_state:
+        st.rerun()
 
 
 def keep_choice(key: str, options, label) -> None:
@@ -80,9 +115,11 @@ def keep_choice(key: str, options, label) -> None:
 
 def draw_top_controls() -> None:
     """Language and presentation toggles at the top right of every page."""
+    if _language_alias_in_link():
+        return  # no switch this run: it would read the old ?lang= (see rerun_for_language_link)
     _, language_column, presentation_column = st.columns([5, 1.4, 2], vertical_alignment="center")
     language_column.segmented_control(
-        "Language / 语言", options=list(LANGUAGE_CHOICES), default=LANGUAGES["en"],
+        LANGUAGE_LABEL, options=list(LANGUAGE_CHOICES), default=LANGUAGES["en"],
         key="lang", bind="query-params", label_visibility="collapsed", required=True,
     )
     lang = language()

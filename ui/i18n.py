@@ -1,7 +1,13 @@
 """Every label, help text and sentence of the app in English and Chinese (zh-CN).
 
-KPI names and definitions live in metrics.definitions; this file holds the rest.
+The one door to the app's words: this file holds the labels and sentences, ui/words/ the longer
+lists (import refusals and row problems, metric names and definitions), worded through the
+functions here.
 """
+
+from ui.words.metrics import METRIC_DEFINITIONS, METRIC_NAMES, RFM_NAMES, TIER_GROUPS
+from ui.words.notes import note_words
+from ui.words.refusals import issue_code, issue_reason, refusal_words
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 
@@ -26,6 +32,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "member": ("Members", "会员"),
     "non-member": ("Non-members", "非会员"),
     "all": ("All", "全部"),
+    "not_set": ("(not set)", "（未填写）"),
     "currency": ("Currency", "币种"),
     "from_data": ("from the data", "按数据"),
     "currency_not_stated": ("not stated", "未注明"),
@@ -46,6 +53,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "currency_help": ("The symbol amounts are shown with; the stored amounts are not converted.",
                       "金额显示所用的货币符号；已存金额不做换算。"),
     "store_version": ("Store version {version} · orders {first} to {last}", "数据版本 {version} · 订单 {first} 至 {last}"),
+    # Plotly date formats (d3) of chart axes and hover labels (ui.charts)
+    "date_month_format": ("%b %Y", "%Y年%-m月"),
+    "date_month_ticks": ("%b<br>%Y", "%-m月<br>%Y年"),
+    "date_day_format": ("%b %-d", "%-m月%-d日"),
+    # units after a number (ui.formatting)
+    "unit_days": ("{number} days", "{number} 天"),
+    "unit_points": ("{number} pt", "{number} 个百分点"),
     # messages
     "empty_store": (
         "No orders yet. Load the demo data with `make demo`, or upload an export on the Data page.",
@@ -131,6 +145,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "window_days_label": ("Days after assignment", "分组后观察天数"),
     "filters_not_applied": ("The sidebar filters do not apply here: a test compares every assigned customer.",
                             "侧栏筛选不作用于本页：实验比较的是全部分组客户。"),
+    "needs_customers": ("These orders have no customer id, so this page has nothing to show: it follows customers from "
+                        "order to order. Upload an export with a customer column to see it.",
+                        "这些订单没有客户编号，本页无内容可显示：本页按客户追踪其历次购买。上传含客户列的导出文件即可查看。"),
+    "value_needs_customers": ("Customer value is predicted per customer, and these orders have no customer id. Upload an "
+                              "export with a customer column to see it.",
+                              "客户价值按客户预测，而这些订单没有客户编号。上传含客户列的导出文件即可查看。"),
     "value_filters_not_applied": ("The sidebar filters do not apply here: the model is fitted on every customer.",
                                   "侧栏筛选不作用于本页：模型基于全部客户拟合。"),
     "p_alive_note": ("Customers with a single order show 100%: BG/NBD assumes a customer can only stop right after a repeat purchase; read their expected orders instead.",
@@ -213,6 +233,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "model_mbgnbd": ("MBG/NBD", "MBG/NBD"),
     "model_paretonbd": ("Pareto/NBD", "Pareto/NBD"),
     "model_nbd": ("NBD", "NBD"),
+    "model_gamma_gamma": ("Gamma-Gamma", "Gamma-Gamma"),
+    "model_as_fitted": ("{model}", "{model}"),
+    "model_became_nbd": ("{model} → NBD", "{model} → NBD"),
     "value_horizon": ("Horizon (months)", "预测期（月）"),
     "value_discount": ("Monthly discount rate", "月折现率"),
     "margin_out_of_range": ("A gross margin of {value} is not between 0 and 1 (0.3 = 30%), so it is not used: the values below use {default}.",
@@ -227,6 +250,11 @@ TEXT: dict[str, tuple[str, str]] = {
                          "大致可信：以 {cutoff} 前数据拟合，{model} 对至 {end} 的复购订单预测误差 {error:.1f}%（每周累计曲线平均偏差 {mape:.1f}%）。数值可作参考，不宜作为精确预测。"),
     "reliability_poor": ("Not reliable on this store: fitted up to {cutoff}, {model} missed the repeat orders until {end} by {error:.1f}% (weekly curve off by {mape:.1f}% on average). Try another cut-off, or treat the values as rough.",
                          "在本店数据上不可靠：以 {cutoff} 前数据拟合，{model} 对至 {end} 的复购订单偏差 {error:.1f}%（每周累计曲线平均偏差 {mape:.1f}%）。可换一个截止日，或仅作粗略参考。"),
+    "reliability_unusable": ("Not usable on this store: fitted up to {cutoff}, {model} gives no finite prediction of the "
+                             "repeat orders until {end} (its parameters ran off), so its values are left out. Choose "
+                             "another purchase model or cut-off.",
+                             "在本店数据上不可用：以 {cutoff} 前数据拟合，{model} 对至 {end} 的复购订单给不出有限的预测值"
+                             "（参数发散），因此其数值不予显示。请选择其他购买模型或截止日。"),
     "reliability_unknown": ("No purchases after the cut-off, so the model could not be checked: choose an earlier cut-off to see how reliable it is.",
                             "截止日之后没有购买数据，无法检验模型：选择更早的截止日可查看其可靠性。"),
     "model_won": ("It had the smallest error on that check, {points:.1f} points ahead of {runner_up}.",
@@ -573,6 +601,15 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "matched_comparison": ("Matched", "匹配对照"),
     "saved_at": ("Saved", "保存时间"),
     "saved_by": ("Saved by", "保存人"),
+    # the validation report of an upload
+    "row": ("Row", "行号"),
+    "code": ("Problem", "问题"),
+    "field": ("Field", "字段"),
+    "column_name": ("File column", "文件列"),
+    "value": ("Value", "取值"),
+    "reason": ("Reason", "原因"),
+    "reasons": ("Reasons", "原因"),
+    "severity": ("Outcome", "处理"),
 }
 
 # Codes the app writes into tables (tiers, log actions, statuses), as words; data values pass as they are.
@@ -586,15 +623,60 @@ VALUES: dict[str, tuple[str, str]] = {
     "locked_out": ("locked out", "已锁定"), "app": ("app", "网页"), "cli": ("command line", "命令行"),
     "orders": ("orders", "订单"), "assignments": ("assignments", "实验分组"), "ok": ("ok", "正常"),
     "high": ("high", "高"), "medium": ("medium", "中"), "low": ("low", "低"),
+    "rejected": ("rejected", "拒绝"), "warning": ("warning", "警告"), "skipped": ("skipped", "跳过"),
 }
 # the columns whose values are such codes (a channel named "app" elsewhere stays "app")
 VALUE_COLUMNS = {"member_tier": ("none", "silver", "gold", "diamond"), "segment": ("none", "silver", "gold", "diamond"),
                  "action": None, "via": ("app", "cli"), "kind": ("orders", "assignments"), "status": ("ok",),
-                 "risk_band": ("high", "medium", "low")}
+                 "risk_band": ("high", "medium", "low"), "severity": ("rejected", "warning", "skipped")}
+# columns of the validation report whose English sentences or codes are worded by a function
+WORDED_COLUMNS = {"reason": issue_reason, "reasons": issue_reason, "code": issue_code}
+
+
+def _pick(words: tuple[str, str], language: str) -> str:
+    return words[1] if language == "zh" else words[0]
+
+
+def metric_label(key: str, language: str = "en") -> str:
+    """A metric's name ("repurchase_rate" -> "Repurchase rate" / "复购率（回头客占比）")."""
+    return _pick(METRIC_NAMES[key], language)
+
+
+def metric_help(key: str, language: str = "en") -> str:
+    """A metric's one-line definition, for help text."""
+    return _pick(METRIC_DEFINITIONS[key], language)
+
+
+def rfm_names(language: str = "en") -> dict[str, str]:
+    """RFM segment code -> name ("champions" -> "Champions" / "重要价值客户")."""
+    return {code: _pick(names, language) for code, names in RFM_NAMES.items()}
+
+
+def segment_name(value, language: str = "en") -> str:
+    """A segment value as words: 'gold' -> 'gold members' / '金卡会员'; other values as they are."""
+    names = TIER_GROUPS.get(str(value).lower())
+    return _pick(names, language) if names else str(value)
+
+
+def refusal_text(refused: Exception, language: str = "en") -> str:
+    """Why an upload was refused (an ingest.ImportRefused), in `language`: its code worded with
+    its values; the English sentence it carries when the code has no words here. Plain text:
+    escape it where it is shown."""
+    words = refusal_words(getattr(refused, "code", None), getattr(refused, "values", {}), language)
+    return words if words is not None else str(refused)
+
+
+def note_text(note, language: str = "en") -> str:
+    """A customer-value model's note or failure (metrics.clv_model.Note or ClvFitError) in `language`;
+    its English text when its code has no words here. Plain text: escape it where it is shown."""
+    words = note_words(getattr(note, "code", None), getattr(note, "values", {}), language)
+    return words if words is not None else str(note)
 
 
 def value_name(column: str, value, language: str = "en"):
     """A code the app wrote into `column` as a word in `language` ("gold" -> "金卡"); anything else unchanged."""
+    if column in WORDED_COLUMNS:
+        return WORDED_COLUMNS[column](value, language)
     if column not in VALUE_COLUMNS or not isinstance(value, str):
         return value
     codes = VALUE_COLUMNS[column]

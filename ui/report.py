@@ -8,10 +8,10 @@ from datetime import date
 import pandas as pd
 
 from metrics.cohorts import cohort_pivot
-from metrics.definitions import KPIS, help_text
-from metrics.definitions import label as metric_label
-from metrics.formatting import format_change, format_value
+from metrics.definitions import KPIS
 from ui import charts, data
+from ui.formatting import format_change, format_value
+from ui.i18n import metric_help, metric_label
 from ui.safe_text import html_text
 from ui.texts import filters_text
 
@@ -43,7 +43,7 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
     row = table[table["period"] == pd.Timestamp(month)].iloc[0]
     month_text = f"{month:%Y-%m}"
     rows = "".join(
-        f"<tr><td title='{html_text(help_text(k.key, lang))}'>{html_text(metric_label(k.key, lang))}</td>"
+        f"<tr><td title='{html_text(metric_help(k.key, lang))}'>{html_text(metric_label(k.key, lang))}</td>"
         f"<td>{html_text(format_value(row[k.key], k.kind, lang, currency))}</td>"
         f"{_change_cell(row[k.key + '_mom'], k.kind, lang)}{_change_cell(row[k.key + '_yoy'], k.kind, lang)}</tr>"
         for k in KPIS

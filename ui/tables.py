@@ -4,11 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from metrics.definitions import ALL
-from metrics.definitions import label as metric_label
-from metrics.formatting import format_p
 from ui import auth
 from ui.downloads import download_buttons
-from ui.i18n import VALUE_COLUMNS, column_name, t, value_name
+from ui.formatting import format_p
+from ui.i18n import VALUE_COLUMNS, WORDED_COLUMNS, column_name, metric_label, t, value_name
 from ui.users import record_access_event
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
@@ -57,7 +56,16 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
     if download is None:
         download = frame  # the download keeps the codes; the screen shows them as words
-    coded = [c for c in frame.columns if c in VALUE_COLUMNS]
+    if "member_tier" in frame.columns:  # no tier is a non-member, as in the KPIs (not "None" on screen)
+        frame = frame.assign(member_tier=frame["member_tier"].where(frame["member_tier"].notna(), "none"))
+    # text cells without a value: empty, not Streamlit's English "None"
+    empty_text = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().any()
+                  and frame[c].dropna().map(lambda v: isinstance(v, str)).all()]
+    if empty_text:
+        frame = frame.assign(**{c: frame[c].where(frame[c].notna(), "") for c in empty_text})
+    # the validation report's reasons and codes (a table with a "reason" column; "reasons": rejected rows)
+    worded = {"reason", "code", "reasons"} if "reason" in frame.columns else {"reasons"}
+    coded = [c for c in frame.columns if c in VALUE_COLUMNS or (c in WORDED_COLUMNS and c in worded)]
     if coded:
         frame = frame.assign(**{c: frame[c].map(lambda v, c=c: value_name(c, v, language)) for c in coded})
     p_columns = [c for c in frame.columns if c in P_COLUMNS]

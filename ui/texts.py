@@ -2,28 +2,17 @@
 
 from datetime import date
 
-from metrics.definitions import label as metric_label
-from metrics.formatting import format_change, format_decimal_text, format_value
 from ui import data
-from ui.i18n import t
-
-TIER_NAMES = {"none": ("non-members", "非会员"), "silver": ("silver members", "银卡会员"),
-              "gold": ("gold members", "金卡会员"), "diamond": ("diamond members", "钻石会员")}
+from ui.formatting import format_change, format_decimal_text, format_value
+from ui.i18n import metric_label, segment_name, t
+from ui.words.metrics import TIER_GROUPS
 
 
 def tier_rank(value) -> tuple:
     """Sort key putting member tiers in their order (none, silver, gold, diamond), other values after, by name."""
-    order = list(TIER_NAMES)
+    order = list(TIER_GROUPS)
     text = str(value).lower()
     return (order.index(text), "") if text in order else (len(order), text)
-
-
-def segment_name(value: str, language: str) -> str:
-    """A segment value as words: 'gold' -> 'gold members' / '金卡会员'; other values as they are."""
-    names = TIER_NAMES.get(str(value).lower())
-    if names:
-        return names[1] if language == "zh" else names[0]
-    return str(value)
 
 
 def change_text(change, kind: str, ctx, versus: str, number_first: bool = False) -> str:

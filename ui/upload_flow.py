@@ -11,7 +11,7 @@ from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
 from ui.context import CURRENCIES, PageContext, keep_choice
-from ui.i18n import t
+from ui.i18n import refusal_text, t
 from ui.presets import draw_save_preset
 from ui.safe_text import markdown_text
 from ui.strategy_words import strategy_name
@@ -41,7 +41,7 @@ def record_equation(ctx: PageContext, parts: dict) -> str:
 
 def show_refusal(ctx: PageContext, refused: ImportRefused) -> None:
     """Why a file (or a derived experiment) was not imported."""
-    st.error(ctx.md("refused", reason=refused))
+    st.error(ctx.md("refused", reason=refusal_text(refused, ctx.language)))
 
 
 def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: Path, pseudonym_key: str | None) -> None:

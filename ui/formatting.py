@@ -1,0 +1,23 @@
+"""Numbers for people in the page's language: metrics.formatting's numbers with this app's unit
+words (ui/i18n.py), so "44 天" and "+2.1 个百分点" are worded where every other word is."""
+
+from metrics import formatting as numbers
+from metrics.formatting import currency_symbol, format_decimal_text, format_p
+from ui.i18n import t
+
+__all__ = ["currency_symbol", "format_change", "format_decimal_text", "format_p", "format_value"]
+
+
+def units(language: str) -> dict[str, str]:
+    """The unit words metrics.formatting fills in: days and percentage points."""
+    return {"days": t("unit_days", language), "points": t("unit_points", language)}
+
+
+def format_value(value, kind: str, language: str = "en", currency: str = "CNY", compact: bool = False) -> str:
+    """A KPI value as text: 12,104 / ¥313.29 / 80.4% / 1.47 / 44 days (44 天); '–' when missing."""
+    return numbers.format_value(value, kind, language, currency, compact, units=units(language))
+
+
+def format_change(change, kind: str, language: str = "en") -> str:
+    """A change: rates in percentage points (+2.1 pt / +2.1 个百分点), the rest relative (+5.3%)."""
+    return numbers.format_change(change, kind, language, units=units(language))
