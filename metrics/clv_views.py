@@ -42,8 +42,10 @@ def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
 
 def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
     """Customers per equal-width bin (left, right, count); values above the 99th percentile count in the last
-    bin, so that one whale does not squash the picture."""
-    values = pd.Series(values, dtype=float).dropna()
+    bin, so that one whale does not squash the picture; values that are not finite numbers (a model that blew
+    up) are left out."""
+    values = pd.Series(values, dtype=float)
+    values = values[np.isfinite(values)]
     if values.empty:
         return pd.DataFrame({"left": [], "right": [], "count": []})
     clipped = values.clip(upper=values.quantile(0.99)).to_numpy()

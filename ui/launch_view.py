@@ -3,7 +3,7 @@
 import pandas as pd
 
 from metrics.experiments import STRATEGY_TAGS
-from metrics.formatting import format_change, format_value
+from ui.formatting import format_change, format_value
 from metrics.launch import LAUNCH_COLUMNS, OUTCOMES
 from ui.i18n import t
 from ui.strategy_words import strategy_name

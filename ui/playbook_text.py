@@ -9,7 +9,7 @@ import math
 import pandas as pd
 from babel.numbers import format_decimal
 
-from metrics.formatting import format_change, format_decimal_text, format_p, format_value
+from ui.formatting import format_change, format_decimal_text, format_p, format_value
 from ui.i18n import t
 from ui.strategy_words import strategy_name
 

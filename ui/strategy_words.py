@@ -10,7 +10,7 @@ import math
 import pandas as pd
 
 from metrics.experiments import canonical_strategy
-from metrics.formatting import format_value
+from ui.formatting import format_value
 from ui.i18n import TEXT, t
 
 LANGUAGE_CODES = ("en", "zh")
