@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from metrics.cohorts import MIN_COHORT_SIZE, average_retention_curve, cohort_pivot
-from metrics.definitions import ALL
-from ui import charts, data
+from metrics.cohorts import MIN_COHORT_SIZE, average_retention_curve
+from ui import charts, data, views
 from ui.context import page_context, show_active_filters
 from ui.i18n import metric_help, metric_label
 from ui.tables import show_table
@@ -28,15 +27,9 @@ VALUES = ["retention", "revenue_retention", "cumulative_revenue_per_customer"]
 value = st.segmented_control(ctx.t("cohort_value"), VALUES, default="retention", required=True,
                              format_func=lambda v: metric_label(v, ctx.language), key="cohort_value")
 st.caption(metric_help(value, ctx.language))
-pivot = cohort_pivot(matrix, value)
+st.plotly_chart(views.cohort_heatmap(ctx, matrix, value), key="cohort_heatmap")
 sizes = matrix[matrix["age"] == 0].set_index("cohort_month")["cohort_customers"]
-span = {"start": f"{pivot.index.min():%Y-%m}", "end": f"{pivot.index.max():%Y-%m}"}
-st.plotly_chart(
-    charts.cohort_heatmap(pivot, sizes, ctx.t("heatmap_title", metric=metric_label(value, ctx.language), **span),
-                          ALL[value].kind, ctx.language, ctx.currency,
-                          (ctx.t("months_since_first"), ctx.t("acquisition_month")), ctx.t("cohort_size")),
-    key="cohort_heatmap",
-)
+span = {"start": f"{sizes.index.min():%Y-%m}", "end": f"{sizes.index.max():%Y-%m}"}
 small = int((sizes < MIN_COHORT_SIZE).sum())
 if small:
     st.caption(ctx.t("small_cohorts", count=small, size=MIN_COHORT_SIZE))

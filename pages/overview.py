@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from metrics.definitions import ALL
-from ui import charts, data
+from ui import data, views
 from ui.context import page_context, show_active_filters
 from ui.formatting import format_value
 from ui.i18n import metric_help, metric_label
@@ -99,22 +99,13 @@ st.subheader(ctx.t("trends"))
 window = table[table["period"] <= month]
 if len(window) >= 2:  # a slider over one month would choose nothing
     window = window.tail(st.slider(ctx.t("trend_months"), 12, 36, 24, step=6, key="trend_months"))
-span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
-trend_kpis = ["repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue"] if customer_ids else ["orders", "revenue", "aov"]
+trend_kpis = views.trend_kpis(customer_ids)
 if len(window) < 2:
     st.caption(ctx.t("needs_two_months", month=month_text))
 else:
     left, right = st.columns(2)
-    for index, kpi in enumerate(trend_kpis):
-        title = ctx.t("trend_title", metric=metric_label(kpi, ctx.language), **span)
-        (left if index % 2 == 0 else right).plotly_chart(
-            charts.trend(window, kpi, title, ctx.language, ctx.currency), key=f"trend_{kpi}")
-    if customer_ids:
-        right.plotly_chart(
-            charts.new_vs_returning(window, ctx.t("new_vs_returning_title", **span),
-                                    (metric_label("new_customers", ctx.language), metric_label("returning_customers", ctx.language)),
-                                    ctx.language),
-            key="trend_new_returning")
+    for index, (key, figure) in enumerate(views.trend_figures(ctx, window, customer_ids)):
+        (left if index % 2 == 0 else right).plotly_chart(figure, key=key)
 
 with st.expander(ctx.t("kpi_table")):
     columns = ["period", *[k for k in ALL if k in table.columns and (customer_ids or k in trend_kpis)]]

@@ -7,9 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from metrics.cohorts import cohort_pivot
 from metrics.definitions import KPIS
-from ui import charts, data
+from ui import data, views
 from ui.formatting import format_change, format_value
 from ui.i18n import metric_help, metric_label
 from ui.safe_text import html_text
@@ -49,24 +48,11 @@ def month_report_html(ctx, month: date, table: pd.DataFrame) -> str:
         for k in KPIS
     )
     window = table[table["period"] <= pd.Timestamp(month)].tail(24)
-    span = {"start": f"{window['period'].min():%Y-%m}", "end": f"{window['period'].max():%Y-%m}"}
-    figures = [
-        charts.trend(window, kpi, ctx.t("trend_title", metric=metric_label(kpi, lang), **span), lang, currency)
-        for kpi in ("repurchase_rate", "frequency", "aov", "revenue_per_customer", "revenue")
-    ]
-    figures.append(charts.new_vs_returning(
-        window, ctx.t("new_vs_returning_title", **span),
-        (metric_label("new_customers", lang), metric_label("returning_customers", lang)), lang))
+    figures = [figure for _, figure in views.trend_figures(ctx, window)]
     matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
     if not matrix.empty:
         recent = matrix[matrix["cohort_month"] >= pd.Timestamp(month) - pd.DateOffset(months=17)]
-        recent = recent[recent["cohort_month"] <= pd.Timestamp(month)]
-        pivot = cohort_pivot(recent, "retention")
-        sizes = recent[recent["age"] == 0].set_index("cohort_month")["cohort_customers"]
-        figures.append(charts.cohort_heatmap(
-            pivot, sizes, ctx.t("heatmap_title", metric=metric_label("retention", lang),
-                                start=f"{pivot.index.min():%Y-%m}", end=f"{pivot.index.max():%Y-%m}"),
-            "rate", lang, currency, (ctx.t("months_since_first"), ctx.t("acquisition_month")), ctx.t("cohort_size")))
+        figures.append(views.cohort_heatmap(ctx, recent[recent["cohort_month"] <= pd.Timestamp(month)]))
     charts_html = "".join(
         figure.to_html(full_html=False, include_plotlyjs=(i == 0), config={"displaylogo": False})
         for i, figure in enumerate(figures)
