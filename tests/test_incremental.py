@@ -186,3 +186,27 @@ def test_cli_json_says_which_path_ran(files, tmp_path):
                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
     report = json.loads(out)
     assert report["build_path"] == "append" and report["build_path_reason"] is None
+
+
+def _batch_lines(monkeypatch, root: Path, language: str | None = None) -> str:
+    """The Data page's batch lines (the page alone under st.navigation, as tests/test_cannot_answer.py)."""
+    from streamlit.testing.v1 import AppTest
+
+    from store import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, str(root))
+    page = str(ROOT / "pages" / "data.py")
+    app = AppTest.from_string(f"import streamlit as st\nst.navigation([st.Page({page!r})]).run()\n", default_timeout=60)
+    if language:  # the language picker's state (the dashboard sets it from ?lang=)
+        app.session_state["lang"] = language
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return "\n".join(m.value for m in app.markdown)
+
+
+def test_data_page_says_which_path_each_upload_took(monkeypatch, appended):
+    lines = _batch_lines(monkeypatch, appended[0].root)
+    assert "month.parquet" in lines and "appended to the stored orders" in lines
+    assert "history.parquet" in lines and "all tables rebuilt" in lines
+    chinese = _batch_lines(monkeypatch, appended[0].root, "中文")
+    assert "已追加到已存订单" in chinese and "已重建全部数据表" in chinese
