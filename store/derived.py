@@ -81,7 +81,8 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
             con.execute(f"create or replace temp view {name} as select * from previous_{name}")
             counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
         elif model.append is not None:
-            counts[name] = _materialise(con, name, model.append(con), {}, out_dir)
+            sql, params = model.append(con)
+            counts[name] = _materialise(con, name, sql, params, out_dir)
         else:
             sql, params = model.build(con)
             counts[name] = _materialise(con, name, sql, params, out_dir)

@@ -45,6 +45,11 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "early": table.filter(pc.less(table["order_ts"], pa.scalar(datetime(2024, 6, 1), pa.timestamp("s")))),
         "late": table.filter(pc.greater_equal(table["order_ts"], pa.scalar(datetime(2024, 6, 1), pa.timestamp("s")))),
     }
+    # the month with a channel the store never had: kpi_base needs a row of it for every earlier month
+    month = parts["month"]
+    livestream = pc.equal(pc.modulo(pa.array(range(month.num_rows)), 7), 0)
+    parts["month_new_channel"] = month.set_column(month.schema.get_field_index("channel"), "channel",
+                                                  pc.if_else(livestream, "livestream", month["channel"]))
     paths = {"assignments": demo["assignments"]}
     for name, part in parts.items():
         paths[name] = folder / f"{name}.parquet"
@@ -153,6 +158,18 @@ def test_orders_continue_each_customers_numbering(files, appended):
     previous = earlier[first["customer_id"]]
     assert seq == len(previous) + 1
     assert days == (first["order_ts"].date() - max(previous).date()).days
+
+
+def test_a_month_with_a_new_channel_is_appended_with_the_same_numbers(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    assert load(store, files, "history", "month_new_channel").build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "history", "month_new_channel")
+    assert_same_tables(store, reference)
+    con = store.connect()
+    months = con.execute("select count(*) from kpi_base where dimension = 'channel' and segment = 'livestream'").fetchone()[0]
+    con.close()
+    assert months == 36  # every month of 2023-2025, not only December
 
 
 @pytest.mark.parametrize("names, reason", [

@@ -58,7 +58,7 @@ class Model:
     covers: Callable[[Request], bool] | None = None
     stamp: dict[str, str] = field(default_factory=dict)
     empty_store: bool = True
-    append: Callable[[duckdb.DuckDBPyConnection], str] | None = None
+    append: Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]] | None = None
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
@@ -83,10 +83,12 @@ def _in_windows(request: Request) -> bool:
 
 _MODELS = (
     # base models
-    Model("orders", _sql(orders.orders_sql()), ("batch_orders",), append=orders.orders_append_sql),
-    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",), append=customers.customers_append_sql),
+    Model("orders", _sql(orders.orders_sql()), ("batch_orders",),
+          append=lambda con: (orders.orders_append_sql(con), {})),
+    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",),
+          append=lambda con: (customers.customers_append_sql(con), {})),
     Model("order_lines", _sql(orders.ORDER_LINES_SQL), ("batch_order_lines", "orders"),
-          append=lambda con: orders.ORDER_LINES_APPEND_SQL),
+          append=lambda con: (orders.ORDER_LINES_APPEND_SQL, {})),
     Model("assignments", _sql(orders.ASSIGNMENTS_SQL), ("batch_assignments",)),
     Model("assigned_orders", _sql(orders.ASSIGNED_ORDERS_SQL), ("orders", "assignments")),
     # strategy tests: the arms answer every request; the orders around assignment the shorter windows
@@ -104,7 +106,7 @@ _MODELS = (
     # summaries of the orders
     Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, empty_store=False),
     Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False),
-    Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False,
+    Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False, append=kpis.kpi_base_append,
           covers=lambda r: kpis.kpi_base_slice(r.filters, r.grain, r.by, r.last_date, r.end) is not None),
     Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
           covers=lambda r: not r.filters.dimension_values()),
