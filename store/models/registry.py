@@ -109,6 +109,7 @@ _MODELS = (
     Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False, append=kpis.kpi_base_append,
           covers=lambda r: kpis.kpi_base_slice(r.filters, r.grain, r.by, r.last_date, r.end) is not None),
     Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
+          append=cohorts.cohort_base_append,
           covers=lambda r: not r.filters.dimension_values()),
     Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
