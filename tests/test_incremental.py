@@ -50,6 +50,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
     livestream = pc.equal(pc.modulo(pa.array(range(month.num_rows)), 7), 0)
     parts["month_new_channel"] = month.set_column(month.schema.get_field_index("channel"), "channel",
                                                   pc.if_else(livestream, "livestream", month["channel"]))
+    # the month's orders of customers already in the history: no customer key moves
+    known = pa.array(sorted({c for c in parts["history"]["customer_id"].to_pylist() if c}))
+    parts["month_returning"] = month.filter(pc.is_in(month["customer_id"], known))
     paths = {"assignments": demo["assignments"]}
     for name, part in parts.items():
         paths[name] = folder / f"{name}.parquet"
@@ -170,6 +173,14 @@ def test_a_month_with_a_new_channel_is_appended_with_the_same_numbers(files, tmp
     months = con.execute("select count(*) from kpi_base where dimension = 'channel' and segment = 'livestream'").fetchone()[0]
     con.close()
     assert months == 36  # every month of 2023-2025, not only December
+
+
+def test_a_month_of_returning_customers_only_is_appended_with_the_same_numbers(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    assert load(store, files, "history", "month_returning").build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "history", "month_returning")
+    assert_same_tables(store, reference)
 
 
 @pytest.mark.parametrize("names, reason", [

@@ -172,11 +172,15 @@ def filter_values_sql() -> str:
 # Every customer id's key after the append: keys are ranks of the ids, so a new id ranked among
 # the old ones moves the keys after it; the full build numbers them the same way.
 CUSTOMER_KEY_MAP_SQL = """
-select customer_id, row_number() over (order by customer_id) as customer_key
+select customer_id, previous_key, row_number() over (order by customer_id) as customer_key
 from (
-    select distinct customer_id from previous_orders where customer_id is not null
-    union
-    select distinct customer_id from new_batch_orders where customer_id is not null
+    select customer_id, max(customer_key) as previous_key
+    from (
+        select customer_id, customer_key from previous_orders where customer_id is not null
+        union all
+        select customer_id, null as customer_key from new_batch_orders where customer_id is not null
+    ) as ids
+    group by customer_id
 ) as ids
 """
 
@@ -186,7 +190,10 @@ def _columns(con, relation: str) -> list[str]:
 
 
 def rekeyed_sql(con, relation: str) -> str:
-    """`relation`'s rows with customer_key from `customer_key_map`, its columns in the same order."""
+    """`relation`'s rows with customer_key from `customer_key_map`, its columns in the same order
+    (the rows as they are when no key moves: every new id sorts after the old ones)."""
+    if not con.execute("select count(*) from customer_key_map where previous_key <> customer_key").fetchone()[0]:
+        return f"select * from {relation}"
     columns = ", ".join("customer_key_map.customer_key" if c == "customer_key" else f"{relation}.{c}"
                         for c in _columns(con, relation))
     return (f"select {columns} from {relation} "
