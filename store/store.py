@@ -482,8 +482,10 @@ class Store:
         manifest = self.manifest()
         if not manifest["current"]:
             return None, "the store was empty"
+        if not batches or batches[-1]["id"] not in pending:
+            return None, "not an upload of a new batch"  # a removal
         new = batches[-1]
-        if [b["id"] for b in batches[:-1]] != [b["id"] for b in manifest["batches"]] or new["id"] not in pending:
+        if [b["id"] for b in batches[:-1]] != [b["id"] for b in manifest["batches"]]:
             return None, "not an upload of a new batch"
         if not self.append_uploads:
             return None, "appending is turned off"

@@ -205,6 +205,9 @@ def test_removing_the_appended_month_gives_the_history_again(files, tmp_path):
     reference = Store(tmp_path / "reference")
     load(reference, files, "history")
     assert_same_tables(store, reference, leave_out=("batch_id", "batch_seq"))
+    for batch in store.batches():  # down to an empty store: no upload to append to
+        store.remove_batch(batch["id"])
+    assert store.connect().execute("select count(*) from orders").fetchone()[0] == 0
 
 
 def test_cli_json_says_which_path_ran(files, tmp_path):
