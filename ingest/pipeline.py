@@ -87,6 +87,9 @@ class ImportReport:
     records_folded: int = 0
     records_skipped: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
+    # how the store's tables were updated: "append" (later orders added) or "full" (every table rebuilt)
+    build_path: str | None = None
+    build_path_reason: str | None = None  # why "full" (an overlapping or older batch...)
 
     def add_account(self, result: RecordAccount) -> None:
         """Copy the record equation's parts into the report."""
@@ -268,6 +271,8 @@ def import_file(
         batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
     report.batch_id = batch["id"]
     report.orders_replacing_earlier = batch["orders_replacing_earlier"]
+    report.build_path = batch.get("build_path")
+    report.build_path_reason = batch.get("build_path_reason")
     report.seconds = round((datetime.now() - started).total_seconds(), 3)
     progress(1.0, "done")
     return report

@@ -8,12 +8,13 @@ summaries (monthly KPI base counts, cohort groups, customer facts...), so that t
 views read a few hundred rows instead of every order.
 """
 
+import os
 from pathlib import Path
 
 import duckdb
 
 from store.models.orders import orders_sql
-from store.models.registry import BUILD_ORDER, MODELS
+from store.models.registry import APPEND_PREPARE, BUILD_ORDER, KEPT_ON_APPEND, MODELS
 
 
 def sql_path(path: Path) -> str:
@@ -58,3 +59,31 @@ def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str | list[str]
     con.execute(f"copy ({sql}) to {path} (format parquet, compression zstd, compression_level 1)", params)
     con.execute(f"create or replace temp view {name} as select * from read_parquet({path})")
     return con.execute(f"select count(*) from {name}").fetchone()[0]
+
+
+def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_dir: Path) -> dict[str, int]:
+    """Build the tables after an append of later orders (views `new_batch_orders`, `new_batch_order_lines`)
+    into out_dir from the previous version's tables in previous_dir: the models with an `append`
+    builder appended, the tables that read no orders linked unchanged, the rest rebuilt from the
+    new base models. Return row counts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in BUILD_ORDER:
+        path = previous_dir / f"{name}.parquet"
+        if path.exists():
+            con.execute(f"create or replace temp view previous_{name} as select * from read_parquet({sql_path(path)})")
+    for name, sql in APPEND_PREPARE.items():
+        con.execute(f"create or replace temp table {name} as {sql}")
+    counts = {}
+    for name in BUILD_ORDER:
+        model = MODELS[name]
+        if name in KEPT_ON_APPEND:
+            os.link(previous_dir / f"{name}.parquet", out_dir / f"{name}.parquet")
+            con.execute(f"create or replace temp view {name} as select * from previous_{name}")
+            counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+        elif model.append is not None:
+            sql, params = model.append(con)
+            counts[name] = _materialise(con, name, sql, params, out_dir)
+        else:
+            sql, params = model.build(con)
+            counts[name] = _materialise(con, name, sql, params, out_dir)
+    return counts

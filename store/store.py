@@ -42,7 +42,7 @@ from pathlib import Path
 import duckdb
 
 from store import schema
-from store.derived import build_derived_tables, sql_path
+from store.derived import append_derived_tables, build_derived_tables, sql_path
 from store.models import dialect
 from store.models.orders import ASSIGNED_ORDERS_SQL
 from store.models.registry import ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, MODELS, ORDER_TABLES
@@ -123,13 +123,18 @@ class _Built:
     version: str
     table_rows: dict[str, int]
     dedup: dict[str, tuple[int, int, int]]  # batch id -> (orders, superseded by newer, replacing older)
+    path: str = "full"  # "append": the new batch's orders appended to the published tables (see _append_from)
+    reason: str | None = None  # why not appended (an upload of orders that took the full rebuild)
 
 
 class Store:
-    """One store folder. Writers serialise on a lock; readers read the published version."""
+    """One store folder. Writers serialise on a lock; readers read the published version.
 
-    def __init__(self, root: Path | str | None = None):
+    `append_uploads=False` always rebuilds every table (the append path's reference, in tests)."""
+
+    def __init__(self, root: Path | str | None = None, append_uploads: bool = True):
         self.root = Path(root) if root else default_store_dir()
+        self.append_uploads = append_uploads
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -281,13 +286,18 @@ class Store:
                   "sha256": file_sha256(original_file), "original_kept": keep_original}
         new_batches = manifest["batches"] + [record]
         built = self._build_version(staging, new_batches, {record["id"]: batch_dir})
+        if (batch_dir / "orders.parquet").exists():
+            record["build_path"] = built.path
+            if built.reason:
+                record["build_path_reason"] = built.reason
         _fsync_tree(batch_dir)
         (self.root / "batches").mkdir(parents=True, exist_ok=True)
         batch_dir.rename(self.root / "batches" / batch_id)
         accepted = record.get("orders_accepted", record.get("rows_accepted"))
         change = {"action": "import", "user": user, "via": via, "file": record.get("file"), "kind": record.get("kind"),
                   "batch_id": batch_id, "sha256": record["sha256"], "rows_read": record.get("rows_read"),
-                  "rows_accepted": accepted, "rows_rejected": record.get("rows_rejected"), "rows_removed": 0}
+                  "rows_accepted": accepted, "rows_rejected": record.get("rows_rejected"), "rows_removed": 0,
+                  "build_path": record.get("build_path", "full")}
         self._publish(manifest, new_batches, built, manifest["removed"], change)
         return next(b for b in self.manifest()["batches"] if b["id"] == batch_id)
 
@@ -307,7 +317,7 @@ class Store:
                       "kind": record.get("kind"), "batch_id": batch_id, "sha256": record.get("sha256"),
                       "rows_read": record.get("rows_read"), "rows_accepted": accepted,
                       "rows_rejected": record.get("rows_rejected"),
-                      "rows_removed": record.get("orders_live", accepted)}
+                      "rows_removed": record.get("orders_live", accepted), "build_path": "full"}
             self._publish(manifest, kept, built, manifest["removed"] + [record], change)
             shutil.rmtree(self.root / "batches" / batch_id, ignore_errors=True)
         return record
@@ -390,6 +400,7 @@ class Store:
                     order_batches = len(parts)
             version = f"v{self.manifest()['version'] + 1:06d}-{uuid.uuid4().hex[:6]}"
             build_dir = staging.path / "version"
+            path, reason = "full", None
             reusable = self._order_tables_to_reuse(batches, pending)
             if reusable:  # only assignments changed: the order tables are the published ones
                 folder, counts, dedup = reusable
@@ -398,8 +409,15 @@ class Store:
                 for name in ORDER_TABLES:
                     os.link(folder / f"{name}.parquet", build_dir / f"{name}.parquet")
             else:
-                counts = build_derived_tables(con, build_dir, deduplicate=order_batches > 1)
-                dedup = self._dedup_counts(con, order_batches)
+                previous, reason = self._append_from(con, batches, pending)
+                if previous is not None:
+                    counts = append_derived_tables(con, build_dir, previous)
+                    dedup = {**self._published_dedup(), batches[-1]["id"]: (
+                        con.execute("select count(*) from new_batch_orders").fetchone()[0], 0, 0)}
+                    path = "append"
+                else:
+                    counts = build_derived_tables(con, build_dir, deduplicate=order_batches > 1)
+                    dedup = self._dedup_counts(con, order_batches)
         finally:
             con.close()
         shutil.rmtree(staging.path / "spill", ignore_errors=True)
@@ -407,7 +425,7 @@ class Store:
         _fsync_tree(build_dir)
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
         build_dir.rename(self.root / "versions" / version)
-        return _Built(version, counts, dedup)
+        return _Built(version, counts, dedup, path, None if path == "append" else reason)
 
     @staticmethod
     def _dedup_counts(con: duckdb.DuckDBPyConnection, order_batches: int) -> dict[str, tuple[int, int, int]]:
@@ -447,10 +465,51 @@ class Store:
         counts = {name: manifest["tables"][name] for name in ORDER_TABLES if name in manifest.get("tables", {})}
         if len(counts) != len(ORDER_TABLES):
             return None
-        dedup = {b["id"]: (b.get("orders_live", 0) + b.get("orders_superseded_by_newer", 0),
-                           b.get("orders_superseded_by_newer", 0), b.get("orders_replacing_earlier", 0))
-                 for b in manifest["batches"] if "orders_live" in b}
-        return folder, counts, dedup
+        return folder, counts, self._published_dedup()
+
+    def _published_dedup(self) -> dict[str, tuple[int, int, int]]:
+        """The published batches' dedup counts (orders, superseded by newer, replacing older)."""
+        return {b["id"]: (b.get("orders_live", 0) + b.get("orders_superseded_by_newer", 0),
+                          b.get("orders_superseded_by_newer", 0), b.get("orders_replacing_earlier", 0))
+                for b in self.manifest()["batches"] if "orders_live" in b}
+
+    def _append_from(self, con: duckdb.DuckDBPyConnection, batches: list[dict],
+                     pending: dict[str, Path]) -> tuple[Path | None, str]:
+        """(the published version's folder, "") when `batches` is the published ones plus one new batch
+        of orders that all come after the store's last valid order and share no order id with it: then
+        appending gives the same tables as the full build. Else (None, why not), and views
+        `new_batch_orders` / `new_batch_order_lines` exist on `con` for the append."""
+        manifest = self.manifest()
+        if not manifest["current"]:
+            return None, "the store was empty"
+        if not batches or batches[-1]["id"] not in pending:
+            return None, "not an upload of a new batch"  # a removal
+        new = batches[-1]
+        if [b["id"] for b in batches[:-1]] != [b["id"] for b in manifest["batches"]]:
+            return None, "not an upload of a new batch"
+        if not self.append_uploads:
+            return None, "appending is turned off"
+        folder = self.root / "versions" / manifest["current"]
+        if not all((folder / f"{name}.parquet").exists() for name in BUILD_ORDER):
+            return None, "the store had no valid orders, or was written before a table existed"
+        for table, columns in (("orders", schema.ORDERS), ("order_lines", schema.ORDER_LINES)):
+            path = pending[new["id"]] / f"{table}.parquet"
+            source = (f"select *, {int(new['seq'])} as batch_seq, '{new['id']}' as batch_id "
+                      f"from read_parquet({sql_path(path)}, file_row_number = true)") if path.exists() else (
+                f"select *, 0::bigint as batch_seq, ''::varchar as batch_id, 0::bigint as file_row_number from "
+                f"({_typed_nulls(columns)}) where false")
+            con.execute(f"create or replace temp view new_batch_{table} as {source}")
+        previous_orders = f"read_parquet({sql_path(folder / 'orders.parquet')})"
+        known = con.execute(f"select count(*) from new_batch_orders where order_id in "
+                            f"(select order_id from {previous_orders})").fetchone()[0]
+        if known:
+            return None, f"{known} of its orders were already in the store"
+        earlier = con.execute(
+            f"select count(*) from new_batch_orders where status = 'valid' and order_ts <= "
+            f"(select max(order_ts) from {previous_orders} where is_valid)").fetchone()[0]
+        if earlier:
+            return None, f"{earlier} of its valid orders are not after the store's last valid order"
+        return folder, ""
 
     def _publish(self, old: dict, batches: list[dict], built: "_Built", removed: list[dict], change: dict) -> None:
         for batch in batches:

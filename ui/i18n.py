@@ -339,6 +339,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_kind": ("This file holds", "文件内容"),
     "kind_orders": ("Orders", "订单"),
     "kind_assignments": ("Experiment assignments", "实验分组"),
+    "build_path_append": ("appended to the stored orders", "已追加到已存订单"),
+    "build_path_full": ("all tables rebuilt", "已重建全部数据表"),
     "preview": ("Preview: first rows", "预览：前几行"),
     "mapping": ("Column mapping", "字段映射"),
     "mapping_help": ("Detected automatically; change any field, then import.", "已自动识别，可修改后再导入。"),

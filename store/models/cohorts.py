@@ -51,3 +51,22 @@ def groups_from_cohort_base(cohort_where: str) -> str:
             select max(month) as last_month from groups
         )
     """
+
+
+def cohort_base_append(con) -> tuple[str, dict]:
+    """cohort_base after an append of later orders (`new_batch_orders`, see store.derived): the previous
+    rows of the months before the first new month M, and the months from M counted from their orders.
+    Without filters every customer's first month is in scope, so `groups_from_orders`' check that the
+    customer has an age-0 row holds for all and is left out here (their cohort is on every order)."""
+    first_new = con.execute("select min(cast(order_ts as date)) from new_batch_orders where status = 'valid'").fetchone()[0]
+    if first_new is None:
+        return "select * from previous_cohort_base", {}
+    active = customer_months_sql("orders.is_valid and customer_key is not null and order_month >= $first_new_month")
+    counted = f"""
+        select cohort_month, month, {dialect.month_diff("month", "cohort_month")} as age,
+            count(*) as active_customers, sum(revenue) as revenue
+        from ({active}) as active_months
+        group by cohort_month, month, age
+    """
+    kept = "select * from previous_cohort_base where month < $first_new_month"
+    return dialect.union_by_name([kept, counted]), {"first_new_month": first_new.replace(day=1)}

@@ -12,6 +12,7 @@ Summaries precomputed at each change for the unfiltered store: `customer_facts` 
 """
 
 from store.models import dialect
+from store.models.orders import rekeyed_sql
 
 LAPSE_MULTIPLE = 3
 LAPSE_DAYS = 365
@@ -206,3 +207,13 @@ def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
 
         select * from final
     """
+
+
+def customers_append_sql(con) -> str:
+    """The customers table after an append: the previous rows of customers without a new valid order
+    (keys renumbered, see store.models.orders), and the touched customers counted again from `orders`."""
+    touched = "select customer_id from new_batch_orders where status = 'valid' and customer_id is not null"
+    kept = f"select * from ({rekeyed_sql(con, 'previous_customers')}) as rekeyed where customer_id not in ({touched})"
+    recounted = customer_rows_sql(f"is_valid and customer_id in ({touched})", "days_since_previous")
+    return f"select * from ({dialect.union_by_name([kept, f'select * from ({recounted}) as recounted'])}) as rows " \
+           "order by customer_key"

@@ -30,12 +30,14 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
                "new_customers", "repeat_customers", "customers_12m", "orders_12m")
 
 
-def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True) -> str:
+def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
+                     more_segments: str | None = None) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
     periods from $history_start_month to $range_end_month for every segment that has orders.
     trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
+    more_segments: SQL of a `segment` column of segments to count even without orders in the range.
     """
     months = GRAIN_MONTHS[grain]
     if trailing_year:
@@ -146,7 +148,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
         ),
 
         segments as (
-            select distinct segment from order_totals
+            select distinct segment from order_totals{f" union select segment from ({more_segments})" if more_segments else ""}
         ),
 
         month_spine as (
@@ -185,13 +187,45 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     """
 
 
-def kpi_base_sql(by: str | None) -> str:
+def kpi_base_sql(by: str | None, more_segments: str | None = None) -> str:
     """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
     segment = SEGMENTS[by] if by else "'all'"
     return f"""
-        with {base_counts_ctes("month", segment, "orders.is_valid")}
+        with {base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments)}
         select '{by or "all"}' as dimension, * from base
     """
+
+
+def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
+    """kpi_base after an append of later orders (`new_batch_orders`, see store.derived): the previous
+    rows of the months before the first new month M, and the months from M counted again from the
+    orders of M - 11 months on (a month's counts read its trailing year, no further back: a customer
+    active before M - 11 months has left every trailing year from M). Every segment of the previous
+    table is kept; a segment the store never had (a new channel) needs rows for every earlier month:
+    then the whole table is counted again."""
+    new_segments = " union all ".join(
+        f"select segment from (select distinct {SEGMENTS[by]} as segment from new_batch_orders where status = 'valid') "
+        f"where segment not in (select segment from previous_kpi_base where dimension = '{by}')"
+        for by in PRECOMPUTED_BREAKDOWNS)
+    first_new = con.execute("select min(cast(order_ts as date)) from new_batch_orders where status = 'valid'").fetchone()[0]
+    if first_new is None:  # no valid order: the counts are the same
+        return ["select * from previous_kpi_base"], {}
+    if con.execute(f"select count(*) from ({new_segments})").fetchone()[0]:
+        return [kpi_base_sql(by) for by in (None, *PRECOMPUTED_BREAKDOWNS)], kpi_base_params(con)
+    params = kpi_base_params(con)
+    first_month = first_new.replace(day=1)
+    trailing_start = (pd.Timestamp(first_month) - pd.DateOffset(months=11)).date()
+    if trailing_start > params["history_start"]:
+        params = {**params, "history_start": trailing_start, "history_start_month": trailing_start}
+    parts = []
+    for by in (None, *PRECOMPUTED_BREAKDOWNS):
+        dimension = by or "all"
+        kept = f"select * from previous_kpi_base where dimension = '{dimension}' and period < $first_new_month"
+        previous_segments = f"select segment from previous_kpi_base where dimension = '{dimension}'"
+        counted = (f"select * from ({kpi_base_sql(by, previous_segments)}) as counted "
+                   "where period >= $first_new_month")
+        parts.append(dialect.union_by_name([kept, counted]))
+    return parts, {**params, "first_new_month": first_month}
 
 
 def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:

@@ -162,3 +162,99 @@ def filter_values_sql() -> str:
         f"select distinct '{d}' as dimension, {d} as value from orders where is_valid and {d} is not null"
         for d in DIMENSIONS
     )
+
+
+# ---- the append path: a batch whose valid orders all come after the store's last valid order ----
+# Inputs: `previous_<table>` (the published version's tables) and `new_batch_orders` /
+# `new_batch_order_lines` (the new batch alone, shaped like the batch views). Each builder gives the
+# same rows the full build would (tests/test_incremental.py compares every table).
+
+# Every customer id's key after the append: keys are ranks of the ids, so a new id ranked among
+# the old ones moves the keys after it; the full build numbers them the same way.
+CUSTOMER_KEY_MAP_SQL = """
+select customer_id, previous_key, row_number() over (order by customer_id) as customer_key
+from (
+    select customer_id, max(customer_key) as previous_key
+    from (
+        select customer_id, customer_key from previous_orders where customer_id is not null
+        union all
+        select customer_id, null as customer_key from new_batch_orders where customer_id is not null
+    ) as ids
+    group by customer_id
+) as ids
+"""
+
+
+def _columns(con, relation: str) -> list[str]:
+    return [row[0] for row in con.execute(f"select * from {relation} limit 0").description]
+
+
+def rekeyed_sql(con, relation: str) -> str:
+    """`relation`'s rows with customer_key from `customer_key_map`, its columns in the same order
+    (the rows as they are when no key moves: every new id sorts after the old ones)."""
+    if not con.execute("select count(*) from customer_key_map where previous_key <> customer_key").fetchone()[0]:
+        return f"select * from {relation}"
+    columns = ", ".join("customer_key_map.customer_key" if c == "customer_key" else f"{relation}.{c}"
+                        for c in _columns(con, relation))
+    return (f"select {columns} from {relation} "
+            f"left join customer_key_map on {relation}.customer_id = customer_key_map.customer_id")
+
+
+def orders_append_sql(con) -> str:
+    """The orders table after appending `new_batch_orders`: the previous rows (keys renumbered) and the
+    new rows numbered on from each customer's previous valid orders (count, last order, cohort)."""
+    order_month = "cast(date_trunc('month', order_ts) as date)"
+    new_rows = f"""
+with previous_customers_facts as (
+    select customer_id, valid_orders, last_order_ts, cohort_month from previous_customers
+),
+
+sequenced as (
+    select
+        batch_seq,
+        file_row_number,
+        customer_key_map.customer_key,
+        case when is_valid then coalesce(previous.valid_orders, 0) + row_number() over customer_history end
+            as customer_order_seq,
+        case when is_valid then {dialect.day_diff("order_ts",
+            "coalesce(lag(order_ts) over customer_history, previous.last_order_ts)")} end as days_since_previous,
+        case when is_valid then coalesce(previous.cohort_month, first_value(order_month) over customer_history) end
+            as cohort_month
+    from (
+        select batch_seq, file_row_number, order_id, customer_id, order_ts,
+            status = 'valid' as is_valid, {order_month} as order_month
+        from new_batch_orders
+        where customer_id is not null
+    ) as identified_orders
+    join customer_key_map using (customer_id)
+    left join previous_customers_facts as previous using (customer_id)
+    window customer_history as (partition by identified_orders.customer_id, is_valid order by order_ts, order_id)
+)
+
+select
+    {dialect.columns_except(("file_row_number",), "new_batch_orders")},
+    status = 'valid' as is_valid,
+    cast(order_ts as date) as order_date,
+    {order_month} as order_month,
+    sequenced.customer_key,
+    sequenced.customer_order_seq,
+    sequenced.days_since_previous,
+    sequenced.cohort_month
+from new_batch_orders
+left join sequenced using (batch_seq, file_row_number)
+"""
+    return dialect.union_by_name([rekeyed_sql(con, "previous_orders"), f"select * from ({new_rows}) as new_orders"])
+
+
+_NEW_LINES_SQL = f"""
+    select {dialect.columns_except(("batch_seq", "batch_id", "file_row_number"), "new_batch_order_lines")}
+    from new_batch_order_lines
+    join orders
+        on orders.order_id = new_batch_order_lines.order_id
+        and orders.batch_id = new_batch_order_lines.batch_id
+"""
+
+ORDER_LINES_APPEND_SQL = f"""
+select * from ({dialect.union_by_name(["select * from previous_order_lines", _NEW_LINES_SQL])}) as lines
+order by order_id, source_row
+"""

@@ -48,6 +48,8 @@ class Model:
     for a base model (always read); for a summary, whether it answers a request. `stamp`: request
     field -> column holding the value the summary was built for (checked against the request).
     `empty_store`: built also when the store has no valid order (summaries are not).
+    `append(con)`: SQL of the table after an append (a batch of later orders, see store.derived),
+    from `previous_<name>` and `new_batch_orders`; None: rebuilt from the new base models.
     """
 
     name: str
@@ -56,6 +58,7 @@ class Model:
     covers: Callable[[Request], bool] | None = None
     stamp: dict[str, str] = field(default_factory=dict)
     empty_store: bool = True
+    append: Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]] | None = None
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
@@ -80,9 +83,12 @@ def _in_windows(request: Request) -> bool:
 
 _MODELS = (
     # base models
-    Model("orders", _sql(orders.orders_sql()), ("batch_orders",)),
-    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",)),
-    Model("order_lines", _sql(orders.ORDER_LINES_SQL), ("batch_order_lines", "orders")),
+    Model("orders", _sql(orders.orders_sql()), ("batch_orders",),
+          append=lambda con: (orders.orders_append_sql(con), {})),
+    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",),
+          append=lambda con: (customers.customers_append_sql(con), {})),
+    Model("order_lines", _sql(orders.ORDER_LINES_SQL), ("batch_order_lines", "orders"),
+          append=lambda con: (orders.ORDER_LINES_APPEND_SQL, {})),
     Model("assignments", _sql(orders.ASSIGNMENTS_SQL), ("batch_assignments",)),
     Model("assigned_orders", _sql(orders.ASSIGNED_ORDERS_SQL), ("orders", "assignments")),
     # strategy tests: the arms answer every request; the orders around assignment the shorter windows
@@ -100,9 +106,10 @@ _MODELS = (
     # summaries of the orders
     Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, empty_store=False),
     Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False),
-    Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False,
+    Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False, append=kpis.kpi_base_append,
           covers=lambda r: kpis.kpi_base_slice(r.filters, r.grain, r.by, r.last_date, r.end) is not None),
     Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
+          append=cohorts.cohort_base_append,
           covers=lambda r: not r.filters.dimension_values()),
     Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
@@ -159,6 +166,11 @@ SUMMARIES = tuple(name for name in BUILD_ORDER if MODELS[name].covers is not Non
 ASSIGNMENT_TABLES = tuple(name for name in BUILD_ORDER if "batch_assignments" in _reads(name))
 ORDER_TABLES = tuple(name for name in BUILD_ORDER if name not in ASSIGNMENT_TABLES)
 EMPTY_STORE_TABLES = tuple(name for name in BUILD_ORDER if MODELS[name].empty_store)
+# an append of later orders: tables made first (temp tables the append builders read), the tables
+# kept as they were (reading no orders), the others appended (`append`) or rebuilt
+APPEND_PREPARE = {"customer_key_map": orders.CUSTOMER_KEY_MAP_SQL}
+KEPT_ON_APPEND = tuple(name for name in BUILD_ORDER
+                       if not _reads(name) & {"batch_orders", "batch_order_lines"} and MODELS[name].append is None)
 
 
 def source_for(con: duckdb.DuckDBPyConnection, name: str, request: Request) -> str | None:

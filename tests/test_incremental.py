@@ -1,0 +1,243 @@
+"""Incremental uploads (issue 18): a batch of later orders is appended, and gives the same tables as the
+full rebuild; other uploads (overlapping, older, re-uploads) and removals take the full rebuild.
+
+Data: the demo generator (600 customers over 2023-2025, returning and new customers, guests,
+cancellations and refunds, ids like C7 and C512 so that new ids sort among the old ones), with a
+sku column so that order lines are stored too, split into the history (to November 2025) and the
+next month (December 2025). The reference store imports the same files with appending turned off.
+"""
+
+import json
+import math
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from ingest.assignments import import_assignments
+from ingest.demo import write_demo
+from ingest.pipeline import import_file
+from store import Store
+from store.models.registry import BUILD_ORDER
+
+ROOT = Path(__file__).resolve().parent.parent
+CUT = datetime(2025, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("incremental")
+    demo = write_demo(folder / "demo", customers=600)
+    table = pq.read_table(demo["orders"])
+    table = table.append_column("sku", pc.binary_join_element_wise("SKU-", table["category"], ""))
+    before = pc.less(table["order_ts"], pa.scalar(CUT, pa.timestamp("s")))
+    parts = {
+        "history": table.filter(before),
+        "month": table.filter(pc.invert(before)),
+        "both": table,
+        # November and December: November's orders are already in the store after the history
+        "overlap": table.filter(pc.greater_equal(table["order_ts"], pa.scalar(datetime(2025, 11, 1), pa.timestamp("s")))),
+        "early": table.filter(pc.less(table["order_ts"], pa.scalar(datetime(2024, 6, 1), pa.timestamp("s")))),
+        "late": table.filter(pc.greater_equal(table["order_ts"], pa.scalar(datetime(2024, 6, 1), pa.timestamp("s")))),
+    }
+    # the month with a channel the store never had: kpi_base needs a row of it for every earlier month
+    month = parts["month"]
+    livestream = pc.equal(pc.modulo(pa.array(range(month.num_rows)), 7), 0)
+    parts["month_new_channel"] = month.set_column(month.schema.get_field_index("channel"), "channel",
+                                                  pc.if_else(livestream, "livestream", month["channel"]))
+    # the month's orders of customers already in the history: no customer key moves
+    known = pa.array(sorted({c for c in parts["history"]["customer_id"].to_pylist() if c}))
+    parts["month_returning"] = month.filter(pc.is_in(month["customer_id"], known))
+    paths = {"assignments": demo["assignments"]}
+    for name, part in parts.items():
+        paths[name] = folder / f"{name}.parquet"
+        pq.write_table(part, paths[name])
+    return paths
+
+
+def tables(store: Store, leave_out: tuple[str, ...] = ("batch_id",)) -> dict[str, list[tuple]]:
+    """Every registry table of the store's published version, rows sorted by all columns.
+    batch_id is left out: it holds a random part that differs between two stores."""
+    con = store.connect()
+    result = {}
+    for name in BUILD_ORDER:
+        columns = [c for c in con.sql(f"select * from {name} limit 0").columns if c not in leave_out]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        rows = con.sql(f"select {listed} from {name} order by all").fetchall()
+        result[name] = (columns, rows)
+    con.close()
+    return result
+
+
+def same_value(a, b) -> bool:
+    """Equal; a double (not a DECIMAL) to 1e-12 relative: sums of doubles (planner_base's squares, averages)
+    add in the order rows are read, which differs with the order of the rows in the orders file, in
+    the last bit (463315.0889999999 against 463315.08900000004). Counts, dates, keys, decimals: exact."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or math.isclose(a, b, rel_tol=1e-12) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def assert_same_tables(ours: Store, reference: Store, leave_out: tuple[str, ...] = ("batch_id",)) -> None:
+    mine, theirs = tables(ours, leave_out), tables(reference, leave_out)
+    for name in BUILD_ORDER:
+        assert mine[name][0] == theirs[name][0], f"{name}: columns differ"
+        assert len(mine[name][1]) == len(theirs[name][1]), f"{name}: row counts differ"
+        for row, other in zip(mine[name][1], theirs[name][1]):
+            assert len(row) == len(other) and all(map(same_value, row, other)), f"{name}: {row} != {other}"
+    assert ours.manifest()["tables"] == reference.manifest()["tables"]
+
+
+def load(store: Store, files: dict, *names: str):
+    """Import the named files in order (assignments after the first); return the last import's report."""
+    report = None
+    for number, name in enumerate(names):
+        report = import_file(files[name], store)
+        if number == 0:
+            import_assignments(files["assignments"], store)
+    return report
+
+
+@pytest.fixture(scope="module")
+def appended(files, tmp_path_factory) -> tuple[Store, object]:
+    store = Store(tmp_path_factory.mktemp("appended") / "store")
+    report = load(store, files, "history", "month")
+    return store, report
+
+
+@pytest.fixture(scope="module")
+def rebuilt(files, tmp_path_factory) -> tuple[Store, object]:
+    store = Store(tmp_path_factory.mktemp("rebuilt") / "store", append_uploads=False)
+    report = load(store, files, "history", "month")
+    return store, report
+
+
+def test_the_data_has_what_an_append_must_handle(files, appended):
+    """Returning and new customers in the month, new ids sorting among the old ones, invalid and guest orders."""
+    history, month = pq.read_table(files["history"]).to_pylist(), pq.read_table(files["month"]).to_pylist()
+    old_ids = {r["customer_id"] for r in history if r["customer_id"]}
+    month_ids = {r["customer_id"] for r in month if r["customer_id"]}
+    new_ids = month_ids - old_ids
+    assert len(month_ids & old_ids) >= 20 and len(new_ids) >= 5
+    assert any(min(new_ids) < old < max(new_ids) for old in old_ids)  # keys of old customers move
+    assert any(r["status"] != "paid" for r in month) and any(r["customer_id"] is None for r in month)
+
+
+def test_next_month_is_appended_and_every_table_equals_the_full_rebuild(appended, rebuilt):
+    store, report = appended
+    assert report.build_path == "append" and report.build_path_reason is None
+    assert store.batches()[-1]["build_path"] == "append"
+    assert rebuilt[1].build_path == "full" and rebuilt[1].build_path_reason
+    assert_same_tables(store, rebuilt[0])
+
+
+def test_appended_store_equals_one_import_of_both_files(files, appended, tmp_path):
+    one = Store(tmp_path / "one")
+    load(one, files, "both")
+    # the batch columns and source_row name the upload and file row an order came from (one file against two)
+    assert_same_tables(appended[0], one, leave_out=("batch_id", "batch_seq", "source_row"))
+
+
+def test_orders_continue_each_customers_numbering(files, appended):
+    """Hand-checked on the raw files: a returning customer's first December order is numbered one
+    after their valid orders before December, with the days since their last one."""
+    history, month = pq.read_table(files["history"]).to_pylist(), pq.read_table(files["month"]).to_pylist()
+    valid_month = sorted((r for r in month if r["status"] == "paid" and r["customer_id"]),
+                         key=lambda r: (r["order_ts"], r["order_id"]))
+    earlier = {}
+    for r in history:
+        if r["status"] == "paid" and r["customer_id"]:
+            earlier.setdefault(r["customer_id"], []).append(r["order_ts"])
+    first = next(r for r in valid_month if r["customer_id"] in earlier)
+    con = appended[0].connect()
+    seq, days = con.execute("select customer_order_seq, days_since_previous from orders where order_id = $id",
+                            {"id": first["order_id"]}).fetchone()
+    con.close()
+    previous = earlier[first["customer_id"]]
+    assert seq == len(previous) + 1
+    assert days == (first["order_ts"].date() - max(previous).date()).days
+
+
+def test_a_month_with_a_new_channel_is_appended_with_the_same_numbers(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    assert load(store, files, "history", "month_new_channel").build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "history", "month_new_channel")
+    assert_same_tables(store, reference)
+    con = store.connect()
+    months = con.execute("select count(*) from kpi_base where dimension = 'channel' and segment = 'livestream'").fetchone()[0]
+    con.close()
+    assert months == 36  # every month of 2023-2025, not only December
+
+
+def test_a_month_of_returning_customers_only_is_appended_with_the_same_numbers(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    assert load(store, files, "history", "month_returning").build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "history", "month_returning")
+    assert_same_tables(store, reference)
+
+
+@pytest.mark.parametrize("names, reason", [
+    (("history", "overlap"), "already in the store"),
+    (("late", "early"), "not after the store's last valid order"),
+    (("history", "month", "month"), "already in the store"),  # a re-upload
+])
+def test_other_uploads_take_the_full_rebuild_with_the_same_numbers(files, tmp_path, names, reason):
+    store = Store(tmp_path / "ours")
+    report = load(store, files, *names)
+    assert report.build_path == "full" and reason in report.build_path_reason
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, *names)
+    assert_same_tables(store, reference)
+
+
+def test_removing_the_appended_month_gives_the_history_again(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    assert load(store, files, "history", "month").build_path == "append"
+    store.remove_batch(store.batches()[-1]["id"])
+    assert store.audit_log()[-1]["build_path"] == "full"
+    reference = Store(tmp_path / "reference")
+    load(reference, files, "history")
+    assert_same_tables(store, reference, leave_out=("batch_id", "batch_seq"))
+    for batch in store.batches():  # down to an empty store: no upload to append to
+        store.remove_batch(batch["id"])
+    assert store.connect().execute("select count(*) from orders").fetchone()[0] == 0
+
+
+def test_cli_json_says_which_path_ran(files, tmp_path):
+    root = tmp_path / "cli"
+    load(Store(root), files, "history")
+    out = subprocess.run([sys.executable, "-m", "ingest", str(files["month"]), "--store", str(root), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    report = json.loads(out)
+    assert report["build_path"] == "append" and report["build_path_reason"] is None
+
+
+def _batch_lines(monkeypatch, root: Path, language: str | None = None) -> str:
+    """The Data page's batch lines (the page alone under st.navigation, as tests/test_cannot_answer.py)."""
+    from streamlit.testing.v1 import AppTest
+
+    from store import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, str(root))
+    page = str(ROOT / "pages" / "data.py")
+    app = AppTest.from_string(f"import streamlit as st\nst.navigation([st.Page({page!r})]).run()\n", default_timeout=60)
+    if language:  # the language picker's state (the dashboard sets it from ?lang=)
+        app.session_state["lang"] = language
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return "\n".join(m.value for m in app.markdown)
+
+
+def test_data_page_says_which_path_each_upload_took(monkeypatch, appended):
+    lines = _batch_lines(monkeypatch, appended[0].root)
+    assert "month.parquet" in lines and "appended to the stored orders" in lines
+    assert "history.parquet" in lines and "all tables rebuilt" in lines
+    chinese = _batch_lines(monkeypatch, appended[0].root, "中文")
+    assert "已追加到已存订单" in chinese and "已重建全部数据表" in chinese
