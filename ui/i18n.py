@@ -644,6 +644,22 @@ VALUES: dict[str, tuple[str, str]] = {
     "high": ("high", "高"), "medium": ("medium", "中"), "low": ("low", "低"),
     "rejected": ("rejected", "拒绝"), "warning": ("warning", "警告"), "skipped": ("skipped", "跳过"),
 }
+# the mapping boxes of an orders upload: canonical field -> Chinese label (English shows the field itself,
+# as README.md and the CLI name it)
+FIELD_NAMES_ZH = {
+    "order_id": "订单号", "customer_id": "客户编号", "order_ts": "下单时间", "paid_at": "付款时间", "amount": "实付金额",
+    "status": "订单状态", "line_amount": "行金额", "quantity": "数量", "unit_price": "单价", "sku": "商品编码",
+    "category": "品类", "channel": "渠道", "region": "地区", "store": "店铺", "member_tier": "会员等级",
+    "coupon_code": "优惠券码", "currency": "币种", "refunded_amount": "退款金额", "gross_amount": "订单总额",
+    "cancelled_at": "取消时间",
+}
+
+
+def field_label(field: str, language: str = "en") -> str:
+    """An order field's mapping-box label: the field in English ("order_ts"), its name in Chinese ("下单时间")."""
+    return FIELD_NAMES_ZH.get(field, field) if language == "zh" else field
+
+
 # the segment the metrics give orders without a channel, region or category (store.models.kpis.NOT_SET)
 NOT_SET_CODE = "(not set)"
 # the columns whose values are such codes (a channel named "app" elsewhere stays "app")

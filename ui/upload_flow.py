@@ -11,7 +11,7 @@ from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
 from ui.context import CURRENCIES, PageContext, keep_choice
-from ui.i18n import TEXT, refusal_text, t
+from ui.i18n import TEXT, field_label, refusal_text, t
 from ui.presets import draw_save_preset
 from ui.safe_text import markdown_text
 from ui.strategy_words import strategy_name
@@ -108,7 +108,7 @@ def _draw_mapping(ctx: PageContext, file_headers: list[str], detected: dict[str,
         current = detected.get(field)
         keep_choice(f"map_{field}", headers, lambda h, language: t("not_mapped", language) if h is None else h)
         choice = grid[index % 4].selectbox(
-            field, headers, index=headers.index(current) if current in headers else 0,
+            field_label(field, ctx.language), headers, index=headers.index(current) if current in headers else 0,
             format_func=lambda h: ctx.t("not_mapped") if h is None else h, key=f"map_{field}",
         )
         if choice:
