@@ -347,6 +347,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "import": ("Import", "导入"),
     "importing": ("Importing {file}…", "正在导入 {file}…"),
     # the import's phases (ingest.PROGRESS_STEPS codes)
+    "interval": ("{low} to {high}", "{low} 至 {high}"),
     "progress_waiting": ("Waiting for another upload or removal to finish…", "正在等待其他上传或删除完成…"),
     "progress_reading": ("Reading the file…", "正在读取文件…"),
     "progress_checking": ("Checking values…", "正在检查数值…"),
@@ -563,6 +564,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "rel_lift": ("Relative lift", "相对提升"),
     "ci_low": ("CI low", "置信下限"),
     "ci_high": ("CI high", "置信上限"),
+    "ci": ("95% CI", "95% 置信区间"),
     "p_value": ("p", "p 值"),
     "p_holm": ("p (Holm)", "p（Holm 校正）"),
     "p_bh": ("p (BH)", "p（BH 校正）"),
