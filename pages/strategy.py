@@ -72,7 +72,8 @@ readable = scores.assign(
    "variant_mean", "n_control", "n_variant", "p_value", "strategy", "design", "status"]]  # the answer first: lift
    # and its interval stay on screen at 1440 px
 metric_labels = scores["metric"].map(lambda m: metric_name(m, ctx.language))
-show_table(with_interval_column(in_units(readable).assign(metric=metric_labels), ctx.language), "scorecard", "scorecard_table", ctx.language, ctx.currency,
+on_screen = readable.drop(columns=["control_mean", "variant_mean"])  # the chosen experiment's table shows them
+show_table(with_interval_column(in_units(on_screen).assign(metric=metric_labels), ctx.language), "scorecard", "scorecard_table", ctx.language, ctx.currency,
            download=readable.assign(metric=metric_labels))
 
 experiment = st.selectbox(ctx.t("experiment"), experiments["experiment"].tolist(), key="experiment",
