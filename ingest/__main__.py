@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from ingest.mapping import Preset, builtin_presets, is_builtin_name, saved_preset_path, saved_presets
-from ingest.pipeline import ImportReport, import_file
+from ingest.pipeline import PROGRESS_STEPS, ImportReport, import_file
 from ingest.readers import ImportRefused
 from store import STORE_ENV, Store
 from store.schema import DIMENSIONS
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stdout if args.json else sys.stderr)
         return 2
 
-    def show_progress(fraction: float, message: str) -> None:
-        print(f"[{fraction:4.0%}] {message}", file=sys.stderr, flush=True)  # one line per phase, JSON or not
+    def show_progress(fraction: float, step: str) -> None:
+        print(f"[{fraction:4.0%}] {PROGRESS_STEPS.get(step, step)}", file=sys.stderr, flush=True)  # one line per phase, JSON or not
 
     try:
         report = import_file(args.file, store, preset_name=args.preset, progress=show_progress,

@@ -122,27 +122,32 @@ def import_assignments(path: Path | str, store: Store, user: str | None = None, 
             if accepted == 0:
                 raise ImportRefused(f"{clean_file_name(path.name)}: no assignment row could be imported; check the "
                                     "columns and dates.", code="no_assignments", file=clean_file_name(path.name))
-            warnings = _warnings(con, store)
+            warnings = _warnings(con, store)  # [(code, values, English sentence)]
             con.execute(f"copy accepted to {sql_path(staging.table_path('assignments'))} (format parquet)")
             con.execute(f"copy issues to {sql_path(staging.table_path('issues'))} (format parquet)")
             rejected = con.execute("select count(distinct row) from issues").fetchone()[0]
         finally:
             con.close()
         record = {"kind": "assignments", "file": clean_file_name(path.name), "mapping": columns, "rows_read": raw.rows,
-                  "rows_accepted": accepted, "rows_rejected": rejected, "warnings": warnings,
+                  "rows_accepted": accepted, "rows_rejected": rejected,
+                  "warnings": [text for _, _, text in warnings],
+                  "warning_codes": [{"code": code, **values} for code, values, _ in warnings],
                   "pseudonym_key_id": key_id, **(details or {})}
         batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
     return {**record, "batch_id": batch["id"]}
 
 
-def _warnings(con: duckdb.DuckDBPyConnection, store: Store) -> list[str]:
+def _warnings(con: duckdb.DuckDBPyConnection, store: Store) -> list[tuple[str, dict, str]]:
+    """(code, values, English sentence) per warning: the app words the code, the CLI prints the sentence."""
     out = []
     arms = con.execute(
         f"select experiment, {dialect.distinct_list('lower(variant)')} from accepted group by experiment order by experiment"
     ).fetchall()
     for experiment, variants in arms:
         if not any(v in CONTROL_NAMES for v in variants):
-            out.append(f"experiment {experiment!r} has no control arm (variants: {', '.join(sorted(variants))})")
+            names = ", ".join(sorted(variants))
+            out.append(("no_control_arm", {"experiment": experiment, "variants": names},
+                        f"experiment {experiment!r} has no control arm (variants: {names})"))
     version_dir = store.version_dir()
     if version_dir and (version_dir / "customers.parquet").exists():
         unknown = con.execute(
@@ -150,5 +155,6 @@ def _warnings(con: duckdb.DuckDBPyConnection, store: Store) -> list[str]:
                 (select customer_id from read_parquet({sql_path(version_dir / 'customers.parquet')}))"""
         ).fetchone()[0]
         if unknown:
-            out.append(f"{unknown} assigned customers have no valid order in the store")
+            out.append(("customers_without_orders", {"count": unknown},
+                        f"{unknown} assigned customers have no valid order in the store"))
     return out

@@ -115,7 +115,8 @@ def derive_assignments(store: Store, experiment: str, start: date, end: date, co
                                     details={"design": "observational", "derivation": derivation})
     return {**report, "experiment": name, "design": "observational", "derived_from": column,
             "start": start.isoformat(), "end": end.isoformat(), "values": values, "arms": arms,
-            "warnings": warnings + report["warnings"]}
+            "warnings": [text for _, _, text in warnings] + report["warnings"],
+            "warning_codes": [{"code": code, **values} for code, values, _ in warnings] + report["warning_codes"]}
 
 
 def _check_request(column: str, start: date, end: date) -> None:
@@ -186,15 +187,18 @@ def _check_arms(arms: dict[str, int], column: str, start: date, end: date) -> No
                             code="derive_no_variant", column=column, start=str(start), end=str(end))
 
 
-def _warnings(con: duckdb.DuckDBPyConnection, column: str, params: dict) -> list[str]:
+def _warnings(con: duckdb.DuckDBPyConnection, column: str, params: dict) -> list[tuple[str, dict, str]]:
+    """(code, values, English sentence) per warning: the app words the code, the CLI prints the sentence."""
     out = []
     several = con.execute("select count(*) from entries where values_used > 1").fetchone()[0]
     if several:
-        out.append(f"{several:,} customers used more than one of the values in the period; each is counted in "
-                   "the arm of the first value used.")
+        out.append(("several_values_used", {"count": several},
+                    f"{several:,} customers used more than one of the values in the period; each is counted in "
+                    "the arm of the first value used."))
     earlier = con.execute(EARLIER_USE_SQL.format(column=column), params).fetchone()[0]
     if earlier:
-        out.append(f"{earlier:,} control customers had used one of the values before the period.")
+        out.append(("control_used_before", {"count": earlier},
+                    f"{earlier:,} control customers had used one of the values before the period."))
     return out
 
 

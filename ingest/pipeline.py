@@ -33,7 +33,7 @@ from store import Store, clean_file_name, quiet_connect, sql_path
 from store.models import dialect
 from store.schema import DIMENSIONS
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], None]  # (fraction done, a PROGRESS_STEPS code)
 NO_CUSTOMER_NOTE = ("The file has no customer column: repurchase metrics need a customer id, so only "
                     "order-level figures (orders, revenue, average order value) can be read from it.")
 REFUND_NOTES = {
@@ -130,7 +130,21 @@ def _contact_columns(mapping: Mapping) -> dict[str, list[str]]:
             if field in mapping.columns and field != "customer_id"}
 
 
-def _no_progress(fraction: float, message: str) -> None:
+# the import's phases, as the code passed to the progress callback -> its English words (the CLI
+# prints these; the app words the codes in the page's language)
+PROGRESS_STEPS = {
+    "waiting": "waiting for another upload or removal to finish",
+    "reading": "reading file",
+    "checking": "checking values",
+    "building_orders": "building orders",
+    "accounting": "accounting for every record",
+    "writing": "writing batch",
+    "rebuilding": "rebuilding derived tables",
+    "done": "done",
+}
+
+
+def _no_progress(fraction: float, step: str) -> None:
     pass
 
 
@@ -177,7 +191,7 @@ def import_file(
     key = pseudonym_key or privacy.key_from_env()
 
     def waiting() -> None:
-        progress(0.0, "waiting for another upload or removal to finish")
+        progress(0.0, "waiting")
 
     with store.staging(on_wait=waiting) as staging:
         key_id = privacy.check_store(clean_file_name(path.name), store.batches(), key)
@@ -187,7 +201,7 @@ def import_file(
             con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
             con.execute("set preserve_insertion_order = true")
             con.execute(MACROS)
-            progress(0.05, "reading file")
+            progress(0.05, "reading")
             raw = load_raw(con, path, staging.path)
             if raw.rows == 0:
                 raise ImportRefused(f"{clean_file_name(path.name)}: the file has a header but no rows; export it again with "
@@ -203,7 +217,7 @@ def import_file(
                 )
             number_rows_as_in_file(con, raw)
             skipped = mark_skipped_rows(con, raw, mapping)
-            progress(0.25, "checking values")
+            progress(0.25, "checking")
             formats, date_order = choose_date_order(con, mapping)
             refunds = refund_rule(con, mapping)
             build_parsed(con, mapping, raw.first_data_row, formats, refunds)
@@ -216,9 +230,9 @@ def import_file(
             _refuse_other_currency(path, store, settings.main_currency)
             build_issues(con, mapping, settings, now + timedelta(days=1))
             add_skipped_issues(con, raw, mapping)
-            progress(0.5, "building orders")
+            progress(0.5, "building_orders")
             build_orders(con, mapping, staging.table_path, refunds)
-            progress(0.55, "accounting for every record")
+            progress(0.55, "accounting")
             report = _report(con, path, raw, mapping, settings)
             report.add_account(account(con, path, raw, skipped))  # refuses when records went missing
             report.currency_source = currency_source
@@ -234,11 +248,11 @@ def import_file(
                     f"{top}); fix the export or the column mapping and upload it again.",
                     code="nothing_imported", file=clean_file_name(path.name), rows=raw.rows, problem=top,
                 )
-            progress(0.6, "writing batch")
+            progress(0.6, "writing")
             _write_batch_tables(con, staging.table_path, raw, mapping if key else None)
         finally:
             con.close()
-        progress(0.7, "rebuilding derived tables")
+        progress(0.7, "rebuilding")
         record = {
             "kind": "orders",
             "file": clean_file_name(path.name),

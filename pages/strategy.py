@@ -9,7 +9,7 @@ from ui.strategy_words import metric_name, strategy_name, summaries
 from ui.context import page_context
 from ui.formatting import format_change, format_value
 from ui.safe_text import markdown_text
-from ui.tables import show_table
+from ui.tables import show_table, with_interval_column
 
 ctx = page_context()
 st.title(ctx.t("strategy"))
@@ -72,7 +72,8 @@ readable = scores.assign(
    "variant_mean", "n_control", "n_variant", "p_value", "strategy", "design", "status"]]  # the answer first: lift
    # and its interval stay on screen at 1440 px
 metric_labels = scores["metric"].map(lambda m: metric_name(m, ctx.language))
-show_table(in_units(readable).assign(metric=metric_labels), "scorecard", "scorecard_table", ctx.language, ctx.currency,
+on_screen = readable.drop(columns=["control_mean", "variant_mean"])  # the chosen experiment's table shows them
+show_table(with_interval_column(in_units(on_screen).assign(metric=metric_labels), ctx.language), "scorecard", "scorecard_table", ctx.language, ctx.currency,
            download=readable.assign(metric=metric_labels))
 
 experiment = st.selectbox(ctx.t("experiment"), experiments["experiment"].tolist(), key="experiment",
@@ -112,7 +113,8 @@ shown = [c for c in ["metric", "variant", "control_mean", "variant_mean", "abs_l
                      "p_value", "p_holm", "chance_to_win", "n_control", "n_variant",
                      "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
 labelled = results["metric"].map(lambda m: metric_name(m, ctx.language))
-show_table(in_units(results[shown]).assign(metric=labelled), f"results_{experiment}", "results_table", ctx.language,
+show_table(with_interval_column(in_units(results[shown]).assign(metric=labelled), ctx.language),
+           f"results_{experiment}", "results_table", ctx.language,
            ctx.currency, download=results[shown].assign(metric=labelled))
 
 views = data.experiment_time_views(ctx.root, ctx.version, experiment, window)

@@ -198,3 +198,17 @@ def test_tables_show_no_english_none_for_missing_values(open_page, tmp_path):
     for table in (d.value for d in app.dataframe):
         for column in table.columns:
             assert not table[column].isna().any() or table[column].dtype != object, column
+
+
+def test_strategy_tables_show_the_interval_as_one_column(open_page, demo_store):
+    """ci_low and ci_high on screen as one "95% CI" column ("-2.1% to +5.3%") around the lift."""
+    import re
+
+    app = open_page(demo_store.root, "pages/strategy.py")
+    tables = [d.value for d in app.dataframe if "rel_lift" in d.value.columns]
+    assert len(tables) == 2  # the scorecard and the chosen experiment's results
+    for table in tables:
+        assert "ci" in table.columns and not {"ci_low", "ci_high"} & set(table.columns)
+        for lift, interval in zip(table["rel_lift"], table["ci"]):
+            low, high = (float(v) / 100 for v in re.fullmatch(r"([+-][\d.]+)% to ([+-][\d.]+)%", interval).groups())
+            assert low - 0.0005 <= lift <= high + 0.0005, (lift, interval)

@@ -323,3 +323,42 @@ def test_screenshots_of_a_real_export(real_export_server, page):
                     assert len(ticks) == len(set(ticks)), (name, code, ticks)
                 suffix = "_presentation" if present else ""
                 page.screenshot(path=ARTIFACTS / f"real_{name}_{code}{suffix}.png", full_page=True)
+
+
+def column_edges(page, frame) -> list[float]:
+    """The x (in the page) of each visible column's right edge in a st.dataframe's header row, read
+    from the pixels: the grid draws its header on a canvas, one thin vertical line between columns
+    (a column cut off by the table's right border has none)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    box = frame.bounding_box()
+    picture = Image.open(BytesIO(page.screenshot(clip={"x": box["x"], "y": box["y"] + 3, "width": box["width"],
+                                                        "height": 1}))).convert("L")
+    row = [picture.getpixel((x, 0)) for x in range(picture.width)]
+    background = max(set(row), key=row.count)
+    lines = [x for x in range(6, len(row) - 6) if row[x] < background - 8]  # not the table's own border
+    edges = [x for i, x in enumerate(lines) if i == 0 or x - lines[i - 1] > 3]  # one per line, however thick
+    return [box["x"] + x for x in edges]
+
+
+@pytest.mark.parametrize("language", LANGUAGES.values())
+def test_strategy_interval_columns_are_in_view_at_1440_px(demo_server, page, language):
+    """The scorecard's and the results table's confidence intervals once sat off-screen at 1440 px:
+    now one "95% CI" column, whose right edge is inside the window."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{demo_server}/strategy?lang={language}")
+    wait_for_app(page)
+    page.locator('[data-testid="stDataFrame"] th').first.wait_for(state="attached")  # the grid's header, once drawn
+    frames = [f for f in page.get_by_test_id("stDataFrame").all()
+              if f.locator("th").filter(has_text="95%").count()]
+    assert len(frames) == 2, [f.locator("th").all_inner_texts() for f in page.get_by_test_id("stDataFrame").all()]  # the scorecard and the chosen experiment's results
+    for frame in frames:
+        frame.scroll_into_view_if_needed()
+        headers = [h.inner_text() for h in frame.locator("th").all()]
+        at = next(i for i, h in enumerate(headers) if h.startswith("95%"))
+        edges = column_edges(page, frame)
+        assert len(edges) > at, (headers, edges)  # the line after the interval column is drawn: all of it in view
+        assert edges[at] <= 1440, (headers, edges)
+    page.screenshot(path=ARTIFACTS / f"strategy_1440_{language}.png")

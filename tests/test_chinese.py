@@ -218,3 +218,86 @@ def test_date_axes_in_chinese_name_months_in_chinese(monkeypatch, demo_store, pa
     app = open_app(monkeypatch, demo_store.root, page, timeout=120, lang="中文")
     assert app.get("plotly_chart")
     assert not english_date_axes(app), english_date_axes(app)
+
+
+ORDERS_CSV = (b"order_id,customer_id,order_date,amount,currency,coupon_code\n"
+              b"1,a,2024-01-05,10,CNY,\n2,b,2024-01-06,20,CNY,SPRING\n3,c,2024-01-07,30,CNY,\n"
+              b"4,a,2024-02-03,15,CNY,SPRING\n5,a,2024-02-04,25,CNY,WINTER\n6,b,2024-02-05,35,CNY,\n"
+              b"7,c,2024-02-06,12,CNY,SPRING\n8,d,2024-02-07,18,CNY,\n9,a,2024-03-02,40,CNY,\n10,b,2024-03-03,22,CNY,\n")
+# one experiment without a control arm, and a customer the store has never seen
+ASSIGNMENTS_CSV = (b"experiment,customer_id,variant,assigned_at\n"
+                   b"welcome,a,treatment,2024-01-01\nwelcome,b,treatment,2024-01-01\nwelcome,zz,treatment,2024-01-01\n")
+
+
+def test_data_page_in_chinese_after_uploads_and_a_derived_experiment_has_no_english_ui_words(tmp_path, monkeypatch):
+    """Orders, then assignments, then an experiment derived from coupon codes, all on the Data page
+    in 中文: the import's warnings, the batch lines and the progress words are Chinese."""
+    from tests.conftest import data_page_app
+
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
+    app = data_page_app()
+    app.session_state["lang"] = "中文"
+    app.run()
+    texts = []
+    app.get("file_uploader")[0].set_value(("orders.csv", ORDERS_CSV, "text/csv"))
+    app.run()
+    app.button(key="import_button").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("已导入" in s.value or "导入" in s.value for s in app.success), [s.value for s in app.success]
+    texts += shown_texts(app)
+
+    app.radio(key="upload_kind").set_value("assignments").run()
+    app.get("file_uploader")[0].set_value(("assign.csv", ASSIGNMENTS_CSV, "text/csv"))
+    app.run()
+    app.button(key="import_button").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    warnings = [w.value for w in app.warning]
+    # the experiment has no control arm; zz has no order: 1 of 3 assigned customers
+    assert any("welcome" in w and "没有对照组" in w for w in warnings), warnings
+    assert any(w.startswith("1 位") for w in warnings), warnings
+    texts += shown_texts(app)
+
+    app.text_input(key="derive_name").input("spring_feb")
+    app.button(key="derive_button").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    warnings = [w.value for w in app.warning]
+    # in February a used SPRING and WINTER (1 customer, two values); b had used SPRING in January and is
+    # in the control arm in February
+    assert any(w.startswith("1 位客户在该期间使用了多个所选值") for w in warnings), warnings
+    assert any(w.startswith("1 位对照组客户") for w in warnings), warnings
+    texts += shown_texts(app)
+
+    headers = set(WORD.findall(ORDERS_CSV.split(b"\n")[0].decode()))  # the file's own headers, in its preview
+    allowed = ABBREVIATIONS | data_words(tmp_path / "store") | headers | {"SPRING", "WINTER", "spring_feb", "welcome", "treatment",
+                                                               "coupon_code", "zz", "control"}
+    found = english_words(texts, allowed)
+    assert not found, "\n".join(map(str, found))
+
+
+def test_import_phases_have_chinese_words_and_the_cli_keeps_its_english():
+    from ingest import PROGRESS_STEPS
+    from ui.i18n import t
+
+    for step, english in PROGRESS_STEPS.items():
+        assert CHINESE.search(t(f"progress_{step}", "zh")), step
+        assert english and not CHINESE.search(english)
+    assert PROGRESS_STEPS["reading"] == "reading file"
+
+
+def test_not_set_segments_are_worded_in_chinese():
+    from store.models.kpis import NOT_SET
+    from ui.i18n import NOT_SET_CODE, segment_name, value_name
+
+    assert NOT_SET["channel"] == NOT_SET["region"] == NOT_SET["category"] == NOT_SET_CODE
+    assert segment_name(NOT_SET["channel"], "zh") == "（未填写）"
+    assert value_name("channel", NOT_SET["channel"], "zh") == "（未填写）"
+    assert value_name("channel", NOT_SET["channel"], "en") == "(not set)"
+    assert value_name("channel", "app", "zh") == "app"  # a channel named app is data
+
+
+def test_every_order_field_has_a_chinese_mapping_label():
+    from ingest import FIELDS
+    from ui.i18n import field_label
+
+    assert all(CHINESE.search(field_label(field, "zh")) for field in FIELDS)
+    assert [field_label(field, "en") for field in FIELDS] == list(FIELDS)

@@ -19,7 +19,8 @@ def draw_batch(ctx: PageContext, user: User, batch: dict) -> None:
         info.markdown(
             f"**{markdown_text(clean_file_name(batch['file']))}** · {ctx.t('kind_' + batch['kind'])} · {batch['imported_at'][:16].replace('T', ' ')} · "
             f"{accepted:,} ✓ · {batch['rows_rejected']:,} ✗"
-            + (f" · {batch['orders_superseded_by_newer']:,} replaced by newer uploads" if batch.get("orders_superseded_by_newer") else "")
+            + (" · " + ctx.t("replaced_by_newer", orders=f"{batch['orders_superseded_by_newer']:,}")
+               if batch.get("orders_superseded_by_newer") else "")
             + (f" · {ctx.t('build_path_' + batch['build_path'])}" if batch.get("build_path") in ("append", "full") else "")
         )
         if "records_in_file" in batch:  # batches imported before the equation was recorded have none

@@ -348,6 +348,26 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_mapped": ("(not in this file)", "（文件中没有）"),
     "import": ("Import", "导入"),
     "importing": ("Importing {file}…", "正在导入 {file}…"),
+    # the import's phases (ingest.PROGRESS_STEPS codes)
+    "interval": ("{low} to {high}", "{low} 至 {high}"),
+    "progress_waiting": ("Waiting for another upload or removal to finish…", "正在等待其他上传或删除完成…"),
+    "progress_reading": ("Reading the file…", "正在读取文件…"),
+    "progress_checking": ("Checking values…", "正在检查数值…"),
+    "progress_building_orders": ("Building orders…", "正在生成订单…"),
+    "progress_accounting": ("Accounting for every record…", "正在核对每条记录…"),
+    "progress_writing": ("Writing the batch…", "正在写入批次…"),
+    "progress_rebuilding": ("Rebuilding the derived tables…", "正在重建汇总表…"),
+    "progress_done": ("Done", "完成"),
+    "replaced_by_newer": ("{orders} replaced by newer uploads", "{orders} 笔已被较新的上传替换"),
+    # warnings of an assignments upload or a derived experiment (their codes in "warning_codes")
+    "warning_no_control_arm": ("Experiment {experiment} has no control arm (variants: {variants}).",
+                               "实验 {experiment} 没有对照组（分组：{variants}）。"),
+    "warning_customers_without_orders": ("{count} assigned customers have no valid order in the store.",
+                                         "{count} 位已分组的客户在数据中没有有效订单。"),
+    "warning_several_values_used": ("{count} customers used more than one of the values in the period; each is counted in the arm of the first value used.",
+                                    "{count} 位客户在该期间使用了多个所选值；每位客户计入其首次使用的值所在的组。"),
+    "warning_control_used_before": ("{count} control customers had used one of the values before the period.",
+                                    "{count} 位对照组客户在该期间之前已使用过所选值。"),
     # {orders}, {rows}... are counts from ui.i18n.count: "1 row" / "7 rows" in English, the number in Chinese
     "imported": ("Imported {orders} from {rows} of {file}; {rejected} rejected, {warnings}.",
                  "已从 {file} 的 {rows} 行导入 {orders} 笔订单；拒绝 {rejected} 行，警告 {warnings} 条。"),
@@ -546,6 +566,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "rel_lift": ("Relative lift", "相对提升"),
     "ci_low": ("CI low", "置信下限"),
     "ci_high": ("CI high", "置信上限"),
+    "ci": ("95% CI", "95% 置信区间"),
     "p_value": ("p", "p 值"),
     "p_holm": ("p (Holm)", "p（Holm 校正）"),
     "p_bh": ("p (BH)", "p（BH 校正）"),
@@ -627,6 +648,24 @@ VALUES: dict[str, tuple[str, str]] = {
     "high": ("high", "高"), "medium": ("medium", "中"), "low": ("low", "低"),
     "rejected": ("rejected", "拒绝"), "warning": ("warning", "警告"), "skipped": ("skipped", "跳过"),
 }
+# the mapping boxes of an orders upload: canonical field -> Chinese label (English shows the field itself,
+# as README.md and the CLI name it)
+FIELD_NAMES_ZH = {
+    "order_id": "订单号", "customer_id": "客户编号", "order_ts": "下单时间", "paid_at": "付款时间", "amount": "实付金额",
+    "status": "订单状态", "line_amount": "行金额", "quantity": "数量", "unit_price": "单价", "sku": "商品编码",
+    "category": "品类", "channel": "渠道", "region": "地区", "store": "店铺", "member_tier": "会员等级",
+    "coupon_code": "优惠券码", "currency": "币种", "refunded_amount": "退款金额", "gross_amount": "订单总额",
+    "cancelled_at": "取消时间",
+}
+
+
+def field_label(field: str, language: str = "en") -> str:
+    """An order field's mapping-box label: the field in English ("order_ts"), its name in Chinese ("下单时间")."""
+    return FIELD_NAMES_ZH.get(field, field) if language == "zh" else field
+
+
+# the segment the metrics give orders without a channel, region or category (store.models.kpis.NOT_SET)
+NOT_SET_CODE = "(not set)"
 # the columns whose values are such codes (a channel named "app" elsewhere stays "app")
 VALUE_COLUMNS = {"member_tier": ("none", "silver", "gold", "diamond"), "segment": ("none", "silver", "gold", "diamond"),
                  "action": None, "via": ("app", "cli"), "kind": ("orders", "assignments"), "status": ("ok",),
@@ -655,7 +694,9 @@ def rfm_names(language: str = "en") -> dict[str, str]:
 
 
 def segment_name(value, language: str = "en") -> str:
-    """A segment value as words: 'gold' -> 'gold members' / '金卡会员'; other values as they are."""
+    """A segment value as words: 'gold' -> 'gold members' / '金卡会员'; NOT_SET_CODE -> '（未填写）'; other values as they are."""
+    if value == NOT_SET_CODE:
+        return t("not_set", language)
     names = TIER_GROUPS.get(str(value).lower())
     return _pick(names, language) if names else str(value)
 
@@ -679,6 +720,8 @@ def value_name(column: str, value, language: str = "en"):
     """A code the app wrote into `column` as a word in `language` ("gold" -> "金卡"); anything else unchanged."""
     if column in WORDED_COLUMNS:
         return WORDED_COLUMNS[column](value, language)
+    if value == NOT_SET_CODE and column in ("segment", "channel", "region", "category"):
+        return t("not_set", language)
     if column not in VALUE_COLUMNS or not isinstance(value, str):
         return value
     codes = VALUE_COLUMNS[column]

@@ -11,7 +11,7 @@ from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
 from ui.context import CURRENCIES, PageContext, keep_choice
-from ui.i18n import refusal_text, t
+from ui.i18n import TEXT, field_label, refusal_text, t
 from ui.presets import draw_save_preset
 from ui.safe_text import markdown_text
 from ui.strategy_words import strategy_name
@@ -67,7 +67,7 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         try:
             if kind == "orders":
                 report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
-                                     progress=lambda fraction, message: progress.progress(fraction, text=markdown_text(message)),
+                                     progress=lambda fraction, step: progress.progress(fraction, text=_step_words(ctx, step)),
                                      currency=None if currency_answer == NOT_STATED else currency_answer)
                 _show_orders_report(ctx, report)
             else:
@@ -77,6 +77,25 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         except ImportRefused as refused:
             progress.empty()
             show_refusal(ctx, refused)
+
+
+def _step_words(ctx: PageContext, step: str) -> str:
+    """An import phase (an ingest.PROGRESS_STEPS code) in the page's language."""
+    return ctx.t(f"progress_{step}") if f"progress_{step}" in TEXT else markdown_text(step)
+
+
+def warning_texts(ctx: PageContext, result: dict) -> list[str]:
+    """An assignments import's or derived experiment's warnings as Markdown in the page's language:
+    worded from their codes; the English sentences of results recorded before codes existed."""
+    coded = result.get("warning_codes")
+    if coded is None or len(coded) != len(result["warnings"]):
+        return [markdown_text(warning) for warning in result["warnings"]]
+    texts = []
+    for entry, english in zip(coded, result["warnings"]):
+        values = {k: f"{v:,}" if isinstance(v, int) else v for k, v in entry.items() if k != "code"}
+        key = f"warning_{entry['code']}"
+        texts.append(ctx.md(key, **values) if key in TEXT else markdown_text(english))
+    return texts
 
 
 def _draw_mapping(ctx: PageContext, file_headers: list[str], detected: dict[str, str]) -> dict[str, str]:
@@ -89,7 +108,7 @@ def _draw_mapping(ctx: PageContext, file_headers: list[str], detected: dict[str,
         current = detected.get(field)
         keep_choice(f"map_{field}", headers, lambda h, language: t("not_mapped", language) if h is None else h)
         choice = grid[index % 4].selectbox(
-            field, headers, index=headers.index(current) if current in headers else 0,
+            field_label(field, ctx.language), headers, index=headers.index(current) if current in headers else 0,
             format_func=lambda h: ctx.t("not_mapped") if h is None else h, key=f"map_{field}",
         )
         if choice:
@@ -134,8 +153,8 @@ def _show_assignments_result(ctx: PageContext, result: dict) -> None:
                       rows=ctx.count(result["rows_read"], "row"), file=result["file"],
                       rejected=ctx.count(result["rows_rejected"], "row"),
                       warnings=ctx.count(len(result["warnings"]), "warning")))
-    for warning in result["warnings"]:
-        st.warning(markdown_text(warning))
+    for warning in warning_texts(ctx, result):
+        st.warning(warning)
 
 
 # ---- an experiment derived from an order column ----------------------------------------------
@@ -180,5 +199,5 @@ def draw_derive_section(ctx: PageContext, user: User, pseudonym_key: str | None)
         return
     arms = ", ".join(f"{variant} {n:,}" for variant, n in result["arms"].items())
     st.success(ctx.md("derived", experiment=result["experiment"], column=column, arms=arms))
-    for warning in result["warnings"]:
-        st.warning(markdown_text(warning))
+    for warning in warning_texts(ctx, result):
+        st.warning(warning)
