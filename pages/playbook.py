@@ -14,6 +14,9 @@ st.title(ctx.t("playbook"))
 if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
     st.stop()
+if not ctx.facts["customers"]:  # every strategy, list and category path is per customer
+    st.info(ctx.t("playbook_needs_customers"))
+    st.stop()
 st.caption(ctx.t("playbook_intro"))
 
 

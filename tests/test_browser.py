@@ -350,7 +350,8 @@ def test_strategy_interval_columns_are_in_view_at_1440_px(demo_server, page, lan
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{demo_server}/strategy?lang={language}")
     wait_for_app(page)
-    page.locator('[data-testid="stDataFrame"] th').first.wait_for(state="attached")  # the grid's header, once drawn
+    for index in range(2):  # the scorecard and the chosen experiment's results, each once its header is drawn
+        page.get_by_test_id("stDataFrame").nth(index).locator("th").first.wait_for(state="attached", timeout=60000)
     frames = [f for f in page.get_by_test_id("stDataFrame").all()
               if f.locator("th").filter(has_text="95%").count()]
     assert len(frames) == 2, [f.locator("th").all_inner_texts() for f in page.get_by_test_id("stDataFrame").all()]  # the scorecard and the chosen experiment's results

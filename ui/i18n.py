@@ -148,6 +148,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "needs_customers": ("These orders have no customer id, so this page has nothing to show: it follows customers from "
                         "order to order. Upload an export with a customer column to see it.",
                         "这些订单没有客户编号，本页无内容可显示：本页按客户追踪其历次购买。上传含客户列的导出文件即可查看。"),
+    "playbook_needs_customers": ("The playbook is about customers coming back, and these orders have no customer id. "
+                                 "Upload an export with a customer column (or map one on the Data page).",
+                                 "复购策略手册针对的是回头客，而这些订单没有客户编号。请上传含客户列的导出文件（或在“数据”页映射客户列）。"),
     "value_needs_customers": ("Customer value is predicted per customer, and these orders have no customer id. Upload an "
                               "export with a customer column to see it.",
                               "客户价值按客户预测，而这些订单没有客户编号。上传含客户列的导出文件即可查看。"),
