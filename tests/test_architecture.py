@@ -150,7 +150,7 @@ def _edges(graph, source_layers, target_layers) -> list[str]:
                   if _layer(a) in source_layers and _layer(b) in target_layers)
 
 
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected groups of more than one module (Tarjan)."""
     index, low, stack, on_stack, groups = {}, {}, [], set(), []
 
@@ -198,11 +198,11 @@ def test_metrics_and_ingest_stand_side_by_side(graph):
 def test_no_import_circle_below_the_screens(graph):
     lower = {a: {b for b in targets if _layer(b) in SQL_PACKAGES} for a, targets in graph.items()
              if _layer(a) in SQL_PACKAGES}
-    assert _cycles(lower) == []
+    assert import_cycles(lower) == []
 
 
 def test_no_import_circle_anywhere(graph):
-    assert _cycles(graph) == []
+    assert import_cycles(graph) == []
 
 
 def test_pages_import_no_store(graph):
@@ -212,7 +212,7 @@ def test_pages_import_no_store(graph):
 def test_the_graph_sees_imports_inside_functions_and_circles(tmp_path):
     """The checks above cannot pass by missing edges: a known graph gives the known answers."""
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
-    assert _cycles(graph) == [["a", "b", "c"]]
+    assert import_cycles(graph) == [["a", "b", "c"]]
     real = import_graph()
     assert "metrics.experiments" in real["metrics.__main__"]  # imported inside a function
     assert "store.models.registry" in real["metrics.kpis"]

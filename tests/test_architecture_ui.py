@@ -8,6 +8,8 @@ circle, it only postpones it to run time).
 import ast
 from pathlib import Path
 
+from tests.test_architecture import import_cycles  # one Tarjan for both graph checks
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ui", "pages", "store", "metrics", "ingest")
 ENTRY_POINTS = ("dashboard", "serve")
@@ -58,37 +60,6 @@ def import_graph() -> tuple[dict[str, set[str]], dict[str, list[tuple[str, int, 
     return graph, detail
 
 
-def circles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one module (Tarjan)."""
-    index, low, stack, on_stack, found = {}, {}, [], set(), []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in graph.get(node, ()):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
-
-
 def is_app_module(name: str) -> bool:
     return name.split(".")[0] in ("ui", "pages", *ENTRY_POINTS)
 
@@ -99,12 +70,12 @@ def test_the_graph_reader_sees_what_it_must():
     assert {"ui.context", "ui.data", "store"} <= graph["pages.overview"] | graph["ui.context"]
     assert "ingest" in graph["pages.data"] or "ingest" in graph["ui.upload_flow"]
     assert "ingest.mapping" in graph["ingest.pipeline"]  # `from ingest import mapping as ...` is the submodule
-    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 def test_no_import_circle_among_the_app_modules():
     graph, _ = import_graph()
-    found = [component for component in circles(graph) if any(is_app_module(name) for name in component)]
+    found = [component for component in import_cycles(graph) if any(is_app_module(name) for name in component)]
     assert not found, f"import circles: {found}"
 
 
