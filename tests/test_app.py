@@ -210,5 +210,6 @@ def test_strategy_tables_show_the_interval_as_one_column(open_page, demo_store):
     for table in tables:
         assert "ci" in table.columns and not {"ci_low", "ci_high"} & set(table.columns)
         for lift, interval in zip(table["rel_lift"], table["ci"]):
-            low, high = (float(v) / 100 for v in re.fullmatch(r"([+-][\d.]+)% to ([+-][\d.]+)%", interval).groups())
+            low, high = (float(v.replace(",", "")) / 100
+                         for v in re.fullmatch(r"([+-]?[\d.,]+)% to ([+-]?[\d.,]+)%", interval).groups())
             assert low - 0.0005 <= lift <= high + 0.0005, (lift, interval)

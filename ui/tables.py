@@ -6,8 +6,9 @@ import streamlit as st
 from metrics.definitions import ALL
 from ui import auth
 from ui.downloads import download_buttons
-from ui.formatting import format_p
+from ui.formatting import format_change, format_p
 from ui.i18n import VALUE_COLUMNS, WORDED_COLUMNS, column_name, metric_label, t, value_name
+from ui.safe_text import markdown_text
 from ui.users import record_access_event
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
@@ -96,6 +97,14 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     download_buttons(for_download(download), name, key, language, on_download=log)
 
 
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing cells as empty text, never Streamlit's English "None" (a file's preview, in any language):
+    a column with a missing value shows its values as text."""
+    gaps = [column for column in frame.columns if frame[column].isna().any()]
+    return frame.assign(**{column: frame[column].map(lambda v: "" if pd.isna(v) else v).astype(object)
+                           for column in gaps}) if gaps else frame
+
+
 def with_interval_column(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     """The relative lift's interval as one text column "ci" ("-2.1% to +5.3%") where ci_low and ci_high
     were, for the screen: one narrow column instead of two keeps it in view at 1440 px (downloads keep both)."""
@@ -105,13 +114,45 @@ def with_interval_column(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     def text(low, high) -> str:
         if pd.isna(low) or pd.isna(high):
             return ""
-        return t("interval", language, low=f"{low:+.1%}", high=f"{high:+.1%}")
+        # relative changes: +4.2%, and 0.0% (not "-0.0%") for a bound that rounds to zero
+        return t("interval", language, low=format_change(low, "relative", language),
+                 high=format_change(high, "relative", language))
 
     at = list(frame.columns).index("ci_low")
     interval = [text(low, high) for low, high in zip(frame["ci_low"], frame["ci_high"])]
     out = frame.drop(columns=["ci_low", "ci_high"])
     out.insert(at, "ci", interval)
     return out
+
+
+def with_arm_sizes_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """n_control and n_variant as one text column "arm_sizes" ("467 / 487") where they were, for the
+    screen: one narrow column instead of two keeps the tables in view at 1440 px (downloads keep both)."""
+    if not {"n_control", "n_variant"} <= set(frame.columns):
+        return frame
+
+    def text(control, variant) -> str:
+        return "" if pd.isna(control) or pd.isna(variant) else f"{int(control):,} / {int(variant):,}"
+
+    at = list(frame.columns).index("n_control")
+    sizes = [text(control, variant) for control, variant in zip(frame["n_control"], frame["n_variant"])]
+    out = frame.drop(columns=["n_control", "n_variant"])
+    out.insert(min(at, len(out.columns)), "arm_sizes", sizes)
+    return out
+
+
+def show_sentences(frame: pd.DataFrame, name: str, key: str, language: str, labels: dict[str, str],
+                   download: pd.DataFrame | None = None) -> None:
+    """A small table of sentences that wrap (st.table, not st.dataframe, whose cells cut long text off
+    at the screen's edge), with CSV and Excel downloads of `download` (default: `frame`) beneath.
+
+    st.table renders Markdown in its cells, and the sentences name experiments and variants from the
+    data: every cell and heading is escaped to show as the characters it is made of.
+    """
+    shown = frame.astype(object).where(frame.notna(), "").map(markdown_text)
+    shown.columns = [markdown_text(labels.get(column, column)) for column in frame.columns]
+    st.table(shown, hide_index=True)
+    download_buttons(for_download(frame if download is None else download), name, key, language)
 
 
 def for_download(frame: pd.DataFrame) -> pd.DataFrame:
