@@ -119,7 +119,11 @@ shown = [c for c in ["metric", "variant", "control_mean", "variant_mean", "abs_l
                      "p_value", "p_holm", "chance_to_win", "n_control", "n_variant",
                      "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
 labelled = results["metric"].map(lambda m: metric_name(m, ctx.language))
-show_table(with_arm_sizes_column(with_interval_column(in_units(results[shown]).assign(metric=labelled), ctx.language)),
+# on screen what fits at 1440 px: the Holm p the summary quotes (the unadjusted p is in the download),
+# and the variant's name only when there is more than one (the captions above name the arms)
+hidden = ["p_value"] + (["variant"] if results["variant"].nunique() == 1 else [])
+show_table(with_arm_sizes_column(with_interval_column(in_units(results[shown].drop(columns=hidden))
+                                                      .assign(metric=labelled), ctx.language)),
            f"results_{experiment}", "results_table", ctx.language,
            ctx.currency, download=results[shown].assign(metric=labelled))
 

@@ -177,7 +177,7 @@ def test_strategy_tables_show_readable_p_values_and_counts(open_page, demo_store
     app = open_page(demo_store.root, "pages/strategy.py")
     tables = [d.value for d in app.dataframe]
     results = [t for t in tables if "abs_lift" in t.columns][0]
-    assert all(p == "< 0.001" or len(p.split(".")[-1]) == 3 for p in results["p_value"]), results["p_value"]
+    assert all(p == "< 0.001" or len(p.split(".")[-1]) == 3 for p in results["p_holm"]), results["p_holm"]
     totals = [t for t in tables if "matured" in t.columns][0]
     assert {"sum_y", "sum_y2"}.isdisjoint(totals.columns) and {"n", "mean"} <= set(totals.columns)
     summaries = [m.value for m in app.markdown if m.value.startswith("- **")]
