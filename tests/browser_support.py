@@ -138,22 +138,46 @@ def axis_ticks(page) -> list[list[str]]:
 
 
 # Streamlit's own words in its widgets (the file uploader, number inputs), English in every language
-STREAMLIT_WORDS = {"Drag", "and", "drop", "file", "here", "Limit", "MB", "per", "Browse", "files", "CSV", "TXT",
+STREAMLIT_WORDS = {"English",  # the language switch names each language in its own
+                   "Drag", "and", "drop", "file", "here", "Limit", "MB", "per", "Browse", "files", "CSV", "TXT",
                    "TSV", "XLSX", "XLS", "PARQUET", "Upload", "upload", "Press", "Enter", "to", "apply"}
 
 
 def shown_text(page) -> str:
-    """What the page says in words: the main area's and sidebar's text, and every chart's text."""
-    texts = [page.locator('[data-testid="stMain"]').inner_text()]
-    if page.get_by_test_id("stSidebar").is_visible():
-        texts.append(page.get_by_test_id("stSidebar").inner_text())
-    texts += page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot svg text')].map(t => t.textContent)")
-    return "\n".join(texts)
+    """What the page says in words: the main area's and the sidebar's text and every chart's text;
+    without code spans (column keys a CRM import needs, named as such) and icons (Streamlit writes
+    a Material icon as its name, "keyboard_arrow_right", in the page's text)."""
+    return page.evaluate("""() => {
+        const parts = [];
+        for (const selector of ['[data-testid="stMain"]', '[data-testid="stSidebar"]']) {
+            const area = document.querySelector(selector);
+            if (!area || !area.checkVisibility()) continue;
+            const copy = area.cloneNode(true);
+            copy.querySelectorAll('code, [data-testid="stIconMaterial"], .js-plotly-plot').forEach(e => e.remove());
+            document.body.appendChild(copy);  // innerText needs a laid-out element
+            parts.push(copy.innerText);
+            copy.remove();
+        }
+        document.querySelectorAll('.js-plotly-plot svg text').forEach(t => parts.push(t.textContent));
+        return parts.join('\\n');
+    }""")
+
+
+def whole_page_screenshot(page, path: Path) -> None:
+    """A picture of the whole page: Streamlit scrolls inside its main area, which a full-page screenshot
+    would cut at the window's height, so the window grows to the page for the picture."""
+    size = page.viewport_size
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    if height > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": min(height + 40, 16_000)})
+        page.wait_for_timeout(800)  # charts redraw at the new size
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(size)
 
 
 def screenshot_set(server: str, page, prefix: str = "", allowed_words: set[str] | None = None) -> list[str]:
-    """The review set: every page x language x presentation mode, at 1400 px wide and tall enough
-    to show it all (Streamlit scrolls inside), to tests/artifacts/{prefix}{page}_{lang}[_presentation].png.
+    """The review set: every page x language x presentation mode, 1400 px wide and whole (however
+    long), to tests/artifacts/{prefix}{page}_{lang}[_presentation].png.
 
     No page may raise, no chart axis may repeat a tick, no tile label may be cut off; with
     `allowed_words` (data values, abbreviations), no Chinese page may show another Latin word
@@ -180,7 +204,7 @@ def screenshot_set(server: str, page, prefix: str = "", allowed_words: set[str] 
                 if code == "zh" and allowed_words is not None:
                     english += [(name, present, word, text) for _, word, text in
                                 english_words([("page", shown_text(page))], allowed_words | STREAMLIT_WORDS)]
-                page.screenshot(path=ARTIFACTS / f"{prefix}{name}_{code}{suffix}.png", full_page=True)
+                whole_page_screenshot(page, ARTIFACTS / f"{prefix}{name}_{code}{suffix}.png")
     assert not english, "\n".join(map(str, english))
     return times
 

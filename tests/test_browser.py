@@ -5,6 +5,7 @@ one-month store), go to tests/artifacts/ for a person to look at,
 with the page load times measured in the browser (tests/artifacts/page_times.txt).
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -242,3 +243,25 @@ def test_playbook_sentences_are_whole_at_1440_px(demo_server, demo_store, page, 
     assert all(cell["right"] <= 1440 and not cell["cut"] for row in cells for cell in row), cells
     assert table.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # no sideways scrolling either
     page.screenshot(path=ARTIFACTS / f"playbook_1440_{code}{'_presentation' if present else ''}.png")
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_launch_page_shows_a_change_that_rounds_to_zero_as_0_00(demo_server, demo_store, page, code):
+    """Region Northwest from 2024-06-01 over 60 days: a DiD of -0.0017, once "-0.00" on the tile."""
+    from datetime import date
+
+    from metrics.launch import evaluate_launch
+
+    con = demo_store.connect()
+    did = evaluate_launch(con, date(2024, 6, 1), "region", ["Northwest"], 60, False)["did"]["estimate"]
+    con.close()
+    assert -0.005 < did < 0  # the case this test is about
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    page.goto(f"{demo_server}/launch?lang={LANGUAGES[code]}&launch_at=2024-06-01&launch_column=region"
+              "&launch_values=Northwest&launch_window=60")
+    wait_for_app(page)
+    values = page.get_by_test_id("stMetricValue").all_inner_texts()
+    assert len(values) == 2 and values[1] == "0.00", values  # naive change, then the DiD
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert not re.search(r"(?<![\d.])[-−]\s?[¥$]?0\.0+(?![\d.])", text), text
+    page.screenshot(path=ARTIFACTS / f"launch_result_{code}.png", full_page=True)

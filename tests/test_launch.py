@@ -565,7 +565,7 @@ def test_launch_page_in_the_browser_both_languages(demo_store):
                 page.goto(f"{url}/launch?lang={language}&{link}")
                 wait_for_app(page)
                 assert tile(page, did_label).inner_text() == as_shown(expected["did"]["estimate"])
-                page.screenshot(path=ARTIFACTS / f"launch_{code}.png", full_page=True)
+                page.screenshot(path=ARTIFACTS / f"launch_east_{code}.png", full_page=True)  # not the review set's launch_{code}.png
             browser.close()
     finally:
         process.terminate()

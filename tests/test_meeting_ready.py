@@ -1,6 +1,7 @@
 """Issue 16's last details on screen: no "-0.00", no "None" in a file's preview, a strategy scorecard
 that fits at 1440 px (the browser checks are in tests/test_browser.py)."""
 
+import json
 import re
 from datetime import date
 
@@ -165,3 +166,29 @@ def test_the_sentences_table_shows_values_from_the_data_as_text():
     assert [as_read(c) for c in cells] == ["Test [x](https://evil.example/) **b** (treatment): +2.0 pt", ""]
     assert "[x](" not in cells[0] and "**b**" not in cells[0]  # neither a link nor bold
     assert {b.key for b in app.get("download_button")} == {"sentences_table_csv", "sentences_table_xlsx"}
+
+
+def test_missing_numbers_and_dates_in_tables_read_as_a_dash():
+    """The Customer value page's "expected next order" showed Streamlit's English "None" for customers
+    the model expects no order from, in 中文 too: missing numbers and dates now read "–", the others
+    keep their format (the download keeps the empty cells)."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import pandas as pd
+
+        from ui.tables import show_table
+
+        show_table(pd.DataFrame({"customer_id": ["c1", "c2"],
+                                 "expected_next_order": [pd.Timestamp("2026-04-05"), pd.NaT],
+                                 "p_alive": [0.1076, None], "total_clv": [21343.0, None], "orders": [56, 112]}),
+                   "t", "t_table", "zh", "CNY")
+
+    app = AppTest.from_function(script).run()
+    assert not app.exception
+    shown = app.dataframe[0].value
+    assert shown["expected_next_order"].tolist() == ["2026-04-05", "–"]
+    assert shown["p_alive"].tolist() == ["10.8%", "–"] and shown["total_clv"].tolist() == ["¥21,343.00", "–"]
+    assert shown["orders"].tolist() == [56, 112]  # a column without a gap stays a number
+    config = json.loads(app.dataframe[0].proto.columns)
+    assert config["p_alive"]["alignment"] == "right" and config["p_alive"]["label"] == "存活概率"

@@ -6,7 +6,7 @@ import streamlit as st
 from metrics.definitions import ALL
 from ui import auth
 from ui.downloads import download_buttons
-from ui.formatting import format_change, format_p
+from ui.formatting import format_change, format_decimal_text, format_p, format_value
 from ui.i18n import VALUE_COLUMNS, WORDED_COLUMNS, column_name, metric_label, t, value_name
 from ui.safe_text import markdown_text
 from ui.users import record_access_event
@@ -82,6 +82,7 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
                 and not pd.api.types.is_datetime64_any_dtype(frame[column]) \
                 and frame[column].map(lambda v: isinstance(v, str)).any():
             config[column] = st.column_config.Column(config[column].get("label"))
+    frame, config = _missing_as_dash(frame, config, language, currency)
     st.dataframe(frame, hide_index=True, column_config=config, key=key, height=height or "auto")
     if customer_list and not auth.may_download_customer_lists():
         st.caption(t("customer_list_note", language))
@@ -95,6 +96,37 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
             record_access_event("download_customer_list", user.name if user else None, table=name,
                                 format=kind, rows=rows)
     download_buttons(for_download(download), name, key, language, on_download=log)
+
+
+def _missing_as_dash(frame: pd.DataFrame, config: dict, language: str, currency: str) -> tuple[pd.DataFrame, dict]:
+    """Number and date columns with a missing value as text, the missing ones "–": Streamlit draws a
+    missing number or date as the English word "None", in every language (text cells are emptied above)."""
+    def text(value, settings: dict) -> str:
+        if pd.isna(value):
+            return "–"
+        number_format = settings.get("format")
+        if settings.get("type") == "date":
+            return pd.Timestamp(value).strftime("%Y-%m" if number_format == "YYYY-MM" else "%Y-%m-%d")
+        if number_format == "percent":
+            return format_value(value, "rate", language)
+        if number_format in CURRENCY_FORMATS.values() or number_format == "money":
+            return format_value(value, "money", language, currency)
+        if number_format == "%.2f":
+            return format_value(value, "ratio", language)
+        return format_decimal_text(value, language, 0) if float(value).is_integer() else format_value(value, "ratio", language)
+
+    for column in frame.columns:
+        settings = (config.get(column) or {}) if isinstance(config.get(column), dict) else {}
+        values = frame[column]
+        type_config = settings.get("type_config") or (
+            {"type": "number"} if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            else {"type": "date"} if pd.api.types.is_datetime64_any_dtype(values) else {})
+        if type_config.get("type") not in ("number", "date") or not values.isna().any():
+            continue
+        frame = frame.assign(**{column: frame[column].map(lambda v, c=type_config: text(v, c))})
+        config[column] = st.column_config.Column(settings.get("label") or column_name(column, language) or column,
+                                                 alignment="right" if type_config["type"] == "number" else None)
+    return frame, config
 
 
 def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
