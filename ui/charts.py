@@ -144,8 +144,10 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
     figure.update_xaxes(title=chart_text(axis_titles[0]), side="top")
     figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 160))
     # the x axis and its title sit on top: the chart title goes above both, not over them
-    figure.update_layout(margin={"t": 130 + 22 * (len(_title_lines(title)) - 1)},
-                         title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}})
+    big = _presentation()
+    lines = len(_title_lines(title, 52 if big else 64))  # as _layout broke it
+    figure.update_layout(margin={"t": 130 + (28 if big else 22) * (lines - 1)},
+                         title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 24 if big else 14}})
     return figure
 
 

@@ -139,8 +139,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "days": ("Days", "天数"),
     # strategy tests
     "strategy": ("Strategy tests", "策略实验"),
-    "no_experiments": ("No experiment assignments yet. Upload an assignments file (experiment, customer_id, variant, assigned_at) on the Data page.",
-                       "暂无实验分组。请在「数据」页上传分组文件（experiment、customer_id、variant、assigned_at）。"),
+    "no_experiments": ("No experiment assignments yet. Upload an assignments file (columns `experiment`, `customer_id`, `variant`, `assigned_at`) on the Data page.",
+                       "暂无实验分组。请在「数据」页上传分组文件（列名为 `experiment`、`customer_id`、`variant`、`assigned_at`）。"),
     "window": ("Window after assignment", "分组后观察窗口"),
     "window_days_label": ("Days after assignment", "分组后观察天数"),
     "filters_not_applied": ("The sidebar filters do not apply here: a test compares every assigned customer.",

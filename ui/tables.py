@@ -35,7 +35,7 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
         elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary", "historical_revenue",
                                            "predicted_clv", "total_clv", "expected_aov", "historical_value"):
             config[column] = st.column_config.NumberColumn(name, format=CURRENCY_FORMATS.get(currency, "localized"))
-        elif kind == "ratio" or column.startswith(("avg_", "expected_orders")):
+        elif kind == "ratio" or column.startswith(("avg_", "expected_orders")) or column == "orders_per_customer":
             config[column] = st.column_config.NumberColumn(name, format="%.2f")
         elif kind in ("count", "days"):
             config[column] = st.column_config.NumberColumn(name, format="localized")
