@@ -163,6 +163,27 @@ def shown_text(page) -> str:
     }""")
 
 
+def chart_problems(page) -> list[list[str]]:
+    """Chart texts a reader cannot read: a title, axis title, tick label or legend entry cut off at the
+    figure's edge, or a chart title drawn over an axis title or tick label (the cohort heatmap's once)."""
+    return page.evaluate("""() => {
+  const problems = [];
+  const overlap = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const svg = plot.querySelector('.main-svg').getBoundingClientRect();
+    const inside = (r) => r.left >= svg.left - 1 && r.right <= svg.right + 1 && r.top >= svg.top - 1 && r.bottom <= svg.bottom + 1;
+    const title = plot.querySelector('.gtitle');
+    const name = title ? title.textContent : '?';
+    const texts = [...plot.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text, .xtitle, .ytitle, .legendtext')];
+    for (const text of [title, ...texts].filter(Boolean))
+      if (text.textContent && !inside(text.getBoundingClientRect())) problems.push(['cut', name, text.textContent]);
+    if (title) for (const other of texts)
+      if (overlap(title.getBoundingClientRect(), other.getBoundingClientRect())) problems.push(['overlap', name, other.textContent]);
+  }
+  return problems;
+}""")
+
+
 def whole_page_screenshot(page, path: Path) -> None:
     """A picture of the whole page: Streamlit scrolls inside its main area, which a full-page screenshot
     would cut at the window's height, so the window grows to the page for the picture."""
@@ -179,7 +200,8 @@ def screenshot_set(server: str, page, prefix: str = "", allowed_words: set[str] 
     """The review set: every page x language x presentation mode, 1400 px wide and whole (however
     long), to tests/artifacts/{prefix}{page}_{lang}[_presentation].png.
 
-    No page may raise, no chart axis may repeat a tick, no tile label may be cut off; with
+    No page may raise, no chart axis may repeat a tick, no chart text may be cut off or overlap the
+    title, no tile label may be cut off; with
     `allowed_words` (data values, abbreviations), no Chinese page may show another Latin word
     (tests/test_chinese.py's rule, here on what the browser drew). Returns each page's load time.
     """
@@ -198,6 +220,8 @@ def screenshot_set(server: str, page, prefix: str = "", allowed_words: set[str] 
                 times.append(f"{name:10} {code}{suffix}  {time.monotonic() - started:5.2f} s")
                 for ticks in axis_ticks(page):
                     assert len(ticks) == len(set(ticks)), (name, code, present, ticks)
+                problems = chart_problems(page)
+                assert not problems, (name, code, present, problems)
                 cut = page.get_by_test_id("stMetricLabel").evaluate_all(
                     "labels => labels.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
                 assert not cut, (name, code, present, cut)
