@@ -176,7 +176,8 @@ def chart_problems(page) -> list[list[str]]:
     const name = title ? title.textContent : '?';
     const texts = [...plot.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text, .xtitle, .ytitle, .legendtext')];
     for (const text of [title, ...texts].filter(Boolean))
-      if (text.textContent && !inside(text.getBoundingClientRect())) problems.push(['cut', name, text.textContent]);
+      if (text.textContent && !inside(text.getBoundingClientRect())
+          && overlap(text.getBoundingClientRect(), svg)) problems.push(['cut', name, text.textContent]);  // wholly outside: not drawn
     if (title) for (const other of texts)
       if (overlap(title.getBoundingClientRect(), other.getBoundingClientRect())) problems.push(['overlap', name, other.textContent]);
   }
