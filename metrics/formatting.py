@@ -38,17 +38,19 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
     if kind == "rate":
         return format_decimal(_no_negative_zero(value * 100, 1), format="#,##0.0", locale=locale) + "%"
     if kind == "money":
-        sign, symbol = ("-" if value < 0 else ""), currency_symbol(currency, language)
+        symbol = currency_symbol(currency, language)
         if compact and abs(value) >= 10_000:
-            return sign + symbol + format_compact_decimal(abs(value), locale=locale, fraction_digits=1)
-        return sign + symbol + format_decimal(abs(value), format="#,##0.00", locale=locale)
+            digits = format_compact_decimal(abs(value), locale=locale, fraction_digits=1)
+        else:
+            digits = format_decimal(abs(value), format="#,##0.00", locale=locale)
+        return ("-" if value < 0 and _shows_non_zero(digits) else "") + symbol + digits  # -0.004: ¥0.00
     if kind == "count":
         if compact and abs(value) >= 10_000:
             return format_compact_decimal(value, locale=locale, fraction_digits=1)
-        return format_decimal(round(value), format="#,##0", locale=locale)
+        return _unsigned_zero(format_decimal(round(value), format="#,##0", locale=locale))
     if kind == "days":
-        return units["days"].format(number=format_decimal(value, format="#,##0.#", locale=locale))
-    return format_decimal(value, format="#,##0.00", locale=locale)
+        return units["days"].format(number=_unsigned_zero(format_decimal(value, format="#,##0.#", locale=locale)))
+    return _unsigned_zero(format_decimal(value, format="#,##0.00", locale=locale))
 
 
 def format_change(change, kind: str, language: str = "en", units: dict[str, str] = ENGLISH_UNITS) -> str:
@@ -62,6 +64,29 @@ def format_change(change, kind: str, language: str = "en", units: dict[str, str]
     if kind == "rate":
         return units["points"].format(number=number)
     return number + "%"
+
+
+def format_difference(difference, kind: str, language: str = "en", currency: str = "CNY",
+                      units: dict[str, str] = ENGLISH_UNITS) -> str:
+    """A difference in the metric's own unit, signed: +2.1 pt (rates), +¥4.00 / -¥4.00 (money),
+    +0.35 (the rest); one that shows as zero has no sign: 0.0 pt, ¥0.00, 0.00."""
+    if _missing(difference):
+        return "–"
+    if kind == "rate":
+        return format_change(difference, "rate", language, units)
+    shown = (format_value(difference, "money", language, currency) if kind == "money"
+             else _unsigned_zero(format_decimal(difference, format="#,##0.00", locale=LOCALES.get(language, "en_US"))))
+    return shown if shown.startswith("-") or not _shows_non_zero(shown) else "+" + shown
+
+
+def _shows_non_zero(text: str) -> bool:
+    """Whether a formatted number has a digit other than 0 (0.00, ¥0.00 and -0.0 do not)."""
+    return any(character in "123456789" for character in text)
+
+
+def _unsigned_zero(text: str) -> str:
+    """A formatted number without the minus of a value that rounded to zero: "-0.00" -> "0.00"."""
+    return text[1:] if text.startswith("-") and not _shows_non_zero(text) else text
 
 
 def _no_negative_zero(value: float, digits: int) -> float:
@@ -79,4 +104,4 @@ def format_p(p) -> str:
 
 def format_decimal_text(value: float, language: str = "en", digits: int = 1) -> str:
     """A plain number with a fixed number of decimals, e.g. 2.1."""
-    return format_decimal(value, format="#,##0." + "0" * digits, locale=LOCALES.get(language, "en_US"))
+    return _unsigned_zero(format_decimal(value, format="#,##0." + "0" * digits, locale=LOCALES.get(language, "en_US")))

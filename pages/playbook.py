@@ -7,7 +7,7 @@ from metrics.playbook import LIST_LIMIT, LISTS
 from ui import charts, data
 from ui.context import page_context
 from ui.playbook_text import strategy_table, with_reasons
-from ui.tables import show_table
+from ui.tables import show_sentences, show_table
 
 ctx = page_context()
 st.title(ctx.t("playbook"))
@@ -32,10 +32,9 @@ LIST_COLUMNS = ("list", "reason_code", "reason", "orders", "revenue", "last_orde
 book = data.playbook(ctx.root, ctx.version, data.playbook_launches(ctx.root, ctx.version))
 
 st.subheader(ctx.t("pb_strategies_title"))
-show_table(strategy_table(book["strategies"], ctx.language), "playbook", "playbook_table", ctx.language,
-           ctx.currency, labels={"strategy": ctx.t("pb_strategy"), "claim": ctx.t("pb_claim"),
-                                 "shop": ctx.t("pb_shop"), "evidence": ctx.t("pb_evidence"),
-                                 "next_step": ctx.t("pb_next")})
+show_sentences(strategy_table(book["strategies"], ctx.language), "playbook", "playbook_table", ctx.language,
+               labels={"strategy": ctx.t("pb_strategy"), "claim": ctx.t("pb_claim"), "shop": ctx.t("pb_shop"),
+                       "evidence": ctx.t("pb_evidence"), "next_step": ctx.t("pb_next")})
 
 st.subheader(ctx.t("act_title"))
 st.caption(ctx.t("act_caption", date=f"{book['as_of']:%Y-%m-%d}"))

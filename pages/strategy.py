@@ -7,9 +7,9 @@ from metrics.experiments import ExperimentError, arm_totals_table, results_table
 from ui import charts, data
 from ui.strategy_words import metric_name, strategy_name, summaries
 from ui.context import page_context
-from ui.formatting import format_change, format_value
+from ui.formatting import format_change, format_difference, format_value
 from ui.safe_text import markdown_text
-from ui.tables import show_table, with_interval_column
+from ui.tables import show_table, with_arm_sizes_column, with_interval_column
 
 ctx = page_context()
 st.title(ctx.t("strategy"))
@@ -50,9 +50,7 @@ def in_units(frame: pd.DataFrame) -> pd.DataFrame:
         unit = UNITS[metric]
         if not difference or pd.isna(value):
             return format_value(value, unit, ctx.language, ctx.currency)
-        if unit == "rate":
-            return format_change(value, "rate", ctx.language)
-        return ("+" if value >= 0 else "-") + format_value(abs(value), unit, ctx.language, ctx.currency)
+        return format_difference(value, unit, ctx.language, ctx.currency)
 
     out = frame.copy()
     for column in ("control_mean", "variant_mean", "abs_lift"):
@@ -72,9 +70,17 @@ readable = scores.assign(
    "variant_mean", "n_control", "n_variant", "p_value", "strategy", "design", "status"]]  # the answer first: lift
    # and its interval stay on screen at 1440 px
 metric_labels = scores["metric"].map(lambda m: metric_name(m, ctx.language))
-on_screen = readable.drop(columns=["control_mean", "variant_mean"])  # the chosen experiment's table shows them
-show_table(with_interval_column(in_units(on_screen).assign(metric=metric_labels), ctx.language), "scorecard", "scorecard_table", ctx.language, ctx.currency,
-           download=readable.assign(metric=metric_labels))
+# On screen what fits at 1440 px: an observational test is marked after its name, an experiment not
+# analysable yet is left to the list above (which says why); the means are in the chosen experiment's
+# table, the unadjusted p, strategy, design and status in the download.
+observational = f" ({ctx.t('design_observational')})"
+on_screen = readable.assign(
+    metric=metric_labels,
+    experiment=[name + observational if design == "observational" else name
+                for name, design in zip(scores["experiment"], scores["design"])],
+)[scores["status"] == "ok"].drop(columns=["control_mean", "variant_mean", "p_value", "strategy", "design", "status"])
+show_table(with_arm_sizes_column(with_interval_column(on_screen, ctx.language)), "scorecard", "scorecard_table",
+           ctx.language, ctx.currency, download=readable.assign(metric=metric_labels))
 
 experiment = st.selectbox(ctx.t("experiment"), experiments["experiment"].tolist(), key="experiment",
                           bind="query-params")
@@ -113,7 +119,11 @@ shown = [c for c in ["metric", "variant", "control_mean", "variant_mean", "abs_l
                      "p_value", "p_holm", "chance_to_win", "n_control", "n_variant",
                      "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
 labelled = results["metric"].map(lambda m: metric_name(m, ctx.language))
-show_table(with_interval_column(in_units(results[shown]).assign(metric=labelled), ctx.language),
+# on screen what fits at 1440 px: the Holm p the summary quotes (the unadjusted p is in the download),
+# and the variant's name only when there is more than one (the captions above name the arms)
+hidden = ["p_value"] + (["variant"] if results["variant"].nunique() == 1 else [])
+show_table(with_arm_sizes_column(with_interval_column(in_units(results[shown].drop(columns=hidden))
+                                                      .assign(metric=labelled), ctx.language)),
            f"results_{experiment}", "results_table", ctx.language,
            ctx.currency, download=results[shown].assign(metric=labelled))
 

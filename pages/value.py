@@ -6,7 +6,7 @@ import streamlit as st
 from metrics.clv_model import ClvFitError
 from ui import charts, data
 from ui.context import page_context
-from ui.formatting import format_value
+from ui.formatting import currency_symbol, format_change, format_value
 from ui.i18n import note_text, rfm_names, segment_name
 from ui.texts import tier_rank
 from ui.safe_text import markdown_text
@@ -94,7 +94,8 @@ for note in notes:
     st.warning(markdown_text(note_text(note, ctx.language)))
 
 st.plotly_chart(charts.binned_histogram(model["histogram"], ctx.t("clv_distribution", months=horizon),
-                                        ctx.t("predicted_clv_axis")), key="clv_histogram")
+                                        ctx.t("predicted_clv_axis"), currency_symbol(ctx.currency, ctx.language)),
+                key="clv_histogram")
 rfm_segment_names = rfm_names(ctx.language)
 columns = st.columns(2)
 for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_channel", "channel"),
@@ -129,7 +130,7 @@ with st.expander(ctx.t("model_details")):
     if holdout:
         st.markdown(ctx.md("holdout_sentence", cutoff=holdout["cutoff"], end=holdout["end"],
                            predicted=holdout["predicted_repeat_orders"], actual=holdout["actual_repeat_orders"],
-                           error=holdout["error_pct"]))
+                           error=format_change(holdout["error_pct"] / 100, "relative", ctx.language)))
         st.plotly_chart(charts.predicted_vs_actual(pd.DataFrame(holdout["by_frequency"]), "x",
                                                    ctx.t("holdout_by_frequency"), labels, cumulative=False),
                         key="holdout_by_frequency")

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from conftest import fixture
 from hostile import as_read
 from store import STORE_ENV, Store
-from test_browser import browser  # noqa: F401  (the Chromium fixture)
+from browser_support import browser  # noqa: F401  (the Chromium fixture)
 from ui import users as accounts
 from ui.users import USERS_ENV, UsersFile
 
@@ -321,7 +321,7 @@ def test_role_lookup_order():
 @pytest.fixture(scope="module")
 def secured_server(demo_store, users_file):
     """The real app on the demo store, with the users file switching sign-in on."""
-    from test_browser import start_server
+    from browser_support import start_server
 
     previous = os.environ.get(USERS_ENV)
     os.environ[USERS_ENV] = str(users_file)
@@ -344,7 +344,7 @@ def browser_sign_in(page, name: str) -> None:
 def test_in_the_browser_a_viewer_never_reaches_data_or_customer_downloads(secured_server, browser):
     from playwright.sync_api import expect
 
-    from test_browser import wait_for_app
+    from browser_support import wait_for_app
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
@@ -386,7 +386,7 @@ def test_in_the_browser_the_admin_page_opens_at_its_address_for_an_admin_only(se
     admin; an analyst who types the address lands on the Overview and sees no Admin link."""
     from playwright.sync_api import expect
 
-    from test_browser import wait_for_app
+    from browser_support import wait_for_app
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()

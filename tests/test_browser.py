@@ -1,134 +1,28 @@
-"""The real app in headless Chromium (Debian's /usr/bin/chromium), driven by Playwright.
+"""The real app in headless Chromium, driven by Playwright (tests/browser_support.py).
 
-These tests fail, never skip, when the browser is missing: `make test` installs it.
 Screenshots of every page in both languages, with and without presentation mode (and of the
 one-month store), go to tests/artifacts/ for a person to look at,
 with the page load times measured in the browser (tests/artifacts/page_times.txt).
 """
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
+import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
+from browser_support import (ARTIFACTS, LANGUAGES, ROOT, axis_ticks, browser, column_edges,  # noqa: F401
+                             demo_server, empty_server, one_month_server, page, screenshot_set, serve, store_of,
+                             tile, wait_for_app)
 from conftest import fixture
-from ingest import import_file
-from store import STORE_ENV, Store
-
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-PAGES = {"overview": "", "cohorts": "cohorts", "customers": "customers", "value": "value", "strategy": "strategy", "launch": "launch",
-         "playbook": "playbook", "data": "data"}  # in the navigation's order
-LANGUAGES = {"en": "English", "zh": "中文"}
+from test_chinese import ABBREVIATIONS, data_words
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(store_root: Path, script: str = "dashboard.py", env: dict | None = None):
-    """A Streamlit server on the given store (`script`: dashboard.py, or serve.py with ui/guard.py's
-    HTTP rules); returns (url, process)."""
-    port = _free_port()
-    env = {**os.environ, STORE_ENV: str(store_root), **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return url, process
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    pytest.fail(f"Streamlit did not start: {process.stdout.read().decode()[-2000:]}")
-
-
-@pytest.fixture(scope="module")
-def demo_server(demo_store):
-    url, process = start_server(demo_store.root)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-def empty_server(tmp_path):
-    url, process = start_server(tmp_path / "store")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished running the script and drawn everything."""
-    page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_selector('[data-testid="stMain"] h1', timeout=60_000)  # every page has a title
-    page.wait_for_timeout(200)
-    page.wait_for_function(
-        """() => document.querySelector('[data-test-script-state="notRunning"]')
-               && document.querySelectorAll('[data-stale="true"]').length === 0
-               && document.querySelectorAll('[data-testid="stSkeleton"]').length === 0""",
-        timeout=60_000,
-    )
-    page.wait_for_timeout(300)  # plotly draws after the script has finished
-    assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
-
-
-def tile(page, label: str):
-    label_element = page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
-    return page.get_by_test_id("stMetric").filter(has=label_element).get_by_test_id("stMetricValue")
-
-
-def test_every_page_in_both_languages(demo_server, page):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": 2400})  # Streamlit scrolls inside: show it all
-    times = []
-    for name, path in PAGES.items():
-        for code, language in LANGUAGES.items():
-            for present in (False, True):  # the review set: every page x language x presentation mode
-                started = time.monotonic()
-                page.goto(f"{demo_server}/{path}?lang={language}" + ("&present=true" if present else ""))
-                wait_for_app(page)
-                suffix = "_presentation" if present else ""
-                times.append(f"{name:10} {code}{suffix}  {time.monotonic() - started:5.2f} s")
-                page.screenshot(path=ARTIFACTS / f"{name}_{code}{suffix}.png", full_page=True)
+def test_every_page_in_both_languages(demo_server, demo_store, page):
+    """The review set on the demo; the Chinese pages, as drawn, show no English UI word."""
+    times = screenshot_set(demo_server, page, allowed_words=ABBREVIATIONS | data_words(demo_store.root))
     (ARTIFACTS / "page_times.txt").write_text("\n".join(times) + "\n")
     page.goto(f"{demo_server}/?lang=中文")
     wait_for_app(page)
@@ -258,21 +152,6 @@ def test_presentation_mode_names_its_filters(demo_server, page):
     page.screenshot(path=ARTIFACTS / "overview_presentation_filters_en.png")
 
 
-@pytest.fixture(scope="module")
-def one_month_server(one_month_store):
-    url, process = start_server(one_month_store.root)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def axis_ticks(page) -> list[list[str]]:
-    """The tick labels of every axis of every chart on the page, axis by axis."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot =>
-        [...plot.querySelectorAll('.xaxislayer-above, .yaxislayer-above')].map(layer =>
-            [...layer.querySelectorAll('text')].map(t => t.textContent)))""")
-
-
 @pytest.mark.parametrize("path", ["", "cohorts", "customers"])
 def test_one_month_of_data_draws_readable_axes(one_month_server, page, path):
     """One month once drew "23:59:59.999 May 31" time axes and a bar axis reading "1 1 1 0 0 0"."""
@@ -299,54 +178,27 @@ def test_a_refused_upload_leaves_the_rest_of_the_data_page(one_month_server, pag
 
 
 @pytest.fixture(scope="module")
-def real_export_server(tmp_path_factory):
+def real_export_store(tmp_path_factory):
     """A store holding two real Etsy exports (2022 to mid-July, and 2023): a gap, a stated currency."""
-    store = Store(tmp_path_factory.mktemp("real") / "store")
-    for name in ("etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv"):
-        import_file(ROOT / "tests" / "fixtures" / "real" / name, store)
-    url, process = start_server(store.root)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    return store_of(tmp_path_factory.mktemp("real"), "etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv")
 
 
-def test_screenshots_of_a_real_export(real_export_server, page):
-    """The review set on a real export: every page x language x presentation mode, no error."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": 2400})
-    for name, path in PAGES.items():
-        for code, language in LANGUAGES.items():
-            for present in (False, True):
-                page.goto(f"{real_export_server}/{path}?lang={language}" + ("&present=true" if present else ""))
-                wait_for_app(page)
-                for ticks in axis_ticks(page):
-                    assert len(ticks) == len(set(ticks)), (name, code, ticks)
-                suffix = "_presentation" if present else ""
-                page.screenshot(path=ARTIFACTS / f"real_{name}_{code}{suffix}.png", full_page=True)
+@pytest.fixture(scope="module")
+def real_export_server(real_export_store):
+    yield from serve(real_export_store.root)
 
 
-def column_edges(page, frame) -> list[float]:
-    """The x (in the page) of each visible column's right edge in a st.dataframe's header row, read
-    from the pixels: the grid draws its header on a canvas, one thin vertical line between columns
-    (a column cut off by the table's right border has none)."""
-    from io import BytesIO
-
-    from PIL import Image
-
-    box = frame.bounding_box()
-    picture = Image.open(BytesIO(page.screenshot(clip={"x": box["x"], "y": box["y"] + 3, "width": box["width"],
-                                                        "height": 1}))).convert("L")
-    row = [picture.getpixel((x, 0)) for x in range(picture.width)]
-    background = max(set(row), key=row.count)
-    lines = [x for x in range(6, len(row) - 6) if row[x] < background - 8]  # not the table's own border
-    edges = [x for i, x in enumerate(lines) if i == 0 or x - lines[i - 1] > 3]  # one per line, however thick
-    return [box["x"] + x for x in edges]
+def test_screenshots_of_a_real_export(real_export_server, real_export_store, page):
+    """The review set on a real export: every page x language x presentation mode, no error, no
+    English UI word on the Chinese pages."""
+    screenshot_set(real_export_server, page, "real_", allowed_words=ABBREVIATIONS | data_words(real_export_store.root))
 
 
 @pytest.mark.parametrize("language", LANGUAGES.values())
-def test_strategy_interval_columns_are_in_view_at_1440_px(demo_server, page, language):
-    """The scorecard's and the results table's confidence intervals once sat off-screen at 1440 px:
-    now one "95% CI" column, whose right edge is inside the window."""
+def test_strategy_tables_fit_at_1440_px(demo_server, page, language):
+    """The scorecard's and the results table's confidence intervals once sat off-screen at 1440 px,
+    and the scorecard scrolled sideways for its p, strategy, design and status columns: now one
+    "95% CI" column, whose right edge is inside the window, and neither table scrolls sideways."""
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(f"{demo_server}/strategy?lang={language}")
     wait_for_app(page)
@@ -362,4 +214,54 @@ def test_strategy_interval_columns_are_in_view_at_1440_px(demo_server, page, lan
         edges = column_edges(page, frame)
         assert len(edges) > at, (headers, edges)  # the line after the interval column is drawn: all of it in view
         assert edges[at] <= 1440, (headers, edges)
+        widths = frame.evaluate("f => [f.querySelector('.dvn-scroller').scrollWidth, f.querySelector('.dvn-scroller').clientWidth]")
+        assert widths[0] <= widths[1] + 1, (headers, widths)  # every column in view: nothing to scroll to
     page.screenshot(path=ARTIFACTS / f"strategy_1440_{language}.png")
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_playbook_sentences_are_whole_at_1440_px(demo_server, demo_store, page, code, present):
+    """The seven strategies' sentences were cut off at the screen's right edge (st.dataframe does not
+    wrap): every cell now shows its whole sentence inside a 1440 px window, normal and presentation."""
+    from metrics.playbook import playbook
+    from ui.playbook_text import strategy_table
+
+    assert not (demo_store.root / "launches.json").exists()  # no saved launch: the evidence below is all there is
+    con = demo_store.connect()
+    expected = strategy_table(playbook(con), code)
+    con.close()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{demo_server}/playbook?lang={LANGUAGES[code]}" + ("&present=true" if present else ""))
+    wait_for_app(page)
+    table = page.get_by_test_id("stTable").first
+    cells = table.locator("tbody tr").evaluate_all(
+        "rows => rows.map(row => [...row.querySelectorAll('td, th')].map(cell => ({text: cell.innerText,"
+        " right: cell.getBoundingClientRect().right, cut: cell.scrollWidth > cell.clientWidth + 1})))")
+    shown = [[" ".join(cell["text"].replace("\u2060", "").split()) for cell in row] for row in cells]  # joiners: unseen
+    assert shown == [[" ".join(str(v).split()) for v in row] for row in expected.itertuples(index=False)]
+    assert all(cell["right"] <= 1440 and not cell["cut"] for row in cells for cell in row), cells
+    assert table.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # no sideways scrolling either
+    page.screenshot(path=ARTIFACTS / f"playbook_1440_{code}{'_presentation' if present else ''}.png")
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_launch_page_shows_a_change_that_rounds_to_zero_as_0_00(demo_server, demo_store, page, code):
+    """Region Northwest from 2024-06-01 over 60 days: a DiD of -0.0017, once "-0.00" on the tile."""
+    from datetime import date
+
+    from metrics.launch import evaluate_launch
+
+    con = demo_store.connect()
+    did = evaluate_launch(con, date(2024, 6, 1), "region", ["Northwest"], 60, False)["did"]["estimate"]
+    con.close()
+    assert -0.005 < did < 0  # the case this test is about
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    page.goto(f"{demo_server}/launch?lang={LANGUAGES[code]}&launch_at=2024-06-01&launch_column=region"
+              "&launch_values=Northwest&launch_window=60")
+    wait_for_app(page)
+    values = page.get_by_test_id("stMetricValue").all_inner_texts()
+    assert len(values) == 2 and values[1] == "0.00", values  # naive change, then the DiD
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert not re.search(r"(?<![\d.])[-−]\s?[¥$]?0\.0+(?![\d.])", text), text
+    page.screenshot(path=ARTIFACTS / f"launch_result_{code}.png", full_page=True)

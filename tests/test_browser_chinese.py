@@ -1,7 +1,7 @@
 """In the browser: a shared ?lang=zh link opens in Chinese, a refused upload says why in Chinese,
 and the screenshot review set on a real Tmall export (tests/artifacts/real_tmall_*.png).
 
-Uses the browser, page and server helpers of tests/test_browser.py.
+Uses the browser, page and server helpers of tests/browser_support.py.
 """
 
 from urllib.parse import unquote
@@ -9,20 +9,11 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import expect
 
-from ingest import import_file
-from store import Store
-from test_browser import (ARTIFACTS, LANGUAGES, PAGES, ROOT, axis_ticks, browser, one_month_server, page,  # noqa: F401
-                          start_server, wait_for_app)
+from browser_support import (ARTIFACTS, ROOT, browser, demo_server, one_month_server, page,  # noqa: F401
+                             screenshot_set, serve, store_of, wait_for_app)
+from test_chinese import ABBREVIATIONS, data_words
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def demo_server(demo_store):
-    url, process = start_server(demo_store.root)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.mark.parametrize(("asked", "path", "heading"), [("zh", "", "复购指标看板"), ("zh-CN", "customers", "客户"),
@@ -58,28 +49,17 @@ def test_a_refused_upload_in_chinese_says_why_in_chinese(one_month_server, page,
 
 
 @pytest.fixture(scope="module")
-def tmall_server(tmp_path_factory):
+def tmall_store(tmp_path_factory):
     """A store holding a real Tmall order report: one month, no buyer column, currency not stated."""
-    store = Store(tmp_path_factory.mktemp("tmall") / "store")
-    import_file(ROOT / "tests" / "fixtures" / "real" / "tmall_order_report_2000.csv", store)
-    url, process = start_server(store.root)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    return store_of(tmp_path_factory.mktemp("tmall"), "tmall_order_report_2000.csv")
 
 
-def test_screenshots_of_a_real_tmall_export(tmall_server, page):
+@pytest.fixture(scope="module")
+def tmall_server(tmall_store):
+    yield from serve(tmall_store.root)
+
+
+def test_screenshots_of_a_real_tmall_export(tmall_server, tmall_store, page):
     """The review set on a real Tmall export: every page x language x presentation mode, no error,
-    no axis that repeats a tick."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1400, "height": 2400})
-    for name, path in PAGES.items():
-        for code, language in LANGUAGES.items():
-            for present in (False, True):
-                page.goto(f"{tmall_server}/{path}?lang={language}" + ("&present=true" if present else ""))
-                wait_for_app(page)
-                for ticks in axis_ticks(page):
-                    assert len(ticks) == len(set(ticks)), (name, code, ticks)
-                suffix = "_presentation" if present else ""
-                page.screenshot(path=ARTIFACTS / f"real_tmall_{name}_{code}{suffix}.png", full_page=True)
-
+    no axis that repeats a tick, no English UI word on the Chinese pages as the browser drew them."""
+    screenshot_set(tmall_server, page, "real_tmall_", allowed_words=ABBREVIATIONS | data_words(tmall_store.root))

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from hostile import as_read
 from store import STORE_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +79,10 @@ def shown_texts(app: AppTest) -> list[tuple[str, str]]:
                         out.append((f"chart {key}", value))
                     elif isinstance(value, list):
                         out.extend((f"chart {key}", v) for v in value if isinstance(v, str))
+        if node.type == "table":  # st.table: Markdown cells, escaped where they hold data
+            frame = node.value
+            out.extend(("table header", as_read(str(column))) for column in frame.columns)
+            out.extend(("table cell", as_read(str(v))) for column in frame.columns for v in frame[column].dropna().unique())
         if node.type == "dataframe":
             config = json.loads(proto.columns or "{}")
             frame = node.value

@@ -18,7 +18,7 @@ import pytest
 import requests
 import urllib3
 
-from test_browser import _free_port, start_server
+from browser_support import _free_port, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -10,7 +10,7 @@ import asyncio
 import pytest
 import requests
 
-from test_browser import browser, start_server  # noqa: F401  (browser: the Chromium fixture)
+from browser_support import browser, start_server  # noqa: F401  (browser: the Chromium fixture)
 from ui.users import USERS_ENV, UsersFile
 
 MEGABYTE = b"x" * (1 << 20)
@@ -151,7 +151,7 @@ def test_in_the_browser_the_page_only_talks_to_its_own_host_and_downloads_are_lo
     from conftest import fixture
     from store import Store
     from test_auth import PASSWORDS, browser_sign_in
-    from test_browser import PAGES, wait_for_app
+    from browser_support import PAGES, wait_for_app
 
     store = Store(tmp_path / "store")
     shutil.copytree(demo_store.root, store.root)

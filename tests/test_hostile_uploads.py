@@ -438,7 +438,7 @@ def test_in_the_browser_hostile_uploads_are_refused_and_formulas_download_neutra
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
+    from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
 
     files = {"orders_bomb.xlsx": zip_bomb_xlsx(1024), "garbage.csv": broken_files()["garbage.csv"],
              "formulas.csv": formula_orders().encode()}

@@ -50,6 +50,8 @@ def markdown_bodies(app: AppTest) -> list[str]:
     bodies = [element.value for kind in MARKDOWN_KINDS for element in app.get(kind)]
     bodies += [text for metric in app.metric for text in (metric.label, metric.proto.help)]
     bodies += [expander.label for expander in app.get("expander")]
+    for table in app.table:  # st.table renders Markdown in its headings and cells
+        bodies += [str(text) for text in (*table.value.columns, *table.value.to_numpy().ravel())]
     return bodies
 
 
@@ -271,9 +273,9 @@ def browser_walk(hostile_store, tmp_path_factory):
     report_text}."""
     from playwright.sync_api import sync_playwright
 
-    from test_browser import CHROMIUM, CHROMIUM_ARGS
-    from test_browser import PAGES as PAGE_PATHS
-    from test_browser import start_server, wait_for_app
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
+    from browser_support import PAGES as PAGE_PATHS
+    from browser_support import start_server, wait_for_app
 
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
     url, process = start_server(hostile_store.root)

@@ -12,11 +12,13 @@ import pandas as pd
 import pytest
 
 from conftest import open_app
+from hostile import as_read
 from ingest.assignments import import_assignments
 from ingest.pipeline import import_file
 from metrics import playbook as pb
 from store import Store
 from ui.downloads import to_csv_bytes
+from ui.i18n import t
 from ui.playbook_text import strategy_name, with_reasons
 from ui.tables import for_download
 
@@ -287,12 +289,22 @@ def test_downloaded_list_keeps_its_keys_and_words_the_reason_in_chinese(lists_st
 # ---- the page ---------------------------------------------------------------------------------
 
 
+def shown_strategies(app, language: str) -> pd.DataFrame:
+    """The seven-strategies table as it reads on screen (st.table: sentences wrap, never cut off),
+    with the columns' keys for headings."""
+    table = app.table[0].value
+    keys = {t(f"pb_{word}", language): key for word, key in
+            (("strategy", "strategy"), ("claim", "claim"), ("shop", "shop"), ("evidence", "evidence"), ("next", "next_step"))}
+    return pd.DataFrame({keys[as_read(heading)]: [as_read(cell) for cell in table[heading]]
+                         for heading in table.columns})
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_page_shows_all_seven_strategies_and_every_list_downloads(monkeypatch, demo_store, language):
     params = {"lang": "中文"} if language == "zh" else {}
     app = open_app(monkeypatch, demo_store.root, "pages/playbook.py", timeout=120, **params)
     assert app.title[0].value == ("复购策略手册" if language == "zh" else "Playbook")
-    strategies = app.dataframe[0].value
+    strategies = shown_strategies(app, language)
     assert sorted(strategies["strategy"]) == sorted(strategy_name(s, language) for s in pb.CLAIMS)
     levels = dict(zip(strategies["strategy"], strategies["evidence"]))
     randomised = "随机对照实验" if language == "zh" else "Randomised test"
@@ -372,7 +384,7 @@ def test_in_the_browser_an_action_list_downloads_with_its_keys_and_is_logged(dem
     from playwright.sync_api import expect, sync_playwright
 
     from test_auth import PASSWORDS, browser_sign_in
-    from test_browser import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
+    from browser_support import CHROMIUM, CHROMIUM_ARGS, start_server, wait_for_app
     from ui.users import USERS_ENV, UsersFile
 
     store = Store(tmp_path / "store")

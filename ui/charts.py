@@ -144,8 +144,10 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
     figure.update_xaxes(title=chart_text(axis_titles[0]), side="top")
     figure = _layout(figure, title, height=max(360, 22 * len(pivot) + 160))
     # the x axis and its title sit on top: the chart title goes above both, not over them
-    figure.update_layout(margin={"t": 130 + 22 * (len(_title_lines(title)) - 1)},
-                         title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 14}})
+    big = _presentation()
+    lines = len(_title_lines(title, 52 if big else 64))  # as _layout broke it
+    figure.update_layout(margin={"t": 130 + (28 if big else 22) * (lines - 1)},
+                         title={"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 24 if big else 14}})
     return figure
 
 
@@ -268,14 +270,16 @@ def survival_curves(frame: pd.DataFrame, title: str, x_title: str) -> go.Figure:
     return _layout(figure, title, height=320)
 
 
-def binned_histogram(bins: pd.DataFrame, title: str, x_title: str) -> go.Figure:
+def binned_histogram(bins: pd.DataFrame, title: str, x_title: str, symbol: str = "") -> go.Figure:
     """A histogram already counted (columns left, right, count; metrics.clv_views.histogram_bins): a million
-    customers' values stay on the server, the browser gets the bars."""
+    customers' values stay on the server, the browser gets the bars. `symbol`: the currency of money values."""
     centers = (bins["left"] + bins["right"]) / 2
+    prefix = chart_text(symbol)
     figure = go.Figure(go.Bar(x=centers, y=bins["count"], width=(bins["right"] - bins["left"]) * 0.95,
                               marker_color=BLUE, customdata=bins[["left", "right"]].to_numpy(),
-                              hovertemplate="%{customdata[0]:,.2f} – %{customdata[1]:,.2f}: %{y:,}<extra></extra>"))
-    figure.update_xaxes(title=chart_text(x_title), tickformat=",~f")  # small values keep their decimals
+                              hovertemplate=f"{prefix}%{{customdata[0]:,.2f}} – {prefix}%{{customdata[1]:,.2f}}: "
+                                            "%{y:,}<extra></extra>"))
+    figure.update_xaxes(title=chart_text(x_title), tickformat=",~f", tickprefix=prefix)  # small values keep decimals
     return _layout(figure, title, height=300)
 
 

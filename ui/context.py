@@ -161,6 +161,8 @@ def apply_presentation_style() -> None:
         <style>
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
         .stMainBlockContainer p, .stMainBlockContainer li { font-size: 1.3rem; }
+        [data-testid="stTable"] th, [data-testid="stTable"] td,
+        [data-testid="stTable"] td p { font-size: 1.15rem !important; }
         [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 3.6rem !important; }
         [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { font-size: 1.5rem !important; }
         [data-testid="stMetricLabel"] * { white-space: normal !important; overflow: visible !important;

@@ -5,7 +5,7 @@ from metrics import formatting as numbers
 from metrics.formatting import currency_symbol, format_decimal_text, format_p
 from ui.i18n import t
 
-__all__ = ["currency_symbol", "format_change", "format_decimal_text", "format_p", "format_value"]
+__all__ = ["currency_symbol", "format_change", "format_decimal_text", "format_difference", "format_p", "format_value"]
 
 
 def units(language: str) -> dict[str, str]:
@@ -21,3 +21,8 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
 def format_change(change, kind: str, language: str = "en") -> str:
     """A change: rates in percentage points (+2.1 pt / +2.1 个百分点), the rest relative (+5.3%)."""
     return numbers.format_change(change, kind, language, units=units(language))
+
+
+def format_difference(difference, kind: str, language: str = "en", currency: str = "CNY") -> str:
+    """A difference in the metric's unit: +2.1 pt / +¥4.00 / -0.35; no sign on one that shows as zero (0.00)."""
+    return numbers.format_difference(difference, kind, language, currency, units=units(language))

@@ -3,8 +3,8 @@
 import pandas as pd
 
 from metrics.experiments import STRATEGY_TAGS
-from ui.formatting import format_change, format_value
 from metrics.launch import LAUNCH_COLUMNS, OUTCOMES
+from ui.formatting import format_difference
 from ui.i18n import t
 from ui.strategy_words import strategy_name
 
@@ -12,9 +12,10 @@ KINDS = {"orders_per_30d": "ratio", "repurchase_share": "rate", "revenue_per_cus
 ESTIMATE_COLUMNS = ("naive", "naive_low", "naive_high", "did", "did_low", "did_high")
 
 
-def signed(value: float) -> str:
-    """An absolute change in orders per customer per 30 days: +0.25."""
-    return f"{value:+.2f}"
+def signed(value: float, language: str = "en") -> str:
+    """An absolute change in orders per customer per 30 days: +0.25, -0.25, and 0.00 for one that
+    rounds to zero (never "-0.00")."""
+    return format_difference(value, "ratio", language)
 
 
 def p_text(p) -> str:
@@ -31,14 +32,6 @@ def column_label(column: str, language: str) -> str:
     return t(f"launch_col_{column}", language) if column in LAUNCH_COLUMNS else column
 
 
-def _change(value: float, kind: str, language: str, currency: str) -> str:
-    if kind == "money":
-        return ("+" if value >= 0 else "-") + format_value(abs(value), "money", language, currency)
-    if kind == "rate":
-        return format_change(value, "rate", language)
-    return signed(value)
-
-
 def measures(result: dict, language: str, currency: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every measure's naive change and DiD with intervals: as shown (text in each measure's unit)
     and for download (numbers)."""
@@ -50,7 +43,7 @@ def measures(result: dict, language: str, currency: str) -> tuple[pd.DataFrame, 
     } for name in OUTCOMES])
     shown = numbers.copy()
     for column in ESTIMATE_COLUMNS:
-        shown[column] = [_change(value, KINDS[name], language, currency) for value, name in zip(numbers[column], OUTCOMES)]
+        shown[column] = [format_difference(value, KINDS[name], language, currency) for value, name in zip(numbers[column], OUTCOMES)]
     return shown, numbers
 
 
@@ -70,11 +63,11 @@ def saved_table(saved: list[dict], language: str) -> pd.DataFrame:
 def verdict(result: dict, language: str) -> str:
     """Whether the DiD found an effect, in one sentence (plain text: numbers only)."""
     did = result["did"]
-    low, high = signed(did["ci_low"]), signed(did["ci_high"])
+    low, high = signed(did["ci_low"], language), signed(did["ci_high"], language)
     if did["ci_low"] > 0 or did["ci_high"] < 0:
         key = "launch_effect_up" if did["estimate"] > 0 else "launch_effect_down"
         return t(key, language, did=f"{abs(did['estimate']):.2f}", low=low, high=high)
-    return t("launch_no_effect", language, did=signed(did["estimate"]), low=low, high=high)
+    return t("launch_no_effect", language, did=signed(did["estimate"], language), low=low, high=high)
 
 
 def checks(result: dict, language: str) -> list[tuple[str, str]]:
@@ -95,7 +88,7 @@ def checks(result: dict, language: str) -> list[tuple[str, str]]:
         doubt = "placebo_doubt" in notes
         out.append(("warning" if doubt else "success",
                     t("launch_placebo_doubt" if doubt else "launch_placebo_ok", language, date=placebo["launched_at"],
-                      estimate=signed(placebo["estimate"]), p=p_text(placebo["p_value"]))))
+                      estimate=signed(placebo["estimate"], language), p=p_text(placebo["p_value"]))))
     matching = result["matching"] or {}
     details = {
         "post_window_truncated": {"days": result["post_days"], "window": result["window_days"]},

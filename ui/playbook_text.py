@@ -7,9 +7,8 @@ shows them in tables, or escapes them with ui.safe_text where Markdown renders t
 import math
 
 import pandas as pd
-from babel.numbers import format_decimal
 
-from ui.formatting import format_change, format_decimal_text, format_p, format_value
+from ui.formatting import format_change, format_decimal_text, format_difference, format_p, format_value
 from ui.i18n import t
 from ui.strategy_words import strategy_name
 
@@ -20,13 +19,6 @@ def _number(value, language: str, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return format_decimal_text(value, language, digits)
-
-
-def _signed(value, language: str) -> str:
-    """A change in orders per customer: +0.12 / -0.05."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return format_decimal(value, format="+#,##0.00;-#,##0.00", locale="zh_CN" if language == "zh" else "en_US")
 
 
 def claim_text(strategy: str, claim: dict, language: str) -> str:
@@ -47,8 +39,8 @@ def evidence_text(item: dict, language: str) -> str:
                   "p": format_p(item["p_value"]), "verdict": t(f"verdict_{item['verdict']}", language)}
         return t(f"shop_{source}", language, **values)
     if source == "launch":
-        def signed(value):
-            return _signed(value, language)
+        def signed(value):  # a change in orders per customer: +0.12, -0.05, 0.00
+            return format_difference(value, "ratio", language)
 
         text = t("shop_launch", language, date=item["launched_at"][:10], estimate=signed(item["estimate"]),
                  low=signed(item["ci_low"]), high=signed(item["ci_high"]), p=format_p(item["p_value"]),

@@ -6,8 +6,9 @@ import streamlit as st
 from metrics.definitions import ALL
 from ui import auth
 from ui.downloads import download_buttons
-from ui.formatting import format_p
+from ui.formatting import format_change, format_decimal_text, format_p, format_value
 from ui.i18n import VALUE_COLUMNS, WORDED_COLUMNS, column_name, metric_label, t, value_name
+from ui.safe_text import markdown_text
 from ui.users import record_access_event
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
@@ -34,7 +35,7 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
         elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary", "historical_revenue",
                                            "predicted_clv", "total_clv", "expected_aov", "historical_value"):
             config[column] = st.column_config.NumberColumn(name, format=CURRENCY_FORMATS.get(currency, "localized"))
-        elif kind == "ratio" or column.startswith(("avg_", "expected_orders")):
+        elif kind == "ratio" or column.startswith(("avg_", "expected_orders")) or column == "orders_per_customer":
             config[column] = st.column_config.NumberColumn(name, format="%.2f")
         elif kind in ("count", "days"):
             config[column] = st.column_config.NumberColumn(name, format="localized")
@@ -81,6 +82,7 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
                 and not pd.api.types.is_datetime64_any_dtype(frame[column]) \
                 and frame[column].map(lambda v: isinstance(v, str)).any():
             config[column] = st.column_config.Column(config[column].get("label"))
+    frame, config = _missing_as_dash(frame, config, language, currency)
     st.dataframe(frame, hide_index=True, column_config=config, key=key, height=height or "auto")
     if customer_list and not auth.may_download_customer_lists():
         st.caption(t("customer_list_note", language))
@@ -96,6 +98,45 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     download_buttons(for_download(download), name, key, language, on_download=log)
 
 
+def _missing_as_dash(frame: pd.DataFrame, config: dict, language: str, currency: str) -> tuple[pd.DataFrame, dict]:
+    """Number and date columns with a missing value as text, the missing ones "–": Streamlit draws a
+    missing number or date as the English word "None", in every language (text cells are emptied above)."""
+    def text(value, settings: dict) -> str:
+        if pd.isna(value):
+            return "–"
+        number_format = settings.get("format")
+        if settings.get("type") == "date":
+            return pd.Timestamp(value).strftime("%Y-%m" if number_format == "YYYY-MM" else "%Y-%m-%d")
+        if number_format == "percent":
+            return format_value(value, "rate", language)
+        if number_format in CURRENCY_FORMATS.values() or number_format == "money":
+            return format_value(value, "money", language, currency)
+        if number_format == "%.2f":
+            return format_value(value, "ratio", language)
+        return format_decimal_text(value, language, 0) if float(value).is_integer() else format_value(value, "ratio", language)
+
+    for column in frame.columns:
+        settings = (config.get(column) or {}) if isinstance(config.get(column), dict) else {}
+        values = frame[column]
+        type_config = settings.get("type_config") or (
+            {"type": "number"} if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            else {"type": "date"} if pd.api.types.is_datetime64_any_dtype(values) else {})
+        if type_config.get("type") not in ("number", "date") or not values.isna().any():
+            continue
+        frame = frame.assign(**{column: frame[column].map(lambda v, c=type_config: text(v, c))})
+        config[column] = st.column_config.Column(settings.get("label") or column_name(column, language) or column,
+                                                 alignment="right" if type_config["type"] == "number" else None)
+    return frame, config
+
+
+def blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing cells as empty text, never Streamlit's English "None" (a file's preview, in any language):
+    a column with a missing value shows its values as text."""
+    gaps = [column for column in frame.columns if frame[column].isna().any()]
+    return frame.assign(**{column: frame[column].map(lambda v: "" if pd.isna(v) else v).astype(object)
+                           for column in gaps}) if gaps else frame
+
+
 def with_interval_column(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     """The relative lift's interval as one text column "ci" ("-2.1% to +5.3%") where ci_low and ci_high
     were, for the screen: one narrow column instead of two keeps it in view at 1440 px (downloads keep both)."""
@@ -105,13 +146,45 @@ def with_interval_column(frame: pd.DataFrame, language: str) -> pd.DataFrame:
     def text(low, high) -> str:
         if pd.isna(low) or pd.isna(high):
             return ""
-        return t("interval", language, low=f"{low:+.1%}", high=f"{high:+.1%}")
+        # relative changes: +4.2%, and 0.0% (not "-0.0%") for a bound that rounds to zero
+        return t("interval", language, low=format_change(low, "relative", language),
+                 high=format_change(high, "relative", language))
 
     at = list(frame.columns).index("ci_low")
     interval = [text(low, high) for low, high in zip(frame["ci_low"], frame["ci_high"])]
     out = frame.drop(columns=["ci_low", "ci_high"])
     out.insert(at, "ci", interval)
     return out
+
+
+def with_arm_sizes_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """n_control and n_variant as one text column "arm_sizes" ("467 / 487") where they were, for the
+    screen: one narrow column instead of two keeps the tables in view at 1440 px (downloads keep both)."""
+    if not {"n_control", "n_variant"} <= set(frame.columns):
+        return frame
+
+    def text(control, variant) -> str:
+        return "" if pd.isna(control) or pd.isna(variant) else f"{int(control):,} / {int(variant):,}"
+
+    at = list(frame.columns).index("n_control")
+    sizes = [text(control, variant) for control, variant in zip(frame["n_control"], frame["n_variant"])]
+    out = frame.drop(columns=["n_control", "n_variant"])
+    out.insert(min(at, len(out.columns)), "arm_sizes", sizes)
+    return out
+
+
+def show_sentences(frame: pd.DataFrame, name: str, key: str, language: str, labels: dict[str, str],
+                   download: pd.DataFrame | None = None) -> None:
+    """A small table of sentences that wrap (st.table, not st.dataframe, whose cells cut long text off
+    at the screen's edge), with CSV and Excel downloads of `download` (default: `frame`) beneath.
+
+    st.table renders Markdown in its cells, and the sentences name experiments and variants from the
+    data: every cell and heading is escaped to show as the characters it is made of.
+    """
+    shown = frame.astype(object).where(frame.notna(), "").map(markdown_text)
+    shown.columns = [markdown_text(labels.get(column, column)) for column in frame.columns]
+    st.table(shown, hide_index=True)
+    download_buttons(for_download(frame if download is None else download), name, key, language)
 
 
 def for_download(frame: pd.DataFrame) -> pd.DataFrame:

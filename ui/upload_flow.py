@@ -15,6 +15,7 @@ from ui.i18n import TEXT, field_label, refusal_text, t
 from ui.presets import draw_save_preset
 from ui.safe_text import markdown_text
 from ui.strategy_words import strategy_name
+from ui.tables import blank_missing
 from ui.users import User
 
 KINDS = ["orders", "assignments"]
@@ -55,7 +56,7 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
             show_refusal(ctx, refused)
             return
         st.caption(ctx.t("preview"))
-        st.dataframe(frame, hide_index=True, key="preview_table", height=220)
+        st.dataframe(blank_missing(frame), hide_index=True, key="preview_table", height=220)
         if mapping.preset:
             st.success(ctx.md("preset_detected", preset=mapping.preset.label or mapping.preset.name))
         columns = _draw_mapping(ctx, list(frame.columns), mapping.columns)
