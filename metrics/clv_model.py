@@ -213,10 +213,11 @@ def fit_bgnbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CU
         ll, grad = _bgnbd_objective(params, rows)
         return -ll / total, -(grad * params) / total  # chain rule for log-parameters
 
+    warm = start is not None
     if start is None:
         start = _default_start("bgnbd", x, T, w)
     params, iterations = _optimise(objective, np.log(start), "purchase model (BG/NBD)", BGNBD_PARAMS,
-                                   allow_runaway=True)
+                                   allow_runaway=True, warm=warm)
     boundary = _dropout_boundary("bgnbd", params, x, t_x, T, w)
     if boundary is not None:
         return boundary
@@ -457,7 +458,7 @@ def _default_start(model: str, x, T, w) -> list[float]:
     return [1.0, 1.0 / rate, *dropout]
 
 
-def _numeric_fit(model: str, x, t_x, T, w, start, allow_runaway: bool) -> tuple[np.ndarray, int, float]:
+def _numeric_fit(model: str, x, t_x, T, w, start, allow_runaway: bool, warm: bool = False) -> tuple[np.ndarray, int, float]:
     """Maximum likelihood in log-parameters with the model's gradient: (params, iterations, LL)."""
     log_likelihood = _model_objective(model, x, t_x, T, w)
     total = w.sum()
@@ -469,7 +470,7 @@ def _numeric_fit(model: str, x, t_x, T, w, start, allow_runaway: bool) -> tuple[
 
     label = f"purchase model ({MODEL_LABELS[model]})"
     params, iterations = _optimise(objective, np.log(start), label, MODEL_PARAMS[model], allow_runaway,
-                                   polish=model != "paretonbd")
+                                   polish=model != "paretonbd", warm=warm)
     return params, iterations, log_likelihood(params)[0]
 
 
@@ -509,7 +510,7 @@ def fit_nbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CUST
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
     _check_purchase_data(x, t_x, T, w, min_repeat_customers)
     params, iterations, ll = _numeric_fit("nbd", x, t_x, T, w, start or _default_start("nbd", x, T, w),
-                                          allow_runaway=False)
+                                          allow_runaway=False, warm=start is not None)
     se, warnings = _numeric_standard_errors("nbd", x, t_x, T, w, params)
     return Fit("nbd", dict(zip(NBD_PARAMS, map(float, params))), dict(zip(NBD_PARAMS, se)), ll,
                int(round(w.sum())), iterations, warnings)
@@ -574,7 +575,7 @@ def _fit_numeric_model(model: str, x, t_x, T, weights, min_repeat_customers: int
     # likelihood reported is every customer's)
     sx, st_x, sT, sw = sample_customers(x, t_x, T, w, NUMERIC_FIT_SAMPLE)
     params, iterations, _ = _numeric_fit(model, sx, st_x, sT, sw, start or _default_start(model, sx, sT, sw),
-                                         allow_runaway=True)
+                                         allow_runaway=True, warm=start is not None)
     sampled = [] if len(sw) == len(w) else [
         f"{MODEL_LABELS[model]} was fitted on a random sample of {int(sw.sum()):,} of {int(round(w.sum())):,} "
         "customers, for speed; its holdout check and predictions cover every customer."]
@@ -790,9 +791,10 @@ def fit_gamma_gamma(x, m, weights=None, min_repeat_customers: int = MIN_REPEAT_C
 
     mean = (m * w).sum() / total
     # default: population mean p*gamma/(q-1) matches the observed mean
-    start = np.log(start if start is not None else [1.0, 2.0, mean])
+    warm = start is not None
+    start = np.log(start if warm else [1.0, 2.0, mean])
     params, iterations = _optimise(objective, start, "spend model (Gamma-Gamma)", GAMMA_GAMMA_PARAMS,
-                                   allow_runaway=True)
+                                   allow_runaway=True, warm=warm)
     warnings = []
     limit = None
     ran_off = [n for n, v in zip(GAMMA_GAMMA_PARAMS, params) if abs(np.log(v)) > _RUNAWAY]
@@ -858,14 +860,20 @@ def _params(params, names) -> tuple:
 
 
 def _optimise(objective, start, label: str, names, allow_runaway: bool = False,
-              polish: bool = True) -> tuple[np.ndarray, int]:
+              polish: bool = True, warm: bool = False) -> tuple[np.ndarray, int]:
     """Minimise the mean negative log-likelihood in log-parameters; raise ClvFitError if it does not converge.
 
     allow_runaway: a parameter running off towards 0 or infinity is returned as it stands (the caller
     reports the boundary) instead of raising. polish: finish an interior optimum with Newton steps
     (_newton_polish), so that where the optimiser started (a warm start, a cold one) does not show in
-    the result; off where the gradient is expensive.
+    the result; off where the gradient is expensive. warm: the start is a nearby fit's optimum, so Newton
+    steps from it are tried first (with polish), and L-BFGS-B runs only if they do not converge.
     """
+    if warm and polish and np.all(np.abs(np.asarray(start)) < _RUNAWAY):
+        with np.errstate(all="ignore"):
+            theta, converged = _newton_polish(objective, np.asarray(start, dtype=float), objective(start)[0])
+        if converged and np.all(np.abs(theta) < _RUNAWAY):
+            return np.exp(theta), 0
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
     with np.errstate(all="ignore"):
         result = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
@@ -886,41 +894,46 @@ def _optimise(objective, start, label: str, names, allow_runaway: bool = False,
         raise ClvFitError(f"The {label} did not converge after {result.nit} iterations ({result.message}).")
     if polish:
         with np.errstate(all="ignore"):
-            return np.exp(_newton_polish(objective, result.x, result.fun)), int(result.nit)
+            return np.exp(_newton_polish(objective, result.x, result.fun)[0]), int(result.nit)
     return np.exp(result.x), int(result.nit)
 
 
-def _newton_polish(objective, theta: np.ndarray, value: float, steps: int = 3) -> np.ndarray:
-    """Newton steps from L-BFGS-B's end point theta (log-parameters), with the Hessian from central
-    differences of the gradient: L-BFGS-B stops within its tolerance of the optimum at a point that depends
-    on its path (about 1e-6 relative in a weakly determined parameter); Newton's quadratic convergence
-    lands on the optimum itself (to about 1e-10), whatever the start. A step is kept only if the objective
-    does not rise beyond rounding and the Hessian is positive definite; otherwise theta stays as it is."""
+def _newton_polish(objective, theta: np.ndarray, value: float, steps: int = 8) -> tuple[np.ndarray, bool]:
+    """Newton steps from theta (log-parameters): (the point reached, whether it converged).
+
+    L-BFGS-B stops within its tolerance of the optimum at a point that depends on its path (about 1e-6
+    relative in a weakly determined parameter); Newton's steps land on the optimum itself (to about 1e-10)
+    whatever the start, and from a warm start (a fit at a nearby cut-off) they replace L-BFGS-B. The
+    Hessian is a forward difference of the gradient, refreshed while the steps are large. A step is kept
+    only if the objective does not rise beyond rounding; otherwise the best point so far is returned.
+    """
     k = len(theta)
+    gradient, hessian = objective(theta)[1], None
     for _ in range(steps):
-        hessian = np.empty((k, k))
-        for i in range(k):
-            up, down = theta.copy(), theta.copy()
-            up[i] += 1e-5
-            down[i] -= 1e-5
-            hessian[:, i] = (objective(up)[1] - objective(down)[1]) / 2e-5
-        hessian = (hessian + hessian.T) / 2
-        gradient = objective(theta)[1]
+        if hessian is None:
+            hessian = np.empty((k, k))
+            for i in range(k):
+                shifted = theta.copy()
+                shifted[i] += 1e-6
+                hessian[:, i] = (objective(shifted)[1] - gradient) / 1e-6
+            hessian = (hessian + hessian.T) / 2
         try:
             np.linalg.cholesky(hessian)
             step = -np.linalg.solve(hessian, gradient)
         except np.linalg.LinAlgError:
-            return theta
+            return theta, False
         candidate = theta + step
         if not np.all(np.abs(candidate) <= _LOG_BOUND):
-            return theta
-        new_value = objective(candidate)[0]
+            return theta, False
+        new_value, new_gradient = objective(candidate)
         if not np.isfinite(new_value) or new_value > value + 1e-14 * max(abs(value), 1.0):
-            return theta
-        theta, value = candidate, new_value
-        if np.max(np.abs(step)) < 1e-11:
-            break
-    return theta
+            return theta, False
+        theta, value, gradient = candidate, new_value, new_gradient
+        if np.max(np.abs(step)) < 1e-10:
+            return theta, True
+        if np.max(np.abs(step)) > 1e-4:
+            hessian = None  # far from the optimum: the curvature changes, measure it again
+    return theta, False
 
 
 def _standard_errors(gradient, params: np.ndarray, label: str) -> tuple[list[float], list[str]]:

@@ -84,5 +84,7 @@ def test_a_warm_start_reaches_the_same_fit(model, cdnow_grouped):  # noqa: F811
     for factor in (1.1, 0.5):
         warm = clv_model.fit_purchase_model(model, x, t_x, T, w, start=[v * factor for v in clv_model.start_of(cold)])
         assert warm.log_likelihood == pytest.approx(cold.log_likelihood, rel=1e-9)
+        # Newton steps finish every fit but Pareto/NBD's (its gradient is dear): the same optimum to 1e-6 or
+        # better; Pareto/NBD's stops within L-BFGS-B's tolerance
         for name, value in cold.params.items():
-            assert warm.params[name] == pytest.approx(value, rel=1e-4), name
+            assert warm.params[name] == pytest.approx(value, rel=1e-4 if model == "paretonbd" else 1e-6), name
