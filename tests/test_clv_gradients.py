@@ -88,3 +88,16 @@ def test_a_warm_start_reaches_the_same_fit(model, cdnow_grouped):  # noqa: F811
         # better; Pareto/NBD's stops within L-BFGS-B's tolerance
         for name, value in cold.params.items():
             assert warm.params[name] == pytest.approx(value, rel=1e-4 if model == "paretonbd" else 1e-6), name
+
+
+def test_a_fit_runs_blas_on_one_thread_and_restores_the_setting():
+    controls = clv_model._ONE_BLAS_THREAD._controls()
+    before = [get() for get, _ in controls]
+    with clv_model._ONE_BLAS_THREAD:
+        with clv_model._ONE_BLAS_THREAD:  # nested (a fit inside a fit) keeps one thread until the outer one ends
+            pass
+        inside = [get() for get, _ in controls]
+    (x, t_x, T), w = _rows()
+    clv_model.fit_bgnbd(x, t_x, T, w)
+    assert all(threads == 1 for threads in inside)
+    assert [get() for get, _ in controls] == before
