@@ -177,7 +177,7 @@ def _ltv(args) -> int:
             continue
         fit = entry["fit"]
         names = list(fit["se"])  # the model's parameters (at a boundary: as they ran off, and the limit's r, alpha)
-        limit = "  (NBD limit: no dropout)" if fit["limit"] else ""
+        limit = {"nbd": "  (NBD limit: no dropout)", None: ""}.get(fit["limit"], "  (limit: one dropout probability for all)")
         check = entry["holdout"]
         error = f"  holdout error {check['error_pct']:+.1f}%, curve MAPE {check['mape_cumulative']:.1f}%" if check else ""
         print(f" {mark}{entry['label']:11} " + "  ".join(f"{k}={fit[k]:.4g}" for k in names)

@@ -540,7 +540,8 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
         "purchase_model": chosen.purchase.as_dict(),
         "models": models,
         "selection": selection,
-        "boundary_notes": [n for f in fitted.fits.values() if f.limit for n in f.warnings if "No dropout" in n],
+        "boundary_notes": [n for f in fitted.fits.values() if f.limit for n in f.warnings
+                           if getattr(n, "code", "") in clv_model.BOUNDARY_NOTE_CODES],
         "bgnbd": fitted.bgnbd.as_dict(),
         "gamma_gamma": fitted.gamma_gamma.as_dict(),
         "spend_frequency_correlation": _finite(fitted.spend_frequency_correlation),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, roots_jacobi
 from threadpoolctl import ThreadpoolController
 
 MIN_REPEAT_CUSTOMERS = 20
@@ -288,7 +288,8 @@ def fit_bgnbd(x, t_x, T, weights=None, min_repeat_customers: int = MIN_REPEAT_CU
         start = _default_start("bgnbd", x, T, w)
     params, iterations = _optimise(objective, np.log(start), "purchase model (BG/NBD)", BGNBD_PARAMS,
                                    allow_runaway=True, warm=warm)
-    boundary = _dropout_boundary("bgnbd", params, x, t_x, T, w)
+    boundary = (_dropout_boundary("bgnbd", params, x, t_x, T, w)
+                or _common_dropout_boundary("bgnbd", params, x, t_x, T, w))
     if boundary is not None:
         return boundary
     se, hessian_warning = _standard_errors(lambda theta: _bgnbd_objective(theta, rows)[1], params, "BG/NBD")
@@ -370,7 +371,9 @@ def paretonbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
 
 
 _LOG_LIKELIHOODS = {"nbd": nbd_log_likelihood, "mbgnbd": mbgnbd_log_likelihood,
-                    "paretonbd": paretonbd_log_likelihood, "bgnbd": bgnbd_log_likelihood}
+                    "paretonbd": paretonbd_log_likelihood, "bgnbd": bgnbd_log_likelihood,
+                    "bgnbd_common_p": lambda params, x, t_x, T: common_p_log_likelihood(params, x, t_x, T),
+                    "mbgnbd_common_p": lambda params, x, t_x, T: common_p_log_likelihood(params, x, t_x, T, True)}
 
 
 def _check_purchase_data(x, t_x, T, w, min_repeat_customers: int) -> None:
@@ -624,6 +627,124 @@ def _dropout_boundary(model: str, params, x, t_x, T, w) -> Fit | None:
                nbd.warnings + [note], limit="nbd", boundary=dict(zip(names, map(float, params))))
 
 
+# The common-dropout limit of BG/NBD and MBG/NBD: a, b -> infinity together with a / (a + b) -> p. The Beta
+# mixing distribution of the dropout probability then collapses onto p: every customer drops out with the
+# same probability p after each repeat purchase (MBG/NBD: after the first purchase too); purchase rates
+# still differ (Gamma(r, alpha)). Its likelihood is the supremum of the model's along that direction.
+COMMON_DROPOUT = {"bgnbd": "bgnbd_common_p", "mbgnbd": "mbgnbd_common_p"}
+COMMON_P_PARAMS = ("r", "alpha", "p")
+BOUNDARY_NOTE_CODES = ("no_dropout_nbd_limit", "common_dropout_limit", "common_dropout_limit_first")
+MODEL_PARAMS.update({limit: COMMON_P_PARAMS for limit in COMMON_DROPOUT.values()})
+MODEL_LABELS.update({"bgnbd_common_p": "BG/NBD (one dropout probability)",
+                     "mbgnbd_common_p": "MBG/NBD (one dropout probability)"})
+# the limit has one parameter fewer: it stands in unless a likelihood-ratio test rejects it at 5%
+# (chi-squared, 1 degree of freedom: 3.84 / 2 log-likelihood units)
+_SAME_LIKELIHOOD_ONE = 3.841 / 2
+
+
+def _common_p_terms(params, x, t_x, T, after_first: bool):
+    """The two log terms of the common-dropout likelihood (alive at T; dropped out after the last purchase),
+    without the rate mixture's head; after_first: MBG/NBD (a customer may stop after the first purchase)."""
+    r, alpha, p = params
+    shift = 1.0 if after_first else 0.0
+    alive = (x + shift) * np.log1p(-p) - (r + x) * np.log(alpha + T)
+    can_drop = np.ones(np.shape(x), dtype=bool) if after_first else x > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dropped = np.where(can_drop, np.log(p) + (x + shift - 1) * np.log1p(-p) - (r + x) * np.log(alpha + t_x),
+                           -np.inf)
+    return alive, dropped
+
+
+def common_p_log_likelihood(params, x, t_x, T, after_first: bool = False) -> np.ndarray:
+    """Log-likelihood of each row under the common-dropout limit (see COMMON_DROPOUT): Gamma(r, alpha)
+    purchase rates, and after each repeat purchase (after_first: also after the first) a dropout with
+    probability p, the same for everyone."""
+    r, alpha, _ = params
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    alive, dropped = _common_p_terms(params, x, t_x, T, after_first)
+    return gammaln(r + x) - gammaln(r) + r * np.log(alpha) + np.logaddexp(alive, dropped)
+
+
+def _common_p_objective(params, rows: _Rows, after_first: bool) -> tuple[float, np.ndarray]:
+    """Weighted total log-likelihood of the common-dropout limit and its gradient in (r, alpha, p)."""
+    r, alpha, p = params
+    x, xu, w, wx = rows.x, rows.xu, rows.w, rows.wx
+    alive, dropped = _common_p_terms(params, x, rows.t_x, rows.T, after_first)
+    total = wx @ (gammaln(r + xu) - gammaln(r) + r * np.log(alpha)) + w @ np.logaddexp(alive, dropped)
+    w4 = expit(dropped - alive)  # share of the likelihood from "dropped out after the last purchase"
+    w3 = 1.0 - w4
+    shift = 1.0 if after_first else 0.0
+    gradient = np.array([
+        wx @ (digamma(r + xu) - digamma(r) + np.log(alpha)) - w @ (w3 * np.log(alpha + rows.T)
+                                                                  + w4 * np.log(alpha + rows.t_x)),
+        wx.sum() * r / alpha - w @ ((r + x) * (w3 / (alpha + rows.T) + w4 / (alpha + rows.t_x))),
+        w @ (-(w3 * (x + shift) + w4 * (x + shift - 1)) / (1 - p) + w4 / p),
+    ])
+    return float(total), gradient
+
+
+def fit_common_p(model: str, x, t_x, T, weights=None, start=None) -> Fit:
+    """Maximum-likelihood fit of `model`'s common-dropout limit (model: "bgnbd" or "mbgnbd"), optimised in
+    (log r, log alpha, logit p); `start`: (r, alpha, p). Its Fit's model is the limit's name."""
+    limit, after_first = COMMON_DROPOUT[model], model == "mbgnbd"
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    rows = _Rows(x, w, t_x=t_x, T=T)
+    total = w.sum()
+
+    def values(theta):
+        return np.array([math.exp(theta[0]), math.exp(theta[1]), expit(theta[2])])
+
+    def objective(theta):
+        params = values(theta)
+        ll, grad = _common_p_objective(params, rows, after_first)
+        chain = np.array([params[0], params[1], params[2] * (1 - params[2])])  # d params / d theta
+        return -ll / total, -(grad * chain) / total
+
+    if start is None:
+        start = [*_default_start("nbd", x, T, w), 0.5]
+    r, alpha, p = (float(v) for v in start)
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    # _optimise returns exp(theta): the third value is the odds p / (1 - p)
+    odds_params, iterations = _optimise(objective, np.array([math.log(r), math.log(alpha), math.log(p / (1 - p))]),
+                                        f"purchase model ({MODEL_LABELS[limit]})", ("r", "alpha", "p / (1 - p)"),
+                                        allow_runaway=True)
+    params = np.array([odds_params[0], odds_params[1], odds_params[2] / (1 + odds_params[2])])
+    se, warnings = _standard_errors(lambda theta: _common_p_objective(theta, rows, after_first)[1], params,
+                                    MODEL_LABELS[limit])
+    return Fit(limit, dict(zip(COMMON_P_PARAMS, map(float, params))), dict(zip(COMMON_P_PARAMS, se)),
+               _common_p_objective(params, rows, after_first)[0], int(round(total)), iterations, warnings)
+
+
+def _common_dropout_boundary(model: str, params, x, t_x, T, w) -> Fit | None:
+    """The common-dropout limit as the fit, when a and b both ran to the upper edge of their range and the
+    limit fits as well (it is the likelihood's supremum along that direction); else None."""
+    if model not in COMMON_DROPOUT:
+        return None
+    r, alpha, a, b = (float(v) for v in params)
+    if min(math.log(a), math.log(b)) <= _EDGE:
+        return None
+    boundary_ll = _total_log_likelihood(model, x, t_x, T, w)(params)
+    limit = fit_common_p(model, x, t_x, T, w, start=[r, alpha, a / (a + b)])
+    if not np.isfinite(limit.log_likelihood) or limit.log_likelihood < boundary_ll - _SAME_LIKELIHOOD_ONE:
+        return None
+    label, p, share = MODEL_LABELS[model], limit.params["p"], a / (a + b)
+    ran = f"a = {a:.3g}, b = {b:.3g}"
+    head = (f"Customers do not differ in how likely they are to stop: the {label} likelihood is highest at its "
+            f"boundary ({ran}, a / (a + b) = {share:.3g}), where every customer stops with the same probability after ")
+    tail = (f". Predictions use that limit: p = {p:.3g} (log-likelihood {limit.log_likelihood:,.1f}, against "
+            f"{boundary_ll:,.1f} at the boundary: no significant difference).")
+    if model == "mbgnbd":
+        note = Note(head + "each purchase, the first included" + tail, "common_dropout_limit_first", model=label,
+                    parameters=ran, share=float(share), p=float(p), limit_ll=float(limit.log_likelihood),
+                    boundary_ll=float(boundary_ll))
+    else:
+        note = Note(head + "each repeat purchase" + tail, "common_dropout_limit", model=label, parameters=ran,
+                    share=float(share), p=float(p), limit_ll=float(limit.log_likelihood), boundary_ll=float(boundary_ll))
+    return Fit(model, limit.params, limit.se, limit.log_likelihood, limit.customers, limit.iterations,
+               limit.warnings + [note], limit=limit.model, boundary=dict(zip(MODEL_PARAMS[model], map(float, params))))
+
+
 def _runaway_warning(label: str, names, params) -> list[str]:
     ran = [f"{n} = {v:.3g}" for n, v in zip(names, params) if abs(np.log(v)) > _RUNAWAY]
     if not ran:
@@ -663,6 +784,9 @@ def _fit_numeric_model(model: str, x, t_x, T, weights, min_repeat_customers: int
                        start=[boundary.params["r"], boundary.params["alpha"]])
         return replace(boundary, params=full.params, se=full.se, log_likelihood=full.log_likelihood,
                        customers=full.customers, warnings=boundary.warnings + sampled)
+    common = _common_dropout_boundary(model, params, x, t_x, T, w)  # the limit's fit is cheap on every customer
+    if common is not None:
+        return replace(common, warnings=common.warnings + sampled)
     names = MODEL_PARAMS[model]
     se, warnings = _numeric_standard_errors(model, sx, st_x, sT, sw, params)
     ll = _total_log_likelihood(model, x, t_x, T, w)(params)
@@ -693,8 +817,8 @@ def fit_purchase_model(model: str, x, t_x, T, weights=None, min_repeat_customers
 
 def start_of(fit: Fit) -> list[float]:
     """A fit's parameters as a start for refitting its model (at a boundary: the model's parameters as they
-    ran off, not the NBD limit's)."""
-    values = fit.boundary if fit.limit == "nbd" else fit.params
+    ran off, not the limit's)."""
+    values = fit.boundary if fit.limit else fit.params
     return [float(values[name]) for name in MODEL_PARAMS.get(fit.model, GAMMA_GAMMA_PARAMS)]
 
 
@@ -710,12 +834,18 @@ def p_alive(params, x, t_x, T) -> np.ndarray:
     """P(alive): probability the customer has not dropped out by T.
 
     BG/NBD: 1 for customers with no repeat purchase (they cannot have dropped out yet); MBG/NBD and
-    Pareto/NBD: below 1 for them too; the NBD limit: 1 for everyone.
+    Pareto/NBD: below 1 for them too; the NBD limit: 1 for everyone; the common-dropout limits: as their
+    models with a / (b + x - 1) (MBG/NBD: a / (b + x)) replaced by its limit p / (1 - p).
     """
     model, params = _model_and_params(params)
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     if model == "nbd":
         return np.ones(np.broadcast(x, t_x, T).shape)
+    if model in ("bgnbd_common_p", "mbgnbd_common_p"):  # the a, b -> infinity limit of a / (b + x - 1): p / (1 - p)
+        r, alpha, p = params
+        repeat = x > 0 if model == "bgnbd_common_p" else np.ones(x.shape, dtype=bool)
+        log_odds_dead = np.log(p) - np.log1p(-p) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+        return np.where(repeat, expit(-log_odds_dead), 1.0)
     if model == "paretonbd":
         r, alpha, s, beta = params
         with np.errstate(over="ignore"):
@@ -738,10 +868,17 @@ def _purchases_if_alive(params, t, x, T, model: str = "bgnbd") -> np.ndarray:
     (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), z = t/(alpha+T+t), which stays finite for large x.
     MBG/NBD: the same expression with b + 1 for b (Batislam et al. 2007). Pareto/NBD:
     (r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]. NBD: (r+x) t/(alpha+T).
+    Common-dropout limits (a, b -> infinity, a/(a+b) -> p): [1 - ((alpha+T)/(alpha+T+p t))^(r+x)] / p, the
+    limit of FHL eq. 10 (its 2F1 tends to (1 - (1-p) z)^-(r+x)).
     """
     if model == "nbd":
         r, alpha = params
         return (r + x) / (alpha + T) * t
+    if model in ("bgnbd_common_p", "mbgnbd_common_p"):
+        # rate lambda ~ Gamma(r + x, alpha + T) given the past, a dropout with probability p after each purchase:
+        # E[(1 - exp(-p lambda t)) / p] = (1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p
+        r, alpha, p = params
+        return -np.expm1(-(r + x) * np.log1p(p * t / (alpha + T))) / p
     if model == "paretonbd":
         r, alpha, s, beta = params
         rate = (r + x) / (alpha + T)
@@ -756,8 +893,38 @@ def _purchases_if_alive(params, t, x, T, model: str = "bgnbd") -> np.ndarray:
         a = 1.0 + 1e-7
     z = t / (alpha + T + t)
     c = a + b + x - 1
-    tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
-    return c / (a - 1) * (1.0 - tail)
+    with np.errstate(invalid="ignore", over="ignore"):
+        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+        closed = c / (a - 1) * (1.0 - tail)
+    broken = ~np.isfinite(closed)
+    if broken.any():  # large a and b (weak heterogeneity in dropout): 2F1 overflows where (1-z)^(a-1) underflows
+        t, x, T = (np.broadcast_to(v, closed.shape) for v in (t, x, T))
+        closed[broken] = _beta_mixture_if_alive(r, alpha, a, b, t[broken], x[broken], T[broken])
+    return closed
+
+
+_JACOBI_NODES = 64
+
+
+def _beta_mixture_if_alive(r, alpha, a, b, t, x, T) -> np.ndarray:
+    """BG/NBD's purchases-if-alive (MBG/NBD: b + 1 for b) as the average over the dropout probability:
+    given alive after x repeat purchases, p ~ Beta(a, b + x) and the rate ~ Gamma(r + x, alpha + T), so the
+    expectation is E_p[(1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p] (the common-dropout formula,
+    averaged over p), by Gauss-Jacobi quadrature for each distinct x. FHL eq. 10 in closed form, without its
+    overflow; finite wherever the quadrature rule can be built."""
+    out = np.empty(np.shape(x))
+    for value in np.unique(x):
+        rows = x == value
+        try:
+            nodes, weights = roots_jacobi(_JACOBI_NODES, b + value - 1, a - 1)  # weight (1-u)^(b+x-1) (1+u)^(a-1)
+        except (ValueError, np.linalg.LinAlgError):
+            out[rows] = np.nan
+            continue
+        p = (1 + nodes) / 2
+        weights = weights / weights.sum()
+        scaled = np.outer(t[rows] / (alpha + T[rows]), p)
+        out[rows] = (-np.expm1(-(r + value) * np.log1p(scaled)) / p) @ weights
+    return out
 
 
 def expected_purchases(params, t, x, t_x, T) -> np.ndarray:
