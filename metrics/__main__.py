@@ -185,9 +185,14 @@ def _ltv(args) -> int:
     print("  Gamma-Gamma " + "  ".join(f"{k}={gamma[k]:.4g} (se {gamma['se'][k]:.2g})" for k in ("p", "q", "gamma"))
           + f"  LL={gamma['log_likelihood']:,.1f}")
     margin = selection["margin_points"] if selection["reason"] == "smallest holdout error" else None
-    print(f"  Model used: {report['models'][report['model']]['label']} ({selection['reason']}"
-          + (f", {margin:.1f} points ahead of {report['models'][selection['runner_up']]['label']}" if margin is not None else "")
-          + ")")
+    tied = ", ".join(report["models"][name]["label"] for name in selection.get("tied_with", []))
+    if tied:
+        ahead = f", tied with {tied}: the same fit"
+    elif margin is not None:
+        ahead = f", {margin:.1f} points ahead of {report['models'][selection['runner_up']]['label']}"
+    else:
+        ahead = ""
+    print(f"  Model used: {report['models'][report['model']]['label']} ({selection['reason']}{ahead})")
     holdout = report.get("holdout")
     if holdout:
         print(f"  Holdout {holdout['cutoff']} to {holdout['end']}: predicted {holdout['predicted_repeat_orders']:,.0f} "

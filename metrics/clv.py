@@ -622,6 +622,9 @@ def _notes_from_json(value):
     return value
 
 
+TIE_DECIMALS = 6  # holdout errors (percent) equal to this many decimals are a tie
+
+
 def _holdout_error(check: dict) -> float:
     """The error models are ranked by: the cumulative-curve MAPE, else |error_pct| (percent)."""
     value = check.get("mape_cumulative")
@@ -632,7 +635,10 @@ def _holdout_error(check: dict) -> float:
 
 def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict:
     """Which purchase model predicts: the requested one, or the smallest holdout error (BG/NBD without a holdout)."""
-    ranking = sorted(holdouts, key=lambda name: _holdout_error(holdouts[name]))
+    # errors equal to rounding (models that reached the same limit are the same model) rank in the models' order
+    order = list(clv_model.PURCHASE_MODELS)
+    ranking = sorted(holdouts, key=lambda name: (round(_holdout_error(holdouts[name]), TIE_DECIMALS),
+                                                 order.index(name) if name in order else len(order)))
     errors = {name: _holdout_error(holdouts[name]) for name in ranking}
     if requested != "auto":
         if requested not in fitted.fits:
@@ -654,6 +660,9 @@ def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict
         "errors": errors,
         "runner_up": runner_up,
         "margin_points": _finite(errors[runner_up] - errors[chosen]) if runner_up and chosen in errors else None,
+        # the models whose holdout error equals the chosen one's (to TIE_DECIMALS): nothing to choose between them
+        "tied_with": [name for name in ranking if name != chosen and chosen in errors
+                      and round(errors[name], TIE_DECIMALS) == round(errors[chosen], TIE_DECIMALS)],
     }
 
 

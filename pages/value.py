@@ -79,7 +79,8 @@ if holdout:
                      mape=holdout["mape_cumulative"] or 0)
     if selection["reason"] == "smallest holdout error" and selection["runner_up"] \
             and selection["margin_points"] is not None:
-        sentence += " " + ctx.t("model_won", runner_up=ctx.t(f"model_{selection['runner_up']}"),
+        won = "model_tied" if selection.get("tied_with") else "model_won"
+        sentence += " " + ctx.t(won, runner_up=ctx.t(f"model_{selection['runner_up']}"),
                                 points=selection["margin_points"])
     (st.warning if report["reliability"] == "unusable" else st.info)(markdown_text(sentence))
     if holdout["peak_months"]:

@@ -194,3 +194,18 @@ def test_bgnbd_near_the_boundary_still_predicts_finite_orders():
     closed = clv_model.purchases_if_alive(cdnow, horizon, x, T).diagonal()
     averaged = clv_model._beta_mixture_if_alive(0.243, 4.414, 0.793, 2.426, horizon, x, T)
     assert averaged == pytest.approx(closed, rel=1e-7)
+
+
+def test_models_that_reach_the_same_limit_tie_and_the_report_says_so():
+    """On UCI Online Retail (fitted to 2011-09-09) all three models reach the NBD limit: the same fit, holdout
+    errors equal but for the last bits (14.578643660295091, ...116, ...121). "Pareto/NBD won by 0.0 points" was
+    noise; a tie goes to the first model (BG/NBD) and names the others."""
+    holdouts = {"paretonbd": {"mape_cumulative": 14.578643660295091}, "bgnbd": {"mape_cumulative": 14.578643660295116},
+                "mbgnbd": {"mape_cumulative": 14.578643660295121}}
+    fitted = clv.ClvModel(CUTOFF, 1.0, None, None, 0.0, 0.0, [], None, dict.fromkeys(holdouts), {})
+    selection = clv._select(fitted, holdouts, "auto")
+    assert selection["model"] == "bgnbd" and selection["tied_with"] == ["mbgnbd", "paretonbd"]
+    holdouts["mbgnbd"]["mape_cumulative"] = 14.0  # a real difference is not a tie
+    selection = clv._select(fitted, holdouts, "auto")
+    assert selection["model"] == "mbgnbd" and selection["tied_with"] == []
+    assert selection["margin_points"] == pytest.approx(0.578643660295116)

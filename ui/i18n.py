@@ -262,6 +262,8 @@ TEXT: dict[str, tuple[str, str]] = {
                              "（参数发散），因此其数值不予显示。请选择其他购买模型或截止日。"),
     "reliability_unknown": ("No purchases after the cut-off, so the model could not be checked: choose an earlier cut-off to see how reliable it is.",
                             "截止日之后没有购买数据，无法检验模型：选择更早的截止日可查看其可靠性。"),
+    "model_tied": ("{runner_up} did exactly as well on that check (the same limit of the same data).",
+                   "{runner_up} 在该检验中表现完全相同（同一数据的同一极限）。"),
     "model_won": ("It had the smallest error on that check, {points:.1f} points ahead of {runner_up}.",
                   "它在该检验中误差最小，比 {runner_up} 低 {points:.1f} 个百分点。"),
     "holdout_peak": ("The check period includes {months}, a seasonal peak; the models have no seasonality, so expect them to under-predict peaks and over-predict quiet months.",
