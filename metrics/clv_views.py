@@ -66,16 +66,33 @@ def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
 
 def top_customers(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """The customers with the highest predicted value."""
-    return _listed(predictions.loc[predictions["predicted_clv"].nlargest(limit).index], complete)
+    return _listed(predictions.loc[_top_index(predictions, limit)], complete)
 
 
 def slipping_valuable(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """Customers in the top 20% by total value whose P(alive) has fallen below one half."""
+    return _listed(predictions.loc[_slipping_index(predictions, limit)], complete)
+
+
+def _top_index(predictions: pd.DataFrame, limit: int) -> pd.Index:
+    return predictions["predicted_clv"].nlargest(limit).index
+
+
+def _slipping_index(predictions: pd.DataFrame, limit: int) -> pd.Index:
     threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
     slipping = (predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)
     # the listed rows are picked on the one column, then taken whole (not every column of every slipping customer)
-    listed = predictions["historical_revenue"][slipping].nlargest(limit).index
-    return _listed(predictions.loc[listed], complete)
+    return predictions["historical_revenue"][slipping].nlargest(limit).index
+
+
+def _both_lists(predictions: pd.DataFrame, complete: Complete | None, limit: int = 500) -> dict[str, pd.DataFrame]:
+    """slipping_valuable and top_customers, their rows completed in one call (one read of the stored summary
+    for both lists instead of one each)."""
+    slipping, top = _slipping_index(predictions, limit), _top_index(predictions, limit)
+    rows = predictions.loc[slipping.union(top, sort=False)]
+    if complete is not None:
+        rows = complete(rows)
+    return {"slipping_valuable": rows.loc[slipping, _EXPORT_COLUMNS], "top_customers": rows.loc[top, _EXPORT_COLUMNS]}
 
 
 def _listed(rows: pd.DataFrame, complete: Complete | None) -> pd.DataFrame:
@@ -102,8 +119,7 @@ def page_views(predictions: pd.DataFrame, complete: Complete | None = None) -> d
         "by": {column: clv_by(predictions, column, "none" if column == "member_tier" else "(none)")
                for column in BREAKDOWNS},
         "p_alive_matrix": p_alive_matrix(predictions),
-        "slipping_valuable": slipping_valuable(predictions, complete=complete),
-        "top_customers": top_customers(predictions, complete=complete),
+        **_both_lists(predictions, complete),
     }
 
 
