@@ -177,7 +177,7 @@ def _ltv(args) -> int:
             continue
         fit = entry["fit"]
         names = list(fit["se"])  # the model's parameters (at a boundary: as they ran off, and the limit's r, alpha)
-        limit = "  (NBD limit: no dropout)" if fit["limit"] else ""
+        limit = {"nbd": "  (NBD limit: no dropout)", None: ""}.get(fit["limit"], "  (limit: one dropout probability for all)")
         check = entry["holdout"]
         error = f"  holdout error {check['error_pct']:+.1f}%, curve MAPE {check['mape_cumulative']:.1f}%" if check else ""
         print(f" {mark}{entry['label']:11} " + "  ".join(f"{k}={fit[k]:.4g}" for k in names)
@@ -185,9 +185,14 @@ def _ltv(args) -> int:
     print("  Gamma-Gamma " + "  ".join(f"{k}={gamma[k]:.4g} (se {gamma['se'][k]:.2g})" for k in ("p", "q", "gamma"))
           + f"  LL={gamma['log_likelihood']:,.1f}")
     margin = selection["margin_points"] if selection["reason"] == "smallest holdout error" else None
-    print(f"  Model used: {report['models'][report['model']]['label']} ({selection['reason']}"
-          + (f", {margin:.1f} points ahead of {report['models'][selection['runner_up']]['label']}" if margin is not None else "")
-          + ")")
+    tied = ", ".join(report["models"][name]["label"] for name in selection.get("tied_with", []))
+    if tied:
+        ahead = f", tied with {tied}: the same fit"
+    elif margin is not None:
+        ahead = f", {margin:.1f} points ahead of {report['models'][selection['runner_up']]['label']}"
+    else:
+        ahead = ""
+    print(f"  Model used: {report['models'][report['model']]['label']} ({selection['reason']}{ahead})")
     holdout = report.get("holdout")
     if holdout:
         print(f"  Holdout {holdout['cutoff']} to {holdout['end']}: predicted {holdout['predicted_repeat_orders']:,.0f} "

@@ -205,14 +205,18 @@ def _check_history(con, cutoff: date) -> None:
 
 
 def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
-               summary: pd.DataFrame | None = None, models: tuple[str, ...] = ("bgnbd",)) -> ClvModel:
+               summary: pd.DataFrame | None = None, models: tuple[str, ...] = ("bgnbd",),
+               starts: dict[str, list[float]] | None = None) -> ClvModel:
     """Fit the purchase `models` (clv_model.PURCHASE_MODELS) on grouped (x, t_x, T) rows and Gamma-Gamma on
     repeat customers, with purchases up to cutoff; the first model of `models` predicts.
 
     `summary`: the calibration_summary at this cut-off and unit, when the caller already has it
     (saves reading the orders again); otherwise the grouped rows come straight from DuckDB.
     A model that cannot be fitted is left out (its reason in fit_errors); ClvFitError when none can.
+    `starts`: parameters where the optimiser starts, by model name (and "gamma_gamma"), e.g. a fit at an
+    earlier cut-off (warm_starts); the same optimum is reached in fewer steps.
     """
+    starts = dict(starts or {})
     cutoff = _as_date(cutoff)
     _check_history(con, cutoff)
     if summary is None:
@@ -235,7 +239,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
     for name in models:
         try:
             fits[name] = clv_model.fit_purchase_model(name, grouped["x"], grouped["t_x"], grouped["T"],
-                                                      grouped["customers"])
+                                                      grouped["customers"], start=starts.get(name))
         except ClvFitError as problem:
             if str(problem).startswith(("Too few", "The order history is too short")):
                 raise  # the data, not the model: no other model can do better
@@ -243,7 +247,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
     if not fits:
         first = next(iter(errors.values()))
         raise ClvFitError(first, code=first.code, **first.values)
-    gamma_gamma = clv_model.fit_gamma_gamma(x_spend, monetary)
+    gamma_gamma = clv_model.fit_gamma_gamma(x_spend, monetary, start=starts.get("gamma_gamma"))
     fit_seconds = time.perf_counter() - started
     correlation = clv_model.spend_frequency_correlation(x_spend, monetary)
     purchase = fits.get(models[0]) or next(iter(fits.values()))
@@ -256,6 +260,15 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
         ))
     return ClvModel(cutoff, float(unit_days), fits.get("bgnbd", purchase), gamma_gamma, correlation, fit_seconds,
                     warnings, purchase, fits, errors)
+
+
+def warm_starts(model: ClvModel) -> dict[str, list[float]]:
+    """Starts for fit_models from a fitted model: each purchase model's parameters and Gamma-Gamma's,
+    except where a fit is at a boundary (its limit is not the model's own optimum)."""
+    fits = {name: fit for name, fit in model.fits.items() if fit.limit is None}
+    if model.gamma_gamma.limit is None:
+        fits["gamma_gamma"] = model.gamma_gamma
+    return {name: clv_model.start_of(fit) for name, fit in fits.items()}
 
 
 def _curve_days(holdout_days: int, grain: str) -> np.ndarray:
@@ -527,7 +540,8 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
         "purchase_model": chosen.purchase.as_dict(),
         "models": models,
         "selection": selection,
-        "boundary_notes": [n for f in fitted.fits.values() if f.limit for n in f.warnings if "No dropout" in n],
+        "boundary_notes": [n for f in fitted.fits.values() if f.limit for n in f.warnings
+                           if getattr(n, "code", "") in clv_model.BOUNDARY_NOTE_CODES],
         "bgnbd": fitted.bgnbd.as_dict(),
         "gamma_gamma": fitted.gamma_gamma.as_dict(),
         "spend_frequency_correlation": _finite(fitted.spend_frequency_correlation),
@@ -541,7 +555,7 @@ def ltv_report(con: duckdb.DuckDBPyConnection, cutoff=None, horizon_months: int 
     if predictions:
         summary = calibration_summary(con, end, fitted.unit_days)
         final = chosen if end == cutoff else fit_models(con, end, fitted.unit_days, summary=summary,
-                                                        models=(chosen.purchase.model,))
+                                                        models=(chosen.purchase.model,), starts=warm_starts(fitted))
         frame = add_predictions(summary, final, end, horizon_months, monthly_discount, margin)
         report["prediction"] = {
             "as_of": end.isoformat(),
@@ -563,8 +577,16 @@ def page_fit(con: duckdb.DuckDBPyConnection, cutoff=None, model: str = "auto") -
     Horizon, discount and margin are not part of it: add_predictions applies them."""
     report = ltv_report(con, cutoff=cutoff, predictions=False, model=model)
     as_of = data_range(con)[1]
-    final = fit_models(con, as_of, models=(report["model"],))
+    final = fit_models(con, as_of, models=(report["model"],), starts=_report_starts(report))
     return {"report": report, "final": final, "as_of": as_of}
+
+
+def _report_starts(report: dict) -> dict[str, list[float]]:
+    """warm_starts from an ltv_report's fits (the refit on all data starts where the cut-off's fit ended)."""
+    fits = {name: entry["fit"] for name, entry in report["models"].items() if "fit" in entry}
+    fits["gamma_gamma"] = report["gamma_gamma"]
+    names = {**clv_model.MODEL_PARAMS, "gamma_gamma": clv_model.GAMMA_GAMMA_PARAMS}
+    return {name: [float(fit[n]) for n in names[name]] for name, fit in fits.items() if fit.get("limit") is None}
 
 
 def page_fit_state(fit: dict) -> dict:
@@ -600,6 +622,9 @@ def _notes_from_json(value):
     return value
 
 
+TIE_DECIMALS = 6  # holdout errors (percent) equal to this many decimals are a tie
+
+
 def _holdout_error(check: dict) -> float:
     """The error models are ranked by: the cumulative-curve MAPE, else |error_pct| (percent)."""
     value = check.get("mape_cumulative")
@@ -610,7 +635,10 @@ def _holdout_error(check: dict) -> float:
 
 def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict:
     """Which purchase model predicts: the requested one, or the smallest holdout error (BG/NBD without a holdout)."""
-    ranking = sorted(holdouts, key=lambda name: _holdout_error(holdouts[name]))
+    # errors equal to rounding (models that reached the same limit are the same model) rank in the models' order
+    order = list(clv_model.PURCHASE_MODELS)
+    ranking = sorted(holdouts, key=lambda name: (round(_holdout_error(holdouts[name]), TIE_DECIMALS),
+                                                 order.index(name) if name in order else len(order)))
     errors = {name: _holdout_error(holdouts[name]) for name in ranking}
     if requested != "auto":
         if requested not in fitted.fits:
@@ -632,6 +660,9 @@ def _select(fitted: ClvModel, holdouts: dict[str, dict], requested: str) -> dict
         "errors": errors,
         "runner_up": runner_up,
         "margin_points": _finite(errors[runner_up] - errors[chosen]) if runner_up and chosen in errors else None,
+        # the models whose holdout error equals the chosen one's (to TIE_DECIMALS): nothing to choose between them
+        "tied_with": [name for name in ranking if name != chosen and chosen in errors
+                      and round(errors[name], TIE_DECIMALS) == round(errors[chosen], TIE_DECIMALS)],
     }
 
 

@@ -29,15 +29,26 @@ def clv_by(predictions: pd.DataFrame, column: str, missing: str = "(none)") -> p
 
 
 def p_alive_matrix(predictions: pd.DataFrame) -> pd.DataFrame:
-    """Mean P(alive) by repeat-order band (rows) and days-since-last-order band (columns)."""
+    """Mean P(alive) by repeat-order band (rows) and days-since-last-order band (columns); bands nobody is in
+    are left out. Counted with np.bincount on the cell numbers (pd.cut and pivot_table took ten times longer)."""
     recency = (predictions["T"] - predictions["t_x"]).to_numpy(dtype=float)  # days since last order
     frequency = predictions["x"].to_numpy(dtype=float)
-    recency_band = pd.cut(recency, RECENCY_EDGES, right=False, labels=_labels(RECENCY_EDGES))
-    frequency_band = pd.cut(frequency, FREQUENCY_EDGES, right=False, labels=_labels(FREQUENCY_EDGES))
-    table = pd.DataFrame({"repeat_orders": frequency_band, "days_since_last": recency_band,
-                          "p_alive": predictions["p_alive"].to_numpy()})
-    return table.pivot_table(index="repeat_orders", columns="days_since_last", values="p_alive",
-                             aggfunc="mean", observed=False)
+    p_alive = predictions["p_alive"].to_numpy(dtype=float)
+    rows, columns = len(FREQUENCY_EDGES) - 1, len(RECENCY_EDGES) - 1
+    row = np.searchsorted(FREQUENCY_EDGES, frequency, side="right") - 1  # bands include their left edge
+    column = np.searchsorted(RECENCY_EDGES, recency, side="right") - 1
+    kept = (row >= 0) & (row < rows) & (column >= 0) & (column < columns) & ~np.isnan(p_alive)
+    cell = row[kept] * columns + column[kept]
+    customers = np.bincount(cell, minlength=rows * columns)
+    with np.errstate(invalid="ignore"):
+        means = np.bincount(cell, weights=p_alive[kept], minlength=rows * columns) / customers
+    frequency_labels, recency_labels = _labels(FREQUENCY_EDGES), _labels(RECENCY_EDGES)
+    table = pd.DataFrame(
+        means.reshape(rows, columns),
+        index=pd.CategoricalIndex(frequency_labels, categories=frequency_labels, ordered=True, name="repeat_orders"),
+        columns=pd.CategoricalIndex(recency_labels, categories=recency_labels, ordered=True, name="days_since_last"),
+    )
+    return table.dropna(axis=0, how="all").dropna(axis=1, how="all")
 
 
 def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
@@ -55,16 +66,33 @@ def histogram_bins(values: pd.Series, bins: int = 50) -> pd.DataFrame:
 
 def top_customers(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """The customers with the highest predicted value."""
-    return _listed(predictions.loc[predictions["predicted_clv"].nlargest(limit).index], complete)
+    return _listed(predictions.loc[_top_index(predictions, limit)], complete)
 
 
 def slipping_valuable(predictions: pd.DataFrame, limit: int = 500, complete: Complete | None = None) -> pd.DataFrame:
     """Customers in the top 20% by total value whose P(alive) has fallen below one half."""
+    return _listed(predictions.loc[_slipping_index(predictions, limit)], complete)
+
+
+def _top_index(predictions: pd.DataFrame, limit: int) -> pd.Index:
+    return predictions["predicted_clv"].nlargest(limit).index
+
+
+def _slipping_index(predictions: pd.DataFrame, limit: int) -> pd.Index:
     threshold = predictions["total_clv"].quantile(HIGH_VALUE_QUANTILE)
     slipping = (predictions["total_clv"] >= threshold) & (predictions["p_alive"] < SLIPPING_P_ALIVE)
     # the listed rows are picked on the one column, then taken whole (not every column of every slipping customer)
-    listed = predictions["historical_revenue"][slipping].nlargest(limit).index
-    return _listed(predictions.loc[listed], complete)
+    return predictions["historical_revenue"][slipping].nlargest(limit).index
+
+
+def _both_lists(predictions: pd.DataFrame, complete: Complete | None, limit: int = 500) -> dict[str, pd.DataFrame]:
+    """slipping_valuable and top_customers, their rows completed in one call (one read of the stored summary
+    for both lists instead of one each)."""
+    slipping, top = _slipping_index(predictions, limit), _top_index(predictions, limit)
+    rows = predictions.loc[slipping.union(top, sort=False)]
+    if complete is not None:
+        rows = complete(rows)
+    return {"slipping_valuable": rows.loc[slipping, _EXPORT_COLUMNS], "top_customers": rows.loc[top, _EXPORT_COLUMNS]}
 
 
 def _listed(rows: pd.DataFrame, complete: Complete | None) -> pd.DataFrame:
@@ -91,8 +119,7 @@ def page_views(predictions: pd.DataFrame, complete: Complete | None = None) -> d
         "by": {column: clv_by(predictions, column, "none" if column == "member_tier" else "(none)")
                for column in BREAKDOWNS},
         "p_alive_matrix": p_alive_matrix(predictions),
-        "slipping_valuable": slipping_valuable(predictions, complete=complete),
-        "top_customers": top_customers(predictions, complete=complete),
+        **_both_lists(predictions, complete),
     }
 
 

@@ -79,7 +79,8 @@ if holdout:
                      mape=holdout["mape_cumulative"] or 0)
     if selection["reason"] == "smallest holdout error" and selection["runner_up"] \
             and selection["margin_points"] is not None:
-        sentence += " " + ctx.t("model_won", runner_up=ctx.t(f"model_{selection['runner_up']}"),
+        won = "model_tied" if selection.get("tied_with") else "model_won"
+        sentence += " " + ctx.t(won, runner_up=ctx.t(f"model_{selection['runner_up']}"),
                                 points=selection["margin_points"])
     (st.warning if report["reliability"] == "unusable" else st.info)(markdown_text(sentence))
     if holdout["peak_months"]:
@@ -117,7 +118,8 @@ for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_c
 
 st.plotly_chart(charts.matrix_heatmap(model["p_alive_matrix"], ctx.t("p_alive_title", date=report["end"]),
                                       ctx.t("days_since_last"), ctx.t("repeat_orders")), key="p_alive_matrix")
-st.caption(ctx.t({"bgnbd": "p_alive_note", "nbd": "p_alive_note_nbd"}.get(used.predicts_as, "p_alive_note_other")))
+st.caption(ctx.t({"bgnbd": "p_alive_note", "bgnbd_common_p": "p_alive_note", "nbd": "p_alive_note_nbd"}
+                 .get(used.predicts_as, "p_alive_note_other")))
 
 st.subheader(ctx.t("at_risk_valuable"))
 show_table(model["slipping_valuable"], "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency,
@@ -139,12 +141,13 @@ with st.expander(ctx.t("model_details")):
          ctx.t("col_log_likelihood"): entry["fit"]["log_likelihood"] if "fit" in entry else None,
          ctx.t("col_holdout_error"): (entry.get("holdout") or {}).get("error_pct"),
          ctx.t("col_curve_mape"): (entry.get("holdout") or {}).get("mape_cumulative"),
-         ctx.t("col_note"): (ctx.t("nbd_limit") if entry.get("fit", {}).get("limit") else "")
+         ctx.t("col_note"): (ctx.t(f"{entry['fit']['limit']}_limit") if entry.get("fit", {}).get("limit") else "")
                             if "fit" in entry else note_text(entry.get("error"), ctx.language)}
         for name, entry in report["models"].items()
     ])
     st.dataframe(comparison, hide_index=True, key="models_table")
-    fits = [(ctx.t("model_became_nbd" if used.limit else "model_as_fitted", model=ctx.t(f"model_{used.model}")), used),
+    fits = [(ctx.t(f"model_became_{used.limit}" if used.limit else "model_as_fitted", model=ctx.t(f"model_{used.model}")),
+             used),
             (ctx.t("model_gamma_gamma"), model["final"].gamma_gamma)]
     parameters = pd.DataFrame(
         [{ctx.t("col_model"): label, ctx.t("col_parameter"): k, ctx.t("col_estimate"): v,

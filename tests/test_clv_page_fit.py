@@ -83,10 +83,16 @@ def test_page_fit_is_the_report_and_the_refit_on_all_data(demo_fit):
     first, last = clv.data_range(con)
     assert fit["as_of"] == last
     summary = clv.calibration_summary(con, last)
-    again = clv.fit_models(con, last, summary=summary, models=(report["model"],))
+    again = clv.fit_models(con, last, summary=summary, models=(report["model"],), starts=clv._report_starts(report))
     assert fit["final"].purchase.params == again.purchase.params
     assert fit["final"].gamma_gamma.params == again.gamma_gamma.params
     assert fit["final"].purchase.log_likelihood == again.purchase.log_likelihood
+    # the refit starts where the cut-off's fit ended (warm); started cold it reaches the same optimum
+    cold = clv.fit_models(con, last, summary=summary, models=(report["model"],))
+    for warm_fit, cold_fit in ((fit["final"].purchase, cold.purchase), (fit["final"].gamma_gamma, cold.gamma_gamma)):
+        assert warm_fit.log_likelihood == pytest.approx(cold_fit.log_likelihood, rel=1e-9)
+        for name, value in cold_fit.params.items():
+            assert warm_fit.params[name] == pytest.approx(value, rel=1e-6), name
 
 
 def test_value_summary_is_the_customer_summary_with_the_rfm_segment(demo_fit):

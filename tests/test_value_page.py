@@ -4,6 +4,7 @@ from the URL, the holdout check and its plain sentence, the horizon in the tile,
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -124,9 +125,13 @@ def test_value_by_tier_in_tier_order(value_page):
     assert json.loads(chart.proto.spec)["data"][0]["y"] == ["非会员", "银卡会员", "金卡会员", "钻石会员"]
 
 
-def test_a_model_that_blows_up_is_neither_chosen_nor_shown_as_infinity(tmp_path, monkeypatch):
-    """On two real Etsy exports BG/NBD's parameters run off (a = 7e10) and its predictions are not
-    finite: "best on the check" once chose it (its NaN error sorted first) and the tiles read "-$∞"."""
+def test_a_model_at_its_boundary_predicts_with_its_limit_and_says_so(tmp_path, monkeypatch):
+    """On two real Etsy exports BG/NBD's parameters run off (a = 7e10, b = 1.6e10). The page first showed
+    "-$∞" (its NaN error sorted first), then "Not usable", then "$0.00". None was true: its likelihood is
+    highest where a and b grow together, the common-dropout limit (checked by hand in
+    tests/test_clv_common_dropout.py), which predicts finite, positive orders."""
+    import json
+
     from ingest import import_file
     from store import Store
     from tests.conftest import open_app
@@ -134,16 +139,28 @@ def test_a_model_that_blows_up_is_neither_chosen_nor_shown_as_infinity(tmp_path,
     store = Store(tmp_path / "store")
     for name in ("etsy_sold_orders_2022.csv", "etsy_sold_orders_2023.csv"):
         import_file(Path(__file__).resolve().parent / "fixtures" / "real" / name, store)
+    con = store.connect()
+    report = clv.ltv_report(con, predictions=False)
+    frame = clv.customer_predictions(con, purchase_model="bgnbd")
+    con.close()
+    labels = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "paretonbd": "Pareto/NBD"}
+    errors = {name: entry["holdout"]["mape_cumulative"] for name, entry in report["models"].items()}
+    assert all(np.isfinite(v) for v in errors.values()), errors  # no model blows up on this store any more
+
     chosen = open_app(monkeypatch, store.root, "pages/value.py", timeout=180, lang="English")
     tiles = [m.value for m in chosen.metric]
     assert tiles[0].startswith("$") and not any("∞" in v or v == "–" for v in tiles), tiles
-    assert "MBG/NBD" in chosen.info[0].value or "Pareto/NBD" in chosen.info[0].value
-    import json
-
+    assert f"{report['cutoff']}, {labels[min(errors, key=errors.get)]} " in shown(chosen.info[0])
     tiers = next(c for c in chosen.get("plotly_chart") if "clv_by_member_tier" in (c.proto.id or ""))
     assert json.loads(tiers.proto.spec)["data"][0]["y"] == ["non-members"]  # Etsy has no tiers: not "(none)"
+
     asked = open_app(monkeypatch, store.root, "pages/value.py", timeout=180, lang="English", model="bgnbd")
-    tiles = [m.value for m in asked.metric]
-    assert tiles[:3] == ["–", "–", "–"], tiles
-    assert shown(asked.warning[0]).startswith("Not usable on this store: fitted up to 2023-07-01, BG/NBD gives no "
-                                              "finite prediction")
+    tiles = {m.label: m.value for m in asked.metric}
+    assert tiles["Expected orders, next 12 months"] == format_value(frame["expected_orders_horizon"].sum(), "count",
+                                                                    compact=True)
+    assert frame["expected_orders_horizon"].sum() > 1 and frame["predicted_clv"].sum() > 0
+    assert tiles["Predicted value, next 12 months"] == format_value(frame["predicted_clv"].sum(), "money",
+                                                                    currency=store.currency(), compact=True)
+    assert f"{report['cutoff']}, BG/NBD " in shown(asked.info[0]) and not asked.info[0].value.startswith("Not usable")
+    assert any(shown(w).startswith("Customers do not differ in how likely they are to stop: the BG/NBD likelihood is "
+                                   "highest at its boundary") for w in asked.warning), [w.value for w in asked.warning]

@@ -56,6 +56,23 @@ NOTES: dict[str, tuple[str, str]] = {
                              "拟合期内未发现流失：{model} 的似然在其边界（{parameters}）处最高，此时模型退化为 NBD 模型"
                              "（客户按各自的频率持续购买）。预测采用该 NBD 极限（对数似然 {nbd_ll:,.1f}，边界处为 "
                              "{boundary_ll:,.1f}：无显著差异）。"),
+    "common_dropout_limit": ("Customers do not differ in how likely they are to stop: the {model} likelihood is highest "
+                             "at its boundary ({parameters}, a / (a + b) = {share:.3g}), where every customer stops "
+                             "with the same probability after each repeat purchase. Predictions use that limit: "
+                             "p = {p:.3g} (log-likelihood {limit_ll:,.1f}, against {boundary_ll:,.1f} at the boundary: "
+                             "no significant difference).",
+                             "客户之间的流失倾向没有差异：{model} 的似然在其边界（{parameters}，a / (a + b) = {share:.3g}）"
+                             "处最高，此时每位客户在每次复购后以相同的概率流失。预测采用该极限：p = {p:.3g}（对数似然 "
+                             "{limit_ll:,.1f}，边界处为 {boundary_ll:,.1f}：无显著差异）。"),
+    "common_dropout_limit_first": ("Customers do not differ in how likely they are to stop: the {model} likelihood is "
+                                   "highest at its boundary ({parameters}, a / (a + b) = {share:.3g}), where every "
+                                   "customer stops with the same probability after each purchase, the first included. "
+                                   "Predictions use that limit: p = {p:.3g} (log-likelihood {limit_ll:,.1f}, against "
+                                   "{boundary_ll:,.1f} at the boundary: no significant difference).",
+                                   "客户之间的流失倾向没有差异：{model} 的似然在其边界（{parameters}，a / (a + b) = "
+                                   "{share:.3g}）处最高，此时每位客户在每次购买后（包括首次购买）以相同的概率流失。"
+                                   "预测采用该极限：p = {p:.3g}（对数似然 {limit_ll:,.1f}，边界处为 {boundary_ll:,.1f}："
+                                   "无显著差异）。"),
     "parameters_at_edge": ("{model}: {parameters} ran to the edge of the parameter range (the likelihood keeps rising "
                            "that way); predictions use the fitted values, which are the model's limit there.",
                            "{model}：{parameters} 到达参数范围的边缘（似然在该方向持续上升）；预测使用拟合值，"
