@@ -12,6 +12,7 @@ in this process, end to end (`import_file` until the new version is published):
 
 Wall and CPU seconds (every thread of the process) are reported: on a shared machine the CPU
 time is the steadier figure. Timings are not tests; the load average is printed beside them.
+`append_tables_cpu_s` breaks the append's table building down per table (CPU seconds).
 """
 
 import argparse
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import store.derived as derived  # noqa: E402
 from ingest.demo import write_demo  # noqa: E402
 from ingest.pipeline import import_file  # noqa: E402
 from store import Store  # noqa: E402
@@ -71,6 +73,27 @@ def timed_import(path: Path, store: Store, result: dict, key: str) -> object:
     return report
 
 
+class TableTimes:
+    """CPU seconds per table while active: wraps the two functions that write a table (store.derived)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.active = False
+        for function in ("_materialise", "_append_rows"):
+            original = getattr(derived, function)
+            setattr(derived, function, self._timed(original))
+
+    def _timed(self, original):
+        def timed(con, name, *args):
+            started = cpu_seconds()
+            try:
+                return original(con, name, *args)
+            finally:
+                if self.active:
+                    self.seconds[name] = round(self.seconds.get(name, 0) + cpu_seconds() - started, 2)
+        return timed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", default="1m", help="orders in the history (1m, 5m...)")
@@ -79,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="write the results as JSON to this file")
     args = parser.parse_args(argv)
     history_orders, append_orders = count(args.orders), count(args.append)
+    tables = TableTimes()
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="append-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
     try:
@@ -95,7 +119,10 @@ def main(argv: list[str] | None = None) -> int:
         appended = Store(stores / "appended")
         timed_import(history, appended, result, "import_history")
         shutil.copytree(stores / "appended", stores / "rebuilt")
+        tables.active = True
         result["append_path"] = timed_import(upload, appended, result, "append").build_path
+        tables.active = False
+        result["append_tables_cpu_s"] = dict(sorted(tables.seconds.items(), key=lambda item: -item[1]))
         rebuilt = Store(stores / "rebuilt", append_uploads=False)
         result["full_path"] = timed_import(upload, rebuilt, result, "full_rebuild").build_path
         result["append_share_of_import"] = round(result["append_s"] / result["import_history_s"], 3)

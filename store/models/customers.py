@@ -12,7 +12,6 @@ Summaries precomputed at each change for the unfiltered store: `customer_facts` 
 """
 
 from store.models import dialect
-from store.models.orders import rekeyed_sql
 
 LAPSE_MULTIPLE = 3
 LAPSE_DAYS = 365
@@ -173,9 +172,10 @@ def rfm_scored_ctes(facts: str) -> str:
                 days_since_last_order as recency_days,
                 orders as frequency,
                 revenue as monetary,
-                ntile(5) over (order by days_since_last_order desc, customer_key) as r_score,
+                -- ties (same recency, same revenue) go by customer id: stable whatever the keys
+                ntile(5) over (order by days_since_last_order desc, customer_id) as r_score,
                 case when orders >= 6 then 5 when orders >= 4 then 4 else orders end as f_score,
-                ntile(5) over (order by revenue, customer_key) as m_score
+                ntile(5) over (order by revenue, customer_id) as m_score
             from facts
         ),
 
@@ -209,11 +209,14 @@ def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
     """
 
 
-def customers_append_sql(con) -> str:
+# the customers with a valid order in the appended rows (`new_orders`, see store.derived)
+TOUCHED_KEYS = "select distinct customer_key from new_orders where customer_key is not null"
+
+
+def customers_append_sql() -> str:
     """The customers table after an append: the previous rows of customers without a new valid order
-    (keys renumbered, see store.models.orders), and the touched customers counted again from `orders`."""
-    touched = "select customer_id from new_batch_orders where status = 'valid' and customer_id is not null"
-    kept = f"select * from ({rekeyed_sql(con, 'previous_customers')}) as rekeyed where customer_id not in ({touched})"
-    recounted = customer_rows_sql(f"is_valid and customer_id in ({touched})", "days_since_previous")
+    (keys never move), and the touched customers counted again from their orders."""
+    kept = f"select * from previous_customers where customer_key not in ({TOUCHED_KEYS})"
+    recounted = customer_rows_sql(f"is_valid and customer_key in ({TOUCHED_KEYS})", "days_since_previous")
     return f"select * from ({dialect.union_by_name([kept, f'select * from ({recounted}) as recounted'])}) as rows " \
            "order by customer_key"

@@ -31,13 +31,14 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
-                     more_segments: str | None = None) -> str:
+                     more_segments: str | None = None, relation: str = "orders") -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
     periods from $history_start_month to $range_end_month for every segment that has orders.
     trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
     more_segments: SQL of a `segment` column of segments to count even without orders in the range.
+    relation: the orders' rows to read (default the orders table).
     """
     months = GRAIN_MONTHS[grain]
     if trailing_year:
@@ -111,7 +112,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     return f"""
         -- one row per month, segment and customer (guest orders: one row without a customer)
         month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
-                                            segment)}),
+                                            segment, relation)}),
 
         order_totals as (
             select
@@ -187,11 +188,11 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     """
 
 
-def kpi_base_sql(by: str | None, more_segments: str | None = None) -> str:
+def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str = "orders") -> str:
     """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
     segment = SEGMENTS[by] if by else "'all'"
     return f"""
-        with {base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments)}
+        with {base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments, relation=relation)}
         select '{by or "all"}' as dimension, * from base
     """
 
@@ -217,12 +218,16 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     trailing_start = (pd.Timestamp(first_month) - pd.DateOffset(months=11)).date()
     if trailing_start > params["history_start"]:
         params = {**params, "history_start": trailing_start, "history_start_month": trailing_start}
+    # the valid orders of those months, read once for the four breakdowns (narrow: a year of orders)
+    con.execute("create or replace temp table kpi_recent_orders as "
+                f"select order_month, order_date, customer_key, cohort_month, amount, is_valid, {', '.join(NOT_SET)} "
+                "from orders where is_valid and order_date >= $history_start", {"history_start": params["history_start"]})
     parts = []
     for by in (None, *PRECOMPUTED_BREAKDOWNS):
         dimension = by or "all"
         kept = f"select * from previous_kpi_base where dimension = '{dimension}' and period < $first_new_month"
         previous_segments = f"select segment from previous_kpi_base where dimension = '{dimension}'"
-        counted = (f"select * from ({kpi_base_sql(by, previous_segments)}) as counted "
+        counted = (f"select * from ({kpi_base_sql(by, previous_segments, 'kpi_recent_orders')}) as counted "
                    "where period >= $first_new_month")
         parts.append(dialect.union_by_name([kept, counted]))
     return parts, {**params, "first_new_month": first_month}
