@@ -18,11 +18,12 @@ LAPSE_DAYS = 365
 DUE_DISPLAY_ORDER = "revenue desc, days_overdue desc, customer_id"  # most valuable first
 
 
-def customer_rows_sql(where: str, days_since_previous: str) -> str:
+def customer_rows_sql(where: str, days_since_previous: str, relation: str = "orders") -> str:
     """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
     first and last order, orders, revenue, latest member tier, first and last channel and region, and
     the median of `days_since_previous` (days between consecutive orders; null with one order).
-    The `customers` base model is this for every valid order; customer facts are this within filters."""
+    The `customers` base model is this for every valid order; customer facts are this within filters.
+    `relation`: rows of the orders table to read (default: the orders table)."""
     return f"""
             select
                 customer_key,
@@ -41,7 +42,7 @@ def customer_rows_sql(where: str, days_since_previous: str) -> str:
                 {dialect.quantile("days_between", 0.5)} as usual_interval_days
             from (
                 select *, {days_since_previous} as days_between
-                from orders
+                from {relation} as orders
                 where {where} and customer_key is not null
             ) as customer_orders
             group by customer_key
@@ -215,8 +216,42 @@ TOUCHED_KEYS = "select distinct customer_key from new_orders where customer_key 
 
 def customers_append_sql() -> str:
     """The customers table after an append: the previous rows of customers without a new valid order
-    (keys never move), and the touched customers counted again from their orders."""
+    (keys never move), and the touched customers' previous row combined with their new orders, which
+    all come later (counts and revenue added, the latest values taken from the new orders when set:
+    arg_min/arg_max skip nulls). Only the usual interval (a median) reads their earlier orders again,
+    two narrow columns."""
+    new_rows = customer_rows_sql("is_valid", "days_since_previous", "new_orders")
+    combined = f"""
+        with new_rows as ({new_rows}),
+
+        intervals as (
+            select customer_key, {dialect.quantile("days_since_previous", 0.5)} as usual_interval_days
+            from orders
+            where is_valid and customer_key in (select customer_key from new_rows)
+            group by customer_key
+        )
+
+        select
+            new_rows.customer_key,
+            new_rows.customer_id,
+            coalesce(previous.cohort_month, new_rows.cohort_month) as cohort_month,
+            coalesce(previous.first_order_ts, new_rows.first_order_ts) as first_order_ts,
+            new_rows.last_order_ts,
+            coalesce(previous.valid_orders, 0) + new_rows.valid_orders as valid_orders,
+            case when previous.revenue is null then new_rows.revenue
+                 when new_rows.revenue is null then previous.revenue
+                 else previous.revenue + new_rows.revenue end as revenue,
+            coalesce(new_rows.member_tier, previous.member_tier) as member_tier,
+            coalesce(previous.first_channel, new_rows.first_channel) as first_channel,
+            coalesce(previous.first_region, new_rows.first_region) as first_region,
+            coalesce(new_rows.last_channel, previous.last_channel) as last_channel,
+            coalesce(new_rows.last_region, previous.last_region) as last_region,
+            new_rows.last_order_date,
+            intervals.usual_interval_days
+        from new_rows
+        left join previous_customers as previous using (customer_key)
+        left join intervals using (customer_key)
+    """
     kept = f"select * from previous_customers where customer_key not in ({TOUCHED_KEYS})"
-    recounted = customer_rows_sql(f"is_valid and customer_key in ({TOUCHED_KEYS})", "days_since_previous")
-    return f"select * from ({dialect.union_by_name([kept, f'select * from ({recounted}) as recounted'])}) as rows " \
+    return f"select * from ({dialect.union_by_name([kept, f'select * from ({combined}) as combined'])}) as rows " \
            "order by customer_key"

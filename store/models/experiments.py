@@ -553,15 +553,18 @@ select * from final order by experiment, variant, day
 
 # Planner: customers with a valid order in the lookback before t0 = data end - window,
 # measured over [t0, t0 + window), as if they had all been assigned to control at t0.
-PLANNER_CTES = f"""
+def planner_ctes(orders: str = "orders", data_end: str = "select max(order_ts) as data_end from orders") -> str:
+    """The planner's CTEs on `orders` (rows of the orders table holding at least the lookback and the
+    window) with t0 from `data_end` (SQL of one `data_end` row: the last order of any status)."""
+    return f"""
 with reference as (
-    select {dialect.subtract_days('max(order_ts)', 'cast($window_days as integer)')} as t0 from orders
+    select {dialect.subtract_days('data_end', 'cast($window_days as integer)')} as t0 from ({data_end}) as data_end_row
 ),
 
 -- only the lookback and the window matter; customers by their integer key (cheaper to join)
 valid_orders as (
     select customer_key as customer_id, order_ts, cast(amount as double) as amount
-    from orders
+    from {orders} as orders
     cross join reference
     where is_valid and customer_key is not null
         and order_ts >= {dialect.subtract_days('t0', 'cast($lookback_days as integer)')}
@@ -603,9 +606,12 @@ customer_metrics as (
 )
 """
 
+
+PLANNER_CTES = planner_ctes()
+
 # Per whole day between a pool customer's last lookback order and t0: the sums every metric's
 # mean and variance are computed from (margin = revenue x margin - cost follows from them).
-PLANNER_BASE_SQL = PLANNER_CTES + """,
+PLANNER_SUMS = """,
 
 final as (
     select
@@ -623,6 +629,8 @@ final as (
 
 select * from final order by days_before
 """
+PLANNER_BASE_SQL = PLANNER_CTES + PLANNER_SUMS
+
 
 def for_precomputed_windows(query: str, **constants: int) -> str:
     """`query` once for every window in PRECOMPUTED_WINDOWS, with a window_days column: its
@@ -637,8 +645,24 @@ def for_precomputed_windows(query: str, **constants: int) -> str:
 
 
 def planner_base_sql() -> str:
-    """planner_base: the planner sums for every precomputed window with the default lookback."""
-    return for_precomputed_windows(PLANNER_BASE_SQL, lookback_days=PLANNER_LOOKBACK_DAYS)
+    """planner_base: the planner sums for every precomputed window with the default lookback. The
+    orders of the longest window and its lookback are read once for the three windows."""
+    span = max(PRECOMPUTED_WINDOWS) + PLANNER_LOOKBACK_DAYS
+    per_window = planner_ctes("planner_orders", "select data_end from planner_end") + PLANNER_SUMS
+    return f"""
+with planner_end as (
+    select max(order_ts) as data_end from orders
+),
+
+planner_orders as (
+    select customer_key, order_ts, amount, is_valid
+    from orders
+    cross join planner_end
+    where is_valid and customer_key is not null and order_ts >= {dialect.subtract_days('data_end', str(span))}
+)
+
+{for_precomputed_windows(per_window, lookback_days=PLANNER_LOOKBACK_DAYS)}
+"""
 
 
 def experiments_sql(arms: str) -> str:

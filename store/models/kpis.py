@@ -31,7 +31,7 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
-                     more_segments: str | None = None, relation: str = "orders") -> str:
+                     more_segments: str | None = None, relation: str = "orders", trailing_from: str | None = None) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
@@ -39,9 +39,30 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
     more_segments: SQL of a `segment` column of segments to count even without orders in the range.
     relation: the orders' rows to read (default the orders table).
+    trailing_from: SQL of the first month whose trailing-year counts are needed (earlier ones are
+    null): each counted by a join of its year of customer-months, cheaper than the running count
+    over every month when only the last month or two are wanted (an append, kpi_base_append).
     """
     months = GRAIN_MONTHS[grain]
-    if trailing_year:
+    if trailing_year and trailing_from:
+        trailing_ctes = f"""
+        -- the customers and orders of the twelve months up to each month from {trailing_from}
+        trailing_months as (
+            select
+                month_spine.month,
+                month_spine.segment,
+                count(distinct customer_months.customer_key) as customers_12m,
+                coalesce(sum(customer_months.orders), 0) as orders_12m
+            from month_spine
+            left join customer_months
+                on customer_months.segment = month_spine.segment
+                and customer_months.month <= month_spine.month
+                and customer_months.month > {dialect.add_months("month_spine.month", "-12")}
+            where month_spine.month >= {trailing_from}
+            group by month_spine.month, month_spine.segment
+        ),
+"""
+    elif trailing_year:
         trailing_ctes = f"""
         -- A customer active in month m counts in the trailing year of every month from m until
         -- just before their next active month, at most 12 months: one interval per active month,
@@ -88,7 +109,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             left join coverage_changes using (segment, month)
             left join month_orders using (segment, month)
         ),
-
+"""
+    if trailing_year:
+        trailing_ctes += """
         trailing_year as (
             select spine.period, spine.segment, customers_12m, orders_12m
             from spine
@@ -188,11 +211,14 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     """
 
 
-def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str = "orders") -> str:
+def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str = "orders",
+                 trailing_from: str | None = None) -> str:
     """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
     segment = SEGMENTS[by] if by else "'all'"
+    ctes = base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments, relation=relation,
+                            trailing_from=trailing_from)
     return f"""
-        with {base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments, relation=relation)}
+        with {ctes}
         select '{by or "all"}' as dimension, * from base
     """
 
@@ -227,8 +253,8 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
         dimension = by or "all"
         kept = f"select * from previous_kpi_base where dimension = '{dimension}' and period < $first_new_month"
         previous_segments = f"select segment from previous_kpi_base where dimension = '{dimension}'"
-        counted = (f"select * from ({kpi_base_sql(by, previous_segments, 'kpi_recent_orders')}) as counted "
-                   "where period >= $first_new_month")
+        recounted = kpi_base_sql(by, previous_segments, "kpi_recent_orders", trailing_from="$first_new_month")
+        counted = f"select * from ({recounted}) as counted where period >= $first_new_month"
         parts.append(dialect.union_by_name([kept, counted]))
     return parts, {**params, "first_new_month": first_month}
 
