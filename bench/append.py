@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--append", default="50k", help="orders in the next upload")
     parser.add_argument("--scratch", help="folder for the generated files and stores (kept); default: temporary")
     parser.add_argument("--out", help="write the results as JSON to this file")
+    parser.add_argument("--no-full-rebuild", action="store_true", help="skip step 3 (the same upload, full rebuild)")
+    parser.add_argument("--reuse-history", action="store_true",
+                        help="start from the history store (and its import figures) a previous run kept in --scratch")
     args = parser.parse_args(argv)
     history_orders, append_orders = count(args.orders), count(args.append)
     tables = TableTimes()
@@ -114,17 +117,28 @@ def main(argv: list[str] | None = None) -> int:
         history, upload = split(orders_file, demo, history_orders, append_orders)
         result = {"history_orders": pq.read_metadata(history).num_rows, "append_orders": pq.read_metadata(upload).num_rows,
                   "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
-        stores = scratch / "stores"
+        stores, kept = scratch / "stores", demo / "history-store"
         shutil.rmtree(stores, ignore_errors=True)
         appended = Store(stores / "appended")
-        timed_import(history, appended, result, "import_history")
-        shutil.copytree(stores / "appended", stores / "rebuilt")
+        if args.reuse_history and (kept / "import.json").exists():
+            shutil.copytree(kept, stores / "appended")
+            result.update(json.loads((kept / "import.json").read_text(encoding="utf-8")))
+        else:
+            timed_import(history, appended, result, "import_history")
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(stores / "appended", kept)
+            (kept / "import.json").write_text(json.dumps({k: result[k] for k in ("import_history_s", "import_history_cpu_s")}),
+                                              encoding="utf-8")
+        if not args.no_full_rebuild:
+            shutil.copytree(stores / "appended", stores / "rebuilt")
         tables.active = True
         result["append_path"] = timed_import(upload, appended, result, "append").build_path
         tables.active = False
         result["append_tables_cpu_s"] = dict(sorted(tables.seconds.items(), key=lambda item: -item[1]))
-        rebuilt = Store(stores / "rebuilt", append_uploads=False)
-        result["full_path"] = timed_import(upload, rebuilt, result, "full_rebuild").build_path
+        print(json.dumps(result, indent=1), flush=True)  # the append's figures before the long step 3
+        if not args.no_full_rebuild:
+            rebuilt = Store(stores / "rebuilt", append_uploads=False)
+            result["full_path"] = timed_import(upload, rebuilt, result, "full_rebuild").build_path
         result["append_share_of_import"] = round(result["append_s"] / result["import_history_s"], 3)
         result["append_cpu_share_of_import"] = round(result["append_cpu_s"] / result["import_history_cpu_s"], 3)
         result["load_after"] = os.getloadavg()[0]

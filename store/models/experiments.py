@@ -553,18 +553,15 @@ select * from final order by experiment, variant, day
 
 # Planner: customers with a valid order in the lookback before t0 = data end - window,
 # measured over [t0, t0 + window), as if they had all been assigned to control at t0.
-def planner_ctes(orders: str = "orders", data_end: str = "select max(order_ts) as data_end from orders") -> str:
-    """The planner's CTEs on `orders` (rows of the orders table holding at least the lookback and the
-    window) with t0 from `data_end` (SQL of one `data_end` row: the last order of any status)."""
-    return f"""
+PLANNER_CTES = f"""
 with reference as (
-    select {dialect.subtract_days('data_end', 'cast($window_days as integer)')} as t0 from ({data_end}) as data_end_row
+    select {dialect.subtract_days('max(order_ts)', 'cast($window_days as integer)')} as t0 from orders
 ),
 
 -- only the lookback and the window matter; customers by their integer key (cheaper to join)
 valid_orders as (
     select customer_key as customer_id, order_ts, cast(amount as double) as amount
-    from {orders} as orders
+    from orders
     cross join reference
     where is_valid and customer_key is not null
         and order_ts >= {dialect.subtract_days('t0', 'cast($lookback_days as integer)')}
@@ -606,12 +603,9 @@ customer_metrics as (
 )
 """
 
-
-PLANNER_CTES = planner_ctes()
-
 # Per whole day between a pool customer's last lookback order and t0: the sums every metric's
 # mean and variance are computed from (margin = revenue x margin - cost follows from them).
-PLANNER_SUMS = """,
+PLANNER_BASE_SQL = PLANNER_CTES + """,
 
 final as (
     select
@@ -629,8 +623,6 @@ final as (
 
 select * from final order by days_before
 """
-PLANNER_BASE_SQL = PLANNER_CTES + PLANNER_SUMS
-
 
 def for_precomputed_windows(query: str, **constants: int) -> str:
     """`query` once for every window in PRECOMPUTED_WINDOWS, with a window_days column: its
@@ -645,23 +637,51 @@ def for_precomputed_windows(query: str, **constants: int) -> str:
 
 
 def planner_base_sql() -> str:
-    """planner_base: the planner sums for every precomputed window with the default lookback. The
-    orders of the longest window and its lookback are read once for the three windows."""
-    span = max(PRECOMPUTED_WINDOWS) + PLANNER_LOOKBACK_DAYS
-    per_window = planner_ctes("planner_orders", "select data_end from planner_end") + PLANNER_SUMS
+    """planner_base: the planner sums (PLANNER_BASE_SQL) for every precomputed window with the default
+    lookback, in one pass: each valid order of the longest window's lookback and window is joined to
+    the windows it falls in, and every window's pool customers are grouped together."""
+    windows = " union all ".join(f"select {int(w)} as window_days" for w in PRECOMPUTED_WINDOWS)
+    lookback = str(int(PLANNER_LOOKBACK_DAYS))
     return f"""
-with planner_end as (
-    select max(order_ts) as data_end from orders
+with reference as (
+    select window_days, {dialect.subtract_days('data_end', 'window_days')} as t0
+    from (select max(order_ts) as data_end from orders) as data_end_row
+    cross join ({windows}) as windows
 ),
 
-planner_orders as (
-    select customer_key, order_ts, amount, is_valid
+per_customer as (
+    select
+        reference.window_days,
+        orders.customer_key,
+        {dialect.day_diff('any_value(reference.t0)', 'max(orders.order_ts) filter (where orders.order_ts < reference.t0)')}
+            as days_before,
+        count(*) filter (where orders.order_ts >= reference.t0) as orders,
+        coalesce(sum(cast(orders.amount as double)) filter (where orders.order_ts >= reference.t0), 0) as revenue
     from orders
-    cross join planner_end
-    where is_valid and customer_key is not null and order_ts >= {dialect.subtract_days('data_end', str(span))}
+    join reference
+        on orders.order_ts >= {dialect.subtract_days('reference.t0', lookback)}
+        and orders.order_ts < {dialect.add_days('reference.t0', 'reference.window_days')}
+    where orders.is_valid and orders.customer_key is not null
+    group by reference.window_days, orders.customer_key
+    having count(*) filter (where orders.order_ts < reference.t0) > 0
+),
+
+final as (
+    select
+        window_days,
+        days_before,
+        count(*) as customers,
+        count(*) filter (where orders > 0) as repurchased,
+        sum(orders) as orders,
+        sum(orders * orders) as orders2,
+        sum(revenue) as revenue,
+        sum(revenue * revenue) as revenue2,
+        sum(revenue * orders) as revenue_orders
+    from per_customer
+    group by window_days, days_before
 )
 
-{for_precomputed_windows(per_window, lookback_days=PLANNER_LOOKBACK_DAYS)}
+select * from final order by window_days, days_before
 """
 
 

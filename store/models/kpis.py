@@ -39,26 +39,33 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
     more_segments: SQL of a `segment` column of segments to count even without orders in the range.
     relation: the orders' rows to read (default the orders table).
-    trailing_from: SQL of the first month whose trailing-year counts are needed (earlier ones are
-    null): each counted by a join of its year of customer-months, cheaper than the running count
-    over every month when only the last month or two are wanted (an append, kpi_base_append).
+    trailing_from: count only the periods from $history_start (an append, kpi_base_append: the new
+    months), their trailing-year counts from the rows of `relation` in the year before each (SQL of
+    the first month those rows hold; it must reach 11 months before $history_start_month): one join
+    of a year of orders instead of the running count over every month.
     """
     months = GRAIN_MONTHS[grain]
     if trailing_year and trailing_from:
         trailing_ctes = f"""
-        -- the customers and orders of the twelve months up to each month from {trailing_from}
+        -- each month's customers and orders of the twelve months up to it, from the orders themselves
+        year_orders as (
+            select order_month as month, customer_key, {segment} as segment
+            from {relation} as orders
+            where {where} and customer_key is not null and order_date >= {trailing_from}
+                and order_date <= $range_end
+        ),
+
         trailing_months as (
             select
                 month_spine.month,
                 month_spine.segment,
-                count(distinct customer_months.customer_key) as customers_12m,
-                coalesce(sum(customer_months.orders), 0) as orders_12m
+                count(distinct year_orders.customer_key) as customers_12m,
+                count(year_orders.customer_key) as orders_12m
             from month_spine
-            left join customer_months
-                on customer_months.segment = month_spine.segment
-                and customer_months.month <= month_spine.month
-                and customer_months.month > {dialect.add_months("month_spine.month", "-12")}
-            where month_spine.month >= {trailing_from}
+            left join year_orders
+                on year_orders.segment = month_spine.segment
+                and year_orders.month <= month_spine.month
+                and year_orders.month > {dialect.add_months("month_spine.month", "-12")}
             group by month_spine.month, month_spine.segment
         ),
 """
@@ -241,22 +248,22 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
         return [kpi_base_sql(by) for by in (None, *PRECOMPUTED_BREAKDOWNS)], kpi_base_params(con)
     params = kpi_base_params(con)
     first_month = first_new.replace(day=1)
-    trailing_start = (pd.Timestamp(first_month) - pd.DateOffset(months=11)).date()
-    if trailing_start > params["history_start"]:
-        params = {**params, "history_start": trailing_start, "history_start_month": trailing_start}
-    # the valid orders of those months, read once for the four breakdowns (narrow: a year of orders)
+    trailing_start = max((pd.Timestamp(first_month) - pd.DateOffset(months=11)).date(), params["history_start"])
+    # the valid orders of the new months' trailing years, read once for the four breakdowns (narrow)
     con.execute("create or replace temp table kpi_recent_orders as "
-                f"select order_month, order_date, customer_key, cohort_month, amount, is_valid, {', '.join(NOT_SET)} "
-                "from orders where is_valid and order_date >= $history_start", {"history_start": params["history_start"]})
+                "select order_month, order_date, customer_key, cohort_month, amount, is_valid, member_tier, channel "
+                "from orders where is_valid and order_date >= $trailing_start", {"trailing_start": trailing_start})
+    if first_month > params["history_start"]:
+        params = {**params, "history_start": first_month, "history_start_month": first_month}
     parts = []
     for by in (None, *PRECOMPUTED_BREAKDOWNS):
         dimension = by or "all"
         kept = f"select * from previous_kpi_base where dimension = '{dimension}' and period < $first_new_month"
         previous_segments = f"select segment from previous_kpi_base where dimension = '{dimension}'"
-        recounted = kpi_base_sql(by, previous_segments, "kpi_recent_orders", trailing_from="$first_new_month")
+        recounted = kpi_base_sql(by, previous_segments, "kpi_recent_orders", trailing_from="$trailing_start")
         counted = f"select * from ({recounted}) as counted where period >= $first_new_month"
         parts.append(dialect.union_by_name([kept, counted]))
-    return parts, {**params, "first_new_month": first_month}
+    return parts, {**params, "first_new_month": first_month, "trailing_start": trailing_start}
 
 
 def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:
