@@ -15,6 +15,12 @@ reference as (
     select max(order_date) as reference_date from orders where is_valid and customer_key is not null
 )"""
 
+# the same date read from the customers table (one row per customer, not every order)
+CUSTOMERS_REFERENCE = """
+reference as (
+    select max(last_order_date) as reference_date from customers
+)"""
+
 
 def has_lines(con) -> bool:
     return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
@@ -51,7 +57,7 @@ def customer_categories_sql(con, only: str | None = None) -> str:
     customer keys to count (the others left out; the reference date is still the whole store's)."""
     valid = VALID.replace("customer_key is not null", f"customer_key in ({only})") if only else VALID
     return f"""
-with {valid}, {REFERENCE}, {category_source(con, only)},
+with {valid}, {CUSTOMERS_REFERENCE}, {category_source(con, only)},
 
 category_firsts as (
     select customer_key, category, min(order_ts) as first_ts
@@ -118,7 +124,7 @@ def customer_categories_append_sql(con, touched: str) -> str:
     keys) counted again; the others' rows kept, with the days since their last order to the new
     reference date."""
     kept = f"""
-with {REFERENCE}
+with {CUSTOMERS_REFERENCE}
 select
     customer_key, customer_id, orders, revenue, last_order_date,
     {dialect.day_diff("reference.reference_date", "last_order_date")} as days_since_last_order,

@@ -131,7 +131,8 @@ _MODELS = (
     Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
     # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
-    Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}), ("orders", "order_lines"),
+    Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}),
+          ("orders", "order_lines", "customers"),
           covers=_always, empty_store=False,
           append=lambda con: (playbook.customer_categories_append_sql(con, customers.TOUCHED_KEYS), {})),
     # the Customer value page's first view: the default cut-off and the last date, in days
