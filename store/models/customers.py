@@ -253,5 +253,5 @@ def customers_append_sql() -> str:
         left join intervals using (customer_key)
     """
     kept = f"select * from previous_customers where customer_key not in ({TOUCHED_KEYS})"
-    return f"select * from ({dialect.union_by_name([kept, f'select * from ({combined}) as combined'])}) as rows " \
-           "order by customer_key"
+    # not sorted again (the full build's rows are in key order; the touched ones follow): 850k rows at 5M orders
+    return dialect.union_by_name([kept, f"select * from ({combined}) as combined"])
