@@ -47,7 +47,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     months = GRAIN_MONTHS[grain]
     if trailing_year and trailing_from:
         trailing_ctes = f"""
-        -- each month's customers and orders of the twelve months up to it, from the orders themselves
+        -- each month's customers and orders of the twelve months up to it (read off the orders themselves)
         year_orders as (
             select order_month as month, customer_key, {segment} as segment
             from {relation} as orders
