@@ -12,6 +12,7 @@ in this process, end to end (`import_file` until the new version is published):
 
 Wall and CPU seconds (every thread of the process) are reported: on a shared machine the CPU
 time is the steadier figure. Timings are not tests; the load average is printed beside them.
+`append_tables_cpu_s` breaks the append's table building down per table (CPU seconds).
 """
 
 import argparse
@@ -28,6 +29,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import store.derived as derived  # noqa: E402
 from ingest.demo import write_demo  # noqa: E402
 from ingest.pipeline import import_file  # noqa: E402
 from store import Store  # noqa: E402
@@ -71,14 +73,39 @@ def timed_import(path: Path, store: Store, result: dict, key: str) -> object:
     return report
 
 
+class TableTimes:
+    """CPU seconds per table while active: wraps the two functions that write a table (store.derived)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self.active = False
+        for function in ("_materialise", "_append_rows"):
+            original = getattr(derived, function)
+            setattr(derived, function, self._timed(original))
+
+    def _timed(self, original):
+        def timed(con, name, *args):
+            started = cpu_seconds()
+            try:
+                return original(con, name, *args)
+            finally:
+                if self.active:
+                    self.seconds[name] = round(self.seconds.get(name, 0) + cpu_seconds() - started, 2)
+        return timed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", default="1m", help="orders in the history (1m, 5m...)")
     parser.add_argument("--append", default="50k", help="orders in the next upload")
     parser.add_argument("--scratch", help="folder for the generated files and stores (kept); default: temporary")
     parser.add_argument("--out", help="write the results as JSON to this file")
+    parser.add_argument("--no-full-rebuild", action="store_true", help="skip step 3 (the same upload, full rebuild)")
+    parser.add_argument("--reuse-history", action="store_true",
+                        help="start from the history store (and its import figures) a previous run kept in --scratch")
     args = parser.parse_args(argv)
     history_orders, append_orders = count(args.orders), count(args.append)
+    tables = TableTimes()
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="append-bench-"))
     scratch.mkdir(parents=True, exist_ok=True)
     try:
@@ -90,14 +117,28 @@ def main(argv: list[str] | None = None) -> int:
         history, upload = split(orders_file, demo, history_orders, append_orders)
         result = {"history_orders": pq.read_metadata(history).num_rows, "append_orders": pq.read_metadata(upload).num_rows,
                   "cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
-        stores = scratch / "stores"
+        stores, kept = scratch / "stores", demo / "history-store"
         shutil.rmtree(stores, ignore_errors=True)
         appended = Store(stores / "appended")
-        timed_import(history, appended, result, "import_history")
-        shutil.copytree(stores / "appended", stores / "rebuilt")
+        if args.reuse_history and (kept / "import.json").exists():
+            shutil.copytree(kept, stores / "appended")
+            result.update(json.loads((kept / "import.json").read_text(encoding="utf-8")))
+        else:
+            timed_import(history, appended, result, "import_history")
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(stores / "appended", kept)
+            (kept / "import.json").write_text(json.dumps({k: result[k] for k in ("import_history_s", "import_history_cpu_s")}),
+                                              encoding="utf-8")
+        if not args.no_full_rebuild:
+            shutil.copytree(stores / "appended", stores / "rebuilt")
+        tables.active = True
         result["append_path"] = timed_import(upload, appended, result, "append").build_path
-        rebuilt = Store(stores / "rebuilt", append_uploads=False)
-        result["full_path"] = timed_import(upload, rebuilt, result, "full_rebuild").build_path
+        tables.active = False
+        result["append_tables_cpu_s"] = dict(sorted(tables.seconds.items(), key=lambda item: -item[1]))
+        print(json.dumps(result, indent=1), flush=True)  # the append's figures before the long step 3
+        if not args.no_full_rebuild:
+            rebuilt = Store(stores / "rebuilt", append_uploads=False)
+            result["full_path"] = timed_import(upload, rebuilt, result, "full_rebuild").build_path
         result["append_share_of_import"] = round(result["append_s"] / result["import_history_s"], 3)
         result["append_cpu_share_of_import"] = round(result["append_cpu_s"] / result["import_history_cpu_s"], 3)
         result["load_after"] = os.getloadavg()[0]

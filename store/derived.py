@@ -14,12 +14,39 @@ from pathlib import Path
 import duckdb
 
 from store.models.orders import orders_sql
-from store.models.registry import APPEND_PREPARE, BUILD_ORDER, KEPT_ON_APPEND, MODELS
+from store.models.registry import BUILD_ORDER, KEPT_ON_APPEND, MODELS
 
 
 def sql_path(path: Path) -> str:
     """A file path as a quoted SQL string literal (paths are ours, never user text)."""
     return "'" + str(path).replace("'", "''") + "'"
+
+
+# Written beside an orders table whose customer keys follow first appearance (first valid order, then
+# id): only such a version can be appended to (an older one numbered keys by id; rebuilt once).
+KEYS_MARKER = "customer_keys.txt"
+KEYS_RULE = "customer keys: first valid order, then customer id\n"
+
+
+def table_files(folder: Path, name: str) -> list[Path]:
+    """The Parquet files of table `name` in a version folder, in order: `<name>.parquet`, then the parts
+    an append added (`<name>.2.parquet`, `<name>.3.parquet`...); [] when the version has no such table."""
+    first = folder / f"{name}.parquet"
+    if not first.exists():
+        return []
+    parts = [p for p in folder.glob(f"{name}.*.parquet") if p.name.split(".")[1].isdigit()]
+    return [first, *sorted(parts, key=lambda p: int(p.name.split(".")[1]))]
+
+
+def read_files_sql(files: list[Path]) -> str:
+    """`read_parquet([...])` of a table's files (paths are ours, never user text)."""
+    return f"read_parquet([{', '.join(sql_path(path) for path in files)}])"
+
+
+def link_table(name: str, source: Path, target: Path) -> None:
+    """Hard-link every file of table `name` from version folder `source` into `target` (same names)."""
+    for path in table_files(source, name):
+        os.link(path, target / path.name)
 
 
 def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplicate: bool = True,
@@ -41,6 +68,8 @@ def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplic
                 continue
         sql, params = (orders_sql(deduplicate), {}) if name == "orders" else model.build(con)
         counts[name] = _materialise(con, name, sql, params, out_dir)
+        if name == "orders":
+            (out_dir / KEYS_MARKER).write_text(KEYS_RULE, encoding="utf-8")
     return counts
 
 
@@ -63,23 +92,25 @@ def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str | list[str]
 
 def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_dir: Path) -> dict[str, int]:
     """Build the tables after an append of later orders (views `new_batch_orders`, `new_batch_order_lines`)
-    into out_dir from the previous version's tables in previous_dir: the models with an `append`
-    builder appended, the tables that read no orders linked unchanged, the rest rebuilt from the
-    new base models. Return row counts."""
+    into out_dir from the previous version's tables in previous_dir (views `previous_<name>`): the
+    tables that read no orders linked unchanged; a model with `append_rows` gets the previous version's
+    files linked and one more file holding only the new rows (view `new_<name>`: those rows); the
+    other models with an `append` builder are written from it, the rest rebuilt. Return row counts."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    os.link(previous_dir / KEYS_MARKER, out_dir / KEYS_MARKER)
     for name in BUILD_ORDER:
-        path = previous_dir / f"{name}.parquet"
-        if path.exists():
-            con.execute(f"create or replace temp view previous_{name} as select * from read_parquet({sql_path(path)})")
-    for name, sql in APPEND_PREPARE.items():
-        con.execute(f"create or replace temp table {name} as {sql}")
+        files = table_files(previous_dir, name)
+        if files:
+            con.execute(f"create or replace temp view previous_{name} as select * from {read_files_sql(files)}")
     counts = {}
     for name in BUILD_ORDER:
         model = MODELS[name]
         if name in KEPT_ON_APPEND:
-            os.link(previous_dir / f"{name}.parquet", out_dir / f"{name}.parquet")
+            link_table(name, previous_dir, out_dir)
             con.execute(f"create or replace temp view {name} as select * from previous_{name}")
             counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+        elif model.append is not None and model.append_rows:
+            counts[name] = _append_rows(con, name, model, out_dir, previous_dir)
         elif model.append is not None:
             sql, params = model.append(con)
             counts[name] = _materialise(con, name, sql, params, out_dir)
@@ -87,3 +118,24 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
             sql, params = model.build(con)
             counts[name] = _materialise(con, name, sql, params, out_dir)
     return counts
+
+
+def _append_rows(con: duckdb.DuckDBPyConnection, name: str, model, out_dir: Path, previous_dir: Path) -> int:
+    """Link the previous version's files of `name` and write the new rows as one more file; the view
+    `name` reads them all, `new_<name>` the new file. Only the new rows are written."""
+    previous = table_files(previous_dir, name)
+    link_table(name, previous_dir, out_dir)
+    sql, params = model.append(con)
+    new_path = out_dir / f"{name}.{len(previous) + 1}.parquet"
+    # the new file has the previous files' columns, in their order and types (one schema for the view);
+    # a column the new rows lack is null (store._append_from refuses new columns)
+    columns = con.execute(f"describe previous_{name}").fetchall()
+    present = {c[0] for c in con.execute(f"select * from ({sql}) as new_rows limit 0", params).description}
+    projected = ", ".join(f'cast({quoted if column in present else "null"} as {sql_type}) as {quoted}'
+                          for column, sql_type, *_ in columns for quoted in [f'"{column}"'])
+    con.execute(f"copy (select {projected} from ({sql}) as new_rows) to {sql_path(new_path)} "
+                "(format parquet, compression zstd, compression_level 1)", params)
+    con.execute(f"create or replace temp view new_{name} as select * from read_parquet({sql_path(new_path)})")
+    con.execute(f"create or replace temp view {name} as select * from {read_files_sql([*previous, new_path])}")
+    return con.execute(f"select count(*) from {name}").fetchone()[0]
+

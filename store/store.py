@@ -42,7 +42,8 @@ from pathlib import Path
 import duckdb
 
 from store import schema
-from store.derived import append_derived_tables, build_derived_tables, sql_path
+from store.derived import (KEYS_MARKER, append_derived_tables, build_derived_tables, link_table, read_files_sql, sql_path,
+                           table_files)
 from store.models import dialect
 from store.models.orders import ASSIGNED_ORDERS_SQL
 from store.models.registry import ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, MODELS, ORDER_TABLES
@@ -185,9 +186,9 @@ class Store:
             weakref.finalize(con, pin.close)
             version_dir = self.root / "versions" / folder
             for name in BUILD_ORDER:
-                path = version_dir / f"{name}.parquet"
-                if path.exists():
-                    source = f"select * from read_parquet({sql_path(path)})"
+                files = table_files(version_dir, name)  # an appended table: several files
+                if files:
+                    source = f"select * from {read_files_sql(files)}"
                     if name == "assignments":  # versions built before a column was added get it as NULL
                         source = dialect.union_by_name([source, f"{_typed_nulls(schema.ASSIGNMENTS)} where false"])
                     con.execute(f"create view {name} as {source}")
@@ -404,10 +405,12 @@ class Store:
             reusable = self._order_tables_to_reuse(batches, pending)
             if reusable:  # only assignments changed: the order tables are the published ones
                 folder, counts, dedup = reusable
-                con.execute(f"create view orders as select * from read_parquet({sql_path(folder / 'orders.parquet')})")
+                con.execute(f"create view orders as select * from {read_files_sql(table_files(folder, 'orders'))}")
                 counts = {**counts, **build_derived_tables(con, build_dir, only=ASSIGNMENT_TABLES)}
                 for name in ORDER_TABLES:
-                    os.link(folder / f"{name}.parquet", build_dir / f"{name}.parquet")
+                    link_table(name, folder, build_dir)
+                if (folder / KEYS_MARKER).exists():
+                    os.link(folder / KEYS_MARKER, build_dir / KEYS_MARKER)
             else:
                 previous, reason = self._append_from(con, batches, pending)
                 if previous is not None:
@@ -492,6 +495,8 @@ class Store:
         folder = self.root / "versions" / manifest["current"]
         if not all((folder / f"{name}.parquet").exists() for name in BUILD_ORDER):
             return None, "the store had no valid orders, or was written before a table existed"
+        if not (folder / KEYS_MARKER).exists():
+            return None, "the store's customer keys were numbered the earlier way (by id)"
         for table, columns in (("orders", schema.ORDERS), ("order_lines", schema.ORDER_LINES)):
             path = pending[new["id"]] / f"{table}.parquet"
             source = (f"select *, {int(new['seq'])} as batch_seq, '{new['id']}' as batch_id "
@@ -499,9 +504,14 @@ class Store:
                 f"select *, 0::bigint as batch_seq, ''::varchar as batch_id, 0::bigint as file_row_number from "
                 f"({_typed_nulls(columns)}) where false")
             con.execute(f"create or replace temp view new_batch_{table} as {source}")
-        previous_orders = f"read_parquet({sql_path(folder / 'orders.parquet')})"
-        known = con.execute(f"select count(*) from new_batch_orders where order_id in "
-                            f"(select order_id from {previous_orders})").fetchone()[0]
+        previous_orders = read_files_sql(table_files(folder, "orders"))
+        stored_columns = {c[0] for c in con.execute(f"select * from {previous_orders} limit 0").description}
+        new_columns = {c[0] for c in con.execute("select * from new_batch_orders limit 0").description}
+        if new_columns - stored_columns - {"file_row_number"}:
+            return None, "it has columns the stored orders do not have"
+        # probe the stored ids with the batch's (the smaller side is the one held in memory)
+        known = con.execute(f"select count(*) from {previous_orders} where order_id in "
+                            "(select order_id from new_batch_orders)").fetchone()[0]
         if known:
             return None, f"{known} of its orders were already in the store"
         earlier = con.execute(

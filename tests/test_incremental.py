@@ -4,9 +4,11 @@ full rebuild; other uploads (overlapping, older, re-uploads) and removals take t
 Data: the demo generator (600 customers over 2023-2025, returning and new customers, guests,
 cancellations and refunds, ids like C7 and C512 so that new ids sort among the old ones), with a
 sku column so that order lines are stored too, split into the history (to November 2025) and the
-next month (December 2025). The reference store imports the same files with appending turned off.
+next month (December 2025); and a real export (Etsy 2023) split in two by date. The reference
+store imports the same files with appending turned off.
 """
 
+import csv
 import json
 import math
 import subprocess
@@ -27,6 +29,7 @@ from store.models.registry import BUILD_ORDER
 
 ROOT = Path(__file__).resolve().parent.parent
 CUT = datetime(2025, 12, 1)
+ETSY = ROOT / "tests" / "fixtures" / "real" / "etsy_sold_orders_2023.csv"  # tab-separated, one row per order
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +47,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "overlap": table.filter(pc.greater_equal(table["order_ts"], pa.scalar(datetime(2025, 11, 1), pa.timestamp("s")))),
         "early": table.filter(pc.less(table["order_ts"], pa.scalar(datetime(2024, 6, 1), pa.timestamp("s")))),
         "late": table.filter(pc.greater_equal(table["order_ts"], pa.scalar(datetime(2024, 6, 1), pa.timestamp("s")))),
+        # the history in two: to October, then November (three uploads: two appends in a row)
+        "to_october": table.filter(pc.less(table["order_ts"], pa.scalar(datetime(2025, 11, 1), pa.timestamp("s")))),
+        "november": table.filter(pc.and_(before, pc.greater_equal(table["order_ts"],
+                                                                  pa.scalar(datetime(2025, 11, 1), pa.timestamp("s"))))),
     }
     # the month with a channel the store never had: kpi_base needs a row of it for every earlier month
     month = parts["month"]
@@ -241,3 +248,106 @@ def test_data_page_says_which_path_each_upload_took(monkeypatch, appended):
     assert "history.parquet" in lines and "all tables rebuilt" in lines
     chinese = _batch_lines(monkeypatch, appended[0].root, "中文")
     assert "已追加到已存订单" in chinese and "已重建全部数据表" in chinese
+
+
+def test_an_append_writes_only_the_new_rows_beside_the_previous_files(files, appended):
+    """The orders and order lines of the appended version are the history version's files (the same
+    inodes: hard links) plus one file holding exactly the month's rows."""
+    store = appended[0]
+    current = store.version_dir()
+    previous = store.root / "versions" / store.manifest()["history"][-2]["dir"]
+    month_rows = pq.read_metadata(files["month"]).num_rows
+    for table in ("orders", "order_lines"):
+        assert (current / f"{table}.parquet").stat().st_ino == (previous / f"{table}.parquet").stat().st_ino
+        assert not (previous / f"{table}.2.parquet").exists()
+    assert pq.read_metadata(current / "orders.2.parquet").num_rows == month_rows
+    month_ids = [r["order_id"] for r in pq.read_table(files["month"]).to_pylist()]
+    con = store.connect()
+    month_lines = con.execute("select count(*) from order_lines where order_id in (select unnest($ids))",
+                              {"ids": month_ids}).fetchone()[0]
+    con.close()
+    assert month_lines > 0 and pq.read_metadata(current / "order_lines.2.parquet").num_rows == month_lines
+
+
+def test_customer_keys_follow_first_valid_orders_and_never_move(files, appended, tmp_path):
+    """Keys computed in plain Python from the raw files: customers with a paid order, numbered by their
+    first paid order's time, then id. The history store's customers keep their keys after the append."""
+    rows = pq.read_table(files["both"]).to_pylist()
+    first = {}
+    for r in rows:
+        if r["status"] == "paid" and r["customer_id"]:
+            first[r["customer_id"]] = min(first.get(r["customer_id"], r["order_ts"]), r["order_ts"])
+    expected = {c: key for key, c in enumerate(sorted(first, key=lambda c: (first[c], c)), start=1)}
+    con = appended[0].connect()
+    stored = dict(con.execute("select customer_id, customer_key from customers").fetchall())
+    invalid_keys = con.execute("select count(*) from orders where not is_valid and customer_key is not null").fetchone()[0]
+    con.close()
+    assert stored == expected and invalid_keys == 0
+    history = Store(tmp_path / "history")
+    load(history, files, "history")
+    con = history.connect()
+    before = dict(con.execute("select customer_id, customer_key from customers").fetchall())
+    con.close()
+    assert before and all(stored[c] == k for c, k in before.items())
+
+
+def test_two_appends_in_a_row_equal_the_full_rebuild(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    load(store, files, "to_october", "november")
+    assert store.batches()[-1]["build_path"] == "append"
+    assert load(store, files, "month").build_path == "append"
+    assert sorted(p.name for p in store.version_dir().glob("orders*.parquet")) == [
+        "orders.2.parquet", "orders.3.parquet", "orders.parquet"]
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "to_october", "november", "month")
+    assert_same_tables(store, reference)
+
+
+def _etsy_halves(folder: Path, cut: datetime) -> tuple[Path, Path, list[dict]]:
+    """The Etsy export's records before `cut` and from it, as two files shaped like the download."""
+    with open(ETSY, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle, delimiter="\t")
+        header, rows = reader.fieldnames, list(reader)
+    paths = []
+    for name, keep in (("etsy_first.csv", lambda d: d < cut), ("etsy_second.csv", lambda d: d >= cut)):
+        path = folder / name
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, header, delimiter="\t")
+            writer.writeheader()
+            writer.writerows(r for r in rows if keep(datetime.strptime(r["Sale Date"], "%m/%d/%Y")))
+        paths.append(path)
+    return paths[0], paths[1], rows
+
+
+def test_a_real_export_split_by_date_is_appended_with_the_same_numbers(tmp_path):
+    """Etsy's 2023 download in two at 1 October: the fourth quarter is appended (14 buyers of the
+    first nine months come back in it, counted here from the raw file) and every table equals the
+    full rebuild and one import of the whole file."""
+    cut = datetime(2023, 10, 1)
+    first, second, rows = _etsy_halves(tmp_path, cut)
+    buyers = [{r["Buyer User ID"] for r in rows if r["Buyer User ID"].strip()
+               and (datetime.strptime(r["Sale Date"], "%m/%d/%Y") < cut) == early} for early in (True, False)]
+    assert len(buyers[0] & buyers[1]) == 14
+    ours = Store(tmp_path / "ours")
+    import_file(first, ours)
+    assert import_file(second, ours).build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    import_file(first, reference)
+    assert import_file(second, reference).build_path == "full"
+    assert_same_tables(ours, reference)
+    whole = Store(tmp_path / "whole")
+    import_file(ETSY, whole)
+    assert_same_tables(ours, whole, leave_out=("batch_id", "batch_seq", "source_row"))
+
+
+def test_a_store_whose_keys_were_numbered_by_id_is_rebuilt_once(files, tmp_path):
+    """A version written before keys followed first appearance has no key marker: the next upload
+    takes the full rebuild (which numbers them the new way); the one after it appends again."""
+    from store.derived import KEYS_MARKER
+
+    store = Store(tmp_path / "ours")
+    load(store, files, "to_october")
+    (store.version_dir() / KEYS_MARKER).unlink()
+    report = import_file(files["november"], store)
+    assert report.build_path == "full" and "numbered the earlier way" in report.build_path_reason
+    assert import_file(files["month"], store).build_path == "append"

@@ -16,31 +16,40 @@ from store.models.customers import FACTS_FROM_SUMMARY, rfm_scored_ctes
 DEFAULT_HOLDOUT_MONTHS = 6
 DAYS_PER_MONTH = 365.25 / 12
 
-_SUMMARY_CTES = f"""
+def _summary_ctes(only: str | None = None) -> str:
+    """CTEs `purchase_days` and `summary` (per customer at $cutoff); `only`: SQL of the customer keys to
+    count (default: every customer)."""
+    keys = f"customer_key in ({only})" if only else "customer_key is not null"
+    return f"""
 with purchase_days as (
     select
         customer_key,
         order_date,
-        sum(amount)::double as amount
+        sum(amount) as amount
     from orders
-    where is_valid and customer_key is not null and order_date <= $cutoff
+    where is_valid and {keys} and order_date <= $cutoff
     group by customer_key, order_date
 ),
 
+-- spend summed as decimals (exact, whatever order the rows come in), then made doubles
 summary as (
     select
         customer_key,
         count(*) - 1 as x,
         {dialect.day_diff("max(order_date)", "min(order_date)")} / $unit as t_x,
         {dialect.day_diff("$cutoff", "min(order_date)")} / $unit as T,
-        (sum(amount) - arg_min(amount, order_date)) / nullif(count(*) - 1, 0) as monetary,
-        sum(amount) as revenue,
+        cast(sum(amount) - arg_min(amount, order_date) as double) / nullif(count(*) - 1, 0) as monetary,
+        sum(amount) - arg_min(amount, order_date) as repeat_spend,
+        cast(sum(amount) as double) as revenue,
         min(order_date) as first_purchase,
         max(order_date) as last_purchase
     from purchase_days
     group by customer_key
 )
 """
+
+
+_SUMMARY_CTES = _summary_ctes()
 
 # repeat purchase days after the cut-off, up to $end (the holdout check)
 _HOLDOUT_CTE = """
@@ -75,7 +84,10 @@ REPEAT_SPEND_SQL = _SUMMARY_CTES + """
 select x, monetary from summary where x > 0 order by customer_key
 """
 
-CUSTOMER_SQL = _SUMMARY_CTES + """,
+def customer_sql(only: str | None = None) -> str:
+    """Per customer at $cutoff (x, t_x, T, monetary, revenue, first and last purchase) with member tier,
+    cohort and first channel; `only`: SQL of the customer keys to count (default: every customer)."""
+    return _summary_ctes(only) + """,
 
 final as (
     select
@@ -97,6 +109,9 @@ final as (
 
 select * from final order by customer_key
 """
+
+
+CUSTOMER_SQL = customer_sql()
 
 HOLDOUT_CURVE_SQL = f"""
 with calibration_customers as (
@@ -125,16 +140,40 @@ select * from final order by day
 
 # Precomputed at each store change (metrics.precomputed), for the default cut-off and the last date:
 # what the Customer value page's first view would otherwise read from every order.
-STORED_CALIBRATION_SQL = _SUMMARY_CTES + """,
+def stored_calibration_sql(only: str | None = None) -> str:
+    """clv_calibration's rows (`only`: SQL of the customer keys to count; default: every customer)."""
+    return _summary_ctes(only) + """,
 
 """ + _HOLDOUT_CTE + """
 
 select
     $cutoff::date as cutoff, $end::date as end_date, customer_key, x, t_x, T, monetary,
-    coalesce(holdout_orders, 0) as holdout_orders
+    coalesce(holdout_orders, 0) as holdout_orders, repeat_spend
 from summary
 left join holdout using (customer_key)
 order by customer_key
+"""
+
+
+STORED_CALIBRATION_SQL = stored_calibration_sql()
+
+# clv_holdout_days: the holdout's purchase days of the customers in clv_calibration (first purchase by
+# the cut-off), as HOLDOUT_CURVE_SQL counts them from the orders
+STORED_HOLDOUT_DAYS_SQL = f"""
+with holdout_days as (
+    select distinct customer_key, order_date
+    from orders
+    where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
+        and customer_key in (select customer_key from clv_calibration)
+),
+
+final as (
+    select {dialect.day_diff("order_date", "$cutoff")} as day, count(*) as orders
+    from holdout_days
+    group by day
+)
+
+select * from final order by day
 """
 
 STORED_GROUPED_SQL = """
@@ -165,12 +204,12 @@ STORED_CUSTOMERS_SPEND_SQL = "select x, monetary from clv_customers where x > 0 
 STORED_DATA_RANGE_SQL = "select min(first_purchase)::date, max(last_purchase)::date, any_value(as_of) from clv_customers"
 
 
-def value_summary_sql(rfm_segments: str) -> str:
-    """The customer summary (CUSTOMER_SQL) with each customer's RFM segment as `rfm_segment`, given SQL of
-    (customer_key, segment) rows."""
+def value_summary_sql(rfm_segments: str, summary: str = CUSTOMER_SQL) -> str:
+    """The customer summary (CUSTOMER_SQL, or `summary`: rows like it) with each customer's RFM segment as
+    `rfm_segment`, given SQL of (customer_key, segment) rows."""
     return f"""
         select summary.*, rfm.segment as rfm_segment
-        from ({CUSTOMER_SQL}) as summary
+        from ({summary}) as summary
         left join ({rfm_segments}) as rfm using (customer_key)
     """
 
@@ -204,14 +243,111 @@ def calibration_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
 
 
 def holdout_days_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
-    """clv_holdout_days: the holdout's purchases by day after the default cut-off."""
+    """clv_holdout_days: the holdout's purchases by day after the default cut-off (the customers of
+    clv_calibration, built first)."""
     cutoff, end = summary_dates(con)
-    return HOLDOUT_CURVE_SQL, {"cutoff": cutoff, "end": end}
+    return STORED_HOLDOUT_DAYS_SQL, {"cutoff": cutoff, "end": end}
+
+
+RFM_SEGMENTS = f"with {rfm_scored_ctes(FACTS_FROM_SUMMARY)} select customer_key, segment from segmented"
 
 
 def customers_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """clv_customers: the calibration summary at the last date, with each customer's RFM segment (from the
     unfiltered customer facts)."""
     _, end = summary_dates(con)
-    rfm = f"with {rfm_scored_ctes(FACTS_FROM_SUMMARY)} select customer_key, segment from segmented"
-    return f"select $cutoff::date as as_of, * from ({value_summary_sql(rfm)})", {"cutoff": end, "unit": 1.0}
+    return f"select $cutoff::date as as_of, * from ({value_summary_sql(RFM_SEGMENTS)})", {"cutoff": end, "unit": 1.0}
+
+
+# ---- the append path (store.derived) ----
+
+
+def calibration_append(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
+    """clv_calibration after an append. The cut-off moves forward with the last date: each customer's
+    previous row (purchases to the previous cut-off) is combined with their purchase days after it, up
+    to the new cut-off (about the upload's span of orders, not every order): more days, a later last
+    purchase, the repeat spend added (exact: decimals); T to the new cut-off; the holdout counted
+    again after it. Built again when that does not hold: a cut-off that did not move forward, or
+    one at the previous last date (then a purchase day could span both)."""
+    sql, params = calibration_build(con)
+    previous = con.execute("select any_value(cutoff), any_value(end_date) from previous_clv_calibration").fetchone()
+    columns = {c[0] for c in con.execute("select * from previous_clv_calibration limit 0").description}
+    if (previous[0] is None or previous[0] > params["cutoff"] or previous[0] >= previous[1]
+            or params["unit"] != 1.0 or "repeat_spend" not in columns):
+        return sql, params
+    first_purchase = dialect.subtract_days("$previous_cutoff", "cast(T as integer)")
+    sql = f"""
+with moved_days as (
+    select customer_key, order_date, sum(amount) as amount
+    from orders
+    where is_valid and customer_key is not null and order_date > $previous_cutoff and order_date <= $cutoff
+    group by customer_key, order_date
+),
+
+moved as (
+    select
+        customer_key,
+        count(*) as days,
+        min(order_date) as first_day,
+        max(order_date) as last_day,
+        sum(amount) as spend,
+        arg_min(amount, order_date) as first_day_spend
+    from moved_days
+    group by customer_key
+),
+
+previous as (
+    select customer_key, x, t_x, repeat_spend, cast({first_purchase} as date) as first_purchase
+    from previous_clv_calibration
+),
+
+combined as (
+    select
+        customer_key,
+        case when previous.x is null then moved.days - 1 else previous.x + coalesce(moved.days, 0) end as x,
+        coalesce(previous.first_purchase, moved.first_day) as first_purchase,
+        moved.last_day,
+        previous.t_x as previous_t_x,
+        case when previous.x is null then moved.spend - moved.first_day_spend
+             else previous.repeat_spend + coalesce(moved.spend, 0) end as repeat_spend
+    from previous
+    full outer join moved using (customer_key)
+),
+
+summary as (
+    select
+        customer_key,
+        x,
+        coalesce({dialect.day_diff("last_day", "first_purchase")} / $unit, previous_t_x) as t_x,
+        {dialect.day_diff("$cutoff", "first_purchase")} / $unit as T,
+        cast(repeat_spend as double) / nullif(x, 0) as monetary,
+        repeat_spend
+    from combined
+),
+
+{_HOLDOUT_CTE}
+
+select
+    $cutoff::date as cutoff, $end::date as end_date, customer_key, x, t_x, T, monetary,
+    coalesce(holdout_orders, 0) as holdout_orders, repeat_spend
+from summary
+left join holdout using (customer_key)
+order by customer_key
+"""
+    return sql, {**params, "previous_cutoff": previous[0]}
+
+
+def customers_append(con: duckdb.DuckDBPyConnection, touched: str) -> tuple[str, dict]:
+    """clv_customers after an append: the customers with new orders (`touched`: SQL of their keys) counted
+    again; the others keep their summary (T to the new last date), with every customer's RFM segment
+    from the new customer facts."""
+    sql, params = customers_build(con)
+    kept = f"""
+select
+    customer_id, customer_key, x, t_x, {dialect.day_diff("$cutoff", "first_purchase")} / $unit as T, monetary,
+    historical_revenue, first_purchase, last_purchase, member_tier, cohort_month, first_channel
+from previous_clv_customers
+where customer_key not in ({touched})
+"""
+    summary = dialect.union_by_name([kept, f"select * from ({customer_sql(touched)}) as counted"])
+    return f"select $cutoff::date as as_of, * from ({value_summary_sql(RFM_SEGMENTS, summary)})", params

@@ -12,18 +12,18 @@ Summaries precomputed at each change for the unfiltered store: `customer_facts` 
 """
 
 from store.models import dialect
-from store.models.orders import rekeyed_sql
 
 LAPSE_MULTIPLE = 3
 LAPSE_DAYS = 365
 DUE_DISPLAY_ORDER = "revenue desc, days_overdue desc, customer_id"  # most valuable first
 
 
-def customer_rows_sql(where: str, days_since_previous: str) -> str:
+def customer_rows_sql(where: str, days_since_previous: str, relation: str = "orders") -> str:
     """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
     first and last order, orders, revenue, latest member tier, first and last channel and region, and
     the median of `days_since_previous` (days between consecutive orders; null with one order).
-    The `customers` base model is this for every valid order; customer facts are this within filters."""
+    The `customers` base model is this for every valid order; customer facts are this within filters.
+    `relation`: rows of the orders table to read (default: the orders table)."""
     return f"""
             select
                 customer_key,
@@ -42,7 +42,7 @@ def customer_rows_sql(where: str, days_since_previous: str) -> str:
                 {dialect.quantile("days_between", 0.5)} as usual_interval_days
             from (
                 select *, {days_since_previous} as days_between
-                from orders
+                from {relation} as orders
                 where {where} and customer_key is not null
             ) as customer_orders
             group by customer_key
@@ -173,9 +173,10 @@ def rfm_scored_ctes(facts: str) -> str:
                 days_since_last_order as recency_days,
                 orders as frequency,
                 revenue as monetary,
-                ntile(5) over (order by days_since_last_order desc, customer_key) as r_score,
+                -- ties (same recency, same revenue) go by customer id: stable whatever the keys
+                ntile(5) over (order by days_since_last_order desc, customer_id) as r_score,
                 case when orders >= 6 then 5 when orders >= 4 then 4 else orders end as f_score,
-                ntile(5) over (order by revenue, customer_key) as m_score
+                ntile(5) over (order by revenue, customer_id) as m_score
             from facts
         ),
 
@@ -209,11 +210,48 @@ def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
     """
 
 
-def customers_append_sql(con) -> str:
+# the customers with a valid order in the appended rows (`new_orders`, see store.derived)
+TOUCHED_KEYS = "select distinct customer_key from new_orders where customer_key is not null"
+
+
+def customers_append_sql() -> str:
     """The customers table after an append: the previous rows of customers without a new valid order
-    (keys renumbered, see store.models.orders), and the touched customers counted again from `orders`."""
-    touched = "select customer_id from new_batch_orders where status = 'valid' and customer_id is not null"
-    kept = f"select * from ({rekeyed_sql(con, 'previous_customers')}) as rekeyed where customer_id not in ({touched})"
-    recounted = customer_rows_sql(f"is_valid and customer_id in ({touched})", "days_since_previous")
-    return f"select * from ({dialect.union_by_name([kept, f'select * from ({recounted}) as recounted'])}) as rows " \
-           "order by customer_key"
+    (keys never move), and the touched customers' previous row combined with their new orders, which
+    all come later (counts and revenue added, the latest values taken from the new orders when set:
+    arg_min/arg_max skip nulls). Only the usual interval (a median) reads their earlier orders again,
+    two narrow columns."""
+    new_rows = customer_rows_sql("is_valid", "days_since_previous", "new_orders")
+    combined = f"""
+        with new_rows as ({new_rows}),
+
+        intervals as (
+            select customer_key, {dialect.quantile("days_since_previous", 0.5)} as usual_interval_days
+            from orders
+            where is_valid and customer_key in (select customer_key from new_rows)
+            group by customer_key
+        )
+
+        select
+            new_rows.customer_key,
+            new_rows.customer_id,
+            coalesce(previous.cohort_month, new_rows.cohort_month) as cohort_month,
+            coalesce(previous.first_order_ts, new_rows.first_order_ts) as first_order_ts,
+            new_rows.last_order_ts,
+            coalesce(previous.valid_orders, 0) + new_rows.valid_orders as valid_orders,
+            case when previous.revenue is null then new_rows.revenue
+                 when new_rows.revenue is null then previous.revenue
+                 else previous.revenue + new_rows.revenue end as revenue,
+            coalesce(new_rows.member_tier, previous.member_tier) as member_tier,
+            coalesce(previous.first_channel, new_rows.first_channel) as first_channel,
+            coalesce(previous.first_region, new_rows.first_region) as first_region,
+            coalesce(new_rows.last_channel, previous.last_channel) as last_channel,
+            coalesce(new_rows.last_region, previous.last_region) as last_region,
+            new_rows.last_order_date,
+            intervals.usual_interval_days
+        from new_rows
+        left join previous_customers as previous using (customer_key)
+        left join intervals using (customer_key)
+    """
+    kept = f"select * from previous_customers where customer_key not in ({TOUCHED_KEYS})"
+    # not sorted again (the full build's rows are in key order; the touched ones follow): 850k rows at 5M orders
+    return dialect.union_by_name([kept, f"select * from ({combined}) as combined"])

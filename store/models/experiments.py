@@ -637,8 +637,66 @@ def for_precomputed_windows(query: str, **constants: int) -> str:
 
 
 def planner_base_sql() -> str:
-    """planner_base: the planner sums for every precomputed window with the default lookback."""
-    return for_precomputed_windows(PLANNER_BASE_SQL, lookback_days=PLANNER_LOOKBACK_DAYS)
+    """planner_base: the planner sums (PLANNER_BASE_SQL) for every precomputed window with the default
+    lookback, in one pass: one row per customer over the orders of the longest window and its
+    lookback, with each window's last lookback order and window orders side by side."""
+    lookback = int(PLANNER_LOOKBACK_DAYS)
+    span = max(PRECOMPUTED_WINDOWS) + lookback
+
+    def t0(w: int) -> str:
+        return dialect.subtract_days("data_end", str(int(w)))
+
+    per_window = ",\n        ".join(
+        f"max(order_ts) filter (where order_ts < {t0(w)} and order_ts >= {dialect.subtract_days(t0(w), str(lookback))})"
+        f" as last_{w}, count(*) filter (where order_ts >= {t0(w)}) as orders_{w}, "
+        f"sum(amount) filter (where order_ts >= {t0(w)}) as revenue_{w}"
+        for w in PRECOMPUTED_WINDOWS)
+    windows = " union all ".join(
+        f"select {int(w)} as window_days, {dialect.day_diff(t0(w), f'last_{w}')} as days_before, orders_{w} as orders, "
+        f"coalesce(revenue_{w}, 0) as revenue from per_customer where last_{w} is not null"
+        for w in PRECOMPUTED_WINDOWS)
+    return f"""
+with data_end as (
+    select max(order_ts) as data_end from orders
+),
+
+recent_orders as (
+    select customer_key, order_ts, cast(amount as double) as amount
+    from orders
+    cross join data_end
+    where is_valid and customer_key is not null and order_ts >= {dialect.subtract_days('data_end', str(span))}
+        and order_ts < data_end
+),
+
+per_customer as (
+    select
+        customer_key,
+        {per_window},
+        any_value(data_end) as data_end
+    from recent_orders
+    cross join data_end
+    group by customer_key
+),
+
+customer_metrics as ({windows}),
+
+final as (
+    select
+        window_days,
+        days_before,
+        count(*) as customers,
+        count(*) filter (where orders > 0) as repurchased,
+        sum(orders) as orders,
+        sum(orders * orders) as orders2,
+        sum(revenue) as revenue,
+        sum(revenue * revenue) as revenue2,
+        sum(revenue * orders) as revenue_orders
+    from customer_metrics
+    group by window_days, days_before
+)
+
+select * from final order by window_days, days_before
+"""
 
 
 def experiments_sql(arms: str) -> str:

@@ -31,16 +31,45 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
-                     more_segments: str | None = None) -> str:
+                     more_segments: str | None = None, relation: str = "orders", trailing_from: str | None = None) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
     periods from $history_start_month to $range_end_month for every segment that has orders.
     trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
     more_segments: SQL of a `segment` column of segments to count even without orders in the range.
+    relation: the orders' rows to read (default the orders table).
+    trailing_from: count only the periods from $history_start (an append, kpi_base_append: the new
+    months), their trailing-year counts from the rows of `relation` in the year before each (SQL of
+    the first month those rows hold; it must reach 11 months before $history_start_month): one join
+    of a year of orders instead of the running count over every month.
     """
     months = GRAIN_MONTHS[grain]
-    if trailing_year:
+    if trailing_year and trailing_from:
+        trailing_ctes = f"""
+        -- each month's customers and orders of the twelve months up to it (read off the orders themselves)
+        year_orders as (
+            select order_month as month, customer_key, {segment} as segment
+            from {relation} as orders
+            where {where} and customer_key is not null and order_date >= {trailing_from}
+                and order_date <= $range_end
+        ),
+
+        trailing_months as (
+            select
+                month_spine.month,
+                month_spine.segment,
+                count(distinct year_orders.customer_key) as customers_12m,
+                count(year_orders.customer_key) as orders_12m
+            from month_spine
+            left join year_orders
+                on year_orders.segment = month_spine.segment
+                and year_orders.month <= month_spine.month
+                and year_orders.month > {dialect.add_months("month_spine.month", "-12")}
+            group by month_spine.month, month_spine.segment
+        ),
+"""
+    elif trailing_year:
         trailing_ctes = f"""
         -- A customer active in month m counts in the trailing year of every month from m until
         -- just before their next active month, at most 12 months: one interval per active month,
@@ -87,7 +116,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             left join coverage_changes using (segment, month)
             left join month_orders using (segment, month)
         ),
-
+"""
+    if trailing_year:
+        trailing_ctes += """
         trailing_year as (
             select spine.period, spine.segment, customers_12m, orders_12m
             from spine
@@ -111,7 +142,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     return f"""
         -- one row per month, segment and customer (guest orders: one row without a customer)
         month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
-                                            segment)}),
+                                            segment, relation)}),
 
         order_totals as (
             select
@@ -187,11 +218,14 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     """
 
 
-def kpi_base_sql(by: str | None, more_segments: str | None = None) -> str:
+def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str = "orders",
+                 trailing_from: str | None = None) -> str:
     """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
     segment = SEGMENTS[by] if by else "'all'"
+    ctes = base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments, relation=relation,
+                            trailing_from=trailing_from)
     return f"""
-        with {base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments)}
+        with {ctes}
         select '{by or "all"}' as dimension, * from base
     """
 
@@ -214,18 +248,22 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
         return [kpi_base_sql(by) for by in (None, *PRECOMPUTED_BREAKDOWNS)], kpi_base_params(con)
     params = kpi_base_params(con)
     first_month = first_new.replace(day=1)
-    trailing_start = (pd.Timestamp(first_month) - pd.DateOffset(months=11)).date()
-    if trailing_start > params["history_start"]:
-        params = {**params, "history_start": trailing_start, "history_start_month": trailing_start}
+    trailing_start = max((pd.Timestamp(first_month) - pd.DateOffset(months=11)).date(), params["history_start"])
+    # the valid orders of the new months' trailing years, read once for the four breakdowns (narrow)
+    con.execute("create or replace temp table kpi_recent_orders as "
+                "select order_month, order_date, customer_key, cohort_month, amount, is_valid, member_tier, channel "
+                "from orders where is_valid and order_date >= $trailing_start", {"trailing_start": trailing_start})
+    if first_month > params["history_start"]:
+        params = {**params, "history_start": first_month, "history_start_month": first_month}
     parts = []
     for by in (None, *PRECOMPUTED_BREAKDOWNS):
         dimension = by or "all"
         kept = f"select * from previous_kpi_base where dimension = '{dimension}' and period < $first_new_month"
         previous_segments = f"select segment from previous_kpi_base where dimension = '{dimension}'"
-        counted = (f"select * from ({kpi_base_sql(by, previous_segments)}) as counted "
-                   "where period >= $first_new_month")
+        recounted = kpi_base_sql(by, previous_segments, "kpi_recent_orders", trailing_from="$trailing_start")
+        counted = f"select * from ({recounted}) as counted where period >= $first_new_month"
         parts.append(dialect.union_by_name([kept, counted]))
-    return parts, {**params, "first_new_month": first_month}
+    return parts, {**params, "first_new_month": first_month, "trailing_start": trailing_start}
 
 
 def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:

@@ -4,7 +4,8 @@ Inputs are the views `batch_orders`, `batch_order_lines` and `batch_assignments`
 with its `batch_seq`).
 
 - `orders`: one row per order id; when batches overlap the row from the newest batch wins.
-  Adds is_valid, order_date, order_month, customer_key, and for valid identified orders
+  Adds is_valid, order_date, order_month, and for valid identified orders customer_key (customers
+  numbered in order of their first valid order, then id: keys never move on an append),
   customer_order_seq (1 = first order), days_since_previous and cohort_month.
 - `customers`: one row per identified customer with at least one valid order (SQL: store.models.customers).
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
@@ -17,16 +18,42 @@ from store.models import dialect
 from store.models.filters import DIMENSIONS
 
 
+ORDER_MONTH = "cast(date_trunc('month', order_ts) as date)"
+
+
+def _orders_final(source: str, keep: str = "") -> str:
+    """The orders table's columns: `source`'s rows (shaped like the batch views, `keep`: a join choosing
+    which) with is_valid, order_date, order_month and the numbering from the `sequenced` CTE.
+    One definition for the full build and the append."""
+    return f"""
+select
+    {dialect.columns_except(("file_row_number",), source)},
+    status = 'valid' as is_valid,
+    cast(order_ts as date) as order_date,
+    {ORDER_MONTH} as order_month,
+    sequenced.customer_key,
+    sequenced.customer_order_seq,
+    sequenced.days_since_previous,
+    sequenced.cohort_month
+from {source}
+{keep}
+left join sequenced using (batch_seq, file_row_number)
+"""
+
+
 def orders_sql(deduplicate: bool = True) -> str:
     """The orders table; `deduplicate=False` when a single batch holds every order (ids are unique within a batch).
 
     A row is identified by (batch_seq, file_row_number). Numbering each customer's orders is a
-    window over every order; it runs on a narrow projection of the rows and is joined back by that
-    identity, because a window over the wide rows sorts every column (16 s instead of 11 s at 10M
-    orders, and spilling past the memory limit).
+    window over every valid order; it runs on a narrow projection of the rows and is joined back by
+    that identity, because a window over the wide rows sorts every column (16 s instead of 11 s at
+    10M orders, and spilling past the memory limit).
+
+    Customer keys number the customers with a valid order in order of first appearance: by their
+    first valid order's time, then customer id. They never move when later orders are appended
+    (the append path writes only the new rows, docs/store.md); invalid orders carry no key.
     """
     narrow_columns = "batch_seq, file_row_number, order_id, customer_id, order_ts, status"
-    order_month = "cast(date_trunc('month', order_ts) as date)"
     if deduplicate:  # the newest batch's row of each order id
         ctes = f"""
 latest as (
@@ -45,49 +72,38 @@ latest as (
         ctes, latest, keep_latest = "", f"(select {narrow_columns} from batch_orders)", ""
     return f"""
 with {ctes}
+identified_orders as (
+    select batch_seq, file_row_number, order_id, customer_id, order_ts, {ORDER_MONTH} as order_month
+    from {latest} as rows
+    where customer_id is not null and status = 'valid'
+),
+
 customer_keys as (
     select
         customer_id,
-        row_number() over (order by customer_id) as customer_key
-    from (select distinct customer_id from {latest} as rows where customer_id is not null)
+        row_number() over (order by first_valid_ts, customer_id) as customer_key
+    from (
+        select customer_id, min(order_ts) as first_valid_ts
+        from identified_orders
+        group by customer_id
+    ) as first_orders
 ),
 
--- Every identified order gets its customer key here, on the narrow rows; one window over each
--- customer's valid orders numbers them (other orders form their own partition and get nulls).
+-- one window over each customer's valid orders numbers them; other orders get nulls
 sequenced as (
     select
         batch_seq,
         file_row_number,
         customer_key,
-        case when is_valid then row_number() over customer_history end as customer_order_seq,
-        case when is_valid then {dialect.day_diff("order_ts", "lag(order_ts) over customer_history")} end
-            as days_since_previous,
-        case when is_valid then first_value(order_month) over customer_history end as cohort_month
-    from (
-        select *, status = 'valid' as is_valid, {order_month} as order_month
-        from {latest} as rows
-        where customer_id is not null
-    ) as identified_orders
+        row_number() over customer_history as customer_order_seq,
+        {dialect.day_diff("order_ts", "lag(order_ts) over customer_history")} as days_since_previous,
+        first_value(order_month) over customer_history as cohort_month
+    from identified_orders
     join customer_keys using (customer_id)
-    window customer_history as (partition by customer_key, is_valid order by order_ts, order_id)
-),
-
-final as (
-    select
-        {dialect.columns_except(("file_row_number",), "batch_orders")},
-        status = 'valid' as is_valid,
-        cast(order_ts as date) as order_date,
-        {order_month} as order_month,
-        sequenced.customer_key,
-        sequenced.customer_order_seq,
-        sequenced.days_since_previous,
-        sequenced.cohort_month
-    from batch_orders
-    {keep_latest}
-    left join sequenced using (batch_seq, file_row_number)
+    window customer_history as (partition by customer_key order by order_ts, order_id)
 )
 
-select * from final
+{_orders_final("batch_orders", keep_latest)}
 """
 
 
@@ -114,10 +130,11 @@ select {dialect.columns_except(("batch_rank", "batch_seq", "file_row_number"))} 
 order by experiment, customer_id
 """
 
-def customer_months_sql(where: str, segment: str = "'all'") -> str:
+def customer_months_sql(where: str, segment: str = "'all'", relation: str = "orders") -> str:
     """Customer x month: one row per month, segment and customer of the orders matching `where`
     (guest orders: one row without a customer per month and segment), with their orders, revenue
-    and the customer's cohort month. What the KPI counts and the cohort groups are built on."""
+    and the customer's cohort month. What the KPI counts and the cohort groups are built on.
+    `relation`: rows of the orders table to read (named `orders` in `where`)."""
     return f"""
             select
                 month,
@@ -128,7 +145,7 @@ def customer_months_sql(where: str, segment: str = "'all'") -> str:
                 min(cohort_month) as cohort_month
             from (
                 select order_month as month, customer_key, cohort_month, amount, {segment} as segment
-                from orders
+                from {relation} as orders
                 where {where}
             ) as filtered_orders
             group by month, segment, customer_key
@@ -143,7 +160,9 @@ where is_valid and customer_id in (select customer_id from assignments)
 """
 
 
-ORDER_FACTS_SQL = """
+def order_facts_sql(relation: str = "orders") -> str:
+    """Order counts and date range of `relation` (rows of the orders table)."""
+    return f"""
     select
         count(*) as orders,
         count(*) filter (where is_valid) as valid_orders,
@@ -152,16 +171,51 @@ ORDER_FACTS_SQL = """
         max(order_ts) as last_order,
         min(order_date) filter (where is_valid) as first_valid_date,
         max(order_date) filter (where is_valid) as last_valid_date
-    from orders
+    from {relation}
 """
 
 
-def filter_values_sql() -> str:
-    """Every (dimension, value) pair among valid orders: the choices of the filter pickers."""
+ORDER_FACTS_SQL = order_facts_sql()
+
+# after an append: the previous facts and the new rows' (`new_orders`, see store.derived) combined
+ORDER_FACTS_APPEND_SQL = f"""
+select
+    cast(sum(orders) as bigint) as orders,
+    cast(sum(valid_orders) as bigint) as valid_orders,
+    cast(sum(guest_orders) as bigint) as guest_orders,
+    min(first_order) as first_order,
+    max(last_order) as last_order,
+    min(first_valid_date) as first_valid_date,
+    max(last_valid_date) as last_valid_date
+from (
+    select * from previous_order_facts
+    union all
+    {order_facts_sql("new_orders")}
+) as both_facts
+"""
+
+
+def filter_values_sql(relation: str = "orders") -> str:
+    """Every (dimension, value) pair among valid orders of `relation`: the choices of the filter pickers."""
     return " union all ".join(
-        f"select distinct '{d}' as dimension, {d} as value from orders where is_valid and {d} is not null"
+        f"select distinct '{d}' as dimension, {d} as value from {relation} where is_valid and {d} is not null"
         for d in DIMENSIONS
     )
+
+
+# after an append: the previous pairs and the new rows' (`new_orders`), each once
+FILTER_VALUES_APPEND_SQL = f"""
+select distinct dimension, value
+from (select * from previous_filter_values union all {filter_values_sql("new_orders")}) as both_values
+"""
+
+
+# Valid orders of assigned customers among the appended rows (the assignments do not change on an append)
+NEW_ASSIGNED_ORDERS_SQL = """
+select customer_id, order_ts, cast(amount as double) as amount
+from new_orders
+where is_valid and customer_id in (select customer_id from assignments)
+"""
 
 
 # ---- the append path: a batch whose valid orders all come after the store's last valid order ----
@@ -169,92 +223,58 @@ def filter_values_sql() -> str:
 # `new_batch_order_lines` (the new batch alone, shaped like the batch views). Each builder gives the
 # same rows the full build would (tests/test_incremental.py compares every table).
 
-# Every customer id's key after the append: keys are ranks of the ids, so a new id ranked among
-# the old ones moves the keys after it; the full build numbers them the same way.
-CUSTOMER_KEY_MAP_SQL = """
-select customer_id, previous_key, row_number() over (order by customer_id) as customer_key
-from (
-    select customer_id, max(customer_key) as previous_key
+def new_orders_sql() -> str:
+    """The new rows of the orders table after appending `new_batch_orders`: numbered on from each
+    customer's previous valid orders (count, last order, cohort month and key, read from
+    `previous_customers`); a new customer's key follows the previous largest, in order of first
+    valid order then id, as the full build numbers them (the batch's valid orders all come later)."""
+    return f"""
+with identified_orders as (
+    select batch_seq, file_row_number, order_id, customer_id, order_ts, {ORDER_MONTH} as order_month
+    from new_batch_orders
+    where customer_id is not null and status = 'valid'
+),
+
+known_customers as (
+    select customer_id, customer_key, valid_orders, last_order_ts, cohort_month from previous_customers
+),
+
+new_customer_keys as (
+    select
+        customer_id,
+        (select coalesce(max(customer_key), 0) from known_customers)
+            + row_number() over (order by first_valid_ts, customer_id) as customer_key
     from (
-        select customer_id, customer_key from previous_orders where customer_id is not null
-        union all
-        select customer_id, null as customer_key from new_batch_orders where customer_id is not null
-    ) as ids
-    group by customer_id
-) as ids
-"""
-
-
-def _columns(con, relation: str) -> list[str]:
-    return [row[0] for row in con.execute(f"select * from {relation} limit 0").description]
-
-
-def rekeyed_sql(con, relation: str) -> str:
-    """`relation`'s rows with customer_key from `customer_key_map`, its columns in the same order
-    (the rows as they are when no key moves: every new id sorts after the old ones)."""
-    if not con.execute("select count(*) from customer_key_map where previous_key <> customer_key").fetchone()[0]:
-        return f"select * from {relation}"
-    columns = ", ".join("customer_key_map.customer_key" if c == "customer_key" else f"{relation}.{c}"
-                        for c in _columns(con, relation))
-    return (f"select {columns} from {relation} "
-            f"left join customer_key_map on {relation}.customer_id = customer_key_map.customer_id")
-
-
-def orders_append_sql(con) -> str:
-    """The orders table after appending `new_batch_orders`: the previous rows (keys renumbered) and the
-    new rows numbered on from each customer's previous valid orders (count, last order, cohort)."""
-    order_month = "cast(date_trunc('month', order_ts) as date)"
-    new_rows = f"""
-with previous_customers_facts as (
-    select customer_id, valid_orders, last_order_ts, cohort_month from previous_customers
+        select customer_id, min(order_ts) as first_valid_ts
+        from identified_orders
+        where customer_id not in (select customer_id from known_customers)
+        group by customer_id
+    ) as first_orders
 ),
 
 sequenced as (
     select
         batch_seq,
         file_row_number,
-        customer_key_map.customer_key,
-        case when is_valid then coalesce(previous.valid_orders, 0) + row_number() over customer_history end
-            as customer_order_seq,
-        case when is_valid then {dialect.day_diff("order_ts",
-            "coalesce(lag(order_ts) over customer_history, previous.last_order_ts)")} end as days_since_previous,
-        case when is_valid then coalesce(previous.cohort_month, first_value(order_month) over customer_history) end
-            as cohort_month
-    from (
-        select batch_seq, file_row_number, order_id, customer_id, order_ts,
-            status = 'valid' as is_valid, {order_month} as order_month
-        from new_batch_orders
-        where customer_id is not null
-    ) as identified_orders
-    join customer_key_map using (customer_id)
-    left join previous_customers_facts as previous using (customer_id)
-    window customer_history as (partition by identified_orders.customer_id, is_valid order by order_ts, order_id)
+        coalesce(previous.customer_key, new_customer_keys.customer_key) as customer_key,
+        coalesce(previous.valid_orders, 0) + row_number() over customer_history as customer_order_seq,
+        {dialect.day_diff("order_ts", "coalesce(lag(order_ts) over customer_history, previous.last_order_ts)")}
+            as days_since_previous,
+        coalesce(previous.cohort_month, first_value(order_month) over customer_history) as cohort_month
+    from identified_orders
+    left join known_customers as previous using (customer_id)
+    left join new_customer_keys using (customer_id)
+    window customer_history as (partition by identified_orders.customer_id order by order_ts, order_id)
 )
 
-select
-    {dialect.columns_except(("file_row_number",), "new_batch_orders")},
-    status = 'valid' as is_valid,
-    cast(order_ts as date) as order_date,
-    {order_month} as order_month,
-    sequenced.customer_key,
-    sequenced.customer_order_seq,
-    sequenced.days_since_previous,
-    sequenced.cohort_month
-from new_batch_orders
-left join sequenced using (batch_seq, file_row_number)
-"""
-    return dialect.union_by_name([rekeyed_sql(con, "previous_orders"), f"select * from ({new_rows}) as new_orders"])
-
-
-_NEW_LINES_SQL = f"""
-    select {dialect.columns_except(("batch_seq", "batch_id", "file_row_number"), "new_batch_order_lines")}
-    from new_batch_order_lines
-    join orders
-        on orders.order_id = new_batch_order_lines.order_id
-        and orders.batch_id = new_batch_order_lines.batch_id
+{_orders_final("new_batch_orders")}
 """
 
-ORDER_LINES_APPEND_SQL = f"""
-select * from ({dialect.union_by_name(["select * from previous_order_lines", _NEW_LINES_SQL])}) as lines
+
+# the new batch's lines (its order ids are all new, so every line's order is in the batch)
+NEW_ORDER_LINES_SQL = f"""
+select {dialect.columns_except(("batch_seq", "batch_id", "file_row_number"), "new_batch_order_lines")}
+from new_batch_order_lines
+where order_id in (select order_id from new_batch_orders)
 order by order_id, source_row
 """

@@ -15,17 +15,26 @@ reference as (
     select max(order_date) as reference_date from orders where is_valid and customer_key is not null
 )"""
 
+# the same date read from the customers table (one row per customer, not every order)
+CUSTOMERS_REFERENCE = """
+reference as (
+    select max(last_order_date) as reference_date from customers
+)"""
+
 
 def has_lines(con) -> bool:
     return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
 
 
-def category_source(con) -> str:
+def category_source(con, only: str | None = None) -> str:
     """Each valid order's categories: the order's own category and, when the store has order lines,
     the categories of its lines (one row per order and category). Read from `orders` itself, not the
-    `valid` CTE: a CTE read twice is materialised with every column."""
+    `valid` CTE: a CTE read twice is materialised with every column. `only`: SQL of the customer
+    keys to read (default: every customer)."""
     columns = "customer_key, order_id, order_ts, order_date"
-    own = f"select {columns}, category from orders where is_valid and customer_key is not null and category is not null"
+    keys = f" and customer_key in ({only})" if only else ""
+    own = (f"select {columns}, category from orders "
+           f"where is_valid and customer_key is not null and category is not null{keys}")
     if not has_lines(con):
         return f"order_categories as ({own})"
     return f"""
@@ -36,17 +45,19 @@ order_categories as (
         union all
         select orders.customer_key, orders.order_id, orders.order_ts, orders.order_date, order_lines.category
         from order_lines join orders using (order_id)
-        where orders.is_valid and orders.customer_key is not null and order_lines.category is not null
+        where orders.is_valid and orders.customer_key is not null and order_lines.category is not null{keys}
     ) as both_sources
 )"""
 
 
-def customer_categories_sql(con) -> str:
+def customer_categories_sql(con, only: str | None = None) -> str:
     """One row per identified customer with a valid order: orders, revenue, last order date, days
     since it (to the data's last order date), number of categories bought, the first category and the
-    second (the first category bought on a later order than the first order)."""
+    second (the first category bought on a later order than the first order). `only`: SQL of the
+    customer keys to count (the others left out; the reference date is still the whole store's)."""
+    valid = VALID.replace("customer_key is not null", f"customer_key in ({only})") if only else VALID
     return f"""
-with {VALID}, {REFERENCE}, {category_source(con)},
+with {valid}, {CUSTOMERS_REFERENCE}, {category_source(con, only)},
 
 category_firsts as (
     select customer_key, category, min(order_ts) as first_ts
@@ -106,3 +117,21 @@ cross join reference
 left join paths using (customer_key)
 left join second_categories using (customer_key)
 """
+
+
+def customer_categories_append_sql(con, touched: str) -> str:
+    """customer_categories after an append: the customers with new valid orders (`touched`: SQL of their
+    keys) counted again; the others' rows kept, with the days since their last order to the new
+    reference date."""
+    kept = f"""
+with {CUSTOMERS_REFERENCE}
+select
+    customer_key, customer_id, orders, revenue, last_order_date,
+    {dialect.day_diff("reference.reference_date", "last_order_date")} as days_since_last_order,
+    categories, first_category, second_category
+from previous_customer_categories
+cross join reference
+where customer_key not in ({touched})
+"""
+    return dialect.union_by_name([f"select * from ({kept}) as kept",
+                                  f"select * from ({customer_categories_sql(con, touched)}) as recounted"])

@@ -50,6 +50,8 @@ class Model:
     `empty_store`: built also when the store has no valid order (summaries are not).
     `append(con)`: SQL of the table after an append (a batch of later orders, see store.derived),
     from `previous_<name>` and `new_batch_orders`; None: rebuilt from the new base models.
+    `append_rows`: `append` gives only the new rows, written as one more file of the table beside
+    the previous version's files (hard links): the table only grows (orders, order lines).
     """
 
     name: str
@@ -59,6 +61,7 @@ class Model:
     stamp: dict[str, str] = field(default_factory=dict)
     empty_store: bool = True
     append: Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]] | None = None
+    append_rows: bool = False
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
@@ -83,14 +86,14 @@ def _in_windows(request: Request) -> bool:
 
 _MODELS = (
     # base models
-    Model("orders", _sql(orders.orders_sql()), ("batch_orders",),
-          append=lambda con: (orders.orders_append_sql(con), {})),
-    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",),
-          append=lambda con: (customers.customers_append_sql(con), {})),
+    Model("orders", _sql(orders.orders_sql()), ("batch_orders",), append=_sql(orders.new_orders_sql()),
+          append_rows=True),
+    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",), append=_sql(customers.customers_append_sql())),
     Model("order_lines", _sql(orders.ORDER_LINES_SQL), ("batch_order_lines", "orders"),
-          append=lambda con: (orders.ORDER_LINES_APPEND_SQL, {})),
+          append=_sql(orders.NEW_ORDER_LINES_SQL), append_rows=True),
     Model("assignments", _sql(orders.ASSIGNMENTS_SQL), ("batch_assignments",)),
-    Model("assigned_orders", _sql(orders.ASSIGNED_ORDERS_SQL), ("orders", "assignments")),
+    Model("assigned_orders", _sql(orders.ASSIGNED_ORDERS_SQL), ("orders", "assignments"),
+          append=_sql(orders.NEW_ASSIGNED_ORDERS_SQL), append_rows=True),
     # strategy tests: the arms answer every request; the orders around assignment the shorter windows
     Model("experiment_customers", _sql(experiments.experiment_customers_sql()), ("assignments", "assigned_orders"),
           covers=_always),
@@ -104,8 +107,10 @@ _MODELS = (
     Model("experiment_survival", _sql(experiments.experiment_survival_sql()), ("orders", "experiment_customers"),
           covers=_always),
     # summaries of the orders
-    Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, empty_store=False),
-    Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False),
+    Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, empty_store=False,
+          append=_sql(orders.ORDER_FACTS_APPEND_SQL)),
+    Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False,
+          append=_sql(orders.FILTER_VALUES_APPEND_SQL)),
     Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False, append=kpis.kpi_base_append,
           covers=lambda r: kpis.kpi_base_slice(r.filters, r.grain, r.by, r.last_date, r.end) is not None),
     Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
@@ -126,15 +131,19 @@ _MODELS = (
     Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
     # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
-    Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}), ("orders", "order_lines"),
-          covers=_always, empty_store=False),
+    Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}),
+          ("orders", "order_lines", "customers"),
+          covers=_always, empty_store=False,
+          append=lambda con: (playbook.customer_categories_append_sql(con, customers.TOUCHED_KEYS), {})),
     # the Customer value page's first view: the default cut-off and the last date, in days
     Model("clv_calibration", clv.calibration_build, ("orders",), covers=lambda r: r.unit_days == 1.0,
-          stamp={"cutoff": "cutoff", "end": "end_date"}, empty_store=False),
-    Model("clv_holdout_days", clv.holdout_days_build, ("orders",), covers=lambda r: r.unit_days == 1.0,
+          stamp={"cutoff": "cutoff", "end": "end_date"}, empty_store=False,
+          append=clv.calibration_append),
+    Model("clv_holdout_days", clv.holdout_days_build, ("orders", "clv_calibration"), covers=lambda r: r.unit_days == 1.0,
           empty_store=False),
     Model("clv_customers", clv.customers_build, ("orders", "customers", "customer_facts"), covers=lambda r: r.unit_days == 1.0,
-          stamp={"cutoff": "as_of"}, empty_store=False),
+          stamp={"cutoff": "as_of"}, empty_store=False,
+          append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS)),
 )
 MODELS = {model.name: model for model in _MODELS}
 
@@ -166,9 +175,8 @@ SUMMARIES = tuple(name for name in BUILD_ORDER if MODELS[name].covers is not Non
 ASSIGNMENT_TABLES = tuple(name for name in BUILD_ORDER if "batch_assignments" in _reads(name))
 ORDER_TABLES = tuple(name for name in BUILD_ORDER if name not in ASSIGNMENT_TABLES)
 EMPTY_STORE_TABLES = tuple(name for name in BUILD_ORDER if MODELS[name].empty_store)
-# an append of later orders: tables made first (temp tables the append builders read), the tables
-# kept as they were (reading no orders), the others appended (`append`) or rebuilt
-APPEND_PREPARE = {"customer_key_map": orders.CUSTOMER_KEY_MAP_SQL}
+# an append of later orders: the tables kept as they were (reading no orders), the others appended
+# (`append`) or rebuilt
 KEPT_ON_APPEND = tuple(name for name in BUILD_ORDER
                        if not _reads(name) & {"batch_orders", "batch_order_lines"} and MODELS[name].append is None)
 
