@@ -59,6 +59,11 @@ def distinct_list(expr: str, order_by: str | None = None) -> str:
     return f"list(distinct {expr}{f' order by {order_by}' if order_by else ''})"
 
 
+def unnest(list_expr: str) -> str:
+    """In a select list: one row per element of the list (Spark: explode)."""
+    return f"unnest({list_expr})"
+
+
 def has_table(con, name: str) -> bool:
     """Whether a table or view exists (a precomputed table is missing in store versions older than it)."""
     return con.execute("select count(*) from information_schema.tables where table_name = $name",

@@ -31,13 +31,15 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
-                     more_segments: str | None = None) -> str:
+                     more_segments: str | None = None, inputs: str | None = None) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
     periods from $history_start_month to $range_end_month for every segment that has orders.
     trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
     more_segments: SQL of a `segment` column of segments to count even without orders in the range.
+    inputs: CTEs `order_totals`, `customer_totals` and `customer_months` read from elsewhere (the
+    combination summaries, `store.models.kpi_combos`) instead of counted from the orders.
     """
     months = GRAIN_MONTHS[grain]
     if trailing_year:
@@ -108,44 +110,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 sum(orders) as orders, min(cohort_month) as cohort_month
             from customer_months
             group by period, segment, customer_key"""
+    inputs = inputs or _inputs_from_orders(grain, where, segment, customer_periods)
     return f"""
-        -- one row per month, segment and customer (guest orders: one row without a customer)
-        month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
-                                            segment)}),
-
-        order_totals as (
-            select
-                date_trunc('{grain}', month) as period,
-                segment,
-                sum(orders) as orders,
-                sum(revenue) as revenue,
-                coalesce(sum(orders) filter (where customer_key is null), 0) as guest_orders,
-                coalesce(sum(orders) filter (where customer_key is not null), 0) as identified_orders,
-                sum(revenue) filter (where customer_key is not null) as identified_revenue
-            from month_rows
-            group by period, segment
-        ),
-
-        customer_months as (
-            select month, segment, customer_key, orders, cohort_month
-            from month_rows
-            where customer_key is not null
-        ),
-
-        customer_periods as (
-            {customer_periods}
-        ),
-
-        customer_totals as (
-            select
-                period,
-                segment,
-                count(*) as customers,
-                count(*) filter (where date_trunc('{grain}', cohort_month) = period) as new_customers,
-                count(*) filter (where orders >= 2) as repeat_customers
-            from customer_periods
-            group by period, segment
-        ),
+{inputs}
 
         segments as (
             select distinct segment from order_totals{f" union select segment from ({more_segments})" if more_segments else ""}
@@ -184,6 +151,49 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             left join customer_totals using (period, segment)
             {trailing_join}
         )
+    """
+
+
+def _inputs_from_orders(grain: str, where: str, segment: str, customer_periods: str) -> str:
+    """The CTEs `order_totals`, `customer_totals` and `customer_months`, counted from the orders."""
+    return f"""
+        -- one row per month, segment and customer (guest orders: one row without a customer)
+        month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
+                                            segment)}),
+
+        order_totals as (
+            select
+                date_trunc('{grain}', month) as period,
+                segment,
+                sum(orders) as orders,
+                sum(revenue) as revenue,
+                coalesce(sum(orders) filter (where customer_key is null), 0) as guest_orders,
+                coalesce(sum(orders) filter (where customer_key is not null), 0) as identified_orders,
+                sum(revenue) filter (where customer_key is not null) as identified_revenue
+            from month_rows
+            group by period, segment
+        ),
+
+        customer_months as (
+            select month, segment, customer_key, orders, cohort_month
+            from month_rows
+            where customer_key is not null
+        ),
+
+        customer_periods as (
+            {customer_periods}
+        ),
+
+        customer_totals as (
+            select
+                period,
+                segment,
+                count(*) as customers,
+                count(*) filter (where date_trunc('{grain}', cohort_month) = period) as new_customers,
+                count(*) filter (where orders >= 2) as repeat_customers
+            from customer_periods
+            group by period, segment
+        ),
     """
 
 
