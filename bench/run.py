@@ -1047,6 +1047,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="warm and pandas runs (median)")
     parser.add_argument("--cold-runs", type=int, default=3, help="new processes per page for cold and truly cold")
     parser.add_argument("--no-ltv", action="store_true", help="skip the customer-value model fit")
+    parser.add_argument("--large", action="store_true",
+                        help=f"run every size as one above {LARGE:,} orders: Parquet only, no pandas baseline")
     parser.add_argument("--append", metavar="ORDERS",
                         help=f"import all but the last ORDERS orders, then append those (default: none; "
                              f"{LARGE_APPEND:,} above {LARGE:,} orders)")
@@ -1076,7 +1078,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, orders in sizes:
             log(f"== {label}: about {orders:,} orders")
             folder = scratch / label
-            large = orders > LARGE
+            large = orders > LARGE or args.large
             append = parse_size(args.append)[1] if args.append else (LARGE_APPEND if large else 0)
             generated = generate(folder / "files", orders + append, csv=not large)
             size = {"orders": generated["orders"], "generated": generated, "large": large}

@@ -301,11 +301,10 @@ def kpi_signatures_append(con) -> tuple[list[str], dict]:
         return [kpi_signatures_sql(grain) for grain in GRAINS], {}
     if first is None:
         return ["select * from previous_kpi_signatures"], {}
-    parts, params = [], {}
+    parts = []
     for grain in GRAINS:
-        since = f"$since_{grain}"
-        params[f"since_{grain}"] = _period_start(first, grain)
+        since = f"cast(date_trunc('{grain}', cast($first_new_month as date)) as date)"
         kept = f"select * from previous_kpi_signatures where grain = '{grain}' and period < {since}"
         first_id = f"coalesce((select max(signature_id) from ({kept}) as kept), 0)"
         parts.append(dialect.union_by_name([kept, f"select * from ({kpi_signatures_sql(grain, since, first_id)}) as signed"]))
-    return parts, params
+    return parts, {"first_new_month": first}
