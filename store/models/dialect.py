@@ -59,6 +59,11 @@ def distinct_list(expr: str, order_by: str | None = None) -> str:
     return f"list(distinct {expr}{f' order by {order_by}' if order_by else ''})"
 
 
+def ordered_list(expr: str, order_by: str) -> str:
+    """An aggregate: the list of the values sorted by `order_by` (Spark: array_sort(collect_list(...)))."""
+    return f"list({expr} order by {order_by})"
+
+
 def unnest(list_expr: str) -> str:
     """In a select list: one row per element of the list (Spark: explode)."""
     return f"unnest({list_expr})"

@@ -119,7 +119,7 @@ _MODELS = (
           covers=kpi_combos.covers, append=kpi_combos.kpi_combo_months_append),
     Model("kpi_customer_combos", _sql(kpi_combos.KPI_CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"),
           empty_store=False, covers=kpi_combos.covers, append=kpi_combos.kpi_customer_combos_append),
-    Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.GRAINS], {}),
+    Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
           ("kpi_customer_combos",), empty_store=False, covers=kpi_combos.covers,
           append=kpi_combos.kpi_signatures_append),
     Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
