@@ -175,6 +175,61 @@ def base_inputs_from_combos(grain: str, segment: str, where: str) -> str:
     """
 
 
+MASK_MONTHS = 63  # months one 64-bit set of active months holds (a longer range follows each customer-month)
+
+
+def trailing_from_masks() -> str:
+    """CTEs `coverage_changes` and `month_orders` for `kpis.base_counts_ctes` (needs `kept` and
+    `month_spine`): each customer's kept active months as one bit set (an aggregate, no window
+    over customer-months); customers with the same set are counted together, and a month's
+    trailing-year count is the customers whose set meets its 12 months. For at most MASK_MONTHS
+    months from $history_start."""
+    def index(month: str) -> str:
+        return dialect.month_diff(month, "cast($history_start as date)")
+
+    # the months M-11..M of month M: bits below M + 1 minus the bits below M - 11
+    spine_index = index("month_spine.month")
+    window = f"({dialect.bit_flag(f'{spine_index} + 1')} - {dialect.bit_flag(f'greatest({spine_index} - 11, 0)')})"
+    return f"""
+        customer_masks as (
+            select kept.segment, customer_key, {dialect.bit_or_aggregate(dialect.bit_flag(index("month")))} as active_months
+            from kpi_customer_combos
+            join kept using (combo_id)
+            where month >= $history_start and month <= $range_end
+            group by kept.segment, customer_key
+        ),
+
+        mask_groups as (
+            select segment, active_months, count(*) as customers
+            from customer_masks
+            group by segment, active_months
+        ),
+
+        trailing_customers as (
+            select month_spine.segment, month_spine.month, coalesce(sum(mask_groups.customers), 0) as customers_12m
+            from month_spine
+            left join mask_groups
+                on mask_groups.segment = month_spine.segment
+                and {dialect.bits_overlap("mask_groups.active_months", window)}
+            group by month_spine.segment, month_spine.month
+        ),
+
+        coverage_changes as (
+            select segment, month,
+                customers_12m - coalesce(lag(customers_12m) over (partition by segment order by month), 0) as change
+            from trailing_customers
+        ),
+
+        month_orders as (
+            select kept.segment, month, sum(identified_orders) as orders
+            from kpi_combo_months
+            join kept using (combo_id)
+            where month >= $history_start and month <= $range_end
+            group by kept.segment, month
+        ),
+    """
+
+
 def _customer_totals(grain: str) -> str:
     """CTE `customer_totals`: from the signatures (months), else per customer from kpi_customer_combos."""
     if grain not in SIGNATURE_GRAINS:

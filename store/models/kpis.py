@@ -31,7 +31,8 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
-                     more_segments: str | None = None, inputs: str | None = None) -> str:
+                     more_segments: str | None = None, inputs: str | None = None,
+                     trailing_inputs: str | None = None) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
@@ -40,10 +41,13 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     more_segments: SQL of a `segment` column of segments to count even without orders in the range.
     inputs: CTEs `order_totals`, `customer_totals` and `customer_months` read from elsewhere (the
     combination summaries, `store.models.kpi_combos`) instead of counted from the orders.
+    trailing_inputs: CTEs `coverage_changes` (segment, month, change: the trailing-year customer
+    count's month-to-month changes) and `month_orders` (segment, month, orders of identified customers)
+    from elsewhere, instead of following each customer-month with a window.
     """
     months = GRAIN_MONTHS[grain]
     if trailing_year:
-        trailing_ctes = f"""
+        trailing_ctes = trailing_inputs or f"""
         -- A customer active in month m counts in the trailing year of every month from m until
         -- just before their next active month, at most 12 months: one interval per active month,
         -- so the distinct count becomes a running sum of +1/-1 changes (no 12-fold range join).
@@ -74,7 +78,8 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             from customer_months
             group by segment, month
         ),
-
+"""
+        trailing_ctes += """
         trailing_months as (
             select
                 month_spine.month,
