@@ -3,7 +3,8 @@
 A cohort is the month of a customer's first valid order ever. Within the filters, |C| counts
 the cohort's customers with a filtered order in their first month, and month C+k counts those of
 them with a filtered order in that month. Cohorts smaller than MIN_COHORT_SIZE are flagged.
-Without dimension filters the groups come from `cohort_base`, precomputed at each upload.
+Without dimension filters the groups come from `cohort_base`, precomputed at each upload; with
+them, from the customer x month x combination summary (`kpi_customer_combos`), else from the orders.
 """
 
 import duckdb
@@ -12,6 +13,7 @@ import pandas as pd
 from metrics.filters import Filters
 from store.models import dialect, registry
 from store.models.cohorts import groups_from_cohort_base, groups_from_orders
+from store.models.kpi_combos import active_months_from_combos
 from store.models.registry import Request
 
 MIN_COHORT_SIZE = 30
@@ -30,8 +32,13 @@ def cohort_matrix(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) 
         date_conditions.append("month <= $activity_end")
         params["activity_end"] = filters.end
     cohort_where = " and ".join(date_conditions) or "true"
-    summary = registry.source_for(con, "cohort_base", Request(filters=filters))
-    groups = groups_from_cohort_base(cohort_where) if summary else groups_from_orders(where, cohort_where)
+    request = Request(filters=filters)
+    if registry.source_for(con, "cohort_base", request):
+        groups = groups_from_cohort_base(cohort_where)
+    elif all(registry.source_for(con, name, request) for name in ("kpi_combos", "kpi_customer_combos")):
+        groups = groups_from_orders(where, cohort_where, active_months_from_combos(where))
+    else:
+        groups = groups_from_orders(where, cohort_where)
     sql = f"""
         with {groups},
 

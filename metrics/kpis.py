@@ -9,8 +9,9 @@ The table is computed in two steps: the base counts of each period and segment (
 customers, new, repeat and trailing-year customers...), then the KPIs as ratios of them. The monthly
 base counts of the unfiltered store and of every segment of the usual breakdowns are
 precomputed at each upload into the small `kpi_base` table (see `store.models.kpis`), so that the usual
-views (all customers, one segment, one filter value) read a few hundred rows; other requests
-count from the orders with the same SQL.
+views (all customers, one segment, one filter value) read a few hundred rows; any other filter
+combination, grain or breakdown reads the combination summaries (`store.models.kpi_combos`), and a
+range cut inside a period counts from the orders with the same SQL.
 """
 
 from dataclasses import replace
@@ -23,6 +24,7 @@ from metrics.definitions import KPIS, RATES
 from metrics.filters import Filters
 from metrics.inventory import order_facts_source
 from store.models import dialect, registry
+from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, trailing_from_masks
 from store.models.kpis import GRAIN_MONTHS, NON_MEMBER_TIERS, SEGMENTS, base_counts_ctes, base_from_kpi_base, kpi_base_slice
 from store.models.registry import Request
 
@@ -50,6 +52,17 @@ def _cube_slice(con, filters: Filters, grain: str, by: str | None, last: date, e
     if registry.source_for(con, "kpi_base", request) is None:
         return None
     return kpi_base_slice(filters, grain, by, last, end)
+
+
+COMBO_TABLES = ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures")
+
+
+def _combos_answer(con, filters: Filters, grain: str, by: str | None, last: date, end: date,
+                   history_start: date) -> bool:
+    """Whether the combination summaries (store.models.kpi_combos) answer this request: any filter
+    combination, grain and breakdown over whole periods."""
+    request = Request(filters=filters, grain=grain, by=by, last_date=last, end=end, history_start=history_start)
+    return all(registry.source_for(con, name, request) for name in COMBO_TABLES)
 
 
 def _change_columns() -> str:
@@ -106,7 +119,13 @@ def kpi_table(
             params["cube_segment"] = cube[1]
     else:
         where, filter_params = filters.where("orders", dates=False)
-        base = base_counts_ctes(grain, SEGMENTS[by] if by else "'all'", where, trailing_year=changes)
+        segment = SEGMENTS[by] if by else "'all'"
+        inputs = trailing = None
+        if _combos_answer(con, filters, grain, by, last, end, history_start):
+            inputs = base_inputs_from_combos(grain, segment, where)
+            if (end.year - history_start.year) * 12 + end.month - history_start.month < MASK_MONTHS:
+                trailing = trailing_from_masks()
+        base = base_counts_ctes(grain, segment, where, trailing_year=changes, inputs=inputs, trailing_inputs=trailing)
         params.update(filter_params, history_start_month=history_start, range_end_month=end.replace(day=1))
     sql = f"""
         with {base},

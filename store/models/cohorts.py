@@ -8,10 +8,12 @@ from store.models import dialect
 from store.models.orders import customer_months_sql
 
 
-def groups_from_orders(where: str, cohort_where: str) -> str:
-    """CTEs ending in `groups` (customers and revenue per cohort and month) and `scope_last_month`."""
+def groups_from_orders(where: str, cohort_where: str, active_months: str | None = None) -> str:
+    """CTEs ending in `groups` (customers and revenue per cohort and month) and `scope_last_month`.
+    active_months: the customer x month rows read from elsewhere (`kpi_combos.active_months_from_combos`)."""
+    active_months = active_months or customer_months_sql(where + " and customer_key is not null")
     return f"""
-        active_months as ({customer_months_sql(where + " and customer_key is not null")}),
+        active_months as ({active_months}),
 
         in_scope as (
             select *, {dialect.month_diff("month", "cohort_month")} as age

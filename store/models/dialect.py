@@ -59,6 +59,31 @@ def distinct_list(expr: str, order_by: str | None = None) -> str:
     return f"list(distinct {expr}{f' order by {order_by}' if order_by else ''})"
 
 
+def bit_flag(index: str) -> str:
+    """A 64-bit unsigned integer with only bit `index` set, 0 <= index < 64 (Spark: shiftleft(1L, i))."""
+    return f"(cast(1 as ubigint) << ({index}))"
+
+
+def bit_or_aggregate(expr: str) -> str:
+    """An aggregate: the bitwise or of the values (Spark: bit_or)."""
+    return f"bit_or({expr})"
+
+
+def bits_overlap(a: str, b: str) -> str:
+    """Whether two bit sets share a bit."""
+    return f"(({a}) & ({b})) <> 0"
+
+
+def ordered_list(expr: str, order_by: str) -> str:
+    """An aggregate: the list of the values sorted by `order_by` (Spark: array_sort(collect_list(...)))."""
+    return f"list({expr} order by {order_by})"
+
+
+def unnest(list_expr: str) -> str:
+    """In a select list: one row per element of the list (Spark: explode)."""
+    return f"unnest({list_expr})"
+
+
 def has_table(con, name: str) -> bool:
     """Whether a table or view exists (a precomputed table is missing in store versions older than it)."""
     return con.execute("select count(*) from information_schema.tables where table_name = $name",

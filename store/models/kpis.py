@@ -31,7 +31,8 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
-                     more_segments: str | None = None, relation: str = "orders", trailing_from: str | None = None) -> str:
+                     more_segments: str | None = None, relation: str = "orders", trailing_from: str | None = None,
+                     inputs: str | None = None, trailing_inputs: str | None = None) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
@@ -43,6 +44,11 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     months), their trailing-year counts from the rows of `relation` in the year before each (SQL of
     the first month those rows hold; it must reach 11 months before $history_start_month): one join
     of a year of orders instead of the running count over every month.
+    inputs: CTEs `order_totals`, `customer_totals` and `customer_months` read from elsewhere (the
+    combination summaries, `store.models.kpi_combos`) instead of counted from the orders.
+    trailing_inputs: CTEs `coverage_changes` (segment, month, change: the trailing-year customer
+    count's month-to-month changes) and `month_orders` (segment, month, orders of identified customers)
+    from elsewhere, instead of following each customer-month with a window.
     """
     months = GRAIN_MONTHS[grain]
     if trailing_year and trailing_from:
@@ -70,7 +76,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
         ),
 """
     elif trailing_year:
-        trailing_ctes = f"""
+        trailing_ctes = trailing_inputs or f"""
         -- A customer active in month m counts in the trailing year of every month from m until
         -- just before their next active month, at most 12 months: one interval per active month,
         -- so the distinct count becomes a running sum of +1/-1 changes (no 12-fold range join).
@@ -101,7 +107,8 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             from customer_months
             group by segment, month
         ),
-
+"""
+        trailing_ctes += """
         trailing_months as (
             select
                 month_spine.month,
@@ -139,44 +146,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 sum(orders) as orders, min(cohort_month) as cohort_month
             from customer_months
             group by period, segment, customer_key"""
+    inputs = inputs or _inputs_from_orders(grain, where, segment, customer_periods, relation)
     return f"""
-        -- one row per month, segment and customer (guest orders: one row without a customer)
-        month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
-                                            segment, relation)}),
-
-        order_totals as (
-            select
-                date_trunc('{grain}', month) as period,
-                segment,
-                sum(orders) as orders,
-                sum(revenue) as revenue,
-                coalesce(sum(orders) filter (where customer_key is null), 0) as guest_orders,
-                coalesce(sum(orders) filter (where customer_key is not null), 0) as identified_orders,
-                sum(revenue) filter (where customer_key is not null) as identified_revenue
-            from month_rows
-            group by period, segment
-        ),
-
-        customer_months as (
-            select month, segment, customer_key, orders, cohort_month
-            from month_rows
-            where customer_key is not null
-        ),
-
-        customer_periods as (
-            {customer_periods}
-        ),
-
-        customer_totals as (
-            select
-                period,
-                segment,
-                count(*) as customers,
-                count(*) filter (where date_trunc('{grain}', cohort_month) = period) as new_customers,
-                count(*) filter (where orders >= 2) as repeat_customers
-            from customer_periods
-            group by period, segment
-        ),
+{inputs}
 
         segments as (
             select distinct segment from order_totals{f" union select segment from ({more_segments})" if more_segments else ""}
@@ -215,6 +187,49 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
             left join customer_totals using (period, segment)
             {trailing_join}
         )
+    """
+
+
+def _inputs_from_orders(grain: str, where: str, segment: str, customer_periods: str, relation: str) -> str:
+    """The CTEs `order_totals`, `customer_totals` and `customer_months`, counted from the orders."""
+    return f"""
+        -- one row per month, segment and customer (guest orders: one row without a customer)
+        month_rows as ({customer_months_sql(where + " and order_date >= $history_start and order_date <= $range_end",
+                                            segment, relation)}),
+
+        order_totals as (
+            select
+                date_trunc('{grain}', month) as period,
+                segment,
+                sum(orders) as orders,
+                sum(revenue) as revenue,
+                coalesce(sum(orders) filter (where customer_key is null), 0) as guest_orders,
+                coalesce(sum(orders) filter (where customer_key is not null), 0) as identified_orders,
+                sum(revenue) filter (where customer_key is not null) as identified_revenue
+            from month_rows
+            group by period, segment
+        ),
+
+        customer_months as (
+            select month, segment, customer_key, orders, cohort_month
+            from month_rows
+            where customer_key is not null
+        ),
+
+        customer_periods as (
+            {customer_periods}
+        ),
+
+        customer_totals as (
+            select
+                period,
+                segment,
+                count(*) as customers,
+                count(*) filter (where date_trunc('{grain}', cohort_month) = period) as new_customers,
+                count(*) filter (where orders >= 2) as repeat_customers
+            from customer_periods
+            group by period, segment
+        ),
     """
 
 

@@ -13,7 +13,7 @@ from datetime import date
 
 import duckdb
 
-from store.models import clv, cohorts, customers, experiments, funnel, kpis, orders, playbook
+from store.models import clv, cohorts, customers, experiments, funnel, kpi_combos, kpis, orders, playbook
 from store.models.dialect import has_table
 from store.models.filters import Filters
 
@@ -29,6 +29,7 @@ class Request:
     by: str | None = None  # breakdown dimension
     last_date: date | None = None  # the data's last valid order date
     end: date | None = None  # the requested range's last date (KPIs) or holdout end (customer value)
+    history_start: date | None = None  # the first day counted (KPIs: two years before the range, for the changes)
     window_days: int | None = None
     pre_days: int | None = None
     bucket_days: int | None = None
@@ -116,6 +117,16 @@ _MODELS = (
     Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
           append=cohorts.cohort_base_append,
           covers=lambda r: not r.filters.dimension_values()),
+    # any filter combination, grain and breakdown of the KPI counts and the cohort groups (kpi_combos)
+    Model("kpi_combos", _sql(kpi_combos.KPI_COMBOS_SQL), ("orders",), covers=_always, empty_store=False,
+          append=kpi_combos.kpi_combos_append),
+    Model("kpi_combo_months", _sql(kpi_combos.KPI_COMBO_MONTHS_SQL), ("orders", "kpi_combos"), empty_store=False,
+          covers=kpi_combos.covers, append=kpi_combos.kpi_combo_months_append),
+    Model("kpi_customer_combos", _sql(kpi_combos.KPI_CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"),
+          empty_store=False, covers=kpi_combos.covers, append=kpi_combos.kpi_customer_combos_append),
+    Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
+          ("kpi_customer_combos",), empty_store=False, covers=kpi_combos.covers,
+          append=kpi_combos.kpi_signatures_append),
     Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
     Model("customer_facts", _sql(customers.customer_facts_sql()), ("customers",), covers=_unfiltered,

@@ -1,0 +1,387 @@
+"""KPI base counts for any sidebar filter combination, read from compact summaries instead of every order.
+
+The sidebar filters choose sets of values of four dimensions (member tier, channel, region, category);
+an order is in when each of its values is chosen. So whether an order counts depends only on its
+*combination* of the four values, and the summaries are kept per combination (docs/architecture.md):
+
+- `kpi_combos`: every combination among valid orders, numbered (`combo_id`); a few hundred rows.
+  A request's filter is its usual `where` on this table: the combinations it keeps.
+- `kpi_combo_months`: per month and combination, orders, revenue, guest and identified orders and
+  revenue. These add up across combinations: any filter's order counts are their sums.
+- `kpi_signatures`: distinct customers do not add up across combinations (a customer who bought in
+  two kept combinations in a month is one customer). Per month (SIGNATURE_GRAINS),
+  each customer's *signature* is the set of combinations they bought in that period, each with its
+  order count capped at 2 (enough to tell "bought" from "bought again"). Customers with the same
+  signature and the same "new in this period" flag are counted once, as one row per combination of
+  the signature: (grain, period, is_new, signature_id, customers, combo_id, orders). For a filter, a
+  signature's customers count when any of its combinations is kept, and as repeat customers when the
+  kept combinations' capped orders sum to 2 or more. Exact for every filter; the table is as large as
+  the number of distinct buying patterns, not the number of customers.
+- `kpi_customer_combos`: customer x month x combination (orders, revenue, cohort month), the one
+  table that still grows with the customers: the trailing-year customer count (a customer counts in
+  the twelve months after any kept purchase) and the cohort matrix need to follow each customer.
+  It is narrow (integers), so counting from it is cheaper than from the orders, but it is not free.
+
+All SQL is plain CTEs and aggregates; list building and unnesting go through `store.models.dialect`.
+"""
+
+from datetime import timedelta
+
+from store.models import dialect
+from store.models.filters import DIMENSIONS
+
+GRAINS = ("month", "quarter", "year")  # what the combination summaries answer
+# grains with stored signatures: a quarter's or a year's buying patterns are nearly one per customer
+# (5x fewer rows than customer-periods at 1M orders, for 1.3 s more upload time per 1M orders), so
+# quarters and years count their customers from kpi_customer_combos instead
+SIGNATURE_GRAINS = ("month",)
+_ONE_DAY = timedelta(days=1)
+_SAME_COMBO = " and ".join(f"orders.{d} is not distinct from kpi_combos.{d}" for d in DIMENSIONS)
+
+
+KPI_COMBOS_SQL = f"""
+select
+    row_number() over (order by {", ".join(f"{d} nulls last" for d in DIMENSIONS)}) as combo_id,
+    {", ".join(DIMENSIONS)},
+    true as is_valid
+from (select distinct {", ".join(DIMENSIONS)} from orders where is_valid) as combos
+"""
+
+_COMBO_MONTHS = f"""
+select
+    orders.order_month as month,
+    kpi_combos.combo_id,
+    count(*) as orders,
+    sum(orders.amount) as revenue,
+    count(*) filter (where orders.customer_key is null) as guest_orders,
+    count(*) filter (where orders.customer_key is not null) as identified_orders,
+    sum(orders.amount) filter (where orders.customer_key is not null) as identified_revenue
+from orders
+join kpi_combos on {_SAME_COMBO}
+where orders.is_valid{{since}}
+group by orders.order_month, kpi_combos.combo_id
+"""
+KPI_COMBO_MONTHS_SQL = _COMBO_MONTHS.format(since="")
+
+_CUSTOMER_COMBOS = f"""
+select
+    orders.order_month as month,
+    orders.customer_key,
+    kpi_combos.combo_id,
+    count(*) as orders,
+    sum(orders.amount) as revenue,
+    min(orders.cohort_month) as cohort_month
+from orders
+join kpi_combos on {_SAME_COMBO}
+where orders.is_valid and orders.customer_key is not null{{since}}
+group by orders.order_month, orders.customer_key, kpi_combos.combo_id
+"""
+KPI_CUSTOMER_COMBOS_SQL = _CUSTOMER_COMBOS.format(since="")
+
+
+def kpi_signatures_sql(grain: str, since: str | None = None, first_id: str = "0") -> str:
+    """The signature rows of one grain (see the module's docstring); `since` (SQL of a period start):
+    only the periods from it, their signature ids numbered on from `first_id` (SQL)."""
+    # a combination and its capped count in one integer, so that a signature is a sorted list of them
+    code = "(combo_id * 2 + orders - 1)"
+    return f"""
+with customer_periods as (
+    select
+        date_trunc('{grain}', month) as period,
+        customer_key,
+        combo_id,
+        cast(least(sum(orders), 2) as integer) as orders,
+        min(cohort_month) as cohort_month
+    from kpi_customer_combos
+    {f"where month >= {since}" if since else ""}
+    group by date_trunc('{grain}', month), customer_key, combo_id
+),
+
+signed as (
+    select
+        period,
+        customer_key,
+        date_trunc('{grain}', min(cohort_month)) = period as is_new,
+        {dialect.ordered_list(code, code)} as signature  -- one row per combination: no duplicates
+    from customer_periods
+    group by period, customer_key
+),
+
+grouped as (
+    select period, is_new, signature, count(*) as customers
+    from signed
+    group by period, is_new, signature
+),
+
+numbered as (
+    select period, is_new, customers, signature,
+        {first_id} + row_number() over (order by period, is_new, signature) as signature_id
+    from grouped
+),
+
+unnested as (
+    select period, is_new, signature_id, customers, {dialect.unnest("signature")} as code
+    from numbered
+)
+
+select
+    '{grain}' as grain,
+    period,
+    is_new,
+    signature_id,
+    customers,
+    cast((code - code % 2) / 2 as bigint) as combo_id,
+    code % 2 + 1 as orders
+from unnested
+"""
+
+
+def kept_combos(where: str, segment: str) -> str:
+    """The combinations a filter keeps, with the breakdown's segment (`where` and `segment` written
+    for the orders: the combinations table has the same dimension columns and an `is_valid`)."""
+    return f"select combo_id, {segment} as segment from kpi_combos as orders where {where}"
+
+
+def base_inputs_from_combos(grain: str, segment: str, where: str) -> str:
+    """CTEs `order_totals`, `customer_totals` and `customer_months` (what `kpis.base_counts_ctes`
+    builds its periods from), read from the combination summaries for the months from $history_start
+    (a month start) to $range_end (the range must cover whole periods: see `covers`)."""
+    return f"""
+        kept as ({kept_combos(where, segment)}),
+
+        order_totals as (
+            select
+                date_trunc('{grain}', month) as period,
+                kept.segment,
+                sum(orders) as orders,
+                sum(revenue) as revenue,
+                sum(guest_orders) as guest_orders,
+                sum(identified_orders) as identified_orders,
+                sum(identified_revenue) as identified_revenue
+            from kpi_combo_months
+            join kept using (combo_id)
+            where month >= $history_start and month <= $range_end
+            group by date_trunc('{grain}', month), kept.segment
+        ),
+
+        customer_months as (
+            select month, kept.segment, customer_key, sum(orders) as orders, min(cohort_month) as cohort_month
+            from kpi_customer_combos
+            join kept using (combo_id)
+            where month >= $history_start and month <= $range_end
+            group by month, kept.segment, customer_key
+        ),
+{_customer_totals(grain)}
+    """
+
+
+MASK_MONTHS = 63  # months one 64-bit set of active months holds (a longer range follows each customer-month)
+
+
+def trailing_from_masks() -> str:
+    """CTEs `coverage_changes` and `month_orders` for `kpis.base_counts_ctes` (needs `kept` and
+    `month_spine`): each customer's kept active months as one bit set (an aggregate, no window
+    over customer-months); customers with the same set are counted together, and a month's
+    trailing-year count is the customers whose set meets its 12 months. For at most MASK_MONTHS
+    months from $history_start."""
+    def index(month: str) -> str:
+        return dialect.month_diff(month, "cast($history_start as date)")
+
+    # the months M-11..M of month M: bits below M + 1 minus the bits below M - 11
+    spine_index = index("month_spine.month")
+    window = f"({dialect.bit_flag(f'{spine_index} + 1')} - {dialect.bit_flag(f'greatest({spine_index} - 11, 0)')})"
+    return f"""
+        customer_masks as (
+            select kept.segment, customer_key, {dialect.bit_or_aggregate(dialect.bit_flag(index("month")))} as active_months
+            from kpi_customer_combos
+            join kept using (combo_id)
+            where month >= $history_start and month <= $range_end
+            group by kept.segment, customer_key
+        ),
+
+        mask_groups as (
+            select segment, active_months, count(*) as customers
+            from customer_masks
+            group by segment, active_months
+        ),
+
+        trailing_customers as (
+            select month_spine.segment, month_spine.month, coalesce(sum(mask_groups.customers), 0) as customers_12m
+            from month_spine
+            left join mask_groups
+                on mask_groups.segment = month_spine.segment
+                and {dialect.bits_overlap("mask_groups.active_months", window)}
+            group by month_spine.segment, month_spine.month
+        ),
+
+        coverage_changes as (
+            select segment, month,
+                customers_12m - coalesce(lag(customers_12m) over (partition by segment order by month), 0) as change
+            from trailing_customers
+        ),
+
+        month_orders as (
+            select kept.segment, month, sum(identified_orders) as orders
+            from kpi_combo_months
+            join kept using (combo_id)
+            where month >= $history_start and month <= $range_end
+            group by kept.segment, month
+        ),
+    """
+
+
+def _customer_totals(grain: str) -> str:
+    """CTE `customer_totals`: from the signatures (months), else per customer from kpi_customer_combos."""
+    if grain not in SIGNATURE_GRAINS:
+        return f"""
+        customer_periods as (
+            select date_trunc('{grain}', month) as period, segment, customer_key,
+                sum(orders) as orders, min(cohort_month) as cohort_month
+            from customer_months
+            group by date_trunc('{grain}', month), segment, customer_key
+        ),
+
+        customer_totals as (
+            select
+                period,
+                segment,
+                count(*) as customers,
+                count(*) filter (where date_trunc('{grain}', cohort_month) = period) as new_customers,
+                count(*) filter (where orders >= 2) as repeat_customers
+            from customer_periods
+            group by period, segment
+        ),"""
+    return f"""
+        matched_signatures as (
+            select period, kept.segment, signature_id, max(is_new) as is_new, max(customers) as customers,
+                sum(orders) as kept_orders
+            from kpi_signatures
+            join kept using (combo_id)
+            where grain = '{grain}'
+                and period >= $history_start and period <= $range_end
+            group by period, kept.segment, signature_id
+        ),
+
+        customer_totals as (
+            select
+                period,
+                segment,
+                cast(sum(customers) as bigint) as customers,
+                cast(coalesce(sum(customers) filter (where is_new), 0) as bigint) as new_customers,
+                cast(coalesce(sum(customers) filter (where kept_orders >= 2), 0) as bigint) as repeat_customers
+            from matched_signatures
+            group by period, segment
+        ),"""
+
+
+def active_months_from_combos(where: str) -> str:
+    """Customer x month of the kept combinations (month, segment, customer_key, orders, revenue,
+    cohort_month), as `orders.customer_months_sql` gives it from the orders: the cohort matrix's input."""
+    return f"""
+            select month, 'all' as segment, customer_key, sum(orders) as orders, sum(revenue) as revenue,
+                min(cohort_month) as cohort_month
+            from kpi_customer_combos
+            where combo_id in (select combo_id from ({kept_combos(where, "'all'")}) as kept)
+            group by month, customer_key
+    """
+
+
+def _period_end(day, grain: str):
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    start = day.replace(day=1, month=day.month - (day.month - 1) % months)
+    year, month = divmod(start.month - 1 + months, 12)
+    return start.replace(year=start.year + year, month=month + 1) - _ONE_DAY
+
+
+def _period_start(day, grain: str):
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    return day.replace(day=1, month=day.month - (day.month - 1) % months)
+
+
+def covers(request) -> bool:
+    """Whether the combination summaries answer a KPI request (registry `covers`): any filter, grain and
+    breakdown, when its months are whole periods: it starts on a period's first day and ends on a
+    period's last day or after the data's last order (a range cut inside a period counts from the orders).
+    A request without `end` (the cohort matrix: its date filters select whole months) is covered."""
+    if request.grain not in GRAINS:
+        return False
+    if request.end is None:  # no range asked (the cohort groups count whole months)
+        return request.history_start is None
+    if request.last_date is None:
+        return False
+    if request.history_start is not None and _period_start(request.history_start, request.grain) != request.history_start:
+        return False
+    return request.end >= request.last_date or _period_end(request.end, request.grain) == request.end
+
+
+# ---- the append path (store.derived): later orders change only the months from the first new one ----
+
+
+def _first_new_month(con):
+    first = con.execute("select min(cast(order_ts as date)) from new_batch_orders where status = 'valid'").fetchone()[0]
+    return first.replace(day=1) if first else None
+
+
+def _combos_changed(con) -> bool:
+    """Whether the append brought a new combination (then every combination id may move: full build),
+    or the previous version has no combination tables (written before they existed)."""
+    if not all(dialect.has_table(con, f"previous_{name}") for name in
+               ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures")):
+        return True
+    return con.execute("select count(*) from kpi_combos").fetchone()[0] != \
+        con.execute("select count(*) from previous_kpi_combos").fetchone()[0]
+
+
+def kpi_combos_append(con) -> tuple[str, dict]:
+    """kpi_combos after an append: the previous table unless a new combination came (then rebuilt)."""
+    novel = f"""
+        select count(*) from (select distinct {", ".join(DIMENSIONS)} from new_batch_orders where status = 'valid') as new
+        where not exists (select 1 from previous_kpi_combos as kpi_combos
+                          where {" and ".join(f"new.{d} is not distinct from kpi_combos.{d}" for d in DIMENSIONS)})
+    """
+    if not dialect.has_table(con, "previous_kpi_combos") or con.execute(novel).fetchone()[0]:
+        return KPI_COMBOS_SQL, {}
+    return "select * from previous_kpi_combos", {}
+
+
+def kpi_combo_months_append(con) -> tuple[str, dict]:
+    """The previous months before the first new month M, the months from M counted from their orders."""
+    first = _first_new_month(con)
+    if _combos_changed(con):
+        return KPI_COMBO_MONTHS_SQL, {}
+    if first is None:
+        return "select * from previous_kpi_combo_months", {}
+    counted = _COMBO_MONTHS.format(since=" and orders.order_month >= $first_new_month")
+    kept = "select * from previous_kpi_combo_months where month < $first_new_month"
+    return dialect.union_by_name([kept, counted]), {"first_new_month": first}
+
+
+def kpi_customer_combos_append(con) -> tuple[str, dict]:
+    """As kpi_combo_months_append (customer keys never move on an append: numbered by first valid order)."""
+    first = _first_new_month(con)
+    if _combos_changed(con):
+        return KPI_CUSTOMER_COMBOS_SQL, {}
+    previous = "previous_kpi_customer_combos"
+    if first is None:
+        return f"select * from {previous} as kept", {}
+    counted = _CUSTOMER_COMBOS.format(since=" and orders.order_month >= $first_new_month")
+    kept = f"select * from {previous} as kept where month < $first_new_month"
+    return dialect.union_by_name([kept, counted]), {"first_new_month": first}
+
+
+def kpi_signatures_append(con) -> tuple[list[str], dict]:
+    """Per grain, the previous periods before the one holding the first new month, the periods from it
+    signed again from kpi_customer_combos, their ids numbered on after the kept ones (as the full build
+    numbers them: periods in order)."""
+    first = _first_new_month(con)
+    if _combos_changed(con):
+        return [kpi_signatures_sql(grain) for grain in SIGNATURE_GRAINS], {}
+    if first is None:
+        return ["select * from previous_kpi_signatures"], {}
+    parts = []
+    for grain in SIGNATURE_GRAINS:
+        since = f"cast(date_trunc('{grain}', cast($first_new_month as date)) as date)"
+        kept = f"select * from previous_kpi_signatures where grain = '{grain}' and period < {since}"
+        first_id = f"coalesce((select max(signature_id) from ({kept}) as kept), 0)"
+        parts.append(dialect.union_by_name([kept, f"select * from ({kpi_signatures_sql(grain, since, first_id)}) as signed"]))
+    return parts, {"first_new_month": first}

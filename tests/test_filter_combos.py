@@ -1,0 +1,218 @@
+"""Any sidebar filter combination answered from the combination summaries (store.models.kpi_combos)
+gives exactly the numbers counted from every order (issue 18).
+
+Each request runs on three connections to the demo store: `combos` (the combination summaries, with
+`kpi_base` and `cohort_base` hidden so that even the usual views go through the combinations), the
+normal one, and `from_orders` (every summary hidden: the metric SQL counts from the orders). A small
+hand-made store checks the counts against figures worked out by hand, including a customer who buys
+in two combinations in one month (the case where summing per-combination customers would be wrong).
+"""
+
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from metrics.cohorts import cohort_matrix
+from metrics.filters import Filters
+from metrics.kpis import _combos_answer, data_range, kpi_table
+from metrics.narrative import biggest_move
+from metrics.segments import members_vs_non_members, segment_kpis
+from store import Store
+from store.models.dialect import has_table
+from store.models.registry import SUMMARIES
+
+
+@pytest.fixture(scope="module")
+def connections(demo_store):
+    combos, normal, from_orders = demo_store.connect(), demo_store.connect(), demo_store.connect()
+    for name in ("kpi_base", "cohort_base"):
+        combos.execute(f"drop view {name}")
+    for name in SUMMARIES:
+        from_orders.execute(f"drop view {name}")
+    yield combos, normal, from_orders
+    for con in (combos, normal, from_orders):
+        con.close()
+
+
+def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, check_dtype=False)
+
+
+EAST_APP = Filters(channel=("app",), region=("East",))
+# (filters, grain, by, answered by the combinations?)
+KPI_REQUESTS = [
+    (Filters(channel=("app", "web")), "month", None, True),
+    (EAST_APP, "month", None, True),  # two filters
+    (Filters(channel=("app",), region=("East", "North"), category=("Food", "Beauty")), "month", None, True),  # three
+    (Filters(member_tier=("gold", "diamond"), channel=("store",), region=("South",), category=("Home",)),
+     "month", None, True),  # four
+    (Filters(member_tier=("none",)), "month", None, True),  # 'none' is a value here, a segment of nulls elsewhere
+    (Filters(channel=("app",)), "month", "member_tier", True),
+    (Filters(region=("East",), start=date(2024, 3, 15)), "month", "membership", True),
+    (Filters(category=("Food",), end=date(2025, 9, 30)), "month", "region", True),
+    (Filters(channel=("web",), category=("Apparel",), end=date(2025, 6, 30)), "month", "category", True),
+    (Filters(channel=("store",), category=("Home",), start=date(2024, 4, 1)), "quarter", None, True),
+    (Filters(channel=("app",), region=("East",), end=date(2025, 6, 30)), "quarter", "channel", True),
+    (Filters(category=("Electronics",)), "year", None, True),
+    (Filters(), "quarter", "member_tier", True),
+    # cut inside a period: counted from the orders, and still the same numbers
+    (replace(EAST_APP, end=date(2025, 6, 15)), "month", None, False),
+    (replace(EAST_APP, start=date(2024, 5, 10)), "quarter", None, False),  # history starts mid-quarter
+    (replace(EAST_APP, end=date(2025, 5, 31)), "quarter", None, False),  # ends mid-quarter
+]
+
+
+@pytest.mark.parametrize(("filters", "grain", "by", "answered"), KPI_REQUESTS)
+def test_kpi_table_from_combinations_equals_counting_orders(connections, filters, grain, by, answered):
+    combos, normal, from_orders = connections
+    last = data_range(combos)[1]
+    end = filters.end or last
+    start = filters.start or data_range(combos)[0]
+    history_start = date(start.year - 2, start.month, 1)
+    assert _combos_answer(combos, filters, grain, by, last, end, history_start) == answered
+    assert not _combos_answer(from_orders, filters, grain, by, last, end, history_start)
+    counted = kpi_table(from_orders, filters, grain, by)
+    assert len(counted) > 0 and counted["customers"].sum() > 0
+    same(kpi_table(combos, filters, grain, by), counted)
+    same(kpi_table(normal, filters, grain, by), counted)
+
+
+@pytest.mark.parametrize("filters", [EAST_APP, Filters(region=("East",), member_tier=("gold",), category=("Food",))])
+def test_period_comparisons_without_changes_agree(connections, filters):
+    combos, _, from_orders = connections
+    scoped = replace(filters, start=date(2025, 10, 1), end=date(2025, 11, 30))
+    same(kpi_table(combos, scoped, by="member_tier", changes=False),
+         kpi_table(from_orders, scoped, by="member_tier", changes=False))
+
+
+@pytest.mark.parametrize("filters", [EAST_APP, Filters(channel=("app", "web"), category=("Food",)),
+                                     Filters(region=("South",), member_tier=("none", "gold"))])
+def test_overview_sentence_and_customers_page_segments_agree(connections, filters):
+    combos, normal, from_orders = connections
+    month = date(2025, 11, 1)
+    assert biggest_move(combos, month, filters) == biggest_move(from_orders, month, filters)
+    assert biggest_move(normal, month, filters) == biggest_move(from_orders, month, filters)
+    ours, counted = members_vs_non_members(combos, month, filters), members_vs_non_members(from_orders, month, filters)
+    same(ours["table"], counted["table"])
+    assert ours["frequency_multiple"] == pytest.approx(counted["frequency_multiple"], rel=1e-12)
+    for by in ("member_tier", "region", "category"):
+        same(segment_kpis(combos, by, month, filters), segment_kpis(from_orders, by, month, filters))
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(channel=("store",)),
+    EAST_APP,
+    Filters(channel=("app", "web"), region=("East", "South"), category=("Food",), start=date(2024, 2, 10),
+            end=date(2025, 8, 20)),  # dates cutting months
+    Filters(member_tier=("gold",), end=date(2025, 3, 31)),
+])
+def test_cohort_matrix_from_combinations_equals_counting_orders(connections, filters):
+    combos, normal, from_orders = connections
+    assert has_table(combos, "kpi_customer_combos") and not has_table(from_orders, "kpi_customer_combos")
+    counted = cohort_matrix(from_orders, filters)
+    assert len(counted) > 0
+    same(cohort_matrix(combos, filters), counted)
+    same(cohort_matrix(normal, filters), counted)
+
+
+# ---- a store small enough to count by hand -------------------------------------------------------
+
+HAND_ORDERS = [  # order, customer, date, amount, channel, category (every order: region East, tier gold)
+    ("O1", "c1", "2025-01-05", 10, "app", "Food"),
+    ("O2", "c1", "2025-01-20", 20, "web", "Beauty"),  # c1 buys in two combinations in January
+    ("O3", "c1", "2025-02-03", 5, "app", "Beauty"),
+    ("O4", "c2", "2025-01-10", 30, "app", "Beauty"),
+    ("O5", "c2", "2025-01-11", 40, "app", "Beauty"),
+    ("O6", "c3", "2025-02-15", 50, "web", "Food"),
+    ("O7", "", "2025-01-12", 7, "app", "Food"),  # a guest order
+]
+
+
+@pytest.fixture(scope="module")
+def hand_store(tmp_path_factory):
+    from ingest.pipeline import import_file
+
+    folder = tmp_path_factory.mktemp("hand")
+    path = folder / "orders.csv"
+    lines = ["Order ID,Customer ID,Order Date,Amount,Status,Channel,Category,Region,Member Tier"]
+    lines += [f"{o},{c},{d},{a},paid,{ch},{cat},East,gold" for o, c, d, a, ch, cat in HAND_ORDERS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = Store(folder / "store")
+    import_file(path, store)
+    con = store.connect()
+    yield con
+    con.close()
+
+
+def by_period(frame: pd.DataFrame, *columns: str) -> dict:
+    return {row.period.strftime("%Y-%m"): tuple(getattr(row, c) for c in columns) for row in frame.itertuples()}
+
+
+COLUMNS = ("orders", "customers", "new_customers", "repeat_rate", "guest_orders")  # repeat: 2+ orders in the period
+
+
+def test_hand_counts_app_and_beauty_do_not_count_a_customer_who_bought_app_food_and_web_beauty(hand_store):
+    assert _combos_answer(hand_store, Filters(channel=("app",)), "month", None, date(2025, 2, 15),
+                          date(2025, 2, 15), date(2023, 1, 1))
+    table = kpi_table(hand_store, Filters(channel=("app",), category=("Beauty",)))
+    # January: c2's two orders (c1 bought app/Food and web/Beauty: neither is app and Beauty)
+    # February: c1's app/Beauty order; c1 is not new (first order in January)
+    assert by_period(table, *COLUMNS) == {"2025-01": (2, 1, 1, 1.0, 0), "2025-02": (1, 1, 0, 0.0, 0)}
+    assert float(table["revenue"].iloc[0]) == 70.0
+
+
+def test_hand_counts_a_customer_in_two_kept_combinations_once(hand_store):
+    table = kpi_table(hand_store, Filters(channel=("app", "web")))
+    # January: c1 (2 orders in two combinations: one customer, a repeat one), c2 (2 orders), the guest
+    assert by_period(table, *COLUMNS) == {"2025-01": (5, 2, 2, 1.0, 1), "2025-02": (2, 2, 1, 0.0, 0)}
+    food = kpi_table(hand_store, Filters(category=("Food",)))
+    assert by_period(food, *COLUMNS) == {"2025-01": (2, 1, 1, 0.0, 1), "2025-02": (1, 1, 1, 0.0, 0)}
+
+
+def test_hand_counts_by_quarter(hand_store):
+    table = kpi_table(hand_store, Filters(channel=("app",)), grain="quarter")
+    # Q1: c1 app/Food in January and app/Beauty in February (2 orders: repeat), c2 (2 orders), the guest
+    assert by_period(table, *COLUMNS) == {"2025-01": (5, 2, 2, 1.0, 1)}
+    monthly = kpi_table(hand_store, Filters(channel=("app",)))
+    # February's trailing year: c1 and c2 bought app, 4 identified app orders between them
+    assert monthly["annual_frequency"].iloc[-1] == pytest.approx(4 / 2)
+
+
+# ---- the append path keeps the months before the upload and counts the rest again ----------------
+
+
+def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables(tmp_path):
+    """The combination tables' append builders (not the rebuild a new combination triggers) give the
+    rows of the full build, customer keys renumbered when new ids sort among the old ones."""
+    import duckdb
+
+    from ingest.demo import write_demo
+    from ingest.pipeline import import_file
+    from tests.test_incremental import tables
+
+    orders = write_demo(tmp_path / "demo", customers=1_500, seed=11)["orders"]
+    history, upload = tmp_path / "history.parquet", tmp_path / "next.parquet"
+    con = duckdb.connect()
+    source = f"read_parquet('{orders}')"
+    combination = "coalesce(member_tier, '-') || channel || coalesce(region, '-') || category"
+    con.execute(f"copy (select * from {source} where order_ts < '2025-11-10') to '{history}' (format parquet)")
+    # the upload: later orders of combinations the history has, so the tables are appended, not rebuilt
+    con.execute(f"""copy (select * from {source} where order_ts >= '2025-11-10' and {combination} in
+                    (select {combination} from read_parquet('{history}') where status = 'paid'))
+                    to '{upload}' (format parquet)""")
+    new_ids = con.execute(f"select count(distinct customer_id) from read_parquet('{upload}') where customer_id not in "
+                          f"(select customer_id from read_parquet('{history}') where customer_id is not null)").fetchone()[0]
+    assert new_ids > 10  # new customers, whose ids (C1234...) sort among the old ones: keys move
+    appended, rebuilt = Store(tmp_path / "appended"), Store(tmp_path / "rebuilt", append_uploads=False)
+    for store in (appended, rebuilt):
+        import_file(history, store)
+    assert import_file(upload, appended).build_path == "append"
+    import_file(upload, rebuilt)
+    ours, reference = tables(appended), tables(rebuilt)
+    for name in ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures"):
+        assert ours[name] == reference[name], name
+    con = appended.connect()
+    assert con.execute("select count(*) from kpi_signatures where grain = 'month' and period >= '2025-11-01'").fetchone()[0] > 0
+    same(kpi_table(con, EAST_APP, "quarter"), kpi_table(rebuilt.connect(), EAST_APP, "quarter"))
