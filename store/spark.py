@@ -109,10 +109,11 @@ class SparkConnection:
     the DuckDB build would have written, so both engines write the same Parquet schema."""
 
     def __init__(self, session=None):
-        self.spark = (session or spark_session()).newSession()
-        for key, value in SESSION_CONF.items():  # a new session's SQL settings start from the cluster's
+        parent = session or spark_session()
+        self.spark = parent.newSession()
+        for key in SESSION_CONF:  # a new session's SQL settings start from the cluster's: take the parent's
             if key.startswith("spark.sql."):
-                self.spark.conf.set(key, value)
+                self.spark.conf.set(key, parent.conf.get(key))
         self._shape = duckdb.connect()
         self._shape.execute("set enable_progress_bar = false")
         self._frame = None
