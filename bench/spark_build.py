@@ -52,12 +52,43 @@ def main() -> int:
             started = time.perf_counter()
             import_assignments(paths["assignments"], store)
             result[f"{engine}_assignments_import_s"] = round(time.perf_counter() - started, 2)
+        result.update(_unanswered_request(scratch))
         result["load_average_after"] = os.getloadavg()[0]
         stop_spark_session()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(json.dumps(result, indent=1) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     return 0
+
+
+def _unanswered_request(scratch: Path) -> dict:
+    """A request no summary answers (the KPI table for one region) on the store's orders: DuckDB over
+    the DuckDB store's files, and Spark over the Spark store's files (the same metric SQL, translated)."""
+    from metrics.filters import Filters
+    from metrics.kpis import kpi_table
+    from store import Store
+    from store.models.registry import BUILD_ORDER
+    from store.spark import SparkConnection
+
+    request = Filters(region=("East",))
+    timings = {}
+    con = Store(scratch / "duckdb").connect()
+    started = time.perf_counter()
+    rows = len(kpi_table(con, request))
+    timings["duckdb_region_kpis_s"] = round(time.perf_counter() - started, 3)
+    con.close()
+    spark_con = SparkConnection()
+    folder = Store(scratch / "spark").version_dir()
+    for name in BUILD_ORDER:
+        spark_con.execute(f"create view {name} as select * from read_parquet('{folder / (name + '.parquet')}')")
+    started = time.perf_counter()
+    try:
+        assert len(kpi_table(spark_con, request)) == rows
+        timings["spark_region_kpis_s"] = round(time.perf_counter() - started, 3)
+    except Exception as problem:  # metric SQL is not held to the models' known constructs
+        timings["spark_region_kpis_error"] = str(problem)[:300]
+    spark_con.close()
+    return timings
 
 
 if __name__ == "__main__":

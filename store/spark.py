@@ -174,6 +174,8 @@ class SparkConnection:
         """The query's rows as a pandas DataFrame."""
         return self._frame.toPandas()
 
+    df = fetchdf  # DuckDB's name for it, which metric functions use
+
     @property
     def description(self) -> list[tuple] | None:
         """(name, type, None...) per column of the last query, as DB-API."""

@@ -328,6 +328,17 @@ class Store:
             shutil.rmtree(self.root / "batches" / batch_id, ignore_errors=True)
         return record
 
+    def rebuild(self, user: str | None = None, via: str = "cli") -> dict:
+        """Build every table of the live batches again, on this store's engine, as a new version (a
+        store imported on DuckDB rebuilt on Spark, or after a model changed); return the change logged."""
+        user = user or default_user()
+        with self.staging() as staging:
+            manifest = self.manifest()
+            built = self._build_version(staging, manifest["batches"], {}, reuse=False)
+            change = {"action": "rebuild", "user": user, "via": via, "engine": self.engine, "build_path": "full"}
+            self._publish(manifest, manifest["batches"], built, manifest["removed"], change)
+        return self.manifest()["change"]
+
     # ---- audit log -----------------------------------------------------------------------
 
     def audit_log(self, limit: int | None = None) -> list[dict]:
@@ -380,8 +391,10 @@ class Store:
     def _batch_dir(self, batch: dict, pending: dict[str, Path]) -> Path:
         return pending.get(batch["id"]) or self.root / "batches" / batch["id"]
 
-    def _build_version(self, staging: Staging, batches: list[dict], pending: dict[str, Path]) -> "_Built":
-        """Build derived tables for `batches` in staging and move them into versions/."""
+    def _build_version(self, staging: Staging, batches: list[dict], pending: dict[str, Path],
+                       reuse: bool = True) -> "_Built":
+        """Build derived tables for `batches` in staging and move them into versions/ (`reuse=False`:
+        every table, even when the published order tables could be linked)."""
         con = self._build_connection(staging)
         try:
             for table, columns in BATCH_TABLES.items():
@@ -404,7 +417,7 @@ class Store:
             version = f"v{self.manifest()['version'] + 1:06d}-{uuid.uuid4().hex[:6]}"
             build_dir = staging.path / "version"
             path, reason = "full", None
-            reusable = self._order_tables_to_reuse(batches, pending)
+            reusable = self._order_tables_to_reuse(batches, pending) if reuse else None
             if reusable:  # only assignments changed: the order tables are the published ones
                 folder, counts, dedup = reusable
                 con.execute(f"create view orders as select * from read_parquet({sql_path(folder / 'orders.parquet')})")

@@ -66,7 +66,9 @@ def _overlapping_batch(orders_path: Path, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_pair(spark, tmp_path_factory):
-    """(DuckDB-built store, Spark-built store) of the demo: orders, an overlapping batch, assignments."""
+    """(DuckDB-built store, Spark-built store) of the demo: orders and an overlapping batch imported on
+    DuckDB, the copy rebuilt on Spark (`Store.rebuild`), then assignments imported into both (the
+    Spark store rebuilds the strategy tests' tables on Spark, the order tables linked)."""
     from ingest.assignments import import_assignments
     from ingest.demo import write_demo
     from ingest.pipeline import import_file
@@ -74,12 +76,15 @@ def demo_pair(spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("spark_demo")
     paths = write_demo(root / "files", customers=DEMO_CUSTOMERS)
     second = _overlapping_batch(paths["orders"], root / "files" / "orders_again.parquet")
-    stores = Store(root / "duckdb"), Store(root / "spark", engine="spark")
-    for store in stores:
-        import_file(paths["orders"], store)
-        import_file(second, store)
+    duck = Store(root / "duckdb")
+    import_file(paths["orders"], duck)
+    import_file(second, duck)
+    shutil.copytree(duck.root, root / "spark")
+    spark = Store(root / "spark", engine="spark")
+    assert spark.rebuild()["engine"] == "spark"
+    for store in (duck, spark):
         import_assignments(paths["assignments"], store)
-    return stores
+    return duck, spark
 
 
 @pytest.fixture(scope="module")
