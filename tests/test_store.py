@@ -187,3 +187,21 @@ def test_assignments_upload_reuses_the_order_tables_and_an_order_upload_rebuilds
     assert sorted(stored_orders(store)) == ["1", "2", "3", "4", "5"]
     batches = {b["file"]: b for b in store.manifest()["batches"]}
     assert batches["jan.csv"]["orders_superseded_by_newer"] == 1 and batches["jan.csv"]["orders_live"] == 2
+
+
+def test_rebuild_builds_every_table_again_as_a_new_version(store):
+    """`Store.rebuild` (how a store imported on DuckDB is rebuilt on Spark): a new version with the same
+    tables and rows, every table written again (none linked from the version before), logged."""
+    import_file(fixture("generic_orders.csv"), store)
+    before, orders_before = store.manifest(), stored_orders(store)
+    change = store.rebuild(user="ops")
+    after = store.manifest()
+    assert after["version"] == before["version"] + 1 and after["current"] != before["current"]
+    assert after["tables"] == before["tables"]
+    assert after["batches"] == before["batches"]
+    assert stored_orders(store) == orders_before
+    old_dir, new_dir = store.root / "versions" / before["current"], store.version_dir()
+    for name in after["tables"]:
+        assert (new_dir / f"{name}.parquet").stat().st_ino != (old_dir / f"{name}.parquet").stat().st_ino
+    assert (change["action"], change["user"], change["engine"]) == ("rebuild", "ops", "duckdb")
+    assert store.audit_log()[-1]["action"] == "rebuild"

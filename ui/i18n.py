@@ -648,7 +648,8 @@ COLUMNS: dict[str, tuple[str, str]] = {
 # Codes the app writes into tables (tiers, log actions, statuses), as words; data values pass as they are.
 VALUES: dict[str, tuple[str, str]] = {
     "none": ("none", "非会员"), "silver": ("silver", "银卡"), "gold": ("gold", "金卡"), "diamond": ("diamond", "钻石"),
-    "import": ("import", "导入"), "remove": ("remove", "移除"), "save_preset": ("save preset", "保存预设"),
+    "import": ("import", "导入"), "remove": ("remove", "移除"), "rebuild": ("rebuild", "重建"),
+    "save_preset": ("save preset", "保存预设"),
     "save_launch": ("save launch evaluation", "保存上线评估"),
     "delete_preset": ("delete preset", "删除预设"), "download_customer_list": ("download customer list", "下载客户名单"),
     "set_user": ("set user", "设置用户"), "remove_user": ("remove user", "删除用户"),
