@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser demo clean-store
+.PHONY: run test install browser spark java demo clean-store
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,20 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-wqy-zenhei; }
 
-test: install browser
+# The Spark engine (docs/scale-out.md): pyspark and SQLGlot, pinned apart so that `make run` stays light,
+# and Debian's Java 17 runtime when `java` is missing.
+$(VENV)/.spark-installed: requirements-spark.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-spark.txt
+	touch $@
+
+java:
+	@command -v java >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q openjdk-17-jre-headless; }
+
+spark: $(VENV)/.spark-installed java
+
+test: install browser spark
 	$(PY) -m pytest
 
 clean-store:

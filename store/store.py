@@ -53,6 +53,7 @@ STORE_ENV = "REPURCHASE_STORE"
 VERSIONS_KEPT = 3  # older versions are deleted unless a reader still holds them
 HISTORY_KEPT = 20  # published versions remembered in the manifest (number -> folder)
 AUDIT_FILE = "audit.jsonl"
+ENGINES = ("duckdb", "spark")  # what builds a version's tables (readers are always DuckDB)
 BATCH_TABLES = {
     "orders": schema.ORDERS,
     "order_lines": schema.ORDER_LINES,
@@ -130,11 +131,16 @@ class _Built:
 class Store:
     """One store folder. Writers serialise on a lock; readers read the published version.
 
-    `append_uploads=False` always rebuilds every table (the append path's reference, in tests)."""
+    `append_uploads=False` always rebuilds every table (the append path's reference, in tests).
+    `engine="spark"` builds the versions' tables on Apache Spark (store.spark; the same tables, the
+    same layout, read by DuckDB as ever); it always rebuilds every table (no append path)."""
 
-    def __init__(self, root: Path | str | None = None, append_uploads: bool = True):
+    def __init__(self, root: Path | str | None = None, append_uploads: bool = True, engine: str = "duckdb"):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         self.root = Path(root) if root else default_store_dir()
         self.append_uploads = append_uploads
+        self.engine = engine
 
     # ---- reading -------------------------------------------------------------------------
 
@@ -376,10 +382,7 @@ class Store:
 
     def _build_version(self, staging: Staging, batches: list[dict], pending: dict[str, Path]) -> "_Built":
         """Build derived tables for `batches` in staging and move them into versions/."""
-        con = quiet_connect()  # in memory; spills to the staging folder past the limit
-        con.execute("set memory_limit = '1GB'")
-        con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
-        con.execute("set preserve_insertion_order = false")
+        con = self._build_connection(staging)
         try:
             for table, columns in BATCH_TABLES.items():
                 parts = []
@@ -409,7 +412,8 @@ class Store:
                 for name in ORDER_TABLES:
                     os.link(folder / f"{name}.parquet", build_dir / f"{name}.parquet")
             else:
-                previous, reason = self._append_from(con, batches, pending)
+                previous, reason = (None, "the Spark engine rebuilds every table") if self.engine == "spark" else \
+                    self._append_from(con, batches, pending)
                 if previous is not None:
                     counts = append_derived_tables(con, build_dir, previous)
                     dedup = {**self._published_dedup(), batches[-1]["id"]: (
@@ -426,6 +430,19 @@ class Store:
         (self.root / "versions").mkdir(parents=True, exist_ok=True)
         build_dir.rename(self.root / "versions" / version)
         return _Built(version, counts, dedup, path, None if path == "append" else reason)
+
+    def _build_connection(self, staging: Staging):
+        """The connection the version's tables are built on: in-memory DuckDB (spilling to the staging
+        folder past its memory limit), or a Spark connection (store.spark, imported only then)."""
+        if self.engine == "spark":
+            from store.spark import SparkConnection
+
+            return SparkConnection()
+        con = quiet_connect()
+        con.execute("set memory_limit = '1GB'")
+        con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
+        con.execute("set preserve_insertion_order = false")
+        return con
 
     @staticmethod
     def _dedup_counts(con: duckdb.DuckDBPyConnection, order_batches: int) -> dict[str, tuple[int, int, int]]:
