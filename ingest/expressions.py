@@ -112,16 +112,39 @@ YEAR_1900S = DAY_MONTH + f"([7-9][0-9](?:{WS}|\\z))"
 FIRST_DIGIT_T_DIGIT = r"(?s)^(.*?[0-9])T([0-9])"  # the first one only, as DuckDB's regexp_replace without 'g'
 TIME_ZONE = f"(:[0-9]{{2}}(?:\\.[0-9]+)?){WS}*(?:Z|UTC|GMT|[+-][0-9]{{2}}:?[0-9]{{2}})\\z"
 STATUS_SEPARATORS = r"[\t\n\f\r _\-]+"
+SPACE_SEPARATORS_AT_ENDS = r"^\p{Zs}+|\p{Zs}+\z"  # DuckDB's trim: every Unicode space separator
 IDEOGRAPHIC_OR_WS = r"[\t\n\f\r \x{3000}]+"
 
 
 class SparkSpelling:
-    """The same values in Spark SQL (session time zone UTC, timeParserPolicy CORRECTED)."""
+    """The same values in Spark SQL (session time zone UTC, timeParserPolicy CORRECTED).
+
+    A macro's argument is written wherever it is used, so parse_number(v) would hold v about fifty
+    times: Spark's planner and code generator choke on such trees (100 s for 4,000 values). So the
+    cleaned text, the money text and the date text of each value are columns computed once, in two
+    projections before the query (`lets()`: [(column, expression)] per projection), and the query
+    names them. The query must read a relation that has them (ingest.spark_parse.let_view)."""
 
     engine = "spark"
     text_type = "string"
     null_text = "cast(null as string)"
     null_pair = "cast(null as array<string>)"
+
+    def __init__(self, prefix: str = "_let"):
+        self.prefix = prefix
+        self._lets: dict[tuple[str, str], tuple[str, str, int]] = {}  # (kind, v) -> (column, expression, stage)
+
+    def _let(self, kind: str, v: str, expression, stage: int) -> str:
+        key = (kind, v)
+        if key not in self._lets:
+            name = f"{self.prefix}_{kind}_{len(self._lets)}"
+            self._lets[key] = (name, expression(), stage)
+        return self._lets[key][0]
+
+    def lets(self) -> list[list[tuple[str, str]]]:
+        """The columns the query names, per projection (the second reads the first's)."""
+        return [[(name, expression) for name, expression, stage in self._lets.values() if stage == wanted]
+                for wanted in (1, 2)]
 
     def ident(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
@@ -142,10 +165,15 @@ class SparkSpelling:
         return f"nullif(split_part(regexp_replace({text}, {_regex(IDEOGRAPHIC_OR_WS)}, ' '), ' ', 1), '')"
 
     def clean_text(self, v: str) -> str:
+        return self._let("clean", v, lambda: self._clean_text(v), 1)
+
+    def _clean_text(self, v: str) -> str:
         v = f"({v})"
         unwrapped = f"regexp_replace(regexp_replace({v}, {_regex(QUOTED)}, '$1'), {_regex(LEADING_TAB_OR_QUOTE)}, '')"
-        return (f"nullif(trim(case when instr({v}, '\"') > 0 or instr({v}, '=') > 0 or instr({v}, chr(39)) > 0 "
-                f"or instr({v}, chr(9)) > 0 then {unwrapped} else {v} end), '')")
+        # DuckDB's trim removes every Unicode space separator (U+3000 too), Spark's only ' '
+        return (f"nullif(regexp_replace(case when instr({v}, '\"') > 0 or instr({v}, '=') > 0 "
+                f"or instr({v}, chr(39)) > 0 or instr({v}, chr(9)) > 0 then {unwrapped} else {v} end, "
+                f"{_regex(SPACE_SEPARATORS_AT_ENDS)}, ''), '')")
 
     def missing_marker(self, v: str) -> str:
         markers = ", ".join(f"'{m}'" for m in MISSING_MARKERS)
@@ -165,7 +193,8 @@ class SparkSpelling:
                 f"when instr({text}, '@') > 0 then lower({text}) else {text} end")
 
     def money_text(self, v: str) -> str:
-        return f"regexp_replace(upper({self.clean_text(v)}), {_regex(MONEY_MARKS)}, '')"
+        text = self.clean_text(v)
+        return self._let("money", v, lambda: f"regexp_replace(upper({text}), {_regex(MONEY_MARKS)}, '')", 2)
 
     def parse_number(self, v: str) -> str:
         money = self.money_text(v)
@@ -189,7 +218,11 @@ class SparkSpelling:
         return f"regexp_replace({inner}, {_regex(YEAR_1900S)}, '$119$2')"
 
     def date_text(self, v: str) -> str:
-        words = f"replace(replace(replace({self.clean_text(v)}, '年', '-'), '月', '-'), '日', '')"
+        text = self.clean_text(v)
+        return self._let("date", v, lambda: self._date_text(text), 2)
+
+    def _date_text(self, text: str) -> str:
+        words = f"replace(replace(replace({text}, '年', '-'), '月', '-'), '日', '')"
         no_t = f"regexp_replace({words}, {_regex(FIRST_DIGIT_T_DIGIT)}, '$1 $2')"
         return self.four_digit_year(f"regexp_replace({no_t}, {_regex(TIME_ZONE)}, '$1')")
 
