@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from store.models.dialect_spark import Columns, translate
 
@@ -109,10 +110,11 @@ class SparkConnection:
     the DuckDB build would have written, so both engines write the same Parquet schema."""
 
     def __init__(self, session=None):
-        self.spark = (session or spark_session()).newSession()
-        for key, value in SESSION_CONF.items():  # a new session's SQL settings start from the cluster's
+        parent = session or spark_session()
+        self.spark = parent.newSession()
+        for key in SESSION_CONF:  # a new session's SQL settings start from the cluster's: take the parent's
             if key.startswith("spark.sql."):
-                self.spark.conf.set(key, value)
+                self.spark.conf.set(key, parent.conf.get(key))
         self._shape = duckdb.connect()
         self._shape.execute("set enable_progress_bar = false")
         self._frame = None
@@ -212,10 +214,9 @@ class SparkConnection:
         (part_file,) = sorted(folder.glob("part-*.parquet"))
         part_file.rename(path)
         shutil.rmtree(folder)
-        written = self.spark.read.parquet(str(path))
-        written.createOrReplaceTempView(name)
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
         self._views.append(name)
-        return written.count()
+        return pq.read_metadata(path).num_rows  # from the file's footer: no Spark job
 
     def _follow_shape(self, name: str, query: str, params: dict, kind: str) -> list[tuple[str, str]]:
         """Make `name` on the shape connection: the DuckDB view, or an empty table of the query's

@@ -16,6 +16,8 @@ cannot know, each rewrite spelled by the helper below of the same name:
 - `epoch_seconds`: DuckDB's epoch() keeps fractions of a second; Spark's unix_timestamp does not.
   Read in UTC (the Spark session's time zone is UTC: store.spark).
 - `quantile`: percentile_cont(x, q) is no Spark function; percentile(x, q) is the same interpolation.
+- `average`: DuckDB's avg of DECIMALs is a DOUBLE, Spark's a DECIMAL cut to 4 more digits (silently
+  different): the exact sum divided as a DOUBLE, as DuckDB does.
 - `month_spine`: DuckDB's range() table function becomes explode(sequence()).
 - `columns_except` and `union_by_name`: Spark SQL has neither `* exclude` nor `union all by name`;
   both become explicit column lists, read from the Spark schema of the relations (`columns_of`).
@@ -78,6 +80,12 @@ def month_spine(start: str, end: str) -> str:
 def divide(numerator: str, denominator: str) -> str:
     """DuckDB's `/`: a DOUBLE quotient whatever the operand types; NULL (not an error) for a zero denominator."""
     return f"try_divide(cast({numerator} as double), cast({denominator} as double))"
+
+
+def average(expr: str) -> str:
+    """DuckDB's avg: the exact sum divided as a DOUBLE (Spark's avg of a DECIMAL stays DECIMAL, cut to
+    4 more digits: silently different)."""
+    return f"try_divide(cast(sum({expr}) as double), cast(count({expr}) as double))"
 
 
 def distinct_list(expr: str, ordered: bool) -> str:
@@ -148,6 +156,10 @@ def _rewrite_expression(node: exp.Expression) -> exp.Expression:
         return _spark_expression(epoch_seconds(_sql(node.this)))
     if isinstance(node, exp.PercentileCont):
         return _spark_expression(quantile(_sql(node.this), _sql(node.expression)))
+    if isinstance(node, exp.Avg):
+        if isinstance(node.parent, exp.Window) or isinstance(node.this, exp.Distinct):
+            raise UntranslatableSql("avg() over a window or of distinct values has no Spark spelling here")
+        return _spark_expression(average(_sql(node.this)))
     if isinstance(node, exp.Div):
         return _spark_expression(divide(_sql(node.this), _sql(node.expression)))
     if isinstance(node, exp.ArrayAgg):
