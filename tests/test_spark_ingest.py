@@ -10,6 +10,7 @@ raw file. One local Spark session serves every test (marker `spark`).
 import csv
 import json
 import math
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -33,10 +34,15 @@ NOT_COMPARED = {"batch_id", "seconds", "engine"}
 
 @pytest.fixture(scope="session")
 def spark():
-    pytest.importorskip("pyspark", reason="pyspark is installed by `make test` (requirements-spark.txt)")
+    """The process's local Spark session (tests/test_spark_conformance.py may have started it)."""
+    assert shutil.which("java"), "Java is missing: run `make test` (installs openjdk-17-jre-headless)"
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as missing:  # fails, never skips: `make test` installs it
+        pytest.fail(f"{missing.name} is missing: run `make test` (installs requirements-spark.txt)")
     from store.spark import spark_session
 
-    session = spark_session("local[2]")
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1"})
     session.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # dates read by our patterns only
     return session
 
