@@ -1,4 +1,4 @@
-"""Command line: `python -m ingest FILE [--preset NAME] [--store DIR] [--json]`.
+"""Command line: `python -m ingest FILE [--preset NAME] [--store DIR] [--json] [--engine spark]`.
 
 Imports one export into the store and prints the validation summary. Exit codes:
 0 imported (possibly with rejected rows), 2 file refused, nothing stored.
@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from ingest.mapping import Preset, builtin_presets, is_builtin_name, saved_preset_path, saved_presets
-from ingest.pipeline import PROGRESS_STEPS, ImportReport, import_file
+from ingest.pipeline import ENGINES, PROGRESS_STEPS, ImportReport, import_file
 from ingest.readers import ImportRefused
 from store import STORE_ENV, Store
 from store.schema import DIMENSIONS
@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m ingest", description="Import an order export into the store.",
         epilog=f"Derive an observational experiment from an order column: python -m ingest {DERIVE_COMMAND} --help",
     )
-    parser.add_argument("file", nargs="?", type=Path, help="CSV, Excel (.xlsx) or Parquet export")
+    parser.add_argument("file", nargs="?", type=Path,
+                        help="CSV, Excel (.xlsx) or Parquet export; with --engine spark also a folder or a quoted "
+                             "glob ('exports/*.parquet') of Parquet files")
     parser.add_argument("--preset", help="column mapping preset (see --list-presets); detected when omitted")
     parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -45,8 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-preset", metavar="NAME", help="save the mapping used under NAME")
     parser.add_argument("--list-presets", action="store_true", help="list built-in and saved presets")
     parser.add_argument("--remove", metavar="BATCH_ID", help="remove a stored batch")
+    parser.add_argument("--engine", choices=ENGINES, default="duckdb",
+                        help="what reads the file and builds the store's tables (default duckdb; spark: "
+                             "Apache Spark, see docs/scale-out.md)")
+    parser.add_argument("--spark-master", metavar="URL",
+                        help="Spark master for --engine spark (default: $SPARK_MASTER, else local[*])")
     args = parser.parse_args(argv)
-    store = Store(args.store)
+    # with --engine spark the store's tables are built on Spark too (also after --remove)
+    store = Store(args.store) if args.engine == "duckdb" else Store(args.store, engine=args.engine)
+    if args.engine == "spark" and not args.list_presets:
+        from store.spark import spark_session
+
+        spark_session(args.spark_master)  # the first call chooses the master
 
     if args.list_presets:
         for name, preset in {**builtin_presets(), **saved_presets(store.root)}.items():
@@ -78,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         report = import_file(args.file, store, preset_name=args.preset, progress=show_progress,
-                             currency=args.currency)
+                             currency=args.currency, engine=args.engine, spark_master=args.spark_master)
     except ImportRefused as refused:
         if args.json:
             print(json.dumps({"refused": str(refused), "refusal_code": refused.code}, ensure_ascii=False))
@@ -163,7 +175,7 @@ def summary(report: ImportReport) -> str:
         f"in {report.seconds:.1f} s (batch {report.batch_id}).",
         "  " + record_equation(report),
         f"  preset: {report.preset or 'automatic'}; dates read as {date_order}; "
-        f"currency: {report.currency or 'not stated'}; encoding: {report.encoding or 'n/a'}",
+        f"currency: {report.currency or 'not stated'}; encoding: {report.encoding or 'n/a'}; engine: {report.engine}",
         f"  orders from {report.first_order} to {report.last_order}; guest orders: {report.guest_orders:,}",
         f"  rows rejected: {report.rows_rejected:,}; warnings: {report.warnings:,}; "
         f"orders replacing earlier uploads: {report.orders_replacing_earlier:,}",

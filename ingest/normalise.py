@@ -13,6 +13,7 @@ from typing import Callable
 
 import duckdb
 
+from ingest.expressions import DuckDBSpelling
 from ingest.mapping import Mapping, normalise_header
 from store import schema, sql_path
 from store.models import dialect
@@ -173,15 +174,18 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _field(mapping: Mapping, name: str) -> str:
+DUCKDB = DuckDBSpelling()  # ingest's SQL spelled for DuckDB; ingest.expressions.SparkSpelling for Spark
+
+
+def _field(mapping: Mapping, name: str, x=DUCKDB) -> str:
     header = mapping.columns.get(name)
-    return _bounded(header) if header else "null::varchar"
+    return _bounded(header, x) if header else x.null_text
 
 
-def _bounded(header: str) -> str:
+def _bounded(header: str, x=DUCKDB) -> str:
     """The column's text, or null when longer than MAX_VALUE_CHARS: such a value is rejected as
     value_too_long and never reaches a regular expression or a cast (linear time for any content)."""
-    text = f"cast({_ident(header)} as varchar)"
+    text = f"cast({x.ident(header)} as {x.text_type})"
     return f"case when length({text}) <= {MAX_VALUE_CHARS} then {text} end"
 
 
@@ -241,11 +245,11 @@ def refund_rule(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
     return ALREADY_NET if netted >= ALREADY_NET_SHARE * refunds else SUBTRACTED
 
 
-def _currency(mapping: Mapping) -> str:
+def _currency(mapping: Mapping, x=DUCKDB) -> str:
     """SQL for a row's currency: the currency column's code, else a symbol or code in the amount."""
     amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
-    marker = f"currency_marker({_bounded(amount_column)})" if amount_column else "null"
-    code = f"clean_text({_field(mapping, 'currency')})"
+    marker = x.currency_marker(_bounded(amount_column, x)) if amount_column else "null"
+    code = x.clean_text(_field(mapping, 'currency', x))
     return f"case when {code} is not null then upper({code}) else {marker} end"
 
 
@@ -261,82 +265,98 @@ def main_currency(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
-def _region(mapping: Mapping) -> str:
+def _region(mapping: Mapping, x=DUCKDB) -> str:
     """SQL for the region: the column as it is, or an address's first part (its province)."""
-    region = f"clean_id({_field(mapping, 'region')})"
+    region = x.clean_id(_field(mapping, 'region', x))
     if mapping.preset and mapping.preset.region_first_part:
         # 浙江省 杭州市 西湖区 ... -> 浙江省 (ASCII or ideographic spaces between the parts)
-        return f"nullif(split_part(regexp_replace({region}, '[\\s\\x{{3000}}]+', ' ', 'g'), ' ', 1), '')"
+        return x.first_part(region)
     return region
 
 
 def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, date_formats: list[str],
                  refunds: str | None = None) -> None:
-    """Create table `parsed`: one row per file row with typed canonical values.
+    """Create table `parsed`: one row per file row with typed canonical values (see parsed_query)."""
+    con.execute("create or replace temp table status_words (word varchar, status varchar)")
+    con.executemany("insert into status_words values (?, ?)", list(mapping.status_words().items()))
+    sql, params = parsed_query(mapping, first_data_row, date_formats, refunds)
+    con.execute(f"""
+        create table parsed as{sql}""", params)
+
+
+def parsed_query(mapping: Mapping, first_data_row: int, date_formats: list[str], refunds: str | None = None,
+                 x=DUCKDB) -> tuple[str, dict]:
+    """(SQL, parameters) of `parsed` from `raw` and `status_words(word, status)`, spelled by `x`
+    (ingest.expressions: DuckDB's, or Spark's).
 
     `refunds` (from `refund_rule`) says whether `net_amount` is the amount as it is (ALREADY_NET)
     or the amount minus the refund. Status: cancelled (cancelled-at set, or a cancelled id prefix),
     unpaid (order-level files with a payment-time column left empty), else the status word; a
     valid order whose refund leaves nothing paid is refunded."""
-    words = mapping.status_words()
-    con.execute("create or replace temp table status_words (word varchar, status varchar)")
-    con.executemany("insert into status_words values (?, ?)", list(words.items()))
     prefix = mapping.preset.cancelled_order_id_prefix if mapping.preset else None
     dims = ",\n".join(
-        f"{_region(mapping)} as region" if d == "region"
-        else f"{'clean_tier' if d == 'member_tier' else 'clean_id'}({_field(mapping, d)}) as {d}"
+        f"{_region(mapping, x)} as region" if d == "region"
+        else f"{(x.clean_tier if d == 'member_tier' else x.clean_id)(_field(mapping, d, x))} as {d}"
         for d in schema.DIMENSIONS
     )
     paid_rule = "paid_at" in mapping.columns and not mapping.is_line_level
     long_params = {}
     long_cases = []
     for index, (field, header) in enumerate(mapping.columns.items()):
-        long_params[f"long_{index}"] = [field, header]
-        long_cases.append(f"when length(cast({_ident(header)} as varchar)) > {MAX_VALUE_CHARS} then $long_{index}")
-    long_field = f"case {' '.join(long_cases)} end" if long_cases else "null::varchar[]"
-    con.execute(
-        f"""
-        create table parsed as
+        long_params.update(x.pair_params(f"long_{index}", field, header))
+        long_cases.append(f"when length(cast({x.ident(header)} as {x.text_type})) > {MAX_VALUE_CHARS} "
+                          f"then {x.pair(f'long_{index}')}")
+    long_field = f"case {' '.join(long_cases)} end" if long_cases else x.null_pair
+
+    def field(name: str) -> str:
+        return _field(mapping, name, x)
+
+    typed_columns = ["_row", "order_id", "customer_id", "ts_text", "order_ts", "amount_text", "amount",
+                     "refunded_text", "refunded_amount", "line_amount_text", "line_amount", "quantity_text", "quantity",
+                     "unit_price_text", "unit_price", "sku", "status_text", "status_key", "cancelled_at", "paid_text",
+                     "currency", *schema.DIMENSIONS, "_long"]
+    worded_columns = [c for c in typed_columns if c != "status_key"] + ["net_amount", "status_known", "word_status"]
+    sql = f"""
         with typed as (
             select
                 rowid + $first_data_row as _row,
-                clean_id({_field(mapping, 'order_id')}) as order_id,
-                clean_customer({_field(mapping, 'customer_id')}) as customer_id,
-                clean_text({_field(mapping, 'order_ts')}) as ts_text,
+                {x.clean_id(field('order_id'))} as order_id,
+                {x.clean_customer(field('customer_id'))} as customer_id,
+                {x.clean_text(field('order_ts'))} as ts_text,
                 -- the common ISO form first, without the clean-up (2 s of 3 at 10M rows); the same result
                 case
-                    when try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') >= {FOUR_DIGIT_YEARS}
-                        then try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}')
-                    else try_strptime(date_text({_field(mapping, 'order_ts')}), $formats)
+                    when {x.timestamp(field('order_ts'), ISO_FORMATS[:1])} >= {FOUR_DIGIT_YEARS}
+                        then {x.timestamp(field('order_ts'), ISO_FORMATS[:1])}
+                    else {x.timestamp(x.date_text(field('order_ts')), date_formats, param='$formats')}
                 end as order_ts,
-                clean_text({_field(mapping, 'amount')}) as amount_text,
-                parse_number({_field(mapping, 'amount')}) as amount,
-                clean_text({_field(mapping, 'refunded_amount')}) as refunded_text,
-                parse_number({_field(mapping, 'refunded_amount')}) as refunded_amount,
-                clean_text({_field(mapping, 'line_amount')}) as line_amount_text,
-                parse_number({_field(mapping, 'line_amount')}) as line_amount,
-                clean_text({_field(mapping, 'quantity')}) as quantity_text,
-                parse_number({_field(mapping, 'quantity')}) as quantity,
-                clean_text({_field(mapping, 'unit_price')}) as unit_price_text,
-                parse_number({_field(mapping, 'unit_price')}) as unit_price,
-                clean_id({_field(mapping, 'sku')}) as sku,
-                clean_text({_field(mapping, 'status')}) as status_text,
-                status_word({_field(mapping, 'status')}) as status_key,
-                clean_text({_field(mapping, 'cancelled_at')}) as cancelled_at,
-                clean_text({_field(mapping, 'paid_at')}) as paid_text,
-                {_currency(mapping)} as currency,
+                {x.clean_text(field('amount'))} as amount_text,
+                {x.parse_number(field('amount'))} as amount,
+                {x.clean_text(field('refunded_amount'))} as refunded_text,
+                {x.parse_number(field('refunded_amount'))} as refunded_amount,
+                {x.clean_text(field('line_amount'))} as line_amount_text,
+                {x.parse_number(field('line_amount'))} as line_amount,
+                {x.clean_text(field('quantity'))} as quantity_text,
+                {x.parse_number(field('quantity'))} as quantity,
+                {x.clean_text(field('unit_price'))} as unit_price_text,
+                {x.parse_number(field('unit_price'))} as unit_price,
+                {x.clean_id(field('sku'))} as sku,
+                {x.clean_text(field('status'))} as status_text,
+                {x.status_word(field('status'))} as status_key,
+                {x.clean_text(field('cancelled_at'))} as cancelled_at,
+                {x.clean_text(field('paid_at'))} as paid_text,
+                {_currency(mapping, x)} as currency,
                 {dims},
                 {long_field} as _long  -- [field, header] of a mapped value too long to be real
             from raw
         )
         , worded as (
             select
-                {dialect.columns_except(("status_key",), "typed")},
+                {x.columns_except(("status_key",), "typed", typed_columns)},
                 case when $already_net then amount else amount - coalesce(refunded_amount, 0) end as net_amount,
                 status_words.status is not null as status_known,
                 case
                     when typed.cancelled_at is not null then 'cancelled'
-                    when $prefix is not null and starts_with(typed.order_id, $prefix) then 'cancelled'
+                    when $prefix is not null and {x.starts_with('typed.order_id', '$prefix')} then 'cancelled'
                     when $paid_rule and typed.paid_text is null then 'unpaid'
                     when typed.status_text is null then null
                     else coalesce(status_words.status, 'valid')
@@ -345,17 +365,19 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
             left join status_words on status_words.word = typed.status_key
         )
         select
-            {dialect.columns_except(("word_status",), "worded")},
+            {x.columns_except(("word_status",), "worded", worded_columns)},
             case
                 when coalesce(word_status, 'valid') = 'valid' and refunded_amount > 0 and net_amount = 0
                     then 'refunded'
                 else word_status
             end as status
         from worded
-        """,
-        {"first_data_row": first_data_row, "formats": date_formats, "prefix": prefix, "paid_rule": paid_rule,
-         "already_net": refunds == ALREADY_NET, **long_params},
-    )
+        """
+    params = {"first_data_row": first_data_row, "prefix": prefix, "paid_rule": paid_rule,
+              "already_net": refunds == ALREADY_NET, **long_params}
+    if x.engine == "duckdb":
+        params["formats"] = date_formats
+    return sql, params
 
 
 def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: ParseSettings, latest_allowed) -> None:

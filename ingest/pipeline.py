@@ -43,6 +43,7 @@ REFUND_NOTES = {
 }
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
 MEMORY_LIMIT = "1GB"  # DuckDB's, per import; past it, work spills to disk
+ENGINES = ("duckdb", "spark")  # what reads the file and builds the store (docs/scale-out.md)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class ImportReport:
     # how the store's tables were updated: "append" (later orders added) or "full" (every table rebuilt)
     build_path: str | None = None
     build_path_reason: str | None = None  # why "full" (an overlapping or older batch...)
+    engine: str = "duckdb"  # what read the file and built the store's tables: "duckdb" or "spark"
 
     def add_account(self, result: RecordAccount) -> None:
         """Copy the record equation's parts into the report."""
@@ -177,6 +179,8 @@ def import_file(
     via: str = "cli",
     pseudonym_key: str | None = None,
     currency: str | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> ImportReport:
     """Import one export file into the store and return its report; raise ImportRefused if refused.
 
@@ -184,8 +188,17 @@ def import_file(
     `via` go to the audit log (default: the operating-system user). `pseudonym_key` (default:
     $REPURCHASE_PSEUDONYM_KEY) replaces customer ids by keyed hashes before anything is written.
     `currency` (an ISO code) is the user's answer when neither the file nor its preset states one.
+    `engine="spark"` reads and parses the file (or a folder or glob of Parquet files) with Apache
+    Spark on `spark_master` (default $SPARK_MASTER, else local[*]); the store's tables are built by
+    the store's own engine (`Store(engine=...)`; the CLI's --engine sets both). docs/scale-out.md.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     path = Path(path)
+    if engine == "spark":
+        from store.spark import spark_session
+
+        session = spark_session(spark_master)  # the process's session: the store's Spark builds run on it too
     started = datetime.now()
     now = now or started
     key = pseudonym_key or privacy.key_from_env()
@@ -202,7 +215,12 @@ def import_file(
             con.execute("set preserve_insertion_order = true")
             con.execute(MACROS)
             progress(0.05, "reading")
-            raw = load_raw(con, path, staging.path)
+            if engine == "spark":
+                from ingest.spark_reader import load_raw_spark
+
+                raw = load_raw_spark(con, session, path, staging.path)
+            else:
+                raw = load_raw(con, path, staging.path)
             if raw.rows == 0:
                 raise ImportRefused(f"{clean_file_name(path.name)}: the file has a header but no rows; export it again with "
                                     "data.", code="header_only", file=clean_file_name(path.name))
@@ -220,7 +238,12 @@ def import_file(
             progress(0.25, "checking")
             formats, date_order = choose_date_order(con, mapping)
             refunds = refund_rule(con, mapping)
-            build_parsed(con, mapping, raw.first_data_row, formats, refunds)
+            if engine == "spark":  # the row-by-row work on Spark, the same SQL spelled for it
+                from ingest.spark_parse import build_parsed_on_spark
+
+                build_parsed_on_spark(con, session, raw, mapping, formats, refunds, staging.path)
+            else:
+                build_parsed(con, mapping, raw.first_data_row, formats, refunds)
             contacts = {}
             if key:  # before anything is computed from the values: issues, currency, orders
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
@@ -236,6 +259,7 @@ def import_file(
             report = _report(con, path, raw, mapping, settings)
             report.add_account(account(con, path, raw, skipped))  # refuses when records went missing
             report.currency_source = currency_source
+            report.engine = engine
             report.pseudonymised = bool(key)
             report.values_pseudonymised = {
                 mapping.columns[field]: contacts[column]
@@ -281,8 +305,15 @@ def import_file(
             "records_folded": report.records_folded,
             "records_skipped": report.records_skipped,
             "skipped_reasons": report.skipped_reasons,
+            "engine": engine,
         }
-        batch = store.commit_batch(staging, path, record, user=user, via=via, keep_original=not key)
+        original = path
+        if engine == "spark":
+            from ingest.spark_reader import is_multi_file, sources_listing
+
+            if is_multi_file(path):  # the files stay where they are: the batch keeps their list
+                original = sources_listing(path, staging.path / f"{clean_file_name(path.name)}.sources.json")
+        batch = store.commit_batch(staging, original, record, user=user, via=via, keep_original=not key)
     report.batch_id = batch["id"]
     report.orders_replacing_earlier = batch["orders_replacing_earlier"]
     report.build_path = batch.get("build_path")

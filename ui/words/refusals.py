@@ -68,6 +68,14 @@ REFUSALS: dict[str, tuple[str, str]] = {
                           "an order export; split it or import it with `python -m ingest` per month.",
                           "{file}：文件解压后将达 {megabytes:,.0f} MB、{columns:,} 列，远超订单导出文件；请拆分文件，"
                           "或用 `python -m ingest` 按月导入。"),
+    # reading with --engine spark (docs/scale-out.md)
+    "spark_format_unsupported": ("{file}: {format} files are read by the default engine only; import it without "
+                                 "--engine spark, or save it as CSV or Parquet.",
+                                 "{file}：{format} 文件只能由默认引擎读取；请不加 --engine spark 导入，或另存为 CSV 或 "
+                                 "Parquet。"),
+    "spark_folder_not_parquet": ("{file}: a folder or pattern is read as Parquet files only, and {other} is not one; "
+                                 "import CSV files one by one.",
+                                 "{file}：文件夹或通配模式只读取 Parquet 文件，而 {other} 不是；请逐个导入 CSV 文件。"),
     # mapping and checking
     "header_only": ("{file}: the file has a header but no rows; export it again with data.",
                     "{file}：文件只有表头没有数据行；请导出含数据的文件。"),

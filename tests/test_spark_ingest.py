@@ -1,0 +1,312 @@
+"""`python -m ingest ... --engine spark`: the same file imported by Spark and by DuckDB (the default)
+gives the same record accounting, the same issue list and rejected rows, the same stored batch and
+the same numbers in every table of the store and in `python -m metrics summary --json`.
+
+Generated files (CSV, Parquet, a folder and a glob of Parquet parts) and real exports from
+tests/fixtures/real/; one export's accounting is also checked against a plain-Python count of its
+raw file. One local Spark session serves every test (marker `spark`).
+"""
+
+import csv
+import json
+import math
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from ingest import ImportRefused, import_file
+from ingest.demo import write_demo
+from store import Store
+from tests.test_real_exports import REAL, raw_rows, shopify_expected
+
+pytestmark = pytest.mark.spark
+
+ROOT = Path(__file__).resolve().parent.parent
+# what may differ between the two imports' reports: when and how long, and which engine
+NOT_COMPARED = {"batch_id", "seconds", "engine"}
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The process's local Spark session (tests/test_spark_conformance.py may have started it)."""
+    assert shutil.which("java"), "Java is missing: run `make test` (installs openjdk-17-jre-headless)"
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as missing:  # fails, never skips: `make test` installs it
+        pytest.fail(f"{missing.name} is missing: run `make test` (installs requirements-spark.txt)")
+    from store.spark import spark_session
+
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1"})
+    session.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # dates read by our patterns only
+    return session
+
+
+def both(tmp_path: Path, source, spark, duckdb_source=None, spark_store: bool = False, **options):
+    """Import `source` with Spark and (`duckdb_source` or `source`) with DuckDB into two new stores;
+    `spark_store`: the Spark import's store builds its tables on Spark too (as the CLI does)."""
+    stores = {"spark": Store(tmp_path / "store_spark", engine="spark" if spark_store else "duckdb"),
+              "duckdb": Store(tmp_path / "store_duckdb")}
+    reports = {
+        "spark": import_file(source, stores["spark"], engine="spark", spark_master="local[2]", **options),
+        "duckdb": import_file(duckdb_source or source, stores["duckdb"], **options),
+    }
+    return stores, reports
+
+
+def comparable(report, built_on_spark: bool) -> dict:
+    # a store built on Spark always rebuilds every table (no append path): how is not compared, what is
+    skip = NOT_COMPARED | {"file"} | ({"build_path", "build_path_reason"} if built_on_spark else set())
+    return {k: v for k, v in report.to_dict().items() if k not in skip}
+
+
+def sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.astype(object).where(frame.notna(), None)
+    keyed = frame.assign(_key=frame.apply(lambda row: repr(tuple(row)), axis=1))
+    return keyed.sort_values("_key").drop(columns="_key").reset_index(drop=True)
+
+
+def assert_same_frames(left: pd.DataFrame, right: pd.DataFrame, what: str) -> None:
+    assert list(left.columns) == list(right.columns), what
+    assert [str(t) for t in left.dtypes] == [str(t) for t in right.dtypes], what
+    left, right = sorted_frame(left), sorted_frame(right)
+    assert len(left) == len(right), what
+    for column in left.columns:
+        for a, b in zip(left[column], right[column]):
+            if isinstance(a, float) and isinstance(b, float):
+                assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b)), \
+                    (what, column, a, b)
+            else:
+                assert a == b, (what, column, a, b)
+
+
+def batch_tables(store: Store) -> dict[str, pd.DataFrame]:
+    folder = store.batch_folder(store.batches()[-1]["id"])
+    return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+
+
+def version_tables(store: Store) -> dict[str, pd.DataFrame]:
+    """Every table of the store's version, without the batch id (a random name per import)."""
+    return {p.stem: pd.read_parquet(p).drop(columns="batch_id", errors="ignore")
+            for p in sorted(store.version_dir().glob("*.parquet"))}
+
+
+def metrics_summary(store: Store) -> dict:
+    run = subprocess.run([sys.executable, "-m", "metrics", "summary", "--store", str(store.root), "--json"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def assert_same_import(stores: dict, reports: dict, summary: bool = False) -> None:
+    """Accounting, issues, rejected rows, the batch's tables and every table of the store version."""
+    assert reports["spark"].engine == "spark" and reports["duckdb"].engine == "duckdb"
+    on_spark = stores["spark"].engine == "spark"
+    assert comparable(reports["spark"], on_spark) == comparable(reports["duckdb"], on_spark)
+    spark_batch, duckdb_batch = batch_tables(stores["spark"]), batch_tables(stores["duckdb"])
+    assert set(spark_batch) == set(duckdb_batch)
+    for name in duckdb_batch:
+        assert_same_frames(spark_batch[name], duckdb_batch[name], f"batch {name}")
+    spark_version, duckdb_version = version_tables(stores["spark"]), version_tables(stores["duckdb"])
+    assert set(spark_version) == set(duckdb_version)
+    for name in duckdb_version:
+        assert_same_frames(spark_version[name], duckdb_version[name], f"table {name}")
+    assert stores["spark"].batches()[-1]["engine"] == "spark"
+    if summary:
+        spark_summary, duckdb_summary = metrics_summary(stores["spark"]), metrics_summary(stores["duckdb"])
+        assert spark_summary.keys() == duckdb_summary.keys()
+        for key in duckdb_summary:
+            assert spark_summary[key] == duckdb_summary[key], key
+
+
+# ---- generated data ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory) -> dict[str, Path]:
+    """The demo orders (300 customers) as one CSV, one typed Parquet file and a folder of three parts."""
+    root = tmp_path_factory.mktemp("spark_demo")
+    paths = write_demo(root / "csv", customers=300, csv=True)
+    typed = write_demo(root / "parquet", customers=300)["orders"]
+    table = pq.read_table(typed)
+    parts = root / "parts"
+    parts.mkdir()
+    third = -(-table.num_rows // 3)
+    for index in range(3):  # the folder's files in name order are the file's rows in order
+        pq.write_table(table.slice(index * third, third), parts / f"orders_{index}.parquet")
+    return {"csv": paths["orders"], "parquet": typed, "parts": parts, "rows": table.num_rows}
+
+
+def test_a_generated_csv_gives_the_same_store_and_numbers_on_both_engines(tmp_path, spark, demo_files):
+    stores, reports = both(tmp_path, demo_files["csv"], spark)
+    assert reports["spark"].records_in_file == demo_files["rows"]
+    assert reports["spark"].orders_accepted > 1_000
+    assert_same_import(stores, reports, summary=True)
+
+
+@pytest.mark.parametrize("pattern", ["folder", "glob"])
+def test_a_folder_or_glob_of_parquet_parts_is_the_whole_file(tmp_path, spark, demo_files, pattern):
+    source = demo_files["parts"] if pattern == "folder" else f"{demo_files['parts']}/orders_*.parquet"
+    stores, reports = both(tmp_path, source, spark, duckdb_source=demo_files["parquet"])
+    assert reports["spark"].records_in_file == demo_files["rows"]
+    assert_same_import(stores, reports)
+    kept = stores["spark"].batch_folder(stores["spark"].batches()[-1]["id"]) / "original"
+    listing = json.loads(next(kept.iterdir()).read_text(encoding="utf-8"))
+    assert [Path(f["file"]).name for f in listing["files"]] == [f"orders_{i}.parquet" for i in range(3)]
+
+
+def test_rejected_rows_and_skipped_rows_are_the_same_on_both_engines(tmp_path, spark):
+    path = tmp_path / "messy.csv"
+    rows = [["Order ID", "Customer", "Order Date", "Total", "Status"],
+            ["A1", "c1", "2024-03-01 10:00", "12.50", "paid"],
+            ["A2", "NA", "03/02/2024", "¥1,234.50", "paid"],
+            ["", "c3", "2024-03-03", "5", "paid"],  # no order id: rejected
+            ["A4", "c4", "not a date", "5", "paid"],  # rejected
+            ["A5", "c5", "2024-03-05", "abc", "paid"],  # rejected
+            ["A1", "c1", "2024-03-01 10:00", "12.50", "paid"],  # identical duplicate: folded
+            ["A6", "c6", "2024-03-06", "-4", "paid"],  # negative: rejected
+            ["A7", "c7", "2024-03-07", "7", "weird"],  # unknown status: a warning
+            ["", "", "", "", ""],  # blank: skipped
+            ["Order ID", "Customer", "Order Date", "Total", "Status"],  # repeated header: skipped
+            ["A8", "c8", "2024-03-08", "8", "paid"],
+            ["Total", "", "", "1268", ""]]  # totals row: skipped
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+        handle.write("\nA9,c9,2024-03-09,9\n")  # an empty line, and a short row
+    stores, reports = both(tmp_path, path, spark)
+    spark_report = reports["spark"]
+    assert spark_report.records_in_file == 14  # the csv module's count (the empty line is a record)
+    # accepted A1 A2 A7 A8 A9; rejected no id, A4, A5, A6; folded the second A1
+    assert (spark_report.records_accepted, spark_report.records_rejected, spark_report.records_folded,
+            spark_report.records_skipped) == (5, 4, 1, 4)
+    assert spark_report.skipped_reasons == {"blank_line": 2, "repeated_header": 1, "totals_row": 1}
+    assert_same_import(stores, reports)
+
+
+# ---- real exports ----------------------------------------------------------------------------
+
+SHOPIFY = "shopify_enavant_orders_export_1.csv"
+UCI = "uci_online_retail_r_sample_2000.csv"  # ';', CRLF, NA customers, two-digit years
+
+
+def test_a_real_line_level_export_gives_the_same_store_and_numbers_on_both_engines(tmp_path, spark):
+    stores, reports = both(tmp_path, REAL / UCI, spark)
+    assert reports["spark"].records_in_file == len(raw_rows(UCI, delimiter=";")) == 2000
+    assert_same_import(stores, reports, summary=True)
+
+
+def test_a_real_export_on_spark_accounts_for_every_record_as_counted_by_hand(tmp_path, spark):
+    expected = shopify_expected(SHOPIFY)  # the csv module and Shopify's meaning of its columns
+    rows = raw_rows(SHOPIFY)
+    stores, reports = both(tmp_path, REAL / SHOPIFY, spark)
+    assert_same_import(stores, reports, summary=True)
+    report = reports["spark"]
+    assert report.records_in_file == len(rows) == 811
+    assert report.records_rejected == 0 and report.records_skipped == 0
+    assert report.records_accepted == report.orders_accepted == len(expected["orders"]) == 409
+    assert report.records_folded == len(rows) - len(expected["orders"])  # the other line rows of each order
+    valid = {o for o, s in expected["status"].items() if s == "valid"}
+    store_orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet")
+    stored_valid = store_orders[store_orders["status"] == "valid"]
+    assert set(stored_valid["order_id"]) == valid
+    assert sum(Decimal(str(a)) for a in stored_valid["amount"]) == sum(expected["amount"][o] for o in valid)
+
+
+# ---- refusals --------------------------------------------------------------------------------
+
+
+def test_excel_is_refused_on_spark_with_a_worded_reason(tmp_path, spark):
+    import xlsxwriter
+
+    workbook = tmp_path / "orders.xlsx"
+    book = xlsxwriter.Workbook(str(workbook))
+    sheet = book.add_worksheet()
+    for index, row in enumerate([["Order ID", "Order Date", "Total"], ["A1", "2024-03-01", 5]]):
+        sheet.write_row(index, 0, row)
+    book.close()
+    with pytest.raises(ImportRefused) as refused:
+        import_file(workbook, Store(tmp_path / "store"), engine="spark", spark_master="local[2]")
+    assert refused.value.code == "spark_format_unsupported" and refused.value.values["format"] == "Excel"
+    assert not (tmp_path / "store" / "batches").exists()
+
+
+def test_a_record_wider_than_the_header_refuses_the_file_on_both_engines(tmp_path, spark):
+    path = tmp_path / "wide.csv"
+    path.write_text("Order ID,Order Date,Total\nA1,2024-03-01,5\nA2,2024-03-02,6,extra\n", encoding="utf-8")
+    for engine in ("spark", "duckdb"):
+        with pytest.raises(ImportRefused) as refused:
+            import_file(path, Store(tmp_path / f"store_{engine}"), engine=engine, spark_master="local[2]")
+        assert refused.value.code == "bad_csv", engine
+
+
+
+
+# ---- the value clean-up, spelled for each engine (ingest/expressions.py) ----------------------
+
+CLEANUPS = ("clean_text", "clean_id", "clean_tier", "clean_customer", "money_text", "parse_number",
+            "currency_marker", "date_text", "status_word")
+CRAFTED = [
+    "", " ", "NA", " n/a ", "NaN", "null", "None", "none", "#N/A", "-", "--", "Nadia", "NA North", '="123"',
+    ' ="2024-01-05 10:00:00" ', "'0012", "\t'0012", "17850.0", "17850.00", "1.0.0", "Mixed@Example.COM",
+    "¥1,234.50", "1.234,56", "12,5", "-1,000", "+3", "£ 12", "12 元", "USD 7.5", "€3", "$1,000,000.00", "1e3",
+    "abc", "12.34567", "99999999999999999", "Paid", "PARTIALLY_refunded", "on-hold", "交易成功", "2024年3月5日",
+    "2024-03-05T10:11:12Z", "2024-03-05T10:11:12+08:00", "2024-03-05 10:11:12.123456", "12/31/69", "1/1/70 9:05",
+    "31.12.99", "04-30-22", "7/16/22 11:39", "2011-12-09 12:50", "2011/12/09", "12-11-22 10:00:05",
+    "3/5/2024 1:05 PM", "3/5/2024 1:05 pm", "2024-02-30", 'a"b', "x\ny", '"x\ny"', "\u3000浙江省 杭州市",
+    "NA\n", "1T2T3", "2024-03-05T10:11T12",
+]
+
+
+def cleanup_corpus() -> list[str]:
+    """Every distinct value of every real export in tests/fixtures/ (the csv module, each file's own
+    delimiter), the handcrafted values above, and a grid of day/month/year texts."""
+    import itertools
+
+    from ingest.readers import sniff_delimiter
+
+    values = set(CRAFTED)
+    for path in sorted(REAL.glob("*.csv")):
+        with open(path, newline="", encoding="utf-8") as handle:
+            values.update(v for row in csv.reader(handle, delimiter=sniff_delimiter(path)) for v in row)
+    parts = ["1", "09", "12", "13", "31", "2011", "11", "1999"]
+    values.update(f"{a}{sep}{b}{sep}{c}{time}" for a, b, c in itertools.product(parts, repeat=3)
+                  for sep in "/-." for time in ("", " 10:00", " 10:00:05"))
+    return sorted(v for v in values if len(v) <= 1_000)
+
+
+def test_every_cleanup_gives_the_same_value_on_spark_as_on_duckdb(spark):
+    import duckdb
+
+    from ingest import expressions, normalise
+    from ingest.spark_parse import let_view
+
+    values = cleanup_corpus()
+    assert len(values) > 5_000
+    date_orders = {"month_first": normalise.MONTH_FIRST + normalise.ISO_FORMATS,
+                   "day_first": normalise.DAY_FIRST + normalise.ISO_FORMATS,
+                   "iso_fast": normalise.ISO_FORMATS[:1]}
+
+    def columns(spelling) -> str:
+        cleaned = [f"{getattr(spelling, name)('v')} as {name}" for name in CLEANUPS]
+        dates = [f"{spelling.timestamp(spelling.date_text('v') if key != 'iso_fast' else 'v', formats)} as {key}"
+                 for key, formats in date_orders.items()]
+        return ", ".join(["v", *cleaned, *dates])
+
+    con = duckdb.connect()
+    con.execute(normalise.MACROS)
+    expected = con.execute(f"select {columns(expressions.DuckDBSpelling())} from unnest($values) as t(v)",
+                           {"values": values}).fetchall()
+    on_spark = expressions.SparkSpelling()
+    query = f"select {columns(on_spark)} from cleanup_lets"  # names the columns let_view computes
+    spark.createDataFrame([(v,) for v in values], "v string").createOrReplaceTempView("cleanup_values")
+    let_view(spark, on_spark, "cleanup_values", "cleanup_lets")
+    got = {row[0]: tuple(row) for row in spark.sql(query).collect()}
+    names = ["v", *CLEANUPS, *date_orders]
+    differences = [(name, e[0], e[i], got[e[0]][i]) for e in expected for i, name in enumerate(names)
+                   if e[i] != got[e[0]][i]]
+    assert differences == [], "\n".join(map(repr, differences))
