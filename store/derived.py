@@ -39,7 +39,10 @@ def table_files(folder: Path, name: str) -> list[Path]:
 
 
 def read_files_sql(files: list[Path]) -> str:
-    """`read_parquet([...])` of a table's files (paths are ours, never user text)."""
+    """`read_parquet(...)` of a table's files (paths are ours, never user text); one file without a list,
+    the spelling every engine reads (a Spark-built table is always one file)."""
+    if len(files) == 1:
+        return f"read_parquet({sql_path(files[0])})"
     return f"read_parquet([{', '.join(sql_path(path) for path in files)}])"
 
 

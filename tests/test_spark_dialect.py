@@ -10,7 +10,7 @@ import sqlglot
 
 from store.models import dialect, experiments, orders, playbook
 from store.models.dialect_spark import UntranslatableSql, translate, unknown_constructs
-from store.models.registry import APPEND_PREPARE, MODELS
+from store.models.registry import MODELS
 
 
 class _StoreWithLines:
@@ -38,7 +38,6 @@ def model_sql(con) -> dict[str, list[str]]:
         found[name] = _statements(sql)
     found["orders (one batch)"] = [orders.orders_sql(deduplicate=False)]
     found["customer_categories (with lines)"] = [playbook.customer_categories_sql(_StoreWithLines())]
-    found.update({f"{name} (prepared for an append)": [sql] for name, sql in APPEND_PREPARE.items()})
     return found
 
 

@@ -92,6 +92,13 @@ def distinct_list(expr: str, ordered: bool) -> str:
     return f"array_sort(collect_set({expr}))" if ordered else f"collect_set({expr})"
 
 
+def ordered_list(expr: str, order_by: str) -> str:
+    """The list of the values in ascending order (only ordered by the values themselves on Spark)."""
+    if expr != order_by:
+        raise UntranslatableSql("list(x order by y): only the order of x itself translates")
+    return f"array_sort(collect_list({expr}))"
+
+
 def parquet_relation(path: str, row_number: bool) -> str:
     """A Parquet file as a relation; `row_number`: with its row's index in the file as file_row_number."""
     quoted = "`" + path.replace("`", "``") + "`"
@@ -166,6 +173,10 @@ def _rewrite_expression(node: exp.Expression) -> exp.Expression:
         inner = node.this
         ordered = isinstance(inner, exp.Order)
         values = inner.this if ordered else inner
+        if ordered and not isinstance(values, exp.Distinct):  # list(x order by x), dialect.ordered_list
+            if [o.this for o in inner.expressions] != [values] or any(o.args.get("desc") for o in inner.expressions):
+                raise UntranslatableSql("list(x order by y): only the ascending order of x itself translates")
+            return _spark_expression(ordered_list(_sql(values), _sql(values)))
         if not isinstance(values, exp.Distinct) or len(values.expressions) != 1:
             raise UntranslatableSql(f"{node.sql(dialect='duckdb')}: only list(distinct x [order by x]) translates")
         value = values.expressions[0]
@@ -359,10 +370,10 @@ KNOWN_CONSTRUCTS = frozenset({
     "Star", "Values", "Tuple",
     # values and operators
     "Literal", "Boolean", "Null", "Placeholder", "Cast", "DataType", "DataTypeParam", "Interval", "Var", "Paren",
-    "Add", "Sub", "Mul", "Div", "Neg", "EQ", "GT", "GTE", "LT", "LTE", "And", "Or", "Not", "Is",
+    "Add", "Sub", "Mul", "Div", "Mod", "Neg", "EQ", "NullSafeEQ", "GT", "GTE", "LT", "LTE", "And", "Or", "Not", "Is",
     "In", "Between", "Case", "If", "Coalesce", "Nullif", "Least", "Lower", "Floor",
     # aggregates and windows
-    "Count", "Sum", "Min", "Max", "Avg", "AnyValue", "IgnoreNulls", "ArgMax", "ArgMin", "LogicalOr",
+    "Count", "Sum", "Min", "Max", "Avg", "Explode", "AnyValue", "IgnoreNulls", "ArgMax", "ArgMin", "LogicalOr",
     "Filter", "RowNumber", "Lag", "Lead", "FirstValue", "Ntile", "Anonymous",
     # dates
     "TimestampTrunc", "DateDiff",
