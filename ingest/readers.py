@@ -305,16 +305,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count:
     try:
         with ThreadPoolExecutor(1) as pool:  # counted while DuckDB reads (it releases the GIL)
             counting = pool.submit(count_csv_records, readable, delimiter) if count else None
-            header_fields = _csv_header(readable, delimiter)
-            if not "".join(header_fields).strip():
-                raise ImportRefused(f"{path.name}: the first line is empty; the column headers must be on the first "
-                                    "line, so remove the lines above them and upload the file again.",
-                                    code="empty_first_line", file=path.name)
-            headers = _unique([h.strip() or f"column_{i + 1}" for i, h in enumerate(header_fields)])
-            if len(headers) > MAX_COLUMNS:
-                raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order "
-                                    "export; check that it is the right file and upload it again.",
-                                    code="too_many_columns", file=path.name, columns=len(headers))
+            headers = csv_headers(path, readable, delimiter)
             _read_csv_to_raw(con, path, readable, delimiter, headers, work_dir)
             counted = counting.result() if counting else None
     except csv.Error as error:
@@ -322,6 +313,22 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count:
                             "semicolon or tab separated export and upload it again.", code="bad_csv",
                             file=path.name, error=str(error)) from error
     return _describe(con, path, first_data_row=2, encoding=encoding, delimiter=delimiter, counted=counted)
+
+
+def csv_headers(path: Path, readable: Path, delimiter: str) -> list[str]:
+    """The CSV's column names (blank ones numbered, repeats made unique); refused when the first line is
+    empty or holds far more columns than an order export."""
+    header_fields = _csv_header(readable, delimiter)
+    if not "".join(header_fields).strip():
+        raise ImportRefused(f"{path.name}: the first line is empty; the column headers must be on the first "
+                            "line, so remove the lines above them and upload the file again.",
+                            code="empty_first_line", file=path.name)
+    headers = _unique([h.strip() or f"column_{i + 1}" for i, h in enumerate(header_fields)])
+    if len(headers) > MAX_COLUMNS:
+        raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order "
+                            "export; check that it is the right file and upload it again.",
+                            code="too_many_columns", file=path.name, columns=len(headers))
+    return headers
 
 
 def _csv_header(readable: Path, delimiter: str) -> list[str]:

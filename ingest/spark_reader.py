@@ -24,11 +24,11 @@ from ingest.readers import (
     RecordCount,
     _check_line_length,
     _check_parquet,
-    _csv_header,
     _file_kind,
     _to_utf8,
     _unique,
     count_csv_records,
+    csv_headers,
     detect_encoding,
     sniff_delimiter,
 )
@@ -151,16 +151,7 @@ def _load_csv(con, spark, path: Path, work_dir: Path) -> RawTable:
     readable = path if encoding == "utf-8" else _to_utf8(path, encoding, work_dir / "utf8.csv")
     _check_line_length(path, readable)
     delimiter = sniff_delimiter(readable)
-    header_fields = _csv_header(readable, delimiter)
-    if not "".join(header_fields).strip():
-        raise ImportRefused(f"{path.name}: the first line is empty; the column headers must be on the first "
-                            "line, so remove the lines above them and upload the file again.",
-                            code="empty_first_line", file=path.name)
-    headers = _unique([h.strip() or f"column_{i + 1}" for i, h in enumerate(header_fields)])
-    if len(headers) > MAX_COLUMNS:
-        raise ImportRefused(f"{path.name}: the file has {len(headers):,} columns, far more than an order "
-                            "export; check that it is the right file and upload it again.",
-                            code="too_many_columns", file=path.name, columns=len(headers))
+    headers = csv_headers(path, readable, delimiter)
     counted, wider = _count_and_width(readable, delimiter, len(headers))
     if wider is not None:
         record, fields = wider
