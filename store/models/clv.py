@@ -113,20 +113,16 @@ select * from final order by customer_key
 
 CUSTOMER_SQL = customer_sql()
 
-HOLDOUT_CURVE_SQL = f"""
-with calibration_customers as (
-    select customer_key
-    from orders
-    where is_valid and customer_key is not null
-    group by customer_key
-    having min(order_date) <= $cutoff
-),
 
-holdout_days as (
+def _holdout_curve_sql(customers: str) -> str:
+    """Purchase days per day after the cut-off, to $end, of the customers in `customers` (SQL of a query
+    or table with their customer_key)."""
+    return f"""
+with holdout_days as (
     select distinct customer_key, order_date
     from orders
     where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
-        and customer_key in (select customer_key from calibration_customers)
+        and customer_key in (select customer_key from {customers})
 ),
 
 final as (
@@ -137,6 +133,16 @@ final as (
 
 select * from final order by day
 """
+
+
+# every customer whose first valid purchase is by the cut-off
+HOLDOUT_CURVE_SQL = _holdout_curve_sql("""(
+    select customer_key
+    from orders
+    where is_valid and customer_key is not null
+    group by customer_key
+    having min(order_date) <= $cutoff
+) as calibration_customers""")
 
 # Precomputed at each store change (metrics.precomputed), for the default cut-off and the last date:
 # what the Customer value page's first view would otherwise read from every order.
@@ -159,22 +165,7 @@ STORED_CALIBRATION_SQL = stored_calibration_sql()
 
 # clv_holdout_days: the holdout's purchase days of the customers in clv_calibration (first purchase by
 # the cut-off), as HOLDOUT_CURVE_SQL counts them from the orders
-STORED_HOLDOUT_DAYS_SQL = f"""
-with holdout_days as (
-    select distinct customer_key, order_date
-    from orders
-    where is_valid and customer_key is not null and order_date > $cutoff and order_date <= $end
-        and customer_key in (select customer_key from clv_calibration)
-),
-
-final as (
-    select {dialect.day_diff("order_date", "$cutoff")} as day, count(*) as orders
-    from holdout_days
-    group by day
-)
-
-select * from final order by day
-"""
+STORED_HOLDOUT_DAYS_SQL = _holdout_curve_sql("clv_calibration")
 
 STORED_GROUPED_SQL = """
 select x, t_x, T, count(*) as customers, sum(case when $with_holdout then holdout_orders else 0 end) as holdout_orders
