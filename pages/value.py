@@ -90,7 +90,12 @@ if holdout:
                                                labels, cumulative=True, language=ctx.language), key="holdout_curve")
 else:
     st.info(ctx.t("reliability_unknown"))
-notes = list(dict.fromkeys(report["warnings"] + list(model["final"].warnings)))
+# the fit for the predictions (every order) first; the check's fit (to the cut-off) adds only notes of
+# another kind: two "no dropout detected" notes with different parameters read as a contradiction
+final_notes = list(model["final"].warnings)
+final_codes = {getattr(note, "code", "") for note in final_notes} - {""}
+notes = final_notes + [note for note in report["warnings"]
+                       if note not in final_notes and getattr(note, "code", "") not in final_codes]
 for note in notes:
     st.warning(markdown_text(note_text(note, ctx.language)))
 
@@ -98,9 +103,12 @@ st.plotly_chart(charts.binned_histogram(model["histogram"], ctx.t("clv_distribut
                                         ctx.t("predicted_clv_axis"), currency_symbol(ctx.currency, ctx.language)),
                 key="clv_histogram")
 rfm_segment_names = rfm_names(ctx.language)
+# a dimension with one value (no membership in the data, no channel column) has nothing to compare
+breakdowns = [(field, name) for field, name in [("member_tier", "member_tier"), ("first_channel", "channel"),
+                                                ("rfm_segment", "segment"), ("cohort_month", "cohort")]
+              if len(model["by"][field]) > 1]
 columns = st.columns(2)
-for index, (field, name) in enumerate([("member_tier", "member_tier"), ("first_channel", "channel"),
-                                       ("rfm_segment", "segment"), ("cohort_month", "cohort")]):
+for index, (field, name) in enumerate(breakdowns):
     column = columns[index % 2]
     table = model["by"][field]
     if field == "member_tier":  # in tier order (none, silver, gold, diamond), not alphabetical

@@ -29,16 +29,17 @@ def _presentation() -> bool:
 
 
 def _title_lines(title: str, width: int = 64) -> list[str]:
-    """A long title in two lines, broken at a comma, colon or bracket near its middle: Plotly does
-    not wrap titles, and a half-width chart cut "…2023-01-01 to 202". Width counts CJK as two."""
+    """A long title in two lines, broken at a comma, colon or bracket near its middle (else at a space):
+    Plotly does not wrap titles, and a half-width chart cut "…2023-01-01 to 202". A bracket that starts
+    a word's own part ("P(alive)") is not a break. Width counts CJK as two."""
     def span(text: str) -> int:
         return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
 
     if span(title) <= width:
         return [title]
     breaks = [i + 1 for i, ch in enumerate(title) if ch in ",，:：;；"] + \
-             [i for i, ch in enumerate(title) if ch in "（("]
-    breaks = [b for b in breaks if 0 < b < len(title)]
+             [i for i, ch in enumerate(title) if ch == "（" or (ch == "(" and title[i - 1:i].isspace())]
+    breaks = [b for b in breaks if 0 < b < len(title)] or [i for i, ch in enumerate(title) if ch == " " and i > 0]
     if not breaks:
         return [title]
     cut = min(breaks, key=lambda b: abs(span(title[:b]) - span(title) / 2))
