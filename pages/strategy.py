@@ -132,7 +132,7 @@ show_table(with_arm_sizes_column(with_interval_column(in_units(results[shown].dr
            f"results_{experiment}", "results_table", ctx.language,
            ctx.currency, download=results[shown + adjusted].assign(metric=labelled))
 if adjusted:
-    st.markdown(f"**{ctx.t('cuped_results')}**")
+    st.subheader(ctx.t("cuped_results"))
     st.caption(ctx.t("cuped_note", days=report["cuped_days"]))
     cuped = results[results["cuped_rel_lift"].notna()]
     on_screen = cuped[["metric", "variant", *adjusted]].drop(columns=["cuped_p_value", *hidden[1:]]).rename(
