@@ -70,15 +70,18 @@ readable = scores.assign(
    "variant_mean", "n_control", "n_variant", "p_value", "strategy", "design", "status"]]  # the answer first: lift
    # and its interval stay on screen at 1440 px
 metric_labels = scores["metric"].map(lambda m: metric_name(m, ctx.language))
-# On screen what fits at 1440 px: an observational test is marked after its name, an experiment not
-# analysable yet is left to the list above (which says why); the means are in the chosen experiment's
-# table, the unadjusted p, strategy, design and status in the download.
+# On screen what fits at 1400 px: an observational test is marked after its name, an experiment not
+# analysable yet is left to the list above (which says why), the variant's name only where an experiment
+# has more than one; the means are in the chosen experiment's table, the unadjusted p, strategy, design
+# and status in the download.
 observational = f" ({ctx.t('design_observational')})"
 on_screen = readable.assign(
     metric=metric_labels,
     experiment=[name + observational if design == "observational" else name
                 for name, design in zip(scores["experiment"], scores["design"])],
 )[scores["status"] == "ok"].drop(columns=["control_mean", "variant_mean", "p_value", "strategy", "design", "status"])
+if (scores[scores["status"] == "ok"].groupby("experiment")["variant"].nunique() <= 1).all():
+    on_screen = on_screen.drop(columns="variant")
 show_table(with_arm_sizes_column(with_interval_column(on_screen, ctx.language)), "scorecard", "scorecard_table",
            ctx.language, ctx.currency, download=readable.assign(metric=metric_labels))
 
@@ -116,16 +119,28 @@ for arm in report["arms"]:
 st.subheader(ctx.t("results"))
 results = results_table(report)
 shown = [c for c in ["metric", "variant", "control_mean", "variant_mean", "abs_lift", "rel_lift", "ci_low", "ci_high",
-                     "p_value", "p_holm", "chance_to_win", "n_control", "n_variant",
-                     "cuped_rel_lift", "cuped_p_value", "cuped_variance_reduction"] if c in results.columns]
+                     "p_value", "p_holm", "chance_to_win", "n_control", "n_variant"] if c in results.columns]
+adjusted = [c for c in ["cuped_rel_lift", "cuped_ci_low", "cuped_ci_high", "cuped_p_value", "cuped_p_holm",
+                        "cuped_variance_reduction"] if c in results.columns]
 labelled = results["metric"].map(lambda m: metric_name(m, ctx.language))
-# on screen what fits at 1440 px: the Holm p the summary quotes (the unadjusted p is in the download),
-# and the variant's name only when there is more than one (the captions above name the arms)
+# on screen what fits at 1440 px: people's numbers, the difference with its interval, the Holm p the summary
+# quotes (the unadjusted p is in the download), and the variant's name only when there is more than one (the
+# captions above name the arms); the CUPED adjustment in a table of its own, everything in the download
 hidden = ["p_value"] + (["variant"] if results["variant"].nunique() == 1 else [])
 show_table(with_arm_sizes_column(with_interval_column(in_units(results[shown].drop(columns=hidden))
                                                       .assign(metric=labelled), ctx.language)),
            f"results_{experiment}", "results_table", ctx.language,
-           ctx.currency, download=results[shown].assign(metric=labelled))
+           ctx.currency, download=results[shown + adjusted].assign(metric=labelled))
+if adjusted:
+    st.subheader(ctx.t("cuped_results"))
+    st.caption(ctx.t("cuped_note", days=report["cuped_days"]))
+    cuped = results[results["cuped_rel_lift"].notna()]
+    on_screen = cuped[["metric", "variant", *adjusted]].drop(columns=["cuped_p_value", *hidden[1:]]).rename(
+        columns={"cuped_rel_lift": "rel_lift", "cuped_ci_low": "ci_low", "cuped_ci_high": "ci_high",
+                 "cuped_p_holm": "p_holm"})
+    show_table(with_interval_column(on_screen.assign(metric=labelled), ctx.language), f"cuped_{experiment}",
+               "cuped_table", ctx.language, ctx.currency,
+               download=cuped[["metric", "variant", *adjusted]].assign(metric=labelled))
 
 views = data.experiment_time_views(ctx.root, ctx.version, experiment, window)
 left, right = st.columns(2)

@@ -129,12 +129,17 @@ st.plotly_chart(charts.matrix_heatmap(model["p_alive_matrix"], ctx.t("p_alive_ti
 st.caption(ctx.t({"bgnbd": "p_alive_note", "bgnbd_common_p": "p_alive_note", "nbd": "p_alive_note_nbd"}
                  .get(used.predicts_as, "p_alive_note_other")))
 
-st.subheader(ctx.t("at_risk_valuable"))
-show_table(model["slipping_valuable"], "slipping_valuable_customers", "slipping_table", ctx.language, ctx.currency,
-           height=300, customer_list=True)
-st.subheader(ctx.t("top_customers"))
-show_table(model["top_customers"], "top_customers", "top_table", ctx.language, ctx.currency, height=300,
-           customer_list=True)
+# On screen the columns a manager acts on (who, how loyal, how likely to come back, when, worth what), fitting
+# at 1440 px; the channel, churn band, expected orders, expected AOV and total value in the downloads.
+ON_SCREEN = ["customer_id", "member_tier", "last_purchase", "x", "historical_revenue", "p_alive", "expected_next_order",
+             "predicted_clv"]
+for heading, name, download_name, key in (
+        ("at_risk_valuable", "slipping_valuable", "slipping_valuable_customers", "slipping_table"),
+        ("top_customers", "top_customers", "top_customers", "top_table")):
+    st.subheader(ctx.t(heading))
+    customers = model[name]
+    show_table(customers[ON_SCREEN], download_name, key, ctx.language, ctx.currency, height=300, customer_list=True,
+               download=customers, labels={"predicted_clv": ctx.t("predicted_clv_months", months=horizon)})
 
 with st.expander(ctx.t("model_details")):
     if holdout:

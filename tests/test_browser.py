@@ -194,29 +194,68 @@ def test_screenshots_of_a_real_export(real_export_server, real_export_store, pag
     screenshot_set(real_export_server, page, "real_", allowed_words=ABBREVIATIONS | data_words(real_export_store.root))
 
 
+def table_fits(frame) -> tuple[list[str], list[int]]:
+    """A st.dataframe's column headers and its grid's [scrollWidth, clientWidth]: the grid draws every
+    column whole, header included, and clips the ones past its right border (then it scrolls sideways)."""
+    frame.locator("th").first.wait_for(state="attached", timeout=60_000)
+    frame.scroll_into_view_if_needed()
+    headers = [h.inner_text() for h in frame.locator("th").all()]
+    return headers, frame.evaluate("f => [f.querySelector('.dvn-scroller').scrollWidth,"
+                                   " f.querySelector('.dvn-scroller').clientWidth]")
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])
 @pytest.mark.parametrize("language", LANGUAGES.values())
-def test_strategy_tables_fit_at_1440_px(demo_server, page, language):
-    """The scorecard's and the results table's confidence intervals once sat off-screen at 1440 px,
-    and the scorecard scrolled sideways for its p, strategy, design and status columns: now one
-    "95% CI" column, whose right edge is inside the window, and neither table scrolls sideways."""
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{demo_server}/strategy?lang={language}")
+def test_strategy_tables_fit_at_1400_and_1440_px(demo_server, page, language, present):
+    """With CUPED on, the results table once scrolled sideways at 1440 px for its three CUPED columns,
+    and the scorecard's last header "Customers (control / variant)" was cut at 1400 px. Now the scorecard
+    fits at 1400 px; the results (95% CI column on screen) and the CUPED adjustment, a table of its own,
+    fit at 1440 px; no table scrolls sideways."""
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{demo_server}/strategy?lang={language}&cuped=true" + ("&present=true" if present else ""))
     wait_for_app(page)
-    for index in range(2):  # the scorecard and the chosen experiment's results, each once its header is drawn
-        page.get_by_test_id("stDataFrame").nth(index).locator("th").first.wait_for(state="attached", timeout=60000)
-    frames = [f for f in page.get_by_test_id("stDataFrame").all()
-              if f.locator("th").filter(has_text="95%").count()]
-    assert len(frames) == 2, [f.locator("th").all_inner_texts() for f in page.get_by_test_id("stDataFrame").all()]  # the scorecard and the chosen experiment's results
-    for frame in frames:
-        frame.scroll_into_view_if_needed()
-        headers = [h.inner_text() for h in frame.locator("th").all()]
-        at = next(i for i, h in enumerate(headers) if h.startswith("95%"))
-        edges = column_edges(page, frame)
-        assert len(edges) > at, (headers, edges)  # the line after the interval column is drawn: all of it in view
-        assert edges[at] <= 1440, (headers, edges)
-        widths = frame.evaluate("f => [f.querySelector('.dvn-scroller').scrollWidth, f.querySelector('.dvn-scroller').clientWidth]")
+    frames = page.get_by_test_id("stDataFrame")
+    headers, widths = table_fits(frames.nth(0))  # the scorecard
+    assert headers[-1] in ("Customers (control / variant)", "人数（对照组 / 实验组）"), headers
+    assert widths[0] <= widths[1] + 1, (headers, widths)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.wait_for_timeout(500)  # the grids measure their new width
+    interval = ("95% CI", "95% 置信区间")
+    tables = [table_fits(frame) for frame in frames.all()[1:3]]  # the chosen experiment's results, its CUPED lift
+    assert len(tables) == 2 and all(set(interval) & set(headers) for headers, _ in tables), tables
+    assert not [h for headers, _ in tables for h in headers if h.startswith("cuped")], tables  # every header worded
+    for (headers, widths), frame in zip(tables, frames.all()[1:3]):
         assert widths[0] <= widths[1] + 1, (headers, widths)  # every column in view: nothing to scroll to
-    page.screenshot(path=ARTIFACTS / f"strategy_1440_{language}.png")
+        at = [i for i, h in enumerate(headers) if h in interval][0]
+        edges = column_edges(page, frame)
+        assert len(edges) > at and edges[at] <= 1440, (headers, edges)  # the interval's right edge is drawn, on screen
+    suffix = "_presentation" if present else ""
+    page.screenshot(path=ARTIFACTS / f"strategy_cuped_1440_{'zh' if language == '中文' else 'en'}{suffix}.png")
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_customer_value_lists_fit_at_1440_px(demo_server, page, code):
+    """The most valuable and the slipping customers had 14 columns and scrolled sideways at 1440 px: on
+    screen now the eight a manager acts on, whole, normal and presentation mode; the CSV keeps all 14."""
+    shown = {"en": ["Customer", "Member tier", "Last order", "Repeat orders", "Historical revenue", "P(alive)",
+                    "Expected next order", "Predicted value, 12 months"],
+             "zh": ["客户", "会员等级", "最近下单日", "复购次数", "历史消费", "存活概率", "预计下次下单", "12 个月预测价值"]}
+    page.set_viewport_size({"width": 1440, "height": 900})
+    for present in (False, True):
+        page.goto(f"{demo_server}/value?lang={LANGUAGES[code]}" + ("&present=true" if present else ""))
+        wait_for_app(page)
+        lists = page.get_by_test_id("stDataFrame").all()[:2]  # the slipping and the most valuable customers
+        for frame in lists:
+            headers, widths = table_fits(frame)
+            assert widths[0] <= widths[1] + 1, (present, headers, widths)  # nothing to scroll to
+            assert headers == shown[code], headers
+    page.screenshot(path=ARTIFACTS / f"value_lists_1440_{code}_presentation.png")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="⬇ CSV").last.click()
+    header = Path(download_info.value.path()).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.split(",") == ["customer_id", "member_tier", "first_channel", "last_purchase", "x", "historical_revenue",
+                                 "p_alive", "risk_band", "expected_orders_90", "expected_orders_365",
+                                 "expected_next_order", "expected_aov", "predicted_clv", "total_clv"], header
 
 
 @pytest.mark.parametrize("present", [False, True], ids=["normal", "presentation"])

@@ -124,23 +124,33 @@ def test_the_upload_preview_shows_missing_cells_empty(tmp_path, monkeypatch, lan
 
 
 def test_the_strategy_scorecard_shows_what_fits_and_downloads_the_rest(monkeypatch, demo_store):
-    """At 1440 px the scorecard scrolled sideways: on screen now the answer (lift, interval, Holm p, chance
-    to win) and the customers per arm in one column; the unadjusted p, strategy, design and status
-    stay in the download."""
-    from metrics.experiments import strategy_overview
+    """At 1440 px the scorecard scrolled sideways, and at 1400 px its last header was cut: on screen now the
+    answer (lift, interval, Holm p, chance to win) and the customers per arm in one column, the variant only
+    where an experiment has more than one (the demo's have one each); the unadjusted p, strategy, design and
+    status stay in the download. With CUPED on, the adjusted lift is a table of its own beneath the results
+    (which once grew three CUPED columns and scrolled sideways)."""
+    from metrics.experiments import experiment_report, strategy_overview
 
-    app = open_app(monkeypatch, demo_store.root, "pages/strategy.py")
-    scorecard = next(frame.value for frame in app.dataframe if "p_holm" in frame.value.columns
-                     and "abs_lift" not in frame.value.columns)
-    assert list(scorecard.columns) == ["experiment", "variant", "metric", "rel_lift", "ci", "p_holm", "chance_to_win",
-                                       "arm_sizes"]
+    app = open_app(monkeypatch, demo_store.root, "pages/strategy.py", cuped="true")
+    tables = [frame.value for frame in app.dataframe]
+    scorecard = next(frame for frame in tables if "p_holm" in frame.columns and "experiment" in frame.columns)
+    assert list(scorecard.columns) == ["experiment", "metric", "rel_lift", "ci", "p_holm", "chance_to_win", "arm_sizes"]
     con = demo_store.connect()
     expected = strategy_overview(con, 60)["scorecard"].query("status == 'ok'")
+    assert expected.groupby("experiment")["variant"].nunique().max() == 1  # the case this test is about
+    report = experiment_report(con, app.selectbox(key="experiment").value, 60, cuped_days=90)
     con.close()
     assert scorecard["arm_sizes"].tolist() == [f"{int(c):,} / {int(v):,}"
                                                for c, v in zip(expected["n_control"], expected["n_variant"])]
-    results = next(frame.value for frame in app.dataframe if "abs_lift" in frame.value.columns)
-    assert "arm_sizes" in results.columns and not {"n_control", "n_variant"} & set(results.columns)
+    results = next(frame for frame in tables if "abs_lift" in frame.columns)
+    assert list(results.columns) == ["metric", "control_mean", "variant_mean", "abs_lift", "rel_lift", "ci", "p_holm",
+                                     "chance_to_win", "arm_sizes"]
+    cuped = next(frame for frame in tables if "cuped_variance_reduction" in frame.columns)
+    assert list(cuped.columns) == ["metric", "rel_lift", "ci", "p_holm", "cuped_variance_reduction"]
+    adjusted = [r for r in report["results"] if r["cuped"]]  # AOV, a ratio, has no adjustment
+    assert len(cuped) == len(adjusted) == len(report["results"]) - 1
+    assert cuped["rel_lift"].tolist() == pytest.approx([r["cuped"]["rel_lift"] for r in adjusted])
+    assert cuped["cuped_variance_reduction"].tolist() == pytest.approx([r["cuped"]["variance_reduction"] for r in adjusted])
 
 
 def test_the_sentences_table_shows_values_from_the_data_as_text():

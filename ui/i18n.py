@@ -187,6 +187,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "planner_result": ("With {n:,} customers per arm, a {days}-day test of {metric} detects a lift of {mde} ({rel} relative) with 80% power at 5% significance; baseline {base} from the last year.",
                        "每组 {n:,} 人、{days} 天的{metric}实验，在 80% 功效、5% 显著性下可检测到 {mde} 的提升（相对 {rel}）；基线 {base} 取自近一年。"),
     "arm_totals": ("Per-arm totals", "各组汇总"),
+    "cuped_results": ("CUPED-adjusted lift", "CUPED 校正后的提升"),
+    "cuped_note": ("The same comparison with each customer's orders in the {days} days before assignment taken into account: "
+                   "a narrower interval when behaviour before the test predicts behaviour in it. AOV, a ratio per order, is not adjusted.",
+                   "同一比较，计入每位客户分组前 {days} 天的订单：分组前行为能预测实验期行为时，置信区间更窄。"
+                   "客单价是按订单的比值，不做校正。"),
     "design_randomised": ("randomised", "随机分组"),
     "design_observational": ("observational", "观察性"),
     "observational_warning": (
@@ -207,6 +212,7 @@ TEXT: dict[str, tuple[str, str]] = {
                       "基于本店数据拟合 BG/NBD（购买次数）与 Gamma-Gamma（客单价）模型；预测期 {months} 个月，月折现率 {discount}，毛利率 {margin}。"),
     "clv_total": ("Predicted value, next {months} months", "未来 {months} 个月预测价值"),
     "clv_mean": ("Predicted value per customer", "人均预测价值"),
+    "predicted_clv_months": ("Predicted value, {months} months", "{months} 个月预测价值"),
     "at_risk": ("Customers at high churn risk", "高流失风险客户"),
     "expected_orders": ("Expected orders, next 12 months", "未来 12 个月预期订单"),
     "clv_distribution": ("Distribution of predicted value per customer, next {months} months", "客户预测价值分布（未来 {months} 个月）"),
@@ -577,6 +583,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ci_high": ("CI high", "置信上限"),
     "ci": ("95% CI", "95% 置信区间"),
     "arm_sizes": ("Customers (control / variant)", "人数（对照组 / 实验组）"),
+    "cuped_variance_reduction": ("Variance removed", "方差降低"),
     "p_value": ("p", "p 值"),
     "p_holm": ("p (Holm)", "p（Holm 校正）"),
     "p_bh": ("p (BH)", "p（BH 校正）"),

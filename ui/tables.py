@@ -12,7 +12,7 @@ from ui.safe_text import markdown_text
 from ui.users import record_access_event
 
 MONTH_COLUMNS = ("period", "cohort_month", "month")
-P_COLUMNS = ("p_value", "p_holm", "p_bh", "cuped_p_value")
+P_COLUMNS = ("p_value", "p_holm", "p_bh", "cuped_p_value", "cuped_p_holm")
 CUSTOMER_COLUMNS = frozenset({"customer_id", "customer", "email", "phone"})  # a table with one is a customer list
 
 CURRENCY_FORMATS = {"USD": "dollar", "EUR": "euro", "CNY": "yen", "JPY": "yen"}

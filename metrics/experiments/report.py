@@ -173,12 +173,13 @@ def is_missing(x) -> bool:
 
 def results_table(report: dict) -> pd.DataFrame:
     """The report's results as the screen's table: one row per variant and metric (keys), with the
-    CUPED-adjusted lift, p-value and variance reduction beside them (cuped_*) when CUPED was asked for."""
+    CUPED-adjusted lift, its interval, p-values and variance reduction beside them (cuped_*) when CUPED was asked for."""
     results = pd.DataFrame([{k: v for k, v in r.items() if k != "cuped"} for r in report["results"]])
     if report.get("cuped_days"):
         adjusted = pd.DataFrame([{"metric": r["metric"], "variant": r["variant"],
                                   **{f"cuped_{k}": v for k, v in r["cuped"].items()
-                                     if k in ("rel_lift", "ci_low", "ci_high", "p_value", "variance_reduction")}}
+                                     if k in ("rel_lift", "ci_low", "ci_high", "p_value", "p_holm",
+                                              "variance_reduction")}}
                                  for r in report["results"] if r.get("cuped")])
         if not adjusted.empty:
             results = results.merge(adjusted, on=["metric", "variant"], how="left")
