@@ -138,6 +138,9 @@ for heading, name, download_name, key in (
         ("top_customers", "top_customers", "top_customers", "top_table")):
     st.subheader(ctx.t(heading))
     customers = model[name]
+    if customers.empty:  # an empty grid with Streamlit's English "empty" says less than a sentence
+        st.caption(ctx.t(f"{name}_none"))
+        continue
     show_table(customers[ON_SCREEN], download_name, key, ctx.language, ctx.currency, height=300, customer_list=True,
                download=customers, labels={"predicted_clv": ctx.t("predicted_clv_months", months=horizon)})
 

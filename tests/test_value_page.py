@@ -207,3 +207,8 @@ def test_customers_who_never_stop_get_one_no_dropout_note(tmp_path, monkeypatch)
     # no membership and no channel in the file: no one-bar charts for them
     charts = [c.proto.id or "" for c in app.get("plotly_chart")]
     assert not [c for c in charts if "clv_by_member_tier" in c or "clv_by_first_channel" in c], charts
+    # nobody is slipping away when nobody stops: a sentence, not an empty grid reading "empty"
+    assert any(c.value.startswith("No valuable customer is below 50% P(alive)") for c in app.caption)
+    customer_lists = [d for d in app.dataframe if "customer_id" in d.value.columns]
+    assert len(customer_lists) == 1 and len(customer_lists[0].value) > 0  # the top customers only
+    assert set(customer_lists[0].value["member_tier"]) == {"non-member"}  # not the code "none"

@@ -219,6 +219,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "clv_by": ("Mean predicted value by {dimension}, next {months} months", "按{dimension}的人均预测价值（未来 {months} 个月）"),
     "p_alive_title": ("P(alive) on {date} by number of repeat orders and days since last order", "{date} 存活概率：按复购次数与距上次购买天数"),
     "top_customers": ("Top customers by predicted value", "预测价值最高的客户"),
+    "slipping_valuable_none": ("No valuable customer is below 50% P(alive): nobody to win back here yet.",
+                               "没有存活概率低于 50% 的高价值客户：暂时无需挽回。"),
+    "top_customers_none": ("No customer has a prediction.", "没有客户有预测值。"),
     "at_risk_valuable": ("Valuable customers slipping away (high value, P(alive) < 50%)", "正在流失的高价值客户（高价值且存活概率 < 50%）"),
     "model_details": ("Model parameters and holdout check", "模型参数与留出检验"),
     "holdout_sentence": ("Fitted up to {cutoff}, the model predicted {predicted:,.0f} repeat orders until {end}; {actual:,} happened ({error}).",
@@ -654,7 +657,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
 
 # Codes the app writes into tables (tiers, log actions, statuses), as words; data values pass as they are.
 VALUES: dict[str, tuple[str, str]] = {
-    "none": ("none", "非会员"), "silver": ("silver", "银卡"), "gold": ("gold", "金卡"), "diamond": ("diamond", "钻石"),
+    "none": ("non-member", "非会员"), "silver": ("silver", "银卡"), "gold": ("gold", "金卡"), "diamond": ("diamond", "钻石"),
     "import": ("import", "导入"), "remove": ("remove", "移除"), "rebuild": ("rebuild", "重建"),
     "save_preset": ("save preset", "保存预设"),
     "save_launch": ("save launch evaluation", "保存上线评估"),
