@@ -5,7 +5,7 @@ numbering stored in the orders table is used. The three unfiltered results are t
 `repeat_funnel_steps`, `order_intervals` and `second_order_buckets`, precomputed at each change.
 """
 
-from store.models import dialect
+from store.models import customer_combos, dialect
 from store.models.filters import Filters
 
 TIME_TO_SECOND_BUCKETS = (7, 14, 30, 60, 90, 180, 365)
@@ -36,19 +36,10 @@ def _numbered_orders(filters: Filters) -> tuple[str, dict]:
     return sql, params
 
 
-def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
-    """SQL of the repeat funnel (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters)
-    sql = f"""
-        with {numbered},
-
-        -- each customer has exactly one order numbered n for every n up to their count
-        reached as (
-            select order_number, count(*) as customers
-            from numbered_orders
-            where order_number <= 5
-            group by order_number
-        ),
+def _funnel_steps(reached: str) -> str:
+    """The funnel's steps, given CTEs ending in `reached` (order_number, customers)."""
+    return f"""
+        with {reached},
 
         final as (
             select
@@ -61,7 +52,40 @@ def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
 
         select * from final
     """
-    return sql, params
+
+
+def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the repeat funnel (unordered) and its parameters."""
+    numbered, params = _numbered_orders(filters)
+    reached = f"""
+        {numbered},
+
+        -- each customer has exactly one order numbered n for every n up to their count
+        reached as (
+            select order_number, count(*) as customers
+            from numbered_orders
+            where order_number <= 5
+            group by order_number
+        )
+    """
+    return _funnel_steps(reached), params
+
+
+def repeat_funnel_from_combos_sql(filters: Filters) -> tuple[str, dict]:
+    """The repeat funnel from `customer_combos` (store.models.customer_combos): customers reaching
+    order n are those with at least n orders inside the filter (dates covering the data)."""
+    where, params = filters.where("orders", dates=False)
+    steps = " union all ".join(
+        f"select {n} as order_number, count(*) as customers from customer_orders where orders >= {n}"
+        for n in range(1, 6))
+    reached = f"""
+        {customer_combos.order_counts_ctes(where)},
+
+        reached as (
+            select order_number, customers from ({steps}) as steps where customers > 0
+        )
+    """
+    return _funnel_steps(reached), params
 
 
 def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
@@ -92,23 +116,16 @@ def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
     return sql, params
 
 
-def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
-    """SQL of the time-to-second-order buckets (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters)
+def _second_order_buckets(second_orders: str) -> str:
+    """The time-to-second-order buckets, given CTEs ending in `second_orders` (days_since_previous)."""
     bounds = " ".join(f"when days_since_previous <= {b} then {b}" for b in TIME_TO_SECOND_BUCKETS)
-    sql = f"""
-        with {numbered},
-
-        second_orders as (
-            select case {bounds} else null end as within_days
-            from numbered_orders
-            where order_number = 2
-        ),
+    return f"""
+        with {second_orders},
 
         buckets as (
-            select within_days, count(*) as customers
+            select case {bounds} else null end as within_days, count(*) as customers
             from second_orders
-            group by within_days
+            group by case {bounds} else null end
         ),
 
         final as (
@@ -122,4 +139,24 @@ def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
 
         select * from final
     """
-    return sql, params
+
+
+def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the time-to-second-order buckets (unordered) and its parameters."""
+    numbered, params = _numbered_orders(filters)
+    second_orders = f"""
+        {numbered},
+
+        second_orders as (
+            select days_since_previous
+            from numbered_orders
+            where order_number = 2
+        )
+    """
+    return _second_order_buckets(second_orders), params
+
+
+def second_order_from_combos_sql(filters: Filters) -> tuple[str, dict]:
+    """The time-to-second-order buckets from `customer_combos` (dates covering the data)."""
+    where, params = filters.where("orders", dates=False)
+    return _second_order_buckets(customer_combos.second_order_days_ctes(where)), params

@@ -13,7 +13,8 @@ from datetime import date
 
 import duckdb
 
-from store.models import clv, cohorts, customers, experiments, funnel, kpi_combos, kpis, orders, playbook
+from store.models import (clv, cohorts, customer_combos, customers, experiments, funnel, kpi_combos, kpis, orders,
+                          playbook)
 from store.models.dialect import has_table
 from store.models.filters import Filters
 
@@ -27,6 +28,7 @@ class Request:
     filters: Filters = Filters()
     grain: str = "month"
     by: str | None = None  # breakdown dimension
+    first_date: date | None = None  # the data's first valid order date
     last_date: date | None = None  # the data's last valid order date
     end: date | None = None  # the requested range's last date (KPIs) or holdout end (customer value)
     history_start: date | None = None  # the first day counted (KPIs: two years before the range, for the changes)
@@ -127,6 +129,9 @@ _MODELS = (
     Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
           ("kpi_customer_combos",), empty_store=False, covers=kpi_combos.covers,
           append=kpi_combos.kpi_signatures_append),
+    # the Customers page under any dimension filter (funnel, time to second order, RFM)
+    Model("customer_combos", _sql(customer_combos.CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"), empty_store=False,
+          covers=customer_combos.covers, append=customer_combos.customer_combos_append),
     Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
           empty_store=False),
     Model("customer_facts", _sql(customers.customer_facts_sql()), ("customers",), covers=_unfiltered,
