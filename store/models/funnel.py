@@ -116,17 +116,15 @@ def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
     return sql, params
 
 
-def _second_order_buckets(second_orders: str) -> str:
-    """The time-to-second-order buckets, given CTEs ending in `second_orders` (days_since_previous)."""
+def _bucket_case() -> str:
     bounds = " ".join(f"when days_since_previous <= {b} then {b}" for b in TIME_TO_SECOND_BUCKETS)
-    return f"""
-        with {second_orders},
+    return f"case {bounds} else null end"
 
-        buckets as (
-            select case {bounds} else null end as within_days, count(*) as customers
-            from second_orders
-            group by case {bounds} else null end
-        ),
+
+def _bucket_shares(buckets: str) -> str:
+    """The buckets' shares, given CTEs ending in `buckets` (within_days, customers)."""
+    return f"""
+        with {buckets},
 
         final as (
             select
@@ -139,6 +137,19 @@ def _second_order_buckets(second_orders: str) -> str:
 
         select * from final
     """
+
+
+def _second_order_buckets(second_orders: str) -> str:
+    """The time-to-second-order buckets, given CTEs ending in `second_orders` (days_since_previous)."""
+    return _bucket_shares(f"""
+        {second_orders},
+
+        buckets as (
+            select {_bucket_case()} as within_days, count(*) as customers
+            from second_orders
+            group by {_bucket_case()}
+        )
+    """)
 
 
 def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
@@ -160,3 +171,52 @@ def second_order_from_combos_sql(filters: Filters) -> tuple[str, dict]:
     """The time-to-second-order buckets from `customer_combos` (dates covering the data)."""
     where, params = filters.where("orders", dates=False)
     return _second_order_buckets(customer_combos.second_order_days_ctes(where)), params
+
+
+# ---- the append path (store.derived): the unfiltered counts are integers that add up ----
+# The new orders (`new_orders`) are numbered on from each customer's earlier orders, so a customer
+# reaches order n in the new rows only if their order n is among them.
+
+
+def repeat_funnel_append(con) -> tuple[str, dict]:
+    """repeat_funnel_steps after an append: the previous customers per order number plus the new orders numbered 1-5."""
+    if not dialect.has_table(con, "previous_repeat_funnel_steps"):
+        return repeat_funnel_sql()
+    return _funnel_steps("""
+        counts as (
+            select order_number, customers from previous_repeat_funnel_steps
+            union all
+            select customer_order_seq as order_number, count(*) as customers
+            from new_orders
+            where customer_order_seq <= 5
+            group by customer_order_seq
+        ),
+
+        reached as (
+            select order_number, cast(sum(customers) as bigint) as customers
+            from counts
+            group by order_number
+        )
+    """), {}
+
+
+def second_order_append(con) -> tuple[str, dict]:
+    """second_order_buckets after an append: the previous buckets plus the new second orders."""
+    if not dialect.has_table(con, "previous_second_order_buckets"):
+        return second_order_sql()
+    return _bucket_shares(f"""
+        counts as (
+            select within_days, customers from previous_second_order_buckets
+            union all
+            select {_bucket_case()} as within_days, count(*) as customers
+            from new_orders
+            where customer_order_seq = 2
+            group by {_bucket_case()}
+        ),
+
+        buckets as (
+            select within_days, cast(sum(customers) as bigint) as customers
+            from counts
+            group by within_days
+        )
+    """), {}

@@ -138,14 +138,13 @@ _MODELS = (
           empty_store=False),
     Model("due_list", _sql(customers.stored_due_list_sql()), ("customer_facts",), covers=_unfiltered,
           empty_store=False),
-    Model("rfm_segment_totals", _sql(customers.rfm_segments_sql()), ("customer_facts",), covers=_unfiltered,
-          empty_store=False),
+
     Model("planner_base", _sql(experiments.planner_base_sql()), ("orders",), empty_store=False,
           covers=lambda r: _in_windows(r) and r.lookback_days == experiments.PLANNER_LOOKBACK_DAYS),
     Model("repeat_funnel_steps", lambda con: funnel.repeat_funnel_sql(), ("orders",), covers=_unfiltered,
-          empty_store=False),
+          empty_store=False, append=funnel.repeat_funnel_append),
     Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
-          empty_store=False),
+          empty_store=False, append=funnel.second_order_append),
     # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
     Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}),
           ("orders", "order_lines", "customers"),
@@ -160,6 +159,9 @@ _MODELS = (
     Model("clv_customers", clv.customers_build, ("orders", "customers", "customer_facts"), covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "as_of"}, empty_store=False,
           append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS)),
+    # after clv_customers: each customer's RFM segment is read from it (scored once)
+    Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customer_facts", "clv_customers"),
+          covers=_unfiltered, empty_store=False),
 )
 MODELS = {model.name: model for model in _MODELS}
 
