@@ -2,7 +2,9 @@
 
 Orders are numbered per customer among the valid orders inside the filters; unfiltered, the
 numbering stored in the orders table is used. The three unfiltered results are the summaries
-`repeat_funnel_steps`, `order_intervals` and `second_order_buckets`, precomputed at each change.
+`repeat_funnel_steps`, `order_intervals` and `second_order_buckets`, precomputed at each change;
+`order_intervals` reads its quartiles from `order_gap_days` (repeat orders per whole day of gap), which
+an append adds to, as it adds to the funnel's and the second orders' counts.
 """
 
 from store.models import customer_combos, dialect
@@ -220,3 +222,83 @@ def second_order_append(con) -> tuple[str, dict]:
             group by within_days
         )
     """), {}
+
+
+# ---- the unfiltered days between orders from counts per whole day (exact quantiles, appendable) ----
+
+ORDER_GAP_DAYS_SQL = """
+select least(customer_order_seq - 1, 4) as from_order, days_since_previous as days, count(*) as repeat_orders
+from orders
+where customer_order_seq >= 2
+group by least(customer_order_seq - 1, 4), days_since_previous
+"""
+
+
+def order_gap_days_append(con) -> tuple[str, dict]:
+    """order_gap_days after an append: the previous counts plus the new orders' gaps."""
+    if not dialect.has_table(con, "previous_order_gap_days"):
+        return ORDER_GAP_DAYS_SQL, {}
+    new = ORDER_GAP_DAYS_SQL.replace("from orders", "from new_orders")
+    return f"""
+        select from_order, days, cast(sum(repeat_orders) as bigint) as repeat_orders
+        from (select * from previous_order_gap_days union all {new}) as counts
+        group by from_order, days
+    """, {}
+
+
+def order_intervals_from_gap_days_sql() -> str:
+    """order_intervals (days_between_sql unfiltered) from `order_gap_days`: the gaps are whole days, so
+    each quartile is read from the cumulative counts with quantile_cont's rule: position (n - 1) * q,
+    the values at its floor and ceiling, interpolated."""
+    quartiles = " union all ".join(f"select {q} as q" for q in (0.25, 0.5, 0.75))
+    return f"""
+        with cumulative as (
+            select
+                from_order,
+                days,
+                sum(repeat_orders) over (partition by from_order order by days) as through,
+                cast(sum(repeat_orders) over (partition by from_order) as bigint) as total
+            from order_gap_days
+        ),
+
+        positions as (
+            select from_order, total, q, (total - 1) * q as position
+            from (select distinct from_order, total from cumulative) as totals
+            cross join ({quartiles}) as quartiles
+        ),
+
+        bounds as (
+            select
+                positions.from_order,
+                positions.total,
+                positions.q,
+                positions.position,
+                min(cumulative.days) filter (where cumulative.through > floor(positions.position)) as low,
+                min(cumulative.days) filter (where cumulative.through > -floor(-positions.position)) as high
+            from positions
+            join cumulative on cumulative.from_order = positions.from_order
+            group by positions.from_order, positions.total, positions.q, positions.position
+        ),
+
+        interpolated as (
+            select
+                from_order,
+                total,
+                q,
+                cast(low as double) + cast(high - low as double) * (position - floor(position)) as days
+            from bounds
+        ),
+
+        final as (
+            select
+                from_order,
+                any_value(total) as repeat_orders,
+                max(days) filter (where q = 0.25) as days_p25,
+                max(days) filter (where q = 0.5) as days_median,
+                max(days) filter (where q = 0.75) as days_p75
+            from interpolated
+            group by from_order
+        )
+
+        select * from final
+    """

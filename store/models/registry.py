@@ -132,8 +132,11 @@ _MODELS = (
     # the Customers page under any dimension filter (funnel, time to second order, RFM)
     Model("customer_combos", _sql(customer_combos.CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"), empty_store=False,
           covers=customer_combos.covers, append=customer_combos.customer_combos_append),
-    Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
-          empty_store=False),
+    # the days between orders counted per whole day (appendable), their quartiles read from the counts
+    Model("order_gap_days", _sql(funnel.ORDER_GAP_DAYS_SQL), ("orders",), empty_store=False,
+          append=funnel.order_gap_days_append),
+    Model("order_intervals", _sql(funnel.order_intervals_from_gap_days_sql()), ("order_gap_days",),
+          covers=_unfiltered, empty_store=False),
     Model("customer_facts", _sql(customers.customer_facts_sql()), ("customers",), covers=_unfiltered,
           empty_store=False),
     Model("due_list", _sql(customers.stored_due_list_sql()), ("customer_facts",), covers=_unfiltered,
