@@ -80,7 +80,9 @@ def customer_combos_append(con) -> tuple[str, dict]:
                 new.customer_id,
                 new.combo_id,
                 coalesce(previous.orders, 0) + new.orders as orders,
-                coalesce(previous.revenue, 0) + new.revenue as revenue,
+                case when previous.revenue is null then new.revenue
+                     when new.revenue is null then previous.revenue
+                     else previous.revenue + new.revenue end as revenue,
                 coalesce(previous.first_order_ts, new.first_order_ts) as first_order_ts,
                 case when previous.second_order_ts is not null then previous.second_order_ts
                      when previous.first_order_ts is not null then new.first_order_ts
