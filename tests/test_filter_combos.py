@@ -271,7 +271,8 @@ def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables
     assert import_file(upload, appended).build_path == "append"
     import_file(upload, rebuilt)
     ours, reference = tables(appended), tables(rebuilt)
-    for name in ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures"):
+    for name in ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures", "customer_combos",
+                 "repeat_funnel_steps", "second_order_buckets", "order_gap_days", "order_intervals"):
         assert ours[name] == reference[name], name
     con = appended.connect()
     assert con.execute("select count(*) from kpi_signatures where grain = 'month' and period >= '2025-11-01'").fetchone()[0] > 0

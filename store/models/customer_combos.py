@@ -71,39 +71,28 @@ def customer_combos_append(con) -> tuple[str, dict]:
 
     if _combos_changed(con) or not dialect.has_table(con, "previous_customer_combos"):
         return CUSTOMER_COMBOS_SQL, {}
-    combined = f"""
-        with {_rows_sql('new_orders')},
+    # one pass: the previous rows joined with the new rows (few) on customer and combination
+    return f"""
+        with {_rows_sql('new_orders')}
 
-        touched as (
-            select
-                new.customer_key,
-                new.customer_id,
-                new.combo_id,
-                coalesce(previous.orders, 0) + new.orders as orders,
-                case when previous.revenue is null then new.revenue
-                     when new.revenue is null then previous.revenue
-                     else previous.revenue + new.revenue end as revenue,
-                coalesce(previous.first_order_ts, new.first_order_ts) as first_order_ts,
-                case when previous.second_order_ts is not null then previous.second_order_ts
-                     when previous.first_order_ts is not null then new.first_order_ts
-                     else new.second_order_ts end as second_order_ts,
-                new.last_order_ts,
-                new.last_order_date
-            from combo_rows as new
-            left join previous_customer_combos as previous
-                on previous.customer_key = new.customer_key and previous.combo_id = new.combo_id
-        )
-
-        select * from touched
-    """
-    kept = """
-        select * from previous_customer_combos as previous
-        where not exists (select 1 from new_orders
-                          join kpi_combos on """ + _SAME_COMBO.replace("orders.", "new_orders.") + """
-                          where new_orders.is_valid and new_orders.customer_key = previous.customer_key
-                              and kpi_combos.combo_id = previous.combo_id)
-    """
-    return dialect.union_by_name([kept, f"select * from ({combined}) as combined"]), {}
+        select
+            coalesce(previous.customer_key, new.customer_key) as customer_key,
+            coalesce(previous.customer_id, new.customer_id) as customer_id,
+            coalesce(previous.combo_id, new.combo_id) as combo_id,
+            coalesce(previous.orders, 0) + coalesce(new.orders, 0) as orders,
+            case when previous.revenue is null then new.revenue
+                 when new.revenue is null then previous.revenue
+                 else previous.revenue + new.revenue end as revenue,
+            coalesce(previous.first_order_ts, new.first_order_ts) as first_order_ts,
+            case when previous.second_order_ts is not null then previous.second_order_ts
+                 when previous.first_order_ts is not null then new.first_order_ts
+                 else new.second_order_ts end as second_order_ts,
+            coalesce(new.last_order_ts, previous.last_order_ts) as last_order_ts,
+            coalesce(new.last_order_date, previous.last_order_date) as last_order_date
+        from previous_customer_combos as previous
+        full join combo_rows as new
+            on previous.customer_key = new.customer_key and previous.combo_id = new.combo_id
+    """, {}
 
 
 def covers(request) -> bool:
