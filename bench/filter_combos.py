@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/filter_combos.py STORE [--runs 3] [--out FILE.json]
 
-For each request (two, three and four filters, quarters, a breakdown, the cohort matrix), warm on one
+For each request (two, three and four filters, quarters, a breakdown, the cohort matrix, the Customers
+page's funnel, time to second order, RFM, days between orders and due list), warm on one
 connection: wall and CPU seconds (every thread of the process: on a busy shared machine the steadier
 figure), median of --runs, (1) as the pages ask (`kpi_base` for the usual views, else the combination
 summaries, store/models/kpi_combos.py), (2) the same with changes=False (the KPI table without the
@@ -23,9 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from metrics.cohorts import cohort_matrix  # noqa: E402
+from metrics.due import due_for_repurchase  # noqa: E402
 from metrics.filters import Filters  # noqa: E402
+from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order  # noqa: E402
 from metrics.kpis import kpi_table  # noqa: E402
+from metrics.segments import rfm_segments  # noqa: E402
 from store import Store  # noqa: E402
+from store.models.dialect import has_table  # noqa: E402
 from store.models.registry import SUMMARIES  # noqa: E402
 
 TWO = Filters(channel=("app",), region=("East",))
@@ -42,7 +47,18 @@ REQUESTS = {
     "cohort_matrix app+East": lambda con, changes: cohort_matrix(con, TWO),
     "cohort_matrix 4 filters + dates": lambda con, changes: cohort_matrix(con, FOUR),
 }
-TABLES = ("orders", "kpi_base", "kpi_combos", "kpi_combo_months", "kpi_signatures", "kpi_customer_combos")
+# the Customers page's per-customer queries (customer_combos answers the funnel, second order and RFM;
+# the days between orders and the due list count from the orders)
+for _name, _filters in (("app+East", TWO), ("3 filters", THREE)):
+    REQUESTS.update({
+        f"customers repeat_funnel {_name}": lambda con, changes, f=_filters: repeat_funnel(con, f),
+        f"customers time_to_second_order {_name}": lambda con, changes, f=_filters: time_to_second_order(con, f),
+        f"customers rfm_segments {_name}": lambda con, changes, f=_filters: rfm_segments(con, f),
+        f"customers days_between_orders {_name}": lambda con, changes, f=_filters: days_between_orders(con, f),
+        f"customers due_for_repurchase {_name}": lambda con, changes, f=_filters: due_for_repurchase(con, f),
+    })
+TABLES = ("orders", "kpi_base", "kpi_combos", "kpi_combo_months", "kpi_signatures", "kpi_customer_combos",
+          "customer_combos")
 
 
 def cpu_seconds() -> float:
@@ -66,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("store", type=Path)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--only", help="only the requests whose name contains this text")
     args = parser.parse_args(argv)
     store = Store(args.store)
     summaries, from_orders = store.connect(), store.connect()
@@ -73,8 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         from_orders.execute(f"drop view if exists {name}")
     result = {"load_before": os.getloadavg()[0], "rows": {}, "requests": {}}
     for name in TABLES:
-        result["rows"][name] = summaries.execute(f"select count(*) from {name}").fetchone()[0]
+        if has_table(summaries, name):
+            result["rows"][name] = summaries.execute(f"select count(*) from {name}").fetchone()[0]
     for label, request in REQUESTS.items():
+        if args.only and args.only not in label:
+            continue
         row = {"summaries": timed(lambda: request(summaries, True), args.runs)}
         if label.startswith("kpi_table"):
             row["summaries_no_trailing_year"] = timed(lambda: request(summaries, False), args.runs)

@@ -206,7 +206,8 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
             ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, everything)),
             ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, everything)),
         ],
-        "Customers filtered (app+East)": [  # per-customer lists: counted from the orders (not summarised)
+        # funnel, second order and RFM from customer_combos; days between orders and the due list from the orders
+        "Customers filtered (app+East)": [
             ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, two)),
             ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, two)),
             ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, two)),
@@ -215,6 +216,16 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
             ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], two)),
             ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, two)),
             ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, two)),
+        ],
+        "Customers filtered (3 filters)": [
+            ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, three)),
+            ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, three)),
+            ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, three)),
+            ("latest_full_month", latest),
+            ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], three)),
+            ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], three)),
+            ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, three)),
+            ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, three)),
         ],
         STRATEGY_PAGE: [
             ("list_experiments", experiment_names),

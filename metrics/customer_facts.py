@@ -7,15 +7,22 @@ each upload into `customer_facts`.
 """
 
 from metrics.filters import Filters
-from store.models import registry
+from metrics.funnel import combos_answer
+from store.models import customer_combos, registry
 from store.models.customers import DAYS_WITHIN_FILTERS, FACTS_FROM_SUMMARY, facts_ctes_from_orders
 from store.models.registry import Request
 
 
-def facts_ctes(con, filters: Filters) -> tuple[str, dict]:
-    """CTEs ending in `facts` for these filters, read from the precomputed table when it answers."""
+def facts_ctes(con, filters: Filters, usual_interval: bool = True) -> tuple[str, dict]:
+    """CTEs ending in `facts` for these filters, read from the precomputed table when it answers.
+    Without `usual_interval` (RFM reads no interval), under dimension filters with dates covering the
+    data, from `customer_combos` (usual_interval_days null there)."""
     if registry.source_for(con, "customer_facts", Request(filters=filters)):
         return FACTS_FROM_SUMMARY, {}
+    if not usual_interval and combos_answer(con, filters):
+        where, params = filters.where("orders", dates=False)
+        params["reference_date"] = filters.end
+        return customer_combos.facts_ctes(where), params
     where, params = filters.where("orders")
     params["reference_date"] = filters.end
     return facts_ctes_from_orders(where, DAYS_WITHIN_FILTERS), params

@@ -16,9 +16,10 @@ import pytest
 
 from metrics.cohorts import cohort_matrix
 from metrics.filters import Filters
+from metrics.funnel import combos_answer, repeat_funnel, time_to_second_order
 from metrics.kpis import _combos_answer, data_range, kpi_table
 from metrics.narrative import biggest_move
-from metrics.segments import members_vs_non_members, segment_kpis
+from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments, segment_kpis
 from store import Store
 from store.models.dialect import has_table
 from store.models.registry import SUMMARIES
@@ -117,6 +118,65 @@ def test_cohort_matrix_from_combinations_equals_counting_orders(connections, fil
     same(cohort_matrix(normal, filters), counted)
 
 
+# ---- the Customers page under filters: customer_combos (store/models/customer_combos.py) -----------
+
+CUSTOMER_FILTERS = [
+    EAST_APP,
+    Filters(member_tier=("gold", "diamond"), channel=("app", "web"), category=("Food",)),
+    Filters(member_tier=("silver",), channel=("web",), region=("South", "North"), category=("Beauty",)),
+    Filters(category=("Electronics", "Home"), start=date(2020, 1, 1), end=date(2030, 12, 31)),  # dates cover the data
+]
+
+
+def _sorted(frame: pd.DataFrame, *by: str) -> pd.DataFrame:
+    return frame.sort_values(list(by)).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("filters", CUSTOMER_FILTERS)
+def test_customers_page_from_customer_combos_equals_counting_orders(connections, filters):
+    combos, normal, from_orders = connections
+    assert combos_answer(normal, filters) and not combos_answer(from_orders, filters)
+    counted = repeat_funnel(from_orders, filters)
+    assert len(counted) >= 3 and counted["customers"].iloc[0] > 20  # customers reach order 3 inside the filter
+    same(repeat_funnel(normal, filters), counted)
+    second = time_to_second_order(from_orders, filters)
+    assert second["customers"].sum() == counted["customers"].iloc[1]  # one second order per repeat customer
+    same(time_to_second_order(normal, filters), second)
+    same(rfm_segments(normal, filters), rfm_segments(from_orders, filters))
+    rfm = _sorted(rfm_customers(from_orders, filters), "customer_id")
+    same(_sorted(rfm_customers(normal, filters), "customer_id"), rfm)
+    assert len(rfm) == counted["customers"].iloc[0]  # every customer with an order inside the filter
+
+
+@pytest.mark.parametrize("filters", [
+    replace(EAST_APP, start=date(2024, 3, 1)),  # a range inside the data: the orders
+    replace(EAST_APP, end=date(2025, 6, 30)),
+])
+def test_customers_page_counts_from_orders_when_the_dates_cut_the_data(connections, filters):
+    _, normal, from_orders = connections
+    assert not combos_answer(normal, filters)
+    same(repeat_funnel(normal, filters), repeat_funnel(from_orders, filters))
+    same(rfm_segments(normal, filters), rfm_segments(from_orders, filters))
+
+
+def test_hand_customers_page_from_customer_combos(hand_store):
+    """c1 bought app/Food (5 Jan), web/Beauty (20 Jan), app/Beauty (3 Feb); c2 app/Beauty twice
+    (10 and 11 Jan); c3 web/Food (15 Feb)."""
+    assert combos_answer(hand_store, Filters(channel=("app",)))
+    funnel = repeat_funnel(hand_store, Filters(channel=("app",)))
+    # app: c1 has two orders (5 Jan, 3 Feb), c2 two: both reach order 2, nobody order 3
+    assert dict(zip(funnel["order_number"], funnel["customers"])) == {1: 2, 2: 2}
+    second = time_to_second_order(hand_store, Filters(channel=("app",)))
+    # c2: 1 day (bucket 7); c1: 29 days (bucket 30)
+    assert dict(zip(second["within_days"], second["customers"])) == {7: 1, 30: 1}
+    beauty = time_to_second_order(hand_store, Filters(category=("Beauty",)))
+    # Beauty: c1 20 Jan -> 3 Feb = 14 days, c2 1 day
+    assert dict(zip(beauty["within_days"], beauty["customers"])) == {7: 1, 14: 1}
+    rfm = rfm_customers(hand_store, Filters(category=("Beauty",))).set_index("customer_id")
+    assert rfm.loc["c1", "frequency"] == 2 and float(rfm.loc["c1", "monetary"]) == 25.0
+    assert rfm.loc["c1", "recency_days"] == 0 and rfm.loc["c2", "recency_days"] == 23  # to 3 Feb
+
+
 # ---- a store small enough to count by hand -------------------------------------------------------
 
 HAND_ORDERS = [  # order, customer, date, amount, channel, category (every order: region East, tier gold)
@@ -211,7 +271,8 @@ def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables
     assert import_file(upload, appended).build_path == "append"
     import_file(upload, rebuilt)
     ours, reference = tables(appended), tables(rebuilt)
-    for name in ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures"):
+    for name in ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures", "customer_combos",
+                 "repeat_funnel_steps", "second_order_buckets", "order_gap_days", "order_intervals"):
         assert ours[name] == reference[name], name
     con = appended.connect()
     assert con.execute("select count(*) from kpi_signatures where grain = 'month' and period >= '2025-11-01'").fetchone()[0] > 0

@@ -187,10 +187,10 @@ def rfm_scored_ctes(facts: str) -> str:
     """
 
 
-def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
-    """SQL of the RFM segment totals (unordered), given CTEs ending in `facts` (default: the summary)."""
+def _segment_totals(segmented: str) -> str:
+    """The RFM segment totals, given CTEs ending in `segmented` (segment, recency_days, frequency, monetary)."""
     return f"""
-        with {rfm_scored_ctes(facts)},
+        with {segmented},
 
         final as (
             select
@@ -208,6 +208,27 @@ def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
 
         select * from final
     """
+
+
+def rfm_segments_sql(facts: str = FACTS_FROM_SUMMARY) -> str:
+    """SQL of the RFM segment totals (unordered), given CTEs ending in `facts` (default: the summary)."""
+    return _segment_totals(rfm_scored_ctes(facts))
+
+
+def stored_rfm_segments_sql() -> str:
+    """rfm_segment_totals: the unfiltered totals, each customer's segment read from `clv_customers`
+    (scored there from `customer_facts` with the same SQL, `rfm_scored_ctes`): the scores are computed once."""
+    return _segment_totals("""
+        segmented as (
+            select
+                clv_customers.rfm_segment as segment,
+                facts.days_since_last_order as recency_days,
+                facts.orders as frequency,
+                facts.revenue as monetary
+            from customer_facts as facts
+            left join clv_customers using (customer_key)
+        )
+    """)
 
 
 # the customers with a valid order in the appended rows (`new_orders`, see store.derived)

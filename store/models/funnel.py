@@ -2,10 +2,12 @@
 
 Orders are numbered per customer among the valid orders inside the filters; unfiltered, the
 numbering stored in the orders table is used. The three unfiltered results are the summaries
-`repeat_funnel_steps`, `order_intervals` and `second_order_buckets`, precomputed at each change.
+`repeat_funnel_steps`, `order_intervals` and `second_order_buckets`, precomputed at each change;
+`order_intervals` reads its quartiles from `order_gap_days` (repeat orders per whole day of gap), which
+an append adds to, as it adds to the funnel's and the second orders' counts.
 """
 
-from store.models import dialect
+from store.models import customer_combos, dialect
 from store.models.filters import Filters
 
 TIME_TO_SECOND_BUCKETS = (7, 14, 30, 60, 90, 180, 365)
@@ -36,19 +38,10 @@ def _numbered_orders(filters: Filters) -> tuple[str, dict]:
     return sql, params
 
 
-def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
-    """SQL of the repeat funnel (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters)
-    sql = f"""
-        with {numbered},
-
-        -- each customer has exactly one order numbered n for every n up to their count
-        reached as (
-            select order_number, count(*) as customers
-            from numbered_orders
-            where order_number <= 5
-            group by order_number
-        ),
+def _funnel_steps(reached: str) -> str:
+    """The funnel's steps, given CTEs ending in `reached` (order_number, customers)."""
+    return f"""
+        with {reached},
 
         final as (
             select
@@ -61,7 +54,40 @@ def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
 
         select * from final
     """
-    return sql, params
+
+
+def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the repeat funnel (unordered) and its parameters."""
+    numbered, params = _numbered_orders(filters)
+    reached = f"""
+        {numbered},
+
+        -- each customer has exactly one order numbered n for every n up to their count
+        reached as (
+            select order_number, count(*) as customers
+            from numbered_orders
+            where order_number <= 5
+            group by order_number
+        )
+    """
+    return _funnel_steps(reached), params
+
+
+def repeat_funnel_from_combos_sql(filters: Filters) -> tuple[str, dict]:
+    """The repeat funnel from `customer_combos` (store.models.customer_combos): customers reaching
+    order n are those with at least n orders inside the filter (dates covering the data)."""
+    where, params = filters.where("orders", dates=False)
+    steps = " union all ".join(
+        f"select {n} as order_number, count(*) as customers from customer_orders where orders >= {n}"
+        for n in range(1, 6))
+    reached = f"""
+        {customer_combos.order_counts_ctes(where)},
+
+        reached as (
+            select order_number, customers from ({steps}) as steps where customers > 0
+        )
+    """
+    return _funnel_steps(reached), params
 
 
 def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
@@ -92,24 +118,15 @@ def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
     return sql, params
 
 
-def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
-    """SQL of the time-to-second-order buckets (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters)
+def _bucket_case() -> str:
     bounds = " ".join(f"when days_since_previous <= {b} then {b}" for b in TIME_TO_SECOND_BUCKETS)
-    sql = f"""
-        with {numbered},
+    return f"case {bounds} else null end"
 
-        second_orders as (
-            select case {bounds} else null end as within_days
-            from numbered_orders
-            where order_number = 2
-        ),
 
-        buckets as (
-            select within_days, count(*) as customers
-            from second_orders
-            group by within_days
-        ),
+def _bucket_shares(buckets: str) -> str:
+    """The buckets' shares, given CTEs ending in `buckets` (within_days, customers)."""
+    return f"""
+        with {buckets},
 
         final as (
             select
@@ -122,4 +139,166 @@ def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
 
         select * from final
     """
-    return sql, params
+
+
+def _second_order_buckets(second_orders: str) -> str:
+    """The time-to-second-order buckets, given CTEs ending in `second_orders` (days_since_previous)."""
+    return _bucket_shares(f"""
+        {second_orders},
+
+        buckets as (
+            select {_bucket_case()} as within_days, count(*) as customers
+            from second_orders
+            group by {_bucket_case()}
+        )
+    """)
+
+
+def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+    """SQL of the time-to-second-order buckets (unordered) and its parameters."""
+    numbered, params = _numbered_orders(filters)
+    second_orders = f"""
+        {numbered},
+
+        second_orders as (
+            select days_since_previous
+            from numbered_orders
+            where order_number = 2
+        )
+    """
+    return _second_order_buckets(second_orders), params
+
+
+def second_order_from_combos_sql(filters: Filters) -> tuple[str, dict]:
+    """The time-to-second-order buckets from `customer_combos` (dates covering the data)."""
+    where, params = filters.where("orders", dates=False)
+    return _second_order_buckets(customer_combos.second_order_days_ctes(where)), params
+
+
+# ---- the append path (store.derived): the unfiltered counts are integers that add up ----
+# The new orders (`new_orders`) are numbered on from each customer's earlier orders, so a customer
+# reaches order n in the new rows only if their order n is among them.
+
+
+def repeat_funnel_append(con) -> tuple[str, dict]:
+    """repeat_funnel_steps after an append: the previous customers per order number plus the new orders numbered 1-5."""
+    if not dialect.has_table(con, "previous_repeat_funnel_steps"):
+        return repeat_funnel_sql()
+    return _funnel_steps("""
+        counts as (
+            select order_number, customers from previous_repeat_funnel_steps
+            union all
+            select customer_order_seq as order_number, count(*) as customers
+            from new_orders
+            where customer_order_seq <= 5
+            group by customer_order_seq
+        ),
+
+        reached as (
+            select order_number, cast(sum(customers) as bigint) as customers
+            from counts
+            group by order_number
+        )
+    """), {}
+
+
+def second_order_append(con) -> tuple[str, dict]:
+    """second_order_buckets after an append: the previous buckets plus the new second orders."""
+    if not dialect.has_table(con, "previous_second_order_buckets"):
+        return second_order_sql()
+    return _bucket_shares(f"""
+        counts as (
+            select within_days, customers from previous_second_order_buckets
+            union all
+            select {_bucket_case()} as within_days, count(*) as customers
+            from new_orders
+            where customer_order_seq = 2
+            group by {_bucket_case()}
+        ),
+
+        buckets as (
+            select within_days, cast(sum(customers) as bigint) as customers
+            from counts
+            group by within_days
+        )
+    """), {}
+
+
+# ---- the unfiltered days between orders from counts per whole day (exact quantiles, appendable) ----
+
+ORDER_GAP_DAYS_SQL = """
+select least(customer_order_seq - 1, 4) as from_order, days_since_previous as days, count(*) as repeat_orders
+from orders
+where customer_order_seq >= 2
+group by least(customer_order_seq - 1, 4), days_since_previous
+"""
+
+
+def order_gap_days_append(con) -> tuple[str, dict]:
+    """order_gap_days after an append: the previous counts plus the new orders' gaps."""
+    if not dialect.has_table(con, "previous_order_gap_days"):
+        return ORDER_GAP_DAYS_SQL, {}
+    new = ORDER_GAP_DAYS_SQL.replace("from orders", "from new_orders")
+    return f"""
+        select from_order, days, cast(sum(repeat_orders) as bigint) as repeat_orders
+        from (select * from previous_order_gap_days union all {new}) as counts
+        group by from_order, days
+    """, {}
+
+
+def order_intervals_from_gap_days_sql() -> str:
+    """order_intervals (days_between_sql unfiltered) from `order_gap_days`: the gaps are whole days, so
+    each quartile is read from the cumulative counts with quantile_cont's rule: position (n - 1) * q,
+    the values at its floor and ceiling, interpolated."""
+    quartiles = " union all ".join(f"select {q} as q" for q in (0.25, 0.5, 0.75))
+    return f"""
+        with cumulative as (
+            select
+                from_order,
+                days,
+                sum(repeat_orders) over (partition by from_order order by days) as through,
+                cast(sum(repeat_orders) over (partition by from_order) as bigint) as total
+            from order_gap_days
+        ),
+
+        positions as (
+            select from_order, total, q, (total - 1) * q as position
+            from (select distinct from_order, total from cumulative) as totals
+            cross join ({quartiles}) as quartiles
+        ),
+
+        bounds as (
+            select
+                positions.from_order,
+                positions.total,
+                positions.q,
+                positions.position,
+                min(cumulative.days) filter (where cumulative.through > floor(positions.position)) as low,
+                min(cumulative.days) filter (where cumulative.through > -floor(-positions.position)) as high
+            from positions
+            join cumulative on cumulative.from_order = positions.from_order
+            group by positions.from_order, positions.total, positions.q, positions.position
+        ),
+
+        interpolated as (
+            select
+                from_order,
+                total,
+                q,
+                cast(low as double) + cast(high - low as double) * (position - floor(position)) as days
+            from bounds
+        ),
+
+        final as (
+            select
+                from_order,
+                any_value(total) as repeat_orders,
+                max(days) filter (where q = 0.25) as days_p25,
+                max(days) filter (where q = 0.5) as days_median,
+                max(days) filter (where q = 0.75) as days_p75
+            from interpolated
+            group by from_order
+        )
+
+        select * from final
+    """

@@ -13,7 +13,8 @@ from datetime import date
 
 import duckdb
 
-from store.models import clv, cohorts, customers, experiments, funnel, kpi_combos, kpis, orders, playbook
+from store.models import (clv, cohorts, customer_combos, customers, experiments, funnel, kpi_combos, kpis, orders,
+                          playbook)
 from store.models.dialect import has_table
 from store.models.filters import Filters
 
@@ -27,6 +28,7 @@ class Request:
     filters: Filters = Filters()
     grain: str = "month"
     by: str | None = None  # breakdown dimension
+    first_date: date | None = None  # the data's first valid order date
     last_date: date | None = None  # the data's last valid order date
     end: date | None = None  # the requested range's last date (KPIs) or holdout end (customer value)
     history_start: date | None = None  # the first day counted (KPIs: two years before the range, for the changes)
@@ -127,20 +129,25 @@ _MODELS = (
     Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
           ("kpi_customer_combos",), empty_store=False, covers=kpi_combos.covers,
           append=kpi_combos.kpi_signatures_append),
-    Model("order_intervals", lambda con: funnel.days_between_sql(), ("orders",), covers=_unfiltered,
-          empty_store=False),
+    # the Customers page under any dimension filter (funnel, time to second order, RFM)
+    Model("customer_combos", _sql(customer_combos.CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"), empty_store=False,
+          covers=customer_combos.covers, append=customer_combos.customer_combos_append),
+    # the days between orders counted per whole day (appendable), their quartiles read from the counts
+    Model("order_gap_days", _sql(funnel.ORDER_GAP_DAYS_SQL), ("orders",), empty_store=False,
+          append=funnel.order_gap_days_append),
+    Model("order_intervals", _sql(funnel.order_intervals_from_gap_days_sql()), ("order_gap_days",),
+          covers=_unfiltered, empty_store=False),
     Model("customer_facts", _sql(customers.customer_facts_sql()), ("customers",), covers=_unfiltered,
           empty_store=False),
     Model("due_list", _sql(customers.stored_due_list_sql()), ("customer_facts",), covers=_unfiltered,
           empty_store=False),
-    Model("rfm_segment_totals", _sql(customers.rfm_segments_sql()), ("customer_facts",), covers=_unfiltered,
-          empty_store=False),
+
     Model("planner_base", _sql(experiments.planner_base_sql()), ("orders",), empty_store=False,
           covers=lambda r: _in_windows(r) and r.lookback_days == experiments.PLANNER_LOOKBACK_DAYS),
     Model("repeat_funnel_steps", lambda con: funnel.repeat_funnel_sql(), ("orders",), covers=_unfiltered,
-          empty_store=False),
+          empty_store=False, append=funnel.repeat_funnel_append),
     Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
-          empty_store=False),
+          empty_store=False, append=funnel.second_order_append),
     # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
     Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}),
           ("orders", "order_lines", "customers"),
@@ -155,6 +162,9 @@ _MODELS = (
     Model("clv_customers", clv.customers_build, ("orders", "customers", "customer_facts"), covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "as_of"}, empty_store=False,
           append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS)),
+    # after clv_customers: each customer's RFM segment is read from it (scored once)
+    Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customer_facts", "clv_customers"),
+          covers=_unfiltered, empty_store=False),
 )
 MODELS = {model.name: model for model in _MODELS}
 

@@ -1,0 +1,199 @@
+"""The Customers page under any dimension filter, from one row per customer and combination.
+
+`customer_combos`: per identified customer and combination of the four dimension values
+(`kpi_combos.combo_id`), over every valid order: orders, revenue, the times of the first two
+orders and of the last, the last order's day. A filter on the dimensions keeps whole combinations,
+so for the customers' orders inside it (docs/metrics.md: filters select orders):
+
+- the number of orders and the revenue are sums over the kept rows (revenue is a DECIMAL: exact);
+- the last order is the latest of the kept rows' last orders (its tier, channel and region are
+  the row's combination's);
+- the first two orders are the two earliest of the kept rows' first two: the repeat funnel, the
+  time to the second order and the RFM facts need nothing else.
+
+It answers when the date range covers every valid order (the sidebar's default range); a range
+inside the data, the days between later orders and the usual interval (medians of every gap)
+count from the orders. On an append, the touched customers' rows are combined with their new
+orders (which all come later), the others kept.
+"""
+
+from store.models import dialect
+from store.models.kpi_combos import kept_combos
+
+_SAME_COMBO = " and ".join(f"orders.{d} is not distinct from kpi_combos.{d}"
+                           for d in ("member_tier", "channel", "region", "category"))
+
+
+def _rows_sql(relation: str) -> str:
+    """One row per customer and combination of the valid identified orders of `relation`."""
+    return f"""
+        numbered as (
+            select
+                orders.customer_key,
+                orders.customer_id,
+                kpi_combos.combo_id,
+                orders.order_ts,
+                orders.order_date,
+                orders.amount,
+                row_number() over (partition by orders.customer_key, kpi_combos.combo_id
+                                   order by orders.order_ts, orders.order_id) as combo_order
+            from {relation} as orders
+            join kpi_combos on {_SAME_COMBO}
+            where orders.is_valid and orders.customer_key is not null
+        ),
+
+        combo_rows as (
+            select
+                customer_key,
+                any_value(customer_id) as customer_id,
+                combo_id,
+                count(*) as orders,
+                sum(amount) as revenue,
+                min(order_ts) filter (where combo_order = 1) as first_order_ts,
+                min(order_ts) filter (where combo_order = 2) as second_order_ts,
+                max(order_ts) as last_order_ts,
+                max(order_date) as last_order_date
+            from numbered
+            group by customer_key, combo_id
+        )
+    """
+
+
+CUSTOMER_COMBOS_SQL = f"with {_rows_sql('orders')} select * from combo_rows"
+
+
+def customer_combos_append(con) -> tuple[str, dict]:
+    """After an append: the rows of customers and combinations without a new order kept; the others'
+    previous row combined with the new orders (all later): counts and revenue added, the first two
+    kept or completed by the new ones, the last from the new orders. A new combination or a previous
+    version without the table: counted again."""
+    from store.models.kpi_combos import _combos_changed  # the combination ids must not have moved
+
+    if _combos_changed(con) or not dialect.has_table(con, "previous_customer_combos"):
+        return CUSTOMER_COMBOS_SQL, {}
+    # one pass: the previous rows joined with the new rows (few) on customer and combination
+    return f"""
+        with {_rows_sql('new_orders')}
+
+        select
+            coalesce(previous.customer_key, new.customer_key) as customer_key,
+            coalesce(previous.customer_id, new.customer_id) as customer_id,
+            coalesce(previous.combo_id, new.combo_id) as combo_id,
+            coalesce(previous.orders, 0) + coalesce(new.orders, 0) as orders,
+            case when previous.revenue is null then new.revenue
+                 when new.revenue is null then previous.revenue
+                 else previous.revenue + new.revenue end as revenue,
+            coalesce(previous.first_order_ts, new.first_order_ts) as first_order_ts,
+            case when previous.second_order_ts is not null then previous.second_order_ts
+                 when previous.first_order_ts is not null then new.first_order_ts
+                 else new.second_order_ts end as second_order_ts,
+            coalesce(new.last_order_ts, previous.last_order_ts) as last_order_ts,
+            coalesce(new.last_order_date, previous.last_order_date) as last_order_date
+        from previous_customer_combos as previous
+        full join combo_rows as new
+            on previous.customer_key = new.customer_key and previous.combo_id = new.combo_id
+    """, {}
+
+
+def covers(request) -> bool:
+    """Whether `customer_combos` answers: any dimension filter, dates covering every valid order
+    (no start or one on or before the first valid day; no end or one on or after the last)."""
+    start, end = request.filters.start, request.filters.end
+    if start is not None and (request.first_date is None or start > request.first_date):
+        return False
+    return end is None or (request.last_date is not None and end >= request.last_date)
+
+
+def kept_rows_cte(where: str) -> str:
+    """CTE `kept_rows`: the customer_combos rows of the combinations `where` keeps (written for the
+    orders, without dates), with their dimension values."""
+    return f"""
+        kept_rows as (
+            select customer_combos.*, kpi_combos.member_tier, kpi_combos.channel, kpi_combos.region
+            from customer_combos
+            join ({kept_combos(where, "'all'")}) as kept using (combo_id)
+            join kpi_combos using (combo_id)
+        )
+    """
+
+
+def order_counts_ctes(where: str) -> str:
+    """CTEs ending in `customer_orders` (customer_key, orders): each kept customer's orders inside the filter."""
+    return f"""
+        {kept_rows_cte(where)},
+
+        customer_orders as (
+            select customer_key, sum(orders) as orders
+            from kept_rows
+            group by customer_key
+        )
+    """
+
+
+def second_order_days_ctes(where: str) -> str:
+    """CTEs ending in `second_orders` (customer_key, days_since_previous): days from each kept
+    customer's first to second order inside the filter (the two earliest of the kept rows' first two)."""
+    return f"""
+        {kept_rows_cte(where)},
+
+        early_orders as (
+            select customer_key, first_order_ts as order_ts from kept_rows
+            union all
+            select customer_key, second_order_ts as order_ts from kept_rows where second_order_ts is not null
+        ),
+
+        ranked as (
+            select
+                customer_key,
+                row_number() over (partition by customer_key order by order_ts) as order_number,
+                {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by order_ts)")}
+                    as days_since_previous
+            from early_orders
+        ),
+
+        second_orders as (
+            select customer_key, days_since_previous from ranked where order_number = 2
+        )
+    """
+
+
+def facts_ctes(where: str) -> str:
+    """CTEs ending in `facts` (the columns of `customers.facts_ctes_from_orders`) for the RFM scores,
+    from the kept rows; `usual_interval_days` is not known here (null): the due list counts from the orders."""
+    return f"""
+        {kept_rows_cte(where)},
+
+        reference as (
+            select coalesce(cast($reference_date as date), max(last_order_date)) as reference_date
+            from kept_rows
+        ),
+
+        customer_rows as (
+            select
+                customer_key,
+                any_value(customer_id) as customer_id,
+                arg_max(member_tier, last_order_ts) as member_tier,
+                arg_max(channel, last_order_ts) as last_channel,
+                arg_max(region, last_order_ts) as region,
+                sum(orders) as orders,
+                sum(revenue) as revenue,
+                max(last_order_date) as last_order_date
+            from kept_rows
+            group by customer_key
+        ),
+
+        facts as (
+            select
+                customer_key,
+                customer_id,
+                member_tier,
+                last_channel,
+                region,
+                orders,
+                revenue,
+                last_order_date,
+                cast(null as double) as usual_interval_days,
+                {dialect.day_diff("reference.reference_date", "last_order_date")} as days_since_last_order
+            from customer_rows, reference
+        )
+    """
