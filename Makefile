@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser spark java demo clean-store
+.PHONY: run test install browser nginx spark java demo clean-store
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ browser:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium fonts-wqy-zenhei; }
 
+# tests/test_deploy.py runs deploy/nginx.conf for real: Debian's nginx, installed when missing.
+nginx:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q nginx-light; }
+
 # The Spark engine (docs/scale-out.md): pyspark and SQLGlot, pinned apart so that `make run` stays light,
 # and Debian's Java 17 runtime when `java` is missing.
 $(VENV)/.spark-installed: requirements-spark.txt $(VENV)/.installed
@@ -39,7 +45,7 @@ java:
 
 spark: $(VENV)/.spark-installed java
 
-test: install browser spark
+test: install browser nginx spark
 	$(PY) -m pytest
 
 clean-store:

@@ -1,5 +1,6 @@
-"""deploy/nginx.conf, run for real when nginx is installed: TLS, a password in front of everything
-(sign-in page, uploads, websocket), no /_stcore/metrics, anti-framing headers sent once.
+"""deploy/nginx.conf, run for real: TLS, a password in front of everything (sign-in page, uploads,
+websocket), no /_stcore/metrics, anti-framing headers sent once. `make test` installs Debian's
+nginx-light; without it these tests fail (they once skipped, so CI never ran them).
 
 The app behind it is `dashboard.py` run directly, without ui/guard.py: the proxy alone must
 close the doors. The test changes only the config's addresses, certificate and password file.
@@ -23,9 +24,6 @@ from browser_support import _free_port, start_server
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PASSWORD = "proxy-password-123"
-
-pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx is not installed (apt-get install nginx-light)")
-
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory):
