@@ -168,6 +168,19 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
         return ctx["overview"]
 
     options = {k: v for k, v in STRATEGY_OPTIONS.items() if k != "decision_metric"}
+    def customers_page(filters) -> list:
+        """The Customers page's queries under one sidebar filter set."""
+        return [
+            ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, filters)),
+            ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, filters)),
+            ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, filters)),
+            ("latest_full_month", latest),
+            ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], filters)),
+            ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], filters)),
+            ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, filters)),
+            ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, filters)),
+        ]
+
     pages = {
         "Overview": [
             ("store_inventory", lambda con, ctx: inventory.store_inventory(con)),
@@ -196,37 +209,10 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
             ("cohort_matrix app+East", lambda con, ctx: cohorts.cohort_matrix(con, two)),
             ("cohort_matrix 4 filters + dates", lambda con, ctx: cohorts.cohort_matrix(con, four)),
         ],
-        "Customers": [
-            ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, everything)),
-            ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, everything)),
-            ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, everything)),
-            ("latest_full_month", latest),
-            ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], everything)),
-            ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], everything)),
-            ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, everything)),
-            ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, everything)),
-        ],
+        "Customers": customers_page(everything),
         # funnel, second order and RFM from customer_combos; days between orders and the due list from the orders
-        "Customers filtered (app+East)": [
-            ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, two)),
-            ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, two)),
-            ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, two)),
-            ("latest_full_month", latest),
-            ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], two)),
-            ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], two)),
-            ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, two)),
-            ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, two)),
-        ],
-        "Customers filtered (3 filters)": [
-            ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, three)),
-            ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, three)),
-            ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, three)),
-            ("latest_full_month", latest),
-            ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], three)),
-            ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], three)),
-            ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, three)),
-            ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, three)),
-        ],
+        "Customers filtered (app+East)": customers_page(two),
+        "Customers filtered (3 filters)": customers_page(three),
         STRATEGY_PAGE: [
             ("list_experiments", experiment_names),
             ("strategy_overview", overview),
