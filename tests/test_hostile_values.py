@@ -266,6 +266,12 @@ CODES = ["code", "aa", "c"]  # what `code`, `aa`, `c` would make code spans
 HOSTILE_CHANNEL = f"{TOKENS[3]} web"  # the report is filtered to this channel
 
 
+def visible_text(page) -> str:
+    """The page's text as a reader sees it: without the invisible word joiners that keep "https:" in data
+    from becoming a link."""
+    return page.evaluate("document.body.textContent").replace(WORD_JOINER, "")
+
+
 @pytest.fixture(scope="module")
 def browser_walk(hostile_store, tmp_path_factory):
     """Every page in both languages, an open filter list and the downloaded report, in Chromium:
@@ -299,14 +305,14 @@ def browser_walk(hostile_store, tmp_path_factory):
                     wait_for_app(page)
                     page.wait_for_timeout(500)  # remote images and fonts would be requested by now
                     audit(page, f"{name} {code}")
-                    walk["texts"][name, code] = page.evaluate("document.body.textContent")
+                    walk["texts"][name, code] = visible_text(page)
             # the sidebar's channel filter, opened: its options are the hostile channels
             page.goto(url)
             wait_for_app(page)
             page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Channel").click()
             page.wait_for_timeout(500)
             audit(page, "channel filter")
-            walk["texts"]["channel filter", "en"] = page.evaluate("document.body.textContent")
+            walk["texts"]["channel filter", "en"] = visible_text(page)
             page.keyboard.press("Escape")
             # the report of a month filtered to a hostile channel, opened as a file
             page.goto(f"{url}/?month=2025-11&channel={quote(HOSTILE_CHANNEL)}")
@@ -320,7 +326,7 @@ def browser_walk(hostile_store, tmp_path_factory):
             viewer.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 7", timeout=30_000)
             viewer.wait_for_timeout(500)
             audit(viewer, "report")
-            walk["report_text"] = viewer.evaluate("document.body.textContent")
+            walk["report_text"] = visible_text(viewer)
             browser.close()
     finally:
         process.terminate()
