@@ -45,8 +45,10 @@ java:
 
 spark: $(VENV)/.spark-installed java
 
+# Two workers, a test file each (its module fixtures built once): the browser and Spark tests wait on other
+# processes, so two run in about the time of one on a 2-core machine.
 test: install browser nginx spark
-	$(PY) -m pytest
+	$(PY) -m pytest --numprocesses 2 --dist loadfile
 
 clean-store:
 	rm -rf data/store data/demo
