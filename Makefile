@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test install browser nginx spark java demo clean-store
+.PHONY: run test screenshots install browser nginx spark java demo clean-store
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ spark: $(VENV)/.spark-installed java
 # processes, so two run in about the time of one on a 2-core machine.
 test: install browser nginx spark
 	$(PY) -m pytest --numprocesses 2 --dist loadfile
+
+# The screenshot review set (docs/screens.md): every page x language x presentation mode, on the demo and
+# on the real exports, each pictured whole in tests/artifacts/ for a person to look at.
+screenshots: install browser
+	REVIEW_SCREENSHOTS=1 $(PY) -m pytest tests/test_browser.py tests/test_browser_chinese.py -k "screenshots_of or every_page"
 
 clean-store:
 	rm -rf data/store data/demo

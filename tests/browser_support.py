@@ -31,6 +31,12 @@ CHROMIUM_ARGS = [
 PAGES = {"overview": "", "cohorts": "cohorts", "customers": "customers", "value": "value", "strategy": "strategy",
          "launch": "launch", "playbook": "playbook", "data": "data"}  # in the navigation's order
 LANGUAGES = {"en": "English", "zh": "中文"}
+# `make screenshots` sets this: the review set's pictures are taken, and every store shows every view
+REVIEW = os.environ.get("REVIEW_SCREENSHOTS") == "1"
+EVERY_VIEW = [(code, present) for code in LANGUAGES for present in (False, True)]
+# a real export's pages in a plain test run: Chinese (English words among real data values) and English
+# in presentation mode (the largest fonts beside the longest real labels); the demo's set keeps every view
+REAL_EXPORT_VIEWS = [("zh", False), ("en", True)]
 
 
 def _free_port() -> int:
@@ -197,9 +203,11 @@ def whole_page_screenshot(page, path: Path) -> None:
     page.set_viewport_size(size)
 
 
-def screenshot_set(server: str, page, prefix: str = "", allowed_words: set[str] | None = None) -> list[str]:
-    """The review set: every page x language x presentation mode, 1400 px wide and whole (however
-    long), to tests/artifacts/{prefix}{page}_{lang}[_presentation].png.
+def screenshot_set(server: str, page, prefix: str = "", allowed_words: set[str] | None = None,
+                   views: list[tuple[str, bool]] = EVERY_VIEW) -> list[str]:
+    """The review set: every page in each of `views` (language code, presentation mode; every view
+    under `make screenshots`), 1400 px wide. Under `make screenshots` each page is also pictured whole
+    (however long) to tests/artifacts/{prefix}{page}_{lang}[_presentation].png, for a person to look at.
 
     No page may raise, no chart axis may repeat a tick, no chart text may be cut off or overlap the
     title, no tile label may be cut off; with
@@ -212,23 +220,24 @@ def screenshot_set(server: str, page, prefix: str = "", allowed_words: set[str] 
     page.set_viewport_size({"width": 1400, "height": 2400})
     times, english = [], []
     for name, path in PAGES.items():
-        for code, language in LANGUAGES.items():
-            for present in (False, True):
-                started = time.monotonic()
-                page.goto(f"{server}/{path}?lang={language}" + ("&present=true" if present else ""))
-                wait_for_app(page)
-                suffix = "_presentation" if present else ""
-                times.append(f"{name:10} {code}{suffix}  {time.monotonic() - started:5.2f} s")
-                for ticks in axis_ticks(page):
-                    assert len(ticks) == len(set(ticks)), (name, code, present, ticks)
-                problems = chart_problems(page)
-                assert not problems, (name, code, present, problems)
-                cut = page.get_by_test_id("stMetricLabel").evaluate_all(
-                    "labels => labels.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
-                assert not cut, (name, code, present, cut)
-                if code == "zh" and allowed_words is not None:
-                    english += [(name, present, word, text) for _, word, text in
-                                english_words([("page", shown_text(page))], allowed_words | STREAMLIT_WORDS)]
+        for code, present in EVERY_VIEW if REVIEW else views:
+            language = LANGUAGES[code]
+            started = time.monotonic()
+            page.goto(f"{server}/{path}?lang={language}" + ("&present=true" if present else ""))
+            wait_for_app(page)
+            suffix = "_presentation" if present else ""
+            times.append(f"{name:10} {code}{suffix}  {time.monotonic() - started:5.2f} s")
+            for ticks in axis_ticks(page):
+                assert len(ticks) == len(set(ticks)), (name, code, present, ticks)
+            problems = chart_problems(page)
+            assert not problems, (name, code, present, problems)
+            cut = page.get_by_test_id("stMetricLabel").evaluate_all(
+                "labels => labels.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)")
+            assert not cut, (name, code, present, cut)
+            if code == "zh" and allowed_words is not None:
+                english += [(name, present, word, text) for _, word, text in
+                            english_words([("page", shown_text(page))], allowed_words | STREAMLIT_WORDS)]
+            if REVIEW:
                 whole_page_screenshot(page, ARTIFACTS / f"{prefix}{name}_{code}{suffix}.png")
     assert not english, "\n".join(map(str, english))
     return times

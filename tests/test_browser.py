@@ -1,8 +1,8 @@
 """The real app in headless Chromium, driven by Playwright (tests/browser_support.py).
 
-Screenshots of every page in both languages, with and without presentation mode (and of the
-one-month store), go to tests/artifacts/ for a person to look at,
-with the page load times measured in the browser (tests/artifacts/page_times.txt).
+Every page in both languages, with and without presentation mode, is checked as drawn; `make screenshots`
+also pictures each whole to tests/artifacts/ for a person to look at (other tests picture what they check
+there on every run), with the page load times measured in the browser (tests/artifacts/page_times.txt).
 """
 
 import re
@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from browser_support import (ARTIFACTS, LANGUAGES, ROOT, axis_ticks, browser, column_edges,  # noqa: F401
-                             demo_server, empty_server, one_month_server, page, screenshot_set, serve, store_of,
-                             tile, wait_for_app)
+from browser_support import (ARTIFACTS, LANGUAGES, REAL_EXPORT_VIEWS, ROOT, axis_ticks, browser,  # noqa: F401
+                             column_edges, demo_server, empty_server, one_month_server, page, screenshot_set, serve,
+                             store_of, tile, wait_for_app)
 from conftest import fixture
 from test_chinese import ABBREVIATIONS, data_words
 
@@ -189,9 +189,10 @@ def real_export_server(real_export_store):
 
 
 def test_screenshots_of_a_real_export(real_export_server, real_export_store, page):
-    """The review set on a real export: every page x language x presentation mode, no error, no
-    English UI word on the Chinese pages."""
-    screenshot_set(real_export_server, page, "real_", allowed_words=ABBREVIATIONS | data_words(real_export_store.root))
+    """The review set on a real export (two views a page; every view under `make screenshots`): no error,
+    no English UI word on the Chinese pages."""
+    screenshot_set(real_export_server, page, "real_", allowed_words=ABBREVIATIONS | data_words(real_export_store.root),
+                   views=REAL_EXPORT_VIEWS)
 
 
 def table_fits(frame) -> tuple[list[str], list[int]]:
