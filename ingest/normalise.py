@@ -29,45 +29,62 @@ create or replace temp macro clean_text(v) as
         end
     ), '');
 
+-- Each rule below has two spellings: on the value's cleaned text `c` (= clean_text(v)), and on the
+-- value `v` itself (the same rule with clean_text(v) written in). `parsed` computes each mapped value's
+-- cleaned text once, as a column, and calls the first kind (a macro's argument is evaluated wherever
+-- it appears: clean_id(v) cleaned v twice, parse_number(v) up to seven times).
+
 -- R's, pandas' and Excel's missing-value markers, as a whole value in any case, are no id or dimension
 -- value: NA in a customer column is a guest order, not a customer called "NA" (docs/importing.md).
 -- Only values of up to 1,000 characters are looked at (MAX_VALUE_CHARS: a longer one rejects its row),
 -- so a huge value is cleaned once, not once per branch
-create or replace temp macro missing_marker(v) as
-    length(v) <= 1000 and upper(clean_text(v)) in ('NA', 'N/A', 'NAN', 'NULL', 'NONE', '#N/A', '-');
+create or replace temp macro missing_marker_of(v, c) as
+    length(v) <= 1000 and upper(c) in ('NA', 'N/A', 'NAN', 'NULL', 'NONE', '#N/A', '-');
 
-create or replace temp macro clean_id(v) as
-    case when missing_marker(v) then null else clean_text(v) end;
+create or replace temp macro missing_marker(v) as missing_marker_of(v, clean_text(v));
+
+create or replace temp macro id_of(v, c) as
+    case when missing_marker_of(v, c) then null else c end;
+
+create or replace temp macro clean_id(v) as id_of(v, clean_text(v));
 
 -- a member tier keeps `none` (any case) as written: the word for non-members (metrics' NON_MEMBER_TIERS,
 -- the demo data); an empty tier counts as a non-member too
-create or replace temp macro clean_tier(v) as
-    case when missing_marker(v) and lower(clean_text(v)) <> 'none' then null else clean_text(v) end;
+create or replace temp macro tier_of(v, c) as
+    case when missing_marker_of(v, c) and lower(c) <> 'none' then null else c end;
 
-create or replace temp macro clean_customer(v) as
+create or replace temp macro clean_tier(v) as tier_of(v, clean_text(v));
+
+create or replace temp macro customer_of(v, c) as
     case
-        when missing_marker(v) then null
-        when regexp_full_match(clean_text(v), '\d+\.0+') then regexp_replace(clean_text(v), '\.0+$', '')
-        when contains(clean_text(v), '@') then lower(clean_text(v))
-        else clean_text(v)
+        when missing_marker_of(v, c) then null
+        when regexp_full_match(c, '\d+\.0+') then regexp_replace(c, '\.0+$', '')
+        when contains(c, '@') then lower(c)
+        else c
     end;
 
-create or replace temp macro money_text(v) as
-    regexp_replace(upper(clean_text(v)), '(CNY|RMB|USD|EUR|GBP|JPY|HKD|元|¥|￥|\$|€|£|\s)', '', 'g');
+create or replace temp macro clean_customer(v) as customer_of(v, clean_text(v));
+
+create or replace temp macro money_of(c) as
+    regexp_replace(upper(c), '(CNY|RMB|USD|EUR|GBP|JPY|HKD|元|¥|￥|\$|€|£|\s)', '', 'g');
+
+create or replace temp macro money_text(v) as money_of(clean_text(v));
 
 -- `case`, not `coalesce`: DuckDB evaluates every argument of coalesce on every row, so the
 -- clean-up branches would run on plain numbers too (the same holds for dates and currencies below)
-create or replace temp macro parse_number(v) as
+create or replace temp macro number_of(c) as
     case
-        when try_cast(clean_text(v) as decimal(18, 4)) is not null then try_cast(clean_text(v) as decimal(18, 4))
-        when regexp_full_match(money_text(v), '[-+]?\d{1,3}(,\d{3})+(\.\d+)?')
-            then try_cast(replace(money_text(v), ',', '') as decimal(18, 4))
-        when regexp_full_match(money_text(v), '[-+]?\d{1,3}(\.\d{3})+,\d{1,2}')
-            then try_cast(replace(replace(money_text(v), '.', ''), ',', '.') as decimal(18, 4))
-        when regexp_full_match(money_text(v), '[-+]?\d+,\d{1,2}')
-            then try_cast(replace(money_text(v), ',', '.') as decimal(18, 4))
-        else try_cast(money_text(v) as decimal(18, 4))
+        when try_cast(c as decimal(18, 4)) is not null then try_cast(c as decimal(18, 4))
+        when regexp_full_match(money_of(c), '[-+]?\d{1,3}(,\d{3})+(\.\d+)?')
+            then try_cast(replace(money_of(c), ',', '') as decimal(18, 4))
+        when regexp_full_match(money_of(c), '[-+]?\d{1,3}(\.\d{3})+,\d{1,2}')
+            then try_cast(replace(replace(money_of(c), '.', ''), ',', '.') as decimal(18, 4))
+        when regexp_full_match(money_of(c), '[-+]?\d+,\d{1,2}')
+            then try_cast(replace(money_of(c), ',', '.') as decimal(18, 4))
+        else try_cast(money_of(c) as decimal(18, 4))
     end;
+
+create or replace temp macro parse_number(v) as number_of(clean_text(v));
 
 create or replace temp macro currency_marker(v) as
     case
@@ -88,16 +105,20 @@ create or replace temp macro four_digit_year(v) as
         regexp_replace(v, '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([0-6]\d(?:\s|$))', '\120\2'),
         '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([7-9]\d(?:\s|$))', '\119\2');
 
-create or replace temp macro date_text(v) as
+create or replace temp macro date_of(c) as
     four_digit_year(regexp_replace(
         regexp_replace(
-            replace(replace(replace(clean_text(v), '年', '-'), '月', '-'), '日', ''),
+            replace(replace(replace(c, '年', '-'), '月', '-'), '日', ''),
             '(\d)T(\d)', '\1 \2'),
         -- a time zone after the time is dropped (times are kept as exported), never the year of 31-01-2024
         '(:\d{2}(?:\.\d+)?)\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$', '\1'));
 
-create or replace temp macro status_word(v) as
-    lower(regexp_replace(clean_text(v), '[\s_\-]+', ' ', 'g'));
+create or replace temp macro date_text(v) as date_of(clean_text(v));
+
+create or replace temp macro status_of(c) as
+    lower(regexp_replace(c, '[\s_\-]+', ' ', 'g'));
+
+create or replace temp macro status_word(v) as status_of(clean_text(v));
 """
 
 ISO_FORMATS = [
@@ -179,7 +200,7 @@ DUCKDB = DuckDBSpelling()  # ingest's SQL spelled for DuckDB; ingest.expressions
 
 def _field(mapping: Mapping, name: str, x=DUCKDB) -> str:
     header = mapping.columns.get(name)
-    return _bounded(header, x) if header else x.null_text
+    return x.value(_bounded(header, x)) if header else x.null_text
 
 
 def _bounded(header: str, x=DUCKDB) -> str:
@@ -248,7 +269,7 @@ def refund_rule(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
 def _currency(mapping: Mapping, x=DUCKDB) -> str:
     """SQL for a row's currency: the currency column's code, else a symbol or code in the amount."""
     amount_column = mapping.columns.get("amount") or mapping.columns.get("line_amount") or mapping.columns.get("unit_price")
-    marker = x.currency_marker(_bounded(amount_column, x)) if amount_column else "null"
+    marker = x.currency_marker(x.value(_bounded(amount_column, x))) if amount_column else "null"
     code = x.clean_text(_field(mapping, 'currency', x))
     return f"case when {code} is not null then upper({code}) else {marker} end"
 
@@ -276,18 +297,29 @@ def _region(mapping: Mapping, x=DUCKDB) -> str:
 
 def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, date_formats: list[str],
                  refunds: str | None = None) -> None:
-    """Create table `parsed`: one row per file row with typed canonical values (see parsed_query)."""
+    """Create table `parsed`: one row per file row with typed canonical values (see parsed_query).
+    Each mapped value and its cleaned text are computed once, as columns of the view `raw_values`."""
     con.execute("create or replace temp table status_words (word varchar, status varchar)")
     con.executemany("insert into status_words values (?, ?)", list(mapping.status_words().items()))
-    sql, params = parsed_query(mapping, first_data_row, date_formats, refunds)
+    headers = [row[0].lower() for row in con.execute("select column_name from (describe raw)").fetchall()]
+    prefix = next(p for p in (f"_let{'_' * n}" for n in range(100)) if not any(h.startswith(p) for h in headers))
+    x = DuckDBSpelling(prefix)
+    sql, params = parsed_query(mapping, first_data_row, date_formats, refunds, x=x, source="raw_values")
+    source = "raw"
+    for stage, lets in enumerate(x.lets()):
+        extra = "".join(f", {expression} as {column}" for column, expression in lets)
+        con.execute(f"create or replace temp view raw_values_{stage} as select *{extra} from {source}")
+        source = f"raw_values_{stage}"
+    con.execute(f"create or replace temp view raw_values as select * from {source}")
     con.execute(f"""
         create table parsed as{sql}""", params)
 
 
 def parsed_query(mapping: Mapping, first_data_row: int, date_formats: list[str], refunds: str | None = None,
-                 x=DUCKDB) -> tuple[str, dict]:
-    """(SQL, parameters) of `parsed` from `raw` and `status_words(word, status)`, spelled by `x`
-    (ingest.expressions: DuckDB's, or Spark's).
+                 x=DUCKDB, source: str = "raw") -> tuple[str, dict]:
+    """(SQL, parameters) of `parsed` from `source` (the rows of `raw`, with the columns x.lets() names
+    when x has any) and `status_words(word, status)`, spelled by `x` (ingest.expressions: DuckDB's,
+    or Spark's).
 
     `refunds` (from `refund_rule`) says whether `net_amount` is the amount as it is (ALREADY_NET)
     or the amount minus the refund. Status: cancelled (cancelled-at set, or a cancelled id prefix),
@@ -347,7 +379,7 @@ def parsed_query(mapping: Mapping, first_data_row: int, date_formats: list[str],
                 {_currency(mapping, x)} as currency,
                 {dims},
                 {long_field} as _long  -- [field, header] of a mapped value too long to be real
-            from raw
+            from {source}
         )
         , worded as (
             select

@@ -54,15 +54,25 @@ class RecordAccount:
         return self.records_in_file == self.accounted
 
 
+LABEL_TRIMMED = " :："  # what a label's ends may carry: spaces and colons (also the ideographic one)
+
+
 def _text(header: str, limit: int = LABEL_CHARS) -> str:
     """The column's text in lower case without surrounding spaces or colons; null when longer than
-    `limit` (a label or a header is short: no comparison ever reads a long value)."""
+    `limit` (a label or a header is short: no comparison ever reads a long value). The trim runs only
+    on a value that starts or ends with one of them (a trim of chosen characters costs 0.3 s per
+    million values)."""
     value = f"cast({_ident(header)} as varchar)"
-    return f"(case when length({value}) <= {limit} then lower(trim({value}, ' :：')) end)"
+    ends = " or ".join(f"{side}({value}, '{char}')" for side in ("prefix", "suffix") for char in LABEL_TRIMMED)
+    return (f"(case when length({value}) <= {limit} then lower(case when {ends} "
+            f"then trim({value}, '{LABEL_TRIMMED}') else {value} end) end)")
 
 
 def _is_empty(header: str) -> str:
-    return f"coalesce(trim(cast({_ident(header)} as varchar)), '') = ''"
+    """No text but spaces (DuckDB's trim: every Unicode space); a value that starts with a printable
+    ASCII character is not trimmed at all."""
+    value = f"cast({_ident(header)} as varchar)"
+    return f"({value} is null or {value} = '' or (ascii({value}) not between 33 and 126 and trim({value}) = ''))"
 
 
 def number_rows_as_in_file(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:

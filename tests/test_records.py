@@ -104,6 +104,23 @@ def test_row_numbers_count_empty_lines_as_a_spreadsheet_does(store, tmp_path):
     assert rejected["amount"].tolist() == ["x", "y", "z"]
 
 
+def test_label_and_blank_checks_read_values_as_trim_does():
+    """The skipped-row checks trim only values that can change (records._text, records._is_empty): on
+    values with spaces, colons, Unicode spaces and tabs at either end they equal the plain trims."""
+    import duckdb
+
+    from ingest import records
+
+    values = ["", " ", "  ", "\u3000", "\u00a0", "\t", " \t ", "Total", " Total: ", "TOTAL：", "：合计：", ":", "a b",
+              "\u2003x\u2003", "x ", " x", "Order ID", "order id :", "\u00a0total", "é ", None]
+    con = duckdb.connect()
+    rows = con.execute(
+        f"select v, {records._text('v', 8)}, case when length(v) <= 8 then lower(trim(v, ' :：')) end, "
+        f"{records._is_empty('v')}, coalesce(trim(v), '') = '' from unnest($values) as t(v)", {"values": values}).fetchall()
+    assert [(v, label, blank) for v, label, _, blank, _ in rows] == [(v, label, blank) for v, _, label, _, blank in rows]
+    assert sum(blank for *_, blank in rows) >= 5  # some values are blank, some are not
+
+
 def test_a_row_without_order_id_that_is_no_total_is_rejected_not_skipped(store, tmp_path):
     path = tmp_path / "almost_total.csv"
     path.write_text("order_id,customer_id,order_date,amount\n1,a,2024-03-01,10\n2,b,2024-03-02,20\n,,,29\n")
