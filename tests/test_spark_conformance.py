@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import SPARK_TEST_CONF
 from store import Store
 from store.models import dialect
 from store.models.registry import BUILD_ORDER
@@ -45,7 +46,7 @@ def spark():
         pytest.fail(f"{missing.name} is missing: run `make test` (installs requirements-spark.txt)")
     from store.spark import spark_session, stop_spark_session
 
-    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1"})  # small data: one task a step
+    session = spark_session("local[2]", SPARK_TEST_CONF)
     yield session
     stop_spark_session()
 

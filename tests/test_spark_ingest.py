@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import SPARK_TEST_CONF
 from ingest import ImportRefused, import_file
 from ingest.demo import write_demo
 from store import Store
@@ -42,7 +43,7 @@ def spark():
         pytest.fail(f"{missing.name} is missing: run `make test` (installs requirements-spark.txt)")
     from store.spark import spark_session
 
-    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "1"})
+    session = spark_session("local[2]", SPARK_TEST_CONF)
     session.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # dates read by our patterns only
     return session
 
