@@ -21,6 +21,7 @@ from pathlib import Path
 import charset_normalizer
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from ingest.normalise import _ident
@@ -47,7 +48,7 @@ class RecordCount:
 
     records: int
     blank: int | None  # records whose every field is empty; None: count them in `raw` (Parquet)
-    source: str  # what counted them: "csv module", "calamine", "parquet metadata"
+    source: str  # what counted them: "pyarrow CSV reader", "csv module", "calamine", "parquet metadata"
     empty_lines: tuple[int, ...] = ()  # indexes (0 = first after the header) of empty lines, which DuckDB drops
 
 
@@ -279,8 +280,53 @@ def sniff_delimiter(readable: Path) -> str:
 
 
 def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
-    """The number of records after the header (and of blank ones), by Python's csv module streaming
-    over the same UTF-8 bytes DuckDB reads: an independent count of what the file holds."""
+    """The number of records after the header, by pyarrow's CSV reader over the same UTF-8 bytes DuckDB
+    reads: an independent count of what the file holds. A file with blank records (every field empty or
+    spaces) is counted by Python's csv module instead, which also says which of them are empty lines
+    (DuckDB drops those; pyarrow reads an empty line and ",," alike)."""
+    import pyarrow.csv as arrow_csv
+
+    names = [f"c{i}" for i in range(len(_csv_header(readable, delimiter)))]
+    other_width = {"records": 0, "blank": 0}
+
+    def on_other_width(row) -> str:  # a record narrower or wider than the header is still a record
+        fields = next(csv.reader([row.text], delimiter=delimiter, quotechar=QUOTE, doublequote=True), [])
+        other_width["records"] += 1
+        other_width["blank"] += not "".join(fields).strip(" ")
+        return "skip"
+
+    reader = arrow_csv.open_csv(
+        readable,
+        read_options=arrow_csv.ReadOptions(column_names=names, skip_rows=1, block_size=16 << 20),
+        parse_options=arrow_csv.ParseOptions(delimiter=delimiter, quote_char=QUOTE, double_quote=True,
+                                             escape_char=False, newlines_in_values=True, ignore_empty_lines=False,
+                                             invalid_row_handler=on_other_width),
+        convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                                                 strings_can_be_null=False, check_utf8=False),
+    )
+    records = 0
+    for batch in reader:
+        records += batch.num_rows
+        if _has_blank_record(batch):
+            return _count_with_csv_module(readable, delimiter)
+    if other_width["blank"]:
+        return _count_with_csv_module(readable, delimiter)
+    return RecordCount(records + other_width["records"], 0, "pyarrow CSV reader")
+
+
+def _has_blank_record(batch: pa.RecordBatch) -> bool:
+    """Whether a record of the batch has only empty or space-only fields (DuckDB's trim)."""
+    def empty(column):
+        return pc.equal(pc.utf8_trim(column, " "), "")
+
+    candidates = batch.filter(empty(batch.column(0)))  # most records are ruled out by their first field
+    for index in range(1, batch.num_columns):
+        candidates = candidates.filter(empty(candidates.column(index)))
+    return candidates.num_rows > 0
+
+
+def _count_with_csv_module(readable: Path, delimiter: str) -> RecordCount:
+    """count_csv_records by Python's csv module, with the position of each empty line."""
     records = blank = 0
     empty_lines = []
     with open(readable, encoding="utf-8", newline="") as handle:
@@ -308,7 +354,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count:
             headers = csv_headers(path, readable, delimiter)
             _read_csv_to_raw(con, path, readable, delimiter, headers, work_dir)
             counted = counting.result() if counting else None
-    except csv.Error as error:
+    except (csv.Error, pa.ArrowInvalid) as error:
         raise ImportRefused(f"{path.name}: could not be read as CSV ({error}); check that it is a comma, "
                             "semicolon or tab separated export and upload it again.", code="bad_csv",
                             file=path.name, error=str(error)) from error

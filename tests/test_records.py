@@ -55,7 +55,7 @@ def test_values_starting_with_comment_like_characters_are_all_imported(store, tm
                               '"1414': Decimal("40"), "#1415": Decimal("5")}
     assert stored_orders(store)["#1415"]["customer_id"] == "c1"
     assert equation(report) == (5, 5, 0, 0, 0, {})
-    assert report.records_counted_by == "csv module"
+    assert report.records_counted_by == "pyarrow CSV reader"
 
 
 def test_bom_crlf_and_quoted_multi_line_notes(store, tmp_path):
@@ -165,7 +165,7 @@ def test_reader_that_drops_hash_lines_is_refused_and_nothing_stored(store, tmp_p
     with pytest.raises(ImportRefused) as refused:
         import_file(path, store)
     message = str(refused.value)
-    assert message.startswith("shopify.csv: the file holds 4 records (counted by the csv module) but the import "
+    assert message.startswith("shopify.csv: the file holds 4 records (counted by the pyarrow CSV reader) but the import "
                               "accounts for 1 (1 accepted, 0 rejected, 0 folded, 0 skipped)")
     assert "\n" not in message and message.endswith(".")
     assert store.batches() == [] and not (store.root / "manifest.json").exists()
