@@ -22,6 +22,7 @@ import charset_normalizer
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as arrow_csv
 from python_calamine import CalamineWorkbook
 
 from ingest.normalise import _ident
@@ -284,15 +285,13 @@ def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
     reads: an independent count of what the file holds. A file with blank records (every field empty or
     spaces) is counted by Python's csv module instead, which also says which of them are empty lines
     (DuckDB drops those; pyarrow reads an empty line and ",," alike)."""
-    import pyarrow.csv as arrow_csv
-
     names = [f"c{i}" for i in range(len(_csv_header(readable, delimiter)))]
     other_width = {"records": 0, "blank": 0}
 
     def on_other_width(row) -> str:  # a record narrower or wider than the header is still a record
         fields = next(csv.reader([row.text], delimiter=delimiter, quotechar=QUOTE, doublequote=True), [])
         other_width["records"] += 1
-        other_width["blank"] += not "".join(fields).strip(" ")
+        other_width["blank"] += _is_blank(fields)
         return "skip"
 
     reader = arrow_csv.open_csv(
@@ -314,8 +313,13 @@ def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
     return RecordCount(records + other_width["records"], 0, "pyarrow CSV reader")
 
 
+def _is_blank(fields: list[str]) -> bool:
+    """Whether no field of a record has more than spaces (DuckDB's trim); an empty line has no field."""
+    return not "".join(fields).strip(" ")
+
+
 def _has_blank_record(batch: pa.RecordBatch) -> bool:
-    """Whether a record of the batch has only empty or space-only fields (DuckDB's trim)."""
+    """Whether a record of the batch is blank (_is_blank), column by column."""
     def empty(column):
         return pc.equal(pc.utf8_trim(column, " "), "")
 
@@ -336,7 +340,7 @@ def _count_with_csv_module(readable: Path, delimiter: str) -> RecordCount:
             records += 1
             if row and row[0].strip(" "):
                 continue  # the common case, decided by the first field alone
-            if not "".join(row).strip(" "):  # no field has more than spaces (DuckDB's trim)
+            if _is_blank(row):
                 blank += 1
                 if not row:
                     empty_lines.append(records - 1)
