@@ -149,8 +149,10 @@ def test_the_strategy_scorecard_shows_what_fits_and_downloads_the_rest(monkeypat
     assert list(cuped.columns) == ["metric", "rel_lift", "ci", "p_holm", "cuped_variance_reduction"]
     adjusted = [r for r in report["results"] if r["cuped"]]  # AOV, a ratio, has no adjustment
     assert len(cuped) == len(adjusted) == len(report["results"]) - 1
-    assert cuped["rel_lift"].tolist() == pytest.approx([r["cuped"]["rel_lift"] for r in adjusted])
-    assert cuped["cuped_variance_reduction"].tolist() == pytest.approx([r["cuped"]["variance_reduction"] for r in adjusted])
+    # on screen in percent ("43.0%", one decimal each), the report's fractions times 100
+    assert cuped["rel_lift"].tolist() == pytest.approx([100 * r["cuped"]["rel_lift"] for r in adjusted])
+    assert cuped["cuped_variance_reduction"].tolist() == pytest.approx(
+        [100 * r["cuped"]["variance_reduction"] for r in adjusted])
 
 
 def test_the_sentences_table_shows_values_from_the_data_as_text():

@@ -184,7 +184,10 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
     bar = go.Bar(x=values, y=categories, orientation="h", text=text, marker_color=BLUE) if horizontal else \
         go.Bar(x=categories, y=values, text=text, marker_color=BLUE)
     figure = go.Figure(bar)
-    figure.update_traces(textposition="auto", cliponaxis=False, hovertemplate="%{text}<extra></extra>")
+    # more than a year of columns leaves each label a few pixels wide, drawn too small to read: hover only
+    crowded = not horizontal and len(values) > 12
+    figure.update_traces(textposition="none" if crowded else "auto", cliponaxis=False,
+                         hovertemplate="%{text}<extra></extra>")
     axis = figure.update_xaxes if horizontal else figure.update_yaxes
     axis(**_axis_format(kind, currency, language), rangemode="tozero")
     if horizontal:

@@ -585,7 +585,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "ci_low": ("CI low", "置信下限"),
     "ci_high": ("CI high", "置信上限"),
     "ci": ("95% CI", "95% 置信区间"),
-    "arm_sizes": ("Customers (control / variant)", "人数（对照组 / 实验组）"),
+    "arm_sizes": ("Customers per arm", "人数（对照组 / 实验组）"),
     "cuped_variance_reduction": ("Variance removed", "方差降低"),
     "p_value": ("p", "p 值"),
     "p_holm": ("p (Holm)", "p（Holm 校正）"),

@@ -83,6 +83,7 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
                 and frame[column].map(lambda v: isinstance(v, str)).any():
             config[column] = st.column_config.Column(config[column].get("label"))
     frame, config = _missing_as_dash(frame, config, language, currency)
+    frame, config = _percent_with_one_decimal(frame, config)
     st.dataframe(frame, hide_index=True, column_config=config, key=key, height=height or "auto")
     if customer_list and not auth.may_download_customer_lists():
         st.caption(t("customer_list_note", language))
@@ -126,6 +127,17 @@ def _missing_as_dash(frame: pd.DataFrame, config: dict, language: str, currency:
         frame = frame.assign(**{column: frame[column].map(lambda v, c=type_config: text(v, c))})
         config[column] = st.column_config.Column(settings.get("label") or column_name(column, language) or column,
                                                  alignment="right" if type_config["type"] == "number" else None)
+    return frame, config
+
+
+def _percent_with_one_decimal(frame: pd.DataFrame, config: dict) -> tuple[pd.DataFrame, dict]:
+    """Percentages with one decimal each ("90.0%" above "10.8%"): Streamlit's "percent" format drops trailing
+    zeros ("90%" above "10.76%"). The screen's copy is scaled to percent; downloads keep the fractions."""
+    for column in frame.columns:
+        settings = config.get(column)
+        if isinstance(settings, dict) and (settings.get("type_config") or {}).get("format") == "percent":
+            frame = frame.assign(**{column: frame[column] * 100})
+            config[column] = st.column_config.NumberColumn(settings.get("label"), format="%.1f%%")
     return frame, config
 
 
