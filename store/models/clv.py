@@ -16,9 +16,9 @@ from store.models.customers import FACTS_FROM_SUMMARY, rfm_scored_ctes
 DEFAULT_HOLDOUT_MONTHS = 6
 DAYS_PER_MONTH = 365.25 / 12
 
-def _summary_ctes(only: str | None = None) -> str:
+def _summary_ctes(only: str | None = None, relation: str = "orders") -> str:
     """CTEs `purchase_days` and `summary` (per customer at $cutoff); `only`: SQL of the customer keys to
-    count (default: every customer)."""
+    count (default: every customer); `relation`: rows of the orders table to read."""
     keys = f"customer_key in ({only})" if only else "customer_key is not null"
     return f"""
 with purchase_days as (
@@ -26,7 +26,7 @@ with purchase_days as (
         customer_key,
         order_date,
         sum(amount) as amount
-    from orders
+    from {relation} as orders
     where is_valid and {keys} and order_date <= $cutoff
     group by customer_key, order_date
 ),
@@ -84,10 +84,11 @@ REPEAT_SPEND_SQL = _SUMMARY_CTES + """
 select x, monetary from summary where x > 0 order by customer_key
 """
 
-def customer_sql(only: str | None = None) -> str:
+def customer_sql(only: str | None = None, relation: str = "orders") -> str:
     """Per customer at $cutoff (x, t_x, T, monetary, revenue, first and last purchase) with member tier,
-    cohort and first channel; `only`: SQL of the customer keys to count (default: every customer)."""
-    return _summary_ctes(only) + """,
+    cohort and first channel; `only`: SQL of the customer keys to count (default: every customer);
+    `relation`: rows of the orders table to read."""
+    return _summary_ctes(only, relation) + """,
 
 final as (
     select
@@ -218,10 +219,20 @@ def default_cutoff_between(first: date, last: date, holdout_months: int = DEFAUL
     return last - timedelta(days=holdout_days)
 
 
+# the same dates from the customers base model (one row per identified customer with a valid order: the
+# first and last valid order), read instead of every order by the builds (three times per build: 0.3 s
+# CPU at 5M orders)
+CUSTOMERS_DATA_RANGE_SQL = """
+select cast(min(first_order_ts) as date), max(last_order_date)
+from customers
+"""
+
+
 def summary_dates(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
-    """(default cut-off, last purchase date) the summaries are built for; a date never asked for
-    (1900-01-01) when there is no identified customer, so that the empty summaries never match."""
-    first, last = con.execute(DATA_RANGE_SQL).fetchall()[0]
+    """(default cut-off, last purchase date) the summaries are built for (from the `customers` table); a
+    date never asked for (1900-01-01) when there is no identified customer, so that the empty summaries
+    never match."""
+    first, last = con.execute(CUSTOMERS_DATA_RANGE_SQL).fetchall()[0]
     if first is None:
         return date(1900, 1, 1), date(1900, 1, 1)
     return default_cutoff_between(first, last), last
@@ -328,10 +339,11 @@ order by customer_key
     return sql, {**params, "previous_cutoff": previous[0]}
 
 
-def customers_append(con: duckdb.DuckDBPyConnection, touched: str) -> tuple[str, dict]:
+def customers_append(con: duckdb.DuckDBPyConnection, touched: str, touched_orders: str) -> tuple[str, dict]:
     """clv_customers after an append: the customers with new orders (`touched`: SQL of their keys) counted
-    again; the others keep their summary (T to the new last date), with every customer's RFM segment
-    from the new customer facts."""
+    again from their valid orders (`touched_orders`: a relation of them, read once for the append); the
+    others keep their summary (T to the new last date), with every customer's RFM segment from the new
+    customer facts."""
     sql, params = customers_build(con)
     kept = f"""
 select
@@ -340,5 +352,5 @@ select
 from previous_clv_customers
 where customer_key not in ({touched})
 """
-    summary = dialect.union_by_name([kept, f"select * from ({customer_sql(touched)}) as counted"])
+    summary = dialect.union_by_name([kept, f"select * from ({customer_sql(relation=touched_orders)}) as counted"])
     return f"select $cutoff::date as as_of, * from ({value_summary_sql(RFM_SEGMENTS, summary)})", params

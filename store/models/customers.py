@@ -234,21 +234,38 @@ def stored_rfm_segments_sql() -> str:
 # the customers with a valid order in the appended rows (`new_orders`, see store.derived)
 TOUCHED_KEYS = "select distinct customer_key from new_orders where customer_key is not null"
 
+# every valid order of those customers, earlier and new (the columns the append builders read): made once
+# by the customers' append and read by it, customer_categories' and clv_customers' instead of each reading
+# every order again (at 5M orders, 440k rows; three scans of every order were 0.8 s CPU)
+TOUCHED_ORDERS = "touched_orders"
+TOUCHED_ORDERS_SQL = f"""
+select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel, member_tier,
+    days_since_previous, is_valid
+from orders
+where is_valid and customer_key in ({TOUCHED_KEYS})
+"""
+
+
+def customers_append(con) -> tuple[str, dict]:
+    """The customers table after an append (`customers_append_sql`); first holds the touched customers'
+    valid orders as the temporary table `touched_orders` (TOUCHED_ORDERS_SQL) for the later append builders."""
+    con.execute(f"create or replace temp table {TOUCHED_ORDERS} as {TOUCHED_ORDERS_SQL}")
+    return customers_append_sql(), {}
+
 
 def customers_append_sql() -> str:
     """The customers table after an append: the previous rows of customers without a new valid order
     (keys never move), and the touched customers' previous row combined with their new orders, which
     all come later (counts and revenue added, the latest values taken from the new orders when set:
     arg_min/arg_max skip nulls). Only the usual interval (a median) reads their earlier orders again,
-    two narrow columns."""
+    two narrow columns, from `touched_orders`."""
     new_rows = customer_rows_sql("is_valid", "days_since_previous", "new_orders")
     combined = f"""
         with new_rows as ({new_rows}),
 
         intervals as (
             select customer_key, {dialect.quantile("days_since_previous", 0.5)} as usual_interval_days
-            from orders
-            where is_valid and customer_key in (select customer_key from new_rows)
+            from touched_orders
             group by customer_key
         )
 

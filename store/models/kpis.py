@@ -32,7 +32,8 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
                      more_segments: str | None = None, relation: str = "orders", trailing_from: str | None = None,
-                     inputs: str | None = None, trailing_inputs: str | None = None) -> str:
+                     inputs: str | None = None, trailing_inputs: str | None = None,
+                     trailing_months: tuple[str, ...] = ()) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
@@ -43,7 +44,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     trailing_from: count only the periods from $history_start (an append, kpi_base_append: the new
     months), their trailing-year counts from the rows of `relation` in the year before each (SQL of
     the first month those rows hold; it must reach 11 months before $history_start_month): one join
-    of a year of orders instead of the running count over every month.
+    of a year of orders instead of the running count over every month. With `trailing_months` (SQL of
+    every month of the spine, in order: the append's few new months), one count of each month's year
+    of rows instead of the join of those rows with the spine (a third less at 5M orders).
     inputs: CTEs `order_totals`, `customer_totals` and `customer_months` read from elsewhere (the
     combination summaries, `store.models.kpi_combos`) instead of counted from the orders.
     trailing_inputs: CTEs `coverage_changes` (segment, month, change: the trailing-year customer
@@ -51,7 +54,34 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     from elsewhere, instead of following each customer-month with a window.
     """
     months = GRAIN_MONTHS[grain]
-    if trailing_year and trailing_from:
+    if trailing_year and trailing_from and trailing_months:
+        year_counts = "\n            union all".join(f"""
+            select
+                cast({month} as date) as month,
+                {segment} as segment,
+                count(distinct customer_key) as customers_12m,
+                count(customer_key) as orders_12m
+            from {relation} as orders
+            where {where} and customer_key is not null and order_date >= {trailing_from}
+                and order_date <= $range_end and order_month <= {month}
+                and order_month > {dialect.add_months(f"cast({month} as date)", "-12")}
+            group by {segment}""" for month in trailing_months)
+        trailing_ctes = f"""
+        -- each new month's customers and orders of the twelve months up to it, one count per month
+        year_counts as ({year_counts}
+        ),
+
+        trailing_months as (
+            select
+                month_spine.month,
+                month_spine.segment,
+                coalesce(year_counts.customers_12m, 0) as customers_12m,
+                coalesce(year_counts.orders_12m, 0) as orders_12m
+            from month_spine
+            left join year_counts using (month, segment)
+        ),
+"""
+    elif trailing_year and trailing_from:
         trailing_ctes = f"""
         -- each month's customers and orders of the twelve months up to it (read off the orders themselves)
         year_orders as (
@@ -234,11 +264,11 @@ def _inputs_from_orders(grain: str, where: str, segment: str, customer_periods: 
 
 
 def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str = "orders",
-                 trailing_from: str | None = None) -> str:
+                 trailing_from: str | None = None, trailing_months: tuple[str, ...] = ()) -> str:
     """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
     segment = SEGMENTS[by] if by else "'all'"
     ctes = base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments, relation=relation,
-                            trailing_from=trailing_from)
+                            trailing_from=trailing_from, trailing_months=trailing_months)
     return f"""
         with {ctes}
         select '{by or "all"}' as dimension, * from base
@@ -270,15 +300,19 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
                 "from orders where is_valid and order_date >= $trailing_start", {"trailing_start": trailing_start})
     if first_month > params["history_start"]:
         params = {**params, "history_start": first_month, "history_start_month": first_month}
+    # the spine's months (from the first new month to the last), each counted over its own year of rows
+    spine_months = pd.date_range(params["history_start_month"], params["range_end_month"], freq="MS").date
+    month_params = {f"trailing_month_{i}": month for i, month in enumerate(spine_months)}
     parts = []
     for by in (None, *PRECOMPUTED_BREAKDOWNS):
         dimension = by or "all"
         kept = f"select * from previous_kpi_base where dimension = '{dimension}' and period < $first_new_month"
         previous_segments = f"select segment from previous_kpi_base where dimension = '{dimension}'"
-        recounted = kpi_base_sql(by, previous_segments, "kpi_recent_orders", trailing_from="$trailing_start")
+        recounted = kpi_base_sql(by, previous_segments, "kpi_recent_orders", trailing_from="$trailing_start",
+                                 trailing_months=tuple(f"${name}" for name in month_params))
         counted = f"select * from ({recounted}) as counted where period >= $first_new_month"
         parts.append(dialect.union_by_name([kept, counted]))
-    return parts, {**params, "first_new_month": first_month, "trailing_start": trailing_start}
+    return parts, {**params, **month_params, "first_new_month": first_month, "trailing_start": trailing_start}
 
 
 def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:

@@ -3,12 +3,18 @@ at upload so the cross-category figures and lists read it instead of every order
 
 from store.models import dialect
 
-VALID = """
+
+def valid_cte(relation: str = "orders") -> str:
+    """CTE `valid`: the valid orders of identified customers among `relation` (rows of the orders table)."""
+    return f"""
 valid as (
     select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel, member_tier
-    from orders
+    from {relation}
     where is_valid and customer_key is not null
 )"""
+
+
+VALID = valid_cte()
 
 REFERENCE = """
 reference as (
@@ -26,14 +32,14 @@ def has_lines(con) -> bool:
     return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
 
 
-def category_source(con, only: str | None = None) -> str:
+def category_source(con, only: str | None = None, relation: str = "orders") -> str:
     """Each valid order's categories: the order's own category and, when the store has order lines,
     the categories of its lines (one row per order and category). Read from `orders` itself, not the
     `valid` CTE: a CTE read twice is materialised with every column. `only`: SQL of the customer
-    keys to read (default: every customer)."""
+    keys to read (default: every customer). `relation`: rows of the orders table to read."""
     columns = "customer_key, order_id, order_ts, order_date"
     keys = f" and customer_key in ({only})" if only else ""
-    own = (f"select {columns}, category from orders "
+    own = (f"select {columns}, category from {relation} as orders "
            f"where is_valid and customer_key is not null and category is not null{keys}")
     if not has_lines(con):
         return f"order_categories as ({own})"
@@ -44,20 +50,22 @@ order_categories as (
         {own}
         union all
         select orders.customer_key, orders.order_id, orders.order_ts, orders.order_date, order_lines.category
-        from order_lines join orders using (order_id)
+        from order_lines join {relation} as orders using (order_id)
         where orders.is_valid and orders.customer_key is not null and order_lines.category is not null{keys}
     ) as both_sources
 )"""
 
 
-def customer_categories_sql(con, only: str | None = None) -> str:
+def customer_categories_sql(con, only: str | None = None, relation: str = "orders") -> str:
     """One row per identified customer with a valid order: orders, revenue, last order date, days
     since it (to the data's last order date), number of categories bought, the first category and the
     second (the first category bought on a later order than the first order). `only`: SQL of the
-    customer keys to count (the others left out; the reference date is still the whole store's)."""
-    valid = VALID.replace("customer_key is not null", f"customer_key in ({only})") if only else VALID
+    customer keys to count (the others left out; the reference date is still the whole store's);
+    `relation`: rows of the orders table to read (default: the orders table)."""
+    valid = valid_cte(relation)
+    valid = valid.replace("customer_key is not null", f"customer_key in ({only})") if only else valid
     return f"""
-with {valid}, {CUSTOMERS_REFERENCE}, {category_source(con, only)},
+with {valid}, {CUSTOMERS_REFERENCE}, {category_source(con, only, relation)},
 
 category_firsts as (
     select customer_key, category, min(order_ts) as first_ts
@@ -119,10 +127,11 @@ left join second_categories using (customer_key)
 """
 
 
-def customer_categories_append_sql(con, touched: str) -> str:
+def customer_categories_append_sql(con, touched: str, touched_orders: str) -> str:
     """customer_categories after an append: the customers with new valid orders (`touched`: SQL of their
-    keys) counted again; the others' rows kept, with the days since their last order to the new
-    reference date."""
+    keys) counted again from their valid orders (`touched_orders`: a relation of them, read once for
+    the append, store.models.customers.TOUCHED_ORDERS); the others' rows kept, with the days since their
+    last order to the new reference date."""
     kept = f"""
 with {CUSTOMERS_REFERENCE}
 select
@@ -134,4 +143,4 @@ cross join reference
 where customer_key not in ({touched})
 """
     return dialect.union_by_name([f"select * from ({kept}) as kept",
-                                  f"select * from ({customer_categories_sql(con, touched)}) as recounted"])
+                                  f"select * from ({customer_categories_sql(con, relation=touched_orders)}) as recounted"])
