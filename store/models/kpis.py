@@ -43,10 +43,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     relation: the orders' rows to read (default the orders table).
     trailing_from: count only the periods from $history_start (an append, kpi_base_append: the new
     months), their trailing-year counts from the rows of `relation` in the year before each (SQL of
-    the first month those rows hold; it must reach 11 months before $history_start_month): one join
-    of a year of orders instead of the running count over every month. With `trailing_months` (SQL of
-    every month of the spine, in order: the append's few new months), one count of each month's year
-    of rows instead of the join of those rows with the spine (a third less at 5M orders).
+    the first month those rows hold; it must reach 11 months before $history_start_month), one count
+    of each month's year of rows per month of `trailing_months` (SQL of every month of the spine, in
+    order: the append's few new months) instead of the running count over every month.
     inputs: CTEs `order_totals`, `customer_totals` and `customer_months` read from elsewhere (the
     combination summaries, `store.models.kpi_combos`) instead of counted from the orders.
     trailing_inputs: CTEs `coverage_changes` (segment, month, change: the trailing-year customer
@@ -54,7 +53,8 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     from elsewhere, instead of following each customer-month with a window.
     """
     months = GRAIN_MONTHS[grain]
-    if trailing_year and trailing_from and trailing_months:
+    if trailing_year and trailing_from:
+        assert trailing_months, "trailing_from counts each month of trailing_months"
         year_counts = "\n            union all".join(f"""
             select
                 cast({month} as date) as month,
@@ -79,30 +79,6 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 coalesce(year_counts.orders_12m, 0) as orders_12m
             from month_spine
             left join year_counts using (month, segment)
-        ),
-"""
-    elif trailing_year and trailing_from:
-        trailing_ctes = f"""
-        -- each month's customers and orders of the twelve months up to it (read off the orders themselves)
-        year_orders as (
-            select order_month as month, customer_key, {segment} as segment
-            from {relation} as orders
-            where {where} and customer_key is not null and order_date >= {trailing_from}
-                and order_date <= $range_end
-        ),
-
-        trailing_months as (
-            select
-                month_spine.month,
-                month_spine.segment,
-                count(distinct year_orders.customer_key) as customers_12m,
-                count(year_orders.customer_key) as orders_12m
-            from month_spine
-            left join year_orders
-                on year_orders.segment = month_spine.segment
-                and year_orders.month <= month_spine.month
-                and year_orders.month > {dialect.add_months("month_spine.month", "-12")}
-            group by month_spine.month, month_spine.segment
         ),
 """
     elif trailing_year:
