@@ -361,30 +361,36 @@ def log_hyp2f1_a_a1(a, b, z, one_minus_z) -> np.ndarray:
     return out
 
 
+def _pareto_a0_term(params, xs, times) -> np.ndarray:
+    """One hypergeometric term of log A_0 at (x, t): log 2F1(r+s+x, b; r+s+x+1; |alpha-beta| / (max + t))
+    - (r+s+x) log(max + t), b = s + 1 when alpha >= beta, else r + x (max, min: of alpha and beta)."""
+    r, alpha, s, beta = params
+    big, small = max(alpha, beta), min(alpha, beta)
+    a = r + s + xs
+    second = s + 1 if alpha >= beta else r + xs
+    with np.errstate(divide="ignore"):
+        return log_hyp2f1_a_a1(a, second, (big - small) / (big + times), (small + times) / (big + times)) \
+            - a * np.log(big + times)
+
+
+def _pareto_log_a0_of(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """log A_0 from its terms at t_x (first) and at T (last): log(e^first - e^last), -inf when equal."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return first + np.log1p(-np.exp(np.minimum(last - first, 0.0)))
+
+
 def _pareto_log_a0(params, x, t_x, T) -> np.ndarray:
     """log A_0 of Fader and Hardie's Pareto/NBD note (2005, eq. 19); -inf when t_x = T.
 
     The Gauss hypergeometric terms depend on (x, t_x) and (x, T) only; each is evaluated once per distinct pair.
     """
-    r, alpha, s, beta = params
-    if alpha >= beta:
-        big, second = alpha, lambda xs: s + 1
-    else:
-        big, second = beta, lambda xs: r + xs
-    small, diff = min(alpha, beta), abs(alpha - beta)
-
     x, t_x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, t_x, T)))
 
     def term(time):
         (xu, tu), inverse = unique_rows(x.ravel(), time.ravel())
-        a = r + s + xu
-        with np.errstate(divide="ignore"):
-            value = log_hyp2f1_a_a1(a, second(xu), diff / (big + tu), (small + tu) / (big + tu)) - a * np.log(big + tu)
-        return value[inverse].reshape(x.shape)
+        return _pareto_a0_term(params, xu, tu)[inverse].reshape(x.shape)
 
-    first, last = term(t_x), term(T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return first + np.log1p(-np.exp(np.minimum(last - first, 0.0)))
+    return _pareto_log_a0_of(term(t_x), term(T))
 
 
 def paretonbd_log_likelihood(params, x, t_x, T) -> np.ndarray:
@@ -478,18 +484,9 @@ class _ParetoRows(_Rows):
 
 def _pareto_log_a0_rows(params, rows: "_ParetoRows") -> np.ndarray:
     """log A_0 (see _pareto_log_a0) of the censored rows, each hypergeometric term once per distinct pair."""
-    r, alpha, s, beta = params
-    big, small, diff = max(alpha, beta), min(alpha, beta), abs(alpha - beta)
-
-    def term(xs, times):
-        a = r + s + xs
-        second = s + 1 if alpha >= beta else r + xs
-        return log_hyp2f1_a_a1(a, second, diff / (big + times), (small + times) / (big + times)) - a * np.log(big + times)
-
-    with np.errstate(divide="ignore"):
-        first = term(rows.x_last, rows.t_last)[rows.last_inv[rows.censored]]
-        last = term(rows.x_end, rows.T_end)[rows.end_inv[rows.censored]]
-        return first + np.log1p(-np.exp(np.minimum(last - first, 0.0)))
+    first = _pareto_a0_term(params, rows.x_last, rows.t_last)[rows.last_inv[rows.censored]]
+    last = _pareto_a0_term(params, rows.x_end, rows.T_end)[rows.end_inv[rows.censored]]
+    return _pareto_log_a0_of(first, last)
 
 
 _A0_STEP = 1e-6  # relative step of the central differences of log A_0 in r, alpha, s, beta
