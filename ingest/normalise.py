@@ -412,40 +412,59 @@ def parsed_query(mapping: Mapping, first_data_row: int, date_formats: list[str],
     return sql, params
 
 
-def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: ParseSettings, latest_allowed) -> None:
-    """Create table `issues` (every problem found) and `accepted` (rows of clean orders)."""
-    con.execute(f"create table issues ({ISSUES_COLUMNS})")
+def build_issues(con, mapping: Mapping, settings: ParseSettings, latest_allowed) -> None:
+    """Create `issues` (every problem found) and the view `accepted` (rows of clean orders) from
+    `parsed`. `con` is DuckDB's connection or a store.spark.SparkConnection: every step is a temporary
+    table or view made by one query, so the same SQL runs on both engines (docs/scale-out.md)."""
     params_all = {
         "latest_allowed": latest_allowed,
         "earliest_allowed": EARLIEST_ORDER,
         "main_currency": settings.main_currency,
         "line_level": mapping.is_line_level,
     }
+    checks, params = [], {}
     if mapping.columns:
-        con.execute(
+        checks.append(
             f"""
-            insert into issues
-            select _row, 'value_too_long', _long[1], _long[2], null,
-                'value longer than {MAX_VALUE_CHARS:,} characters; check the column mapping', 'rejected'
+            select _row as row, 'value_too_long' as code, _long[1] as field, _long[2] as column_name,
+                cast(null as varchar) as value,
+                'value longer than {MAX_VALUE_CHARS:,} characters; check the column mapping' as reason,
+                'rejected' as severity
             from parsed where _long is not null
             """
         )
-    for code, field, condition, value, reason, severity in ROW_CHECKS:
+    for index, (code, field, condition, value, reason, severity) in enumerate(ROW_CHECKS):
         if field not in mapping.columns and code != "currency_mismatch":
             continue
-        used = {k: v for k, v in params_all.items() if f"${k}" in condition}
-        con.execute(
+        params.update({f"code_{index}": code, f"field_{index}": field,
+                       f"column_{index}": mapping.columns.get(field, ""), f"reason_{index}": reason,
+                       f"severity_{index}": severity})
+        params.update({k: v for k, v in params_all.items() if f"${k}" in condition})
+        checks.append(
             f"""
-            insert into issues
-            select _row, $code, $field, $column_name, {value}, $reason, $severity
+            select _row, $code_{index}, $field_{index}, $column_{index}, cast({value} as varchar), $reason_{index},
+                $severity_{index}
             from parsed where _long is null and ({condition})  -- a too-long value was read as null
-            """,
-            {"code": code, "field": field, "column_name": mapping.columns.get(field, ""),
-             "reason": reason, "severity": severity, **used},
+            """
         )
-    _order_checks(con, mapping, settings.refunds)
-    con.execute(f"update issues set value = left(value, {ISSUE_VALUE_CHARS}) || '…' "
-                f"where length(value) > {ISSUE_VALUE_CHARS}")
+    con.execute(f"create or replace temp table row_issues as {_issue_rows(checks)}", params)
+    found = ["row_issues"]
+    for name, query, query_params in _order_checks(mapping, settings.refunds):
+        _create_clean(con, found)
+        con.execute(f"create or replace temp table {name} as {query}", query_params)
+        found.append(name)
+    _create_clean(con, found)
+    every = " union all ".join(f"select * from {name}" for name in found)
+    con.execute(
+        f"""
+        create or replace temp table issues as
+        select row, code, field, column_name,
+            case when length(value) > {ISSUE_VALUE_CHARS} then left(value, {ISSUE_VALUE_CHARS}) || '…'
+                else value end as value,
+            reason, severity
+        from ({every}) as found
+        """
+    )
     con.execute(
         """
         create or replace temp view accepted as
@@ -455,83 +474,97 @@ def build_issues(con: duckdb.DuckDBPyConnection, mapping: Mapping, settings: Par
     )
 
 
-def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str | None = None) -> None:
-    """Problems visible only across rows of one order id: rejected siblings, duplicates, totals."""
+def _issue_rows(selects: list[str]) -> str:
+    """The issue list's columns and types over `selects` (each giving them in this order)."""
+    columns = [column.split() for column in ISSUES_COLUMNS.split(", ")]
+    typed = ", ".join(f"cast(c{i} as {sql_type}) as {name}" for i, (name, sql_type) in enumerate(columns))
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    parts = [f"select * from ({select}) as part({aliases})" for select in selects]
+    return f"select {typed} from ({' union all '.join(parts)}) as checks"
+
+
+def _create_clean(con, found: list[str]) -> None:
+    """The view `clean`: rows with an order id and no rejection in the issue tables `found` so far.
+    `not in` a list of rows, not a correlated `not exists`: DuckDB plans that as a join with every
+    distinct row number of the file (5 s of the checks at 10M rows)."""
+    rejected = " union all ".join(f"select row from {name} where severity = 'rejected' and row is not null"
+                                  for name in found)
+    con.execute(f"create or replace temp view clean as select * from parsed "
+                f"where order_id is not null and _row not in ({rejected})")
+
+
+def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[str, str, dict]]:
+    """(table, query, parameters) of the problems visible only across rows of one order id: rejected
+    siblings, duplicates, line totals. Each query reads `clean` as left by the ones before it."""
     column = mapping.columns.get("order_id", "")
-    # `clean` = rows with an order id and no rejection so far; re-evaluated after each insert.
-    # `not in` a list of rows, not a correlated `not exists`: DuckDB plans that as a join with every
-    # distinct row number of the file (5 s of the checks at 10M rows).
-    con.execute(
+    siblings = _issue_rows([
         """
-        create or replace temp view clean as
-        select * from parsed
-        where order_id is not null
-        and _row not in (select row from issues where severity = 'rejected' and row is not null)
-        """
-    )
-    con.execute(
-        """
-        insert into issues
         with rejected as (
             select p.order_id, min(p._row) as first_bad_row
-            from issues i join parsed p on i.row = p._row
+            from row_issues i join parsed p on i.row = p._row
             where i.severity = 'rejected' and p.order_id is not null
             group by p.order_id
         )
         select clean._row, 'sibling_rejected', 'order_id', $column, clean.order_id,
             'another row of this order was rejected (row ' || r.first_bad_row || '), so the order is left out',
             'rejected'
-        from clean join rejected r using (order_id)
-        """,
-        {"column": column},
-    )
+        from clean join rejected r on clean.order_id = r.order_id
+        """
+    ])
     compared = "customer_id" if mapping.is_line_level else "customer_id, order_ts, amount, refunded_amount, status"
     # ids on more than one row of the file, from the narrow id column alone; the rest of the check
     # reads only their rows (otherwise every clean row is materialised: 3 s at 10M rows)
-    con.execute(
-        """
-        create or replace temp table repeated_ids as
-        select order_id from parsed where order_id is not null group by order_id having count(*) > 1
-        """
-    )
-    con.execute(
+    duplicates = _issue_rows([
         f"""
-        insert into issues
-        with candidates as (
+        with repeated_ids as (
+            select order_id from parsed where order_id is not null group by order_id having count(*) > 1
+        ),
+        candidates as (
             select * from clean where order_id in (select order_id from repeated_ids)
         ),
         repeated as (
             select order_id from candidates group by order_id having count(*) > 1
         ),
-        per_order as (
+        versions as (
             select
                 order_id,
                 count(distinct ({compared})) as versions,
                 count(distinct amount) as amounts,
-                string_agg(_row::varchar, ', ' order by _row) as rows,
                 min(_row) as first_row
             from candidates
             where order_id in (select order_id from repeated)
             group by order_id
+        ),
+        -- the row list in an aggregate of its own: Spark 4.3 fails (ClassCastException) on an ordered
+        -- string_agg beside two distinct counts
+        row_lists as (
+            select order_id, string_agg(cast(_row as varchar), ', ' order by _row) as rows
+            from candidates
+            where order_id in (select order_id from repeated)
+            group by order_id
+        ),
+        per_order as (
+            select versions.*, row_lists.rows
+            from versions join row_lists on versions.order_id = row_lists.order_id
         )
-        select clean._row,
+        select candidates._row,
             case when versions > 1 or amounts > 1 then 'duplicate_conflict' else 'duplicate_row' end,
-            'order_id', $column, clean.order_id,
+            'order_id', $column, candidates.order_id,
             case when versions > 1 or amounts > 1
                 then 'order id appears in rows ' || rows || ' with different values; fix the export'
                 else 'same order as row ' || first_row || '; counted once' end,
             case when versions > 1 or amounts > 1 then 'rejected' else 'warning' end
-        from candidates as clean join per_order using (order_id)
-        where versions > 1 or amounts > 1 or (not $line_level and clean._row <> first_row)
-        """,
-        {"column": column, "line_level": mapping.is_line_level},
-    )
+        from candidates join per_order on candidates.order_id = per_order.order_id
+        where versions > 1 or amounts > 1 or (not $line_level and candidates._row <> first_row)
+        """
+    ])
+    checks = [("sibling_issues", siblings, {"column": column}),
+              ("duplicate_issues", duplicates, {"column": column, "line_level": mapping.is_line_level})]
     if not mapping.is_line_level:
-        return  # order-level files: dates and amounts were checked row by row
+        return checks  # order-level files: dates and amounts were checked row by row
     amount_column = next((mapping.columns[f] for f in ("amount", "line_amount", "unit_price") if f in mapping.columns), "")
-    con.execute(
+    totals = _issue_rows([
         f"""
-        insert into issues
         with per_order as (
             select
                 order_id,
@@ -562,26 +595,32 @@ def _order_checks(con: duckdb.DuckDBPyConnection, mapping: Mapping, refunds: str
                 else 'the lines of this order add up to a negative amount on a valid order'
             end,
             'rejected'
-        from clean join problems using (order_id)
+        from clean join problems on clean.order_id = problems.order_id
         where problems.code is not null
-        """,
-        {"amount_column": amount_column, "date_column": mapping.columns["order_ts"]},
-    )
+        """
+    ])
+    return checks + [("total_issues", totals, {"amount_column": amount_column,
+                                               "date_column": mapping.columns["order_ts"]})]
+
+
+LINES_SUM = "cast(sum(quantity * unit_price) as decimal(30, 8))"
 
 
 def _order_amount(mapping: Mapping, refunds: str | None = None) -> str:
-    """Aggregate expression for an order's net amount: the order total, else the sum of its lines."""
+    """Aggregate expression for an order's net amount: the order total, else the sum of its lines.
+    The lines' sum is given a type (8 decimals: quantity and price have 4 each) that leaves room to
+    subtract a refund: Spark would otherwise cut the result to 7 decimals, DuckDB keeps 8."""
     if "amount" in mapping.columns:
         subtracted = "" if refunds == ALREADY_NET else " - coalesce(max(refunded_amount), 0)"
         amount = f"max(amount){subtracted}"
         if "line_amount" in mapping.columns:
             amount = f"coalesce({amount}, sum(line_amount))"
         elif "quantity" in mapping.columns and "unit_price" in mapping.columns:
-            amount = f"coalesce({amount}, sum(quantity * unit_price))"
+            amount = f"coalesce({amount}, {LINES_SUM})"
     elif "line_amount" in mapping.columns:
         amount = "sum(line_amount) - coalesce(max(refunded_amount), 0)"
     else:
-        amount = "sum(quantity * unit_price) - coalesce(max(refunded_amount), 0)"
+        amount = f"{LINES_SUM} - coalesce(max(refunded_amount), 0)"
     return amount
 
 
@@ -590,12 +629,8 @@ def _first(column: str) -> str:
     return f"arg_min({column}, _row) filter (where {column} is not null)"
 
 
-def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: Callable[[str], Path],
-                 refunds: str | None = None) -> None:
-    """Write the batch's `orders` (one row per accepted order) and `order_lines` (its lines, if any)
-    to `table_path(name)`, and read them back as `orders_out` and `lines_out`. Written straight
-    to Parquet: 10M orders held as a table would spill past the memory limit first."""
-    columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in schema.ORDERS.items())
+def orders_query(mapping: Mapping, refunds: str | None = None) -> str:
+    """The batch's orders from `accepted`: one row per accepted order, the store's columns and types."""
     if mapping.is_line_level:
         dims = ",\n".join(f"{_first(d)} as {d}" for d in schema.DIMENSIONS)
         rows = f"""
@@ -612,22 +647,40 @@ def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: C
             group by order_id
         """
     else:  # one row per order already: duplicates were dropped or rejected
-        rows = """
-            select * replace (
-                coalesce(net_amount, 0) as amount,  -- no amount: not valid, checked above
-                coalesce(status, 'valid') as status
-            ), _row as source_row
-            from accepted
-        """
-    orders_path = sql_path(table_path("orders"))
-    con.execute(f"copy (select {columns} from ({rows})) to {orders_path} (format parquet)")
-    con.execute(f"create view orders_out as select * from read_parquet({orders_path})")
+        kept = {"amount": "coalesce(net_amount, 0)",  # no amount: not valid, checked above
+                "status": "coalesce(status, 'valid')", "source_row": "_row"}
+        rows = f"select {', '.join(f'{kept.get(c, c)} as {c}' for c in schema.ORDERS)} from accepted"
+    columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in schema.ORDERS.items())
+    return f"select {columns} from ({rows}) as orders"
+
+
+def lines_query(mapping: Mapping) -> str | None:
+    """The batch's order lines from `accepted`, or None when the file has none to keep (an order-level
+    file, or lines with neither a SKU nor a category)."""
+    if not (mapping.is_line_level and ("sku" in mapping.columns or "category" in mapping.columns)):
+        return None
     line_columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in schema.ORDER_LINES.items())
-    lines = f"select {line_columns} from (select *, _row as source_row from accepted)"
-    # an order-level file with a category column has no lines to keep
-    if mapping.is_line_level and ("sku" in mapping.columns or "category" in mapping.columns):
+    return f"select {line_columns} from (select *, _row as source_row from accepted) as lines"
+
+
+def build_orders(con: duckdb.DuckDBPyConnection, mapping: Mapping, table_path: Callable[[str], Path],
+                 refunds: str | None = None) -> None:
+    """Write the batch's `orders` and `order_lines` (if any) to `table_path(name)`, and read them back
+    as `orders_out` and `lines_out`. Written straight to Parquet: 10M orders held as a table would
+    spill past the memory limit first."""
+    orders_path = sql_path(table_path("orders"))
+    con.execute(f"copy ({orders_query(mapping, refunds)}) to {orders_path} (format parquet)")
+    lines = lines_query(mapping)
+    if lines is not None:
         lines_path = sql_path(table_path("order_lines"))
         con.execute(f"copy ({lines}) to {lines_path} (format parquet)")
-        con.execute(f"create view lines_out as select * from read_parquet({lines_path})")
+    read_orders_back(con, table_path, lines is not None)
+
+
+def read_orders_back(con: duckdb.DuckDBPyConnection, table_path: Callable[[str], Path], has_lines: bool) -> None:
+    """The views `orders_out` and `lines_out` over the batch's written files (no lines: an empty table)."""
+    con.execute(f"create view orders_out as select * from read_parquet({sql_path(table_path('orders'))})")
+    if has_lines:
+        con.execute(f"create view lines_out as select * from read_parquet({sql_path(table_path('order_lines'))})")
     else:
-        con.execute(f"create table lines_out as {lines} where false")
+        con.execute(f"create table lines_out ({schema.column_list(schema.ORDER_LINES)})")

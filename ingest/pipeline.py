@@ -209,6 +209,7 @@ def import_file(
     with store.staging(on_wait=waiting) as staging:
         key_id = privacy.check_store(clean_file_name(path.name), store.batches(), key)
         con = quiet_connect()  # in memory; spills to the staging folder past the limit
+        checks = None  # engine "spark": the Spark connection the checks run on
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
@@ -238,26 +239,36 @@ def import_file(
             progress(0.25, "checking")
             formats, date_order = choose_date_order(con, mapping)
             refunds = refund_rule(con, mapping)
-            if engine == "spark":  # the row-by-row work on Spark, the same SQL spelled for it
-                from ingest.spark_parse import build_parsed_on_spark
+            if engine == "spark":  # the row-by-row work and the checks on Spark, the same SQL spelled for it
+                from ingest.spark_parse import build_parsed_on_spark, check_on_spark, pseudonymise_on_spark
 
-                build_parsed_on_spark(con, session, raw, mapping, formats, refunds, staging.path)
+                checks = build_parsed_on_spark(con, session, raw, mapping, formats, refunds, staging.path)
             else:
                 build_parsed(con, mapping, raw.first_data_row, formats, refunds)
             contacts = {}
-            if key:  # before anything is computed from the values: issues, currency, orders
+            if key and checks is not None:  # before anything is computed from the values: issues, currency, orders
+                contacts = pseudonymise_on_spark(checks, key, _contact_columns(mapping))
+            elif key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
                 contacts = privacy.pseudonymise_contacts(con, "parsed", _contact_columns(mapping), key)
-            batch_currency, currency_source = resolve_currency(path, main_currency(con), mapping, currency)
+            batch_currency, currency_source = resolve_currency(path, main_currency(checks or con), mapping, currency)
             settings = ParseSettings(date_order, batch_currency, refunds)
             _refuse_other_currency(path, store, settings.main_currency)
-            build_issues(con, mapping, settings, now + timedelta(days=1))
-            add_skipped_issues(con, raw, mapping)
-            progress(0.5, "building_orders")
-            build_orders(con, mapping, staging.table_path, refunds)
+            latest_allowed = now + timedelta(days=1)
+            if checks is not None:
+                progress(0.5, "building_orders")
+                accepted_rows = check_on_spark(con, checks, mapping, settings, latest_allowed, staging.table_path,
+                                               staging.path, pseudonymised=bool(key))
+                add_skipped_issues(con, raw, mapping)
+            else:
+                build_issues(con, mapping, settings, latest_allowed)
+                add_skipped_issues(con, raw, mapping)
+                progress(0.5, "building_orders")
+                build_orders(con, mapping, staging.table_path, refunds)
+                accepted_rows = con.execute("select count(*) from accepted").fetchone()[0]
             progress(0.55, "accounting")
             report = _report(con, path, raw, mapping, settings)
-            report.add_account(account(con, path, raw, skipped))  # refuses when records went missing
+            report.add_account(account(con, path, raw, skipped, accepted_rows))  # refuses when records went missing
             report.currency_source = currency_source
             report.engine = engine
             report.pseudonymised = bool(key)
@@ -275,6 +286,8 @@ def import_file(
             progress(0.6, "writing")
             _write_batch_tables(con, staging.table_path, raw, mapping if key else None)
         finally:
+            if checks is not None:
+                checks.close()
             con.close()
         progress(0.7, "rebuilding")
         record = {

@@ -178,19 +178,20 @@ def add_skipped_issues(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: M
         )
 
 
-def account(con: duckdb.DuckDBPyConnection, path: Path, raw: RawTable, skipped_in_raw: dict[str, int]) -> RecordAccount:
-    """The equation for this import (after build_orders); raise ImportRefused when it does not hold."""
+def account(con: duckdb.DuckDBPyConnection, path: Path, raw: RawTable, skipped_in_raw: dict[str, int],
+            accepted_rows: int) -> RecordAccount:
+    """The equation for this import (after build_orders; `accepted_rows`: the rows of `accepted`, counted
+    by the engine that checked them); raise ImportRefused when it does not hold."""
     counted = raw.counted
     skipped = dict(skipped_in_raw)
     if counted is not None and counted.blank is not None:
         # blank lines as the independent count saw them: DuckDB drops empty lines, keeps ",,," rows
         skipped["blank_line"] = counted.blank
     skipped = {reason: skipped[reason] for reason in SKIP_REASONS if skipped.get(reason)}
-    accepted, accepted_rows, duplicates, rejected = con.execute(
+    accepted, duplicates, rejected = con.execute(
         """
         select
             (select count(*) from orders_out),
-            (select count(*) from accepted),
             (select count(*) from issues where code = 'duplicate_row'),
             (select count(distinct row) from issues where severity = 'rejected')
         """

@@ -2,23 +2,31 @@
 record) built by Spark from the records it read (ingest.spark_reader), with the same SQL as on
 DuckDB (`normalise.parsed_query`) spelled for Spark (`ingest.expressions.SparkSpelling`).
 
-The checks across rows (duplicates, orders' sums), the roll-up into orders and the accounting then
-read Spark's `parsed` in DuckDB, so both engines share one definition of every rule
-(docs/scale-out.md says what runs where).
+Then the checks across rows (duplicates, rejected siblings, orders' sums) and the roll-up into orders
+run on Spark too, through store.spark.SparkConnection, with the SQL the DuckDB import runs
+(`normalise.build_issues`, `orders_query`, `lines_query`): one definition of every rule. DuckDB then
+reads back only what the report and the record equation need: the issue list and the orders
+written (docs/scale-out.md says what runs where).
 """
 
 import re
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
+from ingest import privacy
 from ingest.expressions import SparkSpelling
 from ingest.mapping import Mapping
-from ingest.normalise import parsed_query
+from ingest.normalise import ParseSettings, build_issues, lines_query, orders_query, parsed_query, read_orders_back
 from ingest.readers import RawTable
 from ingest.spark_reader import _hadoop_path
 from store import sql_path
+from store.spark import SparkConnection
 
+# privacy.CONTACT_PATTERN (RE2) for Java: RE2's \s is [\t\n\f\r ], Java's also matches a vertical tab
+# (every \s of the pattern is inside a [...] class, where the characters are written out instead)
+JAVA_CONTACT_PATTERN = privacy.CONTACT_PATTERN.replace("\\s", "\\t\\n\\f\\r ")
 PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")  # our `$name` markers; `$1` in a replacement is not one
 
 
@@ -31,9 +39,10 @@ def spark_parameters(sql: str, params: dict) -> tuple[str, dict]:
 
 
 def build_parsed_on_spark(con: duckdb.DuckDBPyConnection, session, raw: RawTable, mapping: Mapping,
-                          date_formats: list[str], refunds: str | None, work_dir: Path) -> None:
-    """Create table `parsed` in `con` from Spark's reading of the file: the rows `raw` holds (numbered
-    as in the file, skipped rows left out) parsed on Spark, with DuckDB's column types."""
+                          date_formats: list[str], refunds: str | None, work_dir: Path) -> SparkConnection:
+    """`parsed` built by Spark from its reading of the file (the rows `raw` holds, numbered as in the
+    file, skipped rows left out), with DuckDB's column types, written to the work folder; returns the
+    Spark connection on which the checks run, where the view `parsed` reads it."""
     spark = session.newSession()  # its own temporary views: imports in one process do not meet
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # dates by our patterns only
     # one projection of ~25 long expressions: whole-stage Java code for it exceeds the JVM's 64 KB per
@@ -47,13 +56,75 @@ def build_parsed_on_spark(con: duckdb.DuckDBPyConnection, session, raw: RawTable
     x = SparkSpelling(prefix)
     sql, params = spark_parameters(*parsed_query(mapping, raw.first_data_row, date_formats, refunds, x=x))
     let_view(spark, x, "raw_rows", "raw")
-    folder = Path(work_dir) / "parsed"
-    spark.sql(sql, args=params).orderBy("_row").write.mode("overwrite").parquet(str(folder))
-    # DuckDB's own types for every column (the same query on no rows), then Spark's rows into them
+    # DuckDB's own types for every column (the same query on no rows), Spark's values cast to them
     con.execute("create or replace temp table status_words (word varchar, status varchar)")
     duck_sql, duck_params = parsed_query(mapping, raw.first_data_row, date_formats, refunds)
-    con.execute(f"create table parsed as select * from ({duck_sql}) where false", duck_params)
-    con.execute(f"insert into parsed select * from read_parquet({sql_path(folder / '*.parquet')})")
+    columns = [(row[0], row[1]) for row in con.execute(f"describe select * from ({duck_sql}) where false",
+                                                       duck_params).fetchall()]
+    folder = Path(work_dir) / "parsed"
+    frame = SparkConnection.as_duckdb_writes(spark.sql(sql, args=params), columns, "parsed")
+    frame.orderBy("_row").write.mode("overwrite").parquet(str(folder))
+    checks = SparkConnection(session)
+    checks.read_parquet_as("parsed", folder, columns)
+    return checks
+
+
+def check_on_spark(con: duckdb.DuckDBPyConnection, checks: SparkConnection, mapping: Mapping,
+                   settings: ParseSettings, latest_allowed, table_path: Callable[[str], Path], work_dir: Path,
+                   pseudonymised: bool) -> int:
+    """The checks across rows and the roll-up into orders on Spark, from the view `parsed` of
+    `checks`: the same SQL as on DuckDB (normalise.build_issues, orders_query, lines_query). Writes
+    the batch's orders and lines; leaves in `con` the table `issues` and the views `orders_out`,
+    `lines_out` (and, when ids are pseudonymised, `parsed` holding the rejected rows the batch keeps).
+    Returns the number of accepted rows."""
+    build_issues(checks, mapping, settings, latest_allowed)
+    scratch = Path(work_dir) / "checks"  # not a batch table: only the staging folder's *.parquet are published
+    scratch.mkdir(exist_ok=True)
+    found = scratch / "issues.parquet"
+    checks.materialise("issues_found", "select * from issues", {}, found)
+    con.execute(f"create table issues as select * from read_parquet({sql_path(found)})")
+    checks.materialise("orders", orders_query(mapping, settings.refunds), {}, table_path("orders"))
+    lines = lines_query(mapping)
+    if lines is not None:
+        checks.materialise("order_lines", lines, {}, table_path("order_lines"))
+    read_orders_back(con, table_path, lines is not None)
+    if pseudonymised:  # the batch keeps rejected rows as pseudonymised in `parsed`: only those come back
+        rejected = scratch / "rejected_parsed.parquet"
+        checks.materialise("rejected_parsed", "select * from parsed where _row in "
+                           "(select row from issues where severity = 'rejected')", {}, rejected)
+        con.execute(f"create view parsed as select * from read_parquet({sql_path(rejected)})")
+    return checks.execute("select count(*) from accepted").fetchone()[0]
+
+
+def pseudonymise_on_spark(checks: SparkConnection, key: str, contact_columns: dict[str, list[str]]) -> dict[str, int]:
+    """privacy.pseudonymise_column and pseudonymise_contacts on Spark's `parsed`: the same pseudonyms
+    (computed in Python, for the distinct values only) put in place by a join. Returns the rows
+    changed per contact column, as pseudonymise_contacts does."""
+    from pyspark.sql import functions as F
+
+    secret = privacy.check_key(key)
+    spark = checks.spark
+    frame = spark.table("parsed")
+    ids = [row[0] for row in frame.where(F.col("customer_id").isNotNull()).select("customer_id").distinct().collect()]
+    pairs = spark.createDataFrame([(v, privacy.pseudonym(v, secret)) for v in ids], "raw_id string, pseudonym string")
+    frame = (frame.join(F.broadcast(pairs), frame["customer_id"] == pairs["raw_id"], "left")
+             .withColumn("customer_id", F.col("pseudonym")).select(*frame.columns))
+    changed = {}
+    for column, derived in contact_columns.items():
+        found = [row[0] for row in frame.where(F.col(column).rlike(JAVA_CONTACT_PATTERN))
+                 .select(column).distinct().collect()]
+        if not found:
+            continue
+        pairs = spark.createDataFrame([(v, privacy.contact_pseudonym(v, secret)) for v in found],
+                                      "raw_value string, pseudonym string")
+        joined = frame.join(F.broadcast(pairs), frame[column] == pairs["raw_value"], "left").localCheckpoint()
+        hit = F.col("raw_value").isNotNull()
+        changed[column] = joined.where(hit).count()
+        replaced = {column: F.when(hit, F.col("pseudonym")).otherwise(F.col(column)),
+                    **{d: F.when(hit, F.lit(None)).otherwise(F.col(d)).cast(frame.schema[d].dataType) for d in derived}}
+        frame = joined.select(*[replaced.get(c, F.col(c)).alias(c) for c in frame.columns])
+    frame.localCheckpoint().createOrReplaceTempView("parsed")
+    return changed
 
 
 def let_view(spark, x: SparkSpelling, source: str, target: str) -> None:

@@ -194,6 +194,14 @@ class SparkConnection:
         self._views = []
         self._shape.close()
 
+    def read_parquet_as(self, name: str, path: Path, columns: list[tuple[str, str]]) -> None:
+        """The view `name` over the Parquet file or folder at `path`, whose (name, DuckDB type) columns
+        are `columns`: Spark reads it, the shape connection gets an empty table of those columns."""
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        self._views.append(name)
+        listed = ", ".join(f'"{column}" {type_}' for column, type_ in columns)
+        self._shape.execute(f"create or replace temp table {name} ({listed})")
+
     # ---- writing a table -----------------------------------------------------------------------
 
     def materialise(self, name: str, sql: str | list[str], params: dict, path: Path) -> int:
@@ -210,7 +218,7 @@ class SparkConnection:
             frame = part_frame if frame is None else frame.union(part_frame)
         union = " union all ".join(f"select * from ({part})" for part in parts)
         columns = self._follow_shape(name, union, params, "table")
-        frame = self._as_duckdb_writes(frame, columns, name)
+        frame = self.as_duckdb_writes(frame, columns, name)
         folder = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.parts")
         frame.coalesce(1).write.mode("overwrite").parquet(str(folder))
         (part_file,) = sorted(folder.glob("part-*.parquet"))
@@ -231,7 +239,7 @@ class SparkConnection:
         return [(row[0], row[1]) for row in self._shape.execute(f"describe {name}").fetchall()]
 
     @staticmethod
-    def _as_duckdb_writes(frame, columns: list[tuple[str, str]], name: str):
+    def as_duckdb_writes(frame, columns: list[tuple[str, str]], name: str):
         """`frame` with exactly DuckDB's columns (names, order, types); an error if Spark's names differ."""
         from pyspark.sql import functions as F
 

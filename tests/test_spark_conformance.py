@@ -282,3 +282,31 @@ def test_parameters_stay_parameters(both):
     hostile = "x' or '1'='1"
     duck, spark = both("select count(*) from t where label = $label or label = $other", {"label": hostile, "other": "a"})
     assert duck == spark == [(1,)]
+
+
+def test_the_import_checks_text_lists_and_limits(both):
+    """The constructs the import's checks use (ingest.normalise.build_issues): `<>`, `||` with a number,
+    an ordered string_agg, left/length on non-ASCII text, a list's 1-based index, limit."""
+    duck, spark = both("select id, label <> 'a', 'row ' || id, left('日本語' || label, 2), length('日本語' || label) "
+                       "from t order by id")
+    assert duck == spark == [(1, True, "row 1", "日本", 4), (2, False, "row 2", "日本", 4), (3, True, "row 3", "日本", 4)]
+    duck, spark = both("select label, string_agg(cast(id as varchar), ', ' order by id desc) from t "
+                       "group by label order by label")
+    assert duck == spark == [("a", "2"), ("b", "3, 1")]
+    duck, spark = both("select label from t order by id desc limit 1")
+    assert duck == spark == [("b",)]
+
+
+def test_a_list_index_counts_from_one_on_both(spark):
+    """DuckDB's list[1] is the first item; Spark's array[0] is: the translation shifts the index."""
+    from store.spark import SparkConnection
+
+    spark_con, duck_con = SparkConnection(spark), duckdb.connect()
+    try:
+        spark_con.spark.sql("select array('field', 'header') as pair").createOrReplaceTempView("pairs")
+        duck_con.execute("create view pairs as select ['field', 'header'] as pair")
+        sql = "select pair[1], pair[2] from pairs"
+        assert duck_con.execute(sql).fetchall() == spark_con.execute(sql).fetchall() == [("field", "header")]
+    finally:
+        spark_con.close()
+        duck_con.close()

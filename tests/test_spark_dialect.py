@@ -6,6 +6,8 @@ can reach a Spark store silently translated (tests/test_spark_conformance.py che
 construct on both engines). No Spark needed: SQLGlot only.
 """
 
+import re
+
 import sqlglot
 
 from store.models import dialect, experiments, orders, playbook
@@ -51,6 +53,53 @@ def test_every_model_uses_only_constructs_known_to_translate(one_month_store):
                if (found := unknown_constructs(sqlglot.parse_one(text, read="duckdb")))}
     assert unknown == {}
     assert len(statements) >= len(MODELS) + 2
+
+
+class _Recorder:
+    """A stand-in connection that keeps every statement it is given."""
+
+    def __init__(self):
+        self.statements = []
+
+    def execute(self, sql, params=None):
+        """Keep the query; of `create ... as QUERY`, the query (what store.spark.SparkConnection translates)."""
+        created = re.match(r"^\s*create\s+(?:or\s+replace\s+)?(?:temp\s+)?(?:view|table)\s+\w+\s+as\s+(.*)$", sql,
+                           re.IGNORECASE | re.DOTALL)
+        self.statements.append(created.group(1) if created else sql)
+        return self
+
+
+def import_check_sql() -> dict[str, list[str]]:
+    """The SQL an import runs on Spark after `parsed` (ingest.spark_parse.check_on_spark): the checks,
+    the currency, orders and lines, for an order-level and a line-level file."""
+    from ingest.mapping import Mapping
+    from ingest.normalise import ParseSettings, build_issues, lines_query, orders_query
+
+    order_level = Mapping({"order_id": "Id", "customer_id": "Email", "order_ts": "Date", "amount": "Total",
+                           "refunded_amount": "Refunded", "status": "Status", "currency": "Currency"})
+    line_level = Mapping({"order_id": "Id", "customer_id": "Email", "order_ts": "Date", "sku": "SKU",
+                          "quantity": "Qty", "unit_price": "Price", "refunded_amount": "Refunded"})
+    found = {}
+    for name, mapping in (("order-level", order_level), ("line-level", line_level)):
+        assert mapping.is_line_level == (name == "line-level")
+        recorder = _Recorder()
+        build_issues(recorder, mapping, ParseSettings("iso", "USD", "subtracted"), None)
+        found[name] = [*recorder.statements, orders_query(mapping, "subtracted"), lines_query(mapping) or "select 1"]
+    return found
+
+
+def test_the_import_checks_use_only_constructs_known_to_translate():
+    from ingest.normalise import main_currency
+
+    statements = import_check_sql()
+    recorder = _Recorder()
+    recorder.fetchone = lambda: None
+    main_currency(recorder)
+    statements["currency"] = recorder.statements
+    unknown = {name: found for name, sql in statements.items() for text in sql
+               if (found := unknown_constructs(sqlglot.parse_one(text, read="duckdb")))}
+    assert unknown == {}
+    assert len(statements["line-level"]) > len(statements["order-level"]) >= 5
 
 
 def test_the_check_finds_a_construct_nobody_checked():

@@ -21,10 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import SPARK_TEST_CONF
-from ingest import ImportRefused, import_file
+from ingest import ImportRefused, import_file, privacy
 from ingest.demo import write_demo
 from store import Store
-from tests.test_real_exports import REAL, raw_rows, shopify_expected
+from tests.test_real_exports import REAL, TMALL, raw_rows, shopify_expected
 
 pytestmark = pytest.mark.spark
 
@@ -189,6 +189,68 @@ def test_rejected_rows_and_skipped_rows_are_the_same_on_both_engines(tmp_path, s
     assert_same_import(stores, reports)
 
 
+def line_level_problems(path: Path) -> Path:
+    """A line-level file with every check across rows: a rejected line's siblings, an order with no
+    date on any line, lines adding up to a negative order, another currency, ids in two versions,
+    an e-mail address in the coupon column, a quoted value longer than the issue list shows and one
+    too long to be real."""
+    rows = [["order_id", "customer_id", "order_date", "sku", "quantity", "unit_price", "currency", "coupon_code"],
+            ["L1", "c1", "2024-01-01", "A", "2", "5.00", "USD", ""],  # row 2: accepted, L1 = 12.50
+            ["L1", "c1", "2024-01-01", "B", "1", "2.50", "USD", ""],  # row 3: folded into L1
+            ["L2", "c2", "2024-01-02", "A", "two", "5.00", "USD", ""],  # row 4: bad quantity
+            ["L2", "c2", "2024-01-02", "B", "1", "3.00", "USD", ""],  # row 5: its sibling
+            ["L5", "c5", "", "A", "1", "4.00", "USD", ""],  # row 6: no line of L5 has a date
+            ["L6", "c6", "2024-01-06", "A", "-3", "4.00", "USD", ""],  # row 7: lines add up to -12
+            ["L7", "c7", "2024-01-07", "A", "1", "1.00", "EUR", ""],  # row 8: another currency
+            ["L8", "c8", "2024-01-08", "A", "1", "1.00", "USD", "Ann@Example.com"],  # row 9: accepted
+            ["L9", "c9", "x" * 300, "A", "1", "1.00", "USD", ""],  # row 10: bad date, quoted cut at 200
+            ["L10", "c10", "2024-01-10", "A", "1", "y" * 1500, "USD", ""],  # row 11: too long to be real
+            ["L11", "c11", "2024-01-11", "A", "1", "1.00", "USD", ""],  # rows 12, 13: two customers
+            ["L11", "c12", "2024-01-11", "B", "1", "1.00", "USD", ""]]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+def test_the_checks_across_rows_run_on_spark_and_find_what_duckdb_finds(tmp_path, spark, monkeypatch):
+    from store.spark import SparkConnection
+
+    on_spark = []
+    run = SparkConnection.execute
+    monkeypatch.setattr(SparkConnection, "execute",
+                        lambda self, sql, params=None: on_spark.append(" ".join(sql.split())) or run(self, sql, params))
+    stores, reports = both(tmp_path, line_level_problems(tmp_path / "lines.csv"), spark)
+    monkeypatch.undo()
+    for step in ("create or replace temp table row_issues", "create or replace temp table sibling_issues",
+                 "create or replace temp table duplicate_issues", "create or replace temp table total_issues",
+                 "create or replace temp table issues", "select count(*) from accepted"):
+        assert any(sql.startswith(step) for sql in on_spark), step
+    report = reports["spark"]
+    codes = {(issue["row"], issue["code"]) for issue in report.issues}
+    assert codes == {(4, "bad_quantity"), (5, "sibling_rejected"), (6, "missing_date"), (7, "negative_amount"),
+                     (8, "currency_mismatch"), (10, "bad_date"), (11, "value_too_long"),
+                     (12, "duplicate_conflict"), (13, "duplicate_conflict")}
+    (bad_date,) = [issue for issue in report.issues if issue["code"] == "bad_date"]
+    assert bad_date["value"] == "x" * 200 + "…"
+    (negative,) = [issue for issue in report.issues if issue["code"] == "negative_amount"]
+    assert Decimal(negative["value"]) == Decimal("-12")
+    assert (report.records_in_file, report.records_accepted, report.records_folded, report.records_rejected) == \
+        (12, 2, 1, 9)
+    assert_same_import(stores, reports)
+
+
+def test_a_pseudonymised_import_on_spark_stores_what_duckdb_stores(tmp_path, spark):
+    key = "k" * 40
+    stores, reports = both(tmp_path, line_level_problems(tmp_path / "lines.csv"), spark, pseudonym_key=key)
+    assert reports["spark"].values_pseudonymised == {"coupon_code": 1}
+    orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet")
+    assert set(orders["customer_id"]) == {privacy.pseudonym(c, key) for c in ("c1", "c8")}
+    assert list(orders.loc[orders["order_id"] == "L8", "coupon_code"]) == [privacy.contact_pseudonym("Ann@Example.com", key)]
+    rejected = batch_tables(stores["spark"])["rejected_rows"]
+    assert "c2" not in set(rejected["customer_id"]) and privacy.pseudonym("c2", key) in set(rejected["customer_id"])
+    assert_same_import(stores, reports)
+
+
 # ---- real exports ----------------------------------------------------------------------------
 
 SHOPIFY = "shopify_enavant_orders_export_1.csv"
@@ -216,6 +278,26 @@ def test_a_real_export_on_spark_accounts_for_every_record_as_counted_by_hand(tmp
     stored_valid = store_orders[store_orders["status"] == "valid"]
     assert set(stored_valid["order_id"]) == valid
     assert sum(Decimal(str(a)) for a in stored_valid["amount"]) == sum(expected["amount"][o] for o in valid)
+
+
+def test_tmall_on_spark_reads_its_refunds_and_provinces_as_duckdb_does(tmp_path, spark):
+    """The refund rule is read from the rows on Spark: Tmall's paid amount is already net of refunds
+    (tests/test_real_exports.py shows it from the raw file), and its addresses give provinces."""
+    stores, reports = both(tmp_path, REAL / TMALL, spark)
+    report = reports["spark"]
+    assert report.refunds == "already_net" and report.records_in_file == len(raw_rows(TMALL)) == 2000
+    assert_same_import(stores, reports)
+
+
+def test_a_day_first_file_is_read_day_first_on_spark(tmp_path, spark):
+    path = tmp_path / "day_first.csv"
+    path.write_text("order_id,customer_id,order_date,amount\n"
+                    "D1,c1,31/01/2024,10\nD2,c2,02/03/2024,20\nD3,c1,15.03.2024 10:00,30\n", encoding="utf-8")
+    stores, reports = both(tmp_path, path, spark)
+    assert reports["spark"].date_order == "day/month/year"
+    orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet").sort_values("order_id")
+    assert [str(ts.date()) for ts in orders["order_ts"]] == ["2024-01-31", "2024-03-02", "2024-03-15"]
+    assert_same_import(stores, reports)
 
 
 # ---- refusals --------------------------------------------------------------------------------

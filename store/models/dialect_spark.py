@@ -379,6 +379,8 @@ KNOWN_CONSTRUCTS = frozenset({
     "TimestampTrunc", "DateDiff",
     # DuckDB spellings of store.models.dialect, each rewritten above
     "ToDays", "TimeToUnix", "PercentileCont", "GenerateSeries", "ArrayAgg", "ReadParquet",
+    # the import's checks (ingest.normalise.build_issues): text, lists and the first row
+    "NEQ", "DPipe", "GroupConcat", "Bracket", "Limit", "Left", "Length",
 })
 # Functions SQLGlot does not know by name (exp.Anonymous): only these, each rewritten above
 KNOWN_FUNCTIONS = frozenset({"to_months", "to_days"})
