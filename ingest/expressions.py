@@ -54,6 +54,11 @@ class DuckDBSpelling:
         return [[(name, expression) for name, expression, stage in self._lets.values() if stage == wanted]
                 for wanted in (1, 2)]
 
+    def regex(self, pattern: str) -> str:
+        """A string literal holding a regular expression (RE2)."""
+        assert "'" not in pattern, pattern
+        return f"'{pattern}'"
+
     def value(self, v: str) -> str:
         """A mapped value's text (named once with a prefix: every rule reads it)."""
         return self._let("value", v, v, 1) if self.prefix else v
@@ -175,6 +180,10 @@ class SparkSpelling:
         """The columns the query names, per projection (the second reads the first's)."""
         return [[(name, expression) for name, expression, stage in self._lets.values() if stage == wanted]
                 for wanted in (1, 2)]
+
+    def regex(self, pattern: str) -> str:
+        """A string literal holding a regular expression (Java's; written to match as RE2 does)."""
+        return _regex(pattern)
 
     def value(self, v: str) -> str:
         """A mapped value's text (its cleaned text is the column computed once)."""

@@ -210,57 +210,60 @@ def _bounded(header: str, x=DUCKDB) -> str:
     return f"case when length({text}) <= {MAX_VALUE_CHARS} then {text} end"
 
 
-def choose_date_order(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> tuple[list[str], str]:
+def choose_date_order(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -> tuple[list[str], str]:
     """Month-first unless some date's first number is above 12 and none's second is; "iso" when
-    every date starts with the year (no date has a day or month first)."""
-    day_first, month_first, either = con.execute(
+    every date starts with the year (no date has a day or month first). `run(sql)` gives the first
+    row of a query on `raw`, spelled by `x` (DuckDB's connection, or Spark's: ingest.spark_parse)."""
+    field = _field(mapping, 'order_ts', x)
+    day_month = x.regex(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{4}")
+    day_first, month_first, either = run(
         f"""
         -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up
         with texts as (
-            select clean_text({_field(mapping, 'order_ts')}) as v from raw
-            where not coalesce(try_strptime({_field(mapping, 'order_ts')}, '{ISO_FORMATS[0]}') >= {FOUR_DIGIT_YEARS}, false)
+            select {x.clean_text(field)} as v, {x.date_text(field)} as d from raw
+            where not coalesce({x.timestamp(field, ISO_FORMATS[:1])} >= {FOUR_DIGIT_YEARS}, false)
         ),
 
         -- only a date starting with a 1- or 2-digit number can be day- or month-first
         parts as (
-            select regexp_extract(date_text(v), '^(\\d{{1,2}})[/.\\-](\\d{{1,2}})[/.\\-]\\d{{4}}', ['a', 'b']) as p
+            select regexp_extract(d, {day_month}, 1) as a, regexp_extract(d, {day_month}, 2) as b
             from texts
             where substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-')
         )
         select
-            count(*) filter (where try_cast(p.a as int) > 12),
-            count(*) filter (where try_cast(p.b as int) > 12),
-            count(*) filter (where p.a is not null and p.a <> '')
+            count(*) filter (where try_cast(a as int) > 12),
+            count(*) filter (where try_cast(b as int) > 12),
+            count(*) filter (where a is not null and a <> '')
         from parts
         """
-    ).fetchone()
+    )
     if day_first > month_first:
         return DAY_FIRST + ISO_FORMATS, "day/month/year"
     return MONTH_FIRST + ISO_FORMATS, "month/day/year" if either else "iso"
 
 
-def refund_rule(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str | None:
+def refund_rule(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -> str | None:
     """How the file's refunds relate to its paid amount, read from the data: ALREADY_NET when the
     gross total equals paid + refund on nearly every row with a refund (the paid amount is what the
     buyer kept paying: subtracting the refund again would count it twice), SUBTRACTED when refunds
-    are there otherwise, None when no row has a refund."""
+    are there otherwise, None when no row has a refund. `run` and `x` as for choose_date_order."""
     if "refunded_amount" not in mapping.columns:
         return None
-    refund = f"parse_number({_field(mapping, 'refunded_amount')})"
+    refund = x.parse_number(_field(mapping, 'refunded_amount', x))
     if "amount" not in mapping.columns or "gross_amount" not in mapping.columns:
-        refunds = con.execute(f"select count(*) from raw where {refund} <> 0").fetchone()[0]
+        refunds = run(f"select count(*) from raw where {refund} <> 0")[0]
         return SUBTRACTED if refunds else None
-    refunds, netted = con.execute(
+    refunds, netted = run(
         f"""
         with amounts as (
-            select {refund} as refund, parse_number({_field(mapping, 'amount')}) as paid,
-                parse_number({_field(mapping, 'gross_amount')}) as gross
+            select {refund} as refund, {x.parse_number(_field(mapping, 'amount', x))} as paid,
+                {x.parse_number(_field(mapping, 'gross_amount', x))} as gross
             from raw
         )
         select count(*), count(*) filter (where abs(gross - (paid + refund)) < {CENT})
         from amounts where refund <> 0
         """
-    ).fetchone()
+    )
     if not refunds:
         return None
     return ALREADY_NET if netted >= ALREADY_NET_SHARE * refunds else SUBTRACTED

@@ -237,13 +237,14 @@ def import_file(
             number_rows_as_in_file(con, raw)
             skipped = mark_skipped_rows(con, raw, mapping)
             progress(0.25, "checking")
-            formats, date_order = choose_date_order(con, mapping)
-            refunds = refund_rule(con, mapping)
             if engine == "spark":  # the row-by-row work and the checks on Spark, the same SQL spelled for it
                 from ingest.spark_parse import build_parsed_on_spark, check_on_spark, pseudonymise_on_spark
 
-                checks = build_parsed_on_spark(con, session, raw, mapping, formats, refunds, staging.path)
+                checks, (formats, date_order), refunds = build_parsed_on_spark(con, session, raw, mapping, staging.path)
             else:
+                first_row = lambda sql: con.execute(sql).fetchone()  # noqa: E731
+                formats, date_order = choose_date_order(first_row, mapping)
+                refunds = refund_rule(first_row, mapping)
                 build_parsed(con, mapping, raw.first_data_row, formats, refunds)
             contacts = {}
             if key and checks is not None:  # before anything is computed from the values: issues, currency, orders

@@ -18,7 +18,16 @@ import duckdb
 from ingest import privacy
 from ingest.expressions import SparkSpelling
 from ingest.mapping import Mapping
-from ingest.normalise import ParseSettings, build_issues, lines_query, orders_query, parsed_query, read_orders_back
+from ingest.normalise import (
+    ParseSettings,
+    build_issues,
+    choose_date_order,
+    lines_query,
+    orders_query,
+    parsed_query,
+    read_orders_back,
+    refund_rule,
+)
 from ingest.readers import RawTable
 from ingest.spark_reader import _hadoop_path
 from store import sql_path
@@ -39,20 +48,26 @@ def spark_parameters(sql: str, params: dict) -> tuple[str, dict]:
 
 
 def build_parsed_on_spark(con: duckdb.DuckDBPyConnection, session, raw: RawTable, mapping: Mapping,
-                          date_formats: list[str], refunds: str | None, work_dir: Path) -> SparkConnection:
+                          work_dir: Path) -> tuple[SparkConnection, tuple[list[str], str], str | None]:
     """`parsed` built by Spark from its reading of the file (the rows `raw` holds, numbered as in the
-    file, skipped rows left out), with DuckDB's column types, written to the work folder; returns the
-    Spark connection on which the checks run, where the view `parsed` reads it."""
+    file, skipped rows left out), with DuckDB's column types, written to the work folder, after the
+    file's date order and refund rule were read from its rows, also on Spark. Returns the Spark
+    connection on which the checks run (its view `parsed` reads that folder), ((date formats, date
+    order), refund rule)."""
     spark = session.newSession()  # its own temporary views: imports in one process do not meet
     spark.conf.set("spark.sql.legacy.timeParserPolicy", "CORRECTED")  # dates by our patterns only
     # one projection of ~25 long expressions: whole-stage Java code for it exceeds the JVM's 64 KB per
     # method, fails to compile and falls back anyway, after seconds of trying
     spark.conf.set("spark.sql.codegen.wholeStage", "false")
     _raw_view(con, spark, raw, work_dir, "raw_rows")
-    spark.createDataFrame(list(mapping.status_words().items()), "word string, status string") \
-        .createOrReplaceTempView("status_words")
     taken = {h.lower() for h in raw.headers}
     prefix = next(p for p in (f"_let{'_' * n}" for n in range(100)) if not any(t.startswith(p) for t in taken))
+    dates, amounts = SparkSpelling(prefix), SparkSpelling(prefix)  # each query names its own columns
+    date_order = choose_date_order(_first_row(spark, dates), mapping, dates)
+    refunds = refund_rule(_first_row(spark, amounts), mapping, amounts)
+    date_formats = date_order[0]
+    spark.createDataFrame(list(mapping.status_words().items()), "word string, status string") \
+        .createOrReplaceTempView("status_words")
     x = SparkSpelling(prefix)
     sql, params = spark_parameters(*parsed_query(mapping, raw.first_data_row, date_formats, refunds, x=x))
     let_view(spark, x, "raw_rows", "raw")
@@ -66,7 +81,16 @@ def build_parsed_on_spark(con: duckdb.DuckDBPyConnection, session, raw: RawTable
     frame.orderBy("_row").write.mode("overwrite").parquet(str(folder))
     checks = SparkConnection(session)
     checks.read_parquet_as("parsed", folder, columns)
-    return checks
+    return checks, date_order, refunds
+
+
+def _first_row(spark, x: SparkSpelling) -> Callable[[str], tuple]:
+    """run(sql) -> the first row of a query on `raw` spelled by `x`: the view `raw` is `raw_rows` with
+    the columns x's expressions named (made when the query is run, once x knows them)."""
+    def run(sql: str) -> tuple:
+        let_view(spark, x, "raw_rows", "raw")
+        return tuple(spark.sql(sql).collect()[0])
+    return run
 
 
 def check_on_spark(con: duckdb.DuckDBPyConnection, checks: SparkConnection, mapping: Mapping,
