@@ -5,7 +5,8 @@ that builds on Spark (`Store(engine="spark")`, local mode); then every table of 
 version is compared: the Parquet schema (names, order, types), the row counts, and every value
 (floats to 1e-9 relative, everything else exactly; rows sorted the same way first). Data: the
 generated demo (orders with lines, a second batch that overlaps the first, strategy test
-assignments) and a real export (UCI Online Retail sample, with order lines).
+assignments) and a real export (UCI Online Retail sample, with order lines) imported end to end on
+Spark as `python -m ingest ... --engine spark` does.
 
 The silently different constructs (store.models.dialect_spark) are also checked one by one on
 both engines against figures worked out by hand.
@@ -90,13 +91,17 @@ def demo_pair(spark, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def real_pair(spark, tmp_path_factory):
-    """(DuckDB-built store, Spark-built store) of a real export with order lines (UCI Online Retail)."""
+    """(DuckDB-built store, Spark-built store) of a real export with order lines (UCI Online Retail).
+    The Spark store's import is the whole of `python -m ingest ... --engine spark`: Spark reads the
+    file, checks it, rolls it up into orders and builds every table."""
     from ingest.pipeline import import_file
 
     root = tmp_path_factory.mktemp("spark_real")
     stores = Store(root / "duckdb"), Store(root / "spark", engine="spark")
     for store in stores:
-        import_file(REAL / "uci_online_retail_r_sample_2000.csv", store)
+        report = import_file(REAL / "uci_online_retail_r_sample_2000.csv", store, engine=store.engine,
+                             spark_master="local[2]")
+        assert report.engine == store.engine == store.batches()[-1]["engine"]
     return stores
 
 
