@@ -144,7 +144,8 @@ def demo_files(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_a_generated_csv_gives_the_same_store_and_numbers_on_both_engines(tmp_path, spark, demo_files):
-    stores, reports = both(tmp_path, demo_files["csv"], spark)
+    """The whole of `python -m ingest FILE --engine spark`: read, checked and built on Spark."""
+    stores, reports = both(tmp_path, demo_files["csv"], spark, spark_store=True)
     assert reports["spark"].records_in_file == demo_files["rows"]
     assert reports["spark"].orders_accepted > 1_000
     assert_same_import(stores, reports, summary=True)
