@@ -131,7 +131,8 @@ def pseudonymise_on_spark(checks: SparkConnection, key: str, contact_columns: di
     frame = spark.table("parsed")
     ids = [row[0] for row in frame.where(F.col("customer_id").isNotNull()).select("customer_id").distinct().collect()]
     pairs = spark.createDataFrame([(v, privacy.pseudonym(v, secret)) for v in ids], "raw_id string, pseudonym string")
-    frame = (frame.join(F.broadcast(pairs), frame["customer_id"] == pairs["raw_id"], "left")
+    # no broadcast hint: a lake's customers may be far more than an executor should hold; Spark chooses
+    frame = (frame.join(pairs, frame["customer_id"] == pairs["raw_id"], "left")
              .withColumn("customer_id", F.col("pseudonym")).select(*frame.columns))
     changed = {}
     for column, derived in contact_columns.items():
@@ -141,7 +142,7 @@ def pseudonymise_on_spark(checks: SparkConnection, key: str, contact_columns: di
             continue
         pairs = spark.createDataFrame([(v, privacy.contact_pseudonym(v, secret)) for v in found],
                                       "raw_value string, pseudonym string")
-        joined = frame.join(F.broadcast(pairs), frame[column] == pairs["raw_value"], "left").localCheckpoint()
+        joined = frame.join(pairs, frame[column] == pairs["raw_value"], "left").localCheckpoint()
         hit = F.col("raw_value").isNotNull()
         changed[column] = joined.where(hit).count()
         replaced = {column: F.when(hit, F.col("pseudonym")).otherwise(F.col(column)),
