@@ -260,13 +260,12 @@ def import_file(
                 progress(0.5, "building_orders")
                 accepted_rows = check_on_spark(con, checks, mapping, settings, latest_allowed, staging.table_path,
                                                staging.path, pseudonymised=bool(key))
-                add_skipped_issues(con, raw, mapping)
             else:
                 build_issues(con, mapping, settings, latest_allowed)
-                add_skipped_issues(con, raw, mapping)
                 progress(0.5, "building_orders")
                 build_orders(con, mapping, staging.table_path, refunds)
                 accepted_rows = con.execute("select count(*) from accepted").fetchone()[0]
+            add_skipped_issues(con, raw, mapping)  # skipped rows are never accepted: after the orders either way
             progress(0.55, "accounting")
             report = _report(con, path, raw, mapping, settings)
             report.add_account(account(con, path, raw, skipped, accepted_rows))  # refuses when records went missing
