@@ -69,6 +69,9 @@ def build_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, deduplic
                 has_valid_orders = con.execute("select count(*) from orders where is_valid").fetchone()[0] > 0
             if not has_valid_orders:
                 continue
+        if model.month_parts is not None and not hasattr(con, "materialise"):
+            counts[name] = _write_month_parts(con, name, model.month_parts, out_dir, [], None)
+            continue
         sql, params = (orders_sql(deduplicate), {}) if name == "orders" else model.build(con)
         counts[name] = _materialise(con, name, sql, params, out_dir)
         if name == "orders":
@@ -114,6 +117,8 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
             link_table(name, previous_dir, out_dir)
             con.execute(f"create or replace temp view {name} as select * from previous_{name}")
             counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+        elif model.month_parts is not None:
+            counts[name] = _append_month_parts(con, name, model.month_parts, out_dir, previous_dir)
         elif model.append is not None and model.append_rows:
             counts[name] = _append_rows(con, name, model, out_dir, previous_dir)
         elif model.append is not None:
@@ -127,10 +132,13 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
 
 def _append_rows(con: duckdb.DuckDBPyConnection, name: str, model, out_dir: Path, previous_dir: Path) -> int:
     """Link the previous version's files of `name` and write the new rows as one more file; the view
-    `name` reads them all, `new_<name>` the new file. Only the new rows are written."""
+    `name` reads them all, `new_<name>` the new file. Only the new rows are written; when the
+    builder gives no SQL, the table is built whole instead."""
+    sql, params = model.append(con)
+    if sql is None:
+        return _materialise(con, name, *model.build(con), out_dir)
     previous = table_files(previous_dir, name)
     link_table(name, previous_dir, out_dir)
-    sql, params = model.append(con)
     new_path = out_dir / f"{name}.{len(previous) + 1}.parquet"
     # the new file has the previous files' columns, in their order and types (one schema for the view);
     # a column the new rows lack is null (store._append_from refuses new columns)
@@ -144,3 +152,54 @@ def _append_rows(con: duckdb.DuckDBPyConnection, name: str, model, out_dir: Path
     con.execute(f"create or replace temp view {name} as select * from {read_files_sql([*previous, new_path])}")
     return con.execute(f"select count(*) from {name}").fetchone()[0]
 
+
+
+def _part_number(path: Path) -> int:
+    """1 for `<name>.parquet`, n for `<name>.n.parquet`."""
+    parts = path.name.split(".")
+    return int(parts[1]) if len(parts) == 3 else 1
+
+
+def _write_month_parts(con: duckdb.DuckDBPyConnection, name: str, month_parts, out_dir: Path,
+                       kept: list[Path], since) -> int:
+    """Write table `name`'s months from `since` (None: every month) beside the `kept` files (its rows
+    before `since`, already in out_dir): the months before the last valid order's month in one file,
+    that month in another, so that the next append of later orders can link the first. Then the view
+    `name` reads every file. Returns the table's rows."""
+    last_month = con.execute("select max(order_month) from orders where is_valid").fetchone()[0]
+    number = max((_part_number(path) for path in kept), default=0)
+    files = list(kept)
+    for start, until in ((since, last_month), (last_month if since is None else max(since, last_month), None)):
+        if start is not None and until is not None and start >= until:
+            continue
+        earlier = read_files_sql(files) if files else None
+        sql, params = month_parts.rows(con, start, until, earlier)
+        number += 1
+        path = out_dir / (f"{name}.parquet" if number == 1 else f"{name}.{number}.parquet")
+        written = con.execute(f"copy ({sql}) to {sql_path(path)} "
+                              "(format parquet, compression zstd, compression_level 1)", params).fetchone()[0]
+        if written == 0 and number > 1:  # no rows in these months (an append without valid orders)
+            path.unlink()
+            number -= 1
+            continue
+        files.append(path)
+    con.execute(f"create or replace temp view {name} as select * from {read_files_sql(files)}")
+    return con.execute(f"select count(*) from {name}").fetchone()[0]
+
+
+def _append_month_parts(con: duckdb.DuckDBPyConnection, name: str, month_parts, out_dir: Path,
+                        previous_dir: Path) -> int:
+    """After an append: link the previous version's parts of `name` that end before the first month
+    the append changes, and write the months from the first unlinked part's first month again."""
+    since = month_parts.changed_from(con)
+    kept = []
+    column = month_parts.column
+    for path in table_files(previous_dir, name):
+        first, last = con.execute(f"select cast(min({column}) as date), cast(max({column}) as date) "
+                                  f"from {read_files_sql([path])}").fetchone()
+        if since is None or (last is not None and last >= since):
+            since = None if since is None else min(since, first)
+            break
+        os.link(path, out_dir / path.name)
+        kept.append(out_dir / path.name)
+    return _write_month_parts(con, name, month_parts, out_dir, kept, since)

@@ -24,6 +24,8 @@ from conftest import SPARK_TEST_CONF
 from ingest import ImportRefused, import_file, privacy
 from ingest.demo import write_demo
 from store import Store
+from store.derived import table_files
+from store.models.registry import BUILD_ORDER
 from tests.test_real_exports import REAL, TMALL, raw_rows, shopify_expected
 
 pytestmark = pytest.mark.spark
@@ -92,9 +94,11 @@ def batch_tables(store: Store) -> dict[str, pd.DataFrame]:
 
 
 def version_tables(store: Store) -> dict[str, pd.DataFrame]:
-    """Every table of the store's version, without the batch id (a random name per import)."""
-    return {p.stem: pd.read_parquet(p).drop(columns="batch_id", errors="ignore")
-            for p in sorted(store.version_dir().glob("*.parquet"))}
+    """Every table of the store's version (all of its files), without the batch id (a random name per import)."""
+    folder = store.version_dir()
+    return {name: pd.concat([pd.read_parquet(p) for p in table_files(folder, name)], ignore_index=True)
+            .drop(columns="batch_id", errors="ignore")
+            for name in BUILD_ORDER if table_files(folder, name)}
 
 
 def metrics_summary(store: Store) -> dict:

@@ -13,8 +13,13 @@ so for the customers' orders inside it (docs/metrics.md: filters select orders):
 
 It answers when the date range covers every valid order (the sidebar's default range); a range
 inside the data, the days between later orders and the usual interval (medians of every gap)
-count from the orders. On an append, the touched customers' rows are combined with their new
-orders (which all come later), the others kept.
+count from the orders.
+
+On an append (`append_rows`), the new orders' rows are written as one more part beside the previous
+files, which are kept as they are: a customer and combination then has a row in each part it bought
+in. Every reader combines a customer's rows as it combines their combinations (sums, the latest last
+order, the two earliest of the rows' first two: the new orders all come later), so the answers are
+those of one row per customer and combination; the full rebuild writes one again.
 """
 
 from store.models import dialect
@@ -62,37 +67,14 @@ def _rows_sql(relation: str) -> str:
 CUSTOMER_COMBOS_SQL = f"with {_rows_sql('orders')} select * from combo_rows"
 
 
-def customer_combos_append(con) -> tuple[str, dict]:
-    """After an append: the rows of customers and combinations without a new order kept; the others'
-    previous row combined with the new orders (all later): counts and revenue added, the first two
-    kept or completed by the new ones, the last from the new orders. A new combination or a previous
-    version without the table: counted again."""
-    from store.models.kpi_combos import _combos_changed  # the combination ids must not have moved
+def customer_combos_append(con) -> tuple[str | None, dict]:
+    """After an append: the rows of the new orders alone (one more part, see the module's docstring);
+    None (built whole) when the previous version has no combination tables."""
+    from store.models.kpi_combos import _combos_missing
 
-    if _combos_changed(con) or not dialect.has_table(con, "previous_customer_combos"):
-        return CUSTOMER_COMBOS_SQL, {}
-    # one pass: the previous rows joined with the new rows (few) on customer and combination
-    return f"""
-        with {_rows_sql('new_orders')}
-
-        select
-            coalesce(previous.customer_key, new.customer_key) as customer_key,
-            coalesce(previous.customer_id, new.customer_id) as customer_id,
-            coalesce(previous.combo_id, new.combo_id) as combo_id,
-            coalesce(previous.orders, 0) + coalesce(new.orders, 0) as orders,
-            case when previous.revenue is null then new.revenue
-                 when new.revenue is null then previous.revenue
-                 else previous.revenue + new.revenue end as revenue,
-            coalesce(previous.first_order_ts, new.first_order_ts) as first_order_ts,
-            case when previous.second_order_ts is not null then previous.second_order_ts
-                 when previous.first_order_ts is not null then new.first_order_ts
-                 else new.second_order_ts end as second_order_ts,
-            coalesce(new.last_order_ts, previous.last_order_ts) as last_order_ts,
-            coalesce(new.last_order_date, previous.last_order_date) as last_order_date
-        from previous_customer_combos as previous
-        full join combo_rows as new
-            on previous.customer_key = new.customer_key and previous.combo_id = new.combo_id
-    """, {}
+    if _combos_missing(con) or not dialect.has_table(con, "previous_customer_combos"):
+        return None, {}
+    return f"with {_rows_sql('new_orders')} select * from combo_rows", {}
 
 
 def covers(request) -> bool:

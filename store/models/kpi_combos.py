@@ -4,7 +4,9 @@ The sidebar filters choose sets of values of four dimensions (member tier, chann
 an order is in when each of its values is chosen. So whether an order counts depends only on its
 *combination* of the four values, and the summaries are kept per combination (docs/architecture.md):
 
-- `kpi_combos`: every combination among valid orders, numbered (`combo_id`); a few hundred rows.
+- `kpi_combos`: every combination among valid orders, numbered (`combo_id`) in order of first
+  appearance (first valid order's time, then the values), as customer keys are: an append of later
+  orders numbers a new combination after the others and never moves one. A few hundred rows.
   A request's filter is its usual `where` on this table: the combinations it keeps.
 - `kpi_combo_months`: per month and combination, orders, revenue, guest and identified orders and
   revenue. These add up across combinations: any filter's order counts are their sums.
@@ -25,7 +27,7 @@ an order is in when each of its values is chosen. So whether an order counts dep
 All SQL is plain CTEs and aggregates; list building and unnesting go through `store.models.dialect`.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from store.models import dialect
 from store.models.filters import DIMENSIONS
@@ -39,13 +41,28 @@ _ONE_DAY = timedelta(days=1)
 _SAME_COMBO = " and ".join(f"orders.{d} is not distinct from kpi_combos.{d}" for d in DIMENSIONS)
 
 
-KPI_COMBOS_SQL = f"""
+def _numbered_combos(relation: str, valid: str, first_id: str = "0", unknown: str = "") -> str:
+    """The combinations of `relation`'s rows where `valid`, numbered on from `first_id` (SQL) in order of
+    first appearance; `unknown`: a relation of combinations left out (already numbered)."""
+    left_out = f"""where not exists (select 1 from {unknown} as known
+                                  where {" and ".join(f"combos.{d} is not distinct from known.{d}" for d in DIMENSIONS)})
+    """ if unknown else ""
+    return f"""
 select
-    row_number() over (order by {", ".join(f"{d} nulls last" for d in DIMENSIONS)}) as combo_id,
+    {first_id} + row_number() over (order by first_order_ts, {", ".join(f"{d} nulls last" for d in DIMENSIONS)})
+        as combo_id,
     {", ".join(DIMENSIONS)},
     true as is_valid
-from (select distinct {", ".join(DIMENSIONS)} from orders where is_valid) as combos
-"""
+from (
+    select {", ".join(DIMENSIONS)}, min(order_ts) as first_order_ts
+    from {relation}
+    where {valid}
+    group by {", ".join(DIMENSIONS)}
+) as combos
+{left_out}"""
+
+
+KPI_COMBOS_SQL = _numbered_combos("orders", "is_valid")
 
 _COMBO_MONTHS = f"""
 select
@@ -79,9 +96,10 @@ group by orders.order_month, orders.customer_key, kpi_combos.combo_id
 KPI_CUSTOMER_COMBOS_SQL = _CUSTOMER_COMBOS.format(since="")
 
 
-def kpi_signatures_sql(grain: str, since: str | None = None, first_id: str = "0") -> str:
-    """The signature rows of one grain (see the module's docstring); `since` (SQL of a period start):
-    only the periods from it, their signature ids numbered on from `first_id` (SQL)."""
+def kpi_signatures_sql(grain: str, months: str = "", first_id: str = "0") -> str:
+    """The signature rows of one grain (see the module's docstring); `months`: a condition on
+    kpi_customer_combos' `month` (SQL starting with "and") keeping whole periods, their signature ids
+    numbered on from `first_id` (SQL)."""
     # a combination and its capped count in one integer, so that a signature is a sorted list of them
     code = "(combo_id * 2 + orders - 1)"
     return f"""
@@ -93,7 +111,7 @@ with customer_periods as (
         cast(least(sum(orders), 2) as integer) as orders,
         min(cohort_month) as cohort_month
     from kpi_customer_combos
-    {f"where month >= {since}" if since else ""}
+    where true {months}
     group by date_trunc('{grain}', month), customer_key, combo_id
 ),
 
@@ -322,32 +340,27 @@ def _first_new_month(con):
     return first.replace(day=1) if first else None
 
 
-def _combos_changed(con) -> bool:
-    """Whether the append brought a new combination (then every combination id may move: full build),
-    or the previous version has no combination tables (written before they existed)."""
-    if not all(dialect.has_table(con, f"previous_{name}") for name in
-               ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures")):
-        return True
-    return con.execute("select count(*) from kpi_combos").fetchone()[0] != \
-        con.execute("select count(*) from previous_kpi_combos").fetchone()[0]
+def _combos_missing(con) -> bool:
+    """Whether the previous version has no combination tables (written before they existed): then the
+    combination tables are built whole. (A new combination moves no id: numbered after the others.)"""
+    return not all(dialect.has_table(con, f"previous_{name}") for name in
+                   ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures"))
 
 
 def kpi_combos_append(con) -> tuple[str, dict]:
-    """kpi_combos after an append: the previous table unless a new combination came (then rebuilt)."""
-    novel = f"""
-        select count(*) from (select distinct {", ".join(DIMENSIONS)} from new_batch_orders where status = 'valid') as new
-        where not exists (select 1 from previous_kpi_combos as kpi_combos
-                          where {" and ".join(f"new.{d} is not distinct from kpi_combos.{d}" for d in DIMENSIONS)})
-    """
-    if not dialect.has_table(con, "previous_kpi_combos") or con.execute(novel).fetchone()[0]:
+    """kpi_combos after an append: the previous rows, and the new batch's new combinations numbered on
+    after them in order of first appearance (its valid orders all come later: as the full build numbers)."""
+    if not dialect.has_table(con, "previous_kpi_combos"):
         return KPI_COMBOS_SQL, {}
-    return "select * from previous_kpi_combos", {}
+    first_id = "(select coalesce(max(combo_id), 0) from previous_kpi_combos)"
+    added = _numbered_combos("new_batch_orders", "status = 'valid'", first_id, unknown="previous_kpi_combos")
+    return dialect.union_by_name(["select * from previous_kpi_combos", added]), {}
 
 
 def kpi_combo_months_append(con) -> tuple[str, dict]:
     """The previous months before the first new month M, the months from M counted from their orders."""
     first = _first_new_month(con)
-    if _combos_changed(con):
+    if _combos_missing(con):
         return KPI_COMBO_MONTHS_SQL, {}
     if first is None:
         return "select * from previous_kpi_combo_months", {}
@@ -356,32 +369,39 @@ def kpi_combo_months_append(con) -> tuple[str, dict]:
     return dialect.union_by_name([kept, counted]), {"first_new_month": first}
 
 
-def kpi_customer_combos_append(con) -> tuple[str, dict]:
-    """As kpi_combo_months_append (customer keys never move on an append: numbered by first valid order)."""
-    first = _first_new_month(con)
-    if _combos_changed(con):
-        return KPI_CUSTOMER_COMBOS_SQL, {}
-    previous = "previous_kpi_customer_combos"
-    if first is None:
-        return f"select * from {previous} as kept", {}
-    counted = _CUSTOMER_COMBOS.format(since=" and orders.order_month >= $first_new_month")
-    kept = f"select * from {previous} as kept where month < $first_new_month"
-    return dialect.union_by_name([kept, counted]), {"first_new_month": first}
+# ---- month parts (store.derived): the two tables growing with the customers are written split by
+# month, so that an append of later orders rewrites only the months from its first one
+
+def _month_range(column: str, since, until) -> tuple[str, dict]:
+    """A condition ("and ...") keeping `column` in [since, until) (None: unbounded), and its parameters."""
+    condition, params = "", {}
+    if since is not None:
+        condition += f" and {column} >= $months_since"
+        params["months_since"] = since
+    if until is not None:
+        condition += f" and {column} < $months_until"
+        params["months_until"] = until
+    return condition, params
 
 
-def kpi_signatures_append(con) -> tuple[list[str], dict]:
-    """Per grain, the previous periods before the one holding the first new month, the periods from it
-    signed again from kpi_customer_combos, their ids numbered on after the kept ones (as the full build
-    numbers them: periods in order)."""
-    first = _first_new_month(con)
-    if _combos_changed(con):
-        return [kpi_signatures_sql(grain) for grain in SIGNATURE_GRAINS], {}
-    if first is None:
-        return ["select * from previous_kpi_signatures"], {}
-    parts = []
-    for grain in SIGNATURE_GRAINS:
-        since = f"cast(date_trunc('{grain}', cast($first_new_month as date)) as date)"
-        kept = f"select * from previous_kpi_signatures where grain = '{grain}' and period < {since}"
-        first_id = f"coalesce((select max(signature_id) from ({kept}) as kept), 0)"
-        parts.append(dialect.union_by_name([kept, f"select * from ({kpi_signatures_sql(grain, since, first_id)}) as signed"]))
-    return parts, {"first_new_month": first}
+def kpi_customer_combos_rows(con, since, until, earlier: str | None) -> tuple[str, dict]:
+    """kpi_customer_combos' rows of the months in [since, until), counted from the orders."""
+    condition, params = _month_range("orders.order_month", since, until)
+    return _CUSTOMER_COMBOS.format(since=condition), params
+
+
+def kpi_signatures_rows(con, since, until, earlier: str | None) -> tuple[str, dict]:
+    """kpi_signatures' rows of the months in [since, until), signed from kpi_customer_combos; their ids
+    numbered on after the rows before them (`earlier`, a relation), as one full build numbers them."""
+    (grain,) = SIGNATURE_GRAINS  # month parts split periods: only months have stored signatures
+    condition, params = _month_range("month", since, until)
+    first_id = f"coalesce((select max(signature_id) from {earlier}), 0)" if earlier else "0"
+    return kpi_signatures_sql(grain, condition, first_id), params
+
+
+def changed_months_from(con):
+    """After an append, the first month whose rows change: the first new valid order's month; None when
+    the previous version has no combination tables; date.max when no month changes."""
+    if _combos_missing(con):
+        return None
+    return _first_new_month(con) or date.max

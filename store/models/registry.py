@@ -44,6 +44,21 @@ Sql = str | list[str]  # a list: one table built part by part (their union all),
 
 
 @dataclass(frozen=True)
+class MonthParts:
+    """How a table keyed by month is written as Parquet parts split by month (store.derived), so that
+    an append of later orders rewrites only the months it changes.
+
+    rows(con, since, until, earlier) -> (SQL, parameters): the table's rows of the months in
+    [since, until) (None: unbounded); `earlier` is a relation of its rows before `since`, or None.
+    changed_from(con) -> the first month an append changes (None: every month).
+    """
+
+    column: str
+    rows: Callable[[duckdb.DuckDBPyConnection, date | None, date | None, str | None], tuple[str, dict]]
+    changed_from: Callable[[duckdb.DuckDBPyConnection], date | None]
+
+
+@dataclass(frozen=True)
 class Model:
     """One table of a store version.
 
@@ -54,7 +69,10 @@ class Model:
     `append(con)`: SQL of the table after an append (a batch of later orders, see store.derived),
     from `previous_<name>` and `new_batch_orders`; None: rebuilt from the new base models.
     `append_rows`: `append` gives only the new rows, written as one more file of the table beside
-    the previous version's files (hard links): the table only grows (orders, order lines).
+    the previous version's files (hard links): the table only grows (orders, order lines); its SQL
+    None: built whole this time.
+    `month_parts`: the table is written split by month (see MonthParts); `build` still gives it whole
+    (another engine writes one file).
     """
 
     name: str
@@ -65,6 +83,7 @@ class Model:
     empty_store: bool = True
     append: Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]] | None = None
     append_rows: bool = False
+    month_parts: MonthParts | None = None
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
@@ -125,13 +144,14 @@ _MODELS = (
     Model("kpi_combo_months", _sql(kpi_combos.KPI_COMBO_MONTHS_SQL), ("orders", "kpi_combos"), empty_store=False,
           covers=kpi_combos.covers, append=kpi_combos.kpi_combo_months_append),
     Model("kpi_customer_combos", _sql(kpi_combos.KPI_CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"),
-          empty_store=False, covers=kpi_combos.covers, append=kpi_combos.kpi_customer_combos_append),
+          empty_store=False, covers=kpi_combos.covers,
+          month_parts=MonthParts("month", kpi_combos.kpi_customer_combos_rows, kpi_combos.changed_months_from)),
     Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
           ("kpi_customer_combos",), empty_store=False, covers=kpi_combos.covers,
-          append=kpi_combos.kpi_signatures_append),
+          month_parts=MonthParts("period", kpi_combos.kpi_signatures_rows, kpi_combos.changed_months_from)),
     # the Customers page under any dimension filter (funnel, time to second order, RFM)
     Model("customer_combos", _sql(customer_combos.CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"), empty_store=False,
-          covers=customer_combos.covers, append=customer_combos.customer_combos_append),
+          covers=customer_combos.covers, append=customer_combos.customer_combos_append, append_rows=True),
     # the days between orders counted per whole day (appendable), their quartiles read from the counts
     Model("order_gap_days", _sql(funnel.ORDER_GAP_DAYS_SQL), ("orders",), empty_store=False,
           append=funnel.order_gap_days_append),
