@@ -29,7 +29,7 @@ from ingest.normalise import (
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
 from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
-from store import Store, clean_file_name, quiet_connect, sql_path
+from store import MEMORY_LIMIT, Store, clean_file_name, quiet_connect, sql_path
 from store.models import dialect
 from store.schema import DIMENSIONS
 
@@ -42,7 +42,6 @@ REFUND_NOTES = {
     "subtracted": "Refunds were subtracted from the paid amount; fully refunded orders count as refunded.",
 }
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
-MEMORY_LIMIT = "1GB"  # DuckDB's, per import; past it, work spills to disk
 ENGINES = ("duckdb", "spark")  # what reads the file and builds the store (docs/scale-out.md)
 
 

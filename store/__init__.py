@@ -1,7 +1,8 @@
 """The order store: versioned Parquet batches, derived tables and a manifest (see store.store)."""
 
 from store.names import clean_file_name
-from store.store import STORE_ENV, Staging, Store, StoreChanged, default_store_dir, default_user, quiet_connect, sql_path
+from store.store import (MEMORY_LIMIT, STORE_ENV, Staging, Store, StoreChanged, default_store_dir, default_user,
+                         quiet_connect, sql_path)
 
-__all__ = ["STORE_ENV", "clean_file_name", "Staging", "Store", "StoreChanged", "default_store_dir", "default_user",
-           "quiet_connect", "sql_path"]
+__all__ = ["MEMORY_LIMIT", "STORE_ENV", "clean_file_name", "Staging", "Store", "StoreChanged", "default_store_dir",
+           "default_user", "quiet_connect", "sql_path"]

@@ -153,7 +153,6 @@ def _append_rows(con: duckdb.DuckDBPyConnection, name: str, model, out_dir: Path
     return con.execute(f"select count(*) from {name}").fetchone()[0]
 
 
-
 def _part_number(path: Path) -> int:
     """1 for `<name>.parquet`, n for `<name>.n.parquet`."""
     parts = path.name.split(".")

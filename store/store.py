@@ -51,6 +51,9 @@ from store.names import clean_file_name
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
 STORE_ENV = "REPURCHASE_STORE"
+# DuckDB's memory for an import and a build, past which work spills to disk: at 100M orders the
+# import's duplicate check needed more than 1 GB (out of memory); the ceiling is 6 GiB
+MEMORY_LIMIT = "4GB"
 VERSIONS_KEPT = 3  # older versions are deleted unless a reader still holds them
 HISTORY_KEPT = 20  # published versions remembered in the manifest (number -> folder)
 AUDIT_FILE = "audit.jsonl"
@@ -455,7 +458,7 @@ class Store:
 
             return SparkConnection()
         con = quiet_connect()
-        con.execute("set memory_limit = '1GB'")
+        con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"set temp_directory = {sql_path(staging.path / 'spill')}")
         con.execute("set preserve_insertion_order = false")
         return con
