@@ -35,7 +35,7 @@ def table_files(folder: Path, name: str) -> list[Path]:
     if not first.exists():
         return []
     parts = [p for p in folder.glob(f"{name}.*.parquet") if p.name.split(".")[1].isdigit()]
-    return [first, *sorted(parts, key=lambda p: int(p.name.split(".")[1]))]
+    return [first, *sorted(parts, key=_part_number)]
 
 
 def read_files_sql(files: list[Path]) -> str:
@@ -193,11 +193,11 @@ def _append_month_parts(con: duckdb.DuckDBPyConnection, name: str, month_parts, 
     since = month_parts.changed_from(con)
     kept = []
     column = month_parts.column
-    for path in table_files(previous_dir, name):
+    for path in table_files(previous_dir, name) if since is not None else []:  # None: every month again
         first, last = con.execute(f"select cast(min({column}) as date), cast(max({column}) as date) "
                                   f"from {read_files_sql([path])}").fetchone()
-        if since is None or (last is not None and last >= since):
-            since = None if since is None else min(since, first)
+        if last is not None and last >= since:
+            since = min(since, first)
             break
         os.link(path, out_dir / path.name)
         kept.append(out_dir / path.name)
