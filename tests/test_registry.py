@@ -21,7 +21,7 @@ def test_every_table_is_built_after_the_tables_it_reads():
 def test_an_assignments_upload_rebuilds_the_experiment_tables_and_keeps_the_order_tables():
     assert set(ASSIGNMENT_TABLES) == {"assignments", "assigned_orders", "experiment_customers", "experiment_orders",
                                       "experiment_days", "experiment_buckets", "experiment_survival"}
-    assert {"orders", "customers", "order_lines", "kpi_base", "customer_facts", "planner_base"} <= set(ORDER_TABLES)
+    assert {"orders", "customers", "order_lines", "kpi_base", "due_list", "planner_base"} <= set(ORDER_TABLES)
     assert not set(ASSIGNMENT_TABLES) & set(ORDER_TABLES)
 
 
@@ -32,10 +32,10 @@ def test_base_models_are_no_summaries():
 
 def test_source_for_reads_a_summary_only_for_the_requests_it_covers():
     con = duckdb.connect()
-    con.execute("create table customer_facts as select 1 as customer_key")
-    assert source_for(con, "customer_facts", Request()) == "customer_facts"
-    assert source_for(con, "customer_facts", Request(filters=Filters(channel=("app",)))) is None
-    assert source_for(con, "customer_facts", Request(filters=Filters(start=date(2025, 1, 1)))) is None
+    con.execute("create table rfm_segment_totals as select 1 as customer_key")
+    assert source_for(con, "rfm_segment_totals", Request()) == "rfm_segment_totals"
+    assert source_for(con, "rfm_segment_totals", Request(filters=Filters(channel=("app",)))) is None
+    assert source_for(con, "rfm_segment_totals", Request(filters=Filters(start=date(2025, 1, 1)))) is None
     assert source_for(con, "due_list", Request()) is None  # a store version written before due_list existed
     assert source_for(con, "orders", Request()) is None  # a base model: nothing to choose
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import duckdb
 
 from store.models import dialect
-from store.models.customers import FACTS_FROM_SUMMARY, rfm_scored_ctes
+from store.models.customers import FACTS_FROM_CUSTOMERS, rfm_scored_ctes
 
 DEFAULT_HOLDOUT_MONTHS = 6
 DAYS_PER_MONTH = 365.25 / 12
@@ -251,7 +251,7 @@ def holdout_days_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     return STORED_HOLDOUT_DAYS_SQL, {"cutoff": cutoff, "end": end}
 
 
-RFM_SEGMENTS = f"with {rfm_scored_ctes(FACTS_FROM_SUMMARY)} select customer_key, segment from segmented"
+RFM_SEGMENTS = f"with {rfm_scored_ctes(FACTS_FROM_CUSTOMERS)} select customer_key, segment from segmented"
 
 
 def customers_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:

@@ -157,9 +157,7 @@ _MODELS = (
           append=funnel.order_gap_days_append),
     Model("order_intervals", _sql(funnel.order_intervals_from_gap_days_sql()), ("order_gap_days",),
           covers=_unfiltered, empty_store=False),
-    Model("customer_facts", _sql(customers.customer_facts_sql()), ("customers",), covers=_unfiltered,
-          empty_store=False),
-    Model("due_list", _sql(customers.stored_due_list_sql()), ("customer_facts",), covers=_unfiltered,
+    Model("due_list", _sql(customers.stored_due_list_sql()), ("customers",), covers=_unfiltered,
           empty_store=False),
 
     Model("planner_base", _sql(experiments.planner_base_sql()), ("orders",), empty_store=False,
@@ -180,11 +178,11 @@ _MODELS = (
           append=clv.calibration_append),
     Model("clv_holdout_days", clv.holdout_days_build, ("orders", "customers", "clv_calibration"), covers=lambda r: r.unit_days == 1.0,
           empty_store=False),
-    Model("clv_customers", clv.customers_build, ("orders", "customers", "customer_facts"), covers=lambda r: r.unit_days == 1.0,
+    Model("clv_customers", clv.customers_build, ("orders", "customers"), covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "as_of"}, empty_store=False,
           append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS, customers.TOUCHED_ORDERS)),
     # after clv_customers: each customer's RFM segment is read from it (scored once)
-    Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customer_facts", "clv_customers"),
+    Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customers", "clv_customers"),
           covers=_unfiltered, empty_store=False),
 )
 MODELS = {model.name: model for model in _MODELS}
