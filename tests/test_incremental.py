@@ -60,6 +60,9 @@ def files(tmp_path_factory) -> dict[str, Path]:
     # the month's orders of customers already in the history: no customer key moves
     known = pa.array(sorted({c for c in parts["history"]["customer_id"].to_pylist() if c}))
     parts["month_returning"] = month.filter(pc.is_in(month["customer_id"], known))
+    # without the sku column: a store without order lines (the append reads no order ids then)
+    for name in ("history", "month"):
+        parts[f"{name}_without_lines"] = parts[name].drop_columns(["sku"])
     paths = {"assignments": demo["assignments"]}
     for name, part in parts.items():
         paths[name] = folder / f"{name}.parquet"
@@ -204,6 +207,19 @@ def test_a_month_of_returning_customers_only_is_appended_with_the_same_numbers(f
     reference = Store(tmp_path / "reference", append_uploads=False)
     load(reference, files, "history", "month_returning")
     assert_same_tables(store, reference)
+
+
+def test_a_store_without_order_lines_is_appended_with_the_same_numbers(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    assert load(store, files, "history_without_lines", "month_without_lines").build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "history_without_lines", "month_without_lines")
+    assert_same_tables(store, reference)
+    con = store.connect()
+    lines, categories = con.execute("select (select count(*) from order_lines), "
+                                    "(select count(*) from customer_categories where second_category is not null)").fetchone()
+    con.close()
+    assert lines == 0 and categories > 0
 
 
 @pytest.mark.parametrize("names, reason", [

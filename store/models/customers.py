@@ -261,8 +261,11 @@ TOUCHED_KEYS = "select distinct customer_key from new_orders where customer_key 
 # by the customers' append and read by it, customer_categories' and clv_customers' instead of each reading
 # every order again (at 5M orders, 440k rows; three scans of every order were 0.8 s CPU)
 TOUCHED_ORDERS = "touched_orders"
-TOUCHED_ORDERS_SQL = f"""
-select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel, member_tier,
+def touched_orders_sql(with_order_ids: bool) -> str:
+    """The touched customers' valid orders, in the columns the append builders read; the order ids (the
+    widest column) only when the store has order lines to join them to (their categories)."""
+    return f"""
+select customer_key, {"order_id, " if with_order_ids else ""}order_ts, order_date, amount, category,
     days_since_previous, is_valid
 from orders
 where is_valid and customer_key in ({TOUCHED_KEYS})
@@ -271,8 +274,11 @@ where is_valid and customer_key in ({TOUCHED_KEYS})
 
 def customers_append(con) -> tuple[str, dict]:
     """The customers table after an append (`customers_append_sql`); first holds the touched customers'
-    valid orders as the temporary table `touched_orders` (TOUCHED_ORDERS_SQL) for the later append builders."""
-    con.execute(f"create or replace temp table {TOUCHED_ORDERS} as {TOUCHED_ORDERS_SQL}")
+    valid orders as the temporary table `touched_orders` (`touched_orders_sql`) for the later append builders."""
+    # the lines are built after the customers: the store has lines when the previous version or the batch has
+    lines = any(dialect.has_table(con, table) and con.execute(f"select count(*) from {table}").fetchone()[0]
+                for table in ("previous_order_lines", "new_batch_order_lines"))
+    con.execute(f"create or replace temp table {TOUCHED_ORDERS} as {touched_orders_sql(lines)}")
     return customers_append_sql(), {}
 
 

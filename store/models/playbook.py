@@ -32,16 +32,19 @@ def has_lines(con) -> bool:
     return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
 
 
-def category_source(con, only: str | None = None, relation: str = "orders") -> str:
+def category_source(con, only: str | None = None, relation: str = "orders", order_ids: bool = True) -> str:
     """Each valid order's categories: the order's own category and, when the store has order lines,
     the categories of its lines (one row per order and category). Read from `orders` itself, not the
     `valid` CTE: a CTE read twice is materialised with every column. `only`: SQL of the customer
-    keys to read (default: every customer). `relation`: rows of the orders table to read."""
-    columns = "customer_key, order_id, order_ts, order_date"
+    keys to read (default: every customer). `relation`: rows of the orders table to read.
+    `order_ids=False`: without the order id unless the lines need it (customer_categories reads none;
+    an append's touched orders leave it out when the store has no lines)."""
     keys = f" and customer_key in ({only})" if only else ""
+    lines = has_lines(con)
+    columns = "customer_key, order_id, order_ts, order_date" if lines or order_ids else "customer_key, order_ts, order_date"
     own = (f"select {columns}, category from {relation} as orders "
            f"where is_valid and customer_key is not null and category is not null{keys}")
-    if not has_lines(con):
+    if not lines:
         return f"order_categories as ({own})"
     return f"""
 order_categories as (
@@ -62,10 +65,14 @@ def customer_categories_sql(con, only: str | None = None, relation: str = "order
     second (the first category bought on a later order than the first order). `only`: SQL of the
     customer keys to count (the others left out; the reference date is still the whole store's);
     `relation`: rows of the orders table to read (default: the orders table)."""
-    valid = valid_cte(relation)
-    valid = valid.replace("customer_key is not null", f"customer_key in ({only})") if only else valid
+    if only:
+        keys = f"where customer_key in ({only})"
+    elif relation != "orders":  # the customers whose orders `relation` holds
+        keys = f"where customer_key in (select customer_key from {relation})"
+    else:
+        keys = ""
     return f"""
-with {valid}, {CUSTOMERS_REFERENCE}, {category_source(con, only, relation)},
+with {CUSTOMERS_REFERENCE}, {category_source(con, only, relation, order_ids=False)},
 
 category_firsts as (
     select customer_key, category, min(order_ts) as first_ts
@@ -103,15 +110,11 @@ second_categories as (
     where later_position = 1
 ),
 
+-- the customers base model holds these counts of the same valid orders (not counted again)
 customer_orders as (
-    select
-        customer_key,
-        any_value(customer_id) as customer_id,
-        count(*) as orders,
-        sum(amount) as revenue,
-        max(order_date) as last_order_date
-    from valid
-    group by customer_key
+    select customer_key, customer_id, valid_orders as orders, revenue, last_order_date
+    from customers
+    {keys}
 )
 
 select
