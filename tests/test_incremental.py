@@ -209,6 +209,15 @@ def test_a_month_of_returning_customers_only_is_appended_with_the_same_numbers(f
     assert_same_tables(store, reference)
 
 
+def test_two_months_at_once_are_appended_with_the_same_numbers(files, tmp_path):
+    """November and December after the history to October: kpi_base counts two new months' trailing years."""
+    store = Store(tmp_path / "ours")
+    assert load(store, files, "to_october", "overlap").build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "to_october", "overlap")
+    assert_same_tables(store, reference)
+
+
 def test_a_store_without_order_lines_is_appended_with_the_same_numbers(files, tmp_path):
     store = Store(tmp_path / "ours")
     assert load(store, files, "history_without_lines", "month_without_lines").build_path == "append"
