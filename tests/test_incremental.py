@@ -189,12 +189,19 @@ def test_orders_continue_each_customers_numbering(files, appended):
     assert days == (first["order_ts"].date() - max(previous).date()).days
 
 
-def test_a_month_with_a_new_channel_is_appended_with_the_same_numbers(files, tmp_path):
+def appended_equals_rebuilt(files: dict, tmp_path: Path, *names: str) -> Store:
+    """Import the named files with appending (the last one must take the append path) and without; assert
+    the two stores hold the same tables; return the appended store."""
     store = Store(tmp_path / "ours")
-    assert load(store, files, "history", "month_new_channel").build_path == "append"
+    assert load(store, files, *names).build_path == "append"
     reference = Store(tmp_path / "reference", append_uploads=False)
-    load(reference, files, "history", "month_new_channel")
+    load(reference, files, *names)
     assert_same_tables(store, reference)
+    return store
+
+
+def test_a_month_with_a_new_channel_is_appended_with_the_same_numbers(files, tmp_path):
+    store = appended_equals_rebuilt(files, tmp_path, "history", "month_new_channel")
     con = store.connect()
     months = con.execute("select count(*) from kpi_base where dimension = 'channel' and segment = 'livestream'").fetchone()[0]
     con.close()
@@ -202,28 +209,16 @@ def test_a_month_with_a_new_channel_is_appended_with_the_same_numbers(files, tmp
 
 
 def test_a_month_of_returning_customers_only_is_appended_with_the_same_numbers(files, tmp_path):
-    store = Store(tmp_path / "ours")
-    assert load(store, files, "history", "month_returning").build_path == "append"
-    reference = Store(tmp_path / "reference", append_uploads=False)
-    load(reference, files, "history", "month_returning")
-    assert_same_tables(store, reference)
+    appended_equals_rebuilt(files, tmp_path, "history", "month_returning")
 
 
 def test_two_months_at_once_are_appended_with_the_same_numbers(files, tmp_path):
     """November and December after the history to October: kpi_base counts two new months' trailing years."""
-    store = Store(tmp_path / "ours")
-    assert load(store, files, "to_october", "overlap").build_path == "append"
-    reference = Store(tmp_path / "reference", append_uploads=False)
-    load(reference, files, "to_october", "overlap")
-    assert_same_tables(store, reference)
+    appended_equals_rebuilt(files, tmp_path, "to_october", "overlap")
 
 
 def test_a_store_without_order_lines_is_appended_with_the_same_numbers(files, tmp_path):
-    store = Store(tmp_path / "ours")
-    assert load(store, files, "history_without_lines", "month_without_lines").build_path == "append"
-    reference = Store(tmp_path / "reference", append_uploads=False)
-    load(reference, files, "history_without_lines", "month_without_lines")
-    assert_same_tables(store, reference)
+    store = appended_equals_rebuilt(files, tmp_path, "history_without_lines", "month_without_lines")
     con = store.connect()
     lines, categories = con.execute("select (select count(*) from order_lines), "
                                     "(select count(*) from customer_categories where second_category is not null)").fetchone()

@@ -14,6 +14,7 @@ The facts of the unfiltered store are the `customers` base model to its last day
 """
 
 from store.models import dialect
+from store.models.playbook import has_lines
 
 LAPSE_MULTIPLE = 3
 LAPSE_DAYS = 365
@@ -276,8 +277,7 @@ def customers_append(con) -> tuple[str, dict]:
     """The customers table after an append (`customers_append_sql`); first holds the touched customers'
     valid orders as the temporary table `touched_orders` (`touched_orders_sql`) for the later append builders."""
     # the lines are built after the customers: the store has lines when the previous version or the batch has
-    lines = any(dialect.has_table(con, table) and con.execute(f"select count(*) from {table}").fetchone()[0]
-                for table in ("previous_order_lines", "new_batch_order_lines"))
+    lines = has_lines(con, "previous_order_lines") or has_lines(con, "new_batch_order_lines")
     con.execute(f"create or replace temp table {TOUCHED_ORDERS} as {touched_orders_sql(lines)}")
     return customers_append_sql(), {}
 

@@ -4,17 +4,13 @@ at upload so the cross-category figures and lists read it instead of every order
 from store.models import dialect
 
 
-def valid_cte(relation: str = "orders") -> str:
-    """CTE `valid`: the valid orders of identified customers among `relation` (rows of the orders table)."""
-    return f"""
+# CTE `valid`: the valid orders of identified customers
+VALID = """
 valid as (
     select customer_key, customer_id, order_id, order_ts, order_date, amount, category, channel, member_tier
-    from {relation}
+    from orders
     where is_valid and customer_key is not null
 )"""
-
-
-VALID = valid_cte()
 
 REFERENCE = """
 reference as (
@@ -28,8 +24,9 @@ reference as (
 )"""
 
 
-def has_lines(con) -> bool:
-    return dialect.has_table(con, "order_lines") and con.execute("select count(*) from order_lines").fetchone()[0] > 0
+def has_lines(con, table: str = "order_lines") -> bool:
+    """Whether the store has order lines (`table`: another relation of them, such as an append's)."""
+    return dialect.has_table(con, table) and con.execute(f"select count(*) from {table}").fetchone()[0] > 0
 
 
 def category_source(con, only: str | None = None, relation: str = "orders", order_ids: bool = True) -> str:
