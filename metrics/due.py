@@ -18,7 +18,7 @@ from store.models.registry import Request
 
 DISPLAY_ORDER = model.DUE_DISPLAY_ORDER  # most valuable first
 
-__all__ = ["DISPLAY_ORDER", "LAPSE_DAYS", "LAPSE_MULTIPLE", "due_for_repurchase", "due_list_sql"]
+__all__ = ["DISPLAY_ORDER", "LAPSE_DAYS", "LAPSE_MULTIPLE", "due_for_repurchase", "due_list_sql", "most_valuable_due"]
 
 
 def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
@@ -36,3 +36,16 @@ def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filter
     sql, filter_params = due_list_sql(con, filters)
     return con.execute(f"select * from ({sql}) order by {DISPLAY_ORDER} limit $row_limit",
                        {**params, **filter_params}).df()
+
+
+def most_valuable_due(con: duckdb.DuckDBPyConnection, filters: Filters, limit: int) -> tuple[pd.DataFrame, int]:
+    """The `limit` most valuable customers due for repurchase, and how many customers are due in all
+    (one pass over the list: a page shows the first rows, never millions)."""
+    if registry.source_for(con, "due_list", Request(filters=filters)):
+        count = con.execute("select count(*) from due_list").fetchone()[0]
+        return con.execute("select * from due_list limit $row_limit", {"row_limit": limit}).df(), count
+    sql, filter_params = due_list_sql(con, filters)
+    top = con.execute(f"select *, count(*) over () as due_customers from ({sql}) order by {DISPLAY_ORDER} "
+                      "limit $row_limit", {**filter_params, "row_limit": limit}).df()
+    count = int(top["due_customers"].iloc[0]) if len(top) else 0
+    return top.drop(columns="due_customers"), count

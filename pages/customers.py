@@ -87,7 +87,10 @@ if not rfm.empty:
     st.caption(metric_help("rfm", ctx.language))
     show_table(rfm_named, "rfm_segments", "rfm_table", ctx.language, ctx.currency, labels={"segment": ctx.t("segment")})
 
-due = data.due_for_repurchase(ctx.root, ctx.version, ctx.filters)
-st.subheader(ctx.t("due_title", count=f"{len(due):,}"))
+due, due_count = data.most_valuable_due(ctx.root, ctx.version, ctx.filters)
+st.subheader(ctx.t("due_title", count=f"{due_count:,}"))
 st.caption(ctx.t("due_caption") + " " + metric_help("due_for_repurchase", ctx.language))
-show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360, customer_list=True)
+if due_count > len(due):
+    st.caption(ctx.t("due_shown", shown=f"{len(due):,}", count=f"{due_count:,}"))
+show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360, customer_list=True,
+           download=lambda: data.every_customer_due(ctx.root, ctx.version, ctx.filters), download_rows=due_count)

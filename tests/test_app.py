@@ -213,3 +213,18 @@ def test_strategy_tables_show_the_interval_as_one_column(open_page, demo_store):
             low, high = (float(v.replace(",", ""))
                          for v in re.fullmatch(r"([+-]?[\d.,]+)% to ([+-]?[\d.,]+)%", interval).groups())
             assert low - 0.05 <= lift <= high + 0.05, (lift, interval)
+
+
+def test_the_due_list_shows_its_most_valuable_500_and_counts_them_all(open_page, demo_store):
+    """At 100M orders 2.6M customers were due, and the page took every one of them into the table."""
+    from metrics.due import due_for_repurchase
+
+    every = due_for_repurchase(demo_store.connect())
+    assert len(every) > 500  # the demo has more due than the page lists
+    app = open_page(demo_store.root, "pages/customers.py")
+    assert f"Due for repurchase: {len(every):,} customers" in [h.value for h in app.subheader]
+    assert f"The 500 most valuable are listed here; the downloads hold all {len(every):,}." in [
+        c.value for c in app.caption]
+    shown = next(d.value for d in app.dataframe if "days_overdue" in d.value.columns)
+    assert shown["customer_id"].tolist() == every["customer_id"].head(500).tolist()
+    assert {"due_table_csv", "due_table_xlsx"} <= {b.key for b in app.get("download_button")}

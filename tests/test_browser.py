@@ -72,6 +72,22 @@ def test_download_kpi_table_csv(demo_server, page):
     assert len(text.splitlines()) > 12
 
 
+def test_due_list_download_holds_every_customer_due_not_only_those_listed(demo_server, demo_store, page):
+    """The page lists the 500 most valuable customers due; the CSV, made on the click, holds them all."""
+    from metrics.due import due_for_repurchase
+
+    every = due_for_repurchase(demo_store.connect())
+    page.goto(f"{demo_server}/customers")
+    wait_for_app(page)
+    expect(page.get_by_text(f"Due for repurchase: {len(every):,} customers")).to_be_visible()
+    expect(page.get_by_text(f"The 500 most valuable are listed here; the downloads hold all {len(every):,}.")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="⬇ CSV").last.click()
+    lines = Path(download_info.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("customer_id,") and len(lines) == len(every) + 1 > 501
+    assert [line.split(",")[0] for line in lines[1:]] == every["customer_id"].tolist()
+
+
 def test_upload_on_data_page_shows_on_overview(empty_server, page):
     page.goto(f"{empty_server}/data")
     wait_for_app(page)

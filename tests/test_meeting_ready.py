@@ -204,3 +204,23 @@ def test_missing_numbers_and_dates_in_tables_read_as_a_dash():
     assert shown["orders"].tolist() == [56, 112]  # a column without a gap stays a number
     config = json.loads(app.dataframe[0].proto.columns)
     assert config["p_alive"]["alignment"] == "right" and config["p_alive"]["label"] == "存活概率"
+
+
+def test_a_list_longer_than_a_worksheet_downloads_as_csv_only():
+    """At 100M orders the due list held 2.6M customers; Excel would refuse the file, so its button says why."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        import pandas as pd
+
+        from ui.downloads import EXCEL_MAX_ROWS, download_buttons
+
+        download_buttons(lambda: pd.DataFrame({"a": [1]}), "long", "long", "zh", row_count=EXCEL_MAX_ROWS + 1)
+        download_buttons(lambda: pd.DataFrame({"a": [1]}), "full", "full", "en", row_count=EXCEL_MAX_ROWS)
+
+    app = AppTest.from_function(script).run()
+    assert not app.exception
+    buttons = {b.key: b.proto for b in app.get("download_button")}
+    assert buttons["long_xlsx"].disabled and buttons["long_xlsx"].help == "Excel 最多容纳 1,048,575 行：请下载 CSV。"
+    assert not buttons["long_csv"].disabled
+    assert not buttons["full_xlsx"].disabled and not buttons["full_xlsx"].help

@@ -12,7 +12,7 @@ import pytest
 
 from metrics.cohorts import cohort_matrix
 from store.models.dialect import has_table
-from metrics.due import due_for_repurchase
+from metrics.due import due_for_repurchase, most_valuable_due
 from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order
 from metrics.filters import Filters
 from metrics.kpis import _cube_slice, data_range, kpi_table, latest_full_month
@@ -112,6 +112,21 @@ def test_customer_lists_and_funnel_from_stored_facts_equal_counting_orders(conne
     assert len(ours) > 0
     pd.testing.assert_frame_equal(ours, metric(from_orders, Filters(start=date(2000, 1, 1))), check_exact=False,
                                   rtol=1e-9, check_dtype=False)
+
+
+def test_the_first_due_customers_and_their_count_from_the_stored_list_equal_counting_orders(connections):
+    """The Customers page shows the 50 most valuable of the due list and how many are due in all."""
+    with_summaries, from_orders = connections
+    every = due_for_repurchase(from_orders, Filters(start=date(2000, 1, 1)))
+    assert len(every) > 50
+    for con, filters in ((with_summaries, Filters()), (from_orders, Filters(start=date(2000, 1, 1)))):
+        first, count = most_valuable_due(con, filters, 50)
+        assert count == len(every)
+        pd.testing.assert_frame_equal(first, every.head(50), check_exact=False, rtol=1e-9, check_dtype=False)
+    app_only = due_for_repurchase(from_orders, Filters(channel=("app",)))
+    first, count = most_valuable_due(from_orders, Filters(channel=("app",)), 7)
+    assert count == len(app_only) > 7 and first["customer_id"].tolist() == app_only["customer_id"].head(7).tolist()
+    assert most_valuable_due(from_orders, Filters(channel=("no such channel",)), 7)[1] == 0
 
 
 def test_filter_choices_and_customer_count_from_small_tables(connections):

@@ -109,8 +109,17 @@ def rfm_segments(root: str, version: int, filters: Filters) -> pd.DataFrame:
     return _run(root, version, segments.rfm_segments, filters)
 
 
+DUE_ROWS_SHOWN = 500  # a screen's worth; the downloads hold every customer due
+
+
 @st.cache_data(**CACHE)
-def due_for_repurchase(root: str, version: int, filters: Filters) -> pd.DataFrame:
+def most_valuable_due(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, int]:
+    """The DUE_ROWS_SHOWN most valuable customers due for repurchase, and how many are due in all."""
+    return _run(root, version, due.most_valuable_due, filters, DUE_ROWS_SHOWN)
+
+
+def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    """Every customer due for repurchase, for a download made on click: not cached, as it can hold millions."""
     return _run(root, version, due.due_for_repurchase, filters)
 
 

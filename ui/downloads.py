@@ -12,6 +12,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from ui.i18n import t
+
+EXCEL_MAX_ROWS = 1_048_575  # a worksheet's 1,048,576 rows less the header
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")  # and full-width forms
 
 
@@ -47,24 +50,28 @@ def to_excel_bytes(frame: pd.DataFrame, sheet: str = "data") -> bytes:
     return buffer.getvalue()
 
 
-def download_buttons(frame: pd.DataFrame, name: str, key: str, language: str = "en",
-                     on_download: Callable[[str], None] | None = None) -> None:
-    """Two small buttons under a table: CSV and Excel. `on_download("csv" or "xlsx")` is called when
-    a file is actually made, i.e. clicked (customer lists: the activity log)."""
+def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, key: str, language: str = "en",
+                     on_download: Callable[[str], None] | None = None, row_count: int | None = None) -> None:
+    """Two small buttons under a table: CSV and Excel, of `frame` or of what `frame()` returns when a
+    button is clicked (`row_count` rows). `on_download("csv" or "xlsx")` is called when a file is actually
+    made, i.e. clicked (customer lists: the activity log). Beyond a worksheet's rows, CSV only."""
 
-    def made(kind: str, make: Callable[[], bytes]) -> Callable[[], bytes]:
+    def made(kind: str, make: Callable[[pd.DataFrame], bytes]) -> Callable[[], bytes]:
         def data() -> bytes:
             if on_download:
                 on_download(kind)
-            return make()
+            return make(frame() if callable(frame) else frame)
         return data
 
+    rows = len(frame) if row_count is None else row_count
     csv_column, excel_column, _ = st.columns([1, 1, 6])
     csv_column.download_button(
-        "⬇ CSV", made("csv", lambda: to_csv_bytes(frame)), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
+        "⬇ CSV", made("csv", to_csv_bytes), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv",
         on_click="ignore",
     )
+    too_long = rows > EXCEL_MAX_ROWS
     excel_column.download_button(
-        "⬇ Excel", made("xlsx", lambda: to_excel_bytes(frame, name)), file_name=f"{name}.xlsx", key=f"{key}_xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+        "⬇ Excel", made("xlsx", lambda rows_out: to_excel_bytes(rows_out, name)), file_name=f"{name}.xlsx",
+        key=f"{key}_xlsx", mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", on_click="ignore",
+        disabled=too_long, help=t("excel_too_long", language, rows=f"{EXCEL_MAX_ROWS:,}") if too_long else None,
     )

@@ -1,5 +1,7 @@
 """Tables for people: localised column names and number formats by metric kind."""
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -46,9 +48,11 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
 
 def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency: str,
                labels: dict[str, str] | None = None, height: int | None = None, customer_list: bool = False,
-               download: pd.DataFrame | None = None) -> None:
+               download: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+               download_rows: int | None = None) -> None:
     """A formatted table with CSV and Excel downloads beneath it (of `download` when given: the same
-    rows with numbers where the table shows text).
+    rows with numbers where the table shows text, or a function reading more rows than the screen
+    shows, `download_rows` of them, called only when a download is clicked).
 
     `customer_list=True` marks a table of individual customers (ids, e-mails): its downloads are
     offered only to analysts and admins (see ui.auth); viewers see the table without them. Any
@@ -57,6 +61,8 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     customer_list = customer_list or bool(CUSTOMER_COLUMNS.intersection(map(str, frame.columns)))
     if download is None:
         download = frame  # the download keeps the codes; the screen shows them as words
+    if download_rows is None:
+        download_rows = len(download)
     if "member_tier" in frame.columns:  # no tier is a non-member, as in the KPIs (not "None" on screen)
         frame = frame.assign(member_tier=frame["member_tier"].where(frame["member_tier"].notna(), "none"))
     # text cells without a value: empty, not Streamlit's English "None"
@@ -91,12 +97,12 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     log = None
     if customer_list:  # who took which customer list, in the activity log
         user = auth.session_user()
-        rows = len(frame if download is None else download)
 
         def log(kind: str) -> None:
             record_access_event("download_customer_list", user.name if user else None, table=name,
-                                format=kind, rows=rows)
-    download_buttons(for_download(download), name, key, language, on_download=log)
+                                format=kind, rows=download_rows)
+    rows = (lambda: for_download(download())) if callable(download) else for_download(download)
+    download_buttons(rows, name, key, language, on_download=log, row_count=download_rows)
 
 
 def _missing_as_dash(frame: pd.DataFrame, config: dict, language: str, currency: str) -> tuple[pd.DataFrame, dict]:
