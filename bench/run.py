@@ -126,6 +126,7 @@ class PeakMemory:
 
 
 STRATEGY_PAGE = "Strategy tests"
+DUE_ROWS_SHOWN = 500  # the Customers page lists the 500 most valuable customers due (ui.data.ROWS_SHOWN)
 WINDOW_DAYS = 60  # the Strategy tests page's default window
 STRATEGY_OPTIONS = {"decision_metric": "margin", "cuped_days": None, "cap_percentile": None, "margin": 0.3}
 
@@ -178,7 +179,7 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
             ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], filters)),
             ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], filters)),
             ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, filters)),
-            ("due_for_repurchase", lambda con, ctx: due.due_for_repurchase(con, filters)),
+            ("most_valuable_due", lambda con, ctx: due.most_valuable_due(con, filters, DUE_ROWS_SHOWN)),
         ]
 
     pages = {
@@ -313,7 +314,7 @@ def _child_page(root: str, page: str) -> dict:
 
 
 def _child_value_fit(root: str) -> dict:
-    """The Customer value fit as it runs right after an upload (ui.data.prefit_value, here in the foreground)."""
+    """The Customer value fit as it runs right after an upload (ui.data.warm_up, here in the foreground)."""
     from metrics import clv  # noqa: F401  (imported before the clock starts)
     from store import Store
     from ui import data

@@ -11,6 +11,7 @@ import math
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from metrics import experiments
 from store.models import dialect, registry
@@ -45,7 +46,6 @@ SUBSCRIPTION_MAX_GAP_DAYS = 90  # a periodic delivery at least quarterly
 COMMUNITY_PATTERNS = ("%community%", "%社群%", "%微信群%", "%wechat group%", "%wechat_group%", "%私域%", "%社区%")
 HIGH_VALUE_QUANTILE = 0.8  # lapsing high-value: top 20% by total value ...
 LAPSING_P_ALIVE = 0.5  # ... whose P(alive) has fallen below one half
-LIST_LIMIT = 100_000  # rows per list, most valuable first
 
 LISTS = ("trigger_30d", "graded_second", "graded_vip", "lapsing_high_value", "cross_category", "subscription")
 
@@ -366,13 +366,10 @@ def playbook(con: duckdb.DuckDBPyConnection, launches=(), window_days: int = 60,
 # ---- who to act on next --------------------------------------------------------------------
 
 
-def _limited(con, sql: str, params: dict, limit: int | None) -> pd.DataFrame:
-    params = {**params, "row_limit": limit if limit is not None else LIST_LIMIT}
-    return con.execute(f"select * from ({sql}) as list order by revenue desc, customer_id limit $row_limit",
-                       params).df()
+LIST_ORDER = "revenue desc, customer_id"  # every SQL list: most valuable first
 
 
-def trigger_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+def trigger_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """Customers whose last order was about their usual interval ago (2+ orders; reason usual_interval)
     or about 30 days ago (reason thirty_days), to the data's last day; about = within 3 days (and
     within a fifth of a usual interval shorter than 15 days)."""
@@ -399,7 +396,7 @@ def trigger_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd
         where reason_code is not null
     """
     params.update(tolerance=TRIGGER_TOLERANCE_DAYS, tolerance_share=TRIGGER_TOLERANCE_SHARE, trigger_days=TRIGGER_DAYS)
-    return _limited(con, sql, params, limit)
+    return sql, params
 
 
 def second_purchase_window(con: duckdb.DuckDBPyConnection) -> tuple[float, float] | None:
@@ -413,7 +410,7 @@ def second_purchase_window(con: duckdb.DuckDBPyConnection) -> tuple[float, float
     return None if row[0] is None else (float(row[0]), float(row[1]))
 
 
-def graded_second_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+def graded_second_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """One-order customers now inside the second-purchase window (see second_purchase_window)."""
     window = second_purchase_window(con)
     facts, params = facts_ctes(con, Filters())
@@ -426,10 +423,10 @@ def graded_second_list(con: duckdb.DuckDBPyConnection, limit: int | None = None)
         where orders = 1 and days_since_last_order between $window_low and $window_high
     """
     low, high = window if window else (None, None)
-    return _limited(con, sql, {**params, "window_low": low, "window_high": high}, limit)
+    return sql, {**params, "window_low": low, "window_high": high}
 
 
-def graded_vip_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+def graded_vip_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """Two-order customers not yet lapsed (last order within 3x their gap and 365 days): VIP at the third."""
     facts, params = facts_ctes(con, Filters())
     sql = f"""
@@ -439,10 +436,10 @@ def graded_vip_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) ->
         from facts
         where orders = 2 and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})
     """
-    return _limited(con, sql, params, limit)
+    return sql, params
 
 
-def cross_category_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+def cross_category_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """Customers not lapsed (ordered within 365 days) who bought one category, with the category their
     look-alikes (customers who started with the same category) most often bought second."""
     table = _customer_paths(con)
@@ -460,10 +457,10 @@ def cross_category_list(con: duckdb.DuckDBPyConnection, limit: int | None = None
         where candidates.categories = 1 and top_pairs.moved >= $min_lookalikes
             and candidates.days_since_last_order <= $lapse_days
     """
-    return _limited(con, sql, {"min_lookalikes": MIN_LOOKALIKES, "lapse_days": LAPSE_DAYS}, limit)
+    return sql, {"min_lookalikes": MIN_LOOKALIKES, "lapse_days": LAPSE_DAYS}
 
 
-def subscription_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
+def subscription_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """Regular buyers (3+ orders at regular gaps of at most 90 days, the last within two gaps) of the
     high-frequency categories: those whose orders per buyer are at or above the median category's."""
     table = _customer_paths(con)
@@ -509,8 +506,7 @@ def subscription_list(con: duckdb.DuckDBPyConnection, limit: int | None = None) 
         from ranked join {table} using (customer_key)
         where pick = 1
     """
-    return _limited(con, sql, {"min_orders": REGULAR_MIN_ORDERS, "max_cv": REGULAR_MAX_CV,
-                               "max_gap": SUBSCRIPTION_MAX_GAP_DAYS}, limit)
+    return sql, {"min_orders": REGULAR_MIN_ORDERS, "max_cv": REGULAR_MAX_CV, "max_gap": SUBSCRIPTION_MAX_GAP_DAYS}
 
 
 def lapsing_candidates(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -524,7 +520,9 @@ def lapsing_high_value_list(predictions: pd.DataFrame, limit: int | None = None)
     """The lapsing high-value list (lapsing_candidates), most valuable first, with the columns of a list;
     `predictions` must hold customer_id and last_purchase (clv.listing_details adds them)."""
     chosen = lapsing_candidates(predictions)
-    chosen = chosen.sort_values(["total_clv", "customer_id"], ascending=[False, True]).head(limit or LIST_LIMIT)
+    chosen = chosen.sort_values(["total_clv", "customer_id"], ascending=[False, True])
+    if limit is not None:
+        chosen = chosen.head(limit)
     return pd.DataFrame({
         "customer_id": chosen["customer_id"].to_numpy(),
         "list": "lapsing_high_value",
@@ -538,12 +536,25 @@ def lapsing_high_value_list(predictions: pd.DataFrame, limit: int | None = None)
     })
 
 
-def action_lists(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> dict[str, pd.DataFrame]:
-    """Every SQL-computed action list by name (the CLV list needs the fitted model: lapsing_high_value_list)."""
-    return {
-        "trigger_30d": trigger_list(con, limit),
-        "graded_second": graded_second_list(con, limit),
-        "graded_vip": graded_vip_list(con, limit),
-        "cross_category": cross_category_list(con, limit),
-        "subscription": subscription_list(con, limit),
-    }
+LIST_SQL = {"trigger_30d": trigger_list_sql, "graded_second": graded_second_list_sql,
+            "graded_vip": graded_vip_list_sql, "cross_category": cross_category_list_sql,
+            "subscription": subscription_list_sql}  # every list but lapsing_high_value (the CLV model's)
+
+
+def _ordered_list(con: duckdb.DuckDBPyConnection, name: str, limit: int | None) -> tuple[str, dict]:
+    sql, params = LIST_SQL[name](con)
+    return (f"select * from ({sql}) as list order by {LIST_ORDER} limit $row_limit",
+            {**params, "row_limit": limit if limit is not None else 2**62})
+
+
+def action_list(con: duckdb.DuckDBPyConnection, name: str, limit: int | None = None) -> pd.DataFrame:
+    """The SQL action list `name` (LIST_SQL), most valuable first; `limit`: its first rows only."""
+    return con.execute(*_ordered_list(con, name, limit)).df()
+
+
+def action_list_batches(con: duckdb.DuckDBPyConnection, name: str) -> pa.RecordBatchReader:
+    """The whole action list `name`, most valuable first, as Arrow batches (to a file without pandas:
+    at 100M orders a list holds hundreds of thousands of customers)."""
+    sql, params = _ordered_list(con, name, None)
+    con.complete()  # a relation cannot start while an earlier execute() (a fetchone) still holds its result
+    return con.sql(sql, params=params).to_arrow_reader()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from metrics.clv_model import ClvFitError
-from metrics.playbook import LIST_LIMIT, LISTS
+from metrics.playbook import LISTS
 from ui import charts, data
 from ui.context import page_context
 from ui.playbook_text import strategy_table, with_reasons
@@ -46,21 +46,24 @@ for name, tab in zip(LISTS, tabs):
             try:
                 with st.spinner(ctx.t("value_fitting")):
                     cutoff = data.value_dates(ctx.root, ctx.version)["default_cutoff"]
-                    frame = data.lapsing_high_value(ctx.root, ctx.version, cutoff)
+                    frame, count = data.lapsing_high_value(ctx.root, ctx.version, cutoff)
             except ClvFitError as problem:
                 st.info(ctx.md("lapsing_unavailable", reason=problem))
                 continue
+            whole = (lambda cutoff=cutoff: data.whole_lapsing_high_value(ctx.root, ctx.version, cutoff))
         else:
-            frame = book["lists"][name]
+            frame, count = data.action_list(ctx.root, ctx.version, name)
+            whole = (lambda name=name: data.whole_action_list(ctx.root, ctx.version, name))
         if frame.empty:
             st.caption(ctx.t("list_empty"))
             continue
-        st.markdown(f"**{ctx.t('list_count', count=f'{len(frame):,}')}**")
-        if len(frame) >= LIST_LIMIT:
-            st.caption(ctx.t("list_truncated", count=f"{LIST_LIMIT:,}"))
+        st.markdown(f"**{ctx.t('list_count', count=f'{count:,}')}**")
+        if count > len(frame):
+            st.caption(ctx.t("list_shown", shown=f"{len(frame):,}", count=f"{count:,}"))
         listed = with_reasons(frame, ctx.language, ctx.currency)
         show_table(listed.drop(columns=["list", "reason_code"]), f"playbook_{name}", f"list_{name}", ctx.language,
-                   ctx.currency, labels=labels(*LIST_COLUMNS), height=320, customer_list=True, download=listed)
+                   ctx.currency, labels=labels(*LIST_COLUMNS), height=320, customer_list=True,
+                   download=lambda whole=whole: with_reasons(whole(), ctx.language, ctx.currency), download_rows=count)
 
 st.subheader(ctx.t("cross_title"))
 by_count, seconds = book["categories_bought"], book["second_categories"]

@@ -195,7 +195,7 @@ def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path):
     import_file(write_demo(tmp_path / "files", customers=600)["orders"], store)
     root, version = str(store.root), store.manifest()["version"]
     cutoff = data.value_dates(root, version)["default_cutoff"]
-    data.prefit_value(root, version)
+    data.warm_up(root, version)
     deadline = time.monotonic() + 120
     while not data.value_fit_kept(root, version, cutoff, "auto") and time.monotonic() < deadline:
         time.sleep(0.2)

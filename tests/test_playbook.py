@@ -205,15 +205,15 @@ def test_trigger_and_graded_lists_match_plain_python(lists_store):
     store, rows = lists_store
     con = store.connect()
     trigger, window, second, vip, facts = _naive_lists(rows)
-    listed = pb.trigger_list(con)
+    listed = pb.action_list(con, "trigger_30d")
     assert dict(zip(listed["customer_id"], listed["reason_code"])) == trigger
     assert trigger["t30"] == "thirty_days" and trigger["usual"] == "usual_interval"  # by construction
     assert "regular" in trigger  # its last order was 31 days ago
     assert pb.second_purchase_window(con) == pytest.approx(window)
-    graded = pb.graded_second_list(con)
+    graded = pb.action_list(con, "graded_second")
     assert set(graded["customer_id"]) == second and "s_in" in second and "s_out" not in second
     assert graded["window_low_days"].iloc[0] == pytest.approx(window[0])
-    assert set(pb.graded_vip_list(con)["customer_id"]) == vip
+    assert set(pb.action_list(con, "graded_vip")["customer_id"]) == vip
     assert "vip" in vip and "lapsed2" not in vip and "usual" in vip
     assert set(listed.columns[:3]) == {"customer_id", "list", "reason_code"}
 
@@ -244,7 +244,7 @@ def test_cross_category_tables_and_candidates_match_plain_python(lists_store):
         assert by_count.loc[n, "repurchase_rate"] == pytest.approx(sum(facts[c]["orders"] >= 2 for c in group) / len(group))
         assert by_count.loc[n, "orders_per_customer"] == pytest.approx(sum(facts[c]["orders"] for c in group) / len(group))
 
-    candidates = pb.cross_category_list(con).set_index("customer_id")
+    candidates = pb.action_list(con, "cross_category").set_index("customer_id")
     moved_from = {f: sum(1 for c in seconds if firsts[c] == f) for f in set(firsts.values())}
     expected = {c for c, k in counts.items() if k == 1 and facts[c]["days"] <= 365 and moved_from[firsts[c]] >= 3}
     assert set(candidates.index) == expected
@@ -254,7 +254,7 @@ def test_cross_category_tables_and_candidates_match_plain_python(lists_store):
 
 def test_subscription_list_takes_regular_buyers_of_high_frequency_categories(lists_store):
     store, rows = lists_store
-    listed = pb.subscription_list(store.connect()).set_index("customer_id")
+    listed = pb.action_list(store.connect(), "subscription").set_index("customer_id")
     # Food: 10 orders by 5 buyers (2.0 per buyer), at the median category's (Apparel and Beauty 1.0, Home
     # and Baby 2.0); the irregular Food buyer and the two-order buyers of Home and Baby are not regular
     assert list(listed.index) == ["regular"]
@@ -278,7 +278,7 @@ def test_lapsing_high_value_takes_the_top_fifth_whose_p_alive_fell():
 
 def test_downloaded_list_keeps_its_keys_and_words_the_reason_in_chinese(lists_store):
     store, _ = lists_store
-    listed = with_reasons(pb.trigger_list(store.connect()), "zh", "CNY")
+    listed = with_reasons(pb.action_list(store.connect(), "trigger_30d"), "zh", "CNY")
     text = to_csv_bytes(for_download(listed)).decode("utf-8-sig")
     header, *lines = text.splitlines()
     assert header.split(",")[:4] == ["customer_id", "list", "reason_code", "reason"]
@@ -312,6 +312,44 @@ def test_page_shows_all_seven_strategies_and_every_list_downloads(monkeypatch, d
     assert levels[strategy_name("service_followup", language)] == randomised
     keys = {element.key for element in app.get("download_button")}
     assert {f"list_{name}_{kind}" for name in pb.LISTS for kind in ("csv", "xlsx")} <= keys
+
+
+def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_500(monkeypatch, demo_store, tmp_path):
+    """At 100M orders the Playbook took 67 s to open, every view, and held up to 100,000 rows per list in
+    pandas: each list is now counted once per store version and kept in its results folder; a page shows
+    the first 500 and the count, the download every customer."""
+    import shutil
+
+    import streamlit as st
+
+    from ui import data
+
+    store = Store(tmp_path / "store")
+    shutil.copytree(demo_store.root, store.root)
+    root, version = str(store.root), store.manifest()["version"]
+    counted = {name: pb.action_list(store.connect(), name) for name in pb.LIST_SQL}
+    assert len(counted["cross_category"]) > 500
+    for name, expected in counted.items():
+        first, count = data.action_list(root, version, name)
+        assert count == len(expected)
+        assert first["customer_id"].tolist() == expected["customer_id"].head(500).tolist()
+        pd.testing.assert_frame_equal(data.whole_action_list(root, version, name), expected, check_dtype=False)
+    assert {f"{name}.parquet" for name in pb.LIST_SQL} <= {f.name for f in (store.results_dir(version) / "playbook").iterdir()}
+
+    def counted_again(*args, **kwargs):
+        raise AssertionError("a list kept for this version was counted again")
+
+    st.cache_data.clear()  # as a new process: only the kept files
+    monkeypatch.setattr(pb, "action_list_batches", counted_again)
+    monkeypatch.setattr(pb, "action_list", counted_again)
+    first, count = data.action_list(root, version, "cross_category")
+    assert count == len(counted["cross_category"]) and len(first) == 500
+    app = open_app(monkeypatch, store.root, "pages/playbook.py", timeout=120)
+    assert f"**{len(counted['cross_category']):,} customers**" in [m.value for m in app.markdown]
+    assert f"The 500 most valuable are listed here; the downloads hold all {len(counted['cross_category']):,}." in [
+        c.value for c in app.caption]
+    kept = {f.name for f in (store.results_dir(version) / "playbook").iterdir()}
+    assert "evidence.json" in kept and any(name.startswith("lapsing_high_value-") for name in kept), kept
 
 
 def test_page_escapes_category_labels_and_says_when_the_value_model_cannot_fit(monkeypatch, tmp_path):
@@ -392,7 +430,7 @@ def test_in_the_browser_an_action_list_downloads_with_its_keys_and_is_logged(dem
     logged_before = len(store.audit_log())
     users = tmp_path / "users.json"
     UsersFile(users).put("ann", "analyst", PASSWORDS["ann"], by="test")
-    expected_rows = len(pb.trigger_list(store.connect()))
+    expected_rows = len(pb.action_list(store.connect(), "trigger_30d"))
     url, process = start_server(store.root, script="serve.py", env={USERS_ENV: str(users)})
     try:
         with sync_playwright() as playwright:

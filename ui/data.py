@@ -6,15 +6,13 @@ version is immutable, so a cached result can never go stale.
 """
 
 import json
-import os
 import threading
-import uuid
 from collections.abc import Callable
-from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from ingest import period_values
@@ -24,6 +22,7 @@ from metrics import playbook as playbook_metrics
 from metrics.filters import Filters
 from store import Store, default_store_dir
 from store import launches as saved_launch_file
+from ui import kept_results as kept
 
 CACHE = {"show_spinner": False, "max_entries": 64}
 
@@ -109,13 +108,13 @@ def rfm_segments(root: str, version: int, filters: Filters) -> pd.DataFrame:
     return _run(root, version, segments.rfm_segments, filters)
 
 
-DUE_ROWS_SHOWN = 500  # a screen's worth; the downloads hold every customer due
+ROWS_SHOWN = 500  # a customer list on screen: a page's worth; the downloads hold every customer
 
 
 @st.cache_data(**CACHE)
 def most_valuable_due(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, int]:
-    """The DUE_ROWS_SHOWN most valuable customers due for repurchase, and how many are due in all."""
-    return _run(root, version, due.most_valuable_due, filters, DUE_ROWS_SHOWN)
+    """The ROWS_SHOWN most valuable customers due for repurchase, and how many are due in all."""
+    return _run(root, version, due.most_valuable_due, filters, ROWS_SHOWN)
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
@@ -172,13 +171,12 @@ def value_dates(root: str, version: int) -> dict:
 
 
 def _fit_file(root: str, version: int, cutoff: date | None, model: str) -> Path | None:
-    folder = Store(root).results_dir(version)
-    return folder / f"value_fit-{cutoff or 'default'}-{model}.json" if folder else None
+    return kept.kept_path(root, version, f"value_fit-{cutoff or 'default'}-{model}.json")
 
 
 def _computed_fit(root: str, version: int, cutoff: date | None, model: str) -> dict:
     """clv.page_fit on this store version, read from the version's results folder when an earlier run (this
-    process, another one, or the fit started after the upload) kept it there; else fitted now and kept."""
+    process, another one, or the warm-up after the upload) kept it there; else fitted now and kept."""
     def fit(con):  # the open connection pins the version, so its folder stays while we read or write it
         path = _fit_file(root, version, cutoff, model)
         if path is not None and path.exists():
@@ -187,70 +185,44 @@ def _computed_fit(root: str, version: int, cutoff: date | None, model: str) -> d
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # unreadable (an older format): fit again and replace it
         result = clv.page_fit(con, cutoff=cutoff, model=model)
-        if path is not None:
-            try:
-                path.parent.mkdir(exist_ok=True)
-                partial = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-                partial.write_text(json.dumps(clv.page_fit_state(result)), encoding="utf-8")
-                os.replace(partial, path)
-            except OSError:
-                pass  # kept in memory only (a read-only store): the next process fits again
+        kept.keep(path, lambda file: file.write_text(json.dumps(clv.page_fit_state(result)), encoding="utf-8"))
         return result
     return _run(root, version, fit)
 
 
-_FITS_IN_FLIGHT: dict[tuple, Future] = {}
-_PREFIT_STARTED: set[tuple] = set()
-_FITS_LOCK = threading.Lock()
+_WARM_UPS_STARTED: set[tuple] = set()
+_WARM_UPS_LOCK = threading.Lock()
 
 
-def _shared_fit(root: str, version: int, cutoff: date | None, model: str) -> Future:
-    """The one computation of this fit in this process: a second request waits for the first instead of fitting again."""
-    key = (root, version, cutoff, model)
-    with _FITS_LOCK:
-        future = _FITS_IN_FLIGHT.get(key)
-        if future is None or (future.done() and future.exception() is not None):
-            future = Future()
-            _FITS_IN_FLIGHT[key] = future
-            owner = True
-        else:
-            owner = False
-    if owner:
-        try:
-            future.set_result(_computed_fit(root, version, cutoff, model))
-        except BaseException as problem:  # the waiters get the same error (a ClvFitError says why)
-            future.set_exception(problem)
-        finally:
-            with _FITS_LOCK:  # the result lives on in st.cache_data and on disk, not here
-                if _FITS_IN_FLIGHT.get(key) is future and future.exception() is None:
-                    del _FITS_IN_FLIGHT[key]
-    return future
-
-
-def prefit_value(root: str, version: int) -> None:
-    """Start the Customer value page's default fit (default cut-off, automatic model) for this store version
-    in the background, once per process, unless it is already kept on disk: called on every page view, so
-    the fit starts right after an upload and the page's first view finds it done."""
+def warm_up(root: str, version: int) -> None:
+    """Start, in the background and once per process and store version, what the Customer value and Playbook
+    pages compute once per version and keep (the default fit, the Playbook's evidence and lists): called on
+    every page view, so it starts right after an upload and those pages' first views find it done."""
     key = (root, version)
-    with _FITS_LOCK:
-        if key in _PREFIT_STARTED:
+    with _WARM_UPS_LOCK:
+        if key in _WARM_UPS_STARTED:
             return
-        _PREFIT_STARTED.add(key)
+        _WARM_UPS_STARTED.add(key)
+
     try:
-        cutoff = value_dates(root, version)["default_cutoff"]  # the page's default: the same cache key
+        cutoff = value_dates(root, version)["default_cutoff"]  # the pages' default: the same cache key
     except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
-        return
-    path = _fit_file(root, version, cutoff, "auto")
-    if path is None or path.exists():
-        return
+        cutoff = None
 
     def run():
-        try:
-            _shared_fit(root, version, cutoff, "auto").result()
-        except Exception:  # noqa: BLE001 - the page shows the reason when it is opened (it fits again)
-            pass
+        if cutoff is not None and not value_fit_kept(root, version, cutoff, "auto"):
+            try:
+                kept.once((root, version, cutoff, "auto"), lambda: _computed_fit(root, version, cutoff, "auto"))
+            except Exception:  # noqa: BLE001 - the page shows the reason when it is opened (it fits again)
+                pass
+        for name in (*playbook_metrics.LIST_SQL, "evidence"):
+            try:
+                _playbook_file(root, version, name)
+            except Exception:  # noqa: BLE001 - the page computes it again when opened, and shows any error
+                pass
 
-    threading.Thread(target=run, name=f"value-fit-{version}", daemon=True).start()
+    # not a daemon: a process that ends waits for it (stopped inside DuckDB, the process aborts)
+    threading.Thread(target=run, name=f"warm-up-{version}").start()
 
 
 def value_fit_kept(root: str, version: int, cutoff: date | None, model: str) -> bool:
@@ -263,8 +235,8 @@ def value_fit_kept(root: str, version: int, cutoff: date | None, model: str) -> 
 def value_fit(root: str, version: int, cutoff: date | None, model: str) -> dict:
     """The CLV report at `cutoff` (every model fitted and checked), the chosen model refitted on all data
     (clv.page_fit): what horizon, discount and margin re-use. Fitted once per store version, cut-off and
-    model, and kept in the version's results folder (prefit_value starts the default one after an upload)."""
-    return _shared_fit(root, version, cutoff, model).result()
+    model, and kept in the version's results folder (warm_up starts the default one after an upload)."""
+    return kept.once((root, version, cutoff, model), lambda: _computed_fit(root, version, cutoff, model))
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -349,14 +321,33 @@ def _launch_results(root: str, version: int, entries: tuple[str, ...]) -> tuple[
     return _run(root, version, compute)
 
 
+def _playbook_file(root: str, version: int, name: str) -> Path | None:
+    """The Playbook's descriptive evidence ("evidence", JSON) or SQL list `name` (Parquet, most valuable first)
+    kept for this store version, computed now if no process has kept it yet; None if it cannot be kept."""
+    path = kept.kept_path(root, version, f"playbook/{name}.{'json' if name == 'evidence' else 'parquet'}")
+
+    def compute(con):
+        if path is not None and path.exists():
+            return path
+        if name == "evidence":
+            kept.kept_json(path, lambda: playbook_metrics.descriptive_evidence(con))
+        else:
+            kept.keep(path, lambda file: kept.write_rows(file, playbook_metrics.action_list_batches(con, name)))
+        return path if path is not None and path.exists() else None
+    return kept.once((root, version, "playbook", name), lambda: _run(root, version, compute))
+
+
 @st.cache_data(**CACHE)
 def playbook(root: str, version: int, launches: tuple = ()) -> dict:
-    """The seven strategies with this shop's evidence, the SQL action lists, the cross-category tables
-    and the day the lists are counted to (`launches`: dicts as saved_launches gives them)."""
+    """The seven strategies with this shop's evidence (the descriptive part kept per store version), the
+    cross-category tables and the day the lists are counted to (`launches`: dicts as saved_launches gives them)."""
+    evidence_file = _playbook_file(root, version, "evidence")
+
     def compute(con):
+        evidence = (json.loads(evidence_file.read_text(encoding="utf-8")) if evidence_file
+                    else playbook_metrics.descriptive_evidence(con))
         return {
-            "strategies": playbook_metrics.playbook(con, list(launches)),
-            "lists": playbook_metrics.action_lists(con),
+            "strategies": playbook_metrics.playbook(con, list(launches), described=evidence),
             "categories_bought": playbook_metrics.categories_bought(con),
             "second_categories": playbook_metrics.second_categories(con),
             "as_of": clv.data_range(con)[1],
@@ -364,10 +355,56 @@ def playbook(root: str, version: int, launches: tuple = ()) -> dict:
     return _run(root, version, compute)
 
 
+@st.cache_data(**CACHE)
+def action_list(root: str, version: int, name: str) -> tuple[pd.DataFrame, int]:
+    """The ROWS_SHOWN most valuable customers of the Playbook's SQL list `name` and how many it holds."""
+    path = _playbook_file(root, version, name)
+    if path is None:  # nothing kept (a read-only store): the first rows, and the count, from the store
+        frame = _run(root, version, playbook_metrics.action_list, name)
+        return frame.head(ROWS_SHOWN), len(frame)
+    return _run(root, version, lambda con: kept.first_rows(path, ROWS_SHOWN))
+
+
+def whole_action_list(root: str, version: int, name: str) -> pd.DataFrame:
+    """Every customer of the Playbook's SQL list `name`, for a download made on click (not cached)."""
+    path = _playbook_file(root, version, name)
+    if path is None:
+        return _run(root, version, playbook_metrics.action_list, name)
+    return _run(root, version, lambda con: kept.all_rows(path))
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def lapsing_high_value(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
-    """The lapsing high-value list from the customer-value model with the Customer value page's defaults
-    (12 months, 1% monthly discount, 30% margin, automatic model), so both pages share one fit."""
+def lapsing_high_value(root: str, version: int, cutoff: date | None) -> tuple[pd.DataFrame, int]:
+    """The ROWS_SHOWN most valuable of the lapsing high-value list (the customer-value model with the Customer
+    value page's defaults: 12 months, 1% monthly discount, 30% margin, automatic model; both pages share one
+    fit) and how many it holds. The whole list is kept per store version and cut-off, as the SQL lists are."""
+    path = _lapsing_file(root, version, cutoff)
+    if path is None:
+        frame = _lapsing_list(root, version, cutoff)
+        return frame.head(ROWS_SHOWN), len(frame)
+    return _run(root, version, lambda con: kept.first_rows(path, ROWS_SHOWN))
+
+
+def whole_lapsing_high_value(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
+    """Every customer of the lapsing high-value list, for a download made on click (not cached)."""
+    path = _lapsing_file(root, version, cutoff)
+    if path is None:
+        return _lapsing_list(root, version, cutoff)
+    return _run(root, version, lambda con: kept.all_rows(path))
+
+
+def _lapsing_file(root: str, version: int, cutoff: date | None) -> Path | None:
+    path = kept.kept_path(root, version, f"playbook/lapsing_high_value-{cutoff or 'default'}.parquet")
+
+    def compute(con):
+        if path is not None and not path.exists():
+            rows = pa.Table.from_pandas(_lapsing_list(root, version, cutoff), preserve_index=False)
+            kept.keep(path, lambda file: kept.write_rows(file, rows.to_reader()))
+        return path if path is not None and path.exists() else None
+    return kept.once((root, version, "lapsing", cutoff), lambda: _run(root, version, compute))
+
+
+def _lapsing_list(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
     fitted = value_fit(root, version, cutoff, "auto")
     final, as_of = fitted["final"], fitted["as_of"]
     predictions = clv.add_predictions(value_customers(root, version, as_of), final, as_of, 12, 0.01, 0.3,

@@ -1,0 +1,105 @@
+"""Results computed once per store version and kept in its results folder (`Store.results_dir`, deleted
+with the version): the Customer value fit, the Playbook's evidence and its customer lists.
+
+Whichever process asks first computes and keeps a result; every later view, in any process, reads it.
+Within a process, a second request waits for the first instead of computing again (`once`). A store
+that cannot be written (read-only) keeps nothing: each process computes for itself. Read and write
+while a connection to the version is open: it pins the version, so its folder stays.
+"""
+
+import json
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TypeVar
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from store import Store
+
+T = TypeVar("T")
+_IN_FLIGHT: dict[tuple, Future] = {}
+_LOCK = threading.Lock()
+
+
+def once(key: tuple, compute: Callable[[], T]) -> T:
+    """compute() run once at a time per key in this process: callers meanwhile share its result or its error."""
+    with _LOCK:
+        future = _IN_FLIGHT.get(key)
+        owner = future is None
+        if owner:
+            future = _IN_FLIGHT[key] = Future()
+    if owner:
+        try:
+            future.set_result(compute())
+        except BaseException as problem:  # the waiters get the same error (a ClvFitError says why)
+            future.set_exception(problem)
+        finally:
+            with _LOCK:  # the result lives on where compute() kept it, not here
+                _IN_FLIGHT.pop(key, None)
+    return future.result()
+
+
+def kept_path(root: str, version: int, name: str) -> Path | None:
+    """Where result `name` of this store version is kept (None: the empty store or a forgotten version)."""
+    folder = Store(root).results_dir(version)
+    return folder / name if folder else None
+
+
+def keep(path: Path | None, write: Callable[[Path], None]) -> bool:
+    """write(file) to a new file moved into place at `path` when complete (readers never see half a file);
+    False when nothing could be kept (no folder, or a read-only store)."""
+    if path is None:
+        return False
+    partial = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(partial)
+        os.replace(partial, path)
+        return True
+    except OSError:
+        partial.unlink(missing_ok=True)
+        return False
+
+
+def kept_json(path: Path | None, compute: Callable[[], dict]) -> dict:
+    """The JSON kept at `path`, else compute() kept there (an unreadable file is computed again)."""
+    if path is not None and path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass
+    value = compute()
+    keep(path, lambda file: file.write_text(json.dumps(value), encoding="utf-8"))
+    return value
+
+
+def write_rows(file: Path, rows: pa.RecordBatchReader) -> None:
+    """Rows to a Parquet file batch by batch (never all in memory); decimals as doubles, as pandas reads them."""
+    schema = pa.schema([field.with_type(pa.float64()) if pa.types.is_decimal(field.type) else field
+                        for field in rows.schema])
+    with pq.ParquetWriter(file, schema) as writer:
+        for batch in rows:
+            writer.write_batch(batch.cast(schema) if batch.schema != schema else batch)
+
+
+def first_rows(file: Path, count: int) -> tuple[pd.DataFrame, int]:
+    """The first `count` rows of a kept Parquet file and how many it holds."""
+    parquet = pq.ParquetFile(file)
+    batch = next(parquet.iter_batches(batch_size=count), None)
+    table = pa.Table.from_batches([batch]) if batch is not None else parquet.schema_arrow.empty_table()
+    return as_frame(table), parquet.metadata.num_rows
+
+
+def all_rows(file: Path) -> pd.DataFrame:
+    return as_frame(pq.read_table(file))
+
+
+def as_frame(table: pa.Table) -> pd.DataFrame:
+    """A table as pandas reads a DuckDB result: dates as datetime64, not Python date objects."""
+    return table.to_pandas(date_as_object=False)
