@@ -42,16 +42,17 @@ if model_name == "auto":
 else:
     st.query_params["model"] = model_name
 settings = st.columns(3)
-horizon = settings[0].segmented_control(ctx.t("value_horizon"), [6, 12, 24], default=12, required=True,
+default_horizon, default_discount, default_margin = data.VALUE_DEFAULTS
+horizon = settings[0].segmented_control(ctx.t("value_horizon"), [6, 12, 24], default=default_horizon, required=True,
                                         format_func=str, key="horizon", bind="query-params")
-discount = settings[1].number_input(ctx.t("value_discount"), 0.0, 0.1, 0.01, step=0.005, format="%.3f",
+discount = settings[1].number_input(ctx.t("value_discount"), 0.0, 0.1, default_discount, step=0.005, format="%.3f",
                                     key="discount", bind="query-params")
 # no bounds on the widget: a value outside 0..1 (from the URL, or typed) gets a message instead of a red field
-margin = settings[2].number_input(ctx.t("margin_input"), value=0.3, step=0.05, key="value_margin",
+margin = settings[2].number_input(ctx.t("margin_input"), value=default_margin, step=0.05, key="value_margin",
                                   bind="query-params")
 if not 0 <= margin <= 1:
-    st.error(ctx.t("margin_out_of_range", value=f"{margin:g}", default="30%"))
-    margin = 0.3
+    st.error(ctx.t("margin_out_of_range", value=f"{margin:g}", default=f"{default_margin:.0%}"))
+    margin = default_margin
 try:
     with st.spinner(ctx.t("value_fitting")):
         model = data.value_model(ctx.root, ctx.version, horizon, discount, margin, cutoff, model_name)

@@ -196,8 +196,9 @@ _WARM_UPS_LOCK = threading.Lock()
 
 def warm_up(root: str, version: int) -> None:
     """Start, in the background and once per process and store version, what the Customer value and Playbook
-    pages compute once per version and keep (the default fit, the Playbook's evidence and lists): called on
-    every page view, so it starts right after an upload and those pages' first views find it done."""
+    pages work out once per version and keep (the default fit and the value page's default views, the
+    Playbook's evidence and lists): called on every page view, so it starts right after an upload and those
+    pages' first views find it done."""
     key = (root, version)
     with _WARM_UPS_LOCK:
         if key in _WARM_UPS_STARTED:
@@ -209,20 +210,26 @@ def warm_up(root: str, version: int) -> None:
     except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
         cutoff = None
 
+    def default_fit() -> dict:
+        return kept.once((root, version, cutoff, "auto"), lambda: _computed_fit(root, version, cutoff, "auto"))
+
     def run():
-        if cutoff is not None and not value_fit_kept(root, version, cutoff, "auto"):
-            try:
-                kept.once((root, version, cutoff, "auto"), lambda: _computed_fit(root, version, cutoff, "auto"))
-            except Exception:  # noqa: BLE001 - the page shows the reason when it is opened (it fits again)
-                pass
-        for name in (*playbook_metrics.LIST_SQL, "evidence"):
-            try:
-                _playbook_file(root, version, name)
-            except Exception:  # noqa: BLE001 - the page computes it again when opened, and shows any error
-                pass
+        if cutoff is not None:
+            _quietly(lambda: _value_views(root, version, default_fit(), *VALUE_DEFAULTS, cutoff, "auto"))
+        for name in ("evidence", *playbook_metrics.LIST_SQL):
+            _quietly(lambda: _playbook_file(root, version, name))
+        if cutoff is not None:
+            _quietly(lambda: _lapsing_file(root, version, cutoff))
 
     # not a daemon: a process that ends waits for it (stopped inside DuckDB, the process aborts)
     threading.Thread(target=run, name=f"warm-up-{version}").start()
+
+
+def _quietly(step: Callable[[], object]) -> None:
+    try:
+        step()
+    except Exception:  # noqa: BLE001 - a page that needs it works it out again when opened, and says why not
+        pass
 
 
 def value_fit_kept(root: str, version: int, cutoff: date | None, model: str) -> bool:
@@ -247,6 +254,9 @@ def value_customers(root: str, version: int, as_of: date) -> pd.DataFrame:
     return _run(root, version, clv.value_summary, as_of, lean=True)
 
 
+VALUE_DEFAULTS = (12, 0.01, 0.3)  # the Customer value page's horizon (months), monthly discount and margin
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def value_model(root: str, version: int, horizon_months: int, monthly_discount: float, margin: float,
                 cutoff: date | None = None, model: str = "auto") -> dict:
@@ -254,18 +264,29 @@ def value_model(root: str, version: int, horizon_months: int, monthly_discount: 
     day: clv_views.page_views); the fit is value_fit's, so a new horizon, discount or margin only recomputes the
     predictions. The expected next order, the customer id and dates are worked out for the listed customers only."""
     fitted = value_fit(root, version, cutoff, model)
+    views = _value_views(root, version, fitted, horizon_months, monthly_discount, margin, cutoff, model)
+    return {"report": fitted["report"], "final": fitted["final"], **views}
+
+
+def _value_views(root: str, version: int, fitted: dict, horizon_months: int, monthly_discount: float, margin: float,
+                 cutoff: date | None, model: str) -> dict:
+    """clv_views.page_views of this fit and setting, kept per store version and setting (at 100M orders
+    they take 16 s and 5 GB to work out: the predictions of 17M customers)."""
     final, as_of = fitted["final"], fitted["as_of"]
-    summary = value_customers(root, version, as_of)
-    predictions = clv.add_predictions(summary, final, as_of, horizon_months, monthly_discount, margin, next_order=False)
+    setting = f"{cutoff or 'default'}-{model}-{horizon_months}-{monthly_discount}-{margin}"
 
     def tables(con):
         def complete(rows: pd.DataFrame) -> pd.DataFrame:  # the listed customers' next order, id and dates
             rows = rows.assign(expected_next_order=clv.next_order_dates(rows, final, as_of, horizon_months))
             return clv.listing_details(con, rows)
-        return clv_views.page_views(predictions, complete)
 
-    views = _run(root, version, tables)
-    return {"report": fitted["report"], "final": final, **views}
+        def views() -> dict:
+            predictions = clv.add_predictions(value_customers(root, version, as_of), final, as_of, horizon_months,
+                                              monthly_discount, margin, next_order=False)
+            return clv_views.page_views(predictions, complete)
+        return kept.kept_views(kept.kept_path(root, version, f"value_views/{setting}"), views)
+
+    return kept.once((root, version, "value_views", setting), lambda: _run(root, version, tables))
 
 
 # ---- launch evaluation ---------------------------------------------------------------------------
@@ -407,7 +428,7 @@ def _lapsing_file(root: str, version: int, cutoff: date | None) -> Path | None:
 def _lapsing_list(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
     fitted = value_fit(root, version, cutoff, "auto")
     final, as_of = fitted["final"], fitted["as_of"]
-    predictions = clv.add_predictions(value_customers(root, version, as_of), final, as_of, 12, 0.01, 0.3,
+    predictions = clv.add_predictions(value_customers(root, version, as_of), final, as_of, *VALUE_DEFAULTS,
                                       next_order=False)
     candidates = playbook_metrics.lapsing_candidates(predictions)
     return playbook_metrics.lapsing_high_value_list(_run(root, version, clv.listing_details, candidates))

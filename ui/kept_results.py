@@ -9,6 +9,7 @@ while a connection to the version is open: it pins the version, so its folder st
 
 import json
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Callable
@@ -60,10 +61,10 @@ def keep(path: Path | None, write: Callable[[Path], None]) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write(partial)
-        os.replace(partial, path)
+        os.replace(partial, path)  # a folder too, unless another process kept it first
         return True
     except OSError:
-        partial.unlink(missing_ok=True)
+        shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
         return False
 
 
@@ -103,3 +104,49 @@ def all_rows(file: Path) -> pd.DataFrame:
 def as_frame(table: pa.Table) -> pd.DataFrame:
     """A table as pandas reads a DuckDB result: dates as datetime64, not Python date objects."""
     return table.to_pandas(date_as_object=False)
+
+
+def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
+    """A page's views (a dict of numbers, text, tables and dicts of them) kept in `folder`, tables as
+    Parquet with their index, the rest as JSON; else compute() kept there. None: compute only."""
+    if folder is not None and (folder / "views.json").exists():
+        try:
+            return _read_views(json.loads((folder / "views.json").read_text(encoding="utf-8")), folder)
+        except (OSError, ValueError, KeyError):
+            pass  # unreadable: compute again
+    views = compute()
+    if folder is not None:
+        def write(partial: Path) -> None:
+            partial.mkdir()
+            (partial / "views.json").write_text(json.dumps(_written_views(views, partial, [])), encoding="utf-8")
+        keep(folder, write)
+    return views
+
+
+def _written_views(value, folder: Path, at: list[str]):
+    if isinstance(value, pd.DataFrame):
+        name = "-".join(at) + ".parquet"
+        written = {"table": name}
+        if isinstance(value.columns, pd.CategoricalIndex):  # Parquet keeps column names as text: the order aside
+            columns = value.columns
+            written["columns"] = {"categories": list(map(str, columns.categories)), "ordered": bool(columns.ordered),
+                                  "name": columns.name}
+            value = value.set_axis(columns.astype(str), axis=1)
+        value.to_parquet(folder / name)
+        return written
+    if isinstance(value, dict):
+        return {"dict": {key: _written_views(item, folder, [*at, str(key)]) for key, item in value.items()}}
+    return {"value": value}
+
+
+def _read_views(value: dict, folder: Path):
+    if "table" in value:
+        frame = pd.read_parquet(folder / value["table"])
+        if "columns" in value:
+            kept_columns = value["columns"]
+            frame.columns = pd.CategoricalIndex(frame.columns, categories=kept_columns["categories"],
+                                                ordered=kept_columns["ordered"], name=kept_columns["name"])
+        return frame
+    if "dict" in value:
+        return {key: _read_views(item, folder) for key, item in value["dict"].items()}
+    return value["value"]
