@@ -42,18 +42,17 @@ tabs = st.tabs([ctx.t(f"list_{name}") for name in LISTS])
 for name, tab in zip(LISTS, tabs):
     with tab:
         st.caption(ctx.t(f"list_{name}_help"))
-        if name == "lapsing_high_value":
-            try:
+        cutoff = None
+        try:
+            if name == data.LAPSING:
                 with st.spinner(ctx.t("value_fitting")):
                     cutoff = data.value_dates(ctx.root, ctx.version)["default_cutoff"]
-                    frame, count = data.lapsing_high_value(ctx.root, ctx.version, cutoff)
-            except ClvFitError as problem:
-                st.info(ctx.md("lapsing_unavailable", reason=problem))
-                continue
-            whole = (lambda cutoff=cutoff: data.whole_lapsing_high_value(ctx.root, ctx.version, cutoff))
-        else:
-            frame, count = data.action_list(ctx.root, ctx.version, name)
-            whole = (lambda name=name: data.whole_action_list(ctx.root, ctx.version, name))
+                    frame, count = data.playbook_list(ctx.root, ctx.version, name, cutoff)
+            else:
+                frame, count = data.playbook_list(ctx.root, ctx.version, name)
+        except ClvFitError as problem:
+            st.info(ctx.md("lapsing_unavailable", reason=problem))
+            continue
         if frame.empty:
             st.caption(ctx.t("list_empty"))
             continue
@@ -63,7 +62,9 @@ for name, tab in zip(LISTS, tabs):
         listed = with_reasons(frame, ctx.language, ctx.currency)
         show_table(listed.drop(columns=["list", "reason_code"]), f"playbook_{name}", f"list_{name}", ctx.language,
                    ctx.currency, labels=labels(*LIST_COLUMNS), height=320, customer_list=True,
-                   download=lambda whole=whole: with_reasons(whole(), ctx.language, ctx.currency), download_rows=count)
+                   download=lambda name=name, cutoff=cutoff: with_reasons(
+                       data.whole_playbook_list(ctx.root, ctx.version, name, cutoff), ctx.language, ctx.currency),
+                   download_rows=count)
 
 st.subheader(ctx.t("cross_title"))
 by_count, seconds = book["categories_bought"], book["second_categories"]

@@ -330,10 +330,10 @@ def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_5
     counted = {name: pb.action_list(store.connect(), name) for name in pb.LIST_SQL}
     assert len(counted["cross_category"]) > 500
     for name, expected in counted.items():
-        first, count = data.action_list(root, version, name)
+        first, count = data.playbook_list(root, version, name)
         assert count == len(expected)
         assert first["customer_id"].tolist() == expected["customer_id"].head(500).tolist()
-        pd.testing.assert_frame_equal(data.whole_action_list(root, version, name), expected, check_dtype=False)
+        pd.testing.assert_frame_equal(data.whole_playbook_list(root, version, name), expected, check_dtype=False)
     assert {f"{name}.parquet" for name in pb.LIST_SQL} <= {f.name for f in (store.results_dir(version) / "playbook").iterdir()}
 
     def counted_again(*args, **kwargs):
@@ -342,7 +342,7 @@ def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_5
     st.cache_data.clear()  # as a new process: only the kept files
     monkeypatch.setattr(pb, "action_list_batches", counted_again)
     monkeypatch.setattr(pb, "action_list", counted_again)
-    first, count = data.action_list(root, version, "cross_category")
+    first, count = data.playbook_list(root, version, "cross_category")
     assert count == len(counted["cross_category"]) and len(first) == 500
     app = open_app(monkeypatch, store.root, "pages/playbook.py", timeout=120)
     assert f"**{len(counted['cross_category']):,} customers**" in [m.value for m in app.markdown]

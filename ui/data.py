@@ -216,10 +216,9 @@ def warm_up(root: str, version: int) -> None:
     def run():
         if cutoff is not None:
             _quietly(lambda: _value_views(root, version, default_fit(), *VALUE_DEFAULTS, cutoff, "auto"))
-        for name in ("evidence", *playbook_metrics.LIST_SQL):
-            _quietly(lambda: _playbook_file(root, version, name))
-        if cutoff is not None:
-            _quietly(lambda: _lapsing_file(root, version, cutoff))
+        _quietly(lambda: _run(root, version, _kept_evidence, root, version))
+        for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else [])):
+            _quietly(lambda: _run(root, version, _kept_list_file, root, version, name, cutoff))
 
     # not a daemon: a process that ends waits for it (stopped inside DuckDB, the process aborts)
     threading.Thread(target=run, name=f"warm-up-{version}").start()
@@ -342,33 +341,20 @@ def _launch_results(root: str, version: int, entries: tuple[str, ...]) -> tuple[
     return _run(root, version, compute)
 
 
-def _playbook_file(root: str, version: int, name: str) -> Path | None:
-    """The Playbook's descriptive evidence ("evidence", JSON) or SQL list `name` (Parquet, most valuable first)
-    kept for this store version, computed now if no process has kept it yet; None if it cannot be kept."""
-    path = kept.kept_path(root, version, f"playbook/{name}.{'json' if name == 'evidence' else 'parquet'}")
-
-    def compute(con):
-        if path is not None and path.exists():
-            return path
-        if name == "evidence":
-            kept.kept_json(path, lambda: playbook_metrics.descriptive_evidence(con))
-        else:
-            kept.keep(path, lambda file: kept.write_rows(file, playbook_metrics.action_list_batches(con, name)))
-        return path if path is not None and path.exists() else None
-    return kept.once((root, version, "playbook", name), lambda: _run(root, version, compute))
+def _kept_evidence(con, root: str, version: int) -> dict:
+    """The Playbook's descriptive evidence, kept per store version (worked out now if no process has yet)."""
+    path = kept.kept_path(root, version, "playbook/evidence.json")
+    return kept.once((root, version, "playbook", "evidence"),
+                     lambda: kept.kept_json(path, lambda: playbook_metrics.descriptive_evidence(con)))
 
 
 @st.cache_data(**CACHE)
 def playbook(root: str, version: int, launches: tuple = ()) -> dict:
     """The seven strategies with this shop's evidence (the descriptive part kept per store version), the
     cross-category tables and the day the lists are counted to (`launches`: dicts as saved_launches gives them)."""
-    evidence_file = _playbook_file(root, version, "evidence")
-
     def compute(con):
-        evidence = (json.loads(evidence_file.read_text(encoding="utf-8")) if evidence_file
-                    else playbook_metrics.descriptive_evidence(con))
         return {
-            "strategies": playbook_metrics.playbook(con, list(launches), described=evidence),
+            "strategies": playbook_metrics.playbook(con, list(launches), described=_kept_evidence(con, root, version)),
             "categories_bought": playbook_metrics.categories_bought(con),
             "second_categories": playbook_metrics.second_categories(con),
             "as_of": clv.data_range(con)[1],
@@ -376,59 +362,52 @@ def playbook(root: str, version: int, launches: tuple = ()) -> dict:
     return _run(root, version, compute)
 
 
-@st.cache_data(**CACHE)
-def action_list(root: str, version: int, name: str) -> tuple[pd.DataFrame, int]:
-    """The ROWS_SHOWN most valuable customers of the Playbook's SQL list `name` and how many it holds."""
-    path = _playbook_file(root, version, name)
-    if path is None:  # nothing kept (a read-only store): the first rows, and the count, from the store
-        frame = _run(root, version, playbook_metrics.action_list, name)
-        return frame.head(ROWS_SHOWN), len(frame)
-    return _run(root, version, lambda con: kept.first_rows(path, ROWS_SHOWN))
+LAPSING = "lapsing_high_value"  # the one list from the customer-value model; the others are SQL (LIST_SQL)
 
 
-def whole_action_list(root: str, version: int, name: str) -> pd.DataFrame:
-    """Every customer of the Playbook's SQL list `name`, for a download made on click (not cached)."""
-    path = _playbook_file(root, version, name)
+@st.cache_data(show_spinner=False, max_entries=64)
+def playbook_list(root: str, version: int, name: str, cutoff: date | None = None) -> tuple[pd.DataFrame, int]:
+    """The ROWS_SHOWN most valuable customers of the Playbook's list `name` and how many it holds. Each whole
+    list is kept per store version (the lapsing list per value-model `cutoff`, with the Customer value page's
+    defaults, so both pages share one fit)."""
+    def first(con):
+        path = _kept_list_file(con, root, version, name, cutoff)
+        if path is None:  # nothing kept (a read-only store): the list worked out here
+            frame = _whole_list(con, root, version, name, cutoff)
+            return frame.head(ROWS_SHOWN), len(frame)
+        return kept.first_rows(path, ROWS_SHOWN)
+    return _run(root, version, first)
+
+
+def whole_playbook_list(root: str, version: int, name: str, cutoff: date | None = None) -> pd.DataFrame:
+    """Every customer of the Playbook's list `name`, for a download made on click (not cached)."""
+    def whole(con):
+        path = _kept_list_file(con, root, version, name, cutoff)
+        return kept.all_rows(path) if path else _whole_list(con, root, version, name, cutoff)
+    return _run(root, version, whole)
+
+
+def _kept_list_file(con, root: str, version: int, name: str, cutoff: date | None) -> Path | None:
+    """The kept Parquet file of list `name`, written now if no process has yet; None if it cannot be kept."""
+    path = kept.kept_path(root, version, f"playbook/{name}" + (f"-{cutoff or 'default'}" if name == LAPSING else "")
+                          + ".parquet")
     if path is None:
-        return _run(root, version, playbook_metrics.action_list, name)
-    return _run(root, version, lambda con: kept.all_rows(path))
+        return None
+    if not path.exists():
+        def rows() -> pa.RecordBatchReader:  # a SQL list streams from DuckDB; the model's list is already a frame
+            if name != LAPSING:
+                return playbook_metrics.action_list_batches(con, name)
+            return pa.Table.from_pandas(_whole_list(con, root, version, name, cutoff), preserve_index=False).to_reader()
+        kept.once((root, version, "playbook", name, cutoff),
+                  lambda: path.exists() or kept.keep(path, lambda file: kept.write_rows(file, rows())))
+    return path if path.exists() else None
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def lapsing_high_value(root: str, version: int, cutoff: date | None) -> tuple[pd.DataFrame, int]:
-    """The ROWS_SHOWN most valuable of the lapsing high-value list (the customer-value model with the Customer
-    value page's defaults: 12 months, 1% monthly discount, 30% margin, automatic model; both pages share one
-    fit) and how many it holds. The whole list is kept per store version and cut-off, as the SQL lists are."""
-    path = _lapsing_file(root, version, cutoff)
-    if path is None:
-        frame = _lapsing_list(root, version, cutoff)
-        return frame.head(ROWS_SHOWN), len(frame)
-    return _run(root, version, lambda con: kept.first_rows(path, ROWS_SHOWN))
-
-
-def whole_lapsing_high_value(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
-    """Every customer of the lapsing high-value list, for a download made on click (not cached)."""
-    path = _lapsing_file(root, version, cutoff)
-    if path is None:
-        return _lapsing_list(root, version, cutoff)
-    return _run(root, version, lambda con: kept.all_rows(path))
-
-
-def _lapsing_file(root: str, version: int, cutoff: date | None) -> Path | None:
-    path = kept.kept_path(root, version, f"playbook/lapsing_high_value-{cutoff or 'default'}.parquet")
-
-    def compute(con):
-        if path is not None and not path.exists():
-            rows = pa.Table.from_pandas(_lapsing_list(root, version, cutoff), preserve_index=False)
-            kept.keep(path, lambda file: kept.write_rows(file, rows.to_reader()))
-        return path if path is not None and path.exists() else None
-    return kept.once((root, version, "lapsing", cutoff), lambda: _run(root, version, compute))
-
-
-def _lapsing_list(root: str, version: int, cutoff: date | None) -> pd.DataFrame:
+def _whole_list(con, root: str, version: int, name: str, cutoff: date | None) -> pd.DataFrame:
+    if name != LAPSING:
+        return playbook_metrics.action_list(con, name)
     fitted = value_fit(root, version, cutoff, "auto")
     final, as_of = fitted["final"], fitted["as_of"]
     predictions = clv.add_predictions(value_customers(root, version, as_of), final, as_of, *VALUE_DEFAULTS,
                                       next_order=False)
-    candidates = playbook_metrics.lapsing_candidates(predictions)
-    return playbook_metrics.lapsing_high_value_list(_run(root, version, clv.listing_details, candidates))
+    return playbook_metrics.lapsing_high_value_list(clv.listing_details(con, playbook_metrics.lapsing_candidates(predictions)))
