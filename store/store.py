@@ -206,6 +206,19 @@ class Store:
             return con
         raise StoreChanged(f"The store at {self.root} kept changing while being opened.")
 
+    @contextlib.contextmanager
+    def pinned(self, version: int):
+        """Store version `version`'s folder, kept on disk until the block ends (as an open connection keeps
+        it, without opening one: to read its results folder); StoreChanged if it has been cleaned up."""
+        folder = _history(self.manifest()).get(version)
+        pin = self._pin(self.root / "versions" / folder) if folder else None
+        if pin is None:
+            raise StoreChanged(f"Store version {version} at {self.root} has been replaced.")
+        try:
+            yield self.root / "versions" / folder
+        finally:
+            pin.close()
+
     @staticmethod
     def _pin(version_dir: Path):
         """A shared lock on a version folder (kept from the sweep while held), or None if it is gone."""

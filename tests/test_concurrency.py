@@ -138,6 +138,22 @@ def test_a_version_held_by_a_reader_is_not_deleted_under_it(tmp_path):
     assert store.connect(store.manifest()["version"] - 1).execute("select count(*) from orders").fetchone()[0] == 3_500
 
 
+def test_a_version_pinned_to_read_its_kept_results_is_not_deleted_under_it(tmp_path):
+    """The Playbook reads a version's kept lists without a DuckDB connection: the pin alone keeps them."""
+    store = Store(tmp_path / "store")
+    import_file(orders_csv(tmp_path / "v1.csv", 1, 1_000, 100, "a"), store)
+    with store.pinned(1) as folder:
+        (folder / "results").mkdir()
+        (folder / "results" / "kept.json").write_text("{}")
+        for n in range(4):  # more than the three versions kept
+            import_file(orders_csv(tmp_path / f"next{n}.csv", 10_000 * (n + 1), 500, 50, f"b{n}_"), store)
+        assert (folder / "results" / "kept.json").read_text() == "{}"
+    import_file(orders_csv(tmp_path / "last.csv", 90_000, 100, 10, "c"), store)
+    assert not folder.exists()
+    with pytest.raises(StoreChanged), store.pinned(1):
+        pass
+
+
 def _start_import(path: Path, store: Store) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "ingest", str(path), "--store", str(store.root)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -329,6 +329,8 @@ def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_5
     root, version = str(store.root), store.manifest()["version"]
     counted = {name: pb.action_list(store.connect(), name) for name in pb.LIST_SQL}
     assert len(counted["cross_category"]) > 500
+    book = data.playbook(root, version)
+    assert book["strategies"] == pb.playbook(store.connect())
     for name, expected in counted.items():
         first, count = data.playbook_list(root, version, name)
         assert count == len(expected)
@@ -342,6 +344,12 @@ def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_5
     st.cache_data.clear()  # as a new process: only the kept files
     monkeypatch.setattr(pb, "action_list_batches", counted_again)
     monkeypatch.setattr(pb, "action_list", counted_again)
+    for evidence in ("descriptive_evidence", "categories_bought", "second_categories"):
+        monkeypatch.setattr(pb, evidence, counted_again)
+    again = data.playbook(root, version)
+    assert again["strategies"] == book["strategies"]
+    for table in ("categories_bought", "second_categories"):
+        pd.testing.assert_frame_equal(again[table], book[table], check_exact=True)
     first, count = data.playbook_list(root, version, "cross_category")
     assert count == len(counted["cross_category"]) and len(first) == 500
     app = open_app(monkeypatch, store.root, "pages/playbook.py", timeout=120)
@@ -349,7 +357,7 @@ def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_5
     assert f"The 500 most valuable are listed here; the downloads hold all {len(counted['cross_category']):,}." in [
         c.value for c in app.caption]
     kept = {f.name for f in (store.results_dir(version) / "playbook").iterdir()}
-    assert "evidence.json" in kept and any(name.startswith("lapsing_high_value-") for name in kept), kept
+    assert "evidence" in kept and any(name.startswith("lapsing_high_value-") for name in kept), kept
 
 
 def test_page_escapes_category_labels_and_says_when_the_value_model_cannot_fit(monkeypatch, tmp_path):

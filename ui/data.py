@@ -342,10 +342,14 @@ def _launch_results(root: str, version: int, entries: tuple[str, ...]) -> tuple[
 
 
 def _kept_evidence(con, root: str, version: int) -> dict:
-    """The Playbook's descriptive evidence, kept per store version (worked out now if no process has yet)."""
-    path = kept.kept_path(root, version, "playbook/evidence.json")
-    return kept.once((root, version, "playbook", "evidence"),
-                     lambda: kept.kept_json(path, lambda: playbook_metrics.descriptive_evidence(con)))
+    """The Playbook's descriptive evidence and cross-category tables, kept per store version (worked out now
+    if no process has yet)."""
+    def evidence() -> dict:
+        return {"described": playbook_metrics.descriptive_evidence(con),
+                "categories_bought": playbook_metrics.categories_bought(con),
+                "second_categories": playbook_metrics.second_categories(con)}
+    folder = kept.kept_path(root, version, "playbook/evidence")
+    return kept.once((root, version, "playbook", "evidence"), lambda: kept.kept_views(folder, evidence))
 
 
 @st.cache_data(**CACHE)
@@ -353,10 +357,11 @@ def playbook(root: str, version: int, launches: tuple = ()) -> dict:
     """The seven strategies with this shop's evidence (the descriptive part kept per store version), the
     cross-category tables and the day the lists are counted to (`launches`: dicts as saved_launches gives them)."""
     def compute(con):
+        evidence = _kept_evidence(con, root, version)
         return {
-            "strategies": playbook_metrics.playbook(con, list(launches), described=_kept_evidence(con, root, version)),
-            "categories_bought": playbook_metrics.categories_bought(con),
-            "second_categories": playbook_metrics.second_categories(con),
+            "strategies": playbook_metrics.playbook(con, list(launches), described=evidence["described"]),
+            "categories_bought": evidence["categories_bought"],
+            "second_categories": evidence["second_categories"],
             "as_of": clv.data_range(con)[1],
         }
     return _run(root, version, compute)
@@ -370,6 +375,11 @@ def playbook_list(root: str, version: int, name: str, cutoff: date | None = None
     """The ROWS_SHOWN most valuable customers of the Playbook's list `name` and how many it holds. Each whole
     list is kept per store version (the lapsing list per value-model `cutoff`, with the Customer value page's
     defaults, so both pages share one fit)."""
+    kept_first = kept.read_kept(root, version, _list_path(root, version, name, cutoff),
+                                lambda path: kept.first_rows(path, ROWS_SHOWN))
+    if kept_first is not None:
+        return kept_first
+
     def first(con):
         path = _kept_list_file(con, root, version, name, cutoff)
         if path is None:  # nothing kept (a read-only store): the list worked out here
@@ -381,16 +391,24 @@ def playbook_list(root: str, version: int, name: str, cutoff: date | None = None
 
 def whole_playbook_list(root: str, version: int, name: str, cutoff: date | None = None) -> pd.DataFrame:
     """Every customer of the Playbook's list `name`, for a download made on click (not cached)."""
+    kept_whole = kept.read_kept(root, version, _list_path(root, version, name, cutoff), kept.all_rows)
+    if kept_whole is not None:
+        return kept_whole
+
     def whole(con):
         path = _kept_list_file(con, root, version, name, cutoff)
         return kept.all_rows(path) if path else _whole_list(con, root, version, name, cutoff)
     return _run(root, version, whole)
 
 
+def _list_path(root: str, version: int, name: str, cutoff: date | None) -> Path | None:
+    return kept.kept_path(root, version, f"playbook/{name}" + (f"-{cutoff or 'default'}" if name == LAPSING else "")
+                          + ".parquet")
+
+
 def _kept_list_file(con, root: str, version: int, name: str, cutoff: date | None) -> Path | None:
     """The kept Parquet file of list `name`, written now if no process has yet; None if it cannot be kept."""
-    path = kept.kept_path(root, version, f"playbook/{name}" + (f"-{cutoff or 'default'}" if name == LAPSING else "")
-                          + ".parquet")
+    path = _list_path(root, version, name, cutoff)
     if path is None:
         return None
     if not path.exists():

@@ -52,6 +52,14 @@ def kept_path(root: str, version: int, name: str) -> Path | None:
     return folder / name if folder else None
 
 
+def read_kept(root: str, version: int, path: Path | None, read: Callable[[Path], T]) -> T | None:
+    """read(path) while the store version is pinned (no DuckDB connection needed); None if nothing is kept there."""
+    if path is None:
+        return None
+    with Store(root).pinned(version):
+        return read(path) if path.exists() else None
+
+
 def keep(path: Path | None, write: Callable[[Path], None]) -> bool:
     """write(file) to a new file moved into place at `path` when complete (readers never see half a file);
     False when nothing could be kept (no folder, or a read-only store)."""
