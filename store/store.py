@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import uuid
 import weakref
 from collections.abc import Callable
@@ -51,8 +52,8 @@ from store.names import clean_file_name
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
 STORE_ENV = "REPURCHASE_STORE"
-# DuckDB's memory for an import and a build, past which work spills to disk: at 100M orders the
-# import's duplicate check needed more than 1 GB (out of memory); the ceiling is 6 GiB
+# DuckDB's memory for an import, a build and a reader, past which work spills to disk: at 100M orders
+# the import's duplicate check needed more than 1 GB (out of memory); the ceiling is 6 GiB
 MEMORY_LIMIT = "4GB"
 VERSIONS_KEPT = 3  # older versions are deleted unless a reader still holds them
 HISTORY_KEPT = 20  # published versions remembered in the manifest (number -> folder)
@@ -186,6 +187,10 @@ class Store:
             if folder is None:
                 _create_empty_tables(con)
                 return con
+            # a reader's memory is bounded as an import's is (a Playbook list at 100M orders took 11 GB
+            # unbounded); past it, work spills to the machine's temporary folder, not the working directory
+            con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+            con.execute(f"set temp_directory = {sql_path(Path(tempfile.gettempdir()) / 'repurchase-duckdb')}")
             pin = self._pin(self.root / "versions" / folder)
             if pin is None:
                 con.close()

@@ -205,3 +205,16 @@ def test_rebuild_builds_every_table_again_as_a_new_version(store):
         assert (new_dir / f"{name}.parquet").stat().st_ino != (old_dir / f"{name}.parquet").stat().st_ino
     assert (change["action"], change["user"], change["engine"]) == ("rebuild", "ops", "duckdb")
     assert store.audit_log()[-1]["action"] == "rebuild"
+
+
+def test_a_reader_connection_has_the_memory_of_an_import_and_spills_outside_the_working_folder(tmp_path, monkeypatch):
+    """A Playbook list at 100M orders took 11 GB of a page server's memory through an unbounded connection."""
+    from store import Store
+
+    store = Store(tmp_path / "store")
+    import_file(fixture("shopify_orders.csv"), store)
+    monkeypatch.chdir(tmp_path)
+    con = store.connect()
+    limit, spill = con.execute("select current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    assert limit.endswith("GiB") and float(limit.split()[0]) <= 4.0, limit
+    assert not spill.startswith(".") and not spill.startswith(str(tmp_path)), spill
