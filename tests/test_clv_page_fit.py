@@ -185,9 +185,14 @@ def test_the_fit_is_kept_with_the_store_version_and_read_back(demo_store, monkey
     assert again["report"] == first["report"] and again["final"] == first["final"]
 
 
-def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path):
+def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path, monkeypatch):
+    """And then the value page's default tables and the Playbook's evidence and lists, all kept; the customer
+    summary they started from (5 GB at 17M customers) is not held on afterwards."""
+    import threading
+
     from ingest.demo import write_demo
     from ingest.pipeline import import_file
+    from metrics import playbook
     from store import Store
     from ui import data
 
@@ -204,6 +209,17 @@ def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path):
     con = store.connect(version)
     assert kept["report"]["model"] == clv.page_fit(con, cutoff)["report"]["model"]
     con.close()
+    for thread in threading.enumerate():
+        if thread.name == f"warm-up-{version}":
+            thread.join(timeout=120)
+    results = store.results_dir(version)
+    assert (results / "value_views" / f"{cutoff}-auto-12-0.01-0.3" / "views.json").exists()
+    assert {f"{name}.parquet" for name in playbook.LIST_SQL} | {"evidence", f"lapsing_high_value-{cutoff}.parquet"} <= {
+        path.name for path in (results / "playbook").iterdir()}
+    summaries = []
+    monkeypatch.setattr(clv, "value_summary", lambda *args, **kwargs: summaries.append(args))
+    data.value_customers(root, version, data.value_fit(root, version, cutoff, "auto")["as_of"])
+    assert summaries, "the warm-up held on to the customer summary"
 
 
 def test_the_page_views_are_kept_per_setting_and_read_back_as_computed(demo_store, monkeypatch):

@@ -219,6 +219,9 @@ def warm_up(root: str, version: int) -> None:
         _quietly(lambda: _run(root, version, _kept_evidence, root, version))
         for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else [])):
             _quietly(lambda: _run(root, version, _kept_list_file, root, version, name, cutoff))
+        # the customer summary the value tables started from is one row per customer (5 GB at 17M customers):
+        # kept, the tables need it no more; a page that changes the horizon reads it again
+        value_customers.clear()
 
     # not a daemon: a process that ends waits for it (stopped inside DuckDB, the process aborts)
     threading.Thread(target=run, name=f"warm-up-{version}").start()
