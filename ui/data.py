@@ -431,4 +431,5 @@ def _whole_list(con, root: str, version: int, name: str, cutoff: date | None) ->
     final, as_of = fitted["final"], fitted["as_of"]
     predictions = clv.add_predictions(value_customers(root, version, as_of), final, as_of, *VALUE_DEFAULTS,
                                       next_order=False)
-    return playbook_metrics.lapsing_high_value_list(clv.listing_details(con, playbook_metrics.lapsing_candidates(predictions)))
+    candidates = playbook_metrics.lapsing_candidates(predictions)
+    return playbook_metrics.lapsing_high_value_list(clv.listing_details(con, candidates))
