@@ -3,8 +3,8 @@ with the version): the Customer value fit, the Playbook's evidence and its custo
 
 Whichever process asks first computes and keeps a result; every later view, in any process, reads it.
 Within a process, a second request waits for the first instead of computing again (`once`). A store
-that cannot be written (read-only) keeps nothing: each process computes for itself. Read and write
-while a connection to the version is open: it pins the version, so its folder stays.
+that cannot be written (read-only) keeps nothing: each process computes for itself. Write while a
+connection to the version is open and read under `read_kept`: both pin the version, so its folder stays.
 """
 
 import json
