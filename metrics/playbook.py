@@ -161,37 +161,45 @@ def cross_category_multiple(con: duckdb.DuckDBPyConnection) -> dict:
             "multi_orders": row[2], "single_orders": row[3], "multiple": _multiple(row[2], row[3])}
 
 
-def _group_multiple(con, condition: str, params: dict) -> dict:
-    """Orders per customer in the last 365 days of the customers with an order matching `condition` in that
-    year over the other customers active in it (an association, not an effect)."""
+def _group_multiples(con, groups: dict[str, tuple[str, dict]]) -> dict[str, dict]:
+    """Per group (name: its SQL condition on an order and the condition's parameters): orders per customer in
+    the last 365 days of the customers with an order matching the condition in that year over the other
+    customers active in it (an association, not an effect). One pass over the year's orders for every group."""
     recent = f"{dialect.day_diff('reference.reference_date', 'order_date')} < 365"
+    flags = ",\n".join(f"max(case when ({condition}) then 1 else 0 end) as in_group_{i}"
+                       for i, (condition, _) in enumerate(groups.values()))
+    figures = ",\n".join(
+        f"""count(*) filter (where in_group_{i} = 1), count(*) filter (where in_group_{i} = 0),
+            avg(orders_12m) filter (where in_group_{i} = 1), avg(orders_12m) filter (where in_group_{i} = 0)"""
+        for i in range(len(groups)))
     sql = f"""
         with {_VALID}, {_REFERENCE},
         per_customer as (
-            select
-                customer_key,
-                max(case when ({condition}) then 1 else 0 end) as in_group,
-                count(*) as orders_12m
+            select customer_key, count(*) as orders_12m, {flags}
             from valid, reference
             where {recent}
             group by customer_key
         )
-        select
-            count(*) filter (where in_group = 1) as group_customers,
-            count(*) filter (where in_group = 0) as other_customers,
-            avg(orders_12m) filter (where in_group = 1) as group_orders,
-            avg(orders_12m) filter (where in_group = 0) as other_orders
+        select {figures}
         from per_customer
     """
+    params = {name: value for _, group_params in groups.values() for name, value in group_params.items()}
     row = con.execute(sql, params).fetchone()
-    return {"customers": int(row[0] or 0), "other_customers": int(row[1] or 0),
-            "orders": row[2], "other_orders": row[3], "multiple": _multiple(row[2], row[3])}
+    out = {}
+    for i, name in enumerate(groups):
+        customers, others, orders, other_orders = row[4 * i:4 * i + 4]
+        out[name] = {"customers": int(customers or 0), "other_customers": int(others or 0),
+                     "orders": orders, "other_orders": other_orders, "multiple": _multiple(orders, other_orders)}
+    return out
+
+
+MEMBER_CONDITION = (f"({SEGMENTS['membership']}) = 'member'", {})
 
 
 def member_multiple(con: duckdb.DuckDBPyConnection) -> dict:
     """Orders per customer in the last 365 days of customers who ordered as members (any tier but none)
     in that year over non-members."""
-    return _group_multiple(con, f"({SEGMENTS['membership']}) = 'member'", {})
+    return _group_multiples(con, {"members": MEMBER_CONDITION})["members"]
 
 
 def _community_condition() -> tuple[str, dict]:
@@ -203,8 +211,7 @@ def _community_condition() -> tuple[str, dict]:
 def community_multiple(con: duckdb.DuckDBPyConnection) -> dict:
     """Orders per customer in the last 365 days of customers who ordered through a community channel
     (a channel named like community / 社群 / 微信群) in that year over everyone else active in it."""
-    condition, params = _community_condition()
-    return _group_multiple(con, condition, params)
+    return _group_multiples(con, {"community": _community_condition()})["community"]
 
 
 def regular_buyers(con: duckdb.DuckDBPyConnection) -> dict:
@@ -234,10 +241,11 @@ def regular_buyers(con: duckdb.DuckDBPyConnection) -> dict:
 
 def descriptive_evidence(con: duckdb.DuckDBPyConnection) -> dict:
     """The associations the playbook reads for points/tiers, bundles, community and subscriptions."""
+    groups = _group_multiples(con, {"members": MEMBER_CONDITION, "community": _community_condition()})
     return {
-        "members": member_multiple(con),
+        "members": groups["members"],
         "cross_category": cross_category_multiple(con),
-        "community": community_multiple(con),
+        "community": groups["community"],
         "regular_buyers": regular_buyers(con),
     }
 
