@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh store per test, the fixture files, a small demo store."""
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SPARK_TEST_CONF = {"spark.sql.shuffle.partitions": "1",
                    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"}
 APP = str(ROOT / "dashboard.py")
+
+
+@pytest.fixture(autouse=True)
+def warm_ups_finish_within_their_test():
+    """A page view starts the store version's warm-up in a background thread (ui.data.warm_up): it ends
+    inside the test that started it, not beside a later test that replaces functions it calls."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("warm-up-"):
+            thread.join(timeout=300)
 
 
 @pytest.fixture
