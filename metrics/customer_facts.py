@@ -9,7 +9,7 @@ base model itself, to its last day.
 from metrics.filters import Filters
 from metrics.funnel import combos_answer
 from store.models import customer_combos
-from store.models.customers import DAYS_WITHIN_FILTERS, FACTS_FROM_CUSTOMERS, facts_ctes_from_orders
+from store.models.customers import FACTS_FROM_CUSTOMERS, facts_ctes_from_orders
 
 
 def facts_ctes(con, filters: Filters, usual_interval: bool = True) -> tuple[str, dict]:
@@ -24,4 +24,4 @@ def facts_ctes(con, filters: Filters, usual_interval: bool = True) -> tuple[str,
         return customer_combos.facts_ctes(where), params
     where, params = filters.where("orders")
     params["reference_date"] = filters.end
-    return facts_ctes_from_orders(where, DAYS_WITHIN_FILTERS), params
+    return facts_ctes_from_orders(where), params

@@ -21,6 +21,13 @@ LAPSE_DAYS = 365
 DUE_DISPLAY_ORDER = "revenue desc, days_overdue desc, customer_id"  # most valuable first
 
 
+# days since the previous order among the filtered orders (the stored column counts every valid order);
+# customer_order_seq numbers each customer's valid orders by time, then order id: that order, as a number
+DAYS_WITHIN_FILTERS = dialect.day_diff(
+    "order_date", "lag(order_date) over (partition by customer_key order by customer_order_seq)"
+)
+
+
 def customer_rows_sql(where: str, days_since_previous: str, relation: str = "orders") -> str:
     """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
     first and last order, orders, revenue, latest member tier, first and last channel and region, and
@@ -100,26 +107,29 @@ def _facts(customer_rows: str) -> str:
     """
 
 
-def facts_ctes_from_orders(where: str, days_since_previous: str) -> str:
-    """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's day)."""
+def facts_ctes_from_orders(where: str) -> str:
+    """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's
+    day), with the days between consecutive orders among those orders. The matching orders are read once
+    (`kept_orders`, which the customer rows, their medians and the reference day all read): at 100M orders
+    reading them three times took 8 of the filtered due list's 12 s."""
     return f"""
-        customer_rows as ({customer_rows_sql(where, days_since_previous)}),
-
-        -- read from orders, not customer_rows: a CTE used twice is materialised (2 s at 10M orders)
-        reference as (
-            select coalesce(cast($reference_date as date), max(order_date)) as reference_date
+        kept_orders as (
+            select customer_key, customer_id, cohort_month, order_ts, order_date, amount, member_tier, channel, region,
+                {DAYS_WITHIN_FILTERS} as days_within_filters
             from orders
             where {where} and customer_key is not null
+        ),
+
+        customer_rows as ({customer_rows_sql("true", "days_within_filters", "kept_orders")}),
+
+        reference as (
+            select coalesce(cast($reference_date as date), max(order_date)) as reference_date
+            from kept_orders
         ),
 
         facts as ({_facts("customer_rows")})
     """
 
-
-# days since the previous order among the filtered orders (the stored column counts every valid order)
-DAYS_WITHIN_FILTERS = dialect.day_diff(
-    "order_date", "lag(order_date) over (partition by customer_key order by order_ts, order_id)"
-)
 
 # the facts CTE of every customer of the store: the `customers` base model to the last order's day
 FACTS_FROM_CUSTOMERS = f"""
