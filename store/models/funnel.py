@@ -23,13 +23,14 @@ def _numbered_orders(filters: Filters) -> tuple[str, dict]:
             )
         """, {}
     where, params = filters.where("orders")
+    # customer_order_seq numbers each customer's valid orders by time, then order id: that order, as a number
     sql = f"""
         numbered_orders as (
             select
                 customer_key,
                 order_ts,
-                row_number() over (partition by customer_key order by order_ts, order_id) as order_number,
-                {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by order_ts, order_id)")}
+                row_number() over (partition by customer_key order by customer_order_seq) as order_number,
+                {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by customer_order_seq)")}
                     as days_since_previous
             from orders
             where {where} and customer_key is not null
