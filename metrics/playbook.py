@@ -472,7 +472,7 @@ def subscription_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """Regular buyers (3+ orders at regular gaps of at most 90 days, the last within two gaps) of the
     high-frequency categories: those whose orders per buyer are at or above the median category's."""
     table = _customer_paths(con)
-    previous = "lag(order_date) over (partition by customer_key, category order by order_ts, order_id)"
+    previous = "lag(order_date) over (partition by customer_key, category order by customer_order_seq)"
     sql = f"""with {_REFERENCE}, {_category_source(con)},
         pair_orders as (
             select customer_key, category, count(*) as category_orders, max(order_date) as last_category_date

@@ -35,21 +35,24 @@ def category_source(con, only: str | None = None, relation: str = "orders", orde
     `valid` CTE: a CTE read twice is materialised with every column. `only`: SQL of the customer
     keys to read (default: every customer). `relation`: rows of the orders table to read.
     `order_ids=False`: without the order id unless the lines need it (customer_categories reads none;
-    an append's touched orders leave it out when the store has no lines)."""
+    an append's touched orders leave it out when the store has no lines), and without customer_order_seq."""
     keys = f" and customer_key in ({only})" if only else ""
     lines = has_lines(con)
     columns = "customer_key, order_id, order_ts, order_date" if lines or order_ids else "customer_key, order_ts, order_date"
+    if order_ids:  # each customer's valid orders numbered by time, then order id: to order them by a number
+        columns += ", customer_order_seq"
     own = (f"select {columns}, category from {relation} as orders "
            f"where is_valid and customer_key is not null and category is not null{keys}")
     if not lines:
         return f"order_categories as ({own})"
+    sequence = ", orders.customer_order_seq" if order_ids else ""
     return f"""
 order_categories as (
     select distinct {columns}, category
     from (
         {own}
         union all
-        select orders.customer_key, orders.order_id, orders.order_ts, orders.order_date, order_lines.category
+        select orders.customer_key, orders.order_id, orders.order_ts, orders.order_date{sequence}, order_lines.category
         from order_lines join {relation} as orders using (order_id)
         where orders.is_valid and orders.customer_key is not null and order_lines.category is not null{keys}
     ) as both_sources
