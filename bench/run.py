@@ -708,7 +708,7 @@ def ltv(root: Path, runs: int) -> dict:
 def playbook_page(root: Path, runs: int) -> dict:
     """The Playbook page in new processes: its first view with nothing of it kept (the value fit kept, as ltv
     leaves it), then later views reading what the first kept."""
-    for folder in Path(root).glob("versions/*/results/playbook"):
+    for folder in Path(root).glob("versions/*/results/kept-*/playbook"):
         shutil.rmtree(folder)
     views = []
     for _ in range(max(runs, 2)):

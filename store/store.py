@@ -188,9 +188,13 @@ class Store:
                 _create_empty_tables(con)
                 return con
             # a reader's memory is bounded as an import's is (a Playbook list at 100M orders took 11 GB
-            # unbounded); past it, work spills to the machine's temporary folder, not the working directory
+            # unbounded); past it, work spills to a folder of its own in the machine's temporary folder
+            # (not the working directory; one per connection: two databases spilling into one folder can
+            # overwrite each other's files), deleted with the connection
+            spill = tempfile.mkdtemp(prefix="repurchase-duckdb-")
+            weakref.finalize(con, shutil.rmtree, spill, True)
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-            con.execute(f"set temp_directory = {sql_path(Path(tempfile.gettempdir()) / 'repurchase-duckdb')}")
+            con.execute(f"set temp_directory = {sql_path(Path(spill))}")
             pin = self._pin(self.root / "versions" / folder)
             if pin is None:
                 con.close()

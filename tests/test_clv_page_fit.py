@@ -205,16 +205,16 @@ def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path, monkeypa
     while not data.value_fit_kept(root, version, cutoff, "auto") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert data.value_fit_kept(root, version, cutoff, "auto")
-    kept = json.loads(next(store.results_dir(version).glob("value_fit-*-auto.json")).read_text())
+    kept = json.loads(next(data.kept.kept_path(root, version, ".").glob("value_fit-*-auto.json")).read_text())
     con = store.connect(version)
     assert kept["report"]["model"] == clv.page_fit(con, cutoff)["report"]["model"]
     con.close()
     for thread in threading.enumerate():
         if thread.name == f"warm-up-{version}":
             thread.join(timeout=120)
-    results = store.results_dir(version)
+    results = data.kept.kept_path(root, version, ".")
     assert (results / "value_views" / f"{cutoff}-auto-12-0.01-0.3" / "views.json").exists()
-    assert {f"{name}.parquet" for name in playbook.LIST_SQL} | {"evidence", f"lapsing_high_value-{cutoff}.parquet"} <= {
+    assert {f"{name}.parquet" for name in playbook.LIST_SQL} | {"evidence", f"lapsing_high_value-{cutoff}-auto-12-0.01-0.3.parquet"} <= {
         path.name for path in (results / "playbook").iterdir()}
     summaries = []
     monkeypatch.setattr(clv, "value_summary", lambda *args, **kwargs: summaries.append(args))
@@ -230,7 +230,7 @@ def test_the_page_views_are_kept_per_setting_and_read_back_as_computed(demo_stor
     root, version = str(demo_store.root), demo_store.manifest()["version"]
     cutoff = data.value_dates(root, version)["default_cutoff"]
     first = data.value_model(root, version, 18, 0.02, 0.25, cutoff, "auto")  # a setting no other test asks for
-    assert (demo_store.results_dir(version) / "value_views" / f"{cutoff}-auto-18-0.02-0.25" / "views.json").exists()
+    assert (data.kept.kept_path(root, version, "value_views") / f"{cutoff}-auto-18-0.02-0.25" / "views.json").exists()
     data.value_model.clear()  # a new process: nothing cached in memory
     data.value_customers.clear()
     monkeypatch.setattr(clv, "add_predictions", lambda *a, **k: pytest.fail("predicted again instead of reading"))
@@ -241,3 +241,38 @@ def test_the_page_views_are_kept_per_setting_and_read_back_as_computed(demo_stor
     assert again["by"].keys() == first["by"].keys() and len(first["slipping_valuable"]) > 0
     for column in first["by"]:
         pd.testing.assert_frame_equal(again["by"][column], first["by"][column], check_exact=True)
+
+
+def test_a_warm_up_for_a_replaced_version_stops_and_keeps_nothing(tmp_path):
+    """After two quick uploads the first version's warm-up has no reader left: it stops before its first step."""
+    import threading
+
+    from ingest.assignments import import_assignments
+    from ingest.demo import write_demo
+    from ingest.pipeline import import_file
+    from store import Store
+    from ui import data
+
+    store = Store(tmp_path / "store")
+    files = write_demo(tmp_path / "files", customers=600)
+    import_file(files["orders"], store)
+    import_assignments(files["assignments"], store)
+    root = str(store.root)
+    data.warm_up(root, 1)
+    for thread in threading.enumerate():
+        if thread.name == "warm-up-1":
+            thread.join(timeout=120)
+    assert not data.kept.kept_path(root, 1, "playbook").exists()
+    assert not data.kept.kept_path(root, 1, "value_views").exists()
+
+
+def test_what_cannot_be_kept_is_still_shown_and_leaves_no_half_written_file(tmp_path):
+    from datetime import date
+
+    from ui import kept_results
+
+    views = {"as_of": date(2025, 12, 31), "table": pd.DataFrame({"a": [1]})}  # a date: not JSON
+    assert kept_results.kept_views(tmp_path / "views", lambda: views) is views
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError, match="already being worked out"):  # waiting on itself would never end
+        kept_results.once(("k",), lambda: kept_results.once(("k",), lambda: 1))

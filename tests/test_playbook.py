@@ -336,7 +336,7 @@ def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_5
         assert count == len(expected)
         assert first["customer_id"].tolist() == expected["customer_id"].head(500).tolist()
         pd.testing.assert_frame_equal(data.whole_playbook_list(root, version, name), expected, check_dtype=False)
-    assert {f"{name}.parquet" for name in pb.LIST_SQL} <= {f.name for f in (store.results_dir(version) / "playbook").iterdir()}
+    assert {f"{name}.parquet" for name in pb.LIST_SQL} <= {f.name for f in data.kept.kept_path(root, version, "playbook").iterdir()}
 
     def counted_again(*args, **kwargs):
         raise AssertionError("a list kept for this version was counted again")
@@ -356,7 +356,7 @@ def test_each_list_is_kept_once_per_store_version_and_the_page_lists_its_first_5
     assert f"**{len(counted['cross_category']):,} customers**" in [m.value for m in app.markdown]
     assert f"The 500 most valuable are listed here; the downloads hold all {len(counted['cross_category']):,}." in [
         c.value for c in app.caption]
-    kept = {f.name for f in (store.results_dir(version) / "playbook").iterdir()}
+    kept = {f.name for f in data.kept.kept_path(root, version, "playbook").iterdir()}
     assert "evidence" in kept and any(name.startswith("lapsing_high_value-") for name in kept), kept
 
 

@@ -209,6 +209,9 @@ def test_rebuild_builds_every_table_again_as_a_new_version(store):
 
 def test_a_reader_connection_has_the_memory_of_an_import_and_spills_outside_the_working_folder(tmp_path, monkeypatch):
     """A Playbook list at 100M orders took 11 GB of a page server's memory through an unbounded connection."""
+    import gc
+    from pathlib import Path
+
     from store import Store
 
     store = Store(tmp_path / "store")
@@ -218,3 +221,9 @@ def test_a_reader_connection_has_the_memory_of_an_import_and_spills_outside_the_
     limit, spill = con.execute("select current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
     assert limit.endswith("GiB") and float(limit.split()[0]) <= 4.0, limit
     assert not spill.startswith(".") and not spill.startswith(str(tmp_path)), spill
+    other = store.connect()
+    assert other.execute("select current_setting('temp_directory')").fetchone()[0] != spill  # never shared
+    con.close()
+    del con
+    gc.collect()
+    assert not Path(spill).exists()  # gone with its connection

@@ -6,6 +6,7 @@ version is immutable, so a cached result can never go stale.
 """
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -192,6 +193,7 @@ def _computed_fit(root: str, version: int, cutoff: date | None, model: str) -> d
 
 _WARM_UPS_STARTED: set[tuple] = set()
 _WARM_UPS_LOCK = threading.Lock()
+_WARM_UP_RUNNING = threading.Lock()
 
 
 def warm_up(root: str, version: int) -> None:
@@ -214,24 +216,24 @@ def warm_up(root: str, version: int) -> None:
         return kept.once((root, version, cutoff, "auto"), lambda: _computed_fit(root, version, cutoff, "auto"))
 
     def run():
-        if cutoff is not None:
-            _quietly(lambda: _value_views(root, version, default_fit(), *VALUE_DEFAULTS, cutoff, "auto"))
-        _quietly(lambda: _run(root, version, _kept_evidence, root, version))
-        for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else [])):
-            _quietly(lambda: _run(root, version, _kept_list_file, root, version, name, cutoff))
-        # the customer summary the value tables started from is one row per customer (5 GB at 17M customers):
-        # kept, the tables need it no more; a page that changes the horizon reads it again
-        value_customers.clear()
+        steps = [lambda: _value_views(root, version, default_fit(), *VALUE_DEFAULTS, cutoff, "auto")] if cutoff else []
+        steps.append(lambda: _run(root, version, _kept_evidence, root, version))
+        steps += [lambda name=name: _run(root, version, _kept_list_file, root, version, name, cutoff)
+                  for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else []))]
+        with _WARM_UP_RUNNING:  # one warm-up at a time: each holds up to 4 GB of DuckDB memory
+            for step in steps:
+                if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
+                    break
+                try:
+                    step()
+                except Exception:  # noqa: BLE001 - a page that needs it works it out again when opened, and says why
+                    logging.getLogger(__name__).exception("warm-up of store version %s: a step failed", version)
+            # the customer summary the value tables started from is one row per customer (5 GB at 17M
+            # customers): kept, the tables need it no more (every cached summary goes; a page reads it again)
+            value_customers.clear()
 
-    # not a daemon: a process that ends waits for it (stopped inside DuckDB, the process aborts)
+    # not a daemon: a process that ends waits for the step under way (stopped inside DuckDB, it aborts)
     threading.Thread(target=run, name=f"warm-up-{version}").start()
-
-
-def _quietly(step: Callable[[], object]) -> None:
-    try:
-        step()
-    except Exception:  # noqa: BLE001 - a page that needs it works it out again when opened, and says why not
-        pass
 
 
 def value_fit_kept(root: str, version: int, cutoff: date | None, model: str) -> bool:
@@ -405,8 +407,8 @@ def whole_playbook_list(root: str, version: int, name: str, cutoff: date | None 
 
 
 def _list_path(root: str, version: int, name: str, cutoff: date | None) -> Path | None:
-    return kept.kept_path(root, version, f"playbook/{name}" + (f"-{cutoff or 'default'}" if name == LAPSING else "")
-                          + ".parquet")
+    setting = f"-{cutoff or 'default'}-auto-" + "-".join(map(str, VALUE_DEFAULTS)) if name == LAPSING else ""
+    return kept.kept_path(root, version, f"playbook/{name}{setting}.parquet")
 
 
 def _kept_list_file(con, root: str, version: int, name: str, cutoff: date | None) -> Path | None:

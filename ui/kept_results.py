@@ -1,5 +1,7 @@
 """Results computed once per store version and kept in its results folder (`Store.results_dir`, deleted
-with the version): the Customer value fit, the Playbook's evidence and its customer lists.
+with the version): the Customer value fit and tables, the Playbook's evidence and its customer lists.
+They are kept under a format number (`KEPT_FORMAT`): a change to what a kept result holds bumps it, so
+that versions kept before are worked out again rather than read in the old shape.
 
 Whichever process asks first computes and keeps a result; every later view, in any process, reads it.
 Within a process, a second request waits for the first instead of computing again (`once`). A store
@@ -24,17 +26,21 @@ import pyarrow.parquet as pq
 from store import Store
 
 T = TypeVar("T")
-_IN_FLIGHT: dict[tuple, Future] = {}
+KEPT_FORMAT = 1
+_IN_FLIGHT: dict[tuple, tuple[Future, int]] = {}
 _LOCK = threading.Lock()
 
 
 def once(key: tuple, compute: Callable[[], T]) -> T:
     """compute() run once at a time per key in this process: callers meanwhile share its result or its error."""
     with _LOCK:
-        future = _IN_FLIGHT.get(key)
+        future, owner_thread = _IN_FLIGHT.get(key, (None, None))
         owner = future is None
         if owner:
-            future = _IN_FLIGHT[key] = Future()
+            future = Future()
+            _IN_FLIGHT[key] = (future, threading.get_ident())
+        elif owner_thread == threading.get_ident():  # waiting on itself would never end
+            raise RuntimeError(f"{key} is already being worked out by this thread")
     if owner:
         try:
             future.set_result(compute())
@@ -49,7 +55,7 @@ def once(key: tuple, compute: Callable[[], T]) -> T:
 def kept_path(root: str, version: int, name: str) -> Path | None:
     """Where result `name` of this store version is kept (None: the empty store or a forgotten version)."""
     folder = Store(root).results_dir(version)
-    return folder / name if folder else None
+    return folder / f"kept-{KEPT_FORMAT}" / name if folder else None
 
 
 def read_kept(root: str, version: int, path: Path | None, read: Callable[[Path], T]) -> T | None:
@@ -71,21 +77,13 @@ def keep(path: Path | None, write: Callable[[Path], None]) -> bool:
         write(partial)
         os.replace(partial, path)  # a folder too, unless another process kept it first
         return True
-    except OSError:
-        shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - not kept (read-only store, a value JSON cannot hold): worked out again
         return False
-
-
-def kept_json(path: Path | None, compute: Callable[[], dict]) -> dict:
-    """The JSON kept at `path`, else compute() kept there (an unreadable file is computed again)."""
-    if path is not None and path.exists():
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
-    value = compute()
-    keep(path, lambda file: file.write_text(json.dumps(value), encoding="utf-8"))
-    return value
+    finally:
+        if partial.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.unlink(missing_ok=True)
 
 
 def write_rows(file: Path, rows: pa.RecordBatchReader) -> None:
@@ -121,7 +119,7 @@ def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
         try:
             return _read_views(json.loads((folder / "views.json").read_text(encoding="utf-8")), folder)
         except (OSError, ValueError, KeyError):
-            pass  # unreadable: compute again
+            shutil.rmtree(folder, ignore_errors=True)  # unreadable: worked out again and kept anew
     views = compute()
     if folder is not None:
         def write(partial: Path) -> None:

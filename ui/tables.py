@@ -62,6 +62,8 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     if download is None:
         download = frame  # the download keeps the codes; the screen shows them as words
     if download_rows is None:
+        if callable(download):
+            raise ValueError("a download read on click needs its row count (download_rows)")
         download_rows = len(download)
     if "member_tier" in frame.columns:  # no tier is a non-member, as in the KPIs (not "None" on screen)
         frame = frame.assign(member_tier=frame["member_tier"].where(frame["member_tier"].notna(), "none"))
