@@ -126,7 +126,6 @@ class PeakMemory:
 
 
 STRATEGY_PAGE = "Strategy tests"
-DUE_ROWS_SHOWN = 500  # the Customers page lists the 500 most valuable customers due (ui.data.ROWS_SHOWN)
 WINDOW_DAYS = 60  # the Strategy tests page's default window
 STRATEGY_OPTIONS = {"decision_metric": "margin", "cuped_days": None, "cap_percentile": None, "margin": 0.3}
 
@@ -140,6 +139,7 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
     """
     from metrics import cohorts, due, funnel, inventory, kpis, narrative, segments
     from metrics.filters import Filters
+    from ui.data import ROWS_SHOWN  # the rows of a customer list the page shows
 
     experiments = None
     if only is None or only == STRATEGY_PAGE:
@@ -179,7 +179,7 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
             ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], filters)),
             ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], filters)),
             ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, filters)),
-            ("most_valuable_due", lambda con, ctx: due.most_valuable_due(con, filters, DUE_ROWS_SHOWN)),
+            ("most_valuable_due", lambda con, ctx: due.most_valuable_due(con, filters, ROWS_SHOWN)),
         ]
 
     pages = {

@@ -524,13 +524,11 @@ def lapsing_candidates(predictions: pd.DataFrame) -> pd.DataFrame:
     return predictions[(predictions["total_clv"] >= threshold) & (predictions["p_alive"] < LAPSING_P_ALIVE)]
 
 
-def lapsing_high_value_list(predictions: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
+def lapsing_high_value_list(predictions: pd.DataFrame) -> pd.DataFrame:
     """The lapsing high-value list (lapsing_candidates), most valuable first, with the columns of a list;
     `predictions` must hold customer_id and last_purchase (clv.listing_details adds them)."""
     chosen = lapsing_candidates(predictions)
     chosen = chosen.sort_values(["total_clv", "customer_id"], ascending=[False, True])
-    if limit is not None:
-        chosen = chosen.head(limit)
     return pd.DataFrame({
         "customer_id": chosen["customer_id"].to_numpy(),
         "list": "lapsing_high_value",
@@ -549,20 +547,19 @@ LIST_SQL = {"trigger_30d": trigger_list_sql, "graded_second": graded_second_list
             "subscription": subscription_list_sql}  # every list but lapsing_high_value (the CLV model's)
 
 
-def _ordered_list(con: duckdb.DuckDBPyConnection, name: str, limit: int | None) -> tuple[str, dict]:
+def _ordered_list(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, dict]:
     sql, params = LIST_SQL[name](con)
-    return (f"select * from ({sql}) as list order by {LIST_ORDER} limit $row_limit",
-            {**params, "row_limit": limit if limit is not None else 2**62})
+    return f"select * from ({sql}) as list order by {LIST_ORDER}", params
 
 
-def action_list(con: duckdb.DuckDBPyConnection, name: str, limit: int | None = None) -> pd.DataFrame:
-    """The SQL action list `name` (LIST_SQL), most valuable first; `limit`: its first rows only."""
-    return con.execute(*_ordered_list(con, name, limit)).df()
+def action_list(con: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    """The SQL action list `name` (LIST_SQL), most valuable first."""
+    return con.execute(*_ordered_list(con, name)).df()
 
 
 def action_list_batches(con: duckdb.DuckDBPyConnection, name: str) -> pa.RecordBatchReader:
     """The whole action list `name`, most valuable first, as Arrow batches (to a file without pandas:
     at 100M orders a list holds hundreds of thousands of customers)."""
-    sql, params = _ordered_list(con, name, None)
+    sql, params = _ordered_list(con, name)
     con.complete()  # a relation cannot start while an earlier execute() (a fetchone) still holds its result
     return con.sql(sql, params=params).to_arrow_reader()

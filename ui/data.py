@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -26,6 +27,7 @@ from store import launches as saved_launch_file
 from ui import kept_results as kept
 
 CACHE = {"show_spinner": False, "max_entries": 64}
+T = TypeVar("T")
 
 
 def current_store() -> Store:
@@ -212,11 +214,9 @@ def warm_up(root: str, version: int) -> None:
     except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
         cutoff = None
 
-    def default_fit() -> dict:
-        return kept.once((root, version, cutoff, "auto"), lambda: _computed_fit(root, version, cutoff, "auto"))
-
     def run():
-        steps = [lambda: _value_views(root, version, default_fit(), *VALUE_DEFAULTS, cutoff, "auto")] if cutoff else []
+        steps = [lambda: _value_views(root, version, _fit(root, version, cutoff, "auto"), *VALUE_DEFAULTS, cutoff, "auto")
+                 ] if cutoff is not None else []
         steps.append(lambda: _run(root, version, _kept_evidence, root, version))
         steps += [lambda name=name: _run(root, version, _kept_list_file, root, version, name, cutoff)
                   for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else []))]
@@ -247,6 +247,11 @@ def value_fit(root: str, version: int, cutoff: date | None, model: str) -> dict:
     """The CLV report at `cutoff` (every model fitted and checked), the chosen model refitted on all data
     (clv.page_fit): what horizon, discount and margin re-use. Fitted once per store version, cut-off and
     model, and kept in the version's results folder (warm_up starts the default one after an upload)."""
+    return _fit(root, version, cutoff, model)
+
+
+def _fit(root: str, version: int, cutoff: date | None, model: str) -> dict:
+    """The fit, worked out once at a time in this process (a second request waits for the first)."""
     return kept.once((root, version, cutoff, model), lambda: _computed_fit(root, version, cutoff, model))
 
 
@@ -380,30 +385,27 @@ def playbook_list(root: str, version: int, name: str, cutoff: date | None = None
     """The ROWS_SHOWN most valuable customers of the Playbook's list `name` and how many it holds. Each whole
     list is kept per store version (the lapsing list per value-model `cutoff`, with the Customer value page's
     defaults, so both pages share one fit)."""
-    kept_first = kept.read_kept(root, version, _list_path(root, version, name, cutoff),
-                                lambda path: kept.first_rows(path, ROWS_SHOWN))
-    if kept_first is not None:
-        return kept_first
-
-    def first(con):
-        path = _kept_list_file(con, root, version, name, cutoff)
-        if path is None:  # nothing kept (a read-only store): the list worked out here
-            frame = _whole_list(con, root, version, name, cutoff)
-            return frame.head(ROWS_SHOWN), len(frame)
-        return kept.first_rows(path, ROWS_SHOWN)
-    return _run(root, version, first)
+    return _read_list(root, version, name, cutoff, lambda path: kept.first_rows(path, ROWS_SHOWN),
+                      lambda frame: (frame.head(ROWS_SHOWN), len(frame)))
 
 
 def whole_playbook_list(root: str, version: int, name: str, cutoff: date | None = None) -> pd.DataFrame:
     """Every customer of the Playbook's list `name`, for a download made on click (not cached)."""
-    kept_whole = kept.read_kept(root, version, _list_path(root, version, name, cutoff), kept.all_rows)
-    if kept_whole is not None:
-        return kept_whole
+    return _read_list(root, version, name, cutoff, kept.all_rows, lambda frame: frame)
 
-    def whole(con):
+
+def _read_list(root: str, version: int, name: str, cutoff: date | None, read: Callable[[Path], T],
+               from_frame: Callable[[pd.DataFrame], T]) -> T:
+    """read(the kept file of list `name`), kept now if no process has yet; from_frame(the whole list) when
+    it cannot be kept (a read-only store)."""
+    already = kept.read_kept(root, version, _list_path(root, version, name, cutoff), read)
+    if already is not None:  # no DuckDB connection needed
+        return already
+
+    def compute(con):
         path = _kept_list_file(con, root, version, name, cutoff)
-        return kept.all_rows(path) if path else _whole_list(con, root, version, name, cutoff)
-    return _run(root, version, whole)
+        return read(path) if path else from_frame(_whole_list(con, root, version, name, cutoff))
+    return _run(root, version, compute)
 
 
 def _list_path(root: str, version: int, name: str, cutoff: date | None) -> Path | None:
