@@ -21,11 +21,13 @@ if experiments.empty:
     st.info(ctx.t("no_experiments"))
     st.stop()
 
+defaults = data.STRATEGY_DEFAULTS  # the view kept right after an upload
 controls = st.columns([1.4, 1, 1.4], vertical_alignment="bottom")
-window = controls[0].segmented_control(ctx.t("window_days_label"), [30, 60, 90], default=60, required=True,
-                                       key="window", bind="query-params")
-margin = controls[1].number_input(ctx.t("margin_input"), 0.0, 1.0, 0.3, step=0.05, key="margin")
-decision = controls[2].segmented_control(ctx.t("decision_metric"), ["margin", "revenue"], default="margin",
+window = controls[0].segmented_control(ctx.t("window_days_label"), [30, 60, 90], default=defaults["window_days"],
+                                       required=True, key="window", bind="query-params")
+margin = controls[1].number_input(ctx.t("margin_input"), 0.0, 1.0, defaults["margin"], step=0.05, key="margin")
+decision = controls[2].segmented_control(ctx.t("decision_metric"), ["margin", "revenue"],
+                                         default=defaults["decision_metric"],
                                          required=True, key="decision", format_func=lambda m: ctx.t(f"decide_{m}"))
 toggles = st.columns(2)
 cuped = toggles[0].toggle(ctx.t("cuped"), key="cuped", bind="query-params")

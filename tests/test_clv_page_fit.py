@@ -186,10 +186,11 @@ def test_the_fit_is_kept_with_the_store_version_and_read_back(demo_store, monkey
 
 
 def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path, monkeypatch):
-    """And then the value page's default tables and the Playbook's evidence and lists, all kept; the customer
-    summary they started from (5 GB at 17M customers) is not held on afterwards."""
+    """And the Strategy tests page's default view, the value page's default tables and the Playbook's evidence
+    and lists, all kept; the customer summary they started from (5 GB at 17M customers) is not held on afterwards."""
     import threading
 
+    from ingest.assignments import import_assignments
     from ingest.demo import write_demo
     from ingest.pipeline import import_file
     from metrics import playbook
@@ -197,7 +198,9 @@ def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path, monkeypa
     from ui import data
 
     store = Store(tmp_path / "store")
-    import_file(write_demo(tmp_path / "files", customers=600)["orders"], store)
+    files = write_demo(tmp_path / "files", customers=600)
+    import_file(files["orders"], store)
+    import_assignments(files["assignments"], store)
     root, version = str(store.root), store.manifest()["version"]
     cutoff = data.value_dates(root, version)["default_cutoff"]
     data.warm_up(root, version)
@@ -214,6 +217,10 @@ def test_a_page_view_starts_the_default_fit_in_the_background(tmp_path, monkeypa
             thread.join(timeout=120)
     results = data.kept.kept_path(root, version, ".")
     assert (results / "value_views" / f"{cutoff}-auto-12-0.01-0.3" / "views.json").exists()
+    assert (results / "strategy" / f"overview-{data._setting_name(data.STRATEGY_DEFAULTS)}" / "views.json").exists()
+    kept_time_views = len(list((results / "strategy").glob("time_views-*-60")))
+    overview = data.strategy_overview(root, version, **data.STRATEGY_DEFAULTS)  # read from what the warm-up kept
+    assert kept_time_views == (overview["experiments"]["status"] == "ok").sum() == 2
     assert {f"{name}.parquet" for name in playbook.LIST_SQL} | {"evidence", f"lapsing_high_value-{cutoff}-auto-12-0.01-0.3.parquet"} <= {
         path.name for path in (results / "playbook").iterdir()}
     summaries = []

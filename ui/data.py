@@ -5,6 +5,7 @@ an upload or a removed batch invalidates exactly the results of the previous ver
 version is immutable, so a cached result can never go stale.
 """
 
+import hashlib
 import json
 import logging
 import threading
@@ -138,9 +139,28 @@ def experiment_names(root: str, version: int) -> pd.DataFrame:
     return _run(root, version, experiments.list_experiments)
 
 
+# the Strategy tests page's first view: 60-day window, decided on margin at 30%, no CUPED, no cap
+STRATEGY_DEFAULTS = {"window_days": 60, "decision_metric": "margin", "cuped_days": None, "cap_percentile": None,
+                     "margin": 0.3}
+
+
 @st.cache_data(**CACHE)
 def strategy_overview(root: str, version: int, window_days: int, **options) -> dict:
-    return _run(root, version, experiments.strategy_overview, window_days=window_days, **options)
+    """Every strategy test's report, the scorecard and the list of tests for this window and these options:
+    worked out once per store version and setting, and kept in the version's results folder (the warm-up
+    keeps the page's default setting after an upload)."""
+    return _run(root, version, _kept_overview, root, version, {"window_days": window_days, **options})
+
+
+def _kept_overview(con, root: str, version: int, setting: dict) -> dict:
+    folder = kept.kept_path(root, version, f"strategy/overview-{_setting_name(setting)}")
+    return kept.once((root, version, "strategy", "overview", _setting_name(setting)),
+                     lambda: kept.kept_views(folder, lambda: experiments.strategy_overview(con, **setting)))
+
+
+def _setting_name(setting: dict) -> str:
+    """A setting as part of a file name: its options in name order (numbers and words only)."""
+    return "-".join(f"{key}={setting[key]}" for key in sorted(setting))
 
 
 @st.cache_data(**CACHE)
@@ -150,13 +170,22 @@ def experiment_report(root: str, version: int, experiment: str, window_days: int
 
 @st.cache_data(**CACHE)
 def experiment_time_views(root: str, version: int, experiment: str, window_days: int) -> dict:
-    def views(con):
+    """One test's cumulative lift, lift by days since assignment and time to repurchase: worked out once per
+    store version, test and window, and kept in the version's results folder."""
+    return _run(root, version, _kept_time_views, root, version, experiment, window_days)
+
+
+def _kept_time_views(con, root: str, version: int, experiment: str, window_days: int) -> dict:
+    def views() -> dict:
         return {
             "cumulative": experiments.cumulative_lift(con, experiment, "repurchased", window_days, view="to_date"),
             "novelty": experiments.lift_by_days_since_assignment(con, experiment, window_days),
             "survival": experiments.time_to_repurchase(con, experiment, max_days=window_days),
         }
-    return _run(root, version, views)
+    # a test's name is the shop's text: the folder is named by its digest
+    name = f"{hashlib.sha256(experiment.encode()).hexdigest()[:32]}-{window_days}"
+    folder = kept.kept_path(root, version, f"strategy/time_views-{name}")
+    return kept.once((root, version, "strategy", "time_views", name), lambda: kept.kept_views(folder, views))
 
 
 @st.cache_data(**CACHE)
@@ -199,10 +228,10 @@ _WARM_UP_RUNNING = threading.Lock()
 
 
 def warm_up(root: str, version: int) -> None:
-    """Start, in the background and once per process and store version, what the Customer value and Playbook
-    pages work out once per version and keep (the default fit and the value page's default views, the
-    Playbook's evidence and lists): called on every page view, so it starts right after an upload and those
-    pages' first views find it done."""
+    """Start, in the background and once per process and store version, what the Strategy tests, Customer value
+    and Playbook pages work out once per version and keep (the default strategy overview and time views, the
+    default fit and the value page's default views, the Playbook's evidence and lists): called on every page
+    view, so it starts right after an upload and those pages' first views find it done."""
     key = (root, version)
     with _WARM_UPS_LOCK:
         if key in _WARM_UPS_STARTED:
@@ -215,7 +244,8 @@ def warm_up(root: str, version: int) -> None:
         cutoff = None
 
     def run():
-        steps = [lambda: _value_views(root, version, _fit(root, version, cutoff, "auto"), *VALUE_DEFAULTS, cutoff, "auto")
+        steps = [lambda: _warm_strategy_tests(root, version)]  # seconds, where the others take minutes at 100M orders
+        steps += [lambda: _value_views(root, version, _fit(root, version, cutoff, "auto"), *VALUE_DEFAULTS, cutoff, "auto")
                  ] if cutoff is not None else []
         steps.append(lambda: _run(root, version, _kept_evidence, root, version))
         steps += [lambda name=name: _run(root, version, _kept_list_file, root, version, name, cutoff)
@@ -234,6 +264,15 @@ def warm_up(root: str, version: int) -> None:
 
     # not a daemon: a process that ends waits for the step under way (stopped inside DuckDB, it aborts)
     threading.Thread(target=run, name=f"warm-up-{version}").start()
+
+
+def _warm_strategy_tests(root: str, version: int) -> None:
+    """The Strategy tests page's default view: the overview, and each analysable test's time views."""
+    if _run(root, version, experiments.list_experiments).empty:
+        return
+    overview = _run(root, version, _kept_overview, root, version, STRATEGY_DEFAULTS)
+    for experiment in overview["experiments"].query("status == 'ok'")["experiment"]:
+        _run(root, version, _kept_time_views, root, version, experiment, STRATEGY_DEFAULTS["window_days"])
 
 
 def value_fit_kept(root: str, version: int, cutoff: date | None, model: str) -> bool:
