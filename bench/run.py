@@ -371,6 +371,27 @@ def _child_playbook_view(root: str) -> dict:
             "peak_mib": round(peak_mib(), 1), "list_customers": counts}
 
 
+def _child_strategy_view(root: str) -> dict:
+    """The Strategy tests page in a new process, through ui/data as the page calls it with its default setting:
+    the tests, the overview, the first test's time views and the planner (the overview and time views kept
+    when no process has yet)."""
+    from metrics import experiments  # noqa: F401  (imported before the clock starts)
+    from store import Store
+    from ui import data
+
+    version = Store(root).manifest()["version"]
+    rss_before = rss_mib()
+    reset_peak()
+    start, cpu = time.perf_counter(), cpu_seconds()
+    setting = data.STRATEGY_DEFAULTS
+    experiment = data.experiment_names(root, version)["experiment"].iloc[0]
+    data.strategy_overview(root, version, **setting)
+    data.experiment_time_views(root, version, experiment, setting["window_days"])
+    data.plan_test(root, version, "repurchased", setting["window_days"], 5000)
+    return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "rss_before_mib": round(rss_before, 1),
+            "peak_mib": round(peak_mib(), 1)}
+
+
 def _child_generate(folder: str, customers: str, fmt: str) -> dict:
     """The demo generator (ingest.demo.write_demo: customers simulated and written in chunks), its peak memory."""
     from ingest.demo import write_demo
@@ -383,7 +404,8 @@ def _child_generate(folder: str, customers: str, fmt: str) -> dict:
 
 
 CHILDREN = {"_generate": _child_generate, "_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
-            "_value_view": _child_value_view, "_playbook_view": _child_playbook_view}
+            "_value_view": _child_value_view, "_playbook_view": _child_playbook_view,
+            "_strategy_view": _child_strategy_view}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -609,6 +631,21 @@ def ingest(folder: Path, scratch: Path, csv: bool = True, append: int = 0) -> tu
     if csv and not append and out["csv"]["orders_in_store"] != out["parquet"]["orders_in_store"]:
         raise RuntimeError(f"CSV and Parquet imports differ: {out['csv']['orders_in_store']} vs {out['parquet']['orders_in_store']}")
     shutil.rmtree(scratch / "store-csv", ignore_errors=True)  # 10M rows: ~1 GB with the original kept
+    (scratch / INGEST_RESULTS).write_text(json.dumps(out, indent=1, default=str))
+    return out, root
+
+
+INGEST_RESULTS = "ingest.json"  # beside the store: what --reuse-ingest reads back
+
+
+def reused_ingest(scratch: Path) -> tuple[dict, Path] | None:
+    """The figures and store of an earlier run's ingest in this scratch folder, if it finished."""
+    results, root = scratch / INGEST_RESULTS, scratch / "store-parquet"
+    if not (results.exists() and (root / "manifest.json").exists()):
+        return None
+    log(f"reusing the store and the ingest figures in {scratch}")
+    out = json.loads(results.read_text())
+    out["reused"] = True
     return out, root
 
 
@@ -717,6 +754,20 @@ def playbook_page(root: Path, runs: int) -> dict:
         views[-1]["contention"] = round(measured.share, 3)
     return {"first_worked_out": views[0], "kept": statistics.median(v["total"] for v in views[1:]),
             "kept_peak_mib": max(v["peak_mib"] for v in views[1:]), "list_customers": views[0]["list_customers"]}
+
+
+def strategy_page(root: Path, runs: int) -> dict:
+    """The Strategy tests page in new processes through ui/data: its first view with nothing of it kept, then
+    later views reading what the first kept (the page queries above count it without keeping)."""
+    for folder in Path(root).glob("versions/*/results/kept-*/strategy"):
+        shutil.rmtree(folder)
+    views = []
+    for _ in range(max(runs, 2)):
+        with Measured() as measured:
+            views.append(run_child("_strategy_view", str(root)))
+        views[-1]["contention"] = round(measured.share, 3)
+    return {"first_worked_out": views[0], "kept": statistics.median(v["total"] for v in views[1:]),
+            "kept_peak_mib": max(v["peak_mib"] for v in views[1:])}
 
 
 def compare(ours, theirs, keys: list[str]) -> dict:
@@ -933,6 +984,14 @@ def table_rows(results: dict) -> list[list[str]]:
                          mib(first["peak_mib"])])
             rows.append(["Playbook page: a later view, evidence and lists kept (new process)", n, seconds(pb["kept"]), "", "",
                          mib(pb["kept_peak_mib"])])
+        if r.get("strategy"):
+            st = r["strategy"]
+            first = st["first_worked_out"]
+            rows.append([f"Strategy tests page: first view, overview and time views worked out and kept (new process; "
+                         f"CPU {first['cpu']:.1f} s){busy(first.get('contention'))}", n, seconds(first["total"]), "", "",
+                         mib(first["peak_mib"])])
+            rows.append(["Strategy tests page: a later view, overview and time views kept (new process)", n,
+                         seconds(st["kept"]), "", "", mib(st["kept_peak_mib"])])
     return rows
 
 
@@ -1019,6 +1078,9 @@ def render(results: dict) -> str:
         + f", sources {results['source']['sources_sha256']}"
         + ("" if all(r.get("sources_sha256_after") == results["source"]["sources_sha256"] for r in results["sizes"].values())
            else " (WARNING: the sources changed during the run; numbers mix versions)") + ".",
+        *([f"Ingest figures of an earlier run (--reuse-ingest, code of that run): "
+           + ", ".join(f"{r['orders']:,} orders" for r in results["sizes"].values() if r["ingest"].get("reused")) + "."]
+          if any(r["ingest"].get("reused") for r in results["sizes"].values()) else []),
         "Other processes' share of the CPUs during the measurements (0 = machine otherwise idle): "
         + "; ".join(f"{r['orders']:,} orders: median {r['contention']['median']:.0%}, 90th percentile {r['contention']['p90']:.0%}, "
                     f"max {r['contention']['max']:.0%} over {r['contention']['units']} units"
@@ -1107,6 +1169,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"import all but the last ORDERS orders, then append those (default: none; "
                              f"{LARGE_APPEND:,} above {LARGE:,} orders)")
     parser.add_argument("--scratch", type=Path, help="folder for generated files and stores (default: a new temp folder)")
+    parser.add_argument("--reuse-ingest", action="store_true",
+                        help="measure the pages on the store an earlier run with the same --scratch imported (its ingest "
+                             "figures are reported again)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary scratch folder (a --scratch folder is always kept)")
     parser.add_argument("--out", type=Path, help="results file (.md; a .json is written beside it)")
     parser.add_argument("--quiet", type=float, metavar="SHARE", nargs="?", const=0.15,
@@ -1136,7 +1201,8 @@ def main(argv: list[str] | None = None) -> int:
             append = parse_size(args.append)[1] if args.append else (LARGE_APPEND if large else 0)
             generated = generate(folder / "files", orders + append, csv=not large)
             size = {"orders": generated["orders"], "generated": generated, "large": large}
-            size["ingest"], root = ingest(folder / "files", folder, csv=not large, append=append)
+            size["ingest"], root = (args.reuse_ingest and reused_ingest(folder)) or ingest(
+                folder / "files", folder, csv=not large, append=append)
             size["files_disk_bytes"] = disk_bytes(folder / "files")
             log("pages: cold and truly cold (new processes)")
             size["cold"] = cold_pages(root, args.cold_runs)
@@ -1150,6 +1216,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 log("pandas baseline")
                 size["pandas"] = against_pandas(root, folder / "files" / "orders.parquet", args.runs)
+            log("strategy tests page (kept overview and time views)")
+            size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))
             if not args.no_ltv:
                 log("customer value page (model fit and predictions)")
                 size["ltv"] = ltv(root, 1 if args.quick else min(args.runs, 3))
