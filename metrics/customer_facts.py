@@ -7,7 +7,7 @@ base model itself, to its last day.
 """
 
 from metrics.filters import Filters
-from metrics.funnel import combos_answer
+from metrics.funnel import combos_answer, orders_source
 from store.models import customer_combos
 from store.models.customers import FACTS_FROM_CUSTOMERS, facts_ctes_from_orders
 
@@ -24,4 +24,4 @@ def facts_ctes(con, filters: Filters, usual_interval: bool = True) -> tuple[str,
         return customer_combos.facts_ctes(where), params
     where, params = filters.where("orders")
     params["reference_date"] = filters.end
-    return facts_ctes_from_orders(where), params
+    return facts_ctes_from_orders(where, orders_source(con, filters)), params

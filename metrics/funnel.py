@@ -33,7 +33,13 @@ def _precomputed_or(con, filters: Filters, table: str, sql_of, from_combos=None)
         return f"select * from {table}", {}
     if from_combos is not None and combos_answer(con, filters):
         return from_combos(filters)
-    return sql_of(filters)
+    return sql_of(filters, orders_source(con, filters))
+
+
+def orders_source(con, filters: Filters) -> str:
+    """Where the valid identified orders inside `filters` are counted from: `orders_by_dimension` (sorted
+    by dimension: a filter reads only its row groups), or the orders table in a version built before it."""
+    return registry.source_for(con, "orders_by_dimension", Request(filters=filters)) or "orders"
 
 
 def combos_answer(con, filters: Filters) -> bool:

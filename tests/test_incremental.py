@@ -398,7 +398,7 @@ def test_two_appends_in_a_row_equal_the_full_rebuild(files, tmp_path):
     load(store, files, "to_october", "november")
     assert store.batches()[-1]["build_path"] == "append"
     assert load(store, files, "month").build_path == "append"
-    assert sorted(p.name for p in store.version_dir().glob("orders*.parquet")) == [
+    assert sorted(p.name for p in store.version_dir().glob("orders.*parquet")) == [
         "orders.2.parquet", "orders.3.parquet", "orders.parquet"]
     reference = Store(tmp_path / "reference", append_uploads=False)
     load(reference, files, "to_october", "november", "month")
@@ -453,3 +453,15 @@ def test_a_store_whose_keys_were_numbered_by_id_is_rebuilt_once(files, tmp_path)
     report = import_file(files["november"], store)
     assert report.build_path == "full" and "numbered the earlier way" in report.build_path_reason
     assert import_file(files["month"], store).build_path == "append"
+
+
+def test_a_version_written_before_orders_by_dimension_gets_it_from_the_next_upload(files, tmp_path):
+    """A version from before the sorted copy of the orders has no such table: the next upload takes the full
+    rebuild (a part of the new rows alone would lose the history's orders) and the filters read it again."""
+    store = Store(tmp_path / "ours")
+    load(store, files, "to_october")
+    for path in store.version_dir().glob("orders_by_dimension*.parquet"):
+        path.unlink()
+    report = import_file(files["november"], store)
+    assert report.build_path == "full" and "written before a table existed" in report.build_path_reason
+    assert [p.name for p in store.version_dir().glob("orders_by_dimension*")] == ["orders_by_dimension.parquet"]

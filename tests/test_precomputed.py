@@ -114,6 +114,23 @@ def test_customer_lists_and_funnel_from_stored_facts_equal_counting_orders(conne
                                   rtol=1e-9, check_dtype=False)
 
 
+@pytest.mark.parametrize("filters", [
+    Filters(channel=("app",), region=("East",)),
+    Filters(member_tier=("gold", "diamond"), channel=("app", "web"), category=("Food",)),
+    Filters(category=("Beauty",), start=date(2024, 7, 1), end=date(2025, 9, 30)),
+    Filters(region=("South", "North"), start=date(2025, 1, 1)),
+])
+@pytest.mark.parametrize("metric", [due_for_repurchase, rfm_segments, repeat_funnel, days_between_orders,
+                                    time_to_second_order])
+def test_customer_figures_under_filters_from_orders_by_dimension_equal_counting_orders(connections, metric, filters):
+    """Under filters the Customers page reads `orders_by_dimension` (the valid orders sorted by dimension)."""
+    with_summaries, from_orders = connections
+    assert has_table(with_summaries, "orders_by_dimension") and not has_table(from_orders, "orders_by_dimension")
+    ours = metric(with_summaries, filters)
+    assert len(ours) > 0
+    pd.testing.assert_frame_equal(ours, metric(from_orders, filters), check_exact=False, rtol=1e-9, check_dtype=False)
+
+
 def test_the_first_due_customers_and_their_count_from_the_stored_list_equal_counting_orders(connections):
     """The Customers page shows the 50 most valuable of the due list and how many are due in all."""
     with_summaries, from_orders = connections

@@ -107,16 +107,17 @@ def _facts(customer_rows: str) -> str:
     """
 
 
-def facts_ctes_from_orders(where: str) -> str:
+def facts_ctes_from_orders(where: str, relation: str = "orders") -> str:
     """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's
     day), with the days between consecutive orders among those orders. The matching orders are read once
     (`kept_orders`, which the customer rows, their medians and the reference day all read): at 100M orders
-    reading them three times took 8 of the filtered due list's 12 s."""
+    reading them three times took 8 of the filtered due list's 12 s. `relation`: the orders table, or
+    `orders_by_dimension` (the same valid orders, sorted by dimension)."""
     return f"""
         kept_orders as (
             select customer_key, customer_id, cohort_month, order_ts, order_date, amount, member_tier, channel, region,
                 {DAYS_WITHIN_FILTERS} as days_within_filters
-            from orders
+            from {relation} as orders
             where {where} and customer_key is not null
         ),
 

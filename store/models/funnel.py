@@ -13,7 +13,9 @@ from store.models.filters import Filters
 TIME_TO_SECOND_BUCKETS = (7, 14, 30, 60, 90, 180, 365)
 
 
-def _numbered_orders(filters: Filters) -> tuple[str, dict]:
+def _numbered_orders(filters: Filters, relation: str = "orders") -> tuple[str, dict]:
+    """CTE `numbered_orders`: the valid identified orders inside `filters`, numbered per customer, with the
+    days since the previous one; filtered, read from `relation` (the orders table or `orders_by_dimension`)."""
     if filters == Filters():  # the orders table already numbers each customer's valid orders
         return """
             numbered_orders as (
@@ -32,7 +34,7 @@ def _numbered_orders(filters: Filters) -> tuple[str, dict]:
                 row_number() over (partition by customer_key order by customer_order_seq) as order_number,
                 {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by customer_order_seq)")}
                     as days_since_previous
-            from orders
+            from {relation} as orders
             where {where} and customer_key is not null
         )
     """
@@ -57,9 +59,9 @@ def _funnel_steps(reached: str) -> str:
     """
 
 
-def repeat_funnel_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+def repeat_funnel_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
     """SQL of the repeat funnel (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters)
+    numbered, params = _numbered_orders(filters, relation)
     reached = f"""
         {numbered},
 
@@ -91,9 +93,9 @@ def repeat_funnel_from_combos_sql(filters: Filters) -> tuple[str, dict]:
     return _funnel_steps(reached), params
 
 
-def days_between_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+def days_between_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
     """SQL of the days from order n to n+1 (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters)
+    numbered, params = _numbered_orders(filters, relation)
     sql = f"""
         with {numbered},
 
@@ -155,9 +157,9 @@ def _second_order_buckets(second_orders: str) -> str:
     """)
 
 
-def second_order_sql(filters: Filters = Filters()) -> tuple[str, dict]:
+def second_order_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
     """SQL of the time-to-second-order buckets (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters)
+    numbered, params = _numbered_orders(filters, relation)
     second_orders = f"""
         {numbered},
 

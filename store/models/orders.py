@@ -8,6 +8,8 @@ with its `batch_seq`).
   numbered in order of their first valid order, then id: keys never move on an append),
   customer_order_seq (1 = first order), days_since_previous and cohort_month.
 - `customers`: one row per identified customer with at least one valid order (SQL: store.models.customers).
+- `orders_by_dimension`: the valid identified orders, narrow, sorted by the dimension values (what
+  filters on them read instead of every order).
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
 - `assigned_orders`: the valid orders of customers in any experiment (what strategy tests read).
@@ -104,6 +106,21 @@ sequenced as (
 )
 
 {_orders_final("batch_orders", keep_latest)}
+"""
+
+
+def orders_by_dimension_sql(relation: str = "orders") -> str:
+    """`orders_by_dimension`: the valid identified orders of `relation` in the columns the per-customer
+    figures under filters read (customer facts, the funnel's numbering), sorted by the dimension values.
+    Parquet keeps each row group's smallest and largest value per column, so a filter on the dimensions
+    reads only the row groups that can hold its orders, instead of every order (the orders table is in
+    upload order: a filter matching a tenth of the orders read all of them)."""
+    return f"""
+select customer_key, customer_id, cohort_month, order_ts, order_date, amount, {", ".join(DIMENSIONS)},
+    customer_order_seq, is_valid
+from {relation}
+where is_valid and customer_key is not null
+order by {", ".join(DIMENSIONS)}
 """
 
 

@@ -111,6 +111,9 @@ _MODELS = (
     Model("orders", _sql(orders.orders_sql()), ("batch_orders",), append=_sql(orders.new_orders_sql()),
           append_rows=True),
     Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",), append=customers.customers_append),
+    # the per-customer figures under filters read it instead of the orders (an append adds its new rows)
+    Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_always,
+          empty_store=False, append=_sql(orders.orders_by_dimension_sql("new_orders")), append_rows=True),
     Model("order_lines", _sql(orders.ORDER_LINES_SQL), ("batch_order_lines", "orders"),
           append=_sql(orders.NEW_ORDER_LINES_SQL), append_rows=True),
     Model("assignments", _sql(orders.ASSIGNMENTS_SQL), ("batch_assignments",)),
