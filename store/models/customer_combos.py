@@ -23,7 +23,7 @@ those of one row per customer and combination; the full rebuild writes one again
 """
 
 from store.models import dialect
-from store.models.kpi_combos import kept_combos
+from store.models.kpi_combos import COMBO_ORDER, kept_combos
 
 _SAME_COMBO = " and ".join(f"orders.{d} is not distinct from kpi_combos.{d}"
                            for d in ("member_tier", "channel", "region", "category"))
@@ -64,7 +64,7 @@ def _rows_sql(relation: str) -> str:
     """
 
 
-CUSTOMER_COMBOS_SQL = f"with {_rows_sql('orders')} select * from combo_rows"
+CUSTOMER_COMBOS_SQL = f"with {_rows_sql('orders')} select * from combo_rows order by {COMBO_ORDER}"
 
 
 def customer_combos_append(con) -> tuple[str | None, dict]:
@@ -74,7 +74,7 @@ def customer_combos_append(con) -> tuple[str | None, dict]:
 
     if _combos_missing(con) or not dialect.has_table(con, "previous_customer_combos"):
         return None, {}
-    return f"with {_rows_sql('new_orders')} select * from combo_rows", {}
+    return f"with {_rows_sql('new_orders')} select * from combo_rows order by {COMBO_ORDER}", {}
 
 
 def covers(request) -> bool:

@@ -80,6 +80,12 @@ group by orders.order_month, kpi_combos.combo_id
 """
 KPI_COMBO_MONTHS_SQL = _COMBO_MONTHS.format(since="")
 
+# kpi_customer_combos and customer_combos are written in combination order: at 100M orders a combination
+# holds about one Parquet row group of each, so the kept combinations' ids, which a filter's join pushes
+# into the scan, skip the row groups of every other combination (the Customers page's segment tables and
+# RFM, funnel and time to second order under two filters: 11.4 s -> 6.0 s; sorting cost 36 s of the import)
+COMBO_ORDER = "combo_id"
+
 _CUSTOMER_COMBOS = f"""
 select
     orders.order_month as month,
@@ -92,6 +98,7 @@ from orders
 join kpi_combos on {_SAME_COMBO}
 where orders.is_valid and orders.customer_key is not null{{since}}
 group by orders.order_month, orders.customer_key, kpi_combos.combo_id
+order by {COMBO_ORDER}, month
 """
 KPI_CUSTOMER_COMBOS_SQL = _CUSTOMER_COMBOS.format(since="")
 
