@@ -745,26 +745,25 @@ def ltv(root: Path, runs: int) -> dict:
 def playbook_page(root: Path, runs: int) -> dict:
     """The Playbook page in new processes: its first view with nothing of it kept (the value fit kept, as ltv
     leaves it), then later views reading what the first kept."""
-    for folder in Path(root).glob("versions/*/results/kept-*/playbook"):
-        shutil.rmtree(folder)
-    views = []
-    for _ in range(max(runs, 2)):
-        with Measured() as measured:
-            views.append(run_child("_playbook_view", str(root)))
-        views[-1]["contention"] = round(measured.share, 3)
-    return {"first_worked_out": views[0], "kept": statistics.median(v["total"] for v in views[1:]),
-            "kept_peak_mib": max(v["peak_mib"] for v in views[1:]), "list_customers": views[0]["list_customers"]}
+    views = kept_page_views(root, runs, "playbook", "_playbook_view")
+    return {**views, "list_customers": views["first_worked_out"]["list_customers"]}
 
 
 def strategy_page(root: Path, runs: int) -> dict:
     """The Strategy tests page in new processes through ui/data: its first view with nothing of it kept, then
     later views reading what the first kept (the page queries above count it without keeping)."""
-    for folder in Path(root).glob("versions/*/results/kept-*/strategy"):
+    return kept_page_views(root, runs, "strategy", "_strategy_view")
+
+
+def kept_page_views(root: Path, runs: int, kept_folder: str, child: str) -> dict:
+    """A page that keeps its results, viewed in new processes (`child`): the first view after its kept folder is
+    deleted, then at least one later view reading what the first kept (median, largest peak)."""
+    for folder in Path(root).glob(f"versions/*/results/kept-*/{kept_folder}"):
         shutil.rmtree(folder)
     views = []
     for _ in range(max(runs, 2)):
         with Measured() as measured:
-            views.append(run_child("_strategy_view", str(root)))
+            views.append(run_child(child, str(root)))
         views[-1]["contention"] = round(measured.share, 3)
     return {"first_worked_out": views[0], "kept": statistics.median(v["total"] for v in views[1:]),
             "kept_peak_mib": max(v["peak_mib"] for v in views[1:])}

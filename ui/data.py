@@ -153,9 +153,15 @@ def strategy_overview(root: str, version: int, window_days: int, **options) -> d
 
 
 def _kept_overview(con, root: str, version: int, setting: dict) -> dict:
-    folder = kept.kept_path(root, version, f"strategy/overview-{_setting_name(setting)}")
-    return kept.once((root, version, "strategy", "overview", _setting_name(setting)),
-                     lambda: kept.kept_views(folder, lambda: experiments.strategy_overview(con, **setting)))
+    return _kept_views(root, version, f"strategy/overview-{_setting_name(setting)}",
+                       lambda: experiments.strategy_overview(con, **setting))
+
+
+def _kept_views(root: str, version: int, name: str, compute: Callable[[], dict]) -> dict:
+    """compute()'s views kept as `name` in the store version's results folder: read if any process kept them,
+    else worked out once at a time in this process and kept."""
+    folder = kept.kept_path(root, version, name)
+    return kept.once((root, version, name), lambda: kept.kept_views(folder, compute))
 
 
 def _setting_name(setting: dict) -> str:
@@ -183,9 +189,8 @@ def _kept_time_views(con, root: str, version: int, experiment: str, window_days:
             "survival": experiments.time_to_repurchase(con, experiment, max_days=window_days),
         }
     # a test's name is the shop's text: the folder is named by its digest
-    name = f"{hashlib.sha256(experiment.encode()).hexdigest()[:32]}-{window_days}"
-    folder = kept.kept_path(root, version, f"strategy/time_views-{name}")
-    return kept.once((root, version, "strategy", "time_views", name), lambda: kept.kept_views(folder, views))
+    digest = hashlib.sha256(experiment.encode()).hexdigest()[:32]
+    return _kept_views(root, version, f"strategy/time_views-{digest}-{window_days}", views)
 
 
 @st.cache_data(**CACHE)
@@ -397,8 +402,7 @@ def _kept_evidence(con, root: str, version: int) -> dict:
         return {"described": playbook_metrics.descriptive_evidence(con),
                 "categories_bought": playbook_metrics.categories_bought(con),
                 "second_categories": playbook_metrics.second_categories(con)}
-    folder = kept.kept_path(root, version, "playbook/evidence")
-    return kept.once((root, version, "playbook", "evidence"), lambda: kept.kept_views(folder, evidence))
+    return _kept_views(root, version, "playbook/evidence", evidence)
 
 
 @st.cache_data(**CACHE)
@@ -409,7 +413,7 @@ def playbook(root: str, version: int, launches: tuple = ()) -> dict:
         evidence = _kept_evidence(con, root, version)
         return {
             # the tests' evidence is the Strategy tests page's default overview (8.7 s at 100M orders): kept
-            "strategies": playbook_metrics.playbook(con, list(launches), window_days=STRATEGY_DEFAULTS["window_days"],
+            "strategies": playbook_metrics.playbook(con, list(launches),
                                                     overview=_kept_overview(con, root, version, STRATEGY_DEFAULTS),
                                                     described=evidence["described"]),
             "categories_bought": evidence["categories_bought"],
