@@ -23,11 +23,14 @@ from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
 from store import Store
 from store.models.dialect import has_table
 from store.models.registry import SUMMARIES
+from store.store import _version_database
 
 
 @pytest.fixture(scope="module")
 def connections(demo_store):
-    combos, normal, from_orders = demo_store.connect(), demo_store.connect(), demo_store.connect()
+    # the two with views dropped have databases of their own (a store's connections share one)
+    combos, from_orders = (_version_database(demo_store.version_dir()) for _ in range(2))
+    normal = demo_store.connect()
     for name in ("kpi_base", "cohort_base"):
         combos.execute(f"drop view {name}")
     for name in SUMMARIES:

@@ -19,12 +19,13 @@ from metrics.kpis import _cube_slice, data_range, kpi_table, latest_full_month
 from metrics.narrative import biggest_move
 from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments
 from store.models.registry import SUMMARIES
+from store.store import _version_database
 
 
 @pytest.fixture(scope="module")
 def connections(demo_store):
     with_summaries = demo_store.connect()
-    from_orders = demo_store.connect()
+    from_orders = _version_database(demo_store.version_dir())  # its own database: the views dropped are its own
     for name in SUMMARIES:
         from_orders.execute(f"drop view {name}")
     yield with_summaries, from_orders
