@@ -78,7 +78,7 @@ def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
             r_score, f_score, m_score, segment
         from segmented
         where $segment is null or segment = $segment
-        order by monetary desc
+        order by monetary desc, customer_id  -- ties in a stable order
     """
     return con.execute(sql, params).df()
 
