@@ -251,12 +251,19 @@ def holdout_days_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     return STORED_HOLDOUT_DAYS_SQL, {"cutoff": cutoff, "end": end}
 
 
-RFM_SEGMENTS = f"with {rfm_scored_ctes(FACTS_FROM_CUSTOMERS)} select customer_key, segment from segmented"
+# rfm_customer_segments: each customer's RFM segment from the unfiltered customer facts, a table of its own
+# so that clv_customers joins it: scored inside clv_customers' query, beside the summary of every order, the
+# scoring's facts (read five times, so held whole) left that query out of memory at 100M orders
+RFM_CUSTOMER_SEGMENTS_SQL = f"""
+with {rfm_scored_ctes(FACTS_FROM_CUSTOMERS)}
+select customer_key, segment from segmented order by customer_key
+"""
+RFM_SEGMENTS = "select customer_key, segment from rfm_customer_segments"
 
 
 def customers_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
-    """clv_customers: the calibration summary at the last date, with each customer's RFM segment (from the
-    unfiltered customer facts)."""
+    """clv_customers: the calibration summary at the last date, with each customer's RFM segment
+    (rfm_customer_segments)."""
     _, end = summary_dates(con)
     return f"select $cutoff::date as as_of, * from ({value_summary_sql(RFM_SEGMENTS)})", {"cutoff": end, "unit": 1.0}
 

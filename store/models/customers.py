@@ -313,19 +313,19 @@ def rfm_segments_sql(facts: str = FACTS_FROM_CUSTOMERS) -> str:
 
 
 def stored_rfm_segments_sql() -> str:
-    """rfm_segment_totals: the unfiltered totals, each customer's segment read from `clv_customers`
+    """rfm_segment_totals: the unfiltered totals, each customer's segment read from `rfm_customer_segments`
     (scored there from the same facts with the same SQL, `rfm_scored_ctes`): the scores are computed once."""
     return _segment_totals(f"""
         {FACTS_FROM_CUSTOMERS},
 
         segmented as (
             select
-                clv_customers.rfm_segment as segment,
+                rfm_customer_segments.segment,
                 facts.days_since_last_order as recency_days,
                 facts.orders as frequency,
                 facts.revenue as monetary
             from facts
-            left join clv_customers using (customer_key)
+            left join rfm_customer_segments using (customer_key)
         )
     """)
 

@@ -181,11 +181,13 @@ _MODELS = (
           append=clv.calibration_append),
     Model("clv_holdout_days", clv.holdout_days_build, ("orders", "customers", "clv_calibration"), covers=lambda r: r.unit_days == 1.0,
           empty_store=False),
-    Model("clv_customers", clv.customers_build, ("orders", "customers"), covers=lambda r: r.unit_days == 1.0,
+    Model("rfm_customer_segments", _sql(clv.RFM_CUSTOMER_SEGMENTS_SQL), ("customers",), empty_store=False),
+    Model("clv_customers", clv.customers_build, ("orders", "customers", "rfm_customer_segments"),
+          covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "as_of"}, empty_store=False,
           append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS, customers.TOUCHED_ORDERS)),
-    # after clv_customers: each customer's RFM segment is read from it (scored once)
-    Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customers", "clv_customers"),
+    # each customer's RFM segment read from rfm_customer_segments (scored once)
+    Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customers", "rfm_customer_segments"),
           covers=_unfiltered, empty_store=False),
 )
 MODELS = {model.name: model for model in _MODELS}
