@@ -477,20 +477,17 @@ class Store:
         if order_batches <= 1:
             rows = con.execute("select batch_id, count(*) from batch_orders group by batch_id").fetchall()
             return {b: (n, 0, 0) for b, n in rows}
-        # the ids in more than one batch with their oldest and newest batch (ids are unique within a batch):
-        # a grouping, not two windows over every order id
         rows = con.execute(
             """
             select batch_id, count(*) as rows_in_batch,
-                count(*) filter (where copies.newest_seq > batch_orders.batch_seq) as superseded,
-                count(*) filter (where copies.oldest_seq < batch_orders.batch_seq) as replacing
-            from batch_orders
-            left join (
-                select order_id, min(batch_seq) as oldest_seq, max(batch_seq) as newest_seq
+                count(*) filter (where newer_rank > 1) as superseded,
+                count(*) filter (where older_rank > 1) as replacing
+            from (
+                select batch_id,
+                    row_number() over (partition by order_id order by batch_seq desc) as newer_rank,
+                    row_number() over (partition by order_id order by batch_seq) as older_rank
                 from batch_orders
-                group by order_id
-                having count(*) > 1
-            ) as copies using (order_id)
+            )
             group by batch_id
             """
         ).fetchall()

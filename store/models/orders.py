@@ -24,8 +24,8 @@ ORDER_MONTH = "cast(date_trunc('month', order_ts) as date)"
 
 
 def _orders_final(source: str, keep: str = "") -> str:
-    """The orders table's columns: `source`'s rows (shaped like the batch views; `keep`: joins and a `where`
-    choosing which) with is_valid, order_date, order_month and the numbering from the `sequenced` CTE.
+    """The orders table's columns: `source`'s rows (shaped like the batch views, `keep`: a join choosing
+    which) with is_valid, order_date, order_month and the numbering from the `sequenced` CTE.
     One definition for the full build and the append."""
     return f"""
 select
@@ -38,8 +38,8 @@ select
     sequenced.days_since_previous,
     sequenced.cohort_month
 from {source}
-left join sequenced using (batch_seq, file_row_number)
 {keep}
+left join sequenced using (batch_seq, file_row_number)
 """
 
 
@@ -56,21 +56,20 @@ def orders_sql(deduplicate: bool = True) -> str:
     (the append path writes only the new rows, docs/store.md); invalid orders carry no key.
     """
     narrow_columns = "batch_seq, file_row_number, order_id, customer_id, order_ts, status"
-    if deduplicate:  # the newest batch's row of each order id (ids are unique within a batch)
-        # the ids in more than one batch, with their newest batch: a grouping of the ids, then an anti-join
-        # with the few found; a window over every order id, joined back, ran out of memory at 100M orders
-        ctes = """
-newest_copies as (
-    select order_id, max(batch_seq) as newest_seq
-    from batch_orders
-    group by order_id
-    having count(*) > 1
+    if deduplicate:  # the newest batch's row of each order id
+        ctes = f"""
+latest as (
+    select {narrow_columns}
+    from (
+        select {narrow_columns},
+            row_number() over (partition by order_id order by batch_seq desc) as batch_rank
+        from batch_orders
+    )
+    where batch_rank = 1
 ),
 """
-        keep_latest = ("left join newest_copies on newest_copies.order_id = batch_orders.order_id "
-                       "and newest_copies.newest_seq > batch_orders.batch_seq where newest_copies.order_id is null")
-        qualified = ", ".join(f"batch_orders.{column}" for column in narrow_columns.split(", "))
-        latest = f"(select {qualified} from batch_orders {keep_latest})"
+        latest = "latest"
+        keep_latest = "join (select batch_seq, file_row_number from latest) as kept using (batch_seq, file_row_number)"
     else:  # inlined, not a CTE: referenced twice, a CTE would be materialised
         ctes, latest, keep_latest = "", f"(select {narrow_columns} from batch_orders)", ""
     return f"""
