@@ -49,7 +49,8 @@ from store.derived import (KEYS_MARKER, append_derived_tables, build_derived_tab
                            table_files)
 from store.models import dialect
 from store.models.orders import ASSIGNED_ORDERS_SQL
-from store.models.registry import ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, MODELS, ORDER_TABLES
+from store.models.registry import (APPEND_STARTS_FROM, ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, MODELS,
+                                   ORDER_TABLES)
 from store.names import clean_file_name
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
@@ -534,7 +535,7 @@ class Store:
         if not self.append_uploads:
             return None, "appending is turned off"
         folder = self.root / "versions" / manifest["current"]
-        if not all((folder / f"{name}.parquet").exists() for name in BUILD_ORDER):
+        if not all((folder / f"{name}.parquet").exists() for name in APPEND_STARTS_FROM):
             return None, "the store had no valid orders, or was written before a table existed"
         if not (folder / KEYS_MARKER).exists():
             return None, "the store's customer keys were numbered the earlier way (by id)"

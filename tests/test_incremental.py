@@ -465,3 +465,20 @@ def test_a_version_written_before_orders_by_dimension_gets_it_from_the_next_uplo
     report = import_file(files["november"], store)
     assert report.build_path == "full" and "written before a table existed" in report.build_path_reason
     assert [p.name for p in store.version_dir().glob("orders_by_dimension*")] == ["orders_by_dimension.parquet"]
+
+
+def test_a_version_written_before_a_table_built_whole_on_append_is_still_appended_to(files, tmp_path):
+    """A table an append builds whole from the new tables (each customer's RFM segment) needs nothing from the
+    previous version: a version written before it is appended to (a full rebuild of a 100M-order store with two
+    batches runs out of memory), and gets the same numbers as the full rebuild."""
+    from store.models.registry import APPEND_STARTS_FROM
+
+    assert "rfm_customer_segments" not in APPEND_STARTS_FROM and "customers" in APPEND_STARTS_FROM
+    store = Store(tmp_path / "ours")
+    load(store, files, "history")
+    (store.version_dir() / "rfm_customer_segments.parquet").unlink()
+    report = import_file(files["month"], store)
+    assert report.build_path == "append", report.build_path_reason
+    rebuilt = Store(tmp_path / "rebuilt", append_uploads=False)
+    load(rebuilt, files, "history", "month")
+    assert_same_tables(store, rebuilt)

@@ -224,6 +224,10 @@ EMPTY_STORE_TABLES = tuple(name for name in BUILD_ORDER if MODELS[name].empty_st
 # (`append`) or rebuilt
 KEPT_ON_APPEND = tuple(name for name in BUILD_ORDER
                        if not _reads(name) & {"batch_orders", "batch_order_lines"} and MODELS[name].append is None)
+# the tables an append starts from (kept, added to or recounted from their previous rows); the others are
+# built whole from the new tables, so a previous version written before one of them can still be appended to
+APPEND_STARTS_FROM = tuple(name for name in BUILD_ORDER if name in KEPT_ON_APPEND or MODELS[name].append is not None
+                           or MODELS[name].month_parts is not None)
 
 
 def source_for(con: duckdb.DuckDBPyConnection, name: str, request: Request) -> str | None:
