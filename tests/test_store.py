@@ -226,7 +226,7 @@ def test_a_reader_connection_has_the_memory_of_an_import_and_spills_outside_the_
     con.execute("select * from range(4000000) as r(x) order by md5(x::varchar)").fetchall()
     assert Path(spill).exists()
     con.execute(f"set memory_limit = '{limit}'")
-    import_file(fixture("shopify_orders.csv").with_name("woocommerce_orders.csv"), store)
+    import_file(fixture("woocommerce_orders.csv"), store)
     other = store.connect()  # another version: another database, spilling elsewhere
     assert other.execute("select current_setting('temp_directory')").fetchone()[0] != spill
     con.close()
@@ -249,7 +249,7 @@ def test_a_process_connections_to_one_version_share_its_views_and_never_see_anot
     assert first.execute(setting).fetchone() == second.execute(setting).fetchone()  # one database
     assert "mine" not in {r[0] for r in second.execute("select view_name from duckdb_views() where temporary").fetchall()}
     orders_before = second.execute("select count(*) from orders").fetchone()[0]
-    import_file(fixture("shopify_orders.csv").with_name("woocommerce_orders.csv"), store)
+    import_file(fixture("woocommerce_orders.csv"), store)
     newer = store.connect()
     assert newer.execute("select count(*) from orders").fetchone()[0] > orders_before
     assert first.execute("select count(*) from orders").fetchone()[0] == orders_before  # still its version
