@@ -43,6 +43,25 @@ def test_overlapping_reupload_does_not_double_count_and_newer_row_wins(store, tm
     assert store.manifest()["tables"]["orders"] == 5
 
 
+def test_an_order_in_three_uploads_is_counted_once_from_the_newest_and_numbered_among_the_kept_rows(store, tmp_path):
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    # a third export corrects order 3 again and moves it after alice's order 6
+    third = import_file(write(tmp_path, "mar.csv", "order_id,customer_id,order_date,amount,member_tier\n"
+                              "6,alice,2024-02-20 09:00,40,gold\n3,alice,2024-03-01 12:00,80,gold\n"), store)
+    orders = stored_orders(store)
+    assert sorted(orders) == ["1", "2", "3", "4", "5", "6"]
+    assert orders["3"]["amount"] == Decimal("80.00")
+    assert (orders["1"]["customer_order_seq"], orders["6"]["customer_order_seq"], orders["3"]["customer_order_seq"]) == (1, 2, 3)
+    assert orders["3"]["days_since_previous"] == 10  # 2024-02-20 to 2024-03-01
+
+    live = [(b["orders_live"], b["orders_superseded_by_newer"], b["orders_replacing_earlier"])
+            for b in store.manifest()["batches"]]
+    assert live == [(2, 1, 0), (2, 1, 1), (2, 0, 1)]  # february's order 3 both replaces and is replaced
+    assert third.orders_replacing_earlier == 1
+    assert store.manifest()["tables"]["orders"] == 6
+
+
 def test_removing_a_batch_brings_back_what_it_replaced(store, tmp_path):
     import_file(write(tmp_path, "jan.csv", JANUARY), store)
     second = import_file(write(tmp_path, "feb.csv", FEBRUARY), store)

@@ -23,9 +23,9 @@ from store.models.filters import DIMENSIONS
 ORDER_MONTH = "cast(date_trunc('month', order_ts) as date)"
 
 
-def _orders_final(source: str, keep: str = "") -> str:
-    """The orders table's columns: `source`'s rows (shaped like the batch views, `keep`: a join choosing
-    which) with is_valid, order_date, order_month and the numbering from the `sequenced` CTE.
+def _orders_final(source: str, join: str = "", kept: str = "") -> str:
+    """The orders table's columns: `source`'s rows (shaped like the batch views; `join` and the condition
+    `kept` choose which) with is_valid, order_date, order_month and the numbering from the `sequenced` CTE.
     One definition for the full build and the append."""
     return f"""
 select
@@ -38,8 +38,9 @@ select
     sequenced.days_since_previous,
     sequenced.cohort_month
 from {source}
-{keep}
+{join}
 left join sequenced using (batch_seq, file_row_number)
+{f"where {kept}" if kept else ""}
 """
 
 
@@ -51,27 +52,32 @@ def orders_sql(deduplicate: bool = True) -> str:
     that identity, because a window over the wide rows sorts every column (16 s instead of 11 s at
     10M orders, and spilling past the memory limit).
 
+    When batches overlap, the newest batch's row of an order id wins. Only the rows it replaces are
+    kept aside (`superseded`, as many as the batches overlap), and every other step reads the batch
+    files again: the kept rows themselves, held as one table, ran out of memory at 100M orders.
+
     Customer keys number the customers with a valid order in order of first appearance: by their
     first valid order's time, then customer id. They never move when later orders are appended
     (the append path writes only the new rows, docs/store.md); invalid orders carry no key.
     """
     narrow_columns = "batch_seq, file_row_number, order_id, customer_id, order_ts, status"
-    if deduplicate:  # the newest batch's row of each order id
-        ctes = f"""
-latest as (
-    select {narrow_columns}
+    if deduplicate:
+        ctes = """
+superseded as (
+    select batch_seq, file_row_number, true as is_superseded
     from (
-        select {narrow_columns},
+        select batch_seq, file_row_number,
             row_number() over (partition by order_id order by batch_seq desc) as batch_rank
         from batch_orders
-    )
-    where batch_rank = 1
+    ) as ranked
+    where batch_rank > 1
 ),
 """
-        latest = "latest"
-        keep_latest = "join (select batch_seq, file_row_number from latest) as kept using (batch_seq, file_row_number)"
-    else:  # inlined, not a CTE: referenced twice, a CTE would be materialised
-        ctes, latest, keep_latest = "", f"(select {narrow_columns} from batch_orders)", ""
+        join, kept = "left join superseded using (batch_seq, file_row_number)", "superseded.is_superseded is null"
+    else:
+        ctes, join, kept = "", "", ""
+    # inlined, not a CTE: referenced twice, a CTE would be materialised (every order held in memory)
+    latest = f"(select {narrow_columns} from batch_orders {join} {f'where {kept}' if kept else ''})"
     return f"""
 with {ctes}
 identified_orders as (
@@ -105,7 +111,7 @@ sequenced as (
     window customer_history as (partition by customer_key order by order_ts, order_id)
 )
 
-{_orders_final("batch_orders", keep_latest)}
+{_orders_final("batch_orders", join, kept)}
 """
 
 
