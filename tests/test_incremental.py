@@ -24,7 +24,7 @@ import pytest
 from ingest.assignments import import_assignments
 from ingest.demo import write_demo
 from ingest.pipeline import import_file
-from store import Store
+from store import Store, derived
 from store.models.registry import BUILD_ORDER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,6 +237,21 @@ def test_other_uploads_take_the_full_rebuild_with_the_same_numbers(files, tmp_pa
     assert report.build_path == "full" and reason in report.build_path_reason
     reference = Store(tmp_path / "reference", append_uploads=False)
     load(reference, files, *names)
+    assert_same_tables(store, reference)
+
+
+@pytest.mark.parametrize("names", [("history",), ("history", "overlap"), ("history", "month", "month")])
+def test_orders_written_in_parts_equal_orders_written_at_once(files, tmp_path, monkeypatch, names):
+    """A large store's orders table is written in parts of ORDER_PART_ROWS batch rows (one batch, an
+    overlapping one, a re-upload): every table is the same as with the table written at once."""
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, *names)
+    monkeypatch.setattr(derived, "ORDER_PART_ROWS", 700)
+    store = Store(tmp_path / "ours", append_uploads=False)
+    load(store, files, *names)
+    history_rows = pq.read_metadata(files["history"]).num_rows
+    assert len(list(store.version_dir().glob("orders*.parquet"))) >= math.ceil(history_rows / 700) + len(names) - 1
+    assert not list(store.version_dir().glob("order_plan*"))
     assert_same_tables(store, reference)
 
 

@@ -23,10 +23,7 @@ those of one row per customer and combination; the full rebuild writes one again
 """
 
 from store.models import dialect
-from store.models.kpi_combos import COMBO_ORDER, kept_combos
-
-_SAME_COMBO = " and ".join(f"orders.{d} is not distinct from kpi_combos.{d}"
-                           for d in ("member_tier", "channel", "region", "category"))
+from store.models.kpi_combos import COMBO_ORDER, SAME_COMBO, kept_combos
 
 
 def _rows_sql(relation: str) -> str:
@@ -43,7 +40,7 @@ def _rows_sql(relation: str) -> str:
                 row_number() over (partition by orders.customer_key, kpi_combos.combo_id
                                    order by orders.order_ts, orders.order_id) as combo_order
             from {relation} as orders
-            join kpi_combos on {_SAME_COMBO}
+            join kpi_combos on {SAME_COMBO}
             where orders.is_valid and orders.customer_key is not null
         ),
 

@@ -38,7 +38,8 @@ GRAINS = ("month", "quarter", "year")  # what the combination summaries answer
 # quarters and years count their customers from kpi_customer_combos instead
 SIGNATURE_GRAINS = ("month",)
 _ONE_DAY = timedelta(days=1)
-_SAME_COMBO = " and ".join(f"orders.{d} is not distinct from kpi_combos.{d}" for d in DIMENSIONS)
+# an order (`orders`) and its combination (`kpi_combos`): the join every per-combination table makes
+SAME_COMBO = " and ".join(f"orders.{d} is not distinct from kpi_combos.{d}" for d in DIMENSIONS)
 
 
 def _numbered_combos(relation: str, valid: str, first_id: str = "0", unknown: str = "") -> str:
@@ -74,7 +75,7 @@ select
     count(*) filter (where orders.customer_key is not null) as identified_orders,
     sum(orders.amount) filter (where orders.customer_key is not null) as identified_revenue
 from orders
-join kpi_combos on {_SAME_COMBO}
+join kpi_combos on {SAME_COMBO}
 where orders.is_valid{{since}}
 group by orders.order_month, kpi_combos.combo_id
 """
@@ -95,7 +96,7 @@ select
     sum(orders.amount) as revenue,
     min(orders.cohort_month) as cohort_month
 from orders
-join kpi_combos on {_SAME_COMBO}
+join kpi_combos on {SAME_COMBO}
 where orders.is_valid and orders.customer_key is not null{{since}}
 group by orders.order_month, orders.customer_key, kpi_combos.combo_id
 order by {COMBO_ORDER}, month

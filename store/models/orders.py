@@ -44,22 +44,10 @@ left join sequenced using (batch_seq, file_row_number)
 """
 
 
-def orders_sql(deduplicate: bool = True) -> str:
-    """The orders table; `deduplicate=False` when a single batch holds every order (ids are unique within a batch).
-
-    A row is identified by (batch_seq, file_row_number). Numbering each customer's orders is a
-    window over every valid order; it runs on a narrow projection of the rows and is joined back by
-    that identity, because a window over the wide rows sorts every column (16 s instead of 11 s at
-    10M orders, and spilling past the memory limit).
-
-    When batches overlap, the newest batch's row of an order id wins. Only the rows it replaces are
-    kept aside (`superseded`, as many as the batches overlap), and every other step reads the batch
-    files again: the kept rows themselves, held as one table, ran out of memory at 100M orders.
-
-    Customer keys number the customers with a valid order in order of first appearance: by their
-    first valid order's time, then customer id. They never move when later orders are appended
-    (the append path writes only the new rows, docs/store.md); invalid orders carry no key.
-    """
+def _numbering(deduplicate: bool) -> tuple[str, str, str]:
+    """(CTEs ending in `sequenced`, the join and the condition that keep the batch rows a newer batch
+    does not replace). `sequenced`: each kept valid identified row (batch_seq, file_row_number) with
+    its customer_key, customer_order_seq, days_since_previous and cohort_month."""
     narrow_columns = "batch_seq, file_row_number, order_id, customer_id, order_ts, status"
     if deduplicate:
         ctes = """
@@ -78,8 +66,7 @@ superseded as (
         ctes, join, kept = "", "", ""
     # inlined, not a CTE: referenced twice, a CTE would be materialised (every order held in memory)
     latest = f"(select {narrow_columns} from batch_orders {join} {f'where {kept}' if kept else ''})"
-    return f"""
-with {ctes}
+    ctes += f"""
 identified_orders as (
     select batch_seq, file_row_number, order_id, customer_id, order_ts, {ORDER_MONTH} as order_month
     from {latest} as rows
@@ -110,9 +97,52 @@ sequenced as (
     join customer_keys using (customer_id)
     window customer_history as (partition by customer_key order by order_ts, order_id)
 )
-
-{_orders_final("batch_orders", join, kept)}
 """
+    return ctes, join, kept
+
+
+def orders_sql(deduplicate: bool = True) -> str:
+    """The orders table; `deduplicate=False` when a single batch holds every order (ids are unique within a batch).
+
+    A row is identified by (batch_seq, file_row_number). Numbering each customer's orders is a
+    window over every valid order; it runs on a narrow projection of the rows and is joined back by
+    that identity, because a window over the wide rows sorts every column (16 s instead of 11 s at
+    10M orders, and spilling past the memory limit).
+
+    When batches overlap, the newest batch's row of an order id wins. Only the rows it replaces are
+    kept aside (`superseded`, as many as the batches overlap), and every other step reads the batch
+    files again: the kept rows themselves, held as one table, ran out of memory at 100M orders.
+
+    Customer keys number the customers with a valid order in order of first appearance: by their
+    first valid order's time, then customer id. They never move when later orders are appended
+    (the append path writes only the new rows, docs/store.md); invalid orders carry no key.
+    """
+    ctes, join, kept = _numbering(deduplicate)
+    return f"with {ctes}\n{_orders_final('batch_orders', join, kept)}"
+
+
+def order_plan_sql(deduplicate: bool, part_rows: int) -> str:
+    """The orders table's numbering, for writing the table in parts (`order_part_sql`): the `sequenced`
+    rows of `orders_sql`, and with `deduplicate` the rows a newer batch replaces (is_superseded true,
+    no numbering), each with its `part` (file_row_number // part_rows within its batch)."""
+    ctes, _, _ = _numbering(deduplicate)
+    rows = ["select *, false as is_superseded from sequenced"]
+    if deduplicate:
+        rows.append("select batch_seq, file_row_number, is_superseded from superseded")
+    return f"""
+with {ctes}
+select *, file_row_number // {int(part_rows)} as part
+from ({dialect.union_by_name(rows)}) as plan
+"""
+
+
+def order_part_sql(plan: str) -> str:
+    """One part of the orders table: the rows of batch $batch_seq with file_row_number in
+    [$first_row, $end_row), joined to their numbering in `plan` (rows of `order_plan_sql`'s part);
+    the same rows and columns `orders_sql` gives them."""
+    kept = ("coalesce(sequenced.is_superseded, false) = false and batch_orders.batch_seq = $batch_seq"
+            " and batch_orders.file_row_number >= $first_row and batch_orders.file_row_number < $end_row")
+    return f"with sequenced as ({plan})\n{_orders_final('batch_orders', '', kept)}"
 
 
 def orders_by_dimension_sql(relation: str = "orders") -> str:
