@@ -481,14 +481,15 @@ class Store:
         rows = con.execute(
             """
             select batch_id, count(*) as rows_in_batch,
-                count(*) filter (where newer_rank > 1) as superseded,
-                count(*) filter (where older_rank > 1) as replacing
+                count(*) filter (where newer_seq is not null) as superseded,
+                count(*) filter (where older_seq is not null) as replacing
             from (
                 select batch_id,
-                    row_number() over (partition by order_id order by batch_seq desc) as newer_rank,
-                    row_number() over (partition by order_id order by batch_seq) as older_rank
+                    lag(batch_seq) over same_id as newer_seq,
+                    lead(batch_seq) over same_id as older_seq
                 from batch_orders
-            )
+                window same_id as (partition by order_id order by batch_seq desc)
+            ) as ranked
             group by batch_id
             """
         ).fetchall()
