@@ -25,15 +25,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import store.derived as derived  # noqa: E402
+from bench.append import cpu_seconds  # noqa: E402
 from ingest.pipeline import import_file  # noqa: E402
 from store import Store  # noqa: E402
 
 TABLE_WRITERS = ("_materialise", "_write_month_parts", "_write_orders")
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class TableTimes:

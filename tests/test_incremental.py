@@ -25,7 +25,7 @@ from ingest.assignments import import_assignments
 from ingest.demo import write_demo
 from ingest.pipeline import import_file
 from store import Store, derived
-from store.models.registry import BUILD_ORDER
+from store.models.registry import APPEND_STARTS_FROM, BUILD_ORDER
 
 ROOT = Path(__file__).resolve().parent.parent
 CUT = datetime(2025, 12, 1)
@@ -486,8 +486,6 @@ def test_a_version_written_before_a_table_built_whole_on_append_is_still_appende
     """A table an append builds whole from the new tables (each customer's RFM segment) needs nothing from the
     previous version: a version written before it is appended to (a full rebuild of a 100M-order store with two
     batches runs out of memory), and gets the same numbers as the full rebuild."""
-    from store.models.registry import APPEND_STARTS_FROM
-
     assert "rfm_customer_segments" not in APPEND_STARTS_FROM and "customers" in APPEND_STARTS_FROM
     store = Store(tmp_path / "ours")
     load(store, files, "history")
