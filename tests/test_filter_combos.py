@@ -280,3 +280,55 @@ def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables
     con = appended.connect()
     assert con.execute("select count(*) from kpi_signatures where grain = 'month' and period >= '2025-11-01'").fetchone()[0] > 0
     same(kpi_table(con, EAST_APP, "quarter"), kpi_table(rebuilt.connect(), EAST_APP, "quarter"))
+
+
+# ---- kpi_base is built from the combination summaries: a long history takes the customer-months -----
+
+
+@pytest.mark.parametrize("months", [30, 78])  # one bit set per customer holds 62 months; 78 needs the windows
+def test_kpi_base_from_the_summaries_equals_counting_the_orders(tmp_path, months):
+    import random
+
+    from ingest.pipeline import import_file
+    from store.models import kpis
+    from store.models.kpi_combos import MASK_MONTHS
+
+    rng = random.Random(months)
+    first = date(2019, 1, 1)
+    rows = []  # (order, customer, order date, amount, channel, tier)
+    for number in range(900):
+        month = rng.randrange(months)
+        day = date(first.year + (first.month - 1 + month) // 12, (first.month - 1 + month) % 12 + 1, rng.randint(1, 28))
+        customer = f"c{rng.randrange(60)}" if rng.random() > 0.05 else ""  # a few guest orders
+        rows.append((f"O{number}", customer, day, rng.randint(1, 99), rng.choice(["app", "web", "store"]),
+                     rng.choice(["gold", "silver", "none"])))
+    path = tmp_path / "orders.csv"
+    lines = ["Order ID,Customer ID,Order Date,Amount,Status,Channel,Category,Region,Member Tier"]
+    lines += [f"{o},{c},{d},{a},paid,{ch},Food,East,{tier}" for o, c, d, a, ch, tier in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = Store(tmp_path / "store")
+    import_file(path, store)
+    con = store.connect()
+    span = max(r[2] for r in rows).year * 12 + max(r[2] for r in rows).month - 2019 * 12 - 1
+    assert (span < MASK_MONTHS) == (months == 30)
+
+    # the trailing year of every month, counted here: distinct customers and their orders in the 12 months to it
+    def trailing(month_index: int, channel: str | None) -> tuple[int, int]:
+        kept = [r for r in rows if r[1] and (channel is None or r[4] == channel)
+                and month_index - 11 <= (r[2].year - 2019) * 12 + r[2].month - 1 <= month_index]
+        return len({r[1] for r in kept}), len(kept)
+
+    stored = con.execute("select dimension, segment, period, customers_12m, orders_12m from kpi_base "
+                         "where dimension in ('all', 'channel')").fetchall()
+    assert len(stored) == (span + 1) * 4
+    for dimension, segment, period, customers_12m, orders_12m in stored:
+        index = (period.year - 2019) * 12 + period.month - 1
+        assert (customers_12m, orders_12m) == trailing(index, None if dimension == "all" else segment)
+
+    # every count of every breakdown, as counted from the orders
+    params = kpis.kpi_base_params(con)
+    for by in (None, *kpis.PRECOMPUTED_BREAKDOWNS):
+        ours = con.execute(f"select * from kpi_base where dimension = '{by or 'all'}' order by period, segment").df()
+        counted = con.execute(f"select * from ({kpis.kpi_base_sql(by)}) order by period, segment", params).df()
+        same(ours, counted)
+    con.close()

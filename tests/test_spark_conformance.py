@@ -285,6 +285,19 @@ def test_month_spine_union_by_name_and_exclude(both):
     assert duck == spark == [(1, "b"), (2, "a"), (3, "b")]
 
 
+def test_bit_sets_of_active_months(both):
+    """The trailing-year counts' bit sets (kpi_combos.trailing_from_masks): one bit per month up to bit 62,
+    or-ed per label, and whether a set meets a window of months."""
+    flag = dialect.bit_flag("id * 30")  # bits 30, 60, 90 -> the last is past 62: keep ids 1 and 2
+    sets = f"select label, {dialect.bit_or_aggregate(flag)} as active from t where id <= 2 group by label"
+    duck, spark = both(f"select label, active, {dialect.bits_overlap('active', dialect.bit_flag('60'))} "
+                       f"from ({sets}) as s order by label")
+    assert duck == spark == [("a", 2**60, True), ("b", 2**30, False)]
+    duck, spark = both(f"select {dialect.bit_flag('greatest(id, 62)')} - {dialect.bit_flag('greatest(id * 10, 50)')} "
+                       "from t where id = 1")  # a month's window: the bits below M + 1 minus those below M - 11
+    assert duck == spark == [(2**62 - 2**50,)]
+
+
 def test_parameters_stay_parameters(both):
     hostile = "x' or '1'='1"
     duck, spark = both("select count(*) from t where label = $label or label = $other", {"label": hostile, "other": "a"})

@@ -60,8 +60,8 @@ def distinct_list(expr: str, order_by: str | None = None) -> str:
 
 
 def bit_flag(index: str) -> str:
-    """A 64-bit unsigned integer with only bit `index` set, 0 <= index < 64 (Spark: shiftleft(1L, i))."""
-    return f"(cast(1 as ubigint) << ({index}))"
+    """A BIGINT with only bit `index` set, 0 <= index < 63 (signed, as Spark's shiftleft(1L, i))."""
+    return f"(cast(1 as bigint) << ({index}))"
 
 
 def bit_or_aggregate(expr: str) -> str:

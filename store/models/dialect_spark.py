@@ -381,6 +381,8 @@ KNOWN_CONSTRUCTS = frozenset({
     "ToDays", "TimeToUnix", "PercentileCont", "GenerateSeries", "ArrayAgg", "ReadParquet",
     # the import's checks (ingest.normalise.build_issues): text, lists and the first row
     "NEQ", "DPipe", "GroupConcat", "Bracket", "Limit", "Left", "Length",
+    # the trailing year's bit sets of active months (kpi_combos.trailing_from_masks): signed BIGINT, bits 0-62
+    "BitwiseLeftShift", "BitwiseOrAgg", "BitwiseAnd", "Greatest",
 })
 # Functions SQLGlot does not know by name (exp.Anonymous): only these, each rewritten above
 KNOWN_FUNCTIONS = frozenset({"to_months", "to_days"})

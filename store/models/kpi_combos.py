@@ -201,7 +201,9 @@ def base_inputs_from_combos(grain: str, segment: str, where: str) -> str:
     """
 
 
-MASK_MONTHS = 63  # months one 64-bit set of active months holds (a longer range follows each customer-month)
+# months one signed 64-bit set of active months holds, with the bit above the last month (a month's window
+# is the bits below M + 1 minus those below M - 11); a longer range follows each customer-month
+MASK_MONTHS = 62
 
 
 def trailing_from_masks() -> str:

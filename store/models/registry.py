@@ -98,10 +98,6 @@ def _always(request: Request) -> bool:
     return True
 
 
-def _kpi_base(con: duckdb.DuckDBPyConnection) -> tuple[Sql, dict]:
-    return [kpis.kpi_base_sql(by) for by in (None, *kpis.PRECOMPUTED_BREAKDOWNS)], kpis.kpi_base_params(con)
-
-
 def _in_windows(request: Request) -> bool:
     return request.window_days in experiments.PRECOMPUTED_WINDOWS
 
@@ -136,7 +132,9 @@ _MODELS = (
           append=_sql(orders.ORDER_FACTS_APPEND_SQL)),
     Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False,
           append=_sql(orders.FILTER_VALUES_APPEND_SQL)),
-    Model("kpi_base", _kpi_base, ("orders", "order_facts"), empty_store=False, append=kpis.kpi_base_append,
+    Model("kpi_base", kpis.kpi_base_build,
+          ("orders", "order_facts", "kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures"),
+          empty_store=False, append=kpis.kpi_base_append,
           covers=lambda r: kpis.kpi_base_slice(r.filters, r.grain, r.by, r.last_date, r.end) is not None),
     Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
           append=cohorts.cohort_base_append,
