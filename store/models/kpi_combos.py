@@ -110,17 +110,18 @@ def kpi_signatures_sql(grain: str, months: str = "", first_id: str = "0") -> str
     numbered on from `first_id` (SQL)."""
     # a combination and its capped count in one integer, so that a signature is a sorted list of them
     code = "(combo_id * 2 + orders - 1)"
+    if grain != "month":  # kpi_customer_combos has one row per month, customer and combination: read as it is
+        raise ValueError("signatures are stored for months only (SIGNATURE_GRAINS)")
     return f"""
 with customer_periods as (
     select
         date_trunc('{grain}', month) as period,
         customer_key,
         combo_id,
-        cast(least(sum(orders), 2) as integer) as orders,
-        min(cohort_month) as cohort_month
+        cast(least(orders, 2) as integer) as orders,
+        cohort_month
     from kpi_customer_combos
     where true {months}
-    group by date_trunc('{grain}', month), customer_key, combo_id
 ),
 
 signed as (
