@@ -193,18 +193,23 @@ HAND_ORDERS = [  # order, customer, date, amount, channel, category (every order
 ]
 
 
-@pytest.fixture(scope="module")
-def hand_store(tmp_path_factory):
+def imported(folder, rows):
+    """A connection to a new store in `folder` holding `rows` (order, customer, date, amount, channel,
+    category, region, member tier), imported from a CSV export of paid orders."""
     from ingest.pipeline import import_file
 
-    folder = tmp_path_factory.mktemp("hand")
     path = folder / "orders.csv"
     lines = ["Order ID,Customer ID,Order Date,Amount,Status,Channel,Category,Region,Member Tier"]
-    lines += [f"{o},{c},{d},{a},paid,{ch},{cat},East,gold" for o, c, d, a, ch, cat in HAND_ORDERS]
+    lines += [f"{o},{c},{d},{a},paid,{ch},{cat},{region},{tier}" for o, c, d, a, ch, cat, region, tier in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     store = Store(folder / "store")
     import_file(path, store)
-    con = store.connect()
+    return store.connect()
+
+
+@pytest.fixture(scope="module")
+def hand_store(tmp_path_factory):
+    con = imported(tmp_path_factory.mktemp("hand"), [(*order, "East", "gold") for order in HAND_ORDERS])
     yield con
     con.close()
 
@@ -289,26 +294,19 @@ def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables
 def test_kpi_base_from_the_summaries_equals_counting_the_orders(tmp_path, months):
     import random
 
-    from ingest.pipeline import import_file
     from store.models import kpis
     from store.models.kpi_combos import MASK_MONTHS
 
     rng = random.Random(months)
     first = date(2019, 1, 1)
-    rows = []  # (order, customer, order date, amount, channel, tier)
+    rows = []  # (order, customer, order date, amount, channel, category, region, member tier)
     for number in range(900):
         month = rng.randrange(months)
         day = date(first.year + (first.month - 1 + month) // 12, (first.month - 1 + month) % 12 + 1, rng.randint(1, 28))
         customer = f"c{rng.randrange(60)}" if rng.random() > 0.05 else ""  # a few guest orders
-        rows.append((f"O{number}", customer, day, rng.randint(1, 99), rng.choice(["app", "web", "store"]),
-                     rng.choice(["gold", "silver", "none"])))
-    path = tmp_path / "orders.csv"
-    lines = ["Order ID,Customer ID,Order Date,Amount,Status,Channel,Category,Region,Member Tier"]
-    lines += [f"{o},{c},{d},{a},paid,{ch},Food,East,{tier}" for o, c, d, a, ch, tier in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    store = Store(tmp_path / "store")
-    import_file(path, store)
-    con = store.connect()
+        rows.append((f"O{number}", customer, day, rng.randint(1, 99), rng.choice(["app", "web", "store"]), "Food",
+                     "East", rng.choice(["gold", "silver", "none"])))
+    con = imported(tmp_path, rows)
     span = max(r[2] for r in rows).year * 12 + max(r[2] for r in rows).month - 2019 * 12 - 1
     assert (span < MASK_MONTHS) == (months == 30)
 
