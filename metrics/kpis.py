@@ -24,7 +24,7 @@ from metrics.definitions import KPIS, RATES
 from metrics.filters import Filters
 from metrics.inventory import order_facts_source
 from store.models import dialect, registry
-from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, trailing_from_masks
+from store.models.kpi_combos import base_inputs_from_combos, trailing_from_masks
 from store.models.kpis import GRAIN_MONTHS, NON_MEMBER_TIERS, SEGMENTS, base_counts_ctes, base_from_kpi_base, kpi_base_slice
 from store.models.registry import Request
 
@@ -123,8 +123,7 @@ def kpi_table(
         inputs = trailing = None
         if _combos_answer(con, filters, grain, by, last, end, history_start):
             inputs = base_inputs_from_combos(grain, segment, where)
-            if (end.year - history_start.year) * 12 + end.month - history_start.month < MASK_MONTHS:
-                trailing = trailing_from_masks()
+            trailing = trailing_from_masks(history_start, end)
         base = base_counts_ctes(grain, segment, where, trailing_year=changes, inputs=inputs, trailing_inputs=trailing)
         params.update(filter_params, history_start_month=history_start, range_end_month=end.replace(day=1))
     sql = f"""

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from store.models import dialect
-from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, trailing_from_masks
+from store.models.kpi_combos import base_inputs_from_combos, trailing_from_masks
 from store.models.orders import customer_months_sql
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -256,14 +256,13 @@ def kpi_base_build(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     orders 6.4 s against 14.9 s counting each breakdown's customer-months from the orders."""
     params = kpi_base_params(con)
     params["history_start"] = params["history_start_month"]  # the summaries hold whole months
-    first, last = params["history_start_month"], params["range_end_month"]
-    bit_sets = (last.year - first.year) * 12 + last.month - first.month < MASK_MONTHS
+    trailing = trailing_from_masks(params["history_start_month"], params["range_end_month"])
     parts = []
     for by in (None, *PRECOMPUTED_BREAKDOWNS):
         segment = SEGMENTS[by] if by else "'all'"
         ctes = base_counts_ctes("month", segment, "orders.is_valid",
                                 inputs=base_inputs_from_combos("month", segment, "orders.is_valid"),
-                                trailing_inputs=trailing_from_masks() if bit_sets else None)
+                                trailing_inputs=trailing)
         parts.append(f"with {ctes} select '{by or 'all'}' as dimension, * from base")
     return parts, params
 
