@@ -18,6 +18,8 @@ from ingest.mapping import Mapping, Preset
 from ingest.normalise import (
     MACROS,
     MAX_VALUE_CHARS,
+    PARSED_COLUMNS,
+    PARSED_TABLE,
     _ident,
     ParseSettings,
     build_issues,
@@ -31,7 +33,6 @@ from ingest.readers import ImportRefused, RawTable, load_raw
 from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
 from store import MEMORY_LIMIT, Store, clean_file_name, quiet_connect, sql_path
 from store.models import dialect
-from store.schema import DIMENSIONS
 
 Progress = Callable[[float, str], None]  # (fraction done, a PROGRESS_STEPS code)
 NO_CUSTOMER_NOTE = ("The file has no customer column: repurchase metrics need a customer id, so only "
@@ -104,24 +105,6 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-# Mapped field -> (the column of `parsed` that holds its text, columns computed from that text)
-PARSED_COLUMNS: dict[str, tuple[str, list[str]]] = {
-    "customer_id": ("customer_id", []),
-    "order_id": ("order_id", []),
-    "order_ts": ("ts_text", ["order_ts"]),
-    "amount": ("amount_text", ["amount"]),
-    "refunded_amount": ("refunded_text", ["refunded_amount"]),
-    "line_amount": ("line_amount_text", ["line_amount"]),
-    "quantity": ("quantity_text", ["quantity"]),
-    "unit_price": ("unit_price_text", ["unit_price"]),
-    "sku": ("sku", []),
-    "status": ("status_text", []),
-    "cancelled_at": ("cancelled_at", []),
-    "currency": ("currency", []),
-    **{dimension: (dimension, []) for dimension in DIMENSIONS},
-}
 
 
 def _contact_columns(mapping: Mapping) -> dict[str, list[str]]:
@@ -249,8 +232,9 @@ def import_file(
             if key and checks is not None:  # before anything is computed from the values: issues, currency, orders
                 contacts = pseudonymise_on_spark(checks, key, _contact_columns(mapping))
             elif key:
-                privacy.pseudonymise_column(con, "parsed", "customer_id", key)
-                contacts = privacy.pseudonymise_contacts(con, "parsed", _contact_columns(mapping), key)
+                if "customer_id" in mapping.columns:  # else `parsed` writes the column as nulls
+                    privacy.pseudonymise_column(con, PARSED_TABLE, "customer_id", key)
+                contacts = privacy.pseudonymise_contacts(con, PARSED_TABLE, _contact_columns(mapping), key)
             batch_currency, currency_source = resolve_currency(path, main_currency(checks or con), mapping, currency)
             settings = ParseSettings(date_order, batch_currency, refunds)
             _refuse_other_currency(path, store, settings.main_currency)
@@ -449,7 +433,8 @@ def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[st
         source, row = "parsed", "parsed._row"
         first_use: dict[str, str] = {}  # a header mapped to two fields: its first field's column
         for field_name, header in pseudonymised.columns.items():
-            first_use.setdefault(header, f"parsed.{PARSED_COLUMNS[field_name][0]}")
+            if field_name in PARSED_COLUMNS:  # the gross amount is read only to tell the refund rule
+                first_use.setdefault(header, f"parsed.{PARSED_COLUMNS[field_name][0]}")
         kept = list(first_use.items())
     columns = ", ".join(f"{cut(f'cast({expression} as varchar)')} as {_ident(header if header != 'reasons' else 'reasons (file)')}"
                         for header, expression in kept)

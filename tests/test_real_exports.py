@@ -189,6 +189,16 @@ def test_tmall_valid_orders_revenue_unpaid_and_refunds(store):
     assert not (set(valid) & expected["unpaid"]) and not (set(valid) & expected["refunded"])
 
 
+def test_tmall_imports_with_pseudonymised_ids(store):
+    """A pseudonym key (the privacy setting) imports the same orders. The payment-time column once
+    made this import fail with a KeyError while it wrote the batch."""
+    expected = tmall_expected()
+    report = import_file(REAL / TMALL, store, pseudonym_key="k" * 32)
+    assert report.pseudonymised and report.records_accepted == expected["records"]
+    valid = {o: v["amount"] for o, v in stored_orders(store).items() if v["status"] == "valid"}
+    assert valid == expected["valid"]
+
+
 # ---------------------------------------------------------------- UCI Online Retail, as saved by R
 # A random sample of the UCI lines written by R: ';' separated, CRLF, 'NA' for a missing CustomerID,
 # InvoiceDate as 12/06/2010 10:08 or 2/20/11 11:39 (two-digit years), prices in pounds sterling.
