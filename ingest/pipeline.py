@@ -438,16 +438,21 @@ def _write_batch_tables(con: duckdb.DuckDBPyConnection, table_path: Callable[[st
         kept = list(first_use.items())
     columns = ", ".join(f"{cut(f'cast({expression} as varchar)')} as {_ident(header if header != 'reasons' else 'reasons (file)')}"
                         for header, expression in kept)
-    # file columns are only ever selected by their quoted names, so any header is just a name
+    # file columns are only ever selected by their quoted names, so any header is just a name.
+    # The rows' reasons first, then the file joined to them: as a subquery per row, the reasons were
+    # looked up for every row of the file (23 s at 100M rows without a single rejected one)
     con.execute(
         f"""
         copy (
-            select
-                (select string_agg(reason, '; ') from issues
-                 where issues.row = {row} and severity = 'rejected') as reasons,
-                {columns}
+            with reasons as (
+                select row, string_agg(reason, '; ') as reasons
+                from issues
+                where severity = 'rejected'
+                group by row
+            )
+            select reasons.reasons, {columns}
             from {source}
-            where {row} in (select row from issues where severity = 'rejected')
+            join reasons on reasons.row = {row}
             order by {row}
         ) to {sql_path(table_path('rejected_rows'))} (format parquet)
         """
