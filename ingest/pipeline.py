@@ -19,6 +19,7 @@ from ingest.normalise import (
     MACROS,
     MAX_VALUE_CHARS,
     PARSED_COLUMNS,
+    PARSED_IN_MEMORY_ROWS,
     PARSED_TABLE,
     _ident,
     ParseSettings,
@@ -43,7 +44,8 @@ REFUND_NOTES = {
     "subtracted": "Refunds were subtracted from the paid amount; fully refunded orders count as refunded.",
 }
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
-ENGINES = ("duckdb", "spark")  # what reads the file and builds the store (docs/scale-out.md)
+ENGINES = ("duckdb", "spark")
+PARSED_DATABASE = "parsed.duckdb"  # in the staging folder, for a file of more than PARSED_IN_MEMORY_ROWS rows  # what reads the file and builds the store (docs/scale-out.md)
 
 
 @dataclass
@@ -227,7 +229,8 @@ def import_file(
                 first_row = lambda sql: con.execute(sql).fetchone()  # noqa: E731
                 formats, date_order = choose_date_order(first_row, mapping)
                 refunds = refund_rule(first_row, mapping)
-                build_parsed(con, mapping, raw.first_data_row, formats, refunds)
+                on_disk = staging.path / PARSED_DATABASE if raw.rows > PARSED_IN_MEMORY_ROWS else None
+                build_parsed(con, mapping, raw.first_data_row, formats, refunds, on_disk)
             contacts = {}
             if key and checks is not None:  # before anything is computed from the values: issues, currency, orders
                 contacts = pseudonymise_on_spark(checks, key, _contact_columns(mapping))
@@ -272,6 +275,8 @@ def import_file(
             if checks is not None:
                 checks.close()
             con.close()
+            for leftover in staging.path.glob(f"{PARSED_DATABASE}*"):  # gigabytes at 100M rows: not kept for the build
+                leftover.unlink()
         progress(0.7, "rebuilding")
         record = {
             "kind": "orders",

@@ -9,9 +9,10 @@ import pytest
 
 from conftest import fixture, stored_orders
 from ingest import import_file
+from ingest.pipeline import batch_problems
 
 
-def test_generic_csv_reports_every_problem_with_row_and_column(store):
+def test_generic_csv_reports_every_problem_with_row_and_column(store, parsed_kept):
     report = import_file(fixture("generic_orders.csv"), store)
     issues = {(i["row"], i["code"]): i for i in report.issues}
     assert issues[(5, "bad_date")]["column_name"] == "Order Date"
@@ -36,6 +37,10 @@ def test_generic_csv_reports_every_problem_with_row_and_column(store):
     assert report.rows_read == 14
     assert report.rows_rejected == 8  # rows 5, 6, 9, 10, 11, 12, 13, 15
     assert report.currency == "CNY"
+    _, rejected = batch_problems(store, report.batch_id)
+    assert list(rejected["Order ID"].fillna("")) == ["A4", "A5", "A7", "A7", "", "A8", "A9", "A11"]
+    assert rejected["reasons"].iloc[0] == "unparseable date (expected e.g. 2024-03-31 14:05)"
+    assert not list(store.root.rglob("*.duckdb*"))  # the typed rows' database is gone with the upload
 
 
 def test_gb18030_taobao_export_is_detected_and_cleaned(store):

@@ -189,7 +189,7 @@ def test_tmall_valid_orders_revenue_unpaid_and_refunds(store):
     assert not (set(valid) & expected["unpaid"]) and not (set(valid) & expected["refunded"])
 
 
-def test_tmall_imports_with_pseudonymised_ids(store):
+def test_tmall_imports_with_pseudonymised_ids(store, parsed_kept):
     """A pseudonym key (the privacy setting) imports the same orders. The payment-time column once
     made this import fail with a KeyError while it wrote the batch."""
     expected = tmall_expected()
