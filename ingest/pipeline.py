@@ -44,8 +44,8 @@ REFUND_NOTES = {
     "subtracted": "Refunds were subtracted from the paid amount; fully refunded orders count as refunded.",
 }
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
-ENGINES = ("duckdb", "spark")
-PARSED_DATABASE = "parsed.duckdb"  # in the staging folder, for a file of more than PARSED_IN_MEMORY_ROWS rows  # what reads the file and builds the store (docs/scale-out.md)
+ENGINES = ("duckdb", "spark")  # what reads the file and builds the store (docs/scale-out.md)
+PARSED_DATABASE = "parsed.duckdb"  # in the staging folder, for a file of more than PARSED_IN_MEMORY_ROWS rows
 
 
 @dataclass
