@@ -132,6 +132,21 @@ def test_customer_figures_under_filters_from_orders_by_dimension_equal_counting_
     pd.testing.assert_frame_equal(ours, metric(from_orders, filters), check_exact=False, rtol=1e-9, check_dtype=False)
 
 
+def test_orders_by_dimension_holds_the_valid_orders_in_the_order_of_their_dimension_values(connections):
+    """A filter reads only the row groups that can hold its values: the rows must run in the values' order
+    (missing values last), one run per combination."""
+    with_summaries, _ = connections
+    dimensions = ("member_tier", "channel", "region", "category")
+    rows = with_summaries.execute(f"select {', '.join(dimensions)}, customer_key, customer_order_seq "
+                                  "from orders_by_dimension").fetchall()
+    values = [row[:4] for row in rows]
+    assert values == sorted(values, key=lambda v: tuple((value is None, value or "") for value in v))
+    assert len(set(values)) > 20
+    valid = with_summaries.execute("select customer_key, customer_order_seq from orders "
+                                   "where is_valid and customer_key is not null").fetchall()
+    assert sorted(row[4:] for row in rows) == sorted(valid)
+
+
 def test_the_first_due_customers_and_their_count_from_the_stored_list_equal_counting_orders(connections):
     """The Customers page shows the 50 most valuable of the due list and how many are due in all."""
     with_summaries, from_orders = connections
