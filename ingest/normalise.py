@@ -306,10 +306,10 @@ def _region(mapping: Mapping, x=DUCKDB) -> str:
 
 def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, date_formats: list[str],
                  refunds: str | None = None, on_disk: Path | None = None) -> None:
-    """Create `parsed`: one row per file row with typed canonical values (see parsed_query), a view
-    over the table PARSED_TABLE. Each mapped value and its cleaned text are computed once, as columns
-    of the view `raw_values`. With `on_disk` (a database file to create), that table and every later
-    table and view of the connection are written there, compressed, instead of held in memory."""
+    """Create table `parsed`: one row per file row with typed canonical values (see parsed_query).
+    Each mapped value and its cleaned text are computed once, as columns of the view `raw_values`.
+    With `on_disk` (a database file to create), that table and every later table and view of the
+    connection are written there, compressed, instead of held in memory."""
     if on_disk is not None:
         con.execute(f"attach {sql_path(on_disk)} as parsed_on_disk")
         con.execute("use parsed_on_disk")
@@ -326,15 +326,8 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
         con.execute(f"create or replace temp view raw_values_{stage} as select *{extra} from {source}")
         source = f"raw_values_{stage}"
     con.execute(f"create or replace temp view raw_values as select * from {source}")
-    con.execute(f"create temp table parsed_shape as select * from ({sql}) as shape limit 0", params)
-    shape = con.execute("select column_name, column_type from (describe parsed_shape)").fetchall()
-    con.execute("drop table parsed_shape")
-    unfilled = set(unfilled_columns(mapping))
-    kept = ", ".join(_ident(name) for name, _ in shape if name not in unfilled)
-    con.execute(f"create table {PARSED_TABLE} as select {kept} from ({sql}) as parsed", params)
-    columns = ", ".join(f"cast(null as {sql_type}) as {_ident(name)}" if name in unfilled else _ident(name)
-                        for name, sql_type in shape)
-    con.execute(f"create view parsed as select {columns} from {PARSED_TABLE}")
+    con.execute(f"""
+        create table {PARSED_TABLE} as{sql}""", params)
 
 
 # Mapped field -> (the column of `parsed` that holds its cleaned text, columns computed from that text)
@@ -354,15 +347,10 @@ PARSED_COLUMNS: dict[str, tuple[str, list[str]]] = {
     "currency": ("currency", []),
     **{dimension: (dimension, []) for dimension in schema.DIMENSIONS},
 }
-PARSED_TABLE = "parsed_values"  # what the view `parsed` reads; updated in place when ids are pseudonymised
-
-
-def unfilled_columns(mapping: Mapping) -> list[str]:
-    """The columns of `parsed` null on every row: those of fields not mapped (but the currency, also
-    read from symbols in the amounts). The view `parsed` writes them as nulls and the table leaves
-    them out: storing them took 4 of the 8 s spent writing `parsed` at 10M rows."""
-    return [column for field, (text, derived) in PARSED_COLUMNS.items()
-            if field not in mapping.columns and field != "currency" for column in (text, *derived)]
+# Every column is stored, also those no mapped field fills (null on every row): with those written as
+# nulls by a view, DuckDB 2.0.1's common-subplan rewrite lost the code of a line-level order's
+# negative total (tests/test_platform_rules.py), although storing them is half the cost of the table
+PARSED_TABLE = "parsed"
 
 
 def parsed_query(mapping: Mapping, first_data_row: int, date_formats: list[str], refunds: str | None = None,

@@ -235,8 +235,7 @@ def import_file(
             if key and checks is not None:  # before anything is computed from the values: issues, currency, orders
                 contacts = pseudonymise_on_spark(checks, key, _contact_columns(mapping))
             elif key:
-                if "customer_id" in mapping.columns:  # else `parsed` writes the column as nulls
-                    privacy.pseudonymise_column(con, PARSED_TABLE, "customer_id", key)
+                privacy.pseudonymise_column(con, PARSED_TABLE, "customer_id", key)
                 contacts = privacy.pseudonymise_contacts(con, PARSED_TABLE, _contact_columns(mapping), key)
             batch_currency, currency_source = resolve_currency(path, main_currency(checks or con), mapping, currency)
             settings = ParseSettings(date_order, batch_currency, refunds)

@@ -108,7 +108,7 @@ def test_uci_cancellations_are_reported_as_cancellations_in_gbp(store):
     assert report.currency == "GBP" and report.currency_source == "preset"
 
 
-def test_negative_line_order_names_its_amount(store, tmp_path):
+def test_negative_line_order_names_its_amount(store, tmp_path, parsed_kept):
     path = tmp_path / "adjust.csv"
     path.write_text(
         "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
