@@ -326,8 +326,11 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
         con.execute(f"create or replace temp view raw_values_{stage} as select *{extra} from {source}")
         source = f"raw_values_{stage}"
     con.execute(f"create or replace temp view raw_values as select * from {source}")
+    # every column stored, also those no mapped field fills (null on every row): with those written as
+    # nulls by a view over a narrower table, DuckDB 2.0.1's common-subplan rewrite lost the code of a
+    # line-level order's negative total (tests/test_platform_rules.py), though storing them is half the cost
     con.execute(f"""
-        create table {PARSED_TABLE} as{sql}""", params)
+        create table parsed as{sql}""", params)
 
 
 # Mapped field -> (the column of `parsed` that holds its cleaned text, columns computed from that text)
@@ -347,10 +350,6 @@ PARSED_COLUMNS: dict[str, tuple[str, list[str]]] = {
     "currency": ("currency", []),
     **{dimension: (dimension, []) for dimension in schema.DIMENSIONS},
 }
-# Every column is stored, also those no mapped field fills (null on every row): with those written as
-# nulls by a view, DuckDB 2.0.1's common-subplan rewrite lost the code of a line-level order's
-# negative total (tests/test_platform_rules.py), although storing them is half the cost of the table
-PARSED_TABLE = "parsed"
 
 
 def parsed_query(mapping: Mapping, first_data_row: int, date_formats: list[str], refunds: str | None = None,

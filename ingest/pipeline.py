@@ -20,7 +20,6 @@ from ingest.normalise import (
     MAX_VALUE_CHARS,
     PARSED_COLUMNS,
     PARSED_IN_MEMORY_ROWS,
-    PARSED_TABLE,
     _ident,
     ParseSettings,
     build_issues,
@@ -235,8 +234,8 @@ def import_file(
             if key and checks is not None:  # before anything is computed from the values: issues, currency, orders
                 contacts = pseudonymise_on_spark(checks, key, _contact_columns(mapping))
             elif key:
-                privacy.pseudonymise_column(con, PARSED_TABLE, "customer_id", key)
-                contacts = privacy.pseudonymise_contacts(con, PARSED_TABLE, _contact_columns(mapping), key)
+                privacy.pseudonymise_column(con, "parsed", "customer_id", key)
+                contacts = privacy.pseudonymise_contacts(con, "parsed", _contact_columns(mapping), key)
             batch_currency, currency_source = resolve_currency(path, main_currency(checks or con), mapping, currency)
             settings = ParseSettings(date_order, batch_currency, refunds)
             _refuse_other_currency(path, store, settings.main_currency)
