@@ -224,17 +224,19 @@ def choose_date_order(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -
     day_month = x.regex(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{4}")
     day_first, month_first, either = run(
         f"""
-        -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up
+        -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up, in one
+        -- `case` (as two conditions, DuckDB ran the clean-up first on every row: 4.4 s -> 0.6 s at 10M rows)
         with texts as (
-            select {x.clean_text(field)} as v, {x.date_text(field)} as d from raw
-            where not coalesce({x.timestamp(field, ISO_FORMATS[:1])} >= {FOUR_DIGIT_YEARS}, false)
+            select {x.clean_text(field)} as v, {x.date_text(field)} as d,
+                coalesce({x.timestamp(field, ISO_FORMATS[:1])} >= {FOUR_DIGIT_YEARS}, false) as is_iso
+            from raw
         ),
 
         -- only a date starting with a 1- or 2-digit number can be day- or month-first
         parts as (
             select regexp_extract(d, {day_month}, 1) as a, regexp_extract(d, {day_month}, 2) as b
             from texts
-            where substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-')
+            where case when is_iso then false else substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-') end
         )
         select
             count(*) filter (where try_cast(a as int) > 12),
