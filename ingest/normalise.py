@@ -225,7 +225,7 @@ def choose_date_order(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -
     day_first, month_first, either = run(
         f"""
         -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up, in one
-        -- `case` (as two conditions, DuckDB ran the clean-up first on every row: 4.4 s -> 0.6 s at 10M rows)
+        -- `case` (as two conditions, DuckDB ran the clean-up first on every row: 2.9 s -> 0.8 s for a 10M-row CSV)
         with texts as (
             select {x.clean_text(field)} as v, {x.date_text(field)} as d,
                 coalesce({x.timestamp(field, ISO_FORMATS[:1])} >= {FOUR_DIGIT_YEARS}, false) as is_iso
