@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.action == "import":
         report = import_file(args.source, Store(root), progress=progress)
-        outcome = {"orders_accepted": report.orders_accepted, "build_path": report.build_path}
+        outcome = {"orders_accepted": report.orders_accepted, "build_path": report.build_path,
+                   "published_s": report.published_seconds}
     else:
         change = Store(root).rebuild()
         outcome = {"build_path": change["build_path"]}

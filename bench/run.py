@@ -273,7 +273,7 @@ def _child_ingest(kind: str, file: str, root: str) -> dict:
         report = import_file(file, store, progress=progress)
         info = {"orders_accepted": report.orders_accepted, "rows_rejected": report.rows_rejected,
                 "rows_read": report.rows_read, "lines_accepted": report.lines_accepted,
-                "build_path": getattr(report, "build_path", None)}
+                "build_path": getattr(report, "build_path", None), "published_seconds": report.published_seconds}
     else:
         progress(0.0, "importing assignments")
         result = import_assignments(file, store)

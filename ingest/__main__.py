@@ -172,7 +172,7 @@ def summary(report: ImportReport) -> str:
     date_order = DATE_ORDER_WORDS.get(report.date_order, report.date_order)
     lines = [
         f"{report.file}: {report.orders_accepted:,} orders imported from {report.rows_read:,} rows "
-        f"in {report.seconds:.1f} s (batch {report.batch_id}).",
+        f"in {report.seconds:.1f} s, published after {report.published_seconds:.1f} s (batch {report.batch_id}).",
         "  " + record_equation(report),
         f"  preset: {report.preset or 'automatic'}; dates read as {date_order}; "
         f"currency: {report.currency or 'not stated'}; encoding: {report.encoding or 'n/a'}; engine: {report.engine}",

@@ -137,14 +137,17 @@ def _materialise(con: duckdb.DuckDBPyConnection, name: str, sql: str | list[str]
     return con.execute(f"select count(*) from {name}").fetchone()[0]
 
 
-def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_dir: Path) -> dict[str, int]:
-    """Build the tables after an append of later orders (views `new_batch_orders`, `new_batch_order_lines`)
-    into out_dir from the previous version's tables in previous_dir (views `previous_<name>`): the
-    tables that read no orders linked unchanged; a model with `append_rows` gets the previous version's
-    files linked and one more file holding only the new rows (view `new_<name>`: those rows); the
-    other models with an `append` builder are written from it, the rest rebuilt. Return row counts."""
+def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previous_dir: Path,
+                          only: tuple[str, ...] | None = None) -> dict[str, int]:
+    """Build the tables (`only` some of them) after an append of later orders (views `new_batch_orders`,
+    `new_batch_order_lines`) into out_dir from the previous version's tables in previous_dir (views
+    `previous_<name>`): the tables that read no orders linked unchanged; a model with `append_rows` gets
+    the previous version's files linked and one more file holding only the new rows (view `new_<name>`:
+    those rows); the other models with an `append` builder are written from it (a late table the previous
+    version lacks: built whole), the rest rebuilt. Return row counts."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    os.link(previous_dir / KEYS_MARKER, out_dir / KEYS_MARKER)
+    if only is None or "orders" in only:
+        os.link(previous_dir / KEYS_MARKER, out_dir / KEYS_MARKER)
     for name in BUILD_ORDER:
         files = table_files(previous_dir, name)
         if files:
@@ -152,7 +155,11 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
     counts = {}
     for name in BUILD_ORDER:
         model = MODELS[name]
-        if name in KEPT_ON_APPEND:
+        if only is not None and name not in only:
+            continue
+        if model.late and model.append is not None and not table_files(previous_dir, name):
+            counts[name] = _materialise(con, name, *model.build(con), out_dir)
+        elif name in KEPT_ON_APPEND:
             link_table(name, previous_dir, out_dir)
             con.execute(f"create or replace temp view {name} as select * from previous_{name}")
             counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
@@ -167,6 +174,18 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
             sql, params = model.build(con)
             counts[name] = _materialise(con, name, sql, params, out_dir)
     return counts
+
+
+def move_views(con: duckdb.DuckDBPyConnection, moves: dict[Path, Path]) -> None:
+    """Point the connection's temporary views at the folders their files were moved to (`moves`: old -> new
+    folder): the tables built after a version is published read the ones built before, now in place."""
+    replacements = {sql_path(old)[1:-1] + "/": sql_path(new)[1:-1] + "/" for old, new in moves.items()}
+    for name, sql in con.execute("select view_name, sql from duckdb_views() where temporary").fetchall():
+        moved = sql
+        for old, new in replacements.items():
+            moved = moved.replace(old, new)
+        if moved != sql:
+            con.execute(moved.replace("CREATE TEMP VIEW", "CREATE OR REPLACE TEMP VIEW", 1))
 
 
 def _append_rows(con: duckdb.DuckDBPyConnection, name: str, model, out_dir: Path, previous_dir: Path) -> int:

@@ -31,6 +31,7 @@ import fcntl
 import getpass
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -45,12 +46,12 @@ from pathlib import Path
 import duckdb
 
 from store import schema
-from store.derived import (KEYS_MARKER, append_derived_tables, build_derived_tables, link_table, read_files_sql, sql_path,
-                           table_files)
+from store.derived import (KEYS_MARKER, append_derived_tables, build_derived_tables, link_table, move_views,
+                           read_files_sql, sql_path, table_files)
 from store.models import dialect
 from store.models.orders import ASSIGNED_ORDERS_SQL
-from store.models.registry import (APPEND_STARTS_FROM, ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, MODELS,
-                                   ORDER_TABLES)
+from store.models.registry import (APPEND_STARTS_FROM, ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, LATE_TABLES,
+                                   MODELS, ORDER_TABLES, UPLOAD_TABLES)
 from store.names import clean_file_name
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "store"
@@ -58,6 +59,7 @@ STORE_ENV = "REPURCHASE_STORE"
 # DuckDB's memory for an import, a build and a reader, past which work spills to disk: at 100M orders
 # the import's duplicate check needed more than 1 GB (out of memory); the issue's ceiling is 6 GiB
 MEMORY_LIMIT = "4GB"
+LATE_FOLDER = ".late"  # inside a published version folder: its late tables while they are being written
 VERSIONS_KEPT = 3  # older versions are deleted unless a reader still holds them
 HISTORY_KEPT = 20  # published versions remembered in the manifest (number -> folder)
 AUDIT_FILE = "audit.jsonl"
@@ -128,12 +130,25 @@ class Staging:
 
 
 @dataclass(frozen=True)
+class _LateBuild:
+    """What builds a version's late tables once it is published: the build's open connection (its views
+    and temporary tables: the touched customers' orders...), the builder (out folder -> row counts) and the
+    staging folder the version was built in (its views are moved to the published folder first)."""
+
+    con: duckdb.DuckDBPyConnection
+    build: Callable[[Path], dict[str, int]]
+    built_in: Path
+    spill: Path
+
+
+@dataclass(frozen=True)
 class _Built:
     version: str
     table_rows: dict[str, int]
     dedup: dict[str, tuple[int, int, int]]  # batch id -> (orders, superseded by newer, replacing older)
     path: str = "full"  # "append": the new batch's orders appended to the published tables (see _append_from)
     reason: str | None = None  # why not appended (an upload of orders that took the full rebuild)
+    late: _LateBuild | None = None  # the late tables still to build (registry.LATE_TABLES), once published
 
 
 class Store:
@@ -281,13 +296,16 @@ class Store:
                     (self.root / ".staging").rmdir()
 
     def commit_batch(self, staging: Staging, original_file: Path, record: dict, user: str | None = None,
-                     via: str = "cli", keep_original: bool = True) -> dict:
-        """Publish the staged batch tables plus a copy of the original file; return the batch record.
+                     via: str = "cli", keep_original: bool = True,
+                     on_published: Callable[[dict], None] | None = None) -> dict:
+        """Publish the staged batch tables plus a copy of the original file, then build the version's late
+        tables (registry.LATE_TABLES: every page reads the version meanwhile); return the batch record.
 
         Must be called inside `staging()`. `record` holds what the importer wants in the
         manifest (file, preset, row counts...); the store adds id, seq, time, who and dedup counts,
         and appends the change to the audit log. `keep_original=False` (pseudonymised imports)
-        keeps only the file's SHA-256, not its bytes.
+        keeps only the file's SHA-256, not its bytes. `on_published(batch record)`: called once the
+        version is published, before its late tables are built.
         """
         manifest = self.manifest()
         seq = max([b["seq"] for b in manifest["batches"]] + [b["seq"] for b in manifest["removed"]] + [0]) + 1
@@ -305,20 +323,25 @@ class Store:
                   "sha256": file_sha256(original_file), "original_kept": keep_original}
         new_batches = manifest["batches"] + [record]
         built = self._build_version(staging, new_batches, {record["id"]: batch_dir})
-        if (batch_dir / "orders.parquet").exists():
-            record["build_path"] = built.path
-            if built.reason:
-                record["build_path_reason"] = built.reason
-        _fsync_tree(batch_dir)
-        (self.root / "batches").mkdir(parents=True, exist_ok=True)
-        batch_dir.rename(self.root / "batches" / batch_id)
-        accepted = record.get("orders_accepted", record.get("rows_accepted"))
-        change = {"action": "import", "user": user, "via": via, "file": record.get("file"), "kind": record.get("kind"),
-                  "batch_id": batch_id, "sha256": record["sha256"], "rows_read": record.get("rows_read"),
-                  "rows_accepted": accepted, "rows_rejected": record.get("rows_rejected"), "rows_removed": 0,
-                  "build_path": record.get("build_path", "full")}
-        self._publish(manifest, new_batches, built, manifest["removed"], change)
-        return next(b for b in self.manifest()["batches"] if b["id"] == batch_id)
+        with self._late_tables_after(built, {batch_dir: self.root / "batches" / batch_id}):
+            if (batch_dir / "orders.parquet").exists():
+                record["build_path"] = built.path
+                if built.reason:
+                    record["build_path_reason"] = built.reason
+            _fsync_tree(batch_dir)
+            (self.root / "batches").mkdir(parents=True, exist_ok=True)
+            batch_dir.rename(self.root / "batches" / batch_id)
+            accepted = record.get("orders_accepted", record.get("rows_accepted"))
+            change = {"action": "import", "user": user, "via": via, "file": record.get("file"),
+                      "kind": record.get("kind"), "batch_id": batch_id, "sha256": record["sha256"],
+                      "rows_read": record.get("rows_read"), "rows_accepted": accepted,
+                      "rows_rejected": record.get("rows_rejected"), "rows_removed": 0,
+                      "build_path": record.get("build_path", "full")}
+            self._publish(manifest, new_batches, built, manifest["removed"], change)
+            published = next(b for b in self.manifest()["batches"] if b["id"] == batch_id)
+            if on_published:
+                on_published(published)
+        return published
 
     def remove_batch(self, batch_id: str, user: str | None = None, via: str = "cli") -> dict:
         """Take a batch out of the store and rebuild the derived tables; return its record."""
@@ -330,15 +353,16 @@ class Store:
                 raise KeyError(f"No batch {batch_id!r} in the store at {self.root}.")
             kept = [b for b in manifest["batches"] if b["id"] != batch_id]
             built = self._build_version(staging, kept, {})
-            record = {**removed[0], "removed_at": _now(), "removed_by": user}
-            accepted = record.get("orders_accepted", record.get("rows_accepted"))
-            change = {"action": "remove", "user": user, "via": via, "file": record.get("file"),
-                      "kind": record.get("kind"), "batch_id": batch_id, "sha256": record.get("sha256"),
-                      "rows_read": record.get("rows_read"), "rows_accepted": accepted,
-                      "rows_rejected": record.get("rows_rejected"),
-                      "rows_removed": record.get("orders_live", accepted), "build_path": "full"}
-            self._publish(manifest, kept, built, manifest["removed"] + [record], change)
-            shutil.rmtree(self.root / "batches" / batch_id, ignore_errors=True)
+            with self._late_tables_after(built):
+                record = {**removed[0], "removed_at": _now(), "removed_by": user}
+                accepted = record.get("orders_accepted", record.get("rows_accepted"))
+                change = {"action": "remove", "user": user, "via": via, "file": record.get("file"),
+                          "kind": record.get("kind"), "batch_id": batch_id, "sha256": record.get("sha256"),
+                          "rows_read": record.get("rows_read"), "rows_accepted": accepted,
+                          "rows_rejected": record.get("rows_rejected"),
+                          "rows_removed": record.get("orders_live", accepted), "build_path": "full"}
+                self._publish(manifest, kept, built, manifest["removed"] + [record], change)
+                shutil.rmtree(self.root / "batches" / batch_id, ignore_errors=True)
         return record
 
     def rebuild(self, user: str | None = None, via: str = "cli") -> dict:
@@ -348,8 +372,9 @@ class Store:
         with self.staging() as staging:
             manifest = self.manifest()
             built = self._build_version(staging, manifest["batches"], {}, reuse=False)
-            change = {"action": "rebuild", "user": user, "via": via, "engine": self.engine, "build_path": "full"}
-            self._publish(manifest, manifest["batches"], built, manifest["removed"], change)
+            with self._late_tables_after(built):
+                change = {"action": "rebuild", "user": user, "via": via, "engine": self.engine, "build_path": "full"}
+                self._publish(manifest, manifest["batches"], built, manifest["removed"], change)
         return self.manifest()["change"]
 
     # ---- audit log -----------------------------------------------------------------------
@@ -409,6 +434,9 @@ class Store:
         """Build derived tables for `batches` in staging and move them into versions/ (`reuse=False`:
         every table, even when the published order tables could be linked)."""
         con = self._build_connection(staging)
+        # another engine builds every table before publishing (a batch job: nobody waits for its pages)
+        upload_tables = UPLOAD_TABLES if self.engine == "duckdb" else None
+        late_build = None
         try:
             for table, columns in BATCH_TABLES.items():
                 parts = []
@@ -443,21 +471,64 @@ class Store:
                 previous, reason = (None, "the Spark engine rebuilds every table") if self.engine == "spark" else \
                     self._append_from(con, batches, pending)
                 if previous is not None:
-                    counts = append_derived_tables(con, build_dir, previous)
+                    counts = append_derived_tables(con, build_dir, previous, only=upload_tables)
                     dedup = {**self._published_dedup(), batches[-1]["id"]: (
                         con.execute("select count(*) from new_batch_orders").fetchone()[0], 0, 0)}
                     path = "append"
+                    if upload_tables:
+                        late_build = lambda out: append_derived_tables(con, out, previous, only=LATE_TABLES)  # noqa: E731
                 else:
-                    counts = build_derived_tables(con, build_dir, deduplicate=order_batches > 1)
+                    deduplicate = order_batches > 1
+                    counts = build_derived_tables(con, build_dir, deduplicate=deduplicate, only=upload_tables)
                     dedup = self._dedup_counts(con, order_batches)
-        finally:
+                    if upload_tables:
+                        late_build = lambda out: build_derived_tables(  # noqa: E731
+                            con, out, deduplicate=deduplicate, only=LATE_TABLES)
+            (build_dir / ".lock").touch()  # readers hold a shared lock on it (see connect)
+            _fsync_tree(build_dir)
+            (self.root / "versions").mkdir(parents=True, exist_ok=True)
+            build_dir.rename(self.root / "versions" / version)
+        except BaseException:
             con.close()
-        shutil.rmtree(staging.path / "spill", ignore_errors=True)
-        (build_dir / ".lock").touch()  # readers hold a shared lock on it (see connect)
-        _fsync_tree(build_dir)
-        (self.root / "versions").mkdir(parents=True, exist_ok=True)
-        build_dir.rename(self.root / "versions" / version)
-        return _Built(version, counts, dedup, path, None if path == "append" else reason)
+            raise
+        if late_build is None:
+            con.close()
+            shutil.rmtree(staging.path / "spill", ignore_errors=True)
+        late = late_build and _LateBuild(con, late_build, build_dir, staging.path / "spill")
+        return _Built(version, counts, dedup, path, None if path == "append" else reason, late)
+
+    @contextlib.contextmanager
+    def _late_tables_after(self, built: "_Built", moved: dict[Path, Path] | None = None):
+        """Publish within the block, then build the version's late tables into its folder (`moved`: the
+        other folders the build read that the block moved, old -> new). A block that fails builds none. A
+        late build that fails leaves the version as published (its requests count from the base models;
+        the next append builds those tables whole) and is logged: the upload itself has succeeded."""
+        late = built.late
+        try:
+            yield
+            if late is not None:
+                self._build_late_tables(built.version, late, moved or {})
+        finally:
+            if late is not None:
+                late.con.close()
+                shutil.rmtree(late.spill, ignore_errors=True)
+
+    def _build_late_tables(self, version: str, late: _LateBuild, moved: dict[Path, Path]) -> None:
+        folder = self.root / "versions" / version
+        out = folder / LATE_FOLDER
+        try:
+            move_views(late.con, {late.built_in: folder, **moved})
+            counts = late.build(out)
+            for path in sorted(out.glob("*.parquet")):  # readers see each table whole, or not at all
+                os.replace(path, folder / path.name)
+            _fsync_dir(folder)
+            manifest = self.manifest()
+            if manifest["current"] == version:
+                self._write_manifest({**manifest, "tables": {**manifest.get("tables", {}), **counts}})
+        except Exception:  # noqa: BLE001 - published all the same; see _late_tables_after
+            logging.getLogger(__name__).exception("store version %s: its late tables were not built", version)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
 
     def _build_connection(self, staging: Staging):
         """The connection the version's tables are built on: in-memory DuckDB (spilling to the staging
@@ -533,6 +604,8 @@ class Store:
         new = batches[-1]
         if [b["id"] for b in batches[:-1]] != [b["id"] for b in manifest["batches"]]:
             return None, "not an upload of a new batch"
+        if not (pending[new["id"]] / "orders.parquet").exists():  # its assignments would be kept as they were
+            return None, "not an upload of orders"
         if not self.append_uploads:
             return None, "appending is turned off"
         folder = self.root / "versions" / manifest["current"]
@@ -584,6 +657,16 @@ class Store:
             "history": (history + [{"version": version, "dir": built.version}])[-HISTORY_KEPT:],
             "change": change,
         }
+        self._write_manifest(manifest)
+        try:
+            self._recover_audit(old)
+            self._append_audit(change)
+        except OSError:  # published all the same: the next change writes the line (marked recovered)
+            pass
+        self._sweep()
+
+    def _write_manifest(self, manifest: dict) -> None:
+        """Replace manifest.json atomically (write, fsync, rename, fsync the folder). Under the writer lock."""
         tmp = self.root / f"manifest.json.{uuid.uuid4().hex}.tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(manifest, handle, ensure_ascii=False, indent=1)
@@ -591,12 +674,6 @@ class Store:
             os.fsync(handle.fileno())
         os.replace(tmp, self.root / "manifest.json")
         _fsync_dir(self.root)
-        try:
-            self._recover_audit(old)
-            self._append_audit(change)
-        except OSError:  # published all the same: the next change writes the line (marked recovered)
-            pass
-        self._sweep()
 
     def _sweep(self) -> None:
         """Delete what the published manifest does not refer to: batch folders of crashed or removed
@@ -623,6 +700,7 @@ class Store:
 # connection is a cursor of one (binding ~31 Parquet files took 0.14-0.22 s a connection at 100M orders,
 # nine connections for one page). A database lives while it is kept here or a connection to it is open.
 _DATABASES: "collections.OrderedDict[Path, duckdb.DuckDBPyConnection]" = collections.OrderedDict()
+_LATE_VIEWS_MADE: dict[Path, int] = {}  # version folder -> late tables its database has a view of
 _DATABASES_LOCK = threading.Lock()
 DATABASES_KEPT = 4
 
@@ -634,10 +712,27 @@ def _version_database_connection(version_dir: Path) -> duckdb.DuckDBPyConnection
         if database is None:
             database = _version_database(version_dir)
             _DATABASES[version_dir] = database
+            _LATE_VIEWS_MADE.pop(version_dir, None)
             while len(_DATABASES) > DATABASES_KEPT:
                 _DATABASES.popitem(last=False)  # its open connections keep it alive until they close
         _DATABASES.move_to_end(version_dir)
+        _add_late_views(database, version_dir)
         return database.cursor()
+
+
+def _add_late_views(database: duckdb.DuckDBPyConnection, version_dir: Path) -> None:
+    """Views of the version's late tables written since its database was made (built after publishing)."""
+    if _LATE_VIEWS_MADE.get(version_dir) == len(LATE_TABLES):
+        return
+    made = {row[0] for row in database.execute(
+        "select view_name from duckdb_views() where not internal and view_name in (select unnest($names))",
+        {"names": list(LATE_TABLES)}).fetchall()}
+    for name in LATE_TABLES:
+        files = table_files(version_dir, name)
+        if name not in made and files:
+            database.execute(f"create view {name} as select * from {read_files_sql(files)}")
+            made.add(name)
+    _LATE_VIEWS_MADE[version_dir] = len(made)
 
 
 def _version_database(version_dir: Path) -> duckdb.DuckDBPyConnection:

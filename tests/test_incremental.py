@@ -495,3 +495,100 @@ def test_a_version_written_before_a_table_built_whole_on_append_is_still_appende
     rebuilt = Store(tmp_path / "rebuilt", append_uploads=False)
     load(rebuilt, files, "history", "month")
     assert_same_tables(store, rebuilt)
+
+
+def alike(a, b) -> bool:
+    """Equal, the doubles in them to 1e-12 relative (same_value), within lists, tuples and dicts."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(alike(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(map(alike, a, b))
+    return same_value(a, b)
+
+
+def test_pages_read_an_upload_once_published_and_its_late_tables_once_built(files, rebuilt, tmp_path):
+    """The tables that move with the last date (the due list, RFM, Customer value, Playbook, planner) are built
+    after the version is published. Read in between, the version has every other table, and those requests
+    count from the base models: the same due list, RFM segments and planner as the late tables then give, and
+    as the full rebuild's. The process's next connection to the version sees the late tables."""
+    from metrics.due import due_for_repurchase
+    from metrics.experiments import planner_baseline
+    from metrics.segments import rfm_segments
+    from store.models.dialect import has_table
+    from store.models.registry import LATE_TABLES
+
+    assert {"due_list", "rfm_segment_totals", "clv_customers", "planner_base", "customer_categories"} <= set(LATE_TABLES)
+
+    def figures(con) -> tuple:
+        return (due_for_repurchase(con).to_dict("records"), rfm_segments(con).to_dict("records"),
+                planner_baseline(con, 60))
+
+    store = Store(tmp_path / "store")
+    load(store, files, "history")
+    seen = {}
+
+    def on_published(report) -> None:
+        con = store.connect()
+        seen["tables"] = {name: has_table(con, name) for name in BUILD_ORDER}
+        seen["figures"] = figures(con)
+        seen["report"] = (report.build_path, report.published_seconds, report.batch_id)
+        con.close()
+
+    report = import_file(files["month"], store, on_published=on_published)
+    assert seen["report"] == ("append", report.published_seconds, report.batch_id)
+    assert 0 < report.published_seconds <= report.seconds
+    assert {name for name, present in seen["tables"].items() if not present} == set(LATE_TABLES)
+    con = store.connect()
+    assert all(has_table(con, name) for name in BUILD_ORDER)
+    assert alike(seen["figures"], figures(con)) and alike(figures(con), figures(rebuilt[0].connect()))
+    assert set(LATE_TABLES) <= set(store.manifest()["tables"])
+    assert not (store.version_dir() / ".late").exists()
+    assert_same_tables(store, rebuilt[0])
+
+
+def test_a_late_build_that_fails_leaves_the_upload_published_and_the_next_append_builds_them(
+        files, rebuilt, tmp_path, monkeypatch, caplog):
+    """An upload is done once published: a late table that fails to build is logged, not raised, and its
+    requests count from the base models (the same planner). The next upload, appended, builds the missing
+    late tables whole, and every table equals the full rebuild's."""
+    import dataclasses
+
+    from metrics.experiments import planner_baseline
+    from store.models import registry
+    from store.models.registry import LATE_TABLES
+
+    def fails(con):
+        raise RuntimeError("no space left on device")
+
+    monkeypatch.setitem(registry.MODELS, "planner_base", dataclasses.replace(registry.MODELS["planner_base"], build=fails))
+    store = Store(tmp_path / "store")
+    report = load(store, files, "history")
+    assert report.build_path == "full" and report.orders_accepted > 0
+    assert "late tables were not built" in caplog.text and "no space left on device" in caplog.text
+    built = {path.name.split(".")[0] for path in store.version_dir().glob("*.parquet")}
+    assert "planner_base" not in built and "orders" in built and "kpi_base" in built
+    reference = Store(tmp_path / "reference")
+    load(reference, files, "history")
+    assert alike(planner_baseline(store.connect(), 60), planner_baseline(reference.connect(), 60))
+
+    monkeypatch.undo()
+    report = import_file(files["month"], store)
+    assert report.build_path == "append", report.build_path_reason
+    assert set(LATE_TABLES) <= {path.name.split(".")[0] for path in store.version_dir().glob("*.parquet")}
+    assert_same_tables(store, rebuilt[0])
+
+
+def test_an_assignments_upload_that_cannot_reuse_the_order_tables_stores_its_assignments(files, tmp_path):
+    """Assignments uploaded to a version missing an order table (its late build stopped) rebuild every table,
+    and the assignments are stored: they were once kept as the previous version's (none), by the append path
+    taken for a batch without orders."""
+    store = Store(tmp_path / "store")
+    import_file(files["history"], store)
+    (store.version_dir() / "planner_base.parquet").unlink()
+    with open(files["assignments"], newline="", encoding="utf-8") as handle:
+        rows = {(row["experiment"], row["customer_id"]) for row in csv.DictReader(handle)}
+    import_assignments(files["assignments"], store)
+    assert store.manifest()["change"]["build_path"] == "full"
+    stored = store.connect().sql("select experiment, customer_id from assignments").fetchall()
+    assert len(stored) == len(rows) > 0 and set(stored) == rows
+    assert (store.version_dir() / "planner_base.parquet").exists()

@@ -255,6 +255,7 @@ def warm_up(root: str, version: int) -> None:
         steps.append(lambda: _run(root, version, _kept_evidence, root, version))
         steps += [lambda name=name: _run(root, version, _kept_list_file, root, version, name, cutoff)
                   for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else []))]
+        _wait_for_writer(root)  # the version's late tables, which these steps read, are built after it is published
         with _WARM_UP_RUNNING:  # one warm-up at a time: each holds up to 4 GB of DuckDB memory
             for step in steps:
                 if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
@@ -269,6 +270,16 @@ def warm_up(root: str, version: int) -> None:
 
     # not a daemon: a process that ends waits for the step under way (stopped inside DuckDB, it aborts)
     threading.Thread(target=run, name=f"warm-up-{version}").start()
+
+
+def _wait_for_writer(root: str) -> None:
+    """Until no upload, removal or rebuild is being written: an upload publishes its version and then builds
+    the version's late tables (store.models.registry.LATE_TABLES) still holding the store's writer lock."""
+    try:
+        with Store(root).lock():
+            pass
+    except OSError:  # a read-only store: nobody writes to it
+        pass
 
 
 def _warm_strategy_tests(root: str, version: int) -> None:

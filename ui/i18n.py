@@ -378,7 +378,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "progress_accounting": ("Accounting for every record…", "正在核对每条记录…"),
     "progress_writing": ("Writing the batch…", "正在写入批次…"),
     "progress_rebuilding": ("Rebuilding the derived tables…", "正在重建汇总表…"),
+    "progress_summaries": ("Imported. Building the summaries that move with the last date (due list, RFM, "
+                           "Customer value, Playbook, test planner)…",
+                           "已导入。正在生成随最新日期变化的汇总（待复购名单、RFM、客户价值、策略手册、实验规划）…"),
     "progress_done": ("Done", "完成"),
+    "late_tables_building": ("Every page already reads the new orders. The summaries that move with the last date "
+                             "(due list, RFM segments, Customer value, Playbook, test planner) are still being "
+                             "built: until they are, those views count from the orders and take longer. "
+                             "The next upload waits for them.",
+                             "所有页面已读取新订单。随最新日期变化的汇总（待复购名单、RFM 分群、客户价值、策略手册、"
+                             "实验规划）仍在生成：完成前这些视图直接按订单计算，会慢一些。下一次上传会等待其完成。"),
     "replaced_by_newer": ("{orders} replaced by newer uploads", "{orders} 笔已被较新的上传替换"),
     # warnings of an assignments upload or a derived experiment (their codes in "warning_codes")
     "warning_no_control_arm": ("Experiment {experiment} has no control arm (variants: {variants}).",

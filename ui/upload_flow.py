@@ -1,10 +1,14 @@
 """The Data page's upload steps: preview, column mapping, currency question, import and its report;
 and an experiment derived from an order column. Each step draws itself; ingest does the work."""
 
+import logging
+import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from ingest import DERIVE_COLUMNS, FIELDS, ImportRefused, derive_assignments, import_assignments, import_file, preview
 from metrics.experiments import STRATEGY_TAGS
@@ -21,6 +25,9 @@ from ui.users import User
 KINDS = ["orders", "assignments"]
 FILE_TYPES = ["csv", "txt", "tsv", "xlsx", "xls", "parquet"]
 NOT_STATED = "-"  # the answer "the currency is not stated" to the currency question
+# how long the page waits, once the upload is published, for the tables built after it (a small store's take
+# a second or two): past it, the report shows and they go on being built in the background
+LATE_TABLES_WAIT_SECONDS = 10
 
 
 def choose_kind(ctx: PageContext) -> str:
@@ -67,10 +74,15 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(file_name)))
         try:
             if kind == "orders":
-                report = import_file(path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
-                                     progress=lambda fraction, step: progress.progress(fraction, text=_step_words(ctx, step)),
-                                     currency=None if currency_answer == NOT_STATED else currency_answer)
+                report, still_building = _import_until_published(
+                    lambda on_published, progress_to: import_file(
+                        path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
+                        progress=progress_to, on_published=on_published,
+                        currency=None if currency_answer == NOT_STATED else currency_answer),
+                    lambda fraction, step: progress.progress(fraction, text=_step_words(ctx, step)))
                 _show_orders_report(ctx, report)
+                if still_building:
+                    st.info(ctx.t("late_tables_building"))
             else:
                 result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)
@@ -78,6 +90,42 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         except ImportRefused as refused:
             progress.empty()
             show_refusal(ctx, refused)
+
+
+def _import_until_published(run_import: Callable, progress: Callable[[float, str], None]):
+    """(report, still building): run_import(on_published, progress) in a thread of its own, returned once the
+    store version is published and its late tables are built or LATE_TABLES_WAIT_SECONDS have passed; then
+    they go on being built (the store's writer lock held: the next upload waits for them). Raises what the
+    import raised before publishing (ImportRefused...)."""
+    handed: dict = {}
+    published = threading.Event()
+
+    def on_published(report) -> None:
+        handed["report"] = report
+        published.set()
+
+    def shown_progress(fraction: float, step: str) -> None:
+        if not published.is_set():  # not after the page's run may have ended
+            progress(fraction, step)
+
+    def work() -> None:
+        try:
+            run_import(on_published, shown_progress)
+        except BaseException as problem:  # noqa: BLE001 - raised again on the page's thread, or logged
+            if published.is_set():
+                logging.getLogger(__name__).exception("after publishing an upload")
+            handed["error"] = problem
+        finally:
+            published.set()
+
+    worker = threading.Thread(target=work, name="upload")
+    add_script_run_ctx(worker, get_script_run_ctx())
+    worker.start()
+    published.wait()
+    if "report" not in handed:
+        raise handed["error"]
+    worker.join(LATE_TABLES_WAIT_SECONDS)
+    return handed["report"], worker.is_alive()
 
 
 def _step_words(ctx: PageContext, step: str) -> str:

@@ -73,6 +73,9 @@ class Model:
     None: built whole this time.
     `month_parts`: the table is written split by month (see MonthParts); `build` still gives it whole
     (another engine writes one file).
+    `late`: built just after the version is published, not before (store.Store: every one of its rows moves
+    with the data's last date, so an append counts all customers again); until it is there, a request
+    counts from the base models. Nothing built on upload may need a late table.
     """
 
     name: str
@@ -84,6 +87,7 @@ class Model:
     append: Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]] | None = None
     append_rows: bool = False
     month_parts: MonthParts | None = None
+    late: bool = False
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
@@ -159,10 +163,10 @@ _MODELS = (
     Model("order_intervals", _sql(funnel.order_intervals_from_gap_days_sql()), ("order_gap_days",),
           covers=_unfiltered, empty_store=False),
     Model("due_list", _sql(customers.stored_due_list_sql()), ("customers",), covers=_unfiltered,
-          empty_store=False),
+          empty_store=False, late=True),
 
     Model("planner_base", _sql(experiments.planner_base_sql()), ("orders",), empty_store=False,
-          covers=lambda r: _in_windows(r) and r.lookback_days == experiments.PLANNER_LOOKBACK_DAYS),
+          covers=lambda r: _in_windows(r) and r.lookback_days == experiments.PLANNER_LOOKBACK_DAYS, late=True),
     Model("repeat_funnel_steps", lambda con: funnel.repeat_funnel_sql(), ("orders",), covers=_unfiltered,
           empty_store=False, append=funnel.repeat_funnel_append),
     Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
@@ -172,21 +176,21 @@ _MODELS = (
           ("orders", "order_lines", "customers"),
           covers=_always, empty_store=False,
           append=lambda con: (playbook.customer_categories_append_sql(con, customers.TOUCHED_KEYS,
-                                                                       customers.TOUCHED_ORDERS), {})),
+                                                                       customers.TOUCHED_ORDERS), {}), late=True),
     # the Customer value page's first view: the default cut-off and the last date, in days
     Model("clv_calibration", clv.calibration_build, ("orders", "customers"), covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "cutoff", "end": "end_date"}, empty_store=False,
-          append=clv.calibration_append),
+          append=clv.calibration_append, late=True),
     Model("clv_holdout_days", clv.holdout_days_build, ("orders", "customers", "clv_calibration"), covers=lambda r: r.unit_days == 1.0,
-          empty_store=False),
-    Model("rfm_customer_segments", _sql(clv.RFM_CUSTOMER_SEGMENTS_SQL), ("customers",), empty_store=False),
+          empty_store=False, late=True),
+    Model("rfm_customer_segments", _sql(clv.RFM_CUSTOMER_SEGMENTS_SQL), ("customers",), empty_store=False, late=True),
     Model("clv_customers", clv.customers_build, ("orders", "customers", "rfm_customer_segments"),
           covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "as_of"}, empty_store=False,
-          append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS, customers.TOUCHED_ORDERS)),
+          append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS, customers.TOUCHED_ORDERS), late=True),
     # each customer's RFM segment read from rfm_customer_segments (scored once)
     Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customers", "rfm_customer_segments"),
-          covers=_unfiltered, empty_store=False),
+          covers=_unfiltered, empty_store=False, late=True),
 )
 MODELS = {model.name: model for model in _MODELS}
 
@@ -196,6 +200,9 @@ def _build_order() -> tuple[str, ...]:
     ordered: list[str] = []
     done = set(BATCH_VIEWS)
     pending = list(MODELS)
+    for name, model in MODELS.items():
+        if not model.late and any(MODELS[need].late for need in model.needs if need in MODELS):
+            raise ValueError(f"{name} is built on upload but needs a table built after it")
     while pending:
         ready = [name for name in pending if set(MODELS[name].needs) <= done]
         if not ready:
@@ -217,6 +224,9 @@ SUMMARIES = tuple(name for name in BUILD_ORDER if MODELS[name].covers is not Non
 # rebuilt when only the assignments change; the others are kept from the published version
 ASSIGNMENT_TABLES = tuple(name for name in BUILD_ORDER if "batch_assignments" in _reads(name))
 ORDER_TABLES = tuple(name for name in BUILD_ORDER if name not in ASSIGNMENT_TABLES)
+# built after the version is published (Model.late); the others before
+LATE_TABLES = tuple(name for name in BUILD_ORDER if MODELS[name].late)
+UPLOAD_TABLES = tuple(name for name in BUILD_ORDER if not MODELS[name].late)
 EMPTY_STORE_TABLES = tuple(name for name in BUILD_ORDER if MODELS[name].empty_store)
 # an append of later orders: the tables kept as they were (reading no orders), the others appended
 # (`append`) or rebuilt
@@ -224,8 +234,9 @@ KEPT_ON_APPEND = tuple(name for name in BUILD_ORDER
                        if not _reads(name) & {"batch_orders", "batch_order_lines"} and MODELS[name].append is None)
 # the tables an append starts from (kept, added to or recounted from their previous rows); the others are
 # built whole from the new tables, so a previous version written before one of them can still be appended to
-APPEND_STARTS_FROM = tuple(name for name in BUILD_ORDER if name in KEPT_ON_APPEND or MODELS[name].append is not None
-                           or MODELS[name].month_parts is not None)
+# (a late table the previous version lacks, its late build stopped, is built whole)
+APPEND_STARTS_FROM = tuple(name for name in BUILD_ORDER if not MODELS[name].late and (
+    name in KEPT_ON_APPEND or MODELS[name].append is not None or MODELS[name].month_parts is not None))
 
 
 def source_for(con: duckdb.DuckDBPyConnection, name: str, request: Request) -> str | None:
