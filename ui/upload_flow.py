@@ -80,9 +80,11 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
                         progress=progress_to, on_published=on_published,
                         currency=None if currency_answer == NOT_STATED else currency_answer),
                     lambda fraction, step: progress.progress(fraction, text=_step_words(ctx, step)))
-                _show_orders_report(ctx, report)
                 if still_building:
                     st.info(ctx.t("late_tables_building"))
+                else:
+                    progress.progress(1.0, text=_step_words(ctx, "done"))
+                _show_orders_report(ctx, report)
             else:
                 result = import_assignments(path, ctx.store, user=user.name, via="app", pseudonym_key=pseudonym_key)
                 progress.progress(1.0)
