@@ -514,6 +514,7 @@ class Store:
                 shutil.rmtree(late.spill, ignore_errors=True)
 
     def _build_late_tables(self, version: str, late: _LateBuild, moved: dict[Path, Path]) -> None:
+        """Write the late tables into the published version's folder and their row counts into the manifest."""
         folder = self.root / "versions" / version
         out = folder / LATE_FOLDER
         try:
