@@ -29,7 +29,7 @@ from bench.append import cpu_seconds  # noqa: E402
 from ingest.pipeline import import_file  # noqa: E402
 from store import Store  # noqa: E402
 
-TABLE_WRITERS = ("_materialise", "_write_month_parts", "_write_orders")
+TABLE_WRITERS = ("_materialise", "_write_month_parts", "_write_orders", "_append_replacing")
 
 
 class TableTimes:

@@ -47,6 +47,18 @@ def read_files_sql(files: list[Path]) -> str:
     return f"read_parquet([{', '.join(sql_path(path) for path in files)}])"
 
 
+def read_table_sql(name: str, files: list[Path]) -> str:
+    """A relation reading table `name` from its files (`table_files`): the files together, or for a model
+    whose second file replaces rows by key (`Model.replaced_by`), the first file's rows of the keys the
+    second lacks, then the second's rows."""
+    key = MODELS[name].replaced_by if name in MODELS else None
+    if key is None or len(files) < 2:
+        return read_files_sql(files)
+    first, changed = read_files_sql(files[:1]), read_files_sql(files[1:])
+    return (f"(select * from {first} where {key} not in (select {key} from {changed}) "
+            f"union all select * from {changed})")
+
+
 def link_table(name: str, source: Path, target: Path) -> None:
     """Hard-link every file of table `name` from version folder `source` into `target` (same names)."""
     for path in table_files(source, name):
@@ -151,7 +163,7 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
     for name in BUILD_ORDER:
         files = table_files(previous_dir, name)
         if files:
-            con.execute(f"create or replace temp view previous_{name} as select * from {read_files_sql(files)}")
+            con.execute(f"create or replace temp view previous_{name} as select * from {read_table_sql(name, files)}")
     counts = {}
     for name in BUILD_ORDER:
         model = MODELS[name]
@@ -167,6 +179,8 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
             counts[name] = _append_month_parts(con, name, model.month_parts, out_dir, previous_dir)
         elif model.append is not None and model.append_rows:
             counts[name] = _append_rows(con, name, model, out_dir, previous_dir)
+        elif model.append is not None and model.replaced_by:
+            counts[name] = _append_replacing(con, name, model, out_dir, previous_dir)
         elif model.append is not None:
             sql, params = model.append(con)
             counts[name] = _materialise(con, name, sql, params, out_dir)
@@ -198,16 +212,51 @@ def _append_rows(con: duckdb.DuckDBPyConnection, name: str, model, out_dir: Path
     previous = table_files(previous_dir, name)
     link_table(name, previous_dir, out_dir)
     new_path = out_dir / f"{name}.{len(previous) + 1}.parquet"
-    # the new file has the previous files' columns, in their order and types (one schema for the view);
-    # a column the new rows lack is null (store._append_from refuses new columns)
+    con.execute(f"copy ({_as_previous(con, name, sql, params)}) to {sql_path(new_path)} "
+                "(format parquet, compression zstd, compression_level 1)", params)
+    con.execute(f"create or replace temp view new_{name} as select * from read_parquet({sql_path(new_path)})")
+    con.execute(f"create or replace temp view {name} as select * from {read_files_sql([*previous, new_path])}")
+    return con.execute(f"select count(*) from {name}").fetchone()[0]
+
+
+def _as_previous(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: dict) -> str:
+    """`sql`'s rows with the previous version's columns of `name`, in their order and types (one schema for
+    the files of a table); a column the rows lack is null (store._append_from refuses new columns)."""
     columns = con.execute(f"describe previous_{name}").fetchall()
     present = {c[0] for c in con.execute(f"select * from ({sql}) as new_rows limit 0", params).description}
     projected = ", ".join(f'cast({quoted if column in present else "null"} as {sql_type}) as {quoted}'
                           for column, sql_type, *_ in columns for quoted in [f'"{column}"'])
-    con.execute(f"copy (select {projected} from ({sql}) as new_rows) to {sql_path(new_path)} "
-                "(format parquet, compression zstd, compression_level 1)", params)
-    con.execute(f"create or replace temp view new_{name} as select * from read_parquet({sql_path(new_path)})")
-    con.execute(f"create or replace temp view {name} as select * from {read_files_sql([*previous, new_path])}")
+    return f"select {projected} from ({sql}) as new_rows"
+
+
+# a table whose changed rows are kept in a second file is written whole again once they reach this share of
+# its first file's rows: each read skips the first file's replaced rows, so the second file stays small
+CHANGED_ROWS_SHARE = 0.25
+
+
+def _append_replacing(con: duckdb.DuckDBPyConnection, name: str, model, out_dir: Path, previous_dir: Path) -> int:
+    """After an append, table `name` (a model with `replaced_by`): the rows its `append` gives replace the
+    rows of their keys. The previous first file stays linked and the changed rows (the earlier changes kept,
+    the new ones) are written as the second file, whose rows replace the first's (`read_table_sql`); once
+    those reach CHANGED_ROWS_SHARE of the first file's rows, the table is written whole again."""
+    key = model.replaced_by
+    sql, params = model.append(con)
+    con.execute(f"create or replace temp table changed_{name} as {_as_previous(con, name, sql, params)}", params)
+    previous = table_files(previous_dir, name)
+    first_rows = con.execute(f"select count(*) from {read_files_sql(previous[:1])}").fetchone()[0]
+    earlier = read_files_sql(previous[1:]) if len(previous) > 1 else None
+    changed = con.execute(f"select count(*) from changed_{name}").fetchone()[0] + (
+        con.execute(f"select count(*) from {earlier}").fetchone()[0] if earlier else 0)
+    unchanged = f"select * from {{}} where {key} not in (select {key} from changed_{name})"
+    if changed > CHANGED_ROWS_SHARE * first_rows:
+        return _materialise(con, name, f"{unchanged.format(f'previous_{name}')} union all select * from changed_{name}",
+                            {}, out_dir)
+    os.link(previous[0], out_dir / previous[0].name)
+    files = [out_dir / previous[0].name, out_dir / f"{name}.2.parquet"]
+    kept = f"{unchanged.format(earlier)} union all " if earlier else ""
+    con.execute(f"copy ({kept}select * from changed_{name}) to {sql_path(files[1])} "
+                "(format parquet, compression zstd, compression_level 1)")
+    con.execute(f"create or replace temp view {name} as select * from {read_table_sql(name, files)}")
     return con.execute(f"select count(*) from {name}").fetchone()[0]
 
 

@@ -47,7 +47,7 @@ import duckdb
 
 from store import schema
 from store.derived import (KEYS_MARKER, append_derived_tables, build_derived_tables, link_table, move_views,
-                           read_files_sql, sql_path, table_files)
+                           read_files_sql, read_table_sql, sql_path, table_files)
 from store.models import dialect
 from store.models.orders import ASSIGNED_ORDERS_SQL
 from store.models.registry import (APPEND_STARTS_FROM, ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, LATE_TABLES,
@@ -731,7 +731,7 @@ def _add_late_views(database: duckdb.DuckDBPyConnection, version_dir: Path) -> N
     for name in LATE_TABLES:
         files = table_files(version_dir, name)
         if name not in made and files:
-            database.execute(f"create view {name} as select * from {read_files_sql(files)}")
+            database.execute(f"create view {name} as select * from {read_table_sql(name, files)}")
             made.add(name)
     _LATE_VIEWS_MADE[version_dir] = len(made)
 
@@ -749,7 +749,7 @@ def _version_database(version_dir: Path) -> duckdb.DuckDBPyConnection:
     for name in BUILD_ORDER:
         files = table_files(version_dir, name)  # an appended table: several files
         if files:
-            source = f"select * from {read_files_sql(files)}"
+            source = f"select * from {read_table_sql(name, files)}"
             if name == "assignments":  # versions built before a column was added get it as NULL
                 source = dialect.union_by_name([source, f"{_typed_nulls(schema.ASSIGNMENTS)} where false"])
             database.execute(f"create view {name} as {source}")

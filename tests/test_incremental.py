@@ -420,6 +420,50 @@ def test_two_appends_in_a_row_equal_the_full_rebuild(files, tmp_path):
     assert_same_tables(store, reference)
 
 
+def _customers_with_a_paid_order(path: Path) -> set[str]:
+    """The customer ids of a file's paid orders, read from the raw file."""
+    return {r["customer_id"] for r in pq.read_table(path).to_pylist() if r["status"] == "paid" and r["customer_id"]}
+
+
+def test_an_append_writes_only_the_rows_of_the_customers_it_touches(files, tmp_path, monkeypatch):
+    """Below the share at which it is written whole, an append links the customers file and writes the rows
+    of the customers with a new paid order as a second file, whose rows replace theirs; the next append
+    keeps the earlier one's rows there. Every table equals the full rebuild's."""
+    monkeypatch.setattr(derived, "CHANGED_ROWS_SHARE", 1.0)
+    store = Store(tmp_path / "ours")
+    load(store, files, "to_october")
+    linked = (store.version_dir() / "customers.parquet").stat().st_ino  # the version goes; the file stays linked
+    assert import_file(files["november"], store).build_path == "append"
+    second = store.version_dir()
+    assert (second / "customers.parquet").stat().st_ino == linked
+    november = _customers_with_a_paid_order(files["november"])
+    assert pq.read_metadata(second / "customers.2.parquet").num_rows == len(november)
+    assert import_file(files["month"], store).build_path == "append"
+    third = store.version_dir()
+    assert (third / "customers.parquet").stat().st_ino == linked
+    touched = november | _customers_with_a_paid_order(files["month"])
+    assert pq.read_metadata(third / "customers.2.parquet").num_rows == len(touched)
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "to_october", "november", "month")
+    assert_same_tables(store, reference)
+    everyone = _customers_with_a_paid_order(files["both"])
+    con = store.connect()
+    assert con.execute("select count(*), count(distinct customer_id) from customers").fetchone() == (
+        len(everyone), len(everyone))
+    con.close()
+
+
+def test_customers_are_written_whole_once_the_changed_rows_pass_their_share(files, tmp_path, monkeypatch):
+    monkeypatch.setattr(derived, "CHANGED_ROWS_SHARE", 0.0)
+    store = Store(tmp_path / "ours")
+    load(store, files, "to_october", "november")
+    assert store.batches()[-1]["build_path"] == "append"
+    assert [p.name for p in store.version_dir().glob("customers*.parquet")] == ["customers.parquet"]
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "to_october", "november")
+    assert_same_tables(store, reference)
+
+
 def _etsy_halves(folder: Path, cut: datetime) -> tuple[Path, Path, list[dict]]:
     """The Etsy export's records before `cut` and from it, as two files shaped like the download."""
     with open(ETSY, newline="", encoding="utf-8") as handle:

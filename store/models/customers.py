@@ -348,8 +348,9 @@ where is_valid and customer_key in ({TOUCHED_KEYS})
 
 
 def customers_append(con) -> tuple[str, dict]:
-    """The customers table after an append (`customers_append_sql`); first holds the touched customers'
-    valid orders as the temporary table `touched_orders` (`touched_orders_sql`) for the later append builders."""
+    """The rows of the customers an append touches (`customers_append_sql`; the table's other rows stay
+    as they were: Model.replaced_by); first holds the touched customers' valid orders as the temporary
+    table `touched_orders` (`touched_orders_sql`) for the later append builders."""
     # the lines are built after the customers: the store has lines when the previous version or the batch has
     lines = has_lines(con, "previous_order_lines") or has_lines(con, "new_batch_order_lines")
     con.execute(f"create or replace temp table {TOUCHED_ORDERS} as {touched_orders_sql(lines)}")
@@ -357,13 +358,13 @@ def customers_append(con) -> tuple[str, dict]:
 
 
 def customers_append_sql() -> str:
-    """The customers table after an append: the previous rows of customers without a new valid order
-    (keys never move), and the touched customers' previous row combined with their new orders, which
-    all come later (counts and revenue added, the latest values taken from the new orders when set:
-    arg_min/arg_max skip nulls). Only the usual interval (a median) reads their earlier orders again,
-    two narrow columns, from `touched_orders`."""
+    """The rows of the customers with a new valid order after an append: each one's previous row combined
+    with their new orders, which all come later (counts and revenue added, the latest values taken from
+    the new orders when set: arg_min/arg_max skip nulls). Only the usual interval (a median) reads their
+    earlier orders again, two narrow columns, from `touched_orders`. Keys never move, so the other
+    customers' rows are the previous ones."""
     new_rows = customer_rows_sql("is_valid", "days_since_previous", "new_orders")
-    combined = f"""
+    return f"""
         with new_rows as ({new_rows}),
 
         intervals as (
@@ -393,6 +394,3 @@ def customers_append_sql() -> str:
         left join previous_customers as previous using (customer_key)
         left join intervals using (customer_key)
     """
-    kept = f"select * from previous_customers where customer_key not in ({TOUCHED_KEYS})"
-    # not sorted again (the full build's rows are in key order; the touched ones follow): 850k rows at 5M orders
-    return dialect.union_by_name([kept, f"select * from ({combined}) as combined"])

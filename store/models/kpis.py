@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from store.models import dialect
-from store.models.kpi_combos import base_inputs_from_combos, trailing_from_masks
+from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, trailing_from_masks
 from store.models.orders import customer_months_sql
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -34,7 +34,7 @@ BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identi
 def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool = True,
                      more_segments: str | None = None, relation: str = "orders",
                      inputs: str | None = None, trailing_inputs: str | None = None,
-                     trailing_rows: str | None = None) -> str:
+                     trailing_counts: str | None = None) -> str:
     """CTEs ending in `base`: per period and segment, the counts every KPI is a ratio of.
 
     Counts valid orders matching `where` dated $history_start..$range_end, on a continuous spine of
@@ -42,10 +42,9 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     trailing_year=False leaves out the trailing-year counts (null): a window over every customer-month.
     more_segments: SQL of a `segment` column of segments to count even without orders in the range.
     relation: the orders' rows to read (default the orders table).
-    trailing_rows: the trailing-year counts of the spine's months (an append, kpi_base_append: the
-    few new months) counted from this relation, one row per spine month and customer and their
-    values in that month's year (month, customer_key, member_tier, channel, orders: valid orders),
-    instead of the running count over every month (which needs every month from the first).
+    trailing_counts: the trailing-year counts of the spine's months (an append, kpi_base_append: the
+    few new months) read from this relation (month, segment, customers_12m, orders_12m), instead of
+    the running count over every month (which needs every month from the first).
     inputs: CTEs `order_totals`, `customer_totals` and `customer_months` read from elsewhere (the
     combination summaries, `store.models.kpi_combos`) instead of counted from the orders.
     trailing_inputs: CTEs `coverage_changes` (segment, month, change: the trailing-year customer
@@ -53,20 +52,8 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
     from elsewhere, instead of following each customer-month with a window.
     """
     months = GRAIN_MONTHS[grain]
-    if trailing_year and trailing_rows:
-        year_counts = f"""
-            select
-                month,
-                {segment} as segment,
-                count(distinct customer_key) as customers_12m,
-                cast(sum(orders) as bigint) as orders_12m
-            from {trailing_rows} as orders
-            group by month, {segment}"""
+    if trailing_year and trailing_counts:
         trailing_ctes = f"""
-        -- each new month's customers and orders of the twelve months up to it, one count per month
-        year_counts as ({year_counts}
-        ),
-
         trailing_months as (
             select
                 month_spine.month,
@@ -74,7 +61,7 @@ def base_counts_ctes(grain: str, segment: str, where: str, trailing_year: bool =
                 coalesce(year_counts.customers_12m, 0) as customers_12m,
                 coalesce(year_counts.orders_12m, 0) as orders_12m
             from month_spine
-            left join year_counts using (month, segment)
+            left join ({trailing_counts}) as year_counts using (month, segment)
         ),
 """
     elif trailing_year:
@@ -236,12 +223,12 @@ def _inputs_from_orders(grain: str, where: str, segment: str, customer_periods: 
 
 
 def kpi_base_sql(by: str | None, more_segments: str | None = None, relation: str = "orders",
-                 trailing_rows: str | None = None) -> str:
+                 trailing_counts: str | None = None) -> str:
     """The monthly base counts of the whole store for one breakdown (None = all customers), counted from
     `relation`'s orders (the append's new months; the full build reads the summaries: kpi_base_build)."""
     segment = SEGMENTS[by] if by else "'all'"
     ctes = base_counts_ctes("month", segment, "orders.is_valid", more_segments=more_segments, relation=relation,
-                            trailing_rows=trailing_rows)
+                            trailing_counts=trailing_counts)
     return f"""
         with {ctes}
         select '{by or "all"}' as dimension, * from base
@@ -270,11 +257,11 @@ def kpi_base_build(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
 def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     """kpi_base after an append of later orders (`new_batch_orders`, see store.derived): the previous
     rows of the months before the first new month M, and the months from M counted again: their counts
-    from the orders of M on, their trailing years (customers and orders of the twelve months up to each)
-    from one row per month, customer and values the breakdowns read (`kpi_trailing_rows`: at 5M
-    orders, 0.9M rows for 2.4M orders of a year). Every segment of the previous
-    table is kept; a segment the store never had (a new channel) needs rows for every earlier month:
-    then the whole table is counted again."""
+    from the orders of M on, their trailing years from the previous trailing year and the customers who
+    come into it or drop out of it (`appended_trailing_counts`). Every segment of the previous table is
+    kept; a segment the store never had (a new channel) needs rows for every earlier month, and a
+    trailing year's change is followed over at most MASK_MONTHS months: else the whole table is
+    counted again."""
     new_segments = " union all ".join(
         f"select segment from (select distinct {SEGMENTS[by]} as segment from new_batch_orders where status = 'valid') "
         f"where segment not in (select segment from previous_kpi_base where dimension = '{by}')"
@@ -282,37 +269,156 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     first_new = con.execute("select min(cast(order_ts as date)) from new_batch_orders where status = 'valid'").fetchone()[0]
     if first_new is None:  # no valid order: the counts are the same
         return ["select * from previous_kpi_base"], {}
-    if con.execute(f"select count(*) from ({new_segments})").fetchone()[0]:
-        return kpi_base_build(con)
     params = kpi_base_params(con)
     first_month = first_new.replace(day=1)
+    if (con.execute(f"select count(*) from ({new_segments})").fetchone()[0]
+            or _months(first_month, params["range_end_month"]) + TRAILING_MONTHS > MASK_MONTHS):
+        return kpi_base_build(con)
     # the valid orders of the new months, read once for the four breakdowns (narrow)
     con.execute("create or replace temp table kpi_new_month_orders as "
                 "select order_month, order_date, customer_key, cohort_month, amount, is_valid, member_tier, channel "
                 "from orders where is_valid and order_date >= $first_month", {"first_month": first_month})
+    appended_trailing_counts(con, first_month, params["range_end_month"])
     if first_month > params["history_start"]:
         params = {**params, "history_start": first_month, "history_start_month": first_month}
-    # the spine's months (from the first new month to the last), each counted over its own year of rows
-    spine_months = pd.date_range(params["history_start_month"], params["range_end_month"], freq="MS").date
-    month_params = {f"trailing_month_{i}": month for i, month in enumerate(spine_months)}
-    # each month's year of rows once per customer and values the breakdowns read (2.4M orders -> 0.9M rows at
-    # 5M orders): the four breakdowns count their distinct customers from these instead of every order
-    trailing_rows = " union all ".join(f"""
-        select cast(${name} as date) as month, customer_key, member_tier, channel, count(*) as orders
-        from orders
-        where is_valid and customer_key is not null and order_month <= ${name}
-            and order_month > {dialect.add_months(f"cast(${name} as date)", "-12")}
-        group by customer_key, member_tier, channel""" for name in month_params)
-    con.execute(f"create or replace temp table kpi_trailing_rows as {trailing_rows}", month_params)
     parts = []
     for by in (None, *PRECOMPUTED_BREAKDOWNS):
         dimension = by or "all"
         kept = f"select * from previous_kpi_base where dimension = '{dimension}' and period < $first_new_month"
         previous_segments = f"select segment from previous_kpi_base where dimension = '{dimension}'"
-        recounted = kpi_base_sql(by, previous_segments, "kpi_new_month_orders", trailing_rows="kpi_trailing_rows")
+        trailing = (f"select month, segment, customers_12m, orders_12m from kpi_trailing_counts "
+                    f"where dimension = '{dimension}'")
+        recounted = kpi_base_sql(by, previous_segments, "kpi_new_month_orders", trailing_counts=trailing)
         counted = f"select * from ({recounted}) as counted where period >= $first_new_month"
         parts.append(dialect.union_by_name([kept, counted]))
     return parts, {**params, "first_new_month": first_month}
+
+
+TRAILING_MONTHS = 12
+
+
+def _months(first: date, last: date) -> int:
+    """Months from `first` to `last`, both counted."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def appended_trailing_counts(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
+    """Temporary table `kpi_trailing_counts` (dimension, segment, month, customers_12m, orders_12m): each
+    month from `first` to `last` (the months an append changes) of every precomputed breakdown, its
+    trailing year's customers and identified orders (the twelve months up to it).
+
+    A month's trailing customers are the month before's, plus the customers who bought in it and not in
+    the eleven months before it, minus those who bought twelve months before it and not in those eleven
+    months. Only customers who bought in a counted month or twelve months before one can come in or drop
+    out: their active months in the segment, as one bit set each, are read from kpi_customer_combos
+    (at 100M orders 6.2M customers, against every customer of the year counted again: 12.5M). The month
+    before the first is the previous version's (previous_kpi_base)."""
+    window_start = _add_months(first, -TRAILING_MONTHS)
+    breakdowns = [(by or "all", SEGMENTS[by] if by else "'all'") for by in (None, *PRECOMPUTED_BREAKDOWNS)]
+    # each (dimension, segment) numbered: the numbers, not the segments (shop data), are written into the SQL
+    con.execute("create or replace temp table kpi_trailing_slots as select dimension, segment, "
+                "cast(row_number() over (order by dimension, segment) - 1 as integer) as slot from ("
+                + " union ".join(f"select '{dimension}' as dimension, {segment} as segment from kpi_combos"
+                                 for dimension, segment in breakdowns) + ")")
+    slots = con.execute("select slot, dimension from kpi_trailing_slots order by slot").fetchall()
+    combo_slots = "select kpi_combos.combo_id, " + ", ".join(
+        f"(select slot from kpi_trailing_slots where dimension = '{dimension}' and segment = {segment}) as slot_{dimension}"
+        for dimension, segment in breakdowns) + " from kpi_combos"
+    month_bit = dialect.bit_flag(dialect.month_diff("activity.month", "cast($window_start as date)"))
+    masks = ", ".join(f"{dialect.bit_or_aggregate(month_bit)} filter (where slot_{dimension} = {slot}) as slot_{slot}"
+                      for slot, dimension in slots)
+
+    def bits(low: str, high: str) -> str:  # the bits low..high - 1
+        return f"({dialect.bit_flag(high)} - {dialect.bit_flag(low)})"
+
+    # month index j: in the month and none of the eleven before / twelve before and none of the eleven after
+    came = "{m} & " + bits("j - 11", "j + 1") + " = " + dialect.bit_flag("j")
+    left = "{m} & " + bits("j - 12", "j") + " = " + dialect.bit_flag("j - 12")
+    counted = ", ".join(f"count(*) filter (where {came.format(m=f'slot_{slot}')}) "
+                        f"- count(*) filter (where {left.format(m=f'slot_{slot}')}) as change_{slot}"
+                        for slot, _ in slots)
+    changes = " union all ".join(f"select {slot} as slot, month, change_{slot} as change from month_changes"
+                                 for slot, _ in slots)
+    combo_slot_rows = " union all ".join(f"select combo_id, slot_{dimension} as slot from combo_slots"
+                                         for dimension, _ in breakdowns)
+    # the customers who may come in or drop out, held apart: the join below keeps their rows of 13 months
+    con.execute(f"""
+        create or replace temp table kpi_trailing_customers as
+        select distinct customer_key
+        from kpi_customer_combos
+        where month between $first and $last
+            or month between cast($window_start as date) and {dialect.add_months("cast($last as date)", "-12")}
+    """, {"first": first, "last": last, "window_start": window_start})
+    con.execute(f"""
+        create or replace temp table kpi_trailing_counts as
+        with
+        counted_months as (
+            select month, {dialect.month_diff("month", "cast($window_start as date)")} as j
+            from {dialect.month_spine("$first", "$last")} as months
+        ),
+
+        activity as (
+            select customer_key, month, combo_id
+            from kpi_customer_combos
+            where month between $window_start and $last
+                and customer_key in (select customer_key from kpi_trailing_customers)
+        ),
+
+        combo_slots as ({combo_slots}),
+
+        masks as (
+            select activity.customer_key, {masks}
+            from activity
+            join combo_slots using (combo_id)
+            group by activity.customer_key
+        ),
+
+        month_changes as (
+            select counted_months.month, {counted}
+            from counted_months
+            left join masks on true  -- every month, also when nobody comes in or drops out
+            group by counted_months.month
+        ),
+
+        slot_changes as ({changes}),
+
+        combo_slot_rows as ({combo_slot_rows}),
+
+        year_orders as (
+            select counted_months.month, combo_slot_rows.slot, sum(kpi_combo_months.identified_orders) as orders_12m
+            from counted_months
+            join kpi_combo_months
+                on kpi_combo_months.month <= counted_months.month
+                and kpi_combo_months.month > {dialect.add_months("counted_months.month", "-12")}
+            join combo_slot_rows using (combo_id)
+            group by counted_months.month, combo_slot_rows.slot
+        ),
+
+        before_first as (
+            select kpi_trailing_slots.slot, previous_kpi_base.customers_12m
+            from previous_kpi_base
+            join kpi_trailing_slots using (dimension, segment)
+            where previous_kpi_base.period = {dialect.add_months("cast($first as date)", "-1")}
+        )
+
+        select
+            kpi_trailing_slots.dimension,
+            kpi_trailing_slots.segment,
+            slot_changes.month,
+            cast(coalesce(before_first.customers_12m, 0) + sum(slot_changes.change) over (
+                partition by slot_changes.slot order by slot_changes.month rows unbounded preceding
+            ) as bigint) as customers_12m,
+            cast(coalesce(year_orders.orders_12m, 0) as bigint) as orders_12m
+        from slot_changes
+        join kpi_trailing_slots using (slot)
+        left join before_first using (slot)
+        left join year_orders using (month, slot)
+    """, {"first": first, "last": last, "window_start": window_start})
+
+
+def _add_months(month: date, months: int) -> date:
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:

@@ -76,6 +76,9 @@ class Model:
     `late`: built just after the version is published, not before (store.Store: every one of its rows moves
     with the data's last date, so an append counts all customers again); until it is there, a request
     counts from the base models. Nothing built on upload may need a late table.
+    `replaced_by`: a key column (one row per key). `append` gives only the rows of the keys the append
+    changes, written as the table's second file; a key's row there replaces its row in the first file,
+    which stays linked (store.derived: `_append_replacing`, `read_table_sql`).
     """
 
     name: str
@@ -88,6 +91,7 @@ class Model:
     append_rows: bool = False
     month_parts: MonthParts | None = None
     late: bool = False
+    replaced_by: str | None = None
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
@@ -110,7 +114,8 @@ _MODELS = (
     # base models
     Model("orders", _sql(orders.orders_sql()), ("batch_orders",), append=_sql(orders.new_orders_sql()),
           append_rows=True),
-    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",), append=customers.customers_append),
+    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",), append=customers.customers_append,
+          replaced_by="customer_key"),
     # the per-customer figures under filters read it instead of the orders (an append adds its new rows)
     Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_always,
           empty_store=False, append=_sql(orders.orders_by_dimension_sql("new_orders")), append_rows=True),
