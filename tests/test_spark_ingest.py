@@ -294,6 +294,18 @@ def test_tmall_on_spark_reads_its_refunds_and_provinces_as_duckdb_does(tmp_path,
     assert_same_import(stores, reports)
 
 
+def test_an_import_into_a_spark_store_reports_only_the_steps_it_takes(tmp_path, spark):
+    """A store built on Spark builds every table before publishing: its import shows no "building the
+    last-date summary tables" step, which a store built on DuckDB shows after publishing."""
+    steps = {"spark": [], "duckdb": []}
+    for engine, seen in steps.items():
+        options = {"engine": "spark", "spark_master": "local[2]"} if engine == "spark" else {}
+        import_file(REAL / TMALL, Store(tmp_path / engine, engine=engine), progress=lambda _, step: seen.append(step),
+                    **options)
+    assert "summaries" not in steps["spark"] and steps["spark"][-1] == "done"
+    assert steps["duckdb"][-2:] == ["summaries", "done"]
+
+
 def test_a_day_first_file_is_read_day_first_on_spark(tmp_path, spark):
     path = tmp_path / "day_first.csv"
     path.write_text("order_id,customer_id,order_date,amount\n"

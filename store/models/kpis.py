@@ -295,6 +295,7 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
 
 
 TRAILING_MONTHS = 12
+FROM_TIERS = ("all", "membership")  # breakdowns whose segments are unions of member tiers
 
 
 def _months(first: date, last: date) -> int:
@@ -324,9 +325,21 @@ def appended_trailing_counts(con: duckdb.DuckDBPyConnection, first: date, last: 
     combo_slots = "select kpi_combos.combo_id, " + ", ".join(
         f"(select slot from kpi_trailing_slots where dimension = '{dimension}' and segment = {segment}) as slot_{dimension}"
         for dimension, segment in breakdowns) + " from kpi_combos"
+    # every customer-month has one member tier, so the bit sets of "all" and of the memberships are ors of
+    # the tiers' (three aggregates fewer of the eleven at 100M orders)
+    tier_slots: dict[int, set[int]] = {}
+    for tier, *coarser in con.execute(f"select distinct slot_member_tier, {', '.join(f'slot_{d}' for d in FROM_TIERS)} "
+                                      f"from ({combo_slots})").fetchall():
+        for slot in coarser:
+            tier_slots.setdefault(slot, set()).add(tier)
     month_bit = dialect.bit_flag(dialect.month_diff("activity.month", "cast($window_start as date)"))
     masks = ", ".join(f"{dialect.bit_or_aggregate(month_bit)} filter (where slot_{dimension} = {slot}) as slot_{slot}"
-                      for slot, dimension in slots)
+                      for slot, dimension in slots if dimension not in FROM_TIERS)
+
+    def mask(slot: int) -> str:
+        if slot not in tier_slots:
+            return f"slot_{slot}"
+        return "(" + " | ".join(f"coalesce(slot_{tier}, 0)" for tier in sorted(tier_slots[slot])) + ")"
 
     def bits(low: str, high: str) -> str:  # the bits low..high - 1
         return f"({dialect.bit_flag(high)} - {dialect.bit_flag(low)})"
@@ -334,8 +347,8 @@ def appended_trailing_counts(con: duckdb.DuckDBPyConnection, first: date, last: 
     # month index j: in the month and none of the eleven before / twelve before and none of the eleven after
     came = "{m} & " + bits("j - 11", "j + 1") + " = " + dialect.bit_flag("j")
     left = "{m} & " + bits("j - 12", "j") + " = " + dialect.bit_flag("j - 12")
-    counted = ", ".join(f"count(*) filter (where {came.format(m=f'slot_{slot}')}) "
-                        f"- count(*) filter (where {left.format(m=f'slot_{slot}')}) as change_{slot}"
+    counted = ", ".join(f"count(*) filter (where {came.format(m=mask(slot))}) "
+                        f"- count(*) filter (where {left.format(m=mask(slot))}) as change_{slot}"
                         for slot, _ in slots)
     changes = " union all ".join(f"select {slot} as slot, month, change_{slot} as change from month_changes"
                                  for slot, _ in slots)
