@@ -24,6 +24,7 @@ import pytest
 from ingest.assignments import import_assignments
 from ingest.demo import write_demo
 from ingest.pipeline import import_file
+from metrics.inventory import store_inventory
 from store import Store, derived
 from store.models.registry import APPEND_STARTS_FROM, BUILD_ORDER
 
@@ -450,6 +451,23 @@ def test_an_append_writes_only_the_rows_of_the_customers_it_touches(files, tmp_p
     con = store.connect()
     assert con.execute("select count(*), count(distinct customer_id) from customers").fetchone() == (
         len(everyone), len(everyone))
+    assert store_inventory(con)["customers"] == len(everyone)  # from order_facts: every page shows it
+    con.close()
+
+
+def test_a_version_whose_order_facts_did_not_count_customers_is_appended_to_with_the_right_count(files, tmp_path):
+    store = Store(tmp_path / "ours")
+    load(store, files, "history")
+    facts = store.version_dir() / "order_facts.parquet"
+    older = pq.read_table(facts).drop_columns(["customers"])  # as written before order_facts counted them
+    facts.unlink()  # a hard link shared with the earlier version: replaced, not written through
+    pq.write_table(older, facts)
+    con = store.connect()
+    assert store_inventory(con)["customers"] == len(_customers_with_a_paid_order(files["history"]))
+    con.close()
+    assert import_file(files["month"], store).build_path == "append"
+    con = store.connect()
+    assert store_inventory(con)["customers"] == len(_customers_with_a_paid_order(files["both"]))
     con.close()
 
 

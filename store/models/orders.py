@@ -224,12 +224,14 @@ where is_valid and customer_id in (select customer_id from assignments)
 
 
 def order_facts_sql(relation: str = "orders") -> str:
-    """Order counts and date range of `relation` (rows of the orders table)."""
+    """Order counts and date range of `relation` (rows of the orders table); customers: identified
+    customers with a valid order (their first valid orders, so that an append adds its new customers)."""
     return f"""
     select
         count(*) as orders,
         count(*) filter (where is_valid) as valid_orders,
         count(*) filter (where customer_id is null) as guest_orders,
+        count(*) filter (where is_valid and customer_key is not null and customer_order_seq = 1) as customers,
         min(order_ts) as first_order,
         max(order_ts) as last_order,
         min(order_date) filter (where is_valid) as first_valid_date,
@@ -246,6 +248,7 @@ select
     cast(sum(orders) as bigint) as orders,
     cast(sum(valid_orders) as bigint) as valid_orders,
     cast(sum(guest_orders) as bigint) as guest_orders,
+    cast(sum(customers) as bigint) as customers,
     min(first_order) as first_order,
     max(last_order) as last_order,
     min(first_valid_date) as first_valid_date,
@@ -256,6 +259,13 @@ from (
     {order_facts_sql("new_orders")}
 ) as both_facts
 """
+
+
+def order_facts_append(con) -> tuple[str, dict]:
+    """order_facts after an append: ORDER_FACTS_APPEND_SQL, or counted whole again from a version written
+    before it counted the customers."""
+    columns = {row[0] for row in con.execute("describe previous_order_facts").fetchall()}
+    return (ORDER_FACTS_APPEND_SQL if "customers" in columns else ORDER_FACTS_SQL), {}
 
 
 def filter_values_sql(relation: str = "orders") -> str:

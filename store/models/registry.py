@@ -138,7 +138,7 @@ _MODELS = (
           covers=_always),
     # summaries of the orders
     Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, empty_store=False,
-          append=_sql(orders.ORDER_FACTS_APPEND_SQL)),
+          append=orders.order_facts_append),
     Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False,
           append=_sql(orders.FILTER_VALUES_APPEND_SQL)),
     Model("kpi_base", kpis.kpi_base_build,
