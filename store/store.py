@@ -49,7 +49,7 @@ from store import schema
 from store.derived import (KEYS_MARKER, append_derived_tables, build_derived_tables, link_table, move_views,
                            read_files_sql, read_table_sql, sql_path, table_files)
 from store.models import dialect
-from store.models.orders import ASSIGNED_ORDERS_SQL
+from store.models.orders import ASSIGNED_ORDERS_SQL, ORDER_FACTS_SQL
 from store.models.registry import (APPEND_STARTS_FROM, ASSIGNMENT_TABLES, BUILD_ORDER, EMPTY_STORE_TABLES, LATE_TABLES,
                                    MODELS, ORDER_TABLES, UPLOAD_TABLES)
 from store.names import clean_file_name
@@ -461,7 +461,8 @@ class Store:
             reusable = self._order_tables_to_reuse(batches, pending) if reuse else None
             if reusable:  # only assignments changed: the order tables are the published ones
                 folder, counts, dedup = reusable
-                con.execute(f"create view orders as select * from {read_files_sql(table_files(folder, 'orders'))}")
+                for name in ORDER_TABLES:  # what the assignments' tables read (the orders, the data's end...)
+                    con.execute(f"create view {name} as select * from {read_table_sql(name, table_files(folder, name))}")
                 counts = {**counts, **build_derived_tables(con, build_dir, only=ASSIGNMENT_TABLES)}
                 for name in ORDER_TABLES:
                     link_table(name, folder, build_dir)
@@ -755,6 +756,8 @@ def _version_database(version_dir: Path) -> duckdb.DuckDBPyConnection:
             database.execute(f"create view {name} as {source}")
     if not (version_dir / "assigned_orders.parquet").exists():  # a version built before it existed
         database.execute(f"create view assigned_orders as {ASSIGNED_ORDERS_SQL}")
+    if not (version_dir / "order_facts.parquet").exists():  # a store without valid orders, built before it had it
+        database.execute(f"create view order_facts as {ORDER_FACTS_SQL}")
     return database
 
 

@@ -99,9 +99,16 @@ def matured_cte(arms: str) -> str:
     where variants = 1 and {dialect.add_days('assigned_at', WINDOW)} <= data_end
 )"""
 
+# the data's end: the last order's time
 DATA_END = """
 data_end as (
     select max(order_ts) as data_end from orders
+)"""
+# the same, read from order_facts where the tables built on upload read it (a scan of every order took 1-2 s
+# at 100M orders); a request counts from the orders, as summaries may be missing
+STORED_DATA_END = """
+data_end as (
+    select last_order as data_end from order_facts
 )"""
 
 
@@ -158,12 +165,13 @@ def experiment_days_sql() -> str:
 
 def experiment_survival_sql() -> str:
     """experiment_survival: the time-to-repurchase counts per experiment, arm and day (any window)."""
-    return survival_sql(ALL_ARMS, None)
+    return survival_sql(ALL_ARMS, None, STORED_DATA_END)
 
 
 def experiment_buckets_sql() -> str:
     """experiment_buckets: the novelty sums per experiment, arm and week, for each precomputed window."""
-    return for_precomputed_windows(novelty_sql(ALL_ARMS, ALL_EXPERIMENT_ORDERS), bucket_days=PRECOMPUTED_BUCKET_DAYS)
+    return for_precomputed_windows(novelty_sql(ALL_ARMS, ALL_EXPERIMENT_ORDERS, STORED_DATA_END),
+                                   bucket_days=PRECOMPUTED_BUCKET_DAYS)
 
 
 EXPERIMENT_ORDERS_SQL = f"""
@@ -348,10 +356,10 @@ select * from final order by variant, matured_on, metric
 """
 
 
-def novelty_sql(arms: str, orders: str) -> str:
+def novelty_sql(arms: str, orders: str, data_end: str = DATA_END) -> str:
     """Per experiment and arm: orders per matured customer in day buckets after assignment ($bucket_days wide)."""
     return f"""
-with {DATA_END},
+with {data_end},
 
 {matured_cte(arms)},
 
@@ -411,7 +419,7 @@ select * from final order by variant
 """
 
 
-def survival_sql(arms: str, orders: str | None) -> str:
+def survival_sql(arms: str, orders: str | None, data_end: str = DATA_END) -> str:
     """Per experiment, arm and whole day since assignment: customers whose first order after
     assignment came that day (events) and customers with none by the data's end (censored).
     `orders` None: the first order is read from the arms (experiment_customers)."""
@@ -427,7 +435,7 @@ def survival_sql(arms: str, orders: str | None) -> str:
             and valid_orders.order_ts >= arm_customers.assigned_at
         group by arm_customers.experiment, arm_customers.customer_id"""
     return f"""
-with {DATA_END},
+with {data_end},
 
 arm_customers as (
     select * from ({arms}) where variants = 1
@@ -656,9 +664,7 @@ def planner_base_sql() -> str:
         f"coalesce(revenue_{w}, 0) as revenue from per_customer where last_{w} is not null"
         for w in PRECOMPUTED_WINDOWS)
     return f"""
-with data_end as (
-    select max(order_ts) as data_end from orders
-),
+with {STORED_DATA_END},
 
 recent_orders as (
     select customer_key, order_ts, cast(amount as double) as amount

@@ -132,13 +132,13 @@ _MODELS = (
     Model("experiment_days", _sql(experiments.experiment_days_sql()), ("experiment_customers", "experiment_orders"),
           covers=_in_windows),
     Model("experiment_buckets", _sql(experiments.experiment_buckets_sql()),
-          ("orders", "experiment_customers", "experiment_orders"),
+          ("order_facts", "experiment_customers", "experiment_orders"),
           covers=lambda r: _in_windows(r) and r.bucket_days == experiments.PRECOMPUTED_BUCKET_DAYS),
-    Model("experiment_survival", _sql(experiments.experiment_survival_sql()), ("orders", "experiment_customers"),
+    Model("experiment_survival", _sql(experiments.experiment_survival_sql()), ("order_facts", "experiment_customers"),
           covers=_always),
     # summaries of the orders
-    Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, empty_store=False,
-          append=orders.order_facts_append),
+    # also in a store without valid orders: the strategy tests read the data's end from it
+    Model("order_facts", _sql(orders.ORDER_FACTS_SQL), ("orders",), covers=_always, append=orders.order_facts_append),
     Model("filter_values", _sql(orders.filter_values_sql()), ("orders",), covers=_always, empty_store=False,
           append=_sql(orders.FILTER_VALUES_APPEND_SQL)),
     Model("kpi_base", kpis.kpi_base_build,
@@ -170,7 +170,7 @@ _MODELS = (
     Model("due_list", _sql(customers.stored_due_list_sql()), ("customers",), covers=_unfiltered,
           empty_store=False, late=True),
 
-    Model("planner_base", _sql(experiments.planner_base_sql()), ("orders",), empty_store=False,
+    Model("planner_base", _sql(experiments.planner_base_sql()), ("orders", "order_facts"), empty_store=False,
           covers=lambda r: _in_windows(r) and r.lookback_days == experiments.PLANNER_LOOKBACK_DAYS, late=True),
     Model("repeat_funnel_steps", lambda con: funnel.repeat_funnel_sql(), ("orders",), covers=_unfiltered,
           empty_store=False, append=funnel.repeat_funnel_append),
