@@ -326,7 +326,7 @@ def import_file(
             report.build_path = batch.get("build_path")
             report.build_path_reason = batch.get("build_path_reason")
             report.published_seconds = report.seconds = round((datetime.now() - started).total_seconds(), 3)
-            if store.engine == "duckdb":  # the Spark engine builds every table before publishing
+            if store.builds_late_tables:
                 progress(0.9, "summaries")
             if on_published:
                 on_published(report)

@@ -165,6 +165,12 @@ class Store:
         self.append_uploads = append_uploads
         self.engine = engine
 
+    @property
+    def builds_late_tables(self) -> bool:
+        """Whether a change publishes its version before the late tables (LATE_TABLES) are built. Another
+        engine builds every table before publishing (a batch job: nobody waits for its pages)."""
+        return self.engine == "duckdb"
+
     # ---- reading -------------------------------------------------------------------------
 
     def manifest(self) -> dict:
@@ -434,8 +440,7 @@ class Store:
         """Build derived tables for `batches` in staging and move them into versions/ (`reuse=False`:
         every table, even when the published order tables could be linked)."""
         con = self._build_connection(staging)
-        # another engine builds every table before publishing (a batch job: nobody waits for its pages)
-        upload_tables = UPLOAD_TABLES if self.engine == "duckdb" else None
+        upload_tables = UPLOAD_TABLES if self.builds_late_tables else None
         late_build = None
         try:
             for table, columns in BATCH_TABLES.items():

@@ -207,6 +207,11 @@ def base_inputs_from_combos(grain: str, segment: str, where: str) -> str:
 MASK_MONTHS = 62
 
 
+def months_spanned(first: date, last: date) -> int:
+    """Calendar months from `first`'s to `last`'s, both counted."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 def trailing_from_masks(first: date, last: date) -> str | None:
     """CTEs `coverage_changes` and `month_orders` for `kpis.base_counts_ctes` (needs `kept` and
     `month_spine`): each customer's kept active months as one bit set (an aggregate, no window
@@ -214,7 +219,7 @@ def trailing_from_masks(first: date, last: date) -> str | None:
     trailing-year count is the customers whose set meets its 12 months. `first` ($history_start)
     and `last`: the months counted; None when one set cannot hold them (more than MASK_MONTHS
     months: base_counts_ctes then follows each customer-month)."""
-    if (last.year - first.year) * 12 + last.month - first.month >= MASK_MONTHS:
+    if months_spanned(first, last) > MASK_MONTHS:
         return None
 
     def index(month: str) -> str:

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 
 from store.models import dialect
-from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, trailing_from_masks
+from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, months_spanned, trailing_from_masks
 from store.models.orders import customer_months_sql
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -272,7 +272,7 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     params = kpi_base_params(con)
     first_month = first_new.replace(day=1)
     if (con.execute(f"select count(*) from ({new_segments})").fetchone()[0]
-            or _months(first_month, params["range_end_month"]) + TRAILING_MONTHS > MASK_MONTHS):
+            or months_spanned(first_month, params["range_end_month"]) + TRAILING_MONTHS > MASK_MONTHS):
         return kpi_base_build(con)
     # the valid orders of the new months, read once for the four breakdowns (narrow)
     con.execute("create or replace temp table kpi_new_month_orders as "
@@ -298,11 +298,6 @@ TRAILING_MONTHS = 12
 FROM_TIERS = ("all", "membership")  # breakdowns whose segments are unions of member tiers
 
 
-def _months(first: date, last: date) -> int:
-    """Months from `first` to `last`, both counted."""
-    return (last.year - first.year) * 12 + last.month - first.month + 1
-
-
 def appended_trailing_counts(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
     """Temporary table `kpi_trailing_counts` (dimension, segment, month, customers_12m, orders_12m): each
     month from `first` to `last` (the months an append changes) of every precomputed breakdown, its
@@ -314,7 +309,7 @@ def appended_trailing_counts(con: duckdb.DuckDBPyConnection, first: date, last: 
     out: their active months in the segment, as one bit set each, are read from kpi_customer_combos
     (at 100M orders 6.2M customers, against every customer of the year counted again: 12.5M). The month
     before the first is the previous version's (previous_kpi_base)."""
-    window_start = _add_months(first, -TRAILING_MONTHS)
+    window_start = (pd.Timestamp(first) - pd.DateOffset(months=TRAILING_MONTHS)).date()
     breakdowns = [(by or "all", SEGMENTS[by] if by else "'all'") for by in (None, *PRECOMPUTED_BREAKDOWNS)]
     # each (dimension, segment) numbered: the numbers, not the segments (shop data), are written into the SQL
     con.execute("create or replace temp table kpi_trailing_slots as select dimension, segment, "
@@ -427,11 +422,6 @@ def appended_trailing_counts(con: duckdb.DuckDBPyConnection, first: date, last: 
         left join before_first using (slot)
         left join year_orders using (month, slot)
     """, {"first": first, "last": last, "window_start": window_start})
-
-
-def _add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:
