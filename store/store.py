@@ -639,7 +639,7 @@ class Store:
             return None, f"{known} of its orders were already in the store"
         earlier = con.execute(
             f"select count(*) from new_batch_orders where status = 'valid' and order_ts <= "
-            f"(select max(order_ts) from {previous_orders} where is_valid)").fetchone()[0]
+            f"({_last_valid_order_sql(con, folder, previous_orders)})").fetchone()[0]
         if earlier:
             return None, f"{earlier} of its valid orders are not after the store's last valid order"
         return folder, ""
@@ -764,6 +764,15 @@ def _version_database(version_dir: Path) -> duckdb.DuckDBPyConnection:
     if not (version_dir / "order_facts.parquet").exists():  # a store without valid orders, built before it had it
         database.execute(f"create view order_facts as {ORDER_FACTS_SQL}")
     return database
+
+
+def _last_valid_order_sql(con: duckdb.DuckDBPyConnection, folder: Path, previous_orders: str) -> str:
+    """SQL of the version in `folder`'s last valid order time: stored in its order_facts, else (written
+    before order_facts kept it) the largest of its valid orders' times, a scan of every order."""
+    facts = f"read_parquet({sql_path(folder / 'order_facts.parquet')})"
+    if "last_valid_order" in {c[0] for c in con.execute(f"select * from {facts} limit 0").description}:
+        return f"select last_valid_order from {facts}"
+    return f"select max(order_ts) from {previous_orders} where is_valid"
 
 
 def _history(manifest: dict) -> dict[int, str]:

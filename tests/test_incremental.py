@@ -455,13 +455,18 @@ def test_an_append_writes_only_the_rows_of_the_customers_it_touches(files, tmp_p
     con.close()
 
 
+def _as_written_before(store: Store, column: str) -> None:
+    """Rewrite the current version's order_facts without `column`, as a version written before it existed."""
+    facts = store.version_dir() / "order_facts.parquet"
+    older = pq.read_table(facts).drop_columns([column])
+    facts.unlink()  # a hard link shared with the earlier version: replaced, not written through
+    pq.write_table(older, facts)
+
+
 def test_a_version_whose_order_facts_did_not_count_customers_is_appended_to_with_the_right_count(files, tmp_path):
     store = Store(tmp_path / "ours")
     load(store, files, "history")
-    facts = store.version_dir() / "order_facts.parquet"
-    older = pq.read_table(facts).drop_columns(["customers"])  # as written before order_facts counted them
-    facts.unlink()  # a hard link shared with the earlier version: replaced, not written through
-    pq.write_table(older, facts)
+    _as_written_before(store, "customers")
     con = store.connect()
     assert store_inventory(con)["customers"] == len(_customers_with_a_paid_order(files["history"]))
     con.close()
@@ -469,6 +474,18 @@ def test_a_version_whose_order_facts_did_not_count_customers_is_appended_to_with
     con = store.connect()
     assert store_inventory(con)["customers"] == len(_customers_with_a_paid_order(files["both"]))
     con.close()
+
+
+@pytest.mark.parametrize("names, path", [(("history", "month"), "append"), (("late", "early"), "full")])
+def test_a_version_whose_order_facts_lack_the_last_valid_order_is_checked_from_its_orders(
+        files, tmp_path, names, path):
+    store = Store(tmp_path / "ours")
+    load(store, files, names[0])
+    _as_written_before(store, "last_valid_order")
+    assert import_file(files[names[1]], store).build_path == path
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, *names)
+    assert_same_tables(store, reference)  # order_facts included: counted whole again after the append
 
 
 def test_customers_are_written_whole_once_the_changed_rows_pass_their_share(files, tmp_path, monkeypatch):

@@ -234,6 +234,7 @@ def order_facts_sql(relation: str = "orders") -> str:
         count(*) filter (where is_valid and customer_key is not null and customer_order_seq = 1) as customers,
         min(order_ts) as first_order,
         max(order_ts) as last_order,
+        max(order_ts) filter (where is_valid) as last_valid_order,
         min(order_date) filter (where is_valid) as first_valid_date,
         max(order_date) filter (where is_valid) as last_valid_date
     from {relation}
@@ -251,6 +252,7 @@ select
     cast(sum(customers) as bigint) as customers,
     min(first_order) as first_order,
     max(last_order) as last_order,
+    max(last_valid_order) as last_valid_order,
     min(first_valid_date) as first_valid_date,
     max(last_valid_date) as last_valid_date
 from (
@@ -263,9 +265,9 @@ from (
 
 def order_facts_append(con) -> tuple[str, dict]:
     """order_facts after an append: ORDER_FACTS_APPEND_SQL, or counted whole again from a version written
-    before it counted the customers."""
+    before it counted the customers or kept its last valid order's time."""
     columns = {row[0] for row in con.execute("describe previous_order_facts").fetchall()}
-    return (ORDER_FACTS_APPEND_SQL if "customers" in columns else ORDER_FACTS_SQL), {}
+    return (ORDER_FACTS_APPEND_SQL if {"customers", "last_valid_order"} <= columns else ORDER_FACTS_SQL), {}
 
 
 def filter_values_sql(relation: str = "orders") -> str:
