@@ -114,7 +114,7 @@ _MODELS = (
     # base models
     Model("orders", _sql(orders.orders_sql()), ("batch_orders",), append=_sql(orders.new_orders_sql()),
           append_rows=True),
-    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",), append=customers.customers_append,
+    Model("customers", _sql(customers.CUSTOMERS_SQL), ("orders",), append=_sql(customers.customers_append_sql()),
           replaced_by="customer_key"),
     # the per-customer figures under filters read it instead of the orders (an append adds its new rows)
     Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_always,
@@ -181,7 +181,7 @@ _MODELS = (
           ("orders", "order_lines", "customers"),
           covers=_always, empty_store=False,
           append=lambda con: (playbook.customer_categories_append_sql(con, customers.TOUCHED_KEYS,
-                                                                       customers.TOUCHED_ORDERS), {}), late=True),
+                                                                       customers.touched_orders(con)), {}), late=True),
     # the Customer value page's first view: the default cut-off and the last date, in days
     Model("clv_calibration", clv.calibration_build, ("orders", "customers"), covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "cutoff", "end": "end_date"}, empty_store=False,
@@ -192,7 +192,7 @@ _MODELS = (
     Model("clv_customers", clv.customers_build, ("orders", "customers", "rfm_customer_segments"),
           covers=lambda r: r.unit_days == 1.0,
           stamp={"cutoff": "as_of"}, empty_store=False,
-          append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS, customers.TOUCHED_ORDERS), late=True),
+          append=lambda con: clv.customers_append(con, customers.TOUCHED_KEYS, customers.touched_orders(con)), late=True),
     # each customer's RFM segment read from rfm_customer_segments (scored once)
     Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customers", "rfm_customer_segments"),
           covers=_unfiltered, empty_store=False, late=True),
