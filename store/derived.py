@@ -155,8 +155,8 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
     `new_batch_order_lines`) into out_dir from the previous version's tables in previous_dir (views
     `previous_<name>`): the tables that read no orders linked unchanged; a model with `append_rows` gets
     the previous version's files linked and one more file holding only the new rows (view `new_<name>`:
-    those rows); the other models with an `append` builder are written from it (a late table the previous
-    version lacks: built whole), the rest rebuilt. Return row counts."""
+    those rows); the other models with an `append` builder are written from it (a late or `previous_optional`
+    table the previous version lacks: built whole), the rest rebuilt. Return row counts."""
     out_dir.mkdir(parents=True, exist_ok=True)
     if only is None or "orders" in only:
         os.link(previous_dir / KEYS_MARKER, out_dir / KEYS_MARKER)
@@ -169,7 +169,7 @@ def append_derived_tables(con: duckdb.DuckDBPyConnection, out_dir: Path, previou
         model = MODELS[name]
         if only is not None and name not in only:
             continue
-        if model.late and model.append is not None and not table_files(previous_dir, name):
+        if (model.late or model.previous_optional) and model.append is not None and not table_files(previous_dir, name):
             counts[name] = _materialise(con, name, *model.build(con), out_dir)
         elif name in KEPT_ON_APPEND:
             link_table(name, previous_dir, out_dir)

@@ -53,6 +53,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "november": table.filter(pc.and_(before, pc.greater_equal(table["order_ts"],
                                                                   pa.scalar(datetime(2025, 11, 1), pa.timestamp("s"))))),
     }
+    # December in two halves: the second half's month is already the store's last month
+    mid_december = pa.scalar(datetime(2025, 12, 15), pa.timestamp("s"))
+    parts["to_mid_december"] = table.filter(pc.less(table["order_ts"], mid_december))
+    parts["late_december"] = table.filter(pc.greater_equal(table["order_ts"], mid_december))
     # the month with a channel the store never had: kpi_base needs a row of it for every earlier month
     month = parts["month"]
     livestream = pc.equal(pc.modulo(pa.array(range(month.num_rows)), 7), 0)
@@ -216,6 +220,33 @@ def test_a_month_of_returning_customers_only_is_appended_with_the_same_numbers(f
 def test_two_months_at_once_are_appended_with_the_same_numbers(files, tmp_path):
     """November and December after the history to October: kpi_base counts two new months' trailing years."""
     appended_equals_rebuilt(files, tmp_path, "to_october", "overlap")
+
+
+@pytest.mark.parametrize("names", [
+    ("to_mid_december", "late_december"),  # the append starts in the store's last month
+    ("early", "late"),  # the append spans more than a year: kpi_base is counted whole again
+])
+def test_an_append_within_the_last_month_or_over_a_year_gets_the_same_numbers(files, tmp_path, names):
+    store = Store(tmp_path / "ours")
+    assert load(store, files, *names).build_path == "append"
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, *names)
+    assert_same_tables(store, reference)
+
+
+def test_a_version_written_before_the_trailing_state_is_appended_to_with_the_same_numbers(files, tmp_path):
+    """kpi_base's trailing years after an append start from the previous version's customers since each
+    of its last months (kpi_customers_since); a version written before that table counts them from its
+    customer-months, and the append writes the table whole."""
+    assert "kpi_customers_since" not in APPEND_STARTS_FROM
+    store = Store(tmp_path / "ours")
+    load(store, files, "to_mid_december")
+    (store.version_dir() / "kpi_customers_since.parquet").unlink()
+    report = import_file(files["late_december"], store)
+    assert report.build_path == "append", report.build_path_reason
+    reference = Store(tmp_path / "reference", append_uploads=False)
+    load(reference, files, "to_mid_december", "late_december")
+    assert_same_tables(store, reference)
 
 
 def test_a_store_without_order_lines_is_appended_with_the_same_numbers(files, tmp_path):

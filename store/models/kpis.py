@@ -12,7 +12,8 @@ import duckdb
 import pandas as pd
 
 from store.models import dialect
-from store.models.kpi_combos import MASK_MONTHS, base_inputs_from_combos, months_spanned, trailing_from_masks
+from store.models import kpi_trailing
+from store.models.kpi_combos import base_inputs_from_combos, trailing_from_masks
 from store.models.orders import customer_months_sql
 
 GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
@@ -27,6 +28,8 @@ SEGMENTS = {
 # Breakdowns precomputed in kpi_base: those the pages show unasked (the Overview's sentence drivers,
 # the Customers page's tiers and members). Each costs about 3 s of upload time at 10M orders.
 PRECOMPUTED_BREAKDOWNS = ("member_tier", "channel", "membership")
+# (dimension, SQL of its segment on a row of the orders or of kpi_combos) of kpi_base's rows
+BREAKDOWNS = [(by or "all", SEGMENTS[by] if by else "'all'") for by in (None, *PRECOMPUTED_BREAKDOWNS)]
 BASE_COUNTS = ("orders", "revenue", "guest_orders", "identified_orders", "identified_revenue", "customers",
                "new_customers", "repeat_customers", "customers_12m", "orders_12m")
 
@@ -257,28 +260,27 @@ def kpi_base_build(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
 def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     """kpi_base after an append of later orders (`new_batch_orders`, see store.derived): the previous
     rows of the months before the first new month M, and the months from M counted again: their counts
-    from the orders of M on, their trailing years from the previous trailing year and the customers who
-    come into it or drop out of it (`appended_trailing_counts`). Every segment of the previous table is
-    kept; a segment the store never had (a new channel) needs rows for every earlier month, and a
-    trailing year's change is followed over at most MASK_MONTHS months: else the whole table is
-    counted again."""
+    from the orders of M on, their trailing years from the previous version's customers since each
+    month and the customers the append touches (`kpi_trailing.appended_trailing_counts`). Every segment
+    of the previous table is kept; a segment the store never had (a new channel) needs rows for every
+    earlier month, and an append spanning more than a year's months needs each customer's year: else
+    the whole table is counted again."""
     new_segments = " union all ".join(
         f"select segment from (select distinct {SEGMENTS[by]} as segment from new_batch_orders where status = 'valid') "
         f"where segment not in (select segment from previous_kpi_base where dimension = '{by}')"
         for by in PRECOMPUTED_BREAKDOWNS)
-    first_new = con.execute("select min(cast(order_ts as date)) from new_batch_orders where status = 'valid'").fetchone()[0]
-    if first_new is None:  # no valid order: the counts are the same
+    first_month, previous_last = _appended_months(con)
+    if first_month is None:  # no valid order: the counts are the same
         return ["select * from previous_kpi_base"], {}
     params = kpi_base_params(con)
-    first_month = first_new.replace(day=1)
     if (con.execute(f"select count(*) from ({new_segments})").fetchone()[0]
-            or months_spanned(first_month, params["range_end_month"]) + TRAILING_MONTHS > MASK_MONTHS):
+            or not kpi_trailing.appended_trailing_counts(con, BREAKDOWNS, first_month, params["range_end_month"],
+                                                         previous_last)):
         return kpi_base_build(con)
     # the valid orders of the new months, read once for the four breakdowns (narrow)
     con.execute("create or replace temp table kpi_new_month_orders as "
                 "select order_month, order_date, customer_key, cohort_month, amount, is_valid, member_tier, channel "
                 "from orders where is_valid and order_date >= $first_month", {"first_month": first_month})
-    appended_trailing_counts(con, first_month, params["range_end_month"])
     if first_month > params["history_start"]:
         params = {**params, "history_start": first_month, "history_start_month": first_month}
     parts = []
@@ -294,134 +296,24 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     return parts, {**params, "first_new_month": first_month}
 
 
-TRAILING_MONTHS = 12
-FROM_TIERS = ("all", "membership")  # breakdowns whose segments are unions of member tiers
+def _appended_months(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date]:
+    """The month of an append's first valid order (None: it has none) and the previous version's last
+    valid month."""
+    first_new = con.execute("select min(cast(order_ts as date)) from new_batch_orders where status = 'valid'").fetchone()[0]
+    previous_last = con.execute("select last_valid_date from previous_order_facts").fetchone()[0]
+    return (first_new.replace(day=1) if first_new else None), previous_last.replace(day=1)
 
 
-def appended_trailing_counts(con: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
-    """Temporary table `kpi_trailing_counts` (dimension, segment, month, customers_12m, orders_12m): each
-    month from `first` to `last` (the months an append changes) of every precomputed breakdown, its
-    trailing year's customers and identified orders (the twelve months up to it).
+def customers_since_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
+    """kpi_customers_since: per breakdown segment and each of the last 12 months, the customers with a
+    valid order from that month through the last (the trailing years' state an append starts from)."""
+    return kpi_trailing.customers_since_build(con, BREAKDOWNS)
 
-    A month's trailing customers are the month before's, plus the customers who bought in it and not in
-    the eleven months before it, minus those who bought twelve months before it and not in those eleven
-    months. Only customers who bought in a counted month or twelve months before one can come in or drop
-    out: their active months in the segment, as one bit set each, are read from kpi_customer_combos
-    (at 100M orders 6.2M customers, against every customer of the year counted again: 12.5M). The month
-    before the first is the previous version's (previous_kpi_base)."""
-    window_start = (pd.Timestamp(first) - pd.DateOffset(months=TRAILING_MONTHS)).date()
-    breakdowns = [(by or "all", SEGMENTS[by] if by else "'all'") for by in (None, *PRECOMPUTED_BREAKDOWNS)]
-    # each (dimension, segment) numbered: the numbers, not the segments (shop data), are written into the SQL
-    con.execute("create or replace temp table kpi_trailing_slots as select dimension, segment, "
-                "cast(row_number() over (order by dimension, segment) - 1 as integer) as slot from ("
-                + " union ".join(f"select '{dimension}' as dimension, {segment} as segment from kpi_combos"
-                                 for dimension, segment in breakdowns) + ")")
-    slots = con.execute("select slot, dimension from kpi_trailing_slots order by slot").fetchall()
-    combo_slots = "select kpi_combos.combo_id, " + ", ".join(
-        f"(select slot from kpi_trailing_slots where dimension = '{dimension}' and segment = {segment}) as slot_{dimension}"
-        for dimension, segment in breakdowns) + " from kpi_combos"
-    # every customer-month has one member tier, so the bit sets of "all" and of the memberships are ors of
-    # the tiers' (three aggregates fewer of the eleven at 100M orders)
-    tier_slots: dict[int, set[int]] = {}
-    for tier, *coarser in con.execute(f"select distinct slot_member_tier, {', '.join(f'slot_{d}' for d in FROM_TIERS)} "
-                                      f"from ({combo_slots})").fetchall():
-        for slot in coarser:
-            tier_slots.setdefault(slot, set()).add(tier)
-    month_bit = dialect.bit_flag(dialect.month_diff("activity.month", "cast($window_start as date)"))
-    masks = ", ".join(f"{dialect.bit_or_aggregate(month_bit)} filter (where slot_{dimension} = {slot}) as slot_{slot}"
-                      for slot, dimension in slots if dimension not in FROM_TIERS)
 
-    def mask(slot: int) -> str:
-        if slot not in tier_slots:
-            return f"slot_{slot}"
-        return "(" + " | ".join(f"coalesce(slot_{tier}, 0)" for tier in sorted(tier_slots[slot])) + ")"
-
-    def bits(low: str, high: str) -> str:  # the bits low..high - 1
-        return f"({dialect.bit_flag(high)} - {dialect.bit_flag(low)})"
-
-    # month index j: in the month and none of the eleven before / twelve before and none of the eleven after
-    came = "{m} & " + bits("j - 11", "j + 1") + " = " + dialect.bit_flag("j")
-    left = "{m} & " + bits("j - 12", "j") + " = " + dialect.bit_flag("j - 12")
-    counted = ", ".join(f"count(*) filter (where {came.format(m=mask(slot))}) "
-                        f"- count(*) filter (where {left.format(m=mask(slot))}) as change_{slot}"
-                        for slot, _ in slots)
-    changes = " union all ".join(f"select {slot} as slot, month, change_{slot} as change from month_changes"
-                                 for slot, _ in slots)
-    combo_slot_rows = " union all ".join(f"select combo_id, slot_{dimension} as slot from combo_slots"
-                                         for dimension, _ in breakdowns)
-    # the customers who may come in or drop out, held apart: the join below keeps their rows of 13 months
-    con.execute(f"""
-        create or replace temp table kpi_trailing_customers as
-        select distinct customer_key
-        from kpi_customer_combos
-        where month between $first and $last
-            or month between cast($window_start as date) and {dialect.add_months("cast($last as date)", "-12")}
-    """, {"first": first, "last": last, "window_start": window_start})
-    con.execute(f"""
-        create or replace temp table kpi_trailing_counts as
-        with
-        counted_months as (
-            select month, {dialect.month_diff("month", "cast($window_start as date)")} as j
-            from {dialect.month_spine("$first", "$last")} as months
-        ),
-
-        activity as (
-            select customer_key, month, combo_id
-            from kpi_customer_combos
-            where month between $window_start and $last
-                and customer_key in (select customer_key from kpi_trailing_customers)
-        ),
-
-        combo_slots as ({combo_slots}),
-
-        masks as (
-            select activity.customer_key, {masks}
-            from activity
-            join combo_slots using (combo_id)
-            group by activity.customer_key
-        ),
-
-        month_changes as (
-            select counted_months.month, {counted}
-            from counted_months
-            left join masks on true  -- every month, also when nobody comes in or drops out
-            group by counted_months.month
-        ),
-
-        slot_changes as ({changes}),
-
-        combo_slot_rows as ({combo_slot_rows}),
-
-        year_orders as (
-            select counted_months.month, combo_slot_rows.slot, sum(kpi_combo_months.identified_orders) as orders_12m
-            from counted_months
-            join kpi_combo_months
-                on kpi_combo_months.month <= counted_months.month
-                and kpi_combo_months.month > {dialect.add_months("counted_months.month", "-12")}
-            join combo_slot_rows using (combo_id)
-            group by counted_months.month, combo_slot_rows.slot
-        ),
-
-        before_first as (
-            select kpi_trailing_slots.slot, previous_kpi_base.customers_12m
-            from previous_kpi_base
-            join kpi_trailing_slots using (dimension, segment)
-            where previous_kpi_base.period = {dialect.add_months("cast($first as date)", "-1")}
-        )
-
-        select
-            kpi_trailing_slots.dimension,
-            kpi_trailing_slots.segment,
-            slot_changes.month,
-            cast(coalesce(before_first.customers_12m, 0) + sum(slot_changes.change) over (
-                partition by slot_changes.slot order by slot_changes.month rows unbounded preceding
-            ) as bigint) as customers_12m,
-            cast(coalesce(year_orders.orders_12m, 0) as bigint) as orders_12m
-        from slot_changes
-        join kpi_trailing_slots using (slot)
-        left join before_first using (slot)
-        left join year_orders using (month, slot)
-    """, {"first": first, "last": last, "window_start": window_start})
+def customers_since_append(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
+    """kpi_customers_since after an append: the previous counts plus the touched customers new to each."""
+    first_month, previous_last = _appended_months(con)
+    return kpi_trailing.customers_since_append(con, BREAKDOWNS, first_month, previous_last)
 
 
 def kpi_base_params(con: duckdb.DuckDBPyConnection) -> dict:

@@ -79,6 +79,8 @@ class Model:
     `replaced_by`: a key column (one row per key). `append` gives only the rows of the keys the append
     changes, written as the table's second file; a key's row there replaces its row in the first file,
     which stays linked (store.derived: `_append_replacing`, `read_table_sql`).
+    `previous_optional`: a version written before the table existed is still appended to (the table is then
+    built whole), as a late table is.
     """
 
     name: str
@@ -92,6 +94,7 @@ class Model:
     month_parts: MonthParts | None = None
     late: bool = False
     replaced_by: str | None = None
+    previous_optional: bool = False
 
 
 def _sql(text: str) -> Callable[[duckdb.DuckDBPyConnection], tuple[Sql, dict]]:
@@ -159,6 +162,9 @@ _MODELS = (
     Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
           ("kpi_customer_combos",), empty_store=False, covers=kpi_combos.covers,
           month_parts=MonthParts("period", kpi_combos.kpi_signatures_rows, kpi_combos.changed_months_from)),
+    # the trailing years' state an append of kpi_base starts from (store.models.kpi_trailing)
+    Model("kpi_customers_since", kpis.customers_since_build, ("kpi_customer_combos", "kpi_combos", "order_facts"),
+          empty_store=False, append=kpis.customers_since_append, previous_optional=True),
     # the Customers page under any dimension filter (funnel, time to second order, RFM)
     Model("customer_combos", _sql(customer_combos.CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"), empty_store=False,
           covers=customer_combos.covers, append=customer_combos.customer_combos_append, append_rows=True),
@@ -239,8 +245,8 @@ KEPT_ON_APPEND = tuple(name for name in BUILD_ORDER
                        if not _reads(name) & {"batch_orders", "batch_order_lines"} and MODELS[name].append is None)
 # the tables an append starts from (kept, added to or recounted from their previous rows); the others are
 # built whole from the new tables, so a previous version written before one of them can still be appended to
-# (a late table the previous version lacks, its late build stopped, is built whole)
-APPEND_STARTS_FROM = tuple(name for name in BUILD_ORDER if not MODELS[name].late and (
+# (a late table the previous version lacks, its late build stopped, or a previous_optional one, is built whole)
+APPEND_STARTS_FROM = tuple(name for name in BUILD_ORDER if not MODELS[name].late and not MODELS[name].previous_optional and (
     name in KEPT_ON_APPEND or MODELS[name].append is not None or MODELS[name].month_parts is not None))
 
 
