@@ -310,14 +310,16 @@ with identified_orders as (
     where customer_id is not null and status = 'valid'
 ),
 
+-- the batch's customers the store knows (a semi join: the rows of every other customer are never held)
 known_customers as (
     select customer_id, customer_key, valid_orders, last_order_ts, cohort_month from previous_customers
+    where customer_id in (select customer_id from identified_orders)
 ),
 
 new_customer_keys as (
     select
         customer_id,
-        (select coalesce(max(customer_key), 0) from known_customers)
+        (select coalesce(max(customer_key), 0) from previous_customers)
             + row_number() over (order by first_valid_ts, customer_id) as customer_key
     from (
         select customer_id, min(order_ts) as first_valid_ts
