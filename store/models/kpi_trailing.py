@@ -22,7 +22,7 @@ import pandas as pd
 
 from store.models import dialect
 from store.models.customers import TOUCHED_KEYS
-from store.models.kpi_combos import months_spanned
+from store.models.kpi_combos import kept_combos, months_spanned
 
 TRAILING_MONTHS = 12
 FROM_TIERS = ("all", "membership")  # breakdowns whose segments are unions of member tiers
@@ -40,7 +40,7 @@ def customers_since_sql(breakdowns: list[tuple[str, str]], customer_combos: str 
     for dimension, segment in breakdowns:
         parts.append(f"""
         select * from (
-            with kept as (select combo_id, {segment} as segment from kpi_combos where is_valid),
+            with kept as ({kept_combos("orders.is_valid", segment)}),
 
             last_active as (
                 select kept.segment, customer_key, max(month) as month
