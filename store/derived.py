@@ -272,7 +272,8 @@ def _write_month_parts(con: duckdb.DuckDBPyConnection, name: str, month_parts, o
     before `since`, already in out_dir): the months before the last valid order's month in one file,
     that month in another, so that the next append of later orders can link the first. Then the view
     `name` reads every file. Returns the table's rows."""
-    last_month = con.execute("select max(order_month) from orders where is_valid").fetchone()[0]
+    last_day = con.execute("select last_valid_date from order_facts").fetchone()[0]  # not a scan of every order
+    last_month = last_day.replace(day=1) if last_day else None
     number = max((_part_number(path) for path in kept), default=0)
     files = list(kept)
     for start, until in ((since, last_month), (last_month if since is None else max(since, last_month), None)):

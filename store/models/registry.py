@@ -71,8 +71,9 @@ class Model:
     `append_rows`: `append` gives only the new rows, written as one more file of the table beside
     the previous version's files (hard links): the table only grows (orders, order lines); its SQL
     None: built whole this time.
-    `month_parts`: the table is written split by month (see MonthParts); `build` still gives it whole
-    (another engine writes one file).
+    `month_parts`: the table is written split by month (see MonthParts; the split reads the last valid
+    month from `order_facts`, so the model needs it); `build` still gives it whole (another engine writes
+    one file).
     `late`: built just after the version is published, not before (store.Store: every one of its rows moves
     with the data's last date, so an append counts all customers again); until it is there, a request
     counts from the base models. Nothing built on upload may need a late table.
@@ -156,11 +157,11 @@ _MODELS = (
           append=kpi_combos.kpi_combos_append),
     Model("kpi_combo_months", _sql(kpi_combos.KPI_COMBO_MONTHS_SQL), ("orders", "kpi_combos"), empty_store=False,
           covers=kpi_combos.covers, append=kpi_combos.kpi_combo_months_append),
-    Model("kpi_customer_combos", _sql(kpi_combos.KPI_CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"),
+    Model("kpi_customer_combos", _sql(kpi_combos.KPI_CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos", "order_facts"),
           empty_store=False, covers=kpi_combos.covers,
           month_parts=MonthParts("month", kpi_combos.kpi_customer_combos_rows, kpi_combos.changed_months_from)),
     Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
-          ("kpi_customer_combos",), empty_store=False, covers=kpi_combos.covers,
+          ("kpi_customer_combos", "order_facts"), empty_store=False, covers=kpi_combos.covers,
           month_parts=MonthParts("period", kpi_combos.kpi_signatures_rows, kpi_combos.changed_months_from)),
     # the trailing years' state an append of kpi_base starts from (store.models.kpi_trailing)
     Model("kpi_customers_since", kpis.customers_since_build, ("kpi_customer_combos", "kpi_combos", "order_facts"),
