@@ -224,9 +224,10 @@ def test_two_months_at_once_are_appended_with_the_same_numbers(files, tmp_path):
 
 @pytest.mark.parametrize("names", [
     ("to_mid_december", "late_december"),  # the append starts in the store's last month
+    ("to_october", "month"),  # a month without orders between the store's last and the append's first
     ("early", "late"),  # the append spans more than a year: kpi_base is counted whole again
 ])
-def test_an_append_within_the_last_month_or_over_a_year_gets_the_same_numbers(files, tmp_path, names):
+def test_an_append_within_the_last_month_after_a_gap_or_over_a_year_gets_the_same_numbers(files, tmp_path, names):
     store = Store(tmp_path / "ours")
     assert load(store, files, *names).build_path == "append"
     reference = Store(tmp_path / "reference", append_uploads=False)

@@ -226,13 +226,20 @@ def customers_since_append(con: duckdb.DuckDBPyConnection, breakdowns: list[tupl
     """, state_months(last)
 
 
+def recounted_from(first: date, previous_last: date) -> date:
+    """The first month an append whose valid orders start in month `first` counts again: that month, or
+    the month after the store's last (`previous_last`) when months without orders lie between (they
+    join the table, as the full build's continuous months have them)."""
+    return min(first, _months_before(previous_last, -1))
+
+
 def appended_trailing_counts(con: duckdb.DuckDBPyConnection, breakdowns: list[tuple[str, str]], first: date,
                              last: date, previous_last: date) -> bool:
     """Temporary table `kpi_trailing_counts` (dimension, segment, month, customers_12m, orders_12m): each
-    month from `first` to `last` (the months an append counts) of every breakdown segment, its trailing
-    year's customers and identified orders (the twelve months up to it). False (no table) when the
-    append spans more than TRAILING_MONTHS months: its first months' orders would leave the last
-    months' years."""
+    month from `recounted_from(first, previous_last)` to `last` (the months an append counts; `first`:
+    the month of its first valid order) of every breakdown segment, its trailing year's customers and
+    identified orders (the twelve months up to it). False (no table) when the append's orders span more
+    than TRAILING_MONTHS months: its first months' orders would leave the last months' years."""
     if months_spanned(first, last) > TRAILING_MONTHS:
         return False
     slots = touched_activity(con, breakdowns, first, previous_last)
@@ -267,5 +274,5 @@ def appended_trailing_counts(con: duckdb.DuckDBPyConnection, breakdowns: list[tu
             cast(coalesce(year_orders.orders_12m, 0) as bigint) as orders_12m
         from counted
         left join year_orders using (month, slot)
-    """, {"first": first, "last": last})
+    """, {"first": recounted_from(first, previous_last), "last": last})
     return True

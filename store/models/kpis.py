@@ -259,7 +259,8 @@ def kpi_base_build(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
 
 def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     """kpi_base after an append of later orders (`new_batch_orders`, see store.derived): the previous
-    rows of the months before the first new month M, and the months from M counted again: their counts
+    rows of the months before the first new month M, and the months from M (from the month after the
+    store's last, when months without orders lie between: `kpi_trailing.recounted_from`) counted again: their counts
     from the orders of M on, their trailing years from the previous version's customers since each
     month and the customers the append touches (`kpi_trailing.appended_trailing_counts`). Every segment
     of the previous table is kept; a segment the store never had (a new channel) needs rows for every
@@ -277,6 +278,7 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
             or not kpi_trailing.appended_trailing_counts(con, BREAKDOWNS, first_month, params["range_end_month"],
                                                          previous_last)):
         return kpi_base_build(con)
+    first_month = kpi_trailing.recounted_from(first_month, previous_last)
     # the valid orders of the new months, read once for the four breakdowns (narrow)
     con.execute("create or replace temp table kpi_new_month_orders as "
                 "select order_month, order_date, customer_key, cohort_month, amount, is_valid, member_tier, channel "
