@@ -32,8 +32,9 @@ def _months_before(month: date, months: int) -> date:
     return (pd.Timestamp(month) - pd.DateOffset(months=months)).date()
 
 
-def customers_since_sql(breakdowns: list[tuple[str, str]], customer_combos: str = "kpi_customer_combos") -> str:
-    """kpi_customers_since for the months $state_start..$state_end, from `customer_combos` (a relation of
+def customers_since_sql(breakdowns: list[tuple[str, str]], customer_combos: str = "kpi_customer_combos",
+                        start: str = "$state_start", end: str = "$state_end") -> str:
+    """kpi_customers_since for the months `start`..`end` (parameters), from `customer_combos` (a relation of
     kpi_customer_combos' rows; `breakdowns`: (dimension, SQL of its segment on a row of kpi_combos)): each
     customer's last active month in the segment, counted from the end."""
     parts = []
@@ -46,7 +47,7 @@ def customers_since_sql(breakdowns: list[tuple[str, str]], customer_combos: str 
                 select kept.segment, customer_key, max(month) as month
                 from {customer_combos} as activity
                 join kept using (combo_id)
-                where month >= $state_start and month <= $state_end
+                where month >= {start} and month <= {end}
                 group by kept.segment, customer_key
             ),
 
@@ -59,7 +60,7 @@ def customers_since_sql(breakdowns: list[tuple[str, str]], customer_combos: str 
             spine as (
                 select segments.segment, months.month
                 from (select distinct segment from kept) as segments
-                cross join {dialect.month_spine("$state_start", "$state_end")} as months
+                cross join {dialect.month_spine(start, end)} as months
             )
 
             select
@@ -80,22 +81,26 @@ def state_months(last_month: date) -> dict:
     return {"state_start": _months_before(last_month, TRAILING_MONTHS - 1), "state_end": last_month}
 
 
+def _last_month(con: duckdb.DuckDBPyConnection) -> date:
+    """The month of the store's last valid order (from the order_facts summary)."""
+    return con.execute("select last_valid_date from order_facts").fetchone()[0].replace(day=1)
+
+
 def customers_since_build(con: duckdb.DuckDBPyConnection, breakdowns: list[tuple[str, str]]) -> tuple[str, dict]:
     """kpi_customers_since of the whole store."""
-    last = con.execute("select last_valid_date from order_facts").fetchone()[0]
-    return customers_since_sql(breakdowns), state_months(last.replace(day=1))
+    return customers_since_sql(breakdowns), state_months(_last_month(con))
 
 
-def _previous_state(con: duckdb.DuckDBPyConnection, breakdowns: list[tuple[str, str]], previous_last: date) -> str:
-    """A relation of the previous version's kpi_customers_since: its table, else (a version written before
-    it) counted from its kpi_customer_combos."""
+def _previous_state(con: duckdb.DuckDBPyConnection, breakdowns: list[tuple[str, str]],
+                    previous_last: date) -> tuple[str, dict]:
+    """A relation of the previous version's kpi_customers_since and its parameters: its table, else (a
+    version written before it) counted from its kpi_customer_combos."""
     if dialect.has_table(con, "previous_kpi_customers_since"):
-        return "previous_kpi_customers_since"
-    params = state_months(previous_last)
-    sql = customers_since_sql(breakdowns, "previous_kpi_customer_combos")
-    for name, value in params.items():  # literal dates: the relation is read inside other statements
-        sql = sql.replace(f"${name}", f"cast('{value.isoformat()}' as date)")
-    return f"({sql})"
+        return "previous_kpi_customers_since", {}
+    months = state_months(previous_last)
+    sql = customers_since_sql(breakdowns, "previous_kpi_customer_combos", "$previous_state_start",
+                              "$previous_state_end")
+    return f"({sql})", {f"previous_{name}": value for name, value in months.items()}
 
 
 def touched_activity(con: duckdb.DuckDBPyConnection, breakdowns: list[tuple[str, str]], first: date,
@@ -110,6 +115,11 @@ def touched_activity(con: duckdb.DuckDBPyConnection, breakdowns: list[tuple[str,
     return con.execute("select slot, dimension from kpi_trailing_slots order by slot").fetchall()
 
 
+def _combo_slot(dimension: str, segment: str) -> str:
+    """SQL of the slot of a kpi_combos row's segment in `dimension` (from kpi_trailing_slots)."""
+    return f"(select slot from kpi_trailing_slots where dimension = '{dimension}' and segment = {segment})"
+
+
 def _make_touched_activity(con, breakdowns, first: date, previous_last: date) -> None:
     # each (dimension, segment) numbered: the numbers, not the segments (shop data), are written into the SQL
     con.execute("create or replace temp table kpi_trailing_slots as select dimension, segment, "
@@ -118,8 +128,7 @@ def _make_touched_activity(con, breakdowns, first: date, previous_last: date) ->
                                  for dimension, segment in breakdowns) + ")")
     slots = con.execute("select slot, dimension from kpi_trailing_slots order by slot").fetchall()
     combo_slots = "select kpi_combos.combo_id, " + ", ".join(
-        f"(select slot from kpi_trailing_slots where dimension = '{dimension}' and segment = {segment}) as slot_{dimension}"
-        for dimension, segment in breakdowns) + " from kpi_combos"
+        f"{_combo_slot(dimension, segment)} as slot_{dimension}" for dimension, segment in breakdowns) + " from kpi_combos"
     # every customer-month has one member tier per combination, so the months of "all" and of the
     # memberships are the greatest and least of their tiers'
     tier_slots: dict[int, set[int]] = {}
@@ -135,11 +144,8 @@ def _make_touched_activity(con, breakdowns, first: date, previous_last: date) ->
         for slot, dimension in own)
     derived = ", ".join(
         f"{extreme}({', '.join(f'{column}_{tier}' for tier in sorted(tier_slots[slot]))}) as {column}_{slot}"
-        for slot, dimension in slots if dimension in FROM_TIERS and slot in tier_slots
+        for slot, dimension in slots if dimension in FROM_TIERS
         for column, extreme in (("old_last", "greatest"), ("new_first", "least"), ("new_last", "greatest")))
-    empty = ", ".join(f"cast(null as date) as {column}_{slot}"
-                      for slot, dimension in slots if dimension in FROM_TIERS and slot not in tier_slots
-                      for column in ("old_last", "new_first", "new_last"))
     con.execute(f"""
         create or replace temp table kpi_touched_activity as
         with
@@ -166,7 +172,7 @@ def _make_touched_activity(con, breakdowns, first: date, previous_last: date) ->
             group by activity.customer_key
         )
 
-        select * {", " + derived if derived else ""}{", " + empty if empty else ""}
+        select *, {derived}
         from own_slots
     """, {"old_start": _months_before(previous_last, TRAILING_MONTHS - 1), "previous_last": previous_last,
           "first": first})
@@ -216,14 +222,14 @@ def customers_since_append(con: duckdb.DuckDBPyConnection, breakdowns: list[tupl
     if first is None:  # no valid order: the same customers
         return "select * from previous_kpi_customers_since", {}
     slots = touched_activity(con, breakdowns, first, previous_last)
-    last = con.execute("select last_valid_date from order_facts").fetchone()[0].replace(day=1)
     since = "{m} >= months.month and ({o} is null or {o} < months.month)".format(
         m="new_last_{slot}", o="old_last_{slot}")
+    previous, previous_params = _previous_state(con, breakdowns, previous_last)
     return f"""
-        with previous_state as (select * from {_previous_state(con, breakdowns, previous_last)}),
+        with previous_state as (select * from {previous}),
         {_per_slot(slots, dialect.month_spine("$state_start", "$state_end"), since, 0)}
         select dimension, segment, month, customers from counted
-    """, state_months(last)
+    """, {**state_months(_last_month(con)), **previous_params}
 
 
 def recounted_from(first: date, previous_last: date) -> date:
@@ -234,24 +240,26 @@ def recounted_from(first: date, previous_last: date) -> date:
 
 
 def appended_trailing_counts(con: duckdb.DuckDBPyConnection, breakdowns: list[tuple[str, str]], first: date,
-                             last: date, previous_last: date) -> bool:
+                             last: date, previous_last: date) -> date | None:
     """Temporary table `kpi_trailing_counts` (dimension, segment, month, customers_12m, orders_12m): each
     month from `recounted_from(first, previous_last)` to `last` (the months an append counts; `first`:
     the month of its first valid order) of every breakdown segment, its trailing year's customers and
-    identified orders (the twelve months up to it). False (no table) when the append's orders span more
-    than TRAILING_MONTHS months: its first months' orders would leave the last months' years."""
+    identified orders (the twelve months up to it). Returns the first month counted; None (no table) when
+    the append's orders span more than TRAILING_MONTHS months: its first months' orders would leave the
+    last months' years."""
     if months_spanned(first, last) > TRAILING_MONTHS:
-        return False
+        return None
     slots = touched_activity(con, breakdowns, first, previous_last)
     year_start = dialect.add_months("months.month", f"-{TRAILING_MONTHS - 1}")
     came = "{n} <= months.month and ({o} is null or {o} < {start})".format(
         n="new_first_{slot}", o="old_last_{slot}", start=year_start)
-    combo_slot_rows = " union all ".join(
-        f"select combo_id, (select slot from kpi_trailing_slots where dimension = '{dimension}' "
-        f"and segment = {segment}) as slot from kpi_combos" for dimension, segment in breakdowns)
+    combo_slot_rows = " union all ".join(f"select combo_id, {_combo_slot(dimension, segment)} as slot from kpi_combos"
+                                         for dimension, segment in breakdowns)
+    counted_from = recounted_from(first, previous_last)
+    previous, previous_params = _previous_state(con, breakdowns, previous_last)
     con.execute(f"""
         create or replace temp table kpi_trailing_counts as
-        with previous_state as (select * from {_previous_state(con, breakdowns, previous_last)}),
+        with previous_state as (select * from {previous}),
         {_per_slot(slots, dialect.month_spine("$first", "$last"), came, TRAILING_MONTHS - 1)},
 
         combo_slot_rows as ({combo_slot_rows}),
@@ -274,5 +282,5 @@ def appended_trailing_counts(con: duckdb.DuckDBPyConnection, breakdowns: list[tu
             cast(coalesce(year_orders.orders_12m, 0) as bigint) as orders_12m
         from counted
         left join year_orders using (month, slot)
-    """, {"first": recounted_from(first, previous_last), "last": last})
-    return True
+    """, {"first": counted_from, "last": last, **previous_params})
+    return counted_from

@@ -274,11 +274,12 @@ def kpi_base_append(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict]:
     if first_month is None:  # no valid order: the counts are the same
         return ["select * from previous_kpi_base"], {}
     params = kpi_base_params(con)
-    if (con.execute(f"select count(*) from ({new_segments})").fetchone()[0]
-            or not kpi_trailing.appended_trailing_counts(con, BREAKDOWNS, first_month, params["range_end_month"],
-                                                         previous_last)):
+    if con.execute(f"select count(*) from ({new_segments})").fetchone()[0]:
         return kpi_base_build(con)
-    first_month = kpi_trailing.recounted_from(first_month, previous_last)
+    first_month = kpi_trailing.appended_trailing_counts(con, BREAKDOWNS, first_month, params["range_end_month"],
+                                                       previous_last)
+    if first_month is None:
+        return kpi_base_build(con)
     # the valid orders of the new months, read once for the four breakdowns (narrow)
     con.execute("create or replace temp table kpi_new_month_orders as "
                 "select order_month, order_date, customer_key, cohort_month, amount, is_valid, member_tier, channel "
