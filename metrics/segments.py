@@ -42,13 +42,13 @@ def members_vs_non_members(con: duckdb.DuckDBPyConnection, month: date | None = 
 
 
 def _rfm_scored(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, dict]:
-    facts, params = facts_ctes(con, filters, usual_interval=False)
+    facts, params = facts_ctes(con, filters)
     return rfm_scored_ctes(facts), params
 
 
 def rfm_segments_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
     """SQL of the RFM segment totals (unordered) and its parameters."""
-    facts, params = facts_ctes(con, filters, usual_interval=False)
+    facts, params = facts_ctes(con, filters)
     return model_rfm_segments_sql(facts), params
 
 

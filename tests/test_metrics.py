@@ -128,6 +128,18 @@ def test_repeat_funnel_and_intervals_by_hand(con):
     assert second.loc[30, "customers"] == 1 and second.loc[90, "customers"] == 1
 
 
+def test_repeat_funnel_and_intervals_under_filters_by_hand(con):
+    dated = days_between_orders(con, Filters(start=date(2024, 1, 1))).set_index("from_order")  # counted from the orders
+    assert dated.loc[1, ["days_p25", "days_median", "days_p75"]].tolist() == [32, 49, 66]  # 15 + (83 - 15) x 1/4, 1/2, 3/4
+    assert dated.loc[2, "days_median"] == 14
+    web = Filters(channel=("web",))  # valid web orders: b Jan 10 and Apr 2, a Feb 3 (the guest's has no customer)
+    assert repeat_funnel(con, web).set_index("order_number")["customers"].to_dict() == {1: 2, 2: 1}
+    gaps = days_between_orders(con, web).set_index("from_order")
+    assert gaps.index.tolist() == [1] and gaps.loc[1, "repeat_orders"] == 1 and gaps.loc[1, "days_median"] == 83
+    second = time_to_second_order(con, web).set_index("within_days")
+    assert second["customers"].sum() == 1 and second.loc[90, "customers"] == 1  # b: 83 days
+
+
 def test_members_buy_more_often_by_hand(con):
     result = members_vs_non_members(con, date(2024, 1, 1))
     table = result["table"].set_index("segment")

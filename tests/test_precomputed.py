@@ -132,6 +132,28 @@ def test_customer_figures_under_filters_from_orders_by_dimension_equal_counting_
     pd.testing.assert_frame_equal(ours, metric(from_orders, filters), check_exact=False, rtol=1e-9, check_dtype=False)
 
 
+@pytest.mark.parametrize("filters", [Filters(channel=("app",), region=("East",)),
+                                     Filters(member_tier=("gold", "silver"), start=date(2024, 7, 1))])
+def test_days_between_orders_under_filters_equal_pandas_quantiles(connections, filters):
+    """The quartiles read from counts per whole day of gap equal pandas' quantiles of every gap."""
+    with_summaries, _ = connections
+    orders = with_summaries.execute("select customer_key, customer_order_seq, order_ts, order_date, member_tier, "
+                                    "channel, region from orders where is_valid and customer_key is not null").df()
+    kept = orders[(orders["order_date"] >= pd.Timestamp(filters.start or date.min))]
+    for dimension, values in filters.dimension_values().items():
+        kept = kept[kept[dimension].isin(values)]
+    kept = kept.sort_values(["customer_key", "customer_order_seq"])
+    kept["order_number"] = kept.groupby("customer_key").cumcount() + 1
+    kept["days"] = (kept["order_ts"].dt.normalize() - kept.groupby("customer_key")["order_ts"].shift().dt.normalize()).dt.days
+    gaps = kept[kept["order_number"] >= 2].assign(from_order=lambda f: (f["order_number"] - 1).clip(upper=4))
+    expected = gaps.groupby("from_order")["days"].quantile([0.25, 0.5, 0.75]).unstack()
+    ours = days_between_orders(with_summaries, filters).set_index("from_order")
+    assert len(ours) == 4
+    assert ours["repeat_orders"].tolist() == gaps.groupby("from_order").size().tolist()
+    for column, q in [("days_p25", 0.25), ("days_median", 0.5), ("days_p75", 0.75)]:
+        assert ours[column].tolist() == pytest.approx(expected[q].tolist())
+
+
 def test_orders_by_dimension_holds_the_valid_orders_in_the_order_of_their_dimension_values(connections):
     """A filter reads only the row groups that can hold its values: the rows must run in the values' order
     (missing values last), one run per combination."""

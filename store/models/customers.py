@@ -19,6 +19,9 @@ from store.models.playbook import has_lines
 LAPSE_MULTIPLE = 3
 LAPSE_DAYS = 365
 DUE_DISPLAY_ORDER = "revenue desc, days_overdue desc, customer_id"  # most valuable first
+DUE_CONDITION = f"""orders >= 2
+                and days_since_last_order > usual_interval_days
+                and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})"""
 
 
 # days since the previous order among the filtered orders (the stored column counts every valid order);
@@ -28,19 +31,24 @@ DAYS_WITHIN_FILTERS = dialect.day_diff(
 )
 
 
-def customer_rows_sql(where: str, days_since_previous: str, relation: str = "orders") -> str:
+def customer_rows_sql(where: str, days_since_previous: str | None, relation: str = "orders") -> str:
     """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
     first and last order, orders, revenue, latest member tier, first and last channel and region, and
-    the median of `days_since_previous` (days between consecutive orders; null with one order).
+    the median of `days_since_previous` (days between consecutive orders; null with one order, and
+    for every customer without `days_since_previous`).
     The `customers` base model is this for every valid order; customer facts are this within filters.
     `relation`: rows of the orders table to read (default: the orders table)."""
     customer_orders = f"""(
-                select *, {days_since_previous} as days_between
-                from {relation} as orders
-                where {where} and customer_key is not null
+                select * from {relation} as orders where {where} and customer_key is not null
             ) as customer_orders"""
+    if days_since_previous is None:
+        medians, usual_interval = "", "cast(null as double) as usual_interval_days"
+    else:
+        medians = f"left join ({_medians_sql(_customer_gaps(where, days_since_previous, relation))}) as medians " \
+                  "using (customer_key)"
+        usual_interval = "medians.usual_interval_days"
     return f"""
-            select customer_rows.*, medians.usual_interval_days
+            select customer_rows.*, {usual_interval}
             from (
                 select
                     customer_key,
@@ -59,11 +67,21 @@ def customer_rows_sql(where: str, days_since_previous: str, relation: str = "ord
                 from {customer_orders}
                 group by customer_key
             ) as customer_rows
-            left join ({_medians_sql(customer_orders)}) as medians using (customer_key)
+            {medians}
     """
 
 
-def _medians_sql(customer_orders: str) -> str:
+def _customer_gaps(where: str, days_since_previous: str, relation: str) -> str:
+    """The days between each customer's consecutive orders matching `where`, in a narrow query of its
+    own: a window carrying every column of the orders sorted them all (twice the time at 100M orders)."""
+    return f"""(
+                select customer_key, {days_since_previous} as days_between
+                from {relation} as orders
+                where {where} and customer_key is not null
+            ) as customer_gaps"""
+
+
+def _medians_sql(customer_gaps: str) -> str:
     """Each customer's median `days_between` (quantile_cont's: the middle gap, or the mean of the middle
     two), from a sort of their gaps: a median inside the customers' hash aggregate keeps every gap of
     every customer in memory (at 100M orders it spilled past 50 GB; bench/README.md)."""
@@ -75,7 +93,7 @@ def _medians_sql(customer_orders: str) -> str:
                         days_between,
                         row_number() over (partition by customer_key order by days_between) as gap_rank,
                         count(*) over (partition by customer_key) as gaps
-                    from {customer_orders}
+                    from {customer_gaps}
                     where days_between is not null
                 ) as ranked_gaps
                 where 2 * gap_rank in (gaps, gaps + 1, gaps + 2)  -- the middle one (odd count) or two
@@ -109,23 +127,14 @@ def _facts(customer_rows: str) -> str:
 
 def facts_ctes_from_orders(where: str, relation: str = "orders") -> str:
     """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's
-    day), with the days between consecutive orders among those orders. The matching orders are read once
-    (`kept_orders`, which the customer rows, their medians and the reference day all read): at 100M orders
-    reading them three times took 8 of the filtered due list's 12 s. `relation`: the orders table, or
-    `orders_by_dimension` (the same valid orders, sorted by dimension)."""
+    day), usual_interval_days null (RFM reads none; the due list counts its own: `due_list_from_orders_sql`).
+    `relation`: the orders table, or `orders_by_dimension` (the same valid orders, sorted by dimension)."""
     return f"""
-        kept_orders as (
-            select customer_key, customer_id, cohort_month, order_ts, order_date, amount, member_tier, channel, region,
-                {DAYS_WITHIN_FILTERS} as days_within_filters
-            from {relation} as orders
-            where {where} and customer_key is not null
-        ),
-
-        customer_rows as ({customer_rows_sql("true", "days_within_filters", "kept_orders")}),
+        customer_rows as ({customer_rows_sql(where, None, relation)}),
 
         reference as (
-            select coalesce(cast($reference_date as date), max(order_date)) as reference_date
-            from kept_orders
+            select coalesce(cast($reference_date as date), max(last_order_date)) as reference_date
+            from customer_rows
         ),
 
         facts as ({_facts("customer_rows")})
@@ -161,9 +170,67 @@ def due_list_sql(facts: str) -> str:
                 revenue,
                 revenue / orders as aov
             from facts
-            where orders >= 2
-                and days_since_last_order > usual_interval_days
-                and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})
+            where {DUE_CONDITION}
+        )
+
+        select * from final
+    """
+
+
+def due_list_from_orders_sql(where: str, relation: str = "orders") -> str:
+    """SQL of the due customers (unordered) counted from the orders matching `where` ($reference_date or
+    the last order's day), with the days between consecutive orders among those orders. Every kept
+    customer's numbers and usual interval first, the id, tier, channel and region of the due ones only:
+    at 100M orders those four for every customer took half of a filtered due list's time."""
+    kept_orders = f"(select * from {relation} as orders where {where} and customer_key is not null) as kept_orders"
+    return f"""
+        with numbers as (
+            select customer_key, count(*) as orders, sum(amount) as revenue, max(order_date) as last_order_date
+            from {kept_orders}
+            group by customer_key
+        ),
+
+        reference as (
+            select coalesce(cast($reference_date as date), max(last_order_date)) as reference_date from numbers
+        ),
+
+        candidates as (
+            select
+                numbers.*,
+                medians.usual_interval_days,
+                {dialect.day_diff("reference.reference_date", "numbers.last_order_date")} as days_since_last_order
+            from numbers
+            join ({_medians_sql(_customer_gaps(where, DAYS_WITHIN_FILTERS, relation))}) as medians using (customer_key)
+            cross join reference
+        ),
+
+        names as (
+            select
+                customer_key,
+                any_value(customer_id) as customer_id,
+                arg_max(member_tier, order_ts) as member_tier,
+                arg_max(channel, order_ts) as last_channel,
+                arg_max(region, order_ts) as region
+            from {kept_orders}
+            where customer_key in (select customer_key from candidates where {DUE_CONDITION})
+            group by customer_key
+        ),
+
+        final as (
+            select
+                names.customer_id,
+                names.member_tier,
+                names.last_channel,
+                names.region,
+                candidates.last_order_date,
+                candidates.orders,
+                candidates.usual_interval_days,
+                candidates.days_since_last_order,
+                candidates.days_since_last_order - candidates.usual_interval_days as days_overdue,
+                candidates.revenue,
+                candidates.revenue / candidates.orders as aov
+            from candidates
+            join names using (customer_key)
         )
 
         select * from final

@@ -59,66 +59,68 @@ def _funnel_steps(reached: str) -> str:
     """
 
 
-def repeat_funnel_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
-    """SQL of the repeat funnel (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters, relation)
-    reached = f"""
-        {numbered},
+def _reached_from_counts(customer_orders: str) -> str:
+    """CTEs ending in `reached` (order_number, customers), given CTEs ending in `customer_orders`
+    (customer_key, orders): the customers reaching order n are those with at least n orders."""
+    steps = " union all ".join(
+        f"select {n} as order_number, count(*) as customers from customer_orders where orders >= {n}"
+        for n in range(1, 6))
+    return f"""
+        {customer_orders},
 
-        -- each customer has exactly one order numbered n for every n up to their count
         reached as (
-            select order_number, count(*) as customers
-            from numbered_orders
-            where order_number <= 5
-            group by order_number
+            select order_number, customers from ({steps}) as steps where customers > 0
         )
     """
-    return _funnel_steps(reached), params
+
+
+def repeat_funnel_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
+    """SQL of the repeat funnel (unordered) and its parameters."""
+    if filters == Filters():  # the orders table numbers each customer's valid orders: one order numbered n each
+        return _funnel_steps("""
+            reached as (
+                select customer_order_seq as order_number, count(*) as customers
+                from orders
+                where customer_order_seq <= 5
+                group by customer_order_seq
+            )
+        """), {}
+    # counted per customer, not numbered: DuckDB turns "order number <= 5" into a top-5 heap per customer,
+    # which at 100M orders filled 19 GB of disk for a two-channel filter (bench/README.md)
+    where, params = filters.where("orders")
+    return _funnel_steps(_reached_from_counts(f"""
+        customer_orders as (
+            select customer_key, count(*) as orders
+            from {relation} as orders
+            where {where} and customer_key is not null
+            group by customer_key
+        )
+    """)), params
 
 
 def repeat_funnel_from_combos_sql(filters: Filters) -> tuple[str, dict]:
     """The repeat funnel from `customer_combos` (store.models.customer_combos): customers reaching
     order n are those with at least n orders inside the filter (dates covering the data)."""
     where, params = filters.where("orders", dates=False)
-    steps = " union all ".join(
-        f"select {n} as order_number, count(*) as customers from customer_orders where orders >= {n}"
-        for n in range(1, 6))
-    reached = f"""
-        {customer_combos.order_counts_ctes(where)},
-
-        reached as (
-            select order_number, customers from ({steps}) as steps where customers > 0
-        )
-    """
-    return _funnel_steps(reached), params
+    return _funnel_steps(_reached_from_counts(customer_combos.order_counts_ctes(where))), params
 
 
 def days_between_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
-    """SQL of the days from order n to n+1 (unordered) and its parameters."""
+    """SQL of the days from order n to n+1 (unordered) and its parameters: the quartiles read from the
+    repeat orders per whole day of gap, so no quantile holds every gap in memory (at 100M orders a
+    two-channel filter ran out of memory)."""
     numbered, params = _numbered_orders(filters, relation)
-    sql = f"""
-        with {numbered},
+    gap_days = f"""
+        {numbered},
 
-        gaps as (
-            select least(order_number - 1, 4) as from_order, days_since_previous as days
+        gap_days as (
+            select least(order_number - 1, 4) as from_order, days_since_previous as days, count(*) as repeat_orders
             from numbered_orders
             where order_number >= 2
-        ),
-
-        final as (
-            select
-                from_order,
-                count(*) as repeat_orders,
-                {dialect.quantile("days", 0.25)} as days_p25,
-                {dialect.quantile("days", 0.5)} as days_median,
-                {dialect.quantile("days", 0.75)} as days_p75
-            from gaps
-            group by from_order
+            group by least(order_number - 1, 4), days_since_previous
         )
-
-        select * from final
     """
-    return sql, params
+    return quartiles_from_gap_days_sql(gap_days), params
 
 
 def _bucket_case() -> str:
@@ -250,18 +252,26 @@ def order_gap_days_append(con) -> tuple[str, dict]:
 
 
 def order_intervals_from_gap_days_sql() -> str:
-    """order_intervals (days_between_sql unfiltered) from `order_gap_days`: the gaps are whole days, so
-    each quartile is read from the cumulative counts with quantile_cont's rule: position (n - 1) * q,
-    the values at its floor and ceiling, interpolated."""
+    """order_intervals (days_between_sql unfiltered) from the stored `order_gap_days`."""
+    return quartiles_from_gap_days_sql("gap_days as (select * from order_gap_days)")
+
+
+def quartiles_from_gap_days_sql(gap_days: str) -> str:
+    """The days between orders per from_order (repeat orders, quartiles), given CTEs ending in `gap_days`
+    (from_order, days, repeat_orders): the gaps are whole days, so each quartile is read from the
+    cumulative counts with quantile_cont's rule: position (n - 1) * q, the values at its floor and
+    ceiling, interpolated."""
     quartiles = " union all ".join(f"select {q} as q" for q in (0.25, 0.5, 0.75))
     return f"""
-        with cumulative as (
+        with {gap_days},
+
+        cumulative as (
             select
                 from_order,
                 days,
                 sum(repeat_orders) over (partition by from_order order by days) as through,
                 cast(sum(repeat_orders) over (partition by from_order) as bigint) as total
-            from order_gap_days
+            from gap_days
         ),
 
         positions as (
