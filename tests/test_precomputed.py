@@ -297,3 +297,38 @@ def test_playbook_from_stored_customer_categories_equals_counting_orders(connect
     for name in playbook.LIST_SQL:
         pd.testing.assert_frame_equal(playbook.action_list(with_summaries, name),
                                       playbook.action_list(from_orders, name))
+
+
+class _RecordingConnection:
+    """A connection that keeps every statement run through it, with its parameters."""
+
+    def __init__(self, con):
+        self._con, self.statements = con, []
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def execute(self, sql, parameters=None):
+        self.statements.append((sql, parameters))
+        return self._con.execute(sql, parameters)
+
+
+@pytest.mark.parametrize("filters", [Filters(channel=("app", "web")),
+                                     Filters(channel=("app",), region=("East",), start=date(2024, 7, 1))])
+def test_no_filtered_page_query_keeps_a_heap_per_customer(connections, filters):
+    """DuckDB turns `row_number() ... <= k` into a top-k heap per partition (arg_min_nulls_last): per
+    customer at 100M orders under a two-channel filter, it filled the disk (docs/architecture.md)."""
+    with_summaries, _ = connections
+    recording = _RecordingConnection(with_summaries)
+    month = latest_full_month(with_summaries)
+    for page_query in (repeat_funnel, days_between_orders, time_to_second_order, rfm_segments, due_for_repurchase,
+                       kpi_table, cohort_matrix):
+        page_query(recording, filters)
+    members_vs_non_members(recording, month, filters)
+    biggest_move(recording, month, filters)
+    queries = [(sql, parameters) for sql, parameters in recording.statements
+               if sql.lstrip().lower().startswith(("select", "with")) and "information_schema" not in sql]
+    assert len(queries) >= 9
+    heaps = [sql for sql, parameters in queries
+             if "_nulls_last(" in with_summaries.execute(f"explain {sql}", parameters).fetchall()[0][1]]
+    assert heaps == []
