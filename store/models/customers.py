@@ -4,7 +4,8 @@ due-for-repurchase list and RFM segments.
 
 Facts: one row per customer with a valid order inside the filters, counted to the reference date
 (the filter's end, else the data's last day); usual_interval_days = median days between the
-customer's consecutive valid orders (null with one order). Due for repurchase: usual interval <
+customer's consecutive valid orders (null with one order; within filters the due list counts it
+itself, `due_list_from_orders_sql`, and the facts leave it null). Due for repurchase: usual interval <
 days since last order <= min(LAPSE_MULTIPLE x usual interval, LAPSE_DAYS).
 
 The facts of the unfiltered store are the `customers` base model to its last day
@@ -431,7 +432,7 @@ def customers_append_sql() -> str:
     later (counts and revenue added, the latest values taken from the new orders when set: arg_min/arg_max
     skip nulls). Only the usual interval (a median) reads their earlier orders again, three narrow
     columns. Keys never move, so the other customers' rows are the previous ones."""
-    new_rows = customer_rows_sql("is_valid", "days_since_previous", "new_orders")
+    new_rows = customer_rows_sql("is_valid", None, "new_orders")  # the interval: `intervals`, below
     return f"""
         with new_rows as ({new_rows}),
 

@@ -63,7 +63,7 @@ def _reached_from_counts(customer_orders: str) -> str:
     """CTEs ending in `reached` (order_number, customers), given CTEs ending in `customer_orders`
     (customer_key, orders): the customers reaching order n are those with at least n orders."""
     steps = " union all ".join(
-        f"select {n} as order_number, count(*) as customers from customer_orders where orders >= {n}"
+        f"select cast({n} as bigint) as order_number, count(*) as customers from customer_orders where orders >= {n}"
         for n in range(1, 6))
     return f"""
         {customer_orders},
@@ -86,7 +86,7 @@ def repeat_funnel_sql(filters: Filters = Filters(), relation: str = "orders") ->
             )
         """), {}
     # counted per customer, not numbered: DuckDB turns "order number <= 5" into a top-5 heap per customer,
-    # which at 100M orders filled 19 GB of disk for a two-channel filter (bench/README.md)
+    # which at 100M orders filled the disk for a two-channel filter (bench/README.md)
     where, params = filters.where("orders")
     return _funnel_steps(_reached_from_counts(f"""
         customer_orders as (
