@@ -3,7 +3,7 @@
     .venv/bin/python bench/filter_combos.py STORE [--runs 3] [--out FILE.json]
 
 For each request (two, three and four filters, quarters, a breakdown, the cohort matrix, the Customers
-page's funnel, time to second order, RFM, days between orders and due list), warm on one
+page's per-customer results: funnel, time to second order, RFM, days between orders, due list), warm on one
 connection: wall and CPU seconds (every thread of the process: on a busy shared machine the steadier
 figure), median of --runs, (1) as the pages ask (`kpi_base` for the usual views, else the combination
 summaries, store/models/kpi_combos.py), (2) the same with changes=False (the KPI table without the
@@ -24,12 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from metrics.cohorts import cohort_matrix  # noqa: E402
-from metrics.due import due_for_repurchase  # noqa: E402
+from metrics.customer_views import customer_views  # noqa: E402
 from metrics.filters import Filters  # noqa: E402
-from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order  # noqa: E402
 from metrics.kpis import kpi_table  # noqa: E402
-from metrics.segments import rfm_segments  # noqa: E402
 from store import Store  # noqa: E402
+from store import store as store_module  # noqa: E402
 from store.models.dialect import has_table  # noqa: E402
 from store.models.registry import SUMMARIES  # noqa: E402
 
@@ -47,18 +46,21 @@ REQUESTS = {
     "cohort_matrix app+East": lambda con, changes: cohort_matrix(con, TWO),
     "cohort_matrix 4 filters + dates": lambda con, changes: cohort_matrix(con, FOUR),
 }
-# the Customers page's per-customer queries (customer_combos answers the funnel, second order and RFM;
-# the days between orders and the due list count from the orders)
+
+
+def _customer_views(con, filters: Filters) -> dict:
+    """The Customers page's per-customer results on a connection of their own, as the page runs them: its
+    kept facts and gaps (metrics.customer_facts) are made again each time, not kept from the last run."""
+    own = con.cursor()
+    try:
+        return customer_views(own, filters, 500)
+    finally:
+        own.close()
+
+
 for _name, _filters in (("app+East", TWO), ("3 filters", THREE)):
-    REQUESTS.update({
-        f"customers repeat_funnel {_name}": lambda con, changes, f=_filters: repeat_funnel(con, f),
-        f"customers time_to_second_order {_name}": lambda con, changes, f=_filters: time_to_second_order(con, f),
-        f"customers rfm_segments {_name}": lambda con, changes, f=_filters: rfm_segments(con, f),
-        f"customers days_between_orders {_name}": lambda con, changes, f=_filters: days_between_orders(con, f),
-        f"customers due_for_repurchase {_name}": lambda con, changes, f=_filters: due_for_repurchase(con, f),
-    })
-TABLES = ("orders", "kpi_base", "kpi_combos", "kpi_combo_months", "kpi_signatures", "kpi_customer_combos",
-          "customer_combos")
+    REQUESTS[f"customers views {_name}"] = lambda con, changes, f=_filters: _customer_views(con, f)
+TABLES = ("orders", "kpi_base", "kpi_combos", "kpi_combo_months", "kpi_signatures", "kpi_customer_combos")
 
 
 def cpu_seconds() -> float:
@@ -85,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="only the requests whose name contains this text")
     args = parser.parse_args(argv)
     store = Store(args.store)
-    summaries, from_orders = store.connect(), store.connect()
+    summaries = store.connect()
+    # a database of its own: the process's connections to one version share one, and its views are dropped here
+    from_orders = store_module._version_database(store.root / "versions" / store.manifest()["current"])
     for name in SUMMARIES:
         from_orders.execute(f"drop view if exists {name}")
     result = {"load_before": os.getloadavg()[0], "rows": {}, "requests": {}}

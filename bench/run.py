@@ -137,7 +137,7 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
     filter values are drawn by dashboard.py on every page; they are counted once, with Overview.
     With `only`, the modules of the other pages are not imported (scipy takes a second to import).
     """
-    from metrics import cohorts, due, funnel, inventory, kpis, narrative, segments
+    from metrics import cohorts, customer_views, inventory, kpis, narrative, segments
     from metrics.filters import Filters
     from ui.data import ROWS_SHOWN  # the rows of a customer list the page shows
 
@@ -170,16 +170,13 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
 
     options = {k: v for k, v in STRATEGY_OPTIONS.items() if k != "decision_metric"}
     def customers_page(filters) -> list:
-        """The Customers page's queries under one sidebar filter set."""
+        """The Customers page's queries under one sidebar filter set: its per-customer results on one
+        connection (as `ui.data.customer_views` runs them), then the members and tier tables."""
         return [
-            ("repeat_funnel", lambda con, ctx: funnel.repeat_funnel(con, filters)),
-            ("days_between_orders", lambda con, ctx: funnel.days_between_orders(con, filters)),
-            ("time_to_second_order", lambda con, ctx: funnel.time_to_second_order(con, filters)),
+            ("customer_views", lambda con, ctx: customer_views.customer_views(con, filters, ROWS_SHOWN)),
             ("latest_full_month", latest),
             ("members_vs_non_members", lambda con, ctx: segments.members_vs_non_members(con, ctx["month"], filters)),
             ("segment_kpis member_tier", lambda con, ctx: segments.segment_kpis(con, "member_tier", ctx["month"], filters)),
-            ("rfm_segments", lambda con, ctx: segments.rfm_segments(con, filters)),
-            ("most_valuable_due", lambda con, ctx: due.most_valuable_due(con, filters, ROWS_SHOWN)),
         ]
 
     pages = {
@@ -211,7 +208,6 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
             ("cohort_matrix 4 filters + dates", lambda con, ctx: cohorts.cohort_matrix(con, four)),
         ],
         "Customers": customers_page(everything),
-        # funnel, second order and RFM from customer_combos; days between orders and the due list from the orders
         "Customers filtered (app+East)": customers_page(two),
         "Customers filtered (3 filters)": customers_page(three),
         STRATEGY_PAGE: [

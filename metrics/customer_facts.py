@@ -1,27 +1,50 @@
-"""Per-customer facts behind RFM and the playbook's lists: one row per customer with a valid order
-inside the filters, counted to the reference date (the filter's end, else the data's last day).
+"""Per-customer facts behind the Customers page, RFM and the playbook's lists: one row per customer with a
+valid order inside the filters, counted to the reference date (the filter's end, else the data's last day).
 
-The SQL is the model `store.models.customers`; the facts of the unfiltered store are the `customers`
-base model itself, to its last day, with usual_interval_days (the median days between the customer's
-consecutive valid orders). Within filters the usual interval is not counted (null): RFM reads none,
-and the due list counts its own (`metrics.due`).
+Unfiltered, the facts are the `customers` base model itself, to its last day. Under a filter, each kept
+customer's orders are counted once per connection into two temporary tables, the kept facts and the
+kept gaps (`kept_tables`; SQL: `store.models.filtered_customers`), which the funnel, the days between
+orders, the time to the second order, RFM and the due list all read: the Customers page runs them on
+one connection (`ui.data.customer_views`).
 """
 
+import hashlib
+
 from metrics.filters import Filters
-from metrics.funnel import combos_answer, orders_source
-from store.models import customer_combos
-from store.models.customers import FACTS_FROM_CUSTOMERS, facts_ctes_from_orders
+from store.models import dialect, filtered_customers, registry
+from store.models.customers import FACTS_FROM_CUSTOMERS
+from store.models.registry import Request
 
 
-def facts_ctes(con, filters: Filters) -> tuple[str, dict]:
-    """CTEs ending in `facts` for these filters, read from the customers base model when unfiltered,
-    from `customer_combos` under dimension filters with dates covering the data, else from the orders."""
+def orders_source(con, filters: Filters) -> str:
+    """Where the valid identified orders inside `filters` are counted from: `orders_by_dimension` (sorted
+    by dimension: a filter reads only its row groups), or the orders table in a version built before it."""
+    return registry.source_for(con, "orders_by_dimension", Request(filters=filters)) or "orders"
+
+
+def kept_tables(con, filters: Filters) -> tuple[str, str]:
+    """(kept facts, kept gaps): this connection's two tables of each customer's orders inside `filters`,
+    made on its first request for them."""
+    where, params = filters.where("orders")
+    relation = orders_source(con, filters)
+    digest = hashlib.sha256(repr((where, sorted(params.items()), relation)).encode()).hexdigest()[:16]
+    facts, gaps = f"kept_facts_{digest}", f"kept_gaps_{digest}"
+    if not dialect.has_table(con, facts):
+        con.execute(dialect.temporary_table(gaps, filtered_customers.kept_gaps_sql(where, relation)), params)
+        con.execute(dialect.temporary_table(facts, filtered_customers.kept_facts_sql(where, relation, gaps)), params)
+    return facts, gaps
+
+
+def facts_ctes(con, filters: Filters, names: bool = False) -> tuple[str, dict]:
+    """CTEs ending in `facts` for these filters and their parameters: the customers base model when
+    unfiltered, else the kept facts; `names`: look up each kept customer's tier, channel and region
+    (otherwise null under a filter: RFM's totals read none)."""
     if filters == Filters():
         return FACTS_FROM_CUSTOMERS, {}
-    if combos_answer(con, filters):
-        where, params = filters.where("orders", dates=False)
-        params["reference_date"] = filters.end
-        return customer_combos.facts_ctes(where), params
-    where, params = filters.where("orders")
-    params["reference_date"] = filters.end
-    return facts_ctes_from_orders(where, orders_source(con, filters)), params
+    facts, _ = kept_tables(con, filters)
+    params, kept_orders = {"reference_date": filters.end}, None
+    if names:
+        where, filter_params = filters.where("orders")
+        kept_orders = (where, orders_source(con, filters))
+        params = {**params, **filter_params}
+    return filtered_customers.facts_ctes(facts, kept_orders), params

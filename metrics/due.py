@@ -9,10 +9,10 @@ The unfiltered list is precomputed at each upload (`due_list`, model `store.mode
 import duckdb
 import pandas as pd
 
+from metrics.customer_facts import kept_tables, orders_source
 from metrics.filters import Filters
-from metrics.funnel import orders_source
 from store.models import customers as model
-from store.models import registry
+from store.models import filtered_customers, registry
 from store.models.customers import LAPSE_DAYS, LAPSE_MULTIPLE
 from store.models.registry import Request
 
@@ -23,12 +23,13 @@ __all__ = ["DISPLAY_ORDER", "LAPSE_DAYS", "LAPSE_MULTIPLE", "due_for_repurchase"
 
 def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
     """SQL of the due customers (unordered) and its parameters: from the customers base model unfiltered,
-    else counted from the orders inside the filters."""
+    else from the kept facts of the filters (metrics.customer_facts)."""
     if filters == Filters():
         return model.due_list_sql(model.FACTS_FROM_CUSTOMERS), {}
+    facts, _ = kept_tables(con, filters)
     where, params = filters.where("orders")
     params["reference_date"] = filters.end
-    return model.due_list_from_orders_sql(where, orders_source(con, filters)), params
+    return filtered_customers.due_list_sql(facts, where, orders_source(con, filters)), params
 
 
 def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),

@@ -84,12 +84,16 @@ def kpi_table(
     grain: str = "month",
     by: str | None = None,
     changes: bool = True,
+    annual_frequency: bool | None = None,
 ) -> pd.DataFrame:
     """One row per period (and `by` segment) in the filter's date range: every KPI plus _mom and _yoy changes.
 
     changes=False: only each period's own KPIs, without the changes and annual frequency (which need
     earlier months), counted from the range's orders alone: much cheaper for comparing periods.
+    annual_frequency (default: as `changes`): with changes=False, keep the annual frequency, counted from
+    the year before the range only (the changes' year-on-year needs two).
     """
+    annual_frequency = changes if annual_frequency is None else annual_frequency
     if grain not in GRAIN_MONTHS:
         raise ValueError(f"grain must be one of {', '.join(GRAIN_MONTHS)}")
     if by is not None and by not in SEGMENTS:
@@ -103,7 +107,8 @@ def kpi_table(
     start_month = start.replace(day=1)
     history_start = date(start_month.year - 2, start_month.month, 1)  # a year for YoY of a trailing year
     if not changes:
-        history_start = start_month
+        history_start = (pd.Timestamp(start_month) - pd.DateOffset(months=11)).date() if annual_frequency \
+            else start_month
     params = {
         "history_start": history_start,
         "range_start": start,
@@ -124,7 +129,8 @@ def kpi_table(
         if _combos_answer(con, filters, grain, by, last, end, history_start):
             inputs = base_inputs_from_combos(grain, segment, where)
             trailing = trailing_from_masks(history_start, end)
-        base = base_counts_ctes(grain, segment, where, trailing_year=changes, inputs=inputs, trailing_inputs=trailing)
+        base = base_counts_ctes(grain, segment, where, trailing_year=annual_frequency, inputs=inputs,
+                                trailing_inputs=trailing)
         params.update(filter_params, history_start_month=history_start, range_end_month=end.replace(day=1))
     sql = f"""
         with {base},
@@ -166,7 +172,7 @@ def kpi_table(
         frame = frame.drop(columns="segment")
     if not changes:
         frame = frame.drop(columns=[c for c in frame.columns
-                                    if c.endswith(("_mom", "_yoy")) or c == "annual_frequency"])
+                                    if c.endswith(("_mom", "_yoy")) or (c == "annual_frequency" and not annual_frequency)])
     return frame
 
 

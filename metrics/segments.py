@@ -27,7 +27,7 @@ def segment_kpis(con: duckdb.DuckDBPyConnection, by: str, month: date | None = N
     month = month.replace(day=1)
     end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     scoped = Filters(month, end, filters.member_tier, filters.channel, filters.region, filters.category)
-    frame = kpi_table(con, scoped, "month", by=by)
+    frame = kpi_table(con, scoped, "month", by=by, changes=False, annual_frequency=True)
     return frame[(frame["period"] == pd.Timestamp(month)) & (frame["orders"] > 0)].reset_index(drop=True)
 
 
@@ -41,8 +41,8 @@ def members_vs_non_members(con: duckdb.DuckDBPyConnection, month: date | None = 
     return {"table": frame.reset_index(), "frequency_multiple": float(multiple)}
 
 
-def _rfm_scored(con: duckdb.DuckDBPyConnection, filters: Filters) -> tuple[str, dict]:
-    facts, params = facts_ctes(con, filters)
+def _rfm_scored(con: duckdb.DuckDBPyConnection, filters: Filters, names: bool = False) -> tuple[str, dict]:
+    facts, params = facts_ctes(con, filters, names)
     return rfm_scored_ctes(facts), params
 
 
@@ -70,7 +70,7 @@ def rfm_customer_segments_sql(con: duckdb.DuckDBPyConnection, filters: Filters =
 def rfm_customers(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
                   segment: str | None = None) -> pd.DataFrame:
     """One row per customer with R, F, M values, scores and segment (optionally one segment)."""
-    scored, params = _rfm_scored(con, filters)
+    scored, params = _rfm_scored(con, filters, names=True)
     params["segment"] = segment
     sql = f"""
         with {scored}

@@ -20,7 +20,8 @@ if not ctx.facts["customers"]:  # not "no orders match these filters": no filter
     st.info(ctx.t("needs_customers"))
     st.stop()
 
-funnel = data.repeat_funnel(ctx.root, ctx.version, ctx.filters)
+views = data.customer_views(ctx.root, ctx.version, ctx.filters)
+funnel = views["funnel"]
 if funnel.empty:
     st.warning(ctx.t("no_match"))
     st.stop()
@@ -35,7 +36,7 @@ steps = [ctx.t("order_5_plus") if n == 5 else ctx.t("order_n", n=n) for n in fun
 left.plotly_chart(charts.bars(steps, funnel["share_of_customers"].tolist(), ctx.t("funnel_title", **span),
                               "rate", ctx.language, ctx.currency), key="funnel_chart")
 left.caption(metric_help("reach_order_n", ctx.language))
-gaps = data.days_between_orders(ctx.root, ctx.version, ctx.filters)
+gaps = views["days_between_orders"]
 if not gaps.empty:
     labels = [f"{n}→{n + 1}" if n < 4 else "4→5+" for n in gaps["from_order"]]
     right.plotly_chart(charts.interval_ranges(labels, gaps["days_p25"].tolist(), gaps["days_median"].tolist(),
@@ -43,7 +44,7 @@ if not gaps.empty:
                        key="gaps_chart")
     right.caption(metric_help("days_between_orders", ctx.language))
 
-second = data.time_to_second_order(ctx.root, ctx.version, ctx.filters)
+second = views["time_to_second_order"]
 if not second.empty:
     bounds = [0, *TIME_TO_SECOND_BUCKETS]
     buckets = [ctx.t("over_year") if pd.isna(d) else
@@ -78,7 +79,7 @@ if has_members and not tiers.empty:
     show_table(tiers[KPI_COLUMNS], "tiers", "tiers_table", ctx.language, ctx.currency,
                labels={"segment": ctx.t("member_tier")})
 
-rfm = data.rfm_segments(ctx.root, ctx.version, ctx.filters)
+rfm = views["rfm_segments"]
 if not rfm.empty:
     names = rfm_names(ctx.language)
     rfm_named = rfm.assign(segment=rfm["segment"].map(names))
@@ -87,7 +88,7 @@ if not rfm.empty:
     st.caption(metric_help("rfm", ctx.language))
     show_table(rfm_named, "rfm_segments", "rfm_table", ctx.language, ctx.currency, labels={"segment": ctx.t("segment")})
 
-due, due_count = data.most_valuable_due(ctx.root, ctx.version, ctx.filters)
+due, due_count = views["due"], views["due_count"]
 st.subheader(ctx.t("due_title", count=f"{due_count:,}"))
 st.caption(ctx.t("due_caption") + " " + metric_help("due_for_repurchase", ctx.language))
 if due_count > len(due):

@@ -16,10 +16,11 @@ import pytest
 
 from metrics.cohorts import cohort_matrix
 from metrics.filters import Filters
-from metrics.funnel import combos_answer, repeat_funnel, time_to_second_order
+from metrics.customer_views import customer_views
+from metrics.funnel import repeat_funnel, time_to_second_order
 from metrics.kpis import _combos_answer, data_range, kpi_table
 from metrics.narrative import biggest_move
-from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments, segment_kpis
+from metrics.segments import members_vs_non_members, rfm_customers, segment_kpis
 from store import Store
 from store.models.dialect import has_table
 from store.models.registry import SUMMARIES
@@ -121,51 +122,88 @@ def test_cohort_matrix_from_combinations_equals_counting_orders(connections, fil
     same(cohort_matrix(normal, filters), counted)
 
 
-# ---- the Customers page under filters: customer_combos (store/models/customer_combos.py) -----------
+# ---- the Customers page under filters: each kept customer's orders counted once (metrics.customer_facts) ----
 
 CUSTOMER_FILTERS = [
     EAST_APP,
     Filters(member_tier=("gold", "diamond"), channel=("app", "web"), category=("Food",)),
     Filters(member_tier=("silver",), channel=("web",), region=("South", "North"), category=("Beauty",)),
     Filters(category=("Electronics", "Home"), start=date(2020, 1, 1), end=date(2030, 12, 31)),  # dates cover the data
+    replace(EAST_APP, start=date(2024, 3, 1)),  # a range inside the data
+    replace(EAST_APP, end=date(2025, 6, 30)),
 ]
 
 
-def _sorted(frame: pd.DataFrame, *by: str) -> pd.DataFrame:
-    return frame.sort_values(list(by)).reset_index(drop=True)
+def _counted_in_pandas(con, filters: Filters) -> dict:
+    """The Customers page's per-customer figures under `filters`, worked out in pandas from the orders."""
+    orders = con.execute("select customer_key, customer_order_seq, order_date, amount, member_tier, channel, region, "
+                         "category from orders where is_valid and customer_key is not null").df()
+    for dimension, values in filters.dimension_values().items():
+        orders = orders[orders[dimension].isin(values)]
+    dates = pd.to_datetime(orders["order_date"])
+    if filters.start:
+        orders, dates = orders[dates >= pd.Timestamp(filters.start)], dates[dates >= pd.Timestamp(filters.start)]
+    if filters.end:
+        orders, dates = orders[dates <= pd.Timestamp(filters.end)], dates[dates <= pd.Timestamp(filters.end)]
+    orders = orders.assign(day=dates).sort_values(["customer_key", "customer_order_seq"])
+    orders["gap"] = orders.groupby("customer_key")["day"].diff().dt.days
+    orders["n"] = orders.groupby("customer_key").cumcount() + 1
+    per_customer = orders.groupby("customer_key").agg(orders=("n", "size"), last=("day", "max"),
+                                                      usual=("gap", "median"))
+    reference = pd.Timestamp(filters.end) if filters.end else orders["day"].max()
+    since = (reference - per_customer["last"]).dt.days
+    due = (per_customer["orders"] >= 2) & (since > per_customer["usual"]) \
+        & (since <= (3 * per_customer["usual"]).clip(upper=365))
+    bounds = [7, 14, 30, 60, 90, 180, 365]
+    second = orders.loc[orders["n"] == 2, "gap"].map(lambda d: next((b for b in bounds if d <= b), None))
+    return {
+        "reached": {n: int((per_customer["orders"] >= n).sum()) for n in range(1, 6)},
+        "second": second.value_counts(dropna=False).to_dict(),
+        "due": int(due.sum()),
+        "revenue": float(orders["amount"].astype(float).sum()),
+    }
 
 
 @pytest.mark.parametrize("filters", CUSTOMER_FILTERS)
-def test_customers_page_from_customer_combos_equals_counting_orders(connections, filters):
-    combos, normal, from_orders = connections
-    assert combos_answer(normal, filters) and not combos_answer(from_orders, filters)
-    counted = repeat_funnel(from_orders, filters)
-    assert len(counted) >= 3 and counted["customers"].iloc[0] > 20  # customers reach order 3 inside the filter
-    same(repeat_funnel(normal, filters), counted)
-    second = time_to_second_order(from_orders, filters)
-    assert second["customers"].sum() == counted["customers"].iloc[1]  # one second order per repeat customer
-    same(time_to_second_order(normal, filters), second)
-    same(rfm_segments(normal, filters), rfm_segments(from_orders, filters))
-    rfm = _sorted(rfm_customers(from_orders, filters), "customer_id")
-    same(_sorted(rfm_customers(normal, filters), "customer_id"), rfm)
-    assert len(rfm) == counted["customers"].iloc[0]  # every customer with an order inside the filter
-
-
-@pytest.mark.parametrize("filters", [
-    replace(EAST_APP, start=date(2024, 3, 1)),  # a range inside the data: the orders
-    replace(EAST_APP, end=date(2025, 6, 30)),
-])
-def test_customers_page_counts_from_orders_when_the_dates_cut_the_data(connections, filters):
+def test_customers_page_under_filters_equals_counting_in_pandas(connections, filters):
     _, normal, from_orders = connections
-    assert not combos_answer(normal, filters)
-    same(repeat_funnel(normal, filters), repeat_funnel(from_orders, filters))
-    same(rfm_segments(normal, filters), rfm_segments(from_orders, filters))
+    views = customer_views(normal, filters, 10)
+    expected = _counted_in_pandas(from_orders, filters)
+    funnel = dict(zip(views["funnel"]["order_number"], views["funnel"]["customers"]))
+    assert funnel == {n: c for n, c in expected["reached"].items() if c}
+    assert expected["reached"][2] > 20  # repeat customers inside the filter
+    second = views["time_to_second_order"]
+    assert {(None if pd.isna(d) else int(d)): c for d, c in zip(second["within_days"], second["customers"])} \
+        == {(None if pd.isna(d) else int(d)): c for d, c in expected["second"].items()}
+    assert views["due_count"] == expected["due"] and len(views["due"]) == min(10, expected["due"])
+    # days are counted to the filter's end: to the end of 2030 every customer has lapsed
+    assert (expected["due"] > 0) == (filters.end != date(2030, 12, 31))
+    rfm = views["rfm_segments"]
+    assert rfm["customers"].sum() == expected["reached"][1]
+    assert float(rfm["revenue"].sum()) == pytest.approx(expected["revenue"])
+    # read from the orders table instead of orders_by_dimension: the same
+    counted = customer_views(from_orders, filters, 10)
+    for name in ("funnel", "days_between_orders", "time_to_second_order", "rfm_segments", "due"):
+        same(views[name], counted[name])
 
 
-def test_hand_customers_page_from_customer_combos(hand_store):
+def test_customer_views_count_each_customers_orders_once_per_connection(demo_store):
+    """The five results on one connection make the kept facts and gaps once; a new connection makes its own."""
+    con = demo_store.connect()
+    customer_views(con, EAST_APP, 10)
+    kept = con.execute("select table_name from duckdb_tables() where temporary order by 1").fetchall()
+    assert [name for (name,) in kept if name.startswith("kept_")] and len(kept) == 2
+    customer_views(con, EAST_APP, 10)
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 2
+    other = demo_store.connect()
+    assert other.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
+    for c in (con, other):
+        c.close()
+
+
+def test_hand_customers_page_under_filters(hand_store):
     """c1 bought app/Food (5 Jan), web/Beauty (20 Jan), app/Beauty (3 Feb); c2 app/Beauty twice
     (10 and 11 Jan); c3 web/Food (15 Feb)."""
-    assert combos_answer(hand_store, Filters(channel=("app",)))
     funnel = repeat_funnel(hand_store, Filters(channel=("app",)))
     # app: c1 has two orders (5 Jan, 3 Feb), c2 two: both reach order 2, nobody order 3
     assert dict(zip(funnel["order_number"], funnel["customers"])) == {1: 2, 2: 2}
@@ -178,6 +216,8 @@ def test_hand_customers_page_from_customer_combos(hand_store):
     rfm = rfm_customers(hand_store, Filters(category=("Beauty",))).set_index("customer_id")
     assert rfm.loc["c1", "frequency"] == 2 and float(rfm.loc["c1", "monetary"]) == 25.0
     assert rfm.loc["c1", "recency_days"] == 0 and rfm.loc["c2", "recency_days"] == 23  # to 3 Feb
+    # the tier is looked up from each customer's latest Beauty order (every order here is gold)
+    assert rfm.loc["c1", "member_tier"] == "gold" and set(rfm["member_tier"]) == {"gold"}
 
 
 # ---- a store small enough to count by hand -------------------------------------------------------
@@ -279,7 +319,7 @@ def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables
     assert import_file(upload, appended).build_path == "append"
     import_file(upload, rebuilt)
     ours, reference = tables(appended), tables(rebuilt)
-    for name in ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures", "customer_combos",
+    for name in ("kpi_combos", "kpi_combo_months", "kpi_customer_combos", "kpi_signatures",
                  "repeat_funnel_steps", "second_order_buckets", "order_gap_days", "order_intervals"):
         assert ours[name] == reference[name], name
     con = appended.connect()

@@ -19,7 +19,8 @@ import pyarrow as pa
 import streamlit as st
 
 from ingest import period_values
-from metrics import clv, clv_views, cohorts, due, experiments, funnel, kpis, launch, narrative, segments
+from metrics import clv, clv_views, cohorts, due, experiments, kpis, launch, narrative, segments
+from metrics import customer_views as customer_views_metrics
 from metrics import inventory as inventory_metrics
 from metrics import playbook as playbook_metrics
 from metrics.filters import Filters
@@ -88,37 +89,19 @@ def cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(**CACHE)
-def repeat_funnel(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, version, funnel.repeat_funnel, filters)
-
-
-@st.cache_data(**CACHE)
-def days_between_orders(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, version, funnel.days_between_orders, filters)
-
-
-@st.cache_data(**CACHE)
-def time_to_second_order(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, version, funnel.time_to_second_order, filters)
-
-
-@st.cache_data(**CACHE)
 def members_vs_non_members(root: str, version: int, month: date, filters: Filters) -> dict:
     return _run(root, version, segments.members_vs_non_members, month, filters)
-
-
-@st.cache_data(**CACHE)
-def rfm_segments(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, version, segments.rfm_segments, filters)
 
 
 ROWS_SHOWN = 500  # a customer list on screen: a page's worth; the downloads hold every customer
 
 
 @st.cache_data(**CACHE)
-def most_valuable_due(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, int]:
-    """The ROWS_SHOWN most valuable customers due for repurchase, and how many are due in all."""
-    return _run(root, version, due.most_valuable_due, filters, ROWS_SHOWN)
+def customer_views(root: str, version: int, filters: Filters) -> dict:
+    """The Customers page's per-customer results (funnel, days between orders, time to the second order, RFM
+    segments, the ROWS_SHOWN most valuable customers due and how many are due), on one connection: under a
+    filter each kept customer's orders are counted once for all of them (metrics.customer_facts)."""
+    return _run(root, version, customer_views_metrics.customer_views, filters, ROWS_SHOWN)
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:

@@ -1,11 +1,10 @@
 """One row per customer, defined once (`customer_rows_sql`): the `customers` base model (every valid
-order), and the per-customer facts within filters; the lists built on the facts: the
-due-for-repurchase list and RFM segments.
+order); the lists built on the customers' facts: the due-for-repurchase list and RFM segments (within
+filters the facts come from `store.models.filtered_customers`).
 
 Facts: one row per customer with a valid order inside the filters, counted to the reference date
 (the filter's end, else the data's last day); usual_interval_days = median days between the
-customer's consecutive valid orders (null with one order; within filters the due list counts it
-itself, `due_list_from_orders_sql`, and the facts leave it null). Due for repurchase: usual interval <
+customer's consecutive valid orders (null with one order). Due for repurchase: usual interval <
 days since last order <= min(LAPSE_MULTIPLE x usual interval, LAPSE_DAYS).
 
 The facts of the unfiltered store are the `customers` base model to its last day
@@ -25,27 +24,20 @@ DUE_CONDITION = f"""orders >= 2
                 and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})"""
 
 
-# days since the previous order among the filtered orders (the stored column counts every valid order);
-# customer_order_seq numbers each customer's valid orders by time, then order id: that order, as a number
-DAYS_WITHIN_FILTERS = dialect.day_diff(
-    "order_date", "lag(order_date) over (partition by customer_key order by customer_order_seq)"
-)
-
-
 def customer_rows_sql(where: str, days_since_previous: str | None, relation: str = "orders") -> str:
     """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
     first and last order, orders, revenue, latest member tier, first and last channel and region, and
     the median of `days_since_previous` (days between consecutive orders; null with one order, and
     for every customer without `days_since_previous`).
-    The `customers` base model is this for every valid order; customer facts are this within filters.
-    `relation`: rows of the orders table to read (default: the orders table)."""
+    The `customers` base model is this for every valid order (`relation`: the orders table, or an
+    append's new orders)."""
     customer_orders = f"""(
                 select * from {relation} as orders where {where} and customer_key is not null
             ) as customer_orders"""
     if days_since_previous is None:
         medians, usual_interval = "", "cast(null as double) as usual_interval_days"
     else:
-        medians = f"left join ({_medians_sql(_customer_gaps(where, days_since_previous, relation))}) as medians " \
+        medians = f"left join ({medians_sql(_customer_gaps(where, days_since_previous, relation))}) as medians " \
                   "using (customer_key)"
         usual_interval = "medians.usual_interval_days"
     return f"""
@@ -82,7 +74,7 @@ def _customer_gaps(where: str, days_since_previous: str, relation: str) -> str:
             ) as customer_gaps"""
 
 
-def _medians_sql(customer_gaps: str) -> str:
+def medians_sql(customer_gaps: str) -> str:
     """Each customer's median `days_between` (quantile_cont's: the middle gap, or the mean of the middle
     two), from a sort of their gaps: a median inside the customers' hash aggregate keeps every gap of
     every customer in memory (at 100M orders it spilled past 50 GB; bench/README.md)."""
@@ -126,22 +118,6 @@ def _facts(customer_rows: str) -> str:
     """
 
 
-def facts_ctes_from_orders(where: str, relation: str = "orders") -> str:
-    """CTEs ending in `facts`, counted from the orders matching `where` ($reference_date or the last order's
-    day), usual_interval_days null (RFM reads none; the due list counts its own: `due_list_from_orders_sql`).
-    `relation`: the orders table, or `orders_by_dimension` (the same valid orders, sorted by dimension)."""
-    return f"""
-        customer_rows as ({customer_rows_sql(where, None, relation)}),
-
-        reference as (
-            select coalesce(cast($reference_date as date), max(last_order_date)) as reference_date
-            from customer_rows
-        ),
-
-        facts as ({_facts("customer_rows")})
-    """
-
-
 # the facts CTE of every customer of the store: the `customers` base model to the last order's day
 FACTS_FROM_CUSTOMERS = f"""
         reference as (
@@ -172,66 +148,6 @@ def due_list_sql(facts: str) -> str:
                 revenue / orders as aov
             from facts
             where {DUE_CONDITION}
-        )
-
-        select * from final
-    """
-
-
-def due_list_from_orders_sql(where: str, relation: str = "orders") -> str:
-    """SQL of the due customers (unordered) counted from the orders matching `where` ($reference_date or
-    the last order's day), with the days between consecutive orders among those orders. Every kept
-    customer's numbers and usual interval first, the id, tier, channel and region of the due ones only:
-    at 100M orders those four for every customer took half of a filtered due list's time."""
-    kept_orders = f"(select * from {relation} as orders where {where} and customer_key is not null) as kept_orders"
-    return f"""
-        with numbers as (
-            select customer_key, count(*) as orders, sum(amount) as revenue, max(order_date) as last_order_date
-            from {kept_orders}
-            group by customer_key
-        ),
-
-        reference as (
-            select coalesce(cast($reference_date as date), max(last_order_date)) as reference_date from numbers
-        ),
-
-        candidates as (
-            select
-                numbers.*,
-                medians.usual_interval_days,
-                {dialect.day_diff("reference.reference_date", "numbers.last_order_date")} as days_since_last_order
-            from numbers
-            join ({_medians_sql(_customer_gaps(where, DAYS_WITHIN_FILTERS, relation))}) as medians using (customer_key)
-            cross join reference
-        ),
-
-        names as (
-            select
-                customer_key,
-                any_value(customer_id) as customer_id,
-                arg_max(member_tier, order_ts) as member_tier,
-                arg_max(channel, order_ts) as last_channel,
-                arg_max(region, order_ts) as region
-            from {kept_orders}
-            where customer_key in (select customer_key from candidates where {DUE_CONDITION})
-            group by customer_key
-        ),
-
-        final as (
-            select
-                names.customer_id,
-                names.member_tier,
-                names.last_channel,
-                names.region,
-                candidates.last_order_date,
-                candidates.orders,
-                candidates.usual_interval_days,
-                candidates.days_since_last_order,
-                candidates.days_since_last_order - candidates.usual_interval_days as days_overdue,
-                candidates.revenue,
-                candidates.revenue / candidates.orders as aov
-            from candidates
-            join names using (customer_key)
         )
 
         select * from final

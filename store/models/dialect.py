@@ -90,3 +90,8 @@ def has_table(con, name: str) -> bool:
         return con.has_table(name)
     return con.execute("select count(*) from information_schema.tables where table_name = $name",
                        {"name": name}).fetchone()[0] > 0
+
+
+def temporary_table(name: str, query: str) -> str:
+    """A statement keeping `query`'s rows as the connection's own table `name`, gone when it closes."""
+    return f"create temp table {name} as {query}"

@@ -1,44 +1,16 @@
 """The repeat funnel's SQL: customers reaching order 2, 3, 4, 5+, days between orders, time to the second order.
 
-Orders are numbered per customer among the valid orders inside the filters; unfiltered, the
-numbering stored in the orders table is used. The three unfiltered results are the summaries
+Orders are numbered per customer among the valid orders inside the filters: unfiltered, the
+numbering stored in the orders table; under a filter, the kept gaps and facts counted once per
+connection (`store.models.filtered_customers`). The three unfiltered results are the summaries
 `repeat_funnel_steps`, `order_intervals` and `second_order_buckets`, precomputed at each change;
 `order_intervals` reads its quartiles from `order_gap_days` (repeat orders per whole day of gap), which
 an append adds to, as it adds to the funnel's and the second orders' counts.
 """
 
-from store.models import customer_combos, dialect
-from store.models.filters import Filters
+from store.models import dialect
 
 TIME_TO_SECOND_BUCKETS = (7, 14, 30, 60, 90, 180, 365)
-
-
-def _numbered_orders(filters: Filters, relation: str = "orders") -> tuple[str, dict]:
-    """CTE `numbered_orders`: the valid identified orders inside `filters`, numbered per customer, with the
-    days since the previous one; filtered, read from `relation` (the orders table or `orders_by_dimension`)."""
-    if filters == Filters():  # the orders table already numbers each customer's valid orders
-        return """
-            numbered_orders as (
-                select customer_key, order_ts, customer_order_seq as order_number, days_since_previous
-                from orders
-                where customer_order_seq is not null
-            )
-        """, {}
-    where, params = filters.where("orders")
-    # customer_order_seq numbers each customer's valid orders by time, then order id: that order, as a number
-    sql = f"""
-        numbered_orders as (
-            select
-                customer_key,
-                order_ts,
-                row_number() over (partition by customer_key order by customer_order_seq) as order_number,
-                {dialect.day_diff("order_ts", "lag(order_ts) over (partition by customer_key order by customer_order_seq)")}
-                    as days_since_previous
-            from {relation} as orders
-            where {where} and customer_key is not null
-        )
-    """
-    return sql, params
 
 
 def _funnel_steps(reached: str) -> str:
@@ -74,53 +46,42 @@ def _reached_from_counts(customer_orders: str) -> str:
     """
 
 
-def repeat_funnel_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
-    """SQL of the repeat funnel (unordered) and its parameters."""
-    if filters == Filters():  # the orders table numbers each customer's valid orders: one order numbered n each
-        return _funnel_steps("""
-            reached as (
-                select customer_order_seq as order_number, count(*) as customers
-                from orders
-                where customer_order_seq <= 5
-                group by customer_order_seq
-            )
-        """), {}
-    # counted per customer, not numbered: DuckDB turns "order number <= 5" into a top-5 heap per customer,
-    # which at 100M orders filled the disk for a two-channel filter (bench/README.md)
-    where, params = filters.where("orders")
+def repeat_funnel_sql() -> str:
+    """SQL of the unfiltered repeat funnel (unordered): the orders table numbers each customer's valid
+    orders, so the customers reaching order n are its orders numbered n."""
+    return _funnel_steps("""
+        reached as (
+            select customer_order_seq as order_number, count(*) as customers
+            from orders
+            where customer_order_seq <= 5
+            group by customer_order_seq
+        )
+    """)
+
+
+def repeat_funnel_from_kept_sql(kept_facts: str) -> str:
+    """The repeat funnel under a filter from its kept facts (store.models.filtered_customers): customers
+    reaching order n are those with at least n kept orders. Counted per customer, not numbered: DuckDB
+    turns "order number <= 5" into a top-5 heap per customer, which at 100M orders filled the disk for a
+    two-channel filter (bench/README.md)."""
     return _funnel_steps(_reached_from_counts(f"""
         customer_orders as (
-            select customer_key, count(*) as orders
-            from {relation} as orders
-            where {where} and customer_key is not null
-            group by customer_key
+            select customer_key, orders from {kept_facts}
         )
-    """)), params
+    """))
 
 
-def repeat_funnel_from_combos_sql(filters: Filters) -> tuple[str, dict]:
-    """The repeat funnel from `customer_combos` (store.models.customer_combos): customers reaching
-    order n are those with at least n orders inside the filter (dates covering the data)."""
-    where, params = filters.where("orders", dates=False)
-    return _funnel_steps(_reached_from_counts(customer_combos.order_counts_ctes(where))), params
-
-
-def days_between_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
-    """SQL of the days from order n to n+1 (unordered) and its parameters: the quartiles read from the
-    repeat orders per whole day of gap, so no quantile holds every gap in memory (at 100M orders a
+def days_between_from_kept_sql(kept_gaps: str) -> str:
+    """The days from order n to n+1 under a filter (unordered) from its kept gaps: the quartiles read from
+    the repeat orders per whole day of gap, so no quantile holds every gap in memory (at 100M orders a
     two-channel filter ran out of memory)."""
-    numbered, params = _numbered_orders(filters, relation)
-    gap_days = f"""
-        {numbered},
-
+    return quartiles_from_gap_days_sql(f"""
         gap_days as (
-            select least(order_number - 1, 4) as from_order, days_since_previous as days, count(*) as repeat_orders
-            from numbered_orders
-            where order_number >= 2
-            group by least(order_number - 1, 4), days_since_previous
+            select least(order_number - 1, 4) as from_order, days_between as days, count(*) as repeat_orders
+            from {kept_gaps}
+            group by least(order_number - 1, 4), days_between
         )
-    """
-    return quartiles_from_gap_days_sql(gap_days), params
+    """)
 
 
 def _bucket_case() -> str:
@@ -159,25 +120,26 @@ def _second_order_buckets(second_orders: str) -> str:
     """)
 
 
-def second_order_sql(filters: Filters = Filters(), relation: str = "orders") -> tuple[str, dict]:
-    """SQL of the time-to-second-order buckets (unordered) and its parameters."""
-    numbered, params = _numbered_orders(filters, relation)
-    second_orders = f"""
-        {numbered},
-
+def second_order_sql() -> str:
+    """SQL of the unfiltered time-to-second-order buckets (unordered): the stored numbering's second orders."""
+    return _second_order_buckets("""
         second_orders as (
             select days_since_previous
-            from numbered_orders
+            from orders
+            where customer_order_seq = 2
+        )
+    """)
+
+
+def second_order_from_kept_sql(kept_gaps: str) -> str:
+    """The time-to-second-order buckets under a filter (unordered) from its kept gaps of order 2."""
+    return _second_order_buckets(f"""
+        second_orders as (
+            select days_between as days_since_previous
+            from {kept_gaps}
             where order_number = 2
         )
-    """
-    return _second_order_buckets(second_orders), params
-
-
-def second_order_from_combos_sql(filters: Filters) -> tuple[str, dict]:
-    """The time-to-second-order buckets from `customer_combos` (dates covering the data)."""
-    where, params = filters.where("orders", dates=False)
-    return _second_order_buckets(customer_combos.second_order_days_ctes(where)), params
+    """)
 
 
 # ---- the append path (store.derived): the unfiltered counts are integers that add up ----
@@ -188,7 +150,7 @@ def second_order_from_combos_sql(filters: Filters) -> tuple[str, dict]:
 def repeat_funnel_append(con) -> tuple[str, dict]:
     """repeat_funnel_steps after an append: the previous customers per order number plus the new orders numbered 1-5."""
     if not dialect.has_table(con, "previous_repeat_funnel_steps"):
-        return repeat_funnel_sql()
+        return repeat_funnel_sql(), {}
     return _funnel_steps("""
         counts as (
             select order_number, customers from previous_repeat_funnel_steps
@@ -210,7 +172,7 @@ def repeat_funnel_append(con) -> tuple[str, dict]:
 def second_order_append(con) -> tuple[str, dict]:
     """second_order_buckets after an append: the previous buckets plus the new second orders."""
     if not dialect.has_table(con, "previous_second_order_buckets"):
-        return second_order_sql()
+        return second_order_sql(), {}
     return _bucket_shares(f"""
         counts as (
             select within_days, customers from previous_second_order_buckets

@@ -13,8 +13,7 @@ from datetime import date
 
 import duckdb
 
-from store.models import (clv, cohorts, customer_combos, customers, experiments, funnel, kpi_combos, kpis, orders,
-                          playbook)
+from store.models import clv, cohorts, customers, experiments, funnel, kpi_combos, kpis, orders, playbook
 from store.models.dialect import has_table
 from store.models.filters import Filters
 
@@ -166,9 +165,6 @@ _MODELS = (
     # the trailing years' state an append of kpi_base starts from (store.models.kpi_trailing)
     Model("kpi_customers_since", kpis.customers_since_build, ("kpi_customer_combos", "kpi_combos", "order_facts"),
           empty_store=False, append=kpis.customers_since_append, previous_optional=True),
-    # the Customers page under any dimension filter (funnel, time to second order, RFM)
-    Model("customer_combos", _sql(customer_combos.CUSTOMER_COMBOS_SQL), ("orders", "kpi_combos"), empty_store=False,
-          covers=customer_combos.covers, append=customer_combos.customer_combos_append, append_rows=True),
     # the days between orders counted per whole day (appendable), their quartiles read from the counts
     Model("order_gap_days", _sql(funnel.ORDER_GAP_DAYS_SQL), ("orders",), empty_store=False,
           append=funnel.order_gap_days_append),
@@ -179,9 +175,9 @@ _MODELS = (
 
     Model("planner_base", _sql(experiments.planner_base_sql()), ("orders", "order_facts"), empty_store=False,
           covers=lambda r: _in_windows(r) and r.lookback_days == experiments.PLANNER_LOOKBACK_DAYS, late=True),
-    Model("repeat_funnel_steps", lambda con: funnel.repeat_funnel_sql(), ("orders",), covers=_unfiltered,
+    Model("repeat_funnel_steps", _sql(funnel.repeat_funnel_sql()), ("orders",), covers=_unfiltered,
           empty_store=False, append=funnel.repeat_funnel_append),
-    Model("second_order_buckets", lambda con: funnel.second_order_sql(), ("orders",), covers=_unfiltered,
+    Model("second_order_buckets", _sql(funnel.second_order_sql()), ("orders",), covers=_unfiltered,
           empty_store=False, append=funnel.second_order_append),
     # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
     Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}),
