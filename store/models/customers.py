@@ -37,7 +37,7 @@ def customer_rows_sql(where: str, days_since_previous: str | None, relation: str
     if days_since_previous is None:
         medians, usual_interval = "", "cast(null as double) as usual_interval_days"
     else:
-        medians = f"left join ({medians_sql(_customer_gaps(where, days_since_previous, relation))}) as medians " \
+        medians = f"left join ({_medians_sql(_customer_gaps(where, days_since_previous, relation))}) as medians " \
                   "using (customer_key)"
         usual_interval = "medians.usual_interval_days"
     return f"""
@@ -74,7 +74,7 @@ def _customer_gaps(where: str, days_since_previous: str, relation: str) -> str:
             ) as customer_gaps"""
 
 
-def medians_sql(customer_gaps: str) -> str:
+def _medians_sql(customer_gaps: str) -> str:
     """Each customer's median `days_between` (quantile_cont's: the middle gap, or the mean of the middle
     two), from a sort of their gaps: a median inside the customers' hash aggregate keeps every gap of
     every customer in memory (at 100M orders it spilled past 50 GB; bench/README.md)."""

@@ -21,7 +21,7 @@ customers took 2 s.
 """
 
 from store.models import dialect
-from store.models.customers import DUE_CONDITION, medians_sql
+from store.models.customers import DUE_CONDITION
 
 # customer_order_seq numbers each customer's valid orders by time, then order id: that order, as a number
 _BY_CUSTOMER = "partition by customer_key order by customer_order_seq"
@@ -50,7 +50,10 @@ def kept_gaps_sql(where: str, relation: str) -> str:
 
 def kept_facts_sql(where: str, relation: str, kept_gaps: str) -> str:
     """The kept facts: one row per identified customer with an order matching `where`, their usual
-    interval the median of their rows in `kept_gaps` (the table of `kept_gaps_sql` for the same `where`)."""
+    interval the median of their rows in `kept_gaps` (the table of `kept_gaps_sql` for the same `where`).
+    The median is an aggregate here: over a table of narrow gaps it holds little (a two-channel filter at
+    100M orders: 41M gaps, 1.8 s against 4.0 s for a sort of each customer's gaps, the same medians), unlike
+    inside the `customers` build, where it spilled past 50 GB (`customers._medians_sql`)."""
     return f"""
         select numbers.*, medians.usual_interval_days
         from (
@@ -63,7 +66,11 @@ def kept_facts_sql(where: str, relation: str, kept_gaps: str) -> str:
             from {_kept_orders(where, relation)}
             group by customer_key
         ) as numbers
-        left join ({medians_sql(f"{kept_gaps} as customer_gaps")}) as medians using (customer_key)
+        left join (
+            select customer_key, {dialect.quantile("days_between", 0.5)} as usual_interval_days
+            from {kept_gaps}
+            group by customer_key
+        ) as medians using (customer_key)
     """
 
 
