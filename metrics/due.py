@@ -21,15 +21,20 @@ DISPLAY_ORDER = model.DUE_DISPLAY_ORDER  # most valuable first
 __all__ = ["DISPLAY_ORDER", "LAPSE_DAYS", "LAPSE_MULTIPLE", "due_for_repurchase", "due_list_sql", "most_valuable_due"]
 
 
-def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> tuple[str, dict]:
+def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
+                 most_valuable: bool = False) -> tuple[str, dict]:
     """SQL of the due customers (unordered) and its parameters: from the customers base model unfiltered,
-    else from the kept facts of the filters (metrics.customer_facts)."""
+    else from the kept facts of the filters (metrics.customer_facts). `most_valuable`: only the $row_limit
+    first in display order, with `due_customers`, how many are due in all."""
     if filters == Filters():
-        return model.due_list_sql(model.FACTS_FROM_CUSTOMERS), {}
+        sql = model.due_list_sql(model.FACTS_FROM_CUSTOMERS)
+        if most_valuable:
+            sql = f"select *, count(*) over () as due_customers from ({sql}) order by {DISPLAY_ORDER} limit $row_limit"
+        return sql, {}
     facts, _ = kept_tables(con, filters)
     where, params = filters.where("orders")
     params["reference_date"] = filters.end
-    return filtered_customers.due_list_sql(facts, where, orders_source(con, filters)), params
+    return filtered_customers.due_list_sql(facts, where, orders_source(con, filters), most_valuable), params
 
 
 def due_for_repurchase(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
@@ -49,8 +54,7 @@ def most_valuable_due(con: duckdb.DuckDBPyConnection, filters: Filters, limit: i
     if registry.source_for(con, "due_list", Request(filters=filters)):
         count = con.execute("select count(*) from due_list").fetchone()[0]
         return con.execute("select * from due_list limit $row_limit", {"row_limit": limit}).df(), count
-    sql, filter_params = due_list_sql(con, filters)
-    top = con.execute(f"select *, count(*) over () as due_customers from ({sql}) order by {DISPLAY_ORDER} "
-                      "limit $row_limit", {**filter_params, "row_limit": limit}).df()
+    sql, params = due_list_sql(con, filters, most_valuable=True)
+    top = con.execute(f"select * from ({sql}) order by {DISPLAY_ORDER}", {**params, "row_limit": limit}).df()
     count = int(top["due_customers"].iloc[0]) if len(top) else 0
     return top.drop(columns="due_customers"), count
