@@ -93,5 +93,6 @@ def has_table(con, name: str) -> bool:
 
 
 def temporary_table(name: str, query: str) -> str:
-    """A statement keeping `query`'s rows as the connection's own table `name`, gone when it closes."""
-    return f"create temp table {name} as {query}"
+    """A statement keeping `query`'s rows as the connection's own table `name` (replacing one left by a
+    failed request), gone when it closes."""
+    return f"create or replace temp table {name} as {query}"

@@ -3,7 +3,7 @@
 Under a filter, the repeat funnel, the days between orders, the time to the second order, the RFM
 segments and the due list all follow each customer's orders inside it. Each used to count them
 itself: five passes over the kept orders, a sort of them by customer in three (at 100M orders and a
-two-filter request, 5.4 of the page's 8.7 s). A connection now counts them once per filter set into
+two-filter request, 6.8 of the page's 8.7 s). A connection now counts them once per filter set into
 two tables (`metrics.customer_facts.kept_tables` makes them, temporary: the connection's own):
 
 - kept gaps (`kept_gaps_sql`): every kept repeat order, as customer_key, order_number (2, 3, ...
