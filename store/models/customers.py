@@ -24,22 +24,19 @@ DUE_CONDITION = f"""orders >= 2
                 and days_since_last_order <= least({LAPSE_MULTIPLE} * usual_interval_days, {LAPSE_DAYS})"""
 
 
-def customer_rows_sql(where: str, days_since_previous: str | None, relation: str = "orders") -> str:
-    """One row per identified customer with an order matching `where` (SQL on `orders`): cohort month,
-    first and last order, orders, revenue, latest member tier, first and last channel and region, and
-    the median of `days_since_previous` (days between consecutive orders; null with one order, and
-    for every customer without `days_since_previous`).
-    The `customers` base model is this for every valid order (`relation`: the orders table, or an
-    append's new orders)."""
+def customer_rows_sql(relation: str = "orders", medians: bool = True) -> str:
+    """One row per identified customer with a valid order in `relation` (the orders table, or an append's
+    new orders): cohort month, first and last order, orders, revenue, latest member tier, first and last
+    channel and region, and (`medians`) the median of the stored days since the previous valid order
+    (null with one order, and for every customer without `medians`). The `customers` base model."""
     customer_orders = f"""(
-                select * from {relation} as orders where {where} and customer_key is not null
+                select * from {relation} as orders where is_valid and customer_key is not null
             ) as customer_orders"""
-    if days_since_previous is None:
-        medians, usual_interval = "", "cast(null as double) as usual_interval_days"
-    else:
-        medians = f"left join ({_medians_sql(_customer_gaps(where, days_since_previous, relation))}) as medians " \
-                  "using (customer_key)"
+    if medians:
+        join = f"left join ({_medians_sql(_customer_gaps(relation))}) as medians using (customer_key)"
         usual_interval = "medians.usual_interval_days"
+    else:
+        join, usual_interval = "", "cast(null as double) as usual_interval_days"
     return f"""
             select customer_rows.*, {usual_interval}
             from (
@@ -60,17 +57,17 @@ def customer_rows_sql(where: str, days_since_previous: str | None, relation: str
                 from {customer_orders}
                 group by customer_key
             ) as customer_rows
-            {medians}
+            {join}
     """
 
 
-def _customer_gaps(where: str, days_since_previous: str, relation: str) -> str:
-    """The days between each customer's consecutive orders matching `where`, in a narrow query of its
-    own: a window carrying every column of the orders sorted them all (twice the time at 100M orders)."""
+def _customer_gaps(relation: str) -> str:
+    """The days between each customer's consecutive valid orders, in a narrow query of its own: a window
+    carrying every column of the orders sorted them all (twice the time at 100M orders)."""
     return f"""(
-                select customer_key, {days_since_previous} as days_between
+                select customer_key, days_since_previous as days_between
                 from {relation} as orders
-                where {where} and customer_key is not null
+                where is_valid and customer_key is not null
             ) as customer_gaps"""
 
 
@@ -95,7 +92,7 @@ def _medians_sql(customer_gaps: str) -> str:
 
 
 CUSTOMERS_SQL = f"""
-select * from ({customer_rows_sql("is_valid", "days_since_previous")}) as customer_rows
+select * from ({customer_rows_sql()}) as customer_rows
 order by customer_key
 """
 
@@ -348,7 +345,7 @@ def customers_append_sql() -> str:
     later (counts and revenue added, the latest values taken from the new orders when set: arg_min/arg_max
     skip nulls). Only the usual interval (a median) reads their earlier orders again, three narrow
     columns. Keys never move, so the other customers' rows are the previous ones."""
-    new_rows = customer_rows_sql("is_valid", None, "new_orders")  # the interval: `intervals`, below
+    new_rows = customer_rows_sql("new_orders", medians=False)  # the interval: `intervals`, below
     return f"""
         with new_rows as ({new_rows}),
 
