@@ -307,11 +307,13 @@ def _region(mapping: Mapping, x=DUCKDB) -> str:
 
 
 def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_row: int, date_formats: list[str],
-                 refunds: str | None = None, on_disk: Path | None = None) -> None:
-    """Create table `parsed`: one row per file row with typed canonical values (see parsed_query).
+                 refunds: str | None = None, on_disk: Path | None = None, updatable: bool = False) -> None:
+    """Create `parsed`: one row per file row with typed canonical values (see parsed_query).
     Each mapped value and its cleaned text are computed once, as columns of the view `raw_values`.
-    With `on_disk` (a database file to create), that table and every later table and view of the
-    connection are written there, compressed, instead of held in memory."""
+    With `on_disk` (a database file to create), every later table and view of the connection are
+    written there, compressed, instead of held in memory, and `parsed` is a view of a Parquet file
+    beside it (written in 11.6 s at 10M rows, against 15 s for a table of that database), or, when
+    it is to be changed in place (`updatable`: pseudonymised), a table of that database."""
     if on_disk is not None:
         con.execute(f"attach {sql_path(on_disk)} as parsed_on_disk")
         con.execute("use parsed_on_disk")
@@ -331,7 +333,12 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
     # every column stored, also those no mapped field fills (null on every row): with those written as
     # nulls by a view over a narrower table, DuckDB 2.0.1's common-subplan rewrite lost the code of a
     # line-level order's negative total (tests/test_platform_rules.py), though storing them is half the cost
-    con.execute(f"""
+    if on_disk is not None and not updatable:
+        written = on_disk.with_suffix(".parquet")
+        con.execute(f"copy ({sql}) to {sql_path(written)} (format parquet)", params)
+        con.execute(f"create view parsed as select * from read_parquet({sql_path(written)})")
+    else:
+        con.execute(f"""
         create table parsed as{sql}""", params)
 
 

@@ -44,7 +44,7 @@ REFUND_NOTES = {
 }
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
 ENGINES = ("duckdb", "spark")  # what reads the file and builds the store (docs/scale-out.md)
-PARSED_DATABASE = "parsed.duckdb"  # in the staging folder, for a file of more than PARSED_IN_MEMORY_ROWS rows
+PARSED_DATABASE = "parsed.duckdb"  # in the staging folder, for a file of more than PARSED_IN_MEMORY_ROWS rows (and parsed.parquet)
 
 
 @dataclass
@@ -236,7 +236,7 @@ def import_file(
                 formats, date_order = choose_date_order(first_row, mapping)
                 refunds = refund_rule(first_row, mapping)
                 on_disk = staging.path / PARSED_DATABASE if raw.rows > PARSED_IN_MEMORY_ROWS else None
-                build_parsed(con, mapping, raw.first_data_row, formats, refunds, on_disk)
+                build_parsed(con, mapping, raw.first_data_row, formats, refunds, on_disk, updatable=bool(key))
             contacts = {}
             if key and checks is not None:  # before anything is computed from the values: issues, currency, orders
                 contacts = pseudonymise_on_spark(checks, key, _contact_columns(mapping))
@@ -280,7 +280,7 @@ def import_file(
             if checks is not None:
                 checks.close()
             con.close()
-            for leftover in staging.path.glob(f"{PARSED_DATABASE}*"):  # gigabytes at 100M rows: not kept for the build
+            for leftover in staging.path.glob(f"{Path(PARSED_DATABASE).stem}.*"):  # gigabytes at 100M rows: not kept
                 leftover.unlink()
         progress(0.7, "rebuilding")
         record = {

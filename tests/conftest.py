@@ -38,7 +38,7 @@ def store(tmp_path) -> Store:
 @pytest.fixture(params=["in memory", "on disk"])
 def parsed_kept(request, monkeypatch) -> str:
     """Where the import keeps its typed rows: in memory, or (a file past PARSED_IN_MEMORY_ROWS rows) in a
-    database file in the staging folder; the answers must be the same."""
+    database file and a Parquet file in the staging folder; the answers must be the same."""
     if request.param == "on disk":
         monkeypatch.setattr("ingest.pipeline.PARSED_IN_MEMORY_ROWS", 0)
     return request.param

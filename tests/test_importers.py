@@ -59,10 +59,11 @@ def test_gb18030_taobao_export_is_detected_and_cleaned(store):
     assert report.currency == "CNY"
 
 
-def test_shopify_line_items_roll_up_to_orders(store):
+def test_shopify_line_items_roll_up_to_orders(store, parsed_kept):
     report = import_file(fixture("shopify_orders.csv"), store)
     assert report.preset == "shopify"
     assert report.rows_read == 7 and report.rows_rejected == 0, report.issues
+    assert not list(store.root.rglob("parsed.*"))  # the typed rows kept on disk are not kept in the store
     orders = stored_orders(store)
     assert len(orders) == 6
     assert orders["#1001"]["amount"] == Decimal("110.00")  # order Total (tax included), not the lines

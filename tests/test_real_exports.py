@@ -225,7 +225,7 @@ def test_uci_r_sample_is_read_with_its_semicolons(store):
     assert report.rows_read == uci_expected()["records"] == 2000
 
 
-def test_uci_r_sample_every_line_in_its_invoice(store):
+def test_uci_r_sample_every_line_in_its_invoice(store, parsed_kept):
     expected = uci_expected()
     report = import_file(REAL / UCI, store)
     assert report.rows_rejected == 0, report.issue_counts
@@ -275,7 +275,7 @@ def test_amazon_report_figures_from_the_raw_file():
     assert sum(expected["valid"].values()) == Decimal("426935")  # pandas on the same file agrees
 
 
-def test_amazon_report_orders_revenue_and_cancellations(store):
+def test_amazon_report_orders_revenue_and_cancellations(store, parsed_kept):
     expected = amazon_expected()
     report = import_file(REAL / AMAZON, store)
     assert report.preset == "amazon_seller"
