@@ -74,8 +74,9 @@ class Model:
     month from `order_facts`, so the model needs it); `build` still gives it whole (another engine writes
     one file).
     `late`: built just after the version is published, not before (store.Store: every one of its rows moves
-    with the data's last date, so an append counts all customers again); until it is there, a request
-    counts from the base models. Nothing built on upload may need a late table.
+    with the data's last date, so an append counts all customers again; or no request reads it, only the
+    next append); until it is there, a request counts from the base models. Nothing built on upload may
+    need a late table.
     `replaced_by`: a key column (one row per key). `append` gives only the rows of the keys the append
     changes, written as the table's second file; a key's row there replaces its row in the first file,
     which stays linked (store.derived: `_append_replacing`, `read_table_sql`).
@@ -162,9 +163,10 @@ _MODELS = (
     Model("kpi_signatures", lambda con: ([kpi_combos.kpi_signatures_sql(g) for g in kpi_combos.SIGNATURE_GRAINS], {}),
           ("kpi_customer_combos", "order_facts"), empty_store=False, covers=kpi_combos.covers,
           month_parts=MonthParts("period", kpi_combos.kpi_signatures_rows, kpi_combos.changed_months_from)),
-    # the trailing years' state an append of kpi_base starts from (store.models.kpi_trailing)
+    # the trailing years' state an append of kpi_base starts from (store.models.kpi_trailing); no request
+    # reads it, so it is built after publishing (16 s of a 100M-order import)
     Model("kpi_customers_since", kpis.customers_since_build, ("kpi_customer_combos", "kpi_combos", "order_facts"),
-          empty_store=False, append=kpis.customers_since_append, previous_optional=True),
+          empty_store=False, append=kpis.customers_since_append, previous_optional=True, late=True),
     # the days between orders counted per whole day (appendable), their quartiles read from the counts
     Model("order_gap_days", _sql(funnel.ORDER_GAP_DAYS_SQL), ("orders",), empty_store=False,
           append=funnel.order_gap_days_append),
