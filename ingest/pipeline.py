@@ -44,7 +44,8 @@ REFUND_NOTES = {
 }
 ISSUE_EXAMPLES = 200  # issues listed in the report; all of them are stored with the batch
 ENGINES = ("duckdb", "spark")  # what reads the file and builds the store (docs/scale-out.md)
-PARSED_DATABASE = "parsed.duckdb"  # in the staging folder, for a file of more than PARSED_IN_MEMORY_ROWS rows (and parsed.parquet)
+# in the staging folder, for a file of more than PARSED_IN_MEMORY_ROWS rows; parsed.parquet beside it
+PARSED_DATABASE = "parsed.duckdb"
 
 
 @dataclass
