@@ -29,7 +29,7 @@ def due_list_sql(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(),
     if filters == Filters():
         sql = model.due_list_sql(model.FACTS_FROM_CUSTOMERS)
         if most_valuable:
-            sql = f"select *, count(*) over () as due_customers from ({sql}) order by {DISPLAY_ORDER} limit $row_limit"
+            sql = model.most_valuable_sql(f"({sql})")
         return sql, {}
     facts, _ = kept_tables(con, filters)
     where, params = filters.where("orders")

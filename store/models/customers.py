@@ -151,6 +151,12 @@ def due_list_sql(facts: str) -> str:
     """
 
 
+def most_valuable_sql(due: str) -> str:
+    """The first $row_limit due customers of the relation `due` in display order, each with `due_customers`:
+    how many are due in all."""
+    return f"select *, count(*) over () as due_customers from {due} order by {DUE_DISPLAY_ORDER} limit $row_limit"
+
+
 def stored_due_list_sql() -> str:
     """due_list: the unfiltered due list in display order, from the customers base model."""
     return f"select * from ({due_list_sql(FACTS_FROM_CUSTOMERS)}) order by {DUE_DISPLAY_ORDER}"

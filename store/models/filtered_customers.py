@@ -21,7 +21,7 @@ customers took 2 s.
 """
 
 from store.models import dialect
-from store.models.customers import DUE_CONDITION, DUE_DISPLAY_ORDER
+from store.models.customers import DUE_CONDITION, most_valuable_sql
 
 # customer_order_seq numbers each customer's valid orders by time, then order id: that order, as a number
 _BY_CUSTOMER = "partition by customer_key order by customer_order_seq"
@@ -127,17 +127,8 @@ def due_list_sql(kept_facts: str, where: str, relation: str, most_valuable: bool
     the tier, channel and region looked up for the due customers only. `most_valuable`: only the
     $row_limit first in display order, with `due_customers` (how many are due in all), their tier, channel
     and region looked up for them only (a page shows 500 of 1.6M due at 100M orders under two channels)."""
-    listed = "due"
-    if most_valuable:
-        listed = "shown"
-        shown = f"""
-        shown as (
-            select *, count(*) over () as due_customers
-            from due
-            order by {DUE_DISPLAY_ORDER}
-            limit $row_limit
-        ),
-"""
+    listed = "shown" if most_valuable else "due"
+    shown = f"shown as ({most_valuable_sql('due')})," if most_valuable else ""
     return f"""
         with {facts_ctes(kept_facts)},
 
@@ -146,7 +137,9 @@ def due_list_sql(kept_facts: str, where: str, relation: str, most_valuable: bool
             from facts
             where {DUE_CONDITION}
         ),
-{shown if most_valuable else ""}
+
+        {shown}
+
         final as (
             select
                 {listed}.customer_id,
