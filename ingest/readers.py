@@ -284,8 +284,20 @@ def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
     """The number of records after the header, by pyarrow's CSV reader over the same UTF-8 bytes DuckDB
     reads: an independent count of what the file holds. A file with blank records (every field empty or
     spaces) is counted by Python's csv module instead, which also says which of them are empty lines
-    (DuckDB drops those; pyarrow reads an empty line and ",," alike)."""
+    (DuckDB drops those; pyarrow reads an empty line and ",," alike). Only the first field is kept as
+    text (half the time at 10M records): a record can only be blank where it is; every field is read
+    when one is."""
     names = [f"c{i}" for i in range(len(_csv_header(readable, delimiter)))]
+    for kept in (names[:1], names):
+        records = _count_unless_blank(readable, delimiter, names, kept)
+        if records is not None:
+            return RecordCount(records, 0, "pyarrow CSV reader")
+    return _count_with_csv_module(readable, delimiter)
+
+
+def _count_unless_blank(readable: Path, delimiter: str, names: list[str], kept: list[str]) -> int | None:
+    """The records after the header, or None if one may be blank: the fields `kept` of a record of the
+    header's width all blank, or a record of another width blank."""
     other_width = {"records": 0, "blank": 0}
 
     def on_other_width(row) -> str:  # a record narrower or wider than the header is still a record
@@ -300,17 +312,17 @@ def count_csv_records(readable: Path, delimiter: str) -> RecordCount:
         parse_options=arrow_csv.ParseOptions(delimiter=delimiter, quote_char=QUOTE, double_quote=True,
                                              escape_char=False, newlines_in_values=True, ignore_empty_lines=False,
                                              invalid_row_handler=on_other_width),
-        convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
-                                                 strings_can_be_null=False, check_utf8=False),
+        convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(kept, pa.string()), null_values=[],
+                                                 strings_can_be_null=False, check_utf8=False, include_columns=kept),
     )
     records = 0
     for batch in reader:
         records += batch.num_rows
         if _has_blank_record(batch):
-            return _count_with_csv_module(readable, delimiter)
+            return None
     if other_width["blank"]:
-        return _count_with_csv_module(readable, delimiter)
-    return RecordCount(records + other_width["records"], 0, "pyarrow CSV reader")
+        return None
+    return records + other_width["records"]
 
 
 def _is_blank(fields: list[str]) -> bool:
@@ -319,7 +331,7 @@ def _is_blank(fields: list[str]) -> bool:
 
 
 def _has_blank_record(batch: pa.RecordBatch) -> bool:
-    """Whether a record of the batch is blank (_is_blank), column by column."""
+    """Whether every column of a record of the batch is blank (_is_blank), column by column."""
     def empty(column):
         return pc.equal(pc.utf8_trim(column, " "), "")
 

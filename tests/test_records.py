@@ -93,6 +93,25 @@ def test_repeated_header_blank_lines_and_totals_row_are_skipped_with_reasons(sto
     assert con.execute("select count(*), sum(amount) from orders").fetchone() == (3, Decimal("60"))
 
 
+@pytest.mark.parametrize("records, counted_by", [
+    # first fields blank, the records not: pyarrow counts them, reading every field the second time
+    ([["1", "a", "2024-03-01", "10", ""], ["", "b", "2024-03-02", "20", "no id"], [" ", "", "", "", "x"]],
+     "pyarrow CSV reader"),
+    # a blank record (",,,,"), found among the records whose first field is blank
+    ([["1", "a", "2024-03-01", "10", ""], ["", "", " ", "", ""], ["2", "b", "2024-03-02", "20", ""]], "csv module"),
+    # a blank record of another width than the header's
+    ([["1", "a", "2024-03-01", "10", ""], ["", " "], ["2", "b", "2024-03-02", "20", ""]], "csv module"),
+])
+def test_records_with_a_blank_first_field_are_counted_as_records(tmp_path, records, counted_by):
+    """The count reads the first field only until one is blank: then every field decides whether the record is."""
+    path = tmp_path / "orders.csv"
+    path.write_bytes(csv_bytes([HEADER, *records]))
+    with open(path, newline="", encoding="utf-8") as handle:
+        in_file = sum(1 for _ in csv.reader(handle)) - 1
+    counted = readers.count_csv_records(path, ",")
+    assert (counted.records, counted.source) == (in_file, counted_by) == (3, counted_by)
+
+
 def test_row_numbers_count_empty_lines_as_a_spreadsheet_does(store, tmp_path):
     path = tmp_path / "gaps.csv"
     path.write_text("order_id,order_date,amount\n1,2024-03-01,10\n\n\n2,2024-03-02,x\n\n3,2024-03-03,y\n4,2024-03-04,z\n\n")
