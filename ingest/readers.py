@@ -235,9 +235,10 @@ def _to_utf8(path: Path, encoding: str, target: Path) -> Path:
 
 
 def _check_line_length(path: Path, readable: Path) -> None:
-    """Refuse a file with a line longer than MAX_LINE_BYTES, quickly and with a clear reason."""
+    """Refuse a file with a line longer than MAX_LINE_BYTES, quickly and with a clear reason. The
+    lines before it are counted only then (counting them in every file took 0.5 s per GB)."""
     since_newline = 0
-    line = 1
+    before_chunk = 0  # bytes
     with open(readable, "rb") as handle:
         while chunk := handle.read(SAMPLE_BYTES * 8):
             first = chunk.find(b"\n")
@@ -246,15 +247,27 @@ def _check_line_length(path: Path, readable: Path) -> None:
             else:
                 since_newline += first
                 if since_newline <= MAX_LINE_BYTES:
-                    line += chunk.count(b"\n")
                     since_newline = len(chunk) - chunk.rfind(b"\n") - 1
+                    before_chunk += len(chunk)
                     continue
-            if since_newline > MAX_LINE_BYTES:
+            if since_newline > MAX_LINE_BYTES:  # the long line holds no line break in this chunk before `first`
+                line = 1 + _line_breaks(readable, before_chunk)
                 raise ImportRefused(
                     f"{path.name}: line {line:,} is longer than {MAX_LINE_BYTES // 1_000_000} MB, which no "
                     "order export has; check that the file is a CSV export and upload it again.",
                     code="line_too_long", file=path.name, line=line, megabytes=MAX_LINE_BYTES // 1_000_000,
                 )
+            before_chunk += len(chunk)
+
+
+def _line_breaks(readable: Path, size: int) -> int:
+    """The line breaks (\\n) in the first `size` bytes of the file."""
+    breaks = 0
+    with open(readable, "rb") as handle:
+        while size > 0 and (chunk := handle.read(min(size, SAMPLE_BYTES * 8))):
+            breaks += chunk.count(b"\n")
+            size -= len(chunk)
+    return breaks
 
 
 def sniff_delimiter(readable: Path) -> str:

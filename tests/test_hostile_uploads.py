@@ -250,6 +250,11 @@ def test_ten_megabyte_field_is_rejected_in_a_mapped_column_and_kept_out_of_repor
     started = time.monotonic()
     assert "line 2 is longer than 20 MB" in attempt(hostile_store, long_line)
     assert time.monotonic() - started < 3
+    # past the first chunks read: the line's number counts every line break before it
+    short_lines = "".join(f"{i},2024-01-05,10,note\n" for i in range(400_000))  # 9.8 MB
+    deep_line = write(tmp_path, "deep_long_line.csv", "order_id,order_date,amount,note\n" + short_lines
+                      + "2,2024-01-05,10," + "B" * 21_000_000 + "\n3,2024-01-06,20,\n")
+    assert "line 400,002 is longer than 20 MB" in attempt(hostile_store, deep_line)
 
 
 SQL_HEADERS = {
