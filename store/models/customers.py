@@ -125,24 +125,31 @@ FACTS_FROM_CUSTOMERS = f"""
 """
 
 
+def due_columns(listed: str, names: str | None = None) -> str:
+    """The due list's columns, in order, from the relation `listed` (facts' columns), member tier, last
+    channel and region from `names` (default: `listed` too)."""
+    names = names or listed
+    return f"""
+                {listed}.customer_id,
+                {names}.member_tier,
+                {names}.last_channel,
+                {names}.region,
+                {listed}.last_order_date,
+                {listed}.orders,
+                {listed}.usual_interval_days,
+                {listed}.days_since_last_order,
+                {listed}.days_since_last_order - {listed}.usual_interval_days as days_overdue,
+                {listed}.revenue,
+                {listed}.revenue / {listed}.orders as aov"""
+
+
 def due_list_sql(facts: str) -> str:
     """SQL of the due customers (unordered), given CTEs ending in `facts`."""
     return f"""
         with {facts},
 
         final as (
-            select
-                customer_id,
-                member_tier,
-                last_channel,
-                region,
-                last_order_date,
-                orders,
-                usual_interval_days,
-                days_since_last_order,
-                days_since_last_order - usual_interval_days as days_overdue,
-                revenue,
-                revenue / orders as aov
+            select {due_columns("facts")}
             from facts
             where {DUE_CONDITION}
         )

@@ -21,7 +21,7 @@ customers took 2 s.
 """
 
 from store.models import dialect
-from store.models.customers import DUE_CONDITION, most_valuable_sql
+from store.models.customers import DUE_CONDITION, due_columns, most_valuable_sql
 
 # customer_order_seq numbers each customer's valid orders by time, then order id: that order, as a number
 _BY_CUSTOMER = "partition by customer_key order by customer_order_seq"
@@ -123,7 +123,7 @@ def facts_ctes(kept_facts: str, names: tuple[str, str] | None = None) -> str:
 
 
 def due_list_sql(kept_facts: str, where: str, relation: str, most_valuable: bool = False) -> str:
-    """SQL of the due customers (unordered; the columns of `customers.due_list_sql`) from the kept facts,
+    """SQL of the due customers (unordered; `customers.due_columns`) from the kept facts,
     the tier, channel and region looked up for the due customers only. `most_valuable`: only the
     $row_limit first in display order, with `due_customers` (how many are due in all), their tier, channel
     and region looked up for them only (a page shows 500 of 1.6M due at 100M orders under two channels)."""
@@ -141,18 +141,7 @@ def due_list_sql(kept_facts: str, where: str, relation: str, most_valuable: bool
         {shown}
 
         final as (
-            select
-                {listed}.customer_id,
-                names.member_tier,
-                names.last_channel,
-                names.region,
-                {listed}.last_order_date,
-                {listed}.orders,
-                {listed}.usual_interval_days,
-                {listed}.days_since_last_order,
-                {listed}.days_overdue,
-                {listed}.revenue,
-                {listed}.revenue / {listed}.orders as aov{f", {listed}.due_customers" if most_valuable else ""}
+            select {due_columns(listed, "names")}{f", {listed}.due_customers" if most_valuable else ""}
             from {listed}
             join ({_names(where, relation, f"select customer_key from {listed}")}) as names using (customer_key)
         )
