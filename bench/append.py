@@ -76,12 +76,12 @@ def timed_import(path: Path, store: Store, result: dict, key: str) -> object:
 
 
 class TableTimes:
-    """CPU seconds per table while active: wraps the two functions that write a table (store.derived)."""
+    """CPU seconds per table while active: wraps the functions that write a table (store.derived)."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
         self.active = False
-        for function in ("_materialise", "_append_rows"):
+        for function in ("_materialise", "_append_rows", "_append_replacing"):
             original = getattr(derived, function)
             setattr(derived, function, self._timed(original))
 

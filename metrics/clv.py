@@ -20,8 +20,7 @@ from metrics import clv_model, segments
 from metrics.clv_model import ClvFitError, Fit, Note
 from store.models import registry
 from store.models.clv import (CUSTOMER_SQL, DATA_RANGE_SQL, DAYS_PER_MONTH, DEFAULT_HOLDOUT_MONTHS, GROUPED_SQL,
-                              HOLDOUT_CURVE_SQL, OLDER_STORED_CUSTOMERS_SQL, REPEAT_SPEND_SQL,
-                              STORED_CUSTOMERS_GROUPED_SQL, STORED_CUSTOMERS_SPEND_SQL, STORED_CUSTOMERS_SQL,
+                              HOLDOUT_CURVE_SQL, REPEAT_SPEND_SQL, RFM_SEGMENTS, STORED_CUSTOMERS_GROUPED_SQL, STORED_CUSTOMERS_SPEND_SQL, STORED_CUSTOMERS_SQL,
                               STORED_DATA_RANGE_SQL, STORED_GROUPED_SQL, STORED_HOLDOUT_CURVE_SQL,
                               STORED_REPEAT_SPEND_SQL, default_cutoff_between, value_summary_sql)
 from store.models import dialect
@@ -96,9 +95,9 @@ def _as_date(value) -> date:
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """First and last purchase date of identified customers' valid orders; ClvFitError when there are none."""
-    if has_table(con, "clv_customers"):  # the stored summary at the last date holds the same range
-        first, last, as_of = con.execute(STORED_DATA_RANGE_SQL).fetchall()[0]
-        if first is not None and last == as_of:
+    if has_table(con, "clv_customer_rows"):  # the stored summary holds every purchase: the same range
+        first, last = con.execute(STORED_DATA_RANGE_SQL).fetchall()[0]
+        if first is not None:
             return first, last
     first, last = con.execute(DATA_RANGE_SQL).fetchall()[0]
     if first is None:
@@ -118,9 +117,8 @@ def calibration_summary(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float
 
     x = purchase days after the first; t_x = last - first purchase; T = cut-off - first purchase.
     """
-    if _stored(con, "clv_customers", _as_date(cutoff), unit_days):
-        older = not _has_column(con, "clv_customers", "rfm_segment")
-        return con.execute(OLDER_STORED_CUSTOMERS_SQL if older else STORED_CUSTOMERS_SQL).df()
+    if _stored_rows(con, _as_date(cutoff), unit_days):
+        return con.execute(f"{STORED_CUSTOMERS_SQL} order by customer_key", {"cutoff": _as_date(cutoff)}).df()
     return _query(con, CUSTOMER_SQL, cutoff=_as_date(cutoff), unit=float(unit_days)).df()
 
 
@@ -132,9 +130,10 @@ def value_summary(con: duckdb.DuckDBPyConnection, as_of, unit_days: float = 1.0,
     query: what the Customer value page predicts from. lean=True leaves out LISTING_COLUMNS when they can be
     read back later for a few customers (listing_details: the stored summary is at this date)."""
     as_of = _as_date(as_of)
-    if _stored(con, "clv_customers", as_of, unit_days) and _has_column(con, "clv_customers", "rfm_segment"):
-        left_out = ("as_of", *LISTING_COLUMNS) if lean else ("as_of",)
-        return _arrow_frame(con, f"select {dialect.columns_except(left_out)} from clv_customers order by customer_key", {})
+    if _stored_rows(con, as_of, unit_days):
+        columns = dialect.columns_except(LISTING_COLUMNS) if lean else "*"
+        stored = value_summary_sql(RFM_SEGMENTS, STORED_CUSTOMERS_SQL)
+        return _arrow_frame(con, f"select {columns} from ({stored}) as stored order by customer_key", {"cutoff": as_of})
     sql, params = _value_summary_sql(con, as_of, unit_days)
     return _arrow_frame(con, f"{sql} order by customer_key", params)
 
@@ -144,7 +143,7 @@ def listing_details(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd.Da
     missing = [c for c in LISTING_COLUMNS if c not in rows]
     if not missing:
         return rows
-    details = _arrow_frame(con, f"select customer_key, {', '.join(missing)} from clv_customers "
+    details = _arrow_frame(con, f"select customer_key, {', '.join(missing)} from clv_customer_rows "
                                 "semi join (select unnest($keys) as customer_key) using (customer_key)",
                            {"keys": [int(k) for k in rows["customer_key"]]})
     return rows.join(details.set_index("customer_key"), on="customer_key")
@@ -178,13 +177,18 @@ def _stored(con, table: str, cutoff: date, unit_days: float = 1.0, end: date | N
     return registry.source_for(con, table, Request(cutoff=cutoff, end=end, unit_days=unit_days)) is not None
 
 
-def _has_column(con, table: str, column: str) -> bool:
-    return column in [row[0] for row in con.execute(f"describe {table}").fetchall()]
+def _stored_rows(con, cutoff: date, unit_days: float = 1.0) -> bool:
+    """Whether the stored customer summary (clv_customer_rows: every purchase) answers this cut-off: the
+    data's last date, in days."""
+    if not has_table(con, "clv_customer_rows"):
+        return False
+    request = Request(cutoff=cutoff, last_date=data_range(con)[1], unit_days=unit_days)
+    return registry.source_for(con, "clv_customer_rows", request) is not None
 
 
 def _grouped(con, cutoff: date, end: date, unit_days: float) -> dict[str, np.ndarray]:
-    if end == cutoff and _stored(con, "clv_customers", cutoff, unit_days):
-        rows = con.execute(STORED_CUSTOMERS_GROUPED_SQL).fetchnumpy()
+    if end == cutoff and _stored_rows(con, cutoff, unit_days):
+        rows = con.execute(STORED_CUSTOMERS_GROUPED_SQL, {"cutoff": cutoff}).fetchnumpy()
         return {k: np.asarray(v, dtype=float) for k, v in rows.items()}
     if _stored(con, "clv_calibration", cutoff, unit_days, None if end == cutoff else end):
         rows = con.execute(STORED_GROUPED_SQL, {"with_holdout": end != cutoff}).fetchnumpy()
@@ -221,7 +225,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, cutoff, unit_days: float = 1.0,
     _check_history(con, cutoff)
     if summary is None:
         grouped = _grouped(con, cutoff, cutoff, unit_days)
-        if _stored(con, "clv_customers", cutoff, unit_days):
+        if _stored_rows(con, cutoff, unit_days):
             spend = con.execute(STORED_CUSTOMERS_SPEND_SQL).fetchnumpy()
         elif _stored(con, "clv_calibration", cutoff, unit_days):
             spend = con.execute(STORED_REPEAT_SPEND_SQL).fetchnumpy()

@@ -451,19 +451,20 @@ def cross_category_list_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
     """Customers not lapsed (ordered within 365 days) who bought one category, with the category their
     look-alikes (customers who started with the same category) most often bought second."""
     table = _customer_paths(con)
+    days_since = dialect.day_diff("reference.reference_date", "candidates.last_order_date")
     sql = f"""
-        with {_top_pairs(table)}
+        with {_top_pairs(table)}, {playbook_models.CUSTOMERS_REFERENCE}
         select
-            customer_id, 'cross_category' as list, 'lookalikes_buy_second' as reason_code, orders, revenue,
-            last_order_date, days_since_last_order,
+            candidates.customer_id, 'cross_category' as list, 'lookalikes_buy_second' as reason_code,
+            candidates.orders, candidates.revenue, candidates.last_order_date, {days_since} as days_since_last_order,
             candidates.first_category as category,
             top_pairs.second_category as suggested_category,
             top_pairs.customers / top_pairs.moved as lookalike_share,
             cast(top_pairs.moved as bigint) as lookalikes
         from {table} as candidates
         join top_pairs on top_pairs.first_category = candidates.first_category and top_pairs.rank = 1
-        where candidates.categories = 1 and top_pairs.moved >= $min_lookalikes
-            and candidates.days_since_last_order <= $lapse_days
+        cross join reference
+        where candidates.categories = 1 and top_pairs.moved >= $min_lookalikes and {days_since} <= $lapse_days
     """
     return sql, {"min_lookalikes": MIN_LOOKALIKES, "lapse_days": LAPSE_DAYS}
 

@@ -424,23 +424,28 @@ def _customers_with_a_paid_order(path: Path) -> set[str]:
 
 
 def test_an_append_writes_only_the_rows_of_the_customers_it_touches(files, tmp_path, monkeypatch):
-    """Below the share at which it is written whole, an append links the customers file and writes the rows
-    of the customers with a new paid order as a second file, whose rows replace theirs; the next append
-    keeps the earlier one's rows there. Every table equals the full rebuild's."""
+    """Below the share at which it is written whole, an append links the customers file (and the Playbook's
+    and the Customer value page's per-customer tables) and writes the rows of the customers with a new paid
+    order as a second file, whose rows replace theirs; the next append keeps the earlier one's rows there.
+    Every table equals the full rebuild's."""
     monkeypatch.setattr(derived, "CHANGED_ROWS_SHARE", 1.0)
     store = Store(tmp_path / "ours")
     load(store, files, "to_october")
-    linked = (store.version_dir() / "customers.parquet").stat().st_ino  # the version goes; the file stays linked
+    tables = ("customers", "customer_categories", "clv_customer_rows")
+    # the version goes; the files stay linked
+    linked = {name: (store.version_dir() / f"{name}.parquet").stat().st_ino for name in tables}
     assert import_file(files["november"], store).build_path == "append"
     second = store.version_dir()
-    assert (second / "customers.parquet").stat().st_ino == linked
     november = _customers_with_a_paid_order(files["november"])
-    assert pq.read_metadata(second / "customers.2.parquet").num_rows == len(november)
+    for name in tables:
+        assert (second / f"{name}.parquet").stat().st_ino == linked[name]
+        assert pq.read_metadata(second / f"{name}.2.parquet").num_rows == len(november)
     assert import_file(files["month"], store).build_path == "append"
     third = store.version_dir()
-    assert (third / "customers.parquet").stat().st_ino == linked
     touched = november | _customers_with_a_paid_order(files["month"])
-    assert pq.read_metadata(third / "customers.2.parquet").num_rows == len(touched)
+    for name in tables:
+        assert (third / f"{name}.parquet").stat().st_ino == linked[name]
+        assert pq.read_metadata(third / f"{name}.2.parquet").num_rows == len(touched)
     reference = Store(tmp_path / "reference", append_uploads=False)
     load(reference, files, "to_october", "november", "month")
     assert_same_tables(store, reference)
@@ -598,7 +603,7 @@ def test_pages_read_an_upload_once_published_and_its_late_tables_once_built(file
     from store.models.dialect import has_table
     from store.models.registry import LATE_TABLES
 
-    assert {"due_list", "rfm_segment_totals", "clv_customers", "planner_base", "customer_categories"} <= set(LATE_TABLES)
+    assert {"due_list", "rfm_segment_totals", "clv_customer_rows", "planner_base", "customer_categories"} <= set(LATE_TABLES)
 
     def figures(con) -> tuple:
         return (due_for_repurchase(con).to_dict("records"), rfm_segments(con).to_dict("records"),

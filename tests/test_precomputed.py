@@ -257,13 +257,14 @@ def test_strategy_reports_from_experiment_orders_equal_counting_orders(connectio
 
 
 def test_customer_value_from_stored_summaries_equals_counting_orders(connections):
-    """The Customer value page's first view reads clv_calibration, clv_holdout_days and clv_customers."""
+    """The Customer value page's first view reads clv_calibration, clv_holdout_days and clv_customer_rows."""
     from metrics import clv
 
     stored, counted = connections
-    assert all(has_table(stored, name) for name in ("clv_calibration", "clv_holdout_days", "clv_customers"))
+    assert all(has_table(stored, name) for name in ("clv_calibration", "clv_holdout_days", "clv_customer_rows"))
     cutoff, end = clv.default_cutoff(counted), clv.data_range(counted)[1]
     assert clv._stored(stored, "clv_calibration", cutoff, 1.0, end)
+    assert clv._stored_rows(stored, end) and not clv._stored_rows(stored, cutoff)  # the rows answer the last date
     pd.testing.assert_frame_equal(clv.calibration_summary(stored, end), clv.calibration_summary(counted, end))
     pd.testing.assert_frame_equal(clv.value_summary(stored, end), clv.value_summary(counted, end))
     a, b = clv.ltv_report(stored, predictions=False), clv.ltv_report(counted, predictions=False)

@@ -1,6 +1,6 @@
 """The Customer value page's SQL: the per-customer purchase summary at a cut-off (BG/NBD inputs x, t_x, T
 and the mean repeat spend), the holdout after it, and the summaries precomputed at each change for the
-default cut-off and the last date: `clv_calibration`, `clv_holdout_days` and `clv_customers`.
+default cut-off and the last date: `clv_calibration`, `clv_holdout_days` and `clv_customer_rows`.
 
 A purchase is a day with at least one valid order of an identified customer. Definitions: docs/clv.md;
 the models that read these: metrics.clv.
@@ -179,21 +179,26 @@ STORED_REPEAT_SPEND_SQL = "select x, monetary from clv_calibration where x > 0 o
 
 STORED_HOLDOUT_CURVE_SQL = "select day, orders from clv_holdout_days order by day"
 
-STORED_CUSTOMERS_SQL = f"select {dialect.columns_except(('as_of', 'rfm_segment'))} from clv_customers order by customer_key"
-# a store version built before clv_customers held the RFM segment
-OLDER_STORED_CUSTOMERS_SQL = f"select {dialect.columns_except(('as_of',))} from clv_customers order by customer_key"
+# clv_customer_rows at the last date $cutoff: CUSTOMER_SQL's columns, T added to the rows (which hold every
+# purchase, whatever the last date: only T moves with it)
+STORED_CUSTOMERS_SQL = f"""
+select
+    customer_id, customer_key, x, t_x, cast({dialect.day_diff("$cutoff", "first_purchase")} as double) as T, monetary,
+    historical_revenue, first_purchase, last_purchase, member_tier, cohort_month, first_channel
+from clv_customer_rows
+"""
 
 # the grouped rows and repeat spend at the last date, from the stored customer summary (what the refit on all data reads)
-STORED_CUSTOMERS_GROUPED_SQL = """
+STORED_CUSTOMERS_GROUPED_SQL = f"""
 select x, t_x, T, count(*) as customers, 0 as holdout_orders
-from clv_customers
+from ({STORED_CUSTOMERS_SQL}) as stored
 group by x, t_x, T
 order by x, t_x, T
 """
 
-STORED_CUSTOMERS_SPEND_SQL = "select x, monetary from clv_customers where x > 0 order by customer_key"
+STORED_CUSTOMERS_SPEND_SQL = "select x, monetary from clv_customer_rows where x > 0 order by customer_key"
 
-STORED_DATA_RANGE_SQL = "select min(first_purchase)::date, max(last_purchase)::date, any_value(as_of) from clv_customers"
+STORED_DATA_RANGE_SQL = "select min(first_purchase)::date, max(last_purchase)::date from clv_customer_rows"
 
 
 def value_summary_sql(rfm_segments: str, summary: str = CUSTOMER_SQL) -> str:
@@ -252,8 +257,8 @@ def holdout_days_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
 
 
 # rfm_customer_segments: each customer's RFM segment from the unfiltered customer facts, a table of its own
-# so that clv_customers joins it: scored inside clv_customers' query, beside the summary of every order, the
-# scoring's facts (read five times, so held whole) left that query out of memory at 100M orders
+# so that the Customer value page joins it to clv_customer_rows: scored inside one query beside the summary of
+# every order, the scoring's facts (read five times, so held whole) left that query out of memory at 100M orders
 RFM_CUSTOMER_SEGMENTS_SQL = f"""
 with {rfm_scored_ctes(FACTS_FROM_CUSTOMERS)}
 select customer_key, segment from segmented order by customer_key
@@ -261,11 +266,14 @@ select customer_key, segment from segmented order by customer_key
 RFM_SEGMENTS = "select customer_key, segment from rfm_customer_segments"
 
 
-def customers_build(con: duckdb.DuckDBPyConnection) -> tuple[str, dict]:
-    """clv_customers: the calibration summary at the last date, with each customer's RFM segment
-    (rfm_customer_segments)."""
+def customer_rows_build(con: duckdb.DuckDBPyConnection, only: str | None = None,
+                        relation: str = "orders") -> tuple[str, dict]:
+    """clv_customer_rows: CUSTOMER_SQL at the last date without T, in days: every purchase of each customer,
+    so nothing in a row moves with the data's last date (T and the RFM segment are added when read,
+    STORED_CUSTOMERS_SQL). `only`, `relation`: as customer_sql."""
     _, end = summary_dates(con)
-    return f"select $cutoff::date as as_of, * from ({value_summary_sql(RFM_SEGMENTS)})", {"cutoff": end, "unit": 1.0}
+    return (f"select {dialect.columns_except(('T',))} from ({customer_sql(only, relation)}) as summary",
+            {"cutoff": end, "unit": 1.0})
 
 
 # ---- the append path (store.derived) ----
@@ -346,18 +354,8 @@ order by customer_key
     return sql, {**params, "previous_cutoff": previous[0]}
 
 
-def customers_append(con: duckdb.DuckDBPyConnection, touched: str, touched_orders: str) -> tuple[str, dict]:
-    """clv_customers after an append: the customers with new orders (`touched`: SQL of their keys) counted
-    again from their valid orders (`touched_orders`: a relation of them, read once for the append); the
-    others keep their summary (T to the new last date), with every customer's RFM segment from the new
-    customer facts."""
-    sql, params = customers_build(con)
-    kept = f"""
-select
-    customer_id, customer_key, x, t_x, {dialect.day_diff("$cutoff", "first_purchase")} / $unit as T, monetary,
-    historical_revenue, first_purchase, last_purchase, member_tier, cohort_month, first_channel
-from previous_clv_customers
-where customer_key not in ({touched})
-"""
-    summary = dialect.union_by_name([kept, f"select * from ({customer_sql(relation=touched_orders)}) as counted"])
-    return f"select $cutoff::date as as_of, * from ({value_summary_sql(RFM_SEGMENTS, summary)})", params
+def customer_rows_append(con: duckdb.DuckDBPyConnection, touched_orders: str) -> tuple[str, dict]:
+    """clv_customer_rows' rows after an append: the customers with new orders counted again from their valid
+    orders (`touched_orders`: a relation of them, read once for the append); they replace those customers'
+    rows (`replaced_by`), the others' rows stay as they were."""
+    return customer_rows_build(con, relation=touched_orders)

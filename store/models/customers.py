@@ -327,7 +327,7 @@ def stored_rfm_segments_sql() -> str:
 TOUCHED_KEYS = "select distinct customer_key from new_orders where customer_key is not null"
 
 # every valid order of those customers, earlier and new (the columns the late append builders read): made
-# once, by the first of customer_categories' and clv_customers' appends, instead of each reading every order
+# once, by the first of customer_categories' and clv_customer_rows' appends, instead of each reading every order
 # again (at 5M orders, 440k rows; three scans of every order were 0.8 s CPU). The customers' own append reads
 # three narrow columns instead, before the version is published.
 TOUCHED_ORDERS = "touched_orders"

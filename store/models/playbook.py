@@ -60,11 +60,11 @@ order_categories as (
 
 
 def customer_categories_sql(con, only: str | None = None, relation: str = "orders") -> str:
-    """One row per identified customer with a valid order: orders, revenue, last order date, days
-    since it (to the data's last order date), number of categories bought, the first category and the
-    second (the first category bought on a later order than the first order). `only`: SQL of the
-    customer keys to count (the others left out; the reference date is still the whole store's);
-    `relation`: rows of the orders table to read (default: the orders table)."""
+    """One row per identified customer with a valid order: orders, revenue, last order date, number of
+    categories bought, the first category and the second (the first category bought on a later order
+    than the first order). Nothing in a row moves with the data's last date, so an append writes only
+    the rows of the customers it touches (registry: `replaced_by`). `only`: SQL of the customer keys to
+    count (the others left out); `relation`: rows of the orders table to read (default: the orders table)."""
     if only:
         keys = f"where customer_key in ({only})"
     elif relation != "orders":  # the customers whose orders `relation` holds
@@ -72,7 +72,7 @@ def customer_categories_sql(con, only: str | None = None, relation: str = "order
     else:
         keys = ""
     return f"""
-with {CUSTOMERS_REFERENCE}, {category_source(con, only, relation, order_ids=False)},
+with {category_source(con, only, relation, order_ids=False)},
 
 category_firsts as (
     select customer_key, category, min(order_ts) as first_ts
@@ -119,31 +119,17 @@ customer_orders as (
 
 select
     customer_orders.*,
-    {dialect.day_diff("reference.reference_date", "customer_orders.last_order_date")} as days_since_last_order,
     paths.categories,
     paths.first_category,
     second_categories.second_category
 from customer_orders
-cross join reference
 left join paths using (customer_key)
 left join second_categories using (customer_key)
 """
 
 
-def customer_categories_append_sql(con, touched: str, touched_orders: str) -> str:
-    """customer_categories after an append: the customers with new valid orders (`touched`: SQL of their
-    keys) counted again from their valid orders (`touched_orders`: a relation of them, read once for
-    the append, store.models.customers.TOUCHED_ORDERS); the others' rows kept, with the days since their
-    last order to the new reference date."""
-    kept = f"""
-with {CUSTOMERS_REFERENCE}
-select
-    customer_key, customer_id, orders, revenue, last_order_date,
-    {dialect.day_diff("reference.reference_date", "last_order_date")} as days_since_last_order,
-    categories, first_category, second_category
-from previous_customer_categories
-cross join reference
-where customer_key not in ({touched})
-"""
-    return dialect.union_by_name([f"select * from ({kept}) as kept",
-                                  f"select * from ({customer_categories_sql(con, relation=touched_orders)}) as recounted"])
+def customer_categories_append_sql(con, touched_orders: str) -> str:
+    """customer_categories' rows after an append: the customers with new valid orders counted again from
+    their valid orders (`touched_orders`: a relation of them, read once for the append,
+    store.models.customers.TOUCHED_ORDERS); they replace those customers' rows (`replaced_by`)."""
+    return customer_categories_sql(con, relation=touched_orders)
