@@ -20,7 +20,8 @@ from metrics import clv_model, segments
 from metrics.clv_model import ClvFitError, Fit, Note
 from store.models import registry
 from store.models.clv import (CUSTOMER_SQL, DATA_RANGE_SQL, DAYS_PER_MONTH, DEFAULT_HOLDOUT_MONTHS, GROUPED_SQL,
-                              HOLDOUT_CURVE_SQL, REPEAT_SPEND_SQL, RFM_SEGMENTS, STORED_CUSTOMERS_GROUPED_SQL, STORED_CUSTOMERS_SPEND_SQL, STORED_CUSTOMERS_SQL,
+                              HOLDOUT_CURVE_SQL, REPEAT_SPEND_SQL, RFM_SEGMENTS, STORED_CUSTOMERS_GROUPED_SQL,
+                              STORED_CUSTOMERS_SPEND_SQL, STORED_CUSTOMERS_SQL,
                               STORED_DATA_RANGE_SQL, STORED_GROUPED_SQL, STORED_HOLDOUT_CURVE_SQL,
                               STORED_REPEAT_SPEND_SQL, default_cutoff_between, value_summary_sql)
 from store.models import dialect

@@ -266,13 +266,12 @@ select customer_key, segment from segmented order by customer_key
 RFM_SEGMENTS = "select customer_key, segment from rfm_customer_segments"
 
 
-def customer_rows_build(con: duckdb.DuckDBPyConnection, only: str | None = None,
-                        relation: str = "orders") -> tuple[str, dict]:
+def customer_rows_build(con: duckdb.DuckDBPyConnection, relation: str = "orders") -> tuple[str, dict]:
     """clv_customer_rows: CUSTOMER_SQL at the last date without T, in days: every purchase of each customer,
     so nothing in a row moves with the data's last date (T and the RFM segment are added when read,
-    STORED_CUSTOMERS_SQL). `only`, `relation`: as customer_sql."""
+    STORED_CUSTOMERS_SQL). `relation`: rows of the orders table to read (their customers only)."""
     _, end = summary_dates(con)
-    return (f"select {dialect.columns_except(('T',))} from ({customer_sql(only, relation)}) as summary",
+    return (f"select {dialect.columns_except(('T',))} from ({customer_sql(relation=relation)}) as summary",
             {"cutoff": end, "unit": 1.0})
 
 

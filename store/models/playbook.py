@@ -59,20 +59,15 @@ order_categories as (
 )"""
 
 
-def customer_categories_sql(con, only: str | None = None, relation: str = "orders") -> str:
+def customer_categories_sql(con, relation: str = "orders") -> str:
     """One row per identified customer with a valid order: orders, revenue, last order date, number of
     categories bought, the first category and the second (the first category bought on a later order
     than the first order). Nothing in a row moves with the data's last date, so an append writes only
-    the rows of the customers it touches (registry: `replaced_by`). `only`: SQL of the customer keys to
-    count (the others left out); `relation`: rows of the orders table to read (default: the orders table)."""
-    if only:
-        keys = f"where customer_key in ({only})"
-    elif relation != "orders":  # the customers whose orders `relation` holds
-        keys = f"where customer_key in (select customer_key from {relation})"
-    else:
-        keys = ""
+    the rows of the customers it touches (registry: `replaced_by`). `relation`: rows of the orders table
+    to read (default: the orders table; else only the customers whose orders it holds)."""
+    keys = f"where customer_key in (select customer_key from {relation})" if relation != "orders" else ""
     return f"""
-with {category_source(con, only, relation, order_ids=False)},
+with {category_source(con, relation=relation, order_ids=False)},
 
 category_firsts as (
     select customer_key, category, min(order_ts) as first_ts

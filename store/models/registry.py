@@ -182,7 +182,8 @@ _MODELS = (
     Model("second_order_buckets", _sql(funnel.second_order_sql()), ("orders",), covers=_unfiltered,
           empty_store=False, append=funnel.second_order_append),
     # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
-    # an append writes only the touched customers' rows; late: its full build (28 s at 100M orders) is not needed to publish
+    # an append writes only the touched customers' rows; late: its full build (28 s at 100M orders) is not
+    # needed to publish
     Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}),
           ("orders", "order_lines", "customers"),
           covers=_always, empty_store=False,
