@@ -183,7 +183,8 @@ def _stored_rows(con, cutoff: date, unit_days: float = 1.0) -> bool:
     data's last date, in days."""
     if not has_table(con, "clv_customer_rows"):
         return False
-    request = Request(cutoff=cutoff, last_date=data_range(con)[1], unit_days=unit_days)
+    _, last = con.execute(STORED_DATA_RANGE_SQL).fetchone()  # None: no identified customer
+    request = Request(cutoff=cutoff, last_date=last, unit_days=unit_days)
     return registry.source_for(con, "clv_customer_rows", request) is not None
 
 

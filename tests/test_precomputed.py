@@ -256,6 +256,26 @@ def test_strategy_reports_from_experiment_orders_equal_counting_orders(connectio
                                           check_exact=False, rtol=1e-9)
 
 
+def test_a_store_of_guest_orders_has_no_customer_value_rows_and_says_so(tmp_path):
+    """Valid orders without a customer id: the stored customer summary is empty, so the page's summaries
+    are empty frames (not read from the empty table as if it answered), and the fit says why it cannot run."""
+    from ingest import import_file
+    from metrics import clv
+    from metrics.clv_model import ClvFitError
+    from store import Store
+
+    path = tmp_path / "guests.csv"
+    path.write_text("order_id,customer_id,order_date,amount\n1,,2024-01-01,10\n2,,2024-02-01,20\n", encoding="utf-8")
+    store = Store(tmp_path / "store")
+    import_file(path, store)
+    con = store.connect()
+    assert has_table(con, "clv_customer_rows") and con.execute("select count(*) from clv_customer_rows").fetchone()[0] == 0
+    assert clv.calibration_summary(con, "2024-02-01").empty and clv.value_summary(con, "2024-02-01").empty
+    with pytest.raises(ClvFitError, match="no valid orders from identified customers"):
+        clv.data_range(con)
+    con.close()
+
+
 def test_customer_value_from_stored_summaries_equals_counting_orders(connections):
     """The Customer value page's first view reads clv_calibration, clv_holdout_days and clv_customer_rows."""
     from metrics import clv
