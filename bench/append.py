@@ -20,6 +20,7 @@ import json
 import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +28,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 import store.derived as derived  # noqa: E402
 from ingest.demo import write_demo  # noqa: E402
@@ -55,6 +57,17 @@ def split(orders_file: Path, folder: Path, history_orders: int, append_orders: i
     pq.write_table(table.slice(max(0, start - history_orders), min(start, history_orders)), history_path)
     pq.write_table(table.slice(start), next_path)
     return history_path, next_path
+
+
+def store_code() -> str | None:
+    """The git tree ids of the code that imports files and builds stores (ingest/, store/), or None when it has
+    changes not committed. A kept history store is reused only when they match: an older store lacks newer
+    tables (which the append then builds whole), and its import time is another code's."""
+    git = ["git", "-C", str(ROOT)]
+    if subprocess.run([*git, "diff", "--quiet", "HEAD", "--", "ingest", "store"]).returncode != 0:
+        return None
+    trees = subprocess.run([*git, "rev-parse", "HEAD:ingest", "HEAD:store"], capture_output=True, text=True)
+    return " ".join(trees.stdout.split()) if trees.returncode == 0 else None
 
 
 def cpu_seconds() -> float:
@@ -104,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="write the results as JSON to this file")
     parser.add_argument("--no-full-rebuild", action="store_true", help="skip step 3 (the same upload, full rebuild)")
     parser.add_argument("--reuse-history", action="store_true",
-                        help="start from the history store (and its import figures) a previous run kept in --scratch")
+                        help="start from the history store (and its import figures) a previous run kept in --scratch, "
+                             "if the same code (ingest/, store/) imported it")
     args = parser.parse_args(argv)
     history_orders, append_orders = count(args.orders), count(args.append)
     tables = TableTimes()
@@ -122,15 +136,19 @@ def main(argv: list[str] | None = None) -> int:
         stores, kept = scratch / "stores", demo / "history-store"
         shutil.rmtree(stores, ignore_errors=True)
         appended = Store(stores / "appended")
-        if args.reuse_history and (kept / "import.json").exists():
+        code = store_code()
+        recorded = json.loads((kept / "import.json").read_text(encoding="utf-8")) if (kept / "import.json").exists() else {}
+        if args.reuse_history and code is not None and recorded.get("store_code") == code:
             shutil.copytree(kept, stores / "appended")
-            result.update(json.loads((kept / "import.json").read_text(encoding="utf-8")))
+            result.update({k: v for k, v in recorded.items() if k != "store_code"})
         else:
+            if args.reuse_history:
+                print("the kept history store was imported by other code: importing the history again", flush=True)
             timed_import(history, appended, result, "import_history")
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(stores / "appended", kept)
-            (kept / "import.json").write_text(json.dumps({k: result[k] for k in ("import_history_s", "import_history_cpu_s")}),
-                                              encoding="utf-8")
+            kept_figures = {k: result[k] for k in ("import_history_published_s", "import_history_s", "import_history_cpu_s")}
+            (kept / "import.json").write_text(json.dumps({**kept_figures, "store_code": code}), encoding="utf-8")
         if not args.no_full_rebuild:
             shutil.copytree(stores / "appended", stores / "rebuilt")
         tables.active = True
