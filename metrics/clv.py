@@ -96,10 +96,9 @@ def _as_date(value) -> date:
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """First and last purchase date of identified customers' valid orders; ClvFitError when there are none."""
-    if has_table(con, "clv_customer_rows"):  # the stored summary holds every purchase: the same range
-        first, last = con.execute(STORED_DATA_RANGE_SQL).fetchall()[0]
-        if first is not None:
-            return first, last
+    first, last = _stored_range(con)  # the stored summary holds every purchase: the same range
+    if first is not None:
+        return first, last
     first, last = con.execute(DATA_RANGE_SQL).fetchall()[0]
     if first is None:
         raise ClvFitError("There are no valid orders from identified customers, so there is nothing to model.",
@@ -178,13 +177,18 @@ def _stored(con, table: str, cutoff: date, unit_days: float = 1.0, end: date | N
     return registry.source_for(con, table, Request(cutoff=cutoff, end=end, unit_days=unit_days)) is not None
 
 
+def _stored_range(con) -> tuple[date | None, date | None]:
+    """First and last purchase date in the stored customer summary (clv_customer_rows); (None, None) without it
+    or without an identified customer."""
+    if not has_table(con, "clv_customer_rows"):
+        return None, None
+    return tuple(con.execute(STORED_DATA_RANGE_SQL).fetchone())
+
+
 def _stored_rows(con, cutoff: date, unit_days: float = 1.0) -> bool:
     """Whether the stored customer summary (clv_customer_rows: every purchase) answers this cut-off: the
     data's last date, in days."""
-    if not has_table(con, "clv_customer_rows"):
-        return False
-    _, last = con.execute(STORED_DATA_RANGE_SQL).fetchone()  # None: no identified customer
-    request = Request(cutoff=cutoff, last_date=last, unit_days=unit_days)
+    request = Request(cutoff=cutoff, last_date=_stored_range(con)[1], unit_days=unit_days)
     return registry.source_for(con, "clv_customer_rows", request) is not None
 
 

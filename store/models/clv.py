@@ -351,10 +351,3 @@ left join holdout using (customer_key)
 order by customer_key
 """
     return sql, {**params, "previous_cutoff": previous[0]}
-
-
-def customer_rows_append(con: duckdb.DuckDBPyConnection, touched_orders: str) -> tuple[str, dict]:
-    """clv_customer_rows' rows after an append: the customers with new orders counted again from their valid
-    orders (`touched_orders`: a relation of them, read once for the append); they replace those customers'
-    rows (`replaced_by`), the others' rows stay as they were."""
-    return customer_rows_build(con, relation=touched_orders)

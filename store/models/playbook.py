@@ -122,9 +122,3 @@ left join paths using (customer_key)
 left join second_categories using (customer_key)
 """
 
-
-def customer_categories_append_sql(con, touched_orders: str) -> str:
-    """customer_categories' rows after an append: the customers with new valid orders counted again from
-    their valid orders (`touched_orders`: a relation of them, read once for the append,
-    store.models.customers.TOUCHED_ORDERS); they replace those customers' rows (`replaced_by`)."""
-    return customer_categories_sql(con, relation=touched_orders)

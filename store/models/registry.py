@@ -182,12 +182,12 @@ _MODELS = (
     Model("second_order_buckets", _sql(funnel.second_order_sql()), ("orders",), covers=_unfiltered,
           empty_store=False, append=funnel.second_order_append),
     # the Playbook's cross-category figures and lists (it ignores the sidebar filters)
-    # an append writes only the touched customers' rows; late: its full build (28 s at 100M orders) is not
-    # needed to publish
+    # an append writes only the touched customers' rows (counted from their orders, `touched_orders`), as a
+    # second file; late: its full build (28 s at 100M orders) is not needed to publish
     Model("customer_categories", lambda con: (playbook.customer_categories_sql(con), {}),
           ("orders", "order_lines", "customers"),
           covers=_always, empty_store=False,
-          append=lambda con: (playbook.customer_categories_append_sql(con, customers.touched_orders(con)), {}),
+          append=lambda con: (playbook.customer_categories_sql(con, relation=customers.touched_orders(con)), {}),
           replaced_by="customer_key", late=True),
     # the Customer value page's first view: the default cut-off and the last date, in days
     Model("clv_calibration", clv.calibration_build, ("orders", "customers"), covers=lambda r: r.unit_days == 1.0,
@@ -196,11 +196,11 @@ _MODELS = (
     Model("clv_holdout_days", clv.holdout_days_build, ("orders", "customers", "clv_calibration"), covers=lambda r: r.unit_days == 1.0,
           empty_store=False, late=True),
     Model("rfm_customer_segments", _sql(clv.RFM_CUSTOMER_SEGMENTS_SQL), ("customers",), empty_store=False, late=True),
-    # every customer's purchase summary at the last date, without T (added when read, with the RFM segment): an
-    # append writes only the touched customers' rows
+    # every customer's purchase summary at the last date, without T (added when read, with the RFM segment of
+    # rfm_customer_segments, built first): an append writes only the touched customers' rows, as customer_categories
     Model("clv_customer_rows", clv.customer_rows_build, ("orders", "customers", "rfm_customer_segments"),
           covers=lambda r: r.unit_days == 1.0 and r.cutoff is not None and r.cutoff == r.last_date,
-          empty_store=False, append=lambda con: clv.customer_rows_append(con, customers.touched_orders(con)),
+          empty_store=False, append=lambda con: clv.customer_rows_build(con, relation=customers.touched_orders(con)),
           replaced_by="customer_key", late=True),
     # each customer's RFM segment read from rfm_customer_segments (scored once)
     Model("rfm_segment_totals", _sql(customers.stored_rfm_segments_sql()), ("customers", "rfm_customer_segments"),
