@@ -74,6 +74,7 @@ QUOTE = '"'  # exports quote with " and double it inside a quoted value (RFC 418
 CSV_ERROR_CAUSES = re.compile(  # fixed phrases of DuckDB's CSV errors, quoted in a refusal
     r"Expected Number of Columns: \d{1,5} Found: \d{1,5}|Value with unterminated quote found\."
     r"|Invalid unicode \(byte sequence mismatch\) detected\.|Maximum line size of \d{1,12} bytes exceeded")
+_NOT_UTF8 = re.compile(r"Invalid unicode|invalid UTF8", re.IGNORECASE)  # DuckDB's words, and pyarrow's
 csv.field_size_limit(MAX_LINE_BYTES * 2)  # the csv module's default (128 KB) is below our own limit
 MAX_COLUMNS = 1_000
 # Hostile-file limits: a workbook is a zip file, and a zip bomb unpacks a small upload into
@@ -170,8 +171,10 @@ def _check_zip(path: Path) -> None:
 # ---- CSV -----------------------------------------------------------------------------------
 
 
-def detect_encoding(path: Path) -> str:
-    """The file's text encoding: UTF-8 (with or without BOM) if it decodes, else detected."""
+def detect_encoding(path: Path, whole_file: bool = True) -> str:
+    """The file's text encoding: UTF-8 (with or without BOM) if it decodes, else detected.
+    `whole_file=False`: "utf-8" when the first MB decodes as UTF-8, the rest unread (DuckDB's CSV
+    reader checks every byte as it reads)."""
     with open(path, "rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     if sample.startswith(codecs.BOM_UTF8):
@@ -188,11 +191,24 @@ def detect_encoding(path: Path) -> str:
             f"{path.name}: the file contains binary data, not text; export the orders as CSV or Excel "
             "and upload that file.", code="binary_file", file=path.name,
         )
-    if _decodes(path, "utf-8"):
-        return "utf-8"
+    if _sample_decodes(sample, "utf-8"):
+        if not whole_file:
+            return "utf-8"
+        undecodable = _undecodable_byte(path, "utf-8")
+        if undecodable is None:
+            return "utf-8"
+        if not sample.isascii():  # UTF-8 text, then bytes that are not UTF-8
+            raise _mixed_encodings(path, undecodable, "utf-8")
+        # ASCII up to there: our users' usual other encoding if it reads the whole file, else the encoding
+        # that shows from the first other byte on
+        if _undecodable_byte(path, "gb18030") is None:
+            return "gb18030"
+        with open(path, "rb") as handle:
+            handle.seek(undecodable)
+            sample = handle.read(SAMPLE_BYTES)
     best = charset_normalizer.from_bytes(sample).best()
-    if best is None and _decodes(path, "gb18030"):  # our users' usual other encoding; short samples elude detection
-        return "gb18030"
+    if best is None and _undecodable_byte(path, "gb18030") is None:  # our users' usual other encoding;
+        return "gb18030"  # short samples elude detection
     if best is None:
         raise ImportRefused(
             f"{path.name}: the text encoding could not be recognised; "
@@ -202,36 +218,61 @@ def detect_encoding(path: Path) -> str:
     return "gb18030" if encoding in GB_FAMILY else encoding
 
 
-def _decodes(path: Path, encoding: str) -> bool:
-    """Whether the whole file decodes as `encoding` (an ASCII-compatible one: UTF-8, GB18030)."""
+def _undecodable_byte(path: Path, encoding: str) -> int | None:
+    """The offset of the file's first byte that does not decode as `encoding` (an ASCII-compatible one:
+    UTF-8, GB18030), or None when the whole file decodes."""
     decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0  # of the chunk
     with open(path, "rb") as handle:
-        try:
-            while chunk := handle.read(SAMPLE_BYTES * 8):
-                if chunk.isascii() and not decoder.getstate()[0]:
-                    continue  # plain ASCII between characters is valid: 10x faster than decoding it
+        while chunk := handle.read(SAMPLE_BYTES * 8):
+            pending = decoder.getstate()[0]  # bytes of a character the previous chunk cut
+            if chunk.isascii() and not pending:
+                offset += len(chunk)
+                continue  # plain ASCII between characters is valid: 10x faster than decoding it
+            try:
                 decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                return offset - len(pending) + error.start
+            offset += len(chunk)
+        try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return False
+            return offset - len(decoder.getstate()[0])
+    return None
+
+
+def _sample_decodes(sample: bytes, encoding: str) -> bool:
+    """Whether `sample` decodes as `encoding`, but for a character its end may cut."""
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
     return True
+
+
+def _mixed_encodings(path: Path, byte: int, encoding: str) -> ImportRefused:
+    return ImportRefused(
+        f"{path.name}: the file mixes text encodings (byte {byte} is not {encoding}); "
+        "save it again as CSV UTF-8 and upload it again.", code="mixed_encodings", file=path.name,
+        byte=byte, encoding=encoding,
+    )
 
 
 def _to_utf8(path: Path, encoding: str, target: Path) -> Path:
     """Copy the file as UTF-8 without BOM, chunk by chunk, for DuckDB's CSV reader."""
-    with open(path, encoding=encoding, newline="") as source, open(
-        target, "w", encoding="utf-8", newline=""
-    ) as out:
-        try:
-            while chunk := source.read(SAMPLE_BYTES * 4):
-                out.write(chunk)
-        except UnicodeDecodeError as error:
-            raise ImportRefused(
-                f"{path.name}: the file mixes text encodings (byte {error.start} is not {encoding}); "
-                "save it again as CSV UTF-8 and upload it again.", code="mixed_encodings", file=path.name,
-                byte=error.start, encoding=encoding,
-            ) from error
-    return target
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0  # of the chunk
+    with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
+        while True:
+            chunk = source.read(SAMPLE_BYTES * 4)
+            pending = len(decoder.getstate()[0])  # bytes of a character the previous chunk cut
+            try:
+                out.write(decoder.decode(chunk, final=not chunk))
+            except UnicodeDecodeError as error:  # its offset counts in the cut character and this chunk
+                raise _mixed_encodings(path, offset - pending + error.start, encoding) from error
+            if not chunk:
+                return target
+            offset += len(chunk)
 
 
 def _check_line_length(path: Path, readable: Path) -> None:
@@ -373,8 +414,25 @@ def _count_with_csv_module(readable: Path, delimiter: str) -> RecordCount:
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: bool = True) -> RawTable:
+    """A file whose first MB is UTF-8 is read as it is: DuckDB's reader checks the rest as it reads
+    (a second pass of Python's decoder took 1 s per GB). Other encodings are detected over the whole
+    file and the file copied as UTF-8 first, as is a file that turns out not to be UTF-8 further on."""
+    if detect_encoding(path, whole_file=False) == "utf-8":
+        try:
+            return _load_utf8_csv(con, path, path, "utf-8", work_dir, count)
+        except UnicodeDecodeError:  # the header or the delimiter's sample reached past the first MB
+            pass
+        except ImportRefused as refusal:
+            if refusal.code != "bad_csv" or not _NOT_UTF8.search(refusal.values["error"]):
+                raise
     encoding = detect_encoding(path)
     readable = path if encoding == "utf-8" else _to_utf8(path, encoding, work_dir / "utf8.csv")
+    return _load_utf8_csv(con, path, readable, encoding, work_dir, count)
+
+
+def _load_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, encoding: str, work_dir: Path,
+                   count: bool) -> RawTable:
+    """`path` read from `readable`, its UTF-8 text (`path` itself, or the copy made of it)."""
     _check_line_length(path, readable)
     delimiter = sniff_delimiter(readable)
     try:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import fixture, stored_orders
-from ingest import import_file
+from ingest import ImportRefused, import_file
 from ingest.pipeline import batch_problems
 
 
@@ -176,6 +176,42 @@ def test_parquet_with_typed_columns(store, tmp_path):
     report = import_file(path, store)
     assert report.orders_accepted == 2 and report.guest_orders == 1
     assert stored_orders(store)["P1"]["amount"] == Decimal("10.50")
+
+
+def _export_past_one_mb(tmp_path, last_row: bytes, chinese: bool = True):
+    """A UTF-8 export (of Chinese customer names, or ASCII only) longer than the first MB that decides its
+    encoding, with one more row of bytes at the end."""
+    header, customer = ("订单编号,客户,订单日期,金额", "顾客") if chinese else ("order_id,customer_id,order_date,amount", "c")
+    rows = [header] + [f"{n},{customer}{n % 97},2024-01-{1 + n % 28:02d},{n % 50}.5" for n in range(50_000)]
+    data = "\n".join(rows).encode("utf-8") + b"\n" + last_row + b"\n"
+    assert len(data) > 1 << 20 and data[:1 << 20].isascii() is not chinese
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    return path, data
+
+
+def test_utf8_past_the_first_megabyte_is_read_whole(store, tmp_path):
+    path, _ = _export_past_one_mb(tmp_path, "50000,张三,2024-02-01,7".encode("utf-8"))
+    report = import_file(path, store)
+    assert report.encoding == "utf-8" and report.orders_accepted == 50_001 and report.rows_rejected == 0
+    orders = stored_orders(store)
+    assert orders["50000"]["customer_id"] == "张三" and orders["49999"]["customer_id"] == f"顾客{49_999 % 97}"
+
+
+def test_ascii_then_gb18030_past_the_first_megabyte_is_read_as_gb18030(store, tmp_path):
+    path, _ = _export_past_one_mb(tmp_path, "50000,张三,2024-02-01,7".encode("gb18030"), chinese=False)
+    report = import_file(path, store)
+    assert report.encoding == "gb18030" and report.orders_accepted == 50_001 and report.rows_rejected == 0
+    assert stored_orders(store)["50000"]["customer_id"] == "张三"
+
+
+def test_utf8_then_another_encoding_past_the_first_megabyte_refuses_the_file(store, tmp_path):
+    path, data = _export_past_one_mb(tmp_path, "50000,张三,2024-02-01,7".encode("gb18030"))
+    with pytest.raises(ImportRefused) as refused:
+        import_file(path, store)
+    assert refused.value.code == "mixed_encodings"
+    assert refused.value.values["byte"] == data.index("张三".encode("gb18030"))
+    assert store.batches() == []
 
 
 @pytest.mark.parametrize(
