@@ -197,15 +197,12 @@ def detect_encoding(path: Path, whole_file: bool = True) -> str:
         undecodable = _undecodable_byte(path, "utf-8")
         if undecodable is None:
             return "utf-8"
-        if not sample.isascii():  # UTF-8 text, then bytes that are not UTF-8
-            raise _mixed_encodings(path, undecodable, "utf-8")
-        # ASCII up to there: our users' usual other encoding if it reads the whole file, else the encoding
-        # that shows from the first other byte on
-        if _undecodable_byte(path, "gb18030") is None:
+        # plain ASCII up to there: GB18030 (our users' usual other encoding) if it reads the whole file.
+        # Else, as after UTF-8 text, two encodings in one file: a detector guesses wildly from the few
+        # other bytes (UTF-16 for a line of GB18030 after 1 MB of ASCII)
+        if sample.isascii() and _undecodable_byte(path, "gb18030") is None:
             return "gb18030"
-        with open(path, "rb") as handle:
-            handle.seek(undecodable)
-            sample = handle.read(SAMPLE_BYTES)
+        raise _mixed_encodings(path, undecodable, "utf-8")
     best = charset_normalizer.from_bytes(sample).best()
     if best is None and _undecodable_byte(path, "gb18030") is None:  # our users' usual other encoding;
         return "gb18030"  # short samples elude detection

@@ -205,13 +205,30 @@ def test_ascii_then_gb18030_past_the_first_megabyte_is_read_as_gb18030(store, tm
     assert stored_orders(store)["50000"]["customer_id"] == "张三"
 
 
-def test_utf8_then_another_encoding_past_the_first_megabyte_refuses_the_file(store, tmp_path):
-    path, data = _export_past_one_mb(tmp_path, "50000,张三,2024-02-01,7".encode("gb18030"))
+@pytest.mark.parametrize(("last_row", "chinese"), [
+    ("50000,张三,2024-02-01,7".encode("gb18030"), True),  # UTF-8 Chinese, then GB18030
+    ("50000,Café,2024-02-01,7".encode("cp1252"), False),  # ASCII, then bytes GB18030 does not read either
+])
+def test_a_second_encoding_past_the_first_megabyte_refuses_the_file(store, tmp_path, last_row, chinese):
+    path, data = _export_past_one_mb(tmp_path, last_row, chinese)
     with pytest.raises(ImportRefused) as refused:
         import_file(path, store)
     assert refused.value.code == "mixed_encodings"
-    assert refused.value.values["byte"] == data.index("张三".encode("gb18030"))
+    assert refused.value.values["byte"] == data.rindex(last_row) + next(i for i, b in enumerate(last_row) if b >= 0x80)
     assert store.batches() == []
+
+
+def test_a_byte_gb18030_cannot_read_is_named_by_its_place_in_the_file(store, tmp_path):
+    """The file is copied as UTF-8 in chunks of 4M characters: the byte named is the file's, past the first chunk."""
+    rows = ["订单编号,客户,订单日期,金额"] + [f"{n},顾客{n % 97},2024-01-{1 + n % 28:02d},{n % 50}.5" for n in range(200_000)]
+    data = "\n".join(rows).encode("gb18030") + b"\n200000,\xff,2024-02-01,7\n"
+    assert len(data) > 5 << 20
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    with pytest.raises(ImportRefused) as refused:
+        import_file(path, store)
+    assert refused.value.code == "mixed_encodings" and refused.value.values["encoding"] == "gb18030"
+    assert refused.value.values["byte"] == data.index(b"\xff")
 
 
 @pytest.mark.parametrize(
