@@ -74,6 +74,7 @@ QUOTE = '"'  # exports quote with " and double it inside a quoted value (RFC 418
 CSV_ERROR_CAUSES = re.compile(  # fixed phrases of DuckDB's CSV errors, quoted in a refusal
     r"Expected Number of Columns: \d{1,5} Found: \d{1,5}|Value with unterminated quote found\."
     r"|Invalid unicode \(byte sequence mismatch\) detected\.|Maximum line size of \d{1,12} bytes exceeded")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 _NOT_UTF8 = re.compile(r"Invalid unicode|invalid UTF8", re.IGNORECASE)  # DuckDB's words, and pyarrow's
 csv.field_size_limit(MAX_LINE_BYTES * 2)  # the csv module's default (128 KB) is below our own limit
 MAX_COLUMNS = 1_000
@@ -191,16 +192,16 @@ def detect_encoding(path: Path, whole_file: bool = True) -> str:
             f"{path.name}: the file contains binary data, not text; export the orders as CSV or Excel "
             "and upload that file.", code="binary_file", file=path.name,
         )
-    if _sample_decodes(sample, "utf-8"):
+    if _sample_decodes(sample, "utf-8", whole=len(sample) < SAMPLE_BYTES):
         if not whole_file:
             return "utf-8"
         undecodable = _undecodable_byte(path, "utf-8")
         if undecodable is None:
             return "utf-8"
-        # plain ASCII up to there: GB18030 (our users' usual other encoding) if it reads the whole file.
-        # Else, as after UTF-8 text, two encodings in one file: a detector guesses wildly from the few
-        # other bytes (UTF-16 for a line of GB18030 after 1 MB of ASCII)
-        if sample.isascii() and _undecodable_byte(path, "gb18030") is None:
+        # plain ASCII up to there: GB18030 (our users' usual other encoding) if it reads the whole file and
+        # what follows reads as Chinese. Else, as after UTF-8 text, two encodings in one file: a detector
+        # guesses wildly from the few other bytes (UTF-16 for a line of GB18030 after 1 MB of ASCII)
+        if _first_non_ascii_byte(path) == undecodable and _reads_as_chinese(path, undecodable):
             return "gb18030"
         raise _mixed_encodings(path, undecodable, "utf-8")
     best = charset_normalizer.from_bytes(sample).best()
@@ -238,11 +239,44 @@ def _undecodable_byte(path: Path, encoding: str) -> int | None:
     return None
 
 
-def _sample_decodes(sample: bytes, encoding: str) -> bool:
-    """Whether `sample` decodes as `encoding`, but for a character its end may cut."""
+def _sample_decodes(sample: bytes, encoding: str, whole: bool) -> bool:
+    """Whether `sample` decodes as `encoding`, but for a character its end may cut (unless it is the `whole` file)."""
     try:
-        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=whole)
     except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _first_non_ascii_byte(path: Path) -> int | None:
+    """The offset of the file's first byte above 0x7F, or None."""
+    offset = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(SAMPLE_BYTES * 8):
+            if not chunk.isascii():
+                return offset + _NON_ASCII.search(chunk).start()
+            offset += len(chunk)
+    return None
+
+
+def _reads_as_chinese(path: Path, offset: int) -> bool:
+    """Whether the whole file decodes as GB18030 and, from `offset` on (its first byte above 0x7F), nine
+    in ten of the first MB's other characters are common Chinese ones (GB2312's). Accented Latin letters
+    written in Windows-1252 often decode as GB18030 too ("Müller"), but as rare characters ("M黮ler")."""
+    if _undecodable_byte(path, "gb18030") is not None:
+        return False
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        text = codecs.getincrementaldecoder("gb18030")().decode(handle.read(SAMPLE_BYTES))
+    others = [character for character in text if not character.isascii()]
+    common = sum(1 for character in others if _encodes(character, "gb2312"))
+    return common >= 0.9 * len(others)
+
+
+def _encodes(character: str, encoding: str) -> bool:
+    try:
+        character.encode(encoding)
+    except UnicodeEncodeError:
         return False
     return True
 
@@ -263,10 +297,12 @@ def _to_utf8(path: Path, encoding: str, target: Path) -> Path:
         while True:
             chunk = source.read(SAMPLE_BYTES * 4)
             pending = len(decoder.getstate()[0])  # bytes of a character the previous chunk cut
+            dropped_bom = len(codecs.BOM_UTF8) if offset == 0 and encoding == "utf-8-sig" and chunk.startswith(
+                codecs.BOM_UTF8) else 0
             try:
                 out.write(decoder.decode(chunk, final=not chunk))
-            except UnicodeDecodeError as error:  # its offset counts in the cut character and this chunk
-                raise _mixed_encodings(path, offset - pending + error.start, encoding) from error
+            except UnicodeDecodeError as error:  # its offset counts in the cut character and this chunk (after a BOM)
+                raise _mixed_encodings(path, offset - pending + dropped_bom + error.start, encoding) from error
             if not chunk:
                 return target
             offset += len(chunk)

@@ -1,5 +1,6 @@
 """Every importer and preset on small fixture files whose right answer is worked out by hand."""
 
+import codecs
 import csv
 import io
 from decimal import Decimal
@@ -208,14 +209,54 @@ def test_ascii_then_gb18030_past_the_first_megabyte_is_read_as_gb18030(store, tm
 @pytest.mark.parametrize(("last_row", "chinese"), [
     ("50000,张三,2024-02-01,7".encode("gb18030"), True),  # UTF-8 Chinese, then GB18030
     ("50000,Café,2024-02-01,7".encode("cp1252"), False),  # ASCII, then bytes GB18030 does not read either
+    ("50000,Müller,2024-02-01,7".encode("cp1252"), False),  # ... or reads as a rare character: M黮ler
+    ("50000,李四,2024-02-01,7\n".encode("utf-8") + "50001,张三,2024-02-01,7".encode("gb18030"), False),  # ASCII, UTF-8, GB
 ])
 def test_a_second_encoding_past_the_first_megabyte_refuses_the_file(store, tmp_path, last_row, chinese):
     path, data = _export_past_one_mb(tmp_path, last_row, chinese)
     with pytest.raises(ImportRefused) as refused:
         import_file(path, store)
     assert refused.value.code == "mixed_encodings"
-    assert refused.value.values["byte"] == data.rindex(last_row) + next(i for i, b in enumerate(last_row) if b >= 0x80)
+    with pytest.raises(UnicodeDecodeError) as not_utf8:  # Python's decoder names the byte, reading all at once
+        data.decode("utf-8")
+    assert refused.value.values["byte"] == not_utf8.value.start
     assert store.batches() == []
+
+
+def test_gb18030_character_across_the_first_megabyte_is_read_as_gb18030(store, tmp_path):
+    """ASCII, then Chinese in GB18030 whose first character's two bytes sit either side of the first MB."""
+    data = b"order_id,customer_id,order_date,amount\n"
+    n = 0
+    while len(data) < (1 << 20) - 60:
+        data += f"{n},c{n % 97},2024-01-05,1.5\n".encode()
+        n += 1
+    row_start = f"{n},".encode()
+    data += row_start + b"x" * ((1 << 20) - 1 - len(data) - len(row_start) - 1) + b"-"  # the customer id
+    data += "张三,2024-02-01,7\n".encode("gb18030")
+    assert data[(1 << 20) - 1] >= 0x80 and data[1 << 20] >= 0x80
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    report = import_file(path, store)
+    assert report.encoding == "gb18030" and report.orders_accepted == n + 1
+    assert stored_orders(store)[str(n)]["customer_id"].endswith("-张三")
+
+
+def test_small_windows_1252_file_ending_in_an_accent_is_not_taken_for_utf8(store, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("order_id,customer_id,order_date,amount\n1,Zoë,2024-01-05,1.5\n2,José".encode("cp1252")
+                     + b",2024-01-06,2.5\n3,Andr\xe9")  # the last byte would start a UTF-8 character
+    report = import_file(path, store)
+    assert report.orders_accepted == 2 and report.rows_rejected == 1  # row 3 has no date
+    assert stored_orders(store)["2"]["customer_id"] == "José"
+
+
+def test_a_byte_after_a_utf8_bom_is_named_by_its_place_in_the_file(store, tmp_path):
+    data = codecs.BOM_UTF8 + "订单编号,客户,订单日期,金额\n1,甲,2024-01-05,1\n".encode("utf-8") + b"2,\xff,2024-01-05,1\n"
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    with pytest.raises(ImportRefused) as refused:
+        import_file(path, store)
+    assert refused.value.code == "mixed_encodings" and refused.value.values["byte"] == data.index(b"\xff")
 
 
 def test_a_byte_gb18030_cannot_read_is_named_by_its_place_in_the_file(store, tmp_path):
