@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import charset_normalizer
+import chardet
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -97,9 +97,8 @@ MAGIC_REFUSALS = {  # content that is never an order export, whatever the file i
     b"\x89PNG": ("image_file", "PNG", "is an image, not an export; export the orders as CSV or Excel"),
     b"\xff\xd8\xff": ("image_file", "JPEG", "is an image, not an export; export the orders as CSV or Excel"),
 }
-# The GB family is read as GB18030, its superset; short Chinese samples are often
-# reported as a Korean code page, which GB18030 text never is in our users' exports.
-GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "hz", "cp949", "euc_kr"}
+# The GB family is read as GB18030, its superset.
+GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "hz"}
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count: bool = True) -> RawTable:
@@ -204,7 +203,9 @@ def detect_encoding(path: Path, whole_file: bool = True) -> str:
         if _first_non_ascii_byte(path) == undecodable and _reads_as_chinese(path, undecodable):
             return "gb18030"
         raise _mixed_encodings(path, undecodable, "utf-8")
-    best = charset_normalizer.from_bytes(sample).best()
+    # the encodings of today's systems, each read as its superset (GB2312 as GB18030, Latin-1 as Windows-1252):
+    # the MB examined may not hold every character the file has
+    best = chardet.detect(sample, encoding_era=chardet.EncodingEra.MODERN_WEB, prefer_superset=True)["encoding"]
     if best is None and _undecodable_byte(path, "gb18030") is None:  # our users' usual other encoding;
         return "gb18030"  # short samples elude detection
     if best is None:
@@ -212,7 +213,7 @@ def detect_encoding(path: Path, whole_file: bool = True) -> str:
             f"{path.name}: the text encoding could not be recognised; "
             "save the file as CSV UTF-8 and upload it again.", code="unknown_encoding", file=path.name,
         )
-    encoding = codecs.lookup(best.encoding).name.replace("-", "_")
+    encoding = codecs.lookup(best).name.replace("-", "_")
     return "gb18030" if encoding in GB_FAMILY else encoding
 
 

@@ -259,6 +259,42 @@ def test_a_byte_after_a_utf8_bom_is_named_by_its_place_in_the_file(store, tmp_pa
     assert refused.value.code == "mixed_encodings" and refused.value.values["byte"] == data.index(b"\xff")
 
 
+@pytest.mark.parametrize("orders", [30, 3000])
+def test_windows_1252_export_keeps_its_accented_names(store, tmp_path, orders):
+    """What Excel on a Western-European Windows saves as CSV. charset_normalizer read it as Windows-1250
+    ("Søren Ødegård" came out as "Sřren Ődegĺrd") or, at 3,000 rows, as Mac Greek."""
+    names = ["Müller", "José García", "Françoise Dubois", "Søren Ødegård", "Zoë Brontë", "Jürgen Groß", "Ana Muñoz",
+             "Ingrid Åberg"]
+    rows = ["Bestellnummer;Kunde;Datum;Betrag"] + [f"{n};{names[n % len(names)]};2024-01-{1 + n % 28:02d};{n % 90},50 €"
+                                                   for n in range(orders)]
+    path = tmp_path / "export.csv"
+    path.write_bytes("\n".join(rows).encode("cp1252") + b"\n")
+    report = import_file(path, store, columns={"order_id": "Bestellnummer", "customer_id": "Kunde",
+                                               "order_ts": "Datum", "amount": "Betrag"})
+    assert report.encoding == "cp1252" and report.orders_accepted == orders
+    stored = stored_orders(store)
+    assert {stored[str(n)]["customer_id"] for n in range(len(names))} == set(names)
+    assert stored["3"]["amount"] == Decimal("3.50")
+
+
+@pytest.mark.parametrize(("encoding", "names"), [
+    ("cp1250", ["Dvořák", "Łucja Wójcik", "Štěpán Novák", "Żaneta Kowalczyk"]),
+    ("cp1251", ["Иван Петров", "Ольга Смирнова", "Дмитрий Кузнецов"]),
+    ("cp1253", ["Γιώργος Παπαδόπουλος", "Ελένη Νικολάου"]),
+    ("cp932", ["山田太郎", "佐藤花子", "鈴木一郎"]),
+    ("cp949", ["김철수", "이영희", "박민수"]),
+    ("big5", ["王小明", "陳美麗", "林志豪"]),
+])
+def test_an_export_in_a_regional_code_page_keeps_its_names(store, tmp_path, encoding, names):
+    rows = ["order_id,customer_id,order_date,amount"] + [f"{n},{names[n % len(names)]},2024-01-{1 + n % 28:02d},{n % 90}.5"
+                                                         for n in range(200)]
+    path = tmp_path / "export.csv"
+    path.write_bytes("\n".join(rows).encode(encoding) + b"\n")
+    report = import_file(path, store)
+    assert report.orders_accepted == 200 and report.rows_rejected == 0
+    assert {order["customer_id"] for order in stored_orders(store).values()} == set(names)
+
+
 def test_a_byte_gb18030_cannot_read_is_named_by_its_place_in_the_file(store, tmp_path):
     """The file is copied as UTF-8 in chunks of 4M characters: the byte named is the file's, past the first chunk."""
     rows = ["订单编号,客户,订单日期,金额"] + [f"{n},顾客{n % 97},2024-01-{1 + n % 28:02d},{n % 50}.5" for n in range(200_000)]
