@@ -205,7 +205,8 @@ def detect_encoding(path: Path, whole_file: bool = True) -> str:
         raise _mixed_encodings(path, undecodable, "utf-8")
     # the encodings of today's systems, each read as its superset (GB2312 as GB18030, Latin-1 as Windows-1252):
     # the MB examined may not hold every character the file has
-    best = chardet.detect(sample, encoding_era=chardet.EncodingEra.MODERN_WEB, prefer_superset=True)["encoding"]
+    best = chardet.detect(sample, encoding_era=chardet.EncodingEra.MODERN_WEB, prefer_superset=True,
+                          max_bytes=len(sample))["encoding"]
     if best is None and _undecodable_byte(path, "gb18030") is None:  # our users' usual other encoding;
         return "gb18030"  # short samples elude detection
     if best is None:
