@@ -97,6 +97,7 @@ def test_upload_on_data_page_shows_on_overview(empty_server, page):
     page.get_by_role("button", name="Import").click()
     wait_for_app(page)
     expect(page.get_by_text("Imported 6 orders from 7 rows of shopify_orders.csv")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("The file is not in UTF-8")).to_have_count(0)  # it is
     wait_for_app(page)
     page.screenshot(path=ARTIFACTS / "data_after_upload_en.png", full_page=True)
     page.goto(f"{empty_server}/?month=2024-03")
@@ -104,6 +105,17 @@ def test_upload_on_data_page_shows_on_overview(empty_server, page):
     # March 2024: #1006 by carol is the only valid order (bob's two are cancelled)
     expect(tile(page, "Revenue")).to_have_text("$1,250.00")
     expect(tile(page, "New customers")).to_have_text("1")
+
+
+def test_an_upload_not_in_utf8_says_how_it_was_read(empty_server, page):
+    page.goto(f"{empty_server}/data")
+    wait_for_app(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(fixture("taobao_orders_gbk.csv")))
+    wait_for_app(page)
+    page.get_by_role("button", name="Import").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Imported 5 orders from 5 rows of taobao_orders_gbk.csv")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("The file is not in UTF-8: it was read as GB18030.")).to_be_visible()
 
 
 def test_html_report_opens_offline_with_working_charts(demo_server, browser, page, tmp_path):

@@ -50,6 +50,8 @@ TEXT: dict[str, tuple[str, str]] = {
                             "该文件的实付金额已扣除退款（总金额 = 实付 + 退款），因此未再次扣减退款。"),
     "refunds_subtracted": ("Refunds were subtracted from the paid amount; fully refunded orders count as refunded.",
                            "已从实付金额中扣减退款；全额退款的订单计为已退款。"),
+    "read_as_encoding": ("The file is not in UTF-8: it was read as {encoding}. If names look wrong, save it as CSV UTF-8 and upload it again.",
+                         "该文件不是 UTF-8 编码，已按 {encoding} 读取。如名称显示异常，请另存为 CSV UTF-8 后重新上传。"),
     "currency_help": ("The symbol amounts are shown with; the stored amounts are not converted.",
                       "金额显示所用的货币符号；已存金额不做换算。"),
     "store_version": ("Store version {version} · orders {first} to {last}", "数据版本 {version} · 订单 {first} 至 {last}"),

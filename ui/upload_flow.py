@@ -192,11 +192,20 @@ def _show_orders_report(ctx: PageContext, report) -> None:
                       cancelled=f"{report.cancelled_orders:,}", refunded=f"{report.refunded_orders:,}"))
     if report.refunds:
         st.caption(ctx.t(f"refunds_{report.refunds}"))
+    if report.encoding not in (None, "utf-8", "utf-8-sig"):  # detected: say so, a guess may be wrong
+        st.caption(ctx.t("read_as_encoding", encoding=encoding_name(report.encoding)))
     if not report.customer_ids:
         st.warning(ctx.t("no_customer_ids"))
     if not report.currency:
         st.caption(ctx.t("currency_unknown_note"))
     st.info(record_equation(ctx, report.to_dict()))
+
+
+def encoding_name(codec: str) -> str:
+    """A Python codec's name as people know it: cp1252 -> Windows-1252, gb18030 -> GB18030, utf_16_le -> UTF-16-LE."""
+    if codec.startswith("cp125"):
+        return f"Windows-{codec[2:]}"
+    return codec.upper().replace("_", "-")
 
 
 def _show_assignments_result(ctx: PageContext, result: dict) -> None:
