@@ -75,7 +75,6 @@ CSV_ERROR_CAUSES = re.compile(  # fixed phrases of DuckDB's CSV errors, quoted i
     r"Expected Number of Columns: \d{1,5} Found: \d{1,5}|Value with unterminated quote found\."
     r"|Invalid unicode \(byte sequence mismatch\) detected\.|Maximum line size of \d{1,12} bytes exceeded")
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
-_NOT_UTF8 = re.compile(r"Invalid unicode|invalid UTF8", re.IGNORECASE)  # DuckDB's words, and pyarrow's
 csv.field_size_limit(MAX_LINE_BYTES * 2)  # the csv module's default (128 KB) is below our own limit
 MAX_COLUMNS = 1_000
 # Hostile-file limits: a workbook is a zip file, and a zip bomb unpacks a small upload into
@@ -458,7 +457,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path, count:
         except UnicodeDecodeError:  # the header or the delimiter's sample reached past the first MB
             pass
         except ImportRefused as refusal:
-            if refusal.code != "bad_csv" or not _NOT_UTF8.search(refusal.values["error"]):
+            if refusal.code != "bad_csv" or "Invalid unicode" not in refusal.values["error"]:  # DuckDB's words
                 raise
     encoding = detect_encoding(path)
     readable = path if encoding == "utf-8" else _to_utf8(path, encoding, work_dir / "utf8.csv")
