@@ -551,25 +551,15 @@ def test_a_store_whose_keys_were_numbered_by_id_is_rebuilt_once(files, tmp_path)
     assert import_file(files["month"], store).build_path == "append"
 
 
-def test_a_version_written_before_orders_by_dimension_gets_it_from_the_next_upload(files, tmp_path):
-    """A version from before the sorted copy of the orders has no such table: the next upload takes the full
-    rebuild (a part of the new rows alone would lose the history's orders) and the filters read it again."""
-    store = Store(tmp_path / "ours")
-    load(store, files, "to_october")
-    for path in store.version_dir().glob("orders_by_dimension*.parquet"):
-        path.unlink()
-    report = import_file(files["november"], store)
-    assert report.build_path == "full" and "written before a table existed" in report.build_path_reason
-    assert [p.name for p in store.version_dir().glob("orders_by_dimension*")] == ["orders_by_dimension.parquet"]
-
-
 @pytest.mark.parametrize("table, names", [
     ("rfm_customer_segments", ("history", "month")),
     ("kpi_customers_since", ("to_mid_december", "late_december")),  # the append starts in the last month
+    ("orders_by_dimension", ("to_october", "november")),
 ])
 def test_a_version_written_before_a_table_built_whole_on_append_is_still_appended_to(files, tmp_path, table, names):
     """A table an append builds whole when the previous version lacks it (each customer's RFM segment, from the
-    new tables; the trailing years' state, which kpi_base's append then counts from the previous customer-months)
+    new tables; the trailing years' state, which kpi_base's append then counts from the previous customer-months;
+    the orders sorted by dimension, whose new part alone would lose the history's orders)
     does not stop the append: a version written before it is appended to (a full rebuild of a 100M-order store
     with two batches runs out of memory), and gets the same numbers as the full rebuild."""
     assert table not in APPEND_STARTS_FROM and "customers" in APPEND_STARTS_FROM
@@ -599,15 +589,20 @@ def test_pages_read_an_upload_once_published_and_its_late_tables_once_built(file
     as the full rebuild's. The process's next connection to the version sees the late tables."""
     from metrics.due import due_for_repurchase
     from metrics.experiments import planner_baseline
+    from metrics.filters import Filters
+    from metrics.funnel import repeat_funnel
     from metrics.segments import rfm_segments
     from store.models.dialect import has_table
     from store.models.registry import LATE_TABLES
 
-    assert {"due_list", "rfm_segment_totals", "clv_customer_rows", "planner_base", "customer_categories"} <= set(LATE_TABLES)
+    assert {"due_list", "rfm_segment_totals", "clv_customer_rows", "planner_base", "customer_categories",
+            "orders_by_dimension"} <= set(LATE_TABLES)
+    app = Filters(channel=("app",))
 
     def figures(con) -> tuple:
         return (due_for_repurchase(con).to_dict("records"), rfm_segments(con).to_dict("records"),
-                planner_baseline(con, 60))
+                planner_baseline(con, 60), repeat_funnel(con, app).to_dict("records"),
+                due_for_repurchase(con, app).to_dict("records"))
 
     store = Store(tmp_path / "store")
     load(store, files, "history")
@@ -626,6 +621,7 @@ def test_pages_read_an_upload_once_published_and_its_late_tables_once_built(file
     assert {name for name, present in seen["tables"].items() if not present} == set(LATE_TABLES)
     con = store.connect()
     assert all(has_table(con, name) for name in BUILD_ORDER)
+    assert seen["figures"][3][0]["customers"] > 0  # the filtered funnel, counted from the orders table then
     assert alike(seen["figures"], figures(con)) and alike(figures(con), figures(rebuilt[0].connect()))
     assert set(LATE_TABLES) <= set(store.manifest()["tables"])
     assert not (store.version_dir() / ".late").exists()
