@@ -58,7 +58,7 @@ create or replace temp macro clean_tier(v) as tier_of(v, clean_text(v));
 create or replace temp macro customer_of(v, c) as
     case
         when missing_marker_of(v, c) then null
-        when regexp_full_match(c, '\d+\.0+') then regexp_replace(c, '\.0+$', '')
+        when contains(c, '.') and regexp_full_match(c, '\d+\.0+') then regexp_replace(c, '\.0+$', '')
         when contains(c, '@') then lower(c)
         else c
     end;
@@ -211,9 +211,12 @@ def _field(mapping: Mapping, name: str, x=DUCKDB) -> str:
 
 def _bounded(header: str, x=DUCKDB) -> str:
     """The column's text, or null when longer than MAX_VALUE_CHARS: such a value is rejected as
-    value_too_long and never reaches a regular expression or a cast (linear time for any content)."""
+    value_too_long and never reaches a regular expression or a cast (linear time for any content).
+    Spelled so that a missing value takes the same branch as a short one: a column read from Parquet
+    keeps its dictionary, and every rule after it runs once per distinct value instead of once per row
+    (a column with some empty cells: 0.36 s against 0.07 s per 10M rows)."""
     text = f"cast({x.ident(header)} as {x.text_type})"
-    return f"case when length({text}) <= {MAX_VALUE_CHARS} then {text} end"
+    return f"case when length({text}) > {MAX_VALUE_CHARS} then null else {text} end"
 
 
 def choose_date_order(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -> tuple[list[str], str]:
