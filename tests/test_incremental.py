@@ -26,7 +26,8 @@ from ingest.demo import write_demo
 from ingest.pipeline import import_file
 from metrics.inventory import store_inventory
 from store import Store, derived
-from store.models.registry import APPEND_STARTS_FROM, BUILD_ORDER
+from store.models import registry
+from store.models.registry import APPEND_STARTS_FROM, BUILD_ORDER, Request
 
 ROOT = Path(__file__).resolve().parent.parent
 CUT = datetime(2025, 12, 1)
@@ -626,6 +627,43 @@ def test_pages_read_an_upload_once_published_and_its_late_tables_once_built(file
     assert set(LATE_TABLES) <= set(store.manifest()["tables"])
     assert not (store.version_dir() / ".late").exists()
     assert_same_tables(store, rebuilt[0])
+
+
+def test_a_customers_latest_tier_channel_and_region_are_the_same_before_and_after_the_late_tables(tmp_path):
+    """Two orders of one customer in the same second: the later by order id (O3) is the latest, whether the
+    filtered due list reads the orders table (before orders_by_dimension is built) or orders_by_dimension
+    (sorted by the values, so another row comes last), and in the customers table."""
+    from metrics.due import due_for_repurchase
+    from metrics.filters import Filters
+
+    rows = ["Order ID,Customer ID,Order Date,Amount,Status,Channel,Member Tier,Region",
+            "O1,c1,2024-01-01 10:00,10,paid,web,Silver,South",
+            "O2,c1,2024-01-31 10:00,10,paid,web,Silver,South",
+            "O3,c1,2024-01-31 10:00,10,paid,app,Gold,North"]
+    rows += [f"P{i},c{i},2024-02-{20 if i == 2 else 1 + i:02d} 10:00,5,paid,web,Silver,South" for i in range(2, 12)]
+    path = tmp_path / "same_second.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    both_channels = Filters(channel=("app", "web"))
+    store = Store(tmp_path / "store")
+    seen = {}
+
+    def latest_values(con) -> list:
+        due = due_for_repurchase(con, both_channels)
+        return due[due["customer_id"] == "c1"][["member_tier", "last_channel", "region"]].values.tolist()
+
+    def on_published(report) -> None:
+        con = store.connect()
+        seen["source"] = registry.source_for(con, "orders_by_dimension", Request(filters=both_channels))
+        seen["latest"] = latest_values(con)
+        con.close()
+
+    import_file(path, store, on_published=on_published)
+    con = store.connect()
+    assert seen["source"] is None  # read from the orders table then
+    assert registry.source_for(con, "orders_by_dimension", Request(filters=both_channels)) == "orders_by_dimension"
+    assert seen["latest"] == latest_values(con) == [["Gold", "app", "North"]]
+    assert con.execute("select member_tier, first_channel, last_channel, last_region from customers "
+                       "where customer_id = 'c1'").fetchall() == [("Gold", "web", "app", "North")]
 
 
 def test_a_late_build_that_fails_leaves_the_upload_published_and_the_next_append_builds_them(

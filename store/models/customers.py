@@ -48,11 +48,12 @@ def customer_rows_sql(relation: str = "orders", medians: bool = True) -> str:
                     max(order_ts) as last_order_ts,
                     count(*) as valid_orders,
                     sum(amount) as revenue,
-                    arg_max(member_tier, order_ts) as member_tier,
-                    arg_min(channel, order_ts) as first_channel,
-                    arg_min(region, order_ts) as first_region,
-                    arg_max(channel, order_ts) as last_channel,
-                    arg_max(region, order_ts) as last_region,
+                    -- first and last by the order number (time, then order id: one answer for orders of the same second)
+                    arg_max(member_tier, customer_order_seq) as member_tier,
+                    arg_min(channel, customer_order_seq) as first_channel,
+                    arg_min(region, customer_order_seq) as first_region,
+                    arg_max(channel, customer_order_seq) as last_channel,
+                    arg_max(region, customer_order_seq) as last_region,
                     max(order_date) as last_order_date
                 from {customer_orders}
                 group by customer_key

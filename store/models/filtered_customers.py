@@ -76,13 +76,15 @@ def kept_facts_sql(where: str, relation: str, kept_gaps: str) -> str:
 
 def _names(where: str, relation: str, customer_keys: str) -> str:
     """Member tier, channel and region of each customer's latest order matching `where`, for the
-    customer keys `customer_keys` (SQL: a query of one column) only."""
+    customer keys `customer_keys` (SQL: a query of one column) only. Latest by the customer's order
+    number (time, then order id): by time alone, two orders of the same second gave whichever was read
+    last, which differs between the orders table and `orders_by_dimension`."""
     return f"""
             select
                 customer_key,
-                arg_max(member_tier, order_ts) as member_tier,
-                arg_max(channel, order_ts) as last_channel,
-                arg_max(region, order_ts) as region
+                arg_max(member_tier, customer_order_seq) as member_tier,
+                arg_max(channel, customer_order_seq) as last_channel,
+                arg_max(region, customer_order_seq) as region
             from {_kept_orders(where, relation)}
             where customer_key in ({customer_keys})
             group by customer_key
