@@ -1,5 +1,6 @@
 """The store: overlapping uploads, removal, derived tables, and failures that change nothing."""
 
+import hashlib
 import json
 from decimal import Decimal
 
@@ -73,10 +74,14 @@ def test_removing_a_batch_brings_back_what_it_replaced(store, tmp_path):
     assert not (store.root / "batches" / second.batch_id).exists()
 
 
-def test_original_file_is_kept_byte_for_byte(store):
+def test_original_file_is_kept_byte_for_byte_with_its_sha256_in_the_manifest_and_audit_log(store):
     report = import_file(fixture("taobao_orders_gbk.csv"), store)
     kept = store.root / "batches" / report.batch_id / "original" / "taobao_orders_gbk.csv"
-    assert kept.read_bytes() == fixture("taobao_orders_gbk.csv").read_bytes()
+    original = fixture("taobao_orders_gbk.csv").read_bytes()
+    assert kept.read_bytes() == original
+    expected = hashlib.sha256(original).hexdigest()
+    assert [b["sha256"] for b in store.manifest()["batches"]] == [expected]
+    assert [entry["sha256"] for entry in store.audit_log() if entry["action"] == "import"] == [expected]
 
 
 def test_derived_tables_sequence_and_cohort(store, tmp_path):
