@@ -345,8 +345,8 @@ class Store:
             kept = keeper.submit(_keep_original, original_file,
                                  batch_dir / "original" / file_name if keep_original else None)
             built = self._build_version(staging, new_batches, {record["id"]: batch_dir})
-            record["sha256"] = kept.result()
         with self._late_tables_after(built, {batch_dir: self.root / "batches" / batch_id}):
+            record["sha256"] = kept.result()  # a failed copy (a full disk) fails the upload here
             if (batch_dir / "orders.parquet").exists():
                 record["build_path"] = built.path
                 if built.reason:
@@ -523,12 +523,18 @@ class Store:
     @contextlib.contextmanager
     def _late_tables_after(self, built: "_Built", moved: dict[Path, Path] | None = None):
         """Publish within the block, then build the version's late tables into its folder (`moved`: the
-        other folders the build read that the block moved, old -> new). A block that fails builds none. A
+        other folders the build read that the block moved, old -> new). A block that fails builds none and,
+        if it failed before publishing, deletes the version's folder (nobody can have read it). A
         late build that fails leaves the version as published (its requests count from the base models;
         the next append builds those tables whole) and is logged: the upload itself has succeeded."""
         late = built.late
         try:
-            yield
+            try:
+                yield
+            except BaseException:
+                if self.manifest()["current"] != built.version:  # not published: the store stays as it was
+                    shutil.rmtree(self.root / "versions" / built.version, ignore_errors=True)
+                raise
             if late is not None:
                 self._build_late_tables(built.version, late, moved or {})
         finally:

@@ -1,5 +1,6 @@
 """The store: overlapping uploads, removal, derived tables, and failures that change nothing."""
 
+import errno
 import hashlib
 import json
 from decimal import Decimal
@@ -82,6 +83,26 @@ def test_original_file_is_kept_byte_for_byte_with_its_sha256_in_the_manifest_and
     expected = hashlib.sha256(original).hexdigest()
     assert [b["sha256"] for b in store.manifest()["batches"]] == [expected]
     assert [entry["sha256"] for entry in store.audit_log() if entry["action"] == "import"] == [expected]
+
+
+def test_a_failed_copy_of_the_original_leaves_the_store_byte_for_byte(store, tmp_path, monkeypatch):
+    """The copy runs beside the tables' build: a full disk found by it discards the version built meanwhile."""
+    import_file(write(tmp_path, "jan.csv", JANUARY), store)
+    before, orders_before = tree_digest(store.root), sorted(stored_orders(store))
+    builds = []
+    build_version = store_module.Store._build_version
+    monkeypatch.setattr(store_module.Store, "_build_version",
+                        lambda self, *args, **kwargs: builds.append(1) or build_version(self, *args, **kwargs))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store_module.shutil, "copy2", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        import_file(write(tmp_path, "feb.csv", FEBRUARY), store)
+    assert builds == [1]  # the version was built before the copy's failure was known
+    assert tree_digest(store.root) == before
+    assert sorted(stored_orders(store)) == orders_before
 
 
 def test_derived_tables_sequence_and_cohort(store, tmp_path):
