@@ -98,14 +98,11 @@ def file_sha256(path: Path) -> str:
 
 
 def _keep_original(original_file: Path, copy: Path | None) -> str:
-    """Copy the uploaded file to `copy` (None: not kept) and flush it to disk; return the original's SHA-256."""
+    """Copy the uploaded file to `copy` (None: not kept) and flush it and its folder to disk; return the
+    original's SHA-256."""
     if copy is not None:
         shutil.copy2(original_file, copy)
-        fd = os.open(copy, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_tree(copy.parent)
     return file_sha256(original_file)
 
 
