@@ -288,16 +288,22 @@ def _currency(mapping: Mapping, x=DUCKDB) -> str:
     return f"case when {code} is not null then upper({code}) else {marker} end"
 
 
-def main_currency(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The currency most rows of `parsed` are in, from a currency column or symbols in the amounts."""
+def main_currency(con: duckdb.DuckDBPyConnection, rows: str = "parsed") -> str | None:
+    """The currency most of `rows` (a table or subquery with a `currency` column) are in: for `parsed`,
+    from a currency column or symbols in the amounts."""
     row = con.execute(
-        """
-        select currency from parsed
+        f"""
+        select currency from {rows}
         where currency is not null
         group by currency order by count(*) desc, currency limit 1
         """
     ).fetchone()
     return row[0] if row else None
+
+
+def stated_currency(con: duckdb.DuckDBPyConnection, mapping: Mapping, table: str) -> str | None:
+    """The currency `table`'s text rows state under `mapping`, by the rule `parsed` is built with."""
+    return main_currency(con, f"(select {_currency(mapping)} as currency from {table})")
 
 
 def _region(mapping: Mapping, x=DUCKDB) -> str:

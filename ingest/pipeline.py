@@ -28,6 +28,7 @@ from ingest.normalise import (
     choose_date_order,
     main_currency,
     refund_rule,
+    stated_currency,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
 from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
@@ -154,6 +155,18 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
         finally:
             con.close()
     return frame, mapping
+
+
+def currency_in_preview(frame, columns: dict[str, str]) -> str | None:
+    """The currency the previewed rows state (a mapped currency column, else symbols or codes in the mapped
+    amounts), by the import's own rule; None: the preview states none, so the import would not know it."""
+    con = quiet_connect()
+    try:
+        con.execute(MACROS)
+        con.register("preview_rows", frame)
+        return stated_currency(con, Mapping(columns=dict(columns)), "preview_rows")
+    finally:
+        con.close()
 
 
 def import_file(

@@ -110,6 +110,20 @@ def test_data_page_does_not_ask_when_the_preset_states_the_currency(monkeypatch,
     assert any("1 cancelled" in i.value for i in app.info)
 
 
+def test_data_page_does_not_ask_when_the_amounts_carry_the_currency(monkeypatch, tmp_path):
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(
+        ("euro.csv", "order id;customer id;order date;amount\nO1;c1;2024-03-01;175,19 €\nO2;c2;2024-03-02;8,00 €\n"
+         .encode(), "text/csv")).run()
+    assert not [s for s in app.selectbox if s.key == "upload_currency"]  # nothing to answer: the € says it
+    assert any(c.value == "Currency of the amounts: EUR, written in the amounts themselves." for c in app.caption)
+    assert not app.button(key="import_button").disabled
+    app.button(key="import_button").click().run()
+    assert not app.exception and "Imported 2 orders" in app.success[0].value
+    assert store.currency() == "EUR" and store.batches()[0]["currency_source"] == "file"
+
+
 def test_currency_not_stated_shows_amounts_without_a_symbol_and_says_so(monkeypatch, tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text("order id,customer id,order date,amount\n1,c1,2024-01-05,100\n2,c2,2024-01-06,50\n",
