@@ -177,9 +177,11 @@ def kpi_table(
 
 
 def kpi_row(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filters()) -> dict:
-    """The KPI row of one calendar month (with its changes), as a plain dict."""
+    """The KPI row of one calendar month (with its changes), as a plain dict: the month's days inside the
+    filter's dates, as the KPI table's row of that month under the same filters."""
     month = month.replace(day=1)
-    scoped = replace(filters, start=month, end=(pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date())
+    month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
+    scoped = replace(filters, start=max(month, filters.start or month), end=min(month_end, filters.end or month_end))
     frame = kpi_table(con, scoped, "month")
     if frame.empty:
         return {}

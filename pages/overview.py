@@ -49,6 +49,11 @@ if not row["is_complete"]:
         st.warning(ctx.t("partial_month", month=month_text))
     else:  # an old export that stops mid-month: nothing will change, the month is just cut short
         st.caption(ctx.t("partial_month_data_ends", month=month_text, last=f"{last_order:%Y-%m-%d}"))
+month_end = month + pd.offsets.MonthEnd(0)
+counted_from = max(month, pd.Timestamp(ctx.filters.start or month))
+counted_to = min(month_end, pd.Timestamp(ctx.filters.end or month_end))
+if (counted_from, counted_to) != (month, month_end):
+    st.caption(ctx.t("filter_cuts_month", month=month_text, first=f"{counted_from:%Y-%m-%d}", last=f"{counted_to:%Y-%m-%d}"))
 if not ctx.currency:
     st.caption(ctx.t("currency_unknown_note"))
 customer_ids = bool(ctx.facts["customers"])
@@ -85,8 +90,13 @@ for tiles in TILE_ROWS:
                 st.markdown(f":{colour}[{change_text(yoy, kind, ctx, 'vs_last_year')}]")
 
 if customer_ids:
-    if row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
+    previous_text = f"{month - pd.DateOffset(months=1):%Y-%m}"
+    if not row["orders"]:
+        st.markdown(f"**{ctx.t('no_orders_in_month', month=month_text)}**")
+    elif row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
         st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data
+    elif month > ctx.facts["first_order"]:  # an earlier month of the data had no orders under these filters
+        st.markdown(f"**{ctx.t('no_orders_previous_month', month=month_text, previous=previous_text)}**")
     else:  # nothing to compare with: "no KPI moved" would be a claim about a month that is not there
         st.markdown(f"**{ctx.t('no_previous_month', month=month_text)}**")
     if month < ctx.facts["first_order"] + pd.DateOffset(months=12):

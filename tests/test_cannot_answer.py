@@ -75,6 +75,37 @@ def test_no_membership_column_no_members_section_and_no_non_member_driver(monkey
     assert not any("non-members" in m.value for m in overview.markdown)
 
 
+GAP_ORDERS = """order_id,customer_id,order_date,amount
+1,a,2024-01-05,40
+2,b,2024-01-09,20
+3,a,2024-03-03,50
+4,c,2024-03-10,70
+5,c,2024-04-05,30
+6,d,2024-04-20,100
+"""  # no order in February; April to the 10th holds c's return alone
+
+
+def _bold(app: AppTest) -> list[str]:
+    return [m.value for m in app.markdown if m.value.startswith("**")]
+
+
+def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is_said(monkeypatch, tmp_path):
+    (tmp_path / "gap.csv").write_text(GAP_ORDERS)
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "gap.csv", store, currency="EUR")
+    march = _open(monkeypatch, store.root, month="2024-03")
+    assert _bold(march) == ["**There are no orders in 2024-02, so 2024-03 has no change on the month before to show.**"]
+    assert _bold(_open(monkeypatch, store.root, month="2024-02")) == ["**There are no orders in 2024-02.**"]
+    assert _bold(_open(monkeypatch, store.root, month="2024-01")) == [
+        "**2024-01 is the first month of the data: there is no earlier month to compare with.**"]
+    # April to the 10th: c alone, back after March (repurchase rate 100% against March's 50%: a back, c new);
+    # the whole April (c back, d new) holds the rate at 50%
+    cut = _open(monkeypatch, store.root, month="2024-04", to="2024-04-10")
+    assert any(c.value.startswith("2024-04 counts 2024-04-01 to 2024-04-10 only") for c in cut.caption)
+    assert _bold(cut)[0].startswith("**Repurchase rate rose 50"), _bold(cut)
+    assert "100" in [m for m in cut.metric if m.label == "Repurchase rate"][0].value
+
+
 def _data_page(monkeypatch, root) -> AppTest:
     """The Data page alone under st.navigation (as tests/test_auth.py's only_page: AppTest loses a
     button click when the dashboard's first run leaves Streamlit's pages/-folder mode)."""

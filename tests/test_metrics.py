@@ -11,6 +11,7 @@ from metrics.due import due_for_repurchase
 from metrics.filters import Filters
 from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order
 from metrics.kpis import kpi_row, kpi_table, latest_full_month
+from metrics.narrative import biggest_move
 from metrics.segments import members_vs_non_members, rfm_customers, rfm_segments, segment_kpis
 from store import Store
 
@@ -98,6 +99,16 @@ def test_kpi_row_and_latest_full_month(con):
     assert latest_full_month(con) == date(2024, 3, 1)  # data ends 2024-04-02
     row = kpi_row(con, date(2024, 2, 1))
     assert row["customers"] == 2 and row["repurchase_rate"] == 0.5
+
+
+def test_kpi_row_and_what_moved_count_only_the_filtered_days_of_the_month(con):
+    cut = Filters(end=date(2024, 2, 10))  # February to the 10th: only a's order 6 (40)
+    row = kpi_row(con, date(2024, 2, 1), cut)
+    assert (row["orders"], row["customers"], row["repurchase_rate"], row["aov"]) == (1, 1, 1.0, 40)
+    feb = by_month(kpi_table(con, cut))["2024-02"]  # the Overview's tiles
+    assert {k: row[k] for k in ("orders", "revenue", "aov")} == {k: feb[k] for k in ("orders", "revenue", "aov")}
+    move = biggest_move(con, date(2024, 2, 1), cut)  # the sentence under the tiles
+    assert move["value"] == feb[move["kpi"]]
 
 
 def test_cohort_retention_by_hand(con):
