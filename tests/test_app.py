@@ -81,11 +81,14 @@ def test_tile_deltas_carry_their_sign_in_both_languages(open_page, demo_store):
         assert deltas and all(d[0] in "+-" for d in deltas), deltas
 
 
-def test_currency_symbol_can_be_chosen_in_the_url(open_page, demo_store):
+def test_a_stated_currency_cannot_be_relabelled_in_the_url(open_page, demo_store):
+    """Amounts are never converted: yuan shown with a dollar sign would be wrong numbers on a shared screen."""
     tiles = {m.label: m.value for m in open_page(demo_store.root, month="2025-12").metric}
     assert tiles["AOV"].startswith("¥")  # the demo store's own currency (CNY)
-    tiles = {m.label: m.value for m in open_page(demo_store.root, month="2025-12", currency="USD").metric}
-    assert tiles["AOV"].startswith("$")
+    app = open_page(demo_store.root, month="2025-12", currency="USD")
+    assert {m.label: m.value for m in app.metric}["AOV"].startswith("¥")
+    box = app.selectbox(key="currency")
+    assert box.options == ["CNY"] and box.disabled
 
 
 def test_counts_in_sentences_read_naturally():

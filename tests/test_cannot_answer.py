@@ -168,3 +168,6 @@ def test_currency_not_stated_shows_amounts_without_a_symbol_and_says_so(monkeypa
     currency_picker = next(s for s in app.sidebar.selectbox if s.key == "currency")
     # in both languages at once: a label that changed with the language would be sent back stale
     assert currency_picker.format_func(currency_picker.value) == "not stated / 未注明"
+    assert not currency_picker.disabled  # nobody stated it: the user may name the symbol to show
+    chosen = _open(monkeypatch, store.root, month="2024-01", currency="USD")
+    assert {m.label: m.value for m in chosen.metric}["AOV"] == "$75.00"

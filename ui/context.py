@@ -133,8 +133,8 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
     lang = language()
     options = data.dimension_values(str(store.root), version)
 
-    # Options are currency codes only, the data's own first (the default), so no option's label
-    # depends on the language: a label that changes under a selectbox is sent back stale.
+    # Options are currency codes only, so no option's label depends on the language: a label that
+    # changes under a selectbox is sent back stale.
     stated = store.currency() or ""
     choices = currency_choices(stated)
     keep_choice("currency", choices, lambda code, language_code: code or NOT_STATED_MARK)
@@ -150,8 +150,8 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
                            placeholder=t("all", lang))
         st.selectbox(t("currency", lang), choices, key="currency", bind="query-params",
-                     format_func=lambda code: code or NOT_STATED_MARK,
-                     help=t("currency_help", lang))
+                     format_func=lambda code: code or NOT_STATED_MARK, disabled=bool(stated),
+                     help=t("currency_help_stated" if stated else "currency_help", lang))
 
 
 def apply_presentation_style() -> None:
@@ -196,8 +196,9 @@ def _ensure_entry_point_ran() -> None:
 
 
 def currency_choices(stated: str) -> list[str]:
-    """The currency box's options: the data's own currency first ("" when not stated), then the others."""
-    return list(dict.fromkeys([stated, *CURRENCIES]))
+    """The currency box's options: the data's own currency alone when an upload stated it (amounts are never
+    converted, so any other symbol would misname them); else "" (not stated), then the codes to show them with."""
+    return [stated] if stated else ["", *CURRENCIES]
 
 
 def _chosen_currency(stated: str) -> str | None:

@@ -53,8 +53,10 @@ TEXT: dict[str, tuple[str, str]] = {
                            "已从实付金额中扣减退款；全额退款的订单计为已退款。"),
     "read_as_encoding": ("The file is not in UTF-8: it was read as {encoding}. If names look wrong, save it as CSV UTF-8 and upload it again.",
                          "该文件不是 UTF-8 编码，已按 {encoding} 读取。如名称显示异常，请另存为 CSV UTF-8 后重新上传。"),
-    "currency_help": ("The symbol amounts are shown with; the stored amounts are not converted.",
-                      "金额显示所用的货币符号；已存金额不做换算。"),
+    "currency_help": ("No upload stated the currency: choose the symbol amounts are shown with (they are not converted).",
+                      "上传文件均未注明币种：可选择金额显示所用的货币符号（金额不做换算）。"),
+    "currency_help_stated": ("The currency the uploaded files state; amounts are shown in it and never converted.",
+                             "上传文件注明的币种；金额按此显示，不做换算。"),
     "store_version": ("Store version {version} · orders {first} to {last}", "数据版本 {version} · 订单 {first} 至 {last}"),
     # Plotly date formats (d3) of chart axes and hover labels (ui.charts)
     "date_month_format": ("%b %Y", "%Y年%-m月"),
