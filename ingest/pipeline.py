@@ -397,12 +397,22 @@ def resolve_currency(path: Path, from_file: str | None, mapping: Mapping,
 
 
 def _refuse_other_currency(path: Path, store: Store, currency: str | None) -> None:
-    stored = {b.get("currency") for b in store.batches() if b.get("currency")}
-    if currency and stored and currency not in stored:
+    """A store holds one currency: refuse amounts in another, or in none stated once the store has one
+    (they would be added into its totals as if they were in it)."""
+    held = {b.get("currency") for b in store.batches() if b.get("currency")}
+    stored, file = ", ".join(sorted(held)), clean_file_name(path.name)
+    if currency and held and currency not in held:
         raise ImportRefused(
-            f"{clean_file_name(path.name)}: amounts are in {currency} but the store holds {', '.join(sorted(stored))} orders; "
-            "use a separate store (--store) for each currency.", code="other_currency",
-            file=clean_file_name(path.name), currency=currency, stored=", ".join(sorted(stored)),
+            f"{file}: amounts are in {currency} but the store holds {stored} orders; a store holds one currency, "
+            "so import this file into a separate store (--store on the command line).", code="other_currency",
+            file=file, currency=currency, stored=stored,
+        )
+    if not currency and stored:
+        raise ImportRefused(
+            f"{file}: the file does not state the currency of its amounts and the store holds {stored} orders; "
+            f"if the amounts are in {stored}, choose {stored} as their currency (on the Data page, or --currency {stored} "
+            "on the command line).", code="currency_not_stated_in_store",
+            file=file, stored=stored,
         )
 
 

@@ -13,6 +13,7 @@ from conftest import fixture
 from ingest import import_file
 from metrics.narrative import biggest_move
 from store import STORE_ENV, Store
+from ui.context import CURRENCIES
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -128,6 +129,10 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
     app.button(key="import_button").click().run()
     assert not app.exception and "Imported 1 order" in app.success[0].value
     assert store.currency() == "GBP" and store.batches()[0]["currency_source"] == "chosen"
+    # the store now holds pounds: amounts of unknown currency would be added into them, so "not stated" is gone
+    app.file_uploader(key="upload").set_value(
+        ("more.csv", b"order id,customer id,order date,amount\nO2,c2,2024-03-02,7.50\n", "text/csv")).run()
+    assert app.selectbox(key="upload_currency").options == ["Choose…", *CURRENCIES]
 
 
 def test_data_page_does_not_ask_when_the_preset_states_the_currency(monkeypatch, tmp_path):

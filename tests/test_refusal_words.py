@@ -85,8 +85,14 @@ def refusals(tmp_path, store) -> list[ImportRefused]:
     header_only.write_text("order_id,customer_id,order_date,amount\n")
     no_amount = tmp_path / "no_amount.csv"
     no_amount.write_text("order_id,customer_id,order_date\n1,a,2024-01-01\n")
+    plain = tmp_path / "plain.csv"  # amounts without a currency, into a store of yuan
+    plain.write_text("order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n")
+    euros = tmp_path / "euros.csv"
+    euros.write_text("order_id,customer_id,order_date,amount\n1,a,2024-01-01,€10\n")
     import_file(fixture("generic_orders.csv"), store, currency="CNY")
     return [
+        refusal(lambda: import_file(plain, store)),
+        refusal(lambda: import_file(euros, store)),
         refusal(lambda: import_file(png, store)),
         refusal(lambda: import_file(empty, store)),
         refusal(lambda: import_file(header_only, store)),
@@ -100,7 +106,7 @@ def refusals(tmp_path, store) -> list[ImportRefused]:
 
 def test_a_refusal_reads_the_same_in_english_as_the_cli_and_in_chinese_names_the_same_values(refusals):
     codes = [r.code for r in refusals]
-    assert codes == ["image_file", "empty_file", "header_only", "missing_columns", "currency_contradicts_file",
+    assert codes == ["currency_not_stated_in_store", "other_currency", "image_file", "empty_file", "header_only", "missing_columns", "currency_contradicts_file",
                      "unknown_preset", "derive_no_name"]
     for refused in refusals:
         assert refusal_text(refused, "en") == str(refused)  # the screen's English is the CLI's sentence
@@ -109,9 +115,9 @@ def test_a_refusal_reads_the_same_in_english_as_the_cli_and_in_chinese_names_the
         for name in placeholders(REFUSALS[refused.code][0]) - ({"fields"} if "missing" in refused.values else set()):
             # the file name, the currencies... (missing fields are worded: see below)
             assert str(refused.values[name]) in chinese, (refused.code, name, chinese)
-    png = refusals[0]
+    png = refusals[2]
     assert refusal_text(png, "zh") == "orders 2024.csv：文件是图片，不是导出文件；请将订单导出为 CSV 或 Excel。"
-    assert refusal_text(refusals[3], "zh").startswith("no_amount.csv：找不到订单金额（或数量与单价）对应的列；")
+    assert refusal_text(refusals[5], "zh").startswith("no_amount.csv：找不到订单金额（或数量与单价）对应的列；")
 
 
 def test_a_refusal_without_words_shows_its_english_sentence():

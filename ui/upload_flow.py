@@ -179,8 +179,9 @@ def _currency_answer_label(answer: str | None, language: str) -> str:
 
 
 def _ask_currency(ctx: PageContext) -> str | None:
-    """The currency of the file's amounts (None until answered; NOT_STATED is an answer)."""
-    answers = [None, NOT_STATED, *CURRENCIES]
+    """The currency of the file's amounts (None until answered; NOT_STATED is an answer, unless the store
+    already holds a currency: amounts of unknown currency would be added into its totals)."""
+    answers = [None, *CURRENCIES] if ctx.store.currency() else [None, NOT_STATED, *CURRENCIES]
     keep_choice("upload_currency", answers, _currency_answer_label)
     return st.selectbox(ctx.t("upload_currency"), answers, key="upload_currency", width=260,
                         format_func=lambda answer: _currency_answer_label(answer, ctx.language),

@@ -98,9 +98,15 @@ REFUSALS: dict[str, tuple[str, str]] = {
     "currency_contradicts_preset": ("{file}: {preset} exports are in {stated}, not {chosen}; leave the currency "
                                     "unchosen or pick the right one.",
                                     "{file}：{preset} 的导出金额是 {stated}，不是 {chosen}；请不选币种或选择正确的币种。"),
-    "other_currency": ("{file}: amounts are in {currency} but the store holds {stored} orders; use a separate store "
-                       "(--store) for each currency.",
-                       "{file}：金额币种为 {currency}，但库中已有 {stored} 订单；每种币种请使用单独的数据库（--store）。"),
+    "other_currency": ("{file}: amounts are in {currency} but the store holds {stored} orders; a store holds one "
+                       "currency, so import this file into a separate store (--store on the command line).",
+                       "{file}：金额币种为 {currency}，但库中已有 {stored} 订单；一个数据库只存一种币种，请将此文件导入单独的数据库"
+                       "（命令行的 --store）。"),
+    "currency_not_stated_in_store": ("{file}: the file does not state the currency of its amounts and the store holds "
+                                     "{stored} orders; if the amounts are in {stored}, choose {stored} as their currency "
+                                     "(on the Data page, or --currency {stored} on the command line).",
+                                     "{file}：文件未注明金额币种，而库中已有 {stored} 订单；如果金额是 {stored}，请将金额币种选为 "
+                                     "{stored}（在「数据」页，或命令行的 --currency {stored}）。"),
     "records_unaccounted": ("{file}: the file holds {records:,} records (counted by the {counted_by}) but the import "
                             "accounts for {accounted:,} ({accepted:,} accepted, {rejected:,} rejected, {folded:,} "
                             "folded, {skipped:,} skipped), so nothing was stored; check how the file quotes its values "
