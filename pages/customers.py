@@ -89,7 +89,7 @@ if not rfm.empty:
     show_table(rfm_named, "rfm_segments", "rfm_table", ctx.language, ctx.currency, labels={"segment": ctx.t("segment")})
 
 due, due_count = views["due"], views["due_count"]
-st.subheader(ctx.t("due_title", count=f"{due_count:,}"))
+st.subheader(ctx.t("due_title", count=ctx.count(due_count, "customer")))
 st.caption(ctx.t("due_caption") + " " + metric_help("due_for_repurchase", ctx.language))
 if due_count > len(due):
     st.caption(ctx.t("due_shown", shown=f"{len(due):,}", count=f"{due_count:,}"))

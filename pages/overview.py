@@ -84,6 +84,7 @@ for tiles in TILE_ROWS:
                 format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kpi == "revenue"),
                 delta=delta,
                 delta_color="normal" if delta and delta[0] in "+-" else "off",  # no change: no green arrow
+                delta_arrow="auto" if delta and delta[0] in "+-" else "off",  # nor a grey one pointing up
                 help=metric_help(kpi, ctx.language),
             )
             if has_last_year:

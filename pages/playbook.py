@@ -56,7 +56,7 @@ for name, tab in zip(LISTS, tabs):
         if frame.empty:
             st.caption(ctx.t("list_empty"))
             continue
-        st.markdown(f"**{ctx.t('list_count', count=f'{count:,}')}**")
+        st.markdown(f"**{ctx.t('list_count', count=ctx.count(count, 'customer'))}**")
         if count > len(frame):
             st.caption(ctx.t("list_shown", shown=f"{len(frame):,}", count=f"{count:,}"))
         listed = with_reasons(frame, ctx.language, ctx.currency)

@@ -99,6 +99,11 @@ def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is
     assert _bold(_open(monkeypatch, store.root, month="2024-02")) == ["**There are no orders in 2024-02.**"]
     assert _bold(_open(monkeypatch, store.root, month="2024-01")) == [
         "**2024-01 is the first month of the data: there is no earlier month to compare with.**"]
+    # April against March: one order per customer in both, so frequency is unchanged: "0.0%" under no arrow
+    april = {m.label: m.proto for m in _open(monkeypatch, store.root, month="2024-04").metric}
+    assert april["Purchase frequency"].delta.startswith("0.0%")
+    assert april["Purchase frequency"].direction == april["Purchase frequency"].NONE
+    assert april["AOV"].direction == april["AOV"].UP  # 65 against 60
     # April to the 10th: c alone, back after March (repurchase rate 100% against March's 50%: a back, c new);
     # the whole April (c back, d new) holds the rate at 50%
     cut = _open(monkeypatch, store.root, month="2024-04", to="2024-04-10")

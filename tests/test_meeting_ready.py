@@ -224,3 +224,12 @@ def test_a_list_longer_than_a_worksheet_downloads_as_csv_only():
     assert buttons["long_xlsx"].disabled and buttons["long_xlsx"].help == "Excel 最多容纳 1,048,575 行：请下载 CSV。"
     assert not buttons["long_csv"].disabled
     assert not buttons["full_xlsx"].disabled and not buttons["full_xlsx"].help
+
+
+def test_a_count_of_one_customer_reads_singular_in_the_playbook_sentences():
+    from ui.playbook_text import evidence_text
+
+    item = {"source": "shop", "measure": "community_frequency_multiple", "value": 2.5, "customers": 1}
+    assert "(1 customer; association" in evidence_text(item, "en")
+    assert "(1,204 customers; association" in evidence_text({**item, "customers": 1204}, "en")
+    assert "（1 位客户；" in evidence_text(item, "zh")

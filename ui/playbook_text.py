@@ -9,7 +9,7 @@ import math
 import pandas as pd
 
 from ui.formatting import format_change, format_decimal_text, format_difference, format_p, format_value
-from ui.i18n import t
+from ui.i18n import count, t
 from ui.strategy_words import strategy_name
 
 LIFTS = ("points_repurchase_lift", "retention_lift", "frequency_lift", "repurchase_lift")
@@ -51,7 +51,7 @@ def evidence_text(item: dict, language: str) -> str:
     measure = item["measure"]
     value = (format_value(item["value"], "rate", language) if measure == "regular_buyer_share"
              else _number(item["value"], language))
-    return t(f"shop_{measure}", language, value=value, customers=f"{item.get('customers') or 0:,}",
+    return t(f"shop_{measure}", language, value=value, customers=count(item.get('customers') or 0, "customer", language),
              days=_number(item.get("median_gap_days"), language, 0))
 
 
