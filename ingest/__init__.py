@@ -8,13 +8,14 @@ from ingest.assignments import import_assignments
 from ingest.derived_assignments import COLUMNS as DERIVE_COLUMNS
 from ingest.derived_assignments import derive_assignments, period_values
 from ingest.mapping import FIELDS, Preset, is_builtin_name, saved_preset_path, saved_presets
-from ingest.pipeline import PROGRESS_STEPS, ImportReport, batch_problems, currency_in_preview, import_file, preview
+from ingest.pipeline import (PROGRESS_STEPS, ImportReport, batch_problems, currency_in_preview, import_file,
+                             missing_fields, preview)
 from ingest.privacy import key_from_env as pseudonym_key_from_env
 from ingest.readers import ImportRefused
 
 __all__ = [
     "DERIVE_COLUMNS", "FIELDS", "PROGRESS_STEPS", "ImportRefused", "ImportReport", "Preset", "batch_problems", "currency_in_preview",
     "derive_assignments",
-    "import_assignments", "import_file", "is_builtin_name", "period_values", "preview", "pseudonym_key_from_env",
+    "import_assignments", "import_file", "is_builtin_name", "missing_fields", "period_values", "preview", "pseudonym_key_from_env",
     "saved_preset_path", "saved_presets",
 ]

@@ -157,6 +157,12 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
     return frame, mapping
 
 
+def missing_fields(columns: dict[str, str]) -> list[str]:
+    """The required fields (order_id, order_ts, amount: the amount or its parts) a mapping (field -> header)
+    lacks: what the import would be refused for."""
+    return Mapping(columns=dict(columns)).missing_required_fields()
+
+
 def currency_in_preview(frame, columns: dict[str, str]) -> str | None:
     """The currency the previewed rows state (a mapped currency column, else symbols or codes in the mapped
     amounts), by the import's own rule; None: the preview states none, so the import would not know it."""

@@ -140,6 +140,24 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
     assert app.selectbox(key="upload_currency").options == ["Choose…", *CURRENCIES]
 
 
+@pytest.mark.parametrize(("language", "warning"), [
+    ("English", "Not ready to import: no column is mapped to amount (or quantity and unit_price)."),
+    ("中文", "尚不能导入：没有列映射到实付金额（或数量与单价）。"),
+])
+def test_data_page_says_a_missing_amount_before_asking_anything(monkeypatch, tmp_path, language, warning):
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    app.session_state["lang"] = language
+    app.file_uploader(key="upload").set_value(
+        ("no_amount.csv", b"order id,customer id,order date,status\nO1,c1,2024-03-01,delivered\n", "text/csv")).run()
+    assert [w.value for w in app.warning if w.value.startswith(warning)], [w.value for w in app.warning]
+    assert not [s for s in app.selectbox if s.key == "upload_currency"]  # no question before the mapping can work
+    assert app.button(key="import_button").disabled
+    app.selectbox(key="map_amount").set_value("status").run()  # a column mapped: the import may run (and check it)
+    assert not [w for w in app.warning if w.value.startswith(warning)]
+    assert [s for s in app.selectbox if s.key == "upload_currency"]
+
+
 def test_data_page_does_not_ask_when_the_preset_states_the_currency(monkeypatch, tmp_path):
     store = Store(tmp_path / "store")
     app = _data_page(monkeypatch, store.root)

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from ingest import (DERIVE_COLUMNS, FIELDS, ImportRefused, currency_in_preview, derive_assignments, import_assignments,
-                    import_file, preview)
+                    import_file, missing_fields, preview)
 from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
@@ -55,7 +55,7 @@ def show_refusal(ctx: PageContext, refused: ImportRefused) -> None:
 
 def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: Path, pseudonym_key: str | None) -> None:
     """Preview, mapping and import of the upload at `path` (a file that lives for this run only)."""
-    columns = None
+    columns, missing = None, []
     currency_answer = NOT_STATED  # asked below only when neither the file (a column, signs in the amounts) nor its preset states it
     if kind == "orders":
         try:
@@ -69,13 +69,18 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
             st.success(ctx.md("preset_detected", preset=mapping.preset.label or mapping.preset.name))
         columns = _draw_mapping(ctx, list(frame.columns), mapping.columns)
         draw_save_preset(ctx.store, user, columns, file_name, ctx.language)
-        if "currency" not in columns and not (mapping.preset and mapping.preset.currency):
+        missing = missing_fields(columns)
+        if missing:  # said here, before any question: the import would be refused for it
+            st.warning(ctx.t("mapping_incomplete", fields=ctx.t("list_separator").join(
+                ctx.t("field_amount_or_parts") if field == "amount" else field_label(field, ctx.language)
+                for field in missing)))
+        elif "currency" not in columns and not (mapping.preset and mapping.preset.currency):
             in_amounts = currency_in_preview(frame, columns)
             if in_amounts:
                 st.caption(ctx.t("currency_in_amounts", currency=in_amounts))
             else:
                 currency_answer = _ask_currency(ctx)
-    if st.button(ctx.t("import"), type="primary", key="import_button", disabled=currency_answer is None):
+    if st.button(ctx.t("import"), type="primary", key="import_button", disabled=bool(missing) or currency_answer is None):
         progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(file_name)))
         try:
             if kind == "orders":
