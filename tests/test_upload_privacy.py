@@ -129,7 +129,8 @@ def test_pseudonymised_uploads_leave_no_file_and_no_raw_contact_anywhere(tmp_pat
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "march.csv").write_text(ORDERS.replace("2024-02", "2024-03").replace("\n100", "\n200"))
-    result = subprocess.run([sys.executable, "-m", "ingest", str(inbox / "march.csv"), "--store", str(store.root), "--json"],
+    result = subprocess.run([sys.executable, "-m", "ingest", str(inbox / "march.csv"), "--store", str(store.root), "--json",
+                             "--currency", "EUR"],
                             cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, KEY_ENV: KEY, "TMPDIR": str(private_tmp)})
     assert result.returncode == 0, result.stderr
