@@ -158,6 +158,22 @@ def test_data_page_says_a_missing_amount_before_asking_anything(monkeypatch, tmp
     assert [s for s in app.selectbox if s.key == "upload_currency"]
 
 
+def test_the_same_export_uploaded_again_says_its_orders_replace_the_stored_ones(monkeypatch, tmp_path):
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    for attempt in range(2):
+        app.file_uploader(key="upload").set_value(
+            ("tmall.csv", fixture("tmall_order_report_excerpt.csv").read_bytes(), "text/csv")).run()
+        app.button(key="import_button").click().run()
+        assert not app.exception and [s for s in app.success if "Imported 400 orders" in s.value]
+        replaced = [i.value for i in app.info if "already stored" in i.value]
+        assert replaced == ([] if attempt == 0 else [
+            "400 orders of this file were already stored from earlier uploads: each is now counted once, as this file has it."])
+    con = store.connect()
+    assert con.execute("select count(*), count(distinct order_id) from orders").fetchone() == (400, 400)
+    con.close()
+
+
 def test_data_page_does_not_ask_when_the_preset_states_the_currency(monkeypatch, tmp_path):
     store = Store(tmp_path / "store")
     app = _data_page(monkeypatch, store.root)

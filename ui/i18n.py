@@ -401,6 +401,8 @@ TEXT: dict[str, tuple[str, str]] = {
                              "The next upload waits for them.",
                              "所有页面已读取新订单。随最新日期变化的汇总（待复购名单、RFM 分群、客户价值、策略手册、"
                              "实验规划）仍在生成：完成前这些视图直接按订单计算，会慢一些。下一次上传会等待其完成。"),
+    "replacing_earlier": ("{orders} of this file were already stored from earlier uploads: each is now counted once, as this file has it.",
+                          "本文件中有 {orders} 笔订单已在之前的上传中存入：每笔只计一次，以本文件为准。"),
     "replaced_by_newer": ("{orders} replaced by newer uploads", "{orders} 笔已被较新的上传替换"),
     # warnings of an assignments upload or a derived experiment (their codes in "warning_codes")
     "warning_no_control_arm": ("Experiment {experiment} has no control arm (variants: {variants}).",

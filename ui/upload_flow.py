@@ -198,6 +198,9 @@ def _show_orders_report(ctx: PageContext, report) -> None:
                       rows=ctx.count(report.rows_read, "row"), file=report.file,
                       rejected=ctx.count(report.rows_rejected, "row"),
                       warnings=ctx.count(report.warnings, "warning")))
+    stored = next((b for b in ctx.store.batches() if b["id"] == report.batch_id), {})
+    if stored.get("orders_replacing_earlier"):  # the same export again, or one that overlaps an earlier upload
+        st.info(ctx.t("replacing_earlier", orders=ctx.count(stored["orders_replacing_earlier"], "order")))
     if report.unpaid_orders or report.cancelled_orders or report.refunded_orders:
         st.info(ctx.t("accepted_not_valid", unpaid=f"{report.unpaid_orders:,}",
                       cancelled=f"{report.cancelled_orders:,}", refunded=f"{report.refunded_orders:,}"))
