@@ -21,6 +21,7 @@ if not ctx.facts["customers"]:  # predictions are per customer: an export withou
     st.info(ctx.t("value_needs_customers"))
     st.stop()
 
+st.caption(ctx.t("value_filters_not_applied"))  # first: said even when the model cannot be fitted
 try:
     dates = data.value_dates(ctx.root, ctx.version)
 except ClvFitError as problem:  # e.g. customers, but not one valid order of theirs
@@ -62,7 +63,7 @@ except ClvFitError as problem:
 report, totals = model["report"], model["totals"]
 used = model["final"].purchase
 st.caption(ctx.t("value_caption_models", model=ctx.t(f"model_{used.model}"), months=horizon,
-                 discount=f"{discount:.1%}", margin=f"{margin:.0%}") + " " + ctx.t("value_filters_not_applied"))
+                 discount=f"{discount:.1%}", margin=f"{margin:.0%}"))
 
 tiles = st.columns(4, border=True)
 tiles[0].metric(ctx.t("clv_total", months=horizon),

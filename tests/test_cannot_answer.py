@@ -112,6 +112,15 @@ def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is
     assert "100" in [m for m in cut.metric if m.label == "Repurchase rate"][0].value
 
 
+def test_customer_value_says_the_filters_do_not_apply_even_when_no_model_can_be_fitted(monkeypatch, tmp_path):
+    (tmp_path / "gap.csv").write_text(GAP_ORDERS)
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "gap.csv", store, currency="EUR")
+    app = _open(monkeypatch, store.root, "pages/value.py", to="2024-03-31")
+    assert [w.value for w in app.warning] and app.warning[0].value.startswith("The model could not be fitted: Too few")
+    assert "The sidebar filters do not apply here: the model is fitted on every customer." in [c.value for c in app.caption]
+
+
 def _data_page(monkeypatch, root) -> AppTest:
     """The Data page alone under st.navigation (as tests/test_auth.py's only_page: AppTest loses a
     button click when the dashboard's first run leaves Streamlit's pages/-folder mode)."""
