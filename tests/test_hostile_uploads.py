@@ -84,6 +84,8 @@ def attempt(store: Store, path: Path, **options):
     before = tree_digest(store.root)
     batches_before = len(store.batches())
     started = time.monotonic()
+    # one store holds one currency: once a hostile file's amounts named one, a file that names none says so
+    options.setdefault("currency", store.currency())
     try:
         report = import_file(path, store, **options)
     except ImportRefused as refused:
