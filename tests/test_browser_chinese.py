@@ -16,6 +16,24 @@ from test_chinese import ABBREVIATIONS, data_words
 pytestmark = pytest.mark.browser
 
 
+def test_switching_to_chinese_mid_upload_redraws_every_choice_in_chinese(one_month_server, page):  # noqa: F811
+    """The browser keeps the label a radio or selectbox showed last: after a switch of language, the
+    "File holds" radio had nothing chosen and the unmapped fields still read "(not in this file)"."""
+    page.goto(f"{one_month_server}/data")
+    wait_for_app(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(ROOT / "tests" / "fixtures"
+                                                                           / "tmall_order_report_excerpt.csv"))
+    wait_for_app(page)
+    expect(page.get_by_placeholder("(not in this file)").first).to_be_visible()
+    page.get_by_test_id("stButtonGroup").get_by_text("中文").click()
+    wait_for_app(page)
+    expect(page.get_by_role("radio", name="订单")).to_be_checked()
+    expect(page.get_by_placeholder("（文件中没有）").first).to_be_visible()
+    expect(page.get_by_placeholder("(not in this file)")).to_have_count(0)
+    expect(page.get_by_text("(not in this file)")).to_have_count(0)
+    expect(page.get_by_test_id("stSelectbox").filter(has_text="订单号").locator("input")).to_have_value("订单编号")
+
+
 @pytest.mark.parametrize(("asked", "path", "heading"), [("zh", "", "复购指标看板"), ("zh-CN", "customers", "客户"),
                                                         ("en", "cohorts", "Cohorts")])
 def test_a_shared_link_names_the_language_by_its_code(demo_server, page, asked, path, heading):

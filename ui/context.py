@@ -105,6 +105,11 @@ def keep_choice(key: str, options, label) -> None:
         return
     value = st.session_state[key]
     if any(value == option for option in options):
+        if len({label(value, code) for code in LANGUAGES}) > 1:
+            # set again, so the browser is sent it: left alone, it keeps the label it showed last, which after
+            # a switch of language is none of the options (a radio with nothing chosen, an English "(not in
+            # this file)" among Chinese labels)
+            st.session_state[key] = value
         return
     for option in options:
         if any(value == label(option, code) for code in LANGUAGES):

@@ -160,35 +160,35 @@ def warning_texts(ctx: PageContext, result: dict) -> list[str]:
 
 
 def _draw_mapping(ctx: PageContext, file_headers: list[str], detected: dict[str, str]) -> dict[str, str]:
-    """One box per field, four to a row, preset to the detected header: field -> the chosen header."""
+    """One box per field, four to a row, preset to the detected header: field -> the chosen header.
+
+    A box holds a header or nothing (cleared with its x); "not in this file" is its placeholder, sent with
+    every run in the page's language, not an option whose label the browser would keep after a switch."""
     st.markdown(f"**{ctx.t('mapping')}** · {ctx.t('mapping_help')}")
-    headers = [None, *file_headers]
     grid = st.columns(4)
     columns = {}
     for index, field in enumerate(FIELDS):
-        current = detected.get(field)
-        keep_choice(f"map_{field}", headers, lambda h, language: t("not_mapped", language) if h is None else h)
-        choice = grid[index % 4].selectbox(
-            field_label(field, ctx.language), headers, index=headers.index(current) if current in headers else 0,
-            format_func=lambda h: ctx.t("not_mapped") if h is None else h, key=f"map_{field}",
-        )
+        key = f"map_{field}"
+        if st.session_state.get(key, "") not in (None, *file_headers):  # a first look, or another file's header
+            st.session_state[key] = detected.get(field) if detected.get(field) in file_headers else None
+        choice = grid[index % 4].selectbox(field_label(field, ctx.language), file_headers, index=None, key=key,
+                                           placeholder=ctx.t("not_mapped"))
         if choice:
             columns[field] = choice
     return columns
 
 
-def _currency_answer_label(answer: str | None, language: str) -> str:
-    if answer is None:
-        return t("choose_currency", language)
+def _currency_answer_label(answer: str, language: str) -> str:
     return t("currency_not_stated", language) if answer == NOT_STATED else answer
 
 
 def _ask_currency(ctx: PageContext) -> str | None:
     """The currency of the file's amounts (None until answered; NOT_STATED is an answer, unless the store
     already holds a currency: amounts of unknown currency would be added into its totals)."""
-    answers = [None, *CURRENCIES] if ctx.store.currency() else [None, NOT_STATED, *CURRENCIES]
+    answers = list(CURRENCIES) if ctx.store.currency() else [NOT_STATED, *CURRENCIES]
     keep_choice("upload_currency", answers, _currency_answer_label)
-    return st.selectbox(ctx.t("upload_currency"), answers, key="upload_currency", width=260,
+    return st.selectbox(ctx.t("upload_currency"), answers, index=None, key="upload_currency", width=260,
+                        placeholder=ctx.t("choose_currency"),
                         format_func=lambda answer: _currency_answer_label(answer, ctx.language),
                         help=ctx.t("upload_currency_help"))
 
