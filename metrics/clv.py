@@ -23,12 +23,12 @@ from store.models.clv import (CUSTOMER_SQL, DATA_RANGE_SQL, DAYS_PER_MONTH, DEFA
                               HOLDOUT_CURVE_SQL, REPEAT_SPEND_SQL, RFM_SEGMENTS, STORED_CUSTOMERS_GROUPED_SQL,
                               STORED_CUSTOMERS_SPEND_SQL, STORED_CUSTOMERS_SQL,
                               STORED_DATA_RANGE_SQL, STORED_GROUPED_SQL, STORED_HOLDOUT_CURVE_SQL,
-                              STORED_REPEAT_SPEND_SQL, default_cutoff_between, value_summary_sql)
+                              STORED_REPEAT_SPEND_SQL, MIN_HISTORY_DAYS, default_cutoff_between,
+                              value_summary_sql)
 from store.models import dialect
 from store.models.dialect import has_table
 from store.models.registry import Request
 
-MIN_HISTORY_DAYS = 60
 CORRELATION_WARNING = 0.3
 RISK_BANDS = (("low", 0.7), ("medium", 0.3), ("high", 0.0))  # churn-risk band: P(alive) >= threshold
 EXPECTED_ORDER_DAYS = (30, 90, 365)

@@ -308,3 +308,15 @@ def test_demo_store_report(demo_store):
     by_tier = frame.groupby("member_tier")["predicted_clv"].mean()
     assert by_tier["gold"] > by_tier["none"] and by_tier["diamond"] > by_tier["none"]
     con.close()
+
+
+def test_the_default_cut_off_leaves_the_model_the_history_it_needs():
+    """Six months held out, or a third of a shorter history, but never fewer than 60 days before the
+    cut-off where the history has them (a 12-week export was held out past what any model can fit)."""
+    from store.models.clv import MIN_HISTORY_DAYS, default_cutoff_between
+
+    assert MIN_HISTORY_DAYS == 60
+    assert default_cutoff_between(date(2022, 1, 1), date(2024, 1, 1)) == date(2023, 7, 2)  # 183 days held out
+    assert default_cutoff_between(date(2023, 1, 1), date(2023, 10, 28)) == date(2023, 7, 20)  # 300 days: 100 out
+    assert default_cutoff_between(date(2011, 1, 1), date(2011, 3, 26)) == date(2011, 3, 2)  # 84 days: 60 + 24 out
+    assert default_cutoff_between(date(2011, 1, 1), date(2011, 2, 20)) == date(2011, 2, 20)  # 50 days: none out

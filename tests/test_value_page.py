@@ -52,7 +52,8 @@ def test_value_page_from_the_url(value_page, demo_store):
     # the demo's holdout (July to December 2025) holds the November and December peak
     assert any("2025-11, 2025-12, a seasonal peak" in shown(w) for w in app.warning)
     assert app.date_input(key="cutoff").value == date(2025, 7, 1)
-    assert "Predicted with BG/NBD" in app.caption[0].value
+    assert app.caption[0].value.startswith("The sidebar filters do not apply here")  # said first
+    assert "Predicted with BG/NBD" in app.caption[1].value
 
 
 def test_value_page_auto_says_which_model_won(value_page, demo_store):
@@ -69,7 +70,7 @@ def test_value_page_auto_says_which_model_won(value_page, demo_store):
 def test_value_page_margin_out_of_range_is_not_used(value_page):
     app = value_page(value_margin="1.5")
     assert any("1.5 is not between 0 and 1" in e.value for e in app.error)
-    assert "30% margin" in app.caption[0].value
+    assert "30% margin" in app.caption[1].value
     normal = value_page()
     assert {m.label: m.value for m in app.metric} == {m.label: m.value for m in normal.metric}
 

@@ -14,6 +14,7 @@ from store.models import dialect
 from store.models.customers import FACTS_FROM_CUSTOMERS, rfm_scored_ctes
 
 DEFAULT_HOLDOUT_MONTHS = 6
+MIN_HISTORY_DAYS = 60  # days of orders before the cut-off a model needs to be fitted at all
 DAYS_PER_MONTH = 365.25 / 12
 
 def _summary_ctes(only: str | None = None, relation: str = "orders") -> str:
@@ -218,9 +219,10 @@ where is_valid and customer_key is not null
 
 
 def default_cutoff_between(first: date, last: date, holdout_months: int = DEFAULT_HOLDOUT_MONTHS) -> date:
-    """Holdout split: last purchase date minus 6 months (183 days), or minus a third of a history under 18 months."""
+    """Holdout split: last purchase date minus 6 months (183 days), or minus a third of a history under 18 months,
+    leaving at least MIN_HISTORY_DAYS before it where the history has them (else no holdout: the fit says why)."""
     span = (last - first).days
-    holdout_days = min(round(holdout_months * DAYS_PER_MONTH), span // 3)
+    holdout_days = max(min(round(holdout_months * DAYS_PER_MONTH), span // 3, span - MIN_HISTORY_DAYS), 0)
     return last - timedelta(days=holdout_days)
 
 
