@@ -49,6 +49,9 @@ if not row["is_complete"]:
         st.warning(ctx.t("partial_month", month=month_text))
     else:  # an old export that stops mid-month: nothing will change, the month is just cut short
         st.caption(ctx.t("partial_month_data_ends", month=month_text, last=f"{last_order:%Y-%m-%d}"))
+first_order = ctx.facts["first_order"]
+if first_order.to_period("M") == month.to_period("M") and first_order.day > 1:  # the export starts mid-month
+    st.caption(ctx.t("partial_month_data_starts", month=month_text, first=f"{first_order:%Y-%m-%d}"))
 month_end = month + pd.offsets.MonthEnd(0)
 counted_from = max(month, pd.Timestamp(ctx.filters.start or month))
 counted_to = min(month_end, pd.Timestamp(ctx.filters.end or month_end))

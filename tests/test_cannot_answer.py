@@ -97,7 +97,10 @@ def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is
     march = _open(monkeypatch, store.root, month="2024-03")
     assert _bold(march) == ["**There are no orders in 2024-02, so 2024-03 has no change on the month before to show.**"]
     assert _bold(_open(monkeypatch, store.root, month="2024-02")) == ["**There are no orders in 2024-02.**"]
-    assert _bold(_open(monkeypatch, store.root, month="2024-01")) == [
+    january = _open(monkeypatch, store.root, month="2024-01")
+    assert "2024-01 is only partly covered: the data starts on 2024-01-05." in [c.value for c in january.caption]
+    assert not [c for c in march.caption if "partly covered" in c.value]
+    assert _bold(january) == [
         "**2024-01 is the first month of the data: there is no earlier month to compare with.**"]
     # April against March: one order per customer in both, so frequency is unchanged: "0.0%" under no arrow
     april = {m.label: m.proto for m in _open(monkeypatch, store.root, month="2024-04").metric}

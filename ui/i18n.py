@@ -79,6 +79,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "页面加载期间数据已更新，请刷新页面查看最新版本。",
     ),
     "partial_month": ("{month} is not complete yet: its numbers will still change.", "{month} 尚未结束，数据仍会变化。"),
+    "partial_month_data_starts": ("{month} is only partly covered: the data starts on {first}.", "{month} 仅部分覆盖：数据始于 {first}。"),
     "partial_month_data_ends": ("{month} is only partly covered: the data ends on {last}.", "{month} 仅部分覆盖：数据截至 {last}。"),
     "month_not_in_data": ("There are no orders in {asked} (the link asked for it); showing {shown}. The data covers {first} to {last}.",
                           "{asked} 没有订单（链接中指定了该月份）；现显示 {shown}。数据范围为 {first} 至 {last}。"),
