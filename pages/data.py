@@ -35,6 +35,8 @@ if ctx.facts["orders"]:
         upload_flow.draw_derive_section(ctx, user, privacy_key)
 
 st.subheader(ctx.t("batches"))
+if not ctx.store.batches():
+    st.caption(ctx.t("no_batches"))
 for batch in reversed(ctx.store.batches()):
     draw_batch(ctx, user, batch)
 

@@ -137,6 +137,7 @@ def _data_page(monkeypatch, root) -> AppTest:
 def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, tmp_path):
     store = Store(tmp_path / "store")
     app = _data_page(monkeypatch, store.root)
+    assert "Nothing stored yet: each file imported above is listed here." in [c.value for c in app.caption]
     app.file_uploader(key="upload").set_value(
         ("plain.csv", b"order id,customer id,order date,amount\nO1,c1,2024-03-01,12.50\n", "text/csv")).run()
     question = app.selectbox(key="upload_currency")
@@ -146,6 +147,7 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
     app.button(key="import_button").click().run()
     assert not app.exception and "Imported 1 order" in app.success[0].value
     assert store.currency() == "GBP" and store.batches()[0]["currency_source"] == "chosen"
+    assert not [c for c in app.caption if c.value.startswith("Nothing stored yet")]
     # the store now holds pounds: amounts of unknown currency would be added into them, so "not stated" is gone
     app.file_uploader(key="upload").set_value(
         ("more.csv", b"order id,customer id,order date,amount\nO2,c2,2024-03-02,7.50\n", "text/csv")).run()

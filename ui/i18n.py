@@ -436,6 +436,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "preset_name": ("Preset name", "预设名称"),
     "saved_preset": ("Saved preset {name}.", "已保存预设 {name}。"),
     "batches": ("Stored batches", "已存储的批次"),
+    "no_batches": ("Nothing stored yet: each file imported above is listed here.", "尚无已存储的数据：上方导入的每个文件都会列在这里。"),
     "remove": ("Remove", "删除"),
     "removed": ("Removed batch {batch}.", "已删除批次 {batch}。"),
     "derive_title": ("Derive an experiment from an order column", "从订单字段生成实验分组"),
