@@ -629,6 +629,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
         with per_order as (
             select
                 order_id,
+                min(_row) as first_row,
                 min(order_ts) as order_ts,
                 {_order_amount(mapping, refunds)} as order_amount,
                 coalesce({_first('status')}, 'valid') as order_status
@@ -643,21 +644,25 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                     when order_ts is null then 'missing_date'
                     when order_amount is null and order_status = 'valid' then 'missing_amount'
                     when order_amount < 0 and order_status = 'valid' then 'negative_amount'
-                end as code
+                    when order_amount = 0 and order_status = 'valid' then 'zero_amount'
+                end as code,
+                first_row
             from per_order
         )
         select clean._row, problems.code,
             case when code = 'missing_date' then 'order_ts' else 'amount' end,
             case when code = 'missing_date' then $date_column else $amount_column end,
-            case when code = 'negative_amount' then cast(order_amount as varchar) end,
+            case when code in ('negative_amount', 'zero_amount') then cast(order_amount as varchar) end,
             case code
                 when 'missing_date' then 'no row of this order has a date'
                 when 'missing_amount' then 'missing amount'
+                when 'zero_amount' then 'order amount is zero'
                 else 'the lines of this order add up to a negative amount on a valid order'
             end,
-            'rejected'
+            case when code = 'zero_amount' then 'warning' else 'rejected' end
         from clean join problems on clean.order_id = problems.order_id
-        where problems.code is not null
+        -- a warning is about the order: said once, on its first line
+        where problems.code is not null and (problems.code <> 'zero_amount' or clean._row = problems.first_row)
         """
     ])
     return checks + [("total_issues", totals, {"amount_column": amount_column,

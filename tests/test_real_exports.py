@@ -236,6 +236,21 @@ def test_uci_r_sample_every_line_in_its_invoice(store, parsed_kept):
     assert valid_revenue(orders) == sum(expected["amounts"].values())
 
 
+def test_uci_r_sample_free_invoices_are_warned_about_once_each(store):
+    """Invoices whose lines add up to £0 (free items) are kept as orders, with one zero_amount warning on
+    the invoice's first line, as an order-level file's zero amount gets."""
+    rows = raw_rows(UCI, delimiter=";")
+    first_line = {}
+    for number, row in enumerate(rows, start=2):  # the file's line numbers: the header is line 1
+        first_line.setdefault(row["InvoiceNo"], number)
+    free = {k for k, v in uci_expected()["amounts"].items() if v == 0}
+    assert free == {"539856", "542363"}
+    report = import_file(REAL / UCI, store)
+    warned = [(i["row"], i["severity"], i["reason"]) for i in report.issues if i["code"] == "zero_amount"]
+    assert sorted(warned) == sorted((first_line[k], "warning", "order amount is zero") for k in free)
+    assert report.warnings == len(free) and set(stored_orders(store)) >= free
+
+
 def test_uci_r_sample_na_is_not_a_customer(store):
     import_file(REAL / UCI, store)
     customers = identified_customers(stored_orders(store))
