@@ -632,6 +632,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 min(_row) as first_row,
                 min(order_ts) as order_ts,
                 {_order_amount(mapping, refunds)} as order_amount,
+                coalesce(max(refunded_amount), 0) as refunded,
                 coalesce({_first('status')}, 'valid') as order_status
             from clean
             group by order_id
@@ -644,7 +645,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                     when order_ts is null then 'missing_date'
                     when order_amount is null and order_status = 'valid' then 'missing_amount'
                     when order_amount < 0 and order_status = 'valid' then 'negative_amount'
-                    when order_amount = 0 and order_status = 'valid' then 'zero_amount'
+                    -- lines that add up to zero (a refund of the whole order is not a zero amount)
+                    when order_amount = 0 and refunded = 0 and order_status = 'valid' then 'zero_amount'
                 end as code,
                 first_row
             from per_order
@@ -652,7 +654,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
         select clean._row, problems.code,
             case when code = 'missing_date' then 'order_ts' else 'amount' end,
             case when code = 'missing_date' then $date_column else $amount_column end,
-            case when code in ('negative_amount', 'zero_amount') then cast(order_amount as varchar) end,
+            case when code = 'negative_amount' then cast(order_amount as varchar)
+                when code = 'zero_amount' then cast(cast(order_amount as decimal(18, 2)) as varchar) end,
             case code
                 when 'missing_date' then 'no row of this order has a date'
                 when 'missing_amount' then 'missing amount'

@@ -403,10 +403,18 @@ def resolve_currency(path: Path, from_file: str | None, mapping: Mapping,
 
 
 def _refuse_other_currency(path: Path, store: Store, currency: str | None) -> None:
-    """A store holds one currency: refuse amounts in another, or in none stated once the store has one
-    (they would be added into its totals as if they were in it)."""
-    held = {b.get("currency") for b in store.batches() if b.get("currency")}
+    """A store holds one currency: refuse amounts in another, in none stated once the store has one, or in
+    one once the store holds orders of unstated currency (either way they would be added up as one)."""
+    orders = [b for b in store.batches() if b.get("kind", "orders") == "orders"]
+    held = {b.get("currency") for b in orders if b.get("currency")}
     stored, file = ", ".join(sorted(held)), clean_file_name(path.name)
+    if currency and not held and orders:
+        raise ImportRefused(
+            f"{file}: amounts are in {currency} but the store holds orders whose currency was not stated; remove "
+            f"those uploads and import them again with their currency (on the Data page, or --currency on the "
+            "command line), or import this file into a separate store.", code="currency_after_unstated",
+            file=file, currency=currency,
+        )
     if currency and held and currency not in held:
         raise ImportRefused(
             f"{file}: amounts are in {currency} but the store holds {stored} orders; a store holds one currency, "

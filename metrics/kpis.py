@@ -177,11 +177,11 @@ def kpi_table(
 
 
 def kpi_row(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filters()) -> dict:
-    """The KPI row of one calendar month (with its changes), as a plain dict: the month's days inside the
-    filter's dates, as the KPI table's row of that month under the same filters."""
+    """The KPI row of one calendar month (with its changes), as a plain dict: the KPI table's row of that month
+    under the same filters (the month from its first day, to the filter's end if that falls inside it)."""
     month = month.replace(day=1)
     month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
-    scoped = replace(filters, start=max(month, filters.start or month), end=min(month_end, filters.end or month_end))
+    scoped = replace(filters, start=month, end=min(month_end, filters.end or month_end))
     frame = kpi_table(con, scoped, "month")
     if frame.empty:
         return {}

@@ -27,9 +27,9 @@ launched_at = controls[0].date_input(ctx.t("launch_date"), value=default_date, m
 # The column lives in the URL as its code: a bound selectbox would keep its label there, which
 # changes with the language (a link shared from the Chinese page would not open in English).
 linked = st.query_params.get("launch_column")
+st.session_state.setdefault("launch_column", linked if linked in LAUNCH_COLUMNS else LAUNCH_COLUMNS[1])
 keep_choice("launch_column", LAUNCH_COLUMNS, lambda c, language: t(f"launch_col_{c}", language))
 column = controls[1].selectbox(ctx.t("launch_column"), LAUNCH_COLUMNS, key="launch_column",
-                               index=LAUNCH_COLUMNS.index(linked) if linked in LAUNCH_COLUMNS else 1,
                                format_func=lambda c: ctx.t(f"launch_col_{c}"))
 st.query_params["launch_column"] = column
 choices = data.launch_column_values(ctx.root, ctx.version, column)

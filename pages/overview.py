@@ -52,11 +52,13 @@ if not row["is_complete"]:
 first_order = ctx.facts["first_order"]
 if first_order.to_period("M") == month.to_period("M") and first_order.day > 1:  # the export starts mid-month
     st.caption(ctx.t("partial_month_data_starts", month=month_text, first=f"{first_order:%Y-%m-%d}"))
-month_end = month + pd.offsets.MonthEnd(0)
-counted_from = max(month, pd.Timestamp(ctx.filters.start or month))
-counted_to = min(month_end, pd.Timestamp(ctx.filters.end or month_end))
-if (counted_from, counted_to) != (month, month_end):
-    st.caption(ctx.t("filter_cuts_month", month=month_text, first=f"{counted_from:%Y-%m-%d}", last=f"{counted_to:%Y-%m-%d}"))
+# a date filter that narrows the data inside this month: its end cuts the month; its start does not (a
+# period is counted from its first day: the start chooses the first month shown)
+filter_end, filter_start = ctx.filters.end, ctx.filters.start
+if filter_end and month <= pd.Timestamp(filter_end) < min(month + pd.offsets.MonthEnd(0), ctx.facts["last_order"].normalize()):
+    st.caption(ctx.t("filter_cuts_month", month=month_text, last=f"{filter_end:%Y-%m-%d}"))
+if filter_start and max(month, ctx.facts["first_order"].normalize()) < pd.Timestamp(filter_start) <= month + pd.offsets.MonthEnd(0):
+    st.caption(ctx.t("filter_starts_in_month", month=month_text, start=f"{filter_start:%Y-%m-%d}"))
 if not ctx.currency:
     st.caption(ctx.t("currency_unknown_note"))
 customer_ids = bool(ctx.facts["customers"])

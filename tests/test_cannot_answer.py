@@ -13,7 +13,6 @@ from conftest import fixture
 from ingest import import_file
 from metrics.narrative import biggest_move
 from store import STORE_ENV, Store
-from ui.context import CURRENCIES
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -110,7 +109,15 @@ def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is
     # April to the 10th: c alone, back after March (repurchase rate 100% against March's 50%: a back, c new);
     # the whole April (c back, d new) holds the rate at 50%
     cut = _open(monkeypatch, store.root, month="2024-04", to="2024-04-10")
-    assert any(c.value.startswith("2024-04 counts 2024-04-01 to 2024-04-10 only") for c in cut.caption)
+    assert "2024-04 is counted to 2024-04-10 only (the date filter's end); its changes compare it with whole months." \
+        in [c.value for c in cut.caption]
+    # no filter caption unasked (the date boxes hold the data's first and last days) nor for a whole month
+    assert not [c for c in january.caption if "date filter" in c.value]
+    whole = _open(monkeypatch, store.root, month="2024-04", to="2024-04-20")  # the data's last day
+    assert not [c for c in whole.caption if "date filter" in c.value]
+    late = _open(monkeypatch, store.root, month="2024-04", **{"from": "2024-04-10"})
+    assert "2024-04 is counted whole, from its first day: the date filter's start (2024-04-10) chooses the first month shown." \
+        in [c.value for c in late.caption]
     assert _bold(cut)[0].startswith("**Repurchase rate rose 50"), _bold(cut)
     assert "100" in [m for m in cut.metric if m.label == "Repurchase rate"][0].value
 
@@ -151,7 +158,15 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
     # the store now holds pounds: amounts of unknown currency would be added into them, so "not stated" is gone
     app.file_uploader(key="upload").set_value(
         ("more.csv", b"order id,customer id,order date,amount\nO2,c2,2024-03-02,7.50\n", "text/csv")).run()
-    assert app.selectbox(key="upload_currency").options == list(CURRENCIES)
+    assert app.selectbox(key="upload_currency").options == ["GBP"]  # any other answer would be refused
+    # an empty currency column states nothing: still asked
+    app.file_uploader(key="upload").set_value(
+        ("empty_currency.csv", b"order id,customer id,order date,amount,currency\nO3,c3,2024-03-03,4.00,\n",
+         "text/csv")).run()
+    assert app.selectbox(key="upload_currency").options == ["GBP"]
+    app.selectbox(key="upload_currency").set_value("GBP").run()
+    app.button(key="import_button").click().run()
+    assert not app.exception and [s for s in app.success if "Imported 1 order" in s.value]
 
 
 @pytest.mark.parametrize(("language", "warning"), [
@@ -186,6 +201,20 @@ def test_the_same_export_uploaded_again_says_its_orders_replace_the_stored_ones(
     con = store.connect()
     assert con.execute("select count(*), count(distinct order_id) from orders").fetchone() == (400, 400)
     con.close()
+
+
+def test_a_second_file_is_mapped_from_its_own_headers(monkeypatch, tmp_path):
+    """A field the first file lacked (or the user cleared) is mapped again when the next file has it."""
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(
+        ("a.csv", b"order id,order date,amount\nO1,2024-03-01,5\n", "text/csv")).run()
+    assert app.selectbox(key="map_customer_id").value is None
+    app.selectbox(key="map_amount").set_value(None).run()  # cleared by the user
+    app.file_uploader(key="upload").set_value(
+        ("b.csv", b"order id,customer id,order date,amount\nO2,c2,2024-03-02,7\n", "text/csv")).run()
+    assert app.selectbox(key="map_customer_id").value == "customer id"
+    assert app.selectbox(key="map_amount").value == "amount"
 
 
 def test_data_page_does_not_ask_when_the_preset_states_the_currency(monkeypatch, tmp_path):

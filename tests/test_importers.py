@@ -511,6 +511,21 @@ def test_order_level_missing_values_and_zero_amount(store, tmp_path):
     assert sorted(stored_orders(store)) == ["O3"]
 
 
+def test_line_level_zero_amount_is_warned_once_but_a_refunded_order_is_not(store, tmp_path):
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        "order_id,customer_id,order_date,sku,quantity,unit_price,refunded_amount\n"
+        "F1,c1,2024-01-02,A,1,0,\n"       # rows 2-3: free items, lines add up to 0: warned once, on row 2
+        "F1,c1,2024-01-02,B,2,0,\n"
+        "R1,c2,2024-01-03,A,1,60,100\n"   # rows 4-5: 60 + 40, all of it refunded: a refund, not a zero amount
+        "R1,c2,2024-01-03,B,1,40,100\n"
+        "P1,c3,2024-01-04,A,1,5,\n"
+    )
+    report = import_file(path, store)
+    assert [(i["row"], i["code"], i["severity"], i["value"]) for i in report.issues] == [(2, "zero_amount", "warning", "0.00")]
+    assert sorted(stored_orders(store)) == ["F1", "P1", "R1"]
+
+
 def test_cancelled_or_refunded_orders_need_no_amount(store, tmp_path):
     """An order that is not valid may leave its amount empty (Amazon does on cancelled items): it is
     kept as a cancellation (or refund) of amount 0; a valid order without an amount is still rejected."""

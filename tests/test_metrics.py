@@ -109,6 +109,9 @@ def test_kpi_row_and_what_moved_count_only_the_filtered_days_of_the_month(con):
     assert {k: row[k] for k in ("orders", "revenue", "aov")} == {k: feb[k] for k in ("orders", "revenue", "aov")}
     move = biggest_move(con, date(2024, 2, 1), cut)  # the sentence under the tiles
     assert move["value"] == feb[move["kpi"]]
+    # a start inside the month chooses the month, counted whole (as the KPI table's row)
+    late_start = Filters(start=date(2024, 2, 10))
+    assert kpi_row(con, date(2024, 2, 1), late_start)["orders"] == by_month(kpi_table(con, late_start))["2024-02"]["orders"] == 2
 
 
 def test_cohort_retention_by_hand(con):

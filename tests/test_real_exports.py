@@ -246,8 +246,8 @@ def test_uci_r_sample_free_invoices_are_warned_about_once_each(store):
     free = {k for k, v in uci_expected()["amounts"].items() if v == 0}
     assert free == {"539856", "542363"}
     report = import_file(REAL / UCI, store)
-    warned = [(i["row"], i["severity"], i["reason"]) for i in report.issues if i["code"] == "zero_amount"]
-    assert sorted(warned) == sorted((first_line[k], "warning", "order amount is zero") for k in free)
+    warned = [(i["row"], i["severity"], i["reason"], i["value"]) for i in report.issues if i["code"] == "zero_amount"]
+    assert sorted(warned) == sorted((first_line[k], "warning", "order amount is zero", "0.00") for k in free)
     assert report.warnings == len(free) and set(stored_orders(store)) >= free
 
 

@@ -18,6 +18,7 @@ from ingest.derived_assignments import derive_assignments
 from ingest.normalise import ROW_CHECKS
 from ingest.readers import MAGIC_REFUSALS
 from ingest.records import SKIP_REASONS
+from store import Store
 from tests.conftest import data_page_app, fixture
 from ui.i18n import refusal_text
 from ui.words.refusals import ISSUE_REASONS, REFUSALS, issue_reason
@@ -89,8 +90,11 @@ def refusals(tmp_path, store) -> list[ImportRefused]:
     plain.write_text("order_id,customer_id,order_date,amount\n1,a,2024-01-01,10\n")
     euros = tmp_path / "euros.csv"
     euros.write_text("order_id,customer_id,order_date,amount\n1,a,2024-01-01,€10\n")
+    unstated = Store(tmp_path / "unstated")
+    import_file(plain, unstated)
     import_file(fixture("generic_orders.csv"), store, currency="CNY")
     return [
+        refusal(lambda: import_file(euros, unstated)),
         refusal(lambda: import_file(plain, store)),
         refusal(lambda: import_file(euros, store)),
         refusal(lambda: import_file(png, store)),
@@ -106,7 +110,7 @@ def refusals(tmp_path, store) -> list[ImportRefused]:
 
 def test_a_refusal_reads_the_same_in_english_as_the_cli_and_in_chinese_names_the_same_values(refusals):
     codes = [r.code for r in refusals]
-    assert codes == ["currency_not_stated_in_store", "other_currency", "image_file", "empty_file", "header_only", "missing_columns", "currency_contradicts_file",
+    assert codes == ["currency_after_unstated", "currency_not_stated_in_store", "other_currency", "image_file", "empty_file", "header_only", "missing_columns", "currency_contradicts_file",
                      "unknown_preset", "derive_no_name"]
     for refused in refusals:
         assert refusal_text(refused, "en") == str(refused)  # the screen's English is the CLI's sentence
@@ -115,9 +119,9 @@ def test_a_refusal_reads_the_same_in_english_as_the_cli_and_in_chinese_names_the
         for name in placeholders(REFUSALS[refused.code][0]) - ({"fields"} if "missing" in refused.values else set()):
             # the file name, the currencies... (missing fields are worded: see below)
             assert str(refused.values[name]) in chinese, (refused.code, name, chinese)
-    png = refusals[2]
+    png = refusals[3]
     assert refusal_text(png, "zh") == "orders 2024.csv：文件是图片，不是导出文件；请将订单导出为 CSV 或 Excel。"
-    assert refusal_text(refusals[5], "zh").startswith("no_amount.csv：找不到订单金额（或数量与单价）对应的列；")
+    assert refusal_text(refusals[6], "zh").startswith("no_amount.csv：找不到订单金额（或数量与单价）对应的列；")
 
 
 def test_a_refusal_without_words_shows_its_english_sentence():

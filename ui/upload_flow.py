@@ -67,18 +67,19 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         st.dataframe(blank_missing(frame), hide_index=True, key="preview_table", height=220)
         if mapping.preset:
             st.success(ctx.md("preset_detected", preset=mapping.preset.label or mapping.preset.name))
-        columns = _draw_mapping(ctx, list(frame.columns), mapping.columns)
+        columns = _draw_mapping(ctx, file_name, list(frame.columns), mapping.columns)
         draw_save_preset(ctx.store, user, columns, file_name, ctx.language)
         missing = missing_fields(columns)
         if missing:  # said here, before any question: the import would be refused for it
             st.warning(ctx.t("mapping_incomplete", fields=ctx.t("list_separator").join(
                 ctx.t("field_amount_or_parts") if field == "amount" else field_label(field, ctx.language)
                 for field in missing)))
-        elif "currency" not in columns and not (mapping.preset and mapping.preset.currency):
-            in_amounts = currency_in_preview(frame, columns)
-            if in_amounts:
-                st.caption(ctx.t("currency_in_amounts", currency=in_amounts))
-            else:
+        elif not (mapping.preset and mapping.preset.currency):
+            stated = currency_in_preview(frame, columns)  # a currency column's codes, else signs in the amounts
+            if stated:
+                st.caption(ctx.t("currency_in_column" if "currency" in columns else "currency_in_amounts",
+                                 currency=stated))
+            else:  # nothing stated in the rows shown (an empty currency column too): asked
                 currency_answer = _ask_currency(ctx)
     if st.button(ctx.t("import"), type="primary", key="import_button", disabled=bool(missing) or currency_answer is None):
         progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(file_name)))
@@ -159,17 +160,21 @@ def warning_texts(ctx: PageContext, result: dict) -> list[str]:
     return texts
 
 
-def _draw_mapping(ctx: PageContext, file_headers: list[str], detected: dict[str, str]) -> dict[str, str]:
+def _draw_mapping(ctx: PageContext, file_name: str, file_headers: list[str], detected: dict[str, str]) -> dict[str, str]:
     """One box per field, four to a row, preset to the detected header: field -> the chosen header.
 
     A box holds a header or nothing (cleared with its x); "not in this file" is its placeholder, sent with
-    every run in the page's language, not an option whose label the browser would keep after a switch."""
+    every run in the page's language, not an option whose label the browser would keep after a switch.
+    Another file (name or headers) starts again from its own detected headers."""
     st.markdown(f"**{ctx.t('mapping')}** · {ctx.t('mapping_help')}")
     grid = st.columns(4)
     columns = {}
+    this_file = (file_name, tuple(file_headers))
+    another_file = st.session_state.get("mapping_for") != this_file
+    st.session_state["mapping_for"] = this_file
     for index, field in enumerate(FIELDS):
         key = f"map_{field}"
-        if st.session_state.get(key, "") not in (None, *file_headers):  # a first look, or another file's header
+        if another_file or st.session_state.get(key, "") not in (None, *file_headers):
             st.session_state[key] = detected.get(field) if detected.get(field) in file_headers else None
         choice = grid[index % 4].selectbox(field_label(field, ctx.language), file_headers, index=None, key=key,
                                            placeholder=ctx.t("not_mapped"))
@@ -183,9 +188,10 @@ def _currency_answer_label(answer: str, language: str) -> str:
 
 
 def _ask_currency(ctx: PageContext) -> str | None:
-    """The currency of the file's amounts (None until answered; NOT_STATED is an answer, unless the store
-    already holds a currency: amounts of unknown currency would be added into its totals)."""
-    answers = list(CURRENCIES) if ctx.store.currency() else [NOT_STATED, *CURRENCIES]
+    """The currency of the file's amounts (None until answered; NOT_STATED is an answer). A store that holds
+    a currency takes only that one (any other answer, "not stated" too, would be refused)."""
+    held = ctx.store.currency()
+    answers = [held] if held else [NOT_STATED, *CURRENCIES]
     keep_choice("upload_currency", answers, _currency_answer_label)
     return st.selectbox(ctx.t("upload_currency"), answers, index=None, key="upload_currency", width=260,
                         placeholder=ctx.t("choose_currency"),

@@ -102,6 +102,11 @@ REFUSALS: dict[str, tuple[str, str]] = {
                        "currency, so import this file into a separate store (--store on the command line).",
                        "{file}：金额币种为 {currency}，但库中已有 {stored} 订单；一个数据库只存一种币种，请将此文件导入单独的数据库"
                        "（命令行的 --store）。"),
+    "currency_after_unstated": ("{file}: amounts are in {currency} but the store holds orders whose currency was not "
+                                "stated; remove those uploads and import them again with their currency (on the Data "
+                                "page, or --currency on the command line), or import this file into a separate store.",
+                                "{file}：金额币种为 {currency}，但库中已有未注明币种的订单；请删除那些上传并注明币种后重新导入"
+                                "（在「数据」页，或命令行的 --currency），或将此文件导入单独的数据库。"),
     "currency_not_stated_in_store": ("{file}: the file does not state the currency of its amounts and the store holds "
                                      "{stored} orders; if the amounts are in {stored}, choose {stored} as their currency "
                                      "(on the Data page, or --currency {stored} on the command line).",
