@@ -708,7 +708,10 @@ def orders_query(mapping: Mapping, refunds: str | None = None) -> str:
                 {_first('customer_id')} as customer_id,
                 min(order_ts) as order_ts,
                 coalesce({_order_amount(mapping, refunds)}, 0) as amount,  -- no amount: a cancellation, checked above
-                coalesce({_first('status')}, 'valid') as status,
+                -- a valid order whose refund takes its lines' whole sum is refunded, as one row's would be
+                case when coalesce({_first('status')}, 'valid') = 'valid' and coalesce(max(refunded_amount), 0) > 0
+                        and coalesce({_order_amount(mapping, refunds)}, 0) = 0 then 'refunded'
+                    else coalesce({_first('status')}, 'valid') end as status,
                 {dims},
                 {_first('currency')} as currency,
                 min(_row) as source_row

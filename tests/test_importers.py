@@ -523,7 +523,9 @@ def test_line_level_zero_amount_is_warned_once_but_a_refunded_order_is_not(store
     )
     report = import_file(path, store)
     assert [(i["row"], i["code"], i["severity"], i["value"]) for i in report.issues] == [(2, "zero_amount", "warning", "0.00")]
-    assert sorted(stored_orders(store)) == ["F1", "P1", "R1"]
+    orders = stored_orders(store)
+    assert sorted(orders) == ["F1", "P1", "R1"] and report.refunded_orders == 1
+    assert [orders[o]["status"] for o in ("F1", "P1", "R1")] == ["valid", "valid", "refunded"]
 
 
 def test_cancelled_or_refunded_orders_need_no_amount(store, tmp_path):
