@@ -57,7 +57,7 @@ def _can_drive(dimension: str, segments) -> bool:
 def _driver(con, kpi: str, month: date, previous: date, filters: Filters, change: float):
     best = None
     month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
-    month_end = min(month_end, filters.end or month_end)  # the month as the filter's dates cut it
+    month_end = min(month_end, filters.end or month_end)  # the month as the filter's end cuts it (as kpi_row)
     for dimension in DRIVER_DIMENSIONS:
         if len(getattr(filters, dimension)) == 1:
             continue  # filtered to one segment: it would only restate the total

@@ -35,9 +35,10 @@ if ctx.facts["orders"]:
         upload_flow.draw_derive_section(ctx, user, privacy_key)
 
 st.subheader(ctx.t("batches"))
-if not ctx.store.batches():
+batches = ctx.store.batches()
+if not batches:
     st.caption(ctx.t("no_batches"))
-for batch in reversed(ctx.store.batches()):
+for batch in reversed(batches):
     draw_batch(ctx, user, batch)
 
 if user.mode == "off":

@@ -57,7 +57,7 @@ if first_order.to_period("M") == month.to_period("M") and first_order.day > 1:  
 filter_end, filter_start = ctx.filters.end, ctx.filters.start
 if filter_end and month <= pd.Timestamp(filter_end) < min(month + pd.offsets.MonthEnd(0), ctx.facts["last_order"].normalize()):
     st.caption(ctx.t("filter_cuts_month", month=month_text, last=f"{filter_end:%Y-%m-%d}"))
-if filter_start and max(month, ctx.facts["first_order"].normalize()) < pd.Timestamp(filter_start) <= month + pd.offsets.MonthEnd(0):
+if filter_start and max(month, first_order.normalize()) < pd.Timestamp(filter_start) <= month + pd.offsets.MonthEnd(0):
     st.caption(ctx.t("filter_starts_in_month", month=month_text, start=f"{filter_start:%Y-%m-%d}"))
 if not ctx.currency:
     st.caption(ctx.t("currency_unknown_note"))
@@ -101,11 +101,11 @@ if customer_ids:
         st.markdown(f"**{ctx.t('no_orders_in_month', month=month_text)}**")
     elif row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
         st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data
-    elif month > ctx.facts["first_order"]:  # an earlier month of the data had no orders under these filters
+    elif month > first_order:  # an earlier month of the data had no orders under these filters
         st.markdown(f"**{ctx.t('no_orders_previous_month', month=month_text, previous=previous_text)}**")
     else:  # nothing to compare with: "no KPI moved" would be a claim about a month that is not there
         st.markdown(f"**{ctx.t('no_previous_month', month=month_text)}**")
-    if month < ctx.facts["first_order"] + pd.DateOffset(months=12):
+    if month < first_order + pd.DateOffset(months=12):
         st.caption(ctx.t("early_months"))
 
 if ctx.presentation:

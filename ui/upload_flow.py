@@ -56,7 +56,7 @@ def show_refusal(ctx: PageContext, refused: ImportRefused) -> None:
 def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: Path, pseudonym_key: str | None) -> None:
     """Preview, mapping and import of the upload at `path` (a file that lives for this run only)."""
     columns, missing = None, []
-    currency_answer = NOT_STATED  # asked below only when neither the file (a column, signs in the amounts) nor its preset states it
+    currency_answer = NOT_STATED  # asked below only when neither the file nor its preset states it
     if kind == "orders":
         try:
             frame, mapping = preview(path, ctx.store)
@@ -174,7 +174,7 @@ def _draw_mapping(ctx: PageContext, file_name: str, file_headers: list[str], det
     st.session_state["mapping_for"] = this_file
     for index, field in enumerate(FIELDS):
         key = f"map_{field}"
-        if another_file or st.session_state.get(key, "") not in (None, *file_headers):
+        if another_file or key not in st.session_state:  # (a box not drawn on the last run loses its state)
             st.session_state[key] = detected.get(field) if detected.get(field) in file_headers else None
         choice = grid[index % 4].selectbox(field_label(field, ctx.language), file_headers, index=None, key=key,
                                            placeholder=ctx.t("not_mapped"))
