@@ -584,26 +584,30 @@ def alike(a, b) -> bool:
 
 
 def test_pages_read_an_upload_once_published_and_its_late_tables_once_built(files, rebuilt, tmp_path):
-    """The tables that move with the last date (the due list, RFM, Customer value, Playbook, planner) are built
-    after the version is published. Read in between, the version has every other table, and those requests
-    count from the base models: the same due list, RFM segments and planner as the late tables then give, and
-    as the full rebuild's. The process's next connection to the version sees the late tables."""
+    """The tables that move with the last date (the due list, RFM, Customer value, Playbook, planner) and the
+    KPI and cohort shortcuts are built after the version is published. Read in between, the version has every
+    other table, and those requests count from the base models or the combination summaries: the same due
+    list, RFM segments, planner, KPI table and cohort matrix as the late tables then give, and as the full
+    rebuild's. The process's next connection to the version sees the late tables."""
+    from metrics.cohorts import cohort_matrix
     from metrics.due import due_for_repurchase
     from metrics.experiments import planner_baseline
     from metrics.filters import Filters
     from metrics.funnel import repeat_funnel
+    from metrics.kpis import kpi_table
     from metrics.segments import rfm_segments
     from store.models.dialect import has_table
     from store.models.registry import LATE_TABLES
 
     assert {"due_list", "rfm_segment_totals", "clv_customer_rows", "planner_base", "customer_categories",
-            "orders_by_dimension"} <= set(LATE_TABLES)
+            "orders_by_dimension", "kpi_base", "cohort_base"} <= set(LATE_TABLES)
     app = Filters(channel=("app",))
 
     def figures(con) -> tuple:
         return (due_for_repurchase(con).to_dict("records"), rfm_segments(con).to_dict("records"),
                 planner_baseline(con, 60), repeat_funnel(con, app).to_dict("records"),
-                due_for_repurchase(con, app).to_dict("records"))
+                due_for_repurchase(con, app).to_dict("records"), kpi_table(con).to_dict("records"),
+                kpi_table(con, by="channel").to_dict("records"), cohort_matrix(con).to_dict("records"))
 
     store = Store(tmp_path / "store")
     load(store, files, "history")
@@ -686,7 +690,7 @@ def test_a_late_build_that_fails_leaves_the_upload_published_and_the_next_append
     assert report.build_path == "full" and report.orders_accepted > 0
     assert "late tables were not built" in caplog.text and "no space left on device" in caplog.text
     built = {path.name.split(".")[0] for path in store.version_dir().glob("*.parquet")}
-    assert "planner_base" not in built and "orders" in built and "kpi_base" in built
+    assert "planner_base" not in built and "orders" in built and "kpi_signatures" in built
     reference = Store(tmp_path / "reference")
     load(reference, files, "history")
     assert alike(planner_baseline(store.connect(), 60), planner_baseline(reference.connect(), 60))
