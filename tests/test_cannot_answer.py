@@ -170,7 +170,7 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
 
 
 @pytest.mark.parametrize(("language", "warning"), [
-    ("English", "Not ready to import: no column is mapped to amount (or quantity and unit_price)."),
+    ("English", "Not ready to import: no column is mapped to Amount paid (or Quantity and Unit price)."),
     ("中文", "尚不能导入：没有列映射到实付金额（或数量与单价）。"),
 ])
 def test_data_page_says_a_missing_amount_before_asking_anything(monkeypatch, tmp_path, language, warning):
@@ -180,6 +180,8 @@ def test_data_page_says_a_missing_amount_before_asking_anything(monkeypatch, tmp
     app.file_uploader(key="upload").set_value(
         ("no_amount.csv", b"order id,customer id,order date,status\nO1,c1,2024-03-01,delivered\n", "text/csv")).run()
     assert [w.value for w in app.warning if w.value.startswith(warning)], [w.value for w in app.warning]
+    box = app.selectbox(key="map_order_ts")  # fields named in words, the data model's code in the help
+    assert box.label == {"English": "Order time", "中文": "下单时间"}[language] and "`order_ts`" in box.help
     assert not [s for s in app.selectbox if s.key == "upload_currency"]  # no question before the mapping can work
     assert app.button(key="import_button").disabled
     app.selectbox(key="map_amount").set_value("status").run()  # a column mapped: the import may run (and check it)

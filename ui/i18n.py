@@ -382,8 +382,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "preset_detected": ("Recognised format: {preset}", "识别到的格式：{preset}"),
     "mapping_incomplete": ("Not ready to import: no column is mapped to {fields}. Choose one above, or upload an export that has it.",
                            "尚不能导入：没有列映射到{fields}。请在上方选择，或上传包含该列的导出文件。"),
-    "field_amount_or_parts": ("amount (or quantity and unit_price)", "实付金额（或数量与单价）"),
+    "field_amount_or_parts": ("Amount paid (or Quantity and Unit price)", "实付金额（或数量与单价）"),
     "not_mapped": ("(not in this file)", "（文件中没有）"),
+    "field_code_help": ("Field `{field}` of the data model: saved mappings (presets) and reports name it so.",
+                        "数据模型字段 `{field}`：已保存的映射（预设）和报告中使用此名称。"),
     "import": ("Import", "导入"),
     "importing": ("Importing {file}…", "正在导入 {file}…"),
     # the import's phases (ingest.PROGRESS_STEPS codes)
@@ -703,18 +705,22 @@ VALUES: dict[str, tuple[str, str]] = {
 }
 # the mapping boxes of an orders upload: canonical field -> Chinese label (English shows the field itself,
 # as README.md and the CLI name it)
-FIELD_NAMES_ZH = {
-    "order_id": "订单号", "customer_id": "客户编号", "order_ts": "下单时间", "paid_at": "付款时间", "amount": "实付金额",
-    "status": "订单状态", "line_amount": "行金额", "quantity": "数量", "unit_price": "单价", "sku": "商品编码",
-    "category": "品类", "channel": "渠道", "region": "地区", "store": "店铺", "member_tier": "会员等级",
-    "coupon_code": "优惠券码", "currency": "币种", "refunded_amount": "退款金额", "gross_amount": "订单总额",
-    "cancelled_at": "取消时间",
+# each order field's name on its mapping box (English, Chinese); the field's code is the box's help
+FIELD_NAMES = {
+    "order_id": ("Order ID", "订单号"), "customer_id": ("Customer ID", "客户编号"),
+    "order_ts": ("Order time", "下单时间"), "paid_at": ("Paid at", "付款时间"), "amount": ("Amount paid", "实付金额"),
+    "status": ("Order status", "订单状态"), "line_amount": ("Line amount", "行金额"), "quantity": ("Quantity", "数量"),
+    "unit_price": ("Unit price", "单价"), "sku": ("SKU", "商品编码"), "category": ("Category", "品类"),
+    "channel": ("Channel", "渠道"), "region": ("Region", "地区"), "store": ("Store", "店铺"),
+    "member_tier": ("Member tier", "会员等级"), "coupon_code": ("Coupon code", "优惠券码"), "currency": ("Currency", "币种"),
+    "refunded_amount": ("Refunded amount", "退款金额"), "gross_amount": ("Order total before refunds", "订单总额"),
+    "cancelled_at": ("Cancelled at", "取消时间"),
 }
 
 
 def field_label(field: str, language: str = "en") -> str:
-    """An order field's mapping-box label: the field in English ("order_ts"), its name in Chinese ("下单时间")."""
-    return FIELD_NAMES_ZH.get(field, field) if language == "zh" else field
+    """An order field's mapping-box label: its name ("order_ts" -> "Order time" / "下单时间")."""
+    return _pick(FIELD_NAMES[field], language) if field in FIELD_NAMES else field
 
 
 # the segment the metrics give orders without a channel, region or category (store.models.kpis.NOT_SET)

@@ -177,7 +177,7 @@ def _draw_mapping(ctx: PageContext, file_name: str, file_headers: list[str], det
         if another_file or key not in st.session_state:  # (a box not drawn on the last run loses its state)
             st.session_state[key] = detected.get(field) if detected.get(field) in file_headers else None
         choice = grid[index % 4].selectbox(field_label(field, ctx.language), file_headers, index=None, key=key,
-                                           placeholder=ctx.t("not_mapped"))
+                                           placeholder=ctx.t("not_mapped"), help=ctx.t("field_code_help", field=field))
         if choice:
             columns[field] = choice
     return columns
