@@ -204,14 +204,17 @@ def bars(categories: list[str], values: list[float], title: str, kind: str, lang
 
 def interval_ranges(labels: list[str], p25: list, median: list, p75: list, title: str, days_label: str) -> go.Figure:
     """Median days between orders with the interquartile range as error bars."""
+    x = chart_texts(labels)
     figure = go.Figure(go.Bar(
-        x=chart_texts(labels), y=median, marker_color=BLUE, text=[f"{m:.0f}" for m in median],
+        x=x, y=median, marker_color=BLUE,
         error_y={"type": "data", "symmetric": False,
                  "array": [b - m for b, m in zip(p75, median)], "arrayminus": [m - a for a, m in zip(p25, median)]},
         hovertemplate="%{x}: %{y:.0f} (%{customdata})<extra></extra>",
         customdata=[f"{a:.0f}–{b:.0f}" for a, b in zip(p25, p75)],
     ))
-    figure.update_traces(textposition="inside")
+    for label, value in zip(x, median):  # each median just above its bar, right of the quartiles' whisker
+        figure.add_annotation(x=label, y=value, text=f"{value:.0f}", showarrow=False, xanchor="left",
+                              yanchor="bottom", xshift=6)
     figure.update_yaxes(title=chart_text(days_label), rangemode="tozero")
     return _layout(figure, title, height=320)
 
