@@ -102,6 +102,17 @@ def format_p(p) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def format_chance(chance, language: str = "en") -> str:
+    """A probability for people, never a certainty it is not: '> 99.9%' and '< 0.1%' at the ends, else 97.3%."""
+    if _missing(chance):
+        return "–"
+    if chance > 0.999:
+        return "> 99.9%"
+    if chance < 0.001:
+        return "< 0.1%"
+    return format_decimal(round(chance * 100, 1), format="#,##0.0", locale=LOCALES.get(language, "en_US")) + "%"
+
+
 def format_decimal_text(value: float, language: str = "en", digits: int = 1) -> str:
     """A plain number with a fixed number of decimals, e.g. 2.1."""
     return _unsigned_zero(format_decimal(value, format="#,##0." + "0" * digits, locale=LOCALES.get(language, "en_US")))

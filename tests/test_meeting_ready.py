@@ -145,6 +145,11 @@ def test_the_strategy_scorecard_shows_what_fits_and_downloads_the_rest(monkeypat
     results = next(frame for frame in tables if "abs_lift" in frame.columns)
     assert list(results.columns) == ["metric", "control_mean", "variant_mean", "abs_lift", "rel_lift", "ci", "p_holm",
                                      "chance_to_win", "arm_sizes"]
+    # a chance to win is a probability, never a certainty: the demo's planted effect reads "> 99.9%", not 100.0%
+    chances = expected["chance_to_win"].tolist()
+    assert max(chances) > 0.999 and any(0.001 <= c <= 0.999 for c in chances)
+    assert scorecard["chance_to_win"].tolist() == [
+        "> 99.9%" if c > 0.999 else "< 0.1%" if c < 0.001 else f"{100 * c:.1f}%" for c in chances]
     cuped = next(frame for frame in tables if "cuped_variance_reduction" in frame.columns)
     assert list(cuped.columns) == ["metric", "rel_lift", "ci", "p_holm", "cuped_variance_reduction"]
     adjusted = [r for r in report["results"] if r["cuped"]]  # AOV, a ratio, has no adjustment

@@ -2,10 +2,10 @@
 words (ui/i18n.py), so "44 天" and "+2.1 个百分点" are worded where every other word is."""
 
 from metrics import formatting as numbers
-from metrics.formatting import currency_symbol, format_decimal_text, format_p
+from metrics.formatting import currency_symbol, format_chance, format_decimal_text, format_p
 from ui.i18n import t
 
-__all__ = ["currency_symbol", "format_change", "format_decimal_text", "format_difference", "format_p", "format_value"]
+__all__ = ["currency_symbol", "format_chance", "format_change", "format_decimal_text", "format_difference", "format_p", "format_value"]
 
 
 def units(language: str) -> dict[str, str]:

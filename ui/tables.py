@@ -8,7 +8,7 @@ import streamlit as st
 from metrics.definitions import ALL
 from ui import auth
 from ui.downloads import download_buttons
-from ui.formatting import format_change, format_decimal_text, format_p, format_value
+from ui.formatting import format_chance, format_change, format_decimal_text, format_p, format_value
 from ui.i18n import VALUE_COLUMNS, WORDED_COLUMNS, column_name, metric_label, t, value_name
 from ui.safe_text import markdown_text
 from ui.users import record_access_event
@@ -32,7 +32,7 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
         elif column.endswith(("_date", "_purchase", "_next_order")):
             config[column] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
         elif kind == "rate" or column.endswith(("_share", "retention")) or column in (
-                "p_alive", "chance_to_win", "rel_lift", "ci_low", "ci_high", "cuped_rel_lift", "cuped_variance_reduction"):
+                "p_alive", "rel_lift", "ci_low", "ci_high", "cuped_rel_lift", "cuped_variance_reduction"):
             config[column] = st.column_config.NumberColumn(name, format="percent")
         elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary", "historical_revenue",
                                            "predicted_clv", "total_clv", "expected_aov", "historical_value"):
@@ -80,6 +80,8 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     p_columns = [c for c in frame.columns if c in P_COLUMNS]
     if p_columns:  # "< 0.001", not 0.000000000000001
         frame = frame.assign(**{c: frame[c].map(format_p) for c in p_columns})
+    if "chance_to_win" in frame.columns:  # "> 99.9%", not a certainty of 100.0%
+        frame = frame.assign(chance_to_win=frame["chance_to_win"].map(lambda v: format_chance(v, language)))
     config = column_config(frame.columns, language, currency, labels)
     for column in frame.columns:  # whole numbers without a kind (customers per arm, rows): 4,871
         if isinstance(config.get(column), dict) and "type_config" not in config[column] \
