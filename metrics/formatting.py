@@ -40,17 +40,25 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
     if kind == "money":
         symbol = currency_symbol(currency, language)
         if compact and abs(value) >= 10_000:
-            digits = format_compact_decimal(abs(value), locale=locale, fraction_digits=1)
+            digits = _compact(abs(value), locale)
         else:
             digits = format_decimal(abs(value), format="#,##0.00", locale=locale)
         return ("-" if value < 0 and _shows_non_zero(digits) else "") + symbol + digits  # -0.004: ¥0.00
     if kind == "count":
         if compact and abs(value) >= 10_000:
-            return format_compact_decimal(value, locale=locale, fraction_digits=1)
+            return ("-" if value < 0 else "") + _compact(abs(value), locale)
         return _unsigned_zero(format_decimal(round(value), format="#,##0", locale=locale))
     if kind == "days":
         return units["days"].format(number=_unsigned_zero(format_decimal(value, format="#,##0.#", locale=locale)))
     return _unsigned_zero(format_decimal(value, format="#,##0.00", locale=locale))
+
+
+def _compact(value: float, locale: str) -> str:
+    """A large positive number in the locale's short form with three significant digits: 7.96M, 427K, 1.04万
+    (one decimal everywhere gave 8M for 7.96M, and 1万 for 10,400 in Chinese, whose unit is 10,000)."""
+    value = float(f"{value:.3g}")  # rounded first: 999,600 is 1M, not 1000K
+    whole_digits = sum(c.isdigit() for c in format_compact_decimal(value, locale=locale, fraction_digits=0))
+    return format_compact_decimal(value, locale=locale, fraction_digits=max(0, 3 - whole_digits))
 
 
 def format_change(change, kind: str, language: str = "en", units: dict[str, str] = ENGLISH_UNITS) -> str:

@@ -170,6 +170,19 @@ def test_numbers_read_as_people_write_them():
     assert csv.splitlines() == ["period,orders,aov", "2023-01,1344,12.5", "2023-02,,13.0"]
 
 
+@pytest.mark.parametrize(("value", "english", "chinese"), [
+    (7_960_000, "¥7.96M", "¥796万"),  # was ¥8M: 7.95M and 8.04M read the same
+    (10_400, "¥10.4K", "¥1.04万"),  # was ¥1万 in Chinese, whose unit is 10,000
+    (426_935, "¥427K", "¥42.7万"),
+    (999_600, "¥1M", "¥100万"),  # rounded before the unit is chosen, never 1000K
+    (-12_345, "-¥12.3K", "-¥1.23万"),
+])
+def test_large_amounts_on_tiles_keep_three_significant_digits_in_both_languages(value, english, chinese):
+    assert format_value(value, "money", "en", "CNY", compact=True) == english
+    assert format_value(value, "money", "zh", "CNY", compact=True) == chinese
+    assert format_value(abs(value), "count", "zh", compact=True) == chinese.lstrip("-¥")
+
+
 def test_tiers_in_tier_order_and_tables_in_chinese(open_page, demo_store):
     app = open_page(demo_store.root, "pages/customers.py", lang="中文")
     segments = [list(d.value["segment"]) for d in app.dataframe if "segment" in d.value.columns]
