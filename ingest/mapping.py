@@ -16,7 +16,8 @@ from pathlib import Path
 FIELD_SYNONYMS: dict[str, list[str]] = {
     "order_id": [
         "order id", "order_id", "orderid", "order no", "order number", "order #", "invoice",
-        "invoice no", "invoiceno", "invoice number", "transaction id",
+        "invoice no", "invoiceno", "invoice number", "transaction id", "po number", "po #",
+        "purchase order number",
         "订单编号", "订单号", "订单id", "主订单编号", "单号", "订单编码", "交易号",
     ],
     "customer_id": [
@@ -28,6 +29,7 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     "order_ts": [
         "order date", "order_date", "order time", "order datetime", "created at", "created_at",
         "invoicedate", "invoice date", "purchase date", "order purchase timestamp", "date", "timestamp",
+        "po date", "purchase order date",
         "订单创建时间", "下单时间", "创建时间", "订单时间", "订单日期", "付款时间", "支付时间", "日期",
         "订单付款时间",
     ],
@@ -48,7 +50,7 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     ],
     "line_amount": ["line total", "line amount", "item total", "gross amt", "gross amount", "小计", "商品金额"],
     "quantity": ["quantity", "qty", "pcs", "lineitem quantity", "数量", "购买数量", "商品数量"],
-    "unit_price": ["unit price", "unitprice", "price", "lineitem price", "单价", "商品单价", "价格"],
+    "unit_price": ["unit price", "unitprice", "price", "lineitem price", "wholesale price", "单价", "商品单价", "价格"],
     "sku": ["sku", "stockcode", "stock code", "product id", "item id", "lineitem sku",
             "商品编码", "商家编码", "商品id", "货号"],
     "category": ["category", "product category", "product type", "类目", "品类", "商品类目", "商品分类"],

@@ -624,6 +624,9 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
     if not mapping.is_line_level:
         return checks  # order-level files: dates and amounts were checked row by row
     amount_column = next((mapping.columns[f] for f in ("amount", "line_amount", "unit_price") if f in mapping.columns), "")
+    # a line's value, when the order's amount is the sum of its lines (not an order total on its rows)
+    line_value = None if "amount" in mapping.columns else \
+        "line_amount" if "line_amount" in mapping.columns else "quantity * unit_price"
     totals = _issue_rows([
         f"""
         with per_order as (
@@ -633,7 +636,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 min(order_ts) as order_ts,
                 {_order_amount(mapping, refunds)} as order_amount,
                 coalesce(max(refunded_amount), 0) as refunded,
-                coalesce({_first('status')}, 'valid') as order_status
+                {_order_status()} as order_status
             from clean
             group by order_id
         ),
@@ -668,29 +671,66 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
         where problems.code is not null and (problems.code <> 'zero_amount' or clean._row = problems.first_row)
         """
     ])
-    return checks + [("total_issues", totals, {"amount_column": amount_column,
-                                               "date_column": mapping.columns["order_ts"]})]
+    checks.append(("total_issues", totals, {"amount_column": amount_column, "date_column": mapping.columns["order_ts"]}))
+    if line_value is None:
+        return checks
+    left_out = _issue_rows([
+        f"""
+        with valid_orders as (
+            select order_id from clean group by order_id having {HAS_VALID_LINE}
+        )
+        select _row, 'line_left_out', 'status', $status_column, status_text,
+            case when status = 'cancelled'
+                then 'line cancelled in an order with valid lines: left out of the order''s amount'
+                else 'line refunded in an order with valid lines: left out of the order''s amount' end,
+            'warning'
+        from clean
+        where {LEFT_OUT_LINE} and {line_value} is not null and order_id in (select order_id from valid_orders)
+        """,
+    ])
+    status_column = mapping.columns.get("status", mapping.columns.get("cancelled_at", ""))
+    return checks + [("left_out_issues", left_out, {"status_column": status_column})]
 
 
-LINES_SUM = "cast(sum(quantity * unit_price) as decimal(30, 8))"
+# a line-level order is valid when any of its lines says so (a line without a status does not vote: Shopify
+# states the order's status on its first line only); else it takes its first stated status
+HAS_VALID_LINE = "count(*) filter (where status = 'valid') > 0"
+ORDER_STATUS = f"case when {HAS_VALID_LINE} then 'valid' else coalesce({{first_status}}, 'valid') end"
+# a line cancelled or refunded in an order that other lines make valid (Wayfair states each line's status)
+LEFT_OUT_LINE = "status in ('cancelled', 'refunded')"
+
+
+def _lines_sum(line_value: str) -> str:
+    """Aggregate: the sum of an order's line values, without the lines left out of a valid order."""
+    return (f"case when {HAS_VALID_LINE} then sum({line_value}) filter (where status is null or not {LEFT_OUT_LINE}) "
+            f"else sum({line_value}) end")
+
+
+LINES_SUM = f"cast({_lines_sum('quantity * unit_price')} as decimal(30, 8))"
 
 
 def _order_amount(mapping: Mapping, refunds: str | None = None) -> str:
-    """Aggregate expression for an order's net amount: the order total, else the sum of its lines.
-    The lines' sum is given a type (8 decimals: quantity and price have 4 each) that leaves room to
-    subtract a refund: Spark would otherwise cut the result to 7 decimals, DuckDB keeps 8."""
+    """Aggregate expression for an order's net amount: the order total, else the sum of its lines (of a
+    valid order, its valid lines only: LEFT_OUT_LINE). The lines' sum is given a type (8 decimals:
+    quantity and price have 4 each) that leaves room to subtract a refund: Spark would otherwise cut the
+    result to 7 decimals, DuckDB keeps 8."""
     if "amount" in mapping.columns:
         subtracted = "" if refunds == ALREADY_NET else " - coalesce(max(refunded_amount), 0)"
         amount = f"max(amount){subtracted}"
         if "line_amount" in mapping.columns:
-            amount = f"coalesce({amount}, sum(line_amount))"
+            amount = f"coalesce({amount}, {_lines_sum('line_amount')})"
         elif "quantity" in mapping.columns and "unit_price" in mapping.columns:
             amount = f"coalesce({amount}, {LINES_SUM})"
     elif "line_amount" in mapping.columns:
-        amount = "sum(line_amount) - coalesce(max(refunded_amount), 0)"
+        amount = f"{_lines_sum('line_amount')} - coalesce(max(refunded_amount), 0)"
     else:
         amount = f"{LINES_SUM} - coalesce(max(refunded_amount), 0)"
     return amount
+
+
+def _order_status() -> str:
+    """Aggregate expression for a line-level order's status (ORDER_STATUS)."""
+    return ORDER_STATUS.format(first_status=_first("status"))
 
 
 def _first(column: str) -> str:
@@ -709,9 +749,9 @@ def orders_query(mapping: Mapping, refunds: str | None = None) -> str:
                 min(order_ts) as order_ts,
                 coalesce({_order_amount(mapping, refunds)}, 0) as amount,  -- no amount: a cancellation, checked above
                 -- a valid order whose refund takes its lines' whole sum is refunded, as one row's would be
-                case when coalesce({_first('status')}, 'valid') = 'valid' and coalesce(max(refunded_amount), 0) > 0
+                case when {_order_status()} = 'valid' and coalesce(max(refunded_amount), 0) > 0
                         and coalesce({_order_amount(mapping, refunds)}, 0) = 0 then 'refunded'
-                    else coalesce({_first('status')}, 'valid') end as status,
+                    else {_order_status()} end as status,
                 {dims},
                 {_first('currency')} as currency,
                 min(_row) as source_row

@@ -528,6 +528,30 @@ def test_line_level_zero_amount_is_warned_once_but_a_refunded_order_is_not(store
     assert [orders[o]["status"] for o in ("F1", "P1", "R1")] == ["valid", "valid", "refunded"]
 
 
+def test_a_line_level_order_is_valid_when_any_line_is_and_its_cancelled_lines_are_left_out(store, tmp_path):
+    """Wayfair states each line's status: an order of two cancelled lines and a shipped one was stored as
+    cancelled at the sum of all three (the first line decided), and a shipped line beside a cancelled unit
+    was counted with it."""
+    path = tmp_path / "po.csv"
+    path.write_text(
+        "PO Number,PO Date,Order Status,Quantity,Wholesale Price,SKU,Ship To Name\n"
+        "W1,07/06/2022,Cancelled,6,71.05,A,c1\n"   # rows 2-4: valid (row 4 shipped), 7 x 71.05 = 497.35
+        "W1,07/06/2022,Cancelled,7,71.05,A,c1\n"
+        "W1,07/06/2022,Shipped,7,71.05,A,c1\n"
+        "W2,07/30/2022,Shipped,2,142,B,c2\n"       # rows 5-6: 2 x 142 = 284.00
+        "W2,07/30/2022,Cancelled,1,142,B,c2\n"
+        "W3,07/31/2022,Cancelled,1,10,C,c3\n"      # rows 7-8: every line cancelled: cancelled, 30.00
+        "W3,07/31/2022,Cancelled,2,10,C,c3\n"
+    )
+    report = import_file(path, store)
+    orders = stored_orders(store)
+    assert {o: (orders[o]["status"], orders[o]["amount"]) for o in orders} == {
+        "W1": ("valid", Decimal("497.35")), "W2": ("valid", Decimal("284.00")), "W3": ("cancelled", Decimal("30.00"))}
+    assert [(i["row"], i["code"], i["severity"]) for i in report.issues] == [
+        (2, "line_left_out", "warning"), (3, "line_left_out", "warning"), (6, "line_left_out", "warning")]
+    assert report.orders_accepted == 3 and report.cancelled_orders == 1
+
+
 def test_cancelled_or_refunded_orders_need_no_amount(store, tmp_path):
     """An order that is not valid may leave its amount empty (Amazon does on cancelled items): it is
     kept as a cancellation (or refund) of amount 0; a valid order without an amount is still rejected."""

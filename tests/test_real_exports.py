@@ -353,6 +353,61 @@ def test_etsy_2022_download_with_two_digit_years(store):
     _check_etsy(store, *ETSY_FILES[1])
 
 
+# ---------------------------------------------------------------- Wayfair
+# Wayfair Partner Home purchase-order export (a supplier's view of Wayfair's orders): one row per PO
+# line, each line with its own Order Status; a line's value is Quantity x Wholesale Price. A PO with a
+# cancelled line and a shipped one is a sale of the shipped line; only a PO whose every line is cancelled
+# is a cancellation. The export has no customer id: the ship-to name (pseudonymised) is the customer.
+
+WAYFAIR = "wayfair_po_export_600.csv"
+WAYFAIR_COLUMNS = {"order_id": "PO Number", "customer_id": "Ship To Name", "order_ts": "PO Date",
+                   "status": "Order Status", "quantity": "Quantity", "unit_price": "Wholesale Price", "sku": "SKU"}
+
+
+def wayfair_expected() -> dict:
+    lines = defaultdict(list)
+    for row in raw_rows(WAYFAIR, encoding="utf-8-sig"):
+        lines[row["PO Number"]].append(row)
+    valid, cancelled, left_out = {}, set(), 0
+    for po, rows in lines.items():
+        kept = [r for r in rows if r["Order Status"] != "Cancelled"]
+        if kept:
+            valid[po] = sum((money(r["Quantity"]) * money(r["Wholesale Price"]) for r in kept), Decimal("0"))
+            left_out += len(rows) - len(kept)
+        else:
+            cancelled.add(po)
+    july = {po for po, rows in lines.items() if rows[0]["PO Date"].startswith("07/") and po in valid}
+    return {"records": sum(len(rows) for rows in lines.values()), "valid": valid, "cancelled": cancelled,
+            "left_out": left_out, "july_revenue": sum((valid[po] for po in july), Decimal("0")),
+            "customers": {lines[po][0]["Ship To Name"] for po in valid}}
+
+
+def test_wayfair_orders_with_a_cancelled_line_are_sales_of_their_other_lines(store):
+    """The first line's status decided the whole PO, and cancelled lines were added to its amount:
+    CS411762855 (6 and 7 units cancelled, 7 shipped) was stored as cancelled at 1,421.00."""
+    expected = wayfair_expected()
+    assert expected["valid"]["CS411762855"] == Decimal("497.35") and expected["valid"]["CS415235715"] == Decimal("284")
+    report = import_file(REAL / WAYFAIR, store, columns=WAYFAIR_COLUMNS)
+    assert report.rows_read == expected["records"] == 600 and report.rows_rejected == 0, report.issue_counts
+    orders = stored_orders(store)
+    assert {o: v["amount"] for o, v in orders.items() if v["status"] == "valid"} == expected["valid"]
+    assert {o for o, v in orders.items() if v["status"] == "cancelled"} == expected["cancelled"]
+    assert report.issue_counts.get("line_left_out") == expected["left_out"] > 0
+    assert identified_customers({o: orders[o] for o in expected["valid"]}) == expected["customers"]
+    july = sum((v["amount"] for v in orders.values() if v["status"] == "valid" and v["order_ts"].month == 7),
+               Decimal("0"))
+    assert july == expected["july_revenue"]
+
+
+def test_wayfair_purchase_orders_are_recognised_without_a_mapping(store):
+    """"PO Number", "PO Date" and "Wholesale Price" were not recognised: the file was refused for missing
+    columns, and the command line has no way to map them."""
+    report = import_file(REAL / WAYFAIR, store)
+    assert {"order_id": "PO Number", "order_ts": "PO Date", "unit_price": "Wholesale Price",
+            "status": "Order Status"}.items() <= report.mapping.items()
+    assert len(stored_orders(store)) == len(wayfair_expected()["valid"]) + len(wayfair_expected()["cancelled"])
+
+
 # ---------------------------------------------------------------- files that cannot be imported as they are
 
 
@@ -376,7 +431,7 @@ def test_wholesale_ledger_without_order_numbers_is_refused(store):
 
 # ---------------------------------------------------------------- the record equation (issue 13, item 1)
 
-IMPORTABLE = [(name, ",") for name in SHOPIFY_FILES] + [(TMALL, ","), (UCI, ";"), ETSY_FILES[0]]
+IMPORTABLE = [(name, ",") for name in SHOPIFY_FILES] + [(TMALL, ","), (UCI, ";"), ETSY_FILES[0], (WAYFAIR, ",")]
 
 
 @pytest.mark.parametrize(("name", "delimiter"), IMPORTABLE)
