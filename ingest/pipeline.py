@@ -86,6 +86,7 @@ class ImportReport:
     currency_source: str | None = None  # "file" | "preset" | "chosen" | None (not stated)
     customer_ids: bool = True  # False: no customer column, so no repurchase metrics from this file
     notes: list[str] = field(default_factory=list)  # plain sentences about what the file cannot answer
+    other_sheets: dict[str, int] = field(default_factory=dict)  # a workbook's sheets not read: name -> rows
     # every record accounted for: records_in_file = accepted + rejected + folded + skipped
     records_in_file: int = 0
     records_counted_by: str | None = None
@@ -443,6 +444,10 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
     by_status = dict(con.execute("select status, count(*) from orders_out group by status").fetchall())
     customer_ids = "customer_id" in mapping.columns
     notes = [] if customer_ids else [NO_CUSTOMER_NOTE]
+    if raw.counted and raw.counted.other_sheets:
+        sheets = ", ".join(f"'{name}' ({rows:,} rows)" for name, rows in raw.counted.other_sheets)
+        notes.append(f"Only the workbook's first sheet is read; its other sheets hold rows too: {sheets}. "
+                     "Save each as a file of its own (CSV or a one-sheet workbook) and import it as well.")
     return ImportReport(
         file=clean_file_name(path.name),
         preset=mapping.preset.name if mapping.preset else None,
@@ -466,6 +471,7 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
         refunds_note=REFUND_NOTES.get(settings.refunds),
         customer_ids=customer_ids,
         notes=notes,
+        other_sheets=dict(raw.counted.other_sheets) if raw.counted else {},
         issues=[{"file": clean_file_name(path.name), **row} for row in examples.astype(object).where(examples.notna(), None).to_dict("records")],
     )
 

@@ -51,6 +51,12 @@ class RecordCount:
     blank: int | None  # records whose every field is empty; None: count them in `raw` (Parquet)
     source: str  # what counted them: "pyarrow CSV reader", "csv module", "calamine", "parquet metadata"
     empty_lines: tuple[int, ...] = ()  # indexes (0 = first after the header) of empty lines, which DuckDB drops
+    # a workbook's other sheets, which are not read: (sheet name, its rows with a value after its first row)
+    other_sheets: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def on_other_sheets(self) -> int:
+        return sum(rows for _, rows in self.other_sheets)
 
 
 @dataclass(frozen=True)
@@ -554,10 +560,21 @@ def _excel_text(value) -> str | None:
     return str(value)
 
 
+def _has_value(row) -> bool:
+    return any(_excel_text(v) is not None and _excel_text(v).strip(" ") for v in row)
+
+
 def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
+    """The first sheet's records; the other sheets' rows are counted (skipped as `other_sheet`), not read."""
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=True)
+        others = []
+        for index, name in enumerate(workbook.sheet_names[1:], start=1):
+            sheet_rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=True)
+            with_values = sum(1 for row in sheet_rows[1:] if _has_value(row))
+            if with_values:
+                others.append((name, with_values))
     except Exception as error:  # calamine raises several error types for broken files
         raise ImportRefused(
             f"{path.name}: could not be opened as an Excel workbook ({error}); "
@@ -575,8 +592,10 @@ def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> R
     con.register("excel_rows", table)
     _write_raw(con, "select * from excel_rows", work_dir)
     con.unregister("excel_rows")
-    blank = sum(1 for row in rows[1:] if all(_excel_text(v) is None or not _excel_text(v).strip(" ") for v in row))
-    return _describe(con, path, first_data_row=2, counted=RecordCount(len(rows) - 1, blank, "calamine"))
+    blank = sum(1 for row in rows[1:] if not _has_value(row))
+    on_other_sheets = sum(count for _, count in others)
+    return _describe(con, path, first_data_row=2, counted=RecordCount(
+        len(rows) - 1 + on_other_sheets, blank, "calamine", other_sheets=tuple(others)))
 
 
 def _check_parquet(path: Path) -> RecordCount:

@@ -27,6 +27,7 @@ SKIP_REASONS = {
     "blank_line": "blank line (every field empty)",
     "repeated_header": "the header row repeated inside the file",
     "totals_row": "a totals row (no order id; a Total/合计 label or the sum of the amounts)",
+    "other_sheet": "a row on another sheet of the workbook: only the first sheet is read",
 }
 
 
@@ -167,7 +168,7 @@ def add_skipped_issues(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: M
     """List the skipped header and totals rows in `issues` (severity 'skipped'), with their row numbers
     (blank lines are only counted: DuckDB's reader drops empty lines, so they have no row in `raw`)."""
     for code, reason in SKIP_REASONS.items():
-        if code == "blank_line":
+        if code in ("blank_line", "other_sheet"):  # not rows of `raw`
             continue
         con.execute(
             f"""
@@ -188,6 +189,8 @@ def account(con: duckdb.DuckDBPyConnection, path: Path, raw: RawTable, skipped_i
     if counted is not None and counted.blank is not None:
         # blank lines as the independent count saw them: DuckDB drops empty lines, keeps ",,," rows
         skipped["blank_line"] = counted.blank
+    if counted is not None and counted.other_sheets:
+        skipped["other_sheet"] = counted.on_other_sheets
     skipped = {reason: skipped[reason] for reason in SKIP_REASONS if skipped.get(reason)}
     accepted, duplicates, rejected = con.execute(
         """

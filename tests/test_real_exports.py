@@ -408,6 +408,57 @@ def test_wayfair_purchase_orders_are_recognised_without_a_mapping(store):
     assert len(stored_orders(store)) == len(wayfair_expected()["valid"]) + len(wayfair_expected()["cancelled"])
 
 
+# ---------------------------------------------------------------- UCI Online Retail II, the workbook
+# The dataset as published: an .xlsx with one sheet per year ("Year 2009-2010", "Year 2010-2011"), here
+# cut to 499 rows each. Read here with the standard library (an .xlsx is a zip of XML sheets).
+
+UCI_WORKBOOK = "uci_online_retail_ii_2x499.xlsx"
+
+
+def workbook_sheets(name: str) -> dict[str, list[list[str]]]:
+    """Each sheet's rows as lists of cell texts (shared strings looked up), in the workbook's order."""
+    import re
+    import zipfile
+    from xml.etree import ElementTree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(REAL / name) as book:
+        shared = [("".join(t.text or "" for t in item.iter(f"{{{ns['m']}}}t")))
+                  for item in ElementTree.fromstring(book.read("xl/sharedStrings.xml")).findall("m:si", ns)]
+        names = [sheet.get("name") for sheet in ElementTree.fromstring(book.read("xl/workbook.xml")).iter(
+            f"{{{ns['m']}}}sheet")]
+        sheets = {}
+        for index, sheet_name in enumerate(names, start=1):
+            root = ElementTree.fromstring(book.read(f"xl/worksheets/sheet{index}.xml"))
+            rows = []
+            for row in root.iter(f"{{{ns['m']}}}row"):
+                cells = {}
+                for cell in row.findall("m:c", ns):
+                    value = cell.find("m:v", ns)
+                    text = value.text if value is not None else ""
+                    column = re.match(r"[A-Z]+", cell.get("r")).group()
+                    cells[column] = shared[int(text)] if cell.get("t") == "s" else text
+                rows.append([cells.get(column, "") for column in "ABCDEFGH"])
+            sheets[sheet_name] = rows
+    return sheets
+
+
+def test_a_workbooks_other_sheets_are_counted_as_skipped_and_named(store):
+    """Only the first sheet was read, and the report said the file held 499 records: the second year's
+    499 rows vanished without a word."""
+    sheets = workbook_sheets(UCI_WORKBOOK)
+    first, second = sheets["Year 2009-2010"][1:], sheets["Year 2010-2011"][1:]
+    assert list(sheets) == ["Year 2009-2010", "Year 2010-2011"] and len(first) == len(second) == 499
+    invoices = {row[0].removesuffix(".0") for row in first}
+    report = import_file(REAL / UCI_WORKBOOK, store).to_dict()
+    assert report["records_in_file"] == len(first) + len(second)
+    assert report["skipped_reasons"] == {"other_sheet": len(second)}
+    parts = ("records_accepted", "records_rejected", "records_folded", "records_skipped")
+    assert report["records_in_file"] == sum(report[p] for p in parts)
+    assert set(stored_orders(store)) == invoices and len(invoices) == 37
+    assert any("'Year 2010-2011' (499 rows)" in note for note in report["notes"])
+
+
 # ---------------------------------------------------------------- files that cannot be imported as they are
 
 

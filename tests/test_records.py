@@ -317,6 +317,26 @@ def test_data_page_shows_the_record_equation_after_an_upload(tmp_path, monkeypat
     assert expected in [c.value for c in app.caption]
 
 
+def test_data_page_says_a_workbooks_other_sheets_are_not_read(tmp_path, monkeypatch):
+    """The real UCI Online Retail II workbook, one sheet per year: the second year's rows are in the
+    equation, skipped, with what to do about them."""
+    from store import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
+    app = data_page_app()
+    app.run()
+    workbook = (Path(__file__).parent / "fixtures" / "real" / "uci_online_retail_ii_2x499.xlsx").read_bytes()
+    app.get("file_uploader")[0].set_value(("online_retail_II.xlsx", workbook, "application/octet-stream"))
+    app.run()  # recognised as UCI Online Retail, in pounds: no currency question
+    app.button(key="import_button").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert ("Every record accounted for: 998 in the file = 37 accepted + 0 rejected + 462 folded into orders + 499 "
+            "skipped (499 rows on the workbook's other sheets, which are not read: save each sheet as a file of its "
+            "own and upload it too).") in [i.value for i in app.info]
+    warnings = [w.value.replace("\\", "") for w in app.warning]  # the sheet's name escaped as Markdown
+    assert any("Not read: sheet “Year 2010-2011” (499 rows)." in w for w in warnings), warnings
+
+
 NOTE_TEXT = st_.lists(st_.sampled_from(list("ab #;/\",\t\n\r'=合计") + ["Total", "order_id"]), max_size=8).map("".join)
 
 

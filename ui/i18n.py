@@ -435,6 +435,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "skip_blank_line": ("blank lines", "空行"),
     "skip_repeated_header": ("repeated header rows", "重复的表头行"),
     "skip_totals_row": ("totals rows", "合计行"),
+    "other_sheets_not_read": ("Only the workbook's first sheet was read. Not read: {sheets}. Save each as a file of its own "
+                              "(CSV, or a workbook of one sheet) and upload it too.",
+                              "只读取了工作簿的第一个工作表。未读取：{sheets}。请把每个工作表另存为单独的文件（CSV 或只有一个工作表的工作簿）再上传。"),
+    "sheet_rows": ("sheet “{sheet}” ({rows})", "工作表“{sheet}”（{rows}）"),
+    "skip_other_sheet": ("rows on the workbook's other sheets, which are not read: save each sheet as a file of its own "
+                         "and upload it too", "工作簿其他工作表上的行（只读取第一个工作表）：请把每个工作表另存为单独的文件再上传"),
     "issues": ("Validation report", "校验报告"),
     "rejected_rows": ("Rejected rows", "被拒绝的行"),
     "save_preset": ("Save this mapping as a preset", "将此映射保存为预设"),

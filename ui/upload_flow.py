@@ -216,6 +216,9 @@ def _show_orders_report(ctx: PageContext, report) -> None:
         st.caption(ctx.t("read_as_encoding", encoding=encoding_name(report.encoding)))
     if not report.customer_ids:
         st.warning(ctx.t("no_customer_ids"))
+    if report.other_sheets:
+        st.warning(ctx.md("other_sheets_not_read", sheets=ctx.t("list_separator").join(
+            ctx.t("sheet_rows", sheet=name, rows=ctx.count(rows, "row")) for name, rows in report.other_sheets.items())))
     if not report.currency:
         st.caption(ctx.t("currency_unknown_note"))
     st.info(record_equation(ctx, report.to_dict()))

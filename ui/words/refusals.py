@@ -197,6 +197,7 @@ ISSUE_REASONS: list[tuple[str, str]] = [
     ("no row of this order has a date", "该订单没有任何一行有日期"),
     ("the lines of this order add up to a negative amount on a valid order", "该有效订单各行合计为负数"),
     ("blank line (every field empty)", "空行（所有字段为空）"),
+    ("a row on another sheet of the workbook: only the first sheet is read", "工作簿另一个工作表上的行：只读取第一个工作表"),
     ("the header row repeated inside the file", "文件中间重复出现的表头行"),
     ("a totals row (no order id; a Total/合计 label or the sum of the amounts)", "合计行（无订单号；带 Total/合计 标签或为金额之和）"),
     ("missing experiment, customer or variant", "缺少实验、客户或分组"),
@@ -266,7 +267,7 @@ ISSUE_CODE_WORDS = {
     "sibling_rejected": "同一订单的其他行被拒绝", "duplicate_conflict": "订单号重复且取值不同",
     "duplicate_row": "重复行", "unknown_status": "未知状态词", "zero_amount": "金额为零",
     "line_left_out": "行未计入金额",
-    "blank_line": "空行", "repeated_header": "重复的表头行", "totals_row": "合计行",
+    "blank_line": "空行", "repeated_header": "重复的表头行", "totals_row": "合计行", "other_sheet": "其他工作表",
     "missing_value": "缺少取值", "two_variants": "属于多个分组",
     "no usable rows": "没有可用的行",
 }
