@@ -23,7 +23,7 @@ from pathlib import Path
 
 from metrics.definitions import KPIS
 from metrics.formatting import format_change, format_value
-from metrics.kpis import kpi_row, latest_full_month
+from metrics.kpis import kpi_row, report_month
 from store import STORE_ENV, Store
 
 
@@ -65,10 +65,10 @@ def _plain(value):
 
 
 def summary(store: Store, month: date | None) -> dict:
-    """The KPI row of `month` (default latest full month) as a JSON-ready dict."""
+    """The KPI row of `month` (default: the latest full month, else the data's last month) as a JSON-ready dict."""
     con = store.connect()
     try:
-        month = month or latest_full_month(con)
+        month = month or report_month(con)
         if month is None:
             return {"month": None, "store_version": store.manifest()["version"], "kpis": {}}
         row = kpi_row(con, month)
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     summary_parser = commands.add_parser("summary", help="one month's KPI row")
     summary_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
-    summary_parser.add_argument("--month", type=_month, help="YYYY-MM (default: latest full month)")
+    summary_parser.add_argument("--month", type=_month, help="YYYY-MM (default: latest full month; the data's last month when none is full)")
     summary_parser.add_argument("--json", action="store_true")
     ltv_parser = commands.add_parser("ltv", help="predicted customer lifetime value: model fit and holdout check")
     ltv_parser.add_argument("--store", type=Path, help=f"store folder (default: ${STORE_ENV} or data/store)")
@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
             store = Store(args.store)
             currency = store.currency()  # None: not stated, amounts printed without a symbol
             stated = "" if currency else "; currency not stated"
-            print(f"KPIs for {result['month']} (store version {result['store_version']}{stated})")
+            partial = "" if result["complete_month"] else "; the data covers only part of this month"
+            print(f"KPIs for {result['month']} (store version {result['store_version']}{stated}{partial})")
             for kpi in KPIS:
                 kpis = result["kpis"]
                 print(

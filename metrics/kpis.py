@@ -46,6 +46,16 @@ def latest_full_month(con: duckdb.DuckDBPyConnection) -> date | None:
     ).fetchall()[0][0]
 
 
+def report_month(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The month a report opens on: the latest full month, or the data's last month when it has none
+    (an export of a few weeks), as the Overview does."""
+    first, last = data_range(con)
+    if last is None:
+        return None
+    full = latest_full_month(con)
+    return full if full >= first.replace(day=1) else last.replace(day=1)
+
+
 def _cube_slice(con, filters: Filters, grain: str, by: str | None, last: date, end: date) -> tuple | None:
     """(dimension, segment or None) if the precomputed kpi_base answers this request exactly, else None."""
     request = Request(filters=filters, grain=grain, by=by, last_date=last, end=end)

@@ -227,3 +227,24 @@ def test_summary_cli_prints_the_kpi_row(con, tmp_path_factory):
         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True,
     ).stdout)
     assert default["month"] == "2024-03"  # the latest full month
+
+
+def test_summary_cli_opens_on_the_only_month_of_an_export_that_covers_no_full_month(tmp_path):
+    """A workbook from 1 to 9 December printed "No data for that month." (exit 2) for November, the
+    latest full month, where the Overview shows December, marked partial."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date,amount\n"
+                                         "A,c1,2009-12-01,10\nB,c1,2009-12-05,30\nC,c2,2009-12-09,20\n")
+    import_file(tmp_path / "orders.csv", Store(tmp_path / "store"))
+    command = [sys.executable, "-m", "metrics", "summary", "--store", str(tmp_path / "store")]
+    ran = subprocess.run([*command, "--json"], cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    report = json.loads(ran.stdout)
+    assert (report["month"], report["complete_month"], report["kpis"]["orders"]) == ("2009-12", False, 3)
+    assert report["kpis"]["repurchase_rate"] == 0  # c1 bought twice, but first in this month: new, not returning
+    text = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True).stdout
+    assert text.startswith("KPIs for 2009-12 (store version 1; currency not stated; the data covers only part of this month)")
