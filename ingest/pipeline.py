@@ -240,8 +240,8 @@ def import_file(
             missing = mapping.missing_required()
             if missing:
                 raise ImportRefused(
-                    f"{clean_file_name(path.name)}: no column found for {', '.join(missing)}; choose a preset or map "
-                    "the columns (Data page, or --preset on the command line) and upload it again.",
+                    f"{clean_file_name(path.name)}: no column found for {', '.join(missing)}; map the columns on the "
+                    "Data page, or on the command line use --preset with a mapping saved there, and upload it again.",
                     code="missing_columns", file=clean_file_name(path.name), fields=", ".join(missing),
                     missing=tuple(mapping.missing_required_fields()),
                 )
@@ -419,7 +419,8 @@ def _refuse_other_currency(path: Path, store: Store, currency: str | None) -> No
     if currency and held and currency not in held:
         raise ImportRefused(
             f"{file}: amounts are in {currency} but the store holds {stored} orders; a store holds one currency, "
-            "so import this file into a separate store (--store on the command line).", code="other_currency",
+            f"so convert the amounts to {stored} first, or import this file into a separate store (a dashboard "
+            "started on another store folder, or --store on the command line).", code="other_currency",
             file=file, currency=currency, stored=stored,
         )
     if not currency and stored:

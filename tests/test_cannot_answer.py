@@ -169,6 +169,23 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
     assert not app.exception and [s for s in app.success if "Imported 1 order" in s.value]
 
 
+def test_data_page_says_a_file_in_another_currency_is_refused_before_the_import(monkeypatch, tmp_path):
+    """A pound workbook into a dollar store: the Import button was enabled, and the refusal after the click
+    gave the command line's option as the way out."""
+    store = Store(tmp_path / "store")
+    (tmp_path / "usd.csv").write_text("order id,customer id,order date,amount\nO1,c1,2024-03-01,12.50\n")
+    import_file(tmp_path / "usd.csv", store, currency="USD")
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(
+        ("euro.csv", "order id,customer id,order date,amount\nE1,c2,2024-03-02,€7.50\n".encode(), "text/csv")).run()
+    assert [e.value.replace("\\", "").replace("\u2060", "") for e in app.error] == [  # as Markdown shows it
+        "Not imported: euro.csv: amounts are in EUR but the store holds USD orders; a store holds one currency, so "
+        "convert the amounts to USD first, or import this file into a separate store (a dashboard started on another "
+        "store folder, or --store on the command line)."]
+    assert app.button(key="import_button").disabled and not [s for s in app.selectbox if s.key == "upload_currency"]
+    assert len(store.batches()) == 1
+
+
 @pytest.mark.parametrize(("language", "warning"), [
     ("English", "Not ready to import: no column is mapped to Amount paid (or Quantity and Unit price)."),
     ("中文", "尚不能导入：没有列映射到实付金额（或数量与单价）。"),

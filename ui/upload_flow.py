@@ -74,12 +74,18 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
             st.warning(ctx.t("mapping_incomplete", fields=ctx.t("list_separator").join(
                 ctx.t("field_amount_or_parts") if field == "amount" else field_label(field, ctx.language)
                 for field in missing)))
-        elif not (mapping.preset and mapping.preset.currency):
-            stated = currency_in_preview(frame, columns)  # a currency column's codes, else signs in the amounts
-            if stated:
+        else:
+            stated = mapping.preset.currency if mapping.preset and mapping.preset.currency else \
+                currency_in_preview(frame, columns)  # a currency column's codes, else signs in the amounts
+            held = ctx.store.currency()
+            if stated and held and stated != held:  # refused on import: said now, and Import waits
+                show_refusal(ctx, ImportRefused("", code="other_currency", file=clean_file_name(file_name),
+                                                currency=stated, stored=held))
+                currency_answer = None
+            elif stated and not (mapping.preset and mapping.preset.currency):
                 st.caption(ctx.t("currency_in_column" if "currency" in columns else "currency_in_amounts",
                                  currency=stated))
-            else:  # nothing stated in the rows shown (an empty currency column too): asked
+            elif not stated:  # nothing stated in the rows shown (an empty currency column too): asked
                 currency_answer = _ask_currency(ctx)
     if st.button(ctx.t("import"), type="primary", key="import_button", disabled=bool(missing) or currency_answer is None):
         progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(file_name)))

@@ -79,10 +79,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
     # mapping and checking
     "header_only": ("{file}: the file has a header but no rows; export it again with data.",
                     "{file}：文件只有表头没有数据行；请导出含数据的文件。"),
-    "missing_columns": ("{file}: no column found for {fields}; choose a preset or map the columns (Data page, or "
-                        "--preset on the command line) and upload it again.",
-                        "{file}：找不到{fields}对应的列；请选择预设或映射字段（在「数据」页，或命令行的 --preset）"
-                        "后重新上传。"),
+    "missing_columns": ("{file}: no column found for {fields}; map the columns on the Data page, or on the command "
+                        "line use --preset with a mapping saved there, and upload it again.",
+                        "{file}：找不到{fields}对应的列；请在「数据」页映射字段，或在命令行用 --preset 指定在那里保存的映射，"
+                        "然后重新上传。"),
     "nothing_imported": ("{file}: none of the {rows} rows could be imported (most common problem: {problem}); fix "
                          "the export or the column mapping and upload it again.",
                          "{file}：{rows} 行都无法导入（最常见的问题：{problem}）；请修正导出文件或字段映射后重新上传。"),
@@ -99,9 +99,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
                                     "unchosen or pick the right one.",
                                     "{file}：{preset} 的导出金额是 {stated}，不是 {chosen}；请不选币种或选择正确的币种。"),
     "other_currency": ("{file}: amounts are in {currency} but the store holds {stored} orders; a store holds one "
-                       "currency, so import this file into a separate store (--store on the command line).",
-                       "{file}：金额币种为 {currency}，但库中已有 {stored} 订单；一个数据库只存一种币种，请将此文件导入单独的数据库"
-                       "（命令行的 --store）。"),
+                       "currency, so convert the amounts to {stored} first, or import this file into a separate store "
+                       "(a dashboard started on another store folder, or --store on the command line).",
+                       "{file}：金额币种为 {currency}，但库中已有 {stored} 订单；一个数据库只存一种币种，请先把金额换算为 "
+                       "{stored}，或将此文件导入单独的数据库（在另一个数据库文件夹上启动的看板，或命令行的 --store）。"),
     "currency_after_unstated": ("{file}: amounts are in {currency} but the store holds orders whose currency was not "
                                 "stated; remove those uploads and import them again with their currency (on the Data "
                                 "page, or --currency on the command line), or import this file into a separate store.",
@@ -273,8 +274,24 @@ ISSUE_CODE_WORDS = {
 }
 
 
+ISSUE_CODE_WORDS_EN = {
+    "missing_order_id": "missing order id", "missing_date": "missing date", "bad_date": "unreadable date",
+    "future_date": "date in the future", "too_old_date": "date before 1970", "missing_amount": "missing amount",
+    "bad_amount": "amount not a number", "negative_amount": "negative amount",
+    "refund_exceeds_amount": "refund above the amount paid", "bad_refund": "refund not a number",
+    "bad_quantity": "quantity not a number", "bad_unit_price": "unit price not a number",
+    "bad_line_amount": "line amount not a number", "currency_mismatch": "another currency",
+    "value_too_long": "value too long", "sibling_rejected": "another row of the order rejected",
+    "duplicate_conflict": "order id repeated with other values", "duplicate_row": "repeated row",
+    "unknown_status": "unknown status word", "zero_amount": "zero amount", "line_left_out": "line left out of the amount",
+    "blank_line": "blank line", "repeated_header": "repeated header row", "totals_row": "totals row",
+    "other_sheet": "another sheet", "missing_value": "missing value", "two_variants": "in two variants",
+    "no usable rows": "no usable rows",
+}
+
+
 def issue_code(code, language: str = "en"):
-    """An issue code of the validation report as words in Chinese; the code itself in English."""
-    if language != "zh" or not isinstance(code, str):
+    """An issue code of the validation report as a few words (downloads keep the code)."""
+    if not isinstance(code, str):
         return code
-    return ISSUE_CODE_WORDS.get(code, code)
+    return (ISSUE_CODE_WORDS if language == "zh" else ISSUE_CODE_WORDS_EN).get(code, code)
