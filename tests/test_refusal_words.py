@@ -248,6 +248,9 @@ def test_the_data_page_in_english_names_each_problem_in_words_not_its_code(tmp_p
     stored, _ = batch_problems(store, store.batches()[0]["id"])
     assert list(issues["code"]) == [ISSUE_CODE_WORDS_EN[code] for code in stored["code"]]
     assert not any("_" in code for code in issues["code"]) and len(set(issues["code"])) >= 4
+    from ui.i18n import field_label
+    assert list(issues["field"]) == [field_label(field, "en") for field in stored["field"]]  # "Order time", not order_ts
+    assert "order_ts" in set(stored["field"]) and not any("_" in field for field in issues["field"])
 
 
 def test_the_data_page_in_chinese_words_the_validation_report(tmp_path, monkeypatch, store):

@@ -736,7 +736,8 @@ VALUE_COLUMNS = {"member_tier": ("none", "silver", "gold", "diamond"), "segment"
                  "action": None, "via": ("app", "cli"), "kind": ("orders", "assignments"), "status": ("ok",),
                  "risk_band": ("high", "medium", "low"), "severity": ("rejected", "warning", "skipped")}
 # columns of the validation report whose English sentences or codes are worded by a function
-WORDED_COLUMNS = {"reason": issue_reason, "reasons": issue_reason, "code": issue_code}
+WORDED_COLUMNS = {"reason": issue_reason, "reasons": issue_reason, "code": issue_code,
+                  "field": lambda field, language: field_label(field, language) if isinstance(field, str) else field}
 
 
 def _pick(words: tuple[str, str], language: str) -> str:

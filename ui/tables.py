@@ -73,7 +73,7 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     if empty_text:
         frame = frame.assign(**{c: frame[c].where(frame[c].notna(), "") for c in empty_text})
     # the validation report's reasons and codes (a table with a "reason" column; "reasons": rejected rows)
-    worded = {"reason", "code", "reasons"} if "reason" in frame.columns else {"reasons"}
+    worded = {"reason", "code", "reasons", "field"} if "reason" in frame.columns else {"reasons"}
     coded = [c for c in frame.columns if c in VALUE_COLUMNS or (c in WORDED_COLUMNS and c in worded)]
     if coded:
         frame = frame.assign(**{c: frame[c].map(lambda v, c=c: value_name(c, v, language)) for c in coded})
