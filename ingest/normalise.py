@@ -680,12 +680,11 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
             select order_id from clean group by order_id having {HAS_VALID_LINE}
         )
         select _row, 'line_left_out', 'status', $status_column, status_text,
-            case when status = 'cancelled'
-                then 'line cancelled in an order with valid lines: left out of the order''s amount'
-                else 'line refunded in an order with valid lines: left out of the order''s amount' end,
+            'line ' || status || ' in an order with valid lines: left out of the order''s amount',
             'warning'
         from clean
-        where {LEFT_OUT_LINE} and {line_value} is not null and order_id in (select order_id from valid_orders)
+        where {_left_out_line(mapping)} and {line_value} is not null
+            and order_id in (select order_id from valid_orders)
         """,
     ])
     status_column = mapping.columns.get("status", mapping.columns.get("cancelled_at", ""))
@@ -696,35 +695,41 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
 # states the order's status on its first line only); else it takes its first stated status
 HAS_VALID_LINE = "count(*) filter (where status = 'valid') > 0"
 ORDER_STATUS = f"case when {HAS_VALID_LINE} then 'valid' else coalesce({{first_status}}, 'valid') end"
-# a line cancelled or refunded in an order that other lines make valid (Wayfair states each line's status)
-LEFT_OUT_LINE = "status in ('cancelled', 'refunded')"
 
 
-def _lines_sum(line_value: str) -> str:
+def _left_out_line(mapping: Mapping) -> str:
+    """SQL: a line left out of the amount of an order that other lines make valid (Wayfair states each line's
+    status): cancelled or unpaid; refunded too, unless the file has a refund column, which subtracts it."""
+    statuses = "'cancelled', 'unpaid'" if "refunded_amount" in mapping.columns else "'cancelled', 'unpaid', 'refunded'"
+    return f"status in ({statuses})"
+
+
+def _lines_sum(line_value: str, mapping: Mapping) -> str:
     """Aggregate: the sum of an order's line values, without the lines left out of a valid order."""
-    return (f"case when {HAS_VALID_LINE} then sum({line_value}) filter (where status is null or not {LEFT_OUT_LINE}) "
-            f"else sum({line_value}) end")
+    kept = f"status is null or not {_left_out_line(mapping)}"
+    return f"case when {HAS_VALID_LINE} then sum({line_value}) filter (where {kept}) else sum({line_value}) end"
 
 
-LINES_SUM = f"cast({_lines_sum('quantity * unit_price')} as decimal(30, 8))"
+def _lines_total(mapping: Mapping) -> str:
+    """Aggregate: the sum of quantity x unit price, typed (8 decimals: quantity and price have 4 each) to
+    leave room to subtract a refund: Spark would otherwise cut the result to 7 decimals, DuckDB keeps 8."""
+    return f"cast({_lines_sum('quantity * unit_price', mapping)} as decimal(30, 8))"
 
 
 def _order_amount(mapping: Mapping, refunds: str | None = None) -> str:
     """Aggregate expression for an order's net amount: the order total, else the sum of its lines (of a
-    valid order, its valid lines only: LEFT_OUT_LINE). The lines' sum is given a type (8 decimals:
-    quantity and price have 4 each) that leaves room to subtract a refund: Spark would otherwise cut the
-    result to 7 decimals, DuckDB keeps 8."""
+    valid order, without the lines `_left_out_line` names)."""
     if "amount" in mapping.columns:
         subtracted = "" if refunds == ALREADY_NET else " - coalesce(max(refunded_amount), 0)"
         amount = f"max(amount){subtracted}"
         if "line_amount" in mapping.columns:
-            amount = f"coalesce({amount}, {_lines_sum('line_amount')})"
+            amount = f"coalesce({amount}, {_lines_sum('line_amount', mapping)})"
         elif "quantity" in mapping.columns and "unit_price" in mapping.columns:
-            amount = f"coalesce({amount}, {LINES_SUM})"
+            amount = f"coalesce({amount}, {_lines_total(mapping)})"
     elif "line_amount" in mapping.columns:
-        amount = f"{_lines_sum('line_amount')} - coalesce(max(refunded_amount), 0)"
+        amount = f"{_lines_sum('line_amount', mapping)} - coalesce(max(refunded_amount), 0)"
     else:
-        amount = f"{LINES_SUM} - coalesce(max(refunded_amount), 0)"
+        amount = f"{_lines_total(mapping)} - coalesce(max(refunded_amount), 0)"
     return amount
 
 

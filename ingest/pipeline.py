@@ -446,7 +446,7 @@ def _report(con, path: Path, raw: RawTable, mapping: Mapping, settings: ParseSet
     customer_ids = "customer_id" in mapping.columns
     notes = [] if customer_ids else [NO_CUSTOMER_NOTE]
     if raw.counted and raw.counted.other_sheets:
-        sheets = ", ".join(f"'{name}' ({rows:,} rows)" for name, rows in raw.counted.other_sheets)
+        sheets = ", ".join(f"'{name}' ({rows:,} row{'' if rows == 1 else 's'})" for name, rows in raw.counted.other_sheets)
         notes.append(f"Only the workbook's first sheet is read; its other sheets hold rows too: {sheets}. "
                      "Save each as a file of its own (CSV or a one-sheet workbook) and import it as well.")
     return ImportReport(

@@ -56,9 +56,9 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
 def _compact(value: float, locale: str) -> str:
     """A large positive number in the locale's short form with three significant digits: 7.96M, 427K, 1.04万
     (one decimal everywhere gave 8M for 7.96M, and 1万 for 10,400 in Chinese, whose unit is 10,000)."""
-    value = float(f"{value:.3g}")  # rounded first: 999,600 is 1M, not 1000K
-    whole_digits = sum(c.isdigit() for c in format_compact_decimal(value, locale=locale, fraction_digits=0))
-    return format_compact_decimal(value, locale=locale, fraction_digits=max(0, 3 - whole_digits))
+    # rounded to three significant digits first (999,600 is 1M, not 1000K); then two decimals at most show
+    # them all (9.96M, 99.6K), and the locale's form drops trailing zeros (427K, not 427.00K)
+    return format_compact_decimal(float(f"{value:.3g}"), locale=locale, fraction_digits=2)
 
 
 def format_change(change, kind: str, language: str = "en", units: dict[str, str] = ENGLISH_UNITS) -> str:

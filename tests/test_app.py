@@ -175,6 +175,9 @@ def test_numbers_read_as_people_write_them():
     (10_400, "¥10.4K", "¥1.04万"),  # was ¥1万 in Chinese, whose unit is 10,000
     (426_935, "¥427K", "¥42.7万"),
     (999_600, "¥1M", "¥100万"),  # rounded before the unit is chosen, never 1000K
+    (99_600, "¥99.6K", "¥9.96万"),  # rounding did not add a digit: not ¥100K
+    (9_960_000, "¥9.96M", "¥996万"),
+    (12_340_000, "¥12.3M", "¥1230万"),  # 万 up to 9,999万: the fourth digit is the rounded value's own
     (-12_345, "-¥12.3K", "-¥1.23万"),
 ])
 def test_large_amounts_on_tiles_keep_three_significant_digits_in_both_languages(value, english, chinese):

@@ -170,20 +170,38 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
 
 
 def test_data_page_says_a_file_in_another_currency_is_refused_before_the_import(monkeypatch, tmp_path):
-    """A pound workbook into a dollar store: the Import button was enabled, and the refusal after the click
-    gave the command line's option as the way out."""
+    """The real UCI Online Retail II workbook (its preset: pounds) into a dollar store: the Import button was
+    enabled, and the refusal after the click gave the command line's option as the way out."""
     store = Store(tmp_path / "store")
     (tmp_path / "usd.csv").write_text("order id,customer id,order date,amount\nO1,c1,2024-03-01,12.50\n")
     import_file(tmp_path / "usd.csv", store, currency="USD")
     app = _data_page(monkeypatch, store.root)
     app.file_uploader(key="upload").set_value(
-        ("euro.csv", "order id,customer id,order date,amount\nE1,c2,2024-03-02,€7.50\n".encode(), "text/csv")).run()
+        ("online_retail_II.xlsx", fixture("real/uci_online_retail_ii_2x499.xlsx").read_bytes(),
+         "application/octet-stream")).run()
     assert [e.value.replace("\\", "").replace("\u2060", "") for e in app.error] == [  # as Markdown shows it
-        "Not imported: euro.csv: amounts are in EUR but the store holds USD orders; a store holds one currency, so "
-        "convert the amounts to USD first, or import this file into a separate store (a dashboard started on another "
-        "store folder, or --store on the command line)."]
+        "Not imported: online_retail_II.xlsx: amounts are in GBP but the store holds USD orders; a store holds one "
+        "currency, so convert the amounts to USD first, or import this file into a separate store (a dashboard "
+        "started on another store folder, or --store on the command line)."]
     assert app.button(key="import_button").disabled and not [s for s in app.selectbox if s.key == "upload_currency"]
     assert len(store.batches()) == 1
+
+
+def test_data_page_warns_when_the_rows_shown_are_in_another_currency_but_lets_the_file_decide(monkeypatch, tmp_path):
+    """The rows shown are only the file's first: its main currency decides on import (here dollars, after 20
+    rows in euros, which are rejected), so the page warns and lets the import run."""
+    store = Store(tmp_path / "store")
+    (tmp_path / "usd.csv").write_text("order id,customer id,order date,amount\nO1,c1,2024-03-01,12.50\n")
+    import_file(tmp_path / "usd.csv", store, currency="USD")
+    rows = [f"E{i},c{i},2024-03-02,€7.50" for i in range(20)] + [f"D{i},d{i},2024-03-03,$5.00" for i in range(30)]
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(
+        ("mixed.csv", ("order id,customer id,order date,amount\n" + "\n".join(rows) + "\n").encode(), "text/csv")).run()
+    assert [w.value for w in app.warning if w.value.startswith("The rows shown are in EUR, but the store holds USD")]
+    assert not app.error and not app.button(key="import_button").disabled
+    app.button(key="import_button").click().run()
+    assert not app.exception and [s for s in app.success if "Imported 30 orders" in s.value]
+    assert store.batches()[-1]["currency"] == "USD"
 
 
 @pytest.mark.parametrize(("language", "warning"), [

@@ -552,6 +552,47 @@ def test_a_line_level_order_is_valid_when_any_line_is_and_its_cancelled_lines_ar
     assert report.orders_accepted == 3 and report.cancelled_orders == 1
 
 
+def test_a_refunded_line_is_taken_off_once_and_an_unpaid_line_is_left_out(store, tmp_path):
+    """With a refund column, a refunded line's refund is subtracted from the lines' sum, so the line itself
+    stays in it (it was left out and its refund subtracted again: 100 + 50 refunded 50 gave 50.00, and a
+    refund above the rest rejected the order as negative). Without one, the refunded line is left out.
+    An unpaid line of a paid order is not revenue."""
+    path = tmp_path / "refund_column.csv"
+    path.write_text(
+        "order id,customer id,order date,status,sku,line amount,refunded amount\n"
+        "O1,c1,2024-03-01,paid,A,100,\n"        # rows 2-3: 150 - 50 = 100.00
+        "O1,c1,2024-03-01,refunded,B,50,50\n"
+        "O2,c2,2024-03-01,paid,A,30,\n"         # rows 4-5: 80 - 50 = 30.00 (was rejected: 30 - 50)
+        "O2,c2,2024-03-01,refunded,B,50,50\n"
+        "O3,c3,2024-03-01,paid,A,20,\n"         # rows 6-7: the pending line left out: 20.00
+        "O3,c3,2024-03-01,pending,B,10,\n"
+    )
+    report = import_file(path, store)
+    orders = stored_orders(store)
+    assert {o: (v["status"], v["amount"]) for o, v in orders.items()} == {
+        "O1": ("valid", Decimal("100.00")), "O2": ("valid", Decimal("30.00")), "O3": ("valid", Decimal("20.00"))}
+    assert [(i["row"], i["code"]) for i in report.issues] == [(7, "line_left_out")]
+    other = store.__class__(tmp_path / "other")
+    path = tmp_path / "no_refund_column.csv"
+    path.write_text("order id,customer id,order date,status,sku,line amount\n"
+                    "R1,c1,2024-03-01,paid,A,100\nR1,c1,2024-03-01,refunded,B,50\n")
+    report = import_file(path, other)
+    assert [(v["status"], v["amount"]) for v in stored_orders(other).values()] == [("valid", Decimal("100.00"))]
+    assert [(i["row"], i["code"], i["reason"]) for i in report.issues] == [
+        (3, "line_left_out", "line refunded in an order with valid lines: left out of the order's amount")]
+
+
+def test_an_order_total_on_every_line_is_the_files_own_whatever_the_line_statuses(store, tmp_path):
+    """A line-level file with an order total: the total is not a sum of lines, so no line is left out of it
+    (and none is warned about); the order is valid because one of its lines is."""
+    path = tmp_path / "totals.csv"
+    path.write_text("order id,customer id,order date,status,sku,quantity,unit price,total\n"
+                    "O8,c1,2024-03-01,cancelled,A,6,10,130\nO8,c1,2024-03-01,shipped,B,7,10,130\n")
+    report = import_file(path, store)
+    assert [(v["status"], v["amount"]) for v in stored_orders(store).values()] == [("valid", Decimal("130.00"))]
+    assert "line_left_out" not in report.issue_counts
+
+
 def test_cancelled_or_refunded_orders_need_no_amount(store, tmp_path):
     """An order that is not valid may leave its amount empty (Amazon does on cancelled items): it is
     kept as a cancellation (or refund) of amount 0; a valid order without an amount is still rejected."""

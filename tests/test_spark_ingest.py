@@ -285,6 +285,19 @@ def test_a_real_export_on_spark_accounts_for_every_record_as_counted_by_hand(tmp
     assert sum(Decimal(str(a)) for a in stored_valid["amount"]) == sum(expected["amount"][o] for o in valid)
 
 
+def test_wayfair_line_statuses_on_spark_as_on_duckdb(tmp_path, spark):
+    """Each PO line has its own status (tests/test_real_exports.py works out the orders from the raw file): an
+    order with a shipped line is valid at its shipped lines' value, on both engines, with the same warnings."""
+    from tests.test_real_exports import WAYFAIR, WAYFAIR_COLUMNS, wayfair_expected
+
+    stores, reports = both(tmp_path, REAL / WAYFAIR, spark, columns=WAYFAIR_COLUMNS)
+    assert_same_import(stores, reports)
+    store_orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet")
+    valid = store_orders[store_orders["status"] == "valid"]
+    assert {o: Decimal(str(a)) for o, a in zip(valid["order_id"], valid["amount"])} == wayfair_expected()["valid"]
+    assert reports["spark"].issue_counts["line_left_out"] == wayfair_expected()["left_out"]
+
+
 def test_tmall_on_spark_reads_its_refunds_and_provinces_as_duckdb_does(tmp_path, spark):
     """The refund rule is read from the rows on Spark: Tmall's paid amount is already net of refunds
     (tests/test_real_exports.py shows it from the raw file), and its addresses give provinces."""

@@ -384,6 +384,10 @@ TEXT: dict[str, tuple[str, str]] = {
                            "尚不能导入：没有列映射到{fields}。请在上方选择，或上传包含该列的导出文件。"),
     "field_amount_or_parts": ("Amount paid (or Quantity and Unit price)", "实付金额（或数量与单价）"),
     "not_mapped": ("(not in this file)", "（文件中没有）"),
+    "currency_clash_in_rows": ("The rows shown are in {currency}, but the store holds {stored} orders: unless most of the "
+                               "file is in {stored}, the import will be refused (a store holds one currency).",
+                               "预览中的金额是 {currency}，而库中是 {stored} 订单：除非文件中大部分行是 {stored}，否则导入会被拒绝"
+                               "（一个数据库只存一种币种）。"),
     "field_code_help": ("Field `{field}` of the data model: saved mappings (presets) and reports name it so.",
                         "数据模型字段 `{field}`：已保存的映射（预设）和报告中使用此名称。"),
     "import": ("Import", "导入"),

@@ -75,17 +75,21 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
                 ctx.t("field_amount_or_parts") if field == "amount" else field_label(field, ctx.language)
                 for field in missing)))
         else:
-            stated = mapping.preset.currency if mapping.preset and mapping.preset.currency else \
-                currency_in_preview(frame, columns)  # a currency column's codes, else signs in the amounts
+            # as the import decides: the file's own currency (a currency column's codes, else signs in the
+            # amounts; read here from the rows shown), else its preset's
+            in_rows = currency_in_preview(frame, columns)
+            preset_currency = mapping.preset.currency if mapping.preset else None
             held = ctx.store.currency()
-            if stated and held and stated != held:  # refused on import: said now, and Import waits
-                show_refusal(ctx, ImportRefused("", code="other_currency", file=clean_file_name(file_name),
-                                                currency=stated, stored=held))
-                currency_answer = None
-            elif stated and not (mapping.preset and mapping.preset.currency):
+            if in_rows and held and in_rows != held:  # likely refused; the whole file's main currency decides
+                st.warning(ctx.t("currency_clash_in_rows", currency=in_rows, stored=held))
+            elif in_rows:
                 st.caption(ctx.t("currency_in_column" if "currency" in columns else "currency_in_amounts",
-                                 currency=stated))
-            elif not stated:  # nothing stated in the rows shown (an empty currency column too): asked
+                                 currency=in_rows))
+            elif preset_currency and held and preset_currency != held:  # refused on import: said now, Import waits
+                show_refusal(ctx, ImportRefused("", code="other_currency", file=clean_file_name(file_name),
+                                                currency=preset_currency, stored=held))
+                currency_answer = None
+            elif not preset_currency:  # nothing stated in the rows shown (an empty currency column too): asked
                 currency_answer = _ask_currency(ctx)
     if st.button(ctx.t("import"), type="primary", key="import_button", disabled=bool(missing) or currency_answer is None):
         progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(file_name)))

@@ -190,6 +190,7 @@ ISSUE_REASONS: list[tuple[str, str]] = [
     ("order amount is zero", "订单金额为零"),
     ("line cancelled in an order with valid lines: left out of the order's amount", "该行已取消，而订单其他行有效：不计入订单金额"),
     ("line refunded in an order with valid lines: left out of the order's amount", "该行已退款，而订单其他行有效：不计入订单金额"),
+    ("line unpaid in an order with valid lines: left out of the order's amount", "该行未付款，而订单其他行有效：不计入订单金额"),
     ("value longer than {chars} characters; check the column mapping", "取值超过 {chars} 个字符；请检查字段映射"),
     ("another row of this order was rejected (row {row}), so the order is left out",
      "该订单的另一行（第 {row} 行）被拒绝，因此该订单未计入"),
