@@ -233,6 +233,13 @@ def import_file(
                 raw = load_raw_spark(con, session, path, staging.path)
             else:
                 raw = load_raw(con, path, staging.path)
+            if raw.rows == 0 and raw.counted and raw.counted.other_sheets:
+                sheets = ", ".join(f"'{name}'" for name, _ in raw.counted.other_sheets)
+                raise ImportRefused(
+                    f"{clean_file_name(path.name)}: the workbook's first sheet has a header but no rows, and only the "
+                    f"first sheet is read; {sheets} hold rows: move the orders to the first sheet, or save that sheet "
+                    "as a file of its own, and upload it.", code="first_sheet_empty", file=clean_file_name(path.name),
+                    sheets=sheets)
             if raw.rows == 0:
                 raise ImportRefused(f"{clean_file_name(path.name)}: the file has a header but no rows; export it again with "
                                     "data.", code="header_only", file=clean_file_name(path.name))

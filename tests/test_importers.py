@@ -131,6 +131,24 @@ def test_woocommerce_analytics_export(store):
     assert report.currency == "USD"
 
 
+def test_a_workbook_whose_rows_are_on_its_second_sheet_is_refused_naming_it(store, tmp_path):
+    """Only the first sheet is read: a first sheet with just its header was refused as an export without
+    data, with no word of the sheet that holds the orders."""
+    import xlsxwriter
+
+    path = tmp_path / "orders.xlsx"
+    book = xlsxwriter.Workbook(path)
+    book.add_worksheet("Summary").write_row(0, 0, ["order id", "order date", "amount"])
+    orders = book.add_worksheet("Orders 2024")
+    orders.write_row(0, 0, ["order id", "order date", "amount"])
+    orders.write_row(1, 0, ["A1", "2024-05-01", 10])
+    book.close()
+    with pytest.raises(ImportRefused) as refused:
+        import_file(path, store)
+    assert refused.value.code == "first_sheet_empty" and "'Orders 2024' hold rows" in str(refused.value)
+    assert store.batches() == []
+
+
 def test_xlsx_with_real_dates_and_numeric_ids(store, tmp_path):
     import datetime
 

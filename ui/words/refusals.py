@@ -77,6 +77,11 @@ REFUSALS: dict[str, tuple[str, str]] = {
                                  "import CSV files one by one.",
                                  "{file}：文件夹或通配模式只读取 Parquet 文件，而 {other} 不是；请逐个导入 CSV 文件。"),
     # mapping and checking
+    "first_sheet_empty": ("{file}: the workbook's first sheet has a header but no rows, and only the first sheet is "
+                          "read; {sheets} hold rows: move the orders to the first sheet, or save that sheet as a file of "
+                          "its own, and upload it.",
+                          "{file}：工作簿的第一个工作表只有表头没有数据行，而只读取第一个工作表；{sheets} 中有数据：请把订单移到第一个"
+                          "工作表，或把该工作表另存为单独的文件后上传。"),
     "header_only": ("{file}: the file has a header but no rows; export it again with data.",
                     "{file}：文件只有表头没有数据行；请导出含数据的文件。"),
     "missing_columns": ("{file}: no column found for {fields}; map the columns on the Data page, or on the command "
