@@ -23,7 +23,7 @@ from pathlib import Path
 
 from metrics.definitions import KPIS
 from metrics.formatting import format_change, format_value
-from metrics.kpis import kpi_row, report_month
+from metrics.kpis import data_range, kpi_row, report_month
 from store import STORE_ENV, Store
 
 
@@ -72,12 +72,14 @@ def summary(store: Store, month: date | None) -> dict:
         if month is None:
             return {"month": None, "store_version": store.manifest()["version"], "kpis": {}}
         row = kpi_row(con, month)
+        first = data_range(con)[0]
     finally:
         con.close()
+    starts_inside = first is not None and first.replace(day=1) == month and first.day > 1  # an export from the 15th
     return {
         "month": month.strftime("%Y-%m"),
         "store_version": store.manifest()["version"],
-        "complete_month": bool(row.get("is_complete")) if row else False,
+        "complete_month": bool(row.get("is_complete")) and not starts_inside if row else False,
         "kpis": {k: _plain(v) for k, v in row.items() if k not in ("period", "is_complete")},
     }
 

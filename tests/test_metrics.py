@@ -248,3 +248,9 @@ def test_summary_cli_opens_on_the_only_month_of_an_export_that_covers_no_full_mo
     assert report["kpis"]["repurchase_rate"] == 0  # c1 bought twice, but first in this month: new, not returning
     text = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True).stdout
     assert text.startswith("KPIs for 2009-12 (store version 1; currency not stated; the data covers only part of this month)")
+    # an export from 15 November to 9 December: November is the latest full month by its end, but starts inside it
+    (tmp_path / "more.csv").write_text("order_id,customer_id,order_date,amount\nN1,c3,2009-11-15,5\n")
+    import_file(tmp_path / "more.csv", Store(tmp_path / "store"))
+    report = json.loads(subprocess.run([*command, "--json"], cwd=Path(__file__).resolve().parent.parent,
+                                       capture_output=True, text=True).stdout)
+    assert (report["month"], report["complete_month"]) == ("2009-11", False)
