@@ -309,3 +309,21 @@ def test_every_order_field_has_a_name_in_both_languages():
     english = [field_label(field, "en") for field in FIELDS]
     assert all("_" not in name and name[0].isupper() for name in english), english
     assert len(set(english)) == len(FIELDS) and field_label("order_ts", "en") == "Order time"
+
+
+def test_a_recognised_export_is_named_in_chinese_on_the_chinese_data_page(tmp_path, monkeypatch):
+    """"识别到的格式：UCI Online Retail (I and II): one row per invoice line..." read half English."""
+    from conftest import data_page_app
+    from ingest.mapping import builtin_presets
+    from ui.i18n import PRESET_LABELS_ZH
+
+    assert set(PRESET_LABELS_ZH) == set(builtin_presets())
+    assert all(CHINESE.search(label) for label in PRESET_LABELS_ZH.values())
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
+    app = data_page_app()
+    app.session_state["lang"] = "中文"
+    app.run()
+    workbook = (Path(__file__).parent / "fixtures" / "real" / "uci_online_retail_ii_2x499.xlsx").read_bytes()
+    app.get("file_uploader")[0].set_value(("online_retail_II.xlsx", workbook, "application/octet-stream")).run()
+    shown = [s.value.replace("\\", "") for s in app.success]
+    assert any(s.startswith("识别到的格式：UCI Online Retail（I 与 II）：每行一张发票的一个商品") for s in shown), shown

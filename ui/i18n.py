@@ -728,6 +728,23 @@ FIELD_NAMES = {
 }
 
 
+# the built-in presets' descriptions in Chinese (ingest/presets/*.json hold the English); saved presets keep theirs
+PRESET_LABELS_ZH = {
+    "amazon_seller": "亚马逊卖家中心订单报告（每行一个订单商品；Amount 是该商品的金额）",
+    "etsy": "Etsy 已售订单（Shop Manager > Settings > Options > Download Data > Orders）",
+    "shopify": "Shopify 订单导出（每行一个商品；订单字段在第一行）",
+    "taobao": "淘宝 / 天猫订单报表",
+    "uci_online_retail": "UCI Online Retail（I 与 II）：每行一张发票的一个商品；以 C 开头的发票是取消",
+    "woocommerce": "WooCommerce Analytics > Orders 的 CSV 下载",
+    "woocommerce_plugin": "WooCommerce「Order Export & Import」插件导出的 CSV（order_number、order_total……）",
+}
+
+
+def preset_label(name: str, label: str, language: str = "en") -> str:
+    """A preset's description in `language`: a built-in one's Chinese words, else its own label (or name)."""
+    return (PRESET_LABELS_ZH.get(name) if language == "zh" else None) or label or name
+
+
 def field_label(field: str, language: str = "en") -> str:
     """An order field's mapping-box label: its name ("order_ts" -> "Order time" / "下单时间")."""
     return _pick(FIELD_NAMES[field], language) if field in FIELD_NAMES else field

@@ -16,7 +16,7 @@ from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
 from ui.context import CURRENCIES, PageContext, keep_choice
-from ui.i18n import TEXT, field_label, refusal_text, t
+from ui.i18n import TEXT, field_label, preset_label, refusal_text, t
 from ui.presets import draw_save_preset
 from ui.safe_text import markdown_text
 from ui.strategy_words import strategy_name
@@ -66,7 +66,8 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         st.caption(ctx.t("preview"))
         st.dataframe(blank_missing(frame), hide_index=True, key="preview_table", height=220)
         if mapping.preset:
-            st.success(ctx.md("preset_detected", preset=mapping.preset.label or mapping.preset.name))
+            st.success(ctx.md("preset_detected", preset=preset_label(mapping.preset.name, mapping.preset.label,
+                                                                     ctx.language)))
         columns = _draw_mapping(ctx, file_name, list(frame.columns), mapping.columns)
         draw_save_preset(ctx.store, user, columns, file_name, ctx.language)
         missing = missing_fields(columns)
