@@ -227,7 +227,10 @@ def treemap(labels: list[str], customers: list[int], revenue_share: list[float],
         marker={"colors": revenue_share, "colorscale": "Blues", "line": {"color": "white", "width": 2}},
         root_color="white", pathbar_visible=False,
     ))
-    return _layout(figure, title, height=380)
+    figure = _layout(figure, title, height=380)
+    # a tile too small for readable words shows none (its hover and the table below still give it)
+    figure.update_layout(uniformtext={"minsize": 11, "mode": "hide"})
+    return figure
 
 
 def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str, language: str = "en") -> go.Figure:
