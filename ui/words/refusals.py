@@ -250,7 +250,7 @@ def refusal_words(code: str, values: dict, language: str = "en") -> str | None:
     if words is None:
         return None
     if language == "zh" and values.get("problem"):
-        values = {**values, "problem": ISSUE_CODE_WORDS.get(values["problem"], values["problem"])}
+        values = {**values, "problem": issue_code(values["problem"], "zh")}
     if language == "zh" and values.get("missing"):  # the fields, as canonical names: worded here
         values = {**values, "fields": "、".join(FIELD_WORDS.get(f, f) for f in values["missing"])}
     try:
@@ -264,35 +264,37 @@ FIELD_WORDS = {"order_id": "订单号", "order_ts": "下单时间", "amount": "�
                "experiment": "实验（experiment）", "customer_id": "客户编号（customer_id）",
                "variant": "分组（variant）", "assigned_at": "分组时间（assigned_at）"}
 
-# issue codes as a few words (the most common problem named in "nothing_imported")
+# issue codes as a few words (English, Chinese): the validation report's Problem column, and the most common
+# problem named in "nothing_imported"
 ISSUE_CODE_WORDS = {
-    "missing_order_id": "缺少订单号", "missing_date": "缺少订单日期", "bad_date": "日期无法识别",
-    "future_date": "日期在未来", "too_old_date": "日期早于 1970 年", "missing_amount": "缺少金额",
-    "bad_amount": "金额不是数字", "negative_amount": "金额为负", "refund_exceeds_amount": "退款大于实付金额",
-    "bad_refund": "退款金额不是数字", "bad_quantity": "数量不是数字", "bad_unit_price": "单价不是数字",
-    "bad_line_amount": "行金额不是数字", "currency_mismatch": "币种不一致", "value_too_long": "取值过长",
-    "sibling_rejected": "同一订单的其他行被拒绝", "duplicate_conflict": "订单号重复且取值不同",
-    "duplicate_row": "重复行", "unknown_status": "未知状态词", "zero_amount": "金额为零",
-    "line_left_out": "行未计入金额",
-    "blank_line": "空行", "repeated_header": "重复的表头行", "totals_row": "合计行", "other_sheet": "其他工作表",
-    "missing_value": "缺少取值", "two_variants": "属于多个分组",
-    "no usable rows": "没有可用的行",
-}
-
-
-ISSUE_CODE_WORDS_EN = {
-    "missing_order_id": "missing order id", "missing_date": "missing date", "bad_date": "unreadable date",
-    "future_date": "date in the future", "too_old_date": "date before 1970", "missing_amount": "missing amount",
-    "bad_amount": "amount not a number", "negative_amount": "negative amount",
-    "refund_exceeds_amount": "refund above the amount paid", "bad_refund": "refund not a number",
-    "bad_quantity": "quantity not a number", "bad_unit_price": "unit price not a number",
-    "bad_line_amount": "line amount not a number", "currency_mismatch": "another currency",
-    "value_too_long": "value too long", "sibling_rejected": "another row of the order rejected",
-    "duplicate_conflict": "order id repeated with other values", "duplicate_row": "repeated row",
-    "unknown_status": "unknown status word", "zero_amount": "zero amount", "line_left_out": "line left out of the amount",
-    "blank_line": "blank line", "repeated_header": "repeated header row", "totals_row": "totals row",
-    "other_sheet": "another sheet", "missing_value": "missing value", "two_variants": "in two variants",
-    "no usable rows": "no usable rows",
+    "missing_order_id": ("missing order id", "缺少订单号"),
+    "missing_date": ("missing date", "缺少订单日期"),
+    "bad_date": ("unreadable date", "日期无法识别"),
+    "future_date": ("date in the future", "日期在未来"),
+    "too_old_date": ("date before 1970", "日期早于 1970 年"),
+    "missing_amount": ("missing amount", "缺少金额"),
+    "bad_amount": ("amount not a number", "金额不是数字"),
+    "negative_amount": ("negative amount", "金额为负"),
+    "refund_exceeds_amount": ("refund above the amount paid", "退款大于实付金额"),
+    "bad_refund": ("refund not a number", "退款金额不是数字"),
+    "bad_quantity": ("quantity not a number", "数量不是数字"),
+    "bad_unit_price": ("unit price not a number", "单价不是数字"),
+    "bad_line_amount": ("line amount not a number", "行金额不是数字"),
+    "currency_mismatch": ("another currency", "币种不一致"),
+    "value_too_long": ("value too long", "取值过长"),
+    "sibling_rejected": ("another row of the order rejected", "同一订单的其他行被拒绝"),
+    "duplicate_conflict": ("order id repeated with other values", "订单号重复且取值不同"),
+    "duplicate_row": ("repeated row", "重复行"),
+    "unknown_status": ("unknown status word", "未知状态词"),
+    "zero_amount": ("zero amount", "金额为零"),
+    "line_left_out": ("line left out of the amount", "行未计入金额"),
+    "blank_line": ("blank line", "空行"),
+    "repeated_header": ("repeated header row", "重复的表头行"),
+    "totals_row": ("totals row", "合计行"),
+    "other_sheet": ("another sheet", "其他工作表"),
+    "missing_value": ("missing value", "缺少取值"),
+    "two_variants": ("in two variants", "属于多个分组"),
+    "no usable rows": ("no usable rows", "没有可用的行"),
 }
 
 
@@ -300,4 +302,4 @@ def issue_code(code, language: str = "en"):
     """An issue code of the validation report as a few words (downloads keep the code)."""
     if not isinstance(code, str):
         return code
-    return (ISSUE_CODE_WORDS if language == "zh" else ISSUE_CODE_WORDS_EN).get(code, code)
+    return ISSUE_CODE_WORDS[code][1 if language == "zh" else 0] if code in ISSUE_CODE_WORDS else code
