@@ -694,7 +694,6 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
 # a line-level order is valid when any of its lines says so (a line without a status does not vote: Shopify
 # states the order's status on its first line only); else it takes its first stated status
 HAS_VALID_LINE = "count(*) filter (where status = 'valid') > 0"
-ORDER_STATUS = f"case when {HAS_VALID_LINE} then 'valid' else coalesce({{first_status}}, 'valid') end"
 
 
 def _left_out_line(mapping: Mapping) -> str:
@@ -734,8 +733,9 @@ def _order_amount(mapping: Mapping, refunds: str | None = None) -> str:
 
 
 def _order_status() -> str:
-    """Aggregate expression for a line-level order's status (ORDER_STATUS)."""
-    return ORDER_STATUS.format(first_status=_first("status"))
+    """Aggregate expression for a line-level order's status: valid when a line is (HAS_VALID_LINE), else its
+    first stated status."""
+    return f"case when {HAS_VALID_LINE} then 'valid' else coalesce({_first('status')}, 'valid') end"
 
 
 def _first(column: str) -> str:

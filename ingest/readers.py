@@ -561,7 +561,7 @@ def _excel_text(value) -> str | None:
 
 
 def _has_value(row) -> bool:
-    return any(_excel_text(v) is not None and _excel_text(v).strip(" ") for v in row)
+    return any(text is not None and text.strip(" ") for text in map(_excel_text, row))
 
 
 def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> RawTable:
