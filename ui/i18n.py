@@ -5,6 +5,7 @@ lists (import refusals and row problems, metric names and definitions), worded t
 functions here.
 """
 
+from ui.words.fields import FIELD_NAMES
 from ui.words.metrics import METRIC_DEFINITIONS, METRIC_NAMES, RFM_NAMES, TIER_GROUPS
 from ui.words.notes import note_words
 from ui.words.refusals import issue_code, issue_reason, refusal_words
@@ -712,19 +713,6 @@ VALUES: dict[str, tuple[str, str]] = {
     "orders": ("orders", "订单"), "assignments": ("assignments", "实验分组"), "ok": ("ok", "正常"),
     "high": ("high", "高"), "medium": ("medium", "中"), "low": ("low", "低"),
     "rejected": ("rejected", "拒绝"), "warning": ("warning", "警告"), "skipped": ("skipped", "跳过"),
-}
-# the mapping boxes of an orders upload: canonical field -> Chinese label (English shows the field itself,
-# as README.md and the CLI name it)
-# each order field's name on its mapping box (English, Chinese); the field's code is the box's help
-FIELD_NAMES = {
-    "order_id": ("Order ID", "订单号"), "customer_id": ("Customer ID", "客户编号"),
-    "order_ts": ("Order time", "下单时间"), "paid_at": ("Paid at", "付款时间"), "amount": ("Amount paid", "实付金额"),
-    "status": ("Order status", "订单状态"), "line_amount": ("Line amount", "行金额"), "quantity": ("Quantity", "数量"),
-    "unit_price": ("Unit price", "单价"), "sku": ("SKU", "商品编码"), "category": ("Category", "品类"),
-    "channel": ("Channel", "渠道"), "region": ("Region", "地区"), "store": ("Store", "店铺"),
-    "member_tier": ("Member tier", "会员等级"), "coupon_code": ("Coupon code", "优惠券码"), "currency": ("Currency", "币种"),
-    "refunded_amount": ("Refunded amount", "退款金额"), "gross_amount": ("Order total before refunds", "订单总额"),
-    "cancelled_at": ("Cancelled at", "取消时间"),
 }
 
 

@@ -9,6 +9,8 @@ its Chinese wording.
 
 import re
 
+from ui.words.fields import FIELD_NAMES
+
 REFUSALS: dict[str, tuple[str, str]] = {
     # reading the file
     "file_not_found": ("{file}: file not found; check the path and try again.",
@@ -259,8 +261,9 @@ def refusal_words(code: str, values: dict, language: str = "en") -> str | None:
         return None
 
 
-# canonical fields a file may lack (orders, then assignments), in Chinese
-FIELD_WORDS = {"order_id": "订单号", "order_ts": "下单时间", "amount": "订单金额（或数量与单价）",
+# the fields a refusal names as missing, in Chinese: an order field by its name (the amount may come from its
+# parts), an assignments column by its name and the header it needs
+FIELD_WORDS = {**{field: chinese for field, (_, chinese) in FIELD_NAMES.items()}, "amount": "订单金额（或数量与单价）",
                "experiment": "实验（experiment）", "customer_id": "客户编号（customer_id）",
                "variant": "分组（variant）", "assigned_at": "分组时间（assigned_at）"}
 
