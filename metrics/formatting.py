@@ -39,7 +39,8 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
         return format_decimal(_no_negative_zero(value * 100, 1), format="#,##0.0", locale=locale) + "%"
     if kind == "money":
         symbol = currency_symbol(currency, language)
-        if compact and abs(value) >= 10_000:
+        # short from 10,000, or from 1,000 behind a code such as PKR: a tile holds about ten characters
+        if compact and abs(value) >= (10_000 if len(symbol) <= 1 else 1_000):
             digits = _compact(abs(value), locale)
         else:
             digits = format_decimal(abs(value), format="#,##0.00", locale=locale)

@@ -13,6 +13,7 @@ from conftest import fixture
 from ingest import import_file
 from metrics.narrative import biggest_move
 from store import STORE_ENV, Store
+from ui.formatting import currency_name
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -158,12 +159,12 @@ def test_data_page_asks_the_currency_and_waits_until_it_is_chosen(monkeypatch, t
     # the store now holds pounds: amounts of unknown currency would be added into them, so "not stated" is gone
     app.file_uploader(key="upload").set_value(
         ("more.csv", b"order id,customer id,order date,amount\nO2,c2,2024-03-02,7.50\n", "text/csv")).run()
-    assert app.selectbox(key="upload_currency").options == ["GBP"]  # any other answer would be refused
+    assert app.selectbox(key="upload_currency").options == ["GBP · British Pound"]  # any other would be refused
     # an empty currency column states nothing: still asked
     app.file_uploader(key="upload").set_value(
         ("empty_currency.csv", b"order id,customer id,order date,amount,currency\nO3,c3,2024-03-03,4.00,\n",
          "text/csv")).run()
-    assert app.selectbox(key="upload_currency").options == ["GBP"]
+    assert app.selectbox(key="upload_currency").options == ["GBP · British Pound"]
     app.selectbox(key="upload_currency").set_value("GBP").run()
     app.button(key="import_button").click().run()
     assert not app.exception and [s for s in app.success if "Imported 1 order" in s.value]
@@ -295,3 +296,24 @@ def test_currency_not_stated_shows_amounts_without_a_symbol_and_says_so(monkeypa
     assert not currency_picker.disabled  # nobody stated it: the user may name the symbol to show
     chosen = _open(monkeypatch, store.root, month="2024-01", currency="USD")
     assert {m.label: m.value for m in chosen.metric}["AOV"] == "$75.00"
+
+
+def test_a_shop_in_dong_finds_its_currency_and_its_tiles_fit(monkeypatch, tmp_path):
+    """The Data page offered six currencies; a Vietnamese or Pakistani shop could only say "not stated". Every
+    currency in use is offered, named in the page's language, and a tile's amount behind a three-letter code
+    is shortened from 1,000 (PKR22,21… was cut off at 1400 px)."""
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(
+        ("dong.csv", b"order id,customer id,order date,amount\nO1,c1,2024-03-01,22210.27\n", "text/csv")).run()
+    question = app.selectbox(key="upload_currency")
+    codes = [label.split(" · ")[0] for label in question.options[1:]]  # after "not stated"
+    assert {"VND", "PKR", "INR", "IDR", "BRL"} <= set(codes) and len(codes) > 100
+    assert codes[:6] == ["CNY", "USD", "EUR", "GBP", "JPY", "HKD"]  # the common ones first
+    assert "VND · Vietnamese Dong" in question.options and currency_name("VND", "zh") == "VND · 越南盾"
+    question.set_value("PKR").run()
+    app.button(key="import_button").click().run()
+    assert not app.exception and store.currency() == "PKR"
+    overview = _open(monkeypatch, store.root, "pages/overview.py", month="2024-03")
+    tiles = {m.label: m.value for m in overview.metric}
+    assert tiles["AOV"] == "PKR22.2K" and tiles["Revenue"] == "PKR22.2K", tiles

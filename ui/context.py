@@ -12,13 +12,13 @@ import streamlit as st
 from metrics.filters import Filters
 from store import Store
 from ui import auth, data
+from ui.formatting import currencies_in_use
 from ui.i18n import LANGUAGES, count, t
 from ui.safe_text import markdown_t, markdown_text
 from ui.texts import filters_text
 from ui.users import User
 
 FILTER_KEYS = ("member_tier", "channel", "region", "category")
-CURRENCIES = ("CNY", "USD", "EUR", "GBP", "JPY", "HKD")
 # the currency box's "not stated", in both languages at once like the language switch's label: a
 # label that changed with the language would be sent back stale (see draw_sidebar_filters)
 NOT_STATED_MARK = " / ".join(t("currency_not_stated", code) for code in LANGUAGES)  # "not stated / 未注明"
@@ -203,7 +203,7 @@ def _ensure_entry_point_ran() -> None:
 def currency_choices(stated: str) -> list[str]:
     """The currency box's options: the data's own currency alone when an upload stated it (amounts are never
     converted, so any other symbol would misname them); else "" (not stated), then the codes to show them with."""
-    return [stated] if stated else ["", *CURRENCIES]
+    return [stated] if stated else ["", *currencies_in_use()]
 
 
 def _chosen_currency(stated: str) -> str | None:

@@ -15,7 +15,8 @@ from ingest import (DERIVE_COLUMNS, FIELDS, ImportRefused, currency_in_preview, 
 from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
-from ui.context import CURRENCIES, PageContext, keep_choice
+from ui.context import PageContext, keep_choice
+from ui.formatting import currencies_in_use, currency_name
 from ui.i18n import TEXT, field_label, preset_label, refusal_text, t
 from ui.presets import draw_save_preset
 from ui.safe_text import markdown_text
@@ -195,14 +196,14 @@ def _draw_mapping(ctx: PageContext, file_name: str, file_headers: list[str], det
 
 
 def _currency_answer_label(answer: str, language: str) -> str:
-    return t("currency_not_stated", language) if answer == NOT_STATED else answer
+    return t("currency_not_stated", language) if answer == NOT_STATED else currency_name(answer, language)
 
 
 def _ask_currency(ctx: PageContext) -> str | None:
     """The currency of the file's amounts (None until answered; NOT_STATED is an answer). A store that holds
     a currency takes only that one (any other answer, "not stated" too, would be refused)."""
     held = ctx.store.currency()
-    answers = [held] if held else [NOT_STATED, *CURRENCIES]
+    answers = [held] if held else [NOT_STATED, *currencies_in_use()]
     keep_choice("upload_currency", answers, _currency_answer_label)
     return st.selectbox(ctx.t("upload_currency"), answers, index=None, key="upload_currency", width=260,
                         placeholder=ctx.t("choose_currency"),
