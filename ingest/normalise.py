@@ -163,7 +163,9 @@ ROW_CHECKS = [
      "currency differs from the file's main currency; upload each currency separately", "rejected"),
     ("unknown_status", "status", "status_text is not null and status_known = false", "status_text",
      "unknown status word, counted as a valid order", "warning"),
-    ("zero_amount", "amount", "amount = 0 and coalesce(status, 'valid') = 'valid' and not $line_level",
+    # a refund of the whole order is not a zero amount (and one above it is refund_exceeds_amount)
+    ("zero_amount", "amount",
+     "amount = 0 and coalesce(refunded_amount, 0) = 0 and coalesce(status, 'valid') = 'valid' and not $line_level",
      "amount_text", "order amount is zero", "warning"),
 ]
 # %Y also reads a two-digit year (12-11-22 10:00:05 as the year 12): below this, a date that fits the
@@ -627,6 +629,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
     # a line's value, when the order's amount is the sum of its lines (not an order total on its rows)
     line_value = None if "amount" in mapping.columns else \
         "line_amount" if "line_amount" in mapping.columns else "quantity * unit_price"
+    # whether the order's amount had its refund taken off (an order total already net of it has not)
+    refund_subtracted = "false" if "amount" in mapping.columns and refunds == ALREADY_NET else "true"
     totals = _issue_rows([
         f"""
         with per_order as (
@@ -644,9 +648,13 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
             select
                 order_id,
                 order_amount,
+                refunded,
                 case
                     when order_ts is null then 'missing_date'
                     when order_amount is null and order_status = 'valid' then 'missing_amount'
+                    -- the refund is larger than the lines: worded as the order-level check words it
+                    when order_amount < 0 and order_status = 'valid' and {refund_subtracted}
+                        and refunded > 0 and order_amount + refunded >= 0 then 'refund_exceeds_amount'
                     when order_amount < 0 and order_status = 'valid' then 'negative_amount'
                     -- lines that add up to zero (a refund of the whole order is not a zero amount)
                     when order_amount = 0 and refunded = 0 and order_status = 'valid' then 'zero_amount'
@@ -655,14 +663,20 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
             from per_order
         )
         select clean._row, problems.code,
-            case when code = 'missing_date' then 'order_ts' else 'amount' end,
-            case when code = 'missing_date' then $date_column else $amount_column end,
+            case code when 'missing_date' then 'order_ts' when 'refund_exceeds_amount' then 'refunded_amount'
+                else 'amount' end,
+            case code when 'missing_date' then $date_column when 'refund_exceeds_amount' then $refund_column
+                else $amount_column end,
             case when code = 'negative_amount' then cast(order_amount as varchar)
-                when code = 'zero_amount' then cast(cast(order_amount as decimal(18, 2)) as varchar) end,
+                when code = 'zero_amount' then cast(cast(order_amount as decimal(18, 2)) as varchar)
+                when code = 'refund_exceeds_amount'
+                    then 'paid ' || cast(cast(order_amount + refunded as decimal(18, 2)) as varchar)
+                        || ', refunded ' || cast(cast(refunded as decimal(18, 2)) as varchar) end,
             case code
                 when 'missing_date' then 'no row of this order has a date'
                 when 'missing_amount' then 'missing amount'
                 when 'zero_amount' then 'order amount is zero'
+                when 'refund_exceeds_amount' then 'the refund is larger than the amount the lines add up to'
                 else 'the lines of this order add up to a negative amount on a valid order'
             end,
             case when code = 'zero_amount' then 'warning' else 'rejected' end
@@ -671,7 +685,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
         where problems.code is not null and (problems.code <> 'zero_amount' or clean._row = problems.first_row)
         """
     ])
-    checks.append(("total_issues", totals, {"amount_column": amount_column, "date_column": mapping.columns["order_ts"]}))
+    checks.append(("total_issues", totals, {"amount_column": amount_column, "date_column": mapping.columns["order_ts"],
+                                            "refund_column": mapping.columns.get("refunded_amount", "")}))
     if line_value is None:
         return checks
     left_out = _issue_rows([

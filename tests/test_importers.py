@@ -698,3 +698,21 @@ def test_woocommerce_plugin_export_and_bad_line_amount(store, tmp_path):
     codes = {(i["row"], i["code"]) for i in report.issues}
     assert (3, "bad_line_amount") in codes and (2, "sibling_rejected") in codes
     assert report.orders_accepted == 1
+
+
+def test_woocommerce_field_names_are_recognised_without_a_preset(store, tmp_path):
+    """WooCommerce names the order date date_created, the customer billing_email and the country
+    billing_country (its REST API and most export plugins): a real shop's export was refused for want of an
+    order date though the built-in woocommerce_plugin preset lists both."""
+    path = tmp_path / "woo.csv"
+    path.write_text(
+        "order_number,status,currency,date_created,date_paid,order_total,billing_email,billing_country\n"
+        "1001,completed,PKR,2025-10-02T11:20:00,2025-10-02T11:21:00,2150.00,a@example.com,PK\n"
+        "1002,completed,PKR,2025-11-05T09:00:00,2025-11-05T09:01:00,3000.00,A@example.com,PK\n",
+        encoding="utf-8",
+    )
+    report = import_file(path, store)
+    assert {f: report.mapping.get(f) for f in ("order_ts", "customer_id", "region")} == {
+        "order_ts": "date_created", "customer_id": "billing_email", "region": "billing_country"}
+    assert report.orders_accepted == 2 and report.currency == "PKR"
+    assert len({o["customer_id"] for o in stored_orders(store).values()}) == 1  # the same e-mail, any case

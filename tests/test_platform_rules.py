@@ -83,6 +83,31 @@ def test_refund_subtracted_when_total_is_before_refunds_and_reasons_match_values
     assert sorted(orders) == ["R1", "R2", "R3"]
 
 
+def test_a_line_level_refund_larger_than_the_lines_is_named_as_such(store, tmp_path):
+    """A Shopee line (value 0, refund 142,079) was rejected as a negative amount, quoting -142079 under a
+    column that holds 0: it is the refund that is too large, worded as an order-level file's is, and an order
+    refunded in full is not also warned about as a zero amount."""
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        "Order ID,Order Date,Status,SKU,Quantity,Line Total,Refund Amount\n"
+        "A1,2026-04-01,completed,S1,1,50.00,\n"
+        "A1,2026-04-01,completed,S2,1,30.00,\n"
+        "B2,2026-04-02,completed,S1,1,0,100.00\n"  # the refund above the lines
+        "C3,2026-04-03,completed,S1,1,40.00,10.00\n",  # partly refunded: 30 counted
+        encoding="utf-8",
+    )
+    report = import_file(path, store, currency="USD")
+    assert [(i["row"], i["code"], i["column_name"], i["value"]) for i in report.issues] == [
+        (4, "refund_exceeds_amount", "Refund Amount", "paid 0.00, refunded 100.00")]
+    assert report.issues[0]["reason"] == "the refund is larger than the amount the lines add up to"
+    orders = stored_orders(store)
+    assert {k: o["amount"] for k, o in orders.items()} == {"A1": Decimal("80.00"), "C3": Decimal("30.00")}
+    totals = tmp_path / "totals.csv"
+    totals.write_text("order id,customer id,order date,amount,refunded amount\n"
+                      "B2,c1,2026-04-02,0,100.00\nD4,c2,2026-04-05,20.00,\n", encoding="utf-8")
+    assert [i["code"] for i in import_file(totals, store, currency="USD").issues] == ["refund_exceeds_amount"]
+
+
 def test_payment_time_column_marks_unpaid_orders(store, tmp_path):
     path = tmp_path / "paid.csv"
     path.write_text(

@@ -205,6 +205,7 @@ ISSUE_REASONS: list[tuple[str, str]] = [
     ("same order as row {row}; counted once", "与第 {row} 行是同一订单，只计一次"),
     ("no row of this order has a date", "该订单没有任何一行有日期"),
     ("the lines of this order add up to a negative amount on a valid order", "该有效订单各行合计为负数"),
+    ("the refund is larger than the amount the lines add up to", "退款大于各行合计金额"),
     ("blank line (every field empty)", "空行（所有字段为空）"),
     ("a row on another sheet of the workbook: only the first sheet is read", "工作簿另一个工作表上的行：只读取第一个工作表"),
     ("the header row repeated inside the file", "文件中间重复出现的表头行"),
