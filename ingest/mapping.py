@@ -106,6 +106,9 @@ STATUS_WORDS: dict[str, str] = {
     ),
 }
 
+# what a status word can mean: a sale, or an order that is not one (apart from valid, each counted apart)
+STATUS_MEANINGS = ("valid", "cancelled", "unpaid", "refunded")
+
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 
@@ -151,6 +154,8 @@ class Mapping:
 
     columns: dict[str, str]
     preset: Preset | None = None
+    # what the user said this file's status words mean (the Data page), over the preset's and the built-in ones
+    own_status_words: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_line_level(self) -> bool:
@@ -170,7 +175,7 @@ class Mapping:
 
     def status_words(self) -> dict[str, str]:
         extra = self.preset.status_words if self.preset else {}
-        return {status_key(k): v for k, v in {**STATUS_WORDS, **extra}.items()}
+        return {status_key(k): v for k, v in {**STATUS_WORDS, **extra, **self.own_status_words}.items()}
 
 
 def builtin_presets() -> dict[str, Preset]:

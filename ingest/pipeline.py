@@ -6,7 +6,7 @@ Everything is staged inside the store's staging folder and published in one step
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -158,6 +158,39 @@ def preview(path: Path, store: Store, preset_name: str | None = None, rows: int 
     return frame, mapping
 
 
+# the distinct status texts read from a file for the Data page's question (a status column holds a few)
+STATUS_VALUES_READ = 200
+
+
+def status_words_in_file(path: Path, store: Store, columns: dict[str, str]) -> list[dict]:
+    """The words of the file's status column (`columns["status"]`), most rows first: word, rows, and meaning
+    (valid, cancelled, unpaid or refunded, by the built-in words and the recognised format's; None when unknown,
+    which the import counts as valid with a warning). Read as `preview` reads, touching nothing."""
+    header = columns["status"]
+    with tempfile.TemporaryDirectory(prefix="repurchase-preview-") as work:
+        con = quiet_connect()
+        try:
+            con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+            con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
+            raw = load_raw(con, Path(path), Path(work), count=False)
+            words = _mapping_for(raw, store, None, columns).status_words()
+            column = '"' + header.replace('"', '""') + '"'
+            counted = con.execute(
+                f"select trim(cast({column} as varchar)) as word, count(*) as rows from raw "
+                f"where nullif(trim(cast({column} as varchar)), '') is not null "
+                f"group by 1 order by rows desc, word limit {STATUS_VALUES_READ}").fetchall()
+        finally:
+            con.close()
+    by_key: dict[str, dict] = {}
+    for word, rows in counted:  # "Cancelled" and "cancelled" are one word, as the import compares them
+        key = mapping_module.status_key(word)
+        if key in by_key:
+            by_key[key]["rows"] += rows
+        else:
+            by_key[key] = {"word": word, "rows": rows, "meaning": words.get(key)}
+    return sorted(by_key.values(), key=lambda w: (-w["rows"], w["word"]))
+
+
 def missing_fields(columns: dict[str, str]) -> list[str]:
     """The required fields (order_id, order_ts, amount: the amount or its parts) a mapping (field -> header)
     lacks: what the import would be refused for."""
@@ -190,6 +223,7 @@ def import_file(
     engine: str = "duckdb",
     spark_master: str | None = None,
     on_published: Callable[[ImportReport], None] | None = None,
+    status_words: dict[str, str] | None = None,
 ) -> ImportReport:
     """Import one export file into the store and return its report; raise ImportRefused if refused.
 
@@ -197,6 +231,8 @@ def import_file(
     `via` go to the audit log (default: the operating-system user). `pseudonym_key` (default:
     $REPURCHASE_PSEUDONYM_KEY) replaces customer ids by keyed hashes before anything is written.
     `currency` (an ISO code) is the user's answer when neither the file nor its preset states one.
+    `status_words` (word -> valid, cancelled, unpaid or refunded): what the user said the file's status words
+    mean, over its preset's and the built-in ones (the Data page asks those it does not know).
     `engine="spark"` reads and parses the file (or a folder or glob of Parquet files) with Apache
     Spark on `spark_master` (default $SPARK_MASTER, else local[*]); the store's tables are built by
     the store's own engine (`Store(engine=...)`; the CLI's --engine sets both). docs/scale-out.md.
@@ -244,6 +280,8 @@ def import_file(
                 raise ImportRefused(f"{clean_file_name(path.name)}: the file has a header but no rows; export it again with "
                                     "data.", code="header_only", file=clean_file_name(path.name))
             mapping = _mapping_for(raw, store, preset_name, columns)
+            if status_words:
+                mapping = replace(mapping, own_status_words=_checked_status_words(status_words))
             missing = mapping.missing_required()
             if missing:
                 raise ImportRefused(
@@ -363,6 +401,13 @@ def import_file(
     report.seconds = round((datetime.now() - started).total_seconds(), 3)
     progress(1.0, "done")
     return report
+
+
+def _checked_status_words(status_words: dict[str, str]) -> dict[str, str]:
+    wrong = {word: meaning for word, meaning in status_words.items() if meaning not in mapping_module.STATUS_MEANINGS}
+    if wrong:
+        raise ValueError(f"status words must mean one of {', '.join(mapping_module.STATUS_MEANINGS)}: {wrong}")
+    return dict(status_words)
 
 
 def _mapping_for(raw: RawTable, store: Store, preset_name: str | None, columns: dict[str, str] | None) -> Mapping:

@@ -2,6 +2,7 @@
 sentence; no membership column -> no members section and no "driven by non-members"."""
 
 import csv
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -317,3 +318,45 @@ def test_a_shop_in_dong_finds_its_currency_and_its_tiles_fit(monkeypatch, tmp_pa
     overview = _open(monkeypatch, store.root, "pages/overview.py", month="2024-03")
     tiles = {m.label: m.value for m in overview.metric}
     assert tiles["AOV"] == "PKR22.2K" and tiles["Revenue"] == "PKR22.2K", tiles
+
+
+VIETNAMESE_ORDERS = ("Order ID,Status,Order Date,Amount,Customer\n"
+                     "V1,Hoàn thành,2026-04-01 10:00,100.00,c1\n"
+                     "V2,Đã hủy,2026-04-02 10:00,50.00,c1\n"         # cancelled
+                     "V3,Đang chờ xử lý,2026-04-03 10:00,70.00,c2\n"  # waiting: never paid
+                     "V4,hoàn thành,2026-04-04 10:00,30.00,c2\n"
+                     "V5,Completed,2026-04-05 10:00,20.00,c3\n")
+
+
+def test_the_data_page_asks_what_unknown_status_words_mean_and_saves_the_answers(monkeypatch, tmp_path):
+    """A Shopee export's Vietnamese statuses were all unknown: its cancelled orders counted as sales, one warning
+    per row, and only a hand-written preset could say otherwise. The page now asks, one box per unknown word
+    (most rows first), imports by the answers, and saves them with the mapping for --preset."""
+    store = Store(tmp_path / "store")
+    app = _data_page(monkeypatch, store.root)
+    app.file_uploader(key="upload").set_value(("vn.csv", VIETNAMESE_ORDERS.encode(), "text/csv")).run()
+    assert any(c.value == "Status words read as: Completed → a sale (valid order)." for c in app.caption)
+    boxes = [b for b in app.selectbox if b.key.startswith("status_word_")]
+    assert [b.label for b in boxes] == ["Hoàn thành · 2 rows", "Đang chờ xử lý · 1 row", "Đã hủy · 1 row"]
+    assert all(b.value is None for b in boxes)  # unanswered: a sale with a warning, as before
+    boxes[1].set_value("unpaid")
+    boxes[2].set_value("cancelled")
+    app.selectbox(key="upload_currency").set_value("VND").run()
+    app.text_input(key="preset_name").input("shopee_vn").run()
+    app.button(key="save_preset").click().run()
+    saved = json.loads((tmp_path / "store" / "presets" / "shopee_vn.json").read_text(encoding="utf-8"))
+    assert saved["status_words"] == {"Đang chờ xử lý": "unpaid", "Đã hủy": "cancelled"}
+    app.button(key="import_button").click().run()
+    assert not app.exception
+    stored = {row["order_id"]: row["status"] for row in
+              store.connect().execute("select order_id, status from orders").df().to_dict("records")}
+    assert stored == {"V1": "valid", "V2": "cancelled", "V3": "unpaid", "V4": "valid", "V5": "valid"}
+    # "Hoàn thành" was left unanswered: counted valid, with a warning on each of its two rows
+    report = import_file(_written(tmp_path / "again.csv", VIETNAMESE_ORDERS.replace("V", "W")), store,
+                         preset_name="shopee_vn", currency="VND")
+    assert (report.cancelled_orders, report.unpaid_orders, report.warnings) == (1, 1, 2)
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

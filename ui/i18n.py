@@ -385,6 +385,20 @@ TEXT: dict[str, tuple[str, str]] = {
                            "尚不能导入：没有列映射到{fields}。请在上方选择，或上传包含该列的导出文件。"),
     "field_amount_or_parts": ("Amount paid (or Quantity and Unit price)", "实付金额（或数量与单价）"),
     "not_mapped": ("(not in this file)", "（文件中没有）"),
+    "status_words_title": ("Status words this file uses that the dashboard does not know",
+                           "本文件中仪表盘不认识的订单状态"),
+    "status_words_help": ("say what each means; one left unanswered counts as a sale (a valid order), with a warning "
+                          "on each of its rows. Saved with the mapping below.",
+                          "请说明每个状态的含义；未回答的按销售（有效订单）计算，并在其每一行给出警告。会随下方的映射一起保存。"),
+    "status_word_unanswered": ("counts as a sale, with a warning", "按销售计算，并给出警告"),
+    "status_words_more": ("{count} more unknown status words, with fewer rows, count as sales with a warning; a "
+                          "saved mapping (preset) can name them all.",
+                          "另有 {count} 个行数较少的未知状态按销售计算并给出警告；保存的映射（预设）可以全部注明。"),
+    "status_words_known": ("Status words read as: {words}.", "订单状态的读法：{words}。"),
+    "status_meaning_valid": ("a sale (valid order)", "销售（有效订单）"),
+    "status_meaning_cancelled": ("cancelled", "已取消"),
+    "status_meaning_unpaid": ("never paid", "未付款"),
+    "status_meaning_refunded": ("refunded in full", "全额退款"),
     "currency_clash_in_rows": ("The rows shown are in {currency}, but the store holds {stored} orders: unless most of the "
                                "file is in {stored}, the import will be refused (a store holds one currency).",
                                "预览中的金额是 {currency}，而库中是 {stored} 订单：除非文件中大部分行是 {stored}，否则导入会被拒绝"

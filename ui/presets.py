@@ -16,8 +16,10 @@ def safe_preset_name(name: str | None) -> str:
     return "".join(ch for ch in (name or "") if ch.isalnum() or ch in "-_")[:MAX_NAME]
 
 
-def draw_save_preset(store: Store, user: User, columns: dict[str, str], file_name: str, language: str) -> None:
-    """An expander that saves the mapping `columns` (field -> header) under a name the user types.
+def draw_save_preset(store: Store, user: User, columns: dict[str, str], file_name: str, language: str,
+                     status_words: dict[str, str] | None = None) -> None:
+    """An expander that saves the mapping `columns` (field -> header) and the meanings given to the file's
+    status words under a name the user types (the command line's --preset then reads the file the same way).
 
     Built-in names are refused for everyone; an existing saved name only an admin may replace."""
     with st.expander(t("save_preset", language)):
@@ -32,7 +34,7 @@ def draw_save_preset(store: Store, user: User, columns: dict[str, str], file_nam
             st.error(t("preset_exists", language, name=markdown_text(safe_name)))
         else:
             Preset(name=safe_name, label=f"saved from {clean_file_name(file_name)}",
-                   columns={f: [h] for f, h in columns.items()}).save(target)
+                   columns={f: [h] for f, h in columns.items()}, status_words=dict(status_words or {})).save(target)
             store.record_event("save_preset", user=user.name, via="app", preset=safe_name,
                                file=clean_file_name(file_name))
             st.success(markdown_t("saved_preset", language, name=safe_name))

@@ -10,8 +10,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from ingest import (DERIVE_COLUMNS, FIELDS, ImportRefused, currency_in_preview, derive_assignments, import_assignments,
-                    import_file, missing_fields, preview)
+from ingest import (DERIVE_COLUMNS, FIELDS, STATUS_MEANINGS, ImportRefused, currency_in_preview, derive_assignments, import_assignments,
+                    import_file, missing_fields, preview, status_words_in_file)
 from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
@@ -56,7 +56,7 @@ def show_refusal(ctx: PageContext, refused: ImportRefused) -> None:
 
 def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: Path, pseudonym_key: str | None) -> None:
     """Preview, mapping and import of the upload at `path` (a file that lives for this run only)."""
-    columns, missing = None, []
+    columns, missing, status_words = None, [], {}
     currency_answer = NOT_STATED  # asked below only when neither the file nor its preset states it
     if kind == "orders":
         try:
@@ -70,7 +70,8 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
             st.success(ctx.md("preset_detected", preset=preset_label(mapping.preset.name, mapping.preset.label,
                                                                      ctx.language)))
         columns = _draw_mapping(ctx, file_name, list(frame.columns), mapping.columns)
-        draw_save_preset(ctx.store, user, columns, file_name, ctx.language)
+        status_words = _ask_status_words(ctx, path, file_name, columns) if "status" in columns else {}
+        draw_save_preset(ctx.store, user, columns, file_name, ctx.language, status_words)
         missing = missing_fields(columns)
         if missing:  # said here, before any question: the import would be refused for it
             st.warning(ctx.t("mapping_incomplete", fields=ctx.t("list_separator").join(
@@ -101,7 +102,8 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
                     lambda on_published, progress_to: import_file(
                         path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
                         progress=progress_to, on_published=on_published,
-                        currency=None if currency_answer == NOT_STATED else currency_answer),
+                        currency=None if currency_answer == NOT_STATED else currency_answer,
+                        status_words=status_words),
                     lambda fraction, step: progress.progress(fraction, text=_step_words(ctx, step)))
                 if still_building:
                     st.info(ctx.t("late_tables_building"))
@@ -193,6 +195,48 @@ def _draw_mapping(ctx: PageContext, file_name: str, file_headers: list[str], det
         if choice:
             columns[field] = choice
     return columns
+
+
+# the status words asked at most (the rest of a long list counts as valid, with a warning, and is said so)
+STATUS_WORDS_ASKED = 12
+
+
+def _ask_status_words(ctx: PageContext, path: Path, file_name: str, columns: dict[str, str]) -> dict[str, str]:
+    """What the file's unknown status words mean, one box per word (most rows first): word -> valid, cancelled,
+    unpaid or refunded, for the words answered. Unanswered, a word counts as a sale with a warning, as before:
+    a Vietnamese shop's "Đã hủy" (cancelled) orders were counted as sales."""
+    this_file = (file_name, path.stat().st_size, columns["status"])
+    if st.session_state.get("status_words_for") != this_file:  # read once per file and column, not every run
+        st.session_state["status_words_read"] = status_words_in_file(path, ctx.store, columns)
+        st.session_state["status_words_for"] = this_file
+        for key in [k for k in st.session_state if str(k).startswith("status_word_")]:
+            del st.session_state[key]
+    words = st.session_state["status_words_read"]
+    known = [w for w in words if w["meaning"]]
+    unknown = [w for w in words if not w["meaning"]]
+    if known:
+        st.caption(ctx.t("status_words_known", words=ctx.t("list_separator").join(
+            f"{markdown_text(w['word'])} → {_meaning_label(w['meaning'], ctx.language)}" for w in known)))
+    if not unknown:
+        return {}
+    st.markdown(f"**{ctx.t('status_words_title')}** · {ctx.t('status_words_help')}")
+    grid = st.columns(4)
+    answers = {}
+    for index, word in enumerate(unknown[:STATUS_WORDS_ASKED]):
+        key = f"status_word_{index}"
+        keep_choice(key, STATUS_MEANINGS, _meaning_label)
+        meaning = grid[index % 4].selectbox(
+            f"{markdown_text(word['word'])} · {ctx.count(word['rows'], 'row')}", STATUS_MEANINGS, index=None, key=key,
+            placeholder=ctx.t("status_word_unanswered"), format_func=lambda m: _meaning_label(m, ctx.language))
+        if meaning:
+            answers[word["word"]] = meaning
+    if len(unknown) > STATUS_WORDS_ASKED:
+        st.caption(ctx.t("status_words_more", count=len(unknown) - STATUS_WORDS_ASKED))
+    return answers
+
+
+def _meaning_label(meaning: str, language: str) -> str:
+    return t(f"status_meaning_{meaning}", language)
 
 
 def _currency_answer_label(answer: str, language: str) -> str:
