@@ -163,7 +163,7 @@ class Mapping:
 
     def missing_required(self) -> list[str]:
         """Canonical fields a usable mapping still lacks, in words for a person."""
-        labels = {**FIELD_LABELS, "amount": "order amount (or quantity and unit price)"}
+        labels = {**FIELD_LABELS, "amount": "order amount (or line amounts, or quantity and unit price)"}
         return [labels.get(f, f) for f in self.missing_required_fields()]
 
     def missing_required_fields(self) -> list[str]:

@@ -207,8 +207,8 @@ def test_data_page_warns_when_the_rows_shown_are_in_another_currency_but_lets_th
 
 
 @pytest.mark.parametrize(("language", "warning"), [
-    ("English", "Not ready to import: no column is mapped to Amount paid (or Quantity and Unit price)."),
-    ("中文", "尚不能导入：没有列映射到实付金额（或数量与单价）。"),
+    ("English", "Not ready to import: no column is mapped to Amount paid (or Line amount, or Quantity and Unit price)."),
+    ("中文", "尚不能导入：没有列映射到实付金额（或行金额，或数量与单价）。"),
 ])
 def test_data_page_says_a_missing_amount_before_asking_anything(monkeypatch, tmp_path, language, warning):
     store = Store(tmp_path / "store")

@@ -383,7 +383,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "preset_detected": ("Recognised format: {preset}", "识别到的格式：{preset}"),
     "mapping_incomplete": ("Not ready to import: no column is mapped to {fields}. Choose one above, or upload an export that has it.",
                            "尚不能导入：没有列映射到{fields}。请在上方选择，或上传包含该列的导出文件。"),
-    "field_amount_or_parts": ("Amount paid (or Quantity and Unit price)", "实付金额（或数量与单价）"),
+    "field_amount_or_parts": ("Amount paid (or Line amount, or Quantity and Unit price)", "实付金额（或行金额，或数量与单价）"),
     "not_mapped": ("(not in this file)", "（文件中没有）"),
     "status_words_title": ("Status words this file uses that the dashboard does not know",
                            "本文件中仪表盘不认识的订单状态"),
