@@ -20,7 +20,8 @@ if not ctx.facts["customers"]:  # not "no orders match these filters": no filter
     st.info(ctx.t("needs_customers"))
     st.stop()
 
-views = data.customer_views(ctx.root, ctx.version, ctx.filters)
+with st.spinner(ctx.t("counting_customers"), show_time=True):  # shown past half a second: 100M orders, wide filters
+    views = data.customer_views(ctx.root, ctx.version, ctx.filters)
 funnel = views["funnel"]
 if funnel.empty:
     st.warning(ctx.t("no_match"))

@@ -385,6 +385,7 @@ TEXT: dict[str, tuple[str, str]] = {
                            "尚不能导入：没有列映射到{fields}。请在上方选择，或上传包含该列的导出文件。"),
     "field_amount_or_parts": ("Amount paid (or Line amount, or Quantity and Unit price)", "实付金额（或行金额，或数量与单价）"),
     "not_mapped": ("(not in this file)", "（文件中没有）"),
+    "counting_customers": ("Counting each customer's orders under these filters…", "正在按当前筛选统计每位客户的订单…"),
     "status_words_title": ("Status words this file uses that the dashboard does not know",
                            "本文件中仪表盘不认识的订单状态"),
     "status_words_help": ("say what each means; one left unanswered counts as a sale (a valid order), with a warning "
