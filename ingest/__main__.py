@@ -18,7 +18,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from ingest.mapping import Preset, builtin_presets, is_builtin_name, saved_preset_path, saved_presets
+from ingest.mapping import builtin_presets, find_preset, is_builtin_name, preset_to_save, saved_preset_path, saved_presets
 from ingest.pipeline import ENGINES, PROGRESS_STEPS, ImportReport, import_file
 from ingest.readers import ImportRefused
 from store import STORE_ENV, Store
@@ -98,11 +98,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Refused: {refused}", file=sys.stderr)
         return 2
     if args.save_preset:
-        Preset(
-            name=args.save_preset,
-            label=f"saved from {report.file}",
-            columns={field: [header] for field, header in report.mapping.items()},
-        ).save(saved_preset_path(store.root, args.save_preset))
+        recognised = find_preset(report.preset, store.root) if report.preset else None
+        preset_to_save(args.save_preset, report.file, report.mapping, recognised).save(
+            saved_preset_path(store.root, args.save_preset))
         store.record_event("save_preset", preset=args.save_preset, file=report.file)
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=str) if args.json else summary(report))
     return 0

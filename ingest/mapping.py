@@ -9,7 +9,7 @@ underscores and a BOM, never by position.
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 # Canonical fields an export can map to, with the headers recognised automatically.
@@ -22,7 +22,7 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     ],
     "customer_id": [
         "customer id", "customer_id", "customerid", "customer", "client id", "member id",
-        "buyer id", "user id", "customer email", "email", "customer_user", "billing email",
+        "buyer id", "user id", "customer email", "email", "billing email", "customer_user",
         "客户id", "客户编号", "会员id", "会员编号", "会员号", "买家会员名", "买家昵称", "顾客id",
         "用户id", "买家id", "客户",
     ],
@@ -119,8 +119,9 @@ def normalise_header(header: str) -> str:
 
 
 def status_key(word: str) -> str:
-    """A status word as compared; the same rule as the SQL macro status_word in ingest.normalise."""
-    return re.sub(r"[\s_\-]+", " ", str(word).strip()).lower()
+    """A status word as compared: the SQL macro status_of's rule (ingest.normalise), spaces trimmed, runs of
+    ASCII white space, _ and - as one space (RE2's \\s: a no-break space inside a word stays), lower case."""
+    return re.sub(r"[\t\n\f\r _\-]+", " ", str(word).strip(" ")).lower()
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,17 @@ class Mapping:
     def status_words(self) -> dict[str, str]:
         extra = self.preset.status_words if self.preset else {}
         return {status_key(k): v for k, v in {**STATUS_WORDS, **extra, **self.own_status_words}.items()}
+
+
+def preset_to_save(name: str, file: str, columns: dict[str, str], recognised: Preset | None = None,
+                   status_words: dict[str, str] | None = None) -> Preset:
+    """The preset that saves a file's mapping: its columns, the rules of the format it was read as (status
+    words, cancelled-id prefix, currency, address as region) and the user's own status words over them, so that
+    --preset NAME reads the next export as this one was read. Never recognised by itself (no signature)."""
+    base = recognised or Preset(name=name)
+    return replace(base, name=name, label=f"saved from {file}", columns={f: [h] for f, h in columns.items()},
+                   signature=[], signature_min=None, signature_required=[],
+                   status_words={**base.status_words, **(status_words or {})})
 
 
 def builtin_presets() -> dict[str, Preset]:

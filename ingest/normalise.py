@@ -421,7 +421,8 @@ def parsed_query(mapping: Mapping, first_data_row: int, date_formats: list[str],
                 {x.clean_text(field('amount'))} as amount_text,
                 {x.parse_number(field('amount'))} as amount,
                 {x.clean_text(field('refunded_amount'))} as refunded_text,
-                {x.parse_number(field('refunded_amount'))} as refunded_amount,
+                -- a refund is money given back however it is signed: some exports write it as -30.00
+                abs({x.parse_number(field('refunded_amount'))}) as refunded_amount,
                 {x.clean_text(field('line_amount'))} as line_amount_text,
                 {x.parse_number(field('line_amount'))} as line_amount,
                 {x.clean_text(field('quantity'))} as quantity_text,
@@ -631,6 +632,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
         "line_amount" if "line_amount" in mapping.columns else "quantity * unit_price"
     # whether the order's amount had its refund taken off (an order total already net of it has not)
     refund_subtracted = "false" if "amount" in mapping.columns and refunds == ALREADY_NET else "true"
+    refund_reason = ("'the refund is larger than the amount paid'" if "amount" in mapping.columns else
+                     "'the refund is larger than the amount the lines add up to'")
     totals = _issue_rows([
         f"""
         with per_order as (
@@ -667,7 +670,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 else 'amount' end,
             case code when 'missing_date' then $date_column when 'refund_exceeds_amount' then $refund_column
                 else $amount_column end,
-            case when code = 'negative_amount' then cast(order_amount as varchar)
+            case when code = 'negative_amount' then cast(cast(order_amount as decimal(18, 2)) as varchar)
                 when code = 'zero_amount' then cast(cast(order_amount as decimal(18, 2)) as varchar)
                 when code = 'refund_exceeds_amount'
                     then 'paid ' || cast(cast(order_amount + refunded as decimal(18, 2)) as varchar)
@@ -676,7 +679,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 when 'missing_date' then 'no row of this order has a date'
                 when 'missing_amount' then 'missing amount'
                 when 'zero_amount' then 'order amount is zero'
-                when 'refund_exceeds_amount' then 'the refund is larger than the amount the lines add up to'
+                when 'refund_exceeds_amount' then {refund_reason}
                 else 'the lines of this order add up to a negative amount on a valid order'
             end,
             case when code = 'zero_amount' then 'warning' else 'rejected' end

@@ -5,6 +5,7 @@ Everything is staged inside the store's staging folder and published in one step
 """
 
 import tempfile
+from contextlib import contextmanager
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ import duckdb
 
 from ingest import mapping as mapping_module
 from ingest import privacy
-from ingest.mapping import Mapping, Preset
+from ingest.mapping import Mapping, Preset, status_key
 from ingest.normalise import (
     MACROS,
     MAX_VALUE_CHARS,
@@ -140,55 +141,59 @@ def _no_progress(fraction: float, step: str) -> None:
     pass
 
 
-def preview(path: Path, store: Store, preset_name: str | None = None, rows: int = 20):
-    """The file's first rows and the mapping that would be used, without importing anything.
-
-    Works in a private temporary folder: it neither waits for nor touches the store.
-    """
+@contextmanager
+def _file_read_apart(path: Path):
+    """(connection, raw table) of the file at `path`, read in a private temporary folder: what the Data page
+    shows before an import reads, neither waiting for nor touching the store."""
     with tempfile.TemporaryDirectory(prefix="repurchase-preview-") as work:
         con = quiet_connect()
         try:
             con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
             con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
-            raw = load_raw(con, Path(path), Path(work), count=False)
-            mapping = _mapping_for(raw, store, preset_name, None)
-            frame = con.execute(f"select {dialect.columns_except(('rowid',))} from raw limit {int(rows)}").df()
+            yield con, load_raw(con, Path(path), Path(work), count=False)
         finally:
             con.close()
+
+
+def preview(path: Path, store: Store, preset_name: str | None = None, rows: int = 20):
+    """The file's first rows and the mapping that would be used, without importing anything."""
+    with _file_read_apart(path) as (con, raw):
+        mapping = _mapping_for(raw, store, preset_name, None)
+        frame = con.execute(f"select {dialect.columns_except(('rowid',))} from raw limit {int(rows)}").df()
     return frame, mapping
 
 
-# the distinct status texts read from a file for the Data page's question (a status column holds a few)
+# the distinct status words read from a file for the Data page's question (a status column holds a few)
 STATUS_VALUES_READ = 200
 
 
-def status_words_in_file(path: Path, store: Store, columns: dict[str, str]) -> list[dict]:
-    """The words of the file's status column (`columns["status"]`), most rows first: word, rows, and meaning
-    (valid, cancelled, unpaid or refunded, by the built-in words and the recognised format's; None when unknown,
-    which the import counts as valid with a warning). Read as `preview` reads, touching nothing."""
+def status_words_in_file(path: Path, store: Store, columns: dict[str, str]) -> dict:
+    """The words of the file's status column (`columns["status"]`), compared as the import compares them:
+    `words`, most rows first, each {word (as written on most of its rows), key (as compared: an answer's key),
+    rows, meaning}: valid, cancelled, unpaid or refunded by the built-in words and the recognised format's,
+    None when unknown (the import counts it valid with a warning); at most STATUS_VALUES_READ of them, and
+    `distinct`, how many there are. Values too long to import and repeated header rows are left out."""
     header = columns["status"]
-    with tempfile.TemporaryDirectory(prefix="repurchase-preview-") as work:
-        con = quiet_connect()
-        try:
-            con.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-            con.execute(f"set temp_directory = {sql_path(Path(work) / 'spill')}")
-            raw = load_raw(con, Path(path), Path(work), count=False)
-            words = _mapping_for(raw, store, None, columns).status_words()
-            column = '"' + header.replace('"', '""') + '"'
-            counted = con.execute(
-                f"select trim(cast({column} as varchar)) as word, count(*) as rows from raw "
-                f"where nullif(trim(cast({column} as varchar)), '') is not null "
-                f"group by 1 order by rows desc, word limit {STATUS_VALUES_READ}").fetchall()
-        finally:
-            con.close()
-    by_key: dict[str, dict] = {}
-    for word, rows in counted:  # "Cancelled" and "cancelled" are one word, as the import compares them
-        key = mapping_module.status_key(word)
-        if key in by_key:
-            by_key[key]["rows"] += rows
-        else:
-            by_key[key] = {"word": word, "rows": rows, "meaning": words.get(key)}
-    return sorted(by_key.values(), key=lambda w: (-w["rows"], w["word"]))
+    with _file_read_apart(path) as (con, raw):
+        con.execute(MACROS)
+        words = _mapping_for(raw, store, None, columns).status_words()
+        text = f"cast({_ident(header)} as varchar)"
+        keyed = f"""
+            select status_word({text}) as key, clean_text({text}) as word, count(*) as rows
+            from raw
+            where length({text}) <= {MAX_VALUE_CHARS} and clean_text({text}) is not null
+                and status_word({text}) <> $header_key
+            group by 1, 2
+        """
+        distinct, = con.execute(f"select count(distinct key) from ({keyed}) as k", {"header_key": status_key(header)}
+                                ).fetchone()
+        counted = con.execute(
+            f"select key, first(word order by rows desc, word) as word, sum(rows) as rows from ({keyed}) as k "
+            f"group by key order by rows desc, word limit {STATUS_VALUES_READ}", {"header_key": status_key(header)}
+        ).fetchall()
+    return {"distinct": distinct,
+            "words": [{"word": word, "key": key, "rows": int(rows), "meaning": words.get(key)}
+                      for key, word, rows in counted]}
 
 
 def missing_fields(columns: dict[str, str]) -> list[str]:

@@ -7,7 +7,7 @@ pass their own words (ui.formatting, from ui/i18n.py).
 
 import math
 
-from babel.numbers import format_compact_decimal, format_decimal, get_currency_symbol
+from babel.numbers import format_compact_decimal, format_decimal, get_currency_precision, get_currency_symbol
 
 LOCALES = {"en": "en_US", "zh": "zh_CN"}
 # The symbol people of the currency's home market write (¥ for yuan, not CN¥), in any language.
@@ -39,11 +39,17 @@ def format_value(value, kind: str, language: str = "en", currency: str = "CNY", 
         return format_decimal(_no_negative_zero(value * 100, 1), format="#,##0.0", locale=locale) + "%"
     if kind == "money":
         symbol = currency_symbol(currency, language)
-        # short from 10,000, or from 1,000 behind a code such as PKR: a tile holds about ten characters
+        digits = None
+        # short from 10,000, or from 1,000 behind a symbol of two letters or more (PKR, R$: a tile holds about ten
+        # characters) where the language's short form has a unit there (2.15K; Chinese has none below 万)
         if compact and abs(value) >= (10_000 if len(symbol) <= 1 else 1_000):
             digits = _compact(abs(value), locale)
-        else:
-            digits = format_decimal(abs(value), format="#,##0.00", locale=locale)
+            if abs(value) < 10_000 and not any(ch.isalpha() for ch in digits):
+                digits = None
+        if digits is None:  # the currency's own decimals: ₫250,000 and ¥1,200 for yen, $12.50
+            decimals = get_currency_precision(currency) if currency else 2
+            digits = format_decimal(abs(value), format="#,##0" + ("." + "0" * decimals if decimals else ""),
+                                    locale=locale)
         return ("-" if value < 0 and _shows_non_zero(digits) else "") + symbol + digits  # -0.004: ¥0.00
     if kind == "count":
         if compact and abs(value) >= 10_000:

@@ -28,7 +28,7 @@ kind = upload_flow.choose_kind(ctx)
 uploaded = st.file_uploader(ctx.t("upload_help"), type=upload_flow.FILE_TYPES, key="upload")
 if uploaded is not None:
     with upload_on_disk(uploaded.name, uploaded.getvalue()) as upload_path:  # deleted when the run ends
-        upload_flow.draw_upload(ctx, user, kind, uploaded.name, upload_path, privacy_key)
+        upload_flow.draw_upload(ctx, user, kind, uploaded.name, upload_path, privacy_key, uploaded.file_id)
 
 if ctx.facts["orders"]:
     with st.expander(ctx.t("derive_title")):

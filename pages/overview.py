@@ -86,7 +86,7 @@ for tiles in TILE_ROWS:
         with column:
             st.metric(
                 metric_label(kpi, ctx.language),
-                format_value(row[kpi], kind, ctx.language, ctx.currency, compact=True),  # a tile holds about ten characters: PKR22.2K, not PKR22,21…
+                format_value(row[kpi], kind, ctx.language, ctx.currency, compact=kind == "money"),  # PKR22.2K: ~10 characters fit
                 delta=delta,
                 delta_color="normal" if delta and delta[0] in "+-" else "off",  # no change: no green arrow
                 delta_arrow="auto" if delta and delta[0] in "+-" else "off",  # nor a grey one pointing up

@@ -247,3 +247,22 @@ def test_the_due_list_shows_its_most_valuable_500_and_counts_them_all(open_page,
     shown = next(d.value for d in app.dataframe if "days_overdue" in d.value.columns)
     assert shown["customer_id"].tolist() == every["customer_id"].head(500).tolist()
     assert {"due_table_csv", "due_table_xlsx"} <= {b.key for b in app.get("download_button")}
+
+
+@pytest.mark.parametrize(("value", "language", "currency", "text"), [
+    (2_150.27, "en", "PKR", "PKR2.15K"),      # behind a code the short form starts at 1,000 in English...
+    (2_150.27, "zh", "PKR", "PKR2,150.27"),   # ...not in Chinese, whose short form has no unit below 万
+    (1_234.50, "zh", "HKD", "HK$1,234.50"),
+    (12_345.60, "zh", "PKR", "PKR1.23万"),
+    (250_000, "en", "VND", "₫250K"),
+    (9_999.50, "en", "USD", "$9,999.50"),      # a one-character symbol: short from 10,000 only
+])
+def test_tile_amounts_are_short_only_where_the_short_form_says_so(value, language, currency, text):
+    assert format_value(value, "money", language, currency, compact=True) == text
+
+
+def test_amounts_keep_their_currency_s_own_decimals():
+    """Dong and yen have no minor unit: ₫250,000.00 and ¥1,200.00 read as if they had."""
+    assert format_value(250_000, "money", "en", "VND") == "₫250,000"
+    assert format_value(1_200, "money", "en", "JPY").endswith("1,200")
+    assert format_value(12.5, "money", "en", "USD") == "$12.50"

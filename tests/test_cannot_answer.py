@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import fixture
-from ingest import import_file
+from ingest import import_file, status_words_in_file
 from metrics.narrative import biggest_move
 from store import STORE_ENV, Store
 from ui.formatting import currency_name
@@ -345,7 +345,7 @@ def test_the_data_page_asks_what_unknown_status_words_mean_and_saves_the_answers
     app.text_input(key="preset_name").input("shopee_vn").run()
     app.button(key="save_preset").click().run()
     saved = json.loads((tmp_path / "store" / "presets" / "shopee_vn.json").read_text(encoding="utf-8"))
-    assert saved["status_words"] == {"Đang chờ xử lý": "unpaid", "Đã hủy": "cancelled"}
+    assert saved["status_words"] == {"đang chờ xử lý": "unpaid", "đã hủy": "cancelled"}  # as the import compares
     app.button(key="import_button").click().run()
     assert not app.exception
     stored = {row["order_id"]: row["status"] for row in
@@ -360,3 +360,27 @@ def test_the_data_page_asks_what_unknown_status_words_mean_and_saves_the_answers
 def _written(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_the_status_words_asked_are_the_words_the_import_compares(tmp_path):
+    """The page grouped words by Python's rule and the import by SQL's: a no-break space, a ="quoted" Excel
+    cell or a known word written that way got answers the import ignored, or questions it had no need of.
+    The words are now read with the import's own macros; too long values and repeated headers are not asked."""
+    path = _written(tmp_path / "odd.csv",
+                    "Order ID,Status,Order Date,Amount\n"
+                    "A1,Đã\u00a0hủy,2026-04-01,10.00\n"        # a no-break space stays inside the word
+                    "A2,đã hủy,2026-04-02,10.00\n"
+                    'A3,"=""Bị hủy""",2026-04-03,10.00\n'       # an Excel formula cell: the word is Bị hủy
+                    'A4,"=""交易关闭""",2026-04-04,10.00\n'      # known: cancelled
+                    f"A5,{'x' * 1001},2026-04-05,10.00\n"       # too long to import: rejected, never asked
+                    "Order ID,Status,Order Date,Amount\n"       # the header again: skipped, never asked
+                    "A6,Đã hủy,2026-04-06,10.00\n")
+    store = Store(tmp_path / "store")
+    columns = {"order_id": "Order ID", "status": "Status", "order_ts": "Order Date", "amount": "Amount"}
+    read = status_words_in_file(path, store, columns)
+    assert [(w["word"], w["rows"], w["meaning"]) for w in read["words"]] == [
+        ("Đã hủy", 2, None), ("Bị hủy", 1, None), ("Đã\u00a0hủy", 1, None), ("交易关闭", 1, "cancelled")]
+    assert read["distinct"] == 4
+    report = import_file(path, store, columns=columns, currency="USD",
+                         status_words={w["key"]: "cancelled" for w in read["words"] if not w["meaning"]})
+    assert report.cancelled_orders == 5 and "unknown_status" not in report.issue_counts

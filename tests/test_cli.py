@@ -77,3 +77,18 @@ def test_cli_remove_batch(tmp_path):
     result = run("--remove", report["batch_id"], "--store", store_dir)
     assert result.returncode == 0, result.stderr
     assert Store(store_dir).batches() == []
+
+
+def test_a_preset_saved_from_a_recognised_export_reads_the_next_one_the_same_way(tmp_path):
+    """--save-preset kept only the columns: the Amazon report's own status words (Pending is cancelled,
+    Shipped - Returned to Seller refunded) were lost, so --preset read the next report's returns as sales."""
+    first = json.loads(run(fixture("real/amazon_in_sale_report.csv"), "--store", tmp_path / "a", "--save-preset",
+                           "mine", "--json").stdout)
+    assert first["preset"] == "amazon_seller"
+    again = json.loads(run(fixture("real/amazon_in_sale_report.csv"), "--store", tmp_path / "a", "--preset",
+                           "mine", "--json").stdout)
+    read = ("cancelled_orders", "refunded_orders", "unpaid_orders", "issue_counts", "currency")
+    assert {k: again[k] for k in read} == {k: first[k] for k in read}
+    assert (first["cancelled_orders"], first["refunded_orders"]) == (103, 5)
+    saved = json.loads((tmp_path / "a" / "presets" / "mine.json").read_text(encoding="utf-8"))
+    assert saved["signature"] == [] and saved["status_words"]  # never recognised by itself; the words kept

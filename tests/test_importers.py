@@ -716,3 +716,29 @@ def test_woocommerce_field_names_are_recognised_without_a_preset(store, tmp_path
         "order_ts": "date_created", "customer_id": "billing_email", "region": "billing_country"}
     assert report.orders_accepted == 2 and report.currency == "PKR"
     assert len({o["customer_id"] for o in stored_orders(store).values()}) == 1  # the same e-mail, any case
+
+
+def test_a_guest_number_does_not_win_over_the_e_mail(store, tmp_path):
+    """WooCommerce writes customer_user 0 for every guest: beside billing_email it made all guests one customer."""
+    path = tmp_path / "woo_guests.csv"
+    path.write_text("order_number,date_created,order_total,customer_user,billing_email\n"
+                    "1,2025-10-02,10.00,0,a@example.com\n2,2025-10-03,12.00,0,b@example.com\n"
+                    "3,2025-10-04,14.00,7,c@example.com\n", encoding="utf-8")
+    report = import_file(path, store, currency="USD")
+    assert report.mapping["customer_id"] == "billing_email"
+    assert sorted(o["customer_id"] for o in stored_orders(store).values()) == [
+        "a@example.com", "b@example.com", "c@example.com"]
+
+
+def test_a_refund_written_as_a_negative_number_is_a_refund(store, tmp_path):
+    """-30 in a refund column was added to the amount (100 became 130.00), and a 0-paid order with -20 refunded
+    became a sale of 20.00: a refund is money given back, however the export signs it."""
+    path = tmp_path / "signed.csv"
+    path.write_text("order id,customer id,order date,amount,refunded amount\n"
+                    "A1,c1,2024-03-01,100.00,-30.00\nB2,c2,2024-03-02,0,-20.00\nC3,c3,2024-03-03,40.00,\n",
+                    encoding="utf-8")
+    report = import_file(path, store, currency="USD")
+    orders = stored_orders(store)
+    assert {k: o["amount"] for k, o in orders.items()} == {"A1": Decimal("70.00"), "C3": Decimal("40.00")}
+    assert [(i["row"], i["code"], i["value"]) for i in report.issues] == [
+        (3, "refund_exceeds_amount", "paid 0, refunded -20.00")]

@@ -392,9 +392,11 @@ TEXT: dict[str, tuple[str, str]] = {
                           "on each of its rows. Saved with the mapping below.",
                           "请说明每个状态的含义；未回答的按销售（有效订单）计算，并在其每一行给出警告。会随下方的映射一起保存。"),
     "status_word_unanswered": ("counts as a sale, with a warning", "按销售计算，并给出警告"),
-    "status_words_more": ("{count} more unknown status words, with fewer rows, count as sales with a warning; a "
-                          "saved mapping (preset) can name them all.",
-                          "另有 {count} 个行数较少的未知状态按销售计算并给出警告；保存的映射（预设）可以全部注明。"),
+    "status_words_more": ("{count} more status words, on fewer rows, are not asked here: an unknown one counts as a "
+                          "sale with a warning. A preset file's status_words can name them (docs/importing.md).",
+                          "另有 {count} 个行数较少的状态词未在此询问：未知的按销售计算并给出警告。预设文件的 "
+                          "status_words 可以注明它们（见 docs/importing.md）。"),
+    "status_word_box": ("{word} · {rows}", "{word} · {rows} 行"),  # rows: "1 row", "2 rows"; in Chinese the number
     "status_words_known": ("Status words read as: {words}.", "订单状态的读法：{words}。"),
     "status_meaning_valid": ("a sale (valid order)", "销售（有效订单）"),
     "status_meaning_cancelled": ("cancelled", "已取消"),

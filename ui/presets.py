@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ingest import Preset, is_builtin_name, saved_preset_path, saved_presets
+from ingest import Preset, is_builtin_name, preset_to_save, saved_preset_path, saved_presets
 from store import Store, clean_file_name
 from ui.i18n import t
 from ui.safe_text import markdown_t, markdown_text
@@ -17,9 +17,10 @@ def safe_preset_name(name: str | None) -> str:
 
 
 def draw_save_preset(store: Store, user: User, columns: dict[str, str], file_name: str, language: str,
-                     status_words: dict[str, str] | None = None) -> None:
-    """An expander that saves the mapping `columns` (field -> header) and the meanings given to the file's
-    status words under a name the user types (the command line's --preset then reads the file the same way).
+                     recognised: Preset | None = None, status_words: dict[str, str] | None = None) -> None:
+    """An expander that saves the mapping `columns` (field -> header), with the rules of the format the file was
+    `recognised` as and the meanings given to its status words, under a name the user types (the command
+    line's --preset then reads the next export the same way: ingest.preset_to_save).
 
     Built-in names are refused for everyone; an existing saved name only an admin may replace."""
     with st.expander(t("save_preset", language)):
@@ -33,8 +34,7 @@ def draw_save_preset(store: Store, user: User, columns: dict[str, str], file_nam
         elif target.exists() and not user.can("manage_presets"):
             st.error(t("preset_exists", language, name=markdown_text(safe_name)))
         else:
-            Preset(name=safe_name, label=f"saved from {clean_file_name(file_name)}",
-                   columns={f: [h] for f, h in columns.items()}, status_words=dict(status_words or {})).save(target)
+            preset_to_save(safe_name, clean_file_name(file_name), columns, recognised, status_words).save(target)
             store.record_event("save_preset", user=user.name, via="app", preset=safe_name,
                                file=clean_file_name(file_name))
             st.success(markdown_t("saved_preset", language, name=safe_name))

@@ -54,8 +54,10 @@ def show_refusal(ctx: PageContext, refused: ImportRefused) -> None:
     st.error(ctx.md("refused", reason=refusal_text(refused, ctx.language)))
 
 
-def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: Path, pseudonym_key: str | None) -> None:
-    """Preview, mapping and import of the upload at `path` (a file that lives for this run only)."""
+def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: Path, pseudonym_key: str | None,
+                upload_id: str) -> None:
+    """Preview, mapping and import of the upload at `path` (a file that lives for this run only; `upload_id`
+    names this upload of it, as Streamlit's file id does)."""
     columns, missing, status_words = None, [], {}
     currency_answer = NOT_STATED  # asked below only when neither the file nor its preset states it
     if kind == "orders":
@@ -70,8 +72,8 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
             st.success(ctx.md("preset_detected", preset=preset_label(mapping.preset.name, mapping.preset.label,
                                                                      ctx.language)))
         columns = _draw_mapping(ctx, file_name, list(frame.columns), mapping.columns)
-        status_words = _ask_status_words(ctx, path, file_name, columns) if "status" in columns else {}
-        draw_save_preset(ctx.store, user, columns, file_name, ctx.language, status_words)
+        status_words = _ask_status_words(ctx, path, upload_id, columns) if "status" in columns else {}
+        draw_save_preset(ctx.store, user, columns, file_name, ctx.language, mapping.preset, status_words)
         missing = missing_fields(columns)
         if missing:  # said here, before any question: the import would be refused for it
             st.warning(ctx.t("mapping_incomplete", fields=ctx.t("list_separator").join(
@@ -201,22 +203,22 @@ def _draw_mapping(ctx: PageContext, file_name: str, file_headers: list[str], det
 STATUS_WORDS_ASKED = 12
 
 
-def _ask_status_words(ctx: PageContext, path: Path, file_name: str, columns: dict[str, str]) -> dict[str, str]:
-    """What the file's unknown status words mean, one box per word (most rows first): word -> valid, cancelled,
-    unpaid or refunded, for the words answered. Unanswered, a word counts as a sale with a warning, as before:
-    a Vietnamese shop's "Đã hủy" (cancelled) orders were counted as sales."""
-    this_file = (file_name, path.stat().st_size, columns["status"])
-    if st.session_state.get("status_words_for") != this_file:  # read once per file and column, not every run
+def _ask_status_words(ctx: PageContext, path: Path, upload_id: str, columns: dict[str, str]) -> dict[str, str]:
+    """What the file's unknown status words mean, one box per word (most rows first): word (as compared) ->
+    valid, cancelled, unpaid or refunded, for the words answered. Unanswered, a word counts as a sale with a
+    warning, as before: a Vietnamese shop's "Đã hủy" (cancelled) orders were counted as sales."""
+    this_file = (upload_id, columns["status"])
+    if st.session_state.get("status_words_for") != this_file:  # read once per upload and column, not every run
         st.session_state["status_words_read"] = status_words_in_file(path, ctx.store, columns)
         st.session_state["status_words_for"] = this_file
         for key in [k for k in st.session_state if str(k).startswith("status_word_")]:
             del st.session_state[key]
-    words = st.session_state["status_words_read"]
-    known = [w for w in words if w["meaning"]]
-    unknown = [w for w in words if not w["meaning"]]
+    read = st.session_state["status_words_read"]
+    known = [w for w in read["words"] if w["meaning"]]
+    unknown = [w for w in read["words"] if not w["meaning"]]
     if known:
         st.caption(ctx.t("status_words_known", words=ctx.t("list_separator").join(
-            f"{markdown_text(w['word'])} → {_meaning_label(w['meaning'], ctx.language)}" for w in known)))
+            f"{markdown_text(_shortened(w['word']))} → {_meaning_label(w['meaning'], ctx.language)}" for w in known)))
     if not unknown:
         return {}
     st.markdown(f"**{ctx.t('status_words_title')}** · {ctx.t('status_words_help')}")
@@ -226,13 +228,23 @@ def _ask_status_words(ctx: PageContext, path: Path, file_name: str, columns: dic
         key = f"status_word_{index}"
         keep_choice(key, STATUS_MEANINGS, _meaning_label)
         meaning = grid[index % 4].selectbox(
-            f"{markdown_text(word['word'])} · {ctx.count(word['rows'], 'row')}", STATUS_MEANINGS, index=None, key=key,
-            placeholder=ctx.t("status_word_unanswered"), format_func=lambda m: _meaning_label(m, ctx.language))
+            ctx.t("status_word_box", word=markdown_text(_shortened(word["word"])), rows=ctx.count(word["rows"], "row")),
+            STATUS_MEANINGS, index=None, key=key, placeholder=ctx.t("status_word_unanswered"),
+            format_func=lambda m: _meaning_label(m, ctx.language))
         if meaning:
-            answers[word["word"]] = meaning
-    if len(unknown) > STATUS_WORDS_ASKED:
-        st.caption(ctx.t("status_words_more", count=len(unknown) - STATUS_WORDS_ASKED))
+            answers[word["key"]] = meaning
+    not_asked = len(unknown[STATUS_WORDS_ASKED:]) + read["distinct"] - len(read["words"])
+    if not_asked:
+        st.caption(ctx.t("status_words_more", count=f"{not_asked:,}"))
     return answers
+
+
+# a status word on a box's label is cut to this many characters (a value can be 1,000 long)
+STATUS_WORD_SHOWN = 60
+
+
+def _shortened(word: str) -> str:
+    return word if len(word) <= STATUS_WORD_SHOWN else word[:STATUS_WORD_SHOWN - 1] + "…"
 
 
 def _meaning_label(meaning: str, language: str) -> str:
