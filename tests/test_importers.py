@@ -742,3 +742,37 @@ def test_a_refund_written_as_a_negative_number_is_a_refund(store, tmp_path):
     assert {k: o["amount"] for k, o in orders.items()} == {"A1": Decimal("70.00"), "C3": Decimal("40.00")}
     assert [(i["row"], i["code"], i["value"]) for i in report.issues] == [
         (3, "refund_exceeds_amount", "paid 0, refunded -20.00")]
+
+
+def test_amazon_order_history_counts_what_was_charged(store, tmp_path):
+    """Amazon's "Your Orders" export gives each item's Total Owed (shipping and tax in, discounts off) beside
+    Quantity and Unit Price: revenue was Quantity x Unit Price (76.07 instead of 77.82 in a real December),
+    and ASIN, its SKU, was not recognised, so no line was kept."""
+    path = tmp_path / "Retail.OrderHistory.1.csv"
+    path.write_text(
+        '"Website","Order ID","Order Date","Currency","Unit Price","Shipping Charge","Total Discounts",'
+        '"Total Owed","ASIN","Quantity","Order Status"\n'
+        '"Amazon.com","111-1","2022-12-03T10:00:00Z","USD","20.00","1.75","0","21.75","B001","1","Closed"\n'
+        '"Amazon.com","111-1","2022-12-03T10:00:00Z","USD","5.00","0","-1.70","3.30","B002","1","Closed"\n'
+        '"Amazon.com","111-2","2022-12-09T10:00:00Z","USD","29.45","0","0","0","B003","0","Cancelled"\n',
+        encoding="utf-8")
+    report = import_file(path, store)
+    assert report.mapping["line_amount"] == "Total Owed" and report.mapping["sku"] == "ASIN"
+    assert report.lines_accepted == 3 and report.cancelled_orders == 1
+    assert stored_orders(store)["111-1"]["amount"] == Decimal("25.05")  # 21.75 + 3.30, not 20 + 5
+
+
+def test_rows_of_one_order_id_that_differ_in_a_dimension_are_not_identical(store, tmp_path):
+    """A coffee machine's log (the timestamp mapped as the order id): Latte and Cappuccino at one minute on one
+    card were folded as the same order "repeated identically", dropping a drink without saying so."""
+    path = tmp_path / "coffee.csv"
+    path.write_text("datetime,card,money,coffee_name\n"
+                    "2024-10-06 13:51,ANON-1,35.76,Latte\n2024-10-06 13:51,ANON-1,35.76,Cappuccino\n"
+                    "2024-10-06 14:02,ANON-2,28.90,Americano\n2024-10-06 14:02,ANON-2,28.90,Americano\n",
+                    encoding="utf-8")
+    columns = {"order_id": "datetime", "order_ts": "datetime", "customer_id": "card", "amount": "money",
+               "category": "coffee_name"}
+    report = import_file(path, store, columns=columns, currency="UAH")
+    codes = sorted((i["row"], i["code"]) for i in report.issues)
+    assert codes == [(2, "duplicate_conflict"), (3, "duplicate_conflict"), (5, "duplicate_row")], codes
+    assert list(stored_orders(store)) == ["2024-10-06 14:02"]
