@@ -77,6 +77,22 @@ MONTH_FORMATS = {code: t("date_month_format", code) for code in LANGUAGES}  # "M
 TICK_FORMATS = {code: t("date_month_ticks", code) for code in LANGUAGES}  # two short lines: level ticks, nothing cut
 
 
+def _month_ticks(periods: pd.Series, step: int, language: str) -> tuple[list, list[str]]:
+    """Every `step`-th month from the first, and its label: the month, with the year under the first tick and
+    under each new year's (a year under every month ran into the next on a half-width chart: 2024年2024年)."""
+    months = pd.period_range(periods.min().to_period("M"), periods.max().to_period("M"), freq="M")[::step]
+    month_format, year_format = t("date_month_ticks", language).split("<br>")
+    labels, shown_year = [], None
+    for month in months:
+        start = month.to_timestamp()
+        label = start.strftime(month_format)
+        if month.year != shown_year:
+            label += "<br>" + start.strftime(year_format)
+            shown_year = month.year
+        labels.append(label)
+    return [m.to_timestamp() for m in months], labels
+
+
 def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
     """A calendar-month x axis: one tick per month (fewer for long spans), named in the user's
     language ("May 2024" / "2024年5月"), and a single month shown as a month, not as the
@@ -86,9 +102,10 @@ def month_axis(figure: go.Figure, periods, language: str) -> go.Figure:
         return figure
     months = periods.dt.to_period("M").nunique()
     fmt = MONTH_FORMATS.get(language, MONTH_FORMATS["en"])
+    step = 1 if months <= 12 else 3 if months <= 36 else 6
+    ticks, labels = _month_ticks(periods, step, language)
     figure.update_xaxes(type="date", tickformat=TICK_FORMATS.get(language, TICK_FORMATS["en"]), hoverformat=fmt,
-                        tickangle=0,
-                        dtick="M1" if months <= 12 else "M3" if months <= 36 else "M6")
+                        tickangle=0, tickvals=ticks, ticktext=labels)
     if months == 1:
         figure.update_xaxes(range=[periods.min() - pd.Timedelta(days=20), periods.max() + pd.Timedelta(days=20)])
     return figure

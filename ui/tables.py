@@ -68,8 +68,9 @@ def show_table(frame: pd.DataFrame, name: str, key: str, language: str, currency
     if "member_tier" in frame.columns:  # no tier is a non-member, as in the KPIs (not "None" on screen)
         frame = frame.assign(member_tier=frame["member_tier"].where(frame["member_tier"].notna(), "none"))
     # text cells without a value: empty, not Streamlit's English "None"
-    empty_text = [c for c in frame.columns if frame[c].dtype == object and frame[c].isna().any()
-                  and frame[c].dropna().map(lambda v: isinstance(v, str)).all()]
+    # (object columns, and pandas 3's own string dtype: a file's rejected rows read back from Parquet)
+    empty_text = [c for c in frame.columns if (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+                  and frame[c].isna().any() and frame[c].dropna().map(lambda v: isinstance(v, str)).all()]
     if empty_text:
         frame = frame.assign(**{c: frame[c].where(frame[c].notna(), "") for c in empty_text})
     # the validation report's reasons and codes (a table with a "reason" column; "reasons": rejected rows)
