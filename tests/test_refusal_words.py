@@ -274,3 +274,12 @@ def test_the_data_page_in_chinese_words_the_validation_report(tmp_path, monkeypa
     assert all(CHINESE.search(code) for code in issues["code"]), set(issues["code"])
     rejected = next(d.value for d in app.dataframe if "reasons" in d.value.columns)
     assert all(CHINESE.search(r) for r in rejected["reasons"])
+
+
+def test_nothing_imported_names_its_most_common_problem_in_words_on_screen():
+    """An eBay export refused for its dates said "most common problem: bad_date" on the English page too."""
+    refused = ImportRefused("x.csv: none of the 8 rows could be imported (most common problem: bad_date); fix the "
+                            "export or the column mapping and upload it again.", code="nothing_imported",
+                            file="x.csv", rows=8, problem="bad_date")
+    assert "(most common problem: unreadable date)" in refusal_text(refused, "en")
+    assert "日期无法识别" in refusal_text(refused, "zh")

@@ -252,8 +252,8 @@ def refusal_words(code: str, values: dict, language: str = "en") -> str | None:
     words = REFUSALS.get(code)
     if words is None:
         return None
-    if language == "zh" and values.get("problem"):
-        values = {**values, "problem": issue_code(values["problem"], "zh")}
+    if values.get("problem"):  # a code on the command line ("bad_date"), a few words on screen in either language
+        values = {**values, "problem": issue_code(values["problem"], language)}
     if language == "zh" and values.get("missing"):  # the fields, as canonical names: worded here
         values = {**values, "fields": "、".join(FIELD_WORDS.get(f, f) for f in values["missing"])}
     try:
