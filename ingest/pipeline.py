@@ -409,9 +409,11 @@ def import_file(
 
 
 def _checked_status_words(status_words: dict[str, str]) -> dict[str, str]:
-    wrong = {word: meaning for word, meaning in status_words.items() if meaning not in mapping_module.STATUS_MEANINGS}
+    wrong = {word: meaning for word, meaning in status_words.items()
+             if meaning not in mapping_module.STATUS_MEANINGS or not status_key(word)}
     if wrong:
-        raise ValueError(f"status words must mean one of {', '.join(mapping_module.STATUS_MEANINGS)}: {wrong}")
+        raise ValueError(f"a status word must be a word meaning one of {', '.join(mapping_module.STATUS_MEANINGS)}: "
+                         f"{wrong}")
     return dict(status_words)
 
 

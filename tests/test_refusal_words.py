@@ -121,7 +121,7 @@ def test_a_refusal_reads_the_same_in_english_as_the_cli_and_in_chinese_names_the
             assert str(refused.values[name]) in chinese, (refused.code, name, chinese)
     png = refusals[3]
     assert refusal_text(png, "zh") == "orders 2024.csv：文件是图片，不是导出文件；请将订单导出为 CSV 或 Excel。"
-    assert refusal_text(refusals[6], "zh").startswith("no_amount.csv：找不到订单金额（或行金额，或数量与单价）对应的列；")
+    assert refusal_text(refusals[6], "zh").startswith("no_amount.csv：找不到实付金额（或行金额，或数量与单价）对应的列；")
 
 
 def test_a_refusal_without_words_shows_its_english_sentence():

@@ -264,7 +264,8 @@ def refusal_words(code: str, values: dict, language: str = "en") -> str | None:
 
 # the fields a refusal names as missing, in Chinese: an order field by its name (the amount may come from its
 # parts), an assignments column by its name and the header it needs
-FIELD_WORDS = {**{field: chinese for field, (_, chinese) in FIELD_NAMES.items()}, "amount": "订单金额（或行金额，或数量与单价）",
+FIELD_WORDS = {**{field: chinese for field, (_, chinese) in FIELD_NAMES.items()},
+               "amount": FIELD_NAMES["amount"][1] + "（或行金额，或数量与单价）",  # as the Data page's warning names it
                "experiment": "实验（experiment）", "customer_id": "客户编号（customer_id）",
                "variant": "分组（variant）", "assigned_at": "分组时间（assigned_at）"}
 
