@@ -146,12 +146,17 @@ def test_month_axes_name_months_in_both_languages():
     from ui import charts
 
     frame = pd.DataFrame({"period": [pd.Timestamp("2024-05-01")], "aov": [159.3], "is_complete": [True]})
-    for language, fmt in (("en", "%b<br>%Y"), ("zh", "%-m月<br>%Y年")):
+    for language, label in (("en", "May<br>2024"), ("zh", "5月<br>2024年")):
         figure = charts.trend(frame, "aov", "AOV", language, "CNY")
-        assert figure.layout.xaxis.tickformat == fmt and figure.layout.xaxis.dtick == "M1"
+        assert list(figure.layout.xaxis.ticktext) == [label]
         low, high = (pd.Timestamp(v) for v in figure.layout.xaxis.range)
         assert low < pd.Timestamp("2024-05-01") < high and (high - low).days >= 30  # a month, not milliseconds
         assert figure.layout.yaxis.tickprefix == "¥"  # revenue-like axes carry the currency
+    # a year: the year named under the first month and under January only (2024年 under each ran together)
+    year = pd.DataFrame({"period": pd.date_range("2024-03-01", "2025-02-01", freq="MS"), "aov": 1.0,
+                         "is_complete": True})
+    ticks = list(charts.trend(year, "aov", "AOV", "zh", "CNY").layout.xaxis.ticktext)
+    assert ticks[:3] == ["3月<br>2024年", "4月", "5月"] and ticks[-2:] == ["1月<br>2025年", "2月"]
 
 
 def test_numbers_read_as_people_write_them():
