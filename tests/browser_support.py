@@ -7,6 +7,7 @@ import the fixtures they use from here (pytest finds a fixture by its name in th
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -137,10 +138,24 @@ def tile(page, label: str):
 
 
 def axis_ticks(page) -> list[list[str]]:
-    """The tick labels of every axis of every chart on the page, axis by axis."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot =>
+    """The tick labels of every axis of every chart on the page, axis by axis, each as a reader takes it: a
+    month axis names the year once, under its first month (Jan2024, Apr, Jul...), so a tick without a year
+    reads as of the last year named (Apr is Apr 2024)."""
+    axes = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot =>
         [...plot.querySelectorAll('.xaxislayer-above, .yaxislayer-above')].map(layer =>
             [...layer.querySelectorAll('text')].map(t => t.textContent)))""")
+    return [_with_years(ticks) for ticks in axes]
+
+
+def _with_years(ticks: list[str]) -> list[str]:
+    named = [re.search(r"(?:19|20)\d\d", tick) for tick in ticks]
+    if not named or not named[0] or len(ticks) < 2:  # not a month axis that names its year once
+        return ticks
+    year, read = "", []
+    for tick, found in zip(ticks, named):
+        year = found.group() if found else year
+        read.append(tick if found else f"{tick} {year}")
+    return read
 
 
 # Streamlit's own words in its widgets (the file uploader, number inputs), English in every language
