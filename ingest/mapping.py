@@ -24,12 +24,12 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
         "customer id", "customer_id", "customerid", "customer", "client id", "member id",
         "buyer id", "user id", "customer email", "email", "billing email", "customer_user",
         "客户id", "客户编号", "会员id", "会员编号", "会员号", "买家会员名", "买家昵称", "顾客id",
-        "用户id", "买家id", "客户",
+        "用户id", "买家id", "客户", "会员卡号", "卡号", "社保卡号",
     ],
     "order_ts": [
         "order date", "order_date", "order time", "order datetime", "created at", "created_at",
         "invoicedate", "invoice date", "purchase date", "order purchase timestamp", "date", "timestamp",
-        "po date", "purchase order date", "date created",
+        "po date", "purchase order date", "date created", "place order time",
         "订单创建时间", "下单时间", "创建时间", "订单时间", "订单日期", "付款时间", "支付时间", "日期",
         "订单付款时间",
     ],
@@ -51,7 +51,7 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     # Amazon's order history: Total Owed is what an item was charged (tax and shipping in, discounts off)
     "line_amount": ["line total", "line amount", "item total", "gross amt", "gross amount", "total owed",
                     "小计", "商品金额"],
-    "quantity": ["quantity", "qty", "pcs", "lineitem quantity", "数量", "购买数量", "商品数量"],
+    "quantity": ["quantity", "qty", "pcs", "lineitem quantity", "数量", "购买数量", "商品数量", "销售数量"],
     "unit_price": ["unit price", "unitprice", "price", "lineitem price", "wholesale price", "单价", "商品单价", "价格"],
     "sku": ["sku", "stockcode", "stock code", "product id", "item id", "lineitem sku", "asin",
             "商品编码", "商家编码", "商品id", "货号"],
@@ -140,6 +140,7 @@ class Preset:
     signature_min: int | None = None  # how many signature headers must be present (default: all)
     signature_required: list[str] = field(default_factory=list)  # distinctive headers that must be among them
     region_first_part: bool = False  # region column is an address: the province is its first part
+    saved_from: str | None = None  # the file a saved preset's mapping was made on (its label says so in English)
 
     @classmethod
     def load(cls, path: Path) -> "Preset":
@@ -187,7 +188,7 @@ def preset_to_save(name: str, file: str, columns: dict[str, str], recognised: Pr
     words, cancelled-id prefix, currency, address as region) and the user's own status words over them, so that
     --preset NAME reads the next export as this one was read. Never recognised by itself (no signature)."""
     base = recognised or Preset(name=name)
-    return replace(base, name=name, label=f"saved from {file}", columns={f: [h] for f, h in columns.items()},
+    return replace(base, name=name, label=f"saved from {file}", saved_from=file, columns={f: [h] for f, h in columns.items()},
                    signature=[], signature_min=None, signature_required=[],
                    status_words={**base.status_words, **(status_words or {})})
 

@@ -90,6 +90,8 @@ if not rfm.empty:
     show_table(rfm_named, "rfm_segments", "rfm_table", ctx.language, ctx.currency, labels={"segment": ctx.t("segment")})
 
 due, due_count = views["due"], views["due_count"]
+if not has_members:  # no membership in the data: a tier column would call every customer a non-member
+    due = due.drop(columns=["member_tier"], errors="ignore")
 st.subheader(ctx.t("due_title", count=ctx.count(due_count, "customer")))
 st.caption(ctx.t("due_caption") + " " + metric_help("due_for_repurchase", ctx.language))
 if due_count > len(due):

@@ -399,3 +399,13 @@ def test_a_rejected_row_s_empty_cells_show_empty_not_none(monkeypatch, tmp_path)
     assert not app.exception
     rejected = next(d.value for d in app.dataframe if "reasons" in d.value.columns)
     assert rejected[["customer id", "channel"]].values.tolist() == [["", ""]]
+
+
+def test_a_saved_preset_is_described_in_the_page_s_language(monkeypatch, tmp_path):
+    """The Chinese Data page listed a saved mapping as "taidi · saved from meal_order_info.csv"."""
+    from ingest import preset_to_save, saved_preset_path
+
+    store = Store(tmp_path / "store")
+    preset_to_save("taidi", "meal_order_info.csv", {"order_id": "order_id"}).save(saved_preset_path(store.root, "taidi"))
+    app = _open(monkeypatch, store.root, "pages/data.py", lang="中文")
+    assert any("taidi** · 保存自 meal\\_order\\_info.csv" in m.value for m in app.markdown), [m.value for m in app.markdown]

@@ -776,3 +776,15 @@ def test_rows_of_one_order_id_that_differ_in_a_dimension_are_not_identical(store
     codes = sorted((i["row"], i["code"]) for i in report.issues)
     assert codes == [(2, "duplicate_conflict"), (3, "duplicate_conflict"), (5, "duplicate_row")], codes
     assert list(stored_orders(store)) == ["2024-10-06 14:02"]
+
+
+def test_everyday_chinese_pos_headers_are_recognised(store, tmp_path):
+    """A pharmacy's and a restaurant's POS exports name the customer by card (会员卡号, 社保卡号), the quantity
+    销售数量 and the order time place_order_time: each had to be mapped by hand."""
+    path = tmp_path / "pos.csv"
+    path.write_text("单号,会员卡号,place_order_time,销售数量,单价,商品编码\n"
+                    "P1,0012,2018-01-01 10:00,2,12.50,A\nP2,0012,2018-01-08 11:00,1,30.00,B\n", encoding="utf-8")
+    report = import_file(path, store, currency="CNY")
+    assert {f: report.mapping.get(f) for f in ("order_id", "customer_id", "order_ts", "quantity")} == {
+        "order_id": "单号", "customer_id": "会员卡号", "order_ts": "place_order_time", "quantity": "销售数量"}
+    assert [o["amount"] for o in stored_orders(store).values()] == [Decimal("25.00"), Decimal("30.00")]

@@ -49,7 +49,8 @@ def draw_presets(store: Store, user: User, language: str) -> None:
         return
     for name, preset in sorted(presets.items()):
         left, right = st.columns([8, 1], vertical_alignment="center")
-        left.markdown(f"**{markdown_text(name)}** · {markdown_text(preset.label or '')}")
+        about = t("preset_saved_from", language, file=preset.saved_from) if preset.saved_from else preset.label
+        left.markdown(f"**{markdown_text(name)}** · {markdown_text(about or '')}")
         if user.can("manage_presets") and right.button(t("delete", language), key=f"_delete_preset_{name}"):
             saved_preset_path(store.root, name).unlink(missing_ok=True)
             store.record_event("delete_preset", user=user.name, via="app", preset=name)
