@@ -3,6 +3,7 @@ sentence; no membership column -> no members section and no "driven by non-membe
 
 import csv
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -409,3 +410,13 @@ def test_a_saved_preset_is_described_in_the_page_s_language(monkeypatch, tmp_pat
     preset_to_save("taidi", "meal_order_info.csv", {"order_id": "order_id"}).save(saved_preset_path(store.root, "taidi"))
     app = _open(monkeypatch, store.root, "pages/data.py", lang="中文")
     assert any("taidi** · 保存自 meal\\_order\\_info.csv" in m.value for m in app.markdown), [m.value for m in app.markdown]
+
+
+def test_the_activity_log_says_when_in_words_a_person_reads(monkeypatch, tmp_path):
+    """The log showed 2026-12-06T19:08:45+00:00."""
+    store = Store(tmp_path / "store")
+    import_file(_written(tmp_path / "a.csv", "order id,customer id,order date,amount\nO1,c1,2024-03-01,5.00\n"), store,
+                currency="USD")
+    app = _open(monkeypatch, store.root, "pages/data.py")
+    log = next(d.value for d in app.dataframe if "action" in d.value.columns)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", log["at"].iloc[0]), log["at"].iloc[0]
