@@ -188,7 +188,8 @@ def preset_to_save(name: str, file: str, columns: dict[str, str], recognised: Pr
     words, cancelled-id prefix, currency, address as region) and the user's own status words over them, so that
     --preset NAME reads the next export as this one was read. Never recognised by itself (no signature)."""
     base = recognised or Preset(name=name)
-    return replace(base, name=name, label=f"saved from {file}", saved_from=file, columns={f: [h] for f, h in columns.items()},
+    return replace(base, name=name, label=f"saved from {file}", saved_from=file,
+                   columns={f: [h] for f, h in columns.items()},
                    signature=[], signature_min=None, signature_required=[],
                    status_words={**base.status_words, **(status_words or {})})
 

@@ -10,7 +10,8 @@ from metrics import formatting as numbers
 from metrics.formatting import currency_symbol, format_chance, format_decimal_text, format_p
 from ui.i18n import t
 
-__all__ = ["COMMON_CURRENCIES", "currencies_in_use", "currency_name", "currency_symbol", "format_chance", "format_change", "format_decimal_text", "format_difference", "format_p", "format_value"]
+__all__ = ["COMMON_CURRENCIES", "currencies_in_use", "currency_name", "currency_symbol", "format_chance", "format_change",
+           "format_decimal_text", "format_difference", "format_p", "format_value"]
 
 
 # the currencies a box lists first; every other currency in use follows (currencies_in_use)

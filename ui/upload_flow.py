@@ -10,8 +10,8 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from ingest import (DERIVE_COLUMNS, FIELDS, STATUS_MEANINGS, ImportRefused, currency_in_preview, derive_assignments, import_assignments,
-                    import_file, missing_fields, preview, status_words_in_file)
+from ingest import (DERIVE_COLUMNS, FIELDS, STATUS_MEANINGS, ImportRefused, currency_in_preview, derive_assignments,
+                    import_assignments, import_file, missing_fields, preview, status_words_in_file)
 from metrics.experiments import STRATEGY_TAGS
 from store import clean_file_name
 from ui import data
@@ -227,9 +227,10 @@ def _ask_status_words(ctx: PageContext, path: Path, upload_id: str, columns: dic
     for index, word in enumerate(unknown[:STATUS_WORDS_ASKED]):
         key = f"status_word_{index}"
         keep_choice(key, STATUS_MEANINGS, _meaning_label)
+        label = ctx.t("status_word_box", word=markdown_text(_shortened(word["word"])),
+                      rows=ctx.count(word["rows"], "row"))
         meaning = grid[index % 4].selectbox(
-            ctx.t("status_word_box", word=markdown_text(_shortened(word["word"])), rows=ctx.count(word["rows"], "row")),
-            STATUS_MEANINGS, index=None, key=key, placeholder=ctx.t("status_word_unanswered"),
+            label, STATUS_MEANINGS, index=None, key=key, placeholder=ctx.t("status_word_unanswered"),
             format_func=lambda m: _meaning_label(m, ctx.language))
         if meaning:
             answers[word["key"]] = meaning
