@@ -135,6 +135,8 @@ st.caption(ctx.t({"bgnbd": "p_alive_note", "bgnbd_common_p": "p_alive_note", "nb
 # at 1440 px; the channel, churn band, expected orders, expected AOV and total value in the downloads.
 ON_SCREEN = ["customer_id", "member_tier", "last_purchase", "x", "historical_revenue", "p_alive", "expected_next_order",
              "predicted_clv"]
+if len(model["by"]["member_tier"]) <= 1:  # no membership in the data: every customer would read "non-member"
+    ON_SCREEN.remove("member_tier")
 for heading, name, download_name, key in (
         ("at_risk_valuable", "slipping_valuable", "slipping_valuable_customers", "slipping_table"),
         ("top_customers", "top_customers", "top_customers", "top_table")):
