@@ -673,8 +673,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 else 'amount' end,
             case code when 'missing_date' then $date_column when 'refund_exceeds_amount' then $refund_column
                 else $amount_column end,
-            case when code = 'negative_amount' then cast(cast(order_amount as decimal(18, 2)) as varchar)
-                when code = 'zero_amount' then cast(cast(order_amount as decimal(18, 2)) as varchar)
+            case when code in ('negative_amount', 'zero_amount') then cast(cast(order_amount as decimal(18, 2)) as varchar)
                 when code = 'refund_exceeds_amount'
                     then 'paid ' || cast(cast(order_amount + refunded as decimal(18, 2)) as varchar)
                         || ', refunded ' || cast(cast(refunded as decimal(18, 2)) as varchar) end,

@@ -185,15 +185,14 @@ def status_words_in_file(path: Path, store: Store, columns: dict[str, str]) -> d
                 and status_word({text}) <> $header_key
             group by 1, 2
         """
-        distinct, = con.execute(f"select count(distinct key) from ({keyed}) as k", {"header_key": status_key(header)}
-                                ).fetchone()
+        # one pass over the file: the words' count is taken over all of them before the limit
         counted = con.execute(
-            f"select key, first(word order by rows desc, word) as word, sum(rows) as rows from ({keyed}) as k "
-            f"group by key order by rows desc, word limit {STATUS_VALUES_READ}", {"header_key": status_key(header)}
-        ).fetchall()
-    return {"distinct": distinct,
+            f"select key, first(word order by rows desc, word) as word, sum(rows) as rows, count(*) over () as keys "
+            f"from ({keyed}) as k group by key order by rows desc, word limit {STATUS_VALUES_READ}",
+            {"header_key": status_key(header)}).fetchall()
+    return {"distinct": counted[0][3] if counted else 0,
             "words": [{"word": word, "key": key, "rows": int(rows), "meaning": words.get(key)}
-                      for key, word, rows in counted]}
+                      for key, word, rows, _ in counted]}
 
 
 def missing_fields(columns: dict[str, str]) -> list[str]:
