@@ -153,7 +153,7 @@ def derive_main(argv: list[str]) -> int:
     return 0
 
 
-DATE_ORDER_WORDS = {"iso": "ISO (year-month-day)"}
+DATE_ORDER_WORDS = {"iso": "ISO (year-month-day)", "month name": "month names (Jan-18-16)"}
 
 
 def record_equation(report: ImportReport) -> str:

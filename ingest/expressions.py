@@ -141,7 +141,7 @@ THOUSANDS_DOT_DECIMAL_COMMA = r"^[-+]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]{1,2}\z"
 DECIMAL_COMMA = r"^[-+]?[0-9]+,[0-9]{1,2}\z"
 CURRENCY_MARKS = [("CNY", "(CNY|RMB|元|¥|￥)"), ("EUR", "(EUR|€)"), ("GBP", "(GBP|£)"), ("JPY", "(JPY)"),
                   ("HKD", "(HKD)"), ("USD", r"(USD|\$)")]
-DAY_MONTH = r"^([0-9]{1,2}[/.\-][0-9]{1,2}[/.\-])"
+DAY_MONTH = r"^([0-9]{1,2}[/.\-][0-9]{1,2}[/.\-]|[A-Za-z]{3}-[0-9]{1,2}-)"  # 04-30-22, 20.02.11, Jan-18-16
 YEAR_2000S = DAY_MONTH + f"([0-6][0-9](?:{WS}|\\z))"
 YEAR_1900S = DAY_MONTH + f"([7-9][0-9](?:{WS}|\\z))"
 FIRST_DIGIT_T_DIGIT = r"(?s)^(.*?[0-9])T([0-9])"  # the first one only, as DuckDB's regexp_replace without 'g'
@@ -280,7 +280,7 @@ class SparkSpelling:
 
 
 STRPTIME_TO_JAVA = {"%Y": "y", "%m": "M", "%d": "d", "%H": "H", "%M": "m", "%S": "s", "%I": "h", "%p": "a",
-                    "%f": "SSSSSS"}
+                    "%f": "SSSSSS", "%b": "MMM"}
 
 
 def java_format(strptime_format: str) -> str:

@@ -96,14 +96,14 @@ create or replace temp macro currency_marker(v) as
         when regexp_matches(upper(v), '(USD|\$)') then 'USD'
     end;
 
--- a two-digit year after day and month (2/20/11, 04-30-22, 20.02.11) gets its century: 00-69 are
--- 2000-2069 and 70-99 are 1970-1999 (no order is older than 1970: EARLIEST_ORDER), so the file's own
--- day/month forms then read it; a four-digit year, or any other shape, is left as it is
+-- a two-digit year after day and month (2/20/11, 04-30-22, 20.02.11, eBay's Jan-18-16) gets its century:
+-- 00-69 are 2000-2069 and 70-99 are 1970-1999 (no order is older than 1970: EARLIEST_ORDER), so the
+-- file's own day/month forms then read it; a four-digit year, or any other shape, is left as it is
 -- (`v` written once: a macro's argument is evaluated wherever it appears; '\120\2' is group 1, 20, group 2)
 create or replace temp macro four_digit_year(v) as
     regexp_replace(
-        regexp_replace(v, '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([0-6]\d(?:\s|$))', '\120\2'),
-        '^(\d{1,2}[/.\-]\d{1,2}[/.\-])([7-9]\d(?:\s|$))', '\119\2');
+        regexp_replace(v, '^(\d{1,2}[/.\-]\d{1,2}[/.\-]|[A-Za-z]{3}-\d{1,2}-)([0-6]\d(?:\s|$))', '\120\2'),
+        '^(\d{1,2}[/.\-]\d{1,2}[/.\-]|[A-Za-z]{3}-\d{1,2}-)([7-9]\d(?:\s|$))', '\119\2');
 
 create or replace temp macro date_of(c) as
     four_digit_year(regexp_replace(
@@ -128,6 +128,8 @@ ISO_FORMATS = [
 _TIMES = [" %H:%M:%S", " %H:%M", " %I:%M:%S %p", " %I:%M %p", ""]
 MONTH_FIRST = [f"%m{sep}%d{sep}%Y{t}" for sep in "/-" for t in _TIMES]
 DAY_FIRST = [f"%d{sep}%m{sep}%Y{t}" for sep in "/.-" for t in _TIMES]
+# eBay's order reports: Jan-18-16, Sep-30-26 23:45:00 (the year's century from four_digit_year, as 04-30-22's)
+MONTH_NAMES = ["%b-%d-%Y %H:%M:%S", "%b-%d-%Y"]
 
 # One check per kind of problem: (code, canonical field, condition on `parsed`, value, reason, severity).
 ROW_CHECKS = [
@@ -188,7 +190,7 @@ CENT = 0.005  # amounts are compared to the cent
 
 @dataclass(frozen=True)
 class ParseSettings:
-    date_order: str  # "iso" (year first), "month/day/year" or "day/month/year"
+    date_order: str  # "iso" (year first), "month/day/year", "day/month/year" or "month name" (Jan-18-16)
     main_currency: str | None
     refunds: str | None = None  # ALREADY_NET, SUBTRACTED, or None (no refunds in the file)
 
@@ -223,11 +225,12 @@ def _bounded(header: str, x=DUCKDB) -> str:
 
 def choose_date_order(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -> tuple[list[str], str]:
     """Month-first unless some date's first number is above 12 and none's second is; "iso" when
-    every date starts with the year (no date has a day or month first). `run(sql)` gives the first
+    every date starts with the year (no date has a day or month first), "month name" when dates name
+    their month instead (Jan-18-16), which reads the same either way. `run(sql)` gives the first
     row of a query on `raw`, spelled by `x` (DuckDB's connection, or Spark's: ingest.spark_parse)."""
     field = _field(mapping, 'order_ts', x)
     day_month = x.regex(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{4}")
-    day_first, month_first, either = run(
+    day_first, month_first, either, named = run(
         f"""
         -- dates in the common ISO form (most rows) are year-first: skipped before any clean-up, in one
         -- `case` (as two conditions, DuckDB ran the clean-up first on every row: 2.9 s -> 0.8 s for a 10M-row CSV)
@@ -237,22 +240,27 @@ def choose_date_order(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -
             from raw
         ),
 
-        -- only a date starting with a 1- or 2-digit number can be day- or month-first
+        -- only a date starting with a 1- or 2-digit number can be day- or month-first; one starting with a
+        -- letter names its month (eBay: Jan-18-16)
         parts as (
-            select regexp_extract(d, {day_month}, 1) as a, regexp_extract(d, {day_month}, 2) as b
+            select d, regexp_extract(d, {day_month}, 1) as a, regexp_extract(d, {day_month}, 2) as b,
+                upper(substr(v, 1, 1)) between 'A' and 'Z' as named
             from texts
-            where case when is_iso then false else substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-') end
+            where case when is_iso then false else substr(v, 2, 1) in ('/', '.', '-') or substr(v, 3, 1) in ('/', '.', '-')
+                or upper(substr(v, 1, 1)) between 'A' and 'Z' end
         )
         select
             count(*) filter (where try_cast(a as int) > 12),
             count(*) filter (where try_cast(b as int) > 12),
-            count(*) filter (where a is not null and a <> '')
+            count(*) filter (where a is not null and a <> ''),
+            count(*) filter (where named and {x.timestamp('d', MONTH_NAMES)} is not null)
         from parts
         """
     )
     if day_first > month_first:
-        return DAY_FIRST + ISO_FORMATS, "day/month/year"
-    return MONTH_FIRST + ISO_FORMATS, "month/day/year" if either else "iso"
+        return DAY_FIRST + ISO_FORMATS + MONTH_NAMES, "day/month/year"
+    order = "month/day/year" if either else "month name" if named else "iso"
+    return MONTH_FIRST + ISO_FORMATS + MONTH_NAMES, order
 
 
 def refund_rule(run: Callable[[str], tuple], mapping: Mapping, x=DUCKDB) -> str | None:

@@ -13,9 +13,11 @@ import codecs
 import csv
 import io
 import re
+import shutil
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 
 import chardet
@@ -58,6 +60,10 @@ class RecordCount:
     def on_other_sheets(self) -> int:
         return sum(rows for _, rows in self.other_sheets)
 
+    def with_blank_lines_above_header(self, lines: int) -> "RecordCount":
+        """The count with `lines` blank lines above the header added, as blank records."""
+        return replace(self, records=self.records + lines, blank=(self.blank or 0) + lines) if lines else self
+
 
 @dataclass(frozen=True)
 class RawTable:
@@ -83,6 +89,8 @@ CSV_ERROR_CAUSES = re.compile(  # fixed phrases of DuckDB's CSV errors, quoted i
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 csv.field_size_limit(MAX_LINE_BYTES * 2)  # the csv module's default (128 KB) is below our own limit
 MAX_COLUMNS = 1_000
+MAX_LINES_ABOVE_HEADER = 10  # blank lines skipped above the header (eBay's order reports open with one)
+BLANK_LINE_BYTES = b" \t,;|\"\r\n"  # a line of nothing else is blank, whatever the delimiter
 # Hostile-file limits: a workbook is a zip file, and a zip bomb unpacks a small upload into
 # gigabytes. Its declared sizes are checked before the reader opens it (calamine refuses a
 # member larger than declared, so the declared sizes bound the work).
@@ -474,18 +482,37 @@ def _load_utf8_csv(con: duckdb.DuckDBPyConnection, path: Path, readable: Path, e
                    count: bool) -> RawTable:
     """`path` read from `readable`, its UTF-8 text (`path` itself, or the copy made of it)."""
     _check_line_length(path, readable)
+    readable, above = from_header(readable, work_dir)
     delimiter = sniff_delimiter(readable)
     try:
         with ThreadPoolExecutor(1) as pool:  # counted while DuckDB reads (it releases the GIL)
             counting = pool.submit(count_csv_records, readable, delimiter) if count else None
             headers = csv_headers(path, readable, delimiter)
             _read_csv_to_raw(con, path, readable, delimiter, headers, work_dir)
-            counted = counting.result() if counting else None
+            counted = counting.result().with_blank_lines_above_header(above) if counting else None
     except (csv.Error, pa.ArrowInvalid) as error:
         raise ImportRefused(f"{path.name}: could not be read as CSV ({error}); check that it is a comma, "
                             "semicolon or tab separated export and upload it again.", code="bad_csv",
                             file=path.name, error=str(error)) from error
-    return _describe(con, path, first_data_row=2, encoding=encoding, delimiter=delimiter, counted=counted)
+    return _describe(con, path, first_data_row=2 + above, encoding=encoding, delimiter=delimiter, counted=counted)
+
+
+def from_header(readable: Path, work_dir: Path) -> tuple[Path, int]:
+    """The CSV from its header on, and how many blank lines (nothing but delimiters, quotes and spaces)
+    were above it: eBay's order reports open with a line of bare commas. Only blank lines are passed
+    over, at most MAX_LINES_ABOVE_HEADER: a title above the header is still read as the header. The file
+    is copied from the header on only when there are such lines; they count as blank records."""
+    with open(readable, "rb") as handle:
+        first_lines = list(islice(handle, MAX_LINES_ABOVE_HEADER + 1))
+    above = next((i for i, line in enumerate(first_lines) if line.strip(BLANK_LINE_BYTES)), 0)
+    if not above:
+        return readable, 0
+    target = Path(work_dir) / "from_header.csv"
+    with open(readable, "rb") as source, open(target, "wb") as out:
+        for _ in range(above):
+            source.readline()
+        shutil.copyfileobj(source, out, SAMPLE_BYTES * 8)
+    return target, above
 
 
 def csv_headers(path: Path, readable: Path, delimiter: str) -> list[str]:

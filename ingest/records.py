@@ -2,7 +2,7 @@
 
 records in the file = accepted + rejected + folded + skipped, where the left side is counted without
 DuckDB's reader (`readers.RecordCount`) and the right side from what the import did with each row:
-- skipped: blank lines, the header row repeated mid-file, a totals row (never an order);
+- skipped: blank lines, the header row repeated mid-file, a totals row, a report's footer (never an order);
 - accepted: one row per stored order (the row the order stands on);
 - folded: line rows rolled into an order another row already stands for, and identical duplicate
   rows counted once;
@@ -22,13 +22,18 @@ from ingest.readers import ImportRefused, RawTable
 # a totals row's label, compared in lower case after trimming spaces and a trailing colon
 TOTALS_WORDS = ("total", "totals", "grand total", "sum", "subtotal", "sub total", "合计", "总计", "小计", "总合计",
                 "合計", "總計", "汇总", "總和")
+# what a report's footer note says (eBay: "4, record(s) downloaded, from ...", "Seller ID : ..."), in lower case
+FOOTER_PHRASES = ("record(s) downloaded", "seller id")
+FOOTER_ROWS = 10  # a footer is looked for among the file's last rows only
 LABEL_CHARS = 40  # a longer value is never a totals label (checked before any comparison)
 SKIP_REASONS = {
     "blank_line": "blank line (every field empty)",
     "repeated_header": "the header row repeated inside the file",
     "totals_row": "a totals row (no order id; a Total/合计 label or the sum of the amounts)",
     "other_sheet": "a row on another sheet of the workbook: only the first sheet is read",
+    "report_footer": "a report's note below the last order, with no date and no amount (eBay: “N record(s) downloaded”)",
 }
+AMOUNT_FIELDS = ("amount", "line_amount", "unit_price")
 
 
 @dataclass
@@ -106,15 +111,19 @@ def number_rows_as_in_file(con: duckdb.DuckDBPyConnection, raw: RawTable) -> Non
 
 def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> dict[str, int]:
     """Create `skipped_rows(rowid, reason)`: rows of `raw` that are no order (blank, a repeated
-    header, a totals row); then `raw` leaves them out (`raw_file` keeps every row). Returns the
-    count per reason, as found in `raw`."""
+    header, a totals row, a report's footer); then `raw` leaves them out (`raw_file` keeps every row).
+    Returns the count per reason, as found in `raw`."""
     order_id = mapping.columns["order_id"]
+    date = mapping.columns.get("order_ts")
+    amounts = [mapping.columns[name] for name in AMOUNT_FIELDS if mapping.columns.get(name)]
+    undated = " and ".join(_is_empty(h) for h in [date, *amounts]) if date else "false"  # no date, no amount
     words = "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in TOTALS_WORDS) + "]"
     blank = " and ".join(_is_empty(h) for h in [order_id, *[h for h in raw.headers if h != order_id]])
     mapped = list(dict.fromkeys(mapping.columns.values()))
     header_params = {f"header_{i}": header.strip(" :：").lower() for i, header in enumerate(mapped)}
     repeated = " and ".join(f"{_text(h, MAX_VALUE_CHARS)} = $header_{i}" for i, h in enumerate(mapped))
     labelled = " or ".join(f"list_contains({words}, {_text(h)})" for h in raw.headers)
+    phrases = " or ".join(f"contains({_text(h)}, '{p}')" for h in raw.headers for p in FOOTER_PHRASES)
     # only rows whose order id is empty, a header or a label can be skipped: the rest are read once
     con.execute(
         f"""
@@ -130,6 +139,16 @@ def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Ma
         """,
         header_params | {"order_id_header": order_id.strip(" :：").lower()},
     )
+    con.execute(  # among the last rows only: a footer is at the end
+        f"""
+        insert into skipped_rows
+        select rowid, 'report_footer' from raw
+        where rowid >= $footer_from and {undated} and ({phrases})
+            and rowid not in (select rowid from skipped_rows where reason is not null)
+        """,
+        {"footer_from": raw.rows - FOOTER_ROWS},
+    )
+    _keep_footer_below_orders(con)
     _mark_sum_rows(con, mapping)
     con.execute("delete from skipped_rows where reason is null")
     counts = dict(con.execute("select reason, count(*) from skipped_rows group by reason").fetchall())
@@ -137,6 +156,20 @@ def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Ma
         con.execute("alter view raw rename to raw_file")
         con.execute("create view raw as select * from raw_file where rowid not in (select rowid from skipped_rows)")
     return counts
+
+
+def _keep_footer_below_orders(con: duckdb.DuckDBPyConnection) -> None:
+    """A row without date and amount is a footer only below every order: above one it is read as a row
+    (and rejected for its missing date), never skipped."""
+    if not con.execute("select count(*) from skipped_rows where reason = 'report_footer'").fetchone()[0]:
+        return
+    con.execute(
+        """
+        update skipped_rows set reason = null
+        where reason = 'report_footer' and rowid < (
+            select max(rowid) from raw where rowid not in (select rowid from skipped_rows where reason is not null))
+        """
+    )
 
 
 def _mark_sum_rows(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:

@@ -30,6 +30,7 @@ from ingest.readers import (
     count_csv_records,
     csv_headers,
     detect_encoding,
+    from_header,
     sniff_delimiter,
 )
 from ingest.normalise import _ident
@@ -150,9 +151,11 @@ def _load_csv(con, spark, path: Path, work_dir: Path) -> RawTable:
     encoding = detect_encoding(path)
     readable = path if encoding == "utf-8" else _to_utf8(path, encoding, work_dir / "utf8.csv")
     _check_line_length(path, readable)
+    readable, above = from_header(readable, work_dir)
     delimiter = sniff_delimiter(readable)
     headers = csv_headers(path, readable, delimiter)
     counted, wider = _count_and_width(readable, delimiter, len(headers))
+    counted = counted.with_blank_lines_above_header(above)
     if wider is not None:
         record, fields = wider
         error = f"record {record + 1:,}: Expected Number of Columns: {len(headers)} Found: {fields}"
@@ -176,7 +179,7 @@ def _load_csv(con, spark, path: Path, work_dir: Path) -> RawTable:
                             "semicolon or tab separated export and upload it again.", code="bad_csv",
                             file=path.name, error=first_line) from error
     _create_raw_view(con, folder, headers)
-    return _describe(con, path.name, counted, encoding=encoding, delimiter=delimiter)
+    return _describe(con, path.name, counted, encoding=encoding, delimiter=delimiter, first_data_row=2 + above)
 
 
 def _hadoop_path(path: Path) -> str:
@@ -230,10 +233,10 @@ def _create_raw_view(con: duckdb.DuckDBPyConnection, folder: Path, headers: list
                 f"from read_parquet({parts})")
 
 
-def _describe(con, name: str, counted: RecordCount, encoding, delimiter) -> RawTable:
+def _describe(con, name: str, counted: RecordCount, encoding, delimiter, first_data_row: int = 2) -> RawTable:
     headers = [row[0] for row in con.execute("select column_name from (describe raw)").fetchall()][:-1]
     rows = con.execute("select count(*) from raw").fetchone()[0]
-    return RawTable(headers, 2, rows, encoding, delimiter, counted)
+    return RawTable(headers, first_data_row, rows, encoding, delimiter, counted)
 
 
 def sources_listing(source: str | Path, target: Path) -> Path:

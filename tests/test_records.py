@@ -221,12 +221,51 @@ def test_a_malformed_record_refuses_the_file_naming_the_line(store, tmp_path, co
     assert store.batches() == []
 
 
-def test_headers_must_be_on_the_first_line(store, tmp_path):
+def test_blank_lines_above_the_header_are_skipped_and_counted(store, tmp_path):
+    """eBay's reports open with a line of bare commas; an empty line reads the same. Rows keep the numbers
+    a spreadsheet shows (the header on row 3 here)."""
     path = tmp_path / "gap_first.csv"
-    path.write_text("\norder_id,order_date,amount\n1,2024-01-01,5\n")
+    path.write_text("\n,,\norder_id,order_date,amount\n1,2024-01-01,5\n2,not a date,6\n")
+    report = import_file(path, store)
+    assert amounts(store) == {"1": Decimal("5")}
+    assert equation(report) == (4, 1, 1, 0, 2, {"blank_line": 2})
+    assert [(i["row"], i["code"]) for i in report.issues] == [(5, "bad_date")]
+
+
+def test_a_title_or_too_many_blank_lines_above_the_header_are_not_passed_over(store, tmp_path):
+    path = tmp_path / "gap_first.csv"
+    path.write_text("\n" * 11 + "order_id,order_date,amount\n1,2024-01-01,5\n")
     with pytest.raises(ImportRefused, match="the first line is empty"):
         import_file(path, store)
     assert store.batches() == []
+
+
+SELLER_HUB = ["Sales Record Number", "Order Number", "Buyer Username", "Item Number", "Item Title", "Quantity",
+              "Sold For", "Total Price", "Sale Date", "Ship To Country"]
+
+
+def test_ebay_seller_hub_report_footer_is_skipped_and_an_undated_row_above_it_rejected(store, tmp_path):
+    """The layout of eBay's Orders report (a made-up shop): bare commas, the header, a row of commas, the
+    orders, then "N,record(s) downloaded,from ... to ..." and "Seller ID : ...". A row without date
+    between orders is a broken order, rejected; the two notes below the last order are skipped."""
+    blank = [""] * len(SELLER_HUB)
+    rows = [blank, SELLER_HUB, blank,
+            ["1001", "01-11111-22222", "ann_buys", "3951", "Mug", "1", "$12.50", "$15.00", "Sep-30-25 23:45:00", "US"],
+            ["1002", "01-11111-33333", "bob_buys", "3952", "Cup", "2", "$4.00", "$8.00", "", "DE"],
+            ["1003", "01-11111-44444", "ann_buys", "3953", "Jug", "1", "$30.00", "$34.99", "Oct-02-25 08:05:00", "US"],
+            ["3", "record(s) downloaded", "from Sep-30-25 to Oct-02-25"] + [""] * 7,
+            ["Seller ID : made_up_shop"] + [""] * 9]
+    path = tmp_path / "eBay-OrdersReport-Oct-02-2025.csv"
+    path.write_bytes(csv_bytes(rows))
+    report = import_file(path, store)
+    assert report.preset == "ebay" and report.date_order == "month name"
+    orders = stored_orders(store)
+    assert {o: (v["amount"], v["customer_id"], str(v["order_ts"])) for o, v in orders.items()} == {
+        "01-11111-22222": (Decimal("15.00"), "ann_buys", "2025-09-30 23:45:00"),
+        "01-11111-44444": (Decimal("34.99"), "ann_buys", "2025-10-02 08:05:00")}
+    assert equation(report) == (7, 2, 1, 0, 4, {"blank_line": 2, "report_footer": 2})
+    assert sorted((i["row"], i["code"]) for i in report.issues) == [(5, "missing_date"), (7, "report_footer"),
+                                                                    (8, "report_footer")]
 
 
 def test_delimiter_is_read_from_the_records_not_guessed_from_decimal_commas(store, tmp_path):

@@ -285,6 +285,18 @@ def test_a_real_export_on_spark_accounts_for_every_record_as_counted_by_hand(tmp
     assert sum(Decimal(str(a)) for a in stored_valid["amount"]) == sum(expected["amount"][o] for o in valid)
 
 
+def test_ebay_report_below_its_blank_line_and_above_its_footer_on_spark_as_on_duckdb(tmp_path, spark):
+    from tests.test_real_exports import EBAY, ebay_expected
+
+    stores, reports = both(tmp_path, REAL / EBAY, spark)
+    assert_same_import(stores, reports, summary=True)
+    assert reports["spark"].date_order == "month name"
+    assert reports["spark"].skipped_reasons == {"blank_line": ebay_expected()["blank"], "report_footer": 2}
+    store_orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet")
+    assert {o: Decimal(str(a)) for o, a in zip(store_orders["order_id"], store_orders["amount"])} == \
+        ebay_expected()["amounts"]
+
+
 def test_wayfair_line_statuses_on_spark_as_on_duckdb(tmp_path, spark):
     """Each PO line has its own status (tests/test_real_exports.py works out the orders from the raw file): an
     order with a shipped line is valid at its shipped lines' value, on both engines, with the same warnings."""
@@ -371,7 +383,8 @@ CRAFTED = [
     "2024-03-05T10:11:12Z", "2024-03-05T10:11:12+08:00", "2024-03-05 10:11:12.123456", "12/31/69", "1/1/70 9:05",
     "31.12.99", "04-30-22", "7/16/22 11:39", "2011-12-09 12:50", "2011/12/09", "12-11-22 10:00:05",
     "3/5/2024 1:05 PM", "3/5/2024 1:05 pm", "2024-02-30", 'a"b', "x\ny", '"x\ny"', "\u3000浙江省 杭州市",
-    "NA\n", "1T2T3", "2024-03-05T10:11T12",
+    "NA\n", "1T2T3", "2024-03-05T10:11T12", "Jan-18-16", "Sep-30-26 23:45:00", "sep-30-26", "SEP-30-26", "Sept-30-26",
+    "Feb-30-24", "Dec-31-69", "Jan-1-70", "May-05-2024", "Jan 18 16",
 ]
 
 
@@ -400,8 +413,8 @@ def test_every_cleanup_gives_the_same_value_on_spark_as_on_duckdb(spark):
 
     values = cleanup_corpus()
     assert len(values) > 5_000
-    date_orders = {"month_first": normalise.MONTH_FIRST + normalise.ISO_FORMATS,
-                   "day_first": normalise.DAY_FIRST + normalise.ISO_FORMATS,
+    date_orders = {"month_first": normalise.MONTH_FIRST + normalise.ISO_FORMATS + normalise.MONTH_NAMES,
+                   "day_first": normalise.DAY_FIRST + normalise.ISO_FORMATS + normalise.MONTH_NAMES,
                    "iso_fast": normalise.ISO_FORMATS[:1]}
 
     def columns(spelling) -> str:

@@ -457,6 +457,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "skip_blank_line": ("blank lines", "空行"),
     "skip_repeated_header": ("repeated header rows", "重复的表头行"),
     "skip_totals_row": ("totals rows", "合计行"),
+    "skip_report_footer": ("notes below the last order (no date, no amount)", "末尾的报表说明行（无日期、无金额）"),
     "other_sheets_not_read": ("Only the workbook's first sheet was read. Not read: {sheets}. Save each as a file of its own "
                               "(CSV, or a workbook of one sheet) and upload it too.",
                               "只读取了工作簿的第一个工作表。未读取：{sheets}。请把每个工作表另存为单独的文件（CSV 或只有一个工作表的工作簿）再上传。"),
@@ -737,6 +738,7 @@ VALUES: dict[str, tuple[str, str]] = {
 # the built-in presets' descriptions in Chinese (ingest/presets/*.json hold the English); saved presets keep theirs
 PRESET_LABELS_ZH = {
     "amazon_seller": "亚马逊卖家中心订单报告（每行一个订单商品；Amount 是该商品的金额）",
+    "ebay": "eBay 订单报告（Seller Hub > Orders > Download report；Selling Manager 的销售记录同样适用）",
     "etsy": "Etsy 已售订单（Shop Manager > Settings > Options > Download Data > Orders）",
     "shopify": "Shopify 订单导出（每行一个商品；订单字段在第一行）",
     "taobao": "淘宝 / 天猫订单报表",
