@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--currency", metavar="CODE",
                         help="currency of the amounts (e.g. GBP) when neither the file nor its preset states it")
+    parser.add_argument("--each-row-an-order", action="store_true",
+                        help="the file has no order id column (a till or vending log): each row is one order")
     parser.add_argument("--save-preset", metavar="NAME", help="save the mapping used under NAME")
     parser.add_argument("--list-presets", action="store_true", help="list built-in and saved presets")
     parser.add_argument("--remove", metavar="BATCH_ID", help="remove a stored batch")
@@ -90,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         report = import_file(args.file, store, preset_name=args.preset, progress=show_progress,
-                             currency=args.currency, engine=args.engine, spark_master=args.spark_master)
+                             currency=args.currency, engine=args.engine, spark_master=args.spark_master,
+                             each_row_an_order=args.each_row_an_order)
     except ImportRefused as refused:
         if args.json:
             print(json.dumps({"refused": str(refused), "refusal_code": refused.code}, ensure_ascii=False))
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.save_preset:
         recognised = find_preset(report.preset, store.root) if report.preset else None
-        preset_to_save(args.save_preset, report.file, report.mapping, recognised).save(
+        preset_to_save(args.save_preset, report.file, report.mapping, recognised,
+                       each_row_an_order=report.each_row_an_order).save(
             saved_preset_path(store.root, args.save_preset))
         store.record_event("save_preset", preset=args.save_preset, file=report.file)
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1, default=str) if args.json else summary(report))
@@ -177,7 +181,9 @@ def summary(report: ImportReport) -> str:
         f"  orders from {report.first_order} to {report.last_order}; guest orders: {report.guest_orders:,}",
         f"  rows rejected: {report.rows_rejected:,}; warnings: {report.warnings:,}; "
         f"orders replacing earlier uploads: {report.orders_replacing_earlier:,}",
-        "  mapping: " + ", ".join(f"{field} <- {header!r}" for field, header in report.mapping.items()),
+        "  mapping: " + ", ".join(f"{field} <- {header!r}" if not (field == "order_id" and report.each_row_an_order)
+                                  else "order_id <- each row's own id (no order id column)"
+                                  for field, header in report.mapping.items()),
     ]
     accepted_not_valid = [(report.unpaid_orders, "unpaid (never paid)"), (report.cancelled_orders, "cancelled"),
                           (report.refunded_orders, "fully refunded")]

@@ -40,7 +40,7 @@ FIELD_SYNONYMS: dict[str, list[str]] = {
     ],
     "amount": [
         "amount", "order amount", "total", "order total", "order_total", "total amount",
-        "paid amount", "amount paid", "net amount", "revenue", "sales", "grand total",
+        "paid amount", "amount paid", "net amount", "revenue", "sales", "grand total", "money",
         "买家实际支付金额", "实付金额", "实收金额", "实际支付金额", "支付金额", "订单金额", "金额",
         "总金额", "销售额", "订单总金额",
     ],
@@ -140,6 +140,7 @@ class Preset:
     signature_min: int | None = None  # how many signature headers must be present (default: all)
     signature_required: list[str] = field(default_factory=list)  # distinctive headers that must be among them
     region_first_part: bool = False  # region column is an address: the province is its first part
+    each_row_an_order: bool = False  # a log without order numbers: each row is one order (docs/importing.md)
     saved_from: str | None = None  # the file a saved preset's mapping was made on (its label says so in English)
 
     @classmethod
@@ -160,6 +161,7 @@ class Mapping:
     preset: Preset | None = None
     # what the user said this file's status words mean (the Data page), over the preset's and the built-in ones
     own_status_words: dict[str, str] = field(default_factory=dict)
+    each_row_an_order: bool = False  # no order id column: each row is one order, its id made from the row
 
     @property
     def is_line_level(self) -> bool:
@@ -172,7 +174,7 @@ class Mapping:
 
     def missing_required_fields(self) -> list[str]:
         """The same as canonical field names (order_id, order_ts, amount: the amount or its parts)."""
-        missing = [f for f in REQUIRED if f not in self.columns]
+        missing = [f for f in REQUIRED if f not in self.columns and not (f == "order_id" and self.each_row_an_order)]
         if not any(all(f in self.columns for f in source) for source in AMOUNT_SOURCES):
             missing.append("amount")
         return missing
@@ -183,15 +185,17 @@ class Mapping:
 
 
 def preset_to_save(name: str, file: str, columns: dict[str, str], recognised: Preset | None = None,
-                   status_words: dict[str, str] | None = None) -> Preset:
+                   status_words: dict[str, str] | None = None, each_row_an_order: bool = False) -> Preset:
     """The preset that saves a file's mapping: its columns, the rules of the format it was read as (status
-    words, cancelled-id prefix, currency, address as region) and the user's own status words over them, so that
-    --preset NAME reads the next export as this one was read. Never recognised by itself (no signature)."""
+    words, cancelled-id prefix, currency, address as region), the user's own status words over them and
+    whether each row is one order, so that --preset NAME reads the next export as this one was read. Never
+    recognised by itself (no signature)."""
     base = recognised or Preset(name=name)
+    each_row_an_order = each_row_an_order or base.each_row_an_order
     return replace(base, name=name, label=f"saved from {file}", saved_from=file,
-                   columns={f: [h] for f, h in columns.items()},
+                   columns={f: [h] for f, h in columns.items() if not (f == "order_id" and each_row_an_order)},
                    signature=[], signature_min=None, signature_required=[],
-                   status_words={**base.status_words, **(status_words or {})})
+                   status_words={**base.status_words, **(status_words or {})}, each_row_an_order=each_row_an_order)
 
 
 def builtin_presets() -> dict[str, Preset]:
@@ -278,4 +282,4 @@ def resolve(headers: list[str], preset: Preset | None = None) -> Mapping:
         # custom or no preset: fill the gaps from the canonical names, then the synonyms
         for field_name, synonyms in FIELD_SYNONYMS.items():
             take(field_name, [field_name, *synonyms])
-    return Mapping(columns=columns, preset=preset)
+    return Mapping(columns=columns, preset=preset, each_row_an_order=bool(preset and preset.each_row_an_order))

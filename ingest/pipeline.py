@@ -32,7 +32,14 @@ from ingest.normalise import (
     stated_currency,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
-from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
+from ingest.records import (
+    RecordAccount,
+    account,
+    add_row_order_ids,
+    add_skipped_issues,
+    mark_skipped_rows,
+    number_rows_as_in_file,
+)
 from store import MEMORY_LIMIT, Store, clean_file_name, quiet_connect, sql_path
 from store.models import dialect
 
@@ -86,6 +93,7 @@ class ImportReport:
     refunds_note: str | None = None
     currency_source: str | None = None  # "file" | "preset" | "chosen" | None (not stated)
     customer_ids: bool = True  # False: no customer column, so no repurchase metrics from this file
+    each_row_an_order: bool = False  # no order id column: each row's id was made from the row (docs/importing.md)
     notes: list[str] = field(default_factory=list)  # plain sentences about what the file cannot answer
     other_sheets: dict[str, int] = field(default_factory=dict)  # a workbook's sheets not read: name -> rows
     # every record accounted for: records_in_file = accepted + rejected + folded + skipped
@@ -195,10 +203,10 @@ def status_words_in_file(path: Path, store: Store, columns: dict[str, str]) -> d
                       for key, word, rows, _ in counted]}
 
 
-def missing_fields(columns: dict[str, str]) -> list[str]:
+def missing_fields(columns: dict[str, str], each_row_an_order: bool = False) -> list[str]:
     """The required fields (order_id, order_ts, amount: the amount or its parts) a mapping (field -> header)
-    lacks: what the import would be refused for."""
-    return Mapping(columns=dict(columns)).missing_required_fields()
+    lacks: what the import would be refused for (no order id is needed when each row is one order)."""
+    return Mapping(columns=dict(columns), each_row_an_order=each_row_an_order).missing_required_fields()
 
 
 def currency_in_preview(frame, columns: dict[str, str]) -> str | None:
@@ -228,6 +236,7 @@ def import_file(
     spark_master: str | None = None,
     on_published: Callable[[ImportReport], None] | None = None,
     status_words: dict[str, str] | None = None,
+    each_row_an_order: bool = False,
 ) -> ImportReport:
     """Import one export file into the store and return its report; raise ImportRefused if refused.
 
@@ -237,6 +246,8 @@ def import_file(
     `currency` (an ISO code) is the user's answer when neither the file nor its preset states one.
     `status_words` (word -> valid, cancelled, unpaid or refunded): what the user said the file's status words
     mean, over its preset's and the built-in ones (the Data page asks those it does not know).
+    `each_row_an_order`: the file has no order id column (a till or vending log); each row is one order, its id
+    made from the row's values (ingest.records.row_order_id_sql). A saved preset can say so too.
     `engine="spark"` reads and parses the file (or a folder or glob of Parquet files) with Apache
     Spark on `spark_master` (default $SPARK_MASTER, else local[*]); the store's tables are built by
     the store's own engine (`Store(engine=...)`; the CLI's --engine sets both). docs/scale-out.md.
@@ -286,6 +297,8 @@ def import_file(
             mapping = _mapping_for(raw, store, preset_name, columns)
             if status_words:
                 mapping = replace(mapping, own_status_words=_checked_status_words(status_words))
+            if each_row_an_order:
+                mapping = replace(mapping, each_row_an_order=True)
             missing = mapping.missing_required()
             if missing:
                 raise ImportRefused(
@@ -296,6 +309,9 @@ def import_file(
                 )
             number_rows_as_in_file(con, raw)
             skipped = mark_skipped_rows(con, raw, mapping)
+            each_row = mapping.each_row_an_order and "order_id" not in mapping.columns
+            if each_row:
+                raw, mapping = add_row_order_ids(con, raw, mapping)
             progress(0.25, "checking")
             if engine == "spark":  # the row-by-row work and the checks on Spark, the same SQL spelled for it
                 from ingest.spark_parse import build_parsed_on_spark, check_on_spark, pseudonymise_on_spark
@@ -332,6 +348,7 @@ def import_file(
             report.add_account(account(con, path, raw, skipped, accepted_rows))  # refuses when records went missing
             report.currency_source = currency_source
             report.engine = engine
+            report.each_row_an_order = each_row
             report.pseudonymised = bool(key)
             report.values_pseudonymised = {
                 mapping.columns[field]: contacts[column]

@@ -10,11 +10,12 @@ DuckDB's reader (`readers.RecordCount`) and the right side from what the import 
 When the two sides differ, rows were lost or invented on the way and the import is refused.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 
+from ingest.expressions import DuckDBSpelling
 from ingest.mapping import Mapping
 from ingest.normalise import MAX_VALUE_CHARS, _ident
 from ingest.readers import ImportRefused, RawTable
@@ -113,18 +114,24 @@ def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Ma
     """Create `skipped_rows(rowid, reason)`: rows of `raw` that are no order (blank, a repeated
     header, a totals row, a report's footer); then `raw` leaves them out (`raw_file` keeps every row).
     Returns the count per reason, as found in `raw`."""
-    order_id = mapping.columns["order_id"]
+    order_id = mapping.columns.get("order_id")  # none: each row is one order (add_row_order_ids)
     date = mapping.columns.get("order_ts")
     amounts = [mapping.columns[name] for name in AMOUNT_FIELDS if mapping.columns.get(name)]
     undated = " and ".join(_is_empty(h) for h in [date, *amounts]) if date else "false"  # no date, no amount
     words = "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in TOTALS_WORDS) + "]"
-    blank = " and ".join(_is_empty(h) for h in [order_id, *[h for h in raw.headers if h != order_id]])
+    blank = " and ".join(_is_empty(h) for h in [*([order_id] if order_id else []),
+                                                *[h for h in raw.headers if h != order_id]])
     mapped = list(dict.fromkeys(mapping.columns.values()))
     header_params = {f"header_{i}": header.strip(" :：").lower() for i, header in enumerate(mapped)}
     repeated = " and ".join(f"{_text(h, MAX_VALUE_CHARS)} = $header_{i}" for i, h in enumerate(mapped))
     labelled = " or ".join(f"list_contains({words}, {_text(h)})" for h in raw.headers)
     phrases = " or ".join(f"contains({_text(h)}, '{p}')" for h in raw.headers for p in FOOTER_PHRASES)
     # only rows whose order id is empty, a header or a label can be skipped: the rest are read once
+    candidates, params = "true", header_params
+    if order_id:
+        candidates = (f"{_is_empty(order_id)} or {_text(order_id, MAX_VALUE_CHARS)} = $order_id_header "
+                      f"or list_contains({words}, {_text(order_id)})")
+        params = header_params | {"order_id_header": order_id.strip(" :：").lower()}
     con.execute(
         f"""
         create or replace temp table skipped_rows as
@@ -134,10 +141,9 @@ def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Ma
             when {labelled} then 'totals_row'
         end as reason
         from raw
-        where ({_is_empty(order_id)} or {_text(order_id, MAX_VALUE_CHARS)} = $order_id_header
-               or list_contains({words}, {_text(order_id)}))
+        where {candidates}
         """,
-        header_params | {"order_id_header": order_id.strip(" :：").lower()},
+        params,
     )
     con.execute(  # among the last rows only: a footer is at the end
         f"""
@@ -176,6 +182,7 @@ def _mark_sum_rows(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
     """A row without order id and date whose amount equals the sum of the other rows' amounts is a
     totals row, labelled or not."""
     date = mapping.columns.get("order_ts")
+    ordered = mapping.columns.get("order_id") or date  # each row an order: the rows with a date
     if not con.execute("select count(*) from skipped_rows where reason is null").fetchone()[0]:
         return  # no candidate: the file's amounts are not summed at all
     for name in ("amount", "line_amount"):
@@ -191,10 +198,37 @@ def _mark_sum_rows(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
                 select rowid from raw
                 where rowid in (select rowid from skipped_rows where reason is null)
                 and {_is_empty(date)} and {number} is not null
-                and {number} = (select sum({number}) from raw where not {_is_empty(mapping.columns['order_id'])})
+                and {number} = (select sum({number}) from raw where not {_is_empty(ordered)})
             )
             """
         )
+
+
+ROW_ORDER_ID = "row_order_id"  # the column a row's own order id is made in (each row an order)
+
+
+def row_order_id_sql(mapping: Mapping, x) -> str:
+    """A row's own order id when each row is one order (a log without order numbers), spelled by `x`:
+    `row-` + a hash of the row's mapped values + which identical row of the file it is (1, 2...). The
+    same rows uploaded again get the same ids, so they replace what is stored instead of doubling it."""
+    values = ", ".join(f"coalesce(cast({x.ident(header)} as {x.text_type}), '')"
+                       for name, header in sorted(mapping.columns.items()) if name != "order_id")
+    content = f"concat_ws(chr(31), {values})"
+    return (f"'row-' || substr(md5({content}), 1, 16) || '-' || "
+            f"cast(row_number() over (partition by {content} order by rowid) as {x.text_type})")
+
+
+def add_row_order_ids(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> tuple[RawTable, Mapping]:
+    """Give each row of `raw` (its skipped rows already left out) its own order id, in a column added to
+    the view, mapped as the order id. Only when the mapping has no order id column."""
+    taken = {h.lower() for h in raw.headers}
+    column = next(name for name in (ROW_ORDER_ID + "_" * n for n in range(len(taken) + 1)) if name not in taken)
+    con.execute(f"create or replace temp table row_order_ids as select rowid, "
+                f"{row_order_id_sql(mapping, DuckDBSpelling())} as order_id from raw")
+    con.execute("alter view raw rename to raw_without_order_ids")
+    con.execute(f"create view raw as select r.*, i.order_id as {_ident(column)} "
+                f"from raw_without_order_ids r join row_order_ids i using (rowid)")
+    return replace(raw, headers=[*raw.headers, column]), replace(mapping, columns={**mapping.columns, "order_id": column})
 
 
 def add_skipped_issues(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> None:

@@ -525,6 +525,46 @@ def test_ebay_sales_history_is_read_below_its_blank_line_and_above_its_footer(st
     assert report.skipped_reasons == {"blank_line": expected["blank"], "report_footer": expected["notes"]}
 
 
+# ---------------------------------------------------------------- a vending machine's log
+# The Kaggle "Coffee Sales" log of one coffee machine, as a user's copy re-saved it (CRLF, dates day first,
+# `datetime` cut by a spreadsheet to minutes and seconds, so the date is the order date): one row per
+# purchase, no order number; `card` is an anonymous card id, empty for cash; `money` what was paid.
+
+COFFEE = "coffee_vending_log_400.csv"
+COFFEE_COLUMNS = {"order_ts": "date", "customer_id": "card", "amount": "money", "category": "coffee_name",
+                  "channel": "cash_type"}
+
+
+def coffee_expected() -> dict:
+    from collections import Counter
+    from datetime import datetime
+
+    rows = raw_rows(COFFEE)
+    content = Counter((r["date"], r["card"], r["money"], r["coffee_name"], r["cash_type"]) for r in rows)
+    return {
+        "orders": len(rows),
+        "revenue": sum(money(r["money"]) for r in rows),
+        "cards": {r["card"] for r in rows if r["card"].strip()},
+        "cash": sum(1 for r in rows if not r["card"].strip()),
+        "repeated": sum(n for n in content.values() if n > 1),  # rows identical to another: still orders
+        "days": sorted(datetime.strptime(r["date"], "%d-%m-%Y") for r in rows),
+    }
+
+
+def test_a_vending_log_without_order_numbers_is_one_order_per_row(store):
+    expected = coffee_expected()
+    assert expected["repeated"] > 0  # the same card, coffee and price twice a day
+    report = import_file(REAL / COFFEE, store, columns=COFFEE_COLUMNS, each_row_an_order=True)
+    orders = stored_orders(store)
+    assert report.date_order == "day/month/year" and report.each_row_an_order
+    assert len(orders) == report.records_accepted == expected["orders"] == report.records_in_file
+    assert valid_revenue(orders) == expected["revenue"]
+    assert identified_customers(orders) == expected["cards"] and report.guest_orders == expected["cash"]
+    assert sorted(o["order_ts"] for o in orders.values()) == expected["days"]
+    again = import_file(REAL / COFFEE, store, columns=COFFEE_COLUMNS, each_row_an_order=True)
+    assert again.orders_replacing_earlier == expected["orders"] and len(stored_orders(store)) == expected["orders"]
+
+
 # ---------------------------------------------------------------- the record equation (issue 13, item 1)
 
 IMPORTABLE = [(name, ",") for name in SHOPIFY_FILES] + [(TMALL, ","), (UCI, ";"), ETSY_FILES[0], (WAYFAIR, ",")]

@@ -412,3 +412,98 @@ def test_any_well_formed_export_is_accounted_for_record_by_record(tmp_path_facto
     assert amounts(store) == expected
     skipped = {k: v for k, v in {"blank_line": blank, "repeated_header": repeated}.items() if v}
     assert equation(report) == (len(rows), len(expected), 0, 0, blank + repeated, skipped), report.issues[:5]
+
+
+# ---------------------------------------------------------------- each row one order (a log without order numbers)
+
+LOG_HEADER = ["date", "card", "money", "coffee_name"]
+LOG_COLUMNS = {"order_ts": "date", "customer_id": "card", "amount": "money", "category": "coffee_name"}
+
+
+def test_a_log_without_order_numbers_imports_each_row_as_one_order(store, tmp_path):
+    """A vending-machine log: the same card buying the same coffee twice a day is two orders; a blank line
+    and a totals row are skipped; a row without a date is rejected for its date (not for an order id)."""
+    rows = [LOG_HEADER,
+            ["2024-03-01", "card-1", "38.7", "Latte"],
+            ["2024-03-01", "card-1", "38.7", "Latte"],  # bought again, identical
+            [],
+            ["2024-03-02", "", "40", "Latte"],  # cash: a guest order
+            ["", "card-2", "28.9", "Americano"],
+            ["Total", "", "146.3", ""]]
+    path = tmp_path / "vending.csv"
+    path.write_bytes(csv_bytes(rows))
+    report = import_file(path, store, columns=LOG_COLUMNS, each_row_an_order=True)
+    orders = stored_orders(store)
+    assert sorted((str(o["order_ts"].date()), o["customer_id"], o["amount"]) for o in orders.values()) == [
+        ("2024-03-01", "card-1", Decimal("38.7")), ("2024-03-01", "card-1", Decimal("38.7")),
+        ("2024-03-02", None, Decimal("40"))]
+    assert report.each_row_an_order and report.guest_orders == 1
+    assert equation(report) == (6, 3, 1, 0, 2, {"blank_line": 1, "totals_row": 1})
+    assert [(i["row"], i["code"]) for i in report.issues if i["severity"] == "rejected"] == [(6, "missing_date")]
+    assert len(set(orders)) == 3 and all(order_id.startswith("row-") for order_id in orders)
+
+
+def test_each_row_ids_are_the_same_when_the_rows_come_again(store, tmp_path):
+    """February's log uploaded again, then a log of February and March: no order counted twice."""
+    february = [LOG_HEADER, ["2024-02-10", "card-1", "10", "Latte"], ["2024-02-10", "card-1", "10", "Latte"],
+                ["2024-02-11", "card-2", "12", "Mocha"]]
+    both = february + [["2024-03-01", "card-1", "10", "Latte"]]
+    first, again, later = tmp_path / "feb.csv", tmp_path / "feb_again.csv", tmp_path / "feb_mar.csv"
+    first.write_bytes(csv_bytes(february))
+    again.write_bytes(csv_bytes(february))
+    later.write_bytes(csv_bytes(both))
+    ids = set(import_file(first, store, columns=LOG_COLUMNS, each_row_an_order=True) and stored_orders(store))
+    assert import_file(again, store, columns=LOG_COLUMNS, each_row_an_order=True).orders_replacing_earlier == 3
+    assert set(stored_orders(store)) == ids
+    report = import_file(later, store, columns=LOG_COLUMNS, each_row_an_order=True)
+    assert report.orders_replacing_earlier == 3 and len(stored_orders(store)) == 4
+    assert sum(o["amount"] for o in stored_orders(store).values()) == Decimal("42")
+
+
+def test_without_order_numbers_the_import_is_refused_unless_each_row_is_an_order(store, tmp_path):
+    path = tmp_path / "vending.csv"
+    path.write_bytes(csv_bytes([LOG_HEADER, ["2024-03-01", "card-1", "38.7", "Latte"]]))
+    with pytest.raises(ImportRefused) as refused:
+        import_file(path, store, columns=LOG_COLUMNS)
+    assert refused.value.code == "missing_columns" and "order_id" in refused.value.values["missing"]
+    assert store.batches() == []
+
+
+def test_each_row_an_order_saved_with_the_mapping_reads_the_next_log(tmp_path):
+    """--each-row-an-order with --save-preset, then --preset alone on the next month's log."""
+    march, april = tmp_path / "march.csv", tmp_path / "april.csv"
+    march.write_bytes(csv_bytes([["Date", "Money"], ["2024-03-01", "5"], ["2024-03-01", "5"]]))
+    april.write_bytes(csv_bytes([["Date", "Money"], ["2024-04-01", "7"]]))
+    store_dir = tmp_path / "store"
+
+    def run(*args: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "ingest", *args, "--store", str(store_dir), "--json"],
+                              capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads(done.stdout)
+
+    assert run(str(march), "--each-row-an-order", "--save-preset", "till")["each_row_an_order"] is True
+    saved = json.loads((store_dir / "presets" / "till.json").read_text())
+    assert saved["each_row_an_order"] is True and "order_id" not in saved["columns"]
+    report = run(str(april), "--preset", "till")
+    assert report["each_row_an_order"] is True and report["orders_accepted"] == 1
+    assert sum(o["amount"] for o in stored_orders(Store(store_dir)).values()) == Decimal("17")
+
+
+def test_data_page_imports_a_log_without_order_numbers(tmp_path, monkeypatch):
+    from store import STORE_ENV
+
+    monkeypatch.setenv(STORE_ENV, str(tmp_path / "store"))
+    app = data_page_app()
+    app.run()
+    content = csv_bytes([["Date", "Money"], ["2024-03-01", "5"], ["2024-03-01", "5"], ["2024-03-02", "7"]])
+    app.get("file_uploader")[0].set_value(("till.csv", content, "text/csv"))
+    app.run()
+    assert "Order ID" in " ".join(w.value for w in app.warning)  # not ready: no order id yet
+    app.checkbox(key="each_row_an_order").check().run()
+    assert not [w.value for w in app.warning if "Order ID" in w.value]
+    app.selectbox(key="upload_currency").set_value("EUR").run()
+    app.button(key="import_button").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert "Each row was imported as one order, with an order id made from its values." in [c.value for c in app.caption]
+    assert sum(o["amount"] for o in stored_orders(Store(tmp_path / "store")).values()) == Decimal("17")

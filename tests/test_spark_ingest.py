@@ -297,6 +297,15 @@ def test_ebay_report_below_its_blank_line_and_above_its_footer_on_spark_as_on_du
         ebay_expected()["amounts"]
 
 
+def test_a_log_without_order_numbers_gets_the_same_row_ids_on_spark(tmp_path, spark):
+    from tests.test_real_exports import COFFEE, COFFEE_COLUMNS, coffee_expected
+
+    stores, reports = both(tmp_path, REAL / COFFEE, spark, columns=COFFEE_COLUMNS, each_row_an_order=True)
+    assert_same_import(stores, reports, summary=True)
+    store_orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet")
+    assert len(store_orders) == store_orders["order_id"].nunique() == coffee_expected()["orders"]
+
+
 def test_wayfair_line_statuses_on_spark_as_on_duckdb(tmp_path, spark):
     """Each PO line has its own status (tests/test_real_exports.py works out the orders from the raw file): an
     order with a shipped line is valid at its shipped lines' value, on both engines, with the same warnings."""

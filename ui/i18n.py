@@ -385,6 +385,14 @@ TEXT: dict[str, tuple[str, str]] = {
                            "尚不能导入：没有列映射到{fields}。请在上方选择，或上传包含该列的导出文件。"),
     "field_amount_or_parts": ("Amount paid (or Line amount, or Quantity and Unit price)", "实付金额（或行金额，或数量与单价）"),
     "not_mapped": ("(not in this file)", "（文件中没有）"),
+    "each_row_an_order": ("No order number in this file: each row is one order",
+                          "文件中没有订单号：每一行是一笔订单"),
+    "each_row_an_order_help": ("For a till or vending-machine log. Each row gets an order id made from its values, "
+                               "so uploading the same rows again replaces them instead of counting them twice.",
+                               "适用于收银机或自动售货机的流水。每一行按其取值生成订单号，同样的行再次上传时会替换原有记录，"
+                               "不会重复计算。"),
+    "each_row_imported": ("Each row was imported as one order, with an order id made from its values.",
+                          "每一行作为一笔订单导入，订单号由该行的取值生成。"),
     "counting_customers": ("Counting each customer's orders under these filters…", "正在按当前筛选统计每位客户的订单…"),
     "status_words_title": ("Status words this file uses that the dashboard does not know",
                            "本文件中仪表盘不认识的订单状态"),

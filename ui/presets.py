@@ -17,10 +17,11 @@ def safe_preset_name(name: str | None) -> str:
 
 
 def draw_save_preset(store: Store, user: User, columns: dict[str, str], file_name: str, language: str,
-                     recognised: Preset | None = None, status_words: dict[str, str] | None = None) -> None:
+                     recognised: Preset | None = None, status_words: dict[str, str] | None = None,
+                     each_row_an_order: bool = False) -> None:
     """An expander that saves the mapping `columns` (field -> header), with the rules of the format the file was
-    `recognised` as and the meanings given to its status words, under a name the user types (the command
-    line's --preset then reads the next export the same way: ingest.preset_to_save).
+    `recognised` as, the meanings given to its status words and whether each row is one order, under a name the
+    user types (the command line's --preset then reads the next export the same way: ingest.preset_to_save).
 
     Built-in names are refused for everyone; an existing saved name only an admin may replace."""
     with st.expander(t("save_preset", language)):
@@ -34,7 +35,8 @@ def draw_save_preset(store: Store, user: User, columns: dict[str, str], file_nam
         elif target.exists() and not user.can("manage_presets"):
             st.error(t("preset_exists", language, name=markdown_text(safe_name)))
         else:
-            preset_to_save(safe_name, clean_file_name(file_name), columns, recognised, status_words).save(target)
+            preset_to_save(safe_name, clean_file_name(file_name), columns, recognised, status_words,
+                           each_row_an_order).save(target)
             store.record_event("save_preset", user=user.name, via="app", preset=safe_name,
                                file=clean_file_name(file_name))
             st.success(markdown_t("saved_preset", language, name=safe_name))

@@ -58,7 +58,7 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
                 upload_id: str) -> None:
     """Preview, mapping and import of the upload at `path` (a file that lives for this run only; `upload_id`
     names this upload of it, as Streamlit's file id does)."""
-    columns, missing, status_words = None, [], {}
+    columns, missing, status_words, each_row = None, [], {}, False
     currency_answer = NOT_STATED  # asked below only when neither the file nor its preset states it
     if kind == "orders":
         try:
@@ -72,9 +72,12 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
             st.success(ctx.md("preset_detected", preset=preset_label(mapping.preset.name, mapping.preset.label,
                                                                      ctx.language)))
         columns = _draw_mapping(ctx, file_name, list(frame.columns), mapping.columns)
+        if "order_id" not in columns:  # a till or vending log: each row one order, its id made from the row
+            each_row = st.checkbox(ctx.t("each_row_an_order"), value=mapping.each_row_an_order,
+                                   key="each_row_an_order", help=ctx.t("each_row_an_order_help"))
         status_words = _ask_status_words(ctx, path, upload_id, columns) if "status" in columns else {}
-        draw_save_preset(ctx.store, user, columns, file_name, ctx.language, mapping.preset, status_words)
-        missing = missing_fields(columns)
+        draw_save_preset(ctx.store, user, columns, file_name, ctx.language, mapping.preset, status_words, each_row)
+        missing = missing_fields(columns, each_row)
         if missing:  # said here, before any question: the import would be refused for it
             st.warning(ctx.t("mapping_incomplete", fields=ctx.t("list_separator").join(
                 ctx.t("field_amount_or_parts") if field == "amount" else field_label(field, ctx.language)
@@ -105,7 +108,7 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
                         path, ctx.store, columns=columns, user=user.name, via="app", pseudonym_key=pseudonym_key,
                         progress=progress_to, on_published=on_published,
                         currency=None if currency_answer == NOT_STATED else currency_answer,
-                        status_words=status_words),
+                        status_words=status_words, each_row_an_order=each_row),
                     lambda fraction, step: progress.progress(fraction, text=_step_words(ctx, step)))
                 if still_building:
                     st.info(ctx.t("late_tables_building"))
@@ -283,6 +286,8 @@ def _show_orders_report(ctx: PageContext, report) -> None:
         st.caption(ctx.t(f"refunds_{report.refunds}"))
     if report.encoding not in (None, "utf-8", "utf-8-sig"):  # detected: say so, a guess may be wrong
         st.caption(ctx.t("read_as_encoding", encoding=encoding_name(report.encoding)))
+    if report.each_row_an_order:
+        st.caption(ctx.t("each_row_imported"))
     if not report.customer_ids:
         st.warning(ctx.t("no_customer_ids"))
     if report.other_sheets:
