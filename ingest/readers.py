@@ -595,7 +595,9 @@ def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> R
     """The first sheet's records; the other sheets' rows are counted (skipped as `other_sheet`), not read."""
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=True)
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=True)  # from the first cell with a value: the header
+        rows_above = (sheet.start or (0, 0))[0]  # empty rows above it, so that row numbers are the sheet's
         others = []
         for index, name in enumerate(workbook.sheet_names[1:], start=1):
             sheet_rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=True)
@@ -621,7 +623,7 @@ def _load_excel(con: duckdb.DuckDBPyConnection, path: Path, work_dir: Path) -> R
     con.unregister("excel_rows")
     blank = sum(1 for row in rows[1:] if not _has_value(row))
     on_other_sheets = sum(count for _, count in others)
-    return _describe(con, path, first_data_row=2, counted=RecordCount(
+    return _describe(con, path, first_data_row=2 + rows_above, counted=RecordCount(
         len(rows) - 1 + on_other_sheets, blank, "calamine", other_sheets=tuple(others)))
 
 

@@ -232,6 +232,15 @@ def test_blank_lines_above_the_header_are_skipped_and_counted(store, tmp_path):
     assert [(i["row"], i["code"]) for i in report.issues] == [(5, "bad_date")]
 
 
+def test_a_workbooks_rows_keep_their_numbers_below_empty_rows_above_the_header(store, tmp_path):
+    frame = pd.DataFrame({"order_id": ["1", "2"], "order_date": ["2024-01-01", "bad date"], "amount": [5, 6]})
+    path = tmp_path / "orders.xlsx"
+    frame.to_excel(path, index=False, startrow=2)  # the header on the sheet's row 3
+    report = import_file(path, store)
+    assert amounts(store) == {"1": Decimal("5")}
+    assert [(i["row"], i["code"]) for i in report.issues] == [(5, "bad_date")]
+
+
 def test_a_title_or_too_many_blank_lines_above_the_header_are_not_passed_over(store, tmp_path):
     path = tmp_path / "gap_first.csv"
     path.write_text("\n" * 11 + "order_id,order_date,amount\n1,2024-01-01,5\n")
