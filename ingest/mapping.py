@@ -191,9 +191,9 @@ def preset_to_save(name: str, file: str, columns: dict[str, str], recognised: Pr
     whether each row is one order, so that --preset NAME reads the next export as this one was read. Never
     recognised by itself (no signature)."""
     base = recognised or Preset(name=name)
-    each_row_an_order = each_row_an_order or base.each_row_an_order
+    each_row_an_order = (each_row_an_order or base.each_row_an_order) and "order_id" not in columns  # an id wins
     return replace(base, name=name, label=f"saved from {file}", saved_from=file,
-                   columns={f: [h] for f, h in columns.items() if not (f == "order_id" and each_row_an_order)},
+                   columns={f: [h] for f, h in columns.items()},
                    signature=[], signature_min=None, signature_required=[],
                    status_words={**base.status_words, **(status_words or {})}, each_row_an_order=each_row_an_order)
 

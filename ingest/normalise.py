@@ -361,6 +361,28 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
         create table parsed as{sql}""", params)
 
 
+# Each row one order (a log without order numbers): the values of `parsed` a row's own order id is made from
+ROW_ID_VALUES = ("customer_id", "order_ts", "amount", "refunded_amount", "line_amount", "quantity", "unit_price", "sku",
+                 "status_text", "cancelled_at", "paid_text", "currency", *schema.DIMENSIONS)
+
+
+def row_order_id_sql(x=DUCKDB) -> str:
+    """A row's own order id when each row is one order, from its values in `parsed` (cleaned, typed and, with a
+    key, pseudonymised: only what the store keeps anyway): `row-` + the start of an MD5 of them + which
+    identical row of the file it is (1, 2... in file order). The same purchases uploaded again, from this
+    file or a longer one, get the same ids, so they replace what is stored instead of counting twice."""
+    values = ", ".join(f"coalesce(cast({x.ident(c)} as {x.text_type}), '')" for c in ROW_ID_VALUES)
+    digest = f"md5(concat_ws(chr(31), {values}))"
+    return (f"'row-' || substr({digest}, 1, 16) || '-' || "
+            f"cast(row_number() over (partition by {digest} order by _row) as {x.text_type})")
+
+
+def number_rows_as_orders(con: duckdb.DuckDBPyConnection) -> None:
+    """Each row of `parsed` one order: its order id made by row_order_id_sql."""
+    con.execute(f"update parsed set order_id = ids.order_id "
+                f"from (select _row, {row_order_id_sql()} as order_id from parsed) as ids where parsed._row = ids._row")
+
+
 # Mapped field -> (the column of `parsed` that holds its cleaned text, columns computed from that text)
 PARSED_COLUMNS: dict[str, tuple[str, list[str]]] = {
     "customer_id": ("customer_id", []),

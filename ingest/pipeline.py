@@ -28,18 +28,12 @@ from ingest.normalise import (
     build_parsed,
     choose_date_order,
     main_currency,
+    number_rows_as_orders,
     refund_rule,
     stated_currency,
 )
 from ingest.readers import ImportRefused, RawTable, load_raw
-from ingest.records import (
-    RecordAccount,
-    account,
-    add_row_order_ids,
-    add_skipped_issues,
-    mark_skipped_rows,
-    number_rows_as_in_file,
-)
+from ingest.records import RecordAccount, account, add_skipped_issues, mark_skipped_rows, number_rows_as_in_file
 from store import MEMORY_LIMIT, Store, clean_file_name, quiet_connect, sql_path
 from store.models import dialect
 
@@ -309,12 +303,15 @@ def import_file(
                 )
             number_rows_as_in_file(con, raw)
             skipped = mark_skipped_rows(con, raw, mapping)
-            each_row = mapping.each_row_an_order and "order_id" not in mapping.columns
-            if each_row:
-                raw, mapping = add_row_order_ids(con, raw, mapping)
+            each_row = mapping.each_row_an_order and "order_id" not in mapping.columns  # a mapped id wins
             progress(0.25, "checking")
             if engine == "spark":  # the row-by-row work and the checks on Spark, the same SQL spelled for it
-                from ingest.spark_parse import build_parsed_on_spark, check_on_spark, pseudonymise_on_spark
+                from ingest.spark_parse import (
+                    build_parsed_on_spark,
+                    check_on_spark,
+                    number_rows_as_orders_on_spark,
+                    pseudonymise_on_spark,
+                )
 
                 checks, (formats, date_order), refunds = build_parsed_on_spark(con, session, raw, mapping, staging.path)
             else:
@@ -322,13 +319,18 @@ def import_file(
                 formats, date_order = choose_date_order(first_row, mapping)
                 refunds = refund_rule(first_row, mapping)
                 on_disk = staging.path / PARSED_DATABASE if raw.rows > PARSED_IN_MEMORY_ROWS else None
-                build_parsed(con, mapping, raw.first_data_row, formats, refunds, on_disk, updatable=bool(key))
+                build_parsed(con, mapping, raw.first_data_row, formats, refunds, on_disk,
+                             updatable=bool(key) or each_row)
             contacts = {}
             if key and checks is not None:  # before anything is computed from the values: issues, currency, orders
                 contacts = pseudonymise_on_spark(checks, key, _contact_columns(mapping))
             elif key:
                 privacy.pseudonymise_column(con, "parsed", "customer_id", key)
                 contacts = privacy.pseudonymise_contacts(con, "parsed", _contact_columns(mapping), key)
+            if each_row and checks is not None:  # from the values as stored: pseudonymised, cleaned, typed
+                number_rows_as_orders_on_spark(checks)
+            elif each_row:
+                number_rows_as_orders(con)
             batch_currency, currency_source = resolve_currency(path, main_currency(checks or con), mapping, currency)
             settings = ParseSettings(date_order, batch_currency, refunds)
             _refuse_other_currency(path, store, settings.main_currency)
@@ -349,6 +351,9 @@ def import_file(
             report.currency_source = currency_source
             report.engine = engine
             report.each_row_an_order = each_row
+            if mapping.each_row_an_order and not each_row:
+                report.notes.append(f"Each row was not taken as an order of its own: the column "
+                                    f"'{mapping.columns['order_id']}' is mapped as the order id, and its ids are used.")
             report.pseudonymised = bool(key)
             report.values_pseudonymised = {
                 mapping.columns[field]: contacts[column]

@@ -10,12 +10,11 @@ DuckDB's reader (`readers.RecordCount`) and the right side from what the import 
 When the two sides differ, rows were lost or invented on the way and the import is refused.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from ingest.expressions import DuckDBSpelling
 from ingest.mapping import Mapping
 from ingest.normalise import MAX_VALUE_CHARS, _ident
 from ingest.readers import ImportRefused, RawTable
@@ -23,8 +22,9 @@ from ingest.readers import ImportRefused, RawTable
 # a totals row's label, compared in lower case after trimming spaces and a trailing colon
 TOTALS_WORDS = ("total", "totals", "grand total", "sum", "subtotal", "sub total", "合计", "总计", "小计", "总合计",
                 "合計", "總計", "汇总", "總和")
-# what a report's footer note says (eBay: "4, record(s) downloaded, from ...", "Seller ID : ..."), in lower case
-FOOTER_PHRASES = ("record(s) downloaded", "seller id")
+# what a report's footer note says, in lower case (eBay: "4, record(s) downloaded, from ...", "Seller ID : ...")
+FOOTER_PATTERNS = (r"record\(s\) downloaded", r"^seller id\s*[:：]")
+FOOTER_CHARS = 200  # a footer note may be longer than a label
 FOOTER_ROWS = 10  # a footer is looked for among the file's last rows only
 LABEL_CHARS = 40  # a longer value is never a totals label (checked before any comparison)
 SKIP_REASONS = {
@@ -114,7 +114,7 @@ def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Ma
     """Create `skipped_rows(rowid, reason)`: rows of `raw` that are no order (blank, a repeated
     header, a totals row, a report's footer); then `raw` leaves them out (`raw_file` keeps every row).
     Returns the count per reason, as found in `raw`."""
-    order_id = mapping.columns.get("order_id")  # none: each row is one order (add_row_order_ids)
+    order_id = mapping.columns.get("order_id")  # none: each row is one order (normalise.number_rows_as_orders)
     date = mapping.columns.get("order_ts")
     amounts = [mapping.columns[name] for name in AMOUNT_FIELDS if mapping.columns.get(name)]
     undated = " and ".join(_is_empty(h) for h in [date, *amounts]) if date else "false"  # no date, no amount
@@ -125,13 +125,14 @@ def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Ma
     header_params = {f"header_{i}": header.strip(" :：").lower() for i, header in enumerate(mapped)}
     repeated = " and ".join(f"{_text(h, MAX_VALUE_CHARS)} = $header_{i}" for i, h in enumerate(mapped))
     labelled = " or ".join(f"list_contains({words}, {_text(h)})" for h in raw.headers)
-    phrases = " or ".join(f"contains({_text(h)}, '{p}')" for h in raw.headers for p in FOOTER_PHRASES)
-    # only rows whose order id is empty, a header or a label can be skipped: the rest are read once
-    candidates, params = "true", header_params
-    if order_id:
-        candidates = (f"{_is_empty(order_id)} or {_text(order_id, MAX_VALUE_CHARS)} = $order_id_header "
-                      f"or list_contains({words}, {_text(order_id)})")
-        params = header_params | {"order_id_header": order_id.strip(" :：").lower()}
+    phrases = " or ".join(f"regexp_matches({_text(h, FOOTER_CHARS)}, '{p}')"
+                          for h in raw.headers for p in FOOTER_PATTERNS)
+    # only rows whose order id is empty, a header or a label can be skipped: the rest are read once (each row
+    # an order: the date, so that a purchase of a coffee called "Total" stays a purchase)
+    identity = order_id or date
+    candidates = (f"{_is_empty(identity)} or {_text(identity, MAX_VALUE_CHARS)} = $identity_header "
+                  f"or list_contains({words}, {_text(identity)})")
+    params = header_params | {"identity_header": identity.strip(" :：").lower()}
     con.execute(
         f"""
         create or replace temp table skipped_rows as
@@ -204,33 +205,6 @@ def _mark_sum_rows(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
         )
 
 
-ROW_ORDER_ID = "row_order_id"  # the column a row's own order id is made in (each row an order)
-
-
-def row_order_id_sql(mapping: Mapping, x) -> str:
-    """A row's own order id when each row is one order (a log without order numbers), spelled by `x`:
-    `row-` + a hash of the row's mapped values + which identical row of the file it is (1, 2...). The
-    same rows uploaded again get the same ids, so they replace what is stored instead of doubling it."""
-    values = ", ".join(f"coalesce(cast({x.ident(header)} as {x.text_type}), '')"
-                       for name, header in sorted(mapping.columns.items()) if name != "order_id")
-    content = f"concat_ws(chr(31), {values})"
-    return (f"'row-' || substr(md5({content}), 1, 16) || '-' || "
-            f"cast(row_number() over (partition by {content} order by rowid) as {x.text_type})")
-
-
-def add_row_order_ids(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> tuple[RawTable, Mapping]:
-    """Give each row of `raw` (its skipped rows already left out) its own order id, in a column added to
-    the view, mapped as the order id. Only when the mapping has no order id column."""
-    taken = {h.lower() for h in raw.headers}
-    column = next(name for name in (ROW_ORDER_ID + "_" * n for n in range(len(taken) + 1)) if name not in taken)
-    con.execute(f"create or replace temp table row_order_ids as select rowid, "
-                f"{row_order_id_sql(mapping, DuckDBSpelling())} as order_id from raw")
-    con.execute("alter view raw rename to raw_without_order_ids")
-    con.execute(f"create view raw as select r.*, i.order_id as {_ident(column)} "
-                f"from raw_without_order_ids r join row_order_ids i using (rowid)")
-    return replace(raw, headers=[*raw.headers, column]), replace(mapping, columns={**mapping.columns, "order_id": column})
-
-
 def add_skipped_issues(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> None:
     """List the skipped header and totals rows in `issues` (severity 'skipped'), with their row numbers
     (blank lines are only counted: DuckDB's reader drops empty lines, so they have no row in `raw`)."""
@@ -243,7 +217,8 @@ def add_skipped_issues(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: M
             select rowid + $first, $code, 'order_id', $column, null, $reason, 'skipped'
             from skipped_rows where reason = $code
             """,
-            {"first": raw.first_data_row, "code": code, "column": mapping.columns["order_id"], "reason": reason},
+            {"first": raw.first_data_row, "code": code, "reason": reason,
+             "column": mapping.columns.get("order_id") or mapping.columns["order_ts"]},
         )
 
 

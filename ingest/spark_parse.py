@@ -10,7 +10,6 @@ written (docs/scale-out.md says what runs where).
 """
 
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -28,9 +27,9 @@ from ingest.normalise import (
     parsed_query,
     read_orders_back,
     refund_rule,
+    row_order_id_sql,
 )
 from ingest.readers import RawTable
-from ingest.records import row_order_id_sql
 from ingest.spark_reader import _hadoop_path
 from store import sql_path
 from store.spark import SparkConnection
@@ -61,7 +60,7 @@ def build_parsed_on_spark(con: duckdb.DuckDBPyConnection, session, raw: RawTable
     # one projection of ~25 long expressions: whole-stage Java code for it exceeds the JVM's 64 KB per
     # method, fails to compile and falls back anyway, after seconds of trying
     spark.conf.set("spark.sql.codegen.wholeStage", "false")
-    _raw_view(con, spark, raw, mapping, work_dir, "raw_rows")
+    _raw_view(con, spark, raw, work_dir, "raw_rows")
     taken = {h.lower() for h in raw.headers}
     prefix = next(p for p in (f"_let{'_' * n}" for n in range(100)) if not any(t.startswith(p) for t in taken))
     dates, amounts = SparkSpelling(prefix), SparkSpelling(prefix)  # each query names its own columns
@@ -122,6 +121,14 @@ def check_on_spark(con: duckdb.DuckDBPyConnection, checks: SparkConnection, mapp
     return checks.execute("select count(*) from accepted").fetchone()[0]
 
 
+def number_rows_as_orders_on_spark(checks: SparkConnection) -> None:
+    """normalise.number_rows_as_orders on Spark's `parsed`: each row one order, its id made by the same SQL."""
+    spark, x = checks.spark, SparkSpelling()
+    columns = ", ".join(f"{row_order_id_sql(x)} as order_id" if c == "order_id" else x.ident(c)
+                        for c in spark.table("parsed").columns)
+    spark.sql(f"select {columns} from parsed").localCheckpoint().createOrReplaceTempView("parsed")
+
+
 def pseudonymise_on_spark(checks: SparkConnection, key: str, contact_columns: dict[str, list[str]]) -> dict[str, int]:
     """privacy.pseudonymise_column and pseudonymise_contacts on Spark's `parsed`: the same pseudonyms
     (computed in Python, for the distinct values only) put in place by a join. Returns the rows
@@ -162,27 +169,18 @@ def let_view(spark, x: SparkSpelling, source: str, target: str) -> None:
         spark.sql(f"select *{extra} from {view}").createOrReplaceTempView(name)
 
 
-def _raw_view(con: duckdb.DuckDBPyConnection, spark, raw: RawTable, mapping: Mapping, work_dir: Path,
-              name: str) -> None:
+def _raw_view(con: duckdb.DuckDBPyConnection, spark, raw: RawTable, work_dir: Path, name: str) -> None:
     """The Spark view `raw` as DuckDB's: the file's headers, `rowid` moved down past empty lines
-    (records.number_rows_as_in_file), the skipped rows (records.mark_skipped_rows) left out, and each row's
-    own order id when each row is one order (records.add_row_order_ids: its column is the last header)."""
+    (records.number_rows_as_in_file) and the skipped rows (records.mark_skipped_rows) left out."""
     x = SparkSpelling()
-    row_ids = mapping.each_row_an_order and mapping.columns.get("order_id") == raw.headers[-1]
-    headers = raw.headers[:-1] if row_ids else raw.headers
     empty = raw.counted.empty_lines if raw.counted else ()
     starts = [index - k for k, index in enumerate(empty)]
     rowid = (f"_rowid + size(filter(array({', '.join(str(int(s)) for s in starts)}), s -> s <= _rowid))"
              if starts else "_rowid")
-    columns = ", ".join(f"c{i} as {x.ident(header)}" for i, header in enumerate(headers))
+    columns = ", ".join(f"c{i} as {x.ident(header)}" for i, header in enumerate(raw.headers))
     skipped = [row[0] for row in con.execute("select rowid from skipped_rows").fetchall()]
     spark.read.parquet(_hadoop_path(Path(work_dir) / "file" / "raw")).createOrReplaceTempView("raw_file")
     spark.sql(f"select {columns}, {rowid} as rowid from raw_file").createOrReplaceTempView("raw_numbered")
     keep = f" where rowid not in ({', '.join(str(int(r)) for r in skipped)})" if skipped else ""
-    if row_ids:
-        own_ids = row_order_id_sql(replace(mapping, columns={k: v for k, v in mapping.columns.items() if k != "order_id"}), x)
-        spark.sql(f"select * from raw_numbered{keep}").createOrReplaceTempView(name + "_kept")
-        spark.sql(f"select *, {own_ids} as {x.ident(raw.headers[-1])} from {name}_kept").createOrReplaceTempView(name)
-    else:
-        spark.sql(f"select * from raw_numbered{keep}").createOrReplaceTempView(name)
+    spark.sql(f"select * from raw_numbered{keep}").createOrReplaceTempView(name)
 

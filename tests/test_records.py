@@ -516,3 +516,41 @@ def test_data_page_imports_a_log_without_order_numbers(tmp_path, monkeypatch):
     assert not app.exception, [e.value for e in app.exception]
     assert "Each row was imported as one order, with an order id made from its values." in [c.value for c in app.caption]
     assert sum(o["amount"] for o in stored_orders(Store(tmp_path / "store")).values()) == Decimal("17")
+
+
+def test_each_row_a_purchase_named_like_a_total_is_still_a_purchase(store, tmp_path):
+    path = tmp_path / "vending.csv"
+    path.write_bytes(csv_bytes([LOG_HEADER + ["note"], ["2024-03-01", "c2", "6", "Total", ""],
+                                ["2024-03-02", "c3", "7", "Mocha", "sum"], ["Total", "", "13", "", ""]]))
+    report = import_file(path, store, columns=LOG_COLUMNS, each_row_an_order=True)
+    assert sum(o["amount"] for o in stored_orders(store).values()) == Decimal("13")
+    assert equation(report) == (3, 2, 0, 0, 1, {"totals_row": 1})
+
+
+def test_each_row_ids_come_from_the_stored_values_not_the_text(store, tmp_path):
+    """A re-saved log writes 5 as 5.00 and pads a card id: the same purchases, the same ids. With a pseudonym
+    key the ids are made from the pseudonyms, so a guessed e-mail cannot be checked against an order id."""
+    first, resaved = tmp_path / "till.csv", tmp_path / "till_resaved.csv"
+    first.write_bytes(csv_bytes([LOG_HEADER, ["2024-03-01", "ann@example.com", "5", "Latte"]]))
+    resaved.write_bytes(csv_bytes([LOG_HEADER, ["2024-03-01 00:00:00", " Ann@Example.com ", "5.00", "Latte"]]))
+    import_file(first, store, columns=LOG_COLUMNS, each_row_an_order=True)
+    assert import_file(resaved, store, columns=LOG_COLUMNS, each_row_an_order=True).orders_replacing_earlier == 1
+    plain_ids = set(stored_orders(store))
+    keyed = Store(tmp_path / "keyed")
+    import_file(first, keyed, columns=LOG_COLUMNS, each_row_an_order=True, pseudonym_key="k" * 32)
+    (order_id, order), = stored_orders(keyed).items()
+    assert order["customer_id"] != "ann@example.com" and order_id not in plain_ids
+
+
+def test_an_ebay_footer_is_known_by_its_words_not_by_a_word_inside_an_order(store, tmp_path):
+    """A long "Seller ID : ..." note is a footer; a last row cut short whose text holds "seller id" is not."""
+    rows = [SELLER_HUB,
+            ["1001", "01-1", "ann_buys", "1", "Mug", "1", "$5", "$5", "Sep-30-25 10:00:00", "US"],
+            ["1002", "01-2", "best seller idaho"] + [""] * 7,
+            ["Seller ID : " + "the_vintage_clothing_company_uk_ltd_and_sons"] + [""] * 9]
+    path = tmp_path / "report.csv"
+    path.write_bytes(csv_bytes(rows))
+    report = import_file(path, store)
+    assert report.skipped_reasons == {"report_footer": 1}
+    assert {(i["row"], i["code"]) for i in report.issues if i["severity"] == "rejected"} == {
+        (3, "missing_date"), (3, "missing_amount")}

@@ -191,6 +191,8 @@ def _draw_mapping(ctx: PageContext, file_name: str, file_headers: list[str], det
     this_file = (file_name, tuple(file_headers))
     another_file = st.session_state.get("mapping_for") != this_file
     st.session_state["mapping_for"] = this_file
+    if another_file:  # "each row is one order" was said of the last file, not this one
+        st.session_state.pop("each_row_an_order", None)
     for index, field in enumerate(FIELDS):
         key = f"map_{field}"
         if another_file or key not in st.session_state:  # (a box not drawn on the last run loses its state)
