@@ -43,14 +43,18 @@ st.caption(ctx.t("store_version", version=ctx.version, first=f"{ctx.facts['first
                  last=f"{ctx.facts['last_order']:%Y-%m-%d}"))
 if asked is not None and asked not in months:
     st.warning(ctx.md("month_not_in_data", asked=asked, shown=month_text, first=months[-1], last=months[0]))
+first_order, last_order = ctx.facts["first_order"], ctx.facts["last_order"]
+starts_inside = first_order.to_period("M") == month.to_period("M") and first_order.day > 1  # starts mid-month
 if not row["is_complete"]:
-    last_order = ctx.facts["last_order"]
     if pd.Timestamp.now() - last_order <= pd.Timedelta(days=45):  # a live export: the month is still running
         st.warning(ctx.t("partial_month", month=month_text))
+    elif starts_inside:  # an old export of a few days inside one month: said once
+        st.caption(ctx.t("partial_month_data_between", month=month_text, first=f"{first_order:%Y-%m-%d}",
+                         last=f"{last_order:%Y-%m-%d}"))
+        starts_inside = False
     else:  # an old export that stops mid-month: nothing will change, the month is just cut short
         st.caption(ctx.t("partial_month_data_ends", month=month_text, last=f"{last_order:%Y-%m-%d}"))
-first_order = ctx.facts["first_order"]
-if first_order.to_period("M") == month.to_period("M") and first_order.day > 1:  # the export starts mid-month
+if starts_inside:
     st.caption(ctx.t("partial_month_data_starts", month=month_text, first=f"{first_order:%Y-%m-%d}"))
 # a date filter that narrows the data inside this month: its end cuts the month; its start does not (a
 # period is counted from its first day: the start chooses the first month shown)

@@ -125,6 +125,14 @@ def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is
     assert "100" in [m for m in cut.metric if m.label == "Repurchase rate"][0].value
 
 
+def test_an_export_of_a_few_days_inside_one_month_is_said_once(monkeypatch, tmp_path):
+    """eBay's sales history of one day: the month is cut at both ends, said in one line."""
+    store = Store(tmp_path / "store")
+    import_file(Path(__file__).parent / "fixtures" / "real" / "ebay_sales_history.csv", store)
+    captions = [c.value for c in _open(monkeypatch, store.root, month="2016-01").caption if "partly covered" in c.value]
+    assert captions == ["2016-01 is only partly covered: the data runs from 2016-01-18 to 2016-01-18."]
+
+
 def test_customer_value_says_the_filters_do_not_apply_even_when_no_model_can_be_fitted(monkeypatch, tmp_path):
     (tmp_path / "gap.csv").write_text(GAP_ORDERS)
     store = Store(tmp_path / "store")

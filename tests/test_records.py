@@ -554,3 +554,15 @@ def test_an_ebay_footer_is_known_by_its_words_not_by_a_word_inside_an_order(stor
     assert report.skipped_reasons == {"report_footer": 1}
     assert {(i["row"], i["code"]) for i in report.issues if i["severity"] == "rejected"} == {
         (3, "missing_date"), (3, "missing_amount")}
+
+
+def test_an_ebay_order_not_paid_yet_is_not_a_sale(store, tmp_path):
+    header = SELLER_HUB + ["Paid On Date"]
+    rows = [[""] * len(header), header, [""] * len(header),
+            ["1", "01-1", "ann", "9", "Mug", "1", "$5", "$5", "Sep-30-25 10:00:00", "US", "Sep-30-25 10:01:00"],
+            ["2", "01-2", "bob", "9", "Mug", "1", "$5", "$5", "Oct-01-25 10:00:00", "US", ""]]
+    path = tmp_path / "report.csv"
+    path.write_bytes(csv_bytes(rows))
+    report = import_file(path, store)
+    assert report.preset == "ebay" and report.unpaid_orders == 1
+    assert {o: v["status"] for o, v in stored_orders(store).items()} == {"01-1": "valid", "01-2": "unpaid"}

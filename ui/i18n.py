@@ -42,6 +42,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_customer_ids": ("These orders have no customer id, so repurchase metrics cannot be computed: only orders, revenue and average order value are shown. Upload an export with a customer column to see repurchase.",
                         "这些订单没有客户编号，无法计算复购指标：仅显示订单数、销售额和客单价。上传含客户列的导出文件即可查看复购。"),
     "upload_currency": ("Currency of the amounts", "金额币种"),
+    "upload_currency_held_help": ("This store holds amounts in {currency}, so only {currency} can be chosen. A file in "
+                                  "another currency needs a store of its own: amounts are never converted.",
+                                  "本数据仓库的金额币种是 {currency}，因此只能选择 {currency}。其他币种的文件需要单独的数据仓库："
+                                  "金额不做换算。"),
     "upload_currency_help": ("Asked only when neither the file (a currency column, symbols in the amounts) nor its preset states the currency; the import waits for an answer (or 'not stated').",
                              "仅当文件（币种列、金额中的货币符号）和预设都未说明币种时询问；选择之前不会导入（也可选「未注明」）。"),
     "choose_currency": ("Choose…", "请选择…"),
@@ -83,6 +87,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "partial_month": ("{month} is not complete yet: its numbers will still change.", "{month} 尚未结束，数据仍会变化。"),
     "partial_month_data_starts": ("{month} is only partly covered: the data starts on {first}.", "{month} 仅部分覆盖：数据始于 {first}。"),
     "partial_month_data_ends": ("{month} is only partly covered: the data ends on {last}.", "{month} 仅部分覆盖：数据截至 {last}。"),
+    "partial_month_data_between": ("{month} is only partly covered: the data runs from {first} to {last}.",
+                                   "{month} 仅部分覆盖：数据从 {first} 到 {last}。"),
     "month_not_in_data": ("There are no orders in {asked} (the link asked for it); showing {shown}. The data covers {first} to {last}.",
                           "{asked} 没有订单（链接中指定了该月份）；现显示 {shown}。数据范围为 {first} 至 {last}。"),
     "no_orders_in_month": ("There are no orders in {month}.", "{month} 没有订单。"),
@@ -370,8 +376,10 @@ TEXT: dict[str, tuple[str, str]] = {
                  "访问控制未开启：能打开此地址的任何人都是管理员。开启方法见 docs/security.md。"),
     # data page
     "upload_title": ("Upload an order export", "上传订单导出文件"),
-    "upload_help": ("CSV, TXT or TSV (any delimiter, UTF-8 or GBK), Excel .xlsx or .xls, or Parquet; Shopify, WooCommerce, Taobao/Tmall, UCI and your own ERP.",
-                    "支持 CSV、TXT、TSV（任意分隔符，UTF-8 或 GBK）、Excel .xlsx 或 .xls、Parquet；Shopify、WooCommerce、淘宝/天猫、UCI 及自有 ERP 导出。"),
+    "upload_help": ("CSV, TXT or TSV (any delimiter, UTF-8 or GBK), Excel .xlsx or .xls, or Parquet; Shopify, "
+                    "WooCommerce, Taobao/Tmall, Amazon, eBay, Etsy, Wayfair, UCI, your own ERP or a till's log.",
+                    "支持 CSV、TXT、TSV（任意分隔符，UTF-8 或 GBK）、Excel .xlsx 或 .xls、Parquet；Shopify、WooCommerce、"
+                    "淘宝/天猫、亚马逊、eBay、Etsy、Wayfair、UCI、自有 ERP 导出或收银流水。"),
     "upload_kind": ("This file holds", "文件内容"),
     "kind_orders": ("Orders", "订单"),
     "kind_assignments": ("Experiment assignments", "实验分组"),
@@ -391,6 +399,9 @@ TEXT: dict[str, tuple[str, str]] = {
                                "so uploading the same rows again replaces them instead of counting them twice.",
                                "适用于收银机或自动售货机的流水。每一行按其取值生成订单号，同样的行再次上传时会替换原有记录，"
                                "不会重复计算。"),
+    "no_order_id_hint": (" A log without order numbers (a till, a vending machine)? Tick “No order number in this "
+                         "file: each row is one order” above.",
+                         " 没有订单号的流水（收银机、自动售货机）？请勾选上方的“文件中没有订单号：每一行是一笔订单”。"),
     "each_row_imported": ("Each row was imported as one order, with an order id made from its values.",
                           "每一行作为一笔订单导入，订单号由该行的取值生成。"),
     "counting_customers": ("Counting each customer's orders under these filters…", "正在按当前筛选统计每位客户的订单…"),
@@ -465,7 +476,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "skip_blank_line": ("blank lines", "空行"),
     "skip_repeated_header": ("repeated header rows", "重复的表头行"),
     "skip_totals_row": ("totals rows", "合计行"),
-    "skip_report_footer": ("notes below the last order (no date, no amount)", "末尾的报表说明行（无日期、无金额）"),
+    "skip_report_footer": ("notes below the last order", "最后一笔订单下方的说明行"),
     "other_sheets_not_read": ("Only the workbook's first sheet was read. Not read: {sheets}. Save each as a file of its own "
                               "(CSV, or a workbook of one sheet) and upload it too.",
                               "只读取了工作簿的第一个工作表。未读取：{sheets}。请把每个工作表另存为单独的文件（CSV 或只有一个工作表的工作簿）再上传。"),

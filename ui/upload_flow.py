@@ -81,7 +81,7 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         if missing:  # said here, before any question: the import would be refused for it
             st.warning(ctx.t("mapping_incomplete", fields=ctx.t("list_separator").join(
                 ctx.t("field_amount_or_parts") if field == "amount" else field_label(field, ctx.language)
-                for field in missing)))
+                for field in missing)) + (ctx.t("no_order_id_hint") if "order_id" in missing else ""))
         else:
             # as the import decides: the file's own currency (a currency column's codes, else signs in the
             # amounts; read here from the rows shown), else its preset's
@@ -270,12 +270,13 @@ def _ask_currency(ctx: PageContext) -> str | None:
     return st.selectbox(ctx.t("upload_currency"), answers, index=None, key="upload_currency", width=260,
                         placeholder=ctx.t("choose_currency"),
                         format_func=lambda answer: _currency_answer_label(answer, ctx.language),
-                        help=ctx.t("upload_currency_help"))
+                        help=ctx.t("upload_currency_held_help", currency=held) if held else ctx.t("upload_currency_help"))
 
 
 def _show_orders_report(ctx: PageContext, report) -> None:
+    # the file's records, as the record equation below counts them (blank lines included)
     st.success(ctx.md("imported", orders=ctx.count(report.orders_accepted, "order"),
-                      rows=ctx.count(report.rows_read, "row"), file=report.file,
+                      rows=ctx.count(report.records_in_file or report.rows_read, "row"), file=report.file,
                       rejected=ctx.count(report.rows_rejected, "row"),
                       warnings=ctx.count(report.warnings, "warning")))
     stored = next((b for b in ctx.store.batches() if b["id"] == report.batch_id), {})
