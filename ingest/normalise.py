@@ -660,9 +660,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
     if not mapping.is_line_level:
         return checks  # order-level files: dates and amounts were checked row by row
     amount_column = next((mapping.columns[f] for f in ("amount", "line_amount", "unit_price") if f in mapping.columns), "")
-    # a line's value, when the order's amount is the sum of its lines (not an order total on its rows)
-    line_value = None if "amount" in mapping.columns else \
-        "line_amount" if "line_amount" in mapping.columns else "quantity * unit_price"
+    line_value = _line_value(mapping)
     # whether the order's amount had its refund taken off (an order total already net of it has not)
     refund_subtracted = "false" if "amount" in mapping.columns and refunds == ALREADY_NET else "true"
     refund_reason = ("'the refund is larger than the amount paid'" if "amount" in mapping.columns else
@@ -676,7 +674,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 min(order_ts) as order_ts,
                 {_order_amount(mapping, refunds)} as order_amount,
                 coalesce(max(refunded_amount), 0) as refunded,
-                {_order_status()} as order_status
+                {_order_status(mapping, refunds)} as order_status
             from clean
             group by order_id
         ),
@@ -733,7 +731,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
             'line ' || status || ' in an order with valid lines: left out of the order''s amount',
             'warning'
         from clean
-        where {_left_out_line(mapping)} and {line_value} is not null
+        where {_left_out_line(mapping, line_value)} and {line_value} is not null
             and order_id in (select order_id from valid_orders)
         """,
     ])
@@ -746,16 +744,26 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
 HAS_VALID_LINE = "count(*) filter (where status = 'valid') > 0"
 
 
-def _left_out_line(mapping: Mapping) -> str:
+def _line_value(mapping: Mapping) -> str | None:
+    """SQL: a line's value, when the order's amount is the sum of its lines (not an order total on its rows)."""
+    if "amount" in mapping.columns:
+        return None
+    return "line_amount" if "line_amount" in mapping.columns else "quantity * unit_price"
+
+
+def _left_out_line(mapping: Mapping, line_value: str) -> str:
     """SQL: a line left out of the amount of an order that other lines make valid (Wayfair states each line's
-    status): cancelled or unpaid; refunded too, unless the file has a refund column, which subtracts it."""
-    statuses = "'cancelled', 'unpaid'" if "refunded_amount" in mapping.columns else "'cancelled', 'unpaid', 'refunded'"
-    return f"status in ({statuses})"
+    status): cancelled or unpaid; refunded too, unless the file has a refund column, which subtracts it, or the
+    line gives the money back itself (a negative amount: Square's refund of a sale under the same payment id),
+    which is kept and subtracts."""
+    if "refunded_amount" in mapping.columns:
+        return "status in ('cancelled', 'unpaid')"
+    return f"(status in ('cancelled', 'unpaid') or (status = 'refunded' and coalesce({line_value}, 0) >= 0))"
 
 
 def _lines_sum(line_value: str, mapping: Mapping) -> str:
     """Aggregate: the sum of an order's line values, without the lines left out of a valid order."""
-    kept = f"status is null or not {_left_out_line(mapping)}"
+    kept = f"status is null or not {_left_out_line(mapping, line_value)}"
     return f"case when {HAS_VALID_LINE} then sum({line_value}) filter (where {kept}) else sum({line_value}) end"
 
 
@@ -782,10 +790,15 @@ def _order_amount(mapping: Mapping, refunds: str | None = None) -> str:
     return amount
 
 
-def _order_status() -> str:
+def _order_status(mapping: Mapping, refunds: str | None = None) -> str:
     """Aggregate expression for a line-level order's status: valid when a line is (HAS_VALID_LINE), else its
-    first stated status."""
-    return f"case when {HAS_VALID_LINE} then 'valid' else coalesce({_first('status')}, 'valid') end"
+    first stated status; refunded when it is valid and its refund (a refund column, or refund lines of a
+    negative amount) takes its whole sum, as one row's would be."""
+    stated = f"case when {HAS_VALID_LINE} then 'valid' else coalesce({_first('status')}, 'valid') end"
+    line_value = _line_value(mapping)
+    refund_lines = f" or count(*) filter (where status = 'refunded' and {line_value} < 0) > 0" if line_value else ""
+    return (f"case when {stated} = 'valid' and (coalesce(max(refunded_amount), 0) > 0{refund_lines}) "
+            f"and coalesce({_order_amount(mapping, refunds)}, 0) = 0 then 'refunded' else {stated} end")
 
 
 def _first(column: str) -> str:
@@ -803,10 +816,7 @@ def orders_query(mapping: Mapping, refunds: str | None = None) -> str:
                 {_first('customer_id')} as customer_id,
                 min(order_ts) as order_ts,
                 coalesce({_order_amount(mapping, refunds)}, 0) as amount,  -- no amount: a cancellation, checked above
-                -- a valid order whose refund takes its lines' whole sum is refunded, as one row's would be
-                case when {_order_status()} = 'valid' and coalesce(max(refunded_amount), 0) > 0
-                        and coalesce({_order_amount(mapping, refunds)}, 0) = 0 then 'refunded'
-                    else {_order_status()} end as status,
+                {_order_status(mapping, refunds)} as status,
                 {dims},
                 {_first('currency')} as currency,
                 min(_row) as source_row

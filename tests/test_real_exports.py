@@ -525,6 +525,44 @@ def test_ebay_sales_history_is_read_below_its_blank_line_and_above_its_footer(st
     assert report.skipped_reasons == {"blank_line": expected["blank"], "report_footer": expected["notes"]}
 
 
+# ---------------------------------------------------------------- Square
+# Square's item sales export of a café (May 2026): one row per item; `Event Type` Payment or Refund; a refund
+# is a row of its own, with its own Transaction ID, a negative Net Sales and the Payment ID of the sale it
+# gives back. So an order is a Payment ID: its Net Sales summed, refunds included. Square's own Net Sales
+# for the month is the sum of every row's.
+
+SQUARE = "square_item_sales_may.csv"
+
+
+def square_expected() -> dict:
+    from collections import defaultdict
+
+    rows = raw_rows(SQUARE)
+    net, events, customers = defaultdict(Decimal), defaultdict(set), defaultdict(set)
+    for r in rows:
+        net[r["Payment ID"]] += money(r["Net Sales"].replace("$", ""))
+        events[r["Payment ID"]].add(r["Event Type"])
+        if r["Customer ID"].strip():
+            customers[r["Payment ID"]].add(r["Customer ID"])
+    refunded = {p for p in net if "Refund" in events[p] and net[p] == 0}
+    valid = {p: a for p, a in net.items() if p not in refunded}
+    return {"rows": len(rows), "net_sales": sum(net.values()), "valid": valid, "refunded": refunded,
+            "customers": set().union(*(customers[p] for p in valid))}
+
+
+def test_square_item_sales_a_refund_row_gives_back_its_sale(store):
+    expected = square_expected()
+    assert len(expected["refunded"]) == 1 and expected["net_sales"] == sum(expected["valid"].values())
+    report = import_file(REAL / SQUARE, store)
+    assert report.preset == "square" and report.currency == "USD" and report.refunded_orders == 1
+    assert report.records_in_file == expected["rows"] and report.rows_rejected == 0
+    orders = stored_orders(store)
+    assert {o: v["amount"] for o, v in orders.items() if v["status"] == "valid"} == expected["valid"]
+    assert {o for o, v in orders.items() if v["status"] == "refunded"} == expected["refunded"]
+    assert valid_revenue(orders) == expected["net_sales"] == Decimal("1739.00")  # Square's Net Sales for May
+    assert identified_customers({o: v for o, v in orders.items() if v["status"] == "valid"}) == expected["customers"]
+
+
 # ---------------------------------------------------------------- a vending machine's log
 # The Kaggle "Coffee Sales" log of one coffee machine, as a user's copy re-saved it (CRLF, dates day first,
 # `datetime` cut by a spreadsheet to minutes and seconds, so the date is the order date): one row per
@@ -567,7 +605,8 @@ def test_a_vending_log_without_order_numbers_is_one_order_per_row(store):
 
 # ---------------------------------------------------------------- the record equation (issue 13, item 1)
 
-IMPORTABLE = [(name, ",") for name in SHOPIFY_FILES] + [(TMALL, ","), (UCI, ";"), ETSY_FILES[0], (WAYFAIR, ",")]
+IMPORTABLE = [(name, ",") for name in SHOPIFY_FILES] + [(TMALL, ","), (UCI, ";"), ETSY_FILES[0], (WAYFAIR, ","),
+                                                         (SQUARE, ",")]
 # (EBAY's header is on its second line: its equation is checked in its own test)
 
 

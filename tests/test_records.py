@@ -566,3 +566,19 @@ def test_an_ebay_order_not_paid_yet_is_not_a_sale(store, tmp_path):
     report = import_file(path, store)
     assert report.preset == "ebay" and report.unpaid_orders == 1
     assert {o: v["status"] for o, v in stored_orders(store).items()} == {"01-1": "valid", "01-2": "unpaid"}
+
+
+def test_refund_lines_with_their_own_negative_amount_give_back_part_or_all_of_the_sale(store, tmp_path):
+    """Square writes a refund as a row of its own under the sale's payment id: a part refund nets the order,
+    a whole one makes it refunded; a refunded line of a positive amount (Wayfair) is still left out."""
+    rows = [["payment", "date", "net", "event"],
+            ["P1", "2024-03-01", "10.00", "Payment"], ["P1", "2024-03-02", "-3.00", "Refund"],
+            ["P2", "2024-03-01", "7.00", "Payment"], ["P2", "2024-03-01", "-7.00", "Refund"],
+            ["P3", "2024-03-01", "5.00", "Payment"], ["P3", "2024-03-01", "4.00", "Refund"]]
+    path = tmp_path / "items.csv"
+    path.write_bytes(csv_bytes(rows))
+    import_file(path, store, columns={"order_id": "payment", "order_ts": "date", "line_amount": "net",
+                                      "status": "event"},
+                status_words={"Payment": "valid", "Refund": "refunded"}, currency="USD")
+    assert {o: (v["amount"], v["status"]) for o, v in stored_orders(store).items()} == {
+        "P1": (Decimal("7.00"), "valid"), "P2": (Decimal("0.00"), "refunded"), "P3": (Decimal("5.00"), "valid")}

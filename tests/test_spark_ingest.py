@@ -306,6 +306,15 @@ def test_a_log_without_order_numbers_gets_the_same_row_ids_on_spark(tmp_path, sp
     assert len(store_orders) == store_orders["order_id"].nunique() == coffee_expected()["orders"]
 
 
+def test_square_refund_rows_on_spark_as_on_duckdb(tmp_path, spark):
+    from tests.test_real_exports import SQUARE, square_expected
+
+    stores, reports = both(tmp_path, REAL / SQUARE, spark)
+    assert_same_import(stores, reports, summary=True)
+    store_orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet")
+    assert set(store_orders[store_orders["status"] == "refunded"]["order_id"]) == square_expected()["refunded"]
+
+
 def test_wayfair_line_statuses_on_spark_as_on_duckdb(tmp_path, spark):
     """Each PO line has its own status (tests/test_real_exports.py works out the orders from the raw file): an
     order with a shipped line is valid at its shipped lines' value, on both engines, with the same warnings."""

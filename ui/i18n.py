@@ -760,6 +760,7 @@ PRESET_LABELS_ZH = {
     "ebay": "eBay 订单报告（Seller Hub > Orders > Download report；Selling Manager 的销售记录同样适用）",
     "etsy": "Etsy 已售订单（Shop Manager > Settings > Options > Download Data > Orders）",
     "shopify": "Shopify 订单导出（每行一个商品；订单字段在第一行）",
+    "square": "Square 商品销售导出（每行一个商品；退款是单独一行，带原销售的 Payment ID）",
     "taobao": "淘宝 / 天猫订单报表",
     "uci_online_retail": "UCI Online Retail（I 与 II）：每行一张发票的一个商品；以 C 开头的发票是取消",
     "woocommerce": "WooCommerce Analytics > Orders 的 CSV 下载",
