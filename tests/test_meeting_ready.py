@@ -238,3 +238,13 @@ def test_a_count_of_one_customer_reads_singular_in_the_playbook_sentences():
     assert "(1 customer; association" in evidence_text(item, "en")
     assert "(1,204 customers; association" in evidence_text({**item, "customers": 1204}, "en")
     assert "（1 位客户；" in evidence_text(item, "zh")
+
+
+def test_money_in_a_currency_without_a_symbol_format_keeps_two_decimals_and_names_its_code():
+    """A café's hryvnia: 7,050.20 under "Revenue (UAH)", not a bare 7,050.2; dollars keep their sign."""
+    from ui.tables import column_config
+
+    hryvnia = column_config(["revenue"], "en", "UAH")["revenue"]
+    assert hryvnia["label"] == "Revenue (UAH)" and hryvnia["type_config"]["format"] == "accounting"
+    dollars = column_config(["revenue"], "zh", "USD")["revenue"]
+    assert dollars["label"] == "销售额" and dollars["type_config"]["format"] == "dollar"

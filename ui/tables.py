@@ -36,7 +36,10 @@ def column_config(columns, language: str, currency: str, labels: dict[str, str] 
             config[column] = st.column_config.NumberColumn(name, format="percent")
         elif kind == "money" or column in ("revenue", "monetary", "aov", "avg_monetary", "historical_revenue",
                                            "predicted_clv", "total_clv", "expected_aov", "historical_value"):
-            config[column] = st.column_config.NumberColumn(name, format=CURRENCY_FORMATS.get(currency, "localized"))
+            # a currency without a symbol format of its own: two decimals and separators, its code in the header
+            named = CURRENCY_FORMATS.get(currency)
+            config[column] = st.column_config.NumberColumn(
+                name if named or not currency else f"{name} ({currency})", format=named or "accounting")
         elif kind == "ratio" or column.startswith(("avg_", "expected_orders")) or column == "orders_per_customer":
             config[column] = st.column_config.NumberColumn(name, format="%.2f")
         elif kind in ("count", "days"):
