@@ -99,6 +99,23 @@ def _spark_kind(path: Path) -> str:
     return kind
 
 
+# a double as DuckDB writes it (the shortest text that reads back: 17850.0, 38.7, 12345678.5) where Spark's own
+# cast goes to exponents from 10 million on (1.785E4 is 17850.0 past that: a customer number stored twice)
+DOUBLE_AS_DUCKDB_BELOW = 1e16  # DuckDB writes 1e+16 from here on, as Spark does in its own way: left to Spark
+
+
+def _as_text(column, data_type):
+    """A Parquet column as text, as DuckDB's reader gives it: doubles below DOUBLE_AS_DUCKDB_BELOW through a
+    decimal of 9 places without its trailing zeros (12345678.0, not 1.2345678E7); anything else by Spark's cast."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType
+
+    if not isinstance(data_type, DoubleType):
+        return column.cast("string")
+    plain = F.regexp_replace(F.regexp_replace(column.cast("decimal(38, 9)").cast("string"), "0+$", ""), "\\.$", ".0")
+    return F.when(F.abs(column) < DOUBLE_AS_DUCKDB_BELOW, plain).otherwise(column.cast("string"))
+
+
 def _load_parquet(con, spark, files: list[Path], work_dir: Path, name: str) -> RawTable:
     """Parquet on Spark: every column cast to text; `_rowid` = the rows of the files before (their
     metadata's counts) + the row's index in its file, so records are numbered in file order."""
@@ -121,7 +138,7 @@ def _load_parquet(con, spark, files: list[Path], work_dir: Path, name: str) -> R
         offset_rows = spark.createDataFrame([(s, offsets[_local_path(s)]) for s in spelled],
                                             "file_path string, offset long")
         text = frame.select(
-            *[F.col(f"`{column}`").cast("string").alias(f"c{i}") for i, column in enumerate(names)],
+            *[_as_text(F.col(f"`{field.name}`"), field.dataType).alias(f"c{i}") for i, field in enumerate(frame.schema)],
             F.col("_metadata.file_path").alias("_file_path"), F.col("_metadata.row_index").alias("_row_index"),
         )
         numbered = (text.join(F.broadcast(offset_rows), text["_file_path"] == offset_rows["file_path"], "left")

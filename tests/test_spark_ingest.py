@@ -155,6 +155,25 @@ def test_a_generated_csv_gives_the_same_store_and_numbers_on_both_engines(tmp_pa
     assert_same_import(stores, reports, summary=True)
 
 
+def test_floating_point_columns_read_as_the_same_text_on_both_engines(tmp_path, spark):
+    """pandas writes a customer number column with gaps as float64 (17850.0): DuckDB reads it as 17850.0,
+    Spark's cast said 1.785E4 past 10 million, so the two engines stored different customers."""
+    import pyarrow as pa
+
+    path = tmp_path / "floats.parquet"
+    pq.write_table(pa.table({
+        "order_id": [1.0, 2.0, 3.0, 4.0],
+        "customer_id": [17850.0, None, 12345678.0, 98765432101.0],
+        "order_date": ["2024-01-05", "2024-01-06", "2024-01-07", "2024-01-08"],
+        "amount": [38.7, 12345678.5, 0.25, 1e7],
+    }), path)
+    stores, reports = both(tmp_path, path, spark)
+    assert_same_import(stores, reports)
+    orders = pd.read_parquet(stores["spark"].version_dir() / "orders.parquet").sort_values("order_id")
+    assert list(orders["customer_id"].fillna("")) == ["17850", "", "12345678", "98765432101"]
+    assert [str(a) for a in orders["amount"]] == ["38.70", "12345678.50", "0.25", "10000000.00"]
+
+
 @pytest.mark.parametrize("pattern", ["folder", "glob"])
 def test_a_folder_or_glob_of_parquet_parts_is_the_whole_file(tmp_path, spark, demo_files, pattern):
     source = demo_files["parts"] if pattern == "folder" else f"{demo_files['parts']}/orders_*.parquet"
