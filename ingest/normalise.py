@@ -362,8 +362,9 @@ def build_parsed(con: duckdb.DuckDBPyConnection, mapping: Mapping, first_data_ro
 
 
 # Each row one order (a log without order numbers): the values of `parsed` a row's own order id is made from
+# (typed or cleaned: a re-saved log's `$5.00` is the 5 it was; the status as read, not its word)
 ROW_ID_VALUES = ("customer_id", "order_ts", "amount", "refunded_amount", "line_amount", "quantity", "unit_price", "sku",
-                 "status_text", "cancelled_at", "paid_text", "currency", *schema.DIMENSIONS)
+                 "status", *schema.DIMENSIONS)
 
 
 def row_order_id_sql(x=DUCKDB) -> str:
@@ -661,6 +662,9 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
         return checks  # order-level files: dates and amounts were checked row by row
     amount_column = next((mapping.columns[f] for f in ("amount", "line_amount", "unit_price") if f in mapping.columns), "")
     line_value = _line_value(mapping)
+    # refund lines of a negative amount and no line of a sale: the sale is in another export (Square's next one)
+    refund_only = (f"(count(*) filter (where status = 'refunded' and {line_value} < 0) > 0 and not {HAS_VALID_LINE})"
+                   if line_value else "false")
     # whether the order's amount had its refund taken off (an order total already net of it has not)
     refund_subtracted = "false" if "amount" in mapping.columns and refunds == ALREADY_NET else "true"
     refund_reason = ("'the refund is larger than the amount paid'" if "amount" in mapping.columns else
@@ -674,7 +678,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 min(order_ts) as order_ts,
                 {_order_amount(mapping, refunds)} as order_amount,
                 coalesce(max(refunded_amount), 0) as refunded,
-                {_order_status(mapping, refunds)} as order_status
+                {_order_status(mapping, refunds)} as order_status,
+                {refund_only} as refund_only
             from clean
             group by order_id
         ),
@@ -685,6 +690,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 refunded,
                 case
                     when order_ts is null then 'missing_date'
+                    when refund_only then 'refund_without_sale'
                     when order_amount is null and order_status = 'valid' then 'missing_amount'
                     -- the refund is larger than the lines: worded as the order-level check words it
                     when order_amount < 0 and order_status = 'valid' and {refund_subtracted}
@@ -701,7 +707,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 else 'amount' end,
             case code when 'missing_date' then $date_column when 'refund_exceeds_amount' then $refund_column
                 else $amount_column end,
-            case when code in ('negative_amount', 'zero_amount') then cast(cast(order_amount as decimal(18, 2)) as varchar)
+            case when code in ('negative_amount', 'zero_amount', 'refund_without_sale')
+                    then cast(cast(order_amount as decimal(18, 2)) as varchar)
                 when code = 'refund_exceeds_amount'
                     then 'paid ' || cast(cast(order_amount + refunded as decimal(18, 2)) as varchar)
                         || ', refunded ' || cast(cast(refunded as decimal(18, 2)) as varchar) end,
@@ -710,6 +717,8 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
                 when 'missing_amount' then 'missing amount'
                 when 'zero_amount' then 'order amount is zero'
                 when 'refund_exceeds_amount' then {refund_reason}
+                when 'refund_without_sale'
+                    then 'a refund whose sale is not in this file: upload it with the export that holds the sale'
                 else 'the lines of this order add up to a negative amount on a valid order'
             end,
             case when code = 'zero_amount' then 'warning' else 'rejected' end
@@ -753,11 +762,12 @@ def _line_value(mapping: Mapping) -> str | None:
 
 def _left_out_line(mapping: Mapping, line_value: str) -> str:
     """SQL: a line left out of the amount of an order that other lines make valid (Wayfair states each line's
-    status): cancelled or unpaid; refunded too, unless the file has a refund column, which subtracts it, or the
-    line gives the money back itself (a negative amount: Square's refund of a sale under the same payment id),
-    which is kept and subtracts."""
-    if "refunded_amount" in mapping.columns:
-        return "status in ('cancelled', 'unpaid')"
+    status): cancelled or unpaid; refunded too when its amount is positive (the item, refunded), unless the file
+    has a refund column, which subtracts the refund; a refund line of a negative amount gives the money back
+    itself (Square's refund of a sale under the same payment id): kept, and subtracting, unless a refund column
+    already holds that money."""
+    if "refunded_amount" in mapping.columns:  # the column gives the money back: a negative refund line repeats it
+        return f"(status in ('cancelled', 'unpaid') or (status = 'refunded' and coalesce({line_value}, 0) < 0))"
     return f"(status in ('cancelled', 'unpaid') or (status = 'refunded' and coalesce({line_value}, 0) >= 0))"
 
 

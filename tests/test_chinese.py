@@ -22,7 +22,7 @@ PAGES = ["pages/overview.py", "pages/cohorts.py", "pages/customers.py", "pages/v
          "pages/launch.py", "pages/playbook.py",
          "pages/data.py"]
 ABBREVIATIONS = {"RFM", "LTV", "AOV", "CUPED", "CLV", "BG", "NBD", "Gamma", "SRM", "CSV", "Excel", "HTML", "UTF",
-                 "GBK", "xlsx", "xls", "TXT", "TSV", "Parquet", "UTC", "Shopify", "WooCommerce", "UCI", "ERP", "Tmall", "Taobao", "eBay", "Etsy", "Wayfair", "Holm", "BH",
+                 "GBK", "xlsx", "xls", "TXT", "TSV", "Parquet", "UTC", "Shopify", "WooCommerce", "UCI", "ERP", "Tmall", "Taobao", "eBay", "Etsy", "Wayfair", "Square", "Holm", "BH",
                  "Kaplan", "Meier", "KPI", "KPIs", "ID", "id", "CNY", "USD", "EUR", "GBP", "JPY", "HKD", "A/A", "AA",
                  "docs", "security", "md", "SHA", "importing", "sha", "Language", "zh", "CN", "log", "p", "n", "k", "x",
                  # model names and their parameters, as the literature writes them

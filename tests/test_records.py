@@ -582,3 +582,44 @@ def test_refund_lines_with_their_own_negative_amount_give_back_part_or_all_of_th
                 status_words={"Payment": "valid", "Refund": "refunded"}, currency="USD")
     assert {o: (v["amount"], v["status"]) for o, v in stored_orders(store).items()} == {
         "P1": (Decimal("7.00"), "valid"), "P2": (Decimal("0.00"), "refunded"), "P3": (Decimal("5.00"), "valid")}
+
+
+SQUARE_LIKE = {"order_id": "payment", "order_ts": "date", "line_amount": "net", "status": "event"}
+SQUARE_WORDS = {"Payment": "valid", "Refund": "refunded"}
+
+
+def test_a_refund_whose_sale_is_in_an_earlier_export_leaves_the_stored_sale_alone(store, tmp_path):
+    """April's export holds the sale, May's the part refund of it: stored, the refund would have replaced the
+    sale (a refunded order of -3, April's 10 gone); it is rejected instead, and said why."""
+    april, may = tmp_path / "april.csv", tmp_path / "may.csv"
+    april.write_bytes(csv_bytes([["payment", "date", "net", "event"], ["P1", "2024-04-01", "10.00", "Payment"],
+                                 ["P2", "2024-04-01", "5.00", "Payment"]]))
+    may.write_bytes(csv_bytes([["payment", "date", "net", "event"], ["P1", "2024-05-02", "-3.00", "Refund"],
+                               ["P3", "2024-05-03", "4.00", "Payment"]]))
+    for path in (april, may):
+        report = import_file(path, store, columns=SQUARE_LIKE, status_words=SQUARE_WORDS, currency="USD")
+    assert [(i["row"], i["code"], i["value"]) for i in report.issues] == [(2, "refund_without_sale", "-3.00")]
+    assert report.orders_replacing_earlier == 0
+    assert {o: (v["amount"], v["status"]) for o, v in stored_orders(store).items()} == {
+        "P1": (Decimal("10.00"), "valid"), "P2": (Decimal("5.00"), "valid"), "P3": (Decimal("4.00"), "valid")}
+
+
+def test_a_refund_line_beside_a_refund_column_is_not_subtracted_twice(store, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_bytes(csv_bytes([["payment", "date", "net", "refund", "event"],
+                                ["A", "2024-03-01", "10", "", "Payment"], ["A", "2024-03-02", "-4", "4", "Refund"],
+                                ["B", "2024-03-01", "10", "", "Payment"], ["B", "2024-03-02", "-10", "10", "Refund"]]))
+    import_file(path, store, columns={**SQUARE_LIKE, "refunded_amount": "refund"}, status_words=SQUARE_WORDS,
+                currency="USD")
+    assert {o: (v["amount"], v["status"]) for o, v in stored_orders(store).items()} == {
+        "A": (Decimal("6.00"), "valid"), "B": (Decimal("0.00"), "refunded")}
+
+
+def test_each_row_ids_survive_a_currency_sign_added_by_a_spreadsheet(store, tmp_path):
+    first, resaved = tmp_path / "till.csv", tmp_path / "till_resaved.csv"
+    first.write_bytes(csv_bytes([LOG_HEADER, ["2024-03-01", "c1", "5", "Latte"], ["2024-03-02", "c2", "4", "Mocha"]]))
+    resaved.write_bytes(csv_bytes([LOG_HEADER, ["2024-03-01", "c1", "$5.00", "Latte"],
+                                   ["2024-03-02", "c2", "$4.00", "Mocha"]]))
+    import_file(first, store, columns=LOG_COLUMNS, each_row_an_order=True, currency="USD")
+    report = import_file(resaved, store, columns=LOG_COLUMNS, each_row_an_order=True)
+    assert report.orders_replacing_earlier == 2 and len(stored_orders(store)) == 2

@@ -377,9 +377,9 @@ TEXT: dict[str, tuple[str, str]] = {
     # data page
     "upload_title": ("Upload an order export", "上传订单导出文件"),
     "upload_help": ("CSV, TXT or TSV (any delimiter, UTF-8 or GBK), Excel .xlsx or .xls, or Parquet; Shopify, "
-                    "WooCommerce, Taobao/Tmall, Amazon, eBay, Etsy, Wayfair, UCI, your own ERP or a till's log.",
+                    "WooCommerce, Taobao/Tmall, Amazon, eBay, Etsy, Square, Wayfair, UCI, your own ERP or a till's log.",
                     "支持 CSV、TXT、TSV（任意分隔符，UTF-8 或 GBK）、Excel .xlsx 或 .xls、Parquet；Shopify、WooCommerce、"
-                    "淘宝/天猫、亚马逊、eBay、Etsy、Wayfair、UCI、自有 ERP 导出或收银流水。"),
+                    "淘宝/天猫、亚马逊、eBay、Etsy、Square、Wayfair、UCI、自有 ERP 导出或收银流水。"),
     "upload_kind": ("This file holds", "文件内容"),
     "kind_orders": ("Orders", "订单"),
     "kind_assignments": ("Experiment assignments", "实验分组"),
