@@ -40,7 +40,8 @@ else:
     cohort_months = list(sizes.index)
     chosen = st.multiselect(ctx.t("choose_cohorts"), cohort_months,
                             default=cohort_months[-13:-12] + cohort_months[-7:-6],
-                            format_func=lambda m: f"{m:%Y-%m}", key="cohort_pick")
+                            format_func=lambda m: f"{m:%Y-%m}", key="cohort_pick",
+                            placeholder=ctx.t("choose_cohorts_placeholder"))
     st.plotly_chart(
         charts.retention_curves(matrix, chosen, average_retention_curve(matrix), ctx.t("curves_title", **span),
                                 ctx.t("average"), ctx.t("months_since_first")),

@@ -56,6 +56,9 @@ if not row["is_complete"]:
         st.caption(ctx.t("partial_month_data_ends", month=month_text, last=f"{last_order:%Y-%m-%d}"))
 if starts_inside:
     st.caption(ctx.t("partial_month_data_starts", month=month_text, first=f"{first_order:%Y-%m-%d}"))
+previous = (month - pd.offsets.MonthBegin(1)).to_period("M")
+if first_order.to_period("M") == previous and first_order.day > 1 and row["orders"]:  # a change on a cut month
+    st.caption(ctx.t("previous_month_partial", previous=str(previous), first=f"{first_order:%Y-%m-%d}"))
 # a date filter that narrows the data inside this month: its end cuts the month; its start does not (a
 # period is counted from its first day: the start chooses the first month shown)
 filter_end, filter_start = ctx.filters.end, ctx.filters.start

@@ -133,6 +133,17 @@ def test_an_export_of_a_few_days_inside_one_month_is_said_once(monkeypatch, tmp_
     assert captions == ["2016-01 is only partly covered: the data runs from 2016-01-18 to 2016-01-18."]
 
 
+def test_a_change_on_a_month_the_data_covers_only_in_part_says_so(monkeypatch, tmp_path):
+    """A café's first export starts on 22 May: June's "+550% on the month before" compares with nine days."""
+    (tmp_path / "cafe.csv").write_text("order_id,customer_id,order_date,amount\n1,a,2026-05-22,5\n"
+                                       "2,b,2026-06-03,6\n3,a,2026-06-20,7\n4,c,2026-07-02,8\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "cafe.csv", store, currency="USD")
+    june = [c.value for c in _open(monkeypatch, store.root, month="2026-06").caption if "compare with" in c.value]
+    assert june == ["The changes on the month before compare with 2026-05, which the data covers only from 2026-05-22."]
+    assert not [c for c in _open(monkeypatch, store.root, month="2026-07").caption if "compare with" in c.value]
+
+
 def test_customer_value_says_the_filters_do_not_apply_even_when_no_model_can_be_fitted(monkeypatch, tmp_path):
     (tmp_path / "gap.csv").write_text(GAP_ORDERS)
     store = Store(tmp_path / "store")
@@ -243,9 +254,9 @@ def test_the_same_export_uploaded_again_says_its_orders_replace_the_stored_ones(
             ("tmall.csv", fixture("tmall_order_report_excerpt.csv").read_bytes(), "text/csv")).run()
         app.button(key="import_button").click().run()
         assert not app.exception and [s for s in app.success if "Imported 400 orders" in s.value]
-        replaced = [i.value for i in app.info if "already stored" in i.value]
+        replaced = [i.value for i in app.info if "already stored" in i.value.lower()]
         assert replaced == ([] if attempt == 0 else [
-            "400 orders of this file were already stored from earlier uploads: each is now counted once, as this file has it."])
+            "Already stored from earlier uploads: 400 orders of this file. Each is now counted once, as this file has it."])
     con = store.connect()
     assert con.execute("select count(*), count(distinct order_id) from orders").fetchone() == (400, 400)
     con.close()

@@ -65,7 +65,7 @@ def _axis_format(kind: str, currency: str = "", language: str = "en") -> dict:
     """Tick format by kind; money axes carry the currency symbol. Whole numbers print without
     decimals, yet a small axis (0 to 1.5) keeps its 0.5 steps instead of reading "0 0 1 1"."""
     if kind == "rate":
-        return {"tickformat": ".0%"}
+        return {"tickformat": ".1~%"}  # 0.5% steps read 0.5%, 1%, 1.5% (not 0%, 1%, 1%, 2%)
     if kind == "ratio":
         return {"tickformat": ",.2~f"}
     if kind == "money":
@@ -156,7 +156,7 @@ def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str,
         text=text, texttemplate="%{text}" if pivot.shape[1] <= 24 else None,
         customdata=hover, hovertemplate="%{customdata}<br>k=%{x}: %{text}<extra></extra>",
         colorscale="Blues", zmin=0, zmax=_colour_ceiling(pivot, kind), showscale=True,
-        colorbar={"tickformat": ".0%" if kind == "rate" else ",.0f", "thickness": 12},
+        colorbar={"tickformat": ".1~%" if kind == "rate" else ",.0f", "thickness": 12},
     ))
     figure.update_yaxes(autorange="reversed", title=chart_text(axis_titles[1]), type="category")
     figure.update_xaxes(title=chart_text(axis_titles[0]), side="top")
@@ -186,7 +186,7 @@ def retention_curves(matrix: pd.DataFrame, cohorts: list, average: pd.DataFrame,
                            hovertemplate="%{y:.1%}")
     figure.add_scatter(x=average["age"], y=average["retention"], mode="lines", name=chart_text(average_label),
                        line={"color": "black", "width": 3, "dash": "dash"}, hovertemplate="%{y:.1%}")
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    figure.update_yaxes(tickformat=".1~%", rangemode="tozero")
     figure.update_xaxes(title=chart_text(x_title))
     return _layout(figure, title)
 
@@ -260,7 +260,7 @@ def lift_over_time(frame: pd.DataFrame, x: str, title: str, x_title: str, langua
         figure.add_scatter(x=rows[x], y=rows["rel_lift"], mode="lines", name=chart_text(variant), line={"color": BLUE},
                            hovertemplate="%{y:+.1%}")
     figure.add_hline(y=0, line={"color": GREY, "dash": "dash"})
-    figure.update_yaxes(tickformat="+.0%")
+    figure.update_yaxes(tickformat="+.1~%")
     # the first days' intervals are huge (few customers yet): scale to the later ones, so the
     # line that matters is not flattened into a -400% to +600% box
     later = frame.groupby("variant", group_keys=False).apply(lambda rows: rows.iloc[len(rows) // 5:])
@@ -283,7 +283,7 @@ def lift_bars(frame: pd.DataFrame, labels: list[str], title: str) -> go.Figure:
         hovertemplate="%{x}: %{y:+.1%}<extra></extra>",
     ))
     figure.add_hline(y=0, line={"color": GREY})
-    figure.update_yaxes(tickformat="+.0%")
+    figure.update_yaxes(tickformat="+.1~%")
     return _layout(figure, title, height=320)
 
 
@@ -292,7 +292,7 @@ def survival_curves(frame: pd.DataFrame, title: str, x_title: str) -> go.Figure:
     for variant, rows in frame.groupby("variant"):
         figure.add_scatter(x=rows["day"], y=rows["repurchased_share"], mode="lines", line={"shape": "hv"},
                            name=chart_text(variant), hovertemplate="%{y:.1%}")
-    figure.update_yaxes(tickformat=".0%", rangemode="tozero")
+    figure.update_yaxes(tickformat=".1~%", rangemode="tozero")
     figure.update_xaxes(title=chart_text(x_title))
     return _layout(figure, title, height=320)
 

@@ -87,6 +87,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "partial_month": ("{month} is not complete yet: its numbers will still change.", "{month} 尚未结束，数据仍会变化。"),
     "partial_month_data_starts": ("{month} is only partly covered: the data starts on {first}.", "{month} 仅部分覆盖：数据始于 {first}。"),
     "partial_month_data_ends": ("{month} is only partly covered: the data ends on {last}.", "{month} 仅部分覆盖：数据截至 {last}。"),
+    "previous_month_partial": ("The changes on the month before compare with {previous}, which the data covers only "
+                               "from {first}.", "环比变化对比的是 {previous}，而数据从 {first} 才开始覆盖该月。"),
     "partial_month_data_between": ("{month} is only partly covered: the data runs from {first} to {last}.",
                                    "{month} 仅部分覆盖：数据从 {first} 到 {last}。"),
     "month_not_in_data": ("There are no orders in {asked} (the link asked for it); showing {shown}. The data covers {first} to {last}.",
@@ -132,6 +134,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "curves_title": ("Customer retention by months since first order, cohorts {start} to {end}: chosen cohorts and the average",
                      "客户留存曲线（首单后月数，{start} 至 {end} 的同期群）：所选同期群与平均值"),
     "choose_cohorts": ("Cohorts to compare", "对比的同期群"),
+    "choose_cohorts_placeholder": ("Choose cohort months", "选择同期群月份"),
     "average": ("Average", "平均"),
     "cohort_size": ("Cohort size", "同期群人数"),
     "months_since_first": ("Months since first order", "首单后月数"),
@@ -420,7 +423,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_meaning_valid": ("a sale (valid order)", "销售（有效订单）"),
     "status_meaning_cancelled": ("cancelled", "已取消"),
     "status_meaning_unpaid": ("never paid", "未付款"),
-    "status_meaning_refunded": ("refunded in full", "全额退款"),
+    "status_meaning_refunded": ("refunded", "已退款"),
     "currency_clash_in_rows": ("The rows shown are in {currency}, but the store holds {stored} orders: unless most of the "
                                "file is in {stored}, the import will be refused (a store holds one currency).",
                                "预览中的金额是 {currency}，而库中是 {stored} 订单：除非文件中大部分行是 {stored}，否则导入会被拒绝"
@@ -448,7 +451,8 @@ TEXT: dict[str, tuple[str, str]] = {
                              "The next upload waits for them.",
                              "所有页面已读取新订单。随最新日期变化的汇总（待复购名单、RFM 分群、客户价值、策略手册、"
                              "实验规划）仍在生成：完成前这些视图直接按订单计算，会慢一些。下一次上传会等待其完成。"),
-    "replacing_earlier": ("{orders} of this file were already stored from earlier uploads: each is now counted once, as this file has it.",
+    "replacing_earlier": ("Already stored from earlier uploads: {orders} of this file. Each is now counted once, as this "
+                          "file has it.",
                           "本文件中有 {orders} 笔订单已在之前的上传中存入：每笔只计一次，以本文件为准。"),
     "replaced_by_newer": ("{orders} replaced by newer uploads", "{orders} 笔已被较新的上传替换"),
     # warnings of an assignments upload or a derived experiment (their codes in "warning_codes")
