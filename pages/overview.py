@@ -17,6 +17,8 @@ from ui.safe_text import markdown_text
 from ui.tables import show_table
 from ui.texts import change_text, move_sentence
 
+GUESTS_NOTED = 0.5  # past this share of a month's orders without a customer id, the customer figures say whose they are
+
 ctx = page_context()
 st.title(ctx.t("app_title"))
 if not ctx.facts["orders"]:
@@ -71,6 +73,9 @@ if not ctx.currency:
 customer_ids = bool(ctx.facts["customers"])
 if not customer_ids:
     st.info(ctx.t("no_customer_ids"))
+elif row["orders"] and row["guest_orders"] / row["orders"] > GUESTS_NOTED:  # a till's cash sales: most are guests
+    st.caption(ctx.t("mostly_guests", month=month_text,
+                     guests=format_value(row["guest_orders"] / row["orders"], "rate", ctx.language)))
 
 show_active_filters(ctx)
 st.subheader(ctx.t("headline", month=month_text))

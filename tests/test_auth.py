@@ -226,6 +226,9 @@ def test_analyst_upload_and_removal_are_in_the_audit_log(monkeypatch, users_file
     [batch] = store.batches()
     assert batch["imported_by"] == "ann"
     app.button(key=f"remove_{batch['id']}").click().run()
+    assert [w.value for w in app.warning if "Remove" in w.value] == [
+        "Remove shopify\\_orders.csv from the store? Its orders disappear from every page; an order that an earlier "
+        "upload also holds is read from that upload again."]
     app.button(key=f"confirm_{batch['id']}").click().run()
     assert store.batches() == []
     imported, removed = store.audit_log()

@@ -144,6 +144,18 @@ def test_a_change_on_a_month_the_data_covers_only_in_part_says_so(monkeypatch, t
     assert not [c for c in _open(monkeypatch, store.root, month="2026-07").caption if "compare with" in c.value]
 
 
+def test_a_month_of_mostly_guest_orders_says_whose_the_customer_figures_are(monkeypatch, tmp_path):
+    """A café's till: 3 of 4 June orders paid in cash, without a customer id."""
+    (tmp_path / "till.csv").write_text("order_id,customer_id,order_date,amount\n1,a,2026-06-02,5\n2,,2026-06-03,6\n"
+                                       "3,,2026-06-20,7\n4,,2026-06-21,8\n5,b,2026-07-02,8\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "till.csv", store, currency="USD")
+    june = [c.value for c in _open(monkeypatch, store.root, month="2026-06").caption if "no customer id" in c.value]
+    assert june == ["75.0% of the orders in 2026-06 have no customer id (guests, cash): the customer figures describe "
+                    "the customers who were identified, not every buyer."]
+    assert not [c for c in _open(monkeypatch, store.root, month="2026-07").caption if "no customer id" in c.value]
+
+
 def test_customer_value_says_the_filters_do_not_apply_even_when_no_model_can_be_fitted(monkeypatch, tmp_path):
     (tmp_path / "gap.csv").write_text(GAP_ORDERS)
     store = Store(tmp_path / "store")

@@ -33,7 +33,8 @@ def draw_batch(ctx: PageContext, user: User, batch: dict) -> None:
 
 
 def _confirm_removal(ctx: PageContext, user: User, batch: dict) -> None:
-    st.warning(ctx.md("confirm_remove", file=clean_file_name(batch["file"])))
+    st.warning(ctx.md("confirm_remove_assignments" if batch["kind"] == "assignments" else "confirm_remove",
+                      file=clean_file_name(batch["file"])))
     if st.button(ctx.t("remove") + " ✓", key=f"confirm_{batch['id']}", type="primary"):
         try:
             ctx.store.remove_batch(batch["id"], user=user.name, via="app")

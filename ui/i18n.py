@@ -87,6 +87,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "partial_month": ("{month} is not complete yet: its numbers will still change.", "{month} 尚未结束，数据仍会变化。"),
     "partial_month_data_starts": ("{month} is only partly covered: the data starts on {first}.", "{month} 仅部分覆盖：数据始于 {first}。"),
     "partial_month_data_ends": ("{month} is only partly covered: the data ends on {last}.", "{month} 仅部分覆盖：数据截至 {last}。"),
+    "mostly_guests": ("{guests} of the orders in {month} have no customer id (guests, cash): the customer figures "
+                      "describe the customers who were identified, not every buyer.",
+                      "{month} 有 {guests} 的订单没有客户 ID（游客、现金）：客户类指标只反映可识别的客户，而非全部买家。"),
     "previous_month_partial": ("The changes on the month before compare with {previous}, which the data covers only "
                                "from {first}.", "环比变化对比的是 {previous}，而数据从 {first} 才开始覆盖该月。"),
     "partial_month_data_between": ("{month} is only partly covered: the data runs from {first} to {last}.",
@@ -519,8 +522,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "derive_button": ("Derive experiment", "生成实验"),
     "derived": ("Derived {experiment} from orders.{column}: {arms}. Observational: read its lift on the Strategy tests page as an association, not proof of cause.",
                 "已从 orders.{column} 生成实验 {experiment}：{arms}。观察性比较：在「策略实验」页查看时，提升仅表示相关，不能证明因果。"),
-    "confirm_remove": ("Remove {file} from the store? Its orders disappear from every page.",
-                       "确定从数据中删除 {file}？其订单将从所有页面消失。"),
+    "confirm_remove": ("Remove {file} from the store? Its orders disappear from every page; an order that an earlier "
+                       "upload also holds is read from that upload again.",
+                       "确定从数据中删除 {file}？其订单将从所有页面消失；较早的上传中也有的订单将重新按那次上传计算。"),
+    "confirm_remove_assignments": ("Remove {file} from the store? Its experiment assignments disappear from the "
+                                   "Strategy tests page.",
+                                   "确定从数据中删除 {file}？其实验分组将从「策略实验」页消失。"),
     # launch evaluation without a control group (pages/launch.py, metrics/launch.py)
     "launch": ("Did our launch work?", "上线效果评估"),
     "launch_intro": ("For a change launched for everyone, without a control group: the customers it was for (those with the "
