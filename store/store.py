@@ -269,6 +269,11 @@ class Store:
     def batches(self) -> list[dict]:
         return self.manifest()["batches"]
 
+    def batches_of_file(self, path: Path) -> list[dict]:
+        """The stored batches whose original file has the same bytes as the file at `path`."""
+        digest = file_sha256(Path(path))
+        return [batch for batch in self.batches() if batch.get("sha256") == digest]
+
     def batch_folder(self, batch_id: str) -> Path:
         """The folder of the stored batch `batch_id`: its issue list, rejected rows and original file."""
         return self.root / "batches" / batch_id

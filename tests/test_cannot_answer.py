@@ -266,6 +266,8 @@ def test_the_same_export_uploaded_again_says_its_orders_replace_the_stored_ones(
             ("tmall.csv", fixture("tmall_order_report_excerpt.csv").read_bytes(), "text/csv")).run()
         app.button(key="import_button").click().run()
         assert not app.exception and [s for s in app.success if "Imported 400 orders" in s.value]
+        before = [i.value for i in app.info if "imported before" in i.value]
+        assert len(before) == attempt and all("Importing it again replaces those orders" in b for b in before)
         replaced = [i.value for i in app.info if "already stored" in i.value.lower()]
         assert replaced == ([] if attempt == 0 else [
             "Already stored from earlier uploads: 400 orders of this file. Each is now counted once, as this file has it."])

@@ -454,6 +454,9 @@ TEXT: dict[str, tuple[str, str]] = {
                              "The next upload waits for them.",
                              "所有页面已读取新订单。随最新日期变化的汇总（待复购名单、RFM 分群、客户价值、策略手册、"
                              "实验规划）仍在生成：完成前这些视图直接按订单计算，会慢一些。下一次上传会等待其完成。"),
+    "uploaded_before": ("This file was imported before ({file}, {when} UTC). Importing it again replaces those orders, "
+                        "counts nothing twice, and lists the file a second time.",
+                        "此文件之前已导入过（{file}，{when} UTC）。再次导入会替换这些订单，不会重复计算，并在列表中再列出一次。"),
     "replacing_earlier": ("Already stored from earlier uploads: {orders} of this file. Each is now counted once, as this "
                           "file has it.",
                           "本文件中有 {orders} 笔订单已在之前的上传中存入：每笔只计一次，以本文件为准。"),

@@ -99,6 +99,8 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
                 currency_answer = None
             elif not preset_currency:  # nothing stated in the rows shown (an empty currency column too): asked
                 currency_answer = _ask_currency(ctx)
+    if kind == "orders":
+        _say_if_uploaded_before(ctx, path, upload_id)
     if st.button(ctx.t("import"), type="primary", key="import_button", disabled=bool(missing) or currency_answer is None):
         progress = st.progress(0.0, text=ctx.md("importing", file=clean_file_name(file_name)))
         try:
@@ -122,6 +124,17 @@ def draw_upload(ctx: PageContext, user: User, kind: str, file_name: str, path: P
         except ImportRefused as refused:
             progress.empty()
             show_refusal(ctx, refused)
+
+
+def _say_if_uploaded_before(ctx: PageContext, path: Path, upload_id: str) -> None:
+    """Before Import: the same bytes were imported before (an export downloaded twice); importing them again
+    replaces those orders and lists the file twice. Looked up once per upload (a hash of the whole file)."""
+    key = f"uploaded_before_{upload_id}"
+    if key not in st.session_state:
+        st.session_state[key] = [(batch["file"], batch["imported_at"][:16].replace("T", " "))
+                                 for batch in ctx.store.batches_of_file(path)]
+    for file, when in st.session_state[key][-1:]:
+        st.info(ctx.md("uploaded_before", file=clean_file_name(file), when=when))
 
 
 def _import_until_published(run_import: Callable, progress: Callable[[float, str], None]):
