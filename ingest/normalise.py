@@ -663,8 +663,7 @@ def _order_checks(mapping: Mapping, refunds: str | None = None) -> list[tuple[st
     amount_column = next((mapping.columns[f] for f in ("amount", "line_amount", "unit_price") if f in mapping.columns), "")
     line_value = _line_value(mapping)
     # refund lines of a negative amount and no line of a sale: the sale is in another export (Square's next one)
-    refund_only = (f"(count(*) filter (where status = 'refunded' and {line_value} < 0) > 0 and not {HAS_VALID_LINE})"
-                   if line_value else "false")
+    refund_only = f"({_has_refund_line(line_value)} and not {HAS_VALID_LINE})" if line_value else "false"
     # whether the order's amount had its refund taken off (an order total already net of it has not)
     refund_subtracted = "false" if "amount" in mapping.columns and refunds == ALREADY_NET else "true"
     refund_reason = ("'the refund is larger than the amount paid'" if "amount" in mapping.columns else
@@ -766,9 +765,14 @@ def _left_out_line(mapping: Mapping, line_value: str) -> str:
     has a refund column, which subtracts the refund; a refund line of a negative amount gives the money back
     itself (Square's refund of a sale under the same payment id): kept, and subtracting, unless a refund column
     already holds that money."""
-    if "refunded_amount" in mapping.columns:  # the column gives the money back: a negative refund line repeats it
-        return f"(status in ('cancelled', 'unpaid') or (status = 'refunded' and coalesce({line_value}, 0) < 0))"
-    return f"(status in ('cancelled', 'unpaid') or (status = 'refunded' and coalesce({line_value}, 0) >= 0))"
+    # with a refund column the column gives the money back, and a negative refund line would repeat it
+    left_out_refund = "< 0" if "refunded_amount" in mapping.columns else ">= 0"
+    return f"(status in ('cancelled', 'unpaid') or (status = 'refunded' and coalesce({line_value}, 0) {left_out_refund}))"
+
+
+def _has_refund_line(line_value: str) -> str:
+    """Aggregate: whether the order has a refunded line of a negative amount (money given back by the line)."""
+    return f"count(*) filter (where status = 'refunded' and {line_value} < 0) > 0"
 
 
 def _lines_sum(line_value: str, mapping: Mapping) -> str:
@@ -806,7 +810,7 @@ def _order_status(mapping: Mapping, refunds: str | None = None) -> str:
     negative amount) takes its whole sum, as one row's would be."""
     stated = f"case when {HAS_VALID_LINE} then 'valid' else coalesce({_first('status')}, 'valid') end"
     line_value = _line_value(mapping)
-    refund_lines = f" or count(*) filter (where status = 'refunded' and {line_value} < 0) > 0" if line_value else ""
+    refund_lines = f" or {_has_refund_line(line_value)}" if line_value else ""
     return (f"case when {stated} = 'valid' and (coalesce(max(refunded_amount), 0) > 0{refund_lines}) "
             f"and coalesce({_order_amount(mapping, refunds)}, 0) = 0 then 'refunded' else {stated} end")
 

@@ -110,26 +110,29 @@ def number_rows_as_in_file(con: duckdb.DuckDBPyConnection, raw: RawTable) -> Non
     )
 
 
+def _identity_column(mapping: Mapping) -> str:
+    """The column that tells an order's row from a row that is no order: the order id, or the date when each row
+    is one order (a log without order numbers: so that a purchase of a coffee called "Total" stays a purchase)."""
+    return mapping.columns.get("order_id") or mapping.columns["order_ts"]
+
+
 def mark_skipped_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping) -> dict[str, int]:
     """Create `skipped_rows(rowid, reason)`: rows of `raw` that are no order (blank, a repeated
     header, a totals row, a report's footer); then `raw` leaves them out (`raw_file` keeps every row).
     Returns the count per reason, as found in `raw`."""
-    order_id = mapping.columns.get("order_id")  # none: each row is one order (normalise.number_rows_as_orders)
-    date = mapping.columns.get("order_ts")
+    identity = _identity_column(mapping)  # the order id; the date when each row is one order
+    date = mapping.columns["order_ts"]
     amounts = [mapping.columns[name] for name in AMOUNT_FIELDS if mapping.columns.get(name)]
-    undated = " and ".join(_is_empty(h) for h in [date, *amounts]) if date else "false"  # no date, no amount
+    undated = " and ".join(_is_empty(h) for h in [date, *amounts])  # no date, no amount
     words = "[" + ", ".join("'" + w.replace("'", "''") + "'" for w in TOTALS_WORDS) + "]"
-    blank = " and ".join(_is_empty(h) for h in [*([order_id] if order_id else []),
-                                                *[h for h in raw.headers if h != order_id]])
+    blank = " and ".join(_is_empty(h) for h in [identity, *[h for h in raw.headers if h != identity]])
     mapped = list(dict.fromkeys(mapping.columns.values()))
     header_params = {f"header_{i}": header.strip(" :：").lower() for i, header in enumerate(mapped)}
     repeated = " and ".join(f"{_text(h, MAX_VALUE_CHARS)} = $header_{i}" for i, h in enumerate(mapped))
     labelled = " or ".join(f"list_contains({words}, {_text(h)})" for h in raw.headers)
     phrases = " or ".join(f"regexp_matches({_text(h, FOOTER_CHARS)}, '{p}')"
                           for h in raw.headers for p in FOOTER_PATTERNS)
-    # only rows whose order id is empty, a header or a label can be skipped: the rest are read once (each row
-    # an order: the date, so that a purchase of a coffee called "Total" stays a purchase)
-    identity = order_id or date
+    # only rows whose order id is empty, a header or a label can be skipped: the rest are read once
     candidates = (f"{_is_empty(identity)} or {_text(identity, MAX_VALUE_CHARS)} = $identity_header "
                   f"or list_contains({words}, {_text(identity)})")
     params = header_params | {"identity_header": identity.strip(" :：").lower()}
@@ -183,7 +186,7 @@ def _mark_sum_rows(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:
     """A row without order id and date whose amount equals the sum of the other rows' amounts is a
     totals row, labelled or not."""
     date = mapping.columns.get("order_ts")
-    ordered = mapping.columns.get("order_id") or date  # each row an order: the rows with a date
+    ordered = _identity_column(mapping)
     if not con.execute("select count(*) from skipped_rows where reason is null").fetchone()[0]:
         return  # no candidate: the file's amounts are not summed at all
     for name in ("amount", "line_amount"):
@@ -218,7 +221,7 @@ def add_skipped_issues(con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: M
             from skipped_rows where reason = $code
             """,
             {"first": raw.first_data_row, "code": code, "reason": reason,
-             "column": mapping.columns.get("order_id") or mapping.columns["order_ts"]},
+             "column": _identity_column(mapping)},
         )
 
 

@@ -125,35 +125,43 @@ def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is
     assert "100" in [m for m in cut.metric if m.label == "Repurchase rate"][0].value
 
 
+def _overview_captions(monkeypatch, root, month: str, containing: str) -> list[str]:
+    """The Overview's captions for `month` that hold `containing`."""
+    return [c.value for c in _open(monkeypatch, root, month=month).caption if containing in c.value]
+
+
+def _store_of_orders(tmp_path, rows: str) -> Store:
+    """A store of the orders `rows` (order_id,customer_id,order_date,amount lines), in dollars."""
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date,amount\n" + rows)
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "orders.csv", store, currency="USD")
+    return store
+
+
 def test_an_export_of_a_few_days_inside_one_month_is_said_once(monkeypatch, tmp_path):
     """eBay's sales history of one day: the month is cut at both ends, said in one line."""
     store = Store(tmp_path / "store")
     import_file(Path(__file__).parent / "fixtures" / "real" / "ebay_sales_history.csv", store)
-    captions = [c.value for c in _open(monkeypatch, store.root, month="2016-01").caption if "partly covered" in c.value]
-    assert captions == ["2016-01 is only partly covered: the data runs from 2016-01-18 to 2016-01-18."]
+    assert _overview_captions(monkeypatch, store.root, "2016-01", "partly covered") == [
+        "2016-01 is only partly covered: the data runs from 2016-01-18 to 2016-01-18."]
 
 
 def test_a_change_on_a_month_the_data_covers_only_in_part_says_so(monkeypatch, tmp_path):
     """A café's first export starts on 22 May: June's "+550% on the month before" compares with nine days."""
-    (tmp_path / "cafe.csv").write_text("order_id,customer_id,order_date,amount\n1,a,2026-05-22,5\n"
-                                       "2,b,2026-06-03,6\n3,a,2026-06-20,7\n4,c,2026-07-02,8\n")
-    store = Store(tmp_path / "store")
-    import_file(tmp_path / "cafe.csv", store, currency="USD")
-    june = [c.value for c in _open(monkeypatch, store.root, month="2026-06").caption if "compare with" in c.value]
-    assert june == ["The changes on the month before compare with 2026-05, which the data covers only from 2026-05-22."]
-    assert not [c for c in _open(monkeypatch, store.root, month="2026-07").caption if "compare with" in c.value]
+    store = _store_of_orders(tmp_path, "1,a,2026-05-22,5\n2,b,2026-06-03,6\n3,a,2026-06-20,7\n4,c,2026-07-02,8\n")
+    assert _overview_captions(monkeypatch, store.root, "2026-06", "compare with") == [
+        "The changes on the month before compare with 2026-05, which the data covers only from 2026-05-22."]
+    assert _overview_captions(monkeypatch, store.root, "2026-07", "compare with") == []
 
 
 def test_a_month_of_mostly_guest_orders_says_whose_the_customer_figures_are(monkeypatch, tmp_path):
     """A café's till: 3 of 4 June orders paid in cash, without a customer id."""
-    (tmp_path / "till.csv").write_text("order_id,customer_id,order_date,amount\n1,a,2026-06-02,5\n2,,2026-06-03,6\n"
-                                       "3,,2026-06-20,7\n4,,2026-06-21,8\n5,b,2026-07-02,8\n")
-    store = Store(tmp_path / "store")
-    import_file(tmp_path / "till.csv", store, currency="USD")
-    june = [c.value for c in _open(monkeypatch, store.root, month="2026-06").caption if "no customer id" in c.value]
-    assert june == ["75.0% of the orders in 2026-06 have no customer id (guests, cash): the customer figures describe "
-                    "the customers who were identified, not every buyer."]
-    assert not [c for c in _open(monkeypatch, store.root, month="2026-07").caption if "no customer id" in c.value]
+    store = _store_of_orders(tmp_path, "1,a,2026-06-02,5\n2,,2026-06-03,6\n3,,2026-06-20,7\n4,,2026-06-21,8\n"
+                                       "5,b,2026-07-02,8\n")
+    assert _overview_captions(monkeypatch, store.root, "2026-06", "no customer id") == [
+        "75.0% of the orders in 2026-06 have no customer id (guests, cash): the customer figures describe the "
+        "customers who were identified, not every buyer."]
+    assert _overview_captions(monkeypatch, store.root, "2026-07", "no customer id") == []
 
 
 def test_customer_value_says_the_filters_do_not_apply_even_when_no_model_can_be_fitted(monkeypatch, tmp_path):
