@@ -388,6 +388,28 @@ def _child_strategy_view(root: str) -> dict:
             "peak_mib": round(peak_mib(), 1)}
 
 
+def _child_customers_view(root: str, filter_set: str) -> dict:
+    """The Customers page under a filter set (TWO or THREE) in a new process, through ui/data as the page calls it:
+    its per-customer views (worked out and kept when no process has yet), the latest full month, the members
+    and tier tables."""
+    from metrics import customer_views  # noqa: F401  (imported before the clock starts)
+    from metrics.filters import Filters
+    from store import Store
+    from ui import data
+
+    filters = Filters(**{"two": TWO, "three": THREE}[filter_set])
+    version = Store(root).manifest()["version"]
+    rss_before = rss_mib()
+    reset_peak()
+    start, cpu = time.perf_counter(), cpu_seconds()
+    data.customer_views(root, version, filters)
+    month = data.latest_full_month(root, version)
+    data.members_vs_non_members(root, version, month, filters)
+    data.segment_kpis(root, version, "member_tier", month, filters)
+    return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "rss_before_mib": round(rss_before, 1),
+            "peak_mib": round(peak_mib(), 1)}
+
+
 def _child_generate(folder: str, customers: str, fmt: str) -> dict:
     """The demo generator (ingest.demo.write_demo: customers simulated and written in chunks), its peak memory."""
     from ingest.demo import write_demo
@@ -401,7 +423,7 @@ def _child_generate(folder: str, customers: str, fmt: str) -> dict:
 
 CHILDREN = {"_generate": _child_generate, "_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
             "_value_view": _child_value_view, "_playbook_view": _child_playbook_view,
-            "_strategy_view": _child_strategy_view}
+            "_strategy_view": _child_strategy_view, "_customers_view": _child_customers_view}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -751,15 +773,22 @@ def strategy_page(root: Path, runs: int) -> dict:
     return kept_page_views(root, runs, "strategy", "_strategy_view")
 
 
-def kept_page_views(root: Path, runs: int, kept_folder: str, child: str) -> dict:
-    """A page that keeps its results, viewed in new processes (`child`): the first view after its kept folder is
-    deleted, then at least one later view reading what the first kept (median, largest peak)."""
+def customers_filtered_page(root: Path, runs: int) -> dict:
+    """The Customers page under two and under three filters in new processes through ui/data: the first view of
+    each filter set with nothing of it kept, then later views reading what the first kept (the page queries
+    above count it without keeping)."""
+    return {name: kept_page_views(root, runs, "customers", "_customers_view", name) for name in ("two", "three")}
+
+
+def kept_page_views(root: Path, runs: int, kept_folder: str, child: str, *args: str) -> dict:
+    """A page that keeps its results, viewed in new processes (`child`, given `args`): the first view after its
+    kept folder is deleted, then at least one later view reading what the first kept (median, largest peak)."""
     for folder in Path(root).glob(f"versions/*/results/kept-*/{kept_folder}"):
         shutil.rmtree(folder)
     views = []
     for _ in range(max(runs, 2)):
         with Measured() as measured:
-            views.append(run_child(child, str(root)))
+            views.append(run_child(child, str(root), *args))
         views[-1]["contention"] = round(measured.share, 3)
     return {"first_worked_out": views[0], "kept": statistics.median(v["total"] for v in views[1:]),
             "kept_peak_mib": max(v["peak_mib"] for v in views[1:])}
@@ -979,6 +1008,15 @@ def table_rows(results: dict) -> list[list[str]]:
                          mib(first["peak_mib"])])
             rows.append(["Playbook page: a later view, evidence and lists kept (new process)", n, seconds(pb["kept"]), "", "",
                          mib(pb["kept_peak_mib"])])
+        for filter_set, label in (("two", "app+East"), ("three", "3 filters")):
+            view = r.get("customers_kept", {}).get(filter_set)
+            if view:
+                first = view["first_worked_out"]
+                rows.append([f"Customers filtered ({label}): first view, per-customer views worked out and kept (new "
+                             f"process; CPU {first['cpu']:.1f} s){busy(first.get('contention'))}", n,
+                             seconds(first["total"]), "", "", mib(first["peak_mib"])])
+                rows.append([f"Customers filtered ({label}): a later view, per-customer views kept (new process)", n,
+                             seconds(view["kept"]), "", "", mib(view["kept_peak_mib"])])
         if r.get("strategy"):
             st = r["strategy"]
             first = st["first_worked_out"]
@@ -1211,6 +1249,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 log("pandas baseline")
                 size["pandas"] = against_pandas(root, folder / "files" / "orders.parquet", args.runs)
+            log("customers page filtered (kept per-customer views)")
+            size["customers_kept"] = customers_filtered_page(root, 1 if args.quick else min(args.runs, 3))
             log("strategy tests page (kept overview and time views)")
             size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))
             if not args.no_ltv:

@@ -23,7 +23,7 @@ from metrics import clv, clv_views, cohorts, due, experiments, kpis, launch, nar
 from metrics import customer_views as customer_views_metrics
 from metrics import inventory as inventory_metrics
 from metrics import playbook as playbook_metrics
-from metrics.filters import Filters
+from metrics.filters import DIMENSIONS, Filters
 from store import Store, default_store_dir
 from store import launches as saved_launch_file
 from ui import kept_results as kept
@@ -100,8 +100,50 @@ ROWS_SHOWN = 500  # a customer list on screen: a page's worth; the downloads hol
 def customer_views(root: str, version: int, filters: Filters) -> dict:
     """The Customers page's per-customer results (funnel, days between orders, time to the second order, RFM
     segments, the ROWS_SHOWN most valuable customers due and how many are due), on one connection: under a
-    filter each kept customer's orders are counted once for all of them (metrics.customer_facts)."""
-    return _run(root, version, customer_views_metrics.customer_views, filters, ROWS_SHOWN)
+    filter each kept customer's orders are counted once for all of them (metrics.customer_facts). Unfiltered
+    they are read from summaries; under a filter (4-22 s at 100M orders) they are worked out once per store
+    version and filter set and kept in the version's results folder, so a later view in any process (a
+    meeting reopening a shared link) reads them."""
+    if filters == Filters():
+        return _run(root, version, customer_views_metrics.customer_views, filters, ROWS_SHOWN)
+    return _run(root, version, _kept_customer_views, root, version, filters)
+
+
+CUSTOMER_VIEWS_KEPT = "customers"  # the results folder's sub-folder of filtered Customers views
+CARRIED_FILTER_SETS = 8  # the warm-up works out again this many filter sets last viewed on the version before
+
+
+def _kept_customer_views(con, root: str, version: int, filters: Filters) -> dict:
+    def views() -> dict:
+        counted = customer_views_metrics.customer_views(con, filters, ROWS_SHOWN)
+        # the filter set itself is kept too: the next version's warm-up reads which sets were viewed
+        return {**counted, "due_count": int(counted["due_count"]), "filters": _filters_as_json(filters)}
+    # the filter values are the shop's text: the folder is named by their digest
+    digest = hashlib.sha256(json.dumps(_filters_as_json(filters), sort_keys=True).encode()).hexdigest()[:32]
+    kept_views = _kept_views(root, version, f"{CUSTOMER_VIEWS_KEPT}/views-{digest}", views)
+    return {name: view for name, view in kept_views.items() if name != "filters"}
+
+
+def _filters_as_json(filters: Filters) -> dict:
+    """A filter set as JSON values: dates as ISO text, each dimension's values sorted (the same set, one digest)."""
+    return {"start": filters.start and filters.start.isoformat(), "end": filters.end and filters.end.isoformat(),
+            **{dimension: sorted(getattr(filters, dimension)) for dimension in DIMENSIONS}}
+
+
+def _filters_from_json(kept_filters: dict) -> Filters:
+    return Filters(start=kept_filters["start"] and date.fromisoformat(kept_filters["start"]),
+                   end=kept_filters["end"] and date.fromisoformat(kept_filters["end"]),
+                   **{dimension: tuple(kept_filters[dimension]) for dimension in DIMENSIONS})
+
+
+def _warm_customer_views(root: str, version: int) -> None:
+    """The filtered Customers views last viewed on the version before this one (a monthly meeting's saved
+    links), worked out and kept for this version, the CARRIED_FILTER_SETS most recently viewed."""
+    viewed = kept.kept_views_under(root, version - 1, CUSTOMER_VIEWS_KEPT)
+    for kept_filters in [views["filters"] for views in viewed if "filters" in views][:CARRIED_FILTER_SETS]:
+        if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
+            return
+        _run(root, version, _kept_customer_views, root, version, _filters_from_json(kept_filters))
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
@@ -218,8 +260,9 @@ _WARM_UP_RUNNING = threading.Lock()
 def warm_up(root: str, version: int) -> None:
     """Start, in the background and once per process and store version, what the Strategy tests, Customer value
     and Playbook pages work out once per version and keep (the default strategy overview and time views, the
-    default fit and the value page's default views, the Playbook's evidence and lists): called on every page
-    view, so it starts right after an upload and those pages' first views find it done."""
+    default fit and the value page's default views, the Playbook's evidence and lists), and the filtered
+    Customers views viewed on the version before: called on every page view, so it starts right after an upload
+    and those pages' first views find it done."""
     key = (root, version)
     with _WARM_UPS_LOCK:
         if key in _WARM_UPS_STARTED:
@@ -233,6 +276,7 @@ def warm_up(root: str, version: int) -> None:
 
     def run():
         steps = [lambda: _warm_strategy_tests(root, version)]  # seconds, where the others take minutes at 100M orders
+        steps.append(lambda: _warm_customer_views(root, version))  # seconds each: before the minutes below
         steps += [lambda: _value_views(root, version, _fit(root, version, cutoff, "auto"), *VALUE_DEFAULTS, cutoff, "auto")
                  ] if cutoff is not None else []
         steps.append(lambda: _run(root, version, _kept_evidence, root, version))

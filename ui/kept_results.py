@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from store import Store
+from store import Store, StoreChanged
 
 T = TypeVar("T")
 KEPT_FORMAT = 1
@@ -127,6 +127,21 @@ def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
             (partial / "views.json").write_text(json.dumps(_written_views(views, partial, [])), encoding="utf-8")
         keep(folder, write)
     return views
+
+
+def kept_views_under(root: str, version: int, under: str) -> list[dict]:
+    """Every page's views kept in folders under `under` of this store version's results, most recently kept
+    first; none for a version forgotten or cleaned up."""
+    folder = kept_path(root, version, under)
+    if folder is None:
+        return []
+    try:
+        with Store(root).pinned(version):
+            found = sorted((views for views in folder.glob("*/views.json") if not views.parent.name.endswith(".tmp")),
+                           key=lambda views: views.stat().st_mtime, reverse=True)
+            return [_read_views(json.loads(views.read_text(encoding="utf-8")), views.parent) for views in found]
+    except (StoreChanged, OSError, ValueError, KeyError):  # cleaned up meanwhile, or a view half unreadable
+        return []
 
 
 def _written_views(value, folder: Path, at: list[str]):

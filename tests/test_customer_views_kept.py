@@ -1,0 +1,111 @@
+"""The Customers page's per-customer views under a filter, kept per store version and filter set (ui.data): at
+100M orders they took 4 s (app + East) to 22 s (app, web) on each new process's first view."""
+
+import os
+
+import pandas as pd
+import pytest
+
+from ingest.pipeline import import_file
+from metrics import customer_views as customer_views_metrics
+from metrics.filters import Filters
+from store import Store
+from ui import data
+
+EAST_APP = Filters(channel=("app",), region=("East",))
+
+
+def _kept_folders(root) -> list:
+    return sorted(path.parent for path in root.glob("versions/*/results/kept-*/customers/*/views.json"))
+
+
+def _never_counted(monkeypatch):
+    monkeypatch.setattr(customer_views_metrics, "customer_views",
+                        lambda *a, **k: pytest.fail("counted again instead of read"))
+
+
+def test_filtered_views_are_kept_and_read_back_as_counted(demo_store, monkeypatch):
+    root, version = str(demo_store.root), demo_store.manifest()["version"]
+    con = demo_store.connect()
+    counted = customer_views_metrics.customer_views(con, EAST_APP, data.ROWS_SHOWN)
+    con.close()
+    assert counted["due_count"] > 0 and len(counted["funnel"]) >= 3  # a filter with customers due and repeat buyers
+    first = data.customer_views(root, version, EAST_APP)
+
+    data.customer_views.clear()  # a new process: nothing cached in memory
+    _never_counted(monkeypatch)
+    again = data.customer_views(root, version, Filters(channel=("app",), region=("East",)))
+    assert set(again) == set(counted)
+    assert again["due_count"] == counted["due_count"] == first["due_count"]
+    for name in ("funnel", "days_between_orders", "time_to_second_order", "rfm_segments", "due"):
+        pd.testing.assert_frame_equal(again[name], counted[name], check_exact=True)
+        assert again[name].dtypes.map(str).tolist() == counted[name].dtypes.map(str).tolist()
+
+
+def test_one_filter_set_is_one_kept_folder_named_by_a_digest_and_the_unfiltered_page_keeps_nothing(tmp_path):
+    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
+                                         "1,a,2026-01-05,10,<b>app</b>\n2,a,2026-01-20,20,web\n3,b,2026-01-10,15,app\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "orders.csv", store, currency="USD")
+    root, version = str(store.root), store.manifest()["version"]
+    data.customer_views(root, version, Filters())
+    assert _kept_folders(store.root) == []  # read from the summaries in a fraction of a second: nothing to keep
+
+    data.customer_views(root, version, Filters(channel=("<b>app</b>", "web")))
+    data.customer_views.clear()
+    data.customer_views(root, version, Filters(channel=("web", "<b>app</b>")))  # the same set in another order
+    folders = _kept_folders(store.root)
+    assert len(folders) == 1
+    assert folders[0].name.startswith("views-") and len(folders[0].name) == len("views-") + 32
+    assert "app" not in folders[0].name and "<" not in folders[0].name  # the shop's text never names a file
+
+
+def test_after_an_upload_the_warm_up_works_out_the_filter_sets_viewed_on_the_version_before(tmp_path, monkeypatch):
+    """A monthly meeting's saved link (channel app) is ready after next month's upload, with the new numbers."""
+    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
+                                      "1,a,2026-01-05,10,app\n2,a,2026-01-20,20,web\n3,b,2026-01-10,15,app\n"
+                                      "4,c,2026-01-12,30,web\n")
+    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
+                                      "5,a,2026-02-10,25,app\n6,b,2026-02-01,5,web\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "jan.csv", store, currency="USD")
+    root, app = str(store.root), Filters(channel=("app",))
+    january = data.customer_views(root, store.manifest()["version"], app)
+    assert january["funnel"]["customers"].tolist() == [2]  # a and b, one app order each
+
+    import_file(tmp_path / "feb.csv", store, currency="USD")
+    version = store.manifest()["version"]
+    data._warm_customer_views(root, version)
+
+    data.customer_views.clear()
+    _never_counted(monkeypatch)
+    february = data.customer_views(root, version, app)
+    # a's app orders: 5 Jan and 10 Feb (36 days); b's: 10 Jan (b's February order was on the web)
+    assert february["funnel"]["customers"].tolist() == [2, 1]
+    assert february["funnel"]["share_of_customers"].tolist() == [1.0, 0.5]
+    assert february["days_between_orders"][["from_order", "days_median"]].values.tolist() == [[1, 36.0]]
+    assert february["rfm_segments"]["revenue"].sum() == 10 + 15 + 25
+
+
+def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path, monkeypatch):
+    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
+                                      "1,a,2026-01-05,10,app\n2,b,2026-01-20,20,web\n")
+    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel\n3,a,2026-02-10,25,app\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "jan.csv", store, currency="USD")
+    root, january = str(store.root), store.manifest()["version"]
+    monkeypatch.setattr(data, "CARRIED_FILTER_SETS", 2)
+    viewed = [Filters(channel=("app",)), Filters(channel=("web",)), Filters(channel=("app", "web"))]
+    names = []
+    for order, filters in enumerate(viewed):
+        data.customer_views(root, january, filters)
+        (new,) = [folder for folder in _kept_folders(store.root) if folder.name not in names]
+        names.append(new.name)
+        os.utime(new / "views.json", (1_000_000 + order, 1_000_000 + order))  # viewed in this order
+
+    import_file(tmp_path / "feb.csv", store, currency="USD")
+    february = store.manifest()["version"]
+    data._warm_customer_views(root, february)
+    carried = {folder.name for folder in _kept_folders(store.root) if folder.parent.parent.parent.parent.name.startswith(
+        f"v{february:06d}-")}
+    assert carried == set(names[1:])  # the two viewed last (a folder is named by its filter set's digest)
