@@ -390,8 +390,7 @@ def _child_strategy_view(root: str) -> dict:
 
 def _child_customers_view(root: str, filter_set: str) -> dict:
     """The Customers page under a filter set (TWO or THREE) in a new process, through ui/data as the page calls it:
-    its per-customer views (worked out and kept when no process has yet), the latest full month, the members
-    and tier tables."""
+    the month its member tables describe, then its views (worked out and kept when no process has yet)."""
     from metrics import customer_views  # noqa: F401  (imported before the clock starts)
     from metrics.filters import Filters
     from store import Store
@@ -402,10 +401,7 @@ def _child_customers_view(root: str, filter_set: str) -> dict:
     rss_before = rss_mib()
     reset_peak()
     start, cpu = time.perf_counter(), cpu_seconds()
-    data.customer_views(root, version, filters)
-    month = data.latest_full_month(root, version)
-    data.members_vs_non_members(root, version, month, filters)
-    data.segment_kpis(root, version, "member_tier", month, filters)
+    data.customer_views(root, version, filters, data.customers_month(root, version, filters))
     return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "rss_before_mib": round(rss_before, 1),
             "peak_mib": round(peak_mib(), 1)}
 

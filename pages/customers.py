@@ -20,8 +20,9 @@ if not ctx.facts["customers"]:  # not "no orders match these filters": no filter
     st.info(ctx.t("needs_customers"))
     st.stop()
 
+month = data.customers_month(ctx.root, ctx.version, ctx.filters)
 with st.spinner(ctx.t("counting_customers"), show_time=True):  # shown past half a second: 100M orders, wide filters
-    views = data.customer_views(ctx.root, ctx.version, ctx.filters)
+    views = data.customer_views(ctx.root, ctx.version, ctx.filters, month)
 funnel = views["funnel"]
 if funnel.empty:
     st.warning(ctx.t("no_match"))
@@ -54,10 +55,7 @@ if not second.empty:
     st.plotly_chart(charts.bars(buckets, second["share"].tolist(), ctx.t("second_title", **span), "rate",
                                 ctx.language, ctx.currency), key="second_chart")
 
-month = data.latest_full_month(ctx.root, ctx.version)
-if ctx.filters.end and month and ctx.filters.end < month:
-    month = ctx.filters.end.replace(day=1)
-members = data.members_vs_non_members(ctx.root, ctx.version, month, ctx.filters)
+members = views["members"]
 # no membership column (or every tier empty/none): no members to compare, so no section at all
 has_members = "member" in set(members["table"]["segment"])
 KPI_COLUMNS = ["segment", "customers", "repurchase_rate", "frequency", "annual_frequency", "aov", "revenue_per_customer"]
@@ -69,7 +67,7 @@ if has_members:
     member_table = members["table"][KPI_COLUMNS].assign(segment=lambda f: f["segment"].map(lambda s: ctx.t(s)))
     show_table(member_table, "members", "members_table", ctx.language, ctx.currency, labels={"segment": ctx.t("membership")})
 
-tiers = data.segment_kpis(ctx.root, ctx.version, "member_tier", month, ctx.filters) if has_members else None
+tiers = views["tiers"]
 if has_members and not tiers.empty:
     tiers = tiers.iloc[sorted(range(len(tiers)), key=lambda i: tier_rank(tiers["segment"].iloc[i]))]  # none … diamond
     tier_names = [segment_name(s, ctx.language) for s in tiers["segment"]]

@@ -2,12 +2,14 @@
 100M orders they took 4 s (app + East) to 22 s (app, web) on each new process's first view."""
 
 import os
+from datetime import date
 
 import pandas as pd
 import pytest
 
 from ingest.pipeline import import_file
 from metrics import customer_views as customer_views_metrics
+from metrics import segments
 from metrics.filters import Filters
 from store import Store
 from ui import data
@@ -26,20 +28,28 @@ def _never_counted(monkeypatch):
 
 def test_filtered_views_are_kept_and_read_back_as_counted(demo_store, monkeypatch):
     root, version = str(demo_store.root), demo_store.manifest()["version"]
+    month = data.customers_month(root, version, EAST_APP)
     con = demo_store.connect()
     counted = customer_views_metrics.customer_views(con, EAST_APP, data.ROWS_SHOWN)
+    members = segments.members_vs_non_members(con, month, EAST_APP)
+    tiers = segments.segment_kpis(con, "member_tier", month, EAST_APP)
     con.close()
     assert counted["due_count"] > 0 and len(counted["funnel"]) >= 3  # a filter with customers due and repeat buyers
-    first = data.customer_views(root, version, EAST_APP)
+    assert len(tiers) >= 3 and members["frequency_multiple"] > 1
+    first = data.customer_views(root, version, EAST_APP, month)
 
     data.customer_views.clear()  # a new process: nothing cached in memory
     _never_counted(monkeypatch)
-    again = data.customer_views(root, version, Filters(channel=("app",), region=("East",)))
-    assert set(again) == set(counted)
+    monkeypatch.setattr(segments, "segment_kpis", lambda *a, **k: pytest.fail("counted again instead of read"))
+    again = data.customer_views(root, version, Filters(channel=("app",), region=("East",)), month)
+    assert set(again) == {*counted, "members", "tiers"}
     assert again["due_count"] == counted["due_count"] == first["due_count"]
     for name in ("funnel", "days_between_orders", "time_to_second_order", "rfm_segments", "due"):
         pd.testing.assert_frame_equal(again[name], counted[name], check_exact=True)
         assert again[name].dtypes.map(str).tolist() == counted[name].dtypes.map(str).tolist()
+    pd.testing.assert_frame_equal(again["tiers"], tiers, check_exact=True)
+    pd.testing.assert_frame_equal(again["members"]["table"], members["table"], check_exact=True)
+    assert again["members"]["frequency_multiple"] == members["frequency_multiple"]
 
 
 def test_one_filter_set_is_one_kept_folder_named_by_a_digest_and_the_unfiltered_page_keeps_nothing(tmp_path):
@@ -48,12 +58,12 @@ def test_one_filter_set_is_one_kept_folder_named_by_a_digest_and_the_unfiltered_
     store = Store(tmp_path / "store")
     import_file(tmp_path / "orders.csv", store, currency="USD")
     root, version = str(store.root), store.manifest()["version"]
-    data.customer_views(root, version, Filters())
+    data.customer_views(root, version, Filters(), None)
     assert _kept_folders(store.root) == []  # read from the summaries in a fraction of a second: nothing to keep
 
-    data.customer_views(root, version, Filters(channel=("<b>app</b>", "web")))
+    data.customer_views(root, version, Filters(channel=("<b>app</b>", "web")), None)
     data.customer_views.clear()
-    data.customer_views(root, version, Filters(channel=("web", "<b>app</b>")))  # the same set in another order
+    data.customer_views(root, version, Filters(channel=("web", "<b>app</b>")), None)  # the same set in another order
     folders = _kept_folders(store.root)
     assert len(folders) == 1
     assert folders[0].name.startswith("views-") and len(folders[0].name) == len("views-") + 32
@@ -70,7 +80,7 @@ def test_after_an_upload_the_warm_up_works_out_the_filter_sets_viewed_on_the_ver
     store = Store(tmp_path / "store")
     import_file(tmp_path / "jan.csv", store, currency="USD")
     root, app = str(store.root), Filters(channel=("app",))
-    january = data.customer_views(root, store.manifest()["version"], app)
+    january = data.customer_views(root, store.manifest()["version"], app, date(2026, 1, 1))
     assert january["funnel"]["customers"].tolist() == [2]  # a and b, one app order each
 
     import_file(tmp_path / "feb.csv", store, currency="USD")
@@ -79,7 +89,7 @@ def test_after_an_upload_the_warm_up_works_out_the_filter_sets_viewed_on_the_ver
 
     data.customer_views.clear()
     _never_counted(monkeypatch)
-    february = data.customer_views(root, version, app)
+    february = data.customer_views(root, version, app, data.customers_month(root, version, app))
     # a's app orders: 5 Jan and 10 Feb (36 days); b's: 10 Jan (b's February order was on the web)
     assert february["funnel"]["customers"].tolist() == [2, 1]
     assert february["funnel"]["share_of_customers"].tolist() == [1.0, 0.5]
@@ -98,7 +108,7 @@ def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path,
     viewed = [Filters(channel=("app",)), Filters(channel=("web",)), Filters(channel=("app", "web"))]
     names = []
     for order, filters in enumerate(viewed):
-        data.customer_views(root, january, filters)
+        data.customer_views(root, january, filters, None)
         (new,) = [folder for folder in _kept_folders(store.root) if folder.name not in names]
         names.append(new.name)
         os.utime(new / "views.json", (1_000_000 + order, 1_000_000 + order))  # viewed in this order
@@ -106,6 +116,5 @@ def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path,
     import_file(tmp_path / "feb.csv", store, currency="USD")
     february = store.manifest()["version"]
     data._warm_customer_views(root, february)
-    carried = {folder.name for folder in _kept_folders(store.root) if folder.parent.parent.parent.parent.name.startswith(
-        f"v{february:06d}-")}
-    assert carried == set(names[1:])  # the two viewed last (a folder is named by its filter set's digest)
+    carried = [views["filters"]["channel"] for views in data.kept.kept_views_under(root, february, "customers")]
+    assert sorted(carried) == [["app", "web"], ["web"]]  # the two viewed last

@@ -79,48 +79,55 @@ def kpi_table(root: str, version: int, filters: Filters, grain: str = "month", b
 
 
 @st.cache_data(**CACHE)
-def segment_kpis(root: str, version: int, by: str, month: date, filters: Filters) -> pd.DataFrame:
-    return _run(root, version, segments.segment_kpis, by, month, filters)
-
-
-@st.cache_data(**CACHE)
 def cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
     return _run(root, version, cohorts.cohort_matrix, filters)
-
-
-@st.cache_data(**CACHE)
-def members_vs_non_members(root: str, version: int, month: date, filters: Filters) -> dict:
-    return _run(root, version, segments.members_vs_non_members, month, filters)
 
 
 ROWS_SHOWN = 500  # a customer list on screen: a page's worth; the downloads hold every customer
 
 
 @st.cache_data(**CACHE)
-def customer_views(root: str, version: int, filters: Filters) -> dict:
-    """The Customers page's per-customer results (funnel, days between orders, time to the second order, RFM
-    segments, the ROWS_SHOWN most valuable customers due and how many are due), on one connection: under a
-    filter each kept customer's orders are counted once for all of them (metrics.customer_facts). Unfiltered
-    they are read from summaries; under a filter (4-22 s at 100M orders) they are worked out once per store
-    version and filter set and kept in the version's results folder, so a later view in any process (a
+def customers_month(root: str, version: int, filters: Filters) -> date | None:
+    """The month the Customers page's member and tier tables describe: the latest full month, or the filter's
+    last month when the filter ends before it."""
+    month = latest_full_month(root, version)
+    return filters.end.replace(day=1) if filters.end and month and filters.end < month else month
+
+
+@st.cache_data(**CACHE)
+def customer_views(root: str, version: int, filters: Filters, month: date | None) -> dict:
+    """The Customers page's results: per customer (funnel, days between orders, time to the second order, RFM
+    segments, the ROWS_SHOWN most valuable customers due and how many are due), counted on one connection
+    (under a filter each kept customer's orders once for all of them: metrics.customer_facts), then members
+    vs non-members and the member tiers in `month` (tiers None without members). Unfiltered they are read
+    from summaries; under a filter (4-22 s at 100M orders) they are worked out once per store version,
+    filter set and month and kept in the version's results folder, so a later view in any process (a
     meeting reopening a shared link) reads them."""
     if filters == Filters():
-        return _run(root, version, customer_views_metrics.customer_views, filters, ROWS_SHOWN)
-    return _run(root, version, _kept_customer_views, root, version, filters)
+        return _run(root, version, _customer_page_views, filters, month)
+    return _run(root, version, _kept_customer_views, root, version, filters, month)
+
+
+def _customer_page_views(con, filters: Filters, month: date | None) -> dict:
+    views = customer_views_metrics.customer_views(con, filters, ROWS_SHOWN)
+    members = segments.members_vs_non_members(con, month, filters)
+    # no membership column (or every tier empty/none): no members, so no tier table
+    has_members = "member" in set(members["table"]["segment"])
+    tiers = segments.segment_kpis(con, "member_tier", month, filters) if has_members else None
+    return {**views, "due_count": int(views["due_count"]), "members": members, "tiers": tiers}
 
 
 CUSTOMER_VIEWS_KEPT = "customers"  # the results folder's sub-folder of filtered Customers views
 CARRIED_FILTER_SETS = 8  # the warm-up works out again this many filter sets last viewed on the version before
 
 
-def _kept_customer_views(con, root: str, version: int, filters: Filters) -> dict:
-    def views() -> dict:
-        counted = customer_views_metrics.customer_views(con, filters, ROWS_SHOWN)
-        # the filter set itself is kept too: the next version's warm-up reads which sets were viewed
-        return {**counted, "due_count": int(counted["due_count"]), "filters": _filters_as_json(filters)}
+def _kept_customer_views(con, root: str, version: int, filters: Filters, month: date | None) -> dict:
+    # the filter set itself is kept too: the next version's warm-up reads which sets were viewed
+    kept_filters = _filters_as_json(filters)
     # the filter values are the shop's text: the folder is named by their digest
-    digest = hashlib.sha256(json.dumps(_filters_as_json(filters), sort_keys=True).encode()).hexdigest()[:32]
-    kept_views = _kept_views(root, version, f"{CUSTOMER_VIEWS_KEPT}/views-{digest}", views)
+    digest = hashlib.sha256(json.dumps([kept_filters, month and month.isoformat()], sort_keys=True).encode())
+    kept_views = _kept_views(root, version, f"{CUSTOMER_VIEWS_KEPT}/views-{digest.hexdigest()[:32]}",
+                             lambda: {**_customer_page_views(con, filters, month), "filters": kept_filters})
     return {name: view for name, view in kept_views.items() if name != "filters"}
 
 
@@ -143,7 +150,8 @@ def _warm_customer_views(root: str, version: int) -> None:
     for kept_filters in [views["filters"] for views in viewed if "filters" in views][:CARRIED_FILTER_SETS]:
         if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
             return
-        _run(root, version, _kept_customer_views, root, version, _filters_from_json(kept_filters))
+        filters = _filters_from_json(kept_filters)
+        _run(root, version, _kept_customer_views, root, version, filters, customers_month(root, version, filters))
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
