@@ -388,10 +388,14 @@ def _child_strategy_view(root: str) -> dict:
             "peak_mib": round(peak_mib(), 1)}
 
 
-def _child_customers_view(root: str, filter_set: str) -> dict:
-    """The Customers page under a filter set (TWO or THREE) in a new process, through ui/data as the page calls it:
-    the month its member tables describe, then its views (worked out and kept when no process has yet)."""
-    from metrics import customer_views  # noqa: F401  (imported before the clock starts)
+FILTERED_PAGES = ("Overview", "Cohorts", "Customers")
+
+
+def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
+    """One page under a filter set (TWO or THREE) in a new process, through ui/data as the page calls it (its
+    filtered requests worked out and kept when no process has yet): the Overview's KPI table and biggest move,
+    the Cohorts' matrix, or the Customers page's month and views."""
+    from metrics import customer_views, kpis  # noqa: F401  (imported before the clock starts)
     from metrics.filters import Filters
     from store import Store
     from ui import data
@@ -401,7 +405,13 @@ def _child_customers_view(root: str, filter_set: str) -> dict:
     rss_before = rss_mib()
     reset_peak()
     start, cpu = time.perf_counter(), cpu_seconds()
-    data.customer_views(root, version, filters, data.customers_month(root, version, filters))
+    if page == "Overview":
+        data.kpi_table(root, version, filters)
+        data.biggest_move(root, version, data.latest_full_month(root, version), filters)
+    elif page == "Cohorts":
+        data.cohort_matrix(root, version, filters)
+    else:
+        data.customer_views(root, version, filters, data.customers_month(root, version, filters))
     return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "rss_before_mib": round(rss_before, 1),
             "peak_mib": round(peak_mib(), 1)}
 
@@ -419,7 +429,7 @@ def _child_generate(folder: str, customers: str, fmt: str) -> dict:
 
 CHILDREN = {"_generate": _child_generate, "_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
             "_value_view": _child_value_view, "_playbook_view": _child_playbook_view,
-            "_strategy_view": _child_strategy_view, "_customers_view": _child_customers_view}
+            "_strategy_view": _child_strategy_view, "_filtered_view": _child_filtered_view}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -769,11 +779,12 @@ def strategy_page(root: Path, runs: int) -> dict:
     return kept_page_views(root, runs, "strategy", "_strategy_view")
 
 
-def customers_filtered_page(root: Path, runs: int) -> dict:
-    """The Customers page under two and under three filters in new processes through ui/data: the first view of
-    each filter set with nothing of it kept, then later views reading what the first kept (the page queries
-    above count it without keeping)."""
-    return {name: kept_page_views(root, runs, "customers", "_customers_view", name) for name in ("two", "three")}
+def filtered_pages(root: Path, runs: int) -> dict:
+    """The Overview, Cohorts and Customers pages under two and under three filters in new processes through
+    ui/data: the first view of each with nothing of it kept, then later views reading what the first kept (the
+    page queries above count them without keeping)."""
+    return {page: {name: kept_page_views(root, runs, "filtered", "_filtered_view", page, name)
+                   for name in ("two", "three")} for page in FILTERED_PAGES}
 
 
 def kept_page_views(root: Path, runs: int, kept_folder: str, child: str, *args: str) -> dict:
@@ -1004,15 +1015,14 @@ def table_rows(results: dict) -> list[list[str]]:
                          mib(first["peak_mib"])])
             rows.append(["Playbook page: a later view, evidence and lists kept (new process)", n, seconds(pb["kept"]), "", "",
                          mib(pb["kept_peak_mib"])])
-        for filter_set, label in (("two", "app+East"), ("three", "3 filters")):
-            view = r.get("customers_kept", {}).get(filter_set)
-            if view:
-                first = view["first_worked_out"]
-                rows.append([f"Customers filtered ({label}): first view, per-customer views worked out and kept (new "
-                             f"process; CPU {first['cpu']:.1f} s){busy(first.get('contention'))}", n,
-                             seconds(first["total"]), "", "", mib(first["peak_mib"])])
-                rows.append([f"Customers filtered ({label}): a later view, per-customer views kept (new process)", n,
-                             seconds(view["kept"]), "", "", mib(view["kept_peak_mib"])])
+        for page, views in r.get("filtered_kept", {}).items():
+            for filter_set, label in (("two", "app+East"), ("three", "3 filters")):
+                first = views[filter_set]["first_worked_out"]
+                rows.append([f"{page} filtered ({label}): first view, worked out and kept (new process; CPU "
+                             f"{first['cpu']:.1f} s){busy(first.get('contention'))}", n, seconds(first["total"]), "",
+                             "", mib(first["peak_mib"])])
+                rows.append([f"{page} filtered ({label}): a later view, kept (new process)", n,
+                             seconds(views[filter_set]["kept"]), "", "", mib(views[filter_set]["kept_peak_mib"])])
         if r.get("strategy"):
             st = r["strategy"]
             first = st["first_worked_out"]
@@ -1245,8 +1255,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 log("pandas baseline")
                 size["pandas"] = against_pandas(root, folder / "files" / "orders.parquet", args.runs)
-            log("customers page filtered (kept per-customer views)")
-            size["customers_kept"] = customers_filtered_page(root, 1 if args.quick else min(args.runs, 3))
+            log("filtered pages (kept requests)")
+            size["filtered_kept"] = filtered_pages(root, 1 if args.quick else min(args.runs, 3))
             log("strategy tests page (kept overview and time views)")
             size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))
             if not args.no_ltv:

@@ -75,12 +75,15 @@ def latest_full_month(root: str, version: int) -> date | None:
 
 @st.cache_data(**CACHE)
 def kpi_table(root: str, version: int, filters: Filters, grain: str = "month", by: str | None = None) -> pd.DataFrame:
-    return _run(root, version, kpis.kpi_table, filters, grain, by)
+    """The KPI table; under a filter kept per store version and request (`_kept_filtered`)."""
+    return _kept_filtered(root, version, "kpi_table", filters, lambda con: kpis.kpi_table(con, filters, grain, by),
+                          grain=grain, by=by)
 
 
 @st.cache_data(**CACHE)
 def cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
-    return _run(root, version, cohorts.cohort_matrix, filters)
+    """The cohort matrix; under a filter kept per store version and request (`_kept_filtered`)."""
+    return _kept_filtered(root, version, "cohort_matrix", filters, lambda con: cohorts.cohort_matrix(con, filters))
 
 
 ROWS_SHOWN = 500  # a customer list on screen: a page's worth; the downloads hold every customer
@@ -103,9 +106,8 @@ def customer_views(root: str, version: int, filters: Filters, month: date | None
     from summaries; under a filter (4-22 s at 100M orders) they are worked out once per store version,
     filter set and month and kept in the version's results folder, so a later view in any process (a
     meeting reopening a shared link) reads them."""
-    if filters == Filters():
-        return _run(root, version, _customer_page_views, filters, month)
-    return _run(root, version, _kept_customer_views, root, version, filters, month)
+    return _kept_filtered(root, version, "customers", filters, lambda con: _customer_page_views(con, filters, month),
+                          month=month)
 
 
 def _customer_page_views(con, filters: Filters, month: date | None) -> dict:
@@ -114,21 +116,32 @@ def _customer_page_views(con, filters: Filters, month: date | None) -> dict:
     # no membership column (or every tier empty/none): no members, so no tier table
     has_members = "member" in set(members["table"]["segment"])
     tiers = segments.segment_kpis(con, "member_tier", month, filters) if has_members else None
-    return {**views, "due_count": int(views["due_count"]), "members": members, "tiers": tiers}
+    return {**views, "members": members, "tiers": tiers}
 
 
-CUSTOMER_VIEWS_KEPT = "customers"  # the results folder's sub-folder of filtered Customers views
-CARRIED_FILTER_SETS = 8  # the warm-up works out again this many filter sets last viewed on the version before
+# ---- filtered requests, kept per store version -----------------------------------------------------------
+
+FILTERED_KEPT = "filtered"  # the results folder's sub-folder of kept filtered requests
+CARRIED_REQUESTS = 24  # the warm-up works out again this many requests last kept on the version before
 
 
-def _kept_customer_views(con, root: str, version: int, filters: Filters, month: date | None) -> dict:
-    # the filter set itself is kept too: the next version's warm-up reads which sets were viewed
-    kept_filters = _filters_as_json(filters)
-    # the filter values are the shop's text: the folder is named by their digest
-    digest = hashlib.sha256(json.dumps([kept_filters, month and month.isoformat()], sort_keys=True).encode())
-    kept_views = _kept_views(root, version, f"{CUSTOMER_VIEWS_KEPT}/views-{digest.hexdigest()[:32]}",
-                             lambda: {**_customer_page_views(con, filters, month), "filters": kept_filters})
-    return {name: view for name, view in kept_views.items() if name != "filters"}
+def _kept_filtered(root: str, version: int, kind: str, filters: Filters, compute: Callable, **arguments):
+    """compute(con) on store version `version`: unfiltered at once (summaries answer in a fraction of a second);
+    under a filter (seconds at 100M orders: docs/architecture.md) worked out once per store version and request
+    and kept in the version's results folder, so a later view in any process (a meeting reopening a shared
+    link) reads it. The request (kind, filter set, `arguments`) is kept beside the result: the next
+    version's warm-up reads which were asked for (`_warm_filtered`)."""
+    if filters == Filters():
+        return _run(root, version, compute)
+    request = {"kind": kind, "filters": _filters_as_json(filters),
+               **{name: value.isoformat() if isinstance(value, date) else value for name, value in arguments.items()}}
+    # the filter values are the shop's text: the folder is named by the request's digest
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
+
+    def kept_result(con):
+        return _kept_views(root, version, f"{FILTERED_KEPT}/{kind}-{digest}",
+                           lambda: {"result": compute(con), "request": request})["result"]
+    return _run(root, version, kept_result)
 
 
 def _filters_as_json(filters: Filters) -> dict:
@@ -143,15 +156,24 @@ def _filters_from_json(kept_filters: dict) -> Filters:
                    **{dimension: tuple(kept_filters[dimension]) for dimension in DIMENSIONS})
 
 
-def _warm_customer_views(root: str, version: int) -> None:
-    """The filtered Customers views last viewed on the version before this one (a monthly meeting's saved
-    links), worked out and kept for this version, the CARRIED_FILTER_SETS most recently viewed."""
-    viewed = kept.kept_views_under(root, version - 1, CUSTOMER_VIEWS_KEPT)
-    for kept_filters in [views["filters"] for views in viewed if "filters" in views][:CARRIED_FILTER_SETS]:
+def _warm_filtered(root: str, version: int) -> None:
+    """The filtered requests kept on the version before this one (a monthly meeting's saved links), the
+    CARRIED_REQUESTS most recently kept, worked out and kept for this version: the same filter sets, the KPI
+    table's grain and breakdown; the biggest move of this version's latest full month and the Customers
+    page's month as the pages default to them."""
+    asked = [views["request"] for views in kept.kept_views_under(root, version - 1, FILTERED_KEPT) if "request" in views]
+    for request in asked[:CARRIED_REQUESTS]:
         if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
             return
-        filters = _filters_from_json(kept_filters)
-        _run(root, version, _kept_customer_views, root, version, filters, customers_month(root, version, filters))
+        filters = _filters_from_json(request["filters"])
+        if request["kind"] == "kpi_table":
+            kpi_table(root, version, filters, request["grain"], request["by"])
+        elif request["kind"] == "cohort_matrix":
+            cohort_matrix(root, version, filters)
+        elif request["kind"] == "biggest_move" and (month := latest_full_month(root, version)):
+            biggest_move(root, version, month, filters)
+        elif request["kind"] == "customers":
+            customer_views(root, version, filters, customers_month(root, version, filters))
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
@@ -161,7 +183,9 @@ def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFram
 
 @st.cache_data(**CACHE)
 def biggest_move(root: str, version: int, month: date, filters: Filters) -> dict | None:
-    return _run(root, version, narrative.biggest_move, month, filters)
+    """The month's biggest move and what drove it; under a filter kept per store version and request."""
+    return _kept_filtered(root, version, "biggest_move", filters,
+                          lambda con: narrative.biggest_move(con, month, filters), month=month)
 
 
 # ---- strategy tests and customer value ---------------------------------------------------------
@@ -269,7 +293,7 @@ def warm_up(root: str, version: int) -> None:
     """Start, in the background and once per process and store version, what the Strategy tests, Customer value
     and Playbook pages work out once per version and keep (the default strategy overview and time views, the
     default fit and the value page's default views, the Playbook's evidence and lists), and the filtered
-    Customers views viewed on the version before: called on every page view, so it starts right after an upload
+    requests kept on the version before: called on every page view, so it starts right after an upload
     and those pages' first views find it done."""
     key = (root, version)
     with _WARM_UPS_LOCK:
@@ -284,7 +308,7 @@ def warm_up(root: str, version: int) -> None:
 
     def run():
         steps = [lambda: _warm_strategy_tests(root, version)]  # seconds, where the others take minutes at 100M orders
-        steps.append(lambda: _warm_customer_views(root, version))  # seconds each: before the minutes below
+        steps.append(lambda: _warm_filtered(root, version))  # seconds each: before the minutes below
         steps += [lambda: _value_views(root, version, _fit(root, version, cutoff, "auto"), *VALUE_DEFAULTS, cutoff, "auto")
                  ] if cutoff is not None else []
         steps.append(lambda: _run(root, version, _kept_evidence, root, version))

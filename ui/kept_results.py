@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -157,7 +158,7 @@ def _written_views(value, folder: Path, at: list[str]):
         return written
     if isinstance(value, dict):
         return {"dict": {key: _written_views(item, folder, [*at, str(key)]) for key, item in value.items()}}
-    return {"value": value}
+    return {"value": value.item() if isinstance(value, np.generic) else value}  # a count from pandas: int64
 
 
 def _read_views(value: dict, folder: Path):
