@@ -145,3 +145,24 @@ def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path,
     carried = [views["request"]["filters"]["channel"] for views in data.kept.kept_views_under(root, february, "filtered")
                if views["request"]["kind"] == "customers"]
     assert sorted(carried) == [["app", "web"], ["web"]]  # the two viewed last
+
+
+def test_the_default_view_counts_no_filter_and_a_narrowing_date_does(demo_store, monkeypatch):
+    """The date boxes always hold the store's range: as a filter, the Customers page counted every customer's
+    orders again (a minute per new process at 100M orders) instead of reading its summaries."""
+    from metrics import customer_facts
+    from tests.conftest import open_app
+
+    counted = []
+    real_kept_tables = customer_facts.kept_tables
+    monkeypatch.setattr(customer_facts, "kept_tables", lambda con, filters: counted.append(filters) or
+                        real_kept_tables(con, filters))
+    data.customer_views.clear()
+    open_app(monkeypatch, demo_store.root, "pages/customers.py")
+    assert counted == []  # read from the summaries, as the unfiltered command line reads them
+
+    con = demo_store.connect()
+    first = con.execute("select min(order_ts)::date from orders").fetchone()[0]
+    con.close()
+    open_app(monkeypatch, demo_store.root, "pages/customers.py", **{"from": (first + pd.Timedelta(days=1)).isoformat()})
+    assert counted and counted[0].start == (first + pd.Timedelta(days=1)) and counted[0].end is None
