@@ -301,12 +301,11 @@ def warm_up(root: str, version: int) -> None:
             return
         _WARM_UPS_STARTED.add(key)
 
-    try:
-        cutoff = value_dates(root, version)["default_cutoff"]  # the pages' default: the same cache key
-    except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
-        cutoff = None
-
     def run():
+        try:  # in the background too: a second at 100M orders, which every new process's first view waited for
+            cutoff = value_dates(root, version)["default_cutoff"]  # the pages' default: the same cache key
+        except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
+            cutoff = None
         steps = [lambda: _warm_strategy_tests(root, version)]  # seconds, where the others take minutes at 100M orders
         steps.append(lambda: _warm_filtered(root, version))  # seconds each: before the minutes below
         steps += [lambda: _value_views(root, version, _fit(root, version, cutoff, "auto"), *VALUE_DEFAULTS, cutoff, "auto")
