@@ -122,7 +122,7 @@ def _customer_page_views(con, filters: Filters, month: date | None) -> dict:
 # ---- filtered requests, kept per store version -----------------------------------------------------------
 
 FILTERED_KEPT = "filtered"  # the results folder's sub-folder of kept filtered requests
-CARRIED_REQUESTS = 24  # the warm-up works out again this many requests last kept on the version before
+CARRIED_REQUESTS = 24  # the warm-up works out again this many requests last viewed on the version before
 
 
 def _kept_filtered(root: str, version: int, kind: str, filters: Filters, compute: Callable, **arguments):
@@ -158,7 +158,7 @@ def _filters_from_json(kept_filters: dict) -> Filters:
 
 def _warm_filtered(root: str, version: int) -> None:
     """The filtered requests kept on the version before this one (a monthly meeting's saved links), the
-    CARRIED_REQUESTS most recently kept, worked out and kept for this version: the same filter sets, the KPI
+    CARRIED_REQUESTS most recently viewed, worked out and kept for this version: the same filter sets, the KPI
     table's grain and breakdown; the biggest move of this version's latest full month and the Customers
     page's month as the pages default to them."""
     asked = [views["request"] for views in kept.kept_views_under(root, version - 1, FILTERED_KEPT) if "request" in views]

@@ -118,9 +118,12 @@ def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
     Parquet with their index, the rest as JSON; else compute() kept there. None: compute only."""
     if folder is not None and (folder / "views.json").exists():
         try:
-            return _read_views(json.loads((folder / "views.json").read_text(encoding="utf-8")), folder)
+            views = _read_views(json.loads((folder / "views.json").read_text(encoding="utf-8")), folder)
         except (OSError, ValueError, KeyError):
             shutil.rmtree(folder, ignore_errors=True)  # unreadable: worked out again and kept anew
+        else:
+            _mark_viewed(folder / "views.json")
+            return views
     views = compute()
     if folder is not None:
         def write(partial: Path) -> None:
@@ -130,8 +133,16 @@ def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
     return views
 
 
+def _mark_viewed(views_file: Path) -> None:
+    """The kept views' time is when they were last read (`kept_views_under` lists the most recent first)."""
+    try:
+        os.utime(views_file)
+    except OSError:  # a read-only store: its order stays the order they were kept in
+        pass
+
+
 def kept_views_under(root: str, version: int, under: str) -> list[dict]:
-    """Every page's views kept in folders under `under` of this store version's results, most recently kept
+    """Every page's views kept in folders under `under` of this store version's results, most recently viewed
     first; none for a version forgotten or cleaned up."""
     folder = kept_path(root, version, under)
     if folder is None:
