@@ -32,7 +32,7 @@ if table.empty or not table["orders"].sum():
 
 months = [p.strftime("%Y-%m") for p in table["period"]][::-1]
 latest_full = data.latest_full_month(ctx.root, ctx.version)
-default = latest_full.strftime("%Y-%m") if latest_full and latest_full.strftime("%Y-%m") in months else months[0]
+default = data.default_month(table["period"], latest_full).strftime("%Y-%m")
 asked = st.query_params.get("month")  # a shared link may name a month the data does not have
 if asked is not None and asked not in months:
     del st.query_params["month"]

@@ -74,6 +74,21 @@ def test_the_overview_and_cohorts_requests_are_kept_and_read_back_as_counted(dem
     assert data.biggest_move(root, version, month, EAST_APP) == move
 
 
+def test_each_months_biggest_move_is_kept_apart(demo_store, monkeypatch):
+    """The Overview's month picker under a filter: each month its own move, never the first month's read back."""
+    root, version = str(demo_store.root), demo_store.manifest()["version"]
+    months = [date(2025, 3, 1), date(2025, 11, 1)]
+    con = demo_store.connect()
+    moves = [narrative.biggest_move(con, month, EAST_APP) for month in months]
+    con.close()
+    assert moves[0] is not None and moves[1] is not None and moves[0] != moves[1]
+    for month in months:
+        data.biggest_move(root, version, month, EAST_APP)
+    data.biggest_move.clear()
+    monkeypatch.setattr(narrative, "biggest_move", lambda *a, **k: pytest.fail("counted again instead of read"))
+    assert [data.biggest_move(root, version, month, EAST_APP) for month in months] == moves
+
+
 def test_one_filter_set_is_one_kept_folder_named_by_a_digest_and_the_unfiltered_page_keeps_nothing(tmp_path):
     (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
                                          "1,a,2026-01-05,10,<b>app</b>\n2,a,2026-01-20,20,web\n3,b,2026-01-10,15,app\n")
@@ -145,9 +160,37 @@ def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path,
     import_file(tmp_path / "feb.csv", store, currency="USD")
     february = store.manifest()["version"]
     data._warm_filtered(root, february)
-    carried = [views["request"]["filters"]["channel"] for views in data.kept.kept_views_under(root, february, "filtered")
-               if views["request"]["kind"] == "customers"]
-    assert sorted(carried) == [["app"], ["app", "web"]]  # the two viewed last
+    carried = [(when, request["filters"]["channel"])
+               for when, request in data.kept.kept_values_under(root, february, "filtered", "request")]
+    assert sorted(channels for _, channels in carried) == [["app"], ["app", "web"]]  # the two viewed last
+    # each keeps the time it was last viewed: app + web's old one, so unless viewed again it drops out next month
+    assert dict((tuple(channels), when) for when, channels in carried)[("app", "web")] == 1_000_002
+
+
+def test_requests_viewed_two_uploads_ago_are_carried_and_a_months_moves_once(tmp_path, monkeypatch):
+    """Orders, then assignments (or a removal and a re-upload) with no page viewed between: the saved views of
+    the version before that still come across, and the biggest moves of several months are one request."""
+    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
+                                      "1,a,2026-01-05,10,app\n2,b,2026-01-20,20,web\n3,a,2026-02-03,30,app\n")
+    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel\n4,b,2026-02-10,25,app\n")
+    (tmp_path / "mar.csv").write_text("order_id,customer_id,order_date,amount,channel\n5,a,2026-03-02,40,app\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "jan.csv", store, currency="USD")
+    root, first, app = str(store.root), store.manifest()["version"], Filters(channel=("app",))
+    data.kpi_table(root, first, app)
+    for month in (date(2026, 1, 1), date(2026, 2, 1)):
+        data.biggest_move(root, first, month, app)
+    import_file(tmp_path / "feb.csv", store, currency="USD")  # nobody looks at this version
+    import_file(tmp_path / "mar.csv", store, currency="USD")
+    third = store.manifest()["version"]
+    assert third == first + 2
+
+    monkeypatch.setattr(data, "CARRIED_REQUESTS", 2)  # room for both requests only if the moves count once
+    data._warm_filtered(root, third)
+    carried = sorted((request["kind"], request.get("month")) for _, request in
+                     data.kept.kept_values_under(root, third, "filtered", "request"))
+    # the table runs to March, the latest full month is February: the page's default month
+    assert carried == [("biggest_move", "2026-02-01"), ("kpi_table", None)]
 
 
 def test_the_default_view_counts_no_filter_and_a_narrowing_date_does(demo_store, monkeypatch):

@@ -80,6 +80,15 @@ def kpi_table(root: str, version: int, filters: Filters, grain: str = "month", b
                           grain=grain, by=by)
 
 
+def default_month(periods: pd.Series, latest_full: date | None) -> date | None:
+    """The Overview's month when the link names none: the latest full month if the table has it, else the
+    table's last period (None for an empty table)."""
+    months = pd.to_datetime(pd.Series(periods)).dt.date.tolist()
+    if latest_full in months:
+        return latest_full
+    return max(months) if months else None
+
+
 @st.cache_data(**CACHE)
 def cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
     """The cohort matrix; under a filter kept per store version and request (`_kept_filtered`)."""
@@ -133,15 +142,20 @@ def _kept_filtered(root: str, version: int, kind: str, filters: Filters, compute
     version's warm-up reads which were asked for (`_warm_filtered`)."""
     if filters == Filters():
         return _run(root, version, compute)
-    request = {"kind": kind, "filters": _filters_as_json(filters),
-               **{name: value.isoformat() if isinstance(value, date) else value for name, value in arguments.items()}}
-    # the filter values are the shop's text: the folder is named by the request's digest
-    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
+    request, name = _request(kind, filters, **arguments)
 
     def kept_result(con):
-        return _kept_views(root, version, f"{FILTERED_KEPT}/{kind}-{digest}",
-                           lambda: {"result": compute(con), "request": request})["result"]
+        return _kept_views(root, version, name, lambda: {"result": compute(con), "request": request})["result"]
     return _run(root, version, kept_result)
+
+
+def _request(kind: str, filters: Filters, **arguments) -> tuple[dict, str]:
+    """A filtered request as JSON values, and the name it is kept under in a version's results folder: the
+    request's digest (the filter values are the shop's text)."""
+    request = {"kind": kind, "filters": _filters_as_json(filters),
+               **{name: value.isoformat() if isinstance(value, date) else value for name, value in arguments.items()}}
+    digest = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:32]
+    return request, f"{FILTERED_KEPT}/{kind}-{digest}"
 
 
 def _filters_as_json(filters: Filters) -> dict:
@@ -156,24 +170,65 @@ def _filters_from_json(kept_filters: dict) -> Filters:
                    **{dimension: tuple(kept_filters[dimension]) for dimension in DIMENSIONS})
 
 
+EARLIER_VERSIONS_READ = 3  # the versions before this one whose viewed requests the warm-up carries over
+
+
 def _warm_filtered(root: str, version: int) -> None:
-    """The filtered requests kept on the version before this one (a monthly meeting's saved links), the
-    CARRIED_REQUESTS most recently viewed, worked out and kept for this version: the same filter sets, the KPI
-    table's grain and breakdown; the biggest move of this version's latest full month and the Customers
-    page's month as the pages default to them."""
-    asked = [views["request"] for views in kept.kept_views_under(root, version - 1, FILTERED_KEPT) if "request" in views]
-    for request in asked[:CARRIED_REQUESTS]:
+    """The filtered requests viewed on the versions before this one (a monthly meeting's saved links: two uploads
+    in a row leave the one before unviewed), the CARRIED_REQUESTS most recently viewed, worked out and kept for
+    this version, each keeping the time it was last viewed (a request nobody views again drops out): the same
+    filter sets, the KPI table's grain and breakdown; the biggest move and the Customers page's month as the
+    pages default to them."""
+    for viewed, request in _viewed_requests(root, version)[:CARRIED_REQUESTS]:
         if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
             return
-        filters = _filters_from_json(request["filters"])
-        if request["kind"] == "kpi_table":
-            kpi_table(root, version, filters, request["grain"], request["by"])
-        elif request["kind"] == "cohort_matrix":
-            cohort_matrix(root, version, filters)
-        elif request["kind"] == "biggest_move" and (month := latest_full_month(root, version)):
-            biggest_move(root, version, month, filters)
-        elif request["kind"] == "customers":
-            customer_views(root, version, filters, customers_month(root, version, filters))
+        try:
+            kept_as = _carry(root, version, request)
+        except Exception:  # noqa: BLE001 - the page works it out when opened; the other requests go on
+            logging.getLogger(__name__).exception("warm-up of store version %s: a kept request failed", version)
+            continue
+        path = kept_as and kept.kept_path(root, version, kept_as)
+        if path is not None:
+            kept.mark_viewed(path / "views.json", viewed)
+
+
+def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:
+    """(time last viewed, request) of the filtered requests kept on the EARLIER_VERSIONS_READ versions before
+    `version`, most recent first, each once as the next version asks it (the biggest moves of several months
+    are one request: this version's default month)."""
+    found = [kept_value for earlier in range(version - 1, max(version - 1 - EARLIER_VERSIONS_READ, 0), -1)
+             for kept_value in kept.kept_values_under(root, earlier, FILTERED_KEPT, "request")]
+    viewed, seen = [], set()
+    for when, request in sorted(found, key=lambda kept_value: kept_value[0], reverse=True):
+        asked = json.dumps({key: value for key, value in request.items() if key != "month"}, sort_keys=True)
+        if asked not in seen:
+            seen.add(asked)
+            viewed.append((when, request))
+    return viewed
+
+
+def _carry(root: str, version: int, request: dict) -> str | None:
+    """A request kept on an earlier version, worked out and kept on this one: the name it is kept under."""
+    filters = _filters_from_json(request["filters"])
+    if filters == Filters():  # a date filter no longer narrowing the data (a batch removed): read from summaries
+        return None
+    kind = request["kind"]
+    if kind == "kpi_table":
+        kpi_table(root, version, filters, request["grain"], request["by"])
+        return _request(kind, filters, grain=request["grain"], by=request["by"])[1]
+    if kind == "cohort_matrix":
+        cohort_matrix(root, version, filters)
+        return _request(kind, filters)[1]
+    if kind == "biggest_move":
+        months = kpi_table(root, version, filters)["period"]
+        month = default_month(months, latest_full_month(root, version))
+        if month is None:
+            return None
+        biggest_move(root, version, month, filters)
+        return _request(kind, filters, month=month)[1]
+    month = customers_month(root, version, filters)
+    customer_views(root, version, filters, month)
+    return _request("customers", filters, month=month)[1]
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
@@ -307,12 +362,13 @@ def warm_up(root: str, version: int) -> None:
         except Exception:  # noqa: BLE001 - nothing to model (ClvFitError) or the version is gone: the page says why
             cutoff = None
         steps = [lambda: _warm_strategy_tests(root, version)]  # seconds, where the others take minutes at 100M orders
-        steps.append(lambda: _warm_filtered(root, version))  # seconds each: before the minutes below
         steps += [lambda: _value_views(root, version, _fit(root, version, cutoff, "auto"), *VALUE_DEFAULTS, cutoff, "auto")
                  ] if cutoff is not None else []
         steps.append(lambda: _run(root, version, _kept_evidence, root, version))
         steps += [lambda name=name: _run(root, version, _kept_list_file, root, version, name, cutoff)
                   for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else []))]
+        # last: up to CARRIED_REQUESTS of 1-22 s each at 100M orders, where the pages above wait minutes unwarmed
+        steps.append(lambda: _warm_filtered(root, version))
         _wait_for_writer(root)  # the version's late tables, which these steps read, are built after it is published
         with _WARM_UP_RUNNING:  # one warm-up at a time: each holds up to 4 GB of DuckDB memory
             for step in steps:

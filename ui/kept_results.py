@@ -122,7 +122,7 @@ def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
         except (OSError, ValueError, KeyError):
             shutil.rmtree(folder, ignore_errors=True)  # unreadable: worked out again and kept anew
         else:
-            _mark_viewed(folder / "views.json")
+            mark_viewed(folder / "views.json")
             return views
     views = compute()
     if folder is not None:
@@ -133,27 +133,36 @@ def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
     return views
 
 
-def _mark_viewed(views_file: Path) -> None:
-    """The kept views' time is when they were last read (`kept_views_under` lists the most recent first)."""
+def mark_viewed(views_file: Path, when: float | None = None) -> None:
+    """Kept views' time is when they were last viewed (now, or `when`): `kept_values_under` lists the most
+    recent first."""
     try:
-        os.utime(views_file)
-    except OSError:  # a read-only store: its order stays the order they were kept in
+        os.utime(views_file, None if when is None else (when, when))
+    except OSError:  # a read-only store, or gone: its order stays the order they were kept in
         pass
 
 
-def kept_views_under(root: str, version: int, under: str) -> list[dict]:
-    """Every page's views kept in folders under `under` of this store version's results, most recently viewed
-    first; none for a version forgotten or cleaned up."""
+def kept_values_under(root: str, version: int, under: str, key: str) -> list[tuple[float, object]]:
+    """(time last viewed, the value kept as `key`) of every page's views kept in folders under `under` of this
+    store version's results, their tables left unread; none for a version forgotten or cleaned up. A folder
+    unreadable, half written or gone meanwhile is passed over."""
     folder = kept_path(root, version, under)
     if folder is None:
         return []
+    found = []
     try:
         with Store(root).pinned(version):
-            found = sorted((views for views in folder.glob("*/views.json") if not views.parent.name.endswith(".tmp")),
-                           key=lambda views: views.stat().st_mtime, reverse=True)
-            return [_read_views(json.loads(views.read_text(encoding="utf-8")), views.parent) for views in found]
-    except (StoreChanged, OSError, ValueError, KeyError):  # cleaned up meanwhile, or a view half unreadable
+            for views in folder.glob("*/views.json"):
+                if views.parent.name.endswith(".tmp"):
+                    continue
+                try:
+                    kept = json.loads(views.read_text(encoding="utf-8"))["dict"][key]
+                    found.append((views.stat().st_mtime, _read_views(kept, views.parent)))
+                except (OSError, ValueError, KeyError):
+                    continue
+    except StoreChanged:  # cleaned up
         return []
+    return found
 
 
 def _written_views(value, folder: Path, at: list[str]):
