@@ -131,7 +131,7 @@ def _customer_page_views(con, filters: Filters, month: date | None) -> dict:
 # ---- filtered requests, kept per store version -----------------------------------------------------------
 
 FILTERED_KEPT = "filtered"  # the results folder's sub-folder of kept filtered requests
-CARRIED_REQUESTS = 24  # the warm-up works out again this many requests last viewed on the version before
+CARRIED_REQUESTS = 24  # the warm-up works out again this many requests last viewed on the versions before
 
 
 def _kept_filtered(root: str, version: int, kind: str, filters: Filters, compute: Callable, **arguments):
