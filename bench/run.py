@@ -406,8 +406,9 @@ def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
     reset_peak()
     start, cpu = time.perf_counter(), cpu_seconds()
     if page == "Overview":
-        data.kpi_table(root, version, filters)
-        data.biggest_move(root, version, data.latest_full_month(root, version), filters)
+        table = data.kpi_table(root, version, filters)
+        data.biggest_move(root, version, data.default_month(table["period"], data.latest_full_month(root, version)),
+                          filters)
     elif page == "Cohorts":
         data.cohort_matrix(root, version, filters)
     else:

@@ -210,25 +210,23 @@ def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:
 def _carry(root: str, version: int, request: dict) -> str | None:
     """A request kept on an earlier version, worked out and kept on this one: the name it is kept under."""
     filters = _filters_from_json(request["filters"])
-    if filters == Filters():  # a date filter no longer narrowing the data (a batch removed): read from summaries
-        return None
     kind = request["kind"]
     if kind == "kpi_table":
-        kpi_table(root, version, filters, request["grain"], request["by"])
-        return _request(kind, filters, grain=request["grain"], by=request["by"])[1]
-    if kind == "cohort_matrix":
+        arguments = {"grain": request["grain"], "by": request["by"]}
+        kpi_table(root, version, filters, **arguments)
+    elif kind == "cohort_matrix":
+        arguments = {}
         cohort_matrix(root, version, filters)
-        return _request(kind, filters)[1]
-    if kind == "biggest_move":
-        months = kpi_table(root, version, filters)["period"]
-        month = default_month(months, latest_full_month(root, version))
+    elif kind == "biggest_move":
+        month = default_month(kpi_table(root, version, filters)["period"], latest_full_month(root, version))
         if month is None:
             return None
+        arguments = {"month": month}
         biggest_move(root, version, month, filters)
-        return _request(kind, filters, month=month)[1]
-    month = customers_month(root, version, filters)
-    customer_views(root, version, filters, month)
-    return _request("customers", filters, month=month)[1]
+    else:
+        arguments = {"month": customers_month(root, version, filters)}
+        customer_views(root, version, filters, arguments["month"])
+    return _request(kind, filters, **arguments)[1]
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:

@@ -50,14 +50,12 @@ def filters_text(ctx, escape=str) -> str:
     when every order counts. Values come from the data: `escape` each for where it is shown
     (ui.safe_text.markdown_text), or escape the whole plain sentence there.
 
-    Dates count only when they narrow the store's range (the date boxes always hold a range).
+    The filters hold only dates that narrow the store's range (`ui.context.page_context` drops the others).
     """
     parts = []
     first, last = ctx.facts.get("first_order"), ctx.facts.get("last_order")
     start, end = ctx.filters.start, ctx.filters.end
-    narrowed_start = start and (first is None or start > first.date())
-    narrowed_end = end and (last is None or end < last.date())
-    if narrowed_start or narrowed_end:
+    if start or end:
         parts.append(f"{start or first.date():%Y-%m-%d} – {end or last.date():%Y-%m-%d}")
     for dimension, values in ctx.filters.dimension_values().items():
         shown = [segment_name(v, ctx.language) if dimension == "member_tier" else str(v) for v in values]
