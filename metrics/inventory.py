@@ -4,7 +4,7 @@ import duckdb
 import pandas as pd
 
 from metrics.filters import DIMENSIONS
-from store.models import registry
+from store.models import dialect, registry
 from store.models.orders import ORDER_FACTS_SQL, filter_values_sql
 from store.models.registry import Request
 
@@ -46,3 +46,16 @@ def dimension_values(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     for dimension, value in rows:
         values[dimension].append(value)
     return values
+
+
+def dimension_values_by_orders(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Every (dimension, value) the filter pickers offer, the values with most valid orders first: summed from
+    the combination summaries (a few hundred rows), or counted from the orders in a version without them."""
+    if all(dialect.has_table(con, name) for name in ("kpi_combos", "kpi_combo_months")):
+        relation, count = "(select * from kpi_combo_months join kpi_combos using (combo_id)) as orders", "sum(orders)"
+    else:
+        relation, count = "(select * from orders where is_valid) as orders", "count(*)"
+    counted = " union all ".join(f"select '{d}' as dimension, {d} as value, {count} as orders from {relation} "
+                                 f"where {d} is not null group by {d}" for d in DIMENSIONS)
+    return [(dimension, value) for dimension, value, _ in
+            con.execute(f"select * from ({counted}) as counted order by orders desc, dimension, value").fetchall()]

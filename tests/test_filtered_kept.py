@@ -10,7 +10,7 @@ import pytest
 
 from ingest.pipeline import import_file
 from metrics import customer_views as customer_views_metrics
-from metrics import cohorts, kpis, narrative, segments
+from metrics import cohorts, inventory, kpis, narrative, segments
 from metrics.filters import Filters
 from store import Store
 from ui import data
@@ -205,10 +205,55 @@ def test_the_default_view_counts_no_filter_and_a_narrowing_date_does(demo_store,
                         real_kept_tables(con, filters))
     data.customer_views.clear()
     open_app(monkeypatch, demo_store.root, "pages/customers.py")
-    assert counted == []  # read from the summaries, as the unfiltered command line reads them
+    # read from the summaries, as the unfiltered command line reads them (the warm-up in the background counts
+    # each filter value alone, without dates)
+    assert [filters for filters in counted if filters.start or filters.end] == []
 
     con = demo_store.connect()
     first = con.execute("select min(order_ts)::date from orders").fetchone()[0]
     con.close()
     open_app(monkeypatch, demo_store.root, "pages/customers.py", **{"from": (first + pd.Timedelta(days=1)).isoformat()})
-    assert counted and counted[0].start == (first + pd.Timedelta(days=1)) and counted[0].end is None
+    assert Filters(start=first + pd.Timedelta(days=1)) in counted
+
+
+def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_never_viewed(tmp_path, monkeypatch):
+    """One channel or one region is the sidebar's usual first choice: ready before anybody opens it, and not
+    carried to the next version unless somebody did."""
+    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel,region\n"
+                                      "1,a,2026-01-05,10,app,East\n2,a,2026-01-20,20,web,East\n"
+                                      "3,b,2026-01-10,15,app,West\n4,c,2026-01-12,30,app,East\n")
+    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel,region\n"
+                                      "5,a,2026-02-10,25,app,East\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "jan.csv", store, currency="USD")
+    root, january = str(store.root), store.manifest()["version"]
+    con = store.connect()
+    # app 3 orders, web 1; East 3, West 1: the most orders first, ties by dimension then value
+    assert inventory.dimension_values_by_orders(con) == [("channel", "app"), ("region", "East"),
+                                                        ("channel", "web"), ("region", "West")]
+    con.close()
+    monkeypatch.setattr(data, "ANTICIPATED_VALUES", 1)  # each dimension's value with most orders
+    data._warm_single_values(root, january)
+
+    kept_requests = data.kept.kept_values_under(root, january, "filtered", "request")
+    assert sorted((request["kind"], request["filters"]["channel"], request["filters"]["region"])
+                  for _, request in kept_requests) == sorted(
+        (kind, channel, region) for kind in data.PAGE_REQUESTS for channel, region in ((["app"], []), ([], ["East"])))
+    assert {when for when, _ in kept_requests} == {data.NEVER_VIEWED}
+
+    for cached in (data.customer_views, data.kpi_table, data.cohort_matrix, data.biggest_move):
+        cached.clear()  # a new process
+    _never_counted(monkeypatch)
+    east = Filters(region=("East",))
+    views = data.customer_views(root, january, east, data.customers_month(root, january, east))
+    # a's East orders: 5 and 20 January (15 days); c's: 12 January
+    assert views["funnel"]["customers"].tolist() == [2, 1]
+    assert views["days_between_orders"][["from_order", "days_median"]].values.tolist() == [[1, 15.0]]
+    assert views["rfm_segments"]["revenue"].sum() == 10 + 20 + 30
+
+    monkeypatch.undo()  # February's carry counts again
+    import_file(tmp_path / "feb.csv", store, currency="USD")
+    february = store.manifest()["version"]
+    data._warm_filtered(root, february)  # East's Customers page was viewed; nothing else
+    assert [(request["kind"], request["filters"]["region"]) for _, request in
+            data.kept.kept_values_under(root, february, "filtered", "request")] == [("customers", ["East"])]

@@ -183,21 +183,64 @@ def _warm_filtered(root: str, version: int) -> None:
         if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
             return
         try:
-            kept_as = _carry(root, version, request)
+            kind, filters, arguments = _as_asked_now(root, version, request)
+            if arguments is None:
+                continue
+            _work_out(root, version, kind, filters, arguments)
         except Exception:  # noqa: BLE001 - the page works it out when opened; the other requests go on
             logging.getLogger(__name__).exception("warm-up of store version %s: a kept request failed", version)
             continue
-        path = kept_as and kept.kept_path(root, version, kept_as)
+        path = kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
         if path is not None:
             kept.mark_viewed(path / "views.json", viewed)
 
 
+ANTICIPATED_VALUES = 12  # per filter dimension: its values with most orders, each alone, worked out ahead
+NEVER_VIEWED = 0.0  # the time of a kept request worked out ahead and not yet viewed (the carry passes it over)
+PAGE_REQUESTS = ("kpi_table", "biggest_move", "cohort_matrix", "customers")  # as the Overview, Cohorts, Customers ask
+
+
+def _warm_single_values(root: str, version: int) -> None:
+    """Each filter value alone, the sidebar's usual first choice (one channel, one region): for the
+    ANTICIPATED_VALUES values of each dimension with most orders, most orders first, the Overview's, Cohorts'
+    and Customers pages' requests worked out and kept as never viewed (4-22 s each at 100M orders: the first
+    view then reads them). A request already kept (viewed, or carried) is left as it is."""
+    taken: dict[str, int] = {}
+    for dimension, value in _run(root, version, inventory_metrics.dimension_values_by_orders):
+        taken[dimension] = taken.get(dimension, 0) + 1
+        if taken[dimension] > ANTICIPATED_VALUES:
+            continue
+        filters = Filters(**{dimension: (value,)})
+        worked_out = []
+        for kind in PAGE_REQUESTS:
+            if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
+                return
+            try:
+                worked_out.append(_anticipate(root, version, kind, filters))
+            except Exception:  # noqa: BLE001 - the page works it out when opened; the other requests go on
+                logging.getLogger(__name__).exception("warm-up of store version %s: a request failed", version)
+        for path in filter(None, worked_out):  # after all: the biggest move's month read the KPI table kept
+            kept.mark_viewed(path / "views.json", NEVER_VIEWED)
+
+
+def _anticipate(root: str, version: int, kind: str, filters: Filters) -> Path | None:
+    """The request as the page asks it, worked out and kept unless kept already: where it was kept."""
+    request = {"kind": kind, "filters": _filters_as_json(filters), "grain": "month", "by": None}
+    kind, filters, arguments = _as_asked_now(root, version, request)
+    path = arguments is not None and kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
+    if not path or path.exists():
+        return None
+    _work_out(root, version, kind, filters, arguments)
+    return path
+
+
 def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:
-    """(time last viewed, request) of the filtered requests kept on the EARLIER_VERSIONS_READ versions before
-    `version`, most recent first, each once as the next version asks it (the biggest moves of several months
-    are one request: this version's default month)."""
+    """(time last viewed, request) of the filtered requests viewed on the EARLIER_VERSIONS_READ versions before
+    `version` (those worked out ahead and never viewed passed over), most recent first, each once as the next
+    version asks it (the biggest moves of several months are one request: this version's default month)."""
     found = [kept_value for earlier in range(version - 1, max(version - 1 - EARLIER_VERSIONS_READ, 0), -1)
-             for kept_value in kept.kept_values_under(root, earlier, FILTERED_KEPT, "request")]
+             for kept_value in kept.kept_values_under(root, earlier, FILTERED_KEPT, "request")
+             if kept_value[0] > NEVER_VIEWED]
     viewed, seen = [], set()
     for when, request in sorted(found, key=lambda kept_value: kept_value[0], reverse=True):
         asked = json.dumps({key: value for key, value in request.items() if key != "month"}, sort_keys=True)
@@ -207,26 +250,32 @@ def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:
     return viewed
 
 
-def _carry(root: str, version: int, request: dict) -> str | None:
-    """A request kept on an earlier version, worked out and kept on this one: the name it is kept under."""
+def _as_asked_now(root: str, version: int, request: dict) -> tuple[str, Filters, dict | None]:
+    """A kept request (kind, filters, arguments) as this version's pages ask it: the KPI table's grain and
+    breakdown as kept; the biggest move's and the Customers page's month as the pages default to it (arguments
+    None: no month to show)."""
     filters = _filters_from_json(request["filters"])
     kind = request["kind"]
     if kind == "kpi_table":
-        arguments = {"grain": request["grain"], "by": request["by"]}
+        return kind, filters, {"grain": request["grain"], "by": request["by"]}
+    if kind == "cohort_matrix":
+        return kind, filters, {}
+    if kind == "biggest_move":
+        month = default_month(kpi_table(root, version, filters)["period"], latest_full_month(root, version))
+        return kind, filters, month and {"month": month}
+    return kind, filters, {"month": customers_month(root, version, filters)}
+
+
+def _work_out(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> None:
+    """The request worked out and kept on this version (read, when kept already)."""
+    if kind == "kpi_table":
         kpi_table(root, version, filters, **arguments)
     elif kind == "cohort_matrix":
-        arguments = {}
         cohort_matrix(root, version, filters)
     elif kind == "biggest_move":
-        month = default_month(kpi_table(root, version, filters)["period"], latest_full_month(root, version))
-        if month is None:
-            return None
-        arguments = {"month": month}
-        biggest_move(root, version, month, filters)
+        biggest_move(root, version, arguments["month"], filters)
     else:
-        arguments = {"month": customers_month(root, version, filters)}
         customer_views(root, version, filters, arguments["month"])
-    return _request(kind, filters, **arguments)[1]
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
@@ -365,8 +414,9 @@ def warm_up(root: str, version: int) -> None:
         steps.append(lambda: _run(root, version, _kept_evidence, root, version))
         steps += [lambda name=name: _run(root, version, _kept_list_file, root, version, name, cutoff)
                   for name in (*playbook_metrics.LIST_SQL, *([LAPSING] if cutoff is not None else []))]
-        # last: up to CARRIED_REQUESTS of 1-22 s each at 100M orders, where the pages above wait minutes unwarmed
-        steps.append(lambda: _warm_filtered(root, version))
+        # last: up to CARRIED_REQUESTS of 1-22 s each at 100M orders, where the pages above wait minutes unwarmed;
+        # then each filter value alone
+        steps += [lambda: _warm_filtered(root, version), lambda: _warm_single_values(root, version)]
         _wait_for_writer(root)  # the version's late tables, which these steps read, are built after it is published
         with _WARM_UP_RUNNING:  # one warm-up at a time: each holds up to 4 GB of DuckDB memory
             for step in steps:
