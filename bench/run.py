@@ -59,6 +59,7 @@ FILTERED = {"channel": ("app",), "start": date(2025, 1, 1), "end": date(2025, 12
 # sidebar combinations no single precomputed breakdown answers (issue 18): two, three and four filters, quarters
 TWO = {"channel": ("app",), "region": ("East",)}
 THREE = {"member_tier": ("gold", "diamond"), "channel": ("app", "web"), "category": ("Food",)}
+ONE = {"channel": ("app",)}  # one value alone: the generated data's largest channel (a third of the orders)
 FOUR = {"member_tier": ("silver",), "channel": ("web",), "region": ("South", "North"), "category": ("Beauty",),
         "start": date(2024, 7, 1), "end": date(2025, 9, 30)}
 MIB = 1024 * 1024
@@ -392,7 +393,7 @@ FILTERED_PAGES = ("Overview", "Cohorts", "Customers")
 
 
 def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
-    """One page under a filter set (TWO or THREE) in a new process, through ui/data as the page calls it (its
+    """One page under a filter set (ONE, TWO or THREE) in a new process, through ui/data as the page calls it (its
     filtered requests worked out and kept when no process has yet): the Overview's KPI table and biggest move,
     the Cohorts' matrix, or the Customers page's month and views."""
     from metrics import customer_views, kpis  # noqa: F401  (imported before the clock starts)
@@ -400,7 +401,7 @@ def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
     from store import Store
     from ui import data
 
-    filters = Filters(**{"two": TWO, "three": THREE}[filter_set])
+    filters = Filters(**{"one": ONE, "two": TWO, "three": THREE}[filter_set])
     version = Store(root).manifest()["version"]
     rss_before = rss_mib()
     reset_peak()
@@ -417,6 +418,20 @@ def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
             "peak_mib": round(peak_mib(), 1)}
 
 
+def _child_single_values(root: str) -> dict:
+    """The warm-up's step working out each filter value alone ahead (ui.data._warm_single_values)."""
+    from store import Store
+    from ui import data
+
+    version = Store(root).manifest()["version"]
+    reset_peak()
+    start, cpu = time.perf_counter(), cpu_seconds()
+    data._warm_single_values(root, version)
+    kept = data.kept.kept_values_under(root, version, data.FILTERED_KEPT, "request")
+    return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "peak_mib": round(peak_mib(), 1),
+            "requests": len(kept)}
+
+
 def _child_generate(folder: str, customers: str, fmt: str) -> dict:
     """The demo generator (ingest.demo.write_demo: customers simulated and written in chunks), its peak memory."""
     from ingest.demo import write_demo
@@ -430,7 +445,8 @@ def _child_generate(folder: str, customers: str, fmt: str) -> dict:
 
 CHILDREN = {"_generate": _child_generate, "_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
             "_value_view": _child_value_view, "_playbook_view": _child_playbook_view,
-            "_strategy_view": _child_strategy_view, "_filtered_view": _child_filtered_view}
+            "_strategy_view": _child_strategy_view, "_filtered_view": _child_filtered_view,
+            "_single_values": _child_single_values}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -788,6 +804,26 @@ def filtered_pages(root: Path, runs: int) -> dict:
                    for name in ("two", "three")} for page in FILTERED_PAGES}
 
 
+def single_values_ahead(root: Path, runs: int) -> dict:
+    """The warm-up's step working out each filter value alone ahead, in a new process with no filtered request
+    kept, then each filtered page's first view under one value (ONE) in new processes, reading what it kept."""
+    for folder in Path(root).glob("versions/*/results/kept-*/filtered"):
+        shutil.rmtree(folder)
+    with Measured() as measured:
+        step = run_child("_single_values", str(root))
+    step["contention"] = round(measured.share, 3)
+    views = {}
+    for page in FILTERED_PAGES:
+        seen = []
+        for _ in range(max(runs, 2)):
+            with Measured() as measured:
+                seen.append(run_child("_filtered_view", str(root), page, "one"))
+            seen[-1]["contention"] = round(measured.share, 3)
+        views[page] = {"first_view": seen[0]["total"], "median": statistics.median(v["total"] for v in seen),
+                       "peak_mib": max(v["peak_mib"] for v in seen), "views": seen}
+    return {"step": step, "views": views}
+
+
 def kept_page_views(root: Path, runs: int, kept_folder: str, child: str, *args: str) -> dict:
     """A page that keeps its results, viewed in new processes (`child`, given `args`): the first view after its
     kept folder is deleted, then at least one later view reading what the first kept (median, largest peak)."""
@@ -1024,6 +1060,17 @@ def table_rows(results: dict) -> list[list[str]]:
                              "", mib(first["peak_mib"])])
                 rows.append([f"{page} filtered ({label}): a later view, kept (new process)", n,
                              seconds(views[filter_set]["kept"]), "", "", mib(views[filter_set]["kept_peak_mib"])])
+        if r.get("single_values"):
+            step = r["single_values"]["step"]
+            rows.append([f"Warm-up: each filter value alone worked out ahead, {step['requests']} requests (new process; "
+                         f"CPU {step['cpu']:.1f} s){busy(step.get('contention'))}", n, seconds(step["total"]), "", "",
+                         mib(step["peak_mib"])])
+            label = ", ".join(value for values in ONE.values() for value in values)
+            for page, view in r["single_values"]["views"].items():
+                rows.append([f"{page} under one value ({label}) after the warm-up: first view "
+                             f"{seconds(view['first_view'])}, median of {len(view['views'])} (new processes)"
+                             f"{busy(max(v['contention'] for v in view['views']))}", n, seconds(view["median"]), "",
+                             "", mib(view["peak_mib"])])
         if r.get("strategy"):
             st = r["strategy"]
             first = st["first_worked_out"]
@@ -1258,6 +1305,8 @@ def main(argv: list[str] | None = None) -> int:
                 size["pandas"] = against_pandas(root, folder / "files" / "orders.parquet", args.runs)
             log("filtered pages (kept requests)")
             size["filtered_kept"] = filtered_pages(root, 1 if args.quick else min(args.runs, 3))
+            log("each filter value alone, worked out ahead (the warm-up's step)")
+            size["single_values"] = single_values_ahead(root, 1 if args.quick else min(args.runs, 3))
             log("strategy tests page (kept overview and time views)")
             size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))
             if not args.no_ltv:

@@ -2,6 +2,7 @@
 at 100M orders under app + East the KPI table took 1.5 s, the biggest move 1.2 s, the cohort matrix 1.9 s and
 the Customers page 5 s (22 s under app, web) on each new process's first view."""
 
+import json
 import os
 from datetime import date
 
@@ -13,6 +14,7 @@ from metrics import customer_views as customer_views_metrics
 from metrics import cohorts, inventory, kpis, narrative, segments
 from metrics.filters import Filters
 from store import Store
+from tests.conftest import open_app
 from ui import data
 
 EAST_APP = Filters(channel=("app",), region=("East",))
@@ -197,7 +199,6 @@ def test_the_default_view_counts_no_filter_and_a_narrowing_date_does(demo_store,
     """The date boxes always hold the store's range: as a filter, the Customers page counted every customer's
     orders again (a minute per new process at 100M orders) instead of reading its summaries."""
     from metrics import customer_facts
-    from tests.conftest import open_app
 
     counted = []
     real_kept_tables = customer_facts.kept_tables
@@ -205,9 +206,10 @@ def test_the_default_view_counts_no_filter_and_a_narrowing_date_does(demo_store,
                         real_kept_tables(con, filters))
     data.customer_views.clear()
     open_app(monkeypatch, demo_store.root, "pages/customers.py")
-    # read from the summaries, as the unfiltered command line reads them (the warm-up in the background counts
-    # each filter value alone, without dates)
-    assert [filters for filters in counted if filters.start or filters.end] == []
+    # read from the summaries, as the unfiltered command line reads them (only the warm-up in the background
+    # counts: each filter value alone)
+    assert all(not filters.start and not filters.end and sum(map(len, filters.dimension_values().values())) == 1
+               for filters in counted)
 
     con = demo_store.connect()
     first = con.execute("select min(order_ts)::date from orders").fetchone()[0]
@@ -239,14 +241,28 @@ def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_neve
     assert sorted((request["kind"], request["filters"]["channel"], request["filters"]["region"])
                   for _, request in kept_requests) == sorted(
         (kind, channel, region) for kind in data.PAGE_REQUESTS for channel, region in ((["app"], []), ([], ["East"])))
-    assert {when for when, _ in kept_requests} == {data.NEVER_VIEWED}
+    assert {when for when, _ in kept_requests} == {data.kept.NEVER_VIEWED}
 
     for cached in (data.customer_views, data.kpi_table, data.cohort_matrix, data.biggest_move):
         cached.clear()  # a new process
     _never_counted(monkeypatch)
-    east = Filters(region=("East",))
-    views = data.customer_views(root, january, east, data.customers_month(root, january, east))
+    for module, name in ((kpis, "kpi_table"), (cohorts, "cohort_matrix"), (narrative, "biggest_move")):
+        monkeypatch.setattr(module, name, lambda *a, **k: pytest.fail("counted again instead of read"))
+    app = Filters(channel=("app",))
+    table = data.kpi_table(root, january, app)
+    assert table["customers"].tolist() == [3] and table["revenue"].tolist() == [55.0]  # a, b and c's app orders
+    assert data.biggest_move(root, january, date(2026, 1, 1), app) is None  # no month before to move from
+    assert data.cohort_matrix(root, january, app)["cohort_customers"].tolist() == [3]
+
+    monkeypatch.setattr(data, "warm_up", lambda *arguments: None)  # nothing else counts in the background
+    page = open_app(monkeypatch, store.root, "pages/customers.py", region="East")
+    funnel_chart = json.loads(page.get("plotly_chart")[0].proto.spec)
+    assert funnel_chart["data"][0]["y"] == [1.0, 0.5]  # both East customers reach order 1, a (of two) order 2
+    (east_customers,) = [folder for folder in _kept_folders(store.root) if folder.name.startswith("customers-")
+                         and '"East"' in (folder / "views.json").read_text()]
+    assert (east_customers / "views.json").stat().st_mtime > data.kept.NEVER_VIEWED  # the page's view counts
     # a's East orders: 5 and 20 January (15 days); c's: 12 January
+    views = data.customer_views(root, january, Filters(region=("East",)), data.customers_month(root, january, app))
     assert views["funnel"]["customers"].tolist() == [2, 1]
     assert views["days_between_orders"][["from_order", "days_median"]].values.tolist() == [[1, 15.0]]
     assert views["rfm_segments"]["revenue"].sum() == 10 + 20 + 30
@@ -254,6 +270,22 @@ def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_neve
     monkeypatch.undo()  # February's carry counts again
     import_file(tmp_path / "feb.csv", store, currency="USD")
     february = store.manifest()["version"]
-    data._warm_filtered(root, february)  # East's Customers page was viewed; nothing else
-    assert [(request["kind"], request["filters"]["region"]) for _, request in
-            data.kept.kept_values_under(root, february, "filtered", "request")] == [("customers", ["East"])]
+    data._warm_filtered(root, february)  # what was viewed comes across; the rest worked out ahead does not
+    assert sorted((request["kind"], request["filters"]["channel"], request["filters"]["region"]) for _, request in
+                  data.kept.kept_values_under(root, february, "filtered", "request")) == [
+        ("biggest_move", ["app"], []), ("cohort_matrix", ["app"], []), ("customers", [], ["East"]),
+        ("kpi_table", [], ["East"]), ("kpi_table", ["app"], [])]  # the link opened the Overview first
+
+
+def test_a_result_worked_out_ahead_is_never_viewed_until_a_page_reads_it_and_a_carry_never_turns_time_back(tmp_path):
+    folder = tmp_path / "kept" / "customers-x"
+    with data.kept.ahead():
+        assert data.kept.kept_views(folder, lambda: {"due_count": 3}) == {"due_count": 3}
+        data.kept.viewed(folder / "views.json")  # the warm-up reading it again
+    assert (folder / "views.json").stat().st_mtime == data.kept.NEVER_VIEWED
+
+    data.kept.viewed(folder / "views.json")  # a page reads it
+    read_at = (folder / "views.json").stat().st_mtime
+    assert read_at > 1_000_000
+    data.kept.mark_viewed(folder / "views.json", 1_000_000)  # carried with last version's older time
+    assert (folder / "views.json").stat().st_mtime == read_at

@@ -76,6 +76,10 @@ def latest_full_month(root: str, version: int) -> date | None:
 @st.cache_data(**CACHE)
 def kpi_table(root: str, version: int, filters: Filters, grain: str = "month", by: str | None = None) -> pd.DataFrame:
     """The KPI table; under a filter kept per store version and request (`_kept_filtered`)."""
+    return _kpi_table(root, version, filters, grain, by)
+
+
+def _kpi_table(root: str, version: int, filters: Filters, grain: str = "month", by: str | None = None) -> pd.DataFrame:
     return _kept_filtered(root, version, "kpi_table", filters, lambda con: kpis.kpi_table(con, filters, grain, by),
                           grain=grain, by=by)
 
@@ -92,6 +96,10 @@ def default_month(periods: pd.Series, latest_full: date | None) -> date | None:
 @st.cache_data(**CACHE)
 def cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
     """The cohort matrix; under a filter kept per store version and request (`_kept_filtered`)."""
+    return _cohort_matrix(root, version, filters)
+
+
+def _cohort_matrix(root: str, version: int, filters: Filters) -> pd.DataFrame:
     return _kept_filtered(root, version, "cohort_matrix", filters, lambda con: cohorts.cohort_matrix(con, filters))
 
 
@@ -115,6 +123,10 @@ def customer_views(root: str, version: int, filters: Filters, month: date | None
     from summaries; under a filter (4-22 s at 100M orders) they are worked out once per store version,
     filter set and month and kept in the version's results folder, so a later view in any process (a
     meeting reopening a shared link) reads them."""
+    return _customer_views(root, version, filters, month)
+
+
+def _customer_views(root: str, version: int, filters: Filters, month: date | None) -> dict:
     return _kept_filtered(root, version, "customers", filters, lambda con: _customer_page_views(con, filters, month),
                           month=month)
 
@@ -138,14 +150,18 @@ def _kept_filtered(root: str, version: int, kind: str, filters: Filters, compute
     """compute(con) on store version `version`: unfiltered at once (summaries answer in a fraction of a second);
     under a filter (seconds at 100M orders: docs/architecture.md) worked out once per store version and request
     and kept in the version's results folder, so a later view in any process (a meeting reopening a shared
-    link) reads it. The request (kind, filter set, `arguments`) is kept beside the result: the next
-    version's warm-up reads which were asked for (`_warm_filtered`)."""
+    link) reads it. The request (kind, filter set, `arguments`) is kept beside the result, and the time it was
+    last viewed (outside a warm-up): the next version's warm-up carries those viewed last (`_warm_filtered`)."""
     if filters == Filters():
         return _run(root, version, compute)
     request, name = _request(kind, filters, **arguments)
 
     def kept_result(con):
-        return _kept_views(root, version, name, lambda: {"result": compute(con), "request": request})["result"]
+        result = _kept_views(root, version, name, lambda: {"result": compute(con), "request": request})["result"]
+        path = kept.kept_path(root, version, name)
+        if path is not None:
+            kept.viewed(path / "views.json")  # read, worked out, or shared with a warm-up working it out
+        return result
     return _run(root, version, kept_result)
 
 
@@ -183,55 +199,51 @@ def _warm_filtered(root: str, version: int) -> None:
         if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
             return
         try:
-            kind, filters, arguments = _as_asked_now(root, version, request)
-            if arguments is None:
-                continue
-            _work_out(root, version, kind, filters, arguments)
+            with kept.ahead():
+                kind, filters, arguments = _as_asked_now(root, version, request)
+                if arguments is None:
+                    continue
+                _work_out(root, version, kind, filters, arguments)
         except Exception:  # noqa: BLE001 - the page works it out when opened; the other requests go on
             logging.getLogger(__name__).exception("warm-up of store version %s: a kept request failed", version)
             continue
         path = kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
         if path is not None:
-            kept.mark_viewed(path / "views.json", viewed)
+            kept.mark_viewed(path / "views.json", viewed)  # unless viewed since on this version
 
 
 ANTICIPATED_VALUES = 12  # per filter dimension: its values with most orders, each alone, worked out ahead
-NEVER_VIEWED = 0.0  # the time of a kept request worked out ahead and not yet viewed (the carry passes it over)
 PAGE_REQUESTS = ("kpi_table", "biggest_move", "cohort_matrix", "customers")  # as the Overview, Cohorts, Customers ask
 
 
 def _warm_single_values(root: str, version: int) -> None:
     """Each filter value alone, the sidebar's usual first choice (one channel, one region): for the
     ANTICIPATED_VALUES values of each dimension with most orders, most orders first, the Overview's, Cohorts'
-    and Customers pages' requests worked out and kept as never viewed (4-22 s each at 100M orders: the first
-    view then reads them). A request already kept (viewed, or carried) is left as it is."""
+    and Customers pages' requests worked out and kept (4-22 s each at 100M orders: the first view then reads
+    them), in the warm-up as never viewed. A request already kept (viewed, or carried) is left as it is."""
     taken: dict[str, int] = {}
     for dimension, value in _run(root, version, inventory_metrics.dimension_values_by_orders):
         taken[dimension] = taken.get(dimension, 0) + 1
         if taken[dimension] > ANTICIPATED_VALUES:
             continue
         filters = Filters(**{dimension: (value,)})
-        worked_out = []
         for kind in PAGE_REQUESTS:
             if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
                 return
             try:
-                worked_out.append(_anticipate(root, version, kind, filters))
+                with kept.ahead():
+                    _anticipate(root, version, kind, filters)
             except Exception:  # noqa: BLE001 - the page works it out when opened; the other requests go on
                 logging.getLogger(__name__).exception("warm-up of store version %s: a request failed", version)
-        for path in filter(None, worked_out):  # after all: the biggest move's month read the KPI table kept
-            kept.mark_viewed(path / "views.json", NEVER_VIEWED)
 
 
-def _anticipate(root: str, version: int, kind: str, filters: Filters) -> Path | None:
-    """The request as the page asks it, worked out and kept unless kept already: where it was kept."""
+def _anticipate(root: str, version: int, kind: str, filters: Filters) -> None:
+    """The request as the page asks it by default, worked out and kept unless kept already."""
     request = {"kind": kind, "filters": _filters_as_json(filters), "grain": "month", "by": None}
     kind, filters, arguments = _as_asked_now(root, version, request)
     path = arguments is not None and kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
-    if not path or path.exists():
-        return None
-    _work_out(root, version, kind, filters, arguments)
-    return path
+    if path and not path.exists():
+        _work_out(root, version, kind, filters, arguments)
 
 
 def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:
@@ -240,7 +252,7 @@ def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:
     version asks it (the biggest moves of several months are one request: this version's default month)."""
     found = [kept_value for earlier in range(version - 1, max(version - 1 - EARLIER_VERSIONS_READ, 0), -1)
              for kept_value in kept.kept_values_under(root, earlier, FILTERED_KEPT, "request")
-             if kept_value[0] > NEVER_VIEWED]
+             if kept_value[0] > kept.NEVER_VIEWED]
     viewed, seen = [], set()
     for when, request in sorted(found, key=lambda kept_value: kept_value[0], reverse=True):
         asked = json.dumps({key: value for key, value in request.items() if key != "month"}, sort_keys=True)
@@ -261,21 +273,22 @@ def _as_asked_now(root: str, version: int, request: dict) -> tuple[str, Filters,
     if kind == "cohort_matrix":
         return kind, filters, {}
     if kind == "biggest_move":
-        month = default_month(kpi_table(root, version, filters)["period"], latest_full_month(root, version))
+        month = default_month(_kpi_table(root, version, filters)["period"], latest_full_month(root, version))
         return kind, filters, month and {"month": month}
     return kind, filters, {"month": customers_month(root, version, filters)}
 
 
 def _work_out(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> None:
-    """The request worked out and kept on this version (read, when kept already)."""
+    """The request worked out and kept on this version (read, when kept already). Not through Streamlit's memory
+    cache: a page's first view then reads it from disk, which records the view."""
     if kind == "kpi_table":
-        kpi_table(root, version, filters, **arguments)
+        _kpi_table(root, version, filters, **arguments)
     elif kind == "cohort_matrix":
-        cohort_matrix(root, version, filters)
+        _cohort_matrix(root, version, filters)
     elif kind == "biggest_move":
-        biggest_move(root, version, arguments["month"], filters)
+        _biggest_move(root, version, arguments["month"], filters)
     else:
-        customer_views(root, version, filters, arguments["month"])
+        _customer_views(root, version, filters, arguments["month"])
 
 
 def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFrame:
@@ -286,6 +299,10 @@ def every_customer_due(root: str, version: int, filters: Filters) -> pd.DataFram
 @st.cache_data(**CACHE)
 def biggest_move(root: str, version: int, month: date, filters: Filters) -> dict | None:
     """The month's biggest move and what drove it; under a filter kept per store version and request."""
+    return _biggest_move(root, version, month, filters)
+
+
+def _biggest_move(root: str, version: int, month: date, filters: Filters) -> dict | None:
     return _kept_filtered(root, version, "biggest_move", filters,
                           lambda con: narrative.biggest_move(con, month, filters), month=month)
 
@@ -418,7 +435,8 @@ def warm_up(root: str, version: int) -> None:
         # then each filter value alone
         steps += [lambda: _warm_filtered(root, version), lambda: _warm_single_values(root, version)]
         _wait_for_writer(root)  # the version's late tables, which these steps read, are built after it is published
-        with _WARM_UP_RUNNING:  # one warm-up at a time: each holds up to 4 GB of DuckDB memory
+        # one warm-up at a time: each holds up to 4 GB of DuckDB memory; what it keeps nobody has viewed yet
+        with _WARM_UP_RUNNING, kept.ahead():
             for step in steps:
                 if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
                     break

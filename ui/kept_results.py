@@ -9,13 +9,15 @@ that cannot be written (read-only) keeps nothing: each process computes for itse
 connection to the version is open and read under `read_kept`: both pin the version, so its folder stays.
 """
 
+import contextvars
 import json
 import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,6 +30,8 @@ from store import Store, StoreChanged
 
 T = TypeVar("T")
 KEPT_FORMAT = 1
+NEVER_VIEWED = 0.0  # the time of a result worked out ahead (`ahead`) that nobody has viewed yet
+_AHEAD = contextvars.ContextVar("kept_results_ahead", default=False)
 _IN_FLIGHT: dict[tuple, tuple[Future, int]] = {}
 _LOCK = threading.Lock()
 
@@ -115,29 +119,46 @@ def as_frame(table: pa.Table) -> pd.DataFrame:
 
 def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
     """A page's views (a dict of numbers, text, tables and dicts of them) kept in `folder`, tables as
-    Parquet with their index, the rest as JSON; else compute() kept there. None: compute only."""
+    Parquet with their index, the rest as JSON; else compute() kept there, as viewed now or, worked out
+    `ahead`, as never viewed. None: compute only."""
     if folder is not None and (folder / "views.json").exists():
         try:
-            views = _read_views(json.loads((folder / "views.json").read_text(encoding="utf-8")), folder)
+            return _read_views(json.loads((folder / "views.json").read_text(encoding="utf-8")), folder)
         except (OSError, ValueError, KeyError):
             shutil.rmtree(folder, ignore_errors=True)  # unreadable: worked out again and kept anew
-        else:
-            mark_viewed(folder / "views.json")
-            return views
     views = compute()
     if folder is not None:
         def write(partial: Path) -> None:
             partial.mkdir()
             (partial / "views.json").write_text(json.dumps(_written_views(views, partial, [])), encoding="utf-8")
+            if _AHEAD.get():  # before it is in place: a view meanwhile in another process is never undone
+                os.utime(partial / "views.json", (NEVER_VIEWED, NEVER_VIEWED))
         keep(folder, write)
     return views
 
 
-def mark_viewed(views_file: Path, when: float | None = None) -> None:
-    """Kept views' time is when they were last viewed (now, or `when`): `kept_values_under` lists the most
-    recent first."""
+@contextmanager
+def ahead() -> Iterator[None]:
+    """Results worked out or read in this context (a warm-up's, in its thread) are not views: what it keeps
+    has the time NEVER_VIEWED, and `viewed` records nothing."""
+    token = _AHEAD.set(True)
     try:
-        os.utime(views_file, None if when is None else (when, when))
+        yield
+    finally:
+        _AHEAD.reset(token)
+
+
+def viewed(views_file: Path) -> None:
+    """Kept views viewed now (outside `ahead`): `kept_values_under` lists the most recent first."""
+    if not _AHEAD.get():
+        mark_viewed(views_file)
+
+
+def mark_viewed(views_file: Path, when: float | None = None) -> None:
+    """Kept views last viewed now, or at `when` unless viewed since."""
+    try:
+        if when is None or views_file.stat().st_mtime < when:
+            os.utime(views_file, None if when is None else (when, when))
     except OSError:  # a read-only store, or gone: its order stays the order they were kept in
         pass
 
