@@ -4,6 +4,7 @@ the Customers page 5 s (22 s under app, web) on each new process's first view.""
 
 import json
 import os
+import threading
 from datetime import date
 
 import pandas as pd
@@ -235,7 +236,10 @@ def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_neve
                                                         ("channel", "web"), ("region", "West")]
     con.close()
     monkeypatch.setattr(data, "ANTICIPATED_VALUES", 1)  # each dimension's value with most orders
-    data._warm_single_values(root, january)
+    data.warm_up(root, january)  # as the first page view after the upload starts it, in the background
+    for thread in threading.enumerate():
+        if thread.name == f"warm-up-{january}":
+            thread.join()
 
     kept_requests = data.kept.kept_values_under(root, january, "filtered", "request")
     assert sorted((request["kind"], request["filters"]["channel"], request["filters"]["region"])
@@ -262,7 +266,8 @@ def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_neve
                          and '"East"' in (folder / "views.json").read_text()]
     assert (east_customers / "views.json").stat().st_mtime > data.kept.NEVER_VIEWED  # the page's view counts
     # a's East orders: 5 and 20 January (15 days); c's: 12 January
-    views = data.customer_views(root, january, Filters(region=("East",)), data.customers_month(root, january, app))
+    east = Filters(region=("East",))
+    views = data.customer_views(root, january, east, data.customers_month(root, january, east))
     assert views["funnel"]["customers"].tolist() == [2, 1]
     assert views["days_between_orders"][["from_order", "days_median"]].values.tolist() == [[1, 15.0]]
     assert views["rfm_segments"]["revenue"].sum() == 10 + 20 + 30
@@ -289,3 +294,18 @@ def test_a_result_worked_out_ahead_is_never_viewed_until_a_page_reads_it_and_a_c
     assert read_at > 1_000_000
     data.kept.mark_viewed(folder / "views.json", 1_000_000)  # carried with last version's older time
     assert (folder / "views.json").stat().st_mtime == read_at
+
+
+def test_on_a_store_that_keeps_nothing_the_step_stops_after_one_request(tmp_path, monkeypatch):
+    """A read-only store: every page view counts for itself, so working values out ahead would only take the cores."""
+    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel,region\n"
+                                      "1,a,2026-01-05,10,app,East\n2,b,2026-01-20,20,web,West\n")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "jan.csv", store, currency="USD")
+    counted = []
+    real_kpi_table = kpis.kpi_table
+    monkeypatch.setattr(kpis, "kpi_table", lambda con, filters, *a: counted.append(filters) or
+                        real_kpi_table(con, filters, *a))
+    monkeypatch.setattr(data.kept, "keep", lambda path, write: False)  # as on a read-only folder
+    data._warm_single_values(str(store.root), store.manifest()["version"])
+    assert counted == [Filters(channel=("app",))]

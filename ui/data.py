@@ -232,18 +232,22 @@ def _warm_single_values(root: str, version: int) -> None:
                 return
             try:
                 with kept.ahead():
-                    _anticipate(root, version, kind, filters)
+                    if _anticipate(root, version, kind, filters) is False:
+                        return  # a store that keeps nothing (read-only): each page view would count again
             except Exception:  # noqa: BLE001 - the page works it out when opened; the other requests go on
                 logging.getLogger(__name__).exception("warm-up of store version %s: a request failed", version)
 
 
-def _anticipate(root: str, version: int, kind: str, filters: Filters) -> None:
-    """The request as the page asks it by default, worked out and kept unless kept already."""
+def _anticipate(root: str, version: int, kind: str, filters: Filters) -> bool | None:
+    """The request as the page asks it by default, worked out and kept unless kept already: whether it could
+    be kept (None: nothing to do)."""
     request = {"kind": kind, "filters": _filters_as_json(filters), "grain": "month", "by": None}
     kind, filters, arguments = _as_asked_now(root, version, request)
     path = arguments is not None and kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
-    if path and not path.exists():
-        _work_out(root, version, kind, filters, arguments)
+    if not path or path.exists():
+        return None
+    _work_out(root, version, kind, filters, arguments)
+    return path.exists()
 
 
 def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:

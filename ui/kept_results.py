@@ -119,8 +119,8 @@ def as_frame(table: pa.Table) -> pd.DataFrame:
 
 def kept_views(folder: Path | None, compute: Callable[[], dict]) -> dict:
     """A page's views (a dict of numbers, text, tables and dicts of them) kept in `folder`, tables as
-    Parquet with their index, the rest as JSON; else compute() kept there, as viewed now or, worked out
-    `ahead`, as never viewed. None: compute only."""
+    Parquet with their index, the rest as JSON; else compute() kept there, with the time it was kept (worked
+    out `ahead`: NEVER_VIEWED). Reading them records no view (`viewed` does). None: compute only."""
     if folder is not None and (folder / "views.json").exists():
         try:
             return _read_views(json.loads((folder / "views.json").read_text(encoding="utf-8")), folder)

@@ -345,9 +345,9 @@ def draw_derive_section(ctx: PageContext, user: User, pseudonym_key: str | None)
     start_default, end_default = default_period(first, last)
     st.caption(ctx.t("derive_help"))
     row = st.columns([1.2, 1, 1])
+    keep_choice("derive_column", DERIVE_COLUMNS, field_label)  # its labels change with the language
     # the default through the session state, which keep_choice sets too: a widget given both is warned about
     st.session_state.setdefault("derive_column", "coupon_code")
-    keep_choice("derive_column", DERIVE_COLUMNS, field_label)  # its labels change with the language
     column = row[0].selectbox(ctx.t("derive_column"), DERIVE_COLUMNS, key="derive_column",
                               format_func=lambda c: field_label(c, ctx.language))
     start = row[1].date_input(ctx.t("derive_start"), start_default, first, last, key="derive_start")
