@@ -235,6 +235,9 @@ def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_neve
     assert inventory.dimension_values_by_orders(con) == [("channel", "app"), ("region", "East"),
                                                         ("channel", "web"), ("region", "West")]
     con.close()
+    data._warm_single_values(root, january)
+    assert _kept_folders(store.root) == []  # a small store: every first view is quick, nothing to work out ahead
+    monkeypatch.setattr(data, "ANTICIPATED_FROM_ORDERS", 4)  # as if it were large
     monkeypatch.setattr(data, "ANTICIPATED_VALUES", 1)  # each dimension's value with most orders
     data.warm_up(root, january)  # as the first page view after the upload starts it, in the background
     for thread in threading.enumerate():
@@ -307,5 +310,6 @@ def test_on_a_store_that_keeps_nothing_the_step_stops_after_one_request(tmp_path
     monkeypatch.setattr(kpis, "kpi_table", lambda con, filters, *a: counted.append(filters) or
                         real_kpi_table(con, filters, *a))
     monkeypatch.setattr(data.kept, "keep", lambda path, write: False)  # as on a read-only folder
+    monkeypatch.setattr(data, "ANTICIPATED_FROM_ORDERS", 0)
     data._warm_single_values(str(store.root), store.manifest()["version"])
     assert counted == [Filters(channel=("app",))]
