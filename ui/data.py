@@ -198,16 +198,17 @@ def _warm_filtered(root: str, version: int) -> None:
     for viewed, request in _viewed_requests(root, version)[:CARRIED_REQUESTS]:
         if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
             return
+        kind, filters = request["kind"], _filters_from_json(request["filters"])
         try:
             with kept.ahead():
-                kind, filters, arguments = _as_asked_now(root, version, request)
+                arguments = _as_asked_now(root, version, kind, filters, request.get("grain"), request.get("by"))
                 if arguments is None:
                     continue
                 _work_out(root, version, kind, filters, arguments)
         except Exception:  # noqa: BLE001 - the page works it out when opened; the other requests go on
             logging.getLogger(__name__).exception("warm-up of store version %s: a kept request failed", version)
             continue
-        path = kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
+        path = _kept_request_path(root, version, kind, filters, arguments)
         if path is not None:
             kept.mark_viewed(path / "views.json", viewed)  # unless viewed since on this version
 
@@ -246,9 +247,8 @@ def _warm_single_values(root: str, version: int) -> None:
 def _anticipate(root: str, version: int, kind: str, filters: Filters) -> bool | None:
     """The request as the page asks it by default, worked out and kept unless kept already: whether it could
     be kept (None: nothing to do)."""
-    request = {"kind": kind, "filters": _filters_as_json(filters), "grain": "month", "by": None}
-    kind, filters, arguments = _as_asked_now(root, version, request)
-    path = arguments is not None and kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
+    arguments = _as_asked_now(root, version, kind, filters)
+    path = arguments is not None and _kept_request_path(root, version, kind, filters, arguments)
     if not path or path.exists():
         return None
     _work_out(root, version, kind, filters, arguments)
@@ -271,20 +271,22 @@ def _viewed_requests(root: str, version: int) -> list[tuple[float, dict]]:
     return viewed
 
 
-def _as_asked_now(root: str, version: int, request: dict) -> tuple[str, Filters, dict | None]:
-    """A kept request (kind, filters, arguments) as this version's pages ask it: the KPI table's grain and
-    breakdown as kept; the biggest move's and the Customers page's month as the pages default to it (arguments
-    None: no month to show)."""
-    filters = _filters_from_json(request["filters"])
-    kind = request["kind"]
+def _as_asked_now(root: str, version: int, kind: str, filters: Filters, grain: str | None = None,
+                  by: str | None = None) -> dict | None:
+    """A request's arguments as this version's pages ask it: the KPI table's `grain` (default month) and `by`;
+    the biggest move's and the Customers page's month as the pages default to it (None: no month to show)."""
     if kind == "kpi_table":
-        return kind, filters, {"grain": request["grain"], "by": request["by"]}
+        return {"grain": grain or "month", "by": by}
     if kind == "cohort_matrix":
-        return kind, filters, {}
+        return {}
     if kind == "biggest_move":
         month = default_month(_kpi_table(root, version, filters)["period"], latest_full_month(root, version))
-        return kind, filters, month and {"month": month}
-    return kind, filters, {"month": customers_month(root, version, filters)}
+        return month and {"month": month}
+    return {"month": customers_month(root, version, filters)}
+
+
+def _kept_request_path(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> Path | None:
+    return kept.kept_path(root, version, _request(kind, filters, **arguments)[1])
 
 
 def _work_out(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> None:
@@ -444,8 +446,7 @@ def warm_up(root: str, version: int) -> None:
         # then each filter value alone
         steps += [lambda: _warm_filtered(root, version), lambda: _warm_single_values(root, version)]
         _wait_for_writer(root)  # the version's late tables, which these steps read, are built after it is published
-        # one warm-up at a time: each holds up to 4 GB of DuckDB memory; what it keeps nobody has viewed yet
-        with _WARM_UP_RUNNING, kept.ahead():
+        with _WARM_UP_RUNNING:  # one warm-up at a time: each holds up to 4 GB of DuckDB memory
             for step in steps:
                 if store_version(Store(root)) != version:  # a newer upload: its own warm-up does the work
                     break
