@@ -28,7 +28,7 @@ from store.models.kpi_combos import base_inputs_from_combos, trailing_from_masks
 from store.models.kpis import GRAIN_MONTHS, NON_MEMBER_TIERS, SEGMENTS, base_counts_ctes, base_from_kpi_base, kpi_base_slice
 from store.models.registry import Request
 
-__all__ = ["GRAIN_MONTHS", "NON_MEMBER_TIERS", "SEGMENTS", "data_range", "kpi_row", "kpi_table", "latest_full_month"]
+__all__ = ["GRAIN_MONTHS", "NON_MEMBER_TIERS", "SEGMENTS", "data_range", "kpi_row", "kpi_table", "latest_full_month", "month_row"]
 
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
@@ -192,8 +192,13 @@ def kpi_row(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filt
     month = month.replace(day=1)
     month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     scoped = replace(filters, start=month, end=min(month_end, filters.end or month_end))
-    frame = kpi_table(con, scoped, "month")
-    if frame.empty:
+    return month_row(kpi_table(con, scoped, "month"), month)
+
+
+def month_row(table: pd.DataFrame, month: date) -> dict:
+    """A KPI table's row of one month as a plain dict (missing values None; {} when the table has no such month)."""
+    rows = table[table["period"] == pd.Timestamp(month)]
+    if rows.empty:
         return {}
-    row = frame.iloc[-1].to_dict()
-    return {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items()}
+    return {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in rows.iloc[-1].to_dict().items()}
+

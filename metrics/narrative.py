@@ -22,9 +22,11 @@ WEIGHTS = {"aov": "orders"}  # share of the month each segment carries for a KPI
 ADDITIVE = ("customers", "revenue")
 
 
-def biggest_move(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filters()) -> dict | None:
-    """{kpi, kind, value, change, driver_dimension, driver_segment} for the month, or None if nothing moved."""
-    row = kpi_row(con, month, filters)
+def biggest_move(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filters(),
+                 row: dict | None = None) -> dict | None:
+    """{kpi, kind, value, change, driver_dimension, driver_segment} for the month, or None if nothing moved.
+    `row`: the month's kpi_row when the caller already has it (its row of the KPI table under the same filters)."""
+    row = kpi_row(con, month, filters) if row is None else row
     changes = {k: row.get(f"{k}_mom") for k in HEADLINE if row.get(f"{k}_mom") is not None}
     if not changes:
         return None

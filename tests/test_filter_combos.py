@@ -18,7 +18,7 @@ from metrics.cohorts import cohort_matrix
 from metrics.filters import Filters
 from metrics.customer_views import customer_views
 from metrics.funnel import repeat_funnel, time_to_second_order
-from metrics.kpis import _combos_answer, data_range, kpi_table
+from metrics.kpis import _combos_answer, data_range, kpi_row, kpi_table, month_row
 from metrics.narrative import biggest_move
 from metrics.segments import members_vs_non_members, rfm_customers, segment_kpis
 from store import Store
@@ -90,6 +90,21 @@ def test_period_comparisons_without_changes_agree(connections, filters):
     scoped = replace(filters, start=date(2025, 10, 1), end=date(2025, 11, 30))
     same(kpi_table(combos, scoped, by="member_tier", changes=False),
          kpi_table(from_orders, scoped, by="member_tier", changes=False))
+
+
+@pytest.mark.parametrize("filters", [Filters(), EAST_APP, replace(EAST_APP, start=date(2025, 3, 10)),
+                                     Filters(category=("Food",), end=date(2025, 11, 20))])
+def test_the_overview_s_month_row_from_its_table_is_the_month_s_kpi_row(connections, filters):
+    """The biggest move reads its month's row from the KPI table the Overview has already counted (a range
+    starting inside a month counts that month whole, as kpi_row does)."""
+    _, normal, _ = connections
+    table = kpi_table(normal, filters)
+    for month in (date(2025, 3, 1), date(2025, 10, 1), date(2025, 11, 1)):
+        ours, counted = month_row(table, month), kpi_row(normal, month, filters)
+        assert ours.keys() == counted.keys() and ours["customers"] > 0
+        assert ours["period"] == counted["period"] and ours["is_complete"] == counted["is_complete"]
+        for key in counted.keys() - {"period", "is_complete"}:
+            assert ours[key] == (None if counted[key] is None else pytest.approx(counted[key], rel=1e-12)), key
 
 
 @pytest.mark.parametrize("filters", [EAST_APP, Filters(channel=("app", "web"), category=("Food",)),

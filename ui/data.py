@@ -314,8 +314,9 @@ def biggest_move(root: str, version: int, month: date, filters: Filters) -> dict
 
 
 def _biggest_move(root: str, version: int, month: date, filters: Filters) -> dict | None:
-    return _kept_filtered(root, version, "biggest_move", filters,
-                          lambda con: narrative.biggest_move(con, month, filters), month=month)
+    def move(con):  # the month's row from the KPI table the Overview has asked for first (kept under a filter)
+        return narrative.biggest_move(con, month, filters, kpis.month_row(_kpi_table(root, version, filters), month))
+    return _kept_filtered(root, version, "biggest_move", filters, move, month=month)
 
 
 # ---- strategy tests and customer value ---------------------------------------------------------

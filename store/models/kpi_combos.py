@@ -225,9 +225,15 @@ def trailing_from_masks(first: date, last: date) -> str | None:
     def index(month: str) -> str:
         return dialect.month_diff(month, "cast($history_start as date)")
 
-    # the months M-11..M of month M: bits below M + 1 minus the bits below M - 11
-    spine_index = index("month_spine.month")
-    window = f"({dialect.bit_flag(f'{spine_index} + 1')} - {dialect.bit_flag(f'greatest({spine_index} - 11, 0)')})"
+    # month k's trailing year, months k-11..k: the bits below k + 1 minus the bits below k - 11. Each month's count
+    # is one sum over the sets (a column per month), not a join of every month with every set (at 100M orders
+    # under two filters 61 months x 185k sets: 0.8 s of CPU, against 0.03 s)
+    months = range(months_spanned(first, last))
+    windows = [(1 << (k + 1)) - (1 << max(k - 11, 0)) for k in months]
+    counts = ",\n                ".join(
+        f"sum(case when {dialect.bits_overlap('active_months', str(window))} then customers else 0 end) as months_{k}"
+        for k, window in zip(months, windows))
+    pick = " ".join(f"when {k} then mask_counts.months_{k}" for k in months)
     return f"""
         customer_masks as (
             select kept.segment, customer_key, {dialect.bit_or_aggregate(dialect.bit_flag(index("month")))} as active_months
@@ -243,13 +249,18 @@ def trailing_from_masks(first: date, last: date) -> str | None:
             group by segment, active_months
         ),
 
+        mask_counts as (
+            select segment,
+                {counts}
+            from mask_groups
+            group by segment
+        ),
+
         trailing_customers as (
-            select month_spine.segment, month_spine.month, coalesce(sum(mask_groups.customers), 0) as customers_12m
+            select month_spine.segment, month_spine.month,
+                coalesce(case {index("month_spine.month")} {pick} end, 0) as customers_12m
             from month_spine
-            left join mask_groups
-                on mask_groups.segment = month_spine.segment
-                and {dialect.bits_overlap("mask_groups.active_months", window)}
-            group by month_spine.segment, month_spine.month
+            left join mask_counts on mask_counts.segment = month_spine.segment
         ),
 
         coverage_changes as (
