@@ -389,3 +389,47 @@ def test_kpi_base_from_the_summaries_equals_counting_the_orders(tmp_path, months
         counted = con.execute(f"select * from ({kpis.kpi_base_sql(by)}) order by period, segment", params).df()
         same(ours, counted)
     con.close()
+
+
+@pytest.mark.parametrize("months", [30, 78])  # one bit set per customer holds 62 months; 78 follows customer-months
+def test_filtered_trailing_year_and_cohorts_from_the_summaries_equal_counting_by_hand(tmp_path, months):
+    import random
+
+    rng = random.Random(months + 1)
+    rows = []  # (order, customer, order date, amount, channel, category, region, member tier)
+    for number in range(700):
+        month = rng.randrange(months)
+        day = date(2019 + month // 12, month % 12 + 1, rng.randint(1, 28))
+        rows.append((f"O{number}", f"c{rng.randrange(50)}", day, rng.randint(1, 99), rng.choice(["app", "web"]),
+                     "Food", "East", "gold"))
+    con = imported(tmp_path, rows)
+
+    # counted here: a cohort is the month of a customer's first order in any channel; its customers under
+    # the app filter are those with an app order in that month; each later month counts them and their app revenue
+    def month_of(day: date) -> date:
+        return day.replace(day=1)
+    cohort = {}
+    for _, customer, day, *_ in rows:
+        cohort[customer] = min(cohort.get(customer, month_of(day)), month_of(day))
+    app = [r for r in rows if r[4] == "app"]
+    in_cohort = {r[1] for r in app if month_of(r[2]) == cohort[r[1]]}
+    expected = {}
+    for _, customer, day, amount, *_ in app:
+        if customer in in_cohort:
+            cell = expected.setdefault((cohort[customer], month_of(day)), [set(), 0])
+            cell[0].add(customer)
+            cell[1] += amount
+    matrix = cohort_matrix(con, Filters(channel=("app",)))
+    counted = {(row.cohort_month.date(), (pd.Timestamp(row.cohort_month) + pd.DateOffset(months=row.age)).date()):
+               (row.active_customers, row.revenue) for row in matrix.itertuples() if row.active_customers}
+    assert counted == {cell: (len(customers), revenue) for cell, (customers, revenue) in expected.items()}
+    assert len(counted) > 20
+
+    # the annual frequency of each month under two filters: app orders over distinct app customers in the 12 months to it
+    table = kpi_table(con, Filters(channel=("app",), category=("Food",)))
+    for row in table.itertuples():
+        month = row.period.date()
+        year = [r for r in app if 0 <= (month.year - r[2].year) * 12 + month.month - r[2].month <= 11]
+        assert row.annual_frequency == pytest.approx(len(year) / len({r[1] for r in year}), rel=1e-12)
+    assert len(table) == months
+    con.close()
