@@ -4,12 +4,35 @@
 
 `dashboard.py` is the app itself; running it directly (`streamlit run dashboard.py`) works too,
 but without these rules: /_stcore/metrics open, uploads accepted from any session, no anti-framing
-headers. See docs/security.md.
+headers. See docs/security.md. At server start it also imports the pages' modules and starts the store's
+warm-up, which the first page view would otherwise wait for.
 """
+
+import logging
+import threading
+from contextlib import asynccontextmanager
 
 from starlette.middleware import Middleware
 
 import streamlit as st
 from ui.guard import AccessGuard
 
-app = st.App("dashboard.py", middleware=[Middleware(AccessGuard)])
+
+def _prepare() -> None:
+    """What the first page view would otherwise wait for: the pages' imports (2-3 s: pandas, scipy, plotly) and the
+    store's warm-up (`ui.data.warm_up_current_store`)."""
+    try:
+        from ui import charts, data, tables  # noqa: F401
+        data.warm_up_current_store()
+    except Exception:  # noqa: BLE001 - the first page view does it again and says what is wrong
+        logging.getLogger(__name__).exception("preparing the dashboard at server start failed")
+
+
+@asynccontextmanager
+async def ready_before_first_view(_app):
+    """At server start, in the background (the server answers at once)."""
+    threading.Thread(target=_prepare, name="prepare", daemon=True).start()
+    yield
+
+
+app = st.App("dashboard.py", middleware=[Middleware(AccessGuard)], lifespan=ready_before_first_view)

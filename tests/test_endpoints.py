@@ -188,3 +188,27 @@ def test_in_the_browser_the_page_only_talks_to_its_own_host_and_downloads_are_lo
     assert icon and ("/media/" in icon) and "gstatic" not in icon
     downloads = [e for e in store.audit_log()[logged_before:] if e["action"] == "download_customer_list"]
     assert [(e["user"], e["format"]) for e in downloads] == [("ann", "csv")] and downloads[0]["rows"] > 0
+
+
+def test_serve_py_starts_the_store_s_warm_up_before_any_page_is_opened(tmp_path):
+    """The first page view of a new server finds the pages' imports done and the warm-up under way or done."""
+    import time
+
+    from conftest import write_one_month_export
+    from ingest.pipeline import import_file
+    from store import Store
+    from ui.kept_results import kept_path
+
+    write_one_month_export(tmp_path / "may.csv")
+    store = Store(tmp_path / "store")
+    import_file(tmp_path / "may.csv", store)
+    evidence = kept_path(str(store.root), store.manifest()["version"], "playbook/evidence") / "views.json"
+    url, process = start_server(store.root, script="serve.py", env={USERS_ENV: str(tmp_path / "none.json")})
+    try:
+        deadline = time.monotonic() + 60
+        while not evidence.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert evidence.exists(), "no page was opened: the server's start kept the Playbook's evidence"

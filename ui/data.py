@@ -463,6 +463,15 @@ def warm_up(root: str, version: int) -> None:
     threading.Thread(target=run, name=f"warm-up-{version}").start()
 
 
+def warm_up_current_store() -> None:
+    """The current store's `warm_up` (a store with orders), started when the server starts: the first page view
+    then finds it under way or done instead of starting it beside its own queries."""
+    store = current_store()
+    version = store_version(store)
+    if inventory(str(store.root), version)["orders"]:
+        warm_up(str(store.root), version)
+
+
 def _wait_for_writer(root: str) -> None:
     """Until no upload, removal or rebuild is being written: an upload publishes its version and then builds
     the version's late tables (store.models.registry.LATE_TABLES) still holding the store's writer lock."""
