@@ -169,6 +169,15 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
         ctx["overview"] = experiments.strategy_overview(con, WINDOW_DAYS, **STRATEGY_OPTIONS)
         return ctx["overview"]
 
+    def table_of(filters):  # the Overview's KPI table, which the biggest move then reads its month's row from
+        def table(con, ctx):
+            ctx["table"] = kpis.kpi_table(con, filters)
+            return ctx["table"]
+        return table
+
+    def move_of(filters):
+        return lambda con, ctx: narrative.biggest_move(con, ctx["month"], filters, kpis.month_row(ctx["table"], ctx["month"]))
+
     options = {k: v for k, v in STRATEGY_OPTIONS.items() if k != "decision_metric"}
     def customers_page(filters) -> list:
         """The Customers page's queries under one sidebar filter set: its per-customer results on one
@@ -184,22 +193,22 @@ def page_queries(only: str | None = None) -> dict[str, list[tuple[str, object]]]
         "Overview": [
             ("store_inventory", lambda con, ctx: inventory.store_inventory(con)),
             ("dimension_values", lambda con, ctx: inventory.dimension_values(con)),
-            ("kpi_table", lambda con, ctx: kpis.kpi_table(con, everything)),
+            ("kpi_table", table_of(everything)),
             ("latest_full_month", latest),
-            ("biggest_move", lambda con, ctx: narrative.biggest_move(con, ctx["month"], everything)),
+            ("biggest_move", move_of(everything)),
         ],
         "Overview filtered (app, 2025)": [
-            ("kpi_table", lambda con, ctx: kpis.kpi_table(con, filtered)),
+            ("kpi_table", table_of(filtered)),
             ("latest_full_month", latest),
-            ("biggest_move", lambda con, ctx: narrative.biggest_move(con, ctx["month"], filtered)),
+            ("biggest_move", move_of(filtered)),
         ],
         "Cohorts": [
             ("cohort_matrix", lambda con, ctx: cohorts.cohort_matrix(con, everything)),
         ],
         "Filter combinations (Overview, Cohorts)": [
-            ("kpi_table app+East", lambda con, ctx: kpis.kpi_table(con, two)),
+            ("kpi_table app+East", table_of(two)),
             ("latest_full_month", latest),
-            ("biggest_move app+East", lambda con, ctx: narrative.biggest_move(con, ctx["month"], two)),
+            ("biggest_move app+East", move_of(two)),
             ("kpi_table 3 filters", lambda con, ctx: kpis.kpi_table(con, three)),
             ("kpi_table 3 filters by quarter", lambda con, ctx: kpis.kpi_table(con, three, "quarter")),
             ("kpi_table 4 filters + dates", lambda con, ctx: kpis.kpi_table(con, four)),
