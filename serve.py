@@ -4,8 +4,8 @@
 
 `dashboard.py` is the app itself; running it directly (`streamlit run dashboard.py`) works too,
 but without these rules: /_stcore/metrics open, uploads accepted from any session, no anti-framing
-headers. See docs/security.md. At server start it also imports the pages' modules and starts the store's
-warm-up, which the first page view would otherwise wait for.
+headers. See docs/security.md. At server start it also imports the modules the pages use and starts the
+store's warm-up, which the first page view would otherwise wait for.
 """
 
 import logging
@@ -19,7 +19,7 @@ from ui.guard import AccessGuard
 
 
 def _prepare() -> None:
-    """What the first page view would otherwise wait for: the pages' imports (2-3 s: pandas, scipy, plotly) and the
+    """What the first page view would otherwise wait for: the imports the pages use (2-3 s: pandas, scipy, plotly) and the
     store's warm-up (`ui.data.warm_up_current_store`)."""
     try:
         from ui import charts, data, tables  # noqa: F401

@@ -211,4 +211,4 @@ def test_serve_py_starts_the_store_s_warm_up_before_any_page_is_opened(tmp_path)
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert evidence.exists(), "no page was opened: the server's start kept the Playbook's evidence"
+    assert evidence.exists(), "without any page view, the server's start should have kept the Playbook's evidence"

@@ -381,7 +381,8 @@ KNOWN_CONSTRUCTS = frozenset({
     "ToDays", "TimeToUnix", "PercentileCont", "GenerateSeries", "ArrayAgg", "ReadParquet",
     # the import's checks (ingest.normalise.build_issues): text, lists and the first row
     "NEQ", "DPipe", "GroupConcat", "Bracket", "Limit", "Left", "Length",
-    # the trailing year's bit sets of active months (kpi_combos.trailing_from_masks): signed BIGINT, bits 0-62
+    # the trailing year's bit sets of active months (kpi_combos.trailing_from_masks, kpi_trailing: greatest):
+    # signed BIGINT, bits 0-62
     "BitwiseLeftShift", "BitwiseOrAgg", "BitwiseAnd", "Greatest",
 })
 # Functions SQLGlot does not know by name (exp.Anonymous): only these, each rewritten above
