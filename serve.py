@@ -9,29 +9,23 @@ store's warm-up, which the first page view would otherwise wait for.
 """
 
 import logging
-import threading
 from contextlib import asynccontextmanager
 
 from starlette.middleware import Middleware
 
 import streamlit as st
+from ui import charts, data, tables  # noqa: F401 - imported at server start: a first page view waited 2-3 s for them
 from ui.guard import AccessGuard
-
-
-def _prepare() -> None:
-    """What the first page view would otherwise wait for: the imports the pages use (2-3 s: pandas, scipy, plotly) and the
-    store's warm-up (`ui.data.warm_up_current_store`)."""
-    try:
-        from ui import charts, data, tables  # noqa: F401
-        data.warm_up_current_store()
-    except Exception:  # noqa: BLE001 - the first page view does it again and says what is wrong
-        logging.getLogger(__name__).exception("preparing the dashboard at server start failed")
 
 
 @asynccontextmanager
 async def ready_before_first_view(_app):
-    """At server start, in the background (the server answers at once)."""
-    threading.Thread(target=_prepare, name="prepare", daemon=True).start()
+    """At server start, the store's warm-up (`ui.data.warm_up_current_store`, in the background), which the first
+    page view would otherwise start beside its own queries."""
+    try:
+        data.warm_up_current_store()
+    except Exception:  # noqa: BLE001 - the first page view starts it again and says what is wrong
+        logging.getLogger(__name__).exception("starting the store's warm-up at server start failed")
     yield
 
 
