@@ -14,8 +14,16 @@ from contextlib import asynccontextmanager
 from starlette.middleware import Middleware
 
 import streamlit as st
-from ui import charts, data, tables  # noqa: F401 - imported at server start: a first page view waited 2-3 s for them
 from ui.guard import AccessGuard
+
+# Imported at server start: a first page view waited 2-3 s for them. Their cached functions are decorated before
+# Streamlit's runtime exists, so Streamlit would warn once per function that it checks their cache settings without
+# it (the caches themselves are made at their first call, in the runtime): 22 lines of noise in the server's log.
+_cache_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+_level = _cache_log.level
+_cache_log.setLevel(logging.ERROR)
+from ui import charts, data, tables  # noqa: E402, F401
+_cache_log.setLevel(_level)
 
 
 @asynccontextmanager

@@ -212,3 +212,6 @@ def test_serve_py_starts_the_store_s_warm_up_before_any_page_is_opened(tmp_path)
         process.terminate()
         process.wait(timeout=10)
     assert evidence.exists(), "without any page view, the server's start should have kept the Playbook's evidence"
+    log = process.stdout.read().decode()
+    assert "You can now view your Streamlit app" in log, log
+    assert "No runtime found" not in log and "Traceback" not in log, log  # the pages' modules imported early, quietly

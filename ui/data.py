@@ -463,6 +463,8 @@ def warm_up(root: str, version: int) -> None:
                     break
                 try:
                     step()
+                except clv.ClvFitError as cannot:  # this data cannot be modelled: the Customer value page says why
+                    logging.getLogger(__name__).info("warm-up of store version %s: no value fit (%s)", version, cannot)
                 except Exception:  # noqa: BLE001 - a page that needs it works it out again when opened, and says why
                     logging.getLogger(__name__).exception("warm-up of store version %s: a step failed", version)
             # the customer summary the value tables started from is one row per customer (5 GB at 17M
