@@ -21,6 +21,16 @@ from ui import data
 EAST_APP = Filters(channel=("app",), region=("East",))
 
 
+HEADER = "order_id,customer_id,order_date,amount,channel"
+
+
+def upload(store: Store, folder, name: str, rows: str, header: str = HEADER) -> int:
+    """`rows` (CSV lines under `header`) imported into `store` as the export `name`; the new store version."""
+    (folder / name).write_text(f"{header}\n{rows}", encoding="utf-8")
+    import_file(folder / name, store, currency="USD")
+    return store.manifest()["version"]
+
+
 def _kept_folders(root) -> list:
     return sorted(path.parent for path in root.glob("versions/*/results/kept-*/filtered/*/views.json"))
 
@@ -111,11 +121,10 @@ def test_each_months_biggest_move_is_kept_apart(demo_store, monkeypatch):
 
 
 def test_one_filter_set_is_one_kept_folder_named_by_a_digest_and_the_unfiltered_page_keeps_nothing(tmp_path):
-    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
-                                         "1,a,2026-01-05,10,<b>app</b>\n2,a,2026-01-20,20,web\n3,b,2026-01-10,15,app\n")
     store = Store(tmp_path / "store")
-    import_file(tmp_path / "orders.csv", store, currency="USD")
-    root, version = str(store.root), store.manifest()["version"]
+    version = upload(store, tmp_path, "orders.csv",
+                     "1,a,2026-01-05,10,<b>app</b>\n2,a,2026-01-20,20,web\n3,b,2026-01-10,15,app\n")
+    root = str(store.root)
     data.customer_views(root, version, Filters(), None)
     assert _kept_folders(store.root) == []  # read from the summaries in a fraction of a second: nothing to keep
 
@@ -130,20 +139,15 @@ def test_one_filter_set_is_one_kept_folder_named_by_a_digest_and_the_unfiltered_
 
 def test_after_an_upload_the_warm_up_works_out_the_filter_sets_viewed_on_the_version_before(tmp_path, monkeypatch):
     """A monthly meeting's saved link (channel app) is ready after next month's upload, with the new numbers."""
-    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
-                                      "1,a,2026-01-05,10,app\n2,a,2026-01-20,20,web\n3,b,2026-01-10,15,app\n"
-                                      "4,c,2026-01-12,30,web\n")
-    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
-                                      "5,a,2026-02-10,25,app\n6,b,2026-02-01,5,web\n")
     store = Store(tmp_path / "store")
-    import_file(tmp_path / "jan.csv", store, currency="USD")
+    upload(store, tmp_path, "jan.csv", "1,a,2026-01-05,10,app\n2,a,2026-01-20,20,web\n3,b,2026-01-10,15,app\n"
+                                       "4,c,2026-01-12,30,web\n")
     root, app = str(store.root), Filters(channel=("app",))
     january = data.customer_views(root, store.manifest()["version"], app, date(2026, 1, 1))
     assert january["funnel"]["customers"].tolist() == [2]  # a and b, one app order each
     assert data.kpi_table(root, store.manifest()["version"], app)["customers"].tolist() == [2]
 
-    import_file(tmp_path / "feb.csv", store, currency="USD")
-    version = store.manifest()["version"]
+    version = upload(store, tmp_path, "feb.csv", "5,a,2026-02-10,25,app\n6,b,2026-02-01,5,web\n")
     data._warm_filtered(root, version)
 
     data.customer_views.clear(), data.kpi_table.clear()
@@ -160,12 +164,9 @@ def test_after_an_upload_the_warm_up_works_out_the_filter_sets_viewed_on_the_ver
 
 
 def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path, monkeypatch):
-    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
-                                      "1,a,2026-01-05,10,app\n2,b,2026-01-20,20,web\n")
-    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel\n3,a,2026-02-10,25,app\n")
     store = Store(tmp_path / "store")
-    import_file(tmp_path / "jan.csv", store, currency="USD")
-    root, january = str(store.root), store.manifest()["version"]
+    root, january = str(store.root), upload(store, tmp_path, "jan.csv",
+                                            "1,a,2026-01-05,10,app\n2,b,2026-01-20,20,web\n")
     monkeypatch.setattr(data, "CARRIED_REQUESTS", 2)
     viewed = [Filters(channel=("app",)), Filters(channel=("web",)), Filters(channel=("app", "web"))]
     names = []
@@ -178,8 +179,7 @@ def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path,
     data.customer_views.clear()
     data.customer_views(root, january, viewed[0], None)  # app again, read from what was kept: viewed last now
 
-    import_file(tmp_path / "feb.csv", store, currency="USD")
-    february = store.manifest()["version"]
+    february = upload(store, tmp_path, "feb.csv", "3,a,2026-02-10,25,app\n")
     data._warm_filtered(root, february)
     carried = [(when, request["filters"]["channel"])
                for when, request in data.kept.kept_values_under(root, february, "filtered", "request")]
@@ -191,19 +191,14 @@ def test_the_warm_up_carries_only_the_most_recently_viewed_filter_sets(tmp_path,
 def test_requests_viewed_two_uploads_ago_are_carried_and_a_months_moves_once(tmp_path, monkeypatch):
     """Orders, then assignments (or a removal and a re-upload) with no page viewed between: the saved views of
     the version before that still come across, and the biggest moves of several months are one request."""
-    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel\n"
-                                      "1,a,2026-01-05,10,app\n2,b,2026-01-20,20,web\n3,a,2026-02-03,30,app\n")
-    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel\n4,b,2026-02-10,25,app\n")
-    (tmp_path / "mar.csv").write_text("order_id,customer_id,order_date,amount,channel\n5,a,2026-03-02,40,app\n")
     store = Store(tmp_path / "store")
-    import_file(tmp_path / "jan.csv", store, currency="USD")
-    root, first, app = str(store.root), store.manifest()["version"], Filters(channel=("app",))
+    first = upload(store, tmp_path, "jan.csv", "1,a,2026-01-05,10,app\n2,b,2026-01-20,20,web\n3,a,2026-02-03,30,app\n")
+    root, app = str(store.root), Filters(channel=("app",))
     data.kpi_table(root, first, app)
     for month in (date(2026, 1, 1), date(2026, 2, 1)):
         data.biggest_move(root, first, month, app)
-    import_file(tmp_path / "feb.csv", store, currency="USD")  # nobody looks at this version
-    import_file(tmp_path / "mar.csv", store, currency="USD")
-    third = store.manifest()["version"]
+    upload(store, tmp_path, "feb.csv", "4,b,2026-02-10,25,app\n")  # nobody looks at this version
+    third = upload(store, tmp_path, "mar.csv", "5,a,2026-03-02,40,app\n")
     assert third == first + 2
 
     monkeypatch.setattr(data, "CARRIED_REQUESTS", 2)  # room for both requests only if the moves count once
@@ -240,14 +235,11 @@ def test_the_default_view_counts_no_filter_and_a_narrowing_date_does(demo_store,
 def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_never_viewed(tmp_path, monkeypatch):
     """One channel or one region is the sidebar's usual first choice: ready before anybody opens it, and not
     carried to the next version unless somebody did."""
-    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel,region\n"
-                                      "1,a,2026-01-05,10,app,East\n2,a,2026-01-20,20,web,East\n"
-                                      "3,b,2026-01-10,15,app,West\n4,c,2026-01-12,30,app,East\n")
-    (tmp_path / "feb.csv").write_text("order_id,customer_id,order_date,amount,channel,region\n"
-                                      "5,a,2026-02-10,25,app,East\n")
     store = Store(tmp_path / "store")
-    import_file(tmp_path / "jan.csv", store, currency="USD")
-    root, january = str(store.root), store.manifest()["version"]
+    january = upload(store, tmp_path, "jan.csv", "1,a,2026-01-05,10,app,East\n2,a,2026-01-20,20,web,East\n"
+                                                 "3,b,2026-01-10,15,app,West\n4,c,2026-01-12,30,app,East\n",
+                     header=f"{HEADER},region")
+    root = str(store.root)
     con = store.connect()
     # app 3 orders, web 1; East 3, West 1: the most orders first, ties by dimension then value
     assert inventory.dimension_values_by_orders(con) == [("channel", "app"), ("region", "East"),
@@ -294,8 +286,7 @@ def test_the_warm_up_works_out_each_filter_value_alone_most_orders_first_as_neve
     assert views["rfm_segments"]["revenue"].sum() == 10 + 20 + 30
 
     monkeypatch.undo()  # February's carry counts again
-    import_file(tmp_path / "feb.csv", store, currency="USD")
-    february = store.manifest()["version"]
+    february = upload(store, tmp_path, "feb.csv", "5,a,2026-02-10,25,app,East\n", header=f"{HEADER},region")
     data._warm_filtered(root, february)  # what was viewed comes across; the rest worked out ahead does not
     assert sorted((request["kind"], request["filters"]["channel"], request["filters"]["region"]) for _, request in
                   data.kept.kept_values_under(root, february, "filtered", "request")) == [
@@ -319,15 +310,14 @@ def test_a_result_worked_out_ahead_is_never_viewed_until_a_page_reads_it_and_a_c
 
 def test_on_a_store_that_keeps_nothing_the_step_stops_after_one_request(tmp_path, monkeypatch):
     """A read-only store: every page view counts for itself, so working values out ahead would only take the cores."""
-    (tmp_path / "jan.csv").write_text("order_id,customer_id,order_date,amount,channel,region\n"
-                                      "1,a,2026-01-05,10,app,East\n2,b,2026-01-20,20,web,West\n")
     store = Store(tmp_path / "store")
-    import_file(tmp_path / "jan.csv", store, currency="USD")
+    version = upload(store, tmp_path, "jan.csv", "1,a,2026-01-05,10,app,East\n2,b,2026-01-20,20,web,West\n",
+                     header=f"{HEADER},region")
     counted = []
     real_kpi_table = kpis.kpi_table
     monkeypatch.setattr(kpis, "kpi_table", lambda con, filters, *a: counted.append(filters) or
                         real_kpi_table(con, filters, *a))
     monkeypatch.setattr(data.kept, "keep", lambda path, write: False)  # as on a read-only folder
     monkeypatch.setattr(data, "ANTICIPATED_FROM_ORDERS", 0)
-    data._warm_single_values(str(store.root), store.manifest()["version"])
+    data._warm_single_values(str(store.root), version)
     assert counted == [Filters(channel=("app",))]
