@@ -218,8 +218,7 @@ def page_context() -> PageContext:
     store = data.current_store()
     version = data.store_version(store)
     facts = data.inventory(str(store.root), version)
-    if facts["orders"]:
-        data.warm_up(str(store.root), version)  # after an upload, the value fit and the Playbook start at once
+    data.warm_up(str(store.root), version)  # after an upload, the value fit and the Playbook start at once
     start, end = st.session_state.get("from"), st.session_state.get("to")
     if isinstance(start, date) and isinstance(end, date) and start > end:
         start, end = end, start

@@ -435,7 +435,10 @@ def warm_up(root: str, version: int) -> None:
     and Playbook pages work out once per version and keep (the default strategy overview and time views, the
     default fit and the value page's default views, the Playbook's evidence and lists), and the filtered
     requests kept on the version before: called on every page view and when the server starts
-    (`warm_up_current_store`), so it starts right after an upload and those pages' first views find it done."""
+    (`warm_up_current_store`), so it starts right after an upload and those pages' first views find it done.
+    A store without orders has nothing to warm up."""
+    if not inventory(root, version)["orders"]:
+        return
     key = (root, version)
     with _WARM_UPS_LOCK:
         if key in _WARM_UPS_STARTED:
@@ -477,12 +480,10 @@ def warm_up(root: str, version: int) -> None:
 
 
 def warm_up_current_store() -> None:
-    """The current store's `warm_up` (a store with orders), started when the server starts: the first page view
-    then finds it under way or done instead of starting it beside its own queries."""
+    """The current store's `warm_up`, started when the server starts: the first page view then finds it under way
+    or done instead of starting it beside its own queries."""
     store = current_store()
-    version = store_version(store)
-    if inventory(str(store.root), version)["orders"]:
-        warm_up(str(store.root), version)
+    warm_up(str(store.root), store_version(store))
 
 
 def _wait_for_writer(root: str) -> None:
