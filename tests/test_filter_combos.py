@@ -391,9 +391,10 @@ def test_kpi_base_from_the_summaries_equals_counting_the_orders(tmp_path, months
     con.close()
 
 
-@pytest.mark.parametrize("months", [30, 38, 78])  # one bit set per customer holds 62 months (38 and the 24 before
+@pytest.mark.parametrize("months", [30, 38, 78])
 def test_filtered_trailing_year_and_cohorts_from_the_summaries_equal_counting_by_hand(tmp_path, months):
-    # them for the changes: all 62), 78 follows customer-months
+    """One bit set per customer holds 62 months: 38 and the 24 before them for the changes fill it; 78 follows
+    the customer-months."""
     import random
 
     rng = random.Random(months + 1)
