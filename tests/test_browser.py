@@ -50,6 +50,25 @@ def test_filter_changes_the_tiles_and_lands_in_the_url(demo_server, page):
     expect(tile(page, "Purchase frequency")).not_to_have_text(before)
 
 
+def test_a_quick_range_sets_the_dates_and_a_shared_link_shows_it_chosen(demo_server, demo_store, page):
+    con = demo_store.connect()
+    (latest_full,) = con.execute("select cast(date_trunc('month', max(order_ts) filter (where is_valid) + interval 1 day)"
+                                 " - interval 1 month as date) from orders").fetchone()
+    con.close()
+    start = latest_full.replace(year=latest_full.year - (latest_full.month <= 5), month=(latest_full.month - 6) % 12 + 1)
+    page.goto(f"{demo_server}/customers")
+    wait_for_app(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_text("Last 6 months", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stAlert").filter(has_text=f"Filters: {start:%Y-%m-%d}")).to_be_visible()
+    assert f"from={start:%Y-%m-%d}" in page.url
+    page.goto(page.url)  # the shared link: the same range, shown chosen
+    wait_for_app(page)
+    expect(sidebar.locator("button[aria-checked=true]")).to_have_text("Last 6 months")
+    expect(sidebar.get_by_test_id("stDateInputField").first.locator("input")).to_have_value(f"{start:%Y-%m-%d}")
+
+
 def test_switch_language(demo_server, page):
     page.goto(demo_server)
     wait_for_app(page)

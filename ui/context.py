@@ -11,7 +11,7 @@ import streamlit as st
 
 from metrics.filters import Filters
 from store import Store
-from ui import auth, data
+from ui import auth, data, date_ranges
 from ui.formatting import currencies_in_use
 from ui.i18n import LANGUAGES, count, t
 from ui.safe_text import markdown_t, markdown_text
@@ -147,16 +147,32 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
         st.header(t("filters", lang))
         first = facts["first_order"].date() if facts["first_order"] is not None else None
         last = facts["last_order"].date() if facts["last_order"] is not None else None
+        quick = st.container()  # above the dates, drawn after them: a shared link's dates are read by then
         st.date_input(t("date_from", lang), value=first, min_value=first, max_value=last,
                       key="from", bind="query-params")
         st.date_input(t("date_to", lang), value=last, min_value=first, max_value=last,
                       key="to", bind="query-params")
+        ranges = date_ranges.quick_ranges(data.latest_full_month(str(store.root), version), first, last)
+        if ranges:
+            # the pills show the range the dates make: a shared link's, or none after a date typed by hand
+            st.session_state["quick_range"] = date_ranges.quick_range_shown(
+                ranges, st.session_state.get("from"), st.session_state.get("to"), first, last)
+            quick.pills(t("quick_range", lang), list(ranges), key="quick_range",
+                        format_func=lambda months: t("last_n_months", lang, months=months),
+                        on_change=_apply_quick_range, args=(ranges, first, last),
+                        help=t("quick_range_help", lang, month=f"{max(end for _, end in ranges.values()):%Y-%m}"))
         for key in FILTER_KEYS:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
                            placeholder=t("all", lang))
         st.selectbox(t("currency", lang), choices, key="currency", bind="query-params",
                      format_func=lambda code: code or NOT_STATED_MARK, disabled=bool(stated),
                      help=t("currency_help_stated" if stated else "currency_help", lang))
+
+
+def _apply_quick_range(ranges: dict, first: date | None, last: date | None) -> None:
+    """The chosen quick range into the date boxes; none chosen (the pill clicked again): the whole history."""
+    chosen = st.session_state.get("quick_range")
+    st.session_state["from"], st.session_state["to"] = ranges[chosen] if chosen in ranges else (first, last)
 
 
 def apply_presentation_style() -> None:
@@ -219,15 +235,13 @@ def page_context() -> PageContext:
     version = data.store_version(store)
     facts = data.inventory(str(store.root), version)
     data.warm_up(str(store.root), version)  # after an upload, the value fit and the Playbook start at once
-    start, end = st.session_state.get("from"), st.session_state.get("to")
-    if isinstance(start, date) and isinstance(end, date) and start > end:
-        start, end = end, start
     first, last = facts["first_order"], facts["last_order"]
-    # the date boxes always hold a range: a date that does not narrow the store's is no filter (so the default
-    # view reads the summaries; counted from the orders it took a minute at 100M orders)
+    # the date boxes always hold a range: a date that does not narrow the store's is no filter
+    start, end = date_ranges.date_filters(st.session_state.get("from"), st.session_state.get("to"),
+                                          first and first.date(), last and last.date())
     filters = Filters(
-        start=start if isinstance(start, date) and (first is None or start > first.date()) else None,
-        end=end if isinstance(end, date) and (last is None or end < last.date()) else None,
+        start=start,
+        end=end,
         **{key: tuple(st.session_state.get(key) or ()) for key in FILTER_KEYS},
     )
     return PageContext(
