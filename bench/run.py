@@ -410,8 +410,9 @@ def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
     from store import Store
     from ui import data
 
-    filters = Filters(**{"one": ONE, "two": TWO, "three": THREE}[filter_set])
     version = Store(root).manifest()["version"]
+    filters = (_date_filters(root, version, filter_set) if filter_set in DATE_SETS
+               else Filters(**{"one": ONE, "two": TWO, "three": THREE}[filter_set]))
     rss_before = rss_mib()
     reset_peak()
     start, cpu = time.perf_counter(), cpu_seconds()
@@ -425,6 +426,40 @@ def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
         data.customer_views(root, version, filters, data.customers_month(root, version, filters))
     return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "rss_before_mib": round(rss_before, 1),
             "peak_mib": round(peak_mib(), 1)}
+
+
+# a date range alone: the sidebar's last 6 months (a quick range, worked out ahead by the warm-up), and the same
+# range a day shorter (typed by hand: nobody asked for it before)
+DATE_SETS = ("quick6", "custom6")
+
+
+def _date_filters(root: str, version: int, filter_set: str):
+    """The filters of a DATE_SETS range as the sidebar makes them (ui.date_ranges)."""
+    from datetime import timedelta
+
+    from metrics.filters import Filters
+    from ui import data, date_ranges
+
+    facts = data.inventory(root, version)
+    first, last = facts["first_order"].date(), facts["last_order"].date()
+    start, end = date_ranges.quick_ranges(data.latest_full_month(root, version), first, last)[6]
+    start += timedelta(days=filter_set == "custom6")
+    start, end = date_ranges.date_filters(start, end, first, last)
+    return Filters(start=start, end=end)
+
+
+def _child_quick_ranges(root: str) -> dict:
+    """The warm-up's step working out the sidebar's quick ranges ahead (ui.data._warm_quick_ranges)."""
+    from store import Store
+    from ui import data
+
+    version = Store(root).manifest()["version"]
+    reset_peak()
+    start, cpu = time.perf_counter(), cpu_seconds()
+    data._warm_quick_ranges(root, version)
+    kept = data.kept.kept_values_under(root, version, data.FILTERED_KEPT, "request")
+    return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "peak_mib": round(peak_mib(), 1),
+            "requests": len(kept)}
 
 
 def _child_single_values(root: str) -> dict:
@@ -455,7 +490,7 @@ def _child_generate(folder: str, customers: str, fmt: str) -> dict:
 CHILDREN = {"_generate": _child_generate, "_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
             "_value_view": _child_value_view, "_playbook_view": _child_playbook_view,
             "_strategy_view": _child_strategy_view, "_filtered_view": _child_filtered_view,
-            "_single_values": _child_single_values}
+            "_single_values": _child_single_values, "_quick_ranges": _child_quick_ranges}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -833,6 +868,30 @@ def single_values_ahead(root: Path, runs: int) -> dict:
     return {"step": step, "views": views}
 
 
+def quick_ranges_ahead(root: Path, runs: int) -> dict:
+    """The warm-up's step working out the sidebar's quick ranges ahead, in a new process with no filtered request
+    kept; then each filtered page's views under the last 6 months (reading what the step kept) and its first view
+    under a range one day shorter (typed by hand: counted), in new processes."""
+    for folder in Path(root).glob("versions/*/results/kept-*/filtered"):
+        shutil.rmtree(folder)
+    with Measured() as measured:
+        step = run_child("_quick_ranges", str(root))
+    step["contention"] = round(measured.share, 3)
+    views = {}
+    for page in FILTERED_PAGES:
+        seen = []
+        for _ in range(max(runs, 2)):
+            with Measured() as measured:
+                seen.append(run_child("_filtered_view", str(root), page, "quick6"))
+            seen[-1]["contention"] = round(measured.share, 3)
+        with Measured() as measured:
+            typed = run_child("_filtered_view", str(root), page, "custom6")
+        typed["contention"] = round(measured.share, 3)
+        views[page] = {"first_view": seen[0]["total"], "median": statistics.median(v["total"] for v in seen),
+                       "peak_mib": max(v["peak_mib"] for v in seen), "views": seen, "typed_first_view": typed}
+    return {"step": step, "views": views}
+
+
 def kept_page_views(root: Path, runs: int, kept_folder: str, child: str, *args: str) -> dict:
     """A page that keeps its results, viewed in new processes (`child`, given `args`): the first view after its
     kept folder is deleted, then at least one later view reading what the first kept (median, largest peak)."""
@@ -1080,6 +1139,20 @@ def table_rows(results: dict) -> list[list[str]]:
                              f"{seconds(view['first_view'])}, median of {len(view['views'])} (new processes)"
                              f"{busy(max(v['contention'] for v in view['views']))}", n, seconds(view["median"]), "",
                              "", mib(view["peak_mib"])])
+        if r.get("quick_ranges"):
+            step = r["quick_ranges"]["step"]
+            rows.append([f"Warm-up: the sidebar's quick ranges worked out ahead, {step['requests']} requests (new "
+                         f"process; CPU {step['cpu']:.1f} s){busy(step.get('contention'))}", n, seconds(step["total"]),
+                         "", "", mib(step["peak_mib"])])
+            for page, view in r["quick_ranges"]["views"].items():
+                typed = view["typed_first_view"]
+                rows.append([f"{page} under the last 6 months after the warm-up: first view "
+                             f"{seconds(view['first_view'])}, median of {len(view['views'])} (new processes)"
+                             f"{busy(max(v['contention'] for v in view['views']))}", n, seconds(view["median"]), "",
+                             "", mib(view["peak_mib"])])
+                rows.append([f"{page} under a range typed by hand (the last 6 months but its first day): first view, "
+                             f"counted (new process; CPU {typed['cpu']:.1f} s){busy(typed.get('contention'))}", n,
+                             seconds(typed["total"]), "", "", mib(typed["peak_mib"])])
         if r.get("strategy"):
             st = r["strategy"]
             first = st["first_worked_out"]
@@ -1316,6 +1389,8 @@ def main(argv: list[str] | None = None) -> int:
             size["filtered_kept"] = filtered_pages(root, 1 if args.quick else min(args.runs, 3))
             log("each filter value alone, worked out ahead (the warm-up's step)")
             size["single_values"] = single_values_ahead(root, 1 if args.quick else min(args.runs, 3))
+            log("the sidebar's quick ranges, worked out ahead (the warm-up's step)")
+            size["quick_ranges"] = quick_ranges_ahead(root, 1 if args.quick else min(args.runs, 3))
             log("strategy tests page (kept overview and time views)")
             size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))
             if not args.no_ltv:
