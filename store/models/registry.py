@@ -110,6 +110,13 @@ def _always(request: Request) -> bool:
     return True
 
 
+def _dimension_filtered(request: Request) -> bool:
+    """Whether a filter names dimension values: a date range alone reads the orders table, written in time order,
+    whose row groups outside the range are skipped (six months at 100M orders: the Customers page's kept tables
+    9.6 s from orders_by_dimension, 7.4 s from the orders)."""
+    return bool(request.filters.dimension_values())
+
+
 def _in_windows(request: Request) -> bool:
     return request.window_days in experiments.PRECOMPUTED_WINDOWS
 
@@ -153,7 +160,7 @@ _MODELS = (
           covers=lambda r: not r.filters.dimension_values(), late=True),
     # the per-customer figures under filters read it instead of the orders (an append adds its new rows);
     # late: until it is built they count from the orders table (3.9 s of a 10M-order import)
-    Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_always,
+    Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_dimension_filtered,
           empty_store=False, append=_sql(orders.orders_by_dimension_sql("new_orders")), append_rows=True, late=True),
     # any filter combination, grain and breakdown of the KPI counts and the cohort groups (kpi_combos)
     Model("kpi_combos", _sql(kpi_combos.KPI_COMBOS_SQL), ("orders",), covers=_always, empty_store=False,
