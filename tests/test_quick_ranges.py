@@ -4,13 +4,12 @@ import json
 import threading
 from datetime import date
 
-import pytest
-
 from metrics import cohorts, kpis, narrative
+from metrics import customer_views as customer_views_metrics
 from metrics.filters import Filters
 from store import Store
 from tests.conftest import open_app
-from tests.test_filtered_kept import _never_counted, upload
+from tests.test_filtered_kept import upload
 from ui import data
 from ui.date_ranges import date_filters, quick_range_shown, quick_ranges
 
@@ -110,9 +109,42 @@ def test_the_warm_up_works_out_each_quick_range_so_its_first_view_reads_it(tmp_p
 
     for cached in (data.customer_views, data.kpi_table, data.cohort_matrix, data.biggest_move):
         cached.clear()  # a new process
-    _never_counted(monkeypatch)
-    for module, name in ((kpis, "kpi_table"), (cohorts, "cohort_matrix"), (narrative, "biggest_move")):
-        monkeypatch.setattr(module, name, lambda *a, **k: pytest.fail("counted again instead of read"))
+    monkeypatch.setattr(data, "warm_up", lambda *arguments: None)  # nothing counts in the background
+    for page in ("pages/overview.py", "pages/cohorts.py", "pages/customers.py"):
+        app = open_app(monkeypatch, store.root, page)  # unfiltered: read from the summaries, or counted
+        with monkeypatch.context() as counting:
+            for module, name in ((customer_views_metrics, "customer_views"), (kpis, "kpi_table"),
+                                 (cohorts, "cohort_matrix"), (narrative, "biggest_move")):
+                counting.setattr(module, name, _fails(name))
+            app.button_group(key="quick_range").set_value(3).run()  # the pill, as a user clicks it
+        assert not app.exception, [e.value for e in app.exception]
+    funnel_chart = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert funnel_chart["data"][0]["y"] == [1.0, 0.5]  # a (2 orders until March) and b reach order 1, a order 2
     views = data.customer_views(root, version, three_months, data.customers_month(root, version, three_months))
-    assert views["funnel"]["customers"].tolist() == [2, 1]  # a (2 orders until March) and b
+    assert views["funnel"]["customers"].tolist() == [2, 1]
     assert data.kpi_table(root, version, three_months)["revenue"].tolist() == [10.0, 20.0, 15.0]
+
+
+def _fails(name: str):
+    def counted(*arguments, **options):  # an error the page shows, so the test sees it
+        raise AssertionError(f"{name} counted instead of reading what the warm-up kept")
+    return counted
+
+
+def test_a_link_to_a_range_ending_mid_data_shows_it_chosen_and_after_an_upload_the_pills_follow_the_new_data(
+        tmp_path, monkeypatch):
+    store = Store(tmp_path / "store")
+    upload(store, tmp_path, "jan.csv", "1,a,2025-09-05,10,app\n2,a,2026-02-20,20,web\n3,b,2026-04-20,15,app\n")
+    monkeypatch.setattr(data, "warm_up", lambda *arguments: None)
+    # March 2026 is the latest full month: the last 3 months are January-March, both dates in the link
+    app = open_app(monkeypatch, store.root, "pages/customers.py", **{"from": "2026-01-01", "to": "2026-03-31"})
+    assert app.button_group(key="quick_range").value == 3
+    # the last 12 months start before the data: no start, but they end in March, unlike the whole history
+    assert app.button_group(key="quick_range").options == ["Last 3 months", "Last 6 months", "Last 12 months"]
+
+    upload(store, tmp_path, "may.csv", "4,b,2026-05-31,30,app\n")  # the page stays open: May is now full
+    app.button_group(key="quick_range").set_value(None).run()  # the pill clicked again: the whole history, now
+    assert _dates(app) == (date(2025, 9, 5), date(2026, 5, 31))
+    app.button_group(key="quick_range").set_value(3).run()
+    assert _dates(app) == (date(2026, 3, 1), date(2026, 5, 31))  # March-May: the new latest full month
+    assert app.button_group(key="quick_range").value == 3

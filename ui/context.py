@@ -145,21 +145,19 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
     keep_choice("currency", choices, lambda code, language_code: code or NOT_STATED_MARK)
     with st.sidebar:
         st.header(t("filters", lang))
-        first = facts["first_order"].date() if facts["first_order"] is not None else None
-        last = facts["last_order"].date() if facts["last_order"] is not None else None
+        ranges, first, last = _quick_ranges(store, version, facts)
         quick = st.container()  # above the dates, drawn after them: a shared link's dates are read by then
         st.date_input(t("date_from", lang), value=first, min_value=first, max_value=last,
                       key="from", bind="query-params")
         st.date_input(t("date_to", lang), value=last, min_value=first, max_value=last,
                       key="to", bind="query-params")
-        ranges = date_ranges.quick_ranges(data.latest_full_month(str(store.root), version), first, last)
         if ranges:
             # the pills show the range the dates make: a shared link's, or none after a date typed by hand
             st.session_state["quick_range"] = date_ranges.quick_range_shown(
                 ranges, st.session_state.get("from"), st.session_state.get("to"), first, last)
             quick.pills(t("quick_range", lang), list(ranges), key="quick_range",
                         format_func=lambda months: t("last_n_months", lang, months=months),
-                        on_change=_apply_quick_range, args=(ranges, first, last),
+                        on_change=_apply_quick_range,
                         help=t("quick_range_help", lang, month=f"{max(end for _, end in ranges.values()):%Y-%m}"))
         for key in FILTER_KEYS:
             st.multiselect(t(key, lang), options[key], key=key, bind="query-params",
@@ -169,8 +167,19 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
                      help=t("currency_help_stated" if stated else "currency_help", lang))
 
 
-def _apply_quick_range(ranges: dict, first: date | None, last: date | None) -> None:
-    """The chosen quick range into the date boxes; none chosen (the pill clicked again): the whole history."""
+def _quick_ranges(store: Store, version: int, facts: dict) -> tuple[dict, date | None, date | None]:
+    """(the quick ranges offered, the data's first day, its last day) of store version `version`."""
+    first = facts["first_order"].date() if facts["first_order"] is not None else None
+    last = facts["last_order"].date() if facts["last_order"] is not None else None
+    return date_ranges.quick_ranges(data.latest_full_month(str(store.root), version), first, last), first, last
+
+
+def _apply_quick_range() -> None:
+    """The chosen quick range into the date boxes; none chosen (the pill clicked again): the whole history. Both
+    as the store is now: an upload since the pills were drawn moves the months and the last day."""
+    store = data.current_store()
+    version = data.store_version(store)
+    ranges, first, last = _quick_ranges(store, version, data.inventory(str(store.root), version))
     chosen = st.session_state.get("quick_range")
     st.session_state["from"], st.session_state["to"] = ranges[chosen] if chosen in ranges else (first, last)
 
