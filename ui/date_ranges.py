@@ -11,8 +11,9 @@ from datetime import date, timedelta
 QUICK_MONTHS = (3, 6, 12)  # the quick ranges offered: the last N whole months
 
 
-def _months_before(month: date, months: int) -> date:
-    year, index = divmod(month.year * 12 + month.month - 1 - months, 12)
+def _month_start(month: date, shift: int) -> date:
+    """The first day of the month `shift` months after `month`'s (before it when negative)."""
+    year, index = divmod(month.year * 12 + month.month - 1 + shift, 12)
     return date(year, index + 1, 1)
 
 
@@ -22,12 +23,12 @@ def quick_ranges(latest_full_month: date | None, first: date | None, last: date 
     months, the last 6 and 12 months are its 3 months: offered once)."""
     if latest_full_month is None or first is None or last is None:
         return {}
-    end = _months_before(latest_full_month, -1) - timedelta(days=1)
+    end = _month_start(latest_full_month, 1) - timedelta(days=1)
     if end < first:  # no full month yet (a few weeks of orders): the ranges would hold none
         return {}
     ranges, filters_seen = {}, {(None, None)}
     for months in QUICK_MONTHS:
-        start = _months_before(latest_full_month, months - 1)
+        start = _month_start(latest_full_month, 1 - months)
         if date_filters(start, end, first, last) not in filters_seen:
             ranges[months] = (start, end)
             filters_seen.add(date_filters(start, end, first, last))
