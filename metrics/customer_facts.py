@@ -17,11 +17,10 @@ from store.models.registry import Request
 
 
 def orders_source(con, filters: Filters) -> str:
-    """Where the valid identified orders inside `filters` are counted from: under a dimension filter
-    `orders_by_dimension` (sorted by dimension: a filter reads only its row groups); under a date range
-    alone, or in a version without that table (in the seconds after an upload is published, before that
-    late table is built; a failed late build; a version written before it existed), the orders table (in
-    upload order: a range skips the row groups outside it)."""
+    """Where the valid identified orders inside `filters` are counted from: `orders_by_dimension` (sorted
+    by dimension: a filter reads only its row groups), or the orders table in a version without it (in the
+    seconds after an upload is published, before that late table is built; a failed late build; a
+    version written before it existed)."""
     return registry.source_for(con, "orders_by_dimension", Request(filters=filters)) or "orders"
 
 

@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from metrics.cohorts import cohort_matrix
-from metrics.customer_facts import orders_source
 from store.models.dialect import has_table
 from metrics.due import due_for_repurchase, most_valuable_due
 from metrics.funnel import days_between_orders, repeat_funnel, time_to_second_order
@@ -132,14 +131,6 @@ def test_customer_figures_under_filters_from_orders_by_dimension_equal_counting_
     ours = metric(with_summaries, filters)
     assert len(ours) > 0
     pd.testing.assert_frame_equal(ours, metric(from_orders, filters), check_exact=False, rtol=1e-9, check_dtype=False)
-
-
-def test_a_date_range_alone_reads_the_orders_in_time_order_and_a_dimension_filter_orders_by_dimension(connections):
-    """The orders table is written in time order, so a range skips the row groups outside it; orders_by_dimension
-    is sorted by dimension, so a dimension filter skips those of other values."""
-    with_summaries, _ = connections
-    assert orders_source(with_summaries, Filters(start=date(2025, 1, 1), end=date(2025, 6, 30))) == "orders"
-    assert orders_source(with_summaries, Filters(channel=("app",), start=date(2025, 1, 1))) == "orders_by_dimension"
 
 
 @pytest.mark.parametrize("filters", [Filters(channel=("app",), region=("East",)),

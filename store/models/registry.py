@@ -110,15 +110,6 @@ def _always(request: Request) -> bool:
     return True
 
 
-def _dimension_filtered(request: Request) -> bool:
-    """Whether a filter names dimension values. A date range alone reads the orders table instead: it is in upload
-    order, each upload a part of its own, and exports mostly in time order, so a range skips many of its row
-    groups (at 100M orders six months read 421 of 825), where orders_by_dimension, sorted by dimension, is read
-    whole (the Customers page's kept tables under six months: 9.6 s from it, 7.4 s from the orders; an export in no
-    time order reads the orders whole: nearly every order, 31.5 s against 30.8 s)."""
-    return bool(request.filters.dimension_values())
-
-
 def _in_windows(request: Request) -> bool:
     return request.window_days in experiments.PRECOMPUTED_WINDOWS
 
@@ -160,9 +151,9 @@ _MODELS = (
     Model("cohort_base", _sql(cohorts.cohort_base_sql()), ("orders",), empty_store=False,
           append=cohorts.cohort_base_append,
           covers=lambda r: not r.filters.dimension_values(), late=True),
-    # the per-customer figures under a dimension filter read it instead of the orders (an append adds its new rows);
+    # the per-customer figures under filters read it instead of the orders (an append adds its new rows);
     # late: until it is built they count from the orders table (3.9 s of a 10M-order import)
-    Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_dimension_filtered,
+    Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_always,
           empty_store=False, append=_sql(orders.orders_by_dimension_sql("new_orders")), append_rows=True, late=True),
     # any filter combination, grain and breakdown of the KPI counts and the cohort groups (kpi_combos)
     Model("kpi_combos", _sql(kpi_combos.KPI_COMBOS_SQL), ("orders",), covers=_always, empty_store=False,
