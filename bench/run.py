@@ -448,29 +448,16 @@ def _date_filters(root: str, version: int, filter_set: str):
     return Filters(start=start, end=end)
 
 
-def _child_quick_ranges(root: str) -> dict:
-    """The warm-up's step working out the sidebar's quick ranges ahead (ui.data._warm_quick_ranges)."""
+def _child_warm_step(root: str, step: str) -> dict:
+    """One of the warm-up's steps that work filtered requests out ahead (ui.data._warm_<step>: single_values, each
+    filter value alone; quick_ranges, the sidebar's quick ranges), and how many requests are kept after it."""
     from store import Store
     from ui import data
 
     version = Store(root).manifest()["version"]
     reset_peak()
     start, cpu = time.perf_counter(), cpu_seconds()
-    data._warm_quick_ranges(root, version)
-    kept = data.kept.kept_values_under(root, version, data.FILTERED_KEPT, "request")
-    return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "peak_mib": round(peak_mib(), 1),
-            "requests": len(kept)}
-
-
-def _child_single_values(root: str) -> dict:
-    """The warm-up's step working out each filter value alone ahead (ui.data._warm_single_values)."""
-    from store import Store
-    from ui import data
-
-    version = Store(root).manifest()["version"]
-    reset_peak()
-    start, cpu = time.perf_counter(), cpu_seconds()
-    data._warm_single_values(root, version)
+    getattr(data, f"_warm_{step}")(root, version)
     kept = data.kept.kept_values_under(root, version, data.FILTERED_KEPT, "request")
     return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "peak_mib": round(peak_mib(), 1),
             "requests": len(kept)}
@@ -490,7 +477,7 @@ def _child_generate(folder: str, customers: str, fmt: str) -> dict:
 CHILDREN = {"_generate": _child_generate, "_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
             "_value_view": _child_value_view, "_playbook_view": _child_playbook_view,
             "_strategy_view": _child_strategy_view, "_filtered_view": _child_filtered_view,
-            "_single_values": _child_single_values, "_quick_ranges": _child_quick_ranges}
+            "_warm_step": _child_warm_step}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -848,48 +835,29 @@ def filtered_pages(root: Path, runs: int) -> dict:
                    for name in ("two", "three")} for page in FILTERED_PAGES}
 
 
-def single_values_ahead(root: Path, runs: int) -> dict:
-    """The warm-up's step working out each filter value alone ahead, in a new process with no filtered request
-    kept, then each filtered page's first view under one value (ONE) in new processes, reading what it kept."""
+def worked_out_ahead(root: Path, runs: int, step: str, filter_set: str, typed_set: str | None = None) -> dict:
+    """The warm-up's `step` (single_values, quick_ranges) in a new process with no filtered request kept, then in new
+    processes each filtered page's views under `filter_set`, reading what the step kept, and with `typed_set` its
+    first view under that set too, counted (a range typed by hand)."""
     for folder in Path(root).glob("versions/*/results/kept-*/filtered"):
         shutil.rmtree(folder)
     with Measured() as measured:
-        step = run_child("_single_values", str(root))
-    step["contention"] = round(measured.share, 3)
+        done = run_child("_warm_step", str(root), step)
+    done["contention"] = round(measured.share, 3)
     views = {}
     for page in FILTERED_PAGES:
         seen = []
         for _ in range(max(runs, 2)):
             with Measured() as measured:
-                seen.append(run_child("_filtered_view", str(root), page, "one"))
+                seen.append(run_child("_filtered_view", str(root), page, filter_set))
             seen[-1]["contention"] = round(measured.share, 3)
         views[page] = {"first_view": seen[0]["total"], "median": statistics.median(v["total"] for v in seen),
                        "peak_mib": max(v["peak_mib"] for v in seen), "views": seen}
-    return {"step": step, "views": views}
-
-
-def quick_ranges_ahead(root: Path, runs: int) -> dict:
-    """The warm-up's step working out the sidebar's quick ranges ahead, in a new process with no filtered request
-    kept; then each filtered page's views under the last 6 months (reading what the step kept) and its first view
-    under a range one day shorter (typed by hand: counted), in new processes."""
-    for folder in Path(root).glob("versions/*/results/kept-*/filtered"):
-        shutil.rmtree(folder)
-    with Measured() as measured:
-        step = run_child("_quick_ranges", str(root))
-    step["contention"] = round(measured.share, 3)
-    views = {}
-    for page in FILTERED_PAGES:
-        seen = []
-        for _ in range(max(runs, 2)):
+        if typed_set:
             with Measured() as measured:
-                seen.append(run_child("_filtered_view", str(root), page, "quick6"))
-            seen[-1]["contention"] = round(measured.share, 3)
-        with Measured() as measured:
-            typed = run_child("_filtered_view", str(root), page, "custom6")
-        typed["contention"] = round(measured.share, 3)
-        views[page] = {"first_view": seen[0]["total"], "median": statistics.median(v["total"] for v in seen),
-                       "peak_mib": max(v["peak_mib"] for v in seen), "views": seen, "typed_first_view": typed}
-    return {"step": step, "views": views}
+                typed = run_child("_filtered_view", str(root), page, typed_set)
+            views[page]["typed_first_view"] = {**typed, "contention": round(measured.share, 3)}
+    return {"step": done, "views": views}
 
 
 def kept_page_views(root: Path, runs: int, kept_folder: str, child: str, *args: str) -> dict:
@@ -1390,9 +1358,10 @@ def main(argv: list[str] | None = None) -> int:
             log("filtered pages (kept requests)")
             size["filtered_kept"] = filtered_pages(root, 1 if args.quick else min(args.runs, 3))
             log("each filter value alone, worked out ahead (the warm-up's step)")
-            size["single_values"] = single_values_ahead(root, 1 if args.quick else min(args.runs, 3))
+            size["single_values"] = worked_out_ahead(root, 1 if args.quick else min(args.runs, 3), "single_values", "one")
             log("the sidebar's quick ranges, worked out ahead (the warm-up's step)")
-            size["quick_ranges"] = quick_ranges_ahead(root, 1 if args.quick else min(args.runs, 3))
+            size["quick_ranges"] = worked_out_ahead(root, 1 if args.quick else min(args.runs, 3), "quick_ranges",
+                                                   "quick6", "custom6")
             log("strategy tests page (kept overview and time views)")
             size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))
             if not args.no_ltv:
