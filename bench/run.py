@@ -1096,33 +1096,26 @@ def table_rows(results: dict) -> list[list[str]]:
                              "", mib(first["peak_mib"])])
                 rows.append([f"{page} filtered ({label}): a later view, kept (new process)", n,
                              seconds(views[filter_set]["kept"]), "", "", mib(views[filter_set]["kept_peak_mib"])])
-        if r.get("single_values"):
-            step = r["single_values"]["step"]
-            rows.append([f"Warm-up: each filter value alone worked out ahead, {step['requests']} requests (new process; "
+        one = ", ".join(value for values in ONE.values() for value in values)
+        for key, worked_out, under in (("single_values", "each filter value alone", f"one value ({one})"),
+                                       ("quick_ranges", "the sidebar's quick ranges", "the last 6 months")):
+            if not r.get(key):
+                continue
+            step = r[key]["step"]
+            rows.append([f"Warm-up: {worked_out} worked out ahead, {step['requests']} requests (new process; "
                          f"CPU {step['cpu']:.1f} s){busy(step.get('contention'))}", n, seconds(step["total"]), "", "",
                          mib(step["peak_mib"])])
-            label = ", ".join(value for values in ONE.values() for value in values)
             ahead = "after the warm-up" if step["requests"] else "(nothing worked out ahead below 1M valid orders)"
-            for page, view in r["single_values"]["views"].items():
-                rows.append([f"{page} under one value ({label}) {ahead}: first view "
+            for page, view in r[key]["views"].items():
+                rows.append([f"{page} under {under} {ahead}: first view "
                              f"{seconds(view['first_view'])}, median of {len(view['views'])} (new processes)"
                              f"{busy(max(v['contention'] for v in view['views']))}", n, seconds(view["median"]), "",
                              "", mib(view["peak_mib"])])
-        if r.get("quick_ranges"):
-            step = r["quick_ranges"]["step"]
-            rows.append([f"Warm-up: the sidebar's quick ranges worked out ahead, {step['requests']} requests (new "
-                         f"process; CPU {step['cpu']:.1f} s){busy(step.get('contention'))}", n, seconds(step["total"]),
-                         "", "", mib(step["peak_mib"])])
-            ahead = "after the warm-up" if step["requests"] else "(nothing worked out ahead below 1M valid orders)"
-            for page, view in r["quick_ranges"]["views"].items():
-                typed = view["typed_first_view"]
-                rows.append([f"{page} under the last 6 months {ahead}: first view "
-                             f"{seconds(view['first_view'])}, median of {len(view['views'])} (new processes)"
-                             f"{busy(max(v['contention'] for v in view['views']))}", n, seconds(view["median"]), "",
-                             "", mib(view["peak_mib"])])
-                rows.append([f"{page} under a range typed by hand (the last 6 months but its first day): first view, "
-                             f"counted (new process; CPU {typed['cpu']:.1f} s){busy(typed.get('contention'))}", n,
-                             seconds(typed["total"]), "", "", mib(typed["peak_mib"])])
+                typed = view.get("typed_first_view")
+                if typed:
+                    rows.append([f"{page} under a range typed by hand (the last 6 months but its first day): first "
+                                 f"view, counted (new process; CPU {typed['cpu']:.1f} s){busy(typed.get('contention'))}",
+                                 n, seconds(typed["total"]), "", "", mib(typed["peak_mib"])])
         if r.get("strategy"):
             st = r["strategy"]
             first = st["first_worked_out"]
