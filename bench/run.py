@@ -440,8 +440,7 @@ def _date_filters(root: str, version: int, filter_set: str):
     from metrics.filters import Filters
     from ui import data, date_ranges
 
-    facts = data.inventory(root, version)
-    first, last = facts["first_order"].date(), facts["last_order"].date()
+    first, last = date_ranges.data_days(data.inventory(root, version))
     start, end = date_ranges.quick_ranges(data.latest_full_month(root, version), first, last)[6]
     start += timedelta(days=filter_set == "custom6")
     start, end = date_ranges.date_filters(start, end, first, last)

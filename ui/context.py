@@ -169,8 +169,7 @@ def draw_sidebar_filters(store: Store, version: int, facts: dict) -> None:
 
 def _quick_ranges(store: Store, version: int, facts: dict) -> tuple[dict, date | None, date | None]:
     """(the quick ranges offered, the data's first day, its last day) of store version `version`."""
-    first = facts["first_order"].date() if facts["first_order"] is not None else None
-    last = facts["last_order"].date() if facts["last_order"] is not None else None
+    first, last = date_ranges.data_days(facts)
     return date_ranges.quick_ranges(data.latest_full_month(str(store.root), version), first, last), first, last
 
 
@@ -244,10 +243,9 @@ def page_context() -> PageContext:
     version = data.store_version(store)
     facts = data.inventory(str(store.root), version)
     data.warm_up(str(store.root), version)  # after an upload, the value fit and the Playbook start at once
-    first, last = facts["first_order"], facts["last_order"]
     # the date boxes always hold a range: a date that does not narrow the store's is no filter
     start, end = date_ranges.date_filters(st.session_state.get("from"), st.session_state.get("to"),
-                                          first and first.date(), last and last.date())
+                                          *date_ranges.data_days(facts))
     filters = Filters(
         start=start,
         end=end,

@@ -227,7 +227,7 @@ def _warm_quick_ranges(root: str, version: int) -> None:
     facts = _run(root, version, inventory_metrics.store_inventory)
     if facts["valid_orders"] < ANTICIPATED_FROM_ORDERS:
         return
-    first, last = (facts[name] and facts[name].date() for name in ("first_order", "last_order"))
+    first, last = date_ranges.data_days(facts)
     for start, end in date_ranges.quick_ranges(latest_full_month(root, version), first, last).values():
         start, end = date_ranges.date_filters(start, end, first, last)
         if not _anticipate_requests(root, version, Filters(start=start, end=end)):

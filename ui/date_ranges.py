@@ -11,6 +11,12 @@ from datetime import date, timedelta
 QUICK_MONTHS = (3, 6, 12)  # the quick ranges offered: the last N whole months
 
 
+def data_days(facts: dict) -> tuple[date | None, date | None]:
+    """The data's first and last order days, from a store inventory (`metrics.inventory.store_inventory`)."""
+    first, last = facts["first_order"], facts["last_order"]
+    return (first.date() if first is not None else None, last.date() if last is not None else None)
+
+
 def _month_start(month: date, shift: int) -> date:
     """The first day of the month `shift` months after `month`'s (before it when negative)."""
     year, index = divmod(month.year * 12 + month.month - 1 + shift, 12)
@@ -29,9 +35,10 @@ def quick_ranges(latest_full_month: date | None, first: date | None, last: date 
     ranges, filters_seen = {}, {(None, None)}
     for months in QUICK_MONTHS:
         start = _month_start(latest_full_month, 1 - months)
-        if date_filters(start, end, first, last) not in filters_seen:
+        filters = date_filters(start, end, first, last)
+        if filters not in filters_seen:
             ranges[months] = (start, end)
-            filters_seen.add(date_filters(start, end, first, last))
+            filters_seen.add(filters)
     return ranges
 
 
