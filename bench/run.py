@@ -60,6 +60,7 @@ FILTERED = {"channel": ("app",), "start": date(2025, 1, 1), "end": date(2025, 12
 TWO = {"channel": ("app",), "region": ("East",)}
 THREE = {"member_tier": ("gold", "diamond"), "channel": ("app", "web"), "category": ("Food",)}
 ONE = {"channel": ("app",)}  # one value alone: the generated data's largest channel (a third of the orders)
+CHANNELS = {"channel": ("app", "web")}  # two values of one dimension: 60% of the generated orders
 FOUR = {"member_tier": ("silver",), "channel": ("web",), "region": ("South", "North"), "category": ("Beauty",),
         "start": date(2024, 7, 1), "end": date(2025, 9, 30)}
 MIB = 1024 * 1024
@@ -411,8 +412,7 @@ def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
     from ui import data
 
     version = Store(root).manifest()["version"]
-    filters = (_date_filters(root, version, filter_set) if filter_set in DATE_SETS
-               else Filters(**{"one": ONE, "two": TWO, "three": THREE}[filter_set]))
+    filters = _filter_set(root, version, filter_set)
     rss_before = rss_mib()
     reset_peak()
     start, cpu = time.perf_counter(), cpu_seconds()
@@ -426,6 +426,36 @@ def _child_filtered_view(root: str, page: str, filter_set: str) -> dict:
         data.customer_views(root, version, filters, data.customers_month(root, version, filters))
     return {"total": time.perf_counter() - start, "cpu": cpu_seconds() - cpu, "rss_before_mib": round(rss_before, 1),
             "peak_mib": round(peak_mib(), 1)}
+
+
+def _filter_set(root: str, version: int, filter_set: str):
+    """The filters named `filter_set`: one, two, three, channels, or a DATE_SETS range."""
+    from metrics.filters import Filters
+
+    if filter_set in DATE_SETS:
+        return _date_filters(root, version, filter_set)
+    return Filters(**{"one": ONE, "two": TWO, "three": THREE, "channels": CHANNELS}[filter_set])
+
+
+def _child_estimate_view(root: str, filter_set: str) -> dict:
+    """The Customers page's first view under a filter set nobody asked for, as the page asks it
+    (ui.data.customer_views_now): on a store of ESTIMATE_FROM_ORDERS valid orders or more, the orders sample's
+    estimate; then how long the exact count it started in the background takes until kept."""
+    from metrics import customer_views, estimates  # noqa: F401  (imported before the clock starts)
+    from store import Store
+    from ui import data
+
+    version = Store(root).manifest()["version"]
+    filters = _filter_set(root, version, filter_set)
+    reset_peak()
+    start, cpu = time.perf_counter(), cpu_seconds()
+    _, note = data.customer_views_now(root, version, filters, data.customers_month(root, version, filters))
+    shown, shown_cpu, shown_peak = time.perf_counter() - start, cpu_seconds() - cpu, peak_mib()
+    for count in list(data._EXACT_COUNTS.values()):
+        count.result()
+    return {"total": shown, "cpu": shown_cpu, "peak_mib": round(shown_peak, 1), "estimated": note is not None,
+            "exact_kept_after": time.perf_counter() - start if note else None,
+            "sampled_customers": note and note["sampled_customers"], "margin": note and note["repeat_margin"]}
 
 
 # a date range alone: the sidebar's last 6 months (a quick range, worked out ahead by the warm-up), and the same
@@ -476,7 +506,7 @@ def _child_generate(folder: str, customers: str, fmt: str) -> dict:
 CHILDREN = {"_generate": _child_generate, "_ingest": _child_ingest, "_page": _child_page, "_value_fit": _child_value_fit,
             "_value_view": _child_value_view, "_playbook_view": _child_playbook_view,
             "_strategy_view": _child_strategy_view, "_filtered_view": _child_filtered_view,
-            "_warm_step": _child_warm_step}
+            "_warm_step": _child_warm_step, "_estimate_view": _child_estimate_view}
 
 
 def run_child(*args: str, timeout: float = 3600) -> dict:
@@ -859,6 +889,24 @@ def worked_out_ahead(root: Path, runs: int, step: str, filter_set: str, typed_se
     return {"step": done, "views": views}
 
 
+ESTIMATE_SETS = {"custom6": "a range typed by hand (the last 6 months but its first day)", "two": "app+East",
+                 "channels": "two channels (app, web)", "three": "3 filters"}
+
+
+def estimates_first(root: Path) -> dict:
+    """The Customers page's first view under each ESTIMATE_SETS filter set with nothing kept, in a new process each:
+    the sample's estimate on a large store (counted below ui.data.ESTIMATE_FROM_ORDERS valid orders), and when the
+    exact figures it started counting are kept."""
+    views = {}
+    for filter_set in ESTIMATE_SETS:
+        for folder in Path(root).glob("versions/*/results/kept-*/filtered"):
+            shutil.rmtree(folder)
+        with Measured() as measured:
+            views[filter_set] = run_child("_estimate_view", str(root), filter_set)
+        views[filter_set]["contention"] = round(measured.share, 3)
+    return views
+
+
 def kept_page_views(root: Path, runs: int, kept_folder: str, child: str, *args: str) -> dict:
     """A page that keeps its results, viewed in new processes (`child`, given `args`): the first view after its
     kept folder is deleted, then at least one later view reading what the first kept (median, largest peak)."""
@@ -1115,6 +1163,18 @@ def table_rows(results: dict) -> list[list[str]]:
                     rows.append([f"{page} under a range typed by hand (the last 6 months but its first day): first "
                                  f"view, counted (new process; CPU {typed['cpu']:.1f} s){busy(typed.get('contention'))}",
                                  n, seconds(typed["total"]), "", "", mib(typed["peak_mib"])])
+        for filter_set, view in r.get("estimates", {}).items():
+            if view["estimated"]:
+                rows.append([f"Customers under {ESTIMATE_SETS[filter_set]}, nobody asked before: the sample's estimate "
+                             f"({view['sampled_customers']:,} customers sampled, second-order share ±"
+                             f"{view['margin'] * 100:.1f} pt; new process; CPU {view['cpu']:.1f} s; the exact figures "
+                             f"kept {view['exact_kept_after']:.1f} s after the start){busy(view.get('contention'))}", n,
+                             seconds(view["total"]), "", "", mib(view["peak_mib"])])
+            else:
+                rows.append([f"Customers under {ESTIMATE_SETS[filter_set]}, nobody asked before: counted (no estimate "
+                             f"below ui.data.ESTIMATE_FROM_ORDERS valid orders; new process; CPU {view['cpu']:.1f} s)"
+                             f"{busy(view.get('contention'))}", n, seconds(view["total"]), "", "",
+                             mib(view["peak_mib"])])
         if r.get("strategy"):
             st = r["strategy"]
             first = st["first_worked_out"]
@@ -1354,6 +1414,8 @@ def main(argv: list[str] | None = None) -> int:
             log("the sidebar's quick ranges, worked out ahead (the warm-up's step)")
             size["quick_ranges"] = worked_out_ahead(root, 1 if args.quick else min(args.runs, 3), "quick_ranges",
                                                    "quick6", "custom6")
+            log("the Customers page's first views under filter sets nobody asked for (the sample's estimate)")
+            size["estimates"] = estimates_first(root)
             log("strategy tests page (kept overview and time views)")
             size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))
             if not args.no_ltv:

@@ -9,6 +9,7 @@ one connection (`ui.data.customer_views`).
 """
 
 import hashlib
+from datetime import date
 
 from metrics.filters import Filters
 from store.models import dialect, filtered_customers, registry
@@ -22,6 +23,20 @@ def orders_source(con, filters: Filters) -> str:
     seconds after an upload is published, before that late table is built; a failed late build; a
     version written before it existed)."""
     return registry.source_for(con, "orders_by_dimension", Request(filters=filters)) or "orders"
+
+
+def kept_last_day(con, filters: Filters) -> date | None:
+    """The day the per-customer facts under `filters` count to: the filter's end, else the day of the last valid
+    identified order inside it (None: no such order). Read from `last_order_days` (one row per combination of the
+    dimension values) when the version has it, else counted from the orders."""
+    if filters.end:
+        return filters.end
+    where, params = filters.where("orders")
+    if dialect.has_table(con, "last_order_days"):
+        relation = "last_order_days"
+    else:
+        relation, where = orders_source(con, filters), f"{where} and orders.customer_key is not null"
+    return con.execute(f"select max(order_date) from {relation} as orders where {where}", params).fetchone()[0]
 
 
 def kept_tables(con, filters: Filters) -> tuple[str, str]:

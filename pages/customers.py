@@ -6,6 +6,7 @@ import streamlit as st
 from metrics.funnel import TIME_TO_SECOND_BUCKETS
 from ui import charts, data
 from ui.context import page_context, show_active_filters
+from ui.estimate_notice import show_estimate_notice
 from ui.formatting import format_decimal_text
 from ui.i18n import metric_help, rfm_names, segment_name
 from ui.tables import show_table
@@ -22,13 +23,16 @@ if not ctx.facts["customers"]:  # not "no orders match these filters": no filter
 
 month = data.customers_month(ctx.root, ctx.version, ctx.filters)
 with st.spinner(ctx.t("counting_customers"), show_time=True):  # shown past half a second: 100M orders, wide filters
-    views = data.customer_views(ctx.root, ctx.version, ctx.filters, month)
+    # on a large store, a filter set nobody asked for yet: the sample's estimate now, the exact figures when counted
+    views, estimate = data.customer_views_now(ctx.root, ctx.version, ctx.filters, month)
 funnel = views["funnel"]
 if funnel.empty:
     st.warning(ctx.t("no_match"))
     st.stop()
 
 show_active_filters(ctx)
+if estimate:
+    show_estimate_notice(ctx, estimate, lambda: data.exact_count_ready(ctx.root, ctx.version, ctx.filters, month))
 first = ctx.filters.start or ctx.facts["first_order"].date()
 last = ctx.filters.end or ctx.facts["last_order"].date()
 span = {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}
@@ -90,9 +94,13 @@ if not rfm.empty:
 due, due_count = views["due"], views["due_count"]
 if not has_members:  # no membership in the data: a tier column would call every customer a non-member
     due = due.drop(columns=["member_tier"], errors="ignore")
-st.subheader(ctx.t("due_title", count=ctx.count(due_count, "customer")))
+due_customers = ctx.count(due_count, "customer")
+st.subheader(ctx.t("due_title", count=ctx.t("about", value=due_customers) if estimate else due_customers))
 st.caption(ctx.t("due_caption") + " " + metric_help("due_for_repurchase", ctx.language))
-if due_count > len(due):
-    st.caption(ctx.t("due_shown", shown=f"{len(due):,}", count=f"{due_count:,}"))
-show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360, customer_list=True,
-           download=lambda: data.every_customer_due(ctx.root, ctx.version, ctx.filters), download_rows=due_count)
+if estimate:  # the sample's due customers are not the most valuable of all
+    st.caption(ctx.t("estimate_due"))
+else:
+    if due_count > len(due):
+        st.caption(ctx.t("due_shown", shown=f"{len(due):,}", count=f"{due_count:,}"))
+    show_table(due, "due_for_repurchase", "due_table", ctx.language, ctx.currency, height=360, customer_list=True,
+               download=lambda: data.every_customer_due(ctx.root, ctx.version, ctx.filters), download_rows=due_count)

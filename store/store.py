@@ -110,6 +110,10 @@ class StoreChanged(Exception):
     """The store version a reader asked for has been replaced and cleaned up; read the current one."""
 
 
+class NoSample(LookupError):
+    """The store version has no orders_sample: not built yet (a late table), or written before it existed."""
+
+
 def _fsync_tree(root: Path) -> None:
     """Flush every file under root, and the folders, to disk (a published version must survive a power cut)."""
     for path in [root, *root.rglob("*")]:
@@ -201,12 +205,15 @@ class Store:
         folder = _history(self.manifest()).get(version)
         return self.root / "versions" / folder / "results" if folder else None
 
-    def connect(self, version: int | None = None) -> duckdb.DuckDBPyConnection:
+    def connect(self, version: int | None = None, sample: bool = False) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with one view per derived table of one store version.
 
         `version=None`: the published version. `version=n`: exactly version n, or StoreChanged
         if it has been cleaned up since. The version stays on disk while the connection lives.
         The connections of a process to one version share one in-memory database (its views made once).
+        `sample`: a connection whose `orders` are the version's `orders_sample` and which has no other table
+        but `order_facts` (the data's dates), so every figure counts from the sample (`sample_one_in`);
+        NoSample if the version has none (not built yet, or written before it existed).
         """
         for _ in range(5):
             manifest = self.manifest()
@@ -218,6 +225,8 @@ class Store:
                 folder = _history(manifest).get(version)
                 if folder is None:
                     raise StoreChanged(f"Store version {version} at {self.root} has been replaced.")
+            if folder is None and sample:
+                raise NoSample("The empty store has no sample.")
             if folder is None:
                 con = quiet_connect()
                 _create_empty_tables(con)
@@ -228,7 +237,11 @@ class Store:
                 if version is not None:
                     raise StoreChanged(f"Store version {version} at {self.root} has been replaced.")
                 continue  # replaced while we were opening it: read the manifest again
-            con = _version_database_connection(version_dir)
+            try:
+                con = _sample_database_connection(version_dir) if sample else _version_database_connection(version_dir)
+            except NoSample:
+                pin.close()
+                raise
             weakref.finalize(con, pin.close)
             return con
         raise StoreChanged(f"The store at {self.root} kept changing while being opened.")
@@ -750,6 +763,35 @@ def _version_database_connection(version_dir: Path) -> duckdb.DuckDBPyConnection
         _DATABASES.move_to_end(version_dir)
         _add_late_views(database, version_dir)
         return database.cursor()
+
+
+def _sample_database_connection(version_dir: Path) -> duckdb.DuckDBPyConnection:
+    """A new connection to this process's database over version_dir's orders_sample (NoSample without one)."""
+    key = version_dir / "orders_sample"
+    with _DATABASES_LOCK:
+        database = _DATABASES.get(key)
+        if database is None:
+            files = table_files(version_dir, "orders_sample")
+            if not files:
+                raise NoSample(f"Store version folder {version_dir.name} has no orders_sample (yet).")
+            database = quiet_connect()
+            database.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+            sampled = read_table_sql("orders_sample", files)
+            database.execute(f"create view orders as select {dialect.columns_except(('sampled_one_in',))} from {sampled}")
+            database.execute(f"create view sample_share as select max(sampled_one_in) as one_in from {sampled}")
+            facts = version_dir / "order_facts.parquet"
+            database.execute(f"create view order_facts as select * from {read_table_sql('order_facts', [facts])}")
+            _DATABASES[key] = database
+            while len(_DATABASES) > DATABASES_KEPT:
+                _DATABASES.popitem(last=False)
+        _DATABASES.move_to_end(key)
+        return database.cursor()
+
+
+def sample_one_in(con: duckdb.DuckDBPyConnection) -> int:
+    """The share a sample connection (`Store.connect(..., sample=True)`) counts: 1 in this many customers, as
+    its version was built (`store.models.orders.SAMPLE_ONE_IN` then)."""
+    return con.execute("select one_in from sample_share").fetchone()[0]
 
 
 def _add_late_views(database: duckdb.DuckDBPyConnection, version_dir: Path) -> None:

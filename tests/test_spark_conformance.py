@@ -317,6 +317,13 @@ def test_the_import_checks_text_lists_and_limits(both):
     assert duck == spark == [("b",)]
 
 
+def test_an_md5_prefix_is_the_same_text_on_both(both):
+    """The orders sample picks guest orders by their id's MD5 prefix (store.models.orders.orders_sample_sql)."""
+    duck, spark = both("select id, left(md5(label), 2), left(md5(label), 2) in ('00', '0c') from t order by id")
+    # hashlib.md5(b"a").hexdigest()[:2] == "0c", of b"b" "92"
+    assert duck == spark == [(1, "92", False), (2, "0c", True), (3, "92", False)]
+
+
 def test_a_list_index_counts_from_one_on_both(spark):
     """DuckDB's list[1] is the first item; Spark's array[0] is: the translation shifts the index."""
     from store.spark import SparkConnection

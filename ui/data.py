@@ -8,8 +8,11 @@ version is immutable, so a cached result can never go stale.
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -19,12 +22,13 @@ import pyarrow as pa
 import streamlit as st
 
 from ingest import period_values
-from metrics import clv, clv_views, cohorts, due, experiments, kpis, launch, narrative, segments
+from metrics import clv, clv_views, cohorts, due, estimates, experiments, kpis, launch, narrative, segments
+from metrics import customer_facts
 from metrics import customer_views as customer_views_metrics
 from metrics import inventory as inventory_metrics
 from metrics import playbook as playbook_metrics
 from metrics.filters import DIMENSIONS, Filters
-from store import Store, default_store_dir
+from store import NoSample, Store, default_store_dir, sample_one_in
 from store import launches as saved_launch_file
 from ui import date_ranges
 from ui import kept_results as kept
@@ -130,6 +134,89 @@ def customer_views(root: str, version: int, filters: Filters, month: date | None
 def _customer_views(root: str, version: int, filters: Filters, month: date | None) -> dict:
     return _kept_filtered(root, version, "customers", filters, lambda con: _customer_page_views(con, filters, month),
                           month=month)
+
+
+# ---- a large store's first view of a filter set: the sample's estimate while the exact count runs --------------
+
+# valid orders from which a filtered Customers page nobody has asked for yet shows the orders sample's estimate
+# first: 3 s and more for the exact count above it, 15-20 s at 100M orders (bench/README.md); below it the sample
+# is too small for a useful estimate (1 in 128 customers). A faster machine may set it higher (README.md).
+ESTIMATE_FROM_ORDERS_ENV = "REPURCHASE_ESTIMATE_FROM_ORDERS"
+ESTIMATE_FROM_ORDERS = int(os.environ.get(ESTIMATE_FROM_ORDERS_ENV) or 20_000_000)
+ESTIMATE_MIN_CUSTOMERS = 400  # sampled customers under the filters an estimate needs: a share within 5 points
+EXACT_COUNT_CHECK_SECONDS = 2  # how often a page drawn from an estimate checks whether the exact count is ready
+_EXACT_COUNTS: dict[tuple, Future] = {}
+_EXACT_COUNTS_LOCK = threading.Lock()
+# one exact count at a time (each may hold DuckDB's 4 GB), in the order asked
+_EXACT_COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exact-count")
+
+
+def customer_views_now(root: str, version: int, filters: Filters, month: date | None) -> tuple[dict, dict | None]:
+    """(views, None): the Customers page's `customer_views`, when kept, unfiltered, or in a store under
+    ESTIMATE_FROM_ORDERS valid orders. Otherwise (estimated views, note): the same views counted on the orders
+    sample and stated for every customer (metrics.estimates), in under a second at 100M orders, while the exact
+    count runs in the background and is kept (`exact_count_ready` says when the page can show it)."""
+    arguments = {"month": month}
+    if not _estimating(root, version, "customers", filters, arguments):
+        return customer_views(root, version, filters, month), None
+    try:
+        estimate = _estimated_customer_views(root, version, filters, month)
+    except NoSample:  # its late table is not built yet: wait for the exact figures as before
+        return customer_views(root, version, filters, month), None
+    if estimate[1]["sampled_customers"] < ESTIMATE_MIN_CUSTOMERS:  # too few to say much: their count is quicker
+        return customer_views(root, version, filters, month), None
+    _count_exactly(root, version, "customers", filters, arguments)
+    return estimate
+
+
+def exact_count_ready(root: str, version: int, filters: Filters, month: date | None) -> bool:
+    """Whether the Customers page's exact figures under `filters` can be shown (kept, or their count has ended:
+    a store that keeps nothing, or a count that failed, is counted by the page itself, which says why)."""
+    return not _estimating(root, version, "customers", filters, {"month": month})
+
+
+def _estimating(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> bool:
+    """Whether a page shows `kind`'s estimate now: a filtered request on a large store, neither kept nor counted."""
+    if filters == Filters() or inventory(root, version)["valid_orders"] < ESTIMATE_FROM_ORDERS:
+        return False
+    path = _kept_request_path(root, version, kind, filters, arguments)
+    if path is None or path.exists():
+        return False
+    with _EXACT_COUNTS_LOCK:
+        counting = _EXACT_COUNTS.get(_count_key(root, version, kind, filters, arguments))
+    return counting is None or not counting.done()
+
+
+def _count_key(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> tuple:
+    return root, version, _request(kind, filters, **arguments)[1]
+
+
+def _count_exactly(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> None:
+    """`kind`'s exact figures worked out and kept in the background (`_work_out`), once per process."""
+    key = _count_key(root, version, kind, filters, arguments)
+
+    def count() -> None:
+        _wait_for_writer(root)  # as the warm-up does: an upload's import and late tables first, one heavy job at a time
+        if store_version(Store(root)) == version:  # a newer upload: nobody will look at this version's figures
+            _work_out(root, version, kind, filters, arguments)
+
+    with _EXACT_COUNTS_LOCK:
+        if key not in _EXACT_COUNTS:
+            _EXACT_COUNTS[key] = _EXACT_COUNTER.submit(count)
+
+
+@st.cache_data(**CACHE)
+def _estimated_customer_views(root: str, version: int, filters: Filters, month: date | None) -> tuple[dict, dict]:
+    # the sample's last orders are 1 in 128: its customers' days since their last order count to the day the
+    # exact figures count to (an end on that day keeps the same orders)
+    counted_to = replace(filters, end=_run(root, version, customer_facts.kept_last_day, filters))
+    con = Store(root).connect(version, sample=True)
+    try:
+        views = _customer_page_views(con, counted_to, month)
+        one_in = sample_one_in(con)
+    finally:
+        con.close()
+    return estimates.customer_views_estimate(views, one_in), estimates.customer_views_note(views, one_in)
 
 
 def _customer_page_views(con, filters: Filters, month: date | None) -> dict:

@@ -414,6 +414,15 @@ TEXT: dict[str, tuple[str, str]] = {
                          " 没有订单号的流水（收银机、自动售货机）？请勾选上方的“文件中没有订单号：每一行是一笔订单”。"),
     "each_row_imported": ("Each row was imported as one order, with an order id made from its values.",
                           "每一行作为一笔订单导入，订单号由该行的取值生成。"),
+    "estimate_notice": ("**Estimated** from a sample of 1 in {one_in} customers ({sampled} of them under these filters): "
+                        "{repeat} placed a second order, give or take {margin} (95%). Counts and sums are rounded; smaller "
+                        "groups (tiers, segments) vary more. The exact figures are being counted and replace these by "
+                        "themselves when ready.",
+                        "**估算值**：基于每 {one_in} 位客户抽取 1 位的样本（当前筛选下 {sampled} 位）。其中 {repeat} 下了第二单，"
+                        "误差范围 ±{margin}（95% 置信）。人数与金额已取整；较小的分组（会员等级、分群）波动更大。"
+                        "精确数字正在统计，完成后将自动替换。"),
+    "estimate_due": ("The list of customers due appears with the exact figures.", "待复购客户名单将随精确数字一同显示。"),
+    "about": ("about {value}", "约 {value}"),
     "counting_customers": ("Counting each customer's orders under these filters…", "正在按当前筛选统计每位客户的订单…"),
     "status_words_title": ("Status words this file uses that the dashboard does not know",
                            "本文件中仪表盘不认识的订单状态"),

@@ -10,6 +10,9 @@ with its `batch_seq`).
 - `customers`: one row per identified customer with at least one valid order (SQL: store.models.customers).
 - `orders_by_dimension`: the valid identified orders, narrow, sorted by the dimension values (what
   filters on them read instead of every order).
+- `orders_sample`: every order of 1 in SAMPLE_ONE_IN customers and 1 in SAMPLE_ONE_IN of the other orders
+  (what a page's estimate under a filter counts on a large store, before the exact count is ready), and
+  `last_order_days`, each combination of dimension values' last order day (the day its estimate counts to).
 - `order_lines`: lines of the orders kept in `orders` (same winning batch).
 - `assignments`: one row per experiment and customer; the newest batch wins.
 - `assigned_orders`: the valid orders of customers in any experiment (what strategy tests read).
@@ -167,6 +170,47 @@ from {relation} as orders
 join combinations on {same_values}
 where orders.is_valid and orders.customer_key is not null
 order by combinations.combination_order
+"""
+
+
+def last_order_days_sql(relation: str = "orders") -> str:
+    """`last_order_days`: per combination of the dimension values, the day of its last valid identified order
+    (as `order_date`, beside `is_valid`, so a filter's condition reads it as it reads the orders): the last day a
+    filter's per-customer facts count to when it has no end, which an estimate counted on the orders sample
+    cannot see (its last orders are 1 in SAMPLE_ONE_IN)."""
+    dimensions = ", ".join(DIMENSIONS)
+    return f"""
+select {dimensions}, true as is_valid, max(order_date) as order_date
+from {relation}
+where is_valid and customer_key is not null
+group by {dimensions}
+"""
+
+
+# after an append: each combination's later day of the previous and the new orders'
+LAST_ORDER_DAYS_APPEND_SQL = f"""
+select {", ".join(DIMENSIONS)}, true as is_valid, max(order_date) as order_date
+from (select * from previous_last_order_days union all {last_order_days_sql("new_orders")}) as both_days
+group by {", ".join(DIMENSIONS)}
+"""
+
+
+SAMPLE_ONE_IN = 128  # the orders_sample's share: 1 in this many customers (a power of two up to 256)
+
+
+def orders_sample_sql(relation: str = "orders") -> str:
+    """`orders_sample`: the orders of `relation` (every column) of 1 in SAMPLE_ONE_IN customers, those whose
+    customer_key is a multiple of it (keys are numbered by first order, so the sample spreads evenly over every
+    first-order month), and 1 in SAMPLE_ONE_IN of the orders without a customer (guests, invalid orders: those
+    whose id's MD5 starts with one of 256 / SAMPLE_ONE_IN two-digit prefixes). `sampled_one_in` says the share.
+    Every figure counted from it estimates the same figure counted from every order: counts and sums times
+    SAMPLE_ONE_IN, shares and averages as they are (metrics.estimates)."""
+    prefixes = ", ".join(f"'{bucket:02x}'" for bucket in range(256 // SAMPLE_ONE_IN))
+    return f"""
+select *, {SAMPLE_ONE_IN} as sampled_one_in
+from {relation}
+where case when customer_key is null then left(md5(order_id), 2) in ({prefixes})
+           else customer_key % {SAMPLE_ONE_IN} = 0 end
 """
 
 

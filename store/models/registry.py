@@ -155,6 +155,12 @@ _MODELS = (
     # late: until it is built they count from the orders table (3.9 s of a 10M-order import)
     Model("orders_by_dimension", _sql(orders.orders_by_dimension_sql()), ("orders",), covers=_always,
           empty_store=False, append=_sql(orders.orders_by_dimension_sql("new_orders")), append_rows=True, late=True),
+    # what a page's estimate under a filter counts on a large store while the exact count runs (ui.data); late: until
+    # it is built, pages wait for the exact count. Its SQL is made at build time, so a test can change the share
+    Model("orders_sample", lambda con: (orders.orders_sample_sql(), {}), ("orders",), empty_store=False,
+          append=lambda con: (orders.orders_sample_sql("new_orders"), {}), append_rows=True, late=True),
+    Model("last_order_days", _sql(orders.last_order_days_sql()), ("orders",), empty_store=False,
+          append=_sql(orders.LAST_ORDER_DAYS_APPEND_SQL), late=True),
     # any filter combination, grain and breakdown of the KPI counts and the cohort groups (kpi_combos)
     Model("kpi_combos", _sql(kpi_combos.KPI_COMBOS_SQL), ("orders",), covers=_always, empty_store=False,
           append=kpi_combos.kpi_combos_append),

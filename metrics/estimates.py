@@ -1,0 +1,72 @@
+"""Estimates from the orders sample: the Customers page's figures counted on 1 in n customers (the store's
+`orders_sample`: every order of the customers whose key is a multiple of n, and 1 in n guest orders), stated
+for every customer, with the margin of error of their main share.
+
+A count or a sum on the sample times n estimates the same count or sum on every order; a share, a rate, an
+average or a quartile estimates itself. Estimated counts and sums are rounded to ESTIMATE_DIGITS significant
+digits: the sample knows no more. The sample is a random one as far as the figures are concerned (keys are
+numbered by first order, then id), so a share of the sample's customers has the simple random sample's
+margin: 1.96 x sqrt(p(1 - p) / n) at 95%.
+"""
+
+import math
+
+import pandas as pd
+
+ESTIMATE_DIGITS = 3  # significant digits of an estimated count or sum
+# per view: its columns that count or sum customers, orders or money (the rest are shares, rates, averages)
+COUNT_COLUMNS = {
+    "funnel": ("customers",),
+    "days_between_orders": ("repeat_orders",),
+    "time_to_second_order": ("customers",),
+    "rfm_segments": ("customers", "revenue"),
+}
+KPI_COUNT_COLUMNS = ("orders", "revenue", "customers", "new_customers", "returning_customers", "guest_orders")
+Z_95 = 1.959964
+
+
+def estimated_total(sampled: float, one_in: int) -> float:
+    """A count or sum on the sample, stated for every customer: times `one_in`, to ESTIMATE_DIGITS significant
+    digits."""
+    total = float(sampled) * one_in
+    if total == 0 or math.isnan(total):
+        return total
+    return round(total, ESTIMATE_DIGITS - 1 - math.floor(math.log10(abs(total))))
+
+
+def _scaled(frame: pd.DataFrame | None, columns: tuple[str, ...], one_in: int) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    scaled = frame.copy()
+    for column in columns:
+        if column in scaled:
+            scaled[column] = [estimated_total(value, one_in) if pd.notna(value) else value for value in scaled[column]]
+    return scaled
+
+
+def customer_views_estimate(views: dict, one_in: int) -> dict:
+    """The Customers page's views (ui.data: funnel, days between orders, time to the second order, RFM segments,
+    due list and count, members and tiers) counted on a sample of 1 in `one_in` customers, stated for every
+    customer: counts and sums estimated (`estimated_total`), the rest as counted. The due list names the sample's
+    customers only, so it is left empty; its count is estimated."""
+    estimate = {name: _scaled(views[name], columns, one_in) for name, columns in COUNT_COLUMNS.items()}
+    estimate["due"] = views["due"].iloc[0:0]
+    estimate["due_count"] = int(estimated_total(views["due_count"], one_in))
+    estimate["members"] = {**views["members"], "table": _scaled(views["members"]["table"], KPI_COUNT_COLUMNS, one_in)}
+    estimate["tiers"] = _scaled(views["tiers"], KPI_COUNT_COLUMNS, one_in)
+    return estimate
+
+
+def share_margin(share: float, sampled: int) -> float:
+    """The 95% margin of error of a share of `sampled` customers drawn at random: 1.96 x sqrt(p(1 - p) / n)."""
+    return Z_95 * math.sqrt(share * (1 - share) / sampled) if sampled else math.nan
+
+
+def customer_views_note(views: dict, one_in: int) -> dict:
+    """What the estimate of the Customers page rests on, from its views counted on the sample: one_in, the
+    sampled customers under the filters, the share of them with a second order and its 95% margin."""
+    funnel = views["funnel"].set_index("order_number")
+    sampled = int(funnel.loc[1, "customers"]) if 1 in funnel.index else 0
+    repeat = float(funnel.loc[2, "share_of_customers"]) if 2 in funnel.index else 0.0
+    return {"one_in": one_in, "sampled_customers": sampled, "repeat_share": repeat,
+            "repeat_margin": share_margin(repeat, sampled)}

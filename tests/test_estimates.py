@@ -1,0 +1,184 @@
+"""A large store's first view of a filter set: the Customers page drawn from the orders sample's estimate at once,
+then redrawn with the exact figures when their count (in the background) is kept.
+
+The sample's share is 1 in 2 here (SAMPLE_ONE_IN patched before the import), so that a store of ten customers has
+one; which orders it holds is worked out from the raw rows with plain Python (customers numbered by their first
+valid order, then id; guest orders by their id's MD5)."""
+
+import csv
+import hashlib
+import json
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from metrics import estimates
+from metrics.customer_facts import kept_last_day
+from metrics.filters import Filters
+from store import NoSample, Store
+from store.models import orders as order_models
+from tests.conftest import open_app
+from tests.test_filtered_kept import upload
+from ui import data
+
+HEADER = "order_id,customer_id,order_date,amount,channel,status"
+# ten customers, first orders on ten days in id order (keys c01=1 ... c10=10), guests and a cancelled order
+HISTORY = "\n".join([
+    *(f"o{n:02d}a,c{n:02d},2025-01-{n:02d},{10 * n},app,paid" for n in range(1, 11)),
+    "o01b,c01,2025-02-03,15,app,paid", "o02b,c02,2025-02-04,25,app,paid", "o02c,c02,2025-03-01,30,web,paid",
+    "o03b,c03,2025-02-10,12,web,paid", "o04b,c04,2025-02-11,40,web,paid", "o04c,c04,2025-03-02,44,app,paid",
+    "o06b,c06,2025-03-05,60,web,paid", "o08b,c08,2025-03-06,80,app,paid", "o09b,c09,2025-03-07,90,app,cancelled",
+    *(f"g{n:02d},,2025-02-{n:02d},7,app,paid" for n in range(1, 21)),
+]) + "\n"
+# the next month: returning c02 and c03, new c11 (key 11) and c12 (key 12), more guests
+LATER = "\n".join([
+    "o02d,c02,2025-04-02,20,app,paid", "o03c,c03,2025-04-03,33,app,paid",
+    "o11a,c11,2025-04-04,11,web,paid", "o12a,c12,2025-04-05,12,app,paid", "o12b,c12,2025-04-20,13,app,paid",
+    *(f"h{n:02d},,2025-04-{n:02d},9,web,paid" for n in range(1, 11)),
+]) + "\n"
+
+
+def _rows(*texts: str) -> list[dict]:
+    return [row for text in texts for row in csv.DictReader(f"{HEADER}\n{text}".splitlines())]
+
+
+def _sampled_ids(rows: list[dict], one_in: int) -> set[str]:
+    """The order ids the sample holds, from the raw rows: every order of the customers whose number (by first
+    paid order, then id) is a multiple of one_in; other orders (guests, cancelled) when their id's MD5 starts
+    with one of 256 / one_in two-digit prefixes."""
+    first = {}
+    for row in rows:
+        if row["customer_id"] and row["status"] == "paid":
+            first[row["customer_id"]] = min(first.get(row["customer_id"], row["order_date"]), row["order_date"])
+    keys = {customer: n for n, customer in enumerate(sorted(first, key=lambda c: (first[c], c)), start=1)}
+    prefixes = {f"{bucket:02x}" for bucket in range(256 // one_in)}
+    return {row["order_id"] for row in rows
+            if (keys.get(row["customer_id"], 0) % one_in == 0 if row["customer_id"] and row["status"] == "paid"
+                else hashlib.md5(row["order_id"].encode()).hexdigest()[:2] in prefixes)}
+
+
+@pytest.fixture
+def one_in_two(monkeypatch):
+    monkeypatch.setattr(order_models, "SAMPLE_ONE_IN", 2)
+
+
+def _sample_ids(store: Store) -> set[str]:
+    return {row[0] for row in store.connect(sample=True).execute("select order_id from orders").fetchall()}
+
+
+def test_the_sample_holds_one_customer_in_n_with_every_order_and_one_other_order_in_n(tmp_path, one_in_two):
+    store = Store(tmp_path / "store")
+    upload(store, tmp_path, "history.csv", HISTORY, HEADER)
+    expected = _sampled_ids(_rows(HISTORY), 2)
+    assert {"o02a", "o02b", "o02c", "o04a", "o04b", "o04c", "o10a"} <= expected and "o01a" not in expected
+    assert _sample_ids(store) == expected
+    con = store.connect(sample=True)
+    assert con.execute("select count(*) from order_facts").fetchone()[0] == 1  # the whole store's dates
+    assert {row[0] for row in con.execute("show tables").fetchall()} == {"orders", "order_facts", "sample_share"}
+
+    # next month's export, appended: the sample grows by the new orders alone, as a new import of both counts it
+    upload(store, tmp_path, "later.csv", LATER, HEADER)
+    assert store.batches()[-1]["build_path"] == "append"
+    assert _sample_ids(store) == _sampled_ids(_rows(HISTORY, LATER), 2)
+    assert {"o02d", "o12a", "o12b"} <= _sample_ids(store) and not {"o03c", "o11a"} & _sample_ids(store)
+    rebuilt = Store(tmp_path / "rebuilt")
+    upload(rebuilt, tmp_path, "all.csv", HISTORY + LATER, HEADER)
+    assert _sample_ids(rebuilt) == _sample_ids(store)
+
+
+def test_a_filter_counts_to_its_own_last_day(tmp_path, one_in_two):
+    store = Store(tmp_path / "store")
+    upload(store, tmp_path, "history.csv", HISTORY, HEADER)
+    upload(store, tmp_path, "later.csv", LATER, HEADER)
+    con = store.connect()
+    # the last paid order of a customer: web 2025-04-04 (c11), app 2025-04-20 (c12); from March on, the same
+    assert kept_last_day(con, Filters(channel=("web",))) == date(2025, 4, 4)
+    assert kept_last_day(con, Filters(channel=("app",))) == date(2025, 4, 20)
+    assert kept_last_day(con, Filters(start=date(2025, 3, 1), channel=("web",))) == date(2025, 4, 4)
+    assert kept_last_day(con, Filters(end=date(2025, 3, 31), channel=("web",))) == date(2025, 3, 31)
+    assert kept_last_day(con, Filters(start=date(2025, 5, 1))) is None
+
+
+def test_a_version_without_a_sample_says_so(tmp_path):
+    with pytest.raises(NoSample):
+        Store(tmp_path / "empty").connect(sample=True)
+
+
+def test_counts_and_sums_are_scaled_and_rounded_shares_left_as_counted():
+    assert estimates.estimated_total(3, 128) == 384
+    assert estimates.estimated_total(12_345, 128) == 1_580_000  # 1,580,160 to three significant digits
+    assert estimates.estimated_total(0.5, 2) == 1
+    # a share of 400 customers at 50%: 1.96 x sqrt(0.25 / 400) = 4.9 points
+    assert estimates.share_margin(0.5, 400) == pytest.approx(0.049, abs=1e-4)
+    funnel = pd.DataFrame({"order_number": [1, 2], "customers": [200, 50], "share_of_customers": [1.0, 0.25],
+                           "share_of_previous_step": [math.nan, 0.25]})
+    members = pd.DataFrame({"segment": ["member"], "customers": [10], "revenue": [1234.5], "aov": [61.7],
+                            "repurchase_rate": [0.4]})
+    views = {"funnel": funnel, "days_between_orders": pd.DataFrame({"from_order": [1], "repeat_orders": [50],
+                                                                    "days_median": [30.0]}),
+             "time_to_second_order": pd.DataFrame({"within_days": [30], "customers": [20], "share": [0.1]}),
+             "rfm_segments": pd.DataFrame({"segment": ["champions"], "customers": [7], "revenue": [999.0],
+                                           "revenue_share": [0.3]}),
+             "due": pd.DataFrame({"customer_id": ["c2"]}), "due_count": 9,
+             "members": {"table": members, "frequency_multiple": 1.5}, "tiers": None}
+    estimate = estimates.customer_views_estimate(views, 4)
+    assert estimate["funnel"]["customers"].tolist() == [800, 200]
+    assert estimate["funnel"]["share_of_customers"].tolist() == [1.0, 0.25]
+    assert estimate["days_between_orders"][["repeat_orders", "days_median"]].values.tolist() == [[200, 30.0]]
+    assert estimate["rfm_segments"][["customers", "revenue", "revenue_share"]].values.tolist() == [[28, 4000.0, 0.3]]
+    assert estimate["due"].empty and estimate["due_count"] == 36
+    assert estimate["members"]["table"][["customers", "revenue", "aov", "repurchase_rate"]].values.tolist() == [
+        [40, 4940.0, 61.7, 0.4]]  # 4,938 to three digits
+    assert estimate["members"]["frequency_multiple"] == 1.5 and estimate["tiers"] is None
+    note = estimates.customer_views_note(views, 4)
+    assert note == {"one_in": 4, "sampled_customers": 200, "repeat_share": 0.25,
+                    "repeat_margin": pytest.approx(1.959964 * math.sqrt(0.25 * 0.75 / 200))}
+
+
+def _funnel_shares(rows: list[dict], customers: set[str] | None, channel: str) -> list[float]:
+    """The share of the customers with a paid order in `channel` reaching their 2nd, 3rd... order in it."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row["customer_id"] and row["status"] == "paid" and row["channel"] == channel and (
+                customers is None or row["customer_id"] in customers):
+            counts[row["customer_id"]] = counts.get(row["customer_id"], 0) + 1
+    return [sum(n >= k for n in counts.values()) / len(counts) for k in range(1, max(counts.values()) + 1)]
+
+
+def test_the_customers_page_shows_the_estimate_then_the_exact_figures_once_counted(tmp_path, monkeypatch, one_in_two):
+    store = Store(tmp_path / "store")
+    upload(store, tmp_path, "history.csv", HISTORY, HEADER)
+    monkeypatch.setattr(data, "ESTIMATE_FROM_ORDERS", 1)  # as if it were large
+    monkeypatch.setattr(data, "ESTIMATE_MIN_CUSTOMERS", 1)
+    rows = _rows(HISTORY)
+    sampled = {row["customer_id"] for row in rows if row["order_id"] in _sampled_ids(rows, 2) and row["customer_id"]}
+    assert sampled == {"c02", "c04", "c06", "c08", "c10"}
+    # under app: sampled c02 (o02a, o02b), c04 (o04a, o04c), c06, c08 (o08a, o08b), c10: 3 of 5 reach a 2nd order
+    assert _funnel_shares(rows, sampled, "app") == [1.0, 0.6]
+
+    app = open_app(monkeypatch, store.root, "pages/customers.py", channel="app")
+    notice = [info.value for info in app.info if "Estimated" in info.value]
+    assert notice and "1 in 2 customers (5 of them under these filters)" in notice[0]
+    assert "60.0% placed a second order" in notice[0]
+    funnel = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["y"]
+    assert funnel == [1.0, 0.6]
+    assert any(header.value.startswith("Due for repurchase: about") for header in app.subheader)
+    assert "The list of customers due appears with the exact figures." in [c.value for c in app.caption]
+    due_tables = len(app.dataframe)
+
+    counting = [count for (root, *_), count in data._EXACT_COUNTS.items() if root == str(store.root)]
+    assert len(counting) == 1
+    counting[0].result(timeout=60)
+    assert data.exact_count_ready(str(store.root), store.manifest()["version"], Filters(channel=("app",)),
+                                  data.customers_month(str(store.root), store.manifest()["version"],
+                                                       Filters(channel=("app",))))
+    app.run()  # what the page's check does every two seconds once the exact figures are kept
+    assert not app.exception, [e.value for e in app.exception]
+    assert not [info.value for info in app.info if "Estimated" in info.value]
+    # every customer with an app order: c01-c10, of whom c01, c02, c04, c08 reach a 2nd app order
+    assert _funnel_shares(rows, None, "app") == [1.0, 0.4]
+    assert json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["y"] == [1.0, 0.4]
+    assert not any("about" in header.value for header in app.subheader)
+    assert len(app.dataframe) == due_tables + 1  # the due list
