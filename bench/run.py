@@ -437,11 +437,11 @@ def _filter_set(root: str, version: int, filter_set: str):
     return Filters(**{"one": ONE, "two": TWO, "three": THREE, "channels": CHANNELS}[filter_set])
 
 
-def _child_estimate_view(root: str, filter_set: str) -> dict:
-    """The Customers page's first view under a filter set nobody asked for, as the page asks it
-    (ui.data.customer_views_now): on a store of ESTIMATE_FROM_ORDERS valid orders or more, the orders sample's
-    estimate; then how long the exact count it started in the background takes until kept."""
-    from metrics import customer_views, estimates  # noqa: F401  (imported before the clock starts)
+def _child_estimate_view(root: str, page: str, filter_set: str) -> dict:
+    """The Cohorts or Customers page's first view under a filter set nobody asked for, as the page asks it
+    (ui.data.cohort_matrix_now, customer_views_now): on a store of ESTIMATE_FROM_ORDERS valid orders or more, the
+    orders sample's estimate; then how long the exact count it started in the background takes until kept."""
+    from metrics import cohorts, customer_views, estimates  # noqa: F401  (imported before the clock starts)
     from store import Store
     from ui import data
 
@@ -449,13 +449,17 @@ def _child_estimate_view(root: str, filter_set: str) -> dict:
     filters = _filter_set(root, version, filter_set)
     reset_peak()
     start, cpu = time.perf_counter(), cpu_seconds()
-    _, note = data.customer_views_now(root, version, filters, data.customers_month(root, version, filters))
+    if page == "Cohorts":
+        _, note = data.cohort_matrix_now(root, version, filters)
+    else:
+        _, note = data.customer_views_now(root, version, filters, data.customers_month(root, version, filters))
     shown, shown_cpu, shown_peak = time.perf_counter() - start, cpu_seconds() - cpu, peak_mib()
     for count in list(data._EXACT_COUNTS.values()):
         count.result()
+    margin = note and (note.get("repeat_margin") or note.get("retention_margin"))
     return {"total": shown, "cpu": shown_cpu, "peak_mib": round(shown_peak, 1), "estimated": note is not None,
             "exact_kept_after": time.perf_counter() - start if note else None,
-            "sampled_customers": note and note["sampled_customers"], "margin": note and note["repeat_margin"]}
+            "sampled_customers": note and note["sampled_customers"], "margin": margin}
 
 
 # a date range alone: the sidebar's last 6 months (a quick range, worked out ahead by the warm-up), and the same
@@ -893,17 +897,21 @@ ESTIMATE_SETS = {"custom6": "a range typed by hand (the last 6 months but its fi
                  "channels": "two channels (app, web)", "three": "3 filters"}
 
 
+ESTIMATE_PAGES = ("Cohorts", "Customers")
+
+
 def estimates_first(root: Path) -> dict:
-    """The Customers page's first view under each ESTIMATE_SETS filter set with nothing kept, in a new process each:
-    the sample's estimate on a large store (counted below ui.data.ESTIMATE_FROM_ORDERS valid orders), and when the
-    exact figures it started counting are kept."""
+    """The Cohorts and Customers pages' first view under each ESTIMATE_SETS filter set with nothing kept, in a new
+    process each: the sample's estimate on a large store (counted below ui.data.ESTIMATE_FROM_ORDERS valid orders),
+    and when the exact figures it started counting are kept."""
     views = {}
-    for filter_set in ESTIMATE_SETS:
-        for folder in Path(root).glob("versions/*/results/kept-*/filtered"):
-            shutil.rmtree(folder)
-        with Measured() as measured:
-            views[filter_set] = run_child("_estimate_view", str(root), filter_set)
-        views[filter_set]["contention"] = round(measured.share, 3)
+    for page in ESTIMATE_PAGES:
+        for filter_set in ESTIMATE_SETS:
+            for folder in Path(root).glob("versions/*/results/kept-*/filtered"):
+                shutil.rmtree(folder)
+            with Measured() as measured:
+                views[f"{page}/{filter_set}"] = run_child("_estimate_view", str(root), page, filter_set)
+            views[f"{page}/{filter_set}"]["contention"] = round(measured.share, 3)
     return views
 
 
@@ -1163,15 +1171,17 @@ def table_rows(results: dict) -> list[list[str]]:
                     rows.append([f"{page} under a range typed by hand (the last 6 months but its first day): first "
                                  f"view, counted (new process; CPU {typed['cpu']:.1f} s){busy(typed.get('contention'))}",
                                  n, seconds(typed["total"]), "", "", mib(typed["peak_mib"])])
-        for filter_set, view in r.get("estimates", {}).items():
+        for key, view in r.get("estimates", {}).items():
+            page, filter_set = key.split("/")
+            share = "second-order share" if page == "Customers" else "a retention rate, smallest cohort shown"
             if view["estimated"]:
-                rows.append([f"Customers under {ESTIMATE_SETS[filter_set]}, nobody asked before: the sample's estimate "
-                             f"({view['sampled_customers']:,} customers sampled, second-order share ±"
+                rows.append([f"{page} under {ESTIMATE_SETS[filter_set]}, nobody asked before: the sample's estimate "
+                             f"({view['sampled_customers']:,} customers sampled, {share} ±"
                              f"{view['margin'] * 100:.1f} pt; new process; CPU {view['cpu']:.1f} s; the exact figures "
                              f"kept {view['exact_kept_after']:.1f} s after the start){busy(view.get('contention'))}", n,
                              seconds(view["total"]), "", "", mib(view["peak_mib"])])
             else:
-                rows.append([f"Customers under {ESTIMATE_SETS[filter_set]}, nobody asked before: counted (no estimate "
+                rows.append([f"{page} under {ESTIMATE_SETS[filter_set]}, nobody asked before: counted (no estimate "
                              f"below ui.data.ESTIMATE_FROM_ORDERS valid orders; new process; CPU {view['cpu']:.1f} s)"
                              f"{busy(view.get('contention'))}", n, seconds(view["total"]), "", "",
                              mib(view["peak_mib"])])
@@ -1414,7 +1424,7 @@ def main(argv: list[str] | None = None) -> int:
             log("the sidebar's quick ranges, worked out ahead (the warm-up's step)")
             size["quick_ranges"] = worked_out_ahead(root, 1 if args.quick else min(args.runs, 3), "quick_ranges",
                                                    "quick6", "custom6")
-            log("the Customers page's first views under filter sets nobody asked for (the sample's estimate)")
+            log("the Cohorts and Customers pages' first views under filter sets nobody asked for (the sample's estimate)")
             size["estimates"] = estimates_first(root)
             log("strategy tests page (kept overview and time views)")
             size["strategy"] = strategy_page(root, 1 if args.quick else min(args.runs, 3))

@@ -1,6 +1,6 @@
-"""Estimates from the orders sample: the Customers page's figures counted on 1 in n customers (the store's
-`orders_sample`: every order of the customers whose key is a multiple of n, and 1 in n guest orders), stated
-for every customer, with the margin of error of their main share.
+"""Estimates from the orders sample: the Customers and Cohorts pages' figures counted on 1 in n customers (the
+store's `orders_sample`: every order of the customers whose key is a multiple of n, and 1 in n guest orders),
+stated for every customer, with the margin of error of their main share.
 
 A count or a sum on the sample times n estimates the same count or sum on every order; a share, a rate, an
 average or a quartile estimates itself. Estimated counts and sums are rounded to ESTIMATE_DIGITS significant
@@ -13,6 +13,8 @@ import math
 
 import pandas as pd
 
+from metrics.cohorts import MIN_COHORT_SIZE
+
 ESTIMATE_DIGITS = 3  # significant digits of an estimated count or sum
 # per view: its columns that count or sum customers, orders or money (the rest are shares, rates, averages)
 COUNT_COLUMNS = {
@@ -22,6 +24,7 @@ COUNT_COLUMNS = {
     "rfm_segments": ("customers", "revenue"),
 }
 KPI_COUNT_COLUMNS = ("orders", "revenue", "customers", "new_customers", "returning_customers", "guest_orders")
+COHORT_COUNT_COLUMNS = ("cohort_customers", "active_customers", "revenue")
 Z_95 = 1.959964
 
 
@@ -70,3 +73,24 @@ def customer_views_note(views: dict, one_in: int) -> dict:
     repeat = float(funnel.loc[2, "share_of_customers"]) if 2 in funnel.index else 0.0
     return {"one_in": one_in, "sampled_customers": sampled, "repeat_share": repeat,
             "repeat_margin": share_margin(repeat, sampled)}
+
+
+def cohort_matrix_estimate(matrix: pd.DataFrame, one_in: int) -> pd.DataFrame:
+    """The cohort matrix (metrics.cohorts) counted on a sample of 1 in `one_in` customers, stated for every customer:
+    sizes, active customers and revenue estimated, the rates as counted; a cohort is small (flagged, as a cohort
+    under MIN_COHORT_SIZE customers is) when fewer than MIN_COHORT_SIZE of its customers were sampled: its rates
+    rest on them."""
+    estimate = _scaled(matrix, COHORT_COUNT_COLUMNS, one_in)
+    estimate["small_cohort"] = matrix["cohort_customers"] < MIN_COHORT_SIZE
+    return estimate
+
+
+def cohort_matrix_note(matrix: pd.DataFrame, one_in: int) -> dict:
+    """What the estimate of the cohort matrix rests on, from the matrix counted on the sample: one_in, the sampled
+    customers under the filters, the fewest sampled in a cohort not flagged small, and the 95% margin of a
+    retention rate there at its widest (a rate of 50%)."""
+    sizes = matrix.loc[matrix["age"] == 0, "cohort_customers"]
+    shown = sizes[sizes >= MIN_COHORT_SIZE]
+    fewest = int(shown.min()) if len(shown) else 0
+    return {"one_in": one_in, "sampled_customers": int(sizes.sum()), "fewest_in_a_cohort": fewest,
+            "retention_margin": share_margin(0.5, fewest)}

@@ -5,6 +5,7 @@ import streamlit as st
 from metrics.cohorts import MIN_COHORT_SIZE, average_retention_curve
 from ui import charts, data, views
 from ui.context import page_context, show_active_filters
+from ui.estimate_notice import show_estimate_notice
 from ui.i18n import metric_help, metric_label
 from ui.tables import show_table
 
@@ -17,12 +18,16 @@ if not ctx.facts["customers"]:  # not "no orders match these filters": no filter
     st.info(ctx.t("needs_customers"))
     st.stop()
 
-matrix = data.cohort_matrix(ctx.root, ctx.version, ctx.filters)
+# on a large store, a filter set nobody asked for yet: the sample's estimate now, the exact matrix when counted
+matrix, estimate = data.cohort_matrix_now(ctx.root, ctx.version, ctx.filters)
 if matrix.empty:
     st.warning(ctx.t("no_match"))
     st.stop()
 
 show_active_filters(ctx)
+if estimate:
+    show_estimate_notice(ctx, estimate, lambda: data.exact_count_ready(ctx.root, ctx.version, "cohort_matrix",
+                                                                       ctx.filters))
 VALUES = ["retention", "revenue_retention", "cumulative_revenue_per_customer"]
 value = st.segmented_control(ctx.t("cohort_value"), VALUES, default="retention", required=True,
                              format_func=lambda v: metric_label(v, ctx.language), key="cohort_value")

@@ -32,7 +32,8 @@ if funnel.empty:
 
 show_active_filters(ctx)
 if estimate:
-    show_estimate_notice(ctx, estimate, lambda: data.exact_count_ready(ctx.root, ctx.version, ctx.filters, month))
+    show_estimate_notice(ctx, estimate, lambda: data.exact_count_ready(ctx.root, ctx.version, "customers", ctx.filters,
+                                                                       month=month))
 first = ctx.filters.start or ctx.facts["first_order"].date()
 last = ctx.filters.end or ctx.facts["last_order"].date()
 span = {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"}

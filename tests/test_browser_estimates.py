@@ -1,7 +1,8 @@
-"""In Chromium: a large store's first Customers view under a filter set is the orders sample's estimate, said so,
-and the page redraws itself with the exact figures once they are counted (ui.data.customer_views_now).
+"""In Chromium: a large store's first Customers or Cohorts view under a filter set is the orders sample's estimate,
+said so, and the page redraws itself with the exact figures once they are counted (ui.data.customer_views_now,
+cohort_matrix_now).
 
-The store is the demo at 2,000 customers with a sample of 1 in 2 (SAMPLE_ONE_IN patched for the import); the
+The store is the demo at 10,000 customers with a sample of 1 in 2 (SAMPLE_ONE_IN patched for the import); the
 server treats it as large (REPURCHASE_ESTIMATE_FROM_ORDERS=1)."""
 
 import pytest
@@ -26,7 +27,7 @@ def sampled_store(tmp_path_factory) -> Store:
     store = Store(root / "store")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(order_models, "SAMPLE_ONE_IN", 2)
-        import_file(write_demo(root / "files", customers=2_000)["orders"], store)
+        import_file(write_demo(root / "files", customers=10_000)["orders"], store)
         with store.lock():  # the late tables, the sample among them, are built after publishing
             pass
     return store
@@ -60,3 +61,18 @@ def test_the_first_filtered_view_is_an_estimate_then_the_exact_figures_replace_i
     expect(page.get_by_text("Due for repurchase: about")).to_have_count(0)
     assert page.url.endswith("/customers?channel=app")
     page.screenshot(path=str(ARTIFACTS / "customers_exact.png"), full_page=True)
+
+
+
+def test_the_cohorts_page_redraws_itself_with_the_exact_matrix(estimating_server, sampled_store, page):
+    notice = page.get_by_text("Estimated from a sample of 1 in 2 customers")
+    with sampled_store.lock():
+        page.goto(f"{estimating_server}/cohorts?channel=web")
+        wait_for_app(page)
+        expect(notice).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("in the smallest cohort not marked small")).to_be_visible()
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()  # the heatmap, drawn from the estimate
+        page.screenshot(path=str(ARTIFACTS / "cohorts_estimate.png"), full_page=True)
+    expect(notice).to_have_count(0, timeout=60_000)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    assert page.url.endswith("/cohorts?channel=web")

@@ -5,12 +5,14 @@ The sample's share is 1 in 2 here (SAMPLE_ONE_IN patched before the import), so 
 one; which orders it holds is worked out from the raw rows with plain Python (customers numbered by their first
 valid order, then id; guest orders by their id's MD5)."""
 
+import base64
 import csv
 import hashlib
 import json
 import math
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -171,9 +173,9 @@ def test_the_customers_page_shows_the_estimate_then_the_exact_figures_once_count
     counting = [count for (root, *_), count in data._EXACT_COUNTS.items() if root == str(store.root)]
     assert len(counting) == 1
     counting[0].result(timeout=60)
-    assert data.exact_count_ready(str(store.root), store.manifest()["version"], Filters(channel=("app",)),
-                                  data.customers_month(str(store.root), store.manifest()["version"],
-                                                       Filters(channel=("app",))))
+    assert data.exact_count_ready(str(store.root), store.manifest()["version"], "customers", Filters(channel=("app",)),
+                                  month=data.customers_month(str(store.root), store.manifest()["version"],
+                                                             Filters(channel=("app",))))
     app.run()  # what the page's check does every two seconds once the exact figures are kept
     assert not app.exception, [e.value for e in app.exception]
     assert not [info.value for info in app.info if "Estimated" in info.value]
@@ -182,3 +184,39 @@ def test_the_customers_page_shows_the_estimate_then_the_exact_figures_once_count
     assert json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["y"] == [1.0, 0.4]
     assert not any("about" in header.value for header in app.subheader)
     assert len(app.dataframe) == due_tables + 1  # the due list
+
+
+def test_the_cohorts_page_shows_the_estimate_then_the_exact_matrix_once_counted(tmp_path, monkeypatch, one_in_two):
+    store = Store(tmp_path / "store")
+    upload(store, tmp_path, "history.csv", HISTORY, HEADER)
+    monkeypatch.setattr(data, "ESTIMATE_FROM_ORDERS", 1)
+    monkeypatch.setattr(data, "ESTIMATE_MIN_CUSTOMERS", 1)
+    monkeypatch.setattr(estimates, "MIN_COHORT_SIZE", 2)  # the sample's January cohort (5 customers) is shown
+    # every customer's first order is an app order in January 2025: one cohort. Under app, active in February
+    # (age 1): c01, c02 (c04's February order is on the web); in March (age 2): c04, c08. Of the sampled five
+    # (c02, c04, c06, c08, c10): c02, then c04 and c08
+    app = open_app(monkeypatch, store.root, "pages/cohorts.py", channel="app")
+    notice = [info.value for info in app.info if "Estimated" in info.value]
+    assert notice and "1 in 2 customers (5 of them under these filters)" in notice[0]
+    assert "(5 customers sampled)" in notice[0]
+    assert _heatmap(app) == [[1.0, 0.2, 0.4]]
+
+    counting = [count for (root, *_), count in data._EXACT_COUNTS.items() if root == str(store.root)]
+    assert len(counting) == 1
+    counting[0].result(timeout=60)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not [info.value for info in app.info if "Estimated" in info.value]
+    assert _heatmap(app) == [[1.0, 0.2, 0.2]]
+
+    # a date range alone: the cohort summary answers at once, so the matrix is counted, never estimated
+    dated = open_app(monkeypatch, store.root, "pages/cohorts.py", **{"from": "2025-01-05"})
+    assert not [info.value for info in dated.info if "Estimated" in info.value]
+
+
+def _heatmap(app) -> list[list[float]]:
+    """The cohort heatmap's cells as drawn (Plotly sends them as a typed array: base64 of float64s)."""
+    z = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["z"]
+    rows, columns = (int(n) for n in z["shape"].split(","))
+    cells = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(rows, columns)
+    return cells.round(6).tolist()

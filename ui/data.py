@@ -169,10 +169,28 @@ def customer_views_now(root: str, version: int, filters: Filters, month: date | 
     return estimate
 
 
-def exact_count_ready(root: str, version: int, filters: Filters, month: date | None) -> bool:
-    """Whether the Customers page's exact figures under `filters` can be shown (kept, or their count has ended:
-    a store that keeps nothing, or a count that failed, is counted by the page itself, which says why)."""
-    return not _estimating(root, version, "customers", filters, {"month": month})
+def cohort_matrix_now(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, dict | None]:
+    """(matrix, None): the Cohorts page's `cohort_matrix`, when kept, unfiltered, or in a store under
+    ESTIMATE_FROM_ORDERS valid orders, or a date range alone (its summary answers in a fraction of a second).
+    Otherwise (estimated matrix, note), as `customer_views_now` does."""
+    if not filters.dimension_values() or not _estimating(root, version, "cohort_matrix", filters, {}):
+        return cohort_matrix(root, version, filters), None
+    try:
+        estimate = _estimated_cohort_matrix(root, version, filters)
+    except NoSample:
+        return cohort_matrix(root, version, filters), None
+    # too few sampled to say much, or no cohort sampled enough to show its rates: their count is quicker
+    if estimate[1]["sampled_customers"] < ESTIMATE_MIN_CUSTOMERS or not estimate[1]["fewest_in_a_cohort"]:
+        return cohort_matrix(root, version, filters), None
+    _count_exactly(root, version, "cohort_matrix", filters, {})
+    return estimate
+
+
+def exact_count_ready(root: str, version: int, kind: str, filters: Filters, **arguments) -> bool:
+    """Whether a page's exact figures (`kind`: customers with its month, cohort_matrix) under `filters` can be shown
+    (kept, or their count has ended: a store that keeps nothing, or a count that failed, is counted by the page
+    itself, which says why)."""
+    return not _estimating(root, version, kind, filters, arguments)
 
 
 def _estimating(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> bool:
@@ -217,6 +235,17 @@ def _estimated_customer_views(root: str, version: int, filters: Filters, month: 
     finally:
         con.close()
     return estimates.customer_views_estimate(views, one_in), estimates.customer_views_note(views, one_in)
+
+
+@st.cache_data(**CACHE)
+def _estimated_cohort_matrix(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, dict]:
+    con = Store(root).connect(version, sample=True)
+    try:
+        matrix = cohorts.cohort_matrix(con, filters)
+        one_in = sample_one_in(con)
+    finally:
+        con.close()
+    return estimates.cohort_matrix_estimate(matrix, one_in), estimates.cohort_matrix_note(matrix, one_in)
 
 
 def _customer_page_views(con, filters: Filters, month: date | None) -> dict:

@@ -1,5 +1,5 @@
-"""The notice over a page drawn from the orders sample's estimate (ui.data.customer_views_now), and the check that
-redraws the page with the exact figures once they are counted."""
+"""The notice over a page drawn from the orders sample's estimate (ui.data.customer_views_now, cohort_matrix_now), and
+the check that redraws the page with the exact figures once they are counted."""
 
 from collections.abc import Callable
 
@@ -11,12 +11,10 @@ from ui.i18n import t
 
 
 def show_estimate_notice(ctx, note: dict, exact_ready: Callable[[], bool]) -> None:
-    """What the estimate rests on (the share sampled, the sampled customers, the second-order share and its 95%
-    margin), then every EXACT_COUNT_CHECK_SECONDS whether `exact_ready()`: the whole page is then drawn again,
+    """What the estimate rests on (metrics.estimates: the share sampled, the sampled customers, the 95% margin of its
+    main share), then every EXACT_COUNT_CHECK_SECONDS whether `exact_ready()`: the whole page is then drawn again,
     with the exact figures."""
-    margin = t("unit_points", ctx.language, number=format_decimal_text(note["repeat_margin"] * 100, ctx.language))
-    st.info(ctx.md("estimate_notice", one_in=f"{note['one_in']:,}", sampled=f"{note['sampled_customers']:,}",
-                   repeat=format_value(note["repeat_share"], "rate", ctx.language), margin=margin), icon=":material/hourglass_top:")
+    st.info(_what_it_rests_on(ctx, note), icon=":material/hourglass_top:")
 
     @st.fragment(run_every=EXACT_COUNT_CHECK_SECONDS)
     def rerun_when_exact() -> None:
@@ -24,3 +22,16 @@ def show_estimate_notice(ctx, note: dict, exact_ready: Callable[[], bool]) -> No
             st.rerun()
 
     rerun_when_exact()
+
+
+def _points(ctx, share: float) -> str:
+    return t("unit_points", ctx.language, number=format_decimal_text(share * 100, ctx.language))
+
+
+def _what_it_rests_on(ctx, note: dict) -> str:
+    sampled = {"one_in": f"{note['one_in']:,}", "sampled": f"{note['sampled_customers']:,}"}
+    if "repeat_share" in note:  # the Customers page (metrics.estimates.customer_views_note)
+        return ctx.md("estimate_notice", **sampled, repeat=format_value(note["repeat_share"], "rate", ctx.language),
+                      margin=_points(ctx, note["repeat_margin"]))
+    return ctx.md("estimate_notice_cohorts", **sampled, fewest=f"{note['fewest_in_a_cohort']:,}",  # cohort_matrix_note
+                  margin=_points(ctx, note["retention_margin"]))

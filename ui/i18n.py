@@ -421,6 +421,13 @@ TEXT: dict[str, tuple[str, str]] = {
                         "**估算值**：基于每 {one_in} 位客户抽取 1 位的样本（当前筛选下 {sampled} 位）。其中 {repeat} 下了第二单，"
                         "误差范围 ±{margin}（95% 置信）。人数与金额已取整；较小的分组（会员等级、分群）波动更大。"
                         "精确数字正在统计，完成后将自动替换。"),
+    "estimate_notice_cohorts": ("**Estimated** from a sample of 1 in {one_in} customers ({sampled} of them under these "
+                                "filters): in the smallest cohort not marked small ({fewest} customers sampled) a retention "
+                                "rate is within {margin} (95%), closer in larger cohorts. Sizes, active customers and revenue "
+                                "are rounded. The exact figures are being counted and replace these by themselves when ready.",
+                                "**估算值**：基于每 {one_in} 位客户抽取 1 位的样本（当前筛选下 {sampled} 位）。在未标为小样本的最小同期群"
+                                "（抽样 {fewest} 位客户）中，留存率误差范围 ±{margin}（95% 置信），较大的同期群更精确。人数、活跃客户数与"
+                                "销售额已取整。精确数字正在统计，完成后将自动替换。"),
     "estimate_due": ("The list of customers due appears with the exact figures.", "待复购客户名单将随精确数字一同显示。"),
     "about": ("about {value}", "约 {value}"),
     "counting_customers": ("Counting each customer's orders under these filters…", "正在按当前筛选统计每位客户的订单…"),
