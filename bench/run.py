@@ -454,8 +454,7 @@ def _child_estimate_view(root: str, page: str, filter_set: str) -> dict:
     else:
         _, note = data.customer_views_now(root, version, filters, data.customers_month(root, version, filters))
     shown, shown_cpu, shown_peak = time.perf_counter() - start, cpu_seconds() - cpu, peak_mib()
-    for count in list(data._EXACT_COUNTS.values()):
-        count.result()
+    data.wait_for_exact_counts()
     margin = note and (note.get("repeat_margin") or note.get("retention_margin"))
     return {"total": shown, "cpu": shown_cpu, "peak_mib": round(shown_peak, 1), "estimated": note is not None,
             "exact_kept_after": time.perf_counter() - start if note else None,

@@ -6,7 +6,7 @@ A count or a sum on the sample times n estimates the same count or sum on every 
 average or a quartile estimates itself. Estimated counts and sums are rounded to ESTIMATE_DIGITS significant
 digits: the sample knows no more. The sample is a random one as far as the figures are concerned (keys are
 numbered by first order, then id), so a share of the sample's customers has the simple random sample's
-margin: 1.96 x sqrt(p(1 - p) / n) at 95%.
+margin: the Wilson score interval at 95% (`share_margin`).
 """
 
 import math
@@ -43,7 +43,10 @@ def _scaled(frame: pd.DataFrame | None, columns: tuple[str, ...], one_in: int) -
     scaled = frame.copy()
     for column in columns:
         if column in scaled:
-            scaled[column] = [estimated_total(value, one_in) if pd.notna(value) else value for value in scaled[column]]
+            values = [estimated_total(value, one_in) if pd.notna(value) else value for value in scaled[column]]
+            # a count stays a whole number (shown as 384, not 384.0)
+            scaled[column] = pd.Series(values, index=scaled.index).astype(scaled[column].dtype) \
+                if pd.api.types.is_integer_dtype(scaled[column]) else values
     return scaled
 
 
@@ -61,8 +64,15 @@ def customer_views_estimate(views: dict, one_in: int) -> dict:
 
 
 def share_margin(share: float, sampled: int) -> float:
-    """The 95% margin of error of a share of `sampled` customers drawn at random: 1.96 x sqrt(p(1 - p) / n)."""
-    return Z_95 * math.sqrt(share * (1 - share) / sampled) if sampled else math.nan
+    """The 95% margin of error of a share p of n customers drawn at random: the farther end of its Wilson score
+    interval, (p + z²/2n ± z·sqrt(p(1 - p)/n + z²/4n²)) / (1 + z²/n), from p (never 0 points at a share of 0 or 1,
+    as 1.96 x sqrt(p(1 - p) / n) would say)."""
+    if not sampled:
+        return math.nan
+    z2 = Z_95 ** 2
+    centre = (share + z2 / (2 * sampled)) / (1 + z2 / sampled)
+    half = Z_95 * math.sqrt(share * (1 - share) / sampled + z2 / (4 * sampled ** 2)) / (1 + z2 / sampled)
+    return max(centre + half - share, share - (centre - half))
 
 
 def customer_views_note(views: dict, one_in: int) -> dict:

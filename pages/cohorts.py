@@ -35,9 +35,9 @@ st.caption(metric_help(value, ctx.language))
 st.plotly_chart(views.cohort_heatmap(ctx, matrix, value), key="cohort_heatmap")
 sizes = matrix[matrix["age"] == 0].set_index("cohort_month")["cohort_customers"]
 span = {"start": f"{sizes.index.min():%Y-%m}", "end": f"{sizes.index.max():%Y-%m}"}
-small = int((sizes < MIN_COHORT_SIZE).sum())
+small = int(matrix.loc[matrix["age"] == 0, "small_cohort"].sum())  # an estimate's: too few customers sampled
 if small:
-    st.caption(ctx.t("small_cohorts", count=small, size=MIN_COHORT_SIZE))
+    st.caption(ctx.t("small_cohorts_sampled" if estimate else "small_cohorts", count=small, size=MIN_COHORT_SIZE))
 
 if matrix["age"].max() < 1:  # everyone is in their first month: there is no curve to draw yet
     st.caption(ctx.t("curves_need_later_months"))

@@ -776,6 +776,8 @@ def _sample_database_connection(version_dir: Path) -> duckdb.DuckDBPyConnection:
                 raise NoSample(f"Store version folder {version_dir.name} has no orders_sample (yet).")
             database = quiet_connect()
             database.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+            spill = Path(tempfile.gettempdir()) / f"repurchase-duckdb-{uuid.uuid4().hex}"  # see _version_database
+            database.execute(f"set temp_directory = {sql_path(spill)}")
             sampled = read_table_sql("orders_sample", files)
             database.execute(f"create view orders as select {dialect.columns_except(('sampled_one_in',))} from {sampled}")
             database.execute(f"create view sample_share as select max(sampled_one_in) as one_in from {sampled}")

@@ -31,10 +31,7 @@ def warm_ups_finish_within_their_test():
             thread.join(timeout=300)
     data = sys.modules.get("ui.data")  # so do the exact counts a page drawn from an estimate started
     if data is not None:
-        with data._EXACT_COUNTS_LOCK:
-            counting = list(data._EXACT_COUNTS.values())
-        for count in counting:
-            count.exception(timeout=300)
+        data.wait_for_exact_counts(timeout=300)
 
 
 @pytest.fixture

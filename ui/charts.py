@@ -143,10 +143,11 @@ def new_vs_returning(frame: pd.DataFrame, title: str, labels: tuple[str, str], l
     return figure
 
 
-def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, title: str, kind: str, language: str,
+def cohort_heatmap(pivot: pd.DataFrame, sizes: pd.Series, small: pd.Series, title: str, kind: str, language: str,
                    currency: str, axis_titles: tuple[str, str], size_label: str) -> go.Figure:
-    """Cohorts down, months since first order across; hover shows the cohort size."""
-    labels = [f"{month:%Y-%m}{' *' if sizes[month] < 30 else ''}" for month in pivot.index]
+    """Cohorts down, months since first order across; hover shows the cohort size; a small cohort (`small`, by
+    cohort month: metrics.cohorts) is starred."""
+    labels = [f"{month:%Y-%m}{' *' if small[month] else ''}" for month in pivot.index]
     text = [[chart_text(format_value(v, kind, language, currency)) if pd.notna(v) else "" for v in row]
             for row in pivot.to_numpy()]
     hover = [[chart_text(f"{labels[i]} · {size_label}: {sizes[month]:,}") for _ in pivot.columns]

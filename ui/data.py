@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -142,13 +141,43 @@ def _customer_views(root: str, version: int, filters: Filters, month: date | Non
 # first: 3 s and more for the exact count above it, 15-20 s at 100M orders (bench/README.md); below it the sample
 # is too small for a useful estimate (1 in 128 customers). A faster machine may set it higher (README.md).
 ESTIMATE_FROM_ORDERS_ENV = "REPURCHASE_ESTIMATE_FROM_ORDERS"
-ESTIMATE_FROM_ORDERS = int(os.environ.get(ESTIMATE_FROM_ORDERS_ENV) or 20_000_000)
+_SETTING = os.environ.get(ESTIMATE_FROM_ORDERS_ENV) or "20000000"
+if not _SETTING.replace("_", "").isdigit():
+    raise ValueError(f"{ESTIMATE_FROM_ORDERS_ENV}={_SETTING!r}: give a whole number of valid orders, e.g. 20000000")
+ESTIMATE_FROM_ORDERS = int(_SETTING.replace("_", ""))
 ESTIMATE_MIN_CUSTOMERS = 400  # sampled customers under the filters an estimate needs: a share within 5 points
 EXACT_COUNT_CHECK_SECONDS = 2  # how often a page drawn from an estimate checks whether the exact count is ready
-_EXACT_COUNTS: dict[tuple, Future] = {}
-_EXACT_COUNTS_LOCK = threading.Lock()
-# one exact count at a time (each may hold DuckDB's 4 GB), in the order asked
-_EXACT_COUNTER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exact-count")
+_EXACT_COUNTS: dict[tuple, str] = {}  # (root, version, request) -> "waiting", "counting" or "done"
+_EXACT_COUNTS_LOCK = threading.Condition()
+_EXACT_COUNTS_WAITING: list[tuple[tuple, Callable[[], None]]] = []
+
+
+def _exact_counter() -> None:
+    """One exact count at a time (each may hold DuckDB's 4 GB), the one asked last first: a user trying filter sets
+    one after another waits for the one on screen, not for those left behind. A daemon: a server that stops
+    abandons the count under way (a kept result is moved into place whole, so nothing half-written is read)."""
+    while True:
+        with _EXACT_COUNTS_LOCK:
+            while not _EXACT_COUNTS_WAITING:
+                _EXACT_COUNTS_LOCK.wait()
+            key, count = _EXACT_COUNTS_WAITING.pop()
+            _EXACT_COUNTS[key] = "counting"
+        try:
+            count()
+        except Exception:  # noqa: BLE001 - the page counts it itself when it looks again, and says why
+            logging.getLogger(__name__).exception("the exact count of %s failed", key[2])
+        with _EXACT_COUNTS_LOCK:
+            _EXACT_COUNTS[key] = "done"
+            _EXACT_COUNTS_LOCK.notify_all()
+
+
+threading.Thread(target=_exact_counter, name="exact-counts", daemon=True).start()
+
+
+def wait_for_exact_counts(timeout: float | None = None) -> bool:
+    """Until every exact count asked for in this process has ended (tests, the benchmark): whether they all have."""
+    with _EXACT_COUNTS_LOCK:
+        return _EXACT_COUNTS_LOCK.wait_for(lambda: all(state == "done" for state in _EXACT_COUNTS.values()), timeout)
 
 
 def customer_views_now(root: str, version: int, filters: Filters, month: date | None) -> tuple[dict, dict | None]:
@@ -198,11 +227,11 @@ def _estimating(root: str, version: int, kind: str, filters: Filters, arguments:
     if filters == Filters() or inventory(root, version)["valid_orders"] < ESTIMATE_FROM_ORDERS:
         return False
     path = _kept_request_path(root, version, kind, filters, arguments)
-    if path is None or path.exists():
+    # a store that keeps nothing (read-only) would count twice: in the background, then on the page
+    if path is None or path.exists() or not os.access(path.parents[3], os.W_OK):
         return False
     with _EXACT_COUNTS_LOCK:
-        counting = _EXACT_COUNTS.get(_count_key(root, version, kind, filters, arguments))
-    return counting is None or not counting.done()
+        return _EXACT_COUNTS.get(_count_key(root, version, kind, filters, arguments)) != "done"
 
 
 def _count_key(root: str, version: int, kind: str, filters: Filters, arguments: dict) -> tuple:
@@ -214,13 +243,15 @@ def _count_exactly(root: str, version: int, kind: str, filters: Filters, argumen
     key = _count_key(root, version, kind, filters, arguments)
 
     def count() -> None:
-        _wait_for_writer(root)  # as the warm-up does: an upload's import and late tables first, one heavy job at a time
+        _wait_for_writer(root)  # as the warm-up does: an upload being written (its import, its late tables) first
         if store_version(Store(root)) == version:  # a newer upload: nobody will look at this version's figures
             _work_out(root, version, kind, filters, arguments)
 
     with _EXACT_COUNTS_LOCK:
         if key not in _EXACT_COUNTS:
-            _EXACT_COUNTS[key] = _EXACT_COUNTER.submit(count)
+            _EXACT_COUNTS[key] = "waiting"
+            _EXACT_COUNTS_WAITING.append((key, count))
+            _EXACT_COUNTS_LOCK.notify_all()
 
 
 @st.cache_data(**CACHE)

@@ -148,6 +148,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "acquisition_month": ("Acquisition month", "首单月份"),
     "small_cohorts": ("{count} cohorts have fewer than {size} customers (marked *): read them with care.",
                       "有 {count} 个同期群不足 {size} 人（标 *），解读需谨慎。"),
+    "small_cohorts_sampled": ("{count} cohorts have fewer than {size} customers in the sample (marked *): their "
+                              "estimates can be far off.",
+                              "有 {count} 个同期群的样本不足 {size} 人（标 *），其估算值可能偏差较大。"),
     # customers
     "funnel_title": ("Repeat funnel, {start} to {end}", "复购漏斗（{start} 至 {end}）"),
     "order_n": ("Order {n}", "第 {n} 单"),
@@ -423,11 +426,11 @@ TEXT: dict[str, tuple[str, str]] = {
                         "精确数字正在统计，完成后将自动替换。"),
     "estimate_notice_cohorts": ("**Estimated** from a sample of 1 in {one_in} customers ({sampled} of them under these "
                                 "filters): in the smallest cohort not marked small ({fewest} customers sampled) a retention "
-                                "rate is within {margin} (95%), closer in larger cohorts. Sizes, active customers and revenue "
-                                "are rounded. The exact figures are being counted and replace these by themselves when ready.",
+                                "rate is within {margin} (95%), closer in larger cohorts; revenue figures vary more. Sizes, "
+                                "active customers and revenue are rounded. The exact figures are being counted and replace these by themselves when ready.",
                                 "**估算值**：基于每 {one_in} 位客户抽取 1 位的样本（当前筛选下 {sampled} 位）。在未标为小样本的最小同期群"
-                                "（抽样 {fewest} 位客户）中，留存率误差范围 ±{margin}（95% 置信），较大的同期群更精确。人数、活跃客户数与"
-                                "销售额已取整。精确数字正在统计，完成后将自动替换。"),
+                                "（抽样 {fewest} 位客户）中，留存率误差范围 ±{margin}（95% 置信），较大的同期群更精确；销售额类指标波动更大。"
+                                "人数、活跃客户数与销售额已取整。精确数字正在统计，完成后将自动替换。"),
     "estimate_due": ("The list of customers due appears with the exact figures.", "待复购客户名单将随精确数字一同显示。"),
     "about": ("about {value}", "约 {value}"),
     "counting_customers": ("Counting each customer's orders under these filters…", "正在按当前筛选统计每位客户的订单…"),

@@ -37,8 +37,8 @@ def trend_figures(ctx, window: pd.DataFrame, customer_ids: bool = True) -> list[
 def cohort_heatmap(ctx, matrix: pd.DataFrame, value: str = "retention") -> go.Figure:
     """The cohort heatmap of `value` (retention, revenue retention...) with each cohort's size."""
     pivot = cohort_pivot(matrix, value)
-    sizes = matrix[matrix["age"] == 0].set_index("cohort_month")["cohort_customers"]
+    first_months = matrix[matrix["age"] == 0].set_index("cohort_month")
     span = {"start": f"{pivot.index.min():%Y-%m}", "end": f"{pivot.index.max():%Y-%m}"}
-    return charts.cohort_heatmap(pivot, sizes, ctx.t("heatmap_title", metric=metric_label(value, ctx.language), **span),
+    return charts.cohort_heatmap(pivot, first_months["cohort_customers"], first_months["small_cohort"], ctx.t("heatmap_title", metric=metric_label(value, ctx.language), **span),
                                  ALL[value].kind, ctx.language, ctx.currency,
                                  (ctx.t("months_since_first"), ctx.t("acquisition_month")), ctx.t("cohort_size"))

@@ -195,7 +195,7 @@ group by {", ".join(DIMENSIONS)}
 """
 
 
-SAMPLE_ONE_IN = 128  # the orders_sample's share: 1 in this many customers (a power of two up to 256)
+SAMPLE_ONE_IN = 128  # 1 in this many customers (a power of two up to 256); a change needs each store rebuilt whole
 
 
 def orders_sample_sql(relation: str = "orders") -> str:
