@@ -750,44 +750,47 @@ _DATABASES_LOCK = threading.Lock()
 DATABASES_KEPT = 4
 
 
+def _kept_database(key: Path, make: Callable[[], duckdb.DuckDBPyConnection]) -> duckdb.DuckDBPyConnection:
+    """This process's database `key`, made by make() on first use; the DATABASES_KEPT used last are kept. Called
+    holding _DATABASES_LOCK."""
+    database = _DATABASES.get(key)
+    if database is None:
+        database = make()
+        _DATABASES[key] = database
+        _LATE_VIEWS_MADE.pop(key, None)
+        while len(_DATABASES) > DATABASES_KEPT:
+            _DATABASES.popitem(last=False)  # its open connections keep it alive until they close
+    _DATABASES.move_to_end(key)
+    return database
+
+
 def _version_database_connection(version_dir: Path) -> duckdb.DuckDBPyConnection:
     """A new connection to this process's database over version_dir's tables (made on first use)."""
     with _DATABASES_LOCK:
-        database = _DATABASES.get(version_dir)
-        if database is None:
-            database = _version_database(version_dir)
-            _DATABASES[version_dir] = database
-            _LATE_VIEWS_MADE.pop(version_dir, None)
-            while len(_DATABASES) > DATABASES_KEPT:
-                _DATABASES.popitem(last=False)  # its open connections keep it alive until they close
-        _DATABASES.move_to_end(version_dir)
+        database = _kept_database(version_dir, lambda: _version_database(version_dir))
         _add_late_views(database, version_dir)
         return database.cursor()
 
 
 def _sample_database_connection(version_dir: Path) -> duckdb.DuckDBPyConnection:
     """A new connection to this process's database over version_dir's orders_sample (NoSample without one)."""
-    key = version_dir / "orders_sample"
     with _DATABASES_LOCK:
-        database = _DATABASES.get(key)
-        if database is None:
-            files = table_files(version_dir, "orders_sample")
-            if not files:
-                raise NoSample(f"Store version folder {version_dir.name} has no orders_sample (yet).")
-            database = quiet_connect()
-            database.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
-            spill = Path(tempfile.gettempdir()) / f"repurchase-duckdb-{uuid.uuid4().hex}"  # see _version_database
-            database.execute(f"set temp_directory = {sql_path(spill)}")
-            sampled = read_table_sql("orders_sample", files)
-            database.execute(f"create view orders as select {dialect.columns_except(('sampled_one_in',))} from {sampled}")
-            database.execute(f"create view sample_share as select max(sampled_one_in) as one_in from {sampled}")
-            facts = version_dir / "order_facts.parquet"
-            database.execute(f"create view order_facts as select * from {read_table_sql('order_facts', [facts])}")
-            _DATABASES[key] = database
-            while len(_DATABASES) > DATABASES_KEPT:
-                _DATABASES.popitem(last=False)
-        _DATABASES.move_to_end(key)
-        return database.cursor()
+        return _kept_database(version_dir / "orders_sample", lambda: _sample_database(version_dir)).cursor()
+
+
+def _sample_database(version_dir: Path) -> duckdb.DuckDBPyConnection:
+    """A bounded in-memory database (`_bounded_database`) whose `orders` are version_dir's orders_sample, beside
+    its `order_facts` and the share sampled (`sample_share`); NoSample without one."""
+    files = table_files(version_dir, "orders_sample")
+    if not files:
+        raise NoSample(f"Store version folder {version_dir.name} has no orders_sample (yet).")
+    database = _bounded_database()
+    sampled = read_table_sql("orders_sample", files)
+    database.execute(f"create view orders as select {dialect.columns_except(('sampled_one_in',))} from {sampled}")
+    database.execute(f"create view sample_share as select max(sampled_one_in) as one_in from {sampled}")
+    facts = version_dir / "order_facts.parquet"
+    database.execute(f"create view order_facts as select * from {read_table_sql('order_facts', [facts])}")
+    return database
 
 
 def sample_one_in(con: duckdb.DuckDBPyConnection) -> int:
@@ -811,16 +814,21 @@ def _add_late_views(database: duckdb.DuckDBPyConnection, version_dir: Path) -> N
     _LATE_VIEWS_MADE[version_dir] = len(made)
 
 
-def _version_database(version_dir: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory database with one view per table of a version folder. Its memory is bounded as an
-    import's is (a Playbook list at 100M orders took 11 GB unbounded); past it, work spills to a folder
-    of its own in the machine's temporary folder (not the working directory; two databases spilling
-    into one folder can overwrite each other's files), which DuckDB makes when it first spills and
-    deletes when the database closes."""
+def _bounded_database() -> duckdb.DuckDBPyConnection:
+    """An in-memory database whose memory is bounded as an import's is (a Playbook list at 100M orders took 11 GB
+    unbounded); past it, work spills to a folder of its own in the machine's temporary folder (not the working
+    directory; two databases spilling into one folder can overwrite each other's files), which DuckDB makes when
+    it first spills and deletes when the database closes."""
     database = quiet_connect()
     database.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
     spill = Path(tempfile.gettempdir()) / f"repurchase-duckdb-{uuid.uuid4().hex}"
     database.execute(f"set temp_directory = {sql_path(spill)}")
+    return database
+
+
+def _version_database(version_dir: Path) -> duckdb.DuckDBPyConnection:
+    """A bounded in-memory database (`_bounded_database`) with one view per table of a version folder."""
+    database = _bounded_database()
     for name in BUILD_ORDER:
         files = table_files(version_dir, name)  # an appended table: several files
         if files:

@@ -185,33 +185,39 @@ def customer_views_now(root: str, version: int, filters: Filters, month: date | 
     ESTIMATE_FROM_ORDERS valid orders. Otherwise (estimated views, note): the same views counted on the orders
     sample and stated for every customer (metrics.estimates), in under a second at 100M orders, while the exact
     count runs in the background and is kept (`exact_count_ready` says when the page can show it)."""
-    arguments = {"month": month}
-    if not _estimating(root, version, "customers", filters, arguments):
-        return customer_views(root, version, filters, month), None
-    try:
-        estimate = _estimated_customer_views(root, version, filters, month)
-    except NoSample:  # its late table is not built yet: wait for the exact figures as before
-        return customer_views(root, version, filters, month), None
-    if estimate[1]["sampled_customers"] < ESTIMATE_MIN_CUSTOMERS:  # too few to say much: their count is quicker
-        return customer_views(root, version, filters, month), None
-    _count_exactly(root, version, "customers", filters, arguments)
-    return estimate
+    return _estimate_first(root, version, "customers", filters, {"month": month},
+                           lambda: customer_views(root, version, filters, month),
+                           lambda: _estimated_customer_views(root, version, filters, month))
 
 
 def cohort_matrix_now(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, dict | None]:
     """(matrix, None): the Cohorts page's `cohort_matrix`, when kept, unfiltered, or in a store under
     ESTIMATE_FROM_ORDERS valid orders, or a date range alone (its summary answers in a fraction of a second).
     Otherwise (estimated matrix, note), as `customer_views_now` does."""
-    if not filters.dimension_values() or not _estimating(root, version, "cohort_matrix", filters, {}):
+    if not filters.dimension_values():
         return cohort_matrix(root, version, filters), None
+    # no cohort sampled enough to show its rates: as too few sampled, their count is quicker
+    return _estimate_first(root, version, "cohort_matrix", filters, {}, lambda: cohort_matrix(root, version, filters),
+                           lambda: _estimated_cohort_matrix(root, version, filters),
+                           lambda note: note["fewest_in_a_cohort"] > 0)
+
+
+def _estimate_first(root: str, version: int, kind: str, filters: Filters, arguments: dict, exact: Callable[[], T],
+                    estimated: Callable[[], tuple[T, dict]],
+                    shows_enough: Callable[[dict], bool] = lambda note: True) -> tuple[T, dict | None]:
+    """(exact(), None), or while `kind`'s exact figures are neither kept nor counted (`_estimating`) the estimate
+    and its note (`estimated()`), with the exact count started in the background. Exact all the same without a
+    sample (its late table not built yet), or with too few customers sampled to say much (fewer than
+    ESTIMATE_MIN_CUSTOMERS, or not `shows_enough(note)`): their count is quicker."""
+    if not _estimating(root, version, kind, filters, arguments):
+        return exact(), None
     try:
-        estimate = _estimated_cohort_matrix(root, version, filters)
+        estimate = estimated()
     except NoSample:
-        return cohort_matrix(root, version, filters), None
-    # too few sampled to say much, or no cohort sampled enough to show its rates: their count is quicker
-    if estimate[1]["sampled_customers"] < ESTIMATE_MIN_CUSTOMERS or not estimate[1]["fewest_in_a_cohort"]:
-        return cohort_matrix(root, version, filters), None
-    _count_exactly(root, version, "cohort_matrix", filters, {})
+        return exact(), None
+    if estimate[1]["sampled_customers"] < ESTIMATE_MIN_CUSTOMERS or not shows_enough(estimate[1]):
+        return exact(), None
+    _count_exactly(root, version, kind, filters, arguments)
     return estimate
 
 
@@ -259,24 +265,24 @@ def _estimated_customer_views(root: str, version: int, filters: Filters, month: 
     # the sample's last orders are 1 in 128: its customers' days since their last order count to the day the
     # exact figures count to (an end on that day keeps the same orders)
     counted_to = replace(filters, end=_run(root, version, customer_facts.kept_last_day, filters))
-    con = Store(root).connect(version, sample=True)
-    try:
-        views = _customer_page_views(con, counted_to, month)
-        one_in = sample_one_in(con)
-    finally:
-        con.close()
+    views, one_in = _run_on_sample(root, version, _customer_page_views, counted_to, month)
     return estimates.customer_views_estimate(views, one_in), estimates.customer_views_note(views, one_in)
 
 
 @st.cache_data(**CACHE)
 def _estimated_cohort_matrix(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, dict]:
+    matrix, one_in = _run_on_sample(root, version, cohorts.cohort_matrix, filters)
+    return estimates.cohort_matrix_estimate(matrix, one_in), estimates.cohort_matrix_note(matrix, one_in)
+
+
+def _run_on_sample(root: str, version: int, compute: Callable, *args) -> tuple:
+    """(compute(con, *args), the share sampled) on store version `version`'s orders sample, as `_run` on every order
+    (NoSample without one)."""
     con = Store(root).connect(version, sample=True)
     try:
-        matrix = cohorts.cohort_matrix(con, filters)
-        one_in = sample_one_in(con)
+        return compute(con, *args), sample_one_in(con)
     finally:
         con.close()
-    return estimates.cohort_matrix_estimate(matrix, one_in), estimates.cohort_matrix_note(matrix, one_in)
 
 
 def _customer_page_views(con, filters: Filters, month: date | None) -> dict:

@@ -39,6 +39,7 @@ def cohort_heatmap(ctx, matrix: pd.DataFrame, value: str = "retention") -> go.Fi
     pivot = cohort_pivot(matrix, value)
     first_months = matrix[matrix["age"] == 0].set_index("cohort_month")
     span = {"start": f"{pivot.index.min():%Y-%m}", "end": f"{pivot.index.max():%Y-%m}"}
-    return charts.cohort_heatmap(pivot, first_months["cohort_customers"], first_months["small_cohort"], ctx.t("heatmap_title", metric=metric_label(value, ctx.language), **span),
+    return charts.cohort_heatmap(pivot, first_months["cohort_customers"], first_months["small_cohort"],
+                                 ctx.t("heatmap_title", metric=metric_label(value, ctx.language), **span),
                                  ALL[value].kind, ctx.language, ctx.currency,
                                  (ctx.t("months_since_first"), ctx.t("acquisition_month")), ctx.t("cohort_size"))
