@@ -6,7 +6,8 @@ Generates the demo orders (`ingest.demo`, Parquet) a little past `--orders` + `-
 last `--append` orders by time as the next upload and the rest as the history, then measures, each
 in this process, end to end (`import_file` until the new version is published):
 
-1. importing the history into an empty store (the full build);
+1. importing the history into an empty store (the full build), then the demo's strategy-test assignments
+   (timed apart: a shop's store has them when next month's orders arrive, and the append updates their tables);
 2. appending the next upload to that store (the append path: `build_path` "append");
 3. the same upload into a copy of the history store with appending turned off (the full rebuild).
 
@@ -32,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import store.derived as derived  # noqa: E402
+from ingest.assignments import import_assignments  # noqa: E402
 from ingest.demo import write_demo  # noqa: E402
 from ingest.pipeline import import_file  # noqa: E402
 from store import Store  # noqa: E402
@@ -145,9 +147,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.reuse_history:
                 print("the kept history store was imported by other code: importing the history again", flush=True)
             timed_import(history, appended, result, "import_history")
+            started = time.perf_counter()
+            import_assignments(demo / "assignments.csv", appended)
+            result["import_assignments_s"] = round(time.perf_counter() - started, 2)
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(stores / "appended", kept)
-            kept_figures = {k: result[k] for k in ("import_history_published_s", "import_history_s", "import_history_cpu_s")}
+            kept_figures = {k: result[k] for k in ("import_history_published_s", "import_history_s", "import_history_cpu_s",
+                                                   "import_assignments_s")}
             (kept / "import.json").write_text(json.dumps({**kept_figures, "store_code": code}), encoding="utf-8")
         if not args.no_full_rebuild:
             shutil.copytree(stores / "appended", stores / "rebuilt")

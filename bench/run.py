@@ -700,7 +700,8 @@ def table_sizes(root: Path) -> dict:
 
 def ingest(folder: Path, scratch: Path, csv: bool = True, append: int = 0) -> tuple[dict, Path]:
     """Import the CSV and the Parquet file into fresh stores (children); with `append`, the Parquet store
-    gets the history first and then the last `append` orders as a second upload; assignments last."""
+    gets the history first, then the assignments (strategy tests run on the customers a shop has), then the
+    last `append` orders as the next month's upload (which then updates the strategy tests' tables too)."""
     out = {}
     parquet_file = folder / "orders.parquet"
     if append:
@@ -717,6 +718,11 @@ def ingest(folder: Path, scratch: Path, csv: bool = True, append: int = 0) -> tu
         out[fmt]["contention"] = round(measured.share, 3)
         log(f"  {out[fmt]['seconds']:.1f} s (CPU {out[fmt]['cpu_seconds']:.0f} s), peak {out[fmt]['peak_mib']:.0f} MiB")
     root = scratch / "store-parquet"
+    log("ingesting assignments.csv")
+    with Measured() as measured:
+        out["assignments"] = run_child("_ingest", "assignments", str(folder / "assignments.csv"), str(root))
+    out["assignments"]["contention"] = round(measured.share, 3)
+    log(f"  {out['assignments']['seconds']:.1f} s, peak {out['assignments']['peak_mib']:.0f} MiB")
     if append:
         log(f"appending {out['split']['append_orders']:,} orders")
         with Measured() as measured:
@@ -724,12 +730,6 @@ def ingest(folder: Path, scratch: Path, csv: bool = True, append: int = 0) -> tu
         out["append"]["contention"] = round(measured.share, 3)
         log(f"  {out['append']['seconds']:.1f} s (CPU {out['append']['cpu_seconds']:.0f} s, path "
             f"{out['append']['build_path']}), peak {out['append']['peak_mib']:.0f} MiB")
-    log("ingesting assignments.csv")
-    root = scratch / "store-parquet"
-    with Measured() as measured:
-        out["assignments"] = run_child("_ingest", "assignments", str(folder / "assignments.csv"), str(root))
-    out["assignments"]["contention"] = round(measured.share, 3)
-    log(f"  {out['assignments']['seconds']:.1f} s, peak {out['assignments']['peak_mib']:.0f} MiB")
     out["store_disk_bytes"] = disk_bytes(root)
     out["table_rows"] = table_sizes(root)
     if csv and not append and out["csv"]["orders_in_store"] != out["parquet"]["orders_in_store"]:

@@ -13,7 +13,7 @@ import json
 import math
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -66,6 +66,16 @@ def files(tmp_path_factory) -> dict[str, Path]:
     # the month's orders of customers already in the history: no customer key moves
     known = pa.array(sorted({c for c in parts["history"]["customer_id"].to_pylist() if c}))
     parts["month_returning"] = month.filter(pc.is_in(month["customer_id"], known))
+    # to mid-June 2025, then the month after it: orders in the strategy tests' windows (aa_followup_2025 was
+    # assigned on 1 June), and the same month without the assigned customers' orders (no new order in a
+    # window, but 30 days after 1 June pass: customers whose window has ended count from then on)
+    mid_june, mid_july = (pa.scalar(datetime(2025, m, 15), pa.timestamp("s")) for m in (6, 7))
+    parts["to_mid_june"] = table.filter(pc.less(table["order_ts"], mid_june))
+    june_july = table.filter(pc.and_(pc.greater_equal(table["order_ts"], mid_june), pc.less(table["order_ts"], mid_july)))
+    parts["june_july"] = june_july
+    with open(demo["assignments"], newline="") as handle:
+        assigned = pa.array(sorted({row["customer_id"] for row in csv.DictReader(handle)}))
+    parts["june_july_unassigned"] = june_july.filter(pc.invert(pc.fill_null(pc.is_in(june_july["customer_id"], assigned), False)))
     # without the sku column: a store without order lines (the append reads no order ids then)
     for name in ("history", "month"):
         parts[f"{name}_without_lines"] = parts[name].drop_columns(["sku"])
@@ -341,6 +351,86 @@ def test_an_append_rewrites_only_the_months_from_its_first(files, appended):
         assert (current / f"{table}.parquet").stat().st_ino in previous_inodes, table
         assert any(linked) and all(month < first_new for months in linked for month in months), table
         assert any(written) and all(month >= first_new for months in written for month in months), table
+
+
+def _assignments(files: dict) -> dict[str, dict[str, datetime]]:
+    """experiment -> customer id -> assignment time, read from the raw assignments file."""
+    result: dict[str, dict[str, datetime]] = {}
+    with open(files["assignments"], newline="") as handle:
+        for row in csv.DictReader(handle):
+            assigned_at = datetime.fromisoformat(row["assigned_at"])
+            customers = result.setdefault(row["experiment"], {})
+            customers[row["customer_id"]] = min(assigned_at, customers.get(row["customer_id"], assigned_at))
+    return result
+
+
+def _paid_orders(path: Path) -> list[dict]:
+    return [r for r in pq.read_table(path).to_pylist() if r["status"] == "paid" and r["customer_id"]]
+
+
+def _previous_and_current(store: Store, table: str) -> tuple[list, list]:
+    """A table's rows in the version before the current one and in the current one, sorted."""
+    previous = store.manifest()["history"][-2]["version"]
+    rows = []
+    for version in (previous, None):
+        con = store.connect(version)
+        rows.append(con.execute(f"select * from {table} order by all").fetchall())
+        con.close()
+    return rows[0], rows[1]
+
+
+def test_an_append_in_a_strategy_tests_window_counts_its_orders_as_the_full_rebuild_does(files, tmp_path):
+    """History to mid-June 2025, then a month with assigned customers' orders inside their 90-day windows:
+    the strategy-test tables count the new orders (they change) exactly as the full rebuild does."""
+    assignments = _assignments(files)
+    in_window = [o for o in _paid_orders(files["june_july"]) for customers in assignments.values()
+                 if o["customer_id"] in customers
+                 and customers[o["customer_id"]] <= o["order_ts"] < customers[o["customer_id"]] + timedelta(days=90)]
+    assert in_window  # the data has what this test is about
+    store = appended_equals_rebuilt(files, tmp_path, "to_mid_june", "june_july")
+    for table in ("experiment_customers", "experiment_days", "experiment_buckets"):
+        before, after = _previous_and_current(store, table)
+        assert before != after, f"{table}: the month's window orders changed nothing"
+
+
+def test_an_append_without_window_orders_still_starts_counting_the_customers_whose_window_ended(files, tmp_path):
+    """The month after mid-June without any assigned customer's order: the lift-to-date days stay as they
+    were, but the 30-day windows of 1 June end in it, so the novelty weeks count those customers from now on."""
+    assignments = _assignments(files)
+    month = pq.read_table(files["june_july_unassigned"]).to_pylist()
+    assert not {o["customer_id"] for o in month} & set().union(*assignments.values())
+    history_end = max(o["order_ts"] for o in pq.read_table(files["to_mid_june"]).to_pylist())
+    month_end = max(o["order_ts"] for o in month)
+    assert any(history_end < at + timedelta(days=30) <= month_end for customers in assignments.values()
+               for at in customers.values())
+    store = appended_equals_rebuilt(files, tmp_path, "to_mid_june", "june_july_unassigned")
+    before, after = _previous_and_current(store, "experiment_days")
+    assert before == after
+    before, after = _previous_and_current(store, "experiment_buckets")
+    assert before != after
+
+
+def test_an_append_rewrites_only_the_strategy_test_rows_its_orders_change(files, appended):
+    """December 2025, long after both tests' windows: the rows of experiment_customers written again are those
+    of the customers whose first order after assignment is in December (every test they are in); the rest
+    stay in the linked first file. The equality with the full rebuild is checked above."""
+    assignments = _assignments(files)
+    history = _paid_orders(files["history"])
+    december = {o["customer_id"] for o in _paid_orders(files["month"])}
+    first_after_in_december = {
+        customer for customers in assignments.values() for customer, at in customers.items()
+        if customer in december and not any(o["customer_id"] == customer and o["order_ts"] >= at for o in history)}
+    assert first_after_in_december  # the data has what this test is about
+    expected_rows = sum(customer in customers for customers in assignments.values()
+                        for customer in first_after_in_december)
+    store = appended[0]
+    current = store.version_dir()
+    previous = store.root / "versions" / store.manifest()["history"][-2]["dir"]
+    first = "experiment_customers.parquet"
+    assert (current / first).stat().st_ino == (previous / first).stat().st_ino
+    changed = pq.read_table(current / "experiment_customers.2.parquet", columns=["customer_id"])
+    assert changed.num_rows == expected_rows
+    assert set(changed.column("customer_id").to_pylist()) == first_after_in_december
 
 
 def test_the_customers_page_under_filters_is_the_same_after_an_append(files, appended, rebuilt):

@@ -32,11 +32,13 @@ PRE = "cast($pre_days as integer)"
 # ---- the rules ------------------------------------------------------------------------------
 
 
-def arms_sql(one_experiment: bool) -> str:
+def arms_sql(one_experiment: bool, customers: str | None = None) -> str:
     """One row per experiment and customer: variant, number of variants (more than one: excluded
     from analysis), first assignment, cost, whether (and from which order column) the arm was
-    derived from orders, and the strategy tag."""
-    where = "where experiment = $experiment" if one_experiment else ""
+    derived from orders, and the strategy tag. `customers`: a relation of the customer ids to keep."""
+    conditions = (["experiment = $experiment"] if one_experiment else []) + (
+        [f"customer_id in (select customer_id from {customers})"] if customers else [])
+    where = f"where {' and '.join(conditions)}" if conditions else ""
     return f"""
         select
             experiment,
@@ -115,13 +117,17 @@ data_end as (
 # ---- tables precomputed at every store change -----------------------------------------------
 
 
-def experiment_customers_sql() -> str:
+def experiment_customers_sql(changed: str | None = None) -> str:
+    """experiment_customers: per experiment and customer, the arm and its outcomes (`changed`: CTEs ending
+    in `changed_customers`, whose customers alone are counted)."""
     windows = ", ".join(window_sums(str(w), f"_{w}") for w in PRECOMPUTED_WINDOWS)
     coalesced = ", ".join(f"coalesce(orders_{w}, 0) as orders_{w}, coalesce(revenue_{w}, 0) as revenue_{w}"
                           for w in PRECOMPUTED_WINDOWS)
     pre = PRECOMPUTED_PRE_DAYS
+    head = f"with {changed},\n\narms as ({arms_sql(False, 'changed_customers')})" if changed else \
+        f"with arms as ({arms_sql(one_experiment=False)})"
     return f"""
-with arms as ({arms_sql(one_experiment=False)}),
+{head},
 
 outcomes as (
     select
@@ -150,6 +156,61 @@ final as (
 
 select * from final order by experiment, customer_id
 """
+
+
+# ---- after an append of later orders (store.derived): only what the new orders change ------------------
+
+# An assigned customer's row changes when a new order falls before the end of the longest window (a window's
+# or the pre-period's sums) or is their first order after assignment; their rows of every experiment are
+# counted again (the table's rows are replaced by customer_id)
+CHANGED_ARM_CUSTOMERS = f"""
+changed_customers as (
+    select distinct new_assigned_orders.customer_id
+    from new_assigned_orders
+    join previous_experiment_customers as previous
+        on previous.customer_id = new_assigned_orders.customer_id
+    where previous.first_order_after is null
+        or new_assigned_orders.order_ts < {dialect.add_days('previous.assigned_at', str(max(PRECOMPUTED_WINDOWS)))}
+)"""
+
+
+def experiment_customers_append(con) -> tuple[str, dict]:
+    """experiment_customers after an append: the rows of the customers whose outcomes the new orders change."""
+    return experiment_customers_sql(CHANGED_ARM_CUSTOMERS), {}
+
+
+def experiment_days_append(con) -> tuple[str, dict]:
+    """experiment_days after an append: the previous rows unless a new order falls in a window."""
+    return (experiment_days_sql() if _new_orders_in_windows(con) else "select * from previous_experiment_days"), {}
+
+
+def experiment_buckets_append(con) -> tuple[str, dict]:
+    """experiment_buckets after an append: the previous rows unless a new order falls in a window or a
+    customer's window ends between the previous data end and the new one (they count from then on)."""
+    matures = " or ".join(
+        f"({dialect.add_days('arms.assigned_at', str(w))} > previous.last_order "
+        f"and {dialect.add_days('arms.assigned_at', str(w))} <= now.last_order)" for w in PRECOMPUTED_WINDOWS)
+    matured_since = con.execute(f"""
+        select exists (
+            select 1
+            from experiment_customers as arms, previous_order_facts as previous, order_facts as now
+            where arms.variants = 1 and ({matures})
+        )""").fetchone()[0]
+    changed = matured_since or _new_orders_in_windows(con)
+    return (experiment_buckets_sql() if changed else "select * from previous_experiment_buckets"), {}
+
+
+def _new_orders_in_windows(con) -> bool:
+    """Whether an appended order falls in a single-arm customer's longest window (experiment_orders' new rows)."""
+    if not dialect.has_table(con, "new_experiment_orders"):
+        return True
+    return con.execute(f"""
+        select exists (
+            select 1
+            from new_experiment_orders
+            join experiment_customers using (experiment, customer_id)
+            where {in_window(str(max(PRECOMPUTED_WINDOWS)))}
+        )""").fetchone()[0]
 
 
 PRECOMPUTED_BUCKET_DAYS = 7  # experiment_buckets: the novelty view's weeks
@@ -188,6 +249,19 @@ final as (
 )
 
 select * from final order by experiment, customer_id, order_ts
+"""
+
+
+# experiment_orders after an append: the new orders in their customers' covered span
+EXPERIMENT_ORDERS_APPEND_SQL = f"""
+select arms.experiment, new_assigned_orders.customer_id, new_assigned_orders.order_ts, new_assigned_orders.amount
+from experiment_customers as arms
+join new_assigned_orders
+    on new_assigned_orders.customer_id = arms.customer_id
+    and new_assigned_orders.order_ts >= {dialect.subtract_days('arms.assigned_at', COVERED_PRE_DAYS)}
+    and new_assigned_orders.order_ts < {dialect.add_days('arms.assigned_at', COVERED_WINDOW_DAYS)}
+where arms.variants = 1
+order by arms.experiment, new_assigned_orders.customer_id, new_assigned_orders.order_ts
 """
 
 

@@ -77,8 +77,8 @@ class Model:
     with the data's last date, so an append counts all customers again; or no request reads it, only the
     next append); until it is there, a request counts from the base models. Nothing built on upload may
     need a late table.
-    `replaced_by`: a key column (one row per key). `append` gives only the rows of the keys the append
-    changes, written as the table's second file; a key's row there replaces its row in the first file,
+    `replaced_by`: a key column. `append` gives only the rows of the keys the append changes (every row of
+    such a key), written as the table's second file; a key's row there replaces its row in the first file,
     which stays linked (store.derived: `_append_replacing`, `read_table_sql`).
     `previous_optional`: a version written before the table existed is still appended to (the table is then
     built whole), as a late table is.
@@ -127,14 +127,15 @@ _MODELS = (
           append=_sql(orders.NEW_ASSIGNED_ORDERS_SQL), append_rows=True),
     # strategy tests: the arms answer every request; the orders around assignment the shorter windows
     Model("experiment_customers", _sql(experiments.experiment_customers_sql()), ("assignments", "assigned_orders"),
-          covers=_always),
+          covers=_always, append=experiments.experiment_customers_append, replaced_by="customer_id"),
     Model("experiment_orders", _sql(experiments.EXPERIMENT_ORDERS_SQL), ("experiment_customers", "assigned_orders"),
-          covers=experiments.orders_cover),
+          covers=experiments.orders_cover, append=_sql(experiments.EXPERIMENT_ORDERS_APPEND_SQL), append_rows=True),
     Model("experiment_days", _sql(experiments.experiment_days_sql()), ("experiment_customers", "experiment_orders"),
-          covers=_in_windows),
+          covers=_in_windows, append=experiments.experiment_days_append),
     Model("experiment_buckets", _sql(experiments.experiment_buckets_sql()),
           ("order_facts", "experiment_customers", "experiment_orders"),
-          covers=lambda r: _in_windows(r) and r.bucket_days == experiments.PRECOMPUTED_BUCKET_DAYS),
+          covers=lambda r: _in_windows(r) and r.bucket_days == experiments.PRECOMPUTED_BUCKET_DAYS,
+          append=experiments.experiment_buckets_append),
     Model("experiment_survival", _sql(experiments.experiment_survival_sql()), ("order_facts", "experiment_customers"),
           covers=_always),
     # summaries of the orders
