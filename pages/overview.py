@@ -109,7 +109,12 @@ for tiles in TILE_ROWS:
 
 if customer_ids:
     previous_text = f"{month - pd.DateOffset(months=1):%Y-%m}"
-    if not row["orders"]:
+    with_orders = table.loc[table["orders"] > 0, "period"]
+    before, after = with_orders[with_orders < month], with_orders[with_orders > month]
+    if not row["orders"] and len(before) and len(after) and not ctx.filters.dimension_values():
+        # a month without orders between two with them: most often its export was never uploaded
+        st.markdown(f"**{ctx.t('month_missing_between', month=month_text, before=f'{before.max():%Y-%m}', after=f'{after.min():%Y-%m}')}**")
+    elif not row["orders"]:
         st.markdown(f"**{ctx.t('no_orders_in_month', month=month_text)}**")
     elif row[[f"{k}_mom" for k in ("orders", "revenue", "customers")]].notna().any():
         st.markdown(f"**{markdown_text(move_sentence(ctx, month.date()))}**")  # names a tier or channel from the data

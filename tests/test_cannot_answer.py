@@ -98,7 +98,12 @@ def test_a_month_after_an_empty_month_is_not_called_the_first_and_a_cut_month_is
     import_file(tmp_path / "gap.csv", store, currency="EUR")
     march = _open(monkeypatch, store.root, month="2024-03")
     assert _bold(march) == ["**There are no orders in 2024-02, so 2024-03 has no change on the month before to show.**"]
-    assert _bold(_open(monkeypatch, store.root, month="2024-02")) == ["**There are no orders in 2024-02.**"]
+    # an empty month between two with orders: most often an export not uploaded, which the page suggests
+    assert _bold(_open(monkeypatch, store.root, month="2024-02")) == [
+        "**There are no orders in 2024-02, though the data has orders in 2024-01 and in 2024-03: "
+        "if its export was not uploaded, upload it on the Data page.**"]
+    assert _bold(_open(monkeypatch, store.root, month="2024-02", lang="zh")) == [
+        "**2024-02 没有订单，但 2024-01 和 2024-03 都有订单：如果该月的导出文件尚未上传，请在“数据”页上传。**"]
     january = _open(monkeypatch, store.root, month="2024-01")
     assert "2024-01 is only partly covered: the data starts on 2024-01-05." in [c.value for c in january.caption]
     assert not [c for c in march.caption if "partly covered" in c.value]

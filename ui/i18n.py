@@ -101,6 +101,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "month_not_in_data": ("There are no orders in {asked} (the link asked for it); showing {shown}. The data covers {first} to {last}.",
                           "{asked} 没有订单（链接中指定了该月份）；现显示 {shown}。数据范围为 {first} 至 {last}。"),
     "no_orders_in_month": ("There are no orders in {month}.", "{month} 没有订单。"),
+    "month_missing_between": ("There are no orders in {month}, though the data has orders in {before} and in {after}: "
+                              "if its export was not uploaded, upload it on the Data page.",
+                              "{month} 没有订单，但 {before} 和 {after} 都有订单：如果该月的导出文件尚未上传，请在“数据”页上传。"),
     "no_orders_previous_month": ("There are no orders in {previous}, so {month} has no change on the month before to show.",
                                  "{previous} 没有订单，因此 {month} 没有环比变化可显示。"),
     "filter_cuts_month": ("{month} is counted to {last} only (the date filter's end); its changes compare it with whole months.",
