@@ -14,6 +14,7 @@ from ingest.mapping import normalise_header
 from ingest.normalise import ISO_FORMATS, MACROS, MONTH_FIRST, ISSUES_COLUMNS, _ident
 from ingest.readers import ImportRefused, load_raw
 from store import Store, clean_file_name, quiet_connect, schema, sql_path
+from store.derived import read_table_sql, table_files
 from store.models import dialect
 
 SYNONYMS = {
@@ -149,10 +150,11 @@ def _warnings(con: duckdb.DuckDBPyConnection, store: Store) -> list[tuple[str, d
             out.append(("no_control_arm", {"experiment": experiment, "variants": names},
                         f"experiment {experiment!r} has no control arm (variants: {names})"))
     version_dir = store.version_dir()
-    if version_dir and (version_dir / "customers.parquet").exists():
+    customer_files = table_files(version_dir, "customers") if version_dir else []
+    if customer_files:  # after an append, the customers it added are in the table's second file
         unknown = con.execute(
             f"""select count(*) from accepted where customer_id not in
-                (select customer_id from read_parquet({sql_path(version_dir / 'customers.parquet')}))"""
+                (select customer_id from {read_table_sql('customers', customer_files)})"""
         ).fetchone()[0]
         if unknown:
             out.append(("customers_without_orders", {"count": unknown},

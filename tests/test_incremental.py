@@ -24,6 +24,7 @@ import pytest
 from ingest.assignments import import_assignments
 from ingest.demo import write_demo
 from ingest.pipeline import import_file
+from metrics.experiments.report import experiment_report
 from metrics.inventory import store_inventory
 from store import Store, derived
 from store.models import registry
@@ -431,6 +432,45 @@ def test_an_append_rewrites_only_the_strategy_test_rows_its_orders_change(files,
     changed = pq.read_table(current / "experiment_customers.2.parquet", columns=["customer_id"])
     assert changed.num_rows == expected_rows
     assert set(changed.column("customer_id").to_pylist()) == first_after_in_december
+
+
+def test_a_strategy_tag_reads_the_same_after_an_append_as_after_a_rebuild(tmp_path):
+    """An experiment whose customers carry two tags (a1 "coupon", the rest "none"): after a1's first order
+    after assignment is appended, its row is read last, and the report still names the tag the rebuilt
+    store's report names (the first in order, "coupon"), not whichever row comes first."""
+    header = "order_id,customer_id,order_date,amount\n"
+    history = header + "".join(f"p{i},pad{i:02d},2024-03-{10 + i} 08:00,{10 + i}\n" for i in range(10)) + \
+        "o1,a1,2025-01-05 10:00,50\n"
+    assignments = "experiment,customer_id,variant,assigned_at,strategy\nexp,a1,treatment,2025-01-15,coupon\n" + \
+        "".join(f"exp,pad{i:02d},control,2025-01-15,none\n" for i in range(10))
+    (tmp_path / "history.csv").write_text(history)
+    (tmp_path / "assignments.csv").write_text(assignments)
+    (tmp_path / "month.csv").write_text(header + "o10,a1,2025-02-20 10:00,11\n")
+    tags = {}
+    for name, append in (("ours", True), ("reference", False)):
+        store = Store(tmp_path / name, append_uploads=append)
+        import_file(tmp_path / "history.csv", store, currency="EUR")
+        import_assignments(tmp_path / "assignments.csv", store)
+        assert import_file(tmp_path / "month.csv", store, currency="EUR").build_path == ("append" if append else "full")
+        con = store.connect()
+        tags[name] = experiment_report(con, "exp", 30)["strategy"]
+        con.close()
+    assert tags == {"ours": "coupon", "reference": "coupon"}
+
+
+def test_assignments_naming_a_customer_first_seen_in_an_append_are_not_said_to_lack_orders(files, tmp_path):
+    """A customer whose first order came in the appended month is in the customers table's second file: an
+    assignments upload naming them finds them; an id with no order at all is still counted."""
+    history_ids = {o["customer_id"] for o in _paid_orders(files["history"])}
+    newcomer = sorted({o["customer_id"] for o in _paid_orders(files["month"])} - history_ids)[0]
+    path = tmp_path / "assignments.csv"
+    path.write_text("experiment,customer_id,variant,assigned_at\n"
+                    f"welcome,{newcomer},treatment,2025-12-20\nwelcome,nobody-at-all,control,2025-12-20\n")
+    store = Store(tmp_path / "store")
+    load(store, files, "history", "month")
+    report = import_assignments(path, store)
+    assert [w for w in report["warnings"] if "no valid order" in w] == [
+        "1 assigned customers have no valid order in the store"]
 
 
 def test_the_customers_page_under_filters_is_the_same_after_an_append(files, appended, rebuilt):

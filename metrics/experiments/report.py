@@ -91,7 +91,8 @@ def experiment_report(
     arms, orders, stored = order_sources(con, window_days, pre_days)
     totals = fetch_rows(con, sql.per_customer_ctes(arms, orders, stored) + sql.totals_sql(by_date=False), params)
     by_arm = {(r["variant"], r["metric"]): r for r in totals}
-    strategy, derived_from = con.execute(f"select any_value(strategy), any_value(derived_from) from ({arms})",
+    # min: one tag whichever order the rows are read in (an appended store reads its changed rows last)
+    strategy, derived_from = con.execute(f"select min(strategy), min(derived_from) from ({arms})",
                                          {"experiment": experiment}).fetchall()[0]
     variants = [r["variant"] for r in info if r["variant"] != control]
     if weights and any(weights.get(r["variant"], 0) <= 0 for r in info):

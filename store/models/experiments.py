@@ -48,8 +48,8 @@ def arms_sql(one_experiment: bool, customers: str | None = None) -> str:
             min(assigned_at) as assigned_at,
             cast(coalesce(max(cost_per_customer), 0) as double) as cost,
             bool_or(derived_from is not null) as observational,
-            any_value(derived_from) as derived_from,
-            any_value(strategy) as strategy
+            min(derived_from) as derived_from,
+            min(strategy) as strategy
         from assignments
         {where}
         group by experiment, customer_id
@@ -785,9 +785,9 @@ def experiments_sql(arms: str) -> str:
 with final as (
     select
         experiment,
-        any_value(strategy) as strategy,
+        min(strategy) as strategy,
         case when bool_or(observational) then 'observational' else 'randomised' end as design,
-        any_value(derived_from) as derived_from,
+        min(derived_from) as derived_from,
         {dialect.distinct_list('variant', 'variant')} as variants,
         count(*) as customers,
         min(assigned_at) as first_assigned,
