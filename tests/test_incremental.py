@@ -417,7 +417,7 @@ def test_an_append_rewrites_only_the_strategy_test_rows_its_orders_change(files,
     stay in the linked first file. The equality with the full rebuild is checked above."""
     assignments = _assignments(files)
     history = _paid_orders(files["history"])
-    december = {o["customer_id"] for o in _paid_orders(files["month"])}
+    december = _customers_with_a_paid_order(files["month"])
     first_after_in_december = {
         customer for customers in assignments.values() for customer, at in customers.items()
         if customer in december and not any(o["customer_id"] == customer and o["order_ts"] >= at for o in history)}
@@ -461,8 +461,7 @@ def test_a_strategy_tag_reads_the_same_after_an_append_as_after_a_rebuild(tmp_pa
 def test_assignments_naming_a_customer_first_seen_in_an_append_are_not_said_to_lack_orders(files, tmp_path):
     """A customer whose first order came in the appended month is in the customers table's second file: an
     assignments upload naming them finds them; an id with no order at all is still counted."""
-    history_ids = {o["customer_id"] for o in _paid_orders(files["history"])}
-    newcomer = sorted({o["customer_id"] for o in _paid_orders(files["month"])} - history_ids)[0]
+    newcomer = sorted(_customers_with_a_paid_order(files["month"]) - _customers_with_a_paid_order(files["history"]))[0]
     path = tmp_path / "assignments.csv"
     path.write_text("experiment,customer_id,variant,assigned_at\n"
                     f"welcome,{newcomer},treatment,2025-12-20\nwelcome,nobody-at-all,control,2025-12-20\n")
@@ -551,7 +550,7 @@ def test_two_appends_in_a_row_equal_the_full_rebuild(files, tmp_path):
 
 def _customers_with_a_paid_order(path: Path) -> set[str]:
     """The customer ids of a file's paid orders, read from the raw file."""
-    return {r["customer_id"] for r in pq.read_table(path).to_pylist() if r["status"] == "paid" and r["customer_id"]}
+    return {r["customer_id"] for r in _paid_orders(path)}
 
 
 def test_an_append_writes_only_the_rows_of_the_customers_it_touches(files, tmp_path, monkeypatch):

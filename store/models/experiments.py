@@ -235,33 +235,23 @@ def experiment_buckets_sql() -> str:
                                    bucket_days=PRECOMPUTED_BUCKET_DAYS)
 
 
-EXPERIMENT_ORDERS_SQL = f"""
+def experiment_orders_sql(orders: str = "assigned_orders") -> str:
+    """experiment_orders: each single-arm customer's valid orders among `orders` (after an append, only the new
+    ones) from COVERED_PRE_DAYS before to COVERED_WINDOW_DAYS after assignment."""
+    return f"""
 with arms as ({ALL_ARMS}),
 
 final as (
-    select arms.experiment, assigned_orders.customer_id, assigned_orders.order_ts, assigned_orders.amount
+    select arms.experiment, valid_orders.customer_id, valid_orders.order_ts, valid_orders.amount
     from arms
-    join assigned_orders
-        on assigned_orders.customer_id = arms.customer_id
-        and assigned_orders.order_ts >= {dialect.subtract_days('arms.assigned_at', COVERED_PRE_DAYS)}
-        and assigned_orders.order_ts < {dialect.add_days('arms.assigned_at', COVERED_WINDOW_DAYS)}
+    join {orders} as valid_orders
+        on valid_orders.customer_id = arms.customer_id
+        and valid_orders.order_ts >= {dialect.subtract_days('arms.assigned_at', COVERED_PRE_DAYS)}
+        and valid_orders.order_ts < {dialect.add_days('arms.assigned_at', COVERED_WINDOW_DAYS)}
     where arms.variants = 1
 )
 
 select * from final order by experiment, customer_id, order_ts
-"""
-
-
-# experiment_orders after an append: the new orders in their customers' covered span
-EXPERIMENT_ORDERS_APPEND_SQL = f"""
-select arms.experiment, new_assigned_orders.customer_id, new_assigned_orders.order_ts, new_assigned_orders.amount
-from experiment_customers as arms
-join new_assigned_orders
-    on new_assigned_orders.customer_id = arms.customer_id
-    and new_assigned_orders.order_ts >= {dialect.subtract_days('arms.assigned_at', COVERED_PRE_DAYS)}
-    and new_assigned_orders.order_ts < {dialect.add_days('arms.assigned_at', COVERED_WINDOW_DAYS)}
-where arms.variants = 1
-order by arms.experiment, new_assigned_orders.customer_id, new_assigned_orders.order_ts
 """
 
 

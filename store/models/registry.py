@@ -128,8 +128,8 @@ _MODELS = (
     # strategy tests: the arms answer every request; the orders around assignment the shorter windows
     Model("experiment_customers", _sql(experiments.experiment_customers_sql()), ("assignments", "assigned_orders"),
           covers=_always, append=experiments.experiment_customers_append, replaced_by="customer_id"),
-    Model("experiment_orders", _sql(experiments.EXPERIMENT_ORDERS_SQL), ("experiment_customers", "assigned_orders"),
-          covers=experiments.orders_cover, append=_sql(experiments.EXPERIMENT_ORDERS_APPEND_SQL), append_rows=True),
+    Model("experiment_orders", _sql(experiments.experiment_orders_sql()), ("experiment_customers", "assigned_orders"),
+          covers=experiments.orders_cover, append=_sql(experiments.experiment_orders_sql("new_assigned_orders")), append_rows=True),
     Model("experiment_days", _sql(experiments.experiment_days_sql()), ("experiment_customers", "experiment_orders"),
           covers=_in_windows, append=experiments.experiment_days_append),
     Model("experiment_buckets", _sql(experiments.experiment_buckets_sql()),
