@@ -138,7 +138,9 @@ def kpi_table(
         inputs = trailing = None
         if _combos_answer(con, filters, grain, by, last, end, history_start):
             inputs = base_inputs_from_combos(grain, segment, where)
-            trailing = trailing_from_masks(history_start, end)
+            if annual_frequency:  # the sets of active months start at the first month with orders
+                trailing, mask_params = trailing_from_masks(max(history_start, first.replace(day=1)), end)
+                params.update(mask_params)
         base = base_counts_ctes(grain, segment, where, trailing_year=annual_frequency, inputs=inputs,
                                 trailing_inputs=trailing)
         params.update(filter_params, history_start_month=history_start, range_end_month=end.replace(day=1))

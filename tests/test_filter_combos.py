@@ -349,7 +349,7 @@ def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables
 # ---- kpi_base is built from the combination summaries: a long history takes the customer-months -----
 
 
-@pytest.mark.parametrize("months", [30, 78])  # one bit set per customer holds 62 months; 78 needs the windows
+@pytest.mark.parametrize("months", [30, 78])  # one bit set per customer holds 62 months; 78 needs two
 def test_kpi_base_from_the_summaries_equals_counting_the_orders(tmp_path, months):
     import random
 
@@ -391,17 +391,18 @@ def test_kpi_base_from_the_summaries_equals_counting_the_orders(tmp_path, months
     con.close()
 
 
-@pytest.mark.parametrize("months", [30, 38, 78])
+@pytest.mark.parametrize("months", [30, 38, 78, 130])
 def test_filtered_trailing_year_and_cohorts_from_the_summaries_equal_counting_by_hand(tmp_path, months):
-    """One bit set per customer holds 62 months: 38 and the 24 before them for the changes fill it; 78 follows
-    the customer-months."""
+    """A customer's set of active months holds 62 months from the first with orders: 78 months take two sets
+    and 130 three, with trailing years across their edges (before, a history over 62 months, counting the 24
+    before the first for the changes, took the customer-months: 19 s instead of 7 s at 100M orders)."""
     import random
 
     rng = random.Random(months + 1)
     rows = []  # (order, customer, order date, amount, channel, category, region, member tier)
     for number in range(700):
         month = rng.randrange(months)
-        day = date(2019 + month // 12, month % 12 + 1, rng.randint(1, 28))
+        day = date(2014 + month // 12, month % 12 + 1, rng.randint(1, 28))  # 130 months end before today
         rows.append((f"O{number}", f"c{rng.randrange(50)}", day, rng.randint(1, 99), rng.choice(["app", "web"]),
                      "Food", "East", "gold"))
     con = imported(tmp_path, rows)
