@@ -225,7 +225,7 @@ def trailing_from_masks(first: date, last: date) -> tuple[str, dict]:
     aggregate, no window over customer-months); customers with the same sets are counted together, and a
     month's trailing-year count is the customers whose sets meet its 12 months."""
     index = dialect.month_diff("month", "cast($mask_start as date)")
-    months = range(months_spanned(first, last))
+    months = range(max(months_spanned(first, last), 1))  # a range ending before the first month with orders: one
     words = range((len(months) + MASK_MONTHS - 1) // MASK_MONTHS)
     sets = ",\n                ".join(
         f"""{dialect.bit_or_aggregate(f"case when {index} >= {w * MASK_MONTHS} and {index} < {(w + 1) * MASK_MONTHS} "
