@@ -28,7 +28,7 @@ from store.models.kpi_combos import base_inputs_from_combos, trailing_from_masks
 from store.models.kpis import GRAIN_MONTHS, NON_MEMBER_TIERS, SEGMENTS, base_counts_ctes, base_from_kpi_base, kpi_base_slice
 from store.models.registry import Request
 
-__all__ = ["GRAIN_MONTHS", "NON_MEMBER_TIERS", "SEGMENTS", "data_range", "kpi_row", "kpi_table", "latest_full_month", "month_row"]
+__all__ = ["GRAIN_MONTHS", "NON_MEMBER_TIERS", "SEGMENTS", "counts_each_customer", "data_range", "kpi_row", "kpi_table", "latest_full_month", "month_row"]
 
 
 def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
@@ -188,13 +188,26 @@ def kpi_table(
     return frame
 
 
-def kpi_row(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filters()) -> dict:
+def kpi_row(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filters(),
+            annual_frequency: bool = True) -> dict:
     """The KPI row of one calendar month (with its changes), as a plain dict: the KPI table's row of that month
-    under the same filters (the month from its first day, to the filter's end if that falls inside it)."""
+    under the same filters (the month from its first day, to the filter's end if that falls inside it).
+    annual_frequency=False: without the annual frequency (None), whose trailing year `counts_each_customer`."""
     month = month.replace(day=1)
     month_end = (pd.Timestamp(month) + pd.offsets.MonthEnd(0)).date()
     scoped = replace(filters, start=month, end=min(month_end, filters.end or month_end))
-    return month_row(kpi_table(con, scoped, "month"), month)
+    return month_row(kpi_table(con, scoped, "month", annual_frequency=annual_frequency), month)
+
+
+def counts_each_customer(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), grain: str = "month",
+                         by: str | None = None) -> bool:
+    """Whether the KPI table's annual frequency under `filters` counts each customer's trailing year (no stored
+    summary holds it): 1-8 s at 100M orders under a filter set matching many customers; the rest of the table
+    reads the summaries in under a second."""
+    first, last = data_range(con)
+    if last is None:
+        return False
+    return _cube_slice(con, filters, grain, by, last, filters.end or last) is None
 
 
 def month_row(table: pd.DataFrame, month: date) -> dict:

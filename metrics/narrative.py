@@ -26,7 +26,7 @@ def biggest_move(con: duckdb.DuckDBPyConnection, month: date, filters: Filters =
                  row: dict | None = None) -> dict | None:
     """{kpi, kind, value, change, driver_dimension, driver_segment} for the month, or None if nothing moved.
     `row`: the month's kpi_row when the caller already has it (its row of the KPI table under the same filters)."""
-    row = kpi_row(con, month, filters) if row is None else row
+    row = kpi_row(con, month, filters, annual_frequency=False) if row is None else row  # not a headline KPI
     changes = {k: row.get(f"{k}_mom") for k in HEADLINE if row.get(f"{k}_mom") is not None}
     if not changes:
         return None

@@ -10,6 +10,7 @@ import streamlit as st
 from metrics.definitions import ALL
 from ui import data, views
 from ui.context import page_context, show_active_filters
+from ui.estimate_notice import redraw_when_exact
 from ui.formatting import format_value
 from ui.i18n import metric_help, metric_label
 from ui.report import month_report_html
@@ -25,7 +26,11 @@ if not ctx.facts["orders"]:
     st.info(ctx.t("empty_store"))
     st.stop()
 
-table = data.kpi_table(ctx.root, ctx.version, ctx.filters)
+# on a large store, a filter set nobody asked for yet: the annual frequency's trailing year is counted in the background
+table, annual_frequency_counting = data.kpi_table_now(ctx.root, ctx.version, ctx.filters)
+if annual_frequency_counting:
+    redraw_when_exact(lambda: data.exact_count_ready(ctx.root, ctx.version, "kpi_table", ctx.filters,
+                                                     grain="month", by=None))
 if table.empty or not table["orders"].sum():
     st.warning(ctx.t("no_match"))
     st.stop()
@@ -141,6 +146,8 @@ else:
         (left if index % 2 == 0 else right).plotly_chart(figure, key=key)
 
 with st.expander(ctx.t("kpi_table")):
+    if annual_frequency_counting:
+        st.caption(ctx.t("annual_frequency_counting"))
     columns = ["period", *[k for k in ALL if k in table.columns and (customer_ids or k in trend_kpis)]]
     show_table(table[columns], "kpi_table", "kpi_table", ctx.language, ctx.currency)
 
@@ -148,7 +155,9 @@ if not customer_ids:
     st.stop()  # the month report is about repurchase
 st.download_button(
     ctx.t("download_report"),
-    lambda: month_report_html(ctx, month.date(), table),
+    # a report is kept: with the annual frequency, counted on click if the background count has not ended
+    lambda: month_report_html(ctx, month.date(), data.kpi_table(ctx.root, ctx.version, ctx.filters)
+                              if annual_frequency_counting else table),
     file_name=f"repurchase-report-{month_text}.html",
     mime="text/html",
     key="download_report",

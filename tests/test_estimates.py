@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from metrics import cohorts, estimates
+from metrics import kpis as kpis_metrics
 from metrics import customer_views as customer_views_metrics
 from metrics.customer_facts import kept_last_day
 from metrics.filters import Filters
@@ -196,6 +197,43 @@ def test_the_customers_page_shows_the_estimate_then_the_exact_figures_once_count
     # c01 (3 February, interval 33 days, 45 since) and c02; c09's last order is on the day counted to
     assert "Due for repurchase: 2 customers" in [header.value for header in app.subheader]
     assert len(app.dataframe) == due_tables + 1  # the due list
+
+
+def test_the_overview_shows_every_kpi_at_once_and_the_annual_frequency_once_counted(tmp_path, monkeypatch):
+    """Two channels: no stored summary holds their customers' trailing years (seconds at 100M orders), so on a large
+    store the first view shows every other KPI exact and counts the annual frequency in the background."""
+    store = Store(tmp_path / "store")
+    upload(store, tmp_path, "history.csv", HISTORY, HEADER)
+    monkeypatch.setattr(data, "ESTIMATE_FROM_ORDERS", 1)  # as if it were large
+    counting = "Annual frequency is still being counted under these filters"
+    app = open_app(monkeypatch, store.root, channel=["app", "web"])
+    assert any(caption.value.startswith(counting) for caption in app.caption)
+    first = app.dataframe[0].value.set_index("period")
+    assert (first["annual_frequency"] == "–").all()
+
+    assert data.wait_for_exact_counts(timeout=60)
+    monkeypatch.setattr(kpis_metrics, "kpi_table", _fails)  # kept by the count: read, not counted
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not any(caption.value.startswith(counting) for caption in app.caption)
+    table = app.dataframe[0].value.set_index("period")
+    others = [column for column in table.columns if column != "annual_frequency"]
+    assert table[others].equals(first[others])
+    # each month: app and web orders with a customer id in the 12 months to it, over their distinct customers
+    rows = [r for r in _rows(HISTORY) if r["customer_id"] and r["status"] == "paid" and r["channel"] in ("app", "web")]
+    expected = {}
+    for month in ("2025-01", "2025-02", "2025-03"):
+        year = [r for r in rows if r["order_date"][:7] <= month]  # the data starts in January
+        expected[month] = len(year) / len({r["customer_id"] for r in year})
+    assert expected["2025-02"] == 16 / 12
+    assert {f"{period:%Y-%m}": value for period, value in table["annual_frequency"].items()} == pytest.approx(expected)
+
+    # one channel alone: its stored summary answers the whole table at once
+    monkeypatch.undo()
+    monkeypatch.setattr(data, "ESTIMATE_FROM_ORDERS", 1)
+    alone = open_app(monkeypatch, store.root, channel="app")
+    assert not any(caption.value.startswith(counting) for caption in alone.caption)
+    assert alone.dataframe[0].value["annual_frequency"].notna().all()
 
 
 def _fails(*arguments, **options):

@@ -190,6 +190,24 @@ def customer_views_now(root: str, version: int, filters: Filters, month: date | 
                            lambda: _estimated_customer_views(root, version, filters, month))
 
 
+def kpi_table_now(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, bool]:
+    """(table, False): the Overview's `kpi_table`, when kept, unfiltered, answered by kpi_base, or in a store under
+    ESTIMATE_FROM_ORDERS valid orders. Otherwise (the table without its annual frequency, True): every other KPI
+    exact at once (under a second at 100M orders), while the annual frequency's trailing-year customers (1-8 s) are
+    counted in the background and the whole table kept (`exact_count_ready` with kind "kpi_table" says when)."""
+    arguments = {"grain": "month", "by": None}
+    if not _estimating(root, version, "kpi_table", filters, arguments) \
+            or not _run(root, version, kpis.counts_each_customer, filters):
+        return kpi_table(root, version, filters), False
+    _count_exactly(root, version, "kpi_table", filters, arguments)
+    return _kpi_table_without_annual_frequency(root, version, filters), True
+
+
+@st.cache_data(**CACHE)
+def _kpi_table_without_annual_frequency(root: str, version: int, filters: Filters) -> pd.DataFrame:
+    return _run(root, version, lambda con: kpis.kpi_table(con, filters, annual_frequency=False))
+
+
 def cohort_matrix_now(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, dict | None]:
     """(matrix, None): the Cohorts page's `cohort_matrix`, when kept, unfiltered, or in a store under
     ESTIMATE_FROM_ORDERS valid orders, or a date range alone (its summary answers in a fraction of a second).
@@ -222,7 +240,8 @@ def _estimate_first(root: str, version: int, kind: str, filters: Filters, argume
 
 
 def exact_count_ready(root: str, version: int, kind: str, filters: Filters, **arguments) -> bool:
-    """Whether a page's exact figures (`kind`: customers with its month, cohort_matrix) under `filters` can be shown
+    """Whether a page's exact figures (`kind`: customers with its month, cohort_matrix, kpi_table with its grain and
+    breakdown) under `filters` can be shown
     (kept, or their count has ended: a store that keeps nothing, or a count that failed, is counted by the page
     itself, which says why)."""
     return not _estimating(root, version, kind, filters, arguments)
@@ -495,13 +514,17 @@ def _biggest_move(root: str, version: int, month: date, filters: Filters) -> dic
 
 
 def _kept_month_row(root: str, version: int, month: date, filters: Filters) -> dict | None:
-    """The month's row of the KPI table under `filters` when that table is kept (the Overview asks for it first): at
-    100M orders under two filters, counting the month's row again took 0.4-0.9 s. None when it is not kept
-    (unfiltered, a read-only store, a carried sentence without its table): the move counts the month's row itself."""
-    path = _kept_request_path(root, version, "kpi_table", filters, {"grain": "month", "by": None})
-    if path is None or not (path / "views.json").exists():
-        return None
-    return kpis.month_row(_kpi_table(root, version, filters), month)
+    """The month's row of the KPI table under `filters` when that table is kept (the Overview asks for it first), or
+    while its annual frequency is counted (`kpi_table_now`), of the table without it: at 100M orders under two
+    filters, counting the month's row again took 0.4-0.9 s. None otherwise (unfiltered, a read-only store, a
+    carried sentence without its table): the move counts the month's row itself."""
+    arguments = {"grain": "month", "by": None}
+    path = _kept_request_path(root, version, "kpi_table", filters, arguments)
+    if path is not None and (path / "views.json").exists():
+        return kpis.month_row(_kpi_table(root, version, filters), month)
+    with _EXACT_COUNTS_LOCK:
+        counting = _count_key(root, version, "kpi_table", filters, arguments) in _EXACT_COUNTS
+    return kpis.month_row(_kpi_table_without_annual_frequency(root, version, filters), month) if counting else None
 
 
 # ---- strategy tests and customer value ---------------------------------------------------------

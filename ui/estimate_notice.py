@@ -1,5 +1,6 @@
 """The notice over a page drawn from the orders sample's estimate (ui.data.customer_views_now, cohort_matrix_now), and
-the check that redraws the page with the exact figures once they are counted."""
+the check that redraws a page with the exact figures once they are counted (also the Overview's annual frequency:
+ui.data.kpi_table_now)."""
 
 from collections.abc import Callable
 
@@ -15,7 +16,11 @@ def show_estimate_notice(ctx, note: dict, exact_ready: Callable[[], bool]) -> No
     main share), then every EXACT_COUNT_CHECK_SECONDS whether `exact_ready()`: the whole page is then drawn again,
     with the exact figures."""
     st.info(_what_it_rests_on(ctx, note), icon=":material/hourglass_top:")
+    redraw_when_exact(exact_ready)
 
+
+def redraw_when_exact(exact_ready: Callable[[], bool]) -> None:
+    """Every EXACT_COUNT_CHECK_SECONDS whether `exact_ready()`: the whole page is then drawn again."""
     @st.fragment(run_every=EXACT_COUNT_CHECK_SECONDS)
     def rerun_when_exact() -> None:
         if exact_ready():

@@ -434,6 +434,9 @@ TEXT: dict[str, tuple[str, str]] = {
                                 "**估算值**：基于每 {one_in} 位客户抽取 1 位的样本（当前筛选下 {sampled} 位）。在未标为小样本的最小同期群"
                                 "（抽样 {fewest} 位客户）中，留存率误差范围 ±{margin}（95% 置信），较大的同期群更精确；销售额类指标波动更大。"
                                 "人数、活跃客户数与销售额已取整。精确数字正在统计，完成后将自动替换。"),
+    "annual_frequency_counting": ("Annual frequency is still being counted under these filters (each customer's "
+                                  "last 12 months); it appears here by itself.",
+                                  "年均消费次数仍在按当前筛选统计（每位客户最近 12 个月的订单），算好后会自动显示在这里。"),
     "estimate_due": ("The list of customers due appears with the exact figures.", "待复购客户名单将随精确数字一同显示。"),
     "about": ("about {value}", "约 {value}"),
     "counting_customers": ("Counting each customer's orders under these filters…", "正在按当前筛选统计每位客户的订单…"),
