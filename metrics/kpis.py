@@ -25,6 +25,7 @@ from metrics.filters import Filters
 from metrics.inventory import order_facts_source
 from store.models import dialect, registry
 from store.models.kpi_combos import base_inputs_from_combos, trailing_from_masks
+from store.models.kpi_value_signatures import customer_totals_from_values
 from store.models.kpis import GRAIN_MONTHS, NON_MEMBER_TIERS, SEGMENTS, base_counts_ctes, base_from_kpi_base, kpi_base_slice
 from store.models.registry import Request
 
@@ -73,6 +74,19 @@ def _combos_answer(con, filters: Filters, grain: str, by: str | None, last: date
     combination, grain and breakdown over whole periods."""
     request = Request(filters=filters, grain=grain, by=by, last_date=last, end=end, history_start=history_start)
     return all(registry.source_for(con, name, request) for name in COMBO_TABLES)
+
+
+def _value_signatures(con, filters: Filters, grain: str, by: str | None, last: date, end: date, history_start: date,
+                      where: str) -> str | None:
+    """The month's customer counts (CTEs ending in `customer_totals`) from kpi_value_signatures, when the filter
+    keeps values of one dimension only and the summary answers: else None (kpi_signatures answers)."""
+    chosen = filters.dimension_values()
+    request = Request(filters=filters, grain=grain, by=by, last_date=last, end=end, history_start=history_start)
+    if len(chosen) != 1 or by is not None or grain != "month" \
+            or registry.source_for(con, "kpi_value_signatures", request) is None:
+        return None
+    (dimension,) = chosen
+    return customer_totals_from_values(dimension, where)
 
 
 def _change_columns() -> str:
@@ -137,7 +151,8 @@ def kpi_table(
         segment = SEGMENTS[by] if by else "'all'"
         inputs = trailing = None
         if _combos_answer(con, filters, grain, by, last, end, history_start):
-            inputs = base_inputs_from_combos(grain, segment, where)
+            inputs = base_inputs_from_combos(grain, segment, where,
+                                             _value_signatures(con, filters, grain, by, last, end, history_start, where))
             if annual_frequency:  # the sets of active months start at the first month with orders
                 trailing, mask_params = trailing_from_masks(max(history_start, first.replace(day=1)), end)
                 params.update(mask_params)

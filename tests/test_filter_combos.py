@@ -298,6 +298,26 @@ def test_hand_counts_a_customer_in_two_kept_combinations_once(hand_store):
     assert by_period(food, *COLUMNS) == {"2025-01": (2, 1, 1, 0.0, 1), "2025-02": (1, 1, 1, 0.0, 0)}
 
 
+def test_hand_value_signatures_hold_each_month_s_channels_and_categories_with_capped_orders(hand_store):
+    """Per month and dimension, the customers with the same values bought (orders capped at 2) and the same
+    "new" flag, one row per value; a filter on one dimension counts its months' customers from them."""
+    rows = hand_store.execute("select dimension, period, is_new, signature_id, customers, value, orders "
+                              "from kpi_value_signatures where dimension in ('channel', 'category')").fetchall()
+    signatures = {}
+    for dimension, period, is_new, signature_id, customers, value, orders in rows:
+        key = (dimension, f"{period:%Y-%m}", signature_id)
+        signatures.setdefault(key, [is_new, customers, set()])[2].add((value, orders))
+    found = sorted((d, p, new, n, tuple(sorted(values))) for (d, p, _), (new, n, values) in signatures.items())
+    assert found == sorted([
+        # January: c1 app/Food and web/Beauty (new), c2 two app/Beauty orders (new); the guest order is nobody's
+        ("channel", "2025-01", True, 1, (("app", 1), ("web", 1))), ("channel", "2025-01", True, 1, (("app", 2),)),
+        ("category", "2025-01", True, 1, (("Beauty", 1), ("Food", 1))), ("category", "2025-01", True, 1, (("Beauty", 2),)),
+        # February: c1 app/Beauty (not new), c3 web/Food (new)
+        ("channel", "2025-02", False, 1, (("app", 1),)), ("channel", "2025-02", True, 1, (("web", 1),)),
+        ("category", "2025-02", False, 1, (("Beauty", 1),)), ("category", "2025-02", True, 1, (("Food", 1),)),
+    ])
+
+
 def test_hand_counts_by_quarter(hand_store):
     table = kpi_table(hand_store, Filters(channel=("app",)), grain="quarter")
     # Q1: c1 app/Food in January and app/Beauty in February (2 orders: repeat), c2 (2 orders), the guest

@@ -169,10 +169,11 @@ def kept_combos(where: str, segment: str) -> str:
     return f"select combo_id, {segment} as segment from kpi_combos as orders where {where}"
 
 
-def base_inputs_from_combos(grain: str, segment: str, where: str) -> str:
+def base_inputs_from_combos(grain: str, segment: str, where: str, customer_totals: str | None = None) -> str:
     """CTEs `order_totals`, `customer_totals` and `customer_months` (what `kpis.base_counts_ctes`
     builds its periods from), read from the combination summaries for the months from $history_start
-    (a month start) to $range_end (the range must cover whole periods: see `covers`)."""
+    (a month start) to $range_end (the range must cover whole periods: see `covers`); `customer_totals`:
+    CTEs ending in `customer_totals` read from elsewhere (kpi_value_signatures)."""
     return f"""
         kept as ({kept_combos(where, segment)}),
 
@@ -198,7 +199,7 @@ def base_inputs_from_combos(grain: str, segment: str, where: str) -> str:
             where month >= $history_start and month <= $range_end
             group by month, kept.segment, customer_key
         ),
-{_customer_totals(grain)}
+{customer_totals or _customer_totals(grain)}
     """
 
 
@@ -414,7 +415,7 @@ def kpi_combo_months_append(con) -> tuple[str, dict]:
 # ---- month parts (store.derived): the two tables growing with the customers are written split by
 # month, so that an append of later orders rewrites only the months from its first one
 
-def _month_range(column: str, since, until) -> tuple[str, dict]:
+def month_range(column: str, since, until) -> tuple[str, dict]:
     """A condition ("and ...") keeping `column` in [since, until) (None: unbounded), and its parameters."""
     condition, params = "", {}
     if since is not None:
@@ -428,7 +429,7 @@ def _month_range(column: str, since, until) -> tuple[str, dict]:
 
 def kpi_customer_combos_rows(con, since, until, earlier: str | None) -> tuple[str, dict]:
     """kpi_customer_combos' rows of the months in [since, until), counted from the orders."""
-    condition, params = _month_range("orders.order_month", since, until)
+    condition, params = month_range("orders.order_month", since, until)
     return _CUSTOMER_COMBOS.format(since=condition), params
 
 
@@ -436,7 +437,7 @@ def kpi_signatures_rows(con, since, until, earlier: str | None) -> tuple[str, di
     """kpi_signatures' rows of the months in [since, until), signed from kpi_customer_combos; their ids
     numbered on after the rows before them (`earlier`, a relation), as one full build numbers them."""
     (grain,) = SIGNATURE_GRAINS  # month parts split periods: only months have stored signatures
-    condition, params = _month_range("month", since, until)
+    condition, params = month_range("month", since, until)
     first_id = f"coalesce((select max(signature_id) from {earlier}), 0)" if earlier else "0"
     return kpi_signatures_sql(grain, condition, first_id), params
 
