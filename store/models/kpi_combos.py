@@ -322,7 +322,12 @@ def _customer_totals(grain: str) -> str:
                 and period >= $history_start and period <= $range_end
             group by period, kept.segment, signature_id
         ),
+{SIGNED_CUSTOMER_TOTALS}"""
 
+
+# CTE `customer_totals` from `matched_signatures` (period, segment, is_new, customers, kept_orders: the signatures
+# with a kept combination or value): their customers, the new ones, and those with two kept orders or more
+SIGNED_CUSTOMER_TOTALS = """
         customer_totals as (
             select
                 period,

@@ -18,7 +18,7 @@ value signature: a filter on the dimension never keeps them.
 """
 
 from store.models import dialect
-from store.models.kpi_combos import month_range, changed_months_from
+from store.models.kpi_combos import SIGNED_CUSTOMER_TOTALS, changed_months_from, month_range
 from store.models.filters import DIMENSIONS
 
 _COMBO_VALUES = " union all ".join(
@@ -130,14 +130,4 @@ def customer_totals_from_values(dimension: str, where: str) -> str:
                 and period >= $history_start and period <= $range_end
             group by period, signature_id
         ),
-
-        customer_totals as (
-            select
-                period,
-                segment,
-                cast(sum(customers) as bigint) as customers,
-                cast(coalesce(sum(customers) filter (where is_new), 0) as bigint) as new_customers,
-                cast(coalesce(sum(customers) filter (where kept_orders >= 2), 0) as bigint) as repeat_customers
-            from matched_signatures
-            group by period, segment
-        ),"""
+{SIGNED_CUSTOMER_TOTALS}"""
