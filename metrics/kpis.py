@@ -89,6 +89,12 @@ def _value_signatures(con, filters: Filters, grain: str, by: str | None, last: d
     return customer_totals_from_values(dimension, where)
 
 
+def _history_start(start_month: date) -> date:
+    """The first month the KPI table with changes counts: two years before its range (a year for the
+    year-on-year change of a trailing year)."""
+    return date(start_month.year - 2, start_month.month, 1)
+
+
 def _change_columns() -> str:
     """SQL for the _mom and _yoy columns of every KPI (lags over the continuous period spine)."""
     columns = []
@@ -129,7 +135,7 @@ def kpi_table(
     if start is None or end is None or start > end:
         return pd.DataFrame(columns=columns)
     start_month = start.replace(day=1)
-    history_start = date(start_month.year - 2, start_month.month, 1)  # a year for YoY of a trailing year
+    history_start = _history_start(start_month)
     if not changes:
         history_start = (pd.Timestamp(start_month) - pd.DateOffset(months=11)).date() if annual_frequency \
             else start_month
@@ -216,13 +222,17 @@ def kpi_row(con: duckdb.DuckDBPyConnection, month: date, filters: Filters = Filt
 
 def counts_each_customer(con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), grain: str = "month",
                          by: str | None = None) -> bool:
-    """Whether the KPI table's annual frequency under `filters` counts each customer's trailing year (no stored
-    summary holds it): 1-8 s at 100M orders under a filter set matching many customers; the rest of the table
-    reads the summaries in under a second."""
+    """Whether the KPI table under `filters` reads the combination summaries but counts its annual frequency from
+    each customer's trailing year (no stored summary holds it): 1-8 s at 100M orders under a filter set matching
+    many customers, where the rest of the table takes under a second. False when kpi_base answers the whole
+    table, or when it counts from the orders anyway (a range cut inside a month)."""
     first, last = data_range(con)
     if last is None:
         return False
-    return _cube_slice(con, filters, grain, by, last, filters.end or last) is None
+    end = filters.end or last
+    history_start = _history_start((filters.start or first).replace(day=1))
+    return _cube_slice(con, filters, grain, by, last, end) is None \
+        and _combos_answer(con, filters, grain, by, last, end, history_start)
 
 
 def month_row(table: pd.DataFrame, month: date) -> dict:

@@ -366,7 +366,7 @@ def test_appending_a_month_without_new_combinations_gives_the_full_builds_tables
     same(kpi_table(con, EAST_APP, "quarter"), kpi_table(rebuilt.connect(), EAST_APP, "quarter"))
 
 
-# ---- kpi_base is built from the combination summaries: a long history takes the customer-months -----
+# ---- kpi_base is built from the combination summaries: a long history takes more sets of months ----
 
 
 @pytest.mark.parametrize("months", [30, 78])  # one bit set per customer holds 62 months; 78 needs two
