@@ -453,7 +453,7 @@ def _child_estimate_view(root: str, page: str, filter_set: str) -> dict:
         table, counting = data.kpi_table_now(root, version, filters)
         data.biggest_move(root, version, data.default_month(table["period"], data.latest_full_month(root, version)),
                           filters)
-        note = {"sampled_customers": None, "annual_frequency_counted": True} if counting else None
+        note = {"sampled_customers": None} if counting else None  # estimated: the annual frequency counted after
     elif page == "Cohorts":
         _, note = data.cohort_matrix_now(root, version, filters)
     else:

@@ -30,7 +30,7 @@ if not ctx.facts["orders"]:
 table, annual_frequency_counting = data.kpi_table_now(ctx.root, ctx.version, ctx.filters)
 if annual_frequency_counting:
     redraw_when_exact(lambda: data.exact_count_ready(ctx.root, ctx.version, "kpi_table", ctx.filters,
-                                                     grain="month", by=None))
+                                                     **data.OVERVIEW_TABLE))
 if table.empty or not table["orders"].sum():
     st.warning(ctx.t("no_match"))
     st.stop()

@@ -190,16 +190,18 @@ def customer_views_now(root: str, version: int, filters: Filters, month: date | 
                            lambda: _estimated_customer_views(root, version, filters, month))
 
 
+OVERVIEW_TABLE = {"grain": "month", "by": None}  # the Overview's KPI table: its request's arguments when kept
+
+
 def kpi_table_now(root: str, version: int, filters: Filters) -> tuple[pd.DataFrame, bool]:
     """(table, False): the Overview's `kpi_table`, when kept, unfiltered, answered by kpi_base, or in a store under
     ESTIMATE_FROM_ORDERS valid orders. Otherwise (the table without its annual frequency, True): every other KPI
     exact at once (under a second at 100M orders), while the annual frequency's trailing-year customers (1-8 s) are
     counted in the background and the whole table kept (`exact_count_ready` with kind "kpi_table" says when)."""
-    arguments = {"grain": "month", "by": None}
-    if not _estimating(root, version, "kpi_table", filters, arguments) \
+    if not _estimating(root, version, "kpi_table", filters, OVERVIEW_TABLE) \
             or not _run(root, version, kpis.counts_each_customer, filters):
         return kpi_table(root, version, filters), False
-    _count_exactly(root, version, "kpi_table", filters, arguments)
+    _count_exactly(root, version, "kpi_table", filters, OVERVIEW_TABLE)
     return _kpi_table_without_annual_frequency(root, version, filters), True
 
 
@@ -518,12 +520,11 @@ def _kept_month_row(root: str, version: int, month: date, filters: Filters) -> d
     while its annual frequency is counted (`kpi_table_now`), of the table without it: at 100M orders under two
     filters, counting the month's row again took 0.4-0.9 s. None otherwise (unfiltered, a read-only store, a
     carried sentence without its table): the move counts the month's row itself."""
-    arguments = {"grain": "month", "by": None}
-    path = _kept_request_path(root, version, "kpi_table", filters, arguments)
+    path = _kept_request_path(root, version, "kpi_table", filters, OVERVIEW_TABLE)
     if path is not None and (path / "views.json").exists():
         return kpis.month_row(_kpi_table(root, version, filters), month)
     with _EXACT_COUNTS_LOCK:
-        counting = _count_key(root, version, "kpi_table", filters, arguments) in _EXACT_COUNTS
+        counting = _count_key(root, version, "kpi_table", filters, OVERVIEW_TABLE) in _EXACT_COUNTS
     return kpis.month_row(_kpi_table_without_annual_frequency(root, version, filters), month) if counting else None
 
 

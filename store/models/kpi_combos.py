@@ -225,12 +225,15 @@ def trailing_from_masks(first: date, last: date) -> tuple[str, dict]:
     at or after $history_start: no kept order before it) to `last` as bit sets of 62 months each (an
     aggregate, no window over customer-months); customers with the same sets are counted together, and a
     month's trailing-year count is the customers whose sets meet its 12 months."""
-    index = dialect.month_diff("month", "cast($mask_start as date)")
+    def index(month: str) -> str:
+        return dialect.month_diff(month, "cast($mask_start as date)")
+
     months = range(max(months_spanned(first, last), 1))  # a range ending before the first month with orders: one
     words = range((len(months) + MASK_MONTHS - 1) // MASK_MONTHS)
+    month = index("month")
     sets = ",\n                ".join(
-        f"""{dialect.bit_or_aggregate(f"case when {index} >= {w * MASK_MONTHS} and {index} < {(w + 1) * MASK_MONTHS} "
-                                      f"then {dialect.bit_flag(f'{index} - {w * MASK_MONTHS}')} else cast(0 as bigint) end")}"""
+        f"""{dialect.bit_or_aggregate(f"case when {month} >= {w * MASK_MONTHS} and {month} < {(w + 1) * MASK_MONTHS} "
+                                      f"then {dialect.bit_flag(f'{month} - {w * MASK_MONTHS}')} else cast(0 as bigint) end")}"""
         f" as active_months_{w}" for w in words)
     set_columns = ", ".join(f"active_months_{w}" for w in words)
 
@@ -244,7 +247,6 @@ def trailing_from_masks(first: date, last: date) -> tuple[str, dict]:
     counts = ",\n                ".join(
         f"sum(case when {meets(k)} then customers else 0 end) as months_{k}" for k in months)
     pick = " ".join(f"when {k} then mask_counts.months_{k}" for k in months)
-    spine_index = dialect.month_diff("month_spine.month", "cast($mask_start as date)")
     return f"""
         customer_masks as (
             select kept.segment, customer_key,
@@ -270,7 +272,7 @@ def trailing_from_masks(first: date, last: date) -> tuple[str, dict]:
 
         trailing_customers as (
             select month_spine.segment, month_spine.month,
-                coalesce(case {spine_index} {pick} end, 0) as customers_12m
+                coalesce(case {index("month_spine.month")} {pick} end, 0) as customers_12m
             from month_spine
             left join mask_counts on mask_counts.segment = month_spine.segment
         ),
