@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(args.store)
     summaries = store.connect()
     # a database of its own: the process's connections to one version share one, and its views are dropped here
-    from_orders = store_module._version_database(store.root / "versions" / store.manifest()["current"])
+    from_orders = store_module._version_database(store.version_dir())
     for name in SUMMARIES:
         from_orders.execute(f"drop view if exists {name}")
     result = {"load_before": os.getloadavg()[0], "rows": {}, "requests": {}}
